@@ -1,0 +1,145 @@
+"""One exception tree for every way a Statistics API call can fail, so callers act by type.
+
+    StatisticsError
+    ├── TransportError            the request never got an answer
+    │   ├── ConnectError          refused, unreachable, DNS, TLS handshake
+    │   └── RequestTimeoutError   connect/read/write/pool timeout
+    ├── HTTPStatusError           an answer with a non-2xx status (code + envelope message)
+    │   ├── BadRequestError       400
+    │   ├── AuthenticationError   401
+    │   ├── PermissionDeniedError 403
+    │   ├── NotFoundError         404
+    │   ├── ServerError           500 and other 5xx
+    │   ├── ServiceUnavailableError 503
+    │   └── GatewayTimeoutError   504
+    ├── EnvelopeError             HTTP 200 but `status.code` is a failure and no data came
+    ├── ShapeError                the body is not JSON, or not the shape the operation returns
+    └── AuthError                 the token endpoint refused or answered nonsense
+
+Messages never contain secrets: they are built from status codes and server messages only,
+and server messages are truncated so a hostile server cannot flood a log line.
+"""
+
+from __future__ import annotations
+
+MAX_SERVER_MESSAGE = 300
+
+
+def clip(text: str, limit: int = MAX_SERVER_MESSAGE) -> str:
+    """Shorten a server-supplied string for a message, marking the cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class StatisticsError(Exception):
+    """Base of every error the client raises."""
+
+    retryable: bool = False
+
+
+class TransportError(StatisticsError):
+    """The request got no HTTP answer."""
+
+    retryable = True
+
+
+class ConnectError(TransportError):
+    """The server could not be reached (refused, unreachable, name or TLS failure)."""
+
+
+class RequestTimeoutError(TransportError):
+    """The server did not answer within the configured timeout."""
+
+
+class HTTPStatusError(StatisticsError):
+    """The server answered with a non-2xx HTTP status."""
+
+    def __init__(
+        self,
+        http_status: int,
+        message: str,
+        *,
+        code: int | None = None,
+        path: str | None = None,
+    ) -> None:
+        self.http_status = http_status
+        self.code = code
+        self.server_message = clip(message)
+        self.path = path
+        where = f" {path}" if path else ""
+        detail = f": {self.server_message}" if self.server_message else ""
+        super().__init__(f"HTTP {http_status}{where}{detail}")
+
+
+class BadRequestError(HTTPStatusError):
+    """400: the server rejected the request as malformed."""
+
+
+class AuthenticationError(HTTPStatusError):
+    """401: missing, expired or revoked bearer token."""
+
+
+class PermissionDeniedError(HTTPStatusError):
+    """403: the API key or token is not allowed to do this."""
+
+
+class NotFoundError(HTTPStatusError):
+    """404: unknown statistic, object or subscription."""
+
+
+class ServerError(HTTPStatusError):
+    """5xx other than 503 and 504."""
+
+
+class ServiceUnavailableError(ServerError):
+    """503: the service is temporarily unavailable; worth retrying."""
+
+    retryable = True
+
+
+class GatewayTimeoutError(ServerError):
+    """504: the backend (Stat Server) timed out; worth retrying."""
+
+    retryable = True
+
+
+class EnvelopeError(StatisticsError):
+    """HTTP 2xx, but the envelope's `status.code` reports a failure and no data came with it."""
+
+    def __init__(self, code: int, message: str | None, *, path: str | None = None) -> None:
+        self.code = code
+        self.server_message = clip(message or "")
+        self.path = path
+        detail = f": {self.server_message}" if self.server_message else ""
+        super().__init__(f"request failed with status code {code}{detail}")
+
+
+class ShapeError(StatisticsError):
+    """The body is not JSON, or not the shape this operation answers with."""
+
+    def __init__(self, message: str, *, http_status: int | None = None) -> None:
+        self.http_status = http_status
+        super().__init__(clip(message))
+
+
+class AuthError(StatisticsError):
+    """The OAuth token endpoint refused the credentials or answered something unusable."""
+
+
+_STATUS_CLASSES: dict[int, type[HTTPStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    503: ServiceUnavailableError,
+    504: GatewayTimeoutError,
+}
+
+
+def error_for_status(
+    http_status: int, message: str, *, code: int | None = None, path: str | None = None
+) -> HTTPStatusError:
+    """The most specific HTTPStatusError subclass for an HTTP status."""
+    cls = _STATUS_CLASSES.get(http_status)
+    if cls is None:
+        cls = ServerError if http_status >= 500 else HTTPStatusError
+    return cls(http_status, message, code=code, path=path)

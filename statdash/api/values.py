@@ -1,0 +1,183 @@
+"""The one place that reads a statistic's `value` object; it never raises.
+
+The API documents `value` only as "reflecting the Stat Server message". Known shapes:
+numbers as `{"intValue", "stringValue", ...}` (the exact figure, e.g. a decimal, in
+`stringValue`), and agent state as `{"stateValue": {"status", "time", "reason", ...}}`.
+Anything else becomes an `UnknownValue` that keeps the raw data for display, so a server
+that speaks a dialect we have not seen degrades to "shown as is", never to a crash.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+# Epoch timestamps below this are seconds, above are milliseconds (10^11 s is the year 5138,
+# 10^11 ms is 1973), so the magnitude tells the unit apart.
+_SECONDS_MS_BOUNDARY = 1e11
+_MAX_RAW_DESCRIPTION = 120
+
+
+@dataclass(frozen=True, slots=True)
+class NumberValue:
+    """A count, a duration in seconds, a percentage or an average.
+
+    `number` is what thresholds and sorting use; `text` is the exact figure the server sent.
+    """
+
+    number: float
+    text: str
+    timestamp: float | None = None
+
+    @property
+    def is_integral(self) -> bool:
+        """True when the figure has no fractional part (a count, whole seconds)."""
+        return self.number.is_integer()
+
+
+@dataclass(frozen=True, slots=True)
+class AgentStateValue:
+    """An agent's current state: status word, optional reason and when the state began."""
+
+    status: str
+    status_code: int | None = None
+    reason: str | None = None
+    since: float | None = None
+    media: str | None = None
+    place_id: str | None = None
+    timestamp: float | None = None
+
+    def seconds_in_state(self, now: float) -> float | None:
+        """How long the agent has been in this state at epoch time `now` (never negative)."""
+        if self.since is None:
+            return None
+        return max(0.0, now - self.since)
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownValue:
+    """A value of a shape we do not know; `raw` is kept so it can be shown as it came."""
+
+    raw: Any
+    timestamp: float | None = None
+
+    def describe(self) -> str:
+        """A short one-line rendering of the raw data (still untrusted text)."""
+        try:
+            text = json.dumps(self.raw, ensure_ascii=False, sort_keys=True, default=str)
+        except (TypeError, ValueError):
+            text = repr(self.raw)
+        if len(text) > _MAX_RAW_DESCRIPTION:
+            text = text[: _MAX_RAW_DESCRIPTION - 1] + "…"
+        return text
+
+
+StatValue = NumberValue | AgentStateValue | UnknownValue
+
+
+def parse_timestamp(raw: object) -> float | None:
+    """Epoch seconds from a timestamp in seconds or milliseconds (told apart by magnitude)."""
+    number = _as_finite_number(raw)
+    if number is None or number <= 0:
+        return None
+    return number / 1000.0 if number >= _SECONDS_MS_BOUNDARY else number
+
+
+def parse_value(raw: object, timestamp: object = None) -> StatValue:
+    """Read one `value` object. `timestamp` is the statistic's own, used when the value has none."""
+    stamp = parse_timestamp(timestamp)
+    if not isinstance(raw, dict):
+        # Not the documented object; a bare number is still plainly a number.
+        number = _as_finite_number(raw)
+        if number is not None and not isinstance(raw, str):
+            return NumberValue(number=number, text=_number_text(number), timestamp=stamp)
+        return UnknownValue(raw=raw, timestamp=stamp)
+    own_stamp = parse_timestamp(raw.get("timestamp"))
+    if own_stamp is not None:
+        stamp = own_stamp
+    state = raw.get("stateValue")
+    if isinstance(state, dict):
+        parsed_state = _parse_agent_state(state, stamp)
+        if parsed_state is not None:
+            return parsed_state
+        return UnknownValue(raw=raw, timestamp=stamp)
+    parsed_number = _parse_number(raw, stamp)
+    if parsed_number is not None:
+        return parsed_number
+    return UnknownValue(raw=raw, timestamp=stamp)
+
+
+def _parse_number(raw: dict[str, Any], stamp: float | None) -> NumberValue | None:
+    # stringValue carries the exact figure (e.g. "41.37" where intValue is 41), so it wins
+    # when it is a number; intValue alone is the fallback.
+    text = raw.get("stringValue")
+    if isinstance(text, str):
+        number = _as_finite_number(text)
+        if number is not None:
+            return NumberValue(number=number, text=text.strip(), timestamp=stamp)
+    int_value = raw.get("intValue")
+    if "intValue" in raw:
+        number = _as_finite_number(int_value)
+        if number is not None and not isinstance(int_value, str):
+            return NumberValue(number=number, text=_number_text(number), timestamp=stamp)
+    return None
+
+
+def _parse_agent_state(state: dict[str, Any], stamp: float | None) -> AgentStateValue | None:
+    status_raw = state.get("status")
+    status_code: int | None = None
+    if isinstance(status_raw, str) and status_raw.strip():
+        status = status_raw
+    elif isinstance(status_raw, int) and not isinstance(status_raw, bool):
+        # Some servers send Stat Server's numeric code; show it as it is rather than guess.
+        status_code = status_raw
+        status = str(status_raw)
+    else:
+        return None
+    place = state.get("place")
+    place_id = place.get("placeId") if isinstance(place, dict) else None
+    return AgentStateValue(
+        status=status,
+        status_code=status_code,
+        reason=_optional_text(state.get("reason")),
+        since=parse_timestamp(state.get("time")),
+        media=_optional_text(state.get("media")),
+        place_id=place_id if isinstance(place_id, str) else None,
+        timestamp=stamp,
+    )
+
+
+def _optional_text(raw: object) -> str | None:
+    if isinstance(raw, str) and raw:
+        return raw
+    return None
+
+
+def _as_finite_number(raw: object) -> float | None:
+    """A finite float from an int, float or numeric string; None for anything else (incl. bool)."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        # Huge integers would overflow to inf; treat them as not-a-number rather than raise.
+        try:
+            number = float(raw)
+        except OverflowError:
+            return None
+    elif isinstance(raw, float):
+        number = raw
+    elif isinstance(raw, str):
+        if len(raw) > 64:
+            return None
+        try:
+            number = float(raw.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _number_text(number: float) -> str:
+    return str(int(number)) if number.is_integer() else repr(number)

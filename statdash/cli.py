@@ -1,0 +1,72 @@
+"""argv -> one statdash command. Friendly errors and exit status 2 before any app starts.
+
+Each command's arguments and behaviour live beside the code they drive (`statdash.sim.cli`,
+`statdash.layout.cli_check`, ...) as `add_arguments(parser)` and `run(args) -> int`; this
+module only builds the parser and dispatches. Command modules keep their top-level imports
+light and import heavy machinery (the server stack, Textual) inside `run`, so building the
+parser stays cheap for every command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from typing import Protocol
+
+from statdash import __version__
+
+
+class _CommandModule(Protocol):
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
+# command -> (module implementing it, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("statdash.demo", "run the dashboard on the built-in simulator"),
+    "sim": ("statdash.sim.cli", "run the Statistics API v3 simulator"),
+    "check": ("statdash.layout.cli_check", "validate a layout file (offline, or against a server)"),
+    "schema": ("statdash.layout.cli_schema", "print the JSON Schema of the layout language"),
+}
+
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser; each subcommand's arguments come from its own module."""
+    parser = argparse.ArgumentParser(
+        prog="statdash",
+        description="A real-time terminal dashboard for contact-center supervisors.",
+    )
+    parser.add_argument("--version", action="version", version=f"statdash {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        sub = subparsers.add_parser(name, help=help_text, description=help_text)
+        _load(module_name).add_arguments(sub)
+    return parser
+
+
+def _load(module_name: str) -> _CommandModule:
+    module: _CommandModule = importlib.import_module(module_name)
+    return module
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `statdash` script and `python -m statdash`."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        print(
+            "\nTo try statdash without a Genesys system: statdash demo",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    module_name, _ = COMMANDS[args.command]
+    try:
+        return _load(module_name).run(args)
+    except KeyboardInterrupt:
+        return 130

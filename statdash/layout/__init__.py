@@ -1,0 +1,1 @@
+"""Layout files: the YAML language supervisors write, its loader, validation and compiler."""
