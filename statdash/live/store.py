@@ -1,0 +1,140 @@
+"""Latest value and bounded history per statisticId, a revision counter, and data freshness.
+
+The store is the only state the screen reads. `ingest()` parses each raw `value` once
+(through `statdash.api.values`, the one reader of value shapes), compares it with the
+previous one, and returns the ids that really changed, so unchanged statistics cost nothing
+downstream. It is mutated on one thread (the event loop) and holds no Textual.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+from statdash.api.values import NumberValue, StatValue, parse_value
+
+# Data older than this many refresh intervals is stale: shown dimmed, never blanked.
+STALE_AFTER_INTERVALS = 2.0
+
+
+class History:
+    """A fixed-capacity ring of (epoch seconds, number) samples in two flat float arrays.
+
+    Flat arrays keep an 8-hour shift of history at 16 bytes a sample, not ~100 bytes of
+    boxed floats and tuples.
+    """
+
+    __slots__ = ("_capacity", "_count", "_start", "_times", "_values")
+
+    def __init__(self, capacity: int) -> None:
+        if capacity < 1:
+            raise ValueError("history capacity must be at least 1")
+        self._capacity = capacity
+        self._times = array("d", bytes(8 * capacity))
+        self._values = array("d", bytes(8 * capacity))
+        self._start = 0
+        self._count = 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    @property
+    def capacity(self) -> int:
+        """How many samples the ring keeps before dropping the oldest."""
+        return self._capacity
+
+    def append(self, time: float, value: float) -> None:
+        """Add a sample, dropping the oldest one when full."""
+        index = (self._start + self._count) % self._capacity
+        self._times[index] = time
+        self._values[index] = value
+        if self._count < self._capacity:
+            self._count += 1
+        else:
+            self._start = (self._start + 1) % self._capacity
+
+    def samples(self, since: float = -math.inf) -> Iterator[tuple[float, float]]:
+        """Samples oldest first, from time `since` on."""
+        for offset in range(self._count):
+            index = (self._start + offset) % self._capacity
+            time = self._times[index]
+            if time >= since:
+                yield time, self._values[index]
+
+    def values(self, since: float = -math.inf) -> list[float]:
+        """The sampled numbers oldest first, from time `since` on."""
+        return [value for _, value in self.samples(since)]
+
+
+@dataclass(frozen=True, slots=True)
+class Ingested:
+    """What one ingest did: the ids whose value changed, and the store's new revision."""
+
+    changed: frozenset[str]
+    revision: int
+
+
+class Store:
+    """Latest values, history for the statistics that need it, and when data last arrived."""
+
+    def __init__(self, history_capacity: Mapping[str, int] | None = None) -> None:
+        self._values: dict[str, StatValue] = {}
+        self._seen_at: dict[str, float] = {}
+        self._history: dict[str, History] = {
+            statistic_id: History(capacity)
+            for statistic_id, capacity in (history_capacity or {}).items()
+        }
+        self.revision = 0
+        self.last_good_poll: float | None = None
+        """Monotonic time of the last successful ingest."""
+
+    def ingest(
+        self, statistics: Iterable[tuple[str, object, object]], *, now: float, wall: float
+    ) -> Ingested:
+        """Take one poll's (statisticId, raw value, raw timestamp) triples.
+
+        `now` is monotonic (freshness), `wall` is epoch seconds (history sample times).
+        """
+        changed: set[str] = set()
+        values = self._values
+        seen_at = self._seen_at
+        for statistic_id, raw_value, raw_timestamp in statistics:
+            value = parse_value(raw_value, raw_timestamp)
+            seen_at[statistic_id] = now
+            history = self._history.get(statistic_id)
+            if history is not None and isinstance(value, NumberValue):
+                history.append(wall, value.number)
+            if values.get(statistic_id) != value:
+                values[statistic_id] = value
+                changed.add(statistic_id)
+        self.last_good_poll = now
+        if changed:
+            self.revision += 1
+        return Ingested(frozenset(changed), self.revision)
+
+    def get(self, statistic_id: str) -> StatValue | None:
+        """The latest value, or None when the statistic has not arrived (yet)."""
+        return self._values.get(statistic_id)
+
+    def history(self, statistic_id: str) -> History | None:
+        """The history ring of a statistic that keeps one."""
+        return self._history.get(statistic_id)
+
+    def age(self, now: float) -> float | None:
+        """Seconds since the last successful poll, or None before the first one."""
+        return None if self.last_good_poll is None else max(0.0, now - self.last_good_poll)
+
+    def is_stale(self, statistic_id: str, now: float, interval: float) -> bool:
+        """True when the statistic's latest value is older than two refresh intervals."""
+        seen = self._seen_at.get(statistic_id)
+        return seen is None or now - seen > STALE_AFTER_INTERVALS * interval
+
+    def forget(self, keep: Iterable[str]) -> None:
+        """Drop every statistic not in `keep` (after the layout changed)."""
+        keep_set = set(keep)
+        for table in (self._values, self._seen_at, self._history):
+            for statistic_id in [key for key in table if key not in keep_set]:
+                del table[statistic_id]
+        self.revision += 1

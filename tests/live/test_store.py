@@ -1,0 +1,79 @@
+"""Tests for statdash.live.store: latest values, change detection, history, freshness."""
+
+from __future__ import annotations
+
+import pytest
+
+from statdash.api.values import AgentStateValue, NumberValue, UnknownValue
+from statdash.live.store import History, Store
+
+
+def _number(n: int, stamp: int = 1_700_000_000_000) -> dict[str, object]:
+    return {"intValue": n, "stringValue": str(n), "timestamp": stamp}
+
+
+def test_first_ingest_reports_every_statistic_as_changed() -> None:
+    """Values arriving for the first time are all reported as changed."""
+    store = Store()
+    result = store.ingest([("a", _number(1), None), ("b", _number(2), None)], now=1.0, wall=10.0)
+    assert result.changed == {"a", "b"}
+    assert result.revision == 1
+    assert store.get("a") == NumberValue(1.0, "1")
+
+
+def test_unchanged_values_cost_nothing_even_with_new_timestamps() -> None:
+    """A re-sent value with only a newer timestamp is not a change and keeps the revision."""
+    store = Store()
+    store.ingest([("a", _number(1, 1), None)], now=1.0, wall=10.0)
+    result = store.ingest([("a", _number(1, 2), None), ("b", _number(5), None)], now=2.0, wall=11.0)
+    assert result.changed == {"b"}
+    resent = [("a", _number(1, 3), None), ("b", _number(5, 9), None)]
+    again = store.ingest(resent, now=3.0, wall=12.0)
+    assert again.changed == frozenset()
+    assert again.revision == result.revision
+
+
+def test_agent_state_and_unknown_values_are_kept() -> None:
+    """Agent states parse to AgentStateValue and unknown shapes are kept raw."""
+    store = Store()
+    state = {"stateValue": {"status": "WaitForNextCall", "time": 1_700_000_000}}
+    store.ingest([("s", state, None), ("u", {"weird": True}, None)], now=1.0, wall=1.0)
+    assert isinstance(store.get("s"), AgentStateValue)
+    assert store.get("u") == UnknownValue({"weird": True})
+
+
+def test_history_keeps_only_tracked_numbers_within_capacity() -> None:
+    """History is kept for tracked statistics only, newest samples within the capacity."""
+    store = Store(history_capacity={"a": 3})
+    for step in range(5):
+        store.ingest([("a", _number(step), None), ("b", _number(step), None)], now=step, wall=step)
+    history = store.history("a")
+    assert history is not None
+    assert history.values() == [2.0, 3.0, 4.0]
+    assert list(history.samples(since=3.0)) == [(3.0, 3.0), (4.0, 4.0)]
+    assert store.history("b") is None
+
+
+def test_history_rejects_zero_capacity() -> None:
+    """A history ring must hold at least one sample."""
+    with pytest.raises(ValueError):
+        History(0)
+
+
+def test_staleness_after_two_intervals() -> None:
+    """A value is stale once it is older than two refresh intervals, and missing ones are stale."""
+    store = Store()
+    store.ingest([("a", _number(1), None)], now=100.0, wall=0.0)
+    assert not store.is_stale("a", now=104.0, interval=2.0)
+    assert store.is_stale("a", now=104.5, interval=2.0)
+    assert store.is_stale("missing", now=100.0, interval=2.0)
+    assert store.age(103.0) == 3.0
+
+
+def test_forget_drops_statistics_no_longer_in_the_layout() -> None:
+    """After a layout change only the kept statistics remain."""
+    store = Store(history_capacity={"a": 2, "b": 2})
+    store.ingest([("a", _number(1), None), ("b", _number(2), None)], now=1.0, wall=1.0)
+    store.forget(["a"])
+    assert store.get("b") is None and store.history("b") is None
+    assert store.get("a") is not None
