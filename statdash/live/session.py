@@ -1,0 +1,376 @@
+"""The live session: subscribe, poll on monotonic deadlines, resubscribe, always delete on exit.
+
+One long-running loop does everything that touches the server, so there is never more than
+one request in flight: a poll that runs long makes the loop skip the beats it missed rather
+than queue them. Failures are retried with capped, jittered backoff and reported through
+`SessionStatus`; the session never raises out of `run()` for a server or network fault.
+The caller (the UI, `snapshot`, a test) hears about everything through the callbacks it
+passes in, which run on the loop's own thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from typing import Protocol
+
+from statdash.api import errors
+from statdash.api.models import StatisticValue, SubscriptionItem, Verbose
+
+log = logging.getLogger("statdash.live")
+
+DEFAULT_MAX_BACKOFF = 30.0
+DEFAULT_DELETE_TIMEOUT = 3.0
+
+
+class Phase(Enum):
+    """Where the session is, as the status line names it."""
+
+    CONNECTING = "connecting"
+    LIVE = "live"
+    RETRYING = "retrying"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class ItemProblem:
+    """A statistic the server refused when the subscription was opened."""
+
+    statistic_id: str | None
+    code: int | None
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionStatus:
+    """Everything the status line shows about the connection."""
+
+    phase: Phase = Phase.CONNECTING
+    subscription_id: str | None = None
+    retry_at: float | None = None
+    """Monotonic time of the next attempt while retrying."""
+    last_error: str | None = None
+    error_count: int = 0
+    polls: int = 0
+    last_poll_duration: float | None = None
+    item_problems: tuple[ItemProblem, ...] = field(default_factory=tuple)
+
+
+class SubscriptionResultLike(Protocol):
+    """What opening a subscription returns (see `statdash.api.client`)."""
+
+    @property
+    def subscription_id(self) -> str: ...
+
+    @property
+    def statistics(self) -> Sequence[StatisticValue]: ...
+
+    @property
+    def errors(self) -> Sequence[ItemErrorLike]: ...
+
+
+class PeekResultLike(Protocol):
+    """What peeking a subscription returns."""
+
+    @property
+    def statistics(self) -> Sequence[StatisticValue]: ...
+
+
+class ItemErrorLike(Protocol):
+    """A per-item error of a partial success."""
+
+    @property
+    def statistic_id(self) -> str | None: ...
+
+    @property
+    def code(self) -> int | None: ...
+
+    @property
+    def message(self) -> str: ...
+
+
+class SessionClient(Protocol):
+    """The three operations a live session needs; `StatisticsClient` provides them."""
+
+    async def open_subscription(
+        self,
+        items: Sequence[SubscriptionItem],
+        *,
+        operation_id: str | None = None,
+        verbose: Verbose = "INFO",
+    ) -> SubscriptionResultLike: ...
+
+    async def peek_subscription(
+        self,
+        subscription_id: str,
+        *,
+        statistic_ids: Sequence[str] | None = None,
+        verbose: Verbose = "OFF",
+    ) -> PeekResultLike: ...
+
+    async def delete_subscription(self, subscription_id: str) -> None: ...
+
+
+ValuesCallback = Callable[[Sequence[StatisticValue]], None]
+StatusCallback = Callable[[SessionStatus], None]
+SubscriptionCallback = Callable[[str], None]
+"""Told a subscription id when it opens, or once its delete succeeded (for crash records)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Capped exponential backoff with full jitter, starting at the refresh interval."""
+
+    base: float
+    cap: float = DEFAULT_MAX_BACKOFF
+
+    def delay(self, failures: int, rng: random.Random) -> float:
+        """Delay before attempt number `failures` + 1 (failures >= 1)."""
+        ceiling = min(self.cap, self.base * 2.0 ** max(0, failures - 1))
+        # Half fixed, half random: never hammers in lock-step, never waits near zero.
+        return ceiling / 2 + rng.uniform(0, ceiling / 2)
+
+
+def _is_lost_subscription(error: errors.StatisticsError) -> bool:
+    """The server no longer knows our subscription (e.g. Stat Server restarted)."""
+    return isinstance(error, errors.NotFoundError | errors.EnvelopeError)
+
+
+def _is_fatal(error: errors.StatisticsError) -> bool:
+    """Retrying cannot help: credentials are refused. Stop instead of hammering the server."""
+    return isinstance(error, errors.AuthenticationError | errors.PermissionDeniedError)
+
+
+def describe(error: errors.StatisticsError) -> str:
+    """A short, secret-free description for the status line."""
+    if isinstance(error, errors.RequestTimeoutError):
+        return "timed out"
+    if isinstance(error, errors.ConnectError):
+        return "cannot connect"
+    return str(error)
+
+
+def describe_any(error: BaseException) -> str:
+    """`describe` for client errors; a plain name for anything else (e.g. our own timeout)."""
+    if isinstance(error, errors.StatisticsError):
+        return describe(error)
+    return "timed out" if isinstance(error, TimeoutError) else type(error).__name__
+
+
+class Session:
+    """Owns one subscription from open to delete, and the poll loop in between."""
+
+    def __init__(
+        self,
+        client: SessionClient,
+        items: Sequence[SubscriptionItem],
+        interval: float,
+        *,
+        on_values: ValuesCallback,
+        on_status: StatusCallback,
+        on_opened: SubscriptionCallback | None = None,
+        on_deleted: SubscriptionCallback | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: random.Random | None = None,
+        max_backoff: float = DEFAULT_MAX_BACKOFF,
+        delete_timeout: float = DEFAULT_DELETE_TIMEOUT,
+    ) -> None:
+        if interval <= 0:
+            raise ValueError("the refresh interval must be positive")
+        self._client = client
+        self._items = list(items)
+        self._statistic_ids = [item.statistic_id for item in self._items]
+        self.interval = interval
+        self._on_values = on_values
+        self._on_status = on_status
+        self._on_opened = on_opened
+        self._on_deleted = on_deleted
+        self._clock = clock
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._backoff = Backoff(base=interval, cap=max_backoff)
+        self._delete_timeout = delete_timeout
+        self._wake = asyncio.Event()
+        self._paused = False
+        self._stopping = False
+        self._failures = 0
+        self._halted = False
+        self.status = SessionStatus()
+
+    # --- control, called from the UI (same event loop) --------------------------------------
+
+    @property
+    def paused(self) -> bool:
+        """True while polling is paused by the user."""
+        return self._paused
+
+    def pause(self) -> None:
+        """Stop polling until `resume()`; the subscription stays open."""
+        self._paused = True
+        self._publish(phase=Phase.PAUSED, retry_at=None)
+        self._wake.set()
+
+    def resume(self) -> None:
+        """Poll again now."""
+        self._paused = False
+        self._wake.set()
+
+    def poll_now(self) -> None:
+        """Cut the current wait short (also skips a retry wait)."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Ask the loop to end; `run()` then deletes the subscription and returns."""
+        self._stopping = True
+        self._wake.set()
+
+    # --- the loop -------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Subscribe and poll until stopped; always deletes the subscription on the way out."""
+        try:
+            await self._loop()
+        finally:
+            await self.close()
+
+    async def _loop(self) -> None:
+        next_poll = self._clock()
+        while not self._stopping:
+            if self._paused:
+                await self._wait_until(None)
+                next_poll = self._clock()
+                continue
+            if self._halted:
+                # Credentials were refused: wait for the user (r, or a layout reload).
+                await self._wait_until(None)
+                self._halted = False
+                self._publish(phase=Phase.CONNECTING, last_error=None)
+                next_poll = self._clock()
+                continue
+            woke_early = await self._wait_until(next_poll)
+            if self._stopping:
+                break
+            if self._paused:
+                continue
+            started = self._clock()
+            ok = await self._cycle()
+            finished = self._clock()
+            if ok:
+                self._failures = 0
+                # Next beat on the grid of intervals; beats missed by a slow poll are skipped.
+                base = started if woke_early else next_poll
+                next_poll = base + self.interval
+                if next_poll <= finished:
+                    missed = int((finished - next_poll) // self.interval) + 1
+                    next_poll += missed * self.interval
+            elif not self._halted:
+                self._failures += 1
+                next_poll = finished + self._backoff.delay(self._failures, self._rng)
+                self._publish(phase=Phase.RETRYING, retry_at=next_poll)
+
+    async def _wait_until(self, deadline: float | None) -> bool:
+        """Sleep until `deadline` (None: until woken). True when woken early by a control."""
+        self._wake.clear()
+        if deadline is None:
+            await self._wake.wait()
+            return True
+        delay = deadline - self._clock()
+        if delay <= 0:
+            return False
+        sleeper = asyncio.ensure_future(self._sleep(delay))
+        waker = asyncio.ensure_future(self._wake.wait())
+        try:
+            done, _ = await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sleeper, waker):
+                task.cancel()
+        return waker in done
+
+    async def _cycle(self) -> bool:
+        """One attempt: open the subscription when there is none, else peek it."""
+        started = self._clock()
+        try:
+            if self.status.subscription_id is None:
+                await self._subscribe()
+            else:
+                await self._peek(self.status.subscription_id)
+        except errors.StatisticsError as error:
+            self._failed(error)
+            return False
+        self._publish(
+            phase=Phase.LIVE,
+            retry_at=None,
+            polls=self.status.polls + 1,
+            last_poll_duration=self._clock() - started,
+        )
+        return True
+
+    async def _subscribe(self) -> None:
+        self._publish(phase=Phase.CONNECTING)
+        result = await self._client.open_subscription(self._items, verbose="OFF")
+        problems = tuple(
+            ItemProblem(error.statistic_id, error.code, error.message) for error in result.errors
+        )
+        self._publish(subscription_id=result.subscription_id, item_problems=problems)
+        if self._on_opened is not None:
+            self._on_opened(result.subscription_id)
+        self._on_values(result.statistics)
+
+    async def _peek(self, subscription_id: str) -> None:
+        try:
+            result = await self._client.peek_subscription(subscription_id, verbose="OFF")
+        except errors.StatisticsError as error:
+            if _is_lost_subscription(error):
+                # The server forgot us: close our side of the old id (harmless if it is gone)
+                # and open a fresh subscription for the same statistics right away.
+                log.info("subscription lost (%s); opening a new one", describe(error))
+                await self._delete(subscription_id)
+                await self._subscribe()
+                return
+            raise
+        self._on_values(result.statistics)
+
+    def _failed(self, error: errors.StatisticsError) -> None:
+        log.warning("poll failed: %s", describe(error))
+        self._halted = _is_fatal(error)
+        phase = Phase.FAILED if self._halted else self.status.phase
+        self._publish(
+            phase=phase, last_error=describe(error), error_count=self.status.error_count + 1
+        )
+
+    # --- the way out ----------------------------------------------------------------------
+
+    async def close(self) -> None:
+        """Delete the subscription if one is open (with a short timeout); never raises."""
+        subscription_id = self.status.subscription_id
+        self._stopping = True
+        if subscription_id is not None:
+            await self._delete(subscription_id)
+        self._publish(phase=Phase.STOPPED, retry_at=None)
+
+    async def _delete(self, subscription_id: str) -> bool:
+        """Delete a subscription; True when the server confirmed it."""
+        # Whether or not the delete gets through, this id is no longer ours to poll.
+        self._publish(subscription_id=None)
+        try:
+            await asyncio.wait_for(
+                self._client.delete_subscription(subscription_id), self._delete_timeout
+            )
+        except (errors.StatisticsError, TimeoutError) as error:
+            log.warning("could not delete subscription: %s", describe_any(error))
+            return False
+        if self._on_deleted is not None:
+            self._on_deleted(subscription_id)
+        return True
+
+    def _publish(self, **changes: object) -> None:
+        self.status = replace(self.status, **changes)  # type: ignore[arg-type]
+        self._on_status(self.status)

@@ -1,0 +1,282 @@
+"""Tests for statdash.live.session: the poll loop, driven on a virtual clock."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pytest
+
+from statdash.api import errors
+from statdash.api.models import StatisticValue, SubscriptionItem, Verbose
+from statdash.live.session import Backoff, Phase, Session, SessionStatus
+
+
+class VirtualClock:
+    """Monotonic time that only moves when the session sleeps (or a fake call takes time)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, delay: float) -> None:
+        self.now += delay
+        await asyncio.sleep(0)
+
+
+@dataclass
+class FakeItemError:
+    statistic_id: str | None
+    code: int | None
+    message: str
+
+
+@dataclass
+class FakeSubscription:
+    subscription_id: str
+    statistics: Sequence[StatisticValue]
+    errors: Sequence[FakeItemError] = ()
+
+
+@dataclass
+class FakePeek:
+    statistics: Sequence[StatisticValue]
+
+
+@dataclass
+class FakeClient:
+    """Scripted server: `peek_failures` are raised in order before peeks succeed."""
+
+    clock: VirtualClock
+    peek_failures: list[errors.StatisticsError] = field(default_factory=list)
+    peek_duration: float = 0.0
+    subscribe_errors: Sequence[FakeItemError] = ()
+    delete_hangs: bool = False
+    calls: list[tuple[str, float]] = field(default_factory=list)
+    opened: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+
+    async def open_subscription(
+        self,
+        items: Sequence[SubscriptionItem],
+        *,
+        operation_id: str | None = None,
+        verbose: Verbose = "INFO",
+    ) -> FakeSubscription:
+        self.calls.append(("open", self.clock.now))
+        subscription_id = f"sub{len(self.opened) + 1}"
+        self.opened.append(subscription_id)
+        return FakeSubscription(subscription_id, [_value("a", 0)], self.subscribe_errors)
+
+    async def peek_subscription(
+        self,
+        subscription_id: str,
+        *,
+        statistic_ids: Sequence[str] | None = None,
+        verbose: Verbose = "OFF",
+    ) -> FakePeek:
+        self.calls.append(("peek", self.clock.now))
+        self.clock.now += self.peek_duration
+        if self.peek_failures:
+            raise self.peek_failures.pop(0)
+        return FakePeek([_value("a", len(self.calls))])
+
+    async def delete_subscription(self, subscription_id: str) -> None:
+        self.calls.append(("delete", self.clock.now))
+        if self.delete_hangs:
+            await asyncio.sleep(3600)
+        self.deleted.append(subscription_id)
+
+
+def _value(statistic_id: str, number: int) -> StatisticValue:
+    return StatisticValue(statistic_id=statistic_id, value={"intValue": number})
+
+
+ITEMS = [SubscriptionItem(statistic_id="a", object_id="ana.silva", object_type="Agent", name="X")]
+
+
+@dataclass
+class Harness:
+    clock: VirtualClock
+    client: FakeClient
+    session: Session
+    statuses: list[SessionStatus]
+    values: list[Sequence[StatisticValue]]
+
+    async def run_until(self, predicate: object, limit: int = 10_000) -> None:
+        """Run the session until predicate(self) holds, then stop it and wait for the end."""
+        task = asyncio.create_task(self.session.run())
+        for _ in range(limit):
+            await asyncio.sleep(0)
+            if callable(predicate) and predicate(self):
+                break
+        else:
+            raise AssertionError("condition never held")
+        self.session.stop()
+        await asyncio.wait_for(task, 5)
+
+    def kinds(self) -> list[str]:
+        return [kind for kind, _ in self.client.calls]
+
+
+def make(
+    interval: float = 1.0, deleted: list[str] | None = None, **client_options: object
+) -> Harness:
+    clock = VirtualClock()
+    client = FakeClient(clock, **client_options)  # type: ignore[arg-type]
+    statuses: list[SessionStatus] = []
+    values: list[Sequence[StatisticValue]] = []
+    session = Session(
+        client,
+        ITEMS,
+        interval,
+        on_values=values.append,
+        on_status=statuses.append,
+        clock=clock,
+        sleep=clock.sleep,
+        rng=random.Random(1),
+        delete_timeout=0.2,
+        on_deleted=None if deleted is None else deleted.append,
+    )
+    return Harness(clock, client, session, statuses, values)
+
+
+def _peek_times(h: Harness) -> list[float]:
+    return [at for kind, at in h.client.calls if kind == "peek"]
+
+
+async def test_subscribes_polls_on_the_interval_and_deletes_on_stop() -> None:
+    """The session opens one subscription, peeks once per interval, and deletes it when stopped."""
+    h = make(interval=2.0)
+    await h.run_until(lambda h: len(_peek_times(h)) >= 3)
+    assert h.kinds()[0] == "open"
+    times = _peek_times(h)
+    assert [b - a for a, b in itertools.pairwise(times)] == [2.0, 2.0]
+    assert h.client.deleted == ["sub1"]
+    assert h.statuses[-1].phase is Phase.STOPPED
+    assert len(h.values) >= 4
+
+
+async def test_slow_poll_skips_beats_instead_of_queueing() -> None:
+    """A poll taking 2.5 intervals makes the next one wait for the next grid beat, not run twice."""
+    h = make(interval=1.0, peek_duration=2.5)
+    await h.run_until(lambda h: len(_peek_times(h)) >= 3)
+    times = _peek_times(h)
+    # Each poll starts on a whole beat after the previous one ended: 1001 -> ends 1003.5 -> 1004.
+    assert times[:3] == [1001.0, 1004.0, 1007.0]
+
+
+async def test_failures_back_off_then_recover_live() -> None:
+    """Two 503s put the session in 'retrying' with growing delays; it returns to live after."""
+    unavailable = errors.ServiceUnavailableError(503, "busy")
+    h = make(interval=1.0, peek_failures=[unavailable, unavailable])
+    await h.run_until(lambda h: h.session.status.phase is Phase.LIVE and h.session.status.polls > 2)
+    retrying = [s for s in h.statuses if s.phase is Phase.RETRYING]
+    assert retrying and all(s.retry_at is not None for s in retrying)
+    assert h.session.status.error_count == 2
+    assert h.session.status.last_error == "HTTP 503: busy"
+
+
+def test_backoff_is_capped_and_jittered() -> None:
+    """Backoff doubles from the interval, never exceeds the cap, and is never below half of it."""
+    backoff = Backoff(base=1.0, cap=30.0)
+    rng = random.Random(3)
+    delays = [backoff.delay(n, rng) for n in range(1, 12)]
+    assert all(0.5 <= d <= 30.0 for d in delays)
+    assert max(delays[6:]) <= 30.0 and min(delays[6:]) >= 15.0
+
+
+async def test_lost_subscription_is_replaced_and_the_old_one_deleted() -> None:
+    """A 404 on peek (server restart) deletes the old id and opens a new subscription."""
+    gone = errors.NotFoundError(404, "Subscription 'sub1' not found")
+    h = make(peek_failures=[gone])
+    await h.run_until(lambda h: len(h.client.opened) == 2 and len(_peek_times(h)) >= 3)
+    assert h.client.deleted == ["sub1", "sub2"]
+    assert h.session.status.error_count == 0
+
+
+async def test_confirmed_deletes_are_reported_for_crash_records() -> None:
+    """Each subscription whose delete succeeded is reported through on_deleted."""
+    deleted: list[str] = []
+    h = make(deleted=deleted)
+    await h.run_until(lambda h: len(_peek_times(h)) >= 1)
+    assert deleted == ["sub1"]
+
+
+async def test_refused_credentials_stop_polling() -> None:
+    """A 401 halts the loop in 'failed' instead of retrying, until the user asks for a poll."""
+    refused = errors.AuthenticationError(401, "token expired")
+    h = make(peek_failures=[refused])
+    task = asyncio.create_task(h.session.run())
+    for _ in range(200):
+        await asyncio.sleep(0)
+    assert h.session.status.phase is Phase.FAILED
+    peeks = len(_peek_times(h))
+    assert peeks == 1
+    h.session.poll_now()
+    for _ in range(50):
+        await asyncio.sleep(0)
+    assert len(_peek_times(h)) > peeks
+    h.session.stop()
+    await asyncio.wait_for(task, 5)
+
+
+async def test_pause_stops_polls_and_resume_polls_at_once() -> None:
+    """While paused no request is made; resuming polls immediately."""
+    h = make(interval=1.0)
+    task = asyncio.create_task(h.session.run())
+    while len(_peek_times(h)) < 2:
+        await asyncio.sleep(0)
+    h.session.pause()
+    for _ in range(100):
+        await asyncio.sleep(0)
+    assert h.session.status.phase is Phase.PAUSED
+    count = len(_peek_times(h))
+    for _ in range(100):
+        await asyncio.sleep(0)
+    assert len(_peek_times(h)) == count
+    paused_at = h.clock.now
+    h.session.resume()
+    while len(_peek_times(h)) == count:
+        await asyncio.sleep(0)
+    assert _peek_times(h)[-1] == paused_at
+    h.session.stop()
+    await asyncio.wait_for(task, 5)
+
+
+async def test_cancelled_run_still_deletes_the_subscription() -> None:
+    """Cancelling the task that runs the session still deletes the subscription."""
+    h = make()
+    task = asyncio.create_task(h.session.run())
+    while not h.client.opened:
+        await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert h.client.deleted == ["sub1"]
+
+
+async def test_hung_delete_gives_up_after_the_timeout() -> None:
+    """A delete that never answers is abandoned after the delete timeout and not reported done."""
+    deleted: list[str] = []
+    h = make(deleted=deleted, delete_hangs=True)
+    task = asyncio.create_task(h.session.run())
+    while not h.client.opened:
+        await asyncio.sleep(0)
+    h.session.stop()
+    await asyncio.wait_for(task, 5)
+    assert deleted == []
+    assert h.session.status.phase is Phase.STOPPED
+
+
+async def test_item_problems_are_reported() -> None:
+    """Per-item errors of a partial subscribe are kept in the status for the UI."""
+    h = make(subscribe_errors=[FakeItemError("a", 404, "Unknown statistic 'X'")])
+    await h.run_until(lambda h: h.session.status.polls >= 1)
+    problems = h.session.status.item_problems
+    assert problems and problems[0].message == "Unknown statistic 'X'"
