@@ -1,0 +1,137 @@
+"""Turns statistic values into display strings: numbers, percents, durations, state words.
+
+Pure functions over `statdash.api.values`, shared by the screen and `statdash snapshot`.
+Everything returned is plain text; callers pass server-supplied parts through `text.clean`
+(state names and reasons here are cleaned on the way out already).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import Enum
+from typing import Literal
+
+from statdash.api.values import AgentStateValue, NumberValue, StatValue, UnknownValue
+from statdash.text import clean
+
+FormatName = Literal["integer", "decimal", "percent", "duration", "state", "text"]
+Direction = Literal["above", "below"]
+
+MISSING = "\u2013"  # an en dash, quieter than a hyphen
+"""Shown where a value has not arrived (yet)."""
+
+MAX_TEXT = 60
+
+
+class Level(Enum):
+    """Threshold level of a value: each has a word and a glyph so colour is never alone."""
+
+    OK = ("ok", "")
+    WARN = ("warning", "!")
+    ALARM = ("alarm", "‼")
+
+    @property
+    def word(self) -> str:
+        """The level as a word ('warning', 'alarm')."""
+        return self.value[0]
+
+    @property
+    def glyph(self) -> str:
+        """A one-cell mark put beside a value at this level ('' when ok)."""
+        return self.value[1]
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Warning and alarm levels; `direction` says whether high or low values are bad."""
+
+    warn: float | None = None
+    alarm: float | None = None
+    direction: Direction = "above"
+
+    def level(self, number: float | None) -> Level:
+        """The level of `number` (OK when there is no number or no threshold)."""
+        if number is None or math.isnan(number):
+            return Level.OK
+        if self.alarm is not None and self._crosses(number, self.alarm):
+            return Level.ALARM
+        if self.warn is not None and self._crosses(number, self.warn):
+            return Level.WARN
+        return Level.OK
+
+    def _crosses(self, number: float, limit: float) -> bool:
+        return number >= limit if self.direction == "above" else number <= limit
+
+
+@dataclass(frozen=True, slots=True)
+class StateStyle:
+    """How an agent state is shown: a word, a one-cell glyph, and a palette colour name."""
+
+    word: str
+    glyph: str
+    colour: str
+
+
+# Stat Server status names -> display. Glyphs are distinct shapes, one cell wide in common
+# terminal fonts, so states read without colour (NO_COLOR, colour-blind users).
+STATE_STYLES: dict[str, StateStyle] = {
+    "WaitForNextCall": StateStyle("Ready", "●", "green"),
+    "NotReadyForNextCall": StateStyle("Not ready", "■", "red"),
+    "AfterCallWork": StateStyle("After call", "✎", "yellow"),
+    "CallInbound": StateStyle("Inbound", "◀", "blue"),
+    "CallOutbound": StateStyle("Outbound", "▶", "cyan"),
+    "CallInternal": StateStyle("Internal", "◆", "blue"),
+    "CallConsult": StateStyle("Consult", "◇", "blue"),
+    "CallOnHold": StateStyle("On hold", "‖", "magenta"),
+    "CallRinging": StateStyle("Ringing", "♪", "cyan"),
+    "CallDialing": StateStyle("Dialing", "↗", "cyan"),
+    "LoggedOut": StateStyle("Logged out", "○", "grey"),
+}
+UNKNOWN_STATE = StateStyle("Unknown", "?", "grey")
+
+
+def state_style(status: str, overrides: dict[str, str] | None = None) -> StateStyle:
+    """Display of a status name; unknown names are shown as they came (cleaned)."""
+    style = STATE_STYLES.get(status)
+    if style is None:
+        style = StateStyle(clean(status, 24), UNKNOWN_STATE.glyph, UNKNOWN_STATE.colour)
+    if overrides and status in overrides:
+        style = StateStyle(style.word, style.glyph, overrides[status])
+    return style
+
+
+def duration(seconds: float) -> str:
+    """h:mm:ss (no leading zero hours beyond one digit); '-' sign for negative input."""
+    if not math.isfinite(seconds):
+        return MISSING
+    sign = "-" if seconds < 0 else ""
+    whole = int(abs(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{sign}{hours}:{minutes:02d}:{secs:02d}"
+
+
+def number_of(value: StatValue | None) -> float | None:
+    """The numeric figure of a value, for thresholds and sorting (None when not a number)."""
+    return value.number if isinstance(value, NumberValue) else None
+
+
+def format_value(value: StatValue | None, fmt: FormatName, *, decimals: int = 1) -> str:
+    """The display text of `value` in format `fmt`."""
+    if value is None:
+        return MISSING
+    if isinstance(value, AgentStateValue):
+        return state_style(value.status).word if fmt == "state" else clean(value.status, MAX_TEXT)
+    if isinstance(value, UnknownValue):
+        return clean(value.describe(), MAX_TEXT)
+    number = value.number
+    if fmt == "integer":
+        return f"{round(number):,}"
+    if fmt == "decimal":
+        return f"{number:,.{decimals}f}"
+    if fmt == "percent":
+        return f"{number:.{decimals}f}%"
+    if fmt == "duration":
+        return duration(number)
+    return clean(value.text, MAX_TEXT)
