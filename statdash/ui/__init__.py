@@ -1,0 +1,1 @@
+"""The Textual screen: the only package that imports Textual."""

@@ -1,0 +1,1 @@
+"""Dashboard widgets: tables, KPI tiles, trends, state summary, status bar."""
