@@ -1,0 +1,239 @@
+"""Where a command finds its server and credentials: flags, then environment, then config file.
+
+Precedence is per setting: a flag beats `STATDASH_*` in the environment, which beats the
+config file (`config.toml` in the platform's config directory, e.g.
+`~/.config/statdash/config.toml`). Secrets are held in `Secret`, whose repr is masked, and
+are never part of any message this module produces.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import stat
+import sys
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ENV_PREFIX = "STATDASH_"
+SECRET_WARNING = "visible to other users in the process list; prefer the environment or config"
+
+
+class ConfigError(Exception):
+    """A setting is missing or unusable; the message says which and where, never a secret."""
+
+
+@dataclass(frozen=True, slots=True)
+class Secret:
+    """A credential whose repr and str never show the value."""
+
+    value: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """Whatever the user gave to authenticate; every field optional."""
+
+    api_key: Secret | None = None
+    token: Secret | None = None
+    client_id: str | None = None
+    client_secret: Secret | None = None
+    username: str | None = None
+    password: Secret | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    """A resolved server: URL, credentials, TLS choices."""
+
+    url: str
+    credentials: Credentials
+    verify: bool | str = True
+    """True, False (only with --insecure), or the path of a CA bundle."""
+    insecure: bool = False
+
+    @property
+    def label(self) -> str:
+        """The host (and port) for the status line: no scheme, path, user or password."""
+        parts = urlsplit(self.url)
+        host = parts.hostname or "?"
+        return f"{host}:{parts.port}" if parts.port else host
+
+
+def default_config_path() -> Path:
+    """`config.toml` in the platform's per-user config directory."""
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("statdash")) / "config.toml"
+
+
+def add_server_arguments(parser: argparse.ArgumentParser, *, url_required: bool = True) -> None:
+    """The flags every command that talks to a server accepts."""
+    group = parser.add_argument_group("server")
+    group.add_argument(
+        "--url",
+        help="server base URL, e.g. https://gcxapi.example.com (env STATDASH_URL)"
+        + ("" if url_required else "; optional"),
+    )
+    group.add_argument("--api-key", help=f"API key (env STATDASH_API_KEY); {SECRET_WARNING}")
+    group.add_argument("--token", help=f"bearer token (env STATDASH_TOKEN); {SECRET_WARNING}")
+    group.add_argument("--client-id", help="OAuth client id (env STATDASH_CLIENT_ID)")
+    group.add_argument(
+        "--client-secret",
+        help=f"OAuth client secret (env STATDASH_CLIENT_SECRET); {SECRET_WARNING}",
+    )
+    group.add_argument(
+        "--username",
+        help="user for the OAuth password grant, as TENANT\\user (env STATDASH_USERNAME)",
+    )
+    group.add_argument(
+        "--password",
+        help=f"password for the password grant (env STATDASH_PASSWORD); {SECRET_WARNING}",
+    )
+    group.add_argument("--ca-bundle", help="a CA bundle file to verify the server's certificate")
+    group.add_argument(
+        "--insecure",
+        action="store_true",
+        help="do NOT verify the server's TLS certificate (a warning stays on screen)",
+    )
+    group.add_argument(
+        "--allow-http",
+        action="store_true",
+        help="allow sending credentials over plain http:// to a host other than loopback",
+    )
+    group.add_argument(
+        "--config", type=Path, help=f"config file (default: {default_config_path()})"
+    )
+
+
+def resolve_server(
+    args: argparse.Namespace,
+    environ: Mapping[str, str] | None = None,
+    *,
+    warn: bool = True,
+) -> ServerSettings:
+    """Merge flags, environment and config file into ServerSettings, or raise ConfigError."""
+    env = os.environ if environ is None else environ
+    explicit_path: Path | None = getattr(args, "config", None)
+    config_path = explicit_path or default_config_path()
+    file_settings = _read_config_file(config_path, explicit=explicit_path is not None)
+    if warn and _has_secrets(file_settings):
+        _warn_if_readable_by_others(config_path)
+
+    def pick(name: str) -> str | None:
+        flag = getattr(args, name, None)
+        if flag:
+            return str(flag)
+        from_env = env.get(ENV_PREFIX + name.upper())
+        if from_env:
+            return from_env
+        value = file_settings.get(name)
+        return str(value) if value not in (None, "") else None
+
+    def secret(name: str) -> Secret | None:
+        value = pick(name)
+        return Secret(value) if value else None
+
+    url = pick("url")
+    if url is None:
+        raise ConfigError(
+            "no server given: pass --url URL, set STATDASH_URL, or put url in "
+            f"{config_path} (try `statdash demo` to run without a server)"
+        )
+    url = _check_url(url, allow_http=bool(getattr(args, "allow_http", False)))
+    credentials = Credentials(
+        api_key=secret("api_key"),
+        token=secret("token"),
+        client_id=pick("client_id"),
+        client_secret=secret("client_secret"),
+        username=pick("username"),
+        password=secret("password"),
+    )
+    if credentials.client_secret and not credentials.client_id:
+        raise ConfigError("a client secret was given without a client id (--client-id)")
+    if credentials.username and not credentials.password:
+        raise ConfigError(f"no password given for user {credentials.username!r} (--password)")
+    insecure = bool(getattr(args, "insecure", False))
+    ca_bundle = pick("ca_bundle")
+    verify: bool | str = True
+    if insecure:
+        verify = False
+    elif ca_bundle:
+        if not Path(ca_bundle).is_file():
+            raise ConfigError(f"CA bundle not found: {ca_bundle}")
+        verify = ca_bundle
+    return ServerSettings(url=url, credentials=credentials, verify=verify, insecure=insecure)
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses (127.0.0.0/8, ::1)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_url(url: str, *, allow_http: bool) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"not a server URL: {parts.scheme or '?'}://{parts.hostname or '?'}")
+    if parts.username or parts.password:
+        # Credentials in a URL end up in logs and the status line; refuse them outright.
+        raise ConfigError("the URL must not contain a user or password; use --api-key etc.")
+    if parts.scheme == "http" and not is_loopback(parts.hostname) and not allow_http:
+        raise ConfigError(
+            f"refusing to send credentials over plain http to {parts.hostname}: "
+            "use https://, or --allow-http if you really mean it"
+        )
+    return url.rstrip("/")
+
+
+def _read_config_file(path: Path, *, explicit: bool) -> dict[str, object]:
+    if not path.exists():
+        if explicit:
+            raise ConfigError(f"config file not found: {path}")
+        return {}
+    try:
+        with path.open("rb") as handle:
+            document = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read config file: {error}") from None
+    server = document.get("server", {})
+    if not isinstance(server, dict):
+        raise ConfigError(f"{path}: [server] must be a table")
+    known = {
+        "url", "api_key", "token", "client_id", "client_secret", "username", "password",
+        "ca_bundle",
+    }
+    unknown = sorted(set(server) - known)
+    if unknown:
+        raise ConfigError(f"{path}: unknown key(s) in [server]: {', '.join(unknown)}")
+    return dict(server)
+
+
+def _has_secrets(settings: Mapping[str, object]) -> bool:
+    return any(settings.get(key) for key in ("api_key", "token", "client_secret", "password"))
+
+
+def _warn_if_readable_by_others(path: Path) -> None:
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        print(
+            f"statdash: warning: {path} holds secrets but other users can read it; "
+            f"run: chmod 600 {path}",
+            file=sys.stderr,
+        )

@@ -1,0 +1,117 @@
+"""Tests for statdash.config: precedence, URL safety, secrets kept out of messages."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+import pytest
+
+from statdash.config import ConfigError, Secret, add_server_arguments, is_loopback, resolve_server
+
+
+def _args(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    add_server_arguments(parser)
+    return parser.parse_args(list(argv))
+
+
+def _write(path: Path, text: str, mode: int = 0o600) -> Path:
+    path.write_text(text)
+    os.chmod(path, mode)
+    return path
+
+
+def test_flag_beats_environment_beats_file(tmp_path: Path) -> None:
+    """Each setting comes from the flag, else the environment, else the config file."""
+    config = _write(
+        tmp_path / "c.toml",
+        '[server]\nurl = "https://file.example"\napi_key = "file-key"\nclient_id = "file-id"\n',
+    )
+    env = {"STATDASH_API_KEY": "env-key", "STATDASH_CLIENT_ID": "env-id"}
+    settings = resolve_server(_args("--config", str(config), "--client-id", "flag-id"), env)
+    assert settings.url == "https://file.example"
+    assert settings.credentials.api_key == Secret("env-key")
+    assert settings.credentials.client_id == "flag-id"
+
+
+def test_missing_url_says_how_to_start(tmp_path: Path) -> None:
+    """Without any URL the error names the three ways to give one and the demo."""
+    with pytest.raises(ConfigError, match=r"--url URL.*STATDASH_URL.*statdash demo"):
+        resolve_server(_args("--config", str(_write(tmp_path / "c.toml", ""))), {})
+
+
+def test_plain_http_to_a_remote_host_is_refused_unless_allowed() -> None:
+    """Credentials are not sent over http:// to a non-loopback host without --allow-http."""
+    with pytest.raises(ConfigError, match="plain http"):
+        resolve_server(_args("--url", "http://stats.example.com"), {}, warn=False)
+    allowed = resolve_server(
+        _args("--url", "http://stats.example.com", "--allow-http"), {}, warn=False
+    )
+    assert allowed.url == "http://stats.example.com"
+    assert resolve_server(_args("--url", "http://127.0.0.1:8080/"), {}).url == (
+        "http://127.0.0.1:8080"
+    )
+
+
+def test_url_with_embedded_password_is_refused_without_echoing_it() -> None:
+    """A user:password in the URL is rejected and the password is not in the message."""
+    with pytest.raises(ConfigError) as caught:
+        resolve_server(_args("--url", "https://bob:hunter2@stats.example.com"), {})
+    assert "hunter2" not in str(caught.value)
+
+
+def test_secrets_are_masked_in_repr() -> None:
+    """No repr of the settings shows a secret."""
+    settings = resolve_server(
+        _args("--url", "https://x.example", "--api-key", "k-123", "--token", "t-456"), {}
+    )
+    text = repr(settings)
+    assert "k-123" not in text and "t-456" not in text
+    assert settings.credentials.api_key is not None
+    assert settings.credentials.api_key.value == "k-123"
+
+
+def test_world_readable_config_with_secrets_warns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A config file holding secrets that others can read gets a chmod warning."""
+    body = '[server]\nurl = "https://x.example"\ntoken = "s3"\n'
+    config = _write(tmp_path / "c.toml", body, 0o644)
+    resolve_server(_args("--config", str(config)), {})
+    err = capsys.readouterr().err
+    assert "chmod 600" in err and "s3" not in err
+
+
+def test_unknown_config_keys_and_bad_toml_are_reported(tmp_path: Path) -> None:
+    """Typos and syntax errors in the config file are named with the file."""
+    bad_key = _write(tmp_path / "a.toml", '[server]\nurll = "x"\n')
+    with pytest.raises(ConfigError, match=r"unknown key.*urll"):
+        resolve_server(_args("--config", str(bad_key)), {})
+    bad_toml = _write(tmp_path / "b.toml", "[server\n")
+    with pytest.raises(ConfigError, match="cannot read config file"):
+        resolve_server(_args("--config", str(bad_toml)), {})
+
+
+def test_insecure_and_ca_bundle(tmp_path: Path) -> None:
+    """--insecure turns verification off; a CA bundle must exist."""
+    assert resolve_server(_args("--url", "https://x.example", "--insecure"), {}).verify is False
+    with pytest.raises(ConfigError, match="CA bundle not found"):
+        resolve_server(_args("--url", "https://x.example", "--ca-bundle", "/nope.pem"), {})
+
+
+def test_label_shows_host_and_port_only() -> None:
+    """The status line label never contains the scheme or path."""
+    settings = resolve_server(_args("--url", "https://stats.example.com:8443/base"), {})
+    assert settings.label == "stats.example.com:8443"
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [("localhost", True), ("127.0.0.5", True), ("[::1]", True), ("10.0.0.1", False),
+     ("example.com", False)],
+)
+def test_is_loopback(host: str, expected: bool) -> None:
+    """Only localhost and loopback addresses count as loopback."""
+    assert is_loopback(host) is expected
