@@ -82,10 +82,8 @@ class Store:
     def __init__(self, history_capacity: Mapping[str, int] | None = None) -> None:
         self._values: dict[str, StatValue] = {}
         self._seen_at: dict[str, float] = {}
-        self._history: dict[str, History] = {
-            statistic_id: History(capacity)
-            for statistic_id, capacity in (history_capacity or {}).items()
-        }
+        self._history: dict[str, History] = {}
+        self.track_history(history_capacity or {})
         self.revision = 0
         self.last_good_poll: float | None = None
         """Monotonic time of the last successful ingest."""
@@ -130,6 +128,12 @@ class Store:
         """True when the statistic's latest value is older than two refresh intervals."""
         seen = self._seen_at.get(statistic_id)
         return seen is None or now - seen > STALE_AFTER_INTERVALS * interval
+
+    def track_history(self, capacity: Mapping[str, int]) -> None:
+        """Keep history for these statistics too (existing rings and their samples stay)."""
+        for statistic_id, size in capacity.items():
+            if statistic_id not in self._history:
+                self._history[statistic_id] = History(size)
 
     def forget(self, keep: Iterable[str]) -> None:
         """Drop every statistic not in `keep` (after the layout changed)."""

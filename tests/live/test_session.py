@@ -6,96 +6,14 @@ import asyncio
 import itertools
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
 
 from statdash.api import errors
-from statdash.api.models import StatisticValue, SubscriptionItem, Verbose
+from statdash.api.models import StatisticValue, SubscriptionItem
 from statdash.live.session import Backoff, Phase, Session, SessionStatus
-
-
-class VirtualClock:
-    """Monotonic time that only moves when the session sleeps (or a fake call takes time)."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, delay: float) -> None:
-        self.now += delay
-        await asyncio.sleep(0)
-
-
-@dataclass
-class FakeItemError:
-    statistic_id: str | None
-    code: int | None
-    message: str
-
-
-@dataclass
-class FakeSubscription:
-    subscription_id: str
-    statistics: Sequence[StatisticValue]
-    errors: Sequence[FakeItemError] = ()
-
-
-@dataclass
-class FakePeek:
-    statistics: Sequence[StatisticValue]
-
-
-@dataclass
-class FakeClient:
-    """Scripted server: `peek_failures` are raised in order before peeks succeed."""
-
-    clock: VirtualClock
-    peek_failures: list[errors.StatisticsError] = field(default_factory=list)
-    peek_duration: float = 0.0
-    subscribe_errors: Sequence[FakeItemError] = ()
-    delete_hangs: bool = False
-    calls: list[tuple[str, float]] = field(default_factory=list)
-    opened: list[str] = field(default_factory=list)
-    deleted: list[str] = field(default_factory=list)
-
-    async def open_subscription(
-        self,
-        items: Sequence[SubscriptionItem],
-        *,
-        operation_id: str | None = None,
-        verbose: Verbose = "INFO",
-    ) -> FakeSubscription:
-        self.calls.append(("open", self.clock.now))
-        subscription_id = f"sub{len(self.opened) + 1}"
-        self.opened.append(subscription_id)
-        return FakeSubscription(subscription_id, [_value("a", 0)], self.subscribe_errors)
-
-    async def peek_subscription(
-        self,
-        subscription_id: str,
-        *,
-        statistic_ids: Sequence[str] | None = None,
-        verbose: Verbose = "OFF",
-    ) -> FakePeek:
-        self.calls.append(("peek", self.clock.now))
-        self.clock.now += self.peek_duration
-        if self.peek_failures:
-            raise self.peek_failures.pop(0)
-        return FakePeek([_value("a", len(self.calls))])
-
-    async def delete_subscription(self, subscription_id: str) -> None:
-        self.calls.append(("delete", self.clock.now))
-        if self.delete_hangs:
-            await asyncio.sleep(3600)
-        self.deleted.append(subscription_id)
-
-
-def _value(statistic_id: str, number: int) -> StatisticValue:
-    return StatisticValue(statistic_id=statistic_id, value={"intValue": number})
-
+from tests.live.fakes import FakeClient, FakeItemError, VirtualClock
 
 ITEMS = [SubscriptionItem(statistic_id="a", object_id="ana.silva", object_type="Agent", name="X")]
 

@@ -77,3 +77,14 @@ def test_forget_drops_statistics_no_longer_in_the_layout() -> None:
     store.forget(["a"])
     assert store.get("b") is None and store.history("b") is None
     assert store.get("a") is not None
+
+
+def test_track_history_adds_rings_and_keeps_existing_samples() -> None:
+    """Tracking more statistics later keeps the samples already collected."""
+    store = Store(history_capacity={"a": 5})
+    store.ingest([("a", _number(1), None)], now=1.0, wall=1.0)
+    store.track_history({"a": 5, "b": 5})
+    store.ingest([("a", _number(2), None), ("b", _number(3), None)], now=2.0, wall=2.0)
+    a_history, b_history = store.history("a"), store.history("b")
+    assert a_history is not None and a_history.values() == [1.0, 2.0]
+    assert b_history is not None and b_history.values() == [3.0]

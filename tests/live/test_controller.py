@@ -1,0 +1,66 @@
+"""Tests for statdash.live.controller: store feeding, plan swaps, closing."""
+
+from __future__ import annotations
+
+import asyncio
+
+from statdash.api.models import SubscriptionItem
+from statdash.live.controller import LiveController, Plan
+from statdash.live.session import SessionStatus
+from statdash.live.store import Ingested
+from tests.live.fakes import FakeClient, VirtualClock
+
+
+def _item(statistic_id: str) -> SubscriptionItem:
+    return SubscriptionItem(
+        statistic_id=statistic_id, object_id="ana.silva", object_type="Agent", name="X"
+    )
+
+
+async def _until(condition: object, limit: int = 2000) -> None:
+    for _ in range(limit):
+        await asyncio.sleep(0)
+        if callable(condition) and condition():
+            return
+    raise AssertionError("condition never held")
+
+
+async def test_values_reach_the_store_and_changes_are_reported() -> None:
+    """Polled values are ingested into the store and each ingest is reported."""
+    client = FakeClient(VirtualClock())
+    changes: list[Ingested] = []
+    statuses: list[SessionStatus] = []
+    controller = LiveController(
+        client, Plan([_item("a")], 1.0), on_change=changes.append, on_status=statuses.append
+    )
+    controller.start()
+    await _until(lambda: len(changes) >= 1)
+    assert controller.store.get("a") is not None
+    assert changes[0].changed == {"a"}
+    await controller.close()
+    assert client.deleted == ["sub1"]
+
+
+async def test_apply_swaps_subscription_and_keeps_shared_values() -> None:
+    """A new plan closes the old subscription, opens a new one, and keeps shared statistics."""
+    client = FakeClient(VirtualClock())
+    changes: list[Ingested] = []
+    controller = LiveController(
+        client,
+        Plan([_item("a"), _item("b")], 1.0),
+        on_change=changes.append,
+        on_status=lambda status: None,
+    )
+    controller.start()
+    await _until(lambda: len(changes) >= 1)
+    controller.pause()
+    await controller.apply(Plan([_item("a")], 1.0, history_capacity={"a": 10}))
+    assert client.deleted == ["sub1"]
+    assert controller.paused, "a paused dashboard stays paused across a reload"
+    controller.resume()
+    await _until(lambda: len(client.opened) == 2)
+    assert controller.store.history("a") is not None
+    assert controller.store.get("b") is None
+    await controller.close()
+    await controller.close()
+    assert client.deleted == ["sub1", "sub2"]
