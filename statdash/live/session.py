@@ -14,6 +14,7 @@ import asyncio
 import logging
 import random
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
@@ -203,6 +204,9 @@ class Session:
         self._stopping = False
         self._failures = 0
         self._halted = False
+        # The operationId of a subscribe whose outcome we do not know yet. Re-sending the
+        # same id is idempotent, so a lost reply never leaves a second subscription behind.
+        self._pending_operation_id: str | None = None
         self.status = SessionStatus()
 
     # --- control, called from the UI (same event loop) --------------------------------------
@@ -315,7 +319,12 @@ class Session:
 
     async def _subscribe(self) -> None:
         self._publish(phase=Phase.CONNECTING)
-        result = await self._client.open_subscription(self._items, verbose="OFF")
+        if self._pending_operation_id is None:
+            self._pending_operation_id = str(uuid.uuid4())
+        result = await self._client.open_subscription(
+            self._items, operation_id=self._pending_operation_id, verbose="OFF"
+        )
+        self._pending_operation_id = None
         problems = tuple(
             ItemProblem(error.statistic_id, error.code, error.message) for error in result.errors
         )
@@ -350,7 +359,10 @@ class Session:
 
     async def close(self) -> None:
         """Delete the subscription if one is open (with a short timeout); never raises."""
-        subscription_id = self.status.subscription_id
+        # A subscribe that failed without an answer may still have opened on the server;
+        # its operationId is the subscription id, so delete that too.
+        subscription_id = self.status.subscription_id or self._pending_operation_id
+        self._pending_operation_id = None
         self._stopping = True
         if subscription_id is not None:
             await self._delete(subscription_id)

@@ -51,10 +51,12 @@ class FakeClient:
     peek_failures: list[errors.StatisticsError] = field(default_factory=list)
     peek_duration: float = 0.0
     subscribe_errors: Sequence[FakeItemError] = ()
+    subscribe_failures: list[errors.StatisticsError] = field(default_factory=list)
     delete_hangs: bool = False
     calls: list[tuple[str, float]] = field(default_factory=list)
     opened: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
+    operation_ids: list[str | None] = field(default_factory=list)
 
     async def open_subscription(
         self,
@@ -64,6 +66,9 @@ class FakeClient:
         verbose: Verbose = "INFO",
     ) -> FakeSubscription:
         self.calls.append(("open", self.clock.now))
+        self.operation_ids.append(operation_id)
+        if self.subscribe_failures:
+            raise self.subscribe_failures.pop(0)
         subscription_id = f"sub{len(self.opened) + 1}"
         self.opened.append(subscription_id)
         return FakeSubscription(subscription_id, [_value("a", 0)], self.subscribe_errors)

@@ -198,3 +198,19 @@ async def test_item_problems_are_reported() -> None:
     await h.run_until(lambda h: h.session.status.polls >= 1)
     problems = h.session.status.item_problems
     assert problems and problems[0].message == "Unknown statistic 'X'"
+
+
+async def test_subscribe_retries_reuse_the_operation_id() -> None:
+    """A subscribe that timed out is retried with the same operationId, so no duplicate opens."""
+    timeout = errors.RequestTimeoutError("timed out")
+    h = make(subscribe_failures=[timeout, timeout])
+    await h.run_until(lambda h: h.session.status.polls >= 1)
+    ids = h.client.operation_ids
+    assert len(ids) == 3 and ids[0] is not None and len(set(ids)) == 1
+
+
+async def test_stop_during_failed_subscribe_deletes_the_pending_operation() -> None:
+    """Stopping after a subscribe got no answer deletes its operationId, which may have opened."""
+    h = make(subscribe_failures=[errors.RequestTimeoutError("timed out")] * 50)
+    await h.run_until(lambda h: len(h.client.operation_ids) >= 2)
+    assert h.client.deleted == [h.client.operation_ids[0]]
