@@ -2,8 +2,8 @@
 
 Precedence is per setting: a flag beats `STATDASH_*` in the environment, which beats the
 config file (`config.toml` in the platform's config directory, e.g.
-`~/.config/statdash/config.toml`). Secrets are held in `Secret`, whose repr is masked, and
-are never part of any message this module produces.
+`~/.config/statdash/config.toml`). Secrets are held in pydantic's `SecretStr`, whose repr
+is masked, and are never part of any message this module produces.
 """
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ import stat
 import sys
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from pydantic import SecretStr
 
 ENV_PREFIX = "STATDASH_"
 SECRET_WARNING = "visible to other users in the process list; prefer the environment or config"
@@ -28,27 +30,15 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class Secret:
-    """A credential whose repr and str never show the value."""
-
-    value: str = field(repr=False)
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-    __str__ = __repr__
-
-
-@dataclass(frozen=True, slots=True)
 class Credentials:
     """Whatever the user gave to authenticate; every field optional."""
 
-    api_key: Secret | None = None
-    token: Secret | None = None
+    api_key: SecretStr | None = None
+    token: SecretStr | None = None
     client_id: str | None = None
-    client_secret: Secret | None = None
+    client_secret: SecretStr | None = None
     username: str | None = None
-    password: Secret | None = None
+    password: SecretStr | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,9 +129,9 @@ def resolve_server(
         value = file_settings.get(name)
         return str(value) if value not in (None, "") else None
 
-    def secret(name: str) -> Secret | None:
+    def secret(name: str) -> SecretStr | None:
         value = pick(name)
-        return Secret(value) if value else None
+        return SecretStr(value) if value else None
 
     url = pick("url")
     if url is None:

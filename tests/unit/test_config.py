@@ -7,8 +7,9 @@ import os
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
-from statdash.config import ConfigError, Secret, add_server_arguments, is_loopback, resolve_server
+from statdash.config import ConfigError, add_server_arguments, is_loopback, resolve_server
 
 
 def _args(*argv: str) -> argparse.Namespace:
@@ -32,7 +33,7 @@ def test_flag_beats_environment_beats_file(tmp_path: Path) -> None:
     env = {"STATDASH_API_KEY": "env-key", "STATDASH_CLIENT_ID": "env-id"}
     settings = resolve_server(_args("--config", str(config), "--client-id", "flag-id"), env)
     assert settings.url == "https://file.example"
-    assert settings.credentials.api_key == Secret("env-key")
+    assert settings.credentials.api_key == SecretStr("env-key")
     assert settings.credentials.client_id == "flag-id"
 
 
@@ -70,7 +71,7 @@ def test_secrets_are_masked_in_repr() -> None:
     text = repr(settings)
     assert "k-123" not in text and "t-456" not in text
     assert settings.credentials.api_key is not None
-    assert settings.credentials.api_key.value == "k-123"
+    assert settings.credentials.api_key.get_secret_value() == "k-123"
 
 
 def test_world_readable_config_with_secrets_warns(
