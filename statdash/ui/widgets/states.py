@@ -1,0 +1,184 @@
+"""StateSummary: agents per state as one stacked bar across the width plus a wrapping legend.
+
+The legend (`glyph word count`) carries the meaning; the bar gives the proportions at a
+glance. Segments start with the state glyph, and with NO_COLOR (where backgrounds vanish)
+they are filled with it, so the bar still reads as proportions without any colour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.style import Style
+from rich.text import Text
+from textual.geometry import Size
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from statdash.format import StateStyle
+from statdash.text import clean, safe
+from statdash.ui.palette import colour_style, fill_style
+
+WORD_MAX = 24
+_ENTRY_GAP = "  "
+
+
+def allocate(counts: Sequence[int], width: int) -> list[int]:
+    """Split `width` cells in proportion to `counts` (largest remainder), summing to `width`.
+
+    Every non-zero count gets at least one cell while there are cells to give, taken from
+    the widest segment, so a single agent in a rare state is still visible in the bar.
+    """
+    total = sum(count for count in counts if count > 0)
+    if width <= 0 or total <= 0:
+        return [0] * len(counts)
+    exact = [max(count, 0) * width / total for count in counts]
+    cells = [int(share) for share in exact]
+    by_remainder = sorted(range(len(counts)), key=lambda i: exact[i] - cells[i], reverse=True)
+    for index in by_remainder[: width - sum(cells)]:
+        cells[index] += 1
+    for index, count in enumerate(counts):
+        if count > 0 and cells[index] == 0:
+            widest = max(range(len(cells)), key=lambda i: cells[i])
+            if cells[widest] <= 1:
+                break
+            cells[widest] -= 1
+            cells[index] = 1
+    return cells
+
+
+class StateSummary(Widget):
+    """How many agents are in each state: a stacked bar and a `● Ready 12` legend."""
+
+    DEFAULT_CSS = """
+    StateSummary {
+        height: auto;
+        border: round $foreground 30%;
+        border-title-color: $text-muted;
+        border-subtitle-color: $text-muted;
+        padding: 0 1;
+        &:ansi {
+            border: round ansi_bright_black;
+        }
+        &.-stale {
+            border: dashed $foreground-muted;
+        }
+        &.-stale:ansi {
+            border: dashed ansi_bright_black;
+        }
+    }
+    StateSummary > .state-summary--empty {
+        color: $text-muted;
+    }
+    """
+
+    COMPONENT_CLASSES = {"state-summary--empty"}  # noqa: RUF012 - Textual's own pattern
+
+    stale: reactive[bool] = reactive(False)
+    """True when the counts are old: the summary dims and says "stale"."""
+
+    def __init__(
+        self,
+        label: str = "",
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        """A summary titled `label` (untrusted text is fine)."""
+        super().__init__(name=name, id=id, classes=classes)
+        self._counts: tuple[tuple[StateStyle, int], ...] = ()
+        # Cleaned words, computed once per update rather than on every paint.
+        self._entries: tuple[tuple[StateStyle, str, int], ...] = ()
+        if label:
+            self.border_title = safe(label, max_length=40)
+
+    @property
+    def counts(self) -> tuple[tuple[StateStyle, int], ...]:
+        """The counts shown, in legend order."""
+        return self._counts
+
+    def set_counts(self, counts: Sequence[tuple[StateStyle, int]]) -> None:
+        """Show these states in this order; negative counts are treated as zero."""
+        new = tuple((style, max(0, int(count))) for style, count in counts)
+        if new == self._counts:
+            return
+        width = self.size.width
+        lines_before = len(self._legend_lines(width))
+        self._counts = new
+        self._entries = tuple((style, clean(style.word, WORD_MAX), count) for style, count in new)
+        # A new layout costs a pass over the whole screen; only a legend that gained or lost
+        # a line needs one (counts change every poll, their digits rarely rewrap the legend).
+        self.refresh(layout=len(self._legend_lines(width)) != lines_before)
+
+    def watch_stale(self, stale: bool) -> None:
+        """Mark the border and subtitle so staleness is visible without colour."""
+        self.set_class(stale, "-stale")
+        self.border_subtitle = Text("stale", Style(bold=True)) if stale else None
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        """The bar plus as many legend lines as the entries need at this width."""
+        return 1 + len(self._legend_lines(width))
+
+    def _legend_entries(self) -> list[str]:
+        entries = [f"{style.glyph} {word} {count}" for style, word, count in self._entries]
+        entries.append(f"total {sum(count for _style, _word, count in self._entries)}")
+        return entries
+
+    def _legend_lines(self, width: int) -> list[list[int]]:
+        """Indexes of the legend entries on each line; an entry never splits across lines."""
+        if not self._entries:
+            return []
+        lines: list[list[int]] = [[]]
+        used = 0
+        for index, entry in enumerate(self._legend_entries()):
+            needed = len(entry) + (len(_ENTRY_GAP) if lines[-1] else 0)
+            if lines[-1] and used + needed > width:
+                lines.append([])
+                used, needed = 0, len(entry)
+            lines[-1].append(index)
+            used += needed
+        return lines
+
+    def render(self) -> Text:
+        """Bar and legend as plain `Text`: no markup is parsed, so data cannot style or act."""
+        width = self.size.width
+        dim = Style(dim=True) if self.stale else Style()
+        if not self._entries:
+            return Text("no agents", self.get_component_rich_style("state-summary--empty"))
+        text = Text(no_wrap=True, end="", overflow="crop")
+        self._render_bar(text, width, dim)
+        theme = self.app.current_theme
+        entries = self._legend_entries()
+        for line in self._legend_lines(width):
+            text.append("\n")
+            for position, index in enumerate(line):
+                if position:
+                    text.append(_ENTRY_GAP)
+                if index == len(self._entries):
+                    text.append(entries[index], Style(dim=True) + dim)
+                    continue
+                style, word, count = self._entries[index]
+                zero = Style(dim=True) if count == 0 else Style()
+                text.append(style.glyph, colour_style(style.colour, theme) + zero + dim)
+                text.append(f" {word} ", zero + dim)
+                text.append(str(count), Style(bold=True) + zero + dim)
+        return text
+
+    def _render_bar(self, text: Text, width: int, dim: Style) -> None:
+        counts = [count for _style, _word, count in self._entries]
+        cells = allocate(counts, width)
+        if not any(cells):
+            text.append("─" * width, self.get_component_rich_style("state-summary--empty"))
+            return
+        theme = self.app.current_theme
+        no_colour = self.app.no_color
+        for (style, _word, count), size in zip(self._entries, cells, strict=True):
+            if not size:
+                continue
+            if no_colour:
+                text.append(style.glyph * size, dim)
+                continue
+            label = f"{style.glyph} {count}"
+            body = (label if len(label) < size else style.glyph).ljust(size)[:size]
+            text.append(body, fill_style(style.colour, theme) + dim)

@@ -1,0 +1,214 @@
+"""StatusBar: one line of connection health (server, phase, data age, poll time, errors, page).
+
+It never wraps: when the line is too narrow, a long message is first cut to MESSAGE_MIN cells,
+then the least important parts go (a zero error count, poll time, server, page, error count,
+data age), then the message is cut further; the phase and the DEMO mark always stay.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import NamedTuple
+from urllib.parse import urlsplit
+
+from rich.style import Style
+from rich.text import Text
+from textual.widget import Widget
+
+from statdash.format import Level
+from statdash.text import clean, safe
+from statdash.ui.palette import colour_style, level_style
+
+SEPARATOR = " │ "
+MESSAGE_MIN = 32
+MESSAGE_SEPARATOR = ": "
+HOST_MAX = 40
+
+_PHASES: dict[str, tuple[str, str]] = {
+    "connecting": ("◌", "cyan"),
+    "live": ("●", "green"),
+    "retrying": ("↻", "yellow"),
+    "paused": ("‖", "grey"),
+    "failed": ("✗", "red"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StatusInfo:
+    """What the status bar shows; the app builds a new one whenever something changes.
+
+    `phase` is one of connecting, live, retrying, paused, failed (others are shown as given);
+    `retry_in`, `age` and `poll_ms` are seconds, seconds and milliseconds, None when unknown.
+    """
+
+    server: str
+    phase: str
+    retry_in: float | None = None
+    age: float | None = None
+    poll_ms: float | None = None
+    errors: int = 0
+    message: str | None = None
+    demo: bool = False
+    page: str | None = None
+
+
+def host_of(server: str) -> str:
+    """The host (and port) of a server address: never user, password, path or query."""
+    raw = clean(server).strip()
+    # Without a scheme, urlsplit would read the host as a path.
+    url = raw if "://" in raw else f"//{raw}"
+    netloc = url.partition("://")[2] if "://" in url else url[2:]
+    netloc = netloc.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0].rpartition("@")[2]
+    try:
+        split = urlsplit(url)
+        host = split.hostname or ""
+        port = split.port
+    except ValueError:
+        # A malformed port or bracketed host: keep what precedes the port rather than crash.
+        return clean(netloc.rpartition(":")[0] or netloc, HOST_MAX)
+    if port is not None:
+        host = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return clean(host, HOST_MAX)
+
+
+def ago(seconds: float) -> str:
+    """A short age: 2s, 4m, 1h 5m."""
+    whole = max(0, int(seconds))
+    if whole < 60:
+        return f"{whole}s"
+    if whole < 3600:
+        return f"{whole // 60}m"
+    return f"{whole // 3600}h {whole % 3600 // 60}m"
+
+
+_MESSAGE_ORDER = 2
+
+
+class _Part(NamedTuple):
+    order: int
+    priority: int
+    """Parts with the lowest priority are dropped first."""
+    text: Text
+
+
+class StatusBar(Widget):
+    """One line at the bottom: server, connection phase, data age, poll time, errors, page."""
+
+    DEFAULT_CSS = """
+    StatusBar {
+        height: 1;
+        background: $panel;
+        color: $text-muted;
+    }
+    StatusBar > .status-bar--demo {
+        background: $warning;
+        color: $background;
+        text-style: bold;
+    }
+    StatusBar:ansi > .status-bar--demo {
+        /* The ANSI default foreground is light on dark terminals: unreadable on yellow. */
+        color: ansi_black;
+    }
+    """
+
+    COMPONENT_CLASSES = {"status-bar--demo"}  # noqa: RUF012 - Textual's own pattern
+
+    def __init__(
+        self,
+        info: StatusInfo | None = None,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        """A status bar showing `info` (connecting to nowhere until the app says otherwise)."""
+        super().__init__(name=name, id=id, classes=classes)
+        self._info = info or StatusInfo(server="", phase="connecting")
+
+    @property
+    def info(self) -> StatusInfo:
+        """The status shown."""
+        return self._info
+
+    def update_status(self, info: StatusInfo) -> None:
+        """Show `info`; nothing is redrawn when it equals what is shown."""
+        if info != self._info:
+            self._info = info
+            self.refresh()
+
+    def render(self) -> Text:
+        """The line as plain `Text`: no markup is parsed, so data cannot style or act."""
+        width = self.size.width
+        parts, message_part = self._parts()
+        if message_part is not None and _width(parts) > width:
+            message_part.text.truncate(MESSAGE_MIN, overflow="ellipsis")
+        # Drop the least important parts until the line fits.
+        while parts and _width(parts) > width:
+            droppable = [part for part in parts if part.priority < 90]
+            if not droppable:
+                break
+            parts.remove(min(droppable, key=lambda part: part.priority))
+        overflow = _width(parts) - width
+        if overflow > 0 and message_part is not None and message_part in parts:
+            message = message_part.text
+            message.truncate(max(1, message.cell_len - overflow), overflow="ellipsis")
+        line = Text(no_wrap=True, end="", overflow="ellipsis")
+        line.append(" ")
+        for index, part in enumerate(sorted(parts, key=lambda part: part.order)):
+            if part is message_part:
+                line.append(MESSAGE_SEPARATOR)
+            elif index:
+                line.append(SEPARATOR, Style(dim=True))
+            line.append_text(part.text)
+        line.truncate(width, overflow="ellipsis")
+        return line
+
+    def _parts(self) -> tuple[list[_Part], _Part | None]:
+        info = self._info
+        theme = self.app.current_theme
+        parts: list[_Part] = []
+        if info.demo:
+            parts.append(
+                _Part(0, 100, Text(" DEMO ", self.get_component_rich_style("status-bar--demo")))
+            )
+        glyph, colour = _PHASES.get(info.phase, ("?", "white"))
+        phase = Text(f"{glyph} ", colour_style(colour, theme))
+        phase.append_text(safe(info.phase, Style(bold=True), max_length=16))
+        retry_in = info.retry_in
+        if info.phase == "retrying" and retry_in is not None and 0 <= retry_in < math.inf:
+            phase.append(f" in {math.ceil(retry_in)}s")
+        parts.append(_Part(1, 99, phase))
+        message_part = None
+        if info.message:
+            message = safe(info.message, max_length=200)
+            if info.phase == "failed":
+                message.stylize(colour_style("red", theme))
+            message_part = _Part(_MESSAGE_ORDER, 90, message)
+            parts.append(message_part)
+        if info.server:
+            parts.append(_Part(3, 30, safe(host_of(info.server))))
+        if info.age is not None and math.isfinite(info.age):
+            parts.append(_Part(4, 80, Text(f"updated {ago(info.age)} ago")))
+        elif info.phase != "failed":
+            parts.append(_Part(4, 80, Text("no data yet")))
+        if info.poll_ms is not None and math.isfinite(info.poll_ms):
+            parts.append(_Part(5, 10, Text(f"poll {round(info.poll_ms)} ms")))
+        if info.errors:
+            noun = "error" if info.errors == 1 else "errors"
+            errors = Text(f"{info.errors} {noun}", level_style(Level.WARN, theme))
+            parts.append(_Part(6, 50, errors))
+        else:
+            parts.append(_Part(6, 5, Text("0 errors")))
+        if info.page:
+            parts.append(_Part(7, 40, safe(info.page, Style(bold=True), max_length=20)))
+        return parts, message_part
+
+
+def _width(parts: list[_Part]) -> int:
+    """Cells the parts take on the line, with the leading space and separators."""
+    # Every part but the first is preceded by a separator; the message's is shorter.
+    separators = len(SEPARATOR) * max(0, len(parts) - 1)
+    if any(part.order == _MESSAGE_ORDER for part in parts):
+        separators -= len(SEPARATOR) - len(MESSAGE_SEPARATOR)
+    return 1 + sum(part.text.cell_len for part in parts) + separators
