@@ -21,6 +21,7 @@ from statdash.format import Level
 PALETTE_NAMES: tuple[str, ...] = (
     "green",
     "red",
+    "orange",
     "yellow",
     "blue",
     "magenta",
@@ -36,6 +37,8 @@ _ALIASES = {"gray": "grey"}
 _ANSI: dict[str, str] = {
     "green": "green",
     "red": "red",
+    # The 16-colour palette has no orange; bright red is the nearest that stays distinct.
+    "orange": "bright_red",
     "yellow": "yellow",
     "blue": "blue",
     "magenta": "magenta",
@@ -50,6 +53,7 @@ _ANSI_LIGHT = {**_ANSI, "white": "default"}
 _DARK: dict[str, str] = {
     "green": "#4EBF71",
     "red": "#E0565B",
+    "orange": "#E8915A",
     "yellow": "#E5C07B",
     "blue": "#61AFEF",
     "magenta": "#C678DD",
@@ -61,6 +65,7 @@ _DARK: dict[str, str] = {
 _LIGHT: dict[str, str] = {
     "green": "#1A7F37",
     "red": "#CF222E",
+    "orange": "#BC4C00",
     "yellow": "#9A6700",
     "blue": "#0969DA",
     "magenta": "#8250DF",
@@ -72,7 +77,7 @@ _DARK_INK = "#101418"
 _LIGHT_INK = "#F6F8FA"
 
 # Which ANSI backgrounds need light text on top (the rest read better with black).
-_ANSI_DARK_BACKGROUNDS = frozenset({"red", "blue", "magenta", "bright_black"})
+_ANSI_DARK_BACKGROUNDS = frozenset({"red", "bright_red", "blue", "magenta", "bright_black"})
 
 STATDASH_THEME = Theme(
     name="statdash",

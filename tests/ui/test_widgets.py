@@ -599,3 +599,16 @@ async def test_hostile_text_renders_literally_and_inertly(text: str) -> None:
         await pilot.pause()
         assert app.quit_requests == 0
         assert app.is_running
+
+
+def test_palette_covers_every_layout_colour() -> None:
+    """Every colour a layout file may name has a palette entry in dark, light and ANSI themes."""
+    from textual.theme import BUILTIN_THEMES
+
+    from statdash.layout.models import COLOURS
+    from statdash.ui.palette import PALETTE_NAMES, colour
+
+    assert set(COLOURS) <= set(PALETTE_NAMES)
+    for theme_name in ("textual-dark", "textual-light", "ansi-dark"):
+        theme = BUILTIN_THEMES[theme_name]
+        assert all(colour(name, theme) is not None for name in COLOURS), theme_name
