@@ -1,0 +1,30 @@
+"""Fixtures shared by every test suite: a simulator config and a running simulator on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from statdash.sim.config import SimConfig
+from statdash.sim.runner import RunningSimulator, running_simulator
+
+# A fixed start makes timestamps in assertions and snapshots reproducible.
+SIM_START = 1_700_000_000.0
+
+
+@pytest.fixture
+def sim_config() -> SimConfig:
+    """A small floor on a manual clock: time moves only through `simulator.advance(seconds)`.
+
+    Override this fixture (or use `dataclasses.replace(sim_config, ...)` and
+    `running_simulator`) for other sizes, auth or a realtime clock.
+    """
+    return SimConfig(agents=40, queues=5, seed=7, clock="manual", start_time=SIM_START)
+
+
+@pytest.fixture
+def simulator(sim_config: SimConfig) -> Iterator[RunningSimulator]:
+    """A simulator serving `sim_config` on a free 127.0.0.1 port (`.base_url`, `.api_url`)."""
+    with running_simulator(sim_config) as sim:
+        yield sim
