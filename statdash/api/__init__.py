@@ -1,1 +1,5 @@
-"""The Statistics API v3 client: models, value parsing, errors, auth and the async client."""
+"""The Statistics API v3 client: models, value parsing, errors, auth and the async client.
+
+`client.StatisticsClient` is the entry point; `responses` reads answers, `auth` adds
+credentials, `errors` is the exception tree, `values` reads `value` objects.
+"""

@@ -4,20 +4,25 @@
     ├── TransportError            the request never got an answer
     │   ├── ConnectError          refused, unreachable, DNS, TLS handshake
     │   └── RequestTimeoutError   connect/read/write/pool timeout
-    ├── HTTPStatusError           an answer with a non-2xx status (code + envelope message)
+    ├── HTTPStatusError           a non-2xx answer (itself for 3xx/4xx without a class, e.g. 418)
     │   ├── BadRequestError       400
     │   ├── AuthenticationError   401
     │   ├── PermissionDeniedError 403
     │   ├── NotFoundError         404
-    │   ├── ServerError           500 and other 5xx
-    │   ├── ServiceUnavailableError 503
-    │   └── GatewayTimeoutError   504
+    │   └── ServerError           500 and other 5xx
+    │       ├── ServiceUnavailableError 503
+    │       └── GatewayTimeoutError     504
     ├── EnvelopeError             HTTP 200 but `status.code` is a failure and no data came
     ├── ShapeError                the body is not JSON, or not the shape the operation returns
-    └── AuthError                 the token endpoint refused or answered nonsense
+    ├── AuthError                 the token endpoint refused or answered nonsense
+    ├── RequestValidationError    a request rejected locally, before anything was sent
+    └── ConfigError               the client was built with unusable settings (URL, key, CA file)
 
-Messages never contain secrets: they are built from status codes and server messages only,
+Messages never contain secrets: they are built from status codes and server messages only
+(the client also scrubs its own secrets out of server messages, in case a server echoes them),
 and server messages are truncated so a hostile server cannot flood a log line.
+`retryable` marks the failures worth another attempt (no answer, 503, 504); the client only
+acts on it for operations that are safe to repeat.
 """
 
 from __future__ import annotations
@@ -122,7 +127,31 @@ class ShapeError(StatisticsError):
 
 
 class AuthError(StatisticsError):
-    """The OAuth token endpoint refused the credentials or answered something unusable."""
+    """The OAuth token endpoint refused the credentials or answered something unusable.
+
+    Retryable only when the endpoint was unavailable (503/504), not when it said no.
+    """
+
+    def __init__(self, message: str, *, http_status: int | None = None) -> None:
+        self.http_status = http_status
+        self.retryable = http_status in (503, 504)
+        super().__init__(clip(message))
+
+
+class RequestValidationError(StatisticsError):
+    """A request that would be invalid on the wire; it was rejected before anything was sent.
+
+    `problems` lists each one as "location: reason" with wire (camelCase) field names.
+    """
+
+    def __init__(self, what: str, problems: list[str] | tuple[str, ...]) -> None:
+        self.problems = tuple(problems)
+        listed = "; ".join(self.problems) if self.problems else "invalid"
+        super().__init__(clip(f"invalid {what}: {listed}", limit=2 * MAX_SERVER_MESSAGE))
+
+
+class ConfigError(StatisticsError):
+    """The client cannot be built from these settings (bad URL, API key or CA bundle)."""
 
 
 _STATUS_CLASSES: dict[int, type[HTTPStatusError]] = {

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 # Epoch timestamps below this are seconds, above are milliseconds (10^11 s is the year 5138,
@@ -29,7 +29,9 @@ class NumberValue:
 
     number: float
     text: str
-    timestamp: float | None = None
+    # When the server produced the value; not part of equality, so a re-sent unchanged
+    # figure compares equal and costs nothing downstream.
+    timestamp: float | None = field(default=None, compare=False)
 
     @property
     def is_integral(self) -> bool:
@@ -47,7 +49,7 @@ class AgentStateValue:
     since: float | None = None
     media: str | None = None
     place_id: str | None = None
-    timestamp: float | None = None
+    timestamp: float | None = field(default=None, compare=False)
 
     def seconds_in_state(self, now: float) -> float | None:
         """How long the agent has been in this state at epoch time `now` (never negative)."""
@@ -61,14 +63,19 @@ class UnknownValue:
     """A value of a shape we do not know; `raw` is kept so it can be shown as it came."""
 
     raw: Any
-    timestamp: float | None = None
+    timestamp: float | None = field(default=None, compare=False)
 
     def describe(self) -> str:
         """A short one-line rendering of the raw data (still untrusted text)."""
         try:
             text = json.dumps(self.raw, ensure_ascii=False, sort_keys=True, default=str)
-        except (TypeError, ValueError):
-            text = repr(self.raw)
+        except (TypeError, ValueError, RecursionError):
+            # Mixed-type keys defeat sort_keys and absurd nesting defeats both dumps and repr;
+            # a description must still come out.
+            try:
+                text = repr(self.raw)
+            except (RecursionError, ValueError):
+                text = f"<{type(self.raw).__name__}>"
         if len(text) > _MAX_RAW_DESCRIPTION:
             text = text[: _MAX_RAW_DESCRIPTION - 1] + "…"
         return text
@@ -132,6 +139,9 @@ def _parse_agent_state(state: dict[str, Any], stamp: float | None) -> AgentState
         status = status_raw
     elif isinstance(status_raw, int) and not isinstance(status_raw, bool):
         # Some servers send Stat Server's numeric code; show it as it is rather than guess.
+        # A code too long to print (int->str is capped at 4300 digits) is not a status.
+        if abs(status_raw) >= 10**18:
+            return None
         status_code = status_raw
         status = str(status_raw)
     else:

@@ -1,0 +1,1 @@
+"""Tests of the Statistics API v3 client (statdash.api)."""
