@@ -1,0 +1,569 @@
+"""A validated `Layout` -> `CompiledLayout`: the subscription and a view model of every widget.
+
+This is the contract between the layout file and everything live: the session subscribes to
+`CompiledLayout.items`; each widget reads its values from the store by the statisticIds its
+view model names; `origins` says which line of the file asked for each statistic, so a
+server's rejection can be reported as `file:line:column`.
+
+Thresholds, state styles and format names are `statdash.format`'s, so the widgets evaluate
+and draw exactly what the layout said.
+
+Statistic ids are `s_` + 12 hex digits of a SHA-256 over the canonical JSON of (objectType,
+objectId, statistic), so the same layout always yields the same ids and the same (object,
+statistic) pair, asked for by several widgets, is subscribed once. Everything here is
+immutable: frozen dataclasses, tuples and read-only mappings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal
+
+from statdash.api.models import (
+    StatisticDefinition,
+    SubscriptionItem,
+    SubscriptionItems,
+    SubscriptionRequest,
+)
+from statdash.format import STATE_STYLES, FormatName, StateStyle, Thresholds, state_style
+from statdash.layout.models import (
+    DEFAULT_PRIORITY,
+    OBJECT_TYPES,
+    AgentsRef,
+    AgentsSpec,
+    ColumnSpec,
+    KpiSpec,
+    Layout,
+    ObjectRef,
+    QueuesSpec,
+    StatesSpec,
+    StatisticDecl,
+    StatSource,
+    ThresholdsSpec,
+    TrendSpec,
+    TrendStyleName,
+    WidgetSpec,
+    entry_id,
+)
+from statdash.layout.problems import SourceLocation
+from statdash.layout.yamlsource import Located
+
+ID_PREFIX = "s_"
+ID_HEX_DIGITS = 12
+
+# Cells a value of each format needs, before the label's own width is considered.
+DEFAULT_WIDTHS: Mapping[str, int] = MappingProxyType(
+    {"integer": 6, "decimal": 7, "percent": 6, "duration": 8, "state": 18, "text": 12}
+)
+DEFAULT_DECIMALS: Mapping[str, int] = MappingProxyType({"decimal": 1, "percent": 0})
+STATE_COLUMN_LABEL = "State"
+# Priority of columns that are never dropped for width (the agent state column).
+KEEP_ALWAYS = 0
+
+
+# --- Small value types ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RowObject:
+    """An object a widget shows: its id, API objectType (Agent, Queue, ...) and display label."""
+
+    id: str
+    type: str
+    label: str
+
+
+# --- Widget view models --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column of a table, resolved: every default applied, width in cells."""
+
+    index: int
+    label: str
+    format: FormatName
+    decimals: int
+    width: int
+    priority: int
+    thresholds: Thresholds | None
+    statistic: str
+    location: SourceLocation
+
+
+@dataclass(frozen=True, slots=True)
+class TableWidget:
+    """An agents or queues table: ordered rows, ordered columns, a statisticId per cell.
+
+    In an agents table the first column is the state column (format `state`) unless the
+    layout hid it; the row label (agent id or label) is the fixed first column of the UI.
+    """
+
+    kind: Literal["agents", "queues"]
+    title: str | None
+    span: int
+    height: int | None
+    location: SourceLocation
+    rows: tuple[RowObject, ...]
+    columns: tuple[Column, ...]
+    cells: Mapping[tuple[str, str, int], str] = field(repr=False)
+
+    def stat_id(self, row: RowObject, column: Column) -> str:
+        """The statisticId of one cell."""
+        return self.cells[(row.type, row.id, column.index)]
+
+    def fit_columns(self, width: int, *, gap: int = 1) -> tuple[Column, ...]:
+        """The columns to show in `width` cells (after the row label), in their order.
+
+        When they do not all fit, columns are dropped highest `priority` number first and,
+        among equal priorities, rightmost first; priority 0 (the state column) is never
+        dropped. Each column takes its width plus `gap` cells.
+        """
+        kept = list(self.columns)
+        droppable = sorted(
+            (c for c in kept if c.priority != KEEP_ALWAYS),
+            key=lambda c: (c.priority, c.index),
+        )
+        while droppable and sum(c.width + gap for c in kept) > width:
+            kept.remove(droppable.pop())
+        return tuple(kept)
+
+
+@dataclass(frozen=True, slots=True)
+class KpiWidget:
+    """One statistic of one object as a big figure, with thresholds and an optional trend line."""
+
+    title: str | None
+    span: int
+    height: int | None
+    location: SourceLocation
+    object: RowObject
+    stat_id: str
+    label: str
+    format: FormatName
+    decimals: int
+    thresholds: Thresholds | None
+    trend_window: float | None
+
+    @property
+    def trend(self) -> bool:
+        """True when a trend line is drawn under the figure (over `trend_window` seconds)."""
+        return self.trend_window is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """One line of a trend."""
+
+    label: str
+    stat_id: str
+    object: RowObject
+    location: SourceLocation
+
+
+@dataclass(frozen=True, slots=True)
+class TrendWidget:
+    """History of statistics over `window` seconds, as sparklines or a chart."""
+
+    title: str | None
+    span: int
+    height: int | None
+    location: SourceLocation
+    series: tuple[Series, ...]
+    window: float
+    style: TrendStyleName
+    format: FormatName
+    decimals: int
+
+
+@dataclass(frozen=True, slots=True)
+class StatesWidget:
+    """How many agents are in each state: the state statisticId of every agent."""
+
+    title: str | None
+    span: int
+    height: int | None
+    location: SourceLocation
+    agents: tuple[tuple[RowObject, str], ...]
+
+
+Widget = TableWidget | KpiWidget | TrendWidget | StatesWidget
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A page: a grid of `columns`, widgets in reading order (each spans `widget.span`)."""
+
+    title: str
+    columns: int
+    widgets: tuple[Widget, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StatOrigin:
+    """What a statisticId asks for and where in the file it was asked for (first use first)."""
+
+    statistic_id: str
+    object: RowObject
+    statistic: str
+    locations: tuple[SourceLocation, ...]
+    path: str
+
+    @property
+    def location(self) -> SourceLocation:
+        """Where it was first asked for."""
+        return self.locations[0]
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledLayout:
+    """A layout ready to run: what to subscribe to, and how every widget shows it."""
+
+    file: str
+    title: str
+    refresh: float
+    pages: tuple[Page, ...]
+    items: tuple[SubscriptionItem, ...]
+    origins: Mapping[str, StatOrigin]
+    state_styles: Mapping[str, StateStyle]
+
+    def state_style(self, status: str) -> StateStyle:
+        """The style of an agent status; an unknown status is shown as it came, in grey."""
+        return self.state_styles.get(status) or state_style(status)
+
+    def subscription_request(self, operation_id: str | None = None) -> SubscriptionRequest:
+        """The body of POST /subscriptions with every item (a fresh UUID unless given)."""
+        return SubscriptionRequest(
+            operation_id=operation_id or str(uuid.uuid4()),
+            data=SubscriptionItems(statistics=list(self.items)),
+        )
+
+    def widgets(self) -> Iterator[Widget]:
+        """Every widget of every page, in order."""
+        for page in self.pages:
+            yield from page.widgets
+
+    @property
+    def object_count(self) -> int:
+        """How many distinct objects the layout watches."""
+        return len({(o.object.type, o.object.id) for o in self.origins.values()})
+
+
+# --- Compiling -----------------------------------------------------------------------------
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True, slots=True)
+class _Stat:
+    """A statistic as subscribed: a predefined name or a definition, plus how to call it."""
+
+    name: str | None
+    definition: StatisticDefinition | None
+    description: str
+    # Its canonical JSON, encoded once: a floor compiles it into thousands of ids.
+    canonical: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        spec = {"definition": self.definition.to_wire()} if self.definition else {"name": self.name}
+        object.__setattr__(self, "canonical", _json(spec))
+
+
+def _canonical(object_type: str, object_id: str, statistic_json: str) -> str:
+    # Exactly _json({"objectId", "objectType", "statistic"}): the keys are in sorted order.
+    return (
+        f'{{"objectId":{_json(object_id)},"objectType":{_json(object_type)},'
+        f'"statistic":{statistic_json}}}'
+    )
+
+
+def _digest(canonical: str, digits: int) -> str:
+    return ID_PREFIX + hashlib.sha256(canonical.encode()).hexdigest()[:digits]
+
+
+def statistic_id(object_type: str, object_id: str, statistic: Mapping[str, object]) -> str:
+    """The stable id of (object, statistic): `s_` + 12 hex digits of its canonical JSON.
+
+    `statistic` is `{"name": ...}` or `{"definition": {...wire fields...}}`.
+    """
+    return _digest(_canonical(object_type, object_id, _json(statistic)), ID_HEX_DIGITS)
+
+
+class _Compiler:
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+        self.items: dict[str, SubscriptionItem] = {}
+        self.keys: dict[str, str] = {}
+        self.origins: dict[str, tuple[RowObject, str, list[SourceLocation], str]] = {}
+
+    # Statistics and their ids.
+
+    def resolve(self, ref: str | StatSource) -> tuple[_Stat, StatisticDecl | None]:
+        if isinstance(ref, str) and ref.startswith("$"):
+            declaration = self.layout.statistics[ref[1:]]
+            return self.source(declaration), declaration
+        if isinstance(ref, str):
+            return _Stat(ref, None, ref), None
+        return self.source(ref), None
+
+    @staticmethod
+    def source(source: StatSource) -> _Stat:
+        if source.name is not None:
+            return _Stat(source.name, None, source.name)
+        return _Stat(None, source.definition(), source.describe())
+
+    def subscribe(self, row: RowObject, stat: _Stat, located: Located) -> str:
+        """The statisticId of (row, stat), adding the item the first time it is asked for."""
+        canonical = _canonical(row.type, row.id, stat.canonical)
+        digits = ID_HEX_DIGITS
+        stat_id = _digest(canonical, digits)
+        # Two different pairs on the same 48-bit id are unlikely, but never merged: the later
+        # one (in file order, so still deterministic) takes a longer id.
+        while stat_id in self.keys and self.keys[stat_id] != canonical:
+            digits += 4
+            stat_id = _digest(canonical, digits)
+        if stat_id not in self.keys:
+            self.keys[stat_id] = canonical
+            self.items[stat_id] = SubscriptionItem(
+                statistic_id=stat_id,
+                object_id=row.id,
+                object_type=row.type,
+                name=stat.name,
+                definition=stat.definition,
+            )
+            self.origins[stat_id] = (row, stat.description, [located.location], located.path)
+        else:
+            locations = self.origins[stat_id][2]
+            if located.location not in locations:
+                locations.append(located.location)
+        return stat_id
+
+    # Objects.
+
+    def agents(self, ref: AgentsRef) -> tuple[RowObject, ...]:
+        if isinstance(ref, str):
+            return self.object_list(ref)
+        rows = []
+        for entry in ref:
+            label = None if isinstance(entry, str) else entry.label
+            rows.append(RowObject(entry_id(entry), "Agent", label or entry_id(entry)))
+        return tuple(rows)
+
+    def object_list(self, name: str) -> tuple[RowObject, ...]:
+        declared = self.layout.objects[name]
+        object_type = OBJECT_TYPES[declared.type]
+        return tuple(RowObject(i, object_type, label or i) for i, label in declared.entries())
+
+    @staticmethod
+    def object(ref: ObjectRef) -> RowObject:
+        return RowObject(ref.object_id, OBJECT_TYPES[ref.kind], ref.label or ref.object_id)
+
+    # Widgets.
+
+    def page_widget(self, widget: WidgetSpec, at: tuple[str | int, ...]) -> Widget:
+        if isinstance(widget, AgentsSpec | QueuesSpec):
+            return self.table(widget, at)
+        if isinstance(widget, KpiSpec):
+            return self.kpi(widget, at)
+        if isinstance(widget, TrendSpec):
+            return self.trend(widget, at)
+        return self.states(widget, at)
+
+    def table(self, widget: AgentsSpec | QueuesSpec, at: tuple[str | int, ...]) -> TableWidget:
+        if isinstance(widget, AgentsSpec):
+            rows = self.agents(widget.agents)
+        elif isinstance(widget.objects, str):
+            rows = self.object_list(widget.objects)
+        else:
+            rows = tuple(self.object(o) for o in widget.objects)
+        # (column spec, key path of its entry), in display order.
+        entries: list[tuple[str | ColumnSpec, tuple[str | int, ...]]] = []
+        has_state = isinstance(widget, AgentsSpec) and widget.state is not None
+        if isinstance(widget, AgentsSpec) and widget.state is not None:
+            entries.append((_shorthand(widget.state), (*at, "state")))
+        if widget.column_set is not None:
+            entries.extend(
+                (entry, ("column_sets", widget.column_set, i))
+                for i, entry in enumerate(self.layout.column_sets[widget.column_set])
+            )
+        entries.extend((entry, (*at, "columns", i)) for i, entry in enumerate(widget.columns))
+        columns: list[Column] = []
+        cells: dict[tuple[str, str, int], str] = {}
+        for index, (entry, where) in enumerate(entries):
+            is_state = has_state and index == 0
+            spec = entry if isinstance(entry, ColumnSpec) else _shorthand(entry)
+            stat, declaration = self.resolve(spec.stat)
+            located = self.layout.locate(where)
+            columns.append(self.column(index, spec, stat, declaration, located, is_state))
+            for row in rows:
+                cells[(row.type, row.id, index)] = self.subscribe(row, stat, located)
+        return TableWidget(
+            kind=widget.kind,
+            title=widget.title,
+            span=widget.span,
+            height=widget.height,
+            location=self.layout.locate(at).location,
+            rows=rows,
+            columns=tuple(columns),
+            cells=MappingProxyType(cells),
+        )
+
+    def column(
+        self,
+        index: int,
+        spec: ColumnSpec,
+        stat: _Stat,
+        declaration: StatisticDecl | None,
+        located: Located,
+        is_state: bool,
+    ) -> Column:
+        fmt: FormatName = "state" if is_state else _format(spec.format, declaration)
+        label = (
+            STATE_COLUMN_LABEL
+            if is_state
+            else spec.label or (declaration.label if declaration else None) or stat.description
+        )
+        width = spec.width or max(len(label), DEFAULT_WIDTHS[fmt])
+        return Column(
+            index=index,
+            label=label,
+            format=fmt,
+            decimals=_decimals(fmt, spec.decimals, declaration),
+            width=width,
+            priority=KEEP_ALWAYS if is_state else (spec.priority or DEFAULT_PRIORITY),
+            thresholds=_thresholds(spec.thresholds, declaration),
+            statistic=stat.description,
+            location=located.location,
+        )
+
+    def kpi(self, widget: KpiSpec, at: tuple[str | int, ...]) -> KpiWidget:
+        stat, declaration = self.resolve(widget.stat)
+        row = self.object(widget.object)
+        fmt = _format(widget.format, declaration)
+        return KpiWidget(
+            title=widget.title,
+            span=widget.span,
+            height=widget.height,
+            location=self.layout.locate(at).location,
+            object=row,
+            stat_id=self.subscribe(row, stat, self.layout.locate((*at, "stat"))),
+            label=widget.label or (declaration.label if declaration else None) or stat.description,
+            format=fmt,
+            decimals=_decimals(fmt, widget.decimals, declaration),
+            thresholds=_thresholds(widget.thresholds, declaration),
+            trend_window=widget.trend,
+        )
+
+    def trend(self, widget: TrendSpec, at: tuple[str | int, ...]) -> TrendWidget:
+        series: list[Series] = []
+        first_declaration: StatisticDecl | None = None
+        for index, line in enumerate(widget.series):
+            stat, declaration = self.resolve(line.stat)
+            first_declaration = first_declaration or declaration
+            # The model guarantees an object here (the series' own or the widget's).
+            ref = line.object or widget.object
+            assert ref is not None
+            row = self.object(ref)
+            name = (declaration.label if declaration else None) or stat.description
+            located = self.layout.locate((*at, "series", index))
+            series.append(
+                Series(
+                    label=line.label or f"{row.label} {name}",
+                    stat_id=self.subscribe(row, stat, located),
+                    object=row,
+                    location=located.location,
+                )
+            )
+        fmt = _format(widget.format, first_declaration)
+        return TrendWidget(
+            title=widget.title,
+            span=widget.span,
+            height=widget.height,
+            location=self.layout.locate(at).location,
+            series=tuple(series),
+            window=widget.window,
+            style=widget.style,
+            format=fmt,
+            decimals=_decimals(fmt, None, first_declaration),
+        )
+
+    def states(self, widget: StatesSpec, at: tuple[str | int, ...]) -> StatesWidget:
+        stat, _ = self.resolve(widget.state)
+        rows = self.agents(widget.agents)
+        located = self.layout.locate((*at, "state"))
+        return StatesWidget(
+            title=widget.title,
+            span=widget.span,
+            height=widget.height,
+            location=self.layout.locate(at).location,
+            agents=tuple((row, self.subscribe(row, stat, located)) for row in rows),
+        )
+
+
+def _shorthand(stat: str | StatSource) -> ColumnSpec:
+    # A column given as just a statistic: every display setting takes its default.
+    return ColumnSpec.model_construct(stat=stat)
+
+
+def _format(own: FormatName | None, declaration: StatisticDecl | None) -> FormatName:
+    return own or (declaration.format if declaration else None) or "integer"
+
+
+def _decimals(fmt: str, own: int | None, declaration: StatisticDecl | None) -> int:
+    if own is not None:
+        return own
+    if declaration is not None and declaration.decimals is not None:
+        return declaration.decimals
+    return DEFAULT_DECIMALS.get(fmt, 0)
+
+
+def _thresholds(own: ThresholdsSpec | None, declaration: StatisticDecl | None) -> Thresholds | None:
+    spec = own or (declaration.thresholds if declaration else None)
+    if spec is None:
+        return None
+    return Thresholds(warn=spec.warn, alarm=spec.alarm, direction=spec.direction)
+
+
+def _state_styles(layout: Layout) -> Mapping[str, StateStyle]:
+    """`statdash.format`'s defaults, with the layout's `states:` laid over them key by key."""
+    styles = dict(STATE_STYLES)
+    for status, spec in layout.states.items():
+        base = state_style(status)
+        styles[status] = StateStyle(
+            word=spec.word or base.word,
+            glyph=spec.glyph or base.glyph,
+            colour=spec.color or base.colour,
+        )
+    return MappingProxyType(styles)
+
+
+def compile_layout(layout: Layout) -> CompiledLayout:
+    """Compile a layout the loader validated; deterministic, and it never talks to a server."""
+    compiler = _Compiler(layout)
+    pages = []
+    for p, page in enumerate(layout.pages):
+        widgets = tuple(
+            compiler.page_widget(widget, ("pages", p, "widgets", w))
+            for w, widget in enumerate(page.widgets)
+        )
+        pages.append(Page(page.title or f"Page {p + 1}", page.columns, widgets))
+    origins = {
+        stat_id: StatOrigin(stat_id, row, description, tuple(locations), path)
+        for stat_id, (row, description, locations, path) in compiler.origins.items()
+    }
+    return CompiledLayout(
+        file=layout.locate(()).location.file,
+        title=layout.title,
+        refresh=layout.refresh,
+        pages=tuple(pages),
+        items=tuple(compiler.items.values()),
+        origins=MappingProxyType(origins),
+        state_styles=_state_styles(layout),
+    )

@@ -1,0 +1,73 @@
+"""A layout file -> a validated `Layout`, or one `LayoutError` listing every problem at once.
+
+The steps, each stopping early only when the next could not make sense of the input:
+read the bytes safely (`files`), parse YAML with positions and caps (`yamlsource`), then
+validate with the models and point each error at its `file:line:column` and key path.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from statdash.layout.files import FileProblem, read_text
+from statdash.layout.models import CONTEXT_KEY, Layout, Scope, describe, friendly_message
+from statdash.layout.problems import LayoutError, LayoutProblem, SourceLocation
+from statdash.layout.yamlsource import SourceMap, parse_yaml
+
+__all__ = ["LayoutError", "LayoutProblem", "load_layout", "load_layout_text"]
+
+
+def load_layout(path: str | os.PathLike[str]) -> Layout:
+    """Read, parse and validate the layout file at `path`; raise LayoutError with every problem."""
+    shown = os.fspath(path)
+    try:
+        text = read_text(Path(path))
+    except FileProblem as exc:
+        location = SourceLocation(shown, exc.line, exc.column)
+        raise LayoutError([LayoutProblem(location, "", exc.message)]) from None
+    return load_layout_text(text, file=shown, base_dir=Path(path).parent)
+
+
+def load_layout_text(text: str, *, file: str = "<layout>", base_dir: Path | None = None) -> Layout:
+    """Parse and validate layout `text`; `file` names it in messages, object files are read
+    relative to `base_dir` (not at all when it is None)."""
+    parsed = parse_yaml(text, file)
+    problems = list(parsed.problems)
+    if not parsed.complete:
+        raise LayoutError(problems)
+    source = parsed.source
+    data = source.data
+    if not isinstance(data, dict):
+        located = source.locate(())
+        if data is None:
+            message = "the layout is empty; it needs at least 'title' and 'pages'"
+        else:
+            message = f"the layout must be a mapping of keys, got {describe(data)}"
+        raise LayoutError([*problems, LayoutProblem(located.location, "", message)])
+    display_dir = os.path.dirname(file) if base_dir is not None else ""
+    scope = Scope.from_raw(data, base_dir, display_dir)
+    try:
+        layout = Layout.model_validate(data, context={CONTEXT_KEY: scope})
+    except ValidationError as exc:
+        problems.extend(_problem(source, error) for error in exc.errors())
+        raise LayoutError(problems) from None
+    if problems:
+        raise LayoutError(problems)
+    layout.attach_source(source)
+    return layout
+
+
+def _problem(source: SourceMap, error: Any) -> LayoutProblem:
+    ctx = error.get("ctx") or {}
+    message = friendly_message(error)
+    located = source.locate(error["loc"], on_key=bool(ctx.get("on_key")))
+    at = ctx.get("at")
+    if isinstance(at, tuple) and len(at) == 3:
+        # A problem inside a file the layout refers to (an object list): point into that file.
+        file, line, column = at
+        return LayoutProblem(SourceLocation(str(file), line, column), located.path, message)
+    return LayoutProblem(located.location, located.path, message)

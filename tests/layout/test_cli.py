@@ -1,0 +1,196 @@
+"""`statdash check` and `statdash schema`: exit codes, output, and the server check's cleanup."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from statdash.api.errors import ConnectError
+from statdash.api.responses import ItemError
+from statdash.layout import cli_check, cli_schema
+from statdash.layout.compile import CompiledLayout, TableWidget, compile_layout
+from statdash.layout.loader import load_layout_text
+from statdash.layout.models import FORMATS, WIDGET_KINDS
+
+from .conftest import LAYOUTS, MINIMAL, ROOT
+
+SCHEMA_FILE = ROOT / "docs" / "layout.schema.json"
+
+
+def run(module: Any, argv: list[str]) -> int:
+    """Parse `argv` with the module's own arguments and run it, as statdash.cli does."""
+    parser = argparse.ArgumentParser()
+    module.add_arguments(parser)
+    status: int = module.run(parser.parse_args(argv))
+    return status
+
+
+def test_check_offline_prints_a_one_line_summary(capsys: pytest.CaptureFixture[str]) -> None:
+    """A sound layout exits 0 with pages, widgets, statistics and objects on one line."""
+    path = LAYOUTS / "demo.yaml"
+    assert run(cli_check, [str(path)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == f"{path}: OK: 2 pages, 9 widgets, 360 statistics on 59 objects\n"
+    assert captured.err == ""
+
+
+def test_schema_is_json_with_completion_data(capsys: pytest.CaptureFixture[str]) -> None:
+    """The schema is JSON Schema 2020-12 naming every widget kind and format for completion."""
+    assert run(cli_schema, []) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["$schema"] == cli_schema.SCHEMA_DIALECT
+    assert schema["required"] == ["title", "pages"]
+    text = json.dumps(schema)
+    for kind in WIDGET_KINDS:
+        assert json.dumps({"const": kind})[1:-1] in text
+    assert json.dumps(sorted(FORMATS)) in json.dumps(
+        sorted(schema["$defs"]["ColumnSpec"]["properties"]["format"]["anyOf"][0]["enum"])
+    )
+    assert schema["properties"]["refresh"]["default"] == "2s"
+
+
+def test_schema_file_in_docs_is_up_to_date(tmp_path: Path) -> None:
+    """docs/layout.schema.json (what shipped layouts point editors at) is what `schema` prints."""
+    assert SCHEMA_FILE.read_text(encoding="utf-8") == cli_schema.render(), (
+        "regenerate it: statdash schema -o docs/layout.schema.json"
+    )
+    out = tmp_path / "s.json"
+    assert run(cli_schema, ["-o", str(out)]) == 0
+    assert out.read_text(encoding="utf-8") == cli_schema.render()
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def test_check_against_an_unreachable_server_exits_1(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A server that refuses connections gives exit 1 and one clear line, no traceback."""
+    url = f"http://127.0.0.1:{_closed_port()}"
+    config = tmp_path / "config.toml"
+    config.write_text("", encoding="utf-8")
+    argv = [
+        str(LAYOUTS / "wallboard.yaml"),
+        "--url",
+        url,
+        "--api-key",
+        "k",
+        "--config",
+        str(config),
+    ]
+    assert run(cli_check, argv) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith(
+        "statdash check: cannot reach the server at 127.0.0.1"
+    )
+
+
+def test_check_without_an_api_key_exits_1(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With --url but no API key anywhere, the check says how to give one and exits 1."""
+    monkeypatch.delenv("STATDASH_API_KEY", raising=False)
+    config = tmp_path / "config.toml"
+    config.write_text("", encoding="utf-8")
+    argv = [str(LAYOUTS / "wallboard.yaml"), "--url", "http://127.0.0.1:9", "--config", str(config)]
+    assert run(cli_check, argv) == 1
+    assert "no API key given" in capsys.readouterr().err
+
+
+class FakeClient:
+    """Stands in for StatisticsClient: records calls; open can fail, hang or reject items."""
+
+    def __init__(
+        self, *, errors: tuple[ItemError, ...] = (), fail: bool = False, hang: bool = False
+    ):
+        self.errors = errors
+        self.fail = fail
+        self.hang = hang
+        self.opened: list[str] = []
+        self.deleted: list[str] = []
+
+    async def __aenter__(self) -> FakeClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    async def open_subscription(self, items: Any, *, operation_id: str, verbose: str) -> Any:
+        self.opened.append(operation_id)
+        if self.hang:
+            await asyncio.sleep(3600)
+        if self.fail:
+            raise ConnectError("refused")
+        return argparse.Namespace(subscription_id=operation_id, errors=self.errors)
+
+    async def delete_subscription(self, subscription_id: str) -> None:
+        self.deleted.append(subscription_id)
+
+
+def _compiled() -> CompiledLayout:
+    text = (
+        MINIMAL + "      - {kind: agents, agents: [ana.silva, ben.novak, carla.meyer, dev.x],"
+        " columns: [Nope]}\n"
+    )
+    return compile_layout(load_layout_text(text, file="m.yaml"))
+
+
+def test_subscription_is_deleted_after_a_clean_check() -> None:
+    """The check's subscription is deleted by its own operationId after a full success."""
+    client = FakeClient()
+    problems = asyncio.run(cli_check.check_on_server(_compiled(), client))  # type: ignore[arg-type]
+    assert problems == [] and client.deleted == client.opened and len(client.opened) == 1
+
+
+def test_subscription_is_deleted_when_the_open_fails() -> None:
+    """A failed open still deletes by operationId: the server may have opened it anyway."""
+    client = FakeClient(fail=True)
+    with pytest.raises(ConnectError):
+        asyncio.run(cli_check.check_on_server(_compiled(), client))  # type: ignore[arg-type]
+    assert client.deleted == client.opened
+
+
+def test_subscription_is_deleted_when_interrupted() -> None:
+    """Cancelling mid-request (what Ctrl+C does to asyncio.run) still deletes the subscription."""
+    client = FakeClient(hang=True)
+
+    async def interrupt() -> None:
+        task = asyncio.create_task(cli_check.check_on_server(_compiled(), client))  # type: ignore[arg-type]
+        await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(interrupt())
+    assert client.deleted == client.opened and len(client.deleted) == 1
+
+
+def test_rejections_are_grouped_by_line_and_message() -> None:
+    """Rejected items of one column become one line naming a few objects and the rest's count."""
+    compiled = _compiled()
+    table = compiled.pages[0].widgets[1]
+    assert isinstance(table, TableWidget)
+    column = table.columns[1]
+    rejected = [
+        ItemError(
+            code=404, message="Unknown statistic 'Nope'", statistic_id=table.stat_id(r, column)
+        )
+        for r in table.rows
+    ]
+    errors = (*rejected, ItemError(code=400, message="odd", statistic_id=None, name="X"))
+    lines = [str(p) for p in cli_check.rejections(compiled, errors)]
+    assert lines == [
+        "m.yaml: the server rejected a statistic (X): odd",
+        "m.yaml:7:86: pages[0].widgets[1].columns[0]: the server rejected Nope for Agent"
+        " ana.silva, ben.novak, carla.meyer and 1 more: Unknown statistic 'Nope'",
+    ]

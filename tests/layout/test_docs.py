@@ -1,0 +1,39 @@
+"""docs/layouts.md stays true: every YAML example is a valid layout, every widget kind has
+one, and the table of agent state styles is the one the dashboard uses."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from statdash.format import STATE_STYLES
+from statdash.layout.compile import compile_layout
+from statdash.layout.loader import load_layout_text
+from statdash.layout.models import WIDGET_KINDS
+
+from .conftest import ROOT
+
+DOC = (ROOT / "docs" / "layouts.md").read_text(encoding="utf-8")
+EXAMPLES = re.findall(r"```yaml\n(.*?)```", DOC, flags=re.DOTALL)
+
+
+@pytest.mark.parametrize("index", range(len(EXAMPLES)))
+def test_documented_example_is_a_valid_layout(index: int) -> None:
+    """Each ```yaml block of the docs loads and compiles as it is written."""
+    compile_layout(load_layout_text(EXAMPLES[index], file=f"docs example {index + 1}"))
+
+
+def test_every_widget_kind_has_an_example() -> None:
+    """The docs show a complete layout for each widget kind."""
+    shown = {kind for kind in WIDGET_KINDS if any(f"kind: {kind}" in e for e in EXAMPLES)}
+    assert shown == set(WIDGET_KINDS)
+
+
+def test_state_table_matches_the_dashboard_defaults() -> None:
+    """The documented default word, glyph and colour of each status are statdash.format's."""
+    rows = re.findall(r"^\| `(\w+)` \| ([^|]+) \| (\S+) \| (\w+) \|$", DOC, flags=re.MULTILINE)
+    documented = {status: (word.strip(), glyph, colour) for status, word, glyph, colour in rows}
+    assert documented == {
+        status: (style.word, style.glyph, style.colour) for status, style in STATE_STYLES.items()
+    }

@@ -1,0 +1,153 @@
+"""Hostile files get one clear, located error quickly, without a traceback or a memory spike."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from statdash.layout.files import MAX_FILE_BYTES
+from statdash.layout.loader import LayoutError, load_layout, load_layout_text
+from statdash.layout.yamlsource import MAX_DEPTH
+
+
+def problems_of(path: Path) -> list[str]:
+    """The problem lines `load_layout` reports for `path` (fails if it loads)."""
+    with pytest.raises(LayoutError) as caught:
+        load_layout(path)
+    return [str(p) for p in caught.value.problems]
+
+
+def text_problems(text: str) -> list[str]:
+    """The problem lines for layout `text` (fails if it loads)."""
+    with pytest.raises(LayoutError) as caught:
+        load_layout_text(text, file="x.yaml")
+    return [str(p) for p in caught.value.problems]
+
+
+def test_billion_laughs_stops_fast_at_the_alias_cap() -> None:
+    """A nine-level alias bomb is refused in well under a second, naming aliases."""
+    lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for level in range(1, 10):
+        refs = ",".join([f"*a{level - 1}"] * 10)
+        lines.append(f"a{level}: &a{level} [{refs}]")
+    start = time.perf_counter()
+    found = text_problems("\n".join(lines) + "\n")
+    assert time.perf_counter() - start < 1.0
+    assert len(found) == 1
+    assert "too many values" in found[0] and "after expanding aliases" in found[0]
+
+
+def test_deep_nesting_is_refused_without_recursion() -> None:
+    """100,000 nested lists are refused quickly as too deep, instead of exhausting the stack.
+
+    libyaml has a limit of its own (1,000 levels) that can fire before ours; either message
+    names the nesting.
+    """
+    start = time.perf_counter()
+    found = text_problems("[" * 100_000 + "]" * 100_000)
+    assert time.perf_counter() - start < 1.0
+    assert len(found) == 1 and "nesting" in found[0]
+
+
+def test_nesting_past_our_cap_is_refused_at_the_level_it_crosses() -> None:
+    """Block nesting just past MAX_DEPTH is reported where it crosses the cap."""
+    text = "".join(f"{'  ' * level}k{level}:\n" for level in range(MAX_DEPTH + 5))
+    found = text_problems(text)
+    assert found == [
+        f"x.yaml:{MAX_DEPTH + 1}:{2 * MAX_DEPTH + 1}: nesting is deeper than {MAX_DEPTH}"
+        " levels; a layout never needs this"
+    ]
+
+
+def test_a_huge_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    """A 300 MB (sparse) file is refused from its size alone, instantly."""
+    path = tmp_path / "huge.yaml"
+    with path.open("wb") as handle:
+        handle.truncate(300 * 1024 * 1024)
+    start = time.perf_counter()
+    found = problems_of(path)
+    assert time.perf_counter() - start < 0.5
+    assert found == [f"{path}: the file is 300.0 MB; the limit is 4.0 MB"]
+
+
+def test_a_file_just_over_the_limit_is_refused(tmp_path: Path) -> None:
+    """The size limit is exact: one byte over is refused."""
+    path = tmp_path / "big.yaml"
+    path.write_bytes(b"#" * (MAX_FILE_BYTES + 1))
+    assert problems_of(path) == [f"{path}: the file is 4.0 MB; the limit is 4.0 MB"]
+
+
+def test_binary_data_is_named_as_such(tmp_path: Path) -> None:
+    """NUL bytes mean binary data: reported with where the first one is."""
+    path = tmp_path / "binary.yaml"
+    path.write_bytes(b"title: x\npa\x00ges: []\n")
+    assert problems_of(path) == [
+        f"{path}:2:3: this is binary data, not a text file (it contains NUL bytes)"
+    ]
+
+
+def test_invalid_utf8_is_located(tmp_path: Path) -> None:
+    """A Latin-1 byte in a UTF-8 file is reported at its line and column."""
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("title: Caf\xe9\n".encode("latin-1"))
+    assert problems_of(path) == [
+        f"{path}:1:11: not valid UTF-8 text (byte 0xe9); save the file as UTF-8"
+    ]
+
+
+def test_a_directory_and_a_missing_file_are_plain_messages(tmp_path: Path) -> None:
+    """Neither a directory nor a missing path raises anything but LayoutError."""
+    assert problems_of(tmp_path) == [f"{tmp_path}: this is a directory, not a file"]
+    assert problems_of(tmp_path / "nope.yaml") == [f"{tmp_path / 'nope.yaml'}: no such file"]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_an_endless_device_is_read_only_up_to_the_limit() -> None:
+    """/dev/zero (size 0, never ends) is cut at the limit and reported, not read forever."""
+    found = problems_of(Path("/dev/zero"))
+    assert len(found) == 1 and "larger than the limit" in found[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "got"),
+    [
+        ("- a\n- b\n", "a list"),
+        ("42\n", "a number (42)"),
+        ("just words\n", "text ('just words')"),
+        ("true\n", "true/false (true)"),
+    ],
+)
+def test_a_document_that_is_not_a_mapping_says_what_it_is(text: str, got: str) -> None:
+    """A list, a number, text or a boolean document gets 'must be a mapping of keys, got ...'."""
+    assert text_problems(text) == [f"x.yaml:1:1: the layout must be a mapping of keys, got {got}"]
+
+
+def test_control_characters_are_a_yaml_error() -> None:
+    """An escape character in the text is refused by the YAML reader, with its position."""
+    assert text_problems("title: a\x1bb\n") == [
+        "x.yaml:1:9: character #x001b is not allowed in YAML text"
+    ]
+
+
+def test_a_second_document_is_refused() -> None:
+    """Two YAML documents in one file are one layout too many."""
+    found = text_problems("title: a\n---\ntitle: b\n")
+    assert found == [
+        "x.yaml:2:1: a layout file holds one YAML document; this is a second one (after ---)"
+    ]
+
+
+def test_huge_strings_are_clipped_in_messages() -> None:
+    """A 100,000-character bad value is quoted in at most a short excerpt."""
+    found = text_problems("title: x\nrefresh: " + "z" * 100_000 + "\npages: []\n")
+    assert all(len(line) < 300 for line in found)
+
+
+def test_bidi_and_invisible_characters_never_reach_the_terminal() -> None:
+    """A key holding a right-to-left override (legal in YAML) is printed without it."""
+    found = text_problems("title: x\npages: []\nev\u202eil: 1\n")
+    assert found and all("\u202e" not in line for line in found)
+    assert any("unknown key 'evil'" in line for line in found)
