@@ -26,7 +26,8 @@ class _CommandModule(Protocol):
 
 # command -> (module implementing it, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "demo": ("statdash.demo", "run the dashboard on the built-in simulator"),
+    "run": ("statdash.commands.run", "run the live dashboard for a layout file"),
+    "demo": ("statdash.commands.demo", "run the dashboard on the built-in simulator"),
     "sim": ("statdash.sim.cli", "run the Statistics API v3 simulator"),
     "check": ("statdash.layout.cli_check", "validate a layout file (offline, or against a server)"),
     "schema": ("statdash.layout.cli_schema", "print the JSON Schema of the layout language"),

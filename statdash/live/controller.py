@@ -11,15 +11,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from statdash.api.models import StatisticValue, SubscriptionItem
+from statdash.layout.compile import CompiledLayout, KpiWidget, TrendWidget
 from statdash.live.session import Session, SessionClient, SessionStatus
 from statdash.live.store import Ingested, Store
 
 log = logging.getLogger("statdash.live")
+
+HISTORY_SLACK = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +34,23 @@ class Plan:
     interval: float
     history_capacity: Mapping[str, int] = field(default_factory=dict)
     """statisticId -> how many samples of history to keep (for KPI trends and trend widgets)."""
+
+
+def plan_for(layout: CompiledLayout) -> Plan:
+    """The plan of a compiled layout: its items, refresh, and history for trends and KPIs."""
+    windows: dict[str, float] = {}
+    for widget in layout.widgets():
+        if isinstance(widget, KpiWidget) and widget.trend_window is not None:
+            windows[widget.stat_id] = max(windows.get(widget.stat_id, 0.0), widget.trend_window)
+        elif isinstance(widget, TrendWidget):
+            for series in widget.series:
+                windows[series.stat_id] = max(windows.get(series.stat_id, 0.0), widget.window)
+    # One sample per poll, plus slack for polls that come a little early.
+    capacity = {
+        stat_id: math.ceil(window / layout.refresh) + HISTORY_SLACK
+        for stat_id, window in windows.items()
+    }
+    return Plan(layout.items, layout.refresh, capacity)
 
 
 ChangeCallback = Callable[[Ingested], None]

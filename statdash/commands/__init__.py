@@ -1,0 +1,1 @@
+"""The commands behind `statdash run`, `demo`, `peek`, `snapshot` and `cleanup`."""

@@ -1,0 +1,55 @@
+"""`statdash demo`: the dashboard on a built-in simulator, through the production code path."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from statdash.commands.common import EXIT_USAGE, fail, load_compiled
+from statdash.commands.run import THEMES_HELP
+from statdash.config import Credentials, ServerSettings
+from statdash.resources import shipped_layout
+
+DEMO_API_KEY = "statdash-demo"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """`demo` takes an optional layout, simulator sizes and a theme."""
+    parser.add_argument(
+        "layout", nargs="?", type=Path, help="a layout file (default: the shipped demo layout)"
+    )
+    parser.add_argument("--agents", type=int, default=50, help="simulated agents (default 50)")
+    parser.add_argument("--queues", type=int, default=5, help="simulated queues (default 5)")
+    parser.add_argument("--seed", type=int, default=1, help="simulation seed (default 1)")
+    parser.add_argument(
+        "--time-scale", type=float, default=1.0, help="simulated seconds per real second"
+    )
+    parser.add_argument("--theme", help=THEMES_HELP)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the simulator on a free loopback port and run the dashboard against it."""
+    path: Path = args.layout or shipped_layout("demo.yaml")
+    layout = load_compiled(path)
+    if layout is None:
+        return EXIT_USAGE
+    if args.agents < 1 or args.queues < 1:
+        return fail("--agents and --queues must be at least 1")
+    from statdash.sim.config import SimConfig
+    from statdash.sim.runner import running_simulator
+    from statdash.ui.launch import run_dashboard
+
+    config = SimConfig(
+        agents=args.agents, queues=args.queues, seed=args.seed, time_scale=args.time_scale
+    )
+    # The server thread must not log onto the dashboard's screen.
+    with running_simulator(config, log_level="critical") as simulator:
+        settings = ServerSettings(
+            url=simulator.base_url, credentials=Credentials(api_key=SecretStr(DEMO_API_KEY))
+        )
+        return asyncio.run(
+            run_dashboard(layout, settings, layout_path=path, demo=True, theme=args.theme)
+        )

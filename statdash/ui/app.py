@@ -1,0 +1,450 @@
+"""StatdashApp: the live dashboard screen. Owns no I/O: the controller polls, messages bridge.
+
+The app draws the compiled layout's pages, redraws panels when the store changes, ticks the
+clock-driven parts once a second (time in state, "updated 3s ago", stale marking), answers
+the keys in `statdash.ui.keys`, watches the layout file for edits, and turns every exit path
+(keys, SIGTERM, SIGHUP, SIGINT, the terminal going away) into one orderly quit that closes the
+subscription before the app ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import ContentSwitcher, Footer, Static
+
+from statdash.layout.compile import CompiledLayout, compile_layout
+from statdash.layout.loader import load_layout
+from statdash.layout.problems import LayoutError
+from statdash.lifecycle import install_signal_handlers, watch_terminal
+from statdash.live.controller import LiveController, plan_for
+from statdash.live.session import Phase, SessionStatus
+from statdash.text import clean, safe
+from statdash.ui.keys import KEY_ACTIONS, PAGE_KEYS
+from statdash.ui.messages import Bridge, StatusChanged, StoreChanged
+from statdash.ui.pages import PageView
+from statdash.ui.palette import STATDASH_THEME
+from statdash.ui.panels import Panel, TablePanel, View
+from statdash.ui.screens.help import HelpScreen
+from statdash.ui.widgets.status_bar import StatusBar, StatusInfo
+
+TICK_SECONDS = 1.0
+LAYOUT_CHECK_SECONDS = 1.0
+DEFAULT_THEME = "statdash"
+MAX_PROBLEMS_SHOWN = 6
+
+
+def _bindings() -> list[BindingType]:
+    bindings: list[BindingType] = [
+        Binding(
+            k.keys,
+            k.action,
+            k.short or k.description,
+            show=bool(k.short),
+            # Quit keys win over any focused widget (an open filter line included).
+            priority=k.keys in ("ctrl+c", "ctrl+q"),
+        )
+        for k in KEY_ACTIONS
+        if k.action not in ("app.focus_next", "command_palette")
+    ]
+    bindings.append(Binding("escape", "escape", "Close filter / restore", show=False))
+    bindings.extend(
+        Binding(key, f"page({int(key) - 1})", f"Page {key}", show=False) for key in PAGE_KEYS
+    )
+    return bindings
+
+
+class StatdashApp(App[int]):
+    """The dashboard for one compiled layout, fed by one LiveController."""
+
+    CSS_PATH = "statdash.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = _bindings()
+    # Textual's own ctrl+c only hints at ctrl+q; here it quits like every other exit path.
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(
+        self,
+        layout: CompiledLayout,
+        controller: LiveController,
+        bridge: Bridge,
+        *,
+        server: str,
+        layout_path: Path | None = None,
+        demo: bool = False,
+        theme: str | None = None,
+        wall_clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = time.monotonic,
+        handle_signals: bool = True,
+        watch_layout: bool = True,
+        tick: bool = True,
+    ) -> None:
+        super().__init__()
+        self.layout = layout
+        self.controller = controller
+        self.bridge = bridge
+        self.server = server
+        self.layout_path = layout_path
+        self.demo = demo
+        self._wall_clock = wall_clock
+        self._clock = clock
+        self._handle_signals = handle_signals
+        self._watch_layout = watch_layout and layout_path is not None
+        self._tick_enabled = tick
+        self._problems: dict[str, str] = {}
+        self._layout_message: str | None = None
+        self._layout_stamp = _stamp(layout_path)
+        self._quitting = False
+        self._page_index = 0
+        self._remove_signal_handlers: Callable[[], None] | None = None
+        self.register_theme(STATDASH_THEME)
+        self.theme = theme or DEFAULT_THEME
+        self.title = clean(layout.title, 80)
+        bridge.attach(self)  # type: ignore[arg-type]
+
+    # --- composition ------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._title_text(), id="title")
+        yield ContentSwitcher(id="pages")
+        yield StatusBar(self._status_info(), id="status")
+        yield Footer()
+
+    def _title_text(self) -> Text:
+        """`DEMO  Title   [1 Floor]  2 Service`: the pages live in the title line, no tab strip."""
+        text = Text(no_wrap=True, end="", overflow="ellipsis")
+        if self.demo:
+            text.append(" DEMO ", "reverse bold")
+            text.append(" ")
+        text.append_text(safe(self.layout.title, "bold", max_length=60))
+        pages = self.layout.pages
+        if len(pages) > 1:
+            text.append("   ")
+            for index, page in enumerate(pages):
+                label = f"{index + 1} {clean(page.title, 24)}"
+                if index == self._page_index:
+                    text.append(f"[{label}]", "reverse bold")
+                else:
+                    text.append(f" {label} ", "dim")
+                text.append(" ")
+        return text
+
+    async def _mount_pages(self) -> None:
+        """(Re)build one page view per page of the current layout, showing the first."""
+        switcher = self.query_one(ContentSwitcher)
+        await switcher.remove_children()
+        self._page_index = 0
+        views = [PageView(page, id=f"p{index + 1}") for index, page in enumerate(self.layout.pages)]
+        for view in views[1:]:
+            # The switcher hides its children only when they are there at its own mount.
+            view.display = False
+        await switcher.mount_all(views)
+        switcher.current = "p1"
+        self.query_one("#title", Static).update(self._title_text())
+
+    async def on_mount(self) -> None:
+        """Start polling, the once-a-second tick, the exit watches and the layout watch."""
+        await self._mount_pages()
+        self.controller.start()
+        if self._tick_enabled:
+            self.set_interval(TICK_SECONDS, self._tick)
+        if self._watch_layout:
+            self.set_interval(LAYOUT_CHECK_SECONDS, self._check_layout_file)
+        if self._handle_signals:
+            self._remove_signal_handlers = install_signal_handlers(
+                asyncio.get_running_loop(), self.request_exit
+            )
+            if sys.__stdin__ is not None and not self.is_headless:
+                self.run_worker(
+                    watch_terminal(sys.__stdin__.fileno(), self.request_exit),
+                    name="terminal-watch",
+                    exit_on_error=False,
+                )
+        self._focus_first_table()
+        self._redraw(None)
+
+    def on_unmount(self) -> None:
+        """Give the signals back."""
+        if self._remove_signal_handlers is not None:
+            self._remove_signal_handlers()
+
+    def _focus_first_table(self) -> None:
+        for panel in self._panels(active_only=True):
+            if isinstance(panel, TablePanel):
+                panel.table.focus()
+                return
+
+    # --- data -------------------------------------------------------------------------------
+
+    def _view(self) -> View:
+        return View(
+            store=self.controller.store,
+            wall_now=self._wall_clock(),
+            theme=self.current_theme,
+            state_style=self.layout.state_style,
+            problems=self._problems,
+        )
+
+    def _panels(self, *, active_only: bool = False) -> list[Panel]:
+        pages = self.query(PageView)
+        if active_only:
+            active = self._active_page()
+            pages = pages.filter(f"#{active.id}") if active is not None else pages
+        return [panel for page in pages for panel in page.panels()]
+
+    def _active_page(self) -> PageView | None:
+        found = self.query(f"#p{self._page_index + 1}")
+        page = found.first() if found else None
+        return page if isinstance(page, PageView) else None
+
+    def _redraw(self, changed: frozenset[str] | None) -> None:
+        view = self._view()
+        with self.batch_update():
+            for panel in self._panels():
+                panel.redraw(view, changed)
+
+    @on(StoreChanged)
+    def _store_changed(self) -> None:
+        self._redraw(self.bridge.take_changes())
+        self._update_stale()
+        self._update_status()
+
+    @on(StatusChanged)
+    def _status_changed(self, message: StatusChanged) -> None:
+        problems = {
+            problem.statistic_id: problem.message
+            for problem in message.status.item_problems
+            if problem.statistic_id is not None
+        }
+        if problems != self._problems:
+            self._problems = problems
+            self._redraw(None)
+        self._update_status()
+
+    def _tick(self) -> None:
+        view = self._view()
+        with self.batch_update():
+            for panel in self._panels(active_only=True):
+                panel.tick(view)
+        self._update_stale()
+        self._update_status()
+
+    def _update_stale(self) -> None:
+        age = self.controller.store.age(self._clock())
+        stale = age is not None and age > 2 * self.controller.plan.interval
+        for panel in self._panels():
+            panel.set_stale(stale)
+
+    # --- status line ------------------------------------------------------------------------
+
+    def _status_info(self) -> StatusInfo:
+        status: SessionStatus = self.controller.status
+        now = self._clock()
+        retry_in = None
+        if status.phase is Phase.RETRYING and status.retry_at is not None:
+            retry_in = max(0.0, status.retry_at - now)
+        message = self._layout_message
+        if status.phase is Phase.FAILED or (status.phase is Phase.RETRYING and message is None):
+            message = status.last_error
+        poll_ms = None if status.last_poll_duration is None else status.last_poll_duration * 1000
+        page = None
+        if len(self.layout.pages) > 1:
+            page = f"{self._page_index + 1}/{len(self.layout.pages)}"
+        return StatusInfo(
+            server=self.server,
+            phase=status.phase.value,
+            retry_in=retry_in,
+            age=self.controller.store.age(now),
+            poll_ms=poll_ms,
+            errors=status.error_count,
+            message=message,
+            demo=self.demo,
+            page=page,
+        )
+
+    def _update_status(self) -> None:
+        for bar in self.query(StatusBar):
+            bar.update_status(self._status_info())
+
+    # --- actions ----------------------------------------------------------------------------
+
+    def request_exit(self, reason: str = "") -> None:
+        """Any exit path (keys, signals, a vanished terminal) ends up here."""
+        self.call_later(self.action_quit)
+
+    async def action_quit(self) -> None:
+        """Close the subscription, then end the app."""
+        if self._quitting:
+            return
+        self._quitting = True
+        self._update_status()
+        await self.controller.close()
+        self.exit(0)
+
+    def action_toggle_pause(self) -> None:
+        """Pause or resume polling."""
+        paused = self.controller.toggle_pause()
+        self.notify("Polling paused" if paused else "Polling resumed", timeout=2)
+        self._update_status()
+
+    def action_poll_now(self) -> None:
+        """Poll at once."""
+        if self.controller.paused:
+            self.controller.resume()
+        self.controller.poll_now()
+
+    def _target_table(self) -> TablePanel | None:
+        """The table the user means: the focused one, else the first on the page."""
+        focused = self.focused
+        while focused is not None:
+            if isinstance(focused, TablePanel):
+                return focused
+            focused = focused.parent if isinstance(focused.parent, Widget) else None
+        for panel in self._panels(active_only=True):
+            if isinstance(panel, TablePanel):
+                return panel
+        return None
+
+    def action_filter(self) -> None:
+        """Open the filter line of the table."""
+        panel = self._target_table()
+        if panel is None:
+            self.notify("No table on this page to filter", timeout=2)
+            return
+        panel.open_filter()
+
+    def action_sort(self) -> None:
+        """Sort the table by its next column."""
+        panel = self._target_table()
+        if panel is not None:
+            self.notify(f"Sorted by {clean(panel.sort_next())}", timeout=2, markup=False)
+
+    def action_reverse_sort(self) -> None:
+        """Reverse the table's sort order."""
+        panel = self._target_table()
+        if panel is not None:
+            self.notify(f"Reversed: {clean(panel.reverse_sort())}", timeout=2, markup=False)
+
+    def action_toggle_maximize(self) -> None:
+        """Maximize the focused panel, or restore it."""
+        screen = self.screen
+        if screen.maximized is not None:
+            screen.minimize()
+            return
+        focused = self.focused
+        while focused is not None and not isinstance(focused, Panel):
+            focused = focused.parent if isinstance(focused.parent, Widget) else None
+        target = focused or next(iter(self._panels(active_only=True)), None)
+        if isinstance(target, Widget):
+            screen.maximize(target, container=False)
+
+    def action_escape(self) -> None:
+        """Close an open filter, else restore a maximized panel."""
+        panel = self._target_table()
+        if panel is not None and panel.clear_filter():
+            return
+        if self.screen.maximized is not None:
+            self.screen.minimize()
+
+    def action_page(self, index: int) -> None:
+        """Show page `index` (0-based) when it exists."""
+        if not 0 <= index < len(self.layout.pages) or index == self._page_index:
+            return
+        self._page_index = index
+        self.query_one(ContentSwitcher).current = f"p{index + 1}"
+        self.query_one("#title", Static).update(self._title_text())
+        self._focus_first_table()
+        self._tick()
+
+    def action_help(self) -> None:
+        """Show every key."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """The command palette offers every dashboard action and each page by name."""
+        yield from super().get_system_commands(screen)
+        seen: set[str] = set()
+        for key_action in KEY_ACTIONS:
+            if key_action.action in seen or "." in key_action.action:
+                continue
+            if key_action.action == "command_palette":
+                continue
+            seen.add(key_action.action)
+            method = getattr(self, f"action_{key_action.action}")
+            yield SystemCommand(key_action.description, key_action.description, method)
+        for index, page in enumerate(self.layout.pages):
+            yield SystemCommand(
+                f"Page {index + 1}: {clean(page.title, 40)}",
+                "Switch to this page",
+                lambda index=index: self.action_page(index),
+            )
+
+    # --- the layout file --------------------------------------------------------------------
+
+    def _check_layout_file(self) -> None:
+        stamp = _stamp(self.layout_path)
+        if stamp != self._layout_stamp and stamp is not None:
+            self._layout_stamp = stamp
+            self._reload_layout()
+
+    @work(exclusive=True, exit_on_error=False, group="layout")
+    async def _reload_layout(self) -> None:
+        path = self.layout_path
+        assert path is not None
+        try:
+            # Parsing a 2,000-agent layout takes tens of ms: keep it off the event loop.
+            compiled = await asyncio.to_thread(lambda: compile_layout(load_layout(path)))
+        except LayoutError as error:
+            problems = error.problems
+            self._layout_message = (
+                f"layout has {len(problems)} problem(s); still showing the last good one"
+            )
+            shown = "\n".join(clean(str(p), 160) for p in problems[:MAX_PROBLEMS_SHOWN])
+            more = len(problems) - MAX_PROBLEMS_SHOWN
+            if more > 0:
+                shown += f"\n... and {more} more"
+            self.notify(
+                shown, title="Layout not applied", severity="error", timeout=15, markup=False
+            )
+            self._update_status()
+            return
+        except OSError as error:
+            self._layout_message = f"cannot read the layout: {clean(error.strerror or error, 60)}"
+            self._update_status()
+            return
+        self._layout_message = None
+        await self.controller.apply(plan_for(compiled))
+        await self._show_layout(compiled)
+        self.notify("Layout reloaded", timeout=3)
+
+    async def _show_layout(self, compiled: CompiledLayout) -> None:
+        self.layout = compiled
+        self.title = clean(compiled.title, 80)
+        self.query_one("#title", Static).update(self._title_text())
+        await self._mount_pages()
+        self._focus_first_table()
+        self._redraw(None)
+        self._update_status()
+
+
+def _stamp(path: Path | None) -> tuple[int, int] | None:
+    """(mtime_ns, size) of the layout file, or None when it cannot be read right now."""
+    if path is None:
+        return None
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_mtime_ns, info.st_size)

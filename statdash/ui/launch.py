@@ -1,0 +1,119 @@
+"""Runs the dashboard: client, controller, app, and the guarantee that the subscription ends.
+
+Shared by `statdash run` and `statdash demo` (and tests), so both take the same code path.
+Whatever ends the app (a key, a signal, an exception in a handler), the `finally` here
+closes the controller, which deletes the subscription with a short timeout, and every
+subscription is written down while open so a run killed outright can be cleaned up later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from statdash.api.client import RetryPolicy, StatisticsClient
+from statdash.api.errors import StatisticsError
+from statdash.config import ServerSettings
+from statdash.connect import make_client
+from statdash.layout.compile import CompiledLayout
+from statdash.live.controller import LiveController, plan_for
+from statdash.live.records import SubscriptionRecords
+from statdash.ui.app import StatdashApp
+from statdash.ui.messages import Bridge
+
+log = logging.getLogger("statdash")
+
+CLEANUP_TIMEOUT = 5.0
+
+
+async def delete_left_behind(
+    client: StatisticsClient, records: SubscriptionRecords, server: str
+) -> list[str]:
+    """Delete subscriptions that dead runs left open on `server`; returns the ids deleted."""
+    deleted: list[str] = []
+    for entry in records.left_behind(server):
+        try:
+            await asyncio.wait_for(
+                client.delete_subscription(entry.subscription_id), CLEANUP_TIMEOUT
+            )
+        except (StatisticsError, TimeoutError) as error:
+            log.warning("could not delete a left-behind subscription: %s", error)
+            continue
+        records.remove(server, entry.subscription_id)
+        deleted.append(entry.subscription_id)
+    return deleted
+
+
+def build_app(
+    layout: CompiledLayout,
+    client: StatisticsClient,
+    *,
+    server_label: str,
+    records: SubscriptionRecords | None = None,
+    layout_path: Path | None = None,
+    demo: bool = False,
+    theme: str | None = None,
+    handle_signals: bool = True,
+) -> StatdashApp:
+    """The app and its controller, wired through a bridge (the one factory tests use too)."""
+    bridge = Bridge()
+    server = client.server
+    controller = LiveController(
+        client,
+        plan_for(layout),
+        on_change=bridge.store_changed,
+        on_status=bridge.status_changed,
+        on_opened=(lambda sid: records.add(server, sid)) if records else None,
+        on_deleted=(lambda sid: records.remove(server, sid)) if records else None,
+    )
+    return StatdashApp(
+        layout,
+        controller,
+        bridge,
+        server=server_label,
+        layout_path=layout_path,
+        demo=demo,
+        theme=theme,
+        handle_signals=handle_signals,
+    )
+
+
+async def run_dashboard(
+    layout: CompiledLayout,
+    settings: ServerSettings,
+    *,
+    layout_path: Path | None,
+    demo: bool = False,
+    theme: str | None = None,
+    records: SubscriptionRecords | None = None,
+) -> int:
+    """Run the dashboard until the user quits; always deletes the subscription.
+
+    With `records`, open subscriptions are written down and those a dead run left behind
+    on this server are deleted first (the demo's simulator lives as long as the run, so it
+    keeps none).
+    """
+    # The session retries on its own schedule (and shows it), so the client must not.
+    client = make_client(settings, retry=RetryPolicy(attempts=1))
+    app: StatdashApp | None = None
+    try:
+        if records is not None:
+            await delete_left_behind(client, records, client.server)
+        app = build_app(
+            layout,
+            client,
+            server_label=settings.label,
+            records=records,
+            layout_path=layout_path,
+            demo=demo,
+            theme=theme,
+        )
+        await app.run_async()
+    finally:
+        if app is not None:
+            await app.controller.close()
+        await client.aclose()
+    if app is None:
+        return 1
+    return app.return_code or 0

@@ -1,0 +1,470 @@
+"""Panels: each compiled layout widget as a Textual widget that redraws itself from the store.
+
+A panel knows which statisticIds it shows and turns their values into the plain data the
+generic widgets take (table cells, a KPI figure, sparkline samples, state counts). On every
+store change it redraws only what the change touched; once a second `tick()` moves the
+time-in-state of the agents on screen. Every string from the server or the layout goes
+through `statdash.text.safe`/`clean` here before it reaches a widget.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from rich.style import Style
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.theme import Theme
+from textual.widget import Widget
+from textual.widgets import Input
+
+from statdash.api.values import AgentStateValue, NumberValue, StatValue
+from statdash.format import (
+    MISSING,
+    STATE_STYLES,
+    Level,
+    StateStyle,
+    duration,
+    format_value,
+    number_of,
+)
+from statdash.layout.compile import (
+    Column,
+    KpiWidget,
+    RowObject,
+    StatesWidget,
+    TableWidget,
+    TrendWidget,
+)
+from statdash.layout.compile import Widget as WidgetSpec
+from statdash.live.store import Store
+from statdash.text import clean, safe
+from statdash.ui.palette import colour_style, level_style
+from statdash.ui.widgets.kpi import KpiTile
+from statdash.ui.widgets.live_table import Cell, LiveTable, TableColumn
+from statdash.ui.widgets.states import StateSummary
+from statdash.ui.widgets.trend import TrendChart, TrendSeries
+
+NAME_COLUMN = "name"
+NAME_WIDTH_BOUNDS = (8, 24)
+UNAVAILABLE = "n/a"
+NUMERIC_FORMATS = frozenset({"integer", "decimal", "percent", "duration"})
+# Glyph, space, the longest state word ("After call"), space, a time in state ("0:00:00").
+STATE_COLUMN_WIDTH = 1 + 1 + 10 + 1 + 7
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """What every panel needs to draw: the data, the clock, the styles and known problems."""
+
+    store: Store
+    wall_now: float
+    theme: Theme
+    state_style: Callable[[str], StateStyle]
+    problems: Mapping[str, str]
+    """statisticId -> why the server refused it (per-item errors at subscribe time)."""
+
+
+class Panel:
+    """What the dashboard asks of every panel (a mixin over a Textual widget)."""
+
+    stat_ids: frozenset[str] = frozenset()
+
+    def redraw(self, view: View, changed: frozenset[str] | None) -> None:
+        """Redraw the parts showing `changed` statistics (None: everything)."""
+        raise NotImplementedError
+
+    def tick(self, view: View) -> None:
+        """Once a second: move anything that depends on the clock."""
+
+    def set_stale(self, stale: bool) -> None:
+        """Dim the panel (values kept) when its data is older than two intervals."""
+        raise NotImplementedError
+
+
+def _title(spec_title: str | None, fallback: str) -> Text:
+    return safe(spec_title or fallback, max_length=60)
+
+
+# --- Tables --------------------------------------------------------------------------------
+
+
+def _column_key(column: Column) -> str:
+    return f"c{column.index}"
+
+
+def _row_key(row: RowObject) -> str:
+    return f"{row.type}:{row.id}"
+
+
+def _display_width(column: Column) -> int:
+    """Cells a column takes: room for its label, and for word and time in a state column."""
+    width = max(column.width, min(len(column.label), 14))
+    return max(width, STATE_COLUMN_WIDTH) if column.format == "state" else width
+
+
+class TablePanel(Vertical, Panel):
+    """An agents or queues table, with a filter line that `/` opens."""
+
+    DEFAULT_CSS = """
+    TablePanel {
+        border: round $foreground 30%;
+        border-title-color: $text;
+        border-subtitle-color: $text-muted;
+        height: 1fr;
+        &:focus-within { border: round $primary; }
+        &:ansi { border: round ansi_bright_black; }
+        &:ansi:focus-within { border: round ansi_blue; }
+        &.-stale { border: dashed $foreground-muted; }
+        &.-problems { border-subtitle-color: $text-warning; }
+        & > Input { dock: bottom; height: 1; border: none; padding: 0 1; display: none; }
+        & > Input.-open { display: block; }
+    }
+    """
+
+    def __init__(self, spec: TableWidget, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.spec = spec
+        self._base_title = _title(spec.title, "Agents" if spec.kind == "agents" else "Queues")
+        self.border_title = self._base_title
+        self._rows = {_row_key(row): row for row in spec.rows}
+        # statisticId -> the cells showing it (one id can be in several rows/columns).
+        self._cells_of: dict[str, list[tuple[str, Column]]] = {}
+        for row in spec.rows:
+            for column in spec.columns:
+                stat_id = spec.stat_id(row, column)
+                self._cells_of.setdefault(stat_id, []).append((_row_key(row), column))
+        self.stat_ids = frozenset(self._cells_of)
+        self._state_columns = tuple(c for c in spec.columns if c.format == "state")
+        self.table = LiveTable(self._table_columns())
+        self.filter_input = Input(placeholder="filter: name, state or any text; enter to keep")
+        self._problem_text: str | None = None
+
+    def _table_columns(self) -> list[TableColumn]:
+        longest = max((len(row.label) for row in self.spec.rows), default=8)
+        low, high = NAME_WIDTH_BOUNDS
+        name_label = "Agent" if self.spec.kind == "agents" else "Name"
+        columns = [TableColumn(NAME_COLUMN, name_label, max(low, min(high, longest)), 0)]
+        for column in self.spec.columns:
+            columns.append(
+                TableColumn(
+                    _column_key(column),
+                    clean(column.label, 30),
+                    _display_width(column),
+                    column.priority,
+                    "right" if column.format in NUMERIC_FORMATS else "left",
+                )
+            )
+        return columns
+
+    def compose(self) -> ComposeResult:
+        yield self.table
+        yield self.filter_input
+
+    # Drawing.
+
+    def redraw(self, view: View, changed: frozenset[str] | None) -> None:
+        if changed is None:
+            self.table.set_rows(
+                {key: self._row_cells(view, key, row) for key, row in self._rows.items()}
+            )
+        else:
+            updates: dict[str, dict[str, Cell]] = {}
+            for stat_id in changed & self.stat_ids:
+                for row_key, column in self._cells_of[stat_id]:
+                    cell = self._cell(view, self._rows[row_key], column)
+                    updates.setdefault(row_key, {})[_column_key(column)] = cell
+            if updates:
+                self.table.update_cells(updates)
+        self._update_problems(view)
+        self._update_counts()
+
+    def tick(self, view: View) -> None:
+        if not self._state_columns:
+            return
+        updates: dict[str, dict[str, Cell]] = {}
+        # Only rows on screen: time in state is not a sort key, so off-screen rows can wait.
+        for row_key in self.table.screen_row_keys():
+            row = self._rows.get(row_key)
+            if row is None:
+                continue
+            updates[row_key] = {
+                _column_key(column): self._cell(view, row, column) for column in self._state_columns
+            }
+        if updates:
+            self.table.update_cells(updates)
+
+    def set_stale(self, stale: bool) -> None:
+        self.table.stale = stale
+        self.set_class(stale, "-stale")
+
+    def _row_cells(self, view: View, key: str, row: RowObject) -> dict[str, Cell]:
+        cells = {NAME_COLUMN: Cell(safe(row.label), row.label.lower())}
+        for column in self.spec.columns:
+            cells[_column_key(column)] = self._cell(view, row, column)
+        return cells
+
+    def _cell(self, view: View, row: RowObject, column: Column) -> Cell:
+        stat_id = self.spec.stat_id(row, column)
+        value = view.store.get(stat_id)
+        if value is None and stat_id in view.problems:
+            return Cell(Text(UNAVAILABLE, style="dim italic"), None)
+        if column.format == "state" and isinstance(value, AgentStateValue):
+            return state_cell(value, view, _display_width(column))
+        return value_cell(value, column, view.theme)
+
+    def _update_problems(self, view: View) -> None:
+        refused = [view.problems[s] for s in self.stat_ids if s in view.problems]
+        text = None
+        if refused:
+            first = clean(refused[0], 60)
+            text = f"{len(refused)} refused: {first}" if len(refused) > 1 else f"refused: {first}"
+        if text != self._problem_text:
+            self._problem_text = text
+            self.border_subtitle = safe(text) if text else ""
+            self.set_class(text is not None, "-problems")
+
+    def _update_counts(self) -> None:
+        total = self.table.row_count
+        shown = self.table.filtered_count
+        title = self._base_title.copy()
+        title.append(f" {shown}/{total}" if self.table.filter_text else f" {total}")
+        self.border_title = title
+
+    # Filtering and sorting (called by the app's actions).
+
+    def open_filter(self) -> None:
+        """Show the filter line and focus it."""
+        self.filter_input.add_class("-open")
+        self.filter_input.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """Filter as the user types."""
+        event.stop()
+        self.table.set_filter(event.value)
+        self._update_counts()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Keep the filter and go back to the table (an empty filter closes the line)."""
+        event.stop()
+        if not event.value:
+            self.filter_input.remove_class("-open")
+        self.table.focus()
+
+    def clear_filter(self) -> bool:
+        """Close the filter line and show all rows; False when there was nothing to clear."""
+        if not self.filter_input.has_class("-open") and not self.table.filter_text:
+            return False
+        self.filter_input.value = ""
+        self.filter_input.remove_class("-open")
+        self.table.set_filter("")
+        self._update_counts()
+        self.table.focus()
+        return True
+
+    def sort_next(self) -> str:
+        """Sort by the next visible column (name, then each column); returns its label."""
+        keys = [column.key for column in self.table.visible_columns]
+        current = self.table.sort_column
+        following = keys[(keys.index(current) + 1) % len(keys)] if current in keys else keys[0]
+        self.table.sort_by(following, reverse=False)
+        return _label_of(self.table, following)
+
+    def reverse_sort(self) -> str:
+        """Flip the sort direction (sorting by the first column when unsorted)."""
+        column = self.table.sort_column or NAME_COLUMN
+        self.table.sort_by(column, reverse=not self.table.sort_reverse)
+        return _label_of(self.table, column)
+
+
+def _label_of(table: LiveTable, key: str) -> str:
+    for column in table.columns:
+        if column.key == key:
+            return column.label
+    return key
+
+
+def state_cell(value: AgentStateValue, view: View, width: int) -> Cell:
+    """`● Ready (reason)   0:04:12`: glyph and word in the state's colour, time in state."""
+    style = view.state_style(value.status)
+    colour = colour_style(style.colour, view.theme)
+    text = Text(no_wrap=True, end="")
+    text.append(style.glyph, colour)
+    text.append(" ")
+    text.append(clean(style.word, 20), colour + Style(bold=True))
+    if value.reason:
+        text.append(f" {clean(value.reason, 16)}", "dim")
+    seconds = value.seconds_in_state(view.wall_now)
+    if seconds is not None:
+        clock = duration(seconds)
+        gap = width - text.cell_len - len(clock)
+        if gap >= 1:
+            text.append(" " * gap)
+            text.append(clock)
+        else:
+            # Narrow column: the time matters more than the reason; keep word and time.
+            text.truncate(max(0, width - len(clock) - 1), overflow="ellipsis")
+            text.append(" " + clock)
+    # Sorted by state word, then longest in state first.
+    return Cell(text, (style.word, value.since if value.since is not None else 0.0))
+
+
+def value_cell(value: StatValue | None, column: Column, theme: Theme) -> Cell:
+    """A formatted figure; at a threshold level, coloured and marked with the level's glyph."""
+    shown = format_value(value, column.format, decimals=column.decimals)
+    number = number_of(value)
+    level = column.thresholds.level(number) if column.thresholds is not None else Level.OK
+    text = Text(shown, no_wrap=True, end="")
+    if value is None:
+        text.stylize("dim")
+    if level is not Level.OK:
+        text.append(level.glyph)
+        text.stylize(level_style(level, theme))
+    elif column.format in NUMERIC_FORMATS:
+        # Keep figures aligned with and without a level glyph.
+        text.append(" ")
+    sort_key: float | str | None = number
+    if number is None and value is not None:
+        sort_key = shown.lower()
+    return Cell(text, sort_key)
+
+
+# --- KPI tiles -----------------------------------------------------------------------------
+
+
+class KpiPanel(KpiTile, Panel):
+    """One big figure with its threshold state and an optional trend."""
+
+    def __init__(self, spec: KpiWidget, *, id: str | None = None) -> None:
+        super().__init__(spec.title or spec.label, id=id)
+        self.spec = spec
+        self.stat_ids = frozenset({spec.stat_id})
+
+    def redraw(self, view: View, changed: frozenset[str] | None) -> None:
+        spec = self.spec
+        if spec.stat_id in view.problems and view.store.get(spec.stat_id) is None:
+            self.set_problem(view.problems[spec.stat_id])
+            return
+        self.set_problem(None)
+        value = view.store.get(spec.stat_id)
+        level = spec.thresholds.level(number_of(value)) if spec.thresholds else Level.OK
+        history = None
+        if spec.trend_window is not None:
+            ring = view.store.history(spec.stat_id)
+            history = ring.values(since=view.wall_now - spec.trend_window) if ring else []
+        self.update_value(format_value(value, spec.format, decimals=spec.decimals), level, history)
+
+    def set_stale(self, stale: bool) -> None:
+        self.stale = stale
+
+
+# --- Trends --------------------------------------------------------------------------------
+
+
+def _window_label(seconds: float) -> str:
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return f"last {int(seconds // 3600)} h"
+    return f"last {round(seconds / 60)} min"
+
+
+class TrendPanel(TrendChart, Panel):
+    """Sparklines of several statistics over the layout's window."""
+
+    def __init__(self, spec: TrendWidget, *, id: str | None = None) -> None:
+        super().__init__(spec.title or "Trend", window_label=_window_label(spec.window), id=id)
+        self.spec = spec
+        self.stat_ids = frozenset(series.stat_id for series in spec.series)
+
+    def redraw(self, view: View, changed: frozenset[str] | None) -> None:
+        spec = self.spec
+        rows = []
+        since = view.wall_now - spec.window
+        for series in spec.series:
+            ring = view.store.history(series.stat_id)
+            samples = ring.values(since=since) if ring is not None else []
+            value = view.store.get(series.stat_id)
+            if value is None and series.stat_id in view.problems:
+                current = UNAVAILABLE
+            else:
+                current = format_value(value, spec.format, decimals=spec.decimals)
+            rows.append(TrendSeries(series.label, samples, current, self._axis_format()))
+        self.set_series(rows)
+
+    def tick(self, view: View) -> None:
+        # Samples age out of the window even when no value changes.
+        self.redraw(view, None)
+
+    def _axis_format(self) -> Callable[[float], str] | None:
+        fmt, decimals = self.spec.format, self.spec.decimals
+        if fmt == "duration":
+            return duration
+        if fmt == "percent":
+            return lambda number: f"{number:.{decimals}f}%"
+        return None
+
+    def set_stale(self, stale: bool) -> None:
+        self.stale = stale
+
+
+# --- State summary -------------------------------------------------------------------------
+
+_STATE_ORDER = {status: index for index, status in enumerate(STATE_STYLES)}
+
+
+class StatesPanel(StateSummary, Panel):
+    """How many of the widget's agents are in each state."""
+
+    def __init__(self, spec: StatesWidget, *, id: str | None = None) -> None:
+        super().__init__(spec.title or "States", id=id)
+        self.spec = spec
+        self.stat_ids = frozenset(stat_id for _, stat_id in spec.agents)
+
+    def redraw(self, view: View, changed: frozenset[str] | None) -> None:
+        if changed is not None and not (changed & self.stat_ids):
+            return
+        self.set_counts(state_counts(view, (stat_id for _, stat_id in self.spec.agents)))
+
+    def set_stale(self, stale: bool) -> None:
+        self.stale = stale
+
+
+def state_counts(view: View, stat_ids: Iterable[str]) -> list[tuple[StateStyle, int]]:
+    """(style, count) per status among these state statistics, in the canonical state order."""
+    counts: Counter[str] = Counter()
+    for stat_id in stat_ids:
+        value = view.store.get(stat_id)
+        if isinstance(value, AgentStateValue):
+            counts[value.status] += 1
+    last = len(_STATE_ORDER)
+    ordered = sorted(counts, key=lambda status: (_STATE_ORDER.get(status, last), status))
+    return [(view.state_style(status), counts[status]) for status in ordered]
+
+
+# --- Factory -------------------------------------------------------------------------------
+
+
+def make_panel(spec: WidgetSpec, *, id: str | None = None) -> Widget:
+    """The panel widget for one compiled layout widget."""
+    if isinstance(spec, TableWidget):
+        return TablePanel(spec, id=id)
+    if isinstance(spec, KpiWidget):
+        return KpiPanel(spec, id=id)
+    if isinstance(spec, TrendWidget):
+        return TrendPanel(spec, id=id)
+    return StatesPanel(spec, id=id)
+
+
+__all__ = [
+    "MISSING",
+    "KpiPanel",
+    "NumberValue",
+    "Panel",
+    "StatesPanel",
+    "TablePanel",
+    "TrendPanel",
+    "View",
+    "make_panel",
+]
