@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from statdash.api.client import RetryPolicy, StatisticsClient
@@ -55,8 +57,14 @@ def build_app(
     demo: bool = False,
     theme: str | None = None,
     handle_signals: bool = True,
+    clock: Callable[[], float] = time.monotonic,
+    wall_clock: Callable[[], float] = time.time,
 ) -> StatdashApp:
-    """The app and its controller, wired through a bridge (the one factory tests use too)."""
+    """The app and its controller, wired through a bridge (the one factory tests use too).
+
+    `clock` (monotonic) and `wall_clock` (epoch seconds) are injectable so tests and
+    snapshots can freeze "updated Ns ago", poll durations and time in state.
+    """
     bridge = Bridge()
     server = client.server
     controller = LiveController(
@@ -66,6 +74,8 @@ def build_app(
         on_status=bridge.status_changed,
         on_opened=(lambda sid: records.add(server, sid)) if records else None,
         on_deleted=(lambda sid: records.remove(server, sid)) if records else None,
+        clock=clock,
+        wall_clock=wall_clock,
     )
     return StatdashApp(
         layout,
@@ -76,6 +86,8 @@ def build_app(
         demo=demo,
         theme=theme,
         handle_signals=handle_signals,
+        clock=clock,
+        wall_clock=wall_clock,
     )
 
 

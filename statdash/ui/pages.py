@@ -18,8 +18,10 @@ from statdash.layout.compile import KpiWidget, Page, StatesWidget, TableWidget, 
 from statdash.layout.compile import Widget as WidgetSpec
 from statdash.ui.panels import Panel, make_panel
 
-MIN_PANEL_WIDTH = 38
-"""Below this many cells per grid column, the page drops a column (widgets stack)."""
+MIN_TABLE_WIDTH = 38
+MIN_CHART_WIDTH = 30
+MIN_KPI_WIDTH = 20
+"""Below these widths a panel stops being readable; the page drops grid columns first."""
 SHARED_SHARE = 0.45
 """On a short terminal, rows of fixed height shrink so the shared (1fr) row keeps this much."""
 MIN_ROW_HEIGHT = 4
@@ -43,6 +45,26 @@ def natural_height(spec: WidgetSpec) -> int | None:
     if isinstance(spec, StatesWidget):
         return 6
     return None
+
+
+def min_width(spec: WidgetSpec) -> int:
+    """The narrowest a panel of this kind stays readable."""
+    if isinstance(spec, KpiWidget):
+        return MIN_KPI_WIDTH
+    if isinstance(spec, TrendWidget | StatesWidget):
+        return MIN_CHART_WIDTH
+    return MIN_TABLE_WIDTH
+
+
+def fitting_columns(page: Page, width: int) -> int:
+    """The most grid columns (up to the layout's) in which every panel keeps its min width."""
+    for columns in range(page.columns, 0, -1):
+        cell = (width - (columns - 1)) / columns  # one gutter cell between columns
+        if all(
+            min(spec.span, columns) * cell >= min_width(spec) for spec in page.widgets
+        ):
+            return columns
+    return 1
 
 
 def row_height(specs: tuple[WidgetSpec, ...], row: list[int]) -> int | None:
@@ -114,8 +136,7 @@ class PageView(Grid):
     def reflow(self, width: int, height: int) -> None:
         """Set the grid's columns, spans and row heights for a `width` x `height` page."""
         wanted = self.page.columns
-        fits = max(1, (width + 1) // (MIN_PANEL_WIDTH + 1)) if width > 0 else wanted
-        columns = max(1, min(wanted, fits))
+        columns = fitting_columns(self.page, width) if width > 0 else wanted
         if (columns, height) == self._shape:
             return
         self._shape = (columns, height)

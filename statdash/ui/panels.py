@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
@@ -52,8 +53,9 @@ NAME_COLUMN = "name"
 NAME_WIDTH_BOUNDS = (8, 24)
 UNAVAILABLE = "n/a"
 NUMERIC_FORMATS = frozenset({"integer", "decimal", "percent", "duration"})
-# Glyph, space, the longest state word ("After call"), space, a time in state ("0:00:00").
-STATE_COLUMN_WIDTH = 1 + 1 + 10 + 1 + 7
+# Glyph, space, the longest state word ("After call"), a short reason, a time in state.
+STATE_COLUMN_WIDTH = 1 + 1 + 10 + 1 + 5 + 1 + 7
+MIN_REASON_WIDTH = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +71,10 @@ class View:
 
 
 class Panel:
-    """What the dashboard asks of every panel (a mixin over a Textual widget)."""
+    """What the dashboard asks of every panel (a mixin, listed first, over a Textual widget)."""
 
+    # Containers refuse to be maximized by default; a panel is exactly what `m` should fill.
+    ALLOW_MAXIMIZE: ClassVar[bool | None] = True
     stat_ids: frozenset[str] = frozenset()
 
     def redraw(self, view: View, changed: frozenset[str] | None) -> None:
@@ -106,7 +110,7 @@ def _display_width(column: Column) -> int:
     return max(width, STATE_COLUMN_WIDTH) if column.format == "state" else width
 
 
-class TablePanel(Vertical, Panel):
+class TablePanel(Panel, Vertical):
     """An agents or queues table, with a filter line that `/` opens."""
 
     DEFAULT_CSS = """
@@ -288,26 +292,27 @@ def _label_of(table: LiveTable, key: str) -> str:
 
 
 def state_cell(value: AgentStateValue, view: View, width: int) -> Cell:
-    """`● Ready (reason)   0:04:12`: glyph and word in the state's colour, time in state."""
+    """`■ Not ready Lunch  0:04:12`: glyph and word in the state's colour, reason, time in state.
+
+    The word and the time always show; the reason gets whatever room is left between them.
+    """
     style = view.state_style(value.status)
     colour = colour_style(style.colour, view.theme)
     text = Text(no_wrap=True, end="")
     text.append(style.glyph, colour)
     text.append(" ")
     text.append(clean(style.word, 20), colour + Style(bold=True))
-    if value.reason:
-        text.append(f" {clean(value.reason, 16)}", "dim")
     seconds = value.seconds_in_state(view.wall_now)
-    if seconds is not None:
-        clock = duration(seconds)
-        gap = width - text.cell_len - len(clock)
-        if gap >= 1:
-            text.append(" " * gap)
-            text.append(clock)
-        else:
-            # Narrow column: the time matters more than the reason; keep word and time.
-            text.truncate(max(0, width - len(clock) - 1), overflow="ellipsis")
-            text.append(" " + clock)
+    clock = duration(seconds) if seconds is not None else ""
+    room = width - text.cell_len - len(clock) - 2
+    if value.reason and room >= MIN_REASON_WIDTH:
+        reason = Text(clean(value.reason, 40), "dim", no_wrap=True, end="")
+        reason.truncate(room, overflow="ellipsis")
+        text.append(" ")
+        text.append_text(reason)
+    if clock:
+        text.append(" " * max(1, width - text.cell_len - len(clock)))
+        text.append(clock)
     # Sorted by state word, then longest in state first.
     return Cell(text, (style.word, value.since if value.since is not None else 0.0))
 
@@ -335,7 +340,7 @@ def value_cell(value: StatValue | None, column: Column, theme: Theme) -> Cell:
 # --- KPI tiles -----------------------------------------------------------------------------
 
 
-class KpiPanel(KpiTile, Panel):
+class KpiPanel(Panel, KpiTile):
     """One big figure with its threshold state and an optional trend."""
 
     def __init__(self, spec: KpiWidget, *, id: str | None = None) -> None:
@@ -370,7 +375,7 @@ def _window_label(seconds: float) -> str:
     return f"last {round(seconds / 60)} min"
 
 
-class TrendPanel(TrendChart, Panel):
+class TrendPanel(Panel, TrendChart):
     """Sparklines of several statistics over the layout's window."""
 
     def __init__(self, spec: TrendWidget, *, id: str | None = None) -> None:
@@ -414,7 +419,7 @@ class TrendPanel(TrendChart, Panel):
 _STATE_ORDER = {status: index for index, status in enumerate(STATE_STYLES)}
 
 
-class StatesPanel(StateSummary, Panel):
+class StatesPanel(Panel, StateSummary):
     """How many of the widget's agents are in each state."""
 
     def __init__(self, spec: StatesWidget, *, id: str | None = None) -> None:

@@ -23,14 +23,18 @@ class HelpScreen(ModalScreen[None]):
         align: center middle;
     }
     HelpScreen > VerticalScroll {
-        width: auto;
-        max-width: 76;
+        width: 66;
+        max-width: 100%;
         height: auto;
         max-height: 90%;
         border: round $primary;
         border-title-align: center;
         background: $surface;
         padding: 0 1;
+    }
+    HelpScreen Static {
+        width: 100%;
+        height: auto;
     }
     """
 

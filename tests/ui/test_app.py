@@ -1,0 +1,326 @@
+"""Pilot tests of the whole dashboard against the real simulator over loopback HTTP."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from statdash.api.client import RetryPolicy, StatisticsClient
+from statdash.format import MISSING
+from statdash.layout.compile import CompiledLayout, compile_layout
+from statdash.layout.loader import load_layout, load_layout_text
+from statdash.live.session import Phase
+from statdash.sim.config import SimConfig
+from statdash.sim.runner import RunningSimulator, running_simulator
+from statdash.ui.app import StatdashApp
+from statdash.ui.launch import build_app
+from statdash.ui.panels import KpiPanel, StatesPanel, TablePanel
+from statdash.ui.screens.help import HelpScreen
+
+LAYOUTS = Path(__file__).resolve().parents[2] / "layouts"
+SIM_START = 1_700_000_000.0
+
+
+class Clock:
+    """A clock the test moves by hand (monotonic or wall)."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(scope="module")
+def demo_sim() -> Iterator[RunningSimulator]:
+    """The demo contact center (50 agents, 5 queues) on a manual clock."""
+    config = SimConfig(agents=50, queues=5, seed=1, clock="manual", start_time=SIM_START)
+    with running_simulator(config, log_level="critical") as simulator:
+        yield simulator
+
+
+@pytest.fixture
+async def client(demo_sim: RunningSimulator) -> AsyncIterator[StatisticsClient]:
+    """A client of the demo simulator that does not retry (the session retries)."""
+    async with StatisticsClient(
+        demo_sim.base_url, "test-key", retry=RetryPolicy(attempts=1)
+    ) as statistics_client:
+        yield statistics_client
+    demo_sim.clear_faults()
+
+
+def demo_layout() -> CompiledLayout:
+    return compile_layout(load_layout(LAYOUTS / "demo.yaml"))
+
+
+def make_app(
+    client: StatisticsClient, layout: CompiledLayout | None = None, **options: object
+) -> StatdashApp:
+    options.setdefault("wall_clock", Clock(SIM_START + 30))
+    return build_app(  # type: ignore[arg-type]
+        layout or demo_layout(), client, server_label="simulator", handle_signals=False, **options
+    )
+
+
+async def until(pilot: Pilot[object], condition: object, timeout: float = 10.0) -> None:
+    """Let the app run until `condition()` holds."""
+    for _ in range(int(timeout / 0.05)):
+        if callable(condition) and condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("condition never held")
+
+
+def agents_panel(app: StatdashApp) -> TablePanel:
+    return next(p for p in app.query(TablePanel) if p.spec.kind == "agents")
+
+
+def has_data(app: StatdashApp) -> bool:
+    return app.controller.store.revision > 0
+
+
+async def test_lifecycle_subscribe_show_change_quit(
+    client: StatisticsClient, demo_sim: RunningSimulator
+) -> None:
+    """Values appear after one subscription, change after the center moves, and q deletes it."""
+    app = make_app(client)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until(pilot, lambda: has_data(app))
+        assert demo_sim.state()["open_subscriptions"] == 1
+        table = agents_panel(app).table
+        assert table.row_count == 50
+        state = table.get_cell("Agent:ana.silva", "c0")
+        assert state is not None and state.text.plain.strip() not in ("", MISSING)
+        before = app.controller.store.revision
+        demo_sim.advance(600)
+        await pilot.press("r")
+        await until(pilot, lambda: app.controller.store.revision > before)
+        await pilot.press("q")
+        await pilot.pause()
+    assert demo_sim.state()["open_subscriptions"] == 0
+    assert app.return_code == 0
+
+
+@pytest.fixture(autouse=True)
+def nothing_left_open(demo_sim: RunningSimulator) -> Iterator[None]:
+    """Every test starts and ends with no subscription open on the shared simulator."""
+    assert demo_sim.state()["open_subscriptions"] == 0
+    yield
+    assert demo_sim.state()["open_subscriptions"] == 0, demo_sim.state()["subscriptions"]
+
+
+async def test_pause_stops_requests_and_resume_polls(
+    client: StatisticsClient, demo_sim: RunningSimulator
+) -> None:
+    """p pauses polling (no peeks go out) and p again resumes it at once."""
+    app = make_app(client)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: has_data(app))
+        await pilot.press("p")
+        assert app.controller.status.phase is Phase.PAUSED
+        peeks = demo_sim.state()["requests"].get("peek", 0)
+        app.controller.poll_now()  # a wake-up while paused must not poll
+        await pilot.pause(0.3)
+        assert demo_sim.state()["requests"].get("peek", 0) == peeks
+        await pilot.press("p")
+        await until(pilot, lambda: demo_sim.state()["requests"].get("peek", 0) > peeks)
+        assert app.controller.status.phase is Phase.LIVE
+        await pilot.press("q")
+
+
+async def test_filter_narrows_rows_and_escape_clears(client: StatisticsClient) -> None:
+    """/ opens a filter that narrows the agents by any text; escape shows them all again."""
+    app = make_app(client)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: has_data(app))
+        panel = agents_panel(app)
+        await pilot.press("slash")
+        await pilot.press(*"silva")
+        assert panel.table.visible_row_keys() == ["Agent:ana.silva"]
+        await pilot.press("enter")
+        assert panel.table.has_focus
+        await pilot.press("escape")
+        assert panel.table.filtered_count == 50
+        await pilot.press("slash", *"ready")
+        ready = panel.table.filtered_count
+        assert 0 < ready < 50
+        # ctrl+q quits even while the filter line has the focus (q would be typed there).
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_sort_keeps_cursor_on_the_same_agent(client: StatisticsClient) -> None:
+    """s sorts by the next column and the cursor stays on the agent it was on."""
+    app = make_app(client)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: has_data(app))
+        table = agents_panel(app).table
+        await pilot.press("down", "down", "down", "down", "down")
+        chosen = table.cursor_row_key
+        assert chosen == "Agent:farid.lopez"
+        await pilot.press("s")
+        await pilot.press("s")
+        assert table.sort_column == "c0"
+        assert table.cursor_row_key == chosen
+        await pilot.press("S")
+        assert table.sort_reverse and table.cursor_row_key == chosen
+        await pilot.press("q")
+
+
+async def test_number_keys_switch_pages(client: StatisticsClient) -> None:
+    """2 shows the second page, a key past the last page does nothing, 1 goes back."""
+    app = make_app(client)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: has_data(app))
+        await pilot.press("2")
+        assert app.query_one("#p2").display and not app.query_one("#p1").display
+        await pilot.press("9")
+        assert app.query_one("#p2").display
+        kpis = list(app.query(KpiPanel))
+        await until(pilot, lambda: all(k.text != MISSING for k in kpis))
+        await pilot.press("1")
+        assert app.query_one("#p1").display
+        await pilot.press("q")
+
+
+async def test_stale_marking_when_the_server_stops_answering(
+    client: StatisticsClient, demo_sim: RunningSimulator
+) -> None:
+    """When polls fail for over two intervals, panels dim but keep their values."""
+    clock = Clock(1000.0)
+    app = make_app(client, clock=clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: has_data(app))
+        demo_sim.set_faults(error_rate={"peek": 1.0}, error_status=503)
+        clock.now += 4.5  # more than two 2 s intervals
+        await pilot.press("r")
+        await until(pilot, lambda: app.controller.status.phase is Phase.RETRYING)
+        app._tick()
+        panel = agents_panel(app)
+        assert panel.table.stale and panel.has_class("-stale")
+        assert all(s.stale for s in app.query(StatesPanel))
+        cell = panel.table.get_cell("Agent:ana.silva", "c0")
+        assert cell is not None and cell.text.plain.strip() != MISSING
+        demo_sim.clear_faults()
+        clock.now += 1
+        await pilot.press("r")
+        await until(pilot, lambda: app.controller.status.phase is Phase.LIVE)
+        app._tick()
+        assert not panel.table.stale
+        await pilot.press("q")
+
+
+async def test_refused_statistics_are_shown_against_their_widget(
+    client: StatisticsClient, demo_sim: RunningSimulator
+) -> None:
+    """A statistic the server refuses marks its cells n/a and its panel; the rest works."""
+    text = (LAYOUTS / "supervisor.yaml").read_text()
+    layout = compile_layout(
+        load_layout_text(
+            """
+title: Refusals
+refresh: 2s
+pages:
+  - widgets:
+      - kind: agents
+        agents: [ana.silva, ben.novak]
+        columns:
+          - {stat: NoSuchStatistic, label: Bogus}
+          - {stat: InboundCalls, label: Calls}
+      - {kind: kpi, object: {queue: 8001@SIP_Switch}, stat: AlsoMissing}
+""",
+            file="refusals.yaml",
+        )
+    )
+    assert text  # the shipped layouts are present beside the tests
+    app = make_app(client, layout)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: has_data(app) and app.controller.status.item_problems)
+        await pilot.pause(0.1)
+        panel = agents_panel(app)
+        assert "refused" in str(panel.border_subtitle)
+        bogus = panel.table.get_cell("Agent:ana.silva", "c1")
+        calls = panel.table.get_cell("Agent:ana.silva", "c2")
+        assert bogus is not None and bogus.text.plain == "n/a"
+        assert calls is not None and calls.text.plain.strip().isdigit()
+        kpi = app.query_one(KpiPanel)
+        assert kpi.problem is not None and "AlsoMissing" in kpi.problem
+        await pilot.press("q")
+    assert demo_sim.state()["open_subscriptions"] == 0
+
+
+async def test_help_and_maximize(client: StatisticsClient) -> None:
+    """? lists every key in a modal; m maximizes the focused panel and m again restores it."""
+    app = make_app(client)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: has_data(app))
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+        await pilot.press("m")
+        assert app.screen.maximized is agents_panel(app)
+        await pilot.press("m")
+        assert app.screen.maximized is None
+        await pilot.press("q")
+
+
+async def test_edited_layout_is_applied_and_a_broken_one_is_not(
+    client: StatisticsClient, demo_sim: RunningSimulator, tmp_path: Path
+) -> None:
+    """A valid edit swaps the subscription; an invalid edit keeps the old layout running."""
+    path = tmp_path / "demo.yaml"
+    shutil.copy(LAYOUTS / "demo.yaml", path)
+    app = make_app(client, layout_path=path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: has_data(app))
+        first_subscription = app.controller.status.subscription_id
+        path.write_text(path.read_text().replace("Demo contact center", "Edited floor"))
+        app._check_layout_file()
+        await until(pilot, lambda: app.layout.title == "Edited floor")
+        await until(
+            pilot,
+            lambda: app.controller.status.subscription_id not in (None, first_subscription),
+        )
+        assert demo_sim.state()["open_subscriptions"] == 1
+        path.write_text(path.read_text().replace("kind: agents", "kind: agnets"))
+        app._check_layout_file()
+        await until(pilot, lambda: app._layout_message is not None)
+        assert app.layout.title == "Edited floor"
+        assert "problem" in (app._status_info().message or "")
+        await pilot.press("q")
+    assert demo_sim.state()["open_subscriptions"] == 0
+
+
+async def test_hostile_server_strings_stay_plain_text(tmp_path: Path) -> None:
+    """Markup and escape sequences in server data reach the screen as inert characters."""
+    config = SimConfig(
+        agents=50, queues=5, seed=3, clock="manual", start_time=SIM_START, hostile=True
+    )
+    with running_simulator(config, log_level="critical") as hostile:
+        hostile.advance(3600)
+        async with StatisticsClient(hostile.base_url, "k", retry=RetryPolicy(attempts=1)) as hc:
+            app = make_app(hc, wall_clock=Clock(SIM_START + 3700))
+            async with app.run_test(size=(160, 48)) as pilot:
+                await until(pilot, lambda: has_data(app))
+                await pilot.pause(0.2)
+                table = agents_panel(app).table
+                texts = [
+                    cell.text.plain
+                    for key in table.visible_row_keys()
+                    for column in table.columns
+                    if (cell := table.get_cell(key, column.key)) is not None
+                ]
+                assert all(text.isprintable() for text in texts)
+                # The simulator's hostile reasons are shown, literally, somewhere on the floor.
+                assert any("[" in text for text in texts)
+                screenshot = app.export_screenshot()
+                assert "\x1b" not in screenshot and "\x07" not in screenshot
+                assert app.is_running
+                await pilot.press("q")
+            assert hostile.state()["open_subscriptions"] == 0
