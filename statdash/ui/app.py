@@ -44,6 +44,7 @@ TICK_SECONDS = 1.0
 LAYOUT_CHECK_SECONDS = 1.0
 DEFAULT_THEME = "statdash"
 MAX_PROBLEMS_SHOWN = 6
+INSECURE_MARK = " TLS NOT VERIFIED "
 
 
 def _bindings() -> list[BindingType]:
@@ -83,6 +84,7 @@ class StatdashApp(App[int]):
         server: str,
         layout_path: Path | None = None,
         demo: bool = False,
+        insecure: bool = False,
         theme: str | None = None,
         wall_clock: Callable[[], float] = time.time,
         clock: Callable[[], float] = time.monotonic,
@@ -97,6 +99,7 @@ class StatdashApp(App[int]):
         self.server = server
         self.layout_path = layout_path
         self.demo = demo
+        self.insecure = insecure
         self._wall_clock = wall_clock
         self._clock = clock
         self._handle_signals = handle_signals
@@ -126,6 +129,10 @@ class StatdashApp(App[int]):
         text = Text(no_wrap=True, end="", overflow="ellipsis")
         if self.demo:
             text.append(" DEMO ", "reverse bold")
+            text.append(" ")
+        if self.insecure:
+            # Stays on screen for the whole run: nobody should forget TLS is not checked.
+            text.append(INSECURE_MARK, "reverse bold")
             text.append(" ")
         text.append_text(safe(self.layout.title, "bold", max_length=60))
         pages = self.layout.pages

@@ -4,21 +4,26 @@ Shared by `statdash run` and `statdash demo` (and tests), so both take the same 
 Whatever ends the app (a key, a signal, an exception in a handler), the `finally` here
 closes the controller, which deletes the subscription with a short timeout, and every
 subscription is written down while open so a run killed outright can be cleaned up later.
+The app runs on `HangupSafeDriver`, so a terminal that goes away cannot hang the exit.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from textual.drivers.linux_driver import LinuxDriver
 
 from statdash.api.client import RetryPolicy, StatisticsClient
 from statdash.api.errors import StatisticsError
 from statdash.config import ServerSettings
 from statdash.connect import make_client
 from statdash.layout.compile import CompiledLayout
+from statdash.lifecycle import detach_hung_up_terminal, hung_up
 from statdash.live.controller import LiveController, plan_for
 from statdash.live.records import SubscriptionRecords
 from statdash.ui.app import StatdashApp
@@ -27,6 +32,28 @@ from statdash.ui.messages import Bridge
 log = logging.getLogger("statdash")
 
 CLEANUP_TIMEOUT = 5.0
+
+
+class HangupSafeDriver(LinuxDriver):
+    """Textual's Linux driver, except that output stops once the terminal has hung up.
+
+    Textual hands output to a writer thread through a queue of 30 writes. When the terminal
+    goes away (SSH drops, window closed) that thread dies on its first EIO, and the 31st
+    write after it blocks the event loop for good: measured with a closed pty, the app
+    deleted its subscription and then never exited. Dropping output from then on keeps the
+    queue short, so the shutdown completes.
+    """
+
+    _gone = False
+
+    def write(self, data: str) -> None:
+        """Write `data`, unless the terminal is gone (then nothing can show it anyway)."""
+        if not self._gone and hung_up(sys.__stderr__.fileno() if sys.__stderr__ else 2):
+            self._gone = True
+            detach_hung_up_terminal()
+        if self._gone:
+            return
+        super().write(data)
 
 
 async def delete_left_behind(
@@ -55,6 +82,7 @@ def build_app(
     records: SubscriptionRecords | None = None,
     layout_path: Path | None = None,
     demo: bool = False,
+    insecure: bool = False,
     theme: str | None = None,
     handle_signals: bool = True,
     clock: Callable[[], float] = time.monotonic,
@@ -77,18 +105,23 @@ def build_app(
         clock=clock,
         wall_clock=wall_clock,
     )
-    return StatdashApp(
+    app = StatdashApp(
         layout,
         controller,
         bridge,
         server=server_label,
         layout_path=layout_path,
         demo=demo,
+        insecure=insecure,
         theme=theme,
         handle_signals=handle_signals,
         clock=clock,
         wall_clock=wall_clock,
     )
+    if sys.platform != "win32":
+        # Used when the app runs on a real terminal; headless test runs ignore it.
+        app.driver_class = HangupSafeDriver
+    return app
 
 
 async def run_dashboard(
@@ -119,6 +152,7 @@ async def run_dashboard(
             records=records,
             layout_path=layout_path,
             demo=demo,
+            insecure=settings.insecure,
             theme=theme,
         )
         await app.run_async()

@@ -19,12 +19,12 @@ from statdash.layout.compile import Widget as WidgetSpec
 from statdash.ui.panels import Panel, make_panel
 
 MIN_TABLE_WIDTH = 38
-MIN_CHART_WIDTH = 30
+MIN_CHART_WIDTH = 24
 MIN_KPI_WIDTH = 20
 """Below these widths a panel stops being readable; the page drops grid columns first."""
-SHARED_SHARE = 0.45
+SHARED_SHARE = 0.4
 """On a short terminal, rows of fixed height shrink so the shared (1fr) row keeps this much."""
-MIN_ROW_HEIGHT = 4
+MIN_ROW_HEIGHT = 5
 KPI_HEIGHT = 7
 TABLE_CHROME = 3  # border top and bottom, header line
 MAX_AUTO_TABLE_ROWS = 12
@@ -84,7 +84,8 @@ def fit_heights(heights: list[int | None], available: int) -> list[int | None]:
     if fixed <= budget:
         return heights
     scale = budget / fixed
-    # Shrunk tables scroll; nothing below MIN_ROW_HEIGHT (a border, a header and one line).
+    # Shrunk tables scroll; nothing below MIN_ROW_HEIGHT (a border, a header and two lines,
+    # or a KPI tile in its compact form).
     return [None if h is None else max(MIN_ROW_HEIGHT, int(h * scale)) for h in heights]
 
 

@@ -324,3 +324,18 @@ async def test_hostile_server_strings_stay_plain_text(tmp_path: Path) -> None:
                 assert app.is_running
                 await pilot.press("q")
             assert hostile.state()["open_subscriptions"] == 0
+
+
+async def test_disabled_tls_verification_stays_visible(client: StatisticsClient) -> None:
+    """With TLS verification off, the title line says so for the whole run."""
+    from textual.widgets import Static
+
+    from statdash.ui.app import INSECURE_MARK
+
+    app = make_app(client, insecure=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: has_data(app))
+        await pilot.press("2")
+        title = app.query_one("#title", Static)
+        assert INSECURE_MARK in str(title.render())
+        await pilot.press("q")
