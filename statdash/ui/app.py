@@ -21,6 +21,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.markup import escape as escape_markup
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Footer, Static
@@ -392,8 +393,9 @@ class StatdashApp(App[int]):
             method = getattr(self, f"action_{key_action.action}")
             yield SystemCommand(key_action.description, key_action.description, method)
         for index, page in enumerate(self.layout.pages):
+            # The palette parses titles as markup; a page title is layout text, so escape it.
             yield SystemCommand(
-                f"Page {index + 1}: {clean(page.title, 40)}",
+                f"Page {index + 1}: {escape_markup(clean(page.title, 40))}",
                 "Switch to this page",
                 lambda index=index: self.action_page(index),
             )

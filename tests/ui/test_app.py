@@ -339,3 +339,39 @@ async def test_disabled_tls_verification_stays_visible(client: StatisticsClient)
         title = app.query_one("#title", Static)
         assert INSECURE_MARK in str(title.render())
         await pilot.press("q")
+
+
+async def test_command_palette_offers_every_action_and_page(client: StatisticsClient) -> None:
+    """The palette lists each key's action and each page, with layout text kept literal."""
+    from textual.content import Content
+
+    from statdash.ui.keys import KEY_ACTIONS
+
+    layout = compile_layout(
+        load_layout_text(
+            """
+title: Palette
+pages:
+  - title: "[@click=app.quit]Floor[/]"
+    widgets: [{kind: agents, agents: [ana.silva]}]
+  - title: Second
+    widgets: [{kind: states, agents: [ana.silva]}]
+""",
+            file="palette.yaml",
+        )
+    )
+    app = make_app(client, layout)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: has_data(app))
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        for key_action in KEY_ACTIONS:
+            if "." not in key_action.action and key_action.action != "command_palette":
+                assert key_action.description in titles
+        page_title = next(t for t in titles if t.startswith("Page 1"))
+        shown = Content.from_markup(page_title)
+        assert shown.plain == "Page 1: [@click=app.quit]Floor[/]"
+        assert not any(span.style for span in shown.spans if "click" in str(span.style))
+        commands = app.get_system_commands(app.screen)
+        next(c for c in commands if c.title.startswith("Page 2")).callback()
+        assert app.query_one("#p2").display
+        await pilot.press("q")
