@@ -26,6 +26,7 @@ SHARED_SHARE = 0.4
 """On a short terminal, rows of fixed height shrink so the shared (1fr) row keeps this much."""
 MIN_ROW_HEIGHT = 5
 KPI_HEIGHT = 7
+CHART_HEIGHT = 12
 TABLE_CHROME = 3  # border top and bottom, header line
 MAX_AUTO_TABLE_ROWS = 12
 
@@ -41,6 +42,8 @@ def natural_height(spec: WidgetSpec) -> int | None:
     if isinstance(spec, KpiWidget):
         return KPI_HEIGHT
     if isinstance(spec, TrendWidget):
+        if spec.style == "chart":
+            return CHART_HEIGHT
         return len(spec.series) + 2
     if isinstance(spec, StatesWidget):
         return 6

@@ -46,6 +46,7 @@ from statdash.text import clean, safe
 from statdash.ui.palette import colour_style, level_style
 from statdash.ui.widgets.kpi import KpiTile
 from statdash.ui.widgets.live_table import Cell, LiveTable, TableColumn
+from statdash.ui.widgets.plot import TrendPlot
 from statdash.ui.widgets.states import StateSummary
 from statdash.ui.widgets.trend import TrendChart, TrendSeries
 
@@ -375,8 +376,34 @@ def _window_label(seconds: float) -> str:
     return f"last {round(seconds / 60)} min"
 
 
+def trend_series(spec: TrendWidget, view: View) -> list[TrendSeries]:
+    """Each series of a trend: its samples within the window and its current value."""
+    since = view.wall_now - spec.window
+    axis = _axis_format(spec)
+    rows = []
+    for series in spec.series:
+        ring = view.store.history(series.stat_id)
+        samples = ring.values(since=since) if ring is not None else []
+        value = view.store.get(series.stat_id)
+        if value is None and series.stat_id in view.problems:
+            current = UNAVAILABLE
+        else:
+            current = format_value(value, spec.format, decimals=spec.decimals)
+        rows.append(TrendSeries(series.label, samples, current, axis))
+    return rows
+
+
+def _axis_format(spec: TrendWidget) -> Callable[[float], str] | None:
+    if spec.format == "duration":
+        return duration
+    if spec.format == "percent":
+        decimals = spec.decimals
+        return lambda number: f"{number:.{decimals}f}%"
+    return None
+
+
 class TrendPanel(Panel, TrendChart):
-    """Sparklines of several statistics over the layout's window."""
+    """Sparklines of several statistics over the layout's window (`style: sparkline`)."""
 
     def __init__(self, spec: TrendWidget, *, id: str | None = None) -> None:
         super().__init__(spec.title or "Trend", window_label=_window_label(spec.window), id=id)
@@ -384,31 +411,29 @@ class TrendPanel(Panel, TrendChart):
         self.stat_ids = frozenset(series.stat_id for series in spec.series)
 
     def redraw(self, view: View, changed: frozenset[str] | None) -> None:
-        spec = self.spec
-        rows = []
-        since = view.wall_now - spec.window
-        for series in spec.series:
-            ring = view.store.history(series.stat_id)
-            samples = ring.values(since=since) if ring is not None else []
-            value = view.store.get(series.stat_id)
-            if value is None and series.stat_id in view.problems:
-                current = UNAVAILABLE
-            else:
-                current = format_value(value, spec.format, decimals=spec.decimals)
-            rows.append(TrendSeries(series.label, samples, current, self._axis_format()))
-        self.set_series(rows)
+        self.set_series(trend_series(self.spec, view))
 
     def tick(self, view: View) -> None:
         # Samples age out of the window even when no value changes.
         self.redraw(view, None)
 
-    def _axis_format(self) -> Callable[[float], str] | None:
-        fmt, decimals = self.spec.format, self.spec.decimals
-        if fmt == "duration":
-            return duration
-        if fmt == "percent":
-            return lambda number: f"{number:.{decimals}f}%"
-        return None
+    def set_stale(self, stale: bool) -> None:
+        self.stale = stale
+
+
+class PlotPanel(Panel, TrendPlot):
+    """Several statistics on shared axes over the layout's window (`style: chart`)."""
+
+    def __init__(self, spec: TrendWidget, *, id: str | None = None) -> None:
+        super().__init__(spec.title or "Trend", window_label=_window_label(spec.window), id=id)
+        self.spec = spec
+        self.stat_ids = frozenset(series.stat_id for series in spec.series)
+
+    def redraw(self, view: View, changed: frozenset[str] | None) -> None:
+        self.set_series(trend_series(self.spec, view))
+
+    def tick(self, view: View) -> None:
+        self.redraw(view, None)
 
     def set_stale(self, stale: bool) -> None:
         self.stale = stale
@@ -458,7 +483,7 @@ def make_panel(spec: WidgetSpec, *, id: str | None = None) -> Widget:
     if isinstance(spec, KpiWidget):
         return KpiPanel(spec, id=id)
     if isinstance(spec, TrendWidget):
-        return TrendPanel(spec, id=id)
+        return PlotPanel(spec, id=id) if spec.style == "chart" else TrendPanel(spec, id=id)
     return StatesPanel(spec, id=id)
 
 
@@ -467,6 +492,7 @@ __all__ = [
     "KpiPanel",
     "NumberValue",
     "Panel",
+    "PlotPanel",
     "StatesPanel",
     "TablePanel",
     "TrendPanel",
