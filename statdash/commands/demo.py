@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from statdash.commands.common import EXIT_USAGE, fail, load_compiled
+from statdash.commands.common import EXIT_USAGE, fail, load_compiled, theme_problem
 from statdash.commands.run import THEMES_HELP
 from statdash.config import Credentials, ServerSettings
 from statdash.resources import shipped_layout
@@ -32,6 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Start the simulator on a free loopback port and run the dashboard against it."""
+    problem = theme_problem(args.theme)
+    if problem is not None:
+        return fail(problem)
     path: Path = args.layout or shipped_layout("demo.yaml")
     layout = load_compiled(path)
     if layout is None:

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 from pathlib import Path
 
-from statdash.commands.common import EXIT_USAGE, fail, load_compiled
+from statdash.commands.common import EXIT_USAGE, fail, load_compiled, theme_problem
 from statdash.config import ConfigError, add_server_arguments, resolve_server
 
 THEMES_HELP = "colour theme, e.g. statdash, ansi-dark (the terminal's 16 colours), textual-light"
@@ -21,6 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Validate everything before the screen starts; then run until the user quits."""
+    problem = theme_problem(args.theme)
+    if problem is not None:
+        return fail(problem)
     layout = load_compiled(args.layout)
     if layout is None:
         return EXIT_USAGE
