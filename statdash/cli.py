@@ -31,6 +31,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sim": ("statdash.sim.cli", "run the Statistics API v3 simulator"),
     "check": ("statdash.layout.cli_check", "validate a layout file (offline, or against a server)"),
     "schema": ("statdash.layout.cli_schema", "print the JSON Schema of the layout language"),
+    "peek": ("statdash.commands.peek", "read a predefined statistic's current values (no layout)"),
+    "snapshot": (
+        "statdash.commands.snapshot",
+        "read every statistic of a layout once, as a table, JSON or CSV",
+    ),
+    "cleanup": ("statdash.commands.cleanup", "delete subscriptions that earlier runs left open"),
 }
 
 EXIT_USAGE = 2

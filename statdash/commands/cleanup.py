@@ -1,0 +1,190 @@
+"""`statdash cleanup`: delete the subscriptions that earlier runs left open on their servers.
+
+The list comes from `SubscriptionRecords` (written by `run` and `snapshot` while a
+subscription is open). By default only records of processes that are gone are touched;
+`--all` takes those of processes that still seem alive too (a reused pid, a hung run).
+`--url` limits the work to one server; without it every recorded server is contacted, each
+with the credentials resolved the usual way (flags, environment, config file). A server
+that cannot be reached keeps its records for next time.
+
+Exit status: 0 nothing is left to delete, 1 some subscriptions could not be deleted,
+2 usage (bad settings for `--url`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from statdash.commands.common import EXIT_FAILED, EXIT_OK, fail
+from statdash.text import clean
+
+if TYPE_CHECKING:
+    from statdash.api.client import StatisticsClient
+    from statdash.live.records import OpenSubscription, SubscriptionRecords
+
+# Per delete; a server that takes longer than this is not answering.
+DELETE_TIMEOUT = 5.0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """`cleanup` takes an optional server, `--all`, a records file and the server flags."""
+    from statdash.config import add_server_arguments
+
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="also delete subscriptions of statdash processes that still seem to run"
+        " (a dashboard still running then opens a new one)",
+    )
+    parser.add_argument(
+        "--records",
+        type=Path,
+        metavar="FILE",
+        help="the open-subscription record file (default: open-subscriptions.json in the"
+        " user state directory)",
+    )
+    add_server_arguments(parser, url_required=False)
+    parser.epilog = (
+        "Without --url every server in the records is contacted, with the credentials from"
+        " the flags, STATDASH_* or the config file. Exit status: 0 nothing left, 1 some"
+        " subscriptions could not be deleted (kept for next time), 2 usage error."
+    )
+
+
+@dataclass
+class Tally:
+    """What happened to each record: deleted, or kept with the reason."""
+
+    deleted: list[OpenSubscription] = field(default_factory=list)
+    kept: list[tuple[OpenSubscription, str]] = field(default_factory=list)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Delete every left-behind subscription that can be deleted; report each one."""
+    import asyncio
+    import os
+
+    from statdash.live.records import SubscriptionRecords
+
+    records = SubscriptionRecords(args.records)
+    everything = [e for e in records.entries() if e.pid != os.getpid()]
+    chosen = everything if args.all else records.left_behind()
+    only: str | None = None
+    if args.url:
+        try:
+            only = _server_of(args)
+        except ValueError as error:
+            return fail(f"cleanup: {error}")
+        chosen = [e for e in chosen if e.server == only]
+        everything = [e for e in everything if e.server == only]
+    running = len(everything) - len(chosen)
+    tally = asyncio.run(_clean(args, records, chosen)) if chosen else Tally()
+    for entry in tally.deleted:
+        print(f"deleted subscription {clean(entry.subscription_id, 80)} on {_where(entry)}")
+    for entry, reason in tally.kept:
+        print(
+            f"statdash cleanup: kept subscription {clean(entry.subscription_id, 80)} on"
+            f" {_where(entry)} for next time: {clean(reason, 300)}",
+            file=sys.stderr,
+        )
+    if not chosen:
+        where = f" on {clean(only)}" if only else ""
+        print(f"nothing to clean up{where}")
+    if running:
+        print(
+            f"statdash cleanup: left {running} subscription(s) of statdash processes that are"
+            " still running alone (--all deletes them too)",
+            file=sys.stderr,
+        )
+    return EXIT_FAILED if tally.kept else EXIT_OK
+
+
+def _server_of(args: argparse.Namespace) -> str:
+    """The `--url` server, checked like every command's and spelt as the client (and so the
+    records) spell it."""
+    import asyncio
+
+    from statdash.api.client import StatisticsClient
+    from statdash.api.errors import ConfigError as ClientConfigError
+    from statdash.config import ConfigError, resolve_server
+
+    try:
+        settings = resolve_server(args)
+        # Built only for its normalised `.server`: no key is needed and nothing is sent.
+        client = StatisticsClient(settings.url, "unused")
+    except (ConfigError, ClientConfigError) as error:
+        raise ValueError(str(error)) from None
+    asyncio.run(client.aclose())
+    return client.server
+
+
+async def _clean(
+    args: argparse.Namespace, records: SubscriptionRecords, chosen: Sequence[OpenSubscription]
+) -> Tally:
+    """Delete the chosen records server by server."""
+    from statdash.api.client import RetryPolicy
+    from statdash.api.errors import ConfigError as ClientConfigError
+    from statdash.config import ConfigError, resolve_server
+    from statdash.connect import make_client
+
+    tally = Tally()
+    by_server: dict[str, list[OpenSubscription]] = {}
+    for entry in chosen:
+        by_server.setdefault(entry.server, []).append(entry)
+    for index, (server, entries) in enumerate(by_server.items()):
+        per_server = argparse.Namespace(**{**vars(args), "url": server})
+        try:
+            # The config-file permission warning once, not once per server.
+            settings = resolve_server(per_server, warn=index == 0)
+            client = make_client(settings, retry=RetryPolicy(attempts=1))
+        except (ConfigError, ClientConfigError) as error:
+            tally.kept.extend((entry, str(error)) for entry in entries)
+            continue
+        async with client:
+            await _delete_all(client, records, entries, tally)
+    return tally
+
+
+async def _delete_all(
+    client: StatisticsClient,
+    records: SubscriptionRecords,
+    entries: Sequence[OpenSubscription],
+    tally: Tally,
+) -> None:
+    """Delete each entry on one server; stop at the first sign the server is unreachable."""
+    import asyncio
+
+    from statdash.api.errors import NotFoundError, StatisticsError, TransportError
+
+    for position, entry in enumerate(entries):
+        try:
+            await asyncio.wait_for(
+                client.delete_subscription(entry.subscription_id), DELETE_TIMEOUT
+            )
+        except NotFoundError:
+            pass  # the server no longer knows it: gone, which is all a delete is for
+        except (TransportError, TimeoutError) as error:
+            reason = f"server unreachable ({_describe(error)})"
+            # The rest would only wait for the same timeout, one by one.
+            tally.kept.extend((rest, reason) for rest in entries[position:])
+            return
+        except StatisticsError as error:
+            tally.kept.append((entry, str(error)))
+            continue
+        records.remove(entry.server, entry.subscription_id)
+        tally.deleted.append(entry)
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, TimeoutError):
+        return f"no answer within {DELETE_TIMEOUT:g} s"
+    return str(error) or type(error).__name__
+
+
+def _where(entry: OpenSubscription) -> str:
+    return clean(entry.server, 120)

@@ -1,0 +1,416 @@
+"""`statdash snapshot LAYOUT`: one headless read of every statistic in a layout, for scripts.
+
+One subscription with every item of the layout is opened, its values taken, and deleted on
+every way out (`statdash.commands.oneshot`); SIGTERM, SIGHUP and Ctrl+C cancel the read and
+still delete. The output has one record per widget use of a statistic: a statistic shown by
+two widgets (an agent's state in the agents table and in the states summary) is listed
+twice, each with that widget's label, format and thresholds, because the level and the text
+depend on the widget; it is read only once. `statistic_id` tells the uses apart.
+
+Exit status: 0 every statistic read; 1 the server could not be read (one line on stderr
+says why); 2 a bad layout or bad usage; 3 read, but the server refused some statistics.
+Records go to stdout; diagnostics to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import signal
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from statdash.commands.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, load_compiled
+from statdash.text import clean
+
+if TYPE_CHECKING:
+    from statdash.api.client import StatisticsClient
+    from statdash.commands.oneshot import OneShotRead
+    from statdash.format import FormatName, Thresholds
+    from statdash.layout.compile import CompiledLayout, RowObject
+    from statdash.live.records import SubscriptionRecords
+
+EXIT_PARTIAL = 3
+FORMATS = ("table", "json", "csv")
+MAX_LABEL = 80
+# Table columns that give up width on a narrow terminal: widget, object, statistic, value.
+SQUEEZE = (1, 2, 3, 4)
+_COLOURS = {"warning": "\x1b[33m", "alarm": "\x1b[31m", "error": "\x1b[31m"}
+_RESET = "\x1b[0m"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """`snapshot` takes a layout file, an output format, a records file and the server flags."""
+    from statdash.config import add_server_arguments
+
+    parser.add_argument("layout", type=Path, help="the layout file (YAML)")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="table",
+        help="table (aligned text for people, the default), json or csv (for scripts)",
+    )
+    parser.add_argument(
+        "--records",
+        type=Path,
+        metavar="FILE",
+        help="where open subscriptions are written down while the read runs"
+        " (default: open-subscriptions.json in the user state directory; see statdash cleanup)",
+    )
+    add_server_arguments(parser)
+    parser.epilog = (
+        "Exit status: 0 every statistic read, 1 the server could not be read,"
+        " 2 bad layout or usage, 3 some statistics were refused."
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Read the layout's statistics once and print them in the chosen format."""
+    import asyncio
+
+    from statdash.api.client import RetryPolicy
+    from statdash.api.errors import ConfigError as ClientConfigError
+    from statdash.api.errors import StatisticsError
+    from statdash.commands.peek import server_failure
+    from statdash.config import ConfigError, resolve_server
+    from statdash.connect import make_client
+    from statdash.live.records import SubscriptionRecords
+
+    layout = load_compiled(args.layout)
+    if layout is None:
+        return EXIT_USAGE
+    try:
+        settings = resolve_server(args)
+        # One try per request: a scheduled snapshot runs again soon, and with one try a
+        # refused connection proves the open never reached the server (see oneshot).
+        client = make_client(settings, retry=RetryPolicy(attempts=1))
+    except (ConfigError, ClientConfigError) as error:
+        return fail(f"snapshot: {error}")
+    records = SubscriptionRecords(args.records)
+    try:
+        outcome = asyncio.run(_read(client, layout, records))
+    except StatisticsError as error:
+        return fail(f"snapshot: {server_failure(error, settings.label)}", EXIT_FAILED)
+    except KeyboardInterrupt:
+        print("statdash snapshot: interrupted", file=sys.stderr)
+        return 128 + signal.SIGINT
+    if isinstance(outcome, int):
+        print(f"statdash snapshot: stopped by {signal.Signals(outcome).name}", file=sys.stderr)
+        return 128 + outcome
+    snapshot = build(layout, outcome)
+    try:
+        if args.format == "json":
+            print(to_json(snapshot, layout, settings.label))
+        elif args.format == "csv":
+            write_csv(snapshot, sys.stdout)
+        else:
+            print_table(snapshot, layout, settings.label)
+    except BrokenPipeError:
+        from statdash.commands.peek import quiet_stdout
+
+        quiet_stdout()
+    return _finish(snapshot)
+
+
+async def _read(
+    client: StatisticsClient, layout: CompiledLayout, records: SubscriptionRecords
+) -> OneShotRead | int:
+    """The read, or the number of the signal (SIGTERM, SIGHUP, SIGINT) that cut it short.
+
+    Each signal cancels the read; the cancellation runs `read_once`'s delete on the way out.
+    """
+    import asyncio
+
+    from statdash.commands.oneshot import read_once
+    from statdash.lifecycle import install_signal_handlers
+
+    task = asyncio.current_task()
+    assert task is not None
+    received: list[str] = []
+
+    def stop(reason: str) -> None:
+        received.append(reason)
+        task.cancel()
+
+    def warn(message: str) -> None:
+        print(f"statdash snapshot: {clean(message, 300)}", file=sys.stderr)
+
+    remove = install_signal_handlers(asyncio.get_running_loop(), stop)
+    try:
+        async with client:
+            return await read_once(client, layout.items, records=records, warn=warn)
+    except asyncio.CancelledError:
+        if not received:
+            raise
+        return int(signal.Signals[received[0]])
+    finally:
+        remove()
+
+
+# --- Records ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Use:
+    """One widget's use of one statistic of one object, with how that widget shows it."""
+
+    page: str
+    widget: str
+    row: RowObject
+    label: str
+    statistic_id: str
+    format: FormatName
+    decimals: int
+    thresholds: Thresholds | None
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One output record; the field order is the CSV header and the JSON key order."""
+
+    page: str
+    widget: str
+    object_type: str
+    object_id: str
+    object_label: str
+    statistic: str
+    statistic_id: str
+    value: str
+    number: int | float | None
+    level: str | None
+    state_status: str | None
+    state_reason: str | None
+    state_since: str | None
+    error: str | None
+
+
+FIELDS = tuple(f.name for f in fields(Record))
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Every record, when the values were taken, and how many uses could not be read."""
+
+    records: tuple[Record, ...]
+    taken_at: float
+    unplaced: tuple[str, ...]
+    """Server errors that named no statistic of ours (printed on stderr)."""
+
+    @property
+    def failed(self) -> int:
+        """How many records carry an error instead of a value."""
+        return sum(1 for record in self.records if record.error is not None)
+
+
+def uses(layout: CompiledLayout) -> Iterator[Use]:
+    """Every (widget, object, statistic) in page and widget order, rows before columns."""
+    from statdash.layout.compile import (
+        STATE_COLUMN_LABEL,
+        KpiWidget,
+        StatesWidget,
+        TableWidget,
+        TrendWidget,
+    )
+
+    for page in layout.pages:
+        for widget in page.widgets:
+            if isinstance(widget, TableWidget):
+                title = widget.title or widget.kind
+                for row in widget.rows:
+                    for column in widget.columns:
+                        yield Use(
+                            page.title,
+                            title,
+                            row,
+                            column.label,
+                            widget.stat_id(row, column),
+                            column.format,
+                            column.decimals,
+                            column.thresholds,
+                        )
+            elif isinstance(widget, KpiWidget):
+                yield Use(
+                    page.title,
+                    widget.title or "kpi",
+                    widget.object,
+                    widget.label,
+                    widget.stat_id,
+                    widget.format,
+                    widget.decimals,
+                    widget.thresholds,
+                )
+            elif isinstance(widget, TrendWidget):
+                for series in widget.series:
+                    yield Use(
+                        page.title,
+                        widget.title or "trend",
+                        series.object,
+                        series.label,
+                        series.stat_id,
+                        widget.format,
+                        widget.decimals,
+                        None,
+                    )
+            elif isinstance(widget, StatesWidget):
+                for row, stat_id in widget.agents:
+                    yield Use(
+                        page.title,
+                        widget.title or "states",
+                        row,
+                        STATE_COLUMN_LABEL,
+                        stat_id,
+                        "state",
+                        0,
+                        None,
+                    )
+
+
+def build(layout: CompiledLayout, read: OneShotRead) -> Snapshot:
+    """The records of every widget use, from one read of the layout's statistics."""
+    from statdash.commands.peek import error_text
+
+    records = [_record(layout, use, read) for use in uses(layout)]
+    unplaced = tuple(error_text(error) for error in read.unplaced)
+    return Snapshot(tuple(records), read.taken_at, unplaced)
+
+
+def _record(layout: CompiledLayout, use: Use, read: OneShotRead) -> Record:
+    from statdash.api.values import AgentStateValue, parse_value
+    from statdash.commands.peek import error_text, value_text
+    from statdash.format import format_value, number_of
+
+    base = {
+        "page": clean(use.page, MAX_LABEL),
+        "widget": clean(use.widget, MAX_LABEL),
+        "object_type": clean(use.row.type, MAX_LABEL),
+        "object_id": clean(use.row.id),
+        "object_label": clean(use.row.label, MAX_LABEL),
+        "statistic": clean(use.label, MAX_LABEL),
+        "statistic_id": use.statistic_id,
+    }
+    raw = read.values.get(use.statistic_id)
+    if raw is None:
+        message = error_text(read.refused.get(use.statistic_id)).removeprefix("error: ")
+        return Record(
+            **base,
+            value="",
+            number=None,
+            level=None,
+            state_status=None,
+            state_reason=None,
+            state_since=None,
+            error=message,
+        )
+    value = parse_value(raw.value, raw.timestamp)
+    figure = number_of(value)
+    # A count reads 12 in JSON and CSV, not 12.0; fractions stay as they are.
+    number = int(figure) if figure is not None and figure.is_integer() else figure
+    level = use.thresholds.level(figure).word if use.thresholds is not None else "ok"
+    if isinstance(value, AgentStateValue):
+        word = layout.state_style(value.status).word if use.format == "state" else None
+        return Record(
+            **base,
+            value=value_text(value, word=word or clean(value.status, MAX_LABEL)),
+            number=number,
+            level=level,
+            state_status=clean(value.status, MAX_LABEL),
+            state_reason=clean(value.reason, MAX_LABEL) if value.reason else None,
+            state_since=iso(value.since) if value.since is not None else None,
+            error=None,
+        )
+    return Record(
+        **base,
+        value=format_value(value, use.format, decimals=use.decimals),
+        number=number,
+        level=level,
+        state_status=None,
+        state_reason=None,
+        state_since=None,
+        error=None,
+    )
+
+
+def iso(epoch: float) -> str:
+    """`2023-11-14T22:13:20Z`: ISO 8601 in UTC, to the second."""
+    moment = datetime.fromtimestamp(epoch, UTC).replace(microsecond=0)
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _finish(snapshot: Snapshot) -> int:
+    """Report refusals on stderr; the exit status."""
+    for message in snapshot.unplaced:
+        print(f"statdash snapshot: the server refused a statistic: {message}", file=sys.stderr)
+    if snapshot.failed or snapshot.unplaced:
+        print(
+            f"statdash snapshot: {snapshot.failed} of {len(snapshot.records)} statistic(s)"
+            " could not be read",
+            file=sys.stderr,
+        )
+        return EXIT_PARTIAL
+    return EXIT_OK
+
+
+# --- Output -------------------------------------------------------------------------------
+
+
+def to_json(snapshot: Snapshot, layout: CompiledLayout, server: str) -> str:
+    """`{"layout", "file", "server", "taken_at", "statistics": [...]}`."""
+    from statdash.commands.peek import dump_json
+
+    document = {
+        "layout": clean(layout.title, MAX_LABEL),
+        "file": layout.file,
+        "server": server,
+        "taken_at": iso(snapshot.taken_at),
+        "statistics": [
+            {name: getattr(record, name) for name in FIELDS} for record in snapshot.records
+        ],
+    }
+    return dump_json(document)
+
+
+def write_csv(snapshot: Snapshot, stream: TextIO) -> None:
+    """A header row, then one row per record; empty cells for missing values."""
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow(FIELDS)
+    for record in snapshot.records:
+        writer.writerow(
+            "" if getattr(record, name) is None else getattr(record, name) for name in FIELDS
+        )
+
+
+def print_table(snapshot: Snapshot, layout: CompiledLayout, server: str) -> None:
+    """A title line, then aligned columns; levels coloured on a terminal."""
+    from statdash.commands.peek import plain_table, terminal_width, use_colour
+
+    print(f"{clean(layout.title, MAX_LABEL)} on {server} at {iso(snapshot.taken_at)}")
+    rows = [_table_row(record) for record in snapshot.records]
+    headers = ["PAGE", "WIDGET", "OBJECT", "STATISTIC", "VALUE", "LEVEL"]
+    paint = _paint if use_colour() else None
+    for line in plain_table(headers, rows, width=terminal_width(), squeeze=SQUEEZE, paint=paint):
+        print(line)
+
+
+def _table_row(record: Record) -> Sequence[str]:
+    if record.error is not None:
+        value, level = f"refused: {record.error}", "error"
+    else:
+        # Blank when fine, so the eye finds warnings and alarms.
+        value, level = record.value, "" if record.level == "ok" else record.level or ""
+    return [
+        record.page,
+        record.widget,
+        record.object_label,
+        record.statistic,
+        value,
+        level,
+    ]
+
+
+def _paint(column: int, raw: str, padded: str) -> str:
+    colour = _COLOURS.get(raw) if column == 5 else None
+    return f"{colour}{padded}{_RESET}" if colour else padded

@@ -1,0 +1,109 @@
+"""Fixtures of the command tests: a clean environment, a demo-sized simulator, CLI runners."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from statdash.cli import main
+from statdash.sim.config import SimConfig
+from statdash.sim.runner import RunningSimulator
+
+from ..conftest import SIM_START
+
+ROOT = Path(__file__).resolve().parents[2]
+LAYOUTS = ROOT / "layouts"
+# Distinctive, so a leak into any output is found by a plain substring search.
+API_KEY = "sd-test-key-7f3a9c41"
+
+
+@dataclass(frozen=True)
+class Result:
+    """What one command run left behind: its exit status and both output streams."""
+
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def sim_config() -> SimConfig:
+    """The simulator the shipped demo and supervisor layouts are written for (50 / 5)."""
+    return SimConfig(agents=50, queues=5, seed=7, clock="manual", start_time=SIM_START)
+
+
+@pytest.fixture
+def floor(simulator: RunningSimulator) -> RunningSimulator:
+    """The demo-sized simulator ten minutes in, so counters and states have moved."""
+    simulator.advance(600)
+    return simulator
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No STATDASH_* of the developer's, the test API key, and config/state dirs in tmp."""
+    for name in list(os.environ):
+        if name.startswith("STATDASH_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("STATDASH_API_KEY", API_KEY)
+    # The user's config file and default records file must never be read or written.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+
+@pytest.fixture
+def records_path(tmp_path: Path) -> Path:
+    """Where the command under test keeps its open-subscription records."""
+    return tmp_path / "records.json"
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
+    """Run `statdash ARGS...` in-process through `statdash.cli.main`."""
+
+    def run(*argv: str) -> Result:
+        capsys.readouterr()
+        code = main(list(argv))
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return run
+
+
+def spawn(*argv: str) -> subprocess.Popen[str]:
+    """`python -m statdash ARGS...` as a child process, in the test's environment."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "statdash", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+        cwd=ROOT,
+    )
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Poll `condition` until it holds; fail the test if it does not within `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail("condition not reached in time")
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def dead_url() -> Iterator[str]:
+    """A loopback URL where nothing listens (a port that was just free)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    yield f"http://127.0.0.1:{port}"

@@ -1,0 +1,160 @@
+"""`statdash cleanup`: recorded leftovers are deleted, kept when unreachable, scoped by --url."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from statdash.live.records import SubscriptionRecords
+from statdash.sim.runner import RunningSimulator
+
+from .conftest import API_KEY, LAYOUTS, Result, spawn
+
+Cli = Callable[..., Result]
+# Far above Linux's pid_max, so never a live process.
+DEAD_PID = 2**30
+
+
+def open_on(sim: RunningSimulator, subscription_id: str) -> None:
+    """Open a one-statistic subscription on the simulator, as a crashed run would have."""
+    response = httpx.post(
+        sim.api_url + "/subscriptions",
+        headers={"x-api-key": API_KEY},
+        json={
+            "operationId": subscription_id,
+            "data": {
+                "statistics": [
+                    {
+                        "statisticId": "a",
+                        "objectId": "ana.silva",
+                        "objectType": "Agent",
+                        "name": "CurrentAgentState",
+                    },
+                ]
+            },
+        },
+    )
+    response.raise_for_status()
+
+
+def write_records(path: Path, *entries: tuple[str, str, int]) -> None:
+    """A record file holding (server, subscription id, pid) entries."""
+    path.write_text(
+        json.dumps(
+            [
+                {"server": server, "subscription_id": sid, "pid": pid, "opened_at": 0.0}
+                for server, sid, pid in entries
+            ]
+        ),
+        encoding="utf-8",
+    )
+
+
+def recorded(path: Path) -> list[str]:
+    """The subscription ids still in the record file."""
+    return [entry.subscription_id for entry in SubscriptionRecords(path).entries()]
+
+
+def test_deletes_what_a_dead_run_left_open(
+    simulator: RunningSimulator, cli: Cli, records_path: Path
+) -> None:
+    """A subscription recorded by a dead process is deleted and crossed out; exit 0."""
+    open_on(simulator, "left-behind-1")
+    write_records(records_path, (simulator.base_url, "left-behind-1", DEAD_PID))
+    result = cli("cleanup", "--records", str(records_path))
+    assert (result.code, result.err) == (0, "")
+    assert result.out == f"deleted subscription left-behind-1 on {simulator.base_url}\n"
+    assert simulator.state()["open_subscriptions"] == 0
+    assert recorded(records_path) == []
+
+
+def test_unreachable_server_keeps_its_records(cli: Cli, records_path: Path, dead_url: str) -> None:
+    """Records of a server that cannot be reached stay for next time; exit 1."""
+    write_records(records_path, (dead_url, "x-1", DEAD_PID), (dead_url, "x-2", DEAD_PID))
+    result = cli("cleanup", "--records", str(records_path))
+    assert (result.code, result.out) == (1, "")
+    lines = result.err.splitlines()
+    assert len(lines) == 2
+    assert all("for next time: server unreachable" in line for line in lines)
+    assert recorded(records_path) == ["x-1", "x-2"]
+
+
+def test_url_limits_the_work_to_one_server(
+    simulator: RunningSimulator, cli: Cli, records_path: Path, dead_url: str
+) -> None:
+    """With --url only that server's records are touched; others stay untouched."""
+    open_on(simulator, "mine")
+    write_records(
+        records_path, (dead_url, "elsewhere", DEAD_PID), (simulator.base_url, "mine", DEAD_PID)
+    )
+    # A trailing slash and the API path are spelt away, as the client spells the server.
+    url = simulator.base_url + "/statistics/v3/"
+    result = cli("cleanup", "--url", url, "--records", str(records_path))
+    assert (result.code, result.err) == (0, "")
+    assert result.out == f"deleted subscription mine on {simulator.base_url}\n"
+    assert recorded(records_path) == ["elsewhere"]
+
+
+def test_running_processes_are_left_alone_unless_all(
+    simulator: RunningSimulator, cli: Cli, records_path: Path
+) -> None:
+    """Records of a live process are skipped (with a note); --all deletes them too."""
+    open_on(simulator, "alive")
+    write_records(records_path, (simulator.base_url, "alive", os.getppid()))
+    skipped = cli("cleanup", "--records", str(records_path))
+    assert (skipped.code, skipped.out) == (0, "nothing to clean up\n")
+    assert "left 1 subscription(s) of statdash processes that are still running" in skipped.err
+    assert simulator.state()["open_subscriptions"] == 1
+    forced = cli("cleanup", "--all", "--records", str(records_path))
+    assert (forced.code, forced.err) == (0, "")
+    assert simulator.state()["open_subscriptions"] == 0
+    assert recorded(records_path) == []
+
+
+def test_nothing_recorded_needs_no_credentials(
+    cli: Cli, records_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no records, cleanup says so and exits 0 without resolving any server."""
+    monkeypatch.delenv("STATDASH_API_KEY")
+    result = cli("cleanup", "--records", str(records_path))
+    assert (result.code, result.out, result.err) == (0, "nothing to clean up\n", "")
+
+
+def test_cleans_up_after_a_snapshot_whose_delete_failed(
+    simulator: RunningSimulator, cli: Cli, records_path: Path
+) -> None:
+    """A snapshot that could not delete leaves a record that a later cleanup honours."""
+    simulator.set_faults(fail_next={"delete": 2})
+    # A child process, so the record's pid is really gone by the time cleanup runs.
+    child = spawn(
+        "snapshot",
+        str(LAYOUTS / "supervisor.yaml"),
+        "--url",
+        simulator.base_url,
+        "--format",
+        "json",
+        "--records",
+        str(records_path),
+    )
+    _, err = child.communicate(timeout=20)
+    assert child.returncode == 0 and "could not delete" in err
+    assert simulator.state()["open_subscriptions"] == 1
+    result = cli("cleanup", "--records", str(records_path))
+    assert result.code == 0
+    assert result.out.startswith("deleted subscription ")
+    assert simulator.state()["open_subscriptions"] == 0
+    assert recorded(records_path) == []
+
+
+def test_unusable_url_is_a_usage_error(cli: Cli, records_path: Path) -> None:
+    """A `--url` that is not a server URL is refused with exit 2 before anything is touched."""
+    write_records(records_path, ("http://127.0.0.1:1", "x", DEAD_PID))
+    result = cli("cleanup", "--url", "ftp://example.com", "--records", str(records_path))
+    assert (result.code, result.out) == (2, "")
+    assert result.err == "statdash: cleanup: not a server URL: ftp://example.com\n"
+    assert recorded(records_path) == ["x"]
