@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,12 +23,8 @@ from statdash.commands.common import EXIT_FAILED, EXIT_OK, fail
 from statdash.text import clean
 
 if TYPE_CHECKING:
-    from statdash.api.client import StatisticsClient
+    from statdash.live.leftovers import Tally
     from statdash.live.records import OpenSubscription, SubscriptionRecords
-
-# Per delete; a server that takes longer than this is not answering.
-DELETE_TIMEOUT = 5.0
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """`cleanup` takes an optional server, `--all`, a records file and the server flags."""
@@ -56,19 +51,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-@dataclass
-class Tally:
-    """What happened to each record: deleted, or kept with the reason."""
-
-    deleted: list[OpenSubscription] = field(default_factory=list)
-    kept: list[tuple[OpenSubscription, str]] = field(default_factory=list)
-
-
 def run(args: argparse.Namespace) -> int:
     """Delete every left-behind subscription that can be deleted; report each one."""
     import asyncio
     import os
 
+    from statdash.live.leftovers import Tally
     from statdash.live.records import SubscriptionRecords
 
     records = SubscriptionRecords(args.records)
@@ -131,6 +119,7 @@ async def _clean(
     from statdash.api.errors import ConfigError as ClientConfigError
     from statdash.config import ConfigError, resolve_server
     from statdash.connect import make_client
+    from statdash.live.leftovers import Tally, delete_recorded
 
     tally = Tally()
     by_server: dict[str, list[OpenSubscription]] = {}
@@ -146,44 +135,8 @@ async def _clean(
             tally.kept.extend((entry, str(error)) for entry in entries)
             continue
         async with client:
-            await _delete_all(client, records, entries, tally)
+            await delete_recorded(client, records, entries, tally)
     return tally
-
-
-async def _delete_all(
-    client: StatisticsClient,
-    records: SubscriptionRecords,
-    entries: Sequence[OpenSubscription],
-    tally: Tally,
-) -> None:
-    """Delete each entry on one server; stop at the first sign the server is unreachable."""
-    import asyncio
-
-    from statdash.api.errors import NotFoundError, StatisticsError, TransportError
-
-    for position, entry in enumerate(entries):
-        try:
-            await asyncio.wait_for(
-                client.delete_subscription(entry.subscription_id), DELETE_TIMEOUT
-            )
-        except NotFoundError:
-            pass  # the server no longer knows it: gone, which is all a delete is for
-        except (TransportError, TimeoutError) as error:
-            reason = f"server unreachable ({_describe(error)})"
-            # The rest would only wait for the same timeout, one by one.
-            tally.kept.extend((rest, reason) for rest in entries[position:])
-            return
-        except StatisticsError as error:
-            tally.kept.append((entry, str(error)))
-            continue
-        records.remove(entry.server, entry.subscription_id)
-        tally.deleted.append(entry)
-
-
-def _describe(error: BaseException) -> str:
-    if isinstance(error, TimeoutError):
-        return f"no answer within {DELETE_TIMEOUT:g} s"
-    return str(error) or type(error).__name__
 
 
 def _where(entry: OpenSubscription) -> str:
