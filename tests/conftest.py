@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +13,16 @@ from statdash.sim.runner import RunningSimulator, running_simulator
 
 # A fixed start makes timestamps in assertions and snapshots reproducible.
 SIM_START = 1_700_000_000.0
+
+
+@pytest.fixture(autouse=True)
+def isolated_user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the developer's config or settings, or writes their state directory."""
+    for name in list(os.environ):
+        if name.startswith("STATDASH_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "user-config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "user-state"))
 
 
 @pytest.fixture

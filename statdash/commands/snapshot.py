@@ -1,7 +1,7 @@
 """`statdash snapshot LAYOUT`: one headless read of every statistic in a layout, for scripts.
 
 One subscription with every item of the layout is opened, its values taken, and deleted on
-every way out (`statdash.commands.oneshot`); SIGTERM, SIGHUP and Ctrl+C cancel the read and
+every way out (`statdash.live.oneshot`); SIGTERM, SIGHUP and Ctrl+C cancel the read and
 still delete. The output has one record per widget use of a statistic: a statistic shown by
 two widgets (an agent's state in the agents table and in the states summary) is listed
 twice, each with that widget's label, format and thresholds, because the level and the text
@@ -29,9 +29,9 @@ from statdash.text import clean
 
 if TYPE_CHECKING:
     from statdash.api.client import StatisticsClient
-    from statdash.commands.oneshot import OneShotRead
     from statdash.format import FormatName, Thresholds
     from statdash.layout.compile import CompiledLayout, RowObject
+    from statdash.live.oneshot import OneShotRead
     from statdash.live.records import SubscriptionRecords
 
 EXIT_PARTIAL = 3
@@ -125,8 +125,8 @@ async def _read(
     """
     import asyncio
 
-    from statdash.commands.oneshot import read_once
     from statdash.lifecycle import install_signal_handlers
+    from statdash.live.oneshot import read_once
 
     task = asyncio.current_task()
     assert task is not None

@@ -21,8 +21,6 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_UNCHECKED = 1
 EXIT_PROBLEMS = 2
-# How long closing the check's subscription may take before we give up on it.
-DELETE_TIMEOUT = 10.0
 # Objects named in one "rejected" line before "and N more".
 SHOWN_OBJECTS = 3
 
@@ -134,26 +132,18 @@ async def check_on_server(
 ) -> list[LayoutProblem]:
     """Open one subscription with every item, and the rejected ones as located problems.
 
-    The subscription is deleted whatever happens (an error, Ctrl+C): its id is our own
-    operationId, so even one whose reply never came is closed.
+    `live.oneshot.read_once` deletes the subscription whatever happens (an error, Ctrl+C,
+    a reply that never came: its id is our own operationId) and keeps a crash record of it
+    while it is open, so `statdash cleanup` finds it even after a SIGKILL.
     """
-    import asyncio
-    import contextlib
-    import uuid
+    from statdash.live.oneshot import read_once
+    from statdash.live.records import SubscriptionRecords
 
-    from statdash.api.errors import StatisticsError
-
-    operation_id = str(uuid.uuid4())
     async with client:
-        try:
-            result = await client.open_subscription(
-                compiled.items, operation_id=operation_id, verbose="OFF"
-            )
-            return rejections(compiled, result.errors)
-        finally:
-            # Best effort: a server that never got the request has nothing to delete.
-            with contextlib.suppress(StatisticsError, TimeoutError):
-                await asyncio.wait_for(client.delete_subscription(operation_id), DELETE_TIMEOUT)
+        read = await read_once(
+            client, compiled.items, records=SubscriptionRecords(), peek_missing=False
+        )
+    return rejections(compiled, (*read.refused.values(), *read.unplaced))
 
 
 def rejections(compiled: CompiledLayout, errors: tuple[ItemError, ...]) -> list[LayoutProblem]:

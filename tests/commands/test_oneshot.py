@@ -14,7 +14,7 @@ from statdash.api.client import RetryPolicy, StatisticsClient
 from statdash.api.errors import RequestTimeoutError
 from statdash.api.models import StatisticValue, SubscriptionItem
 from statdash.api.responses import ItemError, PeekResult, SubscriptionResult
-from statdash.commands.oneshot import read_once
+from statdash.live.oneshot import read_once
 from statdash.live.records import SubscriptionRecords
 from statdash.sim.runner import RunningSimulator
 

@@ -118,6 +118,7 @@ class FakeClient:
         self.hang = hang
         self.opened: list[str] = []
         self.deleted: list[str] = []
+        self.server = "http://stats.invalid"
 
     async def __aenter__(self) -> FakeClient:
         return self
@@ -131,7 +132,9 @@ class FakeClient:
             await asyncio.sleep(3600)
         if self.fail:
             raise ConnectError("refused")
-        return argparse.Namespace(subscription_id=operation_id, errors=self.errors)
+        return argparse.Namespace(
+            subscription_id=operation_id, errors=self.errors, statistics=()
+        )
 
     async def delete_subscription(self, subscription_id: str) -> None:
         self.deleted.append(subscription_id)
