@@ -217,9 +217,10 @@ class StatdashApp(App[int]):
         return page if isinstance(page, PageView) else None
 
     def _redraw(self, changed: frozenset[str] | None) -> None:
+        """Redraw the page on screen; hidden pages catch up in full when they are shown."""
         view = self._view()
         with self.batch_update():
-            for panel in self._panels():
+            for panel in self._panels(active_only=True):
                 panel.redraw(view, changed)
 
     @on(StoreChanged)
@@ -372,6 +373,8 @@ class StatdashApp(App[int]):
         self._page_index = index
         self.query_one(ContentSwitcher).current = f"p{index + 1}"
         self.query_one("#title", Static).update(self._title_text())
+        # Hidden pages are not redrawn as values change (see _redraw): catch up in full.
+        self._redraw(None)
         self._focus_first_table()
         self._tick()
 

@@ -147,6 +147,7 @@ class TablePanel(Panel, Vertical):
         self.table = LiveTable(self._table_columns())
         self.filter_input = Input(placeholder="filter: name, state or any text; enter to keep")
         self._problem_text: str | None = None
+        self._counts_text = ""
 
     def _table_columns(self) -> list[TableColumn]:
         longest = max((len(row.label) for row in self.spec.rows), default=8)
@@ -235,9 +236,13 @@ class TablePanel(Panel, Vertical):
     def _update_counts(self) -> None:
         total = self.table.row_count
         shown = self.table.filtered_count
-        title = self._base_title.copy()
-        title.append(f" {shown}/{total}" if self.table.filter_text else f" {total}")
-        self.border_title = title
+        counts = f" {shown}/{total}" if self.table.filter_text else f" {total}"
+        # Setting a border title repaints the border: only do it when the counts moved.
+        if counts != self._counts_text:
+            self._counts_text = counts
+            title = self._base_title.copy()
+            title.append(counts)
+            self.border_title = title
 
     # Filtering and sorting (called by the app's actions).
 
