@@ -22,11 +22,16 @@ from typing import Protocol
 
 from statdash.api import errors
 from statdash.api.models import StatisticValue, SubscriptionItem, Verbose
+from statdash.api.responses import StatisticValues
 
 log = logging.getLogger("statdash.live")
 
 DEFAULT_MAX_BACKOFF = 30.0
 DEFAULT_DELETE_TIMEOUT = 3.0
+# Failures retried at the normal poll rate before the backoff starts doubling: a retry per
+# interval costs the server no more than healthy polling, and a short blip then ends within
+# one interval instead of one long backoff.
+DEFAULT_STEADY_RETRIES = 3
 
 
 class Phase(Enum):
@@ -122,19 +127,32 @@ class SessionClient(Protocol):
 ValuesCallback = Callable[[Sequence[StatisticValue]], None]
 StatusCallback = Callable[[SessionStatus], None]
 SubscriptionCallback = Callable[[str], None]
-"""Told a subscription id when it opens, or once its delete succeeded (for crash records)."""
+"""For crash records: told a subscription id before it may open (the operationId is the
+subscription id, so a run killed while the request is in flight is on record), and again
+once its delete succeeded."""
 
 
 @dataclass(frozen=True, slots=True)
 class Backoff:
-    """Capped exponential backoff with full jitter, starting at the refresh interval."""
+    """Jittered retries at the refresh interval, then doubling up to a cap.
+
+    The delay before retry n is between half and all of a ceiling: the interval for the
+    first `steady` failures, then twice as much for each further one, never above `cap`.
+    """
 
     base: float
     cap: float = DEFAULT_MAX_BACKOFF
+    steady: int = DEFAULT_STEADY_RETRIES
+
+    def ceiling(self, failures: int) -> float:
+        """The longest delay after `failures` consecutive failures (failures >= 1)."""
+        # The exponent is bounded so a shift-long outage cannot overflow the float.
+        exponent = min(max(0, failures - self.steady), 64)
+        return min(self.cap, self.base * 2.0**exponent)
 
     def delay(self, failures: int, rng: random.Random) -> float:
         """Delay before attempt number `failures` + 1 (failures >= 1)."""
-        ceiling = min(self.cap, self.base * 2.0 ** max(0, failures - 1))
+        ceiling = self.ceiling(failures)
         # Half fixed, half random: never hammers in lock-step, never waits near zero.
         return ceiling / 2 + rng.uniform(0, ceiling / 2)
 
@@ -146,16 +164,45 @@ def _is_lost_subscription(error: errors.StatisticsError) -> bool:
 
 def _is_fatal(error: errors.StatisticsError) -> bool:
     """Retrying cannot help: credentials are refused. Stop instead of hammering the server."""
-    return isinstance(error, errors.AuthenticationError | errors.PermissionDeniedError)
+    if isinstance(error, errors.AuthenticationError | errors.PermissionDeniedError):
+        return True
+    # The token endpoint said no (bad client secret, password or grant). Its 5xx and
+    # unreadable answers are not a verdict on the credentials and stay retryable.
+    return isinstance(error, errors.AuthError) and error.http_status in (400, 401, 403)
 
 
 def describe(error: errors.StatisticsError) -> str:
-    """A short, secret-free description for the status line."""
+    """A short, secret-free description for the status line (no URL paths, no ids)."""
+    if _is_fatal(error):
+        return f"access refused ({_summary(error)}); polling stopped, press r to retry"
+    return _summary(error)
+
+
+def _summary(error: errors.StatisticsError) -> str:
     if isinstance(error, errors.RequestTimeoutError):
         return "timed out"
     if isinstance(error, errors.ConnectError):
         return "cannot connect"
-    return str(error)
+    if isinstance(error, errors.TransportError):
+        return "connection lost"
+    if isinstance(error, errors.HTTPStatusError):
+        detail = f": {error.server_message}" if error.server_message else ""
+        return f"HTTP {error.http_status}{detail}"
+    if isinstance(error, errors.EnvelopeError):
+        detail = f": {error.server_message}" if error.server_message else ""
+        return f"status {error.code}{detail}"
+    if isinstance(error, errors.ShapeError):
+        return f"malformed reply: {_without_path(str(error))}"
+    return _without_path(str(error))
+
+
+def _without_path(message: str) -> str:
+    """`/statistics/v3/...: reason` -> `reason`: the path (and subscription id) is noise."""
+    if message.startswith("/"):
+        _, separator, rest = message.partition(": ")
+        if separator:
+            return rest
+    return message
 
 
 def describe_any(error: BaseException) -> str:
@@ -197,7 +244,7 @@ class Session:
         self._clock = clock
         self._sleep = sleep
         self._rng = rng or random.Random()
-        self._backoff = Backoff(base=interval, cap=max_backoff)
+        self._backoff = Backoff(base=interval, cap=max(max_backoff, interval))
         self._delete_timeout = delete_timeout
         self._wake = asyncio.Event()
         self._paused = False
@@ -321,17 +368,22 @@ class Session:
         self._publish(phase=Phase.CONNECTING)
         if self._pending_operation_id is None:
             self._pending_operation_id = str(uuid.uuid4())
+            # Written down before it is sent: SIGKILL may come while the request is in flight.
+            if self._on_opened is not None:
+                self._on_opened(self._pending_operation_id)
+        operation_id = self._pending_operation_id
         result = await self._client.open_subscription(
-            self._items, operation_id=self._pending_operation_id, verbose="OFF"
+            self._items, operation_id=operation_id, verbose="OFF"
         )
         self._pending_operation_id = None
         problems = tuple(
             ItemProblem(error.statistic_id, error.code, error.message) for error in result.errors
         )
         self._publish(subscription_id=result.subscription_id, item_problems=problems)
-        if self._on_opened is not None:
+        if self._on_opened is not None and result.subscription_id != operation_id:
             self._on_opened(result.subscription_id)
-        self._on_values(result.statistics)
+        # The subscription is open whatever its values look like: ingest what is usable.
+        self._on_values(_with_values(result.statistics))
 
     async def _peek(self, subscription_id: str) -> None:
         try:
@@ -345,7 +397,11 @@ class Session:
                 await self._subscribe()
                 return
             raise
-        self._on_values(result.statistics)
+        usable = _with_values(result.statistics)
+        if result.statistics and not usable:
+            # Every value missing is a garbled reply, not news: keep the last values shown.
+            raise errors.ShapeError("statistics came without values")
+        self._on_values(usable)
 
     def _failed(self, error: errors.StatisticsError) -> None:
         log.warning("poll failed: %s", describe(error))
@@ -386,3 +442,19 @@ class Session:
     def _publish(self, **changes: object) -> None:
         self.status = replace(self.status, **changes)  # type: ignore[arg-type]
         self._on_status(self.status)
+
+
+def _with_values(statistics: Sequence[StatisticValue]) -> Sequence[StatisticValue]:
+    """The statistics that carry a value; one without keeps the value it had before."""
+    usable: Sequence[StatisticValue]
+    if isinstance(statistics, StatisticValues):
+        # The client's columnar answer filters without building a model per statistic.
+        usable = statistics.with_values()
+    elif all(statistic.value is not None for statistic in statistics):
+        return statistics
+    else:
+        usable = [statistic for statistic in statistics if statistic.value is not None]
+    if len(usable) != len(statistics):
+        # Debug, not warning: a server that always omits a few values would log every poll.
+        log.debug("ignored %d statistic(s) without a value", len(statistics) - len(usable))
+    return usable

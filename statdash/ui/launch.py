@@ -9,7 +9,6 @@ The app runs on `HangupSafeDriver`, so a terminal that goes away cannot hang the
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 import time
@@ -19,12 +18,12 @@ from pathlib import Path
 from textual.drivers.linux_driver import LinuxDriver
 
 from statdash.api.client import RetryPolicy, StatisticsClient
-from statdash.api.errors import StatisticsError
 from statdash.config import ServerSettings
 from statdash.connect import make_client
 from statdash.layout.compile import CompiledLayout
 from statdash.lifecycle import detach_hung_up_terminal, hung_up
 from statdash.live.controller import LiveController, plan_for
+from statdash.live.leftovers import delete_recorded
 from statdash.live.records import SubscriptionRecords
 from statdash.ui.app import StatdashApp
 from statdash.ui.messages import Bridge
@@ -60,18 +59,12 @@ async def delete_left_behind(
     client: StatisticsClient, records: SubscriptionRecords, server: str
 ) -> list[str]:
     """Delete subscriptions that dead runs left open on `server`; returns the ids deleted."""
-    deleted: list[str] = []
-    for entry in records.left_behind(server):
-        try:
-            await asyncio.wait_for(
-                client.delete_subscription(entry.subscription_id), CLEANUP_TIMEOUT
-            )
-        except (StatisticsError, TimeoutError) as error:
-            log.warning("could not delete a left-behind subscription: %s", error)
-            continue
-        records.remove(server, entry.subscription_id)
-        deleted.append(entry.subscription_id)
-    return deleted
+    tally = await delete_recorded(
+        client, records, records.left_behind(server), timeout=CLEANUP_TIMEOUT
+    )
+    for _, reason in tally.kept:
+        log.warning("kept a left-behind subscription record: %s", reason)
+    return [entry.subscription_id for entry in tally.deleted]
 
 
 def build_app(

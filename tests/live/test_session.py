@@ -101,12 +101,14 @@ async def test_failures_back_off_then_recover_live() -> None:
 
 
 def test_backoff_is_capped_and_jittered() -> None:
-    """Backoff doubles from the interval, never exceeds the cap, and is never below half of it."""
+    """Retries run at the interval for three failures, then double up to the cap, jittered."""
     backoff = Backoff(base=1.0, cap=30.0)
+    assert [backoff.ceiling(n) for n in range(1, 10)] == [1, 1, 1, 2, 4, 8, 16, 30, 30]
     rng = random.Random(3)
-    delays = [backoff.delay(n, rng) for n in range(1, 12)]
-    assert all(0.5 <= d <= 30.0 for d in delays)
-    assert max(delays[6:]) <= 30.0 and min(delays[6:]) >= 15.0
+    delays = [backoff.delay(n, rng) for n in range(1, 200)]
+    assert all(0.5 <= d <= 1.0 for d in delays[:3])
+    assert max(delays[8:]) <= 30.0 and min(delays[8:]) >= 15.0
+    assert len({round(d, 6) for d in delays[8:]}) > 100
 
 
 async def test_lost_subscription_is_replaced_and_the_old_one_deleted() -> None:
@@ -214,3 +216,37 @@ async def test_stop_during_failed_subscribe_deletes_the_pending_operation() -> N
     h = make(subscribe_failures=[errors.RequestTimeoutError("timed out")] * 50)
     await h.run_until(lambda h: len(h.client.operation_ids) >= 2)
     assert h.client.deleted == [h.client.operation_ids[0]]
+
+
+async def test_operation_id_is_on_record_before_the_subscribe_is_sent() -> None:
+    """The operationId (which becomes the subscription id) is reported as possibly open before
+    the request goes out, so a run killed mid-request still leaves a record to clean up."""
+    clock = VirtualClock()
+    client = FakeClient(clock, subscribe_failures=[errors.RequestTimeoutError("timed out")])
+    recorded: list[str] = []
+
+    async def open_and_check(items: object, **options: object) -> object:
+        # At the moment the request is sent, its id is already recorded.
+        assert recorded == [options["operation_id"]]
+        return await FakeClient.open_subscription(client, items, **options)  # type: ignore[arg-type]
+
+    client.open_subscription = open_and_check  # type: ignore[method-assign,assignment]
+    session = Session(
+        client,
+        ITEMS,
+        1.0,
+        on_values=lambda values: None,
+        on_status=lambda status: None,
+        on_opened=recorded.append,
+        clock=clock,
+        sleep=clock.sleep,
+        rng=random.Random(1),
+    )
+    task = asyncio.create_task(session.run())
+    while session.status.polls < 1:
+        await asyncio.sleep(0)
+    session.stop()
+    await asyncio.wait_for(task, 5)
+    # Recorded once for both attempts (the retry re-sends the same id); the fake answers with
+    # its own subscription id, which is recorded as well.
+    assert recorded == [client.operation_ids[0], "sub1"]

@@ -6,8 +6,11 @@ import asyncio
 import os
 import pty
 import signal
+import subprocess
+import sys
+from pathlib import Path
 
-from statdash.lifecycle import install_signal_handlers, terminal_alive, watch_terminal
+from statdash.lifecycle import hung_up, install_signal_handlers, terminal_alive, watch_terminal
 
 
 async def test_sigterm_and_sighup_call_on_exit() -> None:
@@ -59,3 +62,47 @@ async def test_no_terminal_means_no_watch() -> None:
     os.close(read_end)
     os.close(write_end)
     assert reasons == []
+
+
+def test_hung_up_tells_a_dead_terminal_from_anything_else(tmp_path: Path) -> None:
+    """Only a terminal whose other side went away counts as hung up: not a live terminal,
+    a file, a pipe or /dev/null."""
+    master, slave = pty.openpty()
+    read_end, write_end = os.pipe()
+    with (tmp_path / "f").open("w") as file, open(os.devnull, "w") as null:
+        assert not any(hung_up(fd) for fd in (slave, read_end, file.fileno(), null.fileno()))
+    os.close(master)
+    assert hung_up(slave)
+    for fd in (slave, read_end, write_end):
+        os.close(fd)
+
+
+DETACH_CHILD = """
+import os, pty, sys
+from statdash.lifecycle import detach_hung_up_terminal
+master, slave = pty.openpty()
+os.dup2(slave, 1)
+os.dup2(slave, 2)
+os.close(master)
+report = os.fdopen(int(sys.argv[1]), "w")
+report.write(f"detached={detach_hung_up_terminal()} ")
+os.write(1, b"after the hang-up")
+os.write(2, b"after the hang-up")
+report.write("writes ok")
+"""
+
+
+def test_detach_makes_writes_to_a_hung_up_terminal_harmless() -> None:
+    """After the terminal hangs up, detaching points stdout and stderr at /dev/null, so late
+    writes (last frames, a traceback) succeed instead of failing with EIO."""
+    read_end, write_end = os.pipe()
+    child = subprocess.run(
+        [sys.executable, "-c", DETACH_CHILD, str(write_end)],
+        pass_fds=(write_end,),
+        timeout=30,
+        check=False,
+    )
+    os.close(write_end)
+    with os.fdopen(read_end) as report:
+        assert report.read() == "detached=True writes ok"
+    assert child.returncode == 0

@@ -1,0 +1,1 @@
+"""Reliability tests: faults, exit paths, untrusted input and secrets, end to end."""

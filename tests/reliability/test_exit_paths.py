@@ -1,0 +1,248 @@
+"""Every way a dashboard ends, in a real process on a real pseudo-terminal: nothing left open.
+
+`statdash run` runs as a child process whose controlling terminal is a pty; the test ends it
+by a key, a signal, an exception, or by closing the terminal, then checks through
+`GET /simulator/state` that its subscription is gone, that its crash record is crossed out,
+and (where the terminal still exists) that the terminal was given back: the alternate screen
+left and the pty's modes back to what they were before the app started.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from statdash.sim.config import SimConfig
+from statdash.sim.runner import RunningSimulator, running_simulator
+from tests.reliability.ptyapp import ALT_SCREEN_OFF, ALT_SCREEN_ON, PtyApp, child_environment
+from tests.reliability.support import API_KEY, SIM_START, open_subscriptions
+
+EXIT_SECONDS = 5.0
+LAYOUT = """
+title: Exit paths
+refresh: 1s
+pages:
+  - title: Floor
+    widgets:
+      - kind: agents
+        title: Agents
+        agents: [ana.silva, ben.novak]
+        columns: [{stat: InboundCalls, label: Calls}]
+      - kind: queues
+        title: Queues
+        objects: [{queue: 8001@SIP_Switch}]
+        columns: [{stat: CurrentNumberWaitingCalls, label: Waiting}]
+"""
+# Loaded by the child through PYTHONPATH: once the dashboard has polled, its once-a-second
+# tick raises, as a bug in a handler would. Test-only; the product has no hook for this.
+CRASH_HOOK = '''
+import statdash.ui.app as app_module
+
+_tick = app_module.StatdashApp._tick
+
+
+def _failing_tick(self):
+    if self.controller.status.polls >= 1:
+        raise RuntimeError("injected failure in a handler")
+    _tick(self)
+
+
+app_module.StatdashApp._tick = _failing_tick
+'''
+
+
+@pytest.fixture(scope="module")
+def exit_sim() -> Iterator[RunningSimulator]:
+    """One simulator for every child dashboard of this module."""
+    config = SimConfig(agents=10, queues=2, seed=3, clock="manual", start_time=SIM_START)
+    with running_simulator(config, log_level="critical") as simulator:
+        yield simulator
+
+
+@pytest.fixture(scope="module")
+def layout_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A two-panel layout: enough to draw a real screen, cheap to start."""
+    path = tmp_path_factory.mktemp("layout") / "exit.yaml"
+    path.write_text(LAYOUT, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def sim(exit_sim: RunningSimulator) -> Iterator[RunningSimulator]:
+    """The module's simulator, with nothing open before and after each test."""
+    assert open_subscriptions(exit_sim) == {}
+    yield exit_sim
+    assert open_subscriptions(exit_sim) == {}
+
+
+def start(
+    sim: RunningSimulator,
+    layout: Path,
+    home: Path,
+    *,
+    nohup: bool = False,
+    hooks: tuple[Path, ...] = (),
+) -> PtyApp:
+    """`statdash run LAYOUT --url SIM` on a fresh pty, once its subscription is open and live."""
+    app = PtyApp(
+        ["run", str(layout), "--url", sim.base_url],
+        child_environment(home, {"STATDASH_API_KEY": API_KEY}, hooks=hooks),
+        nohup=nohup,
+    )
+    app.wait_for(
+        lambda: len(open_subscriptions(sim)) == 1 and b"live" in app.output,
+        20,
+        "the dashboard to be live",
+    )
+    return app
+
+
+def records(home: Path) -> list[dict[str, object]]:
+    """The crash records in the child's state directory."""
+    path = home / "state" / "statdash" / "open-subscriptions.json"
+    entries: list[dict[str, object]] = json.loads(path.read_text(encoding="utf-8"))
+    return entries
+
+
+def screen_restored(output: bytes) -> bool:
+    """The app left the alternate screen after it last entered it."""
+    return ALT_SCREEN_ON in output and output.rfind(ALT_SCREEN_OFF) > output.rfind(ALT_SCREEN_ON)
+
+
+def ended_cleanly(app: PtyApp, sim: RunningSimulator, home: Path, code: int = 0) -> None:
+    """The child exited with `code` in time, deleted its subscription and gave the tty back."""
+    exit_code = app.wait_exit(EXIT_SECONDS)
+    time.sleep(0.1)  # let the reader thread take the last bytes
+    outcome = {
+        "exit code": exit_code,
+        "open subscriptions": open_subscriptions(sim),
+        "records": records(home),
+        "alternate screen left": screen_restored(app.output),
+        "terminal modes restored": app.terminal_is_cooked(),
+    }
+    expected = {
+        "exit code": code,
+        "open subscriptions": {},
+        "records": [],
+        "alternate screen left": True,
+        "terminal modes restored": True,
+    }
+    assert outcome == expected, app.output[-600:]
+
+
+@pytest.mark.parametrize("key", [b"q", b"\x11", b"\x03"], ids=["q", "ctrl+q", "ctrl+c"])
+def test_quit_keys_delete_the_subscription_and_restore_the_terminal(
+    sim: RunningSimulator, layout_file: Path, tmp_path: Path, key: bytes
+) -> None:
+    """q, ctrl+q and ctrl+c end the app with status 0, nothing open, the terminal restored."""
+    app = start(sim, layout_file, tmp_path)
+    try:
+        app.send(key)
+        ended_cleanly(app, sim, tmp_path)
+    finally:
+        app.close()
+
+
+@pytest.mark.parametrize(
+    "signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT], ids=lambda s: s.name
+)
+def test_signals_delete_the_subscription_and_restore_the_terminal(
+    sim: RunningSimulator, layout_file: Path, tmp_path: Path, signum: signal.Signals
+) -> None:
+    """SIGTERM, SIGHUP and SIGINT end the app cleanly: nothing open, the terminal restored."""
+    app = start(sim, layout_file, tmp_path)
+    try:
+        app.kill(signum)
+        ended_cleanly(app, sim, tmp_path)
+    finally:
+        app.close()
+
+
+def test_unhandled_exception_deletes_the_subscription_and_restores_the_terminal(
+    sim: RunningSimulator, layout_file: Path, tmp_path: Path
+) -> None:
+    """A handler that raises ends the app with status 1 and a traceback printed after the
+    terminal is restored, and the subscription is still deleted."""
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(CRASH_HOOK, encoding="utf-8")
+    app = start(sim, layout_file, tmp_path, hooks=(hook,))
+    try:
+        ended_cleanly(app, sim, tmp_path, code=1)
+        after = app.output[app.output.rfind(ALT_SCREEN_OFF) :]
+        assert b"injected failure in a handler" in after
+    finally:
+        app.close()
+
+
+@pytest.mark.parametrize("nohup", [False, True], ids=["sighup", "nohup"])
+def test_closed_terminal_ends_the_app_and_deletes_the_subscription(
+    sim: RunningSimulator, layout_file: Path, tmp_path: Path, nohup: bool
+) -> None:
+    """When the terminal goes away (the pty's master closes, as when SSH drops), the app exits
+    within seconds and deletes its subscription, with SIGHUP delivered or ignored (nohup)."""
+    app = start(sim, layout_file, tmp_path, nohup=nohup)
+    try:
+        app.hang_up()
+        app.wait_exit(EXIT_SECONDS)
+        assert open_subscriptions(sim) == {}
+        assert records(tmp_path) == []
+    finally:
+        app.close()
+
+
+def test_killed_run_leaves_a_record_and_the_next_start_deletes_it(
+    sim: RunningSimulator, layout_file: Path, tmp_path: Path
+) -> None:
+    """SIGKILL cannot be caught: the subscription stays open and on record, and the next
+    `statdash run` with the same state directory deletes it before opening its own."""
+    killed = start(sim, layout_file, tmp_path)
+    try:
+        (left_behind,) = open_subscriptions(sim)
+        assert [r["subscription_id"] for r in records(tmp_path)] == [left_behind]
+        killed.kill(signal.SIGKILL)
+        assert killed.wait_exit(EXIT_SECONDS) == -signal.SIGKILL
+        assert list(open_subscriptions(sim)) == [left_behind]
+    finally:
+        killed.close()
+    deletes = sim.state()["requests"].get("delete", 0)
+    again = start(sim, layout_file, tmp_path)
+    try:
+        (current,) = open_subscriptions(sim)
+        assert current != left_behind
+        assert sim.state()["requests"]["delete"] == deletes + 1
+        assert [r["subscription_id"] for r in records(tmp_path)] == [current]
+        again.send(b"q")
+        ended_cleanly(again, sim, tmp_path)
+    finally:
+        again.close()
+
+
+def test_cleanup_command_deletes_what_a_killed_run_left(
+    sim: RunningSimulator, layout_file: Path, tmp_path: Path
+) -> None:
+    """`statdash cleanup --url URL` deletes the subscription a SIGKILLed run left open."""
+    killed = start(sim, layout_file, tmp_path)
+    try:
+        killed.kill(signal.SIGKILL)
+        killed.wait_exit(EXIT_SECONDS)
+    finally:
+        killed.close()
+    assert len(open_subscriptions(sim)) == 1
+    done = subprocess.run(
+        [sys.executable, "-m", "statdash", "cleanup", "--url", sim.base_url],
+        env=child_environment(tmp_path, {"STATDASH_API_KEY": API_KEY}),
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert open_subscriptions(sim) == {}
+    assert records(tmp_path) == []
