@@ -9,19 +9,24 @@ The rules live here once, for every operation:
   envelope's code and message, or the message of a plain (non-envelope) error body.
 Nothing but `StatisticsError` subclasses ever leaves this module, whatever the bytes.
 
-Speed matters for peeks (50,000 statistics is ~12-16 MB): the body is parsed once with
-pydantic-core's JSON parser, the statistics list is validated in one `TypeAdapter` call, and
-the cyclic garbage collector is paused meanwhile (it otherwise rescans the growing heap of
-fresh containers over and over: measured 2.5-3x slower with it running).
+Speed matters for peeks (50,000 statistics is ~12-16 MB, and a big floor is read every
+second): the body is parsed once with pydantic-core's JSON parser, with the cyclic garbage
+collector paused (it otherwise rescans the growing heap of fresh containers over and over:
+measured 2.5-3x slower with it running). The statistics list is then checked item by item
+for the plain shape servers send, and kept as three columns (ids, values, timestamps):
+`StatisticValues` builds a pydantic model per statistic only when one is asked for, because
+building 10,000 of them per poll cost more than parsing the JSON. Anything unusual in the
+list (a missing id, a wrong type, a field spelled by its Python name) is validated by the
+`TypeAdapter` instead, so what is accepted, and every error message, is the model's.
 """
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar, overload
 
 import pydantic_core
 from pydantic import TypeAdapter, ValidationError
@@ -49,6 +54,119 @@ def _keep(text: str) -> str:
 
 
 # --- Results --------------------------------------------------------------------------------
+
+
+class StatisticValues(Sequence[models.StatisticValue]):
+    """The statistics of a subscribe or peek answer; each model is built when first asked for.
+
+    `columns()` gives (statisticIds, values, timestamps) straight from the checked JSON, which
+    is all the live store needs; indexing or iterating builds `StatisticValue` models equal to
+    the ones validating the whole list would have built, and keeps them. Items of exactly the
+    verbose=OFF shape are not kept (the columns hold all of them), so their JSON objects are
+    freed as soon as parsing ends instead of living on through the poll.
+    """
+
+    __slots__ = ("_items", "_models", "_stamps", "_statistic_ids", "_values")
+
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+    def __init__(
+        self,
+        statistic_ids: list[str],
+        values: list[Any],
+        stamps: list[int | float | None],
+        *,
+        items: list[dict[str, Any]] | None = None,
+        built: list[models.StatisticValue | None] | None = None,
+    ) -> None:
+        self._statistic_ids = statistic_ids
+        self._values = values
+        self._stamps = stamps
+        self._items = items
+        """The JSON objects, when some hold more than statisticId, timestamp and value."""
+        self._models: list[models.StatisticValue | None] = (
+            built if built is not None else [None] * len(statistic_ids)
+        )
+
+    @classmethod
+    def from_models(cls, built: Sequence[models.StatisticValue]) -> StatisticValues:
+        """Wrap models that were already validated."""
+        kept: list[models.StatisticValue | None] = list(built)
+        return cls(
+            [value.statistic_id for value in built],
+            [value.value for value in built],
+            [value.timestamp for value in built],
+            built=kept,
+        )
+
+    def columns(self) -> tuple[list[str], list[Any], list[int | float | None]]:
+        """(statisticIds, raw values, raw timestamps), index-aligned; treat them as read-only."""
+        return self._statistic_ids, self._values, self._stamps
+
+    def with_values(self) -> StatisticValues:
+        """These statistics less those whose value is missing (null or absent); often self."""
+        values = self._values
+        if None not in values:
+            return self
+        keep = [index for index, value in enumerate(values) if value is not None]
+        items = self._items
+        return StatisticValues(
+            [self._statistic_ids[index] for index in keep],
+            [values[index] for index in keep],
+            [self._stamps[index] for index in keep],
+            items=None if items is None else [items[index] for index in keep],
+            built=[self._models[index] for index in keep],
+        )
+
+    def __len__(self) -> int:
+        return len(self._statistic_ids)
+
+    @overload
+    def __getitem__(self, index: int) -> models.StatisticValue: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[models.StatisticValue, ...]: ...
+
+    def __getitem__(
+        self, index: int | slice
+    ) -> models.StatisticValue | tuple[models.StatisticValue, ...]:
+        if isinstance(index, slice):
+            return tuple(self._model(i) for i in range(*index.indices(len(self))))
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError("statistic index out of range")
+        return self._model(index)
+
+    def __iter__(self) -> Iterator[models.StatisticValue]:
+        return (self._model(index) for index in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        # Compares like the tuple of models it stands for (results used to hold a tuple).
+        if isinstance(other, StatisticValues | tuple):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"StatisticValues({len(self)} statistics)"
+
+    def _model(self, index: int) -> models.StatisticValue:
+        built = self._models[index]
+        if built is None:
+            # The item passed the plain-shape check, which the model accepts too; without
+            # kept items it had exactly these three keys.
+            item = (
+                self._items[index]
+                if self._items is not None
+                else {
+                    "statisticId": self._statistic_ids[index],
+                    "timestamp": self._stamps[index],
+                    "value": self._values[index],
+                }
+            )
+            built = models.StatisticValue.model_validate(item)
+            self._models[index] = built
+        return built
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -90,14 +208,14 @@ class SubscriptionResult(_Outcome):
 
     subscription_id: str
     operation_id: str
-    statistics: tuple[models.StatisticValue, ...] = ()
+    statistics: Sequence[models.StatisticValue] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PeekResult(_Outcome):
     """The current values of a subscription's statistics, and those that failed."""
 
-    statistics: tuple[models.StatisticValue, ...] = ()
+    statistics: Sequence[models.StatisticValue] = ()
     subscription_id: str | None = None
 
 
@@ -231,12 +349,58 @@ def _optional_id(data: dict[str, Any], key: str, where: str) -> str | None:
     raise ShapeError(f"{where}: 'data.{key}' is not a non-empty string")
 
 
-def _validated_statistics(raw: list[Any], where: str) -> tuple[models.StatisticValue, ...]:
+# Keys the model also accepts under their Python names; an item using one is left to the model
+# (which spelling wins when both come is the model's business, not this module's).
+_PYTHON_NAMES = frozenset({"statistic_id", "object_id", "object_type"})
+_TEXT_KEYS = ("name", "objectId", "objectType")
+
+
+def _plain_columns(raw: list[Any]) -> StatisticValues | None:
+    """The list as columns when every item has the plain shape; None when any does not.
+
+    Plain means exactly what `StatisticValue` validation would pass through unchanged: an
+    object with a string `statisticId`, an int or float (not bool) or absent `timestamp`,
+    and string or absent `name`, `objectId` and `objectType`; `value` is taken as it is.
+    """
+    statistic_ids: list[str] = []
+    values: list[Any] = []
+    stamps: list[int | float | None] = []
+    add_id, add_value, add_stamp = statistic_ids.append, values.append, stamps.append
+    keep_items = False
+    for item in raw:
+        if type(item) is not dict:
+            return None
+        statistic_id = item.get("statisticId")
+        if type(statistic_id) is not str:
+            return None
+        stamp = item.get("timestamp")
+        if stamp is not None and type(stamp) is not int and type(stamp) is not float:
+            return None
+        # verbose=OFF items are exactly these three keys; anything else gets the full check.
+        if not (len(item) == 3 and "value" in item and "timestamp" in item):
+            keep_items = True
+            if not _PYTHON_NAMES.isdisjoint(item):
+                return None
+            for key in _TEXT_KEYS:
+                text = item.get(key)
+                if text is not None and type(text) is not str:
+                    return None
+        add_id(statistic_id)
+        add_value(item.get("value"))
+        add_stamp(stamp)
+    return StatisticValues(statistic_ids, values, stamps, items=raw if keep_items else None)
+
+
+def _validated_statistics(raw: list[Any], where: str) -> StatisticValues:
+    plain = _plain_columns(raw)
+    if plain is not None:
+        return plain
     try:
         with _gc_paused():
-            return tuple(_STATISTICS.validate_python(raw))
+            built = _STATISTICS.validate_python(raw)
     except ValidationError as exc:
         raise ShapeError(f"{where}: {_describe(exc, 'data.statistics')}") from None
+    return StatisticValues.from_models(built)
 
 
 def parse_subscription(

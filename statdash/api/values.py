@@ -18,6 +18,9 @@ from typing import Any
 # 10^11 ms is 1973), so the magnitude tells the unit apart.
 _SECONDS_MS_BOUNDARY = 1e11
 _MAX_RAW_DESCRIPTION = 120
+# Longer strings are not read as numbers (float() on a huge string is slow, and no real
+# figure needs more digits).
+_MAX_NUMBER_TEXT = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +119,52 @@ def parse_value(raw: object, timestamp: object = None) -> StatValue:
     return UnknownValue(raw=raw, timestamp=stamp)
 
 
+def same_value(raw: object, previous: StatValue) -> bool:
+    """True only when `parse_value(raw, any timestamp)` would equal `previous`; never raises.
+
+    Most statistics do not change between two polls, and this answers for them without
+    building a value: a number whose `stringValue` is exactly the text `previous` kept, an
+    agent state whose status, reason, start, media and place are the same. Types are checked
+    exactly (JSON `true` is not `1` here, though Python's `==` says it is). False means
+    "parse it to know": the value may still turn out equal.
+    """
+    if type(raw) is not dict:
+        return False
+    if type(previous) is NumberValue:
+        text = raw.get("stringValue")
+        # `previous.text` is a stripped figure that parsed as finite (or the text made from
+        # one), so the same string parses to the same number; a `stateValue` object would
+        # make it an agent state instead.
+        return (
+            type(text) is str
+            and text == previous.text
+            and len(text) <= _MAX_NUMBER_TEXT
+            and not isinstance(raw.get("stateValue"), dict)
+        )
+    if type(previous) is AgentStateValue:
+        state = raw.get("stateValue")
+        if type(state) is not dict:
+            return False
+        status = state.get("status")
+        if type(status) is str:
+            if previous.status_code is not None or status != previous.status:
+                return False
+        elif type(status) is int:
+            if status != previous.status_code:
+                return False
+        else:
+            return False
+        place = state.get("place")
+        place_id = place.get("placeId") if isinstance(place, dict) else None
+        return (
+            _optional_text(state.get("reason")) == previous.reason
+            and _optional_text(state.get("media")) == previous.media
+            and (place_id if isinstance(place_id, str) else None) == previous.place_id
+            and parse_timestamp(state.get("time")) == previous.since
+        )
+    return False
+
+
 def _parse_number(raw: dict[str, Any], stamp: float | None) -> NumberValue | None:
     # stringValue carries the exact figure (e.g. "41.37" where intValue is 41), so it wins
     # when it is a number; intValue alone is the fallback.
@@ -178,7 +227,7 @@ def _as_finite_number(raw: object) -> float | None:
     elif isinstance(raw, float):
         number = raw
     elif isinstance(raw, str):
-        if len(raw) > 64:
+        if len(raw) > _MAX_NUMBER_TEXT:
             return None
         try:
             number = float(raw.strip())

@@ -13,10 +13,11 @@ import contextlib
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from statdash.api.models import StatisticValue, SubscriptionItem
+from statdash.api.responses import StatisticValues
 from statdash.layout.compile import CompiledLayout, KpiWidget, TrendWidget
 from statdash.live.session import Session, SessionClient, SessionStatus
 from statdash.live.store import Ingested, Store
@@ -108,11 +109,13 @@ class LiveController:
         )
 
     def _ingest(self, statistics: Sequence[StatisticValue]) -> None:
-        result = self.store.ingest(
-            ((value.statistic_id, value.value, value.timestamp) for value in statistics),
-            now=self._clock(),
-            wall=self._wall_clock(),
-        )
+        triples: Iterable[tuple[str, object, object]]
+        if isinstance(statistics, StatisticValues):
+            # The client's answer: read the columns, never build a model per statistic.
+            triples = zip(*statistics.columns(), strict=True)
+        else:
+            triples = ((value.statistic_id, value.value, value.timestamp) for value in statistics)
+        result = self.store.ingest(triples, now=self._clock(), wall=self._wall_clock())
         self._on_change(result)
 
     def start(self) -> None:

@@ -1,9 +1,10 @@
 """Latest value and bounded history per statisticId, a revision counter, and data freshness.
 
-The store is the only state the screen reads. `ingest()` parses each raw `value` once
-(through `statdash.api.values`, the one reader of value shapes), compares it with the
-previous one, and returns the ids that really changed, so unchanged statistics cost nothing
-downstream. It is mutated on one thread (the event loop) and holds no Textual.
+The store is the only state the screen reads. `ingest()` compares each raw `value` with
+the statistic's previous value (through `statdash.api.values`, the one reader of value
+shapes), parses only those that differ, and returns the ids that really changed, so
+unchanged statistics cost next to nothing here and nothing downstream. It is mutated on one
+thread (the event loop) and holds no Textual.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from array import array
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from statdash.api.values import NumberValue, StatValue, parse_value
+from statdash.api.values import NumberValue, StatValue, parse_value, same_value
 
 # Data older than this many refresh intervals is stale: shown dimmed, never blanked.
 STALE_AFTER_INTERVALS = 2.0
@@ -98,15 +99,23 @@ class Store:
         changed: set[str] = set()
         values = self._values
         seen_at = self._seen_at
+        histories = self._history
         for statistic_id, raw_value, raw_timestamp in statistics:
-            value = parse_value(raw_value, raw_timestamp)
             seen_at[statistic_id] = now
-            history = self._history.get(statistic_id)
-            if history is not None and isinstance(value, NumberValue):
-                history.append(wall, value.number)
-            if values.get(statistic_id) != value:
-                values[statistic_id] = value
-                changed.add(statistic_id)
+            previous = values.get(statistic_id)
+            # Most values are as they were: a cheap comparison instead of a parse (and no new
+            # object). The previous value, timestamp included, stays when nothing changed.
+            if previous is not None and same_value(raw_value, previous):
+                value = previous
+            else:
+                value = parse_value(raw_value, raw_timestamp)
+                if value != previous:
+                    values[statistic_id] = value
+                    changed.add(statistic_id)
+            if histories:
+                history = histories.get(statistic_id)
+                if history is not None and isinstance(value, NumberValue):
+                    history.append(wall, value.number)
         self.last_good_poll = now
         if changed:
             self.revision += 1

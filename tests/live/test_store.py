@@ -88,3 +88,35 @@ def test_track_history_adds_rings_and_keeps_existing_samples() -> None:
     a_history, b_history = store.history("a"), store.history("b")
     assert a_history is not None and a_history.values() == [1.0, 2.0]
     assert b_history is not None and b_history.values() == [3.0]
+
+
+def test_unchanged_value_keeps_its_object_and_history_still_samples_it() -> None:
+    """An unchanged value is not rebuilt (same object), yet tracked history gets every poll."""
+    store = Store({"a": 5})
+    store.ingest([("a", _number(7, 1), None)], now=1.0, wall=10.0)
+    first = store.get("a")
+    result = store.ingest([("a", _number(7, 2), None)], now=2.0, wall=11.0)
+    assert result.changed == frozenset() and store.get("a") is first
+    history = store.history("a")
+    assert history is not None and list(history.samples()) == [(10.0, 7.0), (11.0, 7.0)]
+
+
+def test_a_value_that_changes_shape_is_a_change() -> None:
+    """A number that becomes an agent state (or the reverse) is reported as changed."""
+    store = Store()
+    store.ingest([("a", _number(1), None)], now=1.0, wall=10.0)
+    state = {"stateValue": {"status": "WaitForNextCall", "time": 1_700_000_000}}
+    assert store.ingest([("a", state, None)], now=2.0, wall=11.0).changed == {"a"}
+    assert isinstance(store.get("a"), AgentStateValue)
+    assert store.ingest([("a", _number(1), None)], now=3.0, wall=12.0).changed == {"a"}
+
+
+def test_agent_state_with_a_new_start_time_is_a_change() -> None:
+    """Same status word, but a new state began: the time in state restarts, so it changed."""
+    store = Store()
+    state = {"stateValue": {"status": "CallInbound", "time": 1_700_000_000}}
+    store.ingest([("a", state, None)], now=1.0, wall=10.0)
+    again = {"stateValue": {"status": "CallInbound", "time": 1_700_000_000}, "timestamp": 9}
+    assert store.ingest([("a", again, None)], now=2.0, wall=11.0).changed == frozenset()
+    later = {"stateValue": {"status": "CallInbound", "time": 1_700_000_090}}
+    assert store.ingest([("a", later, None)], now=3.0, wall=12.0).changed == {"a"}

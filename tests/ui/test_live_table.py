@@ -105,9 +105,10 @@ def count_renders(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Mapping[str,
     rendered: list[Mapping[str, Cell]] = []
     original = LiveTable._render_row
 
-    def spy(self: LiveTable, row: Mapping[str, Cell], *args: Any) -> Strip:
-        rendered.append(row)
-        return original(self, row, *args)
+    def spy(self: LiveTable, row_key: str, *args: Any) -> Strip:
+        strip = original(self, row_key, *args)
+        rendered.append(self._rows[row_key])
+        return strip
 
     monkeypatch.setattr(LiveTable, "_render_row", spy)
     yield rendered
@@ -674,3 +675,138 @@ async def test_raw_text_with_hostile_content_cannot_crash_or_escape() -> None:
         await pilot.pause()
         assert app.is_running
         assert app.return_code is None
+
+
+# ---------------------------------------------------------------- lazy cells and partial renders
+
+
+class Factory:
+    """A cell factory over a dict of current values that counts the cells it builds."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+        self.values: dict[tuple[str, str], int] = {}
+
+    def __call__(self, row_key: str, column_key: str) -> Cell:
+        self.calls.append((row_key, column_key))
+        value = self.values.get((row_key, column_key), 0)
+        return Cell(safe(f"v{value}"), value)
+
+
+async def test_lazy_cells_are_built_only_when_their_row_is_drawn() -> None:
+    """An invalidated cell off screen costs nothing until it is scrolled into view."""
+    app = TableApp(agent_rows(200))
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(LiveTable)
+        factory = Factory()
+        table.set_cell_factory(factory)
+        await pilot.pause()
+        factory.values[("a0150", "calls")] = 42
+        factory.values[("a0002", "calls")] = 7
+        spy = RefreshSpy(table)
+        table.invalidate_cells({"a0150": ["calls"], "a0002": ["calls"]})
+        assert factory.calls == []
+        assert spy.calls == [(Region(0, 3, table.size.width, 1),)]
+        await pilot.pause()
+        assert factory.calls == [("a0002", "calls")]
+        assert "v7" in table.render_line(3).text
+        assert table.pending_cell_count == 1
+        assert table.move_cursor("a0150")
+        await pilot.pause()
+        assert "v42" in table.render_line(cursor_screen_line(table)).text
+        assert table.pending_cell_count == 0
+
+
+async def test_get_cell_builds_a_pending_cell() -> None:
+    """Reading a cell that was invalidated gives the factory's current cell."""
+    app = TableApp(agent_rows(200))
+    async with app.run_test(size=(60, 12)):
+        table = app.query_one(LiveTable)
+        factory = Factory()
+        table.set_cell_factory(factory)
+        factory.values[("a0190", "time")] = 5
+        table.invalidate_cells({"a0190": ["time"]})
+        cell = table.get_cell("a0190", "time")
+        assert cell is not None and cell.sort_key == 5
+        assert factory.calls == [("a0190", "time")]
+
+
+async def test_invalidated_sort_column_cells_resort_at_once() -> None:
+    """Cells in the sort column are built when invalidated, so rows move as values change."""
+    app = TableApp(agent_rows(20))
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(LiveTable)
+        factory = Factory()
+        table.set_cell_factory(factory)
+        table.sort_by("calls")
+        await pilot.pause()
+        factory.values[("a0013", "calls")] = -5
+        table.invalidate_cells({"a0013": ["calls", "time"]})
+        assert factory.calls == [("a0013", "calls")]
+        await pilot.pause()
+        assert table.visible_row_keys()[0] == "a0013"
+        assert "v-5" in table.render_line(1).text
+
+
+async def test_filter_reads_lazy_cells() -> None:
+    """A filter matches on the value the factory gives now, not the stale one."""
+    app = TableApp(agent_rows(50))
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(LiveTable)
+        factory = Factory()
+        table.set_cell_factory(factory)
+        factory.values[("a0040", "state")] = 777
+        table.invalidate_cells({"a0040": ["state"]})
+        table.set_filter("v777")
+        await pilot.pause()
+        assert table.visible_row_keys() == ["a0040"]
+        factory.values[("a0041", "state")] = 777
+        table.invalidate_cells({"a0041": ["state"]})  # built at once while filtering
+        await pilot.pause()
+        assert table.visible_row_keys() == ["a0040", "a0041"]
+
+
+async def test_given_cells_win_over_pending_ones() -> None:
+    """update_cells after invalidate_cells keeps the given cell; the factory is not asked."""
+    app = TableApp(agent_rows(50))
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(LiveTable)
+        factory = Factory()
+        table.set_cell_factory(factory)
+        table.invalidate_cells({"a0001": ["calls"]})
+        table.update_cells({"a0001": {"calls": Cell(safe("given"), 1)}})
+        await pilot.pause()
+        assert "given" in table.render_line(2).text
+        assert factory.calls == []
+
+
+async def test_invalidate_needs_a_factory() -> None:
+    """Invalidating without a factory is a programming error, said at once."""
+    app = TableApp(agent_rows(3))
+    async with app.run_test(size=(60, 12)):
+        with pytest.raises(RuntimeError, match="cell factory"):
+            app.query_one(LiveTable).invalidate_cells({"a0001": ["calls"]})
+
+
+async def test_a_changed_row_re_renders_only_its_changed_cell(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The other cells of a repainted row reuse what they rendered to."""
+    from statdash.ui.widgets import live_table
+
+    app = TableApp(agent_rows(10))
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(LiveTable)
+        await pilot.pause()
+        rendered: list[str] = []
+        original = live_table._cell_segments
+
+        def spy(console: Any, text: Text, *args: Any) -> Any:
+            rendered.append(text.plain)
+            return original(console, text, *args)
+
+        monkeypatch.setattr(live_table, "_cell_segments", spy)
+        table.update_cells({"a0003": {"calls": Cell(safe("55"), 55)}})
+        await pilot.pause()
+        assert rendered == ["55"]
+        assert "55" in table.render_line(4).text and "Agent 0003" in table.render_line(4).text

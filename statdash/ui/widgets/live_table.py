@@ -5,15 +5,22 @@ cursor's index (not its row) when sorting. This widget renders only the lines on
 `render_line`, caches each row's Strip per row key, and on `update_cells` invalidates and
 repaints just the changed rows, so an update costs in proportion to the change.
 
+Cells can also be lazy: with a cell factory set, `invalidate_cells` only notes which cells
+changed, and the factory builds each one when it is needed (its row is drawn, it is in the
+sort column, the filter reads it, or `get_cell` asks), so a change to a row far off screen
+costs nothing until the row comes into view. A repainted row re-renders only its changed
+cells: the segments of the others are kept per row.
+
 It knows nothing about statistics: callers hand it `Cell`s whose `Text` they built with
 `statdash.text.safe`. Strings are never parsed as markup here, and a `Text` that still holds
-control characters is cleaned again before it can reach the terminal.
+control characters is cleaned again before it can reach the terminal. A `Cell` is a value:
+to change a cell, pass a new one (the table may keep what it rendered for the old one).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -33,6 +40,8 @@ from statdash.text import safe
 
 Align = Literal["left", "right"]
 SortKey = tuple[Any, ...] | float | str | None
+CellFactory = Callable[[str, str], "Cell"]
+"""(row key, column key) -> the cell as it should be shown now."""
 
 _EMPTY = Text("", end="")
 _NULL_STYLE = Style.null()
@@ -156,6 +165,9 @@ def _cell_segments(
     else:
         rendered = []
     segments = list(Segment.apply_style(rendered, style))
+    if any(segment.style is not None and segment.style.meta for segment in segments):
+        # Meta could carry an `@click` action from a caller's Text; a table cell never acts.
+        segments = [_without_meta(segment) for segment in segments]
     pad = width - length
     if pad > 0:
         padding = Segment(" " * pad, style)
@@ -164,6 +176,17 @@ def _cell_segments(
         else:
             segments.append(padding)
     return segments
+
+
+def _without_meta(segment: Segment) -> Segment:
+    text, style, control = segment
+    if style is None or not style.meta:
+        return segment
+    return Segment(text, style.clear_meta_and_links(), control)
+
+
+# (cell, width, align, style) -> its segments, for one row's cells; see `_render_row`.
+_CellRender = tuple[Cell, int, Align, Style, list[Segment]]
 
 
 class LiveTable(ScrollView, can_focus=True):
@@ -287,7 +310,13 @@ class LiveTable(ScrollView, can_focus=True):
         self._cursor_key: str | None = None
         self._cursor_index = 0
         self._strips: dict[str, tuple[tuple[object, ...], Strip]] = {}
+        # The segments each cell of a row last rendered to, so a row whose one cell changed
+        # re-renders that cell only (bounded like `_strips`).
+        self._cell_renders: dict[str, dict[str, _CellRender]] = {}
         self._header: tuple[tuple[object, ...], Strip] | None = None
+        self._cell_factory: CellFactory | None = None
+        # Lazy cells not built yet: row key -> column keys (see `invalidate_cells`).
+        self._pending: dict[str, set[str]] = {}
         self._styles_now: tuple[Style, Style, Style, Style] | None = None
         self.set_columns(columns)
 
@@ -359,8 +388,9 @@ class LiveTable(ScrollView, can_focus=True):
 
     def get_cell(self, row_key: str, column_key: str) -> Cell | None:
         """The cell at (`row_key`, `column_key`), or None when there is none."""
-        row = self._rows.get(row_key)
-        return None if row is None else row.get(column_key)
+        if row_key not in self._rows:
+            return None
+        return self._row_cells(row_key).get(column_key)
 
     def move_cursor(self, row_key: str) -> bool:
         """Put the cursor on `row_key` and scroll it into view; False if the row is not shown."""
@@ -389,7 +419,9 @@ class LiveTable(ScrollView, can_focus=True):
         self._rows = {key: dict(cells) for key, cells in rows.items()}
         generation = max(self._versions.values(), default=0) + 1
         self._versions = dict.fromkeys(self._rows, generation)
+        self._pending.clear()
         self._strips.clear()
+        self._cell_renders.clear()
         self._haystacks.clear()
         self._by_key = None
         self._stale_rows = self._stale_rows & self._rows.keys()
@@ -414,10 +446,17 @@ class LiveTable(ScrollView, can_focus=True):
         filtering = bool(self._filter)
         visible_keys = {placed.column.key for placed in self._layout} if filtering else set()
         position = self._position
+        pending = self._pending
         repaint: list[int] = []
         for row_key, cells in changes.items():
             if not cells:
                 continue
+            waiting = pending.get(row_key)
+            if waiting is not None:
+                # These cells are given now: the factory must not overwrite them later.
+                waiting.difference_update(cells)
+                if not waiting:
+                    del pending[row_key]
             row = rows.get(row_key)
             if row is None:
                 row = rows[row_key] = {}
@@ -451,6 +490,82 @@ class LiveTable(ScrollView, can_focus=True):
         else:
             self._refresh_indices(repaint)
 
+    def set_cell_factory(self, factory: CellFactory | None) -> None:
+        """Where `invalidate_cells` gets cells from; None builds the pending ones now."""
+        if factory is None:
+            for row_key in list(self._pending):
+                self._row_cells(row_key)
+        self._cell_factory = factory
+
+    def invalidate_cells(self, changes: Mapping[str, Iterable[str]]) -> None:
+        """These cells changed; the cell factory builds each one only when it is needed.
+
+        Needed means: its row is drawn, it is in the sort column, the filter reads it, or
+        `get_cell` asks for it. Those in the sort column (and, while a filter is set, those
+        the filter reads) are built at once, since they decide where rows go. Unknown row
+        keys are ignored: add rows with `set_rows` or `update_cells`.
+        """
+        if self._cell_factory is None:
+            raise RuntimeError("invalidate_cells needs a cell factory (set_cell_factory)")
+        rows = self._rows
+        pending = self._pending
+        versions = self._versions
+        strips = self._strips
+        haystacks = self._haystacks
+        position = self._position
+        sort_column = self._sort_column
+        searched = (
+            {placed.column.key for placed in self._layout} if self._filter else set[str]()
+        )
+        now: dict[str, dict[str, Cell]] = {}
+        repaint: list[int] = []
+        for row_key, column_keys in changes.items():
+            if row_key not in rows:
+                continue
+            keys = set(column_keys)
+            if not keys:
+                continue
+            urgent = keys & searched
+            if sort_column in keys:
+                urgent.add(sort_column)
+            if urgent:
+                now[row_key] = {key: self._cell_factory(row_key, key) for key in urgent}
+                keys -= urgent
+                if not keys:
+                    continue
+            waiting = pending.get(row_key)
+            if waiting is None:
+                pending[row_key] = keys
+            else:
+                waiting |= keys
+            versions[row_key] = versions.get(row_key, 0) + 1
+            strips.pop(row_key, None)
+            haystacks.pop(row_key, None)
+            index = position.get(row_key)
+            if index is not None:
+                repaint.append(index)
+        if now:
+            self.update_cells(now)
+        self._refresh_indices(repaint)
+
+    @property
+    def pending_cell_count(self) -> int:
+        """How many invalidated cells have not been built yet."""
+        return sum(len(keys) for keys in self._pending.values())
+
+    def _row_cells(self, row_key: str) -> dict[str, Cell]:
+        """The row's cells, after building any that are pending."""
+        row = self._rows.get(row_key)
+        if row is None:
+            return {}
+        waiting = self._pending.pop(row_key, None)
+        if waiting:
+            factory = self._cell_factory
+            assert factory is not None  # cells only wait while there is a factory
+            for column_key in waiting:
+                row[column_key] = factory(row_key, column_key)
+        return row
+
     def remove_rows(self, keys: Iterable[str]) -> None:
         """Remove these rows (unknown keys are ignored)."""
         removed = {key for key in keys if key in self._rows}
@@ -459,7 +574,9 @@ class LiveTable(ScrollView, can_focus=True):
         for key in removed:
             del self._rows[key]
             self._versions.pop(key, None)
+            self._pending.pop(key, None)
             self._strips.pop(key, None)
+            self._cell_renders.pop(key, None)
             self._haystacks.pop(key, None)
             self._sort_values.pop(key, None)
         self._sorted = [key for key in self._sorted if key not in removed]
@@ -518,6 +635,9 @@ class LiveTable(ScrollView, can_focus=True):
         if column is None:
             self._sort_values = {}
             return
+        for row_key, waiting in list(self._pending.items()):
+            if column in waiting:
+                self._row_cells(row_key)
         values: dict[str, tuple[int, Any] | None] = {}
         for key, row in self._rows.items():
             cell = row.get(column)
@@ -583,7 +703,7 @@ class LiveTable(ScrollView, can_focus=True):
     def _matches(self, row_key: str) -> bool:
         haystack = self._haystacks.get(row_key)
         if haystack is None:
-            row = self._rows.get(row_key, {})
+            row = self._row_cells(row_key)
             # A separator that cannot be typed keeps a match from spanning two cells.
             haystack = "\x00".join(
                 cell.text.plain.casefold()
@@ -635,6 +755,7 @@ class LiveTable(ScrollView, can_focus=True):
             if self._filter:
                 self._order_dirty = True
         self._strips.clear()
+        self._cell_renders.clear()
         self._header = None
         if self._order_dirty:
             self._ensure_order()
@@ -744,6 +865,7 @@ class LiveTable(ScrollView, can_focus=True):
         super().notify_style_update()
         self._styles_now = None
         self._strips.clear()
+        self._cell_renders.clear()
         self._header = None
 
     def watch_stale(self) -> None:
@@ -808,25 +930,50 @@ class LiveTable(ScrollView, can_focus=True):
             post_style = Style.from_color(cursor.color, cursor.bgcolor)
         if stale:
             post_style = stale_style if post_style is None else post_style + stale_style
-        strip = self._render_row(
-            self._rows.get(row_key, {}), cursor if is_cursor else base, post_style
-        )
+        strip = self._render_row(row_key, cursor if is_cursor else base, post_style)
         if len(self._strips) >= _STRIP_CACHE_SIZE:
             # Oldest insertion first: cheap, and a miss only costs one row render.
             del self._strips[next(iter(self._strips))]
         self._strips[row_key] = (cache_key, strip)
         return strip
 
-    def _render_row(self, row: Mapping[str, Cell], style: Style, post_style: Style | None) -> Strip:
+    def _render_row(self, row_key: str, style: Style, post_style: Style | None) -> Strip:
+        row = self._row_cells(row_key)
         console = self.app.console
+        renders = self._cell_renders.get(row_key)
+        if renders is None:
+            if len(self._cell_renders) >= _STRIP_CACHE_SIZE:
+                del self._cell_renders[next(iter(self._cell_renders))]
+            renders = self._cell_renders[row_key] = {}
         gap = Segment(" ", style)
         segments: list[Segment] = []
+        used = 0
         for placed in self._layout:
             segments.append(gap)
-            cell = row.get(placed.column.key)
-            text = _EMPTY if cell is None else cell.text
-            segments.extend(_cell_segments(console, text, placed.width, placed.column.align, style))
-        return self._finish_line(segments, style, post_style)
+            key = placed.column.key
+            cell = row.get(key)
+            if cell is None:
+                segments.extend(
+                    _cell_segments(console, _EMPTY, placed.width, placed.column.align, style)
+                )
+            else:
+                known = renders.get(key)
+                if (
+                    known is not None
+                    and known[0] is cell
+                    and known[1] == placed.width
+                    and known[2] == placed.column.align
+                    and known[3] == style
+                ):
+                    segments.extend(known[4])
+                else:
+                    rendered = _cell_segments(
+                        console, cell.text, placed.width, placed.column.align, style
+                    )
+                    renders[key] = (cell, placed.width, placed.column.align, style, rendered)
+                    segments.extend(rendered)
+            used = placed.x + placed.width
+        return self._finish_line(segments, style, post_style, used)
 
     def _render_header(self) -> Strip:
         _base, header, _cursor, stale_style = self._styles()
@@ -865,17 +1012,25 @@ class LiveTable(ScrollView, can_focus=True):
                     segments.append(Segment(" " * (room - len(marker) + 1), header))
                     segments.append(Segment(marker, header))
                     break
-        strip = self._finish_line(segments, header, stale_style if self.stale else None)
+        strip = self._finish_line(segments, header, stale_style if self.stale else None, None)
         self._header = (cache_key, strip)
         return strip
 
     def _finish_line(
-        self, segments: list[Segment], style: Style, post_style: Style | None
+        self, segments: list[Segment], style: Style, post_style: Style | None, used: int | None
     ) -> Strip:
+        """One Strip of exactly the table's width; `used` is the cells `segments` take, if known.
+
+        Cell segments carry no meta (`_cell_segments` drops it), so a row is one Strip built
+        once; lines of unknown length (the header) go through Strip's own crop and pad.
+        """
         width = max(self._layout_width, 0)
         if post_style is not None:
             segments = list(Segment.apply_style(segments, post_style=post_style))
             style = style + post_style
-        # Meta could carry an `@click` action from a caller's Text; a table cell never acts.
+        if used is not None and used <= width:
+            if used < width:
+                segments.append(Segment(" " * (width - used), style))
+            return Strip(Segment.simplify(segments), width)
         strip = Strip(segments).discard_meta()
         return strip.crop_extend(0, width, style).simplify()

@@ -1,0 +1,339 @@
+"""statdash's performance benchmark: one command, one table, written to docs/performance.md.
+
+    .venv/bin/python benchmarks/perf.py            # about 10 minutes
+    .venv/bin/python benchmarks/perf.py --quick    # under 3 minutes, shorter windows
+
+Every run starts the simulator (`statdash sim`) in its own process and measures, side by side:
+- floor and cycle: CPU per poll of a bare httpx GET + json.loads (its own small process), and
+  of statdash's full cycle (fetch, parse, ingest, redraw, repaint; headless, in this process),
+  at about 1,000, 10,000 and 50,000 statistics (`layouts/floor.yaml` scaled), on a manual
+  simulator clock moved one second per poll;
+- the levers one by one at 10,000 statistics (see perf_levers.py);
+- steady state: `statdash run` with floor.yaml at a 1 s refresh on a pty, its CPU share from
+  /proc over a window, its first frame with data, and its peak memory;
+- responsiveness: the longest event-loop stall, from a loop-lag probe inside the dashboard;
+- memory after an 8-hour shift: the simulator's clock runs fast enough to cover 8 hours.
+Nothing here is a unit test: timings vary from run to run, so each is repeated and its spread
+is printed. Figures in docs/performance.md come only from the run that wrote it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from perf_cycle import SCREEN, CycleRun, FloorRun, floor_polls, run_cycles
+from perf_layouts import FLOOR_AGENTS, FLOOR_QUEUES, Scaled, floor_size_for, write_floor
+from perf_levers import (
+    PROTOTYPES,
+    Lever,
+    applied,
+    baseline_available,
+    lever_steps,
+    needs_baseline,
+    verbose_info,
+)
+from perf_pty import PtyProcess
+from perf_report import Report, write_report
+from perf_sim import SimProcess, child_env
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+SHIFT_SECONDS = 8 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """How long each part runs: full or --quick."""
+
+    sizes: tuple[tuple[int, int, int], ...]
+    """(target statistics, cycles, warm-up cycles) per size."""
+    lever_cycles: tuple[int, int]
+    startups: int
+    window: float
+    """Seconds of steady state measured (CPU, stalls)."""
+    windows: int
+    """Slices of the window, for the spread of the CPU share."""
+    settle: float
+    """Seconds after the first data frame before measuring."""
+    memory_seconds: float
+    memory_prototypes: bool
+
+
+FULL = Plan(
+    sizes=((1_000, 20, 5), (10_000, 15, 3), (50_000, 8, 2)),
+    lever_cycles=(12, 3),
+    startups=3,
+    window=60.0,
+    windows=6,
+    settle=5.0,
+    memory_seconds=120.0,
+    memory_prototypes=True,
+)
+QUICK = Plan(
+    sizes=((1_000, 8, 2), (10_000, 6, 2), (50_000, 3, 1)),
+    lever_cycles=(5, 2),
+    startups=1,
+    window=10.0,
+    windows=2,
+    settle=3.0,
+    memory_seconds=20.0,
+    memory_prototypes=False,
+)
+
+
+@dataclass(slots=True)
+class SizeResult:
+    """Floor and cycle at one size."""
+
+    scaled: Scaled
+    floor: FloorRun
+    cycle: CycleRun
+
+
+@dataclass(slots=True)
+class LeverResult:
+    """One lever step at 10,000 statistics."""
+
+    lever: Lever
+    cycle: CycleRun
+
+
+@dataclass(slots=True)
+class DashRun:
+    """One dashboard process on a pty: start-up, CPU share, stalls, memory."""
+
+    label: str
+    startup: list[float] = field(default_factory=list)
+    cpu_windows: list[float] = field(default_factory=list)
+    """Percent of one core in each slice of the window."""
+    sim_cpu: float | None = None
+    """The simulator's percent of one core over the window (the server's side)."""
+    peak_rss_mb: float = 0.0
+    rss_mb: list[tuple[float, float]] = field(default_factory=list)
+    """(seconds since the first data frame, resident MB), for the memory run."""
+    stalls: list[tuple[float, float, float]] = field(default_factory=list)
+    """(monotonic time, lag s, thread CPU s) of every late probe wake-up in the window."""
+    probe_wakeups: int = 0
+    polls: float = 0.0
+    sim_hours: float = 0.0
+
+
+def log(message: str) -> None:
+    """Progress on stderr, so stdout holds the table."""
+    print(f"[perf {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# --- Floor and cycle ------------------------------------------------------------------------
+
+
+async def measure_sizes(plan: Plan, work: Path, env: dict[str, str]) -> list[SizeResult]:
+    """Floor and cycle at each size, each against its own simulator."""
+    results: list[SizeResult] = []
+    for target, cycles, warmup in plan.sizes:
+        agents, queues = (
+            (FLOOR_AGENTS, FLOOR_QUEUES) if target == 10_000 else floor_size_for(target)
+        )
+        scaled = write_floor(work / f"size-{target}", agents, queues)
+        log(f"floor and cycle at {scaled.statistics:,} statistics")
+        with SimProcess(agents, queues, env=env, manual_clock=True) as sim:
+            floors: list[FloorRun] = []
+
+            def floor(subscription_id: str, sim: SimProcess = sim, runs: int = cycles,
+                      warm: int = warmup, out: list[FloorRun] = floors) -> None:
+                out.append(floor_polls(sim, subscription_id, runs, warm, "OFF", env))
+
+            cycle = await run_cycles(
+                scaled.layout, sim, cycles=cycles, warmup=warmup, before_cycles=floor
+            )
+        results.append(SizeResult(scaled, floors[0], cycle))
+        gc.collect()
+    return results
+
+
+async def measure_levers(
+    plan: Plan, work: Path, env: dict[str, str]
+) -> tuple[list[LeverResult], FloorRun, FloorRun, CycleRun]:
+    """Each lever step at floor.yaml's size, plus verbose=INFO for the verbose lever."""
+    scaled = write_floor(work / "levers", FLOOR_AGENTS, FLOOR_QUEUES)
+    cycles, warmup = plan.lever_cycles
+    steps = lever_steps()
+    if not baseline_available():
+        log("baseline commit not readable (no git?): lever steps before the code are skipped")
+        steps = [step for step in steps if not needs_baseline(step)]
+    results: list[LeverResult] = []
+    floors: dict[str, FloorRun] = {}
+    with SimProcess(FLOOR_AGENTS, FLOOR_QUEUES, env=env, manual_clock=True) as sim:
+
+        def floor_both(subscription_id: str) -> None:
+            for verbose in ("OFF", "INFO"):
+                floors[verbose] = floor_polls(sim, subscription_id, cycles, warmup, verbose, env)
+
+        for index, step in enumerate(steps):
+            log(f"lever step {index + 1}/{len(steps)}: {step.name}")
+            with applied(step.patches):
+                cycle = await run_cycles(
+                    scaled.layout, sim, cycles=cycles, warmup=warmup,
+                    before_cycles=floor_both if index == 0 else None,
+                )  # fmt: skip
+            results.append(LeverResult(step, cycle))
+            gc.collect()
+        log("lever: polling with verbose=INFO instead of OFF")
+        with applied([verbose_info]):
+            info = await run_cycles(scaled.layout, sim, cycles=cycles, warmup=warmup)
+        gc.collect()
+    return results, floors["OFF"], floors["INFO"], info
+
+
+# --- Dashboard processes --------------------------------------------------------------------
+
+
+def _dash_argv(layout: Path, url: str, probe: Path | None, prototypes: bool) -> list[str]:
+    if probe is None and not prototypes:
+        return [sys.executable, "-m", "statdash", "run", str(layout), "--url", url]
+    probe_arg = "-" if probe is None else str(probe)
+    argv = [sys.executable, str(HERE / "perf_dash.py"), str(layout), url, probe_arg]
+    return [*argv, "--prototypes"] if prototypes else argv
+
+
+def _start_dash(argv: list[str], env: dict[str, str]) -> tuple[PtyProcess, float]:
+    process = PtyProcess(argv, env=env, size=SCREEN).start()
+    seconds = process.wait_for_data(timeout=120)
+    if seconds is None:
+        process.stop()
+        raise RuntimeError(f"no data on screen within 120 s: {' '.join(argv)}")
+    return process, seconds
+
+
+def steady_run(
+    plan: Plan,
+    layout: Path,
+    env: dict[str, str],
+    *,
+    label: str,
+    probe: Path | None = None,
+    prototypes: bool = False,
+    startups: int = 1,
+) -> DashRun:
+    """Start-ups, then the CPU share (and stalls with a probe) over the steady window."""
+    run = DashRun(label)
+    with SimProcess(FLOOR_AGENTS, FLOOR_QUEUES, env=env) as sim:
+        argv = _dash_argv(layout, sim.base_url, probe, prototypes)
+        for attempt in range(startups):
+            process, seconds = _start_dash(argv, env)
+            run.startup.append(seconds)
+            log(f"{label}: first data frame after {seconds:.2f} s")
+            if attempt < startups - 1:
+                process.stop()
+                continue
+            time.sleep(plan.settle)
+            started = time.monotonic()
+            slice_seconds = plan.window / plan.windows
+            sim_before = sim.cpu_seconds()
+            for _ in range(plan.windows):
+                before, at = process.cpu_seconds(), time.monotonic()
+                time.sleep(slice_seconds)
+                spent = process.cpu_seconds() - before
+                run.cpu_windows.append(100 * spent / (time.monotonic() - at))
+            run.sim_cpu = 100 * (sim.cpu_seconds() - sim_before) / (time.monotonic() - started)
+            ended = time.monotonic()
+            run.peak_rss_mb = process.memory_kib()[1] / 1024
+            if probe is not None:
+                data = json.loads(probe.read_text())
+                run.probe_wakeups = int(data["wakeups"])
+                run.stalls = [
+                    (float(t), float(lag), float(cpu))
+                    for t, lag, cpu in data["late"]
+                    if started <= t <= ended
+                ]
+            if process.stop() not in (0, None):
+                log(f"{label}: the dashboard exited with an error")
+    return run
+
+
+def memory_run(plan: Plan, layout: Path, env: dict[str, str], *, prototypes: bool) -> DashRun:
+    """floor.yaml at 1 s while the simulator covers an 8-hour shift; RSS every second."""
+    label = "memory, with the proposed patches" if prototypes else "memory"
+    run = DashRun(label)
+    scale = SHIFT_SECONDS / plan.memory_seconds
+    with SimProcess(FLOOR_AGENTS, FLOOR_QUEUES, env=env, time_scale=scale) as sim:
+        argv = _dash_argv(layout, sim.base_url, None, prototypes)
+        process, seconds = _start_dash(argv, env)
+        run.startup.append(seconds)
+        first = time.monotonic()
+        while (elapsed := time.monotonic() - first) < plan.memory_seconds:
+            time.sleep(1.0)
+            run.rss_mb.append((elapsed, process.memory_kib()[0] / 1024))
+        run.peak_rss_mb = process.memory_kib()[1] / 1024
+        run.polls = plan.memory_seconds  # one poll a second
+        run.sim_hours = plan.memory_seconds * scale / 3600
+        process.stop()
+    return run
+
+
+# --- Main -----------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="shorter windows (under 3 min)")
+    parser.add_argument(
+        "--output", type=Path, default=ROOT / "docs" / "performance.md", help="where to write"
+    )
+    options = parser.parse_args(argv)
+    plan = QUICK if options.quick else FULL
+    command = "benchmarks/perf.py" + (" --quick" if options.quick else "")
+    began = time.monotonic()
+    report = Report.begin(command)
+    with tempfile.TemporaryDirectory(prefix="statdash-perf-") as temporary:
+        work = Path(temporary)
+        env = child_env(work)
+        sizes = asyncio.run(measure_sizes(plan, work, env))
+        levers, floor_off, floor_info, info_cycle = asyncio.run(measure_levers(plan, work, env))
+        layout = write_floor(work / "steady", FLOOR_AGENTS, FLOOR_QUEUES).path
+        probe = work / "probe.json"
+        log("steady state: statdash run, floor.yaml at 1 s")
+        product = steady_run(plan, layout, env, label="statdash run", startups=plan.startups)
+        log("stalls: the same with a loop-lag probe")
+        stalls = steady_run(plan, layout, env, label="with probe", probe=probe)
+        log("steady state with the proposed patches (lever prototypes)")
+        patched = steady_run(
+            plan, layout, env, label="with patches", prototypes=True, startups=plan.startups
+        )
+        log("stalls with the proposed patches")
+        patched_stalls = steady_run(
+            plan, layout, env, label="with patches, probe", probe=probe, prototypes=True
+        )
+        log("memory over an 8-hour shift of simulated time")
+        memory = [memory_run(plan, layout, env, prototypes=False)]
+        if plan.memory_prototypes:
+            memory.append(memory_run(plan, layout, env, prototypes=True))
+    report.finish(
+        sizes=sizes,
+        levers=levers,
+        floor_off=floor_off,
+        floor_info=floor_info,
+        info_cycle=info_cycle,
+        product=product,
+        stalls=stalls,
+        patched=patched,
+        patched_stalls=patched_stalls,
+        memory=memory,
+        prototypes=len(PROTOTYPES),
+        seconds=time.monotonic() - began,
+    )
+    write_report(report, options.output)
+    print(report.table())
+    log(f"wrote {options.output} in {time.monotonic() - began:.0f} s")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,86 @@
+"""The dashboard process of `perf.py`'s stall runs: `statdash run`, plus a loop-lag probe.
+
+    python benchmarks/perf_dash.py LAYOUT URL PROBE_FILE|- [--prototypes]
+
+It does what `statdash run LAYOUT --url URL` does (load the layout, resolve the server from
+the environment, `run_dashboard` with subscription records) and, on the same event loop, runs
+a probe: a task that sleeps 5 ms again and again and records how late it wakes. A wake-up
+that is late by X ms means the loop was busy for X ms, which is what a keypress would have
+waited. With each lag it records the CPU time the process used meanwhile, which tells a busy
+process from one the operating system did not schedule. `-` instead of a probe file runs
+without the probe. `--prototypes` applies the proposed patches of `perf_levers.py` first
+(lever prototypes for other owners' files).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from statdash.commands.common import load_compiled
+from statdash.config import add_server_arguments, resolve_server
+from statdash.live.records import SubscriptionRecords
+from statdash.ui.launch import run_dashboard
+
+PROBE_SLEEP = 0.005
+FLUSH_SECONDS = 1.0
+
+
+async def probe(path: Path) -> None:
+    """Record (monotonic time, lag seconds, process CPU seconds) of every late wake-up."""
+    samples: list[tuple[float, float, float]] = []
+    wakeups = 0
+    last_flush = time.monotonic()
+    while True:
+        started, cpu = time.perf_counter(), time.process_time()
+        await asyncio.sleep(PROBE_SLEEP)
+        lag = time.perf_counter() - started - PROBE_SLEEP
+        wakeups += 1
+        if lag >= 0.002:
+            # Wake-ups on time are only counted: 200 a second would bloat the file.
+            samples.append((time.monotonic(), lag, time.process_time() - cpu))
+        now = time.monotonic()
+        if now - last_flush >= FLUSH_SECONDS:
+            last_flush = now
+            temporary = path.with_suffix(".tmp")
+            temporary.write_text(json.dumps({"wakeups": wakeups, "late": samples}))
+            os.replace(temporary, path)
+
+
+async def main(layout_path: Path, url: str, probe_path: Path | None) -> int:
+    """Run the dashboard with the probe on its loop."""
+    layout = load_compiled(layout_path)
+    if layout is None:
+        return 2
+    # The same flags and environment `statdash run` resolves (the key is in the environment).
+    parser = argparse.ArgumentParser()
+    add_server_arguments(parser)
+    settings = resolve_server(parser.parse_args(["--url", url]))
+    task = None if probe_path is None else asyncio.get_running_loop().create_task(probe(probe_path))
+    try:
+        return await run_dashboard(
+            layout, settings, layout_path=layout_path, records=SubscriptionRecords()
+        )
+    finally:
+        if task is not None:
+            task.cancel()
+
+
+if __name__ == "__main__":
+    arguments = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    arguments.add_argument("layout", type=Path)
+    arguments.add_argument("url")
+    arguments.add_argument("probe", help="probe output file, or - for no probe")
+    arguments.add_argument("--prototypes", action="store_true")
+    options = arguments.parse_args()
+    if options.prototypes:
+        from perf_levers import PROTOTYPES, apply_for_process
+
+        apply_for_process(PROTOTYPES)
+    probe_file = None if options.probe == "-" else Path(options.probe)
+    sys.exit(asyncio.run(main(options.layout, options.url, probe_file)))

@@ -1,0 +1,202 @@
+"""The lean peek path: columns and lazy models say exactly what full validation says."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import TypeAdapter, ValidationError
+
+from statdash.api import models, responses
+from statdash.api.errors import ShapeError
+from statdash.api.responses import StatisticValues
+from statdash.api.values import AgentStateValue, NumberValue, parse_value, same_value
+
+PROPERTY = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FULL = TypeAdapter(list[models.StatisticValue])
+
+
+def peek_body(statistics: object) -> bytes:
+    """An OK peek envelope around `statistics`."""
+    return json.dumps(
+        {"status": {"code": 0}, "data": {"statistics": statistics}, "errors": []}
+    ).encode()
+
+
+def off_item(index: int) -> dict[str, Any]:
+    """A verbose=OFF item."""
+    return {
+        "statisticId": f"s{index}",
+        "timestamp": 1_700_000_000_000 + index,
+        "value": {"intValue": index, "stringValue": str(index)},
+    }
+
+
+def test_plain_peek_gives_columns_and_models_equal_to_full_validation() -> None:
+    """A verbose=OFF peek is read as columns; its models equal the ones validation builds."""
+    items = [off_item(index) for index in range(5)]
+    result = responses.parse_peek(peek_body(items))
+    statistics = result.statistics
+    assert isinstance(statistics, StatisticValues)
+    ids, values, stamps = statistics.columns()
+    assert ids == [f"s{index}" for index in range(5)]
+    assert values == [item["value"] for item in items]
+    assert stamps == [item["timestamp"] for item in items]
+    expected = tuple(FULL.validate_python(items))
+    assert statistics == expected
+    assert list(statistics) == list(expected)
+    assert statistics[-1] == expected[-1] and statistics[1:3] == expected[1:3]
+
+
+def test_verbose_info_items_keep_their_names_and_extra_fields() -> None:
+    """Items with names (verbose=INFO) and unknown fields build the same models as before."""
+    items = [
+        {**off_item(0), "name": "TalkDuration", "objectId": "ana", "objectType": "Agent"},
+        {**off_item(1), "future": {"x": 1}},
+    ]
+    statistics = responses.parse_peek(peek_body(items)).statistics
+    assert isinstance(statistics, StatisticValues)
+    assert statistics == tuple(FULL.validate_python(items))
+    assert statistics[0].object_id == "ana"
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        {"timestamp": 1, "value": 1},  # no id
+        {"statisticId": 5, "timestamp": 1, "value": 1},  # id not a string
+        {"statisticId": "a", "timestamp": True, "value": 1},  # bool timestamp
+        {"statisticId": "a", "timestamp": "12", "value": 1},  # string timestamp
+        {"statistic_id": "a", "timestamp": 1, "value": 1},  # Python name
+        {"statisticId": "a", "statistic_id": "b", "timestamp": 1, "value": 1},
+        {"statisticId": "a", "timestamp": 1, "value": 1, "name": 3},
+        "not an object",
+    ],
+)
+def test_unusual_items_get_full_validation_and_its_verdict(item: object) -> None:
+    """Anything but the plain shape goes to the TypeAdapter: same models, same errors."""
+    raw = [off_item(0), item]
+    try:
+        expected: tuple[models.StatisticValue, ...] | str = tuple(FULL.validate_python(raw))
+    except ValidationError:
+        expected = "error"
+    if expected == "error":
+        with pytest.raises(ShapeError, match=r"data\.statistics\[1\]"):
+            responses.parse_peek(peek_body(raw))
+    else:
+        assert responses.parse_peek(peek_body(raw)).statistics == expected
+
+
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**20), max_value=10**20)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=6)
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+item_keys = st.sampled_from(
+    ["statisticId", "timestamp", "value", "name", "objectId", "objectType", "statistic_id", "x"]
+)
+items = st.dictionaries(item_keys, json_values, max_size=6) | json_scalars
+
+
+@PROPERTY
+@given(st.lists(items, max_size=4))
+def test_any_statistics_list_parses_as_full_validation_does(raw: list[Any]) -> None:
+    """Whatever the list holds, the result (or the error) is the one full validation gives."""
+    try:
+        expected: object = tuple(FULL.validate_python(raw))
+    except ValidationError:
+        expected = ShapeError
+    body = peek_body(raw)
+    if expected is ShapeError:
+        with pytest.raises(ShapeError):
+            responses.parse_peek(body)
+    else:
+        statistics = responses.parse_peek(body).statistics
+        assert statistics == expected
+        ids, values, stamps = statistics.columns()  # type: ignore[attr-defined]
+        assert ids == [value.statistic_id for value in statistics]
+        assert values == [value.value for value in statistics]
+        assert stamps == [value.timestamp for value in statistics]
+
+
+def test_with_values_drops_only_missing_values() -> None:
+    """Statistics whose value is null or absent are left out; the others stay in order."""
+    raw = [off_item(0), {"statisticId": "b", "timestamp": 1, "value": None}, off_item(2)]
+    statistics = responses.parse_peek(peek_body(raw)).statistics
+    assert isinstance(statistics, StatisticValues)
+    kept = statistics.with_values()
+    assert [value.statistic_id for value in kept] == ["s0", "s2"]
+    assert kept.columns()[0] == ["s0", "s2"]
+    full = responses.parse_peek(peek_body([off_item(0)])).statistics
+    assert isinstance(full, StatisticValues) and full.with_values() is full
+
+
+# --- same_value -------------------------------------------------------------------------------
+
+NUMBER_SHAPES = st.fixed_dictionaries(
+    {},
+    optional={
+        "intValue": json_scalars,
+        "stringValue": st.one_of(json_scalars, st.from_regex(r"\s?-?\d{1,4}(\.\d{1,2})?\s?")),
+        "timestamp": json_scalars,
+        "stateValue": json_values,
+    },
+)
+STATE_SHAPES = st.fixed_dictionaries(
+    {
+        "stateValue": st.fixed_dictionaries(
+            {},
+            optional={
+                "status": st.one_of(json_scalars, st.sampled_from(["Ready", "CallInbound"])),
+                "reason": json_scalars,
+                "time": json_scalars,
+                "media": json_scalars,
+                "place": st.one_of(json_scalars, st.fixed_dictionaries({"placeId": json_scalars})),
+            },
+        )
+    },
+    optional={"timestamp": json_scalars},
+)
+RAW_VALUES = st.one_of(NUMBER_SHAPES, STATE_SHAPES, json_values)
+
+
+@PROPERTY
+@given(RAW_VALUES, RAW_VALUES)
+def test_same_value_never_says_same_when_parsing_would_differ(first: Any, second: Any) -> None:
+    """same_value(raw, previous) is True only if parsing raw gives a value equal to previous."""
+    previous = parse_value(first)
+    for raw in (first, second):
+        if same_value(raw, previous):
+            assert parse_value(raw) == previous
+
+
+def test_same_value_recognises_the_usual_unchanged_values() -> None:
+    """An unchanged figure or agent state with a new timestamp is recognised without parsing."""
+    number = {"intValue": 41, "stringValue": "41.37", "timestamp": 1}
+    assert same_value({**number, "timestamp": 2}, parse_value(number))
+    state = {"stateValue": {"status": "Ready", "time": 1_700_000_000, "place": {"placeId": "p"}}}
+    assert same_value({**state, "timestamp": 5}, parse_value(state))
+
+
+def test_same_value_tells_json_true_from_one() -> None:
+    """Python's True == 1 must not hide a status or start time that changed type."""
+    state = {"stateValue": {"status": 1, "time": 1_700_000_000}}
+    previous = parse_value(state)
+    assert isinstance(previous, AgentStateValue)
+    assert not same_value({"stateValue": {"status": True, "time": 1_700_000_000}}, previous)
+    assert not same_value({"stateValue": {"status": 1, "time": True}}, previous)
+    number = parse_value({"intValue": 1})
+    assert isinstance(number, NumberValue)
+    assert not same_value({"intValue": True}, number)
