@@ -110,6 +110,7 @@ class StatdashApp(App[int]):
         self._layout_message: str | None = None
         self._layout_stamp = _stamp(layout_path)
         self._quitting = False
+        self._reloading = False
         self._page_index = 0
         self._remove_signal_handlers: Callable[[], None] | None = None
         self.register_theme(STATDASH_THEME)
@@ -406,13 +407,26 @@ class StatdashApp(App[int]):
     # --- the layout file --------------------------------------------------------------------
 
     def _check_layout_file(self) -> None:
+        # One reload at a time, never cancelled half-way (that would leave the pages half
+        # rebuilt); a change seen meanwhile is picked up when the running reload ends.
+        if self._reloading:
+            return
         stamp = _stamp(self.layout_path)
         if stamp != self._layout_stamp and stamp is not None:
             self._layout_stamp = stamp
+            self._reloading = True
             self._reload_layout()
 
-    @work(exclusive=True, exit_on_error=False, group="layout")
+    @work(exit_on_error=False, group="layout")
     async def _reload_layout(self) -> None:
+        try:
+            await self._apply_layout_file()
+        finally:
+            self._reloading = False
+            # An editor may have written again while we read (truncate, then write).
+            self._check_layout_file()
+
+    async def _apply_layout_file(self) -> None:
         path = self.layout_path
         assert path is not None
         try:

@@ -375,3 +375,25 @@ pages:
         next(c for c in commands if c.title.startswith("Page 2")).callback()
         assert app.query_one("#p2").display
         await pilot.press("q")
+
+
+async def test_two_quick_saves_end_on_the_second_layout(
+    client: StatisticsClient, demo_sim: RunningSimulator, tmp_path: Path
+) -> None:
+    """Two quick saves are applied one after the other; the dashboard ends on the second."""
+    path = tmp_path / "demo.yaml"
+    shutil.copy(LAYOUTS / "demo.yaml", path)
+    first = path.read_text().replace("Demo contact center", "First save")
+    final = path.read_text().replace("Demo contact center", "Second save")
+    app = make_app(client, layout_path=path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: has_data(app))
+        path.write_text(first)
+        app._check_layout_file()
+        await pilot.pause(0.05)  # the first reload is now rebuilding the pages
+        path.write_text(final)
+        app._check_layout_file()
+        await until(pilot, lambda: app.layout.title == "Second save")
+        await until(pilot, lambda: app.controller.status.phase is Phase.LIVE)
+        assert app._layout_message is None
+        await pilot.press("q")
