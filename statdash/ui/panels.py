@@ -10,9 +10,9 @@ through `statdash.text.safe`/`clean` here before it reaches a widget.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.style import Style
 from rich.text import Text
@@ -48,7 +48,7 @@ from statdash.ui.widgets.kpi import KpiTile
 from statdash.ui.widgets.live_table import Cell, LiveTable, TableColumn
 from statdash.ui.widgets.plot import TrendPlot
 from statdash.ui.widgets.states import StateSummary
-from statdash.ui.widgets.trend import TrendChart, TrendSeries
+from statdash.ui.widgets.trend import SeriesInput, TrendChart, TrendSeries
 
 NAME_COLUMN = "name"
 NAME_WIDTH_BOUNDS = (8, 24)
@@ -407,13 +407,15 @@ def _axis_format(spec: TrendWidget) -> Callable[[float], str] | None:
     return None
 
 
-class TrendPanel(Panel, TrendChart):
-    """Sparklines of several statistics over the layout's window (`style: sparkline`)."""
+class _TrendPanel(Panel):
+    """What the sparkline and the chart panels share: their series come from `trend_series`."""
 
-    def __init__(self, spec: TrendWidget, *, id: str | None = None) -> None:
-        super().__init__(spec.title or "Trend", window_label=_window_label(spec.window), id=id)
-        self.spec = spec
-        self.stat_ids = frozenset(series.stat_id for series in spec.series)
+    spec: TrendWidget
+    if TYPE_CHECKING:
+        # Provided by the widget each panel is (TrendChart or TrendPlot).
+        stale: bool
+
+        def set_series(self, series: Sequence[SeriesInput]) -> None: ...
 
     def redraw(self, view: View, changed: frozenset[str] | None) -> None:
         self.set_series(trend_series(self.spec, view))
@@ -426,22 +428,22 @@ class TrendPanel(Panel, TrendChart):
         self.stale = stale
 
 
-class PlotPanel(Panel, TrendPlot):
-    """Several statistics on shared axes over the layout's window (`style: chart`)."""
+class TrendPanel(_TrendPanel, TrendChart):
+    """Sparklines of several statistics over the layout's window (`style: sparkline`)."""
 
     def __init__(self, spec: TrendWidget, *, id: str | None = None) -> None:
         super().__init__(spec.title or "Trend", window_label=_window_label(spec.window), id=id)
         self.spec = spec
         self.stat_ids = frozenset(series.stat_id for series in spec.series)
 
-    def redraw(self, view: View, changed: frozenset[str] | None) -> None:
-        self.set_series(trend_series(self.spec, view))
 
-    def tick(self, view: View) -> None:
-        self.redraw(view, None)
+class PlotPanel(_TrendPanel, TrendPlot):
+    """Several statistics on shared axes over the layout's window (`style: chart`)."""
 
-    def set_stale(self, stale: bool) -> None:
-        self.stale = stale
+    def __init__(self, spec: TrendWidget, *, id: str | None = None) -> None:
+        super().__init__(spec.title or "Trend", window_label=_window_label(spec.window), id=id)
+        self.spec = spec
+        self.stat_ids = frozenset(series.stat_id for series in spec.series)
 
 
 # --- State summary -------------------------------------------------------------------------

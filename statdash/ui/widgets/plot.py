@@ -19,7 +19,7 @@ from textual.widget import Widget
 
 from statdash.text import clean, safe
 from statdash.ui.palette import colour_style
-from statdash.ui.widgets.trend import TrendSeries, compact_number
+from statdash.ui.widgets.trend import SeriesInput, TrendSeries, as_series, compact_number
 
 MARKERS = ("●", "◆", "▲", "■", "✚", "○", "◇", "△")
 COLOURS = ("blue", "yellow", "magenta", "green", "cyan", "orange", "red", "white")
@@ -92,9 +92,9 @@ class TrendPlot(Widget):
         """The series shown (values as tuples)."""
         return self._series
 
-    def set_series(self, series: Sequence[TrendSeries]) -> None:
+    def set_series(self, series: Sequence[SeriesInput]) -> None:
         """Replace every series; nothing is redrawn when nothing changed."""
-        new = tuple(item._replace(values=tuple(item.values)) for item in series)
+        new = as_series(series)
         if new != self._series:
             self._series = new
             self.refresh()

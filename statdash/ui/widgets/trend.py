@@ -81,6 +81,20 @@ class TrendSeries(NamedTuple):
     fmt: Callable[[float], str] | None = None
 
 
+SeriesInput = TrendSeries | tuple[str, Sequence[float], str]
+"""A series as `set_series` takes it: a TrendSeries or a `(label, values, current_text)`."""
+
+
+def as_series(series: Sequence[SeriesInput]) -> tuple[TrendSeries, ...]:
+    """Every input as a TrendSeries holding a snapshot of its values (they may be a live ring)."""
+    return tuple(
+        (item if isinstance(item, TrendSeries) else TrendSeries(*item))._replace(
+            values=tuple(item[1])
+        )
+        for item in series
+    )
+
+
 class _Row(NamedTuple):
     label: str
     values: tuple[float, ...]
@@ -159,13 +173,9 @@ class TrendChart(Widget):
         """Show the window label given to the constructor (set without its watcher)."""
         self._update_subtitle()
 
-    def set_series(self, series: Sequence[TrendSeries | tuple[str, Sequence[float], str]]) -> None:
+    def set_series(self, series: Sequence[SeriesInput]) -> None:
         """Replace all rows; a `(label, values, current_text)` tuple is a `TrendSeries`."""
-        new = tuple(
-            item if isinstance(item, TrendSeries) else TrendSeries(*item) for item in series
-        )
-        # Values may be a live ring buffer; compare by content, keep a snapshot.
-        new = tuple(s._replace(values=tuple(s.values)) for s in new)
+        new = as_series(series)
         if new == self._series:
             return
         resized = len(new) != len(self._series)
