@@ -73,6 +73,9 @@ TOKEN_PATH = "/auth/v3/oauth/token"
 DEFAULT_CONNECT_TIMEOUT = 5.0
 # Generous: a 50,000-statistic peek is ~12 MB, and the read timeout is per socket read anyway.
 DEFAULT_READ_TIMEOUT = 30.0
+# A 50,000-statistic peek is ~12 MB; anything past this is a broken or hostile server, and
+# reading it whole would only exhaust memory.
+MAX_BODY_BYTES = 256 * 1024 * 1024
 
 _M = TypeVar("_M", bound=BaseModel)
 Verify = bool | str | os.PathLike[str] | ssl.SSLContext
@@ -136,6 +139,7 @@ class StatisticsClient:
         verify: Verify = True,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
+        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         self._server = _normalise_server(server)
         self._auth = ApiAuth(api_key, auth, token_url=self._server + TOKEN_PATH, clock=clock)
@@ -154,6 +158,7 @@ class StatisticsClient:
             follow_redirects=False,
         )
         self._closed = False
+        self._max_body_bytes = max_body_bytes
 
     def __repr__(self) -> str:
         return f"StatisticsClient(server={self._server!r}, auth={self._auth!r})"
@@ -309,9 +314,11 @@ class StatisticsClient:
         """One try: the 2xx response, or the error with the server's Retry-After (if any)."""
         started = time.perf_counter()
         try:
-            response = await self._http.request(
-                method, self._server + where, params=params, json=json
+            response = await self._read_limited(
+                self._http.build_request(method, self._server + where, params=params, json=json)
             )
+        except ShapeError as too_large:
+            return too_large, None
         except Exception as exc:
             error = _no_answer(exc, f"{method} {where}", self._server)
             elapsed = (time.perf_counter() - started) * 1000
@@ -329,6 +336,30 @@ class StatisticsClient:
             scrub=self._auth.redact,
         )
         return error, _retry_after(response.headers.get("Retry-After"))
+
+    async def _read_limited(self, request: httpx.Request) -> httpx.Response:
+        """Send `request` and read its body, refusing one larger than `max_body_bytes`."""
+        limit = self._max_body_bytes
+        response = await self._http.send(request, stream=True)
+        try:
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > limit:
+                raise ShapeError(f"reply of {declared} bytes is larger than {limit} bytes")
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    raise ShapeError(f"reply larger than {limit} bytes")
+                chunks.append(chunk)
+        finally:
+            await response.aclose()
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            content=b"".join(chunks),
+            request=response.request,
+        )
 
 
 # --- Helpers ------------------------------------------------------------------------------

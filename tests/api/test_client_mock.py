@@ -8,6 +8,7 @@ import json
 import logging
 import socket
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -672,3 +673,35 @@ async def test_parsing_leaves_the_garbage_collector_enabled(content: bytes) -> N
     with contextlib.suppress(errors.StatisticsError):
         await run("peek", httpx.Response(200, content=content))
     assert gc.isenabled()
+
+
+async def test_a_reply_past_the_size_limit_is_a_shape_error() -> None:
+    """A body larger than the limit is refused as a ShapeError, declared length or not."""
+    import httpx as _httpx
+
+    from statdash.api.client import StatisticsClient as _Client
+    from statdash.api.errors import ShapeError as _ShapeError
+
+    big = b'{"status": {"code": 0}, "data": {"statistics": []}, "pad": "' + b"x" * 5000 + b'"}'
+
+    def declared(request: _httpx.Request) -> _httpx.Response:
+        return _httpx.Response(200, content=big)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for start in range(0, len(big), 1000):
+            yield big[start : start + 1000]
+
+    def streamed(request: _httpx.Request) -> _httpx.Response:
+        # No Content-Length: the limit must hold while reading.
+        return _httpx.Response(200, content=chunks())
+
+    for handler in (declared, streamed):
+        async with _Client(
+            "http://stats.test", "key", transport=_httpx.MockTransport(handler), max_body_bytes=4096
+        ) as client:
+            with pytest.raises(_ShapeError, match="larger than 4096 bytes"):
+                await client.peek_subscription("s1")
+        async with _Client(
+            "http://stats.test", "key", transport=_httpx.MockTransport(handler)
+        ) as roomy:
+            assert (await roomy.peek_subscription("s1")).statistics == ()
