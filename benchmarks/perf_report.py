@@ -41,6 +41,11 @@ def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
+def mean(values: Sequence[float]) -> float:
+    """The mean (nan for no values): CPU per poll in the long run, collections included."""
+    return statistics.fmean(values) if values else float("nan")
+
+
 def spread(values: Sequence[float], unit: str = "", digits: int = 1) -> str:
     """`median (min-max)` of repeated measurements (an en dash in the output)."""
     if not values:
@@ -131,8 +136,12 @@ class Report:
         return min(self.sizes, key=lambda size: abs(size.scaled.statistics - 10_000))
 
     def ratio(self, cycle: CycleRun, floor: FloorRun) -> float:
-        """Median cycle CPU over median floor CPU."""
-        return median(cycle.cycle_ms) / median(floor.cpu_ms)
+        """Mean cycle CPU over mean floor CPU.
+
+        Means, not medians: a full garbage collection every few polls is part of what a poll
+        costs in the long run, and a median would hide it.
+        """
+        return mean(cycle.cycle_ms) / mean(floor.cpu_ms)
 
     def current_lever(self) -> LeverResult | None:
         """The lever step that is the code as it is (no patches)."""
@@ -153,7 +162,7 @@ class Report:
         small, large = self.sizes[0], self.sizes[-1]
         return (
             large.scaled.statistics / small.scaled.statistics,
-            median(large.cycle.cycle_ms) / median(small.cycle.cycle_ms),
+            mean(large.cycle.cycle_ms) / mean(small.cycle.cycle_ms),
         )
 
     def stall_ms(self, run: DashRun) -> float:
@@ -185,11 +194,11 @@ class Report:
             (
                 f"cycle / floor, {size.scaled.statistics:,} statistics",
                 f"≤ {TARGET_RATIO}",
-                f"{ratio:.2f} ({median(size.cycle.cycle_ms):.1f} / "
-                f"{median(size.floor.cpu_ms):.1f} ms CPU)",
+                f"{ratio:.2f} ({mean(size.cycle.cycle_ms):.1f} / "
+                f"{mean(size.floor.cpu_ms):.1f} ms CPU, means)",
                 verdict(ratio <= TARGET_RATIO),
-                f"{patched_ratio:.2f} ({median(patched.cycle.cycle_ms):.1f} / "
-                f"{median(floor.cpu_ms):.1f} ms)" if patched else "n/a",
+                f"{patched_ratio:.2f} ({mean(patched.cycle.cycle_ms):.1f} / "
+                f"{mean(floor.cpu_ms):.1f} ms; lever run)" if patched else "n/a",
             ),
             (
                 f"growth {self.sizes[0].scaled.statistics:,} → "
@@ -305,20 +314,23 @@ def write_report(report: Report, path: Path) -> None:
     )
     rows = []
     for size in sizes:
-        cycle = median(size.cycle.cycle_ms)
+        cycle = mean(size.cycle.cycle_ms)
         rows.append([
             f"{size.scaled.statistics:,}",
             f"{size.scaled.agents:,} / {size.scaled.queues}",
             f"{size.floor.payload_bytes / 1e6:.2f}",
+            f"{mean(size.floor.cpu_ms):.1f}",
             spread(size.floor.cpu_ms),
+            f"{cycle:.1f}",
             spread(size.cycle.cycle_ms),
             f"{report.ratio(size.cycle, size.floor):.2f}",
             f"{median([float(c) for c in size.cycle.changed]):,.0f}",
             f"{cycle / size.scaled.statistics * 1000:.2f}",
         ])  # fmt: skip
     size_header = (
-        "statistics", "agents / queues", "payload MB", "floor ms", "cycle ms",
-        "cycle / floor", "changed per poll", "cycle ms per 1k statistics",
+        "statistics", "agents / queues", "payload MB", "floor ms (mean)", "floor ms (median)",
+        "cycle ms (mean)", "cycle ms (median)", "cycle / floor", "changed per poll",
+        "cycle ms per 1k statistics",
     )  # fmt: skip
     add(_markdown_table(size_header, rows) + "\n")
     add("## Where a CPU second goes (10,000 statistics)\n")
@@ -332,6 +344,11 @@ def write_report(report: Report, path: Path) -> None:
     )
     stage_rows = [_stage_row(step.lever.name, step.cycle) for step in report.levers]
     add(_markdown_table(("step", *STAGES, "total (mean)"), stage_rows) + "\n")
+    add(
+        "Garbage collection is the stage that moves most between runs: a full collection "
+        "scans the whole heap (every object of the built 2,000-agent screen and layout) "
+        "and comes every few polls, when enough new objects have survived.\n"
+    )
     add("## Levers, one by one\n")
     add(
         "Each step adds one lever to the one before, at "
@@ -339,12 +356,15 @@ def write_report(report: Report, path: Path) -> None:
         f"{BASELINE_COMMIT} (swapped in from git); "
         "steps marked *prototype* are patches for files this work does not own, measured by "
         "monkeypatching in the benchmark (`benchmarks/perf_levers.py` holds each, written as "
-        "the patch).\n"
+        "the patch). Means are what a poll costs in the long run (full collections every "
+        "few polls included); on this shared machine a single step's change of less than "
+        "about 15 ms is within the run-to-run noise, so read the trend and the stage "
+        "table, not one row.\n"
     )
     lever_rows = []
     previous: float | None = None
     for step in report.levers:
-        cycle = median(step.cycle.cycle_ms)
+        cycle = mean(step.cycle.cycle_ms)
         delta = "" if previous is None else f"{cycle - previous:+.1f}"
         if step.lever.proposed:
             previous = cycle
@@ -352,19 +372,22 @@ def write_report(report: Report, path: Path) -> None:
         if step.lever.prototype:
             status = "prototype" if step.lever.proposed else "measured, not proposed"
         lever_rows.append([
-            step.lever.name, step.lever.where, status,
-            spread(step.cycle.cycle_ms), delta, f"{cycle / median(floor_10k.cpu_ms):.2f}",
+            step.lever.name, step.lever.where, status, f"{cycle:.1f}", delta,
+            spread(step.cycle.cycle_ms), f"{report.ratio(step.cycle, floor_10k):.2f}",
         ])  # fmt: skip
-    lever_header = ("step", "file", "status", "cycle ms", "change", "cycle / floor")
+    lever_header = (
+        "step", "file", "status", "cycle ms (mean)", "change", "cycle ms (median)",
+        "cycle / floor",
+    )  # fmt: skip
     add(_markdown_table(lever_header, lever_rows) + "\n")
     current = report.current_lever()
     add(
         "Polling with verbose=OFF (in the session already): the same subscription peeked "
         f"with verbose=INFO is {floor_info.payload_bytes / 1e6:.2f} MB instead of "
-        f"{floor_off.payload_bytes / 1e6:.2f} MB; the floor costs {spread(floor_info.cpu_ms)} ms "
-        f"instead of {spread(floor_off.cpu_ms)} ms, and statdash's cycle "
-        f"{spread(info_cycle.cycle_ms)} ms instead of "
-        f"{spread(current.cycle.cycle_ms) if current else 'n/a'} ms.\n"
+        f"{floor_off.payload_bytes / 1e6:.2f} MB; the floor costs {mean(floor_info.cpu_ms):.1f} "
+        f"ms instead of {mean(floor_off.cpu_ms):.1f} ms (means), and statdash's cycle "
+        f"{mean(info_cycle.cycle_ms):.1f} ms instead of "
+        f"{mean(current.cycle.cycle_ms) if current else float('nan'):.1f} ms.\n"
     )
     add("## Steady state, stalls, start-up, memory\n")
     add(
@@ -478,7 +501,7 @@ def _notes(report: Report) -> str:
     """What bounds each missed target, in terms of this run's figures."""
     notes: list[str] = []
     size = report.size_10k()
-    floor = median(report.floor_10k().cpu_ms)
+    floor = mean(report.floor_10k().cpu_ms)
     now = size.cycle.stages_ms
     ratio = report.ratio(size.cycle, size.floor)
     patched = report.patched_lever()
@@ -487,10 +510,10 @@ def _notes(report: Report) -> str:
         fetch_parse = stages.get("fetch", 0.0) + stages.get("parse", 0.0)
         notes.append(
             f"- **cycle / floor**: as the code is, {now.get('gc', 0.0):.0f} ms of the "
-            f"{median(size.cycle.cycle_ms):.0f} ms cycle is garbage collection and "
+            f"{mean(size.cycle.cycle_ms):.0f} ms cycle is garbage collection and "
             f"{now.get('redraw', 0.0):.0f} ms the redraw, which builds a cell for every "
             "changed statistic, on screen or not (the lazy-cells and GC patches below). With "
-            f"the proposed patches the cycle is {median(patched.cycle.cycle_ms):.0f} ms: fetch "
+            f"the proposed patches the cycle is {mean(patched.cycle.cycle_ms):.0f} ms: fetch "
             f"and parse {fetch_parse:.0f} ms, about the floor itself ({floor:.0f} ms, the same "
             f"GET and a JSON parse of the same bytes), then ingest {stages.get('ingest', 0):.0f}"
             f", redraw {stages.get('redraw', 0):.0f}, repaint {stages.get('paint', 0):.0f}, "
