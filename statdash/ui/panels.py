@@ -136,15 +136,20 @@ class TablePanel(Panel, Vertical):
         self._base_title = _title(spec.title, "Agents" if spec.kind == "agents" else "Queues")
         self.border_title = self._base_title
         self._rows = {_row_key(row): row for row in spec.rows}
-        # statisticId -> the cells showing it (one id can be in several rows/columns).
-        self._cells_of: dict[str, list[tuple[str, Column]]] = {}
+        # statisticId -> the (row key, column key) cells showing it (an id can be in several).
+        self._keys_of: dict[str, list[tuple[str, str]]] = {}
         for row in spec.rows:
             for column in spec.columns:
-                stat_id = spec.stat_id(row, column)
-                self._cells_of.setdefault(stat_id, []).append((_row_key(row), column))
-        self.stat_ids = frozenset(self._cells_of)
+                cell = (_row_key(row), _column_key(column))
+                self._keys_of.setdefault(spec.stat_id(row, column), []).append(cell)
+        self.stat_ids = frozenset(self._keys_of)
+        self._columns_by_key = {_column_key(column): column for column in spec.columns}
         self._state_columns = tuple(c for c in spec.columns if c.format == "state")
         self.table = LiveTable(self._table_columns())
+        # Cells are built when the table needs them (drawn, sorted, filtered), from the
+        # view of the latest redraw or tick: a 2,000-row table redraws only what is shown.
+        self._view: View | None = None
+        self.table.set_cell_factory(self._lazy_cell)
         self.filter_input = Input(placeholder="filter: name, state or any text; enter to keep")
         self._problem_text: str | None = None
         self._counts_text = ""
@@ -173,45 +178,45 @@ class TablePanel(Panel, Vertical):
     # Drawing.
 
     def redraw(self, view: View, changed: frozenset[str] | None) -> None:
+        self._view = view
         if changed is None:
             self.table.set_rows(
-                {key: self._row_cells(view, key, row) for key, row in self._rows.items()}
+                {
+                    key: {NAME_COLUMN: Cell(safe(row.label), row.label.lower())}
+                    for key, row in self._rows.items()
+                }
             )
+            every_column = tuple(self._columns_by_key)
+            self.table.invalidate_cells(dict.fromkeys(self._rows, every_column))
         else:
-            updates: dict[str, dict[str, Cell]] = {}
+            stale: dict[str, list[str]] = {}
             for stat_id in changed & self.stat_ids:
-                for row_key, column in self._cells_of[stat_id]:
-                    cell = self._cell(view, self._rows[row_key], column)
-                    updates.setdefault(row_key, {})[_column_key(column)] = cell
-            if updates:
-                self.table.update_cells(updates)
+                for row_key, column_key in self._keys_of[stat_id]:
+                    stale.setdefault(row_key, []).append(column_key)
+            if stale:
+                self.table.invalidate_cells(stale)
         self._update_problems(view)
         self._update_counts()
 
+    def _lazy_cell(self, row_key: str, column_key: str) -> Cell:
+        """The table's cell factory: the cell as the latest view shows it."""
+        assert self._view is not None  # the table asks only after a redraw invalidated
+        return self._cell(self._view, self._rows[row_key], self._columns_by_key[column_key])
+
     def tick(self, view: View) -> None:
+        self._view = view
         if not self._state_columns:
             return
-        updates: dict[str, dict[str, Cell]] = {}
-        # Only rows on screen: time in state is not a sort key, so off-screen rows can wait.
-        for row_key in self.table.screen_row_keys():
-            row = self._rows.get(row_key)
-            if row is None:
-                continue
-            updates[row_key] = {
-                _column_key(column): self._cell(view, row, column) for column in self._state_columns
-            }
-        if updates:
-            self.table.update_cells(updates)
+        # Only rows on screen: time in state is not a sort key, so off-screen rows can wait
+        # until they are drawn (the cell factory builds them from this view then).
+        state_keys = [_column_key(column) for column in self._state_columns]
+        self.table.invalidate_cells(
+            {row_key: state_keys for row_key in self.table.screen_row_keys()}
+        )
 
     def set_stale(self, stale: bool) -> None:
         self.table.stale = stale
         self.set_class(stale, "-stale")
-
-    def _row_cells(self, view: View, key: str, row: RowObject) -> dict[str, Cell]:
-        cells = {NAME_COLUMN: Cell(safe(row.label), row.label.lower())}
-        for column in self.spec.columns:
-            cells[_column_key(column)] = self._cell(view, row, column)
-        return cells
 
     def _cell(self, view: View, row: RowObject, column: Column) -> Cell:
         stat_id = self.spec.stat_id(row, column)

@@ -397,3 +397,27 @@ async def test_two_quick_saves_end_on_the_second_layout(
         await until(pilot, lambda: app.controller.status.phase is Phase.LIVE)
         assert app._layout_message is None
         await pilot.press("q")
+
+
+async def test_time_in_state_ticks_between_polls(client: StatisticsClient) -> None:
+    """The time in state moves with the clock every second without a new poll."""
+    wall = Clock(SIM_START + 30)
+    app = make_app(client, wall_clock=wall)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: has_data(app))
+        app.controller.pause()
+        table = agents_panel(app).table
+
+        def shown() -> str:
+            cell = table.get_cell("Agent:ana.silva", "c0")
+            return cell.text.plain if cell is not None else ""
+
+        before = shown()
+        wall.now += 65
+        app._tick()
+        await pilot.pause(0.1)
+        after = shown()
+        assert before != after
+        # 65 s later the clock part of the cell reads one minute and five seconds more.
+        assert before.split()[-1] != after.split()[-1]
+        await pilot.press("q")
