@@ -399,9 +399,12 @@ async def test_two_quick_saves_end_on_the_second_layout(
         await pilot.press("q")
 
 
-async def test_time_in_state_ticks_between_polls(client: StatisticsClient) -> None:
+async def test_time_in_state_ticks_between_polls(
+    client: StatisticsClient, demo_sim: RunningSimulator
+) -> None:
     """The time in state moves with the clock every second without a new poll."""
-    wall = Clock(SIM_START + 30)
+    # Other tests move the shared simulator on: start from its own present.
+    wall = Clock(float(demo_sim.state()["sim_time"]) + 30)
     app = make_app(client, wall_clock=wall)
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: has_data(app))
