@@ -13,7 +13,6 @@ import asyncio
 import gc
 import subprocess
 import sys
-import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -25,13 +24,10 @@ from statdash.api import client as client_module
 from statdash.api import responses
 from statdash.api.models import Verbose
 from statdash.api.responses import PeekResult
-from statdash.layout.compile import Column
 from statdash.live import controller as controller_module
-from statdash.text import safe
 from statdash.ui import app as app_module
 from statdash.ui import panels as panels_module
-from statdash.ui.panels import NAME_COLUMN, TablePanel, View, _column_key
-from statdash.ui.widgets.live_table import Cell
+from statdash.ui.panels import TablePanel
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE_COMMIT = "0f6121e"
@@ -156,71 +152,13 @@ def verbose_info(stack: ExitStack) -> None:
     _patch(stack, client_module.StatisticsClient, "peek_subscription", peek)
 
 
-@dataclass(slots=True)
-class _LazyTable:
-    """What the lazy-cells prototype adds to a TablePanel."""
-
-    view: View | None
-    columns: dict[str, Column]
-    cells_of: dict[str, list[tuple[str, str]]]
-
-
 def lazy_cells(stack: ExitStack) -> None:
-    """LEVER PROTOTYPE (panels.py): tables build a changed cell only when it is needed.
+    """Lazy table cells: built when drawn, sorted or filtered. Now in `ui/panels.py` itself.
 
-    The panel tells the table which cells changed (`invalidate_cells`) and gives it a factory;
-    the table builds a cell when its row is drawn, sorted or filtered. Rows off screen cost
-    nothing per poll. The first full draw builds the name cells only.
+    This was a prototype (a monkeypatch) until the panels took it over; it is kept as a no-op
+    step so the lever table keeps its row. Its measured effect as a prototype is in the
+    docs/performance.md run that predates the change.
     """
-    state: weakref.WeakKeyDictionary[TablePanel, _LazyTable] = weakref.WeakKeyDictionary()
-    original_init = TablePanel.__init__
-    original_tick = TablePanel.tick
-
-    def init(self: TablePanel, *args: Any, **kwargs: Any) -> None:
-        original_init(self, *args, **kwargs)
-        lazy = _LazyTable(
-            None,
-            {_column_key(column): column for column in self.spec.columns},
-            {
-                stat_id: [(row_key, _column_key(column)) for row_key, column in cells]
-                for stat_id, cells in self._cells_of.items()
-            },
-        )
-        state[self] = lazy
-
-        def factory(row_key: str, column_key: str) -> Cell:
-            assert lazy.view is not None
-            return self._cell(lazy.view, self._rows[row_key], lazy.columns[column_key])
-
-        self.table.set_cell_factory(factory)
-
-    def redraw(self: TablePanel, view: View, changed: frozenset[str] | None) -> None:
-        lazy = state[self]
-        lazy.view = view
-        if changed is None:
-            self.table.set_rows(
-                {key: {NAME_COLUMN: Cell(safe(row.label), row.label.lower())}
-                 for key, row in self._rows.items()}
-            )  # fmt: skip
-            keys = tuple(lazy.columns)
-            self.table.invalidate_cells(dict.fromkeys(self._rows, keys))
-        else:
-            stale: dict[str, list[str]] = {}
-            for stat_id in changed & self.stat_ids:
-                for row_key, column_key in lazy.cells_of[stat_id]:
-                    stale.setdefault(row_key, []).append(column_key)
-            if stale:
-                self.table.invalidate_cells(stale)
-        self._update_problems(view)
-        self._update_counts()
-
-    def tick(self: TablePanel, view: View) -> None:
-        state[self].view = view
-        original_tick(self, view)
-
-    _patch(stack, TablePanel, "__init__", init)
-    _patch(stack, TablePanel, "redraw", redraw)
-    _patch(stack, TablePanel, "tick", tick)
 
 
 def gc_tuning(stack: ExitStack) -> None:
@@ -326,7 +264,7 @@ def lever_steps() -> list[Lever]:
     ]  # fmt: skip
     applied: list[Patch] = []
     names: dict[Patch, tuple[str, str]] = {
-        lazy_cells: ("+ lazy cells (built when drawn)", "ui/panels.py"),
+        lazy_cells: ("+ lazy cells (built when drawn; now in code)", "ui/panels.py"),
         gc_tuning: ("+ gc.freeze after start, young GC 20k", "ui/app.py"),
         parse_off_loop: ("+ big peeks parsed off the loop", "api/client.py"),
     }
