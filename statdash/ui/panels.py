@@ -413,7 +413,11 @@ def _axis_format(spec: TrendWidget) -> Callable[[float], str] | None:
 
 
 class _TrendPanel(Panel):
-    """What the sparkline and the chart panels share: their series come from `trend_series`."""
+    """What the sparkline and the chart panels share: their series come from `trend_series`.
+
+    A plain mixin, not a TrendChart subclass: Textual takes CSS types and component classes
+    from the first widget base only, which must stay the panel's own widget (TrendPlot).
+    """
 
     spec: TrendWidget
     if TYPE_CHECKING:

@@ -13,13 +13,11 @@ from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
-from textual.reactive import reactive
 from textual.theme import Theme
-from textual.widget import Widget
 
-from statdash.text import clean, safe
+from statdash.text import clean
 from statdash.ui.palette import colour_style
-from statdash.ui.widgets.trend import SeriesInput, TrendSeries, as_series, compact_number
+from statdash.ui.widgets.trend import TrendChart, compact_number
 
 MARKERS = ("●", "◆", "▲", "■", "✚", "○", "◇", "△")
 COLOURS = ("blue", "yellow", "magenta", "green", "cyan", "orange", "red", "white")
@@ -46,67 +44,27 @@ def _mark(index: int, theme: Theme, dim: Style) -> tuple[str, Style]:
     return MARKERS[index % len(MARKERS)], colour_style(COLOURS[index % len(COLOURS)], theme) + dim
 
 
-class TrendPlot(Widget):
-    """A small multi-series chart with a value axis and a legend."""
+class TrendPlot(TrendChart):
+    """A small multi-series chart with a value axis and a legend.
+
+    Title, window label, staleness and `set_series` are the sparkline chart's; only the
+    drawing differs.
+    """
 
     DEFAULT_CSS = """
     TrendPlot {
         height: 100%;
         min-height: 6;
-        border: round $foreground 30%;
-        border-title-color: $text-muted;
-        border-subtitle-color: $text-muted;
-        padding: 0 1;
-        &:ansi { border: round ansi_bright_black; }
-        &.-stale { border: dashed $foreground-muted; }
     }
     TrendPlot > .trend-plot--axis {
         color: $text-muted;
     }
     """
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"trend-plot--axis"}
-
-    stale: reactive[bool] = reactive(False)
-    """True when the data is old: the chart dims and says "stale"."""
-
-    def __init__(
-        self,
-        label: str = "",
-        *,
-        window_label: str = "",
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
-    ) -> None:
-        """A chart titled `label` (untrusted text is fine) over `window_label`."""
-        super().__init__(name=name, id=id, classes=classes)
-        self._series: tuple[TrendSeries, ...] = ()
-        self._window_label = window_label
-        if label:
-            self.border_title = safe(label, max_length=40)
-        self._update_subtitle()
-
-    @property
-    def series(self) -> tuple[TrendSeries, ...]:
-        """The series shown (values as tuples)."""
-        return self._series
-
-    def set_series(self, series: Sequence[SeriesInput]) -> None:
-        """Replace every series; nothing is redrawn when nothing changed."""
-        new = as_series(series)
-        if new != self._series:
-            self._series = new
-            self.refresh()
-
-    def watch_stale(self, stale: bool) -> None:
-        """Mark the border so staleness is visible without colour."""
-        self.set_class(stale, "-stale")
-        self._update_subtitle()
-
-    def _update_subtitle(self) -> None:
-        parts = [part for part in ("stale" if self.stale else "", self._window_label) if part]
-        self.border_subtitle = safe(" · ".join(parts), max_length=40) if parts else None
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        *TrendChart.COMPONENT_CLASSES,
+        "trend-plot--axis",
+    }
 
     def render(self) -> Text:
         """Axis labels, plotted markers and the legend, as plain `Text` (no markup parsed)."""
