@@ -131,6 +131,77 @@ def test_any_statistics_list_parses_as_full_validation_does(raw: list[Any]) -> N
         assert stamps == [value.timestamp for value in statistics]
 
 
+def test_a_verbose_off_answer_is_decoded_in_one_pass() -> None:
+    """The one-pass decoder takes the plain shape; anything else is left to the general path."""
+    assert responses._decoded_plain(peek_body([off_item(0), off_item(1)])) is not None
+    named = {**off_item(0), "name": "TalkDuration"}
+    assert responses._decoded_plain(peek_body([named])) is None
+    assert responses._decoded_plain(peek_body([{**off_item(0), "timestamp": True}])) is None
+    assert responses._decoded_plain(b"not json") is None
+
+
+def _general_path_outcome(
+    monkeypatch: pytest.MonkeyPatch, parse: Any, body: bytes
+) -> tuple[str, object]:
+    with monkeypatch.context() as patch:
+        patch.setattr(responses, "_decoded_plain", lambda _body: None)
+        return _outcome(parse, body)
+
+
+def _outcome(parse: Any, body: bytes) -> tuple[str, object]:
+    try:
+        result = parse(body)
+    except Exception as error:  # the comparison is of which error, with which message
+        return type(error).__name__, str(error)
+    return "ok", result
+
+
+envelope_ids = st.none() | st.text(max_size=3) | st.integers(0, 3)
+statuses = st.fixed_dictionaries(
+    {"code": st.sampled_from([0, 1, 2, 3, 7])}, optional={"message": st.text(max_size=5)}
+)
+error_lists = st.lists(
+    st.fixed_dictionaries({"status": st.fixed_dictionaries({"code": st.integers(0, 3)})}),
+    max_size=2,
+)
+data_objects = st.fixed_dictionaries(
+    {},
+    optional={
+        "statistics": st.lists(st.builds(off_item, st.integers(0, 9)), max_size=3)
+        | st.lists(items, max_size=2)
+        | st.none(),
+        "subscriptionId": envelope_ids,
+        "operationId": envelope_ids,
+        "other": json_values,
+    },
+)
+# Mostly envelopes a server could send (so both paths get to answer), some that are odd.
+envelopes = st.fixed_dictionaries(
+    {"status": statuses, "data": data_objects}, optional={"errors": error_lists}
+) | st.fixed_dictionaries(
+    {},
+    optional={
+        "status": statuses | json_scalars,
+        "errors": error_lists | json_scalars,
+        "data": data_objects | json_scalars,
+    },
+)
+
+
+@PROPERTY
+@given(envelopes)
+def test_one_pass_decoding_answers_as_the_general_path_does(envelope: dict[str, Any]) -> None:
+    """For any envelope, peek and subscribe give the same result, or the same error, both ways."""
+    body = json.dumps(envelope).encode()
+    parsers = {
+        "peek": responses.parse_peek,
+        "subscribe": lambda raw: responses.parse_subscription(raw, operation_id="op"),
+    }
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        for parse in parsers.values():
+            assert _outcome(parse, body) == _general_path_outcome(monkeypatch, parse, body)
+
+
 def test_with_values_drops_only_missing_values() -> None:
     """Statistics whose value is null or absent are left out; the others stay in order."""
     raw = [off_item(0), {"statisticId": "b", "timestamp": 1, "value": None}, off_item(2)]
