@@ -13,7 +13,7 @@ import contextlib
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from statdash.api.models import StatisticValue, SubscriptionItem
@@ -109,13 +109,13 @@ class LiveController:
         )
 
     def _ingest(self, statistics: Sequence[StatisticValue]) -> None:
-        triples: Iterable[tuple[str, object, object]]
+        now, wall = self._clock(), self._wall_clock()
         if isinstance(statistics, StatisticValues):
             # The client's answer: read the columns, never build a model per statistic.
-            triples = zip(*statistics.columns(), strict=True)
+            result = self.store.ingest_columns(*statistics.columns(), now=now, wall=wall)
         else:
             triples = ((value.statistic_id, value.value, value.timestamp) for value in statistics)
-        result = self.store.ingest(triples, now=self._clock(), wall=self._wall_clock())
+            result = self.store.ingest(triples, now=now, wall=wall)
         self._on_change(result)
 
     def start(self) -> None:

@@ -1,9 +1,9 @@
 """Latest value and bounded history per statisticId, a revision counter, and data freshness.
 
-The store is the only state the screen reads. `ingest()` compares each raw `value` with
-the statistic's previous value (through `statdash.api.values`, the one reader of value
-shapes), parses only those that differ, and returns the ids that really changed, so
-unchanged statistics cost next to nothing here and nothing downstream. It is mutated on one
+The store is the only state the screen reads. `ingest()` compares each raw `value` with a
+fingerprint of the statistic's previous one (through `statdash.api.values`, the one reader of
+value shapes), parses only those that differ, and returns the ids that really changed, so
+unchanged statistics cost one comparison here and nothing downstream. It is mutated on one
 thread (the event loop) and holds no Textual.
 """
 
@@ -11,10 +11,18 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from statdash.api.values import NumberValue, StatValue, parse_value, same_value
+from statdash.api.values import (
+    Fingerprint,
+    NumberValue,
+    StatValue,
+    fingerprint,
+    maybe_changed,
+    parse_value,
+    same_value,
+)
 
 # Data older than this many refresh intervals is stale: shown dimmed, never blanked.
 STALE_AFTER_INTERVALS = 2.0
@@ -83,6 +91,7 @@ class Store:
     def __init__(self, history_capacity: Mapping[str, int] | None = None) -> None:
         self._values: dict[str, StatValue] = {}
         self._seen_at: dict[str, float] = {}
+        self._fingerprints: dict[str, Fingerprint] = {}
         self._history: dict[str, History] = {}
         self.track_history(history_capacity or {})
         self.revision = 0
@@ -96,30 +105,63 @@ class Store:
 
         `now` is monotonic (freshness), `wall` is epoch seconds (history sample times).
         """
-        changed: set[str] = set()
+        triples = list(statistics)
+        return self.ingest_columns(
+            [triple[0] for triple in triples],
+            [triple[1] for triple in triples],
+            [triple[2] for triple in triples],
+            now=now,
+            wall=wall,
+        )
+
+    def ingest_columns(
+        self,
+        statistic_ids: Sequence[str],
+        raw_values: Sequence[object],
+        raw_timestamps: Sequence[object],
+        *,
+        now: float,
+        wall: float,
+    ) -> Ingested:
+        """`ingest` for one poll's columns (index-aligned), as the client gives them."""
+        changed: list[str] = []
         values = self._values
-        seen_at = self._seen_at
-        histories = self._history
-        for statistic_id, raw_value, raw_timestamp in statistics:
-            seen_at[statistic_id] = now
+        fingerprints = self._fingerprints
+        # One comparison each finds the few values that may have changed (`maybe_changed`);
+        # only those are compared in full or parsed.
+        for index in maybe_changed(statistic_ids, raw_values, fingerprints):
+            statistic_id = statistic_ids[index]
+            raw_value = raw_values[index]
             previous = values.get(statistic_id)
-            # Most values are as they were: a cheap comparison instead of a parse (and no new
-            # object). The previous value, timestamp included, stays when nothing changed.
             if previous is not None and same_value(raw_value, previous):
+                # Unchanged after all (the fingerprint missed, e.g. a detail parsing ignores).
                 value = previous
             else:
-                value = parse_value(raw_value, raw_timestamp)
+                value = parse_value(raw_value, raw_timestamps[index])
                 if value != previous:
                     values[statistic_id] = value
-                    changed.add(statistic_id)
-            if histories:
-                history = histories.get(statistic_id)
-                if history is not None and isinstance(value, NumberValue):
-                    history.append(wall, value.number)
+                    changed.append(statistic_id)
+            kept = fingerprint(raw_value, value)
+            if kept is None:
+                fingerprints.pop(statistic_id, None)
+            else:
+                fingerprints[statistic_id] = kept
+        self._seen_at.update(dict.fromkeys(statistic_ids, now))
+        if self._history:
+            self._sample_history(statistic_ids, wall)
         self.last_good_poll = now
         if changed:
             self.revision += 1
         return Ingested(frozenset(changed), self.revision)
+
+    def _sample_history(self, statistic_ids: Sequence[str], wall: float) -> None:
+        """A sample for every history-keeping statistic that came in this poll."""
+        arrived = set(statistic_ids)
+        for statistic_id, history in self._history.items():
+            if statistic_id in arrived:
+                value = self._values.get(statistic_id)
+                if isinstance(value, NumberValue):
+                    history.append(wall, value.number)
 
     def get(self, statistic_id: str) -> StatValue | None:
         """The latest value, or None when the statistic has not arrived (yet)."""
@@ -147,7 +189,7 @@ class Store:
     def forget(self, keep: Iterable[str]) -> None:
         """Drop every statistic not in `keep` (after the layout changed)."""
         keep_set = set(keep)
-        for table in (self._values, self._seen_at, self._history):
+        for table in (self._values, self._seen_at, self._history, self._fingerprints):
             for statistic_id in [key for key in table if key not in keep_set]:
                 del table[statistic_id]
         self.revision += 1
