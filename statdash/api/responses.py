@@ -29,9 +29,7 @@ model's.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar, overload
 
@@ -47,6 +45,7 @@ from statdash.api.errors import (
     clip,
     error_for_status,
 )
+from statdash.collector import collection_paused
 
 Scrub = Callable[[str], str]
 
@@ -263,20 +262,20 @@ class PeekedResult(_Outcome):
     statistics: tuple[models.PeekedStatisticValue, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class PeekReply:
+    """A peek's answer, read but not parsed yet (`StatisticsClient.read_peek`)."""
+
+    body: bytes
+    where: str
+    scrub: Scrub
+
+    def parse(self) -> PeekResult:
+        """The result, or the StatisticsError its shape calls for (`parse_peek`)."""
+        return parse_peek(self.body, where=self.where, scrub=self.scrub)
+
+
 # --- Parsing --------------------------------------------------------------------------------
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause cyclic GC around one synchronous parse (no await inside, so no other task waits)."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def parse_json(body: bytes, *, where: str = "response") -> Any:
@@ -284,7 +283,7 @@ def parse_json(body: bytes, *, where: str = "response") -> Any:
     if not body or body.isspace():
         raise ShapeError(f"{where}: empty response body")
     try:
-        with _gc_paused():
+        with collection_paused():
             return pydantic_core.from_json(body)
     except (ValueError, RecursionError):
         # `from None`: the parser's message quotes the body, which may be huge or hostile.
@@ -400,7 +399,7 @@ def _decoded_plain(body: bytes) -> _PlainEnvelope | None:
     A refusal here is not an error yet: the general path decides, with its own messages.
     """
     try:
-        with _gc_paused():
+        with collection_paused():
             return _PLAIN_DECODER.decode(body)
     except (msgspec.MsgspecError, ValueError, RecursionError):
         # ValueError covers bytes that are not UTF-8; RecursionError absurd nesting.
@@ -476,7 +475,7 @@ def _validated_statistics(raw: list[Any], where: str) -> StatisticValues:
     if plain is not None:
         return plain
     try:
-        with _gc_paused():
+        with collection_paused():
             built = _STATISTICS.validate_python(raw)
     except ValidationError as exc:
         raise ShapeError(f"{where}: {_describe(exc, 'data.statistics')}") from None
@@ -536,7 +535,7 @@ def parse_peeked(body: bytes, *, where: str = "response", scrub: Scrub = _keep) 
     data = _data(envelope, "statistics", list, where, scrub)
     raw = _statistics_list(data, where)
     try:
-        with _gc_paused():
+        with collection_paused():
             statistics = tuple(_PEEKED.validate_python(raw))
     except ValidationError as exc:
         raise ShapeError(f"{where}: {_describe(exc, 'data.statistics')}") from None
