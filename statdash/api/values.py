@@ -98,16 +98,16 @@ def parse_timestamp(raw: object) -> float | None:
 
 def parse_value(raw: object, timestamp: object = None) -> StatValue:
     """Read one `value` object. `timestamp` is the statistic's own, used when the value has none."""
-    stamp = parse_timestamp(timestamp)
     if not isinstance(raw, dict):
         # Not the documented object; a bare number is still plainly a number.
+        stamp = parse_timestamp(timestamp)
         number = _as_finite_number(raw)
         if number is not None and not isinstance(raw, str):
             return NumberValue(number=number, text=_number_text(number), timestamp=stamp)
         return UnknownValue(raw=raw, timestamp=stamp)
-    own_stamp = parse_timestamp(raw.get("timestamp"))
-    if own_stamp is not None:
-        stamp = own_stamp
+    stamp = parse_timestamp(raw.get("timestamp"))
+    if stamp is None:
+        stamp = parse_timestamp(timestamp)
     state = raw.get("stateValue")
     if isinstance(state, dict):
         parsed_state = _parse_agent_state(state, stamp)
@@ -213,22 +213,39 @@ def maybe_changed(
     of (see `fingerprint`); one comparison each, with no parsing and no new objects, which
     is what keeps a poll of 10,000 mostly unchanged statistics cheap.
     """
-    suspects: list[int] = []
-    suspect = suspects.append
     known = fingerprints.get
-    for index, (statistic_id, raw) in enumerate(zip(statistic_ids, raw_values, strict=True)):
-        kept = known(statistic_id)
-        if kept is not None and type(raw) is dict:
-            try:
-                if type(kept) is str:
-                    if raw.get("stringValue") == kept and "stateValue" not in raw:
-                        continue
-                elif raw.get("stateValue") == kept:
-                    continue
-            except RecursionError:
-                pass  # absurdly nested objects cannot be compared: parse it to know
-        suspect(index)
-    return suspects
+    try:
+        # One comprehension, the comparisons inlined: a function call per statistic would
+        # double the cost of this, the one loop that sees every value of every poll.
+        return [
+            index
+            for index, (statistic_id, raw) in enumerate(zip(statistic_ids, raw_values, strict=True))
+            if type(raw) is not dict
+            or not (
+                raw.get("stringValue") == kept and "stateValue" not in raw
+                if type(kept := known(statistic_id)) is str
+                else kept is not None and raw.get("stateValue") == kept
+            )
+        ]
+    except RecursionError:
+        # Absurdly nested objects cannot be compared: go one by one, suspecting those.
+        return [
+            index
+            for index, (statistic_id, raw) in enumerate(zip(statistic_ids, raw_values, strict=True))
+            if not _matches(known(statistic_id), raw)
+        ]
+
+
+def _matches(kept: Fingerprint | None, raw: object) -> bool:
+    """`maybe_changed`'s test for one value, for when comparing may recurse too deep."""
+    if kept is None or type(raw) is not dict:
+        return False
+    try:
+        if type(kept) is str:
+            return raw.get("stringValue") == kept and "stateValue" not in raw
+        return raw.get("stateValue") == kept
+    except RecursionError:
+        return False
 
 
 def _parse_number(raw: dict[str, Any], stamp: float | None) -> NumberValue | None:
@@ -282,6 +299,17 @@ def _optional_text(raw: object) -> str | None:
 
 def _as_finite_number(raw: object) -> float | None:
     """A finite float from an int, float or numeric string; None for anything else (incl. bool)."""
+    # The exact JSON types first (most calls, and the cheapest test); subclasses below.
+    if type(raw) is str:
+        if len(raw) > _MAX_NUMBER_TEXT:
+            return None
+        try:
+            number = float(raw.strip())
+        except ValueError:
+            return None
+        return number if math.isfinite(number) else None
+    if type(raw) is float:
+        return raw if math.isfinite(raw) else None
     if isinstance(raw, bool):
         return None
     if isinstance(raw, int):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 import pytest
@@ -329,3 +330,21 @@ def test_same_value_tells_json_true_from_one() -> None:
     number = parse_value({"intValue": 1})
     assert isinstance(number, NumberValue)
     assert not same_value({"intValue": True}, number)
+
+
+def test_fingerprints_of_absurdly_nested_states_never_raise() -> None:
+    """A comparison too deep for Python's recursion limit marks the value as maybe changed."""
+
+    def nested_state() -> dict[str, Any]:
+        state: dict[str, Any] = {"status": "Ready", "time": 1_700_000_000}
+        inner = state
+        for _ in range(sys.getrecursionlimit() + 100):
+            inner["x"] = {}
+            inner = inner["x"]
+        return {"stateValue": state}
+
+    first, second = nested_state(), nested_state()
+    kept = fingerprint(first, parse_value(first))
+    assert kept is not None
+    number = {"stringValue": "1"}
+    assert maybe_changed(["deep", "n"], [second, number], {"deep": kept, "n": "1"}) == [0]
