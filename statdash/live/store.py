@@ -90,7 +90,12 @@ class Store:
 
     def __init__(self, history_capacity: Mapping[str, int] | None = None) -> None:
         self._values: dict[str, StatValue] = {}
-        self._seen_at: dict[str, float] = {}
+        # When each statistic last arrived, kept cheaply: polls usually bring the very same ids,
+        # so the latest poll's ids share one time, and only ids missing from it keep their own.
+        self._latest_ids: Sequence[str] = ()
+        self._latest_set: frozenset[str] = frozenset()
+        self._latest_at = 0.0
+        self._seen_before: dict[str, float] = {}
         self._fingerprints: dict[str, Fingerprint] = {}
         self._history: dict[str, History] = {}
         self.track_history(history_capacity or {})
@@ -146,13 +151,25 @@ class Store:
                 fingerprints.pop(statistic_id, None)
             else:
                 fingerprints[statistic_id] = kept
-        self._seen_at.update(dict.fromkeys(statistic_ids, now))
+        self._arrived(statistic_ids, now)
         if self._history:
             self._sample_history(statistic_ids, wall)
         self.last_good_poll = now
         if changed:
             self.revision += 1
         return Ingested(frozenset(changed), self.revision)
+
+    def _arrived(self, statistic_ids: Sequence[str], now: float) -> None:
+        """Note that these ids (and only these) arrived at `now`."""
+        if statistic_ids != self._latest_ids:
+            arrived = frozenset(statistic_ids)
+            for statistic_id in self._latest_set - arrived:
+                self._seen_before[statistic_id] = self._latest_at
+            for statistic_id in arrived & self._seen_before.keys():
+                del self._seen_before[statistic_id]
+            self._latest_ids = list(statistic_ids)  # a copy: the caller's list may change
+            self._latest_set = arrived
+        self._latest_at = now
 
     def _sample_history(self, statistic_ids: Sequence[str], wall: float) -> None:
         """A sample for every history-keeping statistic that came in this poll."""
@@ -177,7 +194,10 @@ class Store:
 
     def is_stale(self, statistic_id: str, now: float, interval: float) -> bool:
         """True when the statistic's latest value is older than two refresh intervals."""
-        seen = self._seen_at.get(statistic_id)
+        if statistic_id in self._latest_set:
+            seen: float | None = self._latest_at
+        else:
+            seen = self._seen_before.get(statistic_id)
         return seen is None or now - seen > STALE_AFTER_INTERVALS * interval
 
     def track_history(self, capacity: Mapping[str, int]) -> None:
@@ -189,7 +209,9 @@ class Store:
     def forget(self, keep: Iterable[str]) -> None:
         """Drop every statistic not in `keep` (after the layout changed)."""
         keep_set = set(keep)
-        for table in (self._values, self._seen_at, self._history, self._fingerprints):
+        for table in (self._values, self._seen_before, self._history, self._fingerprints):
             for statistic_id in [key for key in table if key not in keep_set]:
                 del table[statistic_id]
+        self._latest_set &= keep_set
+        self._latest_ids = ()  # the next poll sets both afresh
         self.revision += 1

@@ -120,3 +120,19 @@ def test_agent_state_with_a_new_start_time_is_a_change() -> None:
     assert store.ingest([("a", again, None)], now=2.0, wall=11.0).changed == frozenset()
     later = {"stateValue": {"status": "CallInbound", "time": 1_700_000_090}}
     assert store.ingest([("a", later, None)], now=3.0, wall=12.0).changed == {"a"}
+
+
+def test_a_statistic_missing_from_later_polls_goes_stale_alone() -> None:
+    """Each statistic's freshness is its own last arrival, whatever later polls bring."""
+    store = Store()
+    store.ingest([("a", _number(1), None), ("b", _number(2), None)], now=100.0, wall=0.0)
+    for now in (101.0, 102.0, 103.0, 104.0, 105.0):
+        store.ingest([("a", _number(1), None)], now=now, wall=0.0)
+    assert not store.is_stale("a", now=105.0, interval=1.0)
+    assert store.is_stale("b", now=105.0, interval=1.0)
+    assert not store.is_stale("b", now=101.5, interval=1.0)  # it was there at 100
+    store.ingest([("a", _number(1), None), ("b", _number(2), None)], now=106.0, wall=0.0)
+    assert not store.is_stale("b", now=106.0, interval=1.0)
+    store.forget(["a"])
+    assert store.is_stale("b", now=106.0, interval=1.0)
+    assert store.get("b") is None
