@@ -26,6 +26,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Footer, Static
 
+from statdash.collector import release_heap, settle_heap
 from statdash.layout.compile import CompiledLayout, compile_layout
 from statdash.layout.loader import load_layout
 from statdash.layout.problems import LayoutError
@@ -111,6 +112,7 @@ class StatdashApp(App[int]):
         self._layout_stamp = _stamp(layout_path)
         self._quitting = False
         self._reloading = False
+        self._heap_settled = False
         self._page_index = 0
         self._remove_signal_handlers: Callable[[], None] | None = None
         self.register_theme(STATDASH_THEME)
@@ -184,9 +186,11 @@ class StatdashApp(App[int]):
         self._redraw(None)
 
     def on_unmount(self) -> None:
-        """Give the signals back."""
+        """Give the signals back, and the heap to the collector."""
         if self._remove_signal_handlers is not None:
             self._remove_signal_handlers()
+        if self._heap_settled:
+            release_heap()
 
     def _focus_first_table(self) -> None:
         for panel in self._panels(active_only=True):
@@ -229,6 +233,10 @@ class StatdashApp(App[int]):
         self._redraw(self.bridge.take_changes())
         self._update_stale()
         self._update_status()
+        if not self._heap_settled:
+            # The screen is built and full of data: what lives now lives for the whole run.
+            self._heap_settled = True
+            self.call_after_refresh(settle_heap)
 
     @on(StatusChanged)
     def _status_changed(self, message: StatusChanged) -> None:
@@ -238,6 +246,7 @@ class StatdashApp(App[int]):
             if problem.statistic_id is not None
         }
         if problems != self._problems:
+            # Replaced, never edited in place: panels tell a change by the mapping's identity.
             self._problems = problems
             self._redraw(None)
         self._update_status()
@@ -456,6 +465,10 @@ class StatdashApp(App[int]):
         self.notify("Layout reloaded", timeout=3)
 
     async def _show_layout(self, compiled: CompiledLayout) -> None:
+        if self._heap_settled:
+            # The old pages become garbage now; frozen, they would never be freed.
+            release_heap()
+            self._heap_settled = False
         self.layout = compiled
         self.title = clean(compiled.title, 80)
         self.query_one("#title", Static).update(self._title_text())

@@ -152,6 +152,7 @@ class TablePanel(Panel, Vertical):
         self.table.set_cell_factory(self._lazy_cell)
         self.filter_input = Input(placeholder="filter: name, state or any text; enter to keep")
         self._problem_text: str | None = None
+        self._problems_read: Mapping[str, str] | None = None
         self._counts_text = ""
 
     def _table_columns(self) -> list[TableColumn]:
@@ -228,6 +229,9 @@ class TablePanel(Panel, Vertical):
         return value_cell(value, column, view.theme)
 
     def _update_problems(self, view: View) -> None:
+        if view.problems is self._problems_read:
+            return  # the app replaces the mapping when problems change, never edits it
+        self._problems_read = view.problems
         refused = [view.problems[s] for s in self.stat_ids if s in view.problems]
         text = None
         if refused:
