@@ -471,23 +471,49 @@ class StatesPanel(Panel, StateSummary):
         super().__init__(spec.title or "States", id=id)
         self.spec = spec
         self.stat_ids = frozenset(stat_id for _, stat_id in spec.agents)
+        # Counted incrementally: a poll moves a handful of agents, not all 2,000 of a floor.
+        self._listed = Counter(stat_id for _, stat_id in spec.agents)
+        self._counted: dict[str, str] = {}
+        """statisticId -> the status it is counted under (agents with a state only)."""
+        self._tally: Counter[str] = Counter()
 
     def redraw(self, view: View, changed: frozenset[str] | None) -> None:
-        if changed is not None and not (changed & self.stat_ids):
-            return
-        self.set_counts(state_counts(view, (stat_id for _, stat_id in self.spec.agents)))
+        if changed is None:
+            self._counted.clear()
+            self._tally.clear()
+            moved = self._recount(view, self._listed)
+        else:
+            moved = self._recount(view, changed & self.stat_ids)
+        if moved or changed is None:
+            self.set_counts(ordered_counts(view, self._tally))
+
+    def _recount(self, view: View, stat_ids: Iterable[str]) -> bool:
+        """Count these statistics under their current status; True when a count moved."""
+        moved = False
+        for stat_id in stat_ids:
+            value = view.store.get(stat_id)
+            status = value.status if isinstance(value, AgentStateValue) else None
+            before = self._counted.get(stat_id)
+            if status == before:
+                continue
+            moved = True
+            times = self._listed[stat_id]  # an agent listed twice is counted twice
+            if before is not None:
+                self._tally[before] -= times
+                if not self._tally[before]:
+                    del self._tally[before]
+                del self._counted[stat_id]
+            if status is not None:
+                self._tally[status] += times
+                self._counted[stat_id] = status
+        return moved
 
     def set_stale(self, stale: bool) -> None:
         self.stale = stale
 
 
-def state_counts(view: View, stat_ids: Iterable[str]) -> list[tuple[StateStyle, int]]:
-    """(style, count) per status among these state statistics, in the canonical state order."""
-    counts: Counter[str] = Counter()
-    for stat_id in stat_ids:
-        value = view.store.get(stat_id)
-        if isinstance(value, AgentStateValue):
-            counts[value.status] += 1
+def ordered_counts(view: View, counts: Mapping[str, int]) -> list[tuple[StateStyle, int]]:
+    """(style, count) per status, in the canonical state order (unknown statuses last)."""
     last = len(_STATE_ORDER)
     ordered = sorted(counts, key=lambda status: (_STATE_ORDER.get(status, last), status))
     return [(view.state_style(status), counts[status]) for status in ordered]
