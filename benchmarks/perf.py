@@ -8,7 +8,8 @@ Every run starts the simulator (`statdash sim`) in its own process and measures,
   of statdash's full cycle (fetch, parse, ingest, redraw, repaint; headless, in this process),
   at about 1,000, 10,000 and 50,000 statistics (`layouts/floor.yaml` scaled), on a manual
   simulator clock moved one second per poll;
-- the levers one by one at 10,000 statistics (see perf_levers.py);
+- the levers one by one at 10,000 statistics: the code, then the code with one lever off
+  at a time (see perf_levers.py);
 - steady state: `statdash run` with floor.yaml at a 1 s refresh on a pty, its CPU share from
   /proc over a window, its first frame with data, and its peak memory;
 - responsiveness: the longest event-loop stall, from a loop-lag probe inside the dashboard;
@@ -32,15 +33,7 @@ from pathlib import Path
 
 from perf_cycle import SCREEN, CycleRun, FloorRun, floor_polls, run_cycles
 from perf_layouts import FLOOR_AGENTS, FLOOR_QUEUES, Scaled, floor_size_for, write_floor
-from perf_levers import (
-    PROTOTYPES,
-    Lever,
-    applied,
-    baseline_available,
-    lever_steps,
-    needs_baseline,
-    verbose_info,
-)
+from perf_levers import Lever, applied, lever_steps
 from perf_pty import PtyProcess
 from perf_report import Report, write_report
 from perf_sim import SimProcess, child_env
@@ -65,7 +58,6 @@ class Plan:
     settle: float
     """Seconds after the first data frame before measuring."""
     memory_seconds: float
-    memory_prototypes: bool
 
 
 FULL = Plan(
@@ -76,7 +68,6 @@ FULL = Plan(
     windows=6,
     settle=5.0,
     memory_seconds=120.0,
-    memory_prototypes=True,
 )
 QUICK = Plan(
     sizes=((1_000, 8, 2), (10_000, 6, 2), (50_000, 3, 1)),
@@ -86,7 +77,6 @@ QUICK = Plan(
     windows=2,
     settle=3.0,
     memory_seconds=20.0,
-    memory_prototypes=False,
 )
 
 
@@ -161,18 +151,11 @@ async def measure_sizes(plan: Plan, work: Path, env: dict[str, str]) -> list[Siz
 
 async def measure_levers(
     plan: Plan, work: Path, env: dict[str, str]
-) -> tuple[list[LeverResult], FloorRun, FloorRun, CycleRun]:
-    """Each lever step at floor.yaml's size, plus verbose=INFO for the verbose lever."""
+) -> tuple[list[LeverResult], FloorRun, FloorRun]:
+    """Each lever step at floor.yaml's size, and the floor with verbose OFF and INFO."""
     scaled = write_floor(work / "levers", FLOOR_AGENTS, FLOOR_QUEUES)
     cycles, warmup = plan.lever_cycles
     steps = lever_steps()
-    # The panels now build table cells lazily (ui/panels.py), which the pre-work LiveTable of
-    # BASELINE_COMMIT cannot do: steps that swap that table in no longer run against today's
-    # panels. Their figures in docs/performance.md come from the run before that change.
-    log("lever steps that swap in the pre-work table are skipped (panels need lazy cells)")
-    steps = [step for step in steps if not needs_baseline(step)]
-    if not baseline_available():
-        log("baseline commit not readable (no git?)")
     results: list[LeverResult] = []
     floors: dict[str, FloorRun] = {}
     with SimProcess(FLOOR_AGENTS, FLOOR_QUEUES, env=env, manual_clock=True) as sim:
@@ -190,22 +173,16 @@ async def measure_levers(
                 )  # fmt: skip
             results.append(LeverResult(step, cycle))
             gc.collect()
-        log("lever: polling with verbose=INFO instead of OFF")
-        with applied([verbose_info]):
-            info = await run_cycles(scaled.layout, sim, cycles=cycles, warmup=warmup)
-        gc.collect()
-    return results, floors["OFF"], floors["INFO"], info
+    return results, floors["OFF"], floors["INFO"]
 
 
 # --- Dashboard processes --------------------------------------------------------------------
 
 
-def _dash_argv(layout: Path, url: str, probe: Path | None, prototypes: bool) -> list[str]:
-    if probe is None and not prototypes:
+def _dash_argv(layout: Path, url: str, probe: Path | None) -> list[str]:
+    if probe is None:
         return [sys.executable, "-m", "statdash", "run", str(layout), "--url", url]
-    probe_arg = "-" if probe is None else str(probe)
-    argv = [sys.executable, str(HERE / "perf_dash.py"), str(layout), url, probe_arg]
-    return [*argv, "--prototypes"] if prototypes else argv
+    return [sys.executable, str(HERE / "perf_dash.py"), str(layout), url, str(probe)]
 
 
 def _start_dash(argv: list[str], env: dict[str, str]) -> tuple[PtyProcess, float]:
@@ -224,13 +201,12 @@ def steady_run(
     *,
     label: str,
     probe: Path | None = None,
-    prototypes: bool = False,
     startups: int = 1,
 ) -> DashRun:
     """Start-ups, then the CPU share (and stalls with a probe) over the steady window."""
     run = DashRun(label)
     with SimProcess(FLOOR_AGENTS, FLOOR_QUEUES, env=env) as sim:
-        argv = _dash_argv(layout, sim.base_url, probe, prototypes)
+        argv = _dash_argv(layout, sim.base_url, probe)
         for attempt in range(startups):
             process, seconds = _start_dash(argv, env)
             run.startup.append(seconds)
@@ -263,13 +239,12 @@ def steady_run(
     return run
 
 
-def memory_run(plan: Plan, layout: Path, env: dict[str, str], *, prototypes: bool) -> DashRun:
+def memory_run(plan: Plan, layout: Path, env: dict[str, str]) -> DashRun:
     """floor.yaml at 1 s while the simulator covers an 8-hour shift; RSS every second."""
-    label = "memory, with the proposed patches" if prototypes else "memory"
-    run = DashRun(label)
+    run = DashRun("memory")
     scale = SHIFT_SECONDS / plan.memory_seconds
     with SimProcess(FLOOR_AGENTS, FLOOR_QUEUES, env=env, time_scale=scale) as sim:
-        argv = _dash_argv(layout, sim.base_url, None, prototypes)
+        argv = _dash_argv(layout, sim.base_url, None)
         process, seconds = _start_dash(argv, env)
         run.startup.append(seconds)
         first = time.monotonic()
@@ -301,37 +276,23 @@ def main(argv: Sequence[str]) -> None:
         work = Path(temporary)
         env = child_env(work)
         sizes = asyncio.run(measure_sizes(plan, work, env))
-        levers, floor_off, floor_info, info_cycle = asyncio.run(measure_levers(plan, work, env))
+        levers, floor_off, floor_info = asyncio.run(measure_levers(plan, work, env))
         layout = write_floor(work / "steady", FLOOR_AGENTS, FLOOR_QUEUES).path
         probe = work / "probe.json"
         log("steady state: statdash run, floor.yaml at 1 s")
         product = steady_run(plan, layout, env, label="statdash run", startups=plan.startups)
         log("stalls: the same with a loop-lag probe")
         stalls = steady_run(plan, layout, env, label="with probe", probe=probe)
-        log("steady state with the proposed patches (lever prototypes)")
-        patched = steady_run(
-            plan, layout, env, label="with patches", prototypes=True, startups=plan.startups
-        )
-        log("stalls with the proposed patches")
-        patched_stalls = steady_run(
-            plan, layout, env, label="with patches, probe", probe=probe, prototypes=True
-        )
         log("memory over an 8-hour shift of simulated time")
-        memory = [memory_run(plan, layout, env, prototypes=False)]
-        if plan.memory_prototypes:
-            memory.append(memory_run(plan, layout, env, prototypes=True))
+        memory = [memory_run(plan, layout, env)]
     report.finish(
         sizes=sizes,
         levers=levers,
         floor_off=floor_off,
         floor_info=floor_info,
-        info_cycle=info_cycle,
         product=product,
         stalls=stalls,
-        patched=patched,
-        patched_stalls=patched_stalls,
         memory=memory,
-        prototypes=len(PROTOTYPES),
         seconds=time.monotonic() - began,
     )
     write_report(report, options.output)

@@ -1,6 +1,6 @@
 """The dashboard process of `perf.py`'s stall runs: `statdash run`, plus a loop-lag probe.
 
-    python benchmarks/perf_dash.py LAYOUT URL PROBE_FILE|- [--prototypes]
+    python benchmarks/perf_dash.py LAYOUT URL PROBE_FILE|-
 
 It does what `statdash run LAYOUT --url URL` does (load the layout, resolve the server from
 the environment, `run_dashboard` with subscription records) and, on the same event loop, runs
@@ -8,8 +8,7 @@ a probe: a task that sleeps 5 ms again and again and records how late it wakes. 
 that is late by X ms means the loop was busy for X ms, which is what a keypress would have
 waited. With each lag it records the CPU time the process used meanwhile, which tells a busy
 process from one the operating system did not schedule. `-` instead of a probe file runs
-without the probe. `--prototypes` applies the proposed patches of `perf_levers.py` first
-(lever prototypes for other owners' files).
+without the probe.
 """
 
 from __future__ import annotations
@@ -76,11 +75,6 @@ if __name__ == "__main__":
     arguments.add_argument("layout", type=Path)
     arguments.add_argument("url")
     arguments.add_argument("probe", help="probe output file, or - for no probe")
-    arguments.add_argument("--prototypes", action="store_true")
     options = arguments.parse_args()
-    if options.prototypes:
-        from perf_levers import PROTOTYPES, apply_for_process
-
-        apply_for_process(PROTOTYPES)
     probe_file = None if options.probe == "-" else Path(options.probe)
     sys.exit(asyncio.run(main(options.layout, options.url, probe_file)))

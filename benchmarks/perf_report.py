@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from perf_cycle import SCREEN, STAGES, CycleRun, FloorRun
-from perf_levers import BASELINE_COMMIT, OFF_LOOP_BYTES
 
 if TYPE_CHECKING:
     from perf import DashRun, LeverResult, SizeResult
@@ -147,12 +146,6 @@ class Report:
         """The lever step that is the code as it is (no patches)."""
         return next((step for step in self.levers if not step.lever.patches), None)
 
-    def patched_lever(self) -> LeverResult | None:
-        """The last proposed step: the code plus every proposed patch."""
-        proposed = [step for step in self.levers if step.lever.proposed]
-        last = proposed[-1] if proposed else None
-        return last if last is not None and last.lever.prototype else None
-
     def floor_10k(self) -> FloorRun:
         """The floor at floor.yaml's size (the size run's; every 10k ratio divides by it)."""
         return self.size_10k().floor
@@ -174,18 +167,13 @@ class Report:
         busy = [lag for _, lag, cpu in run.stalls if cpu >= BUSY_SHARE * lag]
         return max(busy, default=0.0) * 1000
 
-    def rows(self) -> list[tuple[str, str, str, str, str]]:
-        """(metric, target, measured, verdict, with the proposed patches) per target."""
+    def rows(self) -> list[tuple[str, str, str, str]]:
+        """(metric, target, measured, verdict) per target."""
         size = self.size_10k()
         ratio = self.ratio(size.cycle, size.floor)
-        floor = self.floor_10k()
-        patched = self.patched_lever()
-        patched_ratio = self.ratio(patched.cycle, floor) if patched else float("nan")
         statistics_growth, cycle_growth = self.growth()
         product: DashRun = self.data["product"]
         stalls: DashRun = self.data["stalls"]
-        with_patches: DashRun = self.data["patched"]
-        patched_stalls: DashRun = self.data["patched_stalls"]
         memory: list[DashRun] = self.data["memory"]
         cpu = median(product.cpu_windows)
         first = median(product.startup)
@@ -197,8 +185,6 @@ class Report:
                 f"{ratio:.2f} ({mean(size.cycle.cycle_ms):.1f} / "
                 f"{mean(size.floor.cpu_ms):.1f} ms CPU, means)",
                 verdict(ratio <= TARGET_RATIO),
-                f"{patched_ratio:.2f} ({mean(patched.cycle.cycle_ms):.1f} / "
-                f"{mean(floor.cpu_ms):.1f} ms; lever run)" if patched else "n/a",
             ),
             (
                 f"growth {self.sizes[0].scaled.statistics:,} → "
@@ -206,43 +192,37 @@ class Report:
                 "≤ linear",
                 f"cycle {TIMES}{cycle_growth:.1f} for statistics {TIMES}{statistics_growth:.1f}",
                 verdict(cycle_growth <= statistics_growth),
-                "not measured",
             ),
             (
                 "steady CPU, floor.yaml at 1 s",
                 f"≤ {TARGET_CPU:g}% of a core",
                 f"{spread(product.cpu_windows, '%')}",
                 verdict(cpu <= TARGET_CPU),
-                f"{spread(with_patches.cpu_windows, '%')}",
             ),
             (
                 "longest event-loop stall",
                 f"≤ {TARGET_STALL_MS:g} ms",
                 f"{self.stall_ms(stalls):.0f} ms (busy: {self.busy_stall_ms(stalls):.0f} ms)",
                 verdict(self.stall_ms(stalls) <= TARGET_STALL_MS),
-                f"{self.stall_ms(patched_stalls):.0f} ms "
-                f"(busy: {self.busy_stall_ms(patched_stalls):.0f} ms)",
             ),
             (
                 "first frame with data",
                 f"≤ {TARGET_FIRST_FRAME:g} s",
                 f"{spread(product.startup, ' s', 2)}",
                 verdict(first <= TARGET_FIRST_FRAME),
-                f"{spread(with_patches.startup, ' s', 2)}",
             ),
             (
                 "peak RSS after an 8-hour shift",
                 f"≤ {TARGET_RSS_MB:g} MB",
                 f"{rss:.0f} MB",
                 verdict(rss <= TARGET_RSS_MB),
-                f"{memory[1].peak_rss_mb:.0f} MB" if len(memory) > 1 else "not measured",
             ),
         ]
         return rows
 
     def table(self) -> str:
         """The one table, as markdown (also readable as plain text)."""
-        header = ("measure", "target", "measured", "verdict", "with the proposed patches")
+        header = ("measure", "target", "measured", "verdict")
         return _markdown_table(header, self.rows())
 
 
@@ -267,11 +247,8 @@ def write_report(report: Report, path: Path) -> None:
     sizes = report.sizes
     floor_off: FloorRun = data["floor_off"]
     floor_info: FloorRun = data["floor_info"]
-    info_cycle: CycleRun = data["info_cycle"]
     product: DashRun = data["product"]
     stalls: DashRun = data["stalls"]
-    patched: DashRun = data["patched"]
-    patched_stalls: DashRun = data["patched_stalls"]
     memory: list[DashRun] = data["memory"]
     floor_10k = report.floor_10k()
     out: list[str] = []
@@ -295,10 +272,11 @@ def write_report(report: Report, path: Path) -> None:
     add("## Results\n")
     add(report.table() + "\n")
     add(
-        "*With the proposed patches* is the code plus the proposed lever prototypes below "
-        "(patches for files this work does not own, applied by monkeypatching inside the "
-        "benchmark only); it shows what the targets need from those files. *busy* is the "
-        "longest stall during which the dashboard process itself used at least "
+        "The floor parses with the standard library's `json.loads`, as the benchmark "
+        "defines it; statdash decodes verbose=OFF peeks with msgspec, which is faster than "
+        "that parse, so part of the ratio is won in parsing (see the stage table and the "
+        "floor's own time). *busy* is the longest stall during which the dashboard process "
+        "itself used at least "
         f"{BUSY_SHARE:.0%} of the time in CPU; longer wall-time stalls with little CPU are "
         "the process waiting for a core on this shared machine.\n"
     )
@@ -337,7 +315,8 @@ def write_report(report: Report, path: Path) -> None:
     add(
         "CPU ms per cycle by stage, from timers around the functions that do each stage "
         "(fetch: `StatisticsClient._call`; parse: `responses.parse_peek`; ingest: "
-        "`Store.ingest`; redraw: `StatdashApp._redraw`; paint: `Compositor.render_update`); "
+        "`Store.ingest_columns`; redraw: `StatdashApp._redraw`; paint: "
+        "`Compositor.render_update`); "
         "garbage collection is counted apart (gc callbacks) and taken out of the stage it "
         "interrupted; other is the rest of the cycle (session, messages, status line, "
         "Textual's own bookkeeping).\n"
@@ -345,49 +324,41 @@ def write_report(report: Report, path: Path) -> None:
     stage_rows = [_stage_row(step.lever.name, step.cycle) for step in report.levers]
     add(_markdown_table(("step", *STAGES, "total (mean)"), stage_rows) + "\n")
     add(
-        "Garbage collection is the stage that moves most between runs: a full collection "
-        "scans the whole heap (every object of the built 2,000-agent screen and layout) "
-        "and comes every few polls, when enough new objects have survived.\n"
+        "Garbage collection is counted per cycle in the long run: young collections of "
+        "Textual's drawing, and now and then a full one (of what came after the heap was "
+        "settled, unless that lever is off).\n"
     )
     add("## Levers, one by one\n")
     add(
-        "Each step adds one lever to the one before, at "
-        f"{report.size_10k().scaled.statistics:,} statistics. *before* is the code of commit "
-        f"{BASELINE_COMMIT} (swapped in from git); "
-        "steps marked *prototype* are patches for files this work does not own, measured by "
-        "monkeypatching in the benchmark (`benchmarks/perf_levers.py` holds each, written as "
-        "the patch). Means are what a poll costs in the long run (full collections every "
-        "few polls included); on this shared machine a single step's change of less than "
-        "about 15 ms is within the run-to-run noise, so read the trend and the stage "
-        "table, not one row.\n"
+        "Every lever is in the code. The first row is the code as it is; each row after it "
+        "is the same code with one lever switched off (a monkeypatch in "
+        "`benchmarks/perf_levers.py` that puts back what the code did before it), at "
+        f"{report.size_10k().scaled.statistics:,} statistics, so *worth* is what that one "
+        "lever saves today with all the others in place. Means are what a poll costs in the "
+        "long run; on this shared machine differences under about 5 ms are within the "
+        "run-to-run noise. The history of the earlier levers, measured step by step from "
+        "the code before the performance work, is in "
+        "[performance-levers.md](performance-levers.md).\n"
     )
+    current = report.current_lever()
+    base = mean(current.cycle.cycle_ms) if current else float("nan")
     lever_rows = []
-    previous: float | None = None
     for step in report.levers:
         cycle = mean(step.cycle.cycle_ms)
-        delta = "" if previous is None else f"{cycle - previous:+.1f}"
-        if step.lever.proposed:
-            previous = cycle
-        status = "in code"
-        if step.lever.prototype:
-            status = "prototype" if step.lever.proposed else "measured, not proposed"
+        worth = "" if not step.lever.patches else f"{cycle - base:+.1f}"
         lever_rows.append([
-            step.lever.name, step.lever.where, status, f"{cycle:.1f}", delta,
+            step.lever.name, step.lever.where, f"{cycle:.1f}", worth,
             spread(step.cycle.cycle_ms), f"{report.ratio(step.cycle, floor_10k):.2f}",
         ])  # fmt: skip
     lever_header = (
-        "step", "file", "status", "cycle ms (mean)", "change", "cycle ms (median)",
-        "cycle / floor",
+        "step", "file", "cycle ms (mean)", "worth (ms)", "cycle ms (median)", "cycle / floor",
     )  # fmt: skip
     add(_markdown_table(lever_header, lever_rows) + "\n")
-    current = report.current_lever()
     add(
-        "Polling with verbose=OFF (in the session already): the same subscription peeked "
-        f"with verbose=INFO is {floor_info.payload_bytes / 1e6:.2f} MB instead of "
-        f"{floor_off.payload_bytes / 1e6:.2f} MB; the floor costs {mean(floor_info.cpu_ms):.1f} "
-        f"ms instead of {mean(floor_off.cpu_ms):.1f} ms (means), and statdash's cycle "
-        f"{mean(info_cycle.cycle_ms):.1f} ms instead of "
-        f"{mean(current.cycle.cycle_ms) if current else float('nan'):.1f} ms.\n"
+        "Polling with verbose=OFF (the last row switches it off): the same subscription "
+        f"peeked with verbose=INFO is {floor_info.payload_bytes / 1e6:.2f} MB instead of "
+        f"{floor_off.payload_bytes / 1e6:.2f} MB, and the floor costs "
+        f"{mean(floor_info.cpu_ms):.1f} ms instead of {mean(floor_off.cpu_ms):.1f} ms (means).\n"
     )
     add("## Steady state, stalls, start-up, memory\n")
     add(
@@ -402,11 +373,8 @@ def write_report(report: Report, path: Path) -> None:
     add(
         f"- CPU share of one core, {slices} slices: {spread(product.cpu_windows, '%')}; the "
         f"simulator meanwhile used {product.sim_cpu or 0:.1f}% of a core serving the polls.\n"
-        f"- With the proposed patches: {spread(patched.cpu_windows, '%')} (simulator "
-        f"{patched.sim_cpu or 0:.1f}%).\n"
-        f"- The stall runs, probe included: {spread(stalls.cpu_windows, '%')} as the code is, "
-        f"{spread(patched_stalls.cpu_windows, '%')} with the patches (the probe wakes 200 "
-        "times a second).\n"
+        f"- The stall run, probe included: {spread(stalls.cpu_windows, '%')} (the probe wakes "
+        "200 times a second).\n"
     )
     add(
         "Stalls: `benchmarks/perf_dash.py` runs exactly what `statdash run` runs, plus a task "
@@ -414,16 +382,14 @@ def write_report(report: Report, path: Path) -> None:
         "wakes; a wake-up late by X ms is X ms a keypress would have waited. Only the steady "
         "window counts (start-up is the first-frame row).\n"
     )
-    for run in (stalls, patched_stalls):
-        add(f"- {_stall_line(run)}")
+    add(f"- {_stall_line(stalls)}")
     add("")
     add(
         "\nFirst frame with data: from just before the process is created to the moment the "
         "pty carries an agent state word (Inbound, Not ready, After call), which only a data "
         "row or the state summary shows; includes Python start-up and imports, loading the "
         "layout, opening the 10,000-statistic subscription, and drawing. Runs: "
-        f"{', '.join(f'{value:.2f} s' for value in product.startup)}; with the patches: "
-        f"{', '.join(f'{value:.2f} s' for value in patched.startup)}.\n"
+        f"{', '.join(f'{value:.2f} s' for value in product.startup)}.\n"
     )
     add(
         "Memory: the simulator runs with `--time-scale "
@@ -502,34 +468,27 @@ def _notes(report: Report) -> str:
     notes: list[str] = []
     size = report.size_10k()
     floor = mean(report.floor_10k().cpu_ms)
-    now = size.cycle.stages_ms
+    stages = size.cycle.stages_ms
     ratio = report.ratio(size.cycle, size.floor)
-    patched = report.patched_lever()
-    if ratio > TARGET_RATIO and patched is not None:
-        stages = patched.cycle.stages_ms
+    if ratio > TARGET_RATIO:
         fetch_parse = stages.get("fetch", 0.0) + stages.get("parse", 0.0)
         notes.append(
-            f"- **cycle / floor**: as the code is, {now.get('gc', 0.0):.0f} ms of the "
-            f"{mean(size.cycle.cycle_ms):.0f} ms cycle is garbage collection and "
-            f"{now.get('redraw', 0.0):.0f} ms the redraw, which builds a cell for every "
-            "changed statistic, on screen or not (the lazy-cells and GC patches below). With "
-            f"the proposed patches the cycle is {mean(patched.cycle.cycle_ms):.0f} ms: fetch "
-            f"and parse {fetch_parse:.0f} ms, about the floor itself ({floor:.0f} ms, the same "
-            f"GET and a JSON parse of the same bytes), then ingest {stages.get('ingest', 0):.0f}"
-            f", redraw {stages.get('redraw', 0):.0f}, repaint {stages.get('paint', 0):.0f}, "
-            f"collection {stages.get('gc', 0):.0f} and the rest {stages.get('other', 0):.0f} ms. "
-            "What bounds it is per-statistic Python work on every poll: the store has to look "
-            "at every value to find the ones that changed, and each changed one is parsed, "
-            "its cell marked, and repainted when on screen. At 1.5 times the floor, "
-            f"{TARGET_RATIO * floor - fetch_parse:.0f} ms would be left for all of that."
+            f"- **cycle / floor**: the cycle is {mean(size.cycle.cycle_ms):.0f} ms: fetch and "
+            f"parse {fetch_parse:.0f} ms (the floor, the same GET and a JSON parse of the same "
+            f"bytes, is {floor:.0f} ms), then ingest {stages.get('ingest', 0):.0f}, redraw "
+            f"{stages.get('redraw', 0):.0f}, repaint {stages.get('paint', 0):.0f}, collection "
+            f"{stages.get('gc', 0):.0f} and the rest {stages.get('other', 0):.0f} ms. What "
+            "bounds it is per-statistic Python work on every poll (one comparison per value "
+            "to find the ones that changed, then each changed one parsed, its cell marked "
+            "and, when on screen, repainted) and Textual's compositor. At 1.5 times the "
+            f"floor, {TARGET_RATIO * floor - fetch_parse:.0f} ms would be left for all of "
+            "that."
         )
     product: DashRun = report.data["product"]
-    patched_run: DashRun = report.data["patched"]
     if median(product.cpu_windows) > TARGET_CPU:
         notes.append(
             "- **steady CPU**: one poll a second costs the cycle above plus the once-a-second "
-            "tick, turning lines into escape codes and writing them; with the patches it is "
-            f"{median(patched_run.cpu_windows):.1f}% of a core."
+            "tick, turning lines into escape codes and writing them."
         )
     stalls: DashRun = report.data["stalls"]
     if report.stall_ms(stalls) > TARGET_STALL_MS:
@@ -539,15 +498,12 @@ def _notes(report: Report) -> str:
             f"process used {worst[2] * 1000:.0f} ms of CPU; the longest stretch with the "
             f"process busy was {report.busy_stall_ms(stalls):.0f} ms: a poll's parse and "
             "ingest run in one step of the session task and the redraw in one message "
-            "handler, and a full garbage collection (a scan of the whole heap) can land "
-            "inside either. Wall time beyond the CPU is the process waiting for a core."
+            "handler. Wall time beyond the CPU is the process waiting for a core."
         )
     if median(product.startup) > TARGET_FIRST_FRAME:
         notes.append(
             "- **first frame**: Python start-up and imports, compiling the 2,000-agent layout, "
-            "the 10,000-statistic subscription and then building every cell of every table "
-            "before the first paint; the lazy-cells patch builds only the rows on screen "
-            f"({median(patched_run.startup):.2f} s)."
+            "the 10,000-statistic subscription and the first paint."
         )
     memory: list[DashRun] = report.data["memory"]
     if memory[0].peak_rss_mb > TARGET_RSS_MB:
@@ -557,4 +513,4 @@ def _notes(report: Report) -> str:
     return "What bounds the missed targets:\n\n" + "\n".join(notes) + "\n"
 
 
-__all__ = ["OFF_LOOP_BYTES", "Report", "write_report"]
+__all__ = ["Report", "write_report"]
