@@ -87,6 +87,8 @@ class SizeResult:
     scaled: Scaled
     floor: FloorRun
     cycle: CycleRun
+    fast_floor: FloorRun
+    """The floor with msgspec's untyped decode instead of json.loads (for comparison)."""
 
 
 @dataclass(slots=True)
@@ -140,11 +142,12 @@ async def measure_sizes(plan: Plan, work: Path, env: dict[str, str]) -> list[Siz
             def floor(subscription_id: str, sim: SimProcess = sim, runs: int = cycles,
                       warm: int = warmup, out: list[FloorRun] = floors) -> None:
                 out.append(floor_polls(sim, subscription_id, runs, warm, "OFF", env))
+                out.append(floor_polls(sim, subscription_id, runs, warm, "OFF", env, "msgspec"))
 
             cycle = await run_cycles(
                 scaled.layout, sim, cycles=cycles, warmup=warmup, before_cycles=floor
             )
-        results.append(SizeResult(scaled, floors[0], cycle))
+        results.append(SizeResult(scaled, floors[0], cycle, floors[1]))
         gc.collect()
     return results
 

@@ -131,11 +131,11 @@ def stage_timers() -> Iterator[_Stages]:
 
 
 def floor_polls(sim: SimProcess, subscription_id: str, count: int, warmup: int,
-                verbose: str, env: dict[str, str]) -> FloorRun:
-    """Run the floor worker against an open subscription."""
+                verbose: str, env: dict[str, str], parser: str = "json") -> FloorRun:
+    """Run the floor worker against an open subscription (`parser`: json or msgspec)."""
     output = subprocess.run(
         [sys.executable, str(HERE / "perf_floor.py"), sim.base_url, subscription_id,
-         str(count), str(warmup), verbose],
+         str(count), str(warmup), verbose, parser],
         capture_output=True, text=True, check=True, env=env, timeout=600,
     ).stdout  # fmt: skip
     result = json.loads(output)

@@ -1,11 +1,13 @@
 """The floor of `perf.py`: the cheapest possible poll, one httpx GET plus `json.loads`.
 
-    python benchmarks/perf_floor.py BASE_URL SUBSCRIPTION_ID COUNT WARMUP VERBOSE
+    python benchmarks/perf_floor.py BASE_URL SUBSCRIPTION_ID COUNT WARMUP VERBOSE [PARSER]
 
 Runs in its own small process (httpx and json only), so its garbage collector and heap are
 those of the simplest possible client, not the dashboard's. Before each GET it moves the
 simulator's manual clock on by one second (outside the timed part), like the cycle does.
-Prints one JSON object: CPU milliseconds per poll and the payload size.
+Prints one JSON object: CPU milliseconds per poll and the payload size. PARSER is `json`
+(the floor as the benchmark defines it: the standard library's `json.loads`) or `msgspec`
+(`msgspec.json.decode`, untyped: a faster parse, for comparison).
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ import sys
 import time
 
 import httpx
+import msgspec
 
 
 def main(argv: list[str]) -> None:
-    base_url, subscription_id, count, warmup, verbose = argv
+    base_url, subscription_id, count, warmup, verbose = argv[:5]
+    parser = argv[5] if len(argv) > 5 else "json"
+    parse = msgspec.json.decode if parser == "msgspec" else json.loads
     headers = {"x-api-key": os.environ.get("STATDASH_API_KEY", "")}
     path = f"/statistics/v3/subscriptions/{subscription_id}/statistic-values"
     cpu_ms: list[float] = []
@@ -29,7 +34,7 @@ def main(argv: list[str]) -> None:
             client.post("/simulator/advance", json={"seconds": 1.0}).raise_for_status()
             started = time.process_time()
             response = client.get(path, params={"verbose": verbose})
-            json.loads(response.content)
+            parse(response.content)
             spent = time.process_time() - started
             response.raise_for_status()
             size = len(response.content)
