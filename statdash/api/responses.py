@@ -15,15 +15,15 @@ second). A peek or subscribe answer whose statistics have exactly the verbose=OF
 msgspec into typed structs: the JSON parse and the shape check of every item happen in C, and
 the structs are not tracked by the cyclic garbage collector. On 10,000 statistics the whole
 parse, columns included, takes about half the time of `json.loads` alone (11-13 ms against
-22 ms and more: `benchmarks/peek_parse.py`). Anything else (a
-verbose=INFO answer, an unknown field, a wrong type, a body msgspec refuses) takes the general
-path: pydantic-core's JSON parser, with the cyclic collector paused (it otherwise rescans the
-growing heap of fresh containers over and over: measured 2.5-3x slower with it running), then
-an item-by-item check for the plain shape. Either way the statistics are kept as three columns
-(ids, values, timestamps): `StatisticValues` builds a pydantic model per statistic only when
-one is asked for, because building 10,000 of them per poll cost more than parsing the JSON.
-Anything unusual in the list (a missing id, a wrong type, a field spelled by its Python name)
-is validated by the `TypeAdapter` instead, so what is accepted, and every error message, is the
+22 ms and more: `benchmarks/peek_parse.py`). Anything else (a verbose=INFO answer, an unknown
+field, a wrong type, a body msgspec refuses) takes the general path: pydantic-core's JSON
+parser, with the cyclic collector paused (it otherwise rescans the growing heap of fresh
+containers over and over: measured 2.5-3x slower with it running), then an item-by-item check
+for the plain shape. Either way the statistics are kept as three columns (ids, values,
+timestamps): `StatisticValues` builds a pydantic model per statistic only when one is asked
+for, because building 10,000 of them per poll cost more than parsing the JSON. Anything
+unusual in the list (a missing id, a wrong type, a field spelled by its Python name) is
+validated by the `TypeAdapter` instead, so what is accepted, and every error message, is the
 model's.
 """
 
@@ -54,8 +54,6 @@ _PEEKED: TypeAdapter[list[models.PeekedStatisticValue]] = TypeAdapter(
     list[models.PeekedStatisticValue]
 )
 _ERRORS: TypeAdapter[list[models.ErrorResponse]] = TypeAdapter(list[models.ErrorResponse])
-
-
 
 
 class _PlainStatistic(msgspec.Struct, forbid_unknown_fields=True, gc=False):

@@ -153,7 +153,7 @@ class Store:
                 fingerprints[statistic_id] = kept
         self._arrived(statistic_ids, now)
         if self._history:
-            self._sample_history(statistic_ids, wall)
+            self._sample_history(wall)
         self.last_good_poll = now
         if changed:
             self.revision += 1
@@ -171,9 +171,9 @@ class Store:
             self._latest_set = arrived
         self._latest_at = now
 
-    def _sample_history(self, statistic_ids: Sequence[str], wall: float) -> None:
+    def _sample_history(self, wall: float) -> None:
         """A sample for every history-keeping statistic that came in this poll."""
-        arrived = set(statistic_ids)
+        arrived = self._latest_set  # this poll's, as `_arrived` just noted
         for statistic_id, history in self._history.items():
             if statistic_id in arrived:
                 value = self._values.get(statistic_id)
