@@ -61,6 +61,8 @@ class FakeClient:
     subscribe_errors: Sequence[FakeItemError] = ()
     subscribe_failures: list[errors.StatisticsError] = field(default_factory=list)
     delete_hangs: bool = False
+    peek_gate: asyncio.Event | None = None
+    """When set, a peek waits for it (a request in flight) before answering."""
     calls: list[tuple[str, float]] = field(default_factory=list)
     opened: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
@@ -90,6 +92,8 @@ class FakeClient:
     ) -> FakePeekReply:
         self.calls.append(("peek", self.clock.now))
         self.clock.now += self.peek_duration
+        if self.peek_gate is not None:
+            await self.peek_gate.wait()
         if self.peek_failures:
             raise self.peek_failures.pop(0)
         return FakePeekReply(FakePeek([_value("a", len(self.calls))]))

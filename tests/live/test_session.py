@@ -170,6 +170,29 @@ async def test_pause_stops_polls_and_resume_polls_at_once() -> None:
     await asyncio.wait_for(task, 5)
 
 
+@pytest.mark.parametrize("answer", ["values", "failure"])
+async def test_a_pause_pressed_while_a_poll_is_in_flight_stands(answer: str) -> None:
+    """The poll in flight ends (with values or an error) without undoing the pause."""
+    unavailable = errors.ServiceUnavailableError(503, "busy")
+    h = make(interval=1.0)
+    task = asyncio.create_task(h.session.run())
+    while len(_peek_times(h)) < 2:
+        await asyncio.sleep(0)
+    h.client.peek_gate = asyncio.Event()
+    while len(_peek_times(h)) < 3:
+        await asyncio.sleep(0)
+    if answer == "failure":
+        h.client.peek_failures.append(unavailable)
+    h.session.pause()  # the third peek is still waiting for its answer
+    h.client.peek_gate.set()
+    for _ in range(100):
+        await asyncio.sleep(0)
+    assert h.session.status.phase is Phase.PAUSED
+    assert len(_peek_times(h)) == 3
+    h.session.stop()
+    await asyncio.wait_for(task, 5)
+
+
 async def test_cancelled_run_still_deletes_the_subscription() -> None:
     """Cancelling the task that runs the session still deletes the subscription."""
     h = make()
