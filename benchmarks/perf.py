@@ -127,6 +127,11 @@ def log(message: str) -> None:
 # --- Floor and cycle ------------------------------------------------------------------------
 
 
+def _pooled(runs: list[FloorRun]) -> FloorRun:
+    """Several floor runs of one subscription as one."""
+    return FloorRun([ms for run in runs for ms in run.cpu_ms], runs[-1].payload_bytes)
+
+
 async def measure_sizes(plan: Plan, work: Path, env: dict[str, str]) -> list[SizeResult]:
     """Floor and cycle at each size, each against its own simulator."""
     results: list[SizeResult] = []
@@ -137,17 +142,22 @@ async def measure_sizes(plan: Plan, work: Path, env: dict[str, str]) -> list[Siz
         scaled = write_floor(work / f"size-{target}", agents, queues)
         log(f"floor and cycle at {scaled.statistics:,} statistics")
         with SimProcess(agents, queues, env=env, manual_clock=True) as sim:
-            floors: list[FloorRun] = []
+            floors: dict[str, list[FloorRun]] = {"json": [], "msgspec": []}
 
             def floor(subscription_id: str, sim: SimProcess = sim, runs: int = cycles,
-                      warm: int = warmup, out: list[FloorRun] = floors) -> None:
-                out.append(floor_polls(sim, subscription_id, runs, warm, "OFF", env))
-                out.append(floor_polls(sim, subscription_id, runs, warm, "OFF", env, "msgspec"))
+                      warm: int = warmup, pools: dict[str, list[FloorRun]] = floors) -> None:
+                # Before and after the cycles, pooled: the machine's speed drifts, and a
+                # floor taken at one moment only would carry that drift into the ratio.
+                for parser, out in pools.items():
+                    out.append(floor_polls(sim, subscription_id, (runs + 1) // 2, warm, "OFF",
+                                           env, parser))
 
             cycle = await run_cycles(
-                scaled.layout, sim, cycles=cycles, warmup=warmup, before_cycles=floor
-            )
-        results.append(SizeResult(scaled, floors[0], cycle, floors[1]))
+                scaled.layout, sim, cycles=cycles, warmup=warmup, before_cycles=floor,
+                after_cycles=floor,
+            )  # fmt: skip
+        results.append(SizeResult(scaled, _pooled(floors["json"]), cycle,
+                                  _pooled(floors["msgspec"])))  # fmt: skip
         gc.collect()
     return results
 

@@ -157,11 +157,12 @@ async def run_cycles(
     cycles: int,
     warmup: int,
     before_cycles: Callable[[str], None] | None = None,
+    after_cycles: Callable[[str], None] | None = None,
 ) -> CycleRun:
     """Time `cycles` full cycles (after `warmup` untimed ones) of the dashboard for `layout`.
 
-    `before_cycles(subscription_id)` runs once the subscription is open (the floor worker
-    polls the same subscription then).
+    `before_cycles(subscription_id)` runs once the subscription is open, `after_cycles` once
+    the cycles are done (the floor worker polls the same subscription then).
     """
     layout = dataclasses.replace(layout, refresh=3600.0)
     client = StatisticsClient(
@@ -223,6 +224,8 @@ async def run_cycles(
                     spent = time.process_time() - started - pause
                     if index >= warmup:
                         cycle_ms.append(spent * 1000)
+            if after_cycles is not None:
+                await asyncio.to_thread(after_cycles, subscription_id)
             per_cycle = {name: stages.spent[name] * 1000 / cycles for name in STAGES[:5]}
             per_cycle["gc"] = stages.gc_total * 1000 / cycles
             per_cycle["other"] = max(0.0, statistics.fmean(cycle_ms) - sum(per_cycle.values()))

@@ -284,7 +284,9 @@ def write_report(report: Report, path: Path) -> None:
     add("## Floor and cycle by size\n")
     add(
         "Floor: one httpx GET of the subscription's values (verbose=OFF) plus `json.loads`, "
-        "in a separate minimal process. Cycle: statdash's full poll in CPU ms: the session's "
+        "in a separate minimal process, half of its polls just before the cycles and half "
+        "just after (the machine's speed drifts; pooling keeps that drift out of the "
+        "ratio). Cycle: statdash's full poll in CPU ms: the session's "
         "GET, parsing, ingest into the store, the app's redraw of every panel and the "
         "compositor's repaint (headless Textual, real widgets, screen "
         f"{SCREEN[0]}x{SCREEN[1]}), until the screen took the update. The simulator's manual "
