@@ -397,16 +397,11 @@ class Session:
     async def _peek(self, subscription_id: str) -> None:
         try:
             reply = await self._client.read_peek(subscription_id, verbose="OFF")
-            # Parsing raises what the envelope says, a lost subscription included. Parse and
-            # ingest each run with the collector paused (the parsed answer, tens of thousands
-            # of objects on a big floor, would otherwise be scanned while it is still alive),
-            # and the loop gets a turn between them: on a 10,000-statistic floor each takes
-            # 10-15 ms, and a keypress should not wait for both back to back.
+            # Parse and ingest in one synchronous stretch with the collector paused: the
+            # parsed answer (tens of thousands of objects on a big floor) is dead before it
+            # resumes. Parsing raises what the envelope says, a lost subscription included.
             with collection_paused():
-                result = reply.parse()
-            await asyncio.sleep(0)
-            with collection_paused():
-                self._take(result)
+                self._take(reply.parse())
         except errors.StatisticsError as error:
             if _is_lost_subscription(error):
                 # The server forgot us: close our side of the old id (harmless if it is gone)
