@@ -480,24 +480,31 @@ def _validated_statistics(raw: list[Any], where: str) -> StatisticValues:
     return StatisticValues.from_models(built)
 
 
+def _statistics_answer(
+    body: bytes, where: str, scrub: Scrub, id_keys: tuple[str, ...]
+) -> tuple[_Envelope, dict[str, str | None], StatisticValues]:
+    """A subscribe or peek answer: its envelope, the `data` ids in `id_keys`, its statistics."""
+    plain = _decoded_plain(body)
+    if plain is not None:
+        envelope, plain_data = _plain_data(plain, where, scrub)
+        ids = {key: _checked_id(getattr(plain_data, key), key, where) for key in id_keys}
+        return envelope, ids, _plain_statistics(plain_data)
+    envelope = _envelope(body, where, scrub)
+    data = _data(envelope, "statistics", list, where, scrub)
+    ids = {key: _optional_id(data, key, where) for key in id_keys}
+    return envelope, ids, _validated_statistics(_statistics_list(data, where), where)
+
+
 def parse_subscription(
     body: bytes, *, operation_id: str, where: str = "response", scrub: Scrub = _keep
 ) -> SubscriptionResult:
     """The result of opening a subscription; `operation_id` is the one that was sent."""
-    plain = _decoded_plain(body)
-    if plain is not None:
-        envelope, plain_data = _plain_data(plain, where, scrub)
-        echoed = _checked_id(plain_data.operationId, "operationId", where)
-        given = _checked_id(plain_data.subscriptionId, "subscriptionId", where)
-        statistics = _plain_statistics(plain_data)
-    else:
-        envelope = _envelope(body, where, scrub)
-        data = _data(envelope, "statistics", list, where, scrub)
-        echoed = _optional_id(data, "operationId", where)
-        given = _optional_id(data, "subscriptionId", where)
-        statistics = _validated_statistics(_statistics_list(data, where), where)
+    envelope, ids, statistics = _statistics_answer(
+        body, where, scrub, ("operationId", "subscriptionId")
+    )
+    echoed = ids["operationId"]
     return SubscriptionResult(
-        subscription_id=given or echoed or operation_id,
+        subscription_id=ids["subscriptionId"] or echoed or operation_id,
         operation_id=echoed or operation_id,
         statistics=statistics,
         errors=envelope.errors,
@@ -508,19 +515,10 @@ def parse_subscription(
 
 def parse_peek(body: bytes, *, where: str = "response", scrub: Scrub = _keep) -> PeekResult:
     """The result of peeking a subscription (its statistics' current values)."""
-    plain = _decoded_plain(body)
-    if plain is not None:
-        envelope, plain_data = _plain_data(plain, where, scrub)
-        subscription_id = _checked_id(plain_data.subscriptionId, "subscriptionId", where)
-        statistics = _plain_statistics(plain_data)
-    else:
-        envelope = _envelope(body, where, scrub)
-        data = _data(envelope, "statistics", list, where, scrub)
-        subscription_id = _optional_id(data, "subscriptionId", where)
-        statistics = _validated_statistics(_statistics_list(data, where), where)
+    envelope, ids, statistics = _statistics_answer(body, where, scrub, ("subscriptionId",))
     return PeekResult(
         statistics=statistics,
-        subscription_id=subscription_id,
+        subscription_id=ids["subscriptionId"],
         errors=envelope.errors,
         status_code=envelope.status.code,
         status_message=envelope.status.message,

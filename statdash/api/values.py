@@ -299,20 +299,17 @@ def _optional_text(raw: object) -> str | None:
 
 def _as_finite_number(raw: object) -> float | None:
     """A finite float from an int, float or numeric string; None for anything else (incl. bool)."""
-    # The exact JSON types first (most calls, and the cheapest test); subclasses below.
-    if type(raw) is str:
+    # Text first: most calls read a `stringValue` (and a str is never a bool).
+    if isinstance(raw, str):
         if len(raw) > _MAX_NUMBER_TEXT:
             return None
         try:
             number = float(raw.strip())
         except ValueError:
             return None
-        return number if math.isfinite(number) else None
-    if type(raw) is float:
-        return raw if math.isfinite(raw) else None
-    if isinstance(raw, bool):
+    elif isinstance(raw, bool):
         return None
-    if isinstance(raw, int):
+    elif isinstance(raw, int):
         # Huge integers would overflow to inf; treat them as not-a-number rather than raise.
         try:
             number = float(raw)
@@ -320,13 +317,6 @@ def _as_finite_number(raw: object) -> float | None:
             return None
     elif isinstance(raw, float):
         number = raw
-    elif isinstance(raw, str):
-        if len(raw) > _MAX_NUMBER_TEXT:
-            return None
-        try:
-            number = float(raw.strip())
-        except ValueError:
-            return None
     else:
         return None
     return number if math.isfinite(number) else None
