@@ -280,6 +280,7 @@ def write_report(report: Report, path: Path) -> None:
         f"{BUSY_SHARE:.0%} of the time in CPU; longer wall-time stalls with little CPU are "
         "the process waiting for a core on this shared machine.\n"
     )
+    add(_second_look(report))
     add(_notes(report))
     add("## Floor and cycle by size\n")
     add(
@@ -468,6 +469,27 @@ def _memory_note(memory: list[DashRun]) -> str:
         "8-hour run adds beyond this one is polls (one per second, the simulated shift "
         "has fewer), so the RSS slope per hour of polling above is the figure to watch.\n"
     )
+
+
+def _second_look(report: Report) -> str:
+    """The same code's cycle measured again in this run (the lever run's first row)."""
+    current = report.current_lever()
+    if current is None:
+        return ""
+    size = report.size_10k()
+    first = report.ratio(size.cycle, size.floor)
+    again = report.ratio(current.cycle, report.floor_10k())
+    text = (
+        "The same code's cycle was measured a second time in this run, as the first row of "
+        f"the lever table: {mean(current.cycle.cycle_ms):.1f} ms, cycle / floor {again:.2f} "
+        f"(against {first:.2f} in the table above)."
+    )
+    if (first <= TARGET_RATIO) != (again <= TARGET_RATIO):
+        text += (
+            " The two fall on either side of the target, so the ratio's verdict depends on "
+            "the run: read it as about the target, not safely under it."
+        )
+    return text + "\n"
 
 
 def _notes(report: Report) -> str:
