@@ -343,7 +343,7 @@ def write_report(report: Report, path: Path) -> None:
         "`benchmarks/perf_levers.py` that puts back what the code did before it), at "
         f"{report.size_10k().scaled.statistics:,} statistics, so *worth* is what that one "
         "lever saves today with all the others in place. Means are what a poll costs in the "
-        "long run; on this shared machine differences under about 5 ms are within the "
+        "long run; on this shared machine differences under about 10 ms are within the "
         "run-to-run noise. The history of the earlier levers, measured step by step from "
         "the code before the performance work, is in "
         "[performance-levers.md](performance-levers.md).\n"
