@@ -144,13 +144,19 @@ async def measure_sizes(plan: Plan, work: Path, env: dict[str, str]) -> list[Siz
         with SimProcess(agents, queues, env=env, manual_clock=True) as sim:
             floors: dict[str, list[FloorRun]] = {"json": [], "msgspec": []}
 
-            def floor(subscription_id: str, sim: SimProcess = sim, runs: int = cycles,
-                      warm: int = warmup, pools: dict[str, list[FloorRun]] = floors) -> None:
+            def floor(
+                subscription_id: str,
+                sim: SimProcess = sim,
+                runs: int = cycles,
+                warm: int = warmup,
+                pools: dict[str, list[FloorRun]] = floors,
+            ) -> None:
                 # Before and after the cycles, pooled: the machine's speed drifts, and a
                 # floor taken at one moment only would carry that drift into the ratio.
                 for parser, out in pools.items():
-                    out.append(floor_polls(sim, subscription_id, (runs + 1) // 2, warm, "OFF",
-                                           env, parser))
+                    out.append(
+                        floor_polls(sim, subscription_id, (runs + 1) // 2, warm, "OFF", env, parser)
+                    )
 
             cycle = await run_cycles(
                 scaled.layout, sim, cycles=cycles, warmup=warmup, before_cycles=floor,

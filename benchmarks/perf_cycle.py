@@ -130,8 +130,15 @@ def stage_timers() -> Iterator[_Stages]:
             step()
 
 
-def floor_polls(sim: SimProcess, subscription_id: str, count: int, warmup: int,
-                verbose: str, env: dict[str, str], parser: str = "json") -> FloorRun:
+def floor_polls(
+    sim: SimProcess,
+    subscription_id: str,
+    count: int,
+    warmup: int,
+    verbose: str,
+    env: dict[str, str],
+    parser: str = "json",
+) -> FloorRun:
     """Run the floor worker against an open subscription (`parser`: json or msgspec)."""
     output = subprocess.run(
         [sys.executable, str(HERE / "perf_floor.py"), sim.base_url, subscription_id,

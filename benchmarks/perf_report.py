@@ -447,9 +447,9 @@ def _memory_line(run: DashRun) -> str:
     slope = 0.0
     if len(half) >= 3:
         # Least squares over the second half: single samples move with each collection.
-        slope = statistics.linear_regression(
-            [t for t, _ in half], [mb for _, mb in half]
-        ).slope * 3600
+        slope = (
+            statistics.linear_regression([t for t, _ in half], [mb for _, mb in half]).slope * 3600
+        )
     quarters = [samples[min(len(samples) - 1, len(samples) * q // 4)][1] for q in (0, 1, 2, 3)]
     end = samples[-1][1] if samples else 0.0
     return (

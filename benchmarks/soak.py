@@ -179,13 +179,32 @@ class Simulator:
 
     def start(self) -> None:
         """Start the simulator (on the port it had, after a restart) and wait for it."""
-        env = {**os.environ, "STATDASH_SIM_API_KEY": API_KEY,
-               "STATDASH_SIM_CLIENT_SECRET": CLIENT_SECRET}
+        env = {
+            **os.environ,
+            "STATDASH_SIM_API_KEY": API_KEY,
+            "STATDASH_SIM_CLIENT_SECRET": CLIENT_SECRET,
+        }
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "statdash", "sim", "--port", str(self.port),
-             "--time-scale", str(self.scale), "--seed", str(self.seed),
-             "--client-id", CLIENT_ID, "--token-ttl", str(TOKEN_TTL / self.scale)],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+            [
+                sys.executable,
+                "-m",
+                "statdash",
+                "sim",
+                "--port",
+                str(self.port),
+                "--time-scale",
+                str(self.scale),
+                "--seed",
+                str(self.seed),
+                "--client-id",
+                CLIENT_ID,
+                "--token-ttl",
+                str(TOKEN_TTL / self.scale),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=env,
         )
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
@@ -246,29 +265,44 @@ FAULTS: tuple[Fault, ...] = (
     _burst(504),
     _burst(500),
     *(_malformed(kind) for kind in MALFORMED),
-    Fault("outage: every request fails", lambda rng, _: {"error_rate": {"*": 1.0}},
-          hold=(60, 900)),
-    Fault("latency above the poll interval",
-          lambda rng, t: {"latency_ms": {"peek": t.interval * rng.uniform(1.5, 3) * 1000}},
-          hold=(120, 900)),
-    Fault("timeouts", lambda rng, t: {"latency_ms": {"peek": t.read_timeout * 1500}},
-          hold=(60, 300)),
-    Fault("subscription dropped (404)",
-          lambda rng, _: {"drop_subscriptions": True, "unknown_subscription_style": "http404"}),
-    Fault("subscription dropped (envelope 404)",
-          lambda rng, _: {"drop_subscriptions": True, "unknown_subscription_style": "envelope"}),
-    Fault("restart refusing new subscriptions",
-          lambda rng, _: {"drop_subscriptions": True,
-                          "refuse_subscriptions": rng.choice(["http503", "envelope"])},
-          hold=(60, 600)),
-    Fault("garbled subscribe after a restart",
-          lambda rng, _: {"drop_subscriptions": True,
-                          "malformed": {"subscribe": {"kind": rng.choice(MALFORMED),
-                                                      "count": 1}}}),
+    Fault("outage: every request fails", lambda rng, _: {"error_rate": {"*": 1.0}}, hold=(60, 900)),
+    Fault(
+        "latency above the poll interval",
+        lambda rng, t: {"latency_ms": {"peek": t.interval * rng.uniform(1.5, 3) * 1000}},
+        hold=(120, 900),
+    ),
+    Fault(
+        "timeouts", lambda rng, t: {"latency_ms": {"peek": t.read_timeout * 1500}}, hold=(60, 300)
+    ),
+    Fault(
+        "subscription dropped (404)",
+        lambda rng, _: {"drop_subscriptions": True, "unknown_subscription_style": "http404"},
+    ),
+    Fault(
+        "subscription dropped (envelope 404)",
+        lambda rng, _: {"drop_subscriptions": True, "unknown_subscription_style": "envelope"},
+    ),
+    Fault(
+        "restart refusing new subscriptions",
+        lambda rng, _: {
+            "drop_subscriptions": True,
+            "refuse_subscriptions": rng.choice(["http503", "envelope"]),
+        },
+        hold=(60, 600),
+    ),
+    Fault(
+        "garbled subscribe after a restart",
+        lambda rng, _: {
+            "drop_subscriptions": True,
+            "malformed": {"subscribe": {"kind": rng.choice(MALFORMED), "count": 1}},
+        },
+    ),
     Fault("tokens revoked", lambda rng, _: {"revoke_tokens": True}),
-    Fault("token endpoint down after revocation",
-          lambda rng, _: {"revoke_tokens": True, "error_rate": {"token": 1.0}},
-          hold=(60, 600)),
+    Fault(
+        "token endpoint down after revocation",
+        lambda rng, _: {"revoke_tokens": True, "error_rate": {"token": 1.0}},
+        hold=(60, 600),
+    ),
     Fault("simulator process restart", lambda rng, _: {}),
 )
 
@@ -441,8 +475,9 @@ class Soak:
         polls = app.controller.status.polls
         survived = await self._until(
             app,
-            lambda: app.controller.status.phase is Phase.LIVE
-            and app.controller.status.polls > polls,
+            lambda: (
+                app.controller.status.phase is Phase.LIVE and app.controller.status.polls > polls
+            ),
             RECOVERY_WALL,
         )
         if survived:
@@ -492,15 +527,23 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the options, soak, print the report; 0 when the soak passed."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--hours", type=float, default=8.0, help="simulated shift (default 8)")
-    parser.add_argument("--scale", type=float, default=60.0,
-                        help="simulated seconds per wall second (default 60)")
-    parser.add_argument("--fault-every", type=float, default=600.0,
-                        help="mean simulated seconds between faults (default 600)")
+    parser.add_argument(
+        "--scale", type=float, default=60.0, help="simulated seconds per wall second (default 60)"
+    )
+    parser.add_argument(
+        "--fault-every",
+        type=float,
+        default=600.0,
+        help="mean simulated seconds between faults (default 600)",
+    )
     parser.add_argument("--max-faults", type=int, default=500, help="at most this many faults")
     parser.add_argument("--seed", type=int, default=1, help="seed of faults and simulator")
     parser.add_argument("--json", type=Path, help="also write the result here as JSON")
-    parser.add_argument("--trace-memory", action="store_true",
-                        help="list where Python memory grew after the warm-up (slower)")
+    parser.add_argument(
+        "--trace-memory",
+        action="store_true",
+        help="list where Python memory grew after the warm-up (slower)",
+    )
     args = parser.parse_args(argv)
     if not (args.hours > 0 and args.scale >= 1 and args.fault_every > 0):
         parser.error("--hours and --fault-every must be positive, --scale at least 1")

@@ -203,7 +203,13 @@ def _read_config_file(path: Path, *, explicit: bool) -> dict[str, object]:
     if not isinstance(server, dict):
         raise ConfigError(f"{path}: [server] must be a table")
     known = {
-        "url", "api_key", "token", "client_id", "client_secret", "username", "password",
+        "url",
+        "api_key",
+        "token",
+        "client_id",
+        "client_secret",
+        "username",
+        "password",
         "ca_bundle",
     }
     unknown = sorted(set(server) - known)

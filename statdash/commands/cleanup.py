@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from statdash.live.leftovers import Tally
     from statdash.live.records import OpenSubscription, SubscriptionRecords
 
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """`cleanup` takes an optional server, `--all`, a records file and the server flags."""
     from statdash.config import add_server_arguments

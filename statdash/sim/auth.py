@@ -97,8 +97,12 @@ class Gatekeeper:
             reply.headers["WWW-Authenticate"] = 'Basic realm="statdash-sim"'
             return reply
         try:
-            form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8"), keep_blank_values=True,
-                                                  strict_parsing=False).items()}
+            form = {
+                k: v[-1]
+                for k, v in parse_qs(
+                    body.decode("utf-8"), keep_blank_values=True, strict_parsing=False
+                ).items()
+            }
         except (UnicodeDecodeError, ValueError):
             return _oauth_error(400, "invalid_request", "Body must be form-encoded UTF-8")
         grant = form.get("grant_type", "")
@@ -113,8 +117,9 @@ class Gatekeeper:
             if old is None or old.client_id != client_id:
                 return _oauth_error(400, "invalid_grant", "Invalid or revoked refresh token")
             return self._issue(client_id, old.subject, refresh=form["refresh_token"])
-        return _oauth_error(400, "unsupported_grant_type",
-                            f"Supported grant types: {', '.join(GRANTS)}")
+        return _oauth_error(
+            400, "unsupported_grant_type", f"Supported grant types: {', '.join(GRANTS)}"
+        )
 
     def _client(self, headers: Mapping[str, str]) -> str | None:
         scheme, _, encoded = headers.get("authorization", "").strip().partition(" ")
@@ -155,14 +160,20 @@ class Gatekeeper:
             # Refresh tokens do not expire and stay valid after use, until revoked.
             self._refresh[refresh] = _Token(client_id, subject, float("inf"))
         self.issued += 1
-        body = {"access_token": access, "token_type": "bearer",
-                "expires_in": max(1, round(ttl)), "refresh_token": refresh, "scope": "*"}
+        body = {
+            "access_token": access,
+            "token_type": "bearer",
+            "expires_in": max(1, round(ttl)),
+            "refresh_token": refresh,
+            "scope": "*",
+        }
         return TokenReply(200, body, {"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 
 def _oauth_error(status: int, error: str, description: str) -> TokenReply:
-    return TokenReply(status, {"error": error, "error_description": description},
-                      {"Cache-Control": "no-store"})
+    return TokenReply(
+        status, {"error": error, "error_description": description}, {"Cache-Control": "no-store"}
+    )
 
 
 class Sessions:

@@ -71,17 +71,25 @@ class Notifier:
             if channel == "/meta/handshake":
                 client_id = secrets.token_hex(12)
                 self.clients[client_id] = _Client(session)
-                reply.update(successful=True, version="1.0", minimumVersion="1.0",
-                             clientId=client_id, supportedConnectionTypes=["long-polling"],
-                             advice=self._advice())
+                reply.update(
+                    successful=True,
+                    version="1.0",
+                    minimumVersion="1.0",
+                    clientId=client_id,
+                    supportedConnectionTypes=["long-polling"],
+                    advice=self._advice(),
+                )
                 replies.append(reply)
                 continue
             raw_client_id = message.get("clientId")
             client_id = raw_client_id if isinstance(raw_client_id, str) else ""
             client = self.clients.get(client_id)
             if client is None:
-                reply.update(successful=False, error="402::Unknown client",
-                             advice={"reconnect": "handshake", "interval": 0})
+                reply.update(
+                    successful=False,
+                    error="402::Unknown client",
+                    advice={"reconnect": "handshake", "interval": 0},
+                )
                 replies.append(reply)
                 continue
             reply["clientId"] = client_id
@@ -101,8 +109,12 @@ class Notifier:
                     for name in names:
                         if channel == "/meta/subscribe":
                             if name == SERVICE_CHANNEL and name not in client.channels:
-                                client.pending.append({"channel": SERVICE_CHANNEL,
-                                                       "data": {"serviceState": "Available"}})
+                                client.pending.append(
+                                    {
+                                        "channel": SERVICE_CHANNEL,
+                                        "data": {"serviceState": "Available"},
+                                    }
+                                )
                             client.channels.add(name)
                         else:
                             client.channels.discard(name)

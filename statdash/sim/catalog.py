@@ -27,11 +27,25 @@ SERVICE_LEVEL_SECONDS = 20
 # Everything an agent can be in while logged in: the meaning of "*" for agent masks.
 LOGGED_IN_STATUSES = tuple(s for s in m.STATUSES if s != m.LOGGED_OUT)
 ON_CALL_OR_WRAP = tuple(sorted(m.BUSY_STATUSES))
-KNOWN_ACTIONS = frozenset({
-    "CallWait", "CallAnswered", "CallAbandoned", "CallInbound", "CallOutbound", "CallInternal",
-    "CallConsult", "CallOnHold", "CallRinging", "CallDialing", "AfterCallWork",
-    "WaitForNextCall", "NotReadyForNextCall", "LoggedOut", "OffHook",
-})
+KNOWN_ACTIONS = frozenset(
+    {
+        "CallWait",
+        "CallAnswered",
+        "CallAbandoned",
+        "CallInbound",
+        "CallOutbound",
+        "CallInternal",
+        "CallConsult",
+        "CallOnHold",
+        "CallRinging",
+        "CallDialing",
+        "AfterCallWork",
+        "WaitForNextCall",
+        "NotReadyForNextCall",
+        "LoggedOut",
+        "OffHook",
+    }
+)
 NOTIFICATION_MODES = frozenset({"Immediate", "Periodical", "Reset", "NoNotification"})
 
 
@@ -46,16 +60,27 @@ class CatalogError(Exception):
 
 # ------------------------------------------------------------------------------- values
 
+
 def number(model: ContactCenter, n: int) -> Value:
     """A count or a duration in whole seconds."""
-    return {"intValue": n, "stringValue": str(n), "timestamp": model.now_ms, "tag": -1,
-            "intervalLength": 0}
+    return {
+        "intValue": n,
+        "stringValue": str(n),
+        "timestamp": model.now_ms,
+        "tag": -1,
+        "intervalLength": 0,
+    }
 
 
 def fraction(model: ContactCenter, x: float) -> Value:
     """A fractional figure: rounded in intValue, exact to two decimals in stringValue."""
-    return {"intValue": math.floor(x + 0.5), "stringValue": f"{x:.2f}",
-            "timestamp": model.now_ms, "tag": -1, "intervalLength": 0}
+    return {
+        "intValue": math.floor(x + 0.5),
+        "stringValue": f"{x:.2f}",
+        "timestamp": model.now_ms,
+        "tag": -1,
+        "intervalLength": 0,
+    }
 
 
 def agent_state(model: ContactCenter, agent: Agent) -> Value:
@@ -67,13 +92,15 @@ def agent_state(model: ContactCenter, agent: Agent) -> Value:
     state["media"] = "voice"
     state["place"] = {
         "placeId": f"Place_{agent.id}",
-        "dnStatuses": [{"dnId": agent.dn, "switchId": ids.SWITCH, "status": agent.status,
-                        "time": began}],
+        "dnStatuses": [
+            {"dnId": agent.dn, "switchId": ids.SWITCH, "status": agent.status, "time": began}
+        ],
     }
     return {"stateValue": state, "timestamp": model.now_ms}
 
 
 # ------------------------------------------------------------------------------ objects
+
 
 def find_object(model: ContactCenter, object_type: str, object_id: str) -> int:
     """Index of the object, or CatalogError 404 when the type or id is unknown."""
@@ -105,6 +132,7 @@ def _agents_of(model: ContactCenter, object_type: str, index: int) -> list[Agent
 
 # ----------------------------------------------------------------- queue-side figures
 
+
 class QueueView:
     """The call figures of a queue, a route point or a queue group, read at peek time."""
 
@@ -128,8 +156,9 @@ class QueueView:
 
     def oldest(self) -> float:
         """Seconds the longest-waiting call has waited."""
-        return max(self.model.oldest_wait(q, from_route_point=self.route_point)
-                   for q in self.indexes)
+        return max(
+            self.model.oldest_wait(q, from_route_point=self.route_point) for q in self.indexes
+        )
 
     def entered(self) -> int:
         return sum(s.entered for s in self._stats())
@@ -153,14 +182,16 @@ class QueueView:
     def within(self, *, answered: bool, upto: int) -> int:
         """Calls answered (or abandoned) after waiting at most `upto` seconds."""
         end = max(0, min(upto, m.HIST_MAX)) + 1
-        return sum(sum((s.answered_hist if answered else s.abandoned_hist)[:end])
-                   for s in self._stats())
+        return sum(
+            sum((s.answered_hist if answered else s.abandoned_hist)[:end]) for s in self._stats()
+        )
 
     def service_level(self, right: int, left: int) -> float:
         """Percent answered within `right` s, short abandons (within `left` s) left out."""
         answered = self.answered()
-        counted_abandons = self.abandoned() - (self.within(answered=False, upto=left)
-                                                if left > 0 else 0)
+        counted_abandons = self.abandoned() - (
+            self.within(answered=False, upto=left) if left > 0 else 0
+        )
         denominator = answered + counted_abandons
         if denominator <= 0:
             return 100.0
@@ -172,6 +203,7 @@ class QueueView:
 
 
 # ------------------------------------------------------------------- agent-side figures
+
 
 def _sum_agents(agents: list[Agent], read: Callable[[Agent], float]) -> float:
     return sum(read(a) for a in agents)
@@ -214,14 +246,17 @@ def _agent_counter(attr: str) -> Factory:
             agent = agents[0]
             return lambda: number(model, getattr(agent, attr))
         return lambda: number(model, int(sum(getattr(a, attr) for a in agents)))
+
     return factory
 
 
 def _agent_duration(statuses: tuple[str, ...]) -> Factory:
     def factory(model: ContactCenter, object_type: str, index: int) -> Compute:
         agents = _agents_of(model, object_type, index)
-        return lambda: number(model, int(_sum_agents(
-            agents, lambda a: a.time_in(statuses, model.now))))
+        return lambda: number(
+            model, int(_sum_agents(agents, lambda a: a.time_in(statuses, model.now)))
+        )
+
     return factory
 
 
@@ -254,6 +289,7 @@ def _group_status_count(statuses: tuple[str, ...]) -> Factory:
     def factory(model: ContactCenter, object_type: str, index: int) -> Compute:
         counts = model.groups[index].counts
         return lambda: number(model, sum(counts[s] for s in statuses))
+
     return factory
 
 
@@ -263,6 +299,7 @@ def _queue_figure(read: Callable[[QueueView], float], *, fractional: bool = Fals
         if fractional:
             return lambda: fraction(model, read(view))
         return lambda: number(model, int(read(view)))
+
     return factory
 
 
@@ -279,72 +316,185 @@ _AG = (AGENT, GROUP_AGENTS)
 _G = (GROUP_AGENTS,)
 _GQ = (GROUP_AGENTS, *QUEUE_LIKE)
 
-PREDEFINED: dict[str, Predefined] = {p.name: p for p in (
-    Predefined("CurrentAgentState", _A, "state",
-               "Current status, when it began, reason, place and DN", _current_agent_state),
-    Predefined("TimeInCurrentState", _A, "seconds",
-               "Seconds since the current status began", _time_in_current_state),
-    Predefined("ReadyDuration", _AG, "seconds", "Time ready (WaitForNextCall)",
-               _agent_duration((m.READY,))),
-    Predefined("NotReadyDuration", _AG, "seconds", "Time not ready (NotReadyForNextCall)",
-               _agent_duration((m.NOT_READY,))),
-    Predefined("TalkDuration", _AG, "seconds",
-               "Time talking: inbound, outbound, internal and consult calls",
-               _agent_duration(tuple(sorted(m.TALK_STATUSES)))),
-    Predefined("HoldDuration", _AG, "seconds", "Time with a caller on hold",
-               _agent_duration((m.HOLD,))),
-    Predefined("WrapDuration", _AG, "seconds", "Time in after-call work",
-               _agent_duration((m.ACW,))),
-    Predefined("LoginDuration", _AG, "seconds", "Time logged in", _login_duration),
-    Predefined("InboundCalls", _AG, "count", "Inbound queue calls answered",
-               _agent_counter("inbound")),
-    Predefined("OutboundCalls", _AG, "count", "Outbound calls dialled",
-               _agent_counter("outbound")),
-    Predefined("InternalCalls", _AG, "count", "Internal calls made",
-               _agent_counter("internal")),
-    Predefined("ConsultCalls", _AG, "count", "Consultations during a call",
-               _agent_counter("consults")),
-    Predefined("MissedCalls", _AG, "count",
-               "Calls that rang unanswered and were redirected (RONA)", _agent_counter("missed")),
-    Predefined("RefusedCalls", _AG, "count", "Calls the agent declined while they rang",
-               _agent_counter("refused")),
-    Predefined("InteractionTransferred", _AG, "count", "Calls transferred after a consult",
-               _agent_counter("transferred")),
-    Predefined("AverageHandlingTime", _AG, "seconds (fractional)",
-               "Mean talk + hold + wrap-up time of completed inbound and outbound calls",
-               _average_handling),
-    Predefined("Productivity", _AG, "percent (fractional)",
-               "Share of logged-in time on calls or in after-call work", _productivity),
-    Predefined("CurrentReadyAgents", _GQ, "count",
-               "Agents ready now (for queues: in the groups serving them)", _ready_agents),
-    Predefined("CurrentNotReadyAgents", _G, "count", "Agents not ready now",
-               _group_status_count((m.NOT_READY,))),
-    Predefined("CurrentBusyAgents", _G, "count", "Agents on a call or in after-call work now",
-               _group_status_count(ON_CALL_OR_WRAP)),
-    Predefined("CurrentLoggedInAgents", _G, "count", "Agents logged in now",
-               _group_status_count(LOGGED_IN_STATUSES)),
-    Predefined("Current_In_Queue", QUEUE_LIKE, "count",
-               "Calls waiting or ringing at an agent (route point: plus those in its announcement)",
-               _queue_figure(lambda v: v.waiting() + v.ringing())),
-    Predefined("CurrentNumberWaitingCalls", QUEUE_LIKE, "count",
-               "Calls waiting for an agent (route point: plus those in its announcement)",
-               _queue_figure(QueueView.waiting)),
-    Predefined("CurrMaxCallWaitingTime", QUEUE_LIKE, "seconds",
-               "Wait so far of the longest-waiting call", _queue_figure(QueueView.oldest)),
-    Predefined("AverageWaitingTime", QUEUE_LIKE, "seconds (fractional)",
-               "Mean wait of answered calls (route point: from arrival at it)",
-               _queue_figure(lambda v: v.average_wait(True, False), fractional=True)),
-    Predefined("ServiceLevel", QUEUE_LIKE, "percent (fractional)",
-               "Answered within 20 s / (answered + abandoned); 100 before any call",
-               _queue_figure(lambda v: v.service_level(SERVICE_LEVEL_SECONDS, 0),
-                             fractional=True)),
-    Predefined("Total_Entered", QUEUE_LIKE, "count", "Calls that entered", _queue_figure(
-        QueueView.entered)),
-    Predefined("Total_Answered", QUEUE_LIKE, "count", "Calls answered",
-               _queue_figure(QueueView.answered)),
-    Predefined("Total_Abandoned", QUEUE_LIKE, "count", "Calls abandoned while waiting or ringing",
-               _queue_figure(QueueView.abandoned)),
-)}
+PREDEFINED: dict[str, Predefined] = {
+    p.name: p
+    for p in (
+        Predefined(
+            "CurrentAgentState",
+            _A,
+            "state",
+            "Current status, when it began, reason, place and DN",
+            _current_agent_state,
+        ),
+        Predefined(
+            "TimeInCurrentState",
+            _A,
+            "seconds",
+            "Seconds since the current status began",
+            _time_in_current_state,
+        ),
+        Predefined(
+            "ReadyDuration",
+            _AG,
+            "seconds",
+            "Time ready (WaitForNextCall)",
+            _agent_duration((m.READY,)),
+        ),
+        Predefined(
+            "NotReadyDuration",
+            _AG,
+            "seconds",
+            "Time not ready (NotReadyForNextCall)",
+            _agent_duration((m.NOT_READY,)),
+        ),
+        Predefined(
+            "TalkDuration",
+            _AG,
+            "seconds",
+            "Time talking: inbound, outbound, internal and consult calls",
+            _agent_duration(tuple(sorted(m.TALK_STATUSES))),
+        ),
+        Predefined(
+            "HoldDuration", _AG, "seconds", "Time with a caller on hold", _agent_duration((m.HOLD,))
+        ),
+        Predefined(
+            "WrapDuration", _AG, "seconds", "Time in after-call work", _agent_duration((m.ACW,))
+        ),
+        Predefined("LoginDuration", _AG, "seconds", "Time logged in", _login_duration),
+        Predefined(
+            "InboundCalls", _AG, "count", "Inbound queue calls answered", _agent_counter("inbound")
+        ),
+        Predefined(
+            "OutboundCalls", _AG, "count", "Outbound calls dialled", _agent_counter("outbound")
+        ),
+        Predefined(
+            "InternalCalls", _AG, "count", "Internal calls made", _agent_counter("internal")
+        ),
+        Predefined(
+            "ConsultCalls", _AG, "count", "Consultations during a call", _agent_counter("consults")
+        ),
+        Predefined(
+            "MissedCalls",
+            _AG,
+            "count",
+            "Calls that rang unanswered and were redirected (RONA)",
+            _agent_counter("missed"),
+        ),
+        Predefined(
+            "RefusedCalls",
+            _AG,
+            "count",
+            "Calls the agent declined while they rang",
+            _agent_counter("refused"),
+        ),
+        Predefined(
+            "InteractionTransferred",
+            _AG,
+            "count",
+            "Calls transferred after a consult",
+            _agent_counter("transferred"),
+        ),
+        Predefined(
+            "AverageHandlingTime",
+            _AG,
+            "seconds (fractional)",
+            "Mean talk + hold + wrap-up time of completed inbound and outbound calls",
+            _average_handling,
+        ),
+        Predefined(
+            "Productivity",
+            _AG,
+            "percent (fractional)",
+            "Share of logged-in time on calls or in after-call work",
+            _productivity,
+        ),
+        Predefined(
+            "CurrentReadyAgents",
+            _GQ,
+            "count",
+            "Agents ready now (for queues: in the groups serving them)",
+            _ready_agents,
+        ),
+        Predefined(
+            "CurrentNotReadyAgents",
+            _G,
+            "count",
+            "Agents not ready now",
+            _group_status_count((m.NOT_READY,)),
+        ),
+        Predefined(
+            "CurrentBusyAgents",
+            _G,
+            "count",
+            "Agents on a call or in after-call work now",
+            _group_status_count(ON_CALL_OR_WRAP),
+        ),
+        Predefined(
+            "CurrentLoggedInAgents",
+            _G,
+            "count",
+            "Agents logged in now",
+            _group_status_count(LOGGED_IN_STATUSES),
+        ),
+        Predefined(
+            "Current_In_Queue",
+            QUEUE_LIKE,
+            "count",
+            "Calls waiting or ringing at an agent (route point: plus those in its announcement)",
+            _queue_figure(lambda v: v.waiting() + v.ringing()),
+        ),
+        Predefined(
+            "CurrentNumberWaitingCalls",
+            QUEUE_LIKE,
+            "count",
+            "Calls waiting for an agent (route point: plus those in its announcement)",
+            _queue_figure(QueueView.waiting),
+        ),
+        Predefined(
+            "CurrMaxCallWaitingTime",
+            QUEUE_LIKE,
+            "seconds",
+            "Wait so far of the longest-waiting call",
+            _queue_figure(QueueView.oldest),
+        ),
+        Predefined(
+            "AverageWaitingTime",
+            QUEUE_LIKE,
+            "seconds (fractional)",
+            "Mean wait of answered calls (route point: from arrival at it)",
+            _queue_figure(lambda v: v.average_wait(True, False), fractional=True),
+        ),
+        Predefined(
+            "ServiceLevel",
+            QUEUE_LIKE,
+            "percent (fractional)",
+            "Answered within 20 s / (answered + abandoned); 100 before any call",
+            _queue_figure(lambda v: v.service_level(SERVICE_LEVEL_SECONDS, 0), fractional=True),
+        ),
+        Predefined(
+            "Total_Entered",
+            QUEUE_LIKE,
+            "count",
+            "Calls that entered",
+            _queue_figure(QueueView.entered),
+        ),
+        Predefined(
+            "Total_Answered",
+            QUEUE_LIKE,
+            "count",
+            "Calls answered",
+            _queue_figure(QueueView.answered),
+        ),
+        Predefined(
+            "Total_Abandoned",
+            QUEUE_LIKE,
+            "count",
+            "Calls abandoned while waiting or ringing",
+            _queue_figure(QueueView.abandoned),
+        ),
+    )
+}
+
 
 def predefined(model: ContactCenter, name: str, object_type: str, object_id: str) -> Compute:
     """Bind a predefined statistic to an object; CatalogError 404/400 when it cannot be."""
@@ -355,8 +505,10 @@ def predefined(model: ContactCenter, name: str, object_type: str, object_id: str
     if object_type not in entry.object_types:
         allowed = ", ".join(entry.object_types)
         raise CatalogError(
-            400, f"Statistic '{name}' does not apply to objectType '{object_type}' "
-                 f"(it applies to {allowed})")
+            400,
+            f"Statistic '{name}' does not apply to objectType '{object_type}' "
+            f"(it applies to {allowed})",
+        )
     return entry.factory(model, object_type, index)
 
 
@@ -388,13 +540,15 @@ class AdHoc:
     needs_right: bool = False
 
 
-def _state_builder(model: ContactCenter, t: str, i: int, mask: frozenset[str],
-                   r: Ranges) -> Compute:
+def _state_builder(
+    model: ContactCenter, t: str, i: int, mask: frozenset[str], r: Ranges
+) -> Compute:
     return _current_agent_state(model, t, i)
 
 
-def _agents_in_mask(model: ContactCenter, t: str, i: int, mask: frozenset[str],
-                    r: Ranges) -> Compute:
+def _agents_in_mask(
+    model: ContactCenter, t: str, i: int, mask: frozenset[str], r: Ranges
+) -> Compute:
     statuses = tuple(s for s in m.STATUSES if s in mask)
     if t == AGENT:
         agent = model.agents[i]
@@ -411,11 +565,13 @@ def _calls_now(model: ContactCenter, t: str, i: int, mask: frozenset[str], r: Ra
     return lambda: number(model, (view.waiting() if wait else 0) + (view.ringing() if ring else 0))
 
 
-def _time_in_state(model: ContactCenter, t: str, i: int, mask: frozenset[str],
-                   r: Ranges) -> Compute:
+def _time_in_state(
+    model: ContactCenter, t: str, i: int, mask: frozenset[str], r: Ranges
+) -> Compute:
     agent = model.agents[i]
-    return lambda: number(model, max(0, int(model.now - agent.since))
-                          if agent.status in mask else 0)
+    return lambda: number(
+        model, max(0, int(model.now - agent.since)) if agent.status in mask else 0
+    )
 
 
 def _oldest(model: ContactCenter, t: str, i: int, mask: frozenset[str], r: Ranges) -> Compute:
@@ -423,8 +579,7 @@ def _oldest(model: ContactCenter, t: str, i: int, mask: frozenset[str], r: Range
     return lambda: number(model, int(view.oldest()))
 
 
-def _queue_totals(model: ContactCenter, t: str, i: int, mask: frozenset[str],
-                  r: Ranges) -> Compute:
+def _queue_totals(model: ContactCenter, t: str, i: int, mask: frozenset[str], r: Ranges) -> Compute:
     view = QueueView(model, t, i)
     parts: list[Callable[[], int]] = []
     if "CallWait" in mask:
@@ -436,51 +591,56 @@ def _queue_totals(model: ContactCenter, t: str, i: int, mask: frozenset[str],
     return lambda: number(model, sum(p() for p in parts))
 
 
-_AGENT_CALL_COUNTERS = {"CallInbound": "inbound", "CallOutbound": "outbound",
-                        "CallInternal": "internal", "CallConsult": "consults"}
+_AGENT_CALL_COUNTERS = {
+    "CallInbound": "inbound",
+    "CallOutbound": "outbound",
+    "CallInternal": "internal",
+    "CallConsult": "consults",
+}
 
 
-def _agent_totals(model: ContactCenter, t: str, i: int, mask: frozenset[str],
-                  r: Ranges) -> Compute:
+def _agent_totals(model: ContactCenter, t: str, i: int, mask: frozenset[str], r: Ranges) -> Compute:
     agents = _agents_of(model, t, i)
     attrs = [attr for action, attr in _AGENT_CALL_COUNTERS.items() if action in mask]
     return lambda: number(model, int(sum(getattr(a, x) for a in agents for x in attrs)))
 
 
-def _status_entries(model: ContactCenter, t: str, i: int, mask: frozenset[str],
-                    r: Ranges) -> Compute:
+def _status_entries(
+    model: ContactCenter, t: str, i: int, mask: frozenset[str], r: Ranges
+) -> Compute:
     agents = _agents_of(model, t, i)
     statuses = tuple(s for s in m.STATUSES if s in mask)
     return lambda: number(model, sum(a.status_entries[s] for a in agents for s in statuses))
 
 
-def _status_time(model: ContactCenter, t: str, i: int, mask: frozenset[str],
-                 r: Ranges) -> Compute:
+def _status_time(model: ContactCenter, t: str, i: int, mask: frozenset[str], r: Ranges) -> Compute:
     statuses = tuple(s for s in m.STATUSES if s in mask)
     return _agent_duration(statuses)(model, t, i)
 
 
-def _average_wait(model: ContactCenter, t: str, i: int, mask: frozenset[str],
-                  r: Ranges) -> Compute:
+def _average_wait(model: ContactCenter, t: str, i: int, mask: frozenset[str], r: Ranges) -> Compute:
     view = QueueView(model, t, i)
     answered, abandoned = "CallAnswered" in mask, "CallAbandoned" in mask
     return lambda: fraction(model, view.average_wait(answered, abandoned))
 
 
-def _service_factor(model: ContactCenter, t: str, i: int, mask: frozenset[str],
-                    r: Ranges) -> Compute:
+def _service_factor(
+    model: ContactCenter, t: str, i: int, mask: frozenset[str], r: Ranges
+) -> Compute:
     view = QueueView(model, t, i)
     right = r.right if r.right is not None else SERVICE_LEVEL_SECONDS
     return lambda: fraction(model, view.service_level(right, r.left))
 
 
-def _in_time_range(model: ContactCenter, t: str, i: int, mask: frozenset[str],
-                   r: Ranges) -> Compute:
+def _in_time_range(
+    model: ContactCenter, t: str, i: int, mask: frozenset[str], r: Ranges
+) -> Compute:
     view = QueueView(model, t, i)
     assert r.right is not None
     right, left = r.right, r.left
-    kinds = [kind for kind in (True, False)
-             if ("CallAnswered" if kind else "CallAbandoned") in mask]
+    kinds = [
+        kind for kind in (True, False) if ("CallAnswered" if kind else "CallAbandoned") in mask
+    ]
 
     def count() -> int:
         total = 0
@@ -489,6 +649,7 @@ def _in_time_range(model: ContactCenter, t: str, i: int, mask: frozenset[str],
             if left > 0:
                 total -= view.within(answered=answered, upto=left)
         return total
+
     return lambda: number(model, count())
 
 
@@ -498,43 +659,119 @@ _CALL_ACTIONS = ("DNAction", "Action")
 _ALL_ACTIONS = frozenset(KNOWN_ACTIONS)
 
 ADHOC: tuple[AdHoc, ...] = (
-    AdHoc("CurrentState", ("AgentStatus", "DNStatus", "PlaceStatus"), (AGENT,), _ALL_ACTIONS,
-          _ALL_ACTIONS, "The agent's state, as CurrentAgentState (mainMask ignored)",
-          _state_builder),
-    AdHoc("CurrentNumber", ("AgentStatus",), (AGENT, GROUP_AGENTS, *QUEUE_LIKE), _STATUS_SET,
-          _LOGGED_IN, "Agents now in a mainMask status (queues: among the groups serving "
-          "them; an Agent gives 1 or 0); '*' = logged in", _agents_in_mask),
-    AdHoc("CurrentNumber", _CALL_ACTIONS, QUEUE_LIKE, frozenset({"CallWait", "CallRinging"}),
-          frozenset({"CallWait", "CallRinging"}),
-          "Calls now waiting (CallWait) and/or ringing at an agent (CallRinging)", _calls_now),
-    AdHoc("CurrentTime", ("AgentStatus",), (AGENT,), _STATUS_SET, _STATUS_SET,
-          "Seconds in the current status when it is in mainMask, else 0", _time_in_state),
-    AdHoc("CurrentMaxTime", _CALL_ACTIONS, QUEUE_LIKE, frozenset({"CallWait"}),
-          frozenset({"CallWait"}), "Wait so far of the longest-waiting call", _oldest),
-    AdHoc("TotalNumber", _CALL_ACTIONS, QUEUE_LIKE,
-          frozenset({"CallWait", "CallAnswered", "CallAbandoned"}),
-          frozenset({"CallAnswered", "CallAbandoned"}),
-          "Calls entered (CallWait), answered, abandoned: the sum over mainMask; "
-          "'*' = answered + abandoned", _queue_totals),
-    AdHoc("TotalNumber", _CALL_ACTIONS, (AGENT, GROUP_AGENTS), frozenset(_AGENT_CALL_COUNTERS),
-          frozenset(_AGENT_CALL_COUNTERS),
-          "Calls handled: CallInbound, CallOutbound, CallInternal, CallConsult, summed",
-          _agent_totals),
-    AdHoc("TotalNumber", ("AgentStatus",), (AGENT, GROUP_AGENTS), _STATUS_SET, _LOGGED_IN,
-          "Times a mainMask status was entered", _status_entries),
-    AdHoc("TotalTime", ("AgentStatus",), (AGENT, GROUP_AGENTS), _STATUS_SET, _LOGGED_IN,
-          "Seconds spent in the mainMask statuses; '*' = logged in", _status_time),
-    AdHoc("AverageTime", _CALL_ACTIONS, QUEUE_LIKE, frozenset({"CallAnswered", "CallAbandoned"}),
-          frozenset({"CallAnswered"}),
-          "Mean wait of answered and/or abandoned calls (fractional)", _average_wait),
-    AdHoc("ServiceFactor1", _CALL_ACTIONS, QUEUE_LIKE, _ALL_ACTIONS, _ALL_ACTIONS,
-          "Percent answered within timeRangeRight (default 20) of answered + abandoned, "
-          "abandons within timeRangeLeft (default 0) left out; mainMask ignored",
-          _service_factor),
-    AdHoc("TotalNumberInTimeRange", _CALL_ACTIONS, QUEUE_LIKE,
-          frozenset({"CallAnswered", "CallAbandoned"}), frozenset({"CallAnswered"}),
-          "Calls answered/abandoned with a wait in (timeRangeLeft, timeRangeRight]; "
-          "timeRangeRight required", _in_time_range, needs_right=True),
+    AdHoc(
+        "CurrentState",
+        ("AgentStatus", "DNStatus", "PlaceStatus"),
+        (AGENT,),
+        _ALL_ACTIONS,
+        _ALL_ACTIONS,
+        "The agent's state, as CurrentAgentState (mainMask ignored)",
+        _state_builder,
+    ),
+    AdHoc(
+        "CurrentNumber",
+        ("AgentStatus",),
+        (AGENT, GROUP_AGENTS, *QUEUE_LIKE),
+        _STATUS_SET,
+        _LOGGED_IN,
+        "Agents now in a mainMask status (queues: among the groups serving "
+        "them; an Agent gives 1 or 0); '*' = logged in",
+        _agents_in_mask,
+    ),
+    AdHoc(
+        "CurrentNumber",
+        _CALL_ACTIONS,
+        QUEUE_LIKE,
+        frozenset({"CallWait", "CallRinging"}),
+        frozenset({"CallWait", "CallRinging"}),
+        "Calls now waiting (CallWait) and/or ringing at an agent (CallRinging)",
+        _calls_now,
+    ),
+    AdHoc(
+        "CurrentTime",
+        ("AgentStatus",),
+        (AGENT,),
+        _STATUS_SET,
+        _STATUS_SET,
+        "Seconds in the current status when it is in mainMask, else 0",
+        _time_in_state,
+    ),
+    AdHoc(
+        "CurrentMaxTime",
+        _CALL_ACTIONS,
+        QUEUE_LIKE,
+        frozenset({"CallWait"}),
+        frozenset({"CallWait"}),
+        "Wait so far of the longest-waiting call",
+        _oldest,
+    ),
+    AdHoc(
+        "TotalNumber",
+        _CALL_ACTIONS,
+        QUEUE_LIKE,
+        frozenset({"CallWait", "CallAnswered", "CallAbandoned"}),
+        frozenset({"CallAnswered", "CallAbandoned"}),
+        "Calls entered (CallWait), answered, abandoned: the sum over mainMask; "
+        "'*' = answered + abandoned",
+        _queue_totals,
+    ),
+    AdHoc(
+        "TotalNumber",
+        _CALL_ACTIONS,
+        (AGENT, GROUP_AGENTS),
+        frozenset(_AGENT_CALL_COUNTERS),
+        frozenset(_AGENT_CALL_COUNTERS),
+        "Calls handled: CallInbound, CallOutbound, CallInternal, CallConsult, summed",
+        _agent_totals,
+    ),
+    AdHoc(
+        "TotalNumber",
+        ("AgentStatus",),
+        (AGENT, GROUP_AGENTS),
+        _STATUS_SET,
+        _LOGGED_IN,
+        "Times a mainMask status was entered",
+        _status_entries,
+    ),
+    AdHoc(
+        "TotalTime",
+        ("AgentStatus",),
+        (AGENT, GROUP_AGENTS),
+        _STATUS_SET,
+        _LOGGED_IN,
+        "Seconds spent in the mainMask statuses; '*' = logged in",
+        _status_time,
+    ),
+    AdHoc(
+        "AverageTime",
+        _CALL_ACTIONS,
+        QUEUE_LIKE,
+        frozenset({"CallAnswered", "CallAbandoned"}),
+        frozenset({"CallAnswered"}),
+        "Mean wait of answered and/or abandoned calls (fractional)",
+        _average_wait,
+    ),
+    AdHoc(
+        "ServiceFactor1",
+        _CALL_ACTIONS,
+        QUEUE_LIKE,
+        _ALL_ACTIONS,
+        _ALL_ACTIONS,
+        "Percent answered within timeRangeRight (default 20) of answered + abandoned, "
+        "abandons within timeRangeLeft (default 0) left out; mainMask ignored",
+        _service_factor,
+    ),
+    AdHoc(
+        "TotalNumberInTimeRange",
+        _CALL_ACTIONS,
+        QUEUE_LIKE,
+        frozenset({"CallAnswered", "CallAbandoned"}),
+        frozenset({"CallAnswered"}),
+        "Calls answered/abandoned with a wait in (timeRangeLeft, timeRangeRight]; "
+        "timeRangeRight required",
+        _in_time_range,
+        needs_right=True,
+    ),
 )
 
 _CATEGORIES = frozenset(row.category for row in ADHOC)
@@ -570,7 +807,8 @@ def _parse_mask(raw: object, row: AdHoc) -> frozenset[str]:
             supported = ", ".join(sorted(row.actions))
             raise _unsupported(
                 f"mainMask action '{action}' with category '{row.category}' "
-                f"(supported: {supported})")
+                f"(supported: {supported})"
+            )
         (exclude if negated else include).add(action)
     if star or (exclude and not include):
         include |= row.star
@@ -600,18 +838,21 @@ def _check_common(definition: Mapping[str, Any]) -> None:
     interval = definition.get("intervalType")
     if interval is not None and interval != "GrowingWindow":
         raise _unsupported(
-            f"intervalType {interval!r} (only GrowingWindow: totals since the simulator started)")
+            f"intervalType {interval!r} (only GrowingWindow: totals since the simulator started)"
+        )
     relative = definition.get("relativeMask")
     if relative not in (None, "", "*"):
         raise _unsupported("relativeMask other than '*'")
     dynamic = definition.get("dynamicFilter")
     if dynamic not in (None, "") and (
-            not isinstance(dynamic, str) or dynamic.replace(" ", "").lower() != "mediatype=voice"):
+        not isinstance(dynamic, str) or dynamic.replace(" ", "").lower() != "mediatype=voice"
+    ):
         raise _unsupported(f"dynamicFilter {dynamic!r} (only MediaType=voice)")
 
 
-def adhoc(model: ContactCenter, definition: Mapping[str, Any], object_type: str,
-          object_id: str) -> Compute:
+def adhoc(
+    model: ContactCenter, definition: Mapping[str, Any], object_type: str, object_id: str
+) -> Compute:
     """Bind an ad-hoc definition to an object; CatalogError 400/404 when it cannot be."""
     category = definition.get("category")
     subject = definition.get("subject")
@@ -631,7 +872,8 @@ def adhoc(model: ContactCenter, definition: Mapping[str, Any], object_type: str,
         allowed = ", ".join(sorted({t for r in rows for t in r.object_types}))
         raise _unsupported(
             f"category '{category}' with subject '{subject}' on objectType '{object_type}' "
-            f"(supported on {allowed})")
+            f"(supported on {allowed})"
+        )
     mask = _parse_mask(definition.get("mainMask"), row)
     left = _seconds(definition, "timeRangeLeft") or 0
     right = _seconds(definition, "timeRangeRight")

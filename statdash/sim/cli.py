@@ -19,33 +19,78 @@ ENV_CLIENT_SECRET = "STATDASH_SIM_CLIENT_SECRET"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the `statdash sim` options to `parser`."""
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="address to listen on (default 127.0.0.1, loopback only)")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1, loopback only)",
+    )
     parser.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 = any)")
     parser.add_argument("--agents", type=int, default=50, help="number of agents (default 50)")
     parser.add_argument("--queues", type=int, default=5, help="number of queues (default 5)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    parser.add_argument("--time-scale", type=float, default=1.0, metavar="X",
-                        help="simulated seconds per real second (default 1)")
-    parser.add_argument("--manual-clock", action="store_true",
-                        help="freeze time; move it with POST /simulator/advance")
-    parser.add_argument("--start-time", type=float, default=None, metavar="EPOCH",
-                        help="simulated start, epoch seconds (default: now)")
-    parser.add_argument("--calls-per-hour", type=float, default=None, metavar="N",
-                        help="calls offered to each queue per hour (default: tuned to staffing)")
-    parser.add_argument("--api-key", default=None, metavar="KEY",
-                        help=f"accept only this x-api-key (or set {ENV_API_KEY}; "
-                             "default: any non-empty key)")
-    parser.add_argument("--client-id", default=None, metavar="ID",
-                        help="require bearer tokens issued to this OAuth client")
-    parser.add_argument("--client-secret", default=None, metavar="SECRET",
-                        help=f"secret of --client-id (or set {ENV_CLIENT_SECRET})")
-    parser.add_argument("--user", action="append", default=[], metavar="'TENANT\\name:password'",
-                        help="a user for the password grant (repeatable)")
-    parser.add_argument("--token-ttl", type=float, default=3600.0, metavar="SECONDS",
-                        help="access token lifetime (default 3600)")
-    parser.add_argument("--hostile", action="store_true",
-                        help="serve hostile reason codes and error messages (security tests)")
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=1.0,
+        metavar="X",
+        help="simulated seconds per real second (default 1)",
+    )
+    parser.add_argument(
+        "--manual-clock",
+        action="store_true",
+        help="freeze time; move it with POST /simulator/advance",
+    )
+    parser.add_argument(
+        "--start-time",
+        type=float,
+        default=None,
+        metavar="EPOCH",
+        help="simulated start, epoch seconds (default: now)",
+    )
+    parser.add_argument(
+        "--calls-per-hour",
+        type=float,
+        default=None,
+        metavar="N",
+        help="calls offered to each queue per hour (default: tuned to staffing)",
+    )
+    parser.add_argument(
+        "--api-key",
+        default=None,
+        metavar="KEY",
+        help=f"accept only this x-api-key (or set {ENV_API_KEY}; default: any non-empty key)",
+    )
+    parser.add_argument(
+        "--client-id",
+        default=None,
+        metavar="ID",
+        help="require bearer tokens issued to this OAuth client",
+    )
+    parser.add_argument(
+        "--client-secret",
+        default=None,
+        metavar="SECRET",
+        help=f"secret of --client-id (or set {ENV_CLIENT_SECRET})",
+    )
+    parser.add_argument(
+        "--user",
+        action="append",
+        default=[],
+        metavar="'TENANT\\name:password'",
+        help="a user for the password grant (repeatable)",
+    )
+    parser.add_argument(
+        "--token-ttl",
+        type=float,
+        default=3600.0,
+        metavar="SECONDS",
+        help="access token lifetime (default 3600)",
+    )
+    parser.add_argument(
+        "--hostile",
+        action="store_true",
+        help="serve hostile reason codes and error messages (security tests)",
+    )
     parser.add_argument("--access-log", action="store_true", help="log every request")
 
 
@@ -60,8 +105,9 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         else:
             users[name] = password
     api_key = args.api_key if args.api_key is not None else os.environ.get(ENV_API_KEY)
-    secret = (args.client_secret if args.client_secret is not None
-              else os.environ.get(ENV_CLIENT_SECRET))
+    secret = (
+        args.client_secret if args.client_secret is not None else os.environ.get(ENV_CLIENT_SECRET)
+    )
     client_id = args.client_id
     if (client_id is None) != (secret is None):
         problems.append("--client-id and --client-secret go together")
@@ -72,10 +118,19 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
     if problems:
         raise ValueError("; ".join(problems))
     return SimConfig(
-        agents=args.agents, queues=args.queues, seed=args.seed, time_scale=args.time_scale,
-        clock="manual" if args.manual_clock else "realtime", start_time=args.start_time,
-        calls_per_hour=args.calls_per_hour, api_key=api_key or None, client_id=client_id,
-        client_secret=secret, users=users, token_ttl=args.token_ttl, hostile=args.hostile,
+        agents=args.agents,
+        queues=args.queues,
+        seed=args.seed,
+        time_scale=args.time_scale,
+        clock="manual" if args.manual_clock else "realtime",
+        start_time=args.start_time,
+        calls_per_hour=args.calls_per_hour,
+        api_key=api_key or None,
+        client_id=client_id,
+        client_secret=secret,
+        users=users,
+        token_ttl=args.token_ttl,
+        hostile=args.hostile,
     )
 
 
@@ -86,8 +141,10 @@ def describe(config: SimConfig, host: str, port: int) -> str:
 
     where = f"http://{url_host(host)}:{port}{API}"
     scope = "loopback only" if is_loopback(host) else "REACHABLE FROM OTHER MACHINES"
-    return (f"statdash simulator listening on {where} (agents {config.agents}, "
-            f"queues {config.queues}, seed {config.seed}); {scope}")
+    return (
+        f"statdash simulator listening on {where} (agents {config.agents}, "
+        f"queues {config.queues}, seed {config.seed}); {scope}"
+    )
 
 
 def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -113,15 +170,22 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     port = sock.getsockname()[1]
     print(describe(config, args.host, port), file=out, flush=True)
     if not is_loopback(args.host):
-        print(f"statdash sim: warning: {args.host} is not a loopback address; anyone who can "
-              "reach this machine can use the simulator, and it has no real security",
-              file=err, flush=True)
+        print(
+            f"statdash sim: warning: {args.host} is not a loopback address; anyone who can "
+            "reach this machine can use the simulator, and it has no real security",
+            file=err,
+            flush=True,
+        )
     if config.auth_required:
-        print("statdash sim: bearer tokens required (POST /auth/v3/oauth/token)", file=out,
-              flush=True)
+        print(
+            "statdash sim: bearer tokens required (POST /auth/v3/oauth/token)", file=out, flush=True
+        )
     if config.clock == "manual":
-        print("statdash sim: manual clock; POST /simulator/advance {\"seconds\": N} moves time",
-              file=out, flush=True)
+        print(
+            'statdash sim: manual clock; POST /simulator/advance {"seconds": N} moves time',
+            file=out,
+            flush=True,
+        )
     # uvicorn re-raises Ctrl+C after its graceful shutdown; that is a normal exit here.
     with contextlib.suppress(KeyboardInterrupt):
         serve(config, args.host, port, access_log=args.access_log, sock=sock)
@@ -131,8 +195,9 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
 
 def main(argv: list[str] | None = None) -> int:
     """Standalone entry point: `python -m statdash.sim.cli` until the lead wires `statdash sim`."""
-    parser = argparse.ArgumentParser(prog="statdash sim",
-                                     description="Serve the Statistics API v3 simulator.")
+    parser = argparse.ArgumentParser(
+        prog="statdash sim", description="Serve the Statistics API v3 simulator."
+    )
     add_arguments(parser)
     return run(parser.parse_args(argv))
 

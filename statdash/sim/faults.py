@@ -8,22 +8,51 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-OPERATIONS = ("subscribe", "peek", "delete", "get_statistic_ex", "get_value", "token",
-              "notifications")
+OPERATIONS = (
+    "subscribe",
+    "peek",
+    "delete",
+    "get_statistic_ex",
+    "get_value",
+    "token",
+    "notifications",
+)
 ANY = "*"
-MALFORMED_KINDS = ("invalid_json", "wrong_shape", "missing_fields", "bad_values", "huge",
-                   "plain_error")
+MALFORMED_KINDS = (
+    "invalid_json",
+    "wrong_shape",
+    "missing_fields",
+    "bad_values",
+    "huge",
+    "plain_error",
+)
 REFUSE_STYLES = ("http503", "envelope")
 UNKNOWN_SUBSCRIPTION_STYLES = ("http404", "envelope")
 STATUS_TEXT = {
-    400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-    408: "Request Timeout", 409: "Conflict", 429: "Too Many Requests",
-    500: "Internal server error", 502: "Bad Gateway", 503: "Service Unavailable",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    408: "Request Timeout",
+    409: "Conflict",
+    429: "Too Many Requests",
+    500: "Internal server error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
     504: "Backend timeout",
 }
-FIELDS = ("error_rate", "error_status", "fail_next", "latency_ms", "malformed",
-           "drop_subscriptions", "refuse_subscriptions", "unknown_subscription_style",
-           "revoke_tokens", "seed")
+FIELDS = (
+    "error_rate",
+    "error_status",
+    "fail_next",
+    "latency_ms",
+    "malformed",
+    "drop_subscriptions",
+    "refuse_subscriptions",
+    "unknown_subscription_style",
+    "revoke_tokens",
+    "seed",
+)
 
 
 class FaultSpecError(ValueError):
@@ -57,7 +86,8 @@ def _op_map(field: str, raw: Any) -> dict[str, Any]:
     for key in raw:
         if key != ANY and key not in OPERATIONS:
             raise FaultSpecError(
-                f"{field}: unknown operation {key!r} (use {', '.join(OPERATIONS)} or '*')")
+                f"{field}: unknown operation {key!r} (use {', '.join(OPERATIONS)} or '*')"
+            )
     return dict(raw)
 
 
@@ -112,38 +142,44 @@ class Faults:
         if "error_rate" in spec:
             staged["error_rate"] = {
                 op: _number(f"error_rate.{op}", v, 0.0, 1.0)
-                for op, v in _op_map("error_rate", spec["error_rate"]).items()}
+                for op, v in _op_map("error_rate", spec["error_rate"]).items()
+            }
         if "error_status" in spec:
             raw = spec["error_status"]
             if isinstance(raw, dict):
                 staged["error_status"] = {
                     op: _status(f"error_status.{op}", v)
-                    for op, v in _op_map("error_status", raw).items()}
+                    for op, v in _op_map("error_status", raw).items()
+                }
             else:
                 staged["error_status"] = {ANY: _status("error_status", raw)}
         if "fail_next" in spec:
             staged["fail_next"] = {
                 op: int(_number(f"fail_next.{op}", v, 0, 1_000_000))
-                for op, v in _op_map("fail_next", spec["fail_next"]).items()}
+                for op, v in _op_map("fail_next", spec["fail_next"]).items()
+            }
         if "latency_ms" in spec:
             raw = spec["latency_ms"]
             if isinstance(raw, dict):
                 staged["latency_ms"] = {
                     op: _number(f"latency_ms.{op}", v, 0, 600_000)
-                    for op, v in _op_map("latency_ms", raw).items()}
+                    for op, v in _op_map("latency_ms", raw).items()
+                }
             else:
                 staged["latency_ms"] = {ANY: _number("latency_ms", raw, 0, 600_000)}
         if "malformed" in spec:
             staged["malformed"] = {
                 op: self._malformed(op, v)
-                for op, v in _op_map("malformed", spec["malformed"]).items()}
+                for op, v in _op_map("malformed", spec["malformed"]).items()
+            }
         if "refuse_subscriptions" in spec:
             raw = spec["refuse_subscriptions"]
             if raw is True:
                 raw = "http503"
             if raw is not False and raw is not None and raw not in REFUSE_STYLES:
                 raise FaultSpecError(
-                    "refuse_subscriptions must be true, false, 'http503' or 'envelope'")
+                    "refuse_subscriptions must be true, false, 'http503' or 'envelope'"
+                )
             staged["refuse_subscriptions"] = raw or None
         if "unknown_subscription_style" in spec:
             raw = spec["unknown_subscription_style"]
@@ -176,7 +212,7 @@ class Faults:
                 raise FaultSpecError(f"malformed.{op}: unknown kind {kind!r} (kinds: {kinds})")
             count = int(_number(f"malformed.{op}.count", raw.get("count", 1), 1, 1_000_000))
             return Malformed(kind, count)
-        raise FaultSpecError(f"malformed.{op} must be a kind or {{\"kind\": ..., \"count\": N}}")
+        raise FaultSpecError(f'malformed.{op} must be a kind or {{"kind": ..., "count": N}}')
 
     def to_json(self) -> dict[str, Any]:
         """The current faults, in the shape POST accepts."""
@@ -234,8 +270,14 @@ class Faults:
 # ------------------------------------------------------------------------------ garbling
 
 _BAD_VALUES: tuple[Any, ...] = (
-    "12", None, 12, [], {"intValue": "12", "stringValue": 12},
-    {"stateValue": {"agentId": None, "status": 4, "time": "yesterday"}}, True, {"value": {}},
+    "12",
+    None,
+    12,
+    [],
+    {"intValue": "12", "stringValue": 12},
+    {"stateValue": {"agentId": None, "status": 4, "time": "yesterday"}},
+    True,
+    {"value": {}},
 )
 
 
@@ -323,8 +365,15 @@ def _dump(body: Any) -> bytes:
 
 def plain_error(path: str, now_ms: int, message: str) -> bytes:
     """The non-envelope error body some servers send (Spring Boot's default error page)."""
-    return _dump({"timestamp": now_ms, "status": 500, "error": "Internal Server Error",
-                  "message": message, "path": path})
+    return _dump(
+        {
+            "timestamp": now_ms,
+            "status": 500,
+            "error": "Internal Server Error",
+            "message": message,
+            "path": path,
+        }
+    )
 
 
 def status_text(status: int) -> str:

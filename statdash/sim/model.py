@@ -24,7 +24,16 @@ RINGING = "CallRinging"
 DIALING = "CallDialing"
 
 STATUSES: tuple[str, ...] = (
-    LOGGED_OUT, READY, NOT_READY, ACW, INBOUND, OUTBOUND, INTERNAL, CONSULT, HOLD, RINGING,
+    LOGGED_OUT,
+    READY,
+    NOT_READY,
+    ACW,
+    INBOUND,
+    OUTBOUND,
+    INTERNAL,
+    CONSULT,
+    HOLD,
+    RINGING,
     DIALING,
 )
 # Time that counts as working a contact, for Productivity.
@@ -107,8 +116,15 @@ class Call:
 class WaitStats:
     """Counters of one queue-like object: answered and abandoned calls with their waits."""
 
-    __slots__ = ("abandoned", "abandoned_hist", "abandoned_wait", "answered", "answered_hist",
-                 "answered_wait", "entered")
+    __slots__ = (
+        "abandoned",
+        "abandoned_hist",
+        "abandoned_wait",
+        "answered",
+        "answered_hist",
+        "answered_wait",
+        "entered",
+    )
 
     def __init__(self) -> None:
         self.entered = 0
@@ -140,8 +156,18 @@ def _bin(wait: float) -> int:
 class Queue:
     """An ACD queue (and, through `rp`, the route point feeding it)."""
 
-    __slots__ = ("groups", "in_ivr", "index", "ivr_time", "rate", "ringing", "rp", "stats",
-                 "waiting", "waiting_count")
+    __slots__ = (
+        "groups",
+        "in_ivr",
+        "index",
+        "ivr_time",
+        "rate",
+        "ringing",
+        "rp",
+        "stats",
+        "waiting",
+        "waiting_count",
+    )
 
     def __init__(self, index: int, rate: float, ivr_time: float) -> None:
         self.index = index
@@ -167,11 +193,35 @@ class Agent:
     """One agent: current status, timers and the accumulators statistics read."""
 
     __slots__ = (
-        "break_reason", "call", "consults", "dn", "group", "handle_start", "handle_total",
-        "handled", "id", "inbound", "index", "internal", "login_session", "login_since",
-        "login_total", "missed", "outbound", "pending_break", "pending_logout", "plan", "reason",
-        "refused", "seg_start", "since", "status", "status_entries", "status_time",
-        "transferred", "version",
+        "break_reason",
+        "call",
+        "consults",
+        "dn",
+        "group",
+        "handle_start",
+        "handle_total",
+        "handled",
+        "id",
+        "inbound",
+        "index",
+        "internal",
+        "login_session",
+        "login_since",
+        "login_total",
+        "missed",
+        "outbound",
+        "pending_break",
+        "pending_logout",
+        "plan",
+        "reason",
+        "refused",
+        "seg_start",
+        "since",
+        "status",
+        "status_entries",
+        "status_time",
+        "transferred",
+        "version",
     )
 
     def __init__(self, index: int, start: float) -> None:
@@ -318,8 +368,9 @@ class ContactCenter:
         self.agents = [Agent(i, start) for i in range(agents)]
         group_total = ids.group_count(agents)
         self.groups = [
-            AgentGroup(g, range(g * ids.AGENTS_PER_GROUP,
-                                min(agents, (g + 1) * ids.AGENTS_PER_GROUP)))
+            AgentGroup(
+                g, range(g * ids.AGENTS_PER_GROUP, min(agents, (g + 1) * ids.AGENTS_PER_GROUP))
+            )
             for g in range(group_total)
         ]
         plan = serving_plan(group_total, queues)
@@ -342,8 +393,12 @@ class ContactCenter:
             for q in group.queues:
                 self.queues[q].groups.append(group.index)
         self.queue_groups: list[list[int]] = [
-            list(range(k * ids.QUEUES_PER_QUEUE_GROUP,
-                       min(queues, (k + 1) * ids.QUEUES_PER_QUEUE_GROUP)))
+            list(
+                range(
+                    k * ids.QUEUES_PER_QUEUE_GROUP,
+                    min(queues, (k + 1) * ids.QUEUES_PER_QUEUE_GROUP),
+                )
+            )
             for k in range(ids.queue_group_count(queues))
         ]
         self.agent_index = {a.id: a.index for a in self.agents}
@@ -416,8 +471,11 @@ class ContactCenter:
             self._group(agent).counts[LOGGED_OUT] += 1
             self._set_status(agent, READY, quiet=True)
             worked = rng.uniform(0, 4 * 3600)
-            self._plan_shift(agent, shift_left=max(600.0, rng.uniform(6, 9) * 3600 - worked),
-                             first_break=rng.uniform(0, 5400))
+            self._plan_shift(
+                agent,
+                shift_left=max(600.0, rng.uniform(6, 9) * 3600 - worked),
+                first_break=rng.uniform(0, 5400),
+            )
             draw = rng.random()
             if draw < 0.30:
                 agent.since = now - rng.uniform(0, 60)
@@ -497,8 +555,11 @@ class ContactCenter:
         served = self._served_reasons
         if served:
             return served[(reason_index + agent.index) % len(served)]
-        return ACW_REASON if reason_index == len(NOT_READY_REASONS) else \
-            NOT_READY_REASONS[reason_index][0]
+        return (
+            ACW_REASON
+            if reason_index == len(NOT_READY_REASONS)
+            else NOT_READY_REASONS[reason_index][0]
+        )
 
     def _acw_reason(self, agent: Agent) -> str:
         return self._reason_text(agent, len(NOT_READY_REASONS))
@@ -531,8 +592,12 @@ class ContactCenter:
             reason = _REASON_INDEX[agent.pending_break]
             agent.pending_break = None
             self._go_not_ready(agent, reason)
-            self._schedule(self.now + self.rng.uniform(3000, 6000), _EV_BREAK_DUE,
-                           agent.index, agent.login_session)
+            self._schedule(
+                self.now + self.rng.uniform(3000, 6000),
+                _EV_BREAK_DUE,
+                agent.index,
+                agent.login_session,
+            )
         else:
             self._set_status(agent, READY)
 
@@ -584,8 +649,9 @@ class ContactCenter:
         elif status == LOGGED_OUT:
             agent.login_session += 1
             self._set_status(agent, READY)
-            self._plan_shift(agent, shift_left=rng.uniform(4, 8) * 3600,
-                             first_break=rng.uniform(3000, 6000))
+            self._plan_shift(
+                agent, shift_left=rng.uniform(4, 8) * 3600, first_break=rng.uniform(3000, 6000)
+            )
 
     def _break_due(self, agent: Agent, session: int) -> None:
         if session != agent.login_session or agent.status == LOGGED_OUT:
@@ -593,11 +659,19 @@ class ContactCenter:
         reason = self._draw_reason()
         if agent.status == READY:
             self._go_not_ready(agent, reason)
-            self._schedule(self.now + self.rng.uniform(3000, 6000), _EV_BREAK_DUE,
-                           agent.index, agent.login_session)
+            self._schedule(
+                self.now + self.rng.uniform(3000, 6000),
+                _EV_BREAK_DUE,
+                agent.index,
+                agent.login_session,
+            )
         elif agent.status == NOT_READY:
-            self._schedule(self.now + self.rng.uniform(1800, 3600), _EV_BREAK_DUE,
-                           agent.index, agent.login_session)
+            self._schedule(
+                self.now + self.rng.uniform(1800, 3600),
+                _EV_BREAK_DUE,
+                agent.index,
+                agent.login_session,
+            )
         else:
             agent.pending_break = NOT_READY_REASONS[reason][0]
 

@@ -56,8 +56,9 @@ def bind(host: str, port: int) -> socket.socket:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
             raise PortUnavailableError(exc.errno, f"{host}:{port} is already in use") from None
-        raise PortUnavailableError(exc.errno or 0, f"cannot listen on {host}:{port}: "
-                                                   f"{exc.strerror or exc}") from None
+        raise PortUnavailableError(
+            exc.errno or 0, f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+        ) from None
     sock.set_inheritable(True)
     return sock
 
@@ -115,16 +116,27 @@ class _Server(uvicorn.Server):
                 loop.call_soon_threadsafe(wake.set)
 
 
-def _uvicorn_config(config: SimConfig, *, access_log: bool,
-                    log_level: str = "warning") -> uvicorn.Config:
+def _uvicorn_config(
+    config: SimConfig, *, access_log: bool, log_level: str = "warning"
+) -> uvicorn.Config:
     return uvicorn.Config(
-        create_app(config), log_level=log_level, access_log=access_log, lifespan="off",
-        timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN_SECONDS, server_header=False,
+        create_app(config),
+        log_level=log_level,
+        access_log=access_log,
+        lifespan="off",
+        timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN_SECONDS,
+        server_header=False,
     )
 
 
-def serve(config: SimConfig, host: str = "127.0.0.1", port: int = 8080, *,
-          access_log: bool = False, sock: socket.socket | None = None) -> None:
+def serve(
+    config: SimConfig,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    *,
+    access_log: bool = False,
+    sock: socket.socket | None = None,
+) -> None:
     """Serve until Ctrl+C (uvicorn handles the signal and shuts down gracefully).
 
     Pass an already bound `sock` (from `bind`) to report the address before serving.
@@ -144,8 +156,14 @@ class RunningSimulator:
     thread or event loop.
     """
 
-    def __init__(self, config: SimConfig, host: str = "127.0.0.1", port: int = 0, *,
-                 log_level: str = "warning") -> None:
+    def __init__(
+        self,
+        config: SimConfig,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        log_level: str = "warning",
+    ) -> None:
         self.config = config
         self.host = host
         self.log_level = log_level
@@ -171,8 +189,7 @@ class RunningSimulator:
         """Bind, start serving and wait until requests are accepted."""
         sock = bind(self.host, self._requested_port)
         self.port = sock.getsockname()[1]
-        server = _Server(_uvicorn_config(self.config, access_log=False,
-                                         log_level=self.log_level))
+        server = _Server(_uvicorn_config(self.config, access_log=False, log_level=self.log_level))
         self._server = server
 
         def run() -> None:
@@ -183,8 +200,7 @@ class RunningSimulator:
             finally:
                 sock.close()
 
-        self._thread = threading.Thread(target=run, name=f"statdash-sim-{self.port}",
-                                        daemon=True)
+        self._thread = threading.Thread(target=run, name=f"statdash-sim-{self.port}", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + _START_TIMEOUT_SECONDS
         while not server.started:
@@ -192,8 +208,7 @@ class RunningSimulator:
                 raise RuntimeError(f"simulator failed to start: {self._error!r}")
             if time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError("simulator did not start within "
-                                   f"{_START_TIMEOUT_SECONDS:.0f} s")
+                raise RuntimeError(f"simulator did not start within {_START_TIMEOUT_SECONDS:.0f} s")
             time.sleep(0.005)
         return self
 
@@ -215,16 +230,18 @@ class RunningSimulator:
     def __enter__(self) -> RunningSimulator:
         return self.start()
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     async def __aenter__(self) -> RunningSimulator:
         # Starting blocks briefly; keep the caller's event loop free meanwhile.
         return await asyncio.to_thread(self.start)
 
-    async def __aexit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         await asyncio.to_thread(self.stop)
 
     # ---------------------------------------------------------------------- admin helpers
@@ -233,8 +250,7 @@ class RunningSimulator:
         with self._http_lock:
             if self._http is None:
                 # Loopback only: proxy settings from the environment must not apply.
-                self._http = httpx.Client(base_url=self.base_url, timeout=30.0,
-                                          trust_env=False)
+                self._http = httpx.Client(base_url=self.base_url, timeout=30.0, trust_env=False)
             response = self._http.request(method, path, json=body)
         response.raise_for_status()
         return response.json()
@@ -260,8 +276,13 @@ class RunningSimulator:
         return float(result["sim_time"])
 
 
-def running_simulator(config: SimConfig | None = None, host: str = "127.0.0.1",
-                      port: int = 0, *, log_level: str = "warning") -> RunningSimulator:
+def running_simulator(
+    config: SimConfig | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    log_level: str = "warning",
+) -> RunningSimulator:
     """A simulator to use as `with` or `async with`; port 0 picks a free loopback port.
 
     uvicorn's log handler writes to the real stderr from the server thread; under a full-screen

@@ -41,11 +41,16 @@ Json = dict[str, Any]
 
 # ------------------------------------------------------------------------------ the clock
 
+
 class SimClock:
     """Simulated time: start + wall time x time_scale (+ manual advances), or manual only."""
 
-    def __init__(self, config: SimConfig, wall: Callable[[], float] = time.time,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        config: SimConfig,
+        wall: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.start = config.start_time if config.start_time is not None else wall()
         self.manual = config.clock == "manual"
         self.scale = config.time_scale
@@ -65,6 +70,7 @@ class SimClock:
 
 
 # --------------------------------------------------------------------------- app state
+
 
 @dataclass
 class Item:
@@ -116,17 +122,22 @@ class Simulator:
         self.config = config
         self.clock = SimClock(config)
         self.model = ContactCenter(
-            agents=config.agents, queues=config.queues, seed=config.seed,
-            start=self.clock.start, calls_per_hour=config.calls_per_hour,
-            talk_mean=config.talk_mean, wrap_mean=config.wrap_mean,
+            agents=config.agents,
+            queues=config.queues,
+            seed=config.seed,
+            start=self.clock.start,
+            calls_per_hour=config.calls_per_hour,
+            talk_mean=config.talk_mean,
+            wrap_mean=config.wrap_mean,
             patience_mean=config.patience_mean,
             reasons=HOSTILE_STRINGS if config.hostile else None,
         )
         self.subscriptions: dict[str, Subscription] = {}
         self.gate = Gatekeeper(config)
         self.sessions = Sessions()
-        self.faults = faults.Faults(config.fault_seed if config.fault_seed is not None
-                                    else config.seed)
+        self.faults = faults.Faults(
+            config.fault_seed if config.fault_seed is not None else config.seed
+        )
         self.requests: Counter[str] = Counter()
         self.notifier = Notifier(self.session_values, config.notification_hold)
         self._hostile_turn = 0
@@ -156,11 +167,23 @@ class Simulator:
 
 # ------------------------------------------------------------------------------ envelopes
 
-def envelope(path: str, code: int, message: str, *, data: Any = None,
-             errors: list[Json] | None = None, detail: Json | None = None) -> Json:
+
+def envelope(
+    path: str,
+    code: int,
+    message: str,
+    *,
+    data: Any = None,
+    errors: list[Json] | None = None,
+    detail: Json | None = None,
+) -> Json:
     """The API envelope: status, data, errors and path, always all four."""
-    return {"status": {"code": code, "message": message, "detail": detail or {}},
-            "data": data if data is not None else {}, "errors": errors or [], "path": path}
+    return {
+        "status": {"code": code, "message": message, "detail": detail or {}},
+        "data": data if data is not None else {},
+        "errors": errors or [],
+        "path": path,
+    }
 
 
 def item_error(code: int, message: str, detail: Json) -> Json:
@@ -169,13 +192,15 @@ def item_error(code: int, message: str, detail: Json) -> Json:
 
 
 def _render(body: Any) -> bytes:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False).encode("utf-8")
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode(
+        "utf-8"
+    )
 
 
 def _json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    return Response(_render(body), status_code=status, media_type="application/json",
-                    headers=headers)
+    return Response(
+        _render(body), status_code=status, media_type="application/json", headers=headers
+    )
 
 
 def _values(items: list[Item], timestamp: int, *, verbose: bool) -> list[Json]:
@@ -192,11 +217,14 @@ def _values(items: list[Item], timestamp: int, *, verbose: bool) -> list[Json]:
             value["value"] = item.compute()
             out.append(value)
         return out
-    return [{"statisticId": item.statistic_id, "timestamp": timestamp, "value": item.compute()}
-            for item in items]
+    return [
+        {"statisticId": item.statistic_id, "timestamp": timestamp, "value": item.compute()}
+        for item in items
+    ]
 
 
 # ------------------------------------------------------------------------ request parsing
+
 
 async def _read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length", "")
@@ -351,8 +379,8 @@ def parse_peek_request(body: Any) -> list[Wanted]:
         object_type = _text_field(item, "objectType", where, problems)
         if item.get("definition") is not None:
             problems.append(
-                f"{where}: get-statistic-ex takes predefined statistics ('name'), "
-                "not 'definition'")
+                f"{where}: get-statistic-ex takes predefined statistics ('name'), not 'definition'"
+            )
         name = _text_field(item, "name", where, problems)
         if len(problems) == before:
             assert object_id is not None and object_type is not None and name is not None
@@ -382,6 +410,7 @@ def _split_ids(values: list[str]) -> list[str]:
 
 # ------------------------------------------------------------------------ the operations
 
+
 def _resolve(sim: Simulator, want: Wanted) -> catalog.Compute:
     if want.name is not None:
         return catalog.predefined(sim.model, want.name, want.object_type, want.object_id)
@@ -405,11 +434,19 @@ async def get_statistic_ex(sim: Simulator, request: Request) -> Reply:
         try:
             compute = _resolve(sim, want)
         except catalog.CatalogError as exc:
-            errors.append(item_error(exc.code, sim.say(exc.message),
-                                     want.detail(with_statistic_id=False)))
+            errors.append(
+                item_error(exc.code, sim.say(exc.message), want.detail(with_statistic_id=False))
+            )
             continue
-        values.append({"name": want.name, "objectId": want.object_id,
-                       "objectType": want.object_type, "timestamp": stamp, "value": compute()})
+        values.append(
+            {
+                "name": want.name,
+                "objectId": want.object_id,
+                "objectType": want.object_type,
+                "timestamp": stamp,
+                "value": compute(),
+            }
+        )
     data = {"statistics": values}
     if errors:
         message = sim.say(_partial(len(errors), len(wanted), "read"))
@@ -434,14 +471,22 @@ async def get_value(sim: Simulator, request: Request) -> Reply:
     except catalog.CatalogError as exc:
         detail = want.detail(with_statistic_id=False)
         return Reply(exc.code, envelope(path, exc.code, sim.say(exc.message), detail=detail))
-    statistic = {"name": name, "objectId": want.object_id, "objectType": want.object_type,
-                 "timestamp": sim.model.now_ms, "value": compute()}
+    statistic = {
+        "name": name,
+        "objectId": want.object_id,
+        "objectType": want.object_type,
+        "timestamp": sim.model.now_ms,
+        "value": compute(),
+    }
     return Reply(200, envelope(path, 0, "OK", data={"statistic": statistic}))
 
 
 def _subscription_reply(sim: Simulator, path: str, sub: Subscription, verbose: bool) -> Reply:
-    data = {"operationId": sub.id, "subscriptionId": sub.id,
-            "statistics": _values(sub.items, sim.model.now_ms, verbose=verbose)}
+    data = {
+        "operationId": sub.id,
+        "subscriptionId": sub.id,
+        "statistics": _values(sub.items, sim.model.now_ms, verbose=verbose),
+    }
     if sub.errors:
         message = sim.say(_partial(len(sub.errors), sub.total, "opened"))
         return Reply(200, envelope(path, 2, message, data=data, errors=sub.errors))
@@ -461,7 +506,8 @@ async def subscribe(sim: Simulator, request: Request) -> Reply:
         if existing.fingerprint != fingerprint:
             raise BadRequest(
                 f"operationId '{operation_id}' is already used by a subscription with "
-                "different statistics")
+                "different statistics"
+            )
         return _subscription_reply(sim, path, existing, verbose)
     refuse = sim.faults.refuse_subscriptions
     if refuse is not None:
@@ -475,10 +521,16 @@ async def subscribe(sim: Simulator, request: Request) -> Reply:
         except catalog.CatalogError as exc:
             errors.append(item_error(exc.code, sim.say(exc.message), want.detail()))
             continue
-        items.append(Item(want.statistic_id, want.object_id, want.object_type, want.name,
-                          compute))
-    sub = Subscription(operation_id, items, {i.statistic_id: i for i in items}, fingerprint,
-                       errors, len(wanted), request.scope.get("state", {}).get("session"))
+        items.append(Item(want.statistic_id, want.object_id, want.object_type, want.name, compute))
+    sub = Subscription(
+        operation_id,
+        items,
+        {i.statistic_id: i for i in items},
+        fingerprint,
+        errors,
+        len(wanted),
+        request.scope.get("state", {}).get("session"),
+    )
     if items:
         sim.subscriptions[operation_id] = sub
     return _subscription_reply(sim, path, sub, verbose)
@@ -494,8 +546,9 @@ async def peek(sim: Simulator, request: Request) -> Reply:
     if sub is None:
         message = sim.say(f"Subscription '{subscription_id}' not found")
         status = 404 if sim.faults.unknown_subscription_style == "http404" else 200
-        return Reply(status, envelope(path, 404, message,
-                                      detail={"subscriptionId": subscription_id}))
+        return Reply(
+            status, envelope(path, 404, message, detail={"subscriptionId": subscription_id})
+        )
     requested = _split_ids(request.query_params.getlist("statisticIds"))
     items = sub.items
     errors: list[Json] = []
@@ -504,12 +557,20 @@ async def peek(sim: Simulator, request: Request) -> Reply:
         for statistic_id in requested:
             found = sub.by_id.get(statistic_id)
             if found is None:
-                errors.append(item_error(404, sim.say(f"Unknown statisticId '{statistic_id}'"),
-                                         {"statisticId": statistic_id}))
+                errors.append(
+                    item_error(
+                        404,
+                        sim.say(f"Unknown statisticId '{statistic_id}'"),
+                        {"statisticId": statistic_id},
+                    )
+                )
             else:
                 items.append(found)
-    data = {"operationId": sub.id, "subscriptionId": sub.id,
-            "statistics": _values(items, sim.model.now_ms, verbose=verbose)}
+    data = {
+        "operationId": sub.id,
+        "subscriptionId": sub.id,
+        "statistics": _values(items, sim.model.now_ms, verbose=verbose),
+    }
     if errors:
         message = sim.say(_partial(len(errors), len(requested), "read"))
         return Reply(200, envelope(path, 2, message, data=data, errors=errors))
@@ -535,6 +596,7 @@ Handler = Callable[[Simulator, Request], Awaitable[Reply]]
 
 # --------------------------------------------------------------------------- the pipeline
 
+
 def is_api_path(path: str) -> bool:
     """Whether a path is under /statistics/v3 (where the gateway's rules apply)."""
     return path == API or path.startswith(API + "/")
@@ -545,8 +607,11 @@ def _auth_failure(sim: Simulator, request: Request) -> Response | None:
     if not sim.gate.api_key_ok(request.headers):
         return _json_response(403, envelope(path, 403, sim.say(API_KEY_MESSAGE)))
     if not sim.gate.bearer_ok(request.headers):
-        return _json_response(401, envelope(path, 401, sim.say(BEARER_MESSAGE)),
-                              {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        return _json_response(
+            401,
+            envelope(path, 401, sim.say(BEARER_MESSAGE)),
+            {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
     return None
 
 
@@ -575,12 +640,14 @@ def _api(sim: Simulator, op: str, handler: Handler) -> Callable[[Request], Await
             reply = await handler(sim, request)
         except BadRequest as exc:
             detail = {"problems": exc.problems} if len(exc.problems) > 1 else {}
-            reply = Reply(exc.status, envelope(path, exc.status, sim.say(exc.message),
-                                               detail=detail))
+            reply = Reply(
+                exc.status, envelope(path, exc.status, sim.say(exc.message), detail=detail)
+            )
         if kind is not None:
             raw = faults.garble(kind, reply.body, huge_bytes=sim.config.huge_bytes)
-            return Response(raw, status_code=reply.status, media_type="application/json",
-                            headers=reply.headers)
+            return Response(
+                raw, status_code=reply.status, media_type="application/json", headers=reply.headers
+            )
         return _json_response(reply.status, reply.body, reply.headers)
 
     return endpoint
@@ -595,34 +662,43 @@ def _token_endpoint(sim: Simulator) -> Callable[[Request], Awaitable[Response]]:
         kind = sim.faults.malformed_kind("token")
         if kind == "plain_error":
             sim.sync()
-            body = faults.plain_error(request.url.path, sim.model.now_ms,
-                                      sim.say("Unexpected server error"))
+            body = faults.plain_error(
+                request.url.path, sim.model.now_ms, sim.say("Unexpected server error")
+            )
             return Response(body, status_code=500, media_type="application/json")
         failed = sim.faults.injected_error("token")
         if failed is not None:
             error = "temporarily_unavailable" if failed in (503, 504) else "server_error"
-            oauth = {"error": error, "error_description": sim.say(
-                f"{faults.status_text(failed)} (injected fault)")}
+            oauth = {
+                "error": error,
+                "error_description": sim.say(f"{faults.status_text(failed)} (injected fault)"),
+            }
             return _json_response(failed, oauth)
         try:
             raw = await _read_body(request, sim.config.max_body_bytes)
         except BadRequest as exc:
-            return _json_response(exc.status, {"error": "invalid_request",
-                                               "error_description": sim.say(exc.message)})
+            return _json_response(
+                exc.status, {"error": "invalid_request", "error_description": sim.say(exc.message)}
+            )
         reply = sim.gate.token(request.headers, raw)
         answer = dict(reply.body)
         if "error_description" in answer:
             answer["error_description"] = sim.say(answer["error_description"])
         if kind is not None:
             garbled = faults.garble(kind, answer, huge_bytes=sim.config.huge_bytes)
-            return Response(garbled, status_code=reply.status, media_type="application/json",
-                            headers=reply.headers)
+            return Response(
+                garbled,
+                status_code=reply.status,
+                media_type="application/json",
+                headers=reply.headers,
+            )
         return _json_response(reply.status, answer, reply.headers)
 
     return endpoint
 
 
 # ----------------------------------------------------------------------------- admin routes
+
 
 def _admin(sim: Simulator) -> list[BaseRoute]:
     async def state(request: Request) -> Response:
@@ -631,8 +707,9 @@ def _admin(sim: Simulator) -> list[BaseRoute]:
         body = {
             "open_subscriptions": len(sim.subscriptions),
             "open_statistics": sum(len(s.items) for s in sim.subscriptions.values()),
-            "subscriptions": {sid: [i.statistic_id for i in s.items]
-                              for sid, s in sim.subscriptions.items()},
+            "subscriptions": {
+                sid: [i.statistic_id for i in s.items] for sid, s in sim.subscriptions.items()
+            },
             "objects": {
                 catalog.AGENT: list(model.ids.agents),
                 catalog.GROUP_AGENTS: list(model.ids.agent_groups),
@@ -640,14 +717,18 @@ def _admin(sim: Simulator) -> list[BaseRoute]:
                 catalog.ROUTE_POINT: list(model.ids.route_points),
                 catalog.GROUP_QUEUES: list(model.ids.queue_groups),
             },
-            "group_members": {model.ids.agent_groups[g.index]: [model.agents[i].id
-                                                                for i in g.members]
-                              for g in model.groups},
-            "group_queues": {model.ids.agent_groups[g.index]: [model.ids.queues[q]
-                                                               for q in g.queues]
-                             for g in model.groups},
-            "queue_group_members": {model.ids.queue_groups[k]: [model.ids.queues[q] for q in qs]
-                                    for k, qs in enumerate(model.queue_groups)},
+            "group_members": {
+                model.ids.agent_groups[g.index]: [model.agents[i].id for i in g.members]
+                for g in model.groups
+            },
+            "group_queues": {
+                model.ids.agent_groups[g.index]: [model.ids.queues[q] for q in g.queues]
+                for g in model.groups
+            },
+            "queue_group_members": {
+                model.ids.queue_groups[k]: [model.ids.queues[q] for q in qs]
+                for k, qs in enumerate(model.queue_groups)
+            },
             "sim_time": model.now,
             "clock": sim.config.clock,
             "sessions": sim.sessions.issued,
@@ -684,10 +765,18 @@ def _admin(sim: Simulator) -> list[BaseRoute]:
         except BadRequest as exc:
             return _json_response(400, envelope(path, 400, exc.message))
         seconds = body.get("seconds") if isinstance(body, dict) else None
-        if (isinstance(seconds, bool) or not isinstance(seconds, int | float)
-                or not math.isfinite(seconds) or not 0 <= seconds <= MAX_ADVANCE_SECONDS):
-            return _json_response(400, envelope(
-                path, 400, f"'seconds' must be a number from 0 to {MAX_ADVANCE_SECONDS:.0f}"))
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, int | float)
+            or not math.isfinite(seconds)
+            or not 0 <= seconds <= MAX_ADVANCE_SECONDS
+        ):
+            return _json_response(
+                400,
+                envelope(
+                    path, 400, f"'seconds' must be a number from 0 to {MAX_ADVANCE_SECONDS:.0f}"
+                ),
+            )
         sim.clock.advance(float(seconds))
         sim.sync()
         return _json_response(200, {"sim_time": sim.model.now})
@@ -703,6 +792,7 @@ def _admin(sim: Simulator) -> list[BaseRoute]:
 
 # ------------------------------------------------------------------------ cookies, errors
 
+
 class SessionCookies:
     """ASGI middleware: give every API response a STATISTICS_SESSIONID unless it has one."""
 
@@ -714,15 +804,15 @@ class SessionCookies:
         if scope["type"] != "http" or not is_api_path(scope["path"]):
             await self.app(scope, receive, send)
             return
-        cookies = "; ".join(value.decode("latin-1") for key, value in scope["headers"]
-                            if key == b"cookie")
+        cookies = "; ".join(
+            value.decode("latin-1") for key, value in scope["headers"] if key == b"cookie"
+        )
         session, new = self.sessions.resolve(cookies)
         scope.setdefault("state", {})["session"] = session
 
         async def send_with_cookie(message: Message) -> None:
             if new and message["type"] == "http.response.start":
-                headers = [*message.get("headers", []),
-                           (b"set-cookie", set_cookie_header(session))]
+                headers = [*message.get("headers", []), (b"set-cookie", set_cookie_header(session))]
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -745,13 +835,13 @@ def _error_handlers(sim: Simulator) -> dict[Any, Callable[[Request, Exception], 
         else:
             message = str(exc.detail)
         headers = dict(exc.headers or {})
-        return _json_response(exc.status_code, envelope(path, exc.status_code,
-                                                        sim.say(message)), headers)
+        return _json_response(
+            exc.status_code, envelope(path, exc.status_code, sim.say(message)), headers
+        )
 
     async def crash(request: Request, exc: Exception) -> Response:
         # A simulator bug must still answer in the API's own shape.
-        return _json_response(500, envelope(request.url.path, 500,
-                                            "Internal simulator error"))
+        return _json_response(500, envelope(request.url.path, 500, "Internal simulator error"))
 
     return {HTTPException: http_error, Exception: crash}
 
@@ -760,24 +850,33 @@ def create_app(config: SimConfig | None = None) -> Starlette:
     """The simulator as an ASGI app; `app.state.simulator` holds its live state."""
     sim = Simulator(config or SimConfig())
     routes: list[BaseRoute] = [
-        Route(f"{API}/operations/get-statistic-ex", _api(sim, "get_statistic_ex",
-                                                          get_statistic_ex), methods=["POST"]),
-        Route(f"{API}/statistic-values/{{name}}", _api(sim, "get_value", get_value),
-              methods=["GET"]),
+        Route(
+            f"{API}/operations/get-statistic-ex",
+            _api(sim, "get_statistic_ex", get_statistic_ex),
+            methods=["POST"],
+        ),
+        Route(
+            f"{API}/statistic-values/{{name}}", _api(sim, "get_value", get_value), methods=["GET"]
+        ),
         Route(f"{API}/subscriptions", _api(sim, "subscribe", subscribe), methods=["POST"]),
-        Route(f"{API}/subscriptions/{{id}}/statistic-values", _api(sim, "peek", peek),
-              methods=["GET"]),
+        Route(
+            f"{API}/subscriptions/{{id}}/statistic-values", _api(sim, "peek", peek), methods=["GET"]
+        ),
         Route(f"{API}/subscriptions/{{id}}", _api(sim, "delete", delete), methods=["DELETE"]),
-        Route(f"{API}/notifications", _api(sim, "notifications", notifications),
-              methods=["POST"]),
-        Route(f"{API}/notifications/{{kind:path}}", _api(sim, "notifications", notifications),
-              methods=["POST"]),
+        Route(f"{API}/notifications", _api(sim, "notifications", notifications), methods=["POST"]),
+        Route(
+            f"{API}/notifications/{{kind:path}}",
+            _api(sim, "notifications", notifications),
+            methods=["POST"],
+        ),
         Route(TOKEN_PATH, _token_endpoint(sim), methods=["POST"]),
         *_admin(sim),
     ]
-    app = Starlette(routes=routes,
-                    middleware=[Middleware(SessionCookies, sessions=sim.sessions)],
-                    exception_handlers=_error_handlers(sim))
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(SessionCookies, sessions=sim.sessions)],
+        exception_handlers=_error_handlers(sim),
+    )
     # A redirect to the slash-less path would be a body that is not an envelope; the real
     # service answers 404 there too.
     app.router.redirect_slashes = False

@@ -63,9 +63,7 @@ def fitting_columns(page: Page, width: int) -> int:
     """The most grid columns (up to the layout's) in which every panel keeps its min width."""
     for columns in range(page.columns, 0, -1):
         cell = (width - (columns - 1)) / columns  # one gutter cell between columns
-        if all(
-            min(spec.span, columns) * cell >= min_width(spec) for spec in page.widgets
-        ):
+        if all(min(spec.span, columns) * cell >= min_width(spec) for spec in page.widgets):
             return columns
     return 1
 

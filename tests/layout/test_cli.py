@@ -132,9 +132,7 @@ class FakeClient:
             await asyncio.sleep(3600)
         if self.fail:
             raise ConnectError("refused")
-        return argparse.Namespace(
-            subscription_id=operation_id, errors=self.errors, statistics=()
-        )
+        return argparse.Namespace(subscription_id=operation_id, errors=self.errors, statistics=())
 
     async def delete_subscription(self, subscription_id: str) -> None:
         self.deleted.append(subscription_id)

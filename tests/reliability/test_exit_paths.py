@@ -42,7 +42,7 @@ pages:
 """
 # Loaded by the child through PYTHONPATH: once the dashboard has polled, its once-a-second
 # tick raises, as a bug in a handler would. Test-only; the product has no hook for this.
-CRASH_HOOK = '''
+CRASH_HOOK = """
 import statdash.ui.app as app_module
 
 _tick = app_module.StatdashApp._tick
@@ -55,7 +55,7 @@ def _failing_tick(self):
 
 
 app_module.StatdashApp._tick = _failing_tick
-'''
+"""
 
 
 @pytest.fixture(scope="module")

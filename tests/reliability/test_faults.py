@@ -162,8 +162,10 @@ async def test_connection_refused_then_server_back_resubscribes_and_is_live(
                 back = time.monotonic()
                 run.sim = second
                 recovered = await run.until(
-                    lambda: run.status.phase is Phase.LIVE
-                    and run.status.subscription_id not in (None, old_id)
+                    lambda: (
+                        run.status.phase is Phase.LIVE
+                        and run.status.subscription_id not in (None, old_id)
+                    )
                 )
                 assert recovered - back <= 2 * INTERVAL + 0.1
                 assert list(open_subscriptions(second)) == [run.status.subscription_id]
@@ -282,8 +284,9 @@ async def test_restart_that_refuses_new_subscriptions_for_a_while_leaks_nothing(
         assert run.status.subscription_id is None
         sim.set_faults(refuse_subscriptions=False)
         await run.until(
-            lambda: run.status.phase is Phase.LIVE
-            and run.status.subscription_id not in (None, old_id)
+            lambda: (
+                run.status.phase is Phase.LIVE and run.status.subscription_id not in (None, old_id)
+            )
         )
         assert list(open_subscriptions(sim)) == [run.status.subscription_id]
         assert sim.state()["open_subscriptions"] == 1

@@ -155,13 +155,28 @@ async def test_values_of_unexpected_types_are_drawn_without_crashing(
     """Values of every odd shape and type, fed through the store to every panel, are drawn
     as something (never a crash), and the next good poll shows real figures again."""
     odd_values: list[object] = [
-        "12", None, 12, [], {"intValue": "12", "stringValue": 12},
-        {"stateValue": {"agentId": None, "status": 4, "time": "yesterday"}}, True,
-        {"value": {}}, {"intValue": 10**400}, {"intValue": -1, "stringValue": "NaN"},
-        {"stringValue": "Infinity"}, {"intValue": 1e308, "stringValue": "1e308"},
-        {"stateValue": {"status": "\x1b]52;c;aGk=\x07", "reason": "[@click=app.quit]x",
-                        "time": -10**12}},
-        {"stateValue": {"status": "CallInbound", "time": 1e30}}, [[[[[]]]]], "x" * 5000,
+        "12",
+        None,
+        12,
+        [],
+        {"intValue": "12", "stringValue": 12},
+        {"stateValue": {"agentId": None, "status": 4, "time": "yesterday"}},
+        True,
+        {"value": {}},
+        {"intValue": 10**400},
+        {"intValue": -1, "stringValue": "NaN"},
+        {"stringValue": "Infinity"},
+        {"intValue": 1e308, "stringValue": "1e308"},
+        {
+            "stateValue": {
+                "status": "\x1b]52;c;aGk=\x07",
+                "reason": "[@click=app.quit]x",
+                "time": -(10**12),
+            }
+        },
+        {"stateValue": {"status": "CallInbound", "time": 1e30}},
+        [[[[[]]]]],
+        "x" * 5000,
     ]
     app = make_app(client)
     async with app.run_test(size=(120, 36)) as pilot:

@@ -42,7 +42,7 @@ pages:
 """
 # Test-only, loaded by the child through PYTHONPATH: once the trigger file exists the app's
 # tick raises, so Textual prints its traceback with local variables onto the terminal.
-CRASH_HOOK = '''
+CRASH_HOOK = """
 import os
 import statdash.ui.app as app_module
 
@@ -56,7 +56,7 @@ def _failing_tick(self):
 
 
 app_module.StatdashApp._tick = _failing_tick
-'''
+"""
 SIM_CONFIG = SimConfig(
     agents=10,
     queues=2,
@@ -116,9 +116,7 @@ def test_secrets_reach_neither_the_terminal_nor_the_state_directory(
         app.wait_for(lambda: b"live" in app.output, 20, "the dashboard to be live")
         issued = secure_sim.state()["tokens_issued"]
         secure_sim.set_faults(revoke_tokens=True, fail_next={"peek": 1})
-        app.wait_for(
-            lambda: secure_sim.state()["tokens_issued"] >= issued + 2, 20, "new tokens"
-        )
+        app.wait_for(lambda: secure_sim.state()["tokens_issued"] >= issued + 2, 20, "new tokens")
         trigger.touch()
         assert app.wait_exit(10) == 1
     finally:
@@ -193,15 +191,24 @@ def test_snapshot_output_holds_no_secret(secure_sim: RunningSimulator, tmp_path:
     credential on stdout or stderr."""
     layout = tmp_path / "secrets.yaml"
     layout.write_text(LAYOUT, encoding="utf-8")
-    runs = [
-        (["--format", fmt], secret_env(tmp_path)) for fmt in ("table", "json", "csv")
-    ]
+    runs = [(["--format", fmt], secret_env(tmp_path)) for fmt in ("table", "json", "csv")]
     runs.append(([], {**secret_env(tmp_path), "STATDASH_API_KEY": API_KEY[::-1]}))
     for extra, env in runs:
         done = subprocess.run(
-            [sys.executable, "-m", "statdash", "snapshot", str(layout), "--url",
-             secure_sim.base_url, *extra],
-            env=env, capture_output=True, timeout=60, check=False,
+            [
+                sys.executable,
+                "-m",
+                "statdash",
+                "snapshot",
+                str(layout),
+                "--url",
+                secure_sim.base_url,
+                *extra,
+            ],
+            env=env,
+            capture_output=True,
+            timeout=60,
+            check=False,
         )
         assert done.returncode in (0, 1, 3), done.stderr
         assert leaks(done.stdout + done.stderr, (API_KEY[::-1],)) == [], extra
@@ -217,7 +224,10 @@ def test_plain_http_to_a_remote_host_is_refused_before_anything_is_sent(
     layout.write_text(LAYOUT, encoding="utf-8")
     done = subprocess.run(
         [sys.executable, "-m", "statdash", "run", str(layout), "--url", "http://192.0.2.7:8080"],
-        env=secret_env(tmp_path), capture_output=True, timeout=30, check=False,
+        env=secret_env(tmp_path),
+        capture_output=True,
+        timeout=30,
+        check=False,
     )
     assert done.returncode == 2
     message = done.stderr.decode()

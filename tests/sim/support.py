@@ -18,8 +18,9 @@ _SSL = ssl.create_default_context()
 def client(sim: RunningSimulator, **headers: str) -> httpx.Client:
     """An httpx client on the simulator's API with an x-api-key (override via headers)."""
     merged = {"x-api-key": API_KEY, **headers}
-    return httpx.Client(base_url=sim.api_url, headers=merged, timeout=30.0, trust_env=False,
-                        verify=_SSL)
+    return httpx.Client(
+        base_url=sim.api_url, headers=merged, timeout=30.0, trust_env=False, verify=_SSL
+    )
 
 
 def request(method: str, url: str, **kwargs: Any) -> httpx.Response:
@@ -28,11 +29,19 @@ def request(method: str, url: str, **kwargs: Any) -> httpx.Response:
         return http.request(method, url, **kwargs)
 
 
-def stat(statistic_id: str, object_id: str, object_type: str, name: str | None = None,
-         definition: dict[str, Any] | None = None) -> dict[str, Any]:
+def stat(
+    statistic_id: str,
+    object_id: str,
+    object_type: str,
+    name: str | None = None,
+    definition: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """One subscription item."""
-    item: dict[str, Any] = {"statisticId": statistic_id, "objectId": object_id,
-                            "objectType": object_type}
+    item: dict[str, Any] = {
+        "statisticId": statistic_id,
+        "objectId": object_id,
+        "objectType": object_type,
+    }
     if name is not None:
         item["name"] = name
     if definition is not None:
@@ -47,5 +56,6 @@ def subscription(operation_id: str, *items: dict[str, Any]) -> dict[str, Any]:
 
 def peek_body(*items: tuple[str, str, str]) -> dict[str, Any]:
     """A get-statistic-ex body from (objectId, objectType, name) triples."""
-    return {"data": {"statistics": [
-        {"objectId": o, "objectType": t, "name": n} for o, t, n in items]}}
+    return {
+        "data": {"statistics": [{"objectId": o, "objectType": t, "name": n} for o, t, n in items]}
+    }

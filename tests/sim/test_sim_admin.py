@@ -17,12 +17,21 @@ from tests.sim.support import client, request, stat, subscription
 AD_HOC: list[tuple[str, dict[str, Any]]] = [
     ("Agent", {"category": "TotalTime", "subject": "AgentStatus", "mainMask": "~LoggedOut"}),
     ("Agent", {"category": "CurrentTime", "subject": "AgentStatus", "mainMask": "*"}),
-    ("GroupAgents", {"category": "CurrentNumber", "subject": "AgentStatus",
-                     "mainMask": "NotReadyForNextCall"}),
+    (
+        "GroupAgents",
+        {"category": "CurrentNumber", "subject": "AgentStatus", "mainMask": "NotReadyForNextCall"},
+    ),
     ("Queue", {"category": "ServiceFactor1", "subject": "DNAction", "timeRangeRight": 30}),
     ("RoutePoint", {"category": "CurrentNumber", "subject": "DNAction", "mainMask": "CallWait"}),
-    ("GroupQueues", {"category": "TotalNumberInTimeRange", "subject": "Action",
-                     "mainMask": "CallAbandoned", "timeRangeRight": 60}),
+    (
+        "GroupQueues",
+        {
+            "category": "TotalNumberInTimeRange",
+            "subject": "Action",
+            "mainMask": "CallAbandoned",
+            "timeRangeRight": 60,
+        },
+    ),
 ]
 
 
@@ -69,9 +78,14 @@ def test_different_seeds_serve_different_values(sim_config: SimConfig) -> None:
 def test_state_lists_objects_groups_and_counts(simulator: RunningSimulator) -> None:
     """The state shows every object id, the team of each group and per-operation counts."""
     with client(simulator) as api:
-        api.post("/subscriptions", json=subscription(
-            "op", stat("a1", "ana.silva", "Agent", name="InboundCalls"),
-            stat("a2", "Team_02", "GroupAgents", name="CurrentReadyAgents")))
+        api.post(
+            "/subscriptions",
+            json=subscription(
+                "op",
+                stat("a1", "ana.silva", "Agent", name="InboundCalls"),
+                stat("a2", "Team_02", "GroupAgents", name="CurrentReadyAgents"),
+            ),
+        )
         api.get("/subscriptions/op/statistic-values")
         api.get("/subscriptions/op/statistic-values")
     state = simulator.state()
@@ -99,8 +113,9 @@ def test_manual_clock_moves_only_when_advanced(simulator: RunningSimulator) -> N
     assert simulator.advance(0) == SIM_START + 12.5
 
 
-@pytest.mark.parametrize("body", [{"seconds": -1}, {"seconds": "5"}, {"seconds": True}, {},
-                                  [], {"seconds": 10**9}])
+@pytest.mark.parametrize(
+    "body", [{"seconds": -1}, {"seconds": "5"}, {"seconds": True}, {}, [], {"seconds": 10**9}]
+)
 def test_advance_rejects_bad_amounts(simulator: RunningSimulator, body: Any) -> None:
     """advance takes a number of seconds from 0 up to a month, nothing else."""
     response = request("POST", simulator.base_url + "/simulator/advance", json=body)

@@ -33,8 +33,16 @@ def bayeux(api: httpx.Client, kind: str, *messages: dict[str, Any]) -> list[dict
 
 
 def handshake(api: httpx.Client) -> str:
-    [reply] = bayeux(api, "handshake", {"channel": "/meta/handshake", "version": "1.0",
-                                        "supportedConnectionTypes": ["long-polling"], "id": "1"})
+    [reply] = bayeux(
+        api,
+        "handshake",
+        {
+            "channel": "/meta/handshake",
+            "version": "1.0",
+            "supportedConnectionTypes": ["long-polling"],
+            "id": "1",
+        },
+    )
     assert reply["successful"] is True
     assert reply["id"] == "1"
     assert "long-polling" in reply["supportedConnectionTypes"]
@@ -43,8 +51,12 @@ def handshake(api: httpx.Client) -> str:
 
 
 def connect(api: httpx.Client, client_id: str, **advice: int) -> list[dict[str, Any]]:
-    message: dict[str, Any] = {"channel": "/meta/connect", "clientId": client_id,
-                               "connectionType": "long-polling", "id": "c"}
+    message: dict[str, Any] = {
+        "channel": "/meta/connect",
+        "clientId": client_id,
+        "connectionType": "long-polling",
+        "id": "c",
+    }
     if advice:
         message["advice"] = advice
     return bayeux(api, "connect", message)
@@ -53,40 +65,65 @@ def connect(api: httpx.Client, client_id: str, **advice: int) -> list[dict[str, 
 def test_push_channel_delivers_service_state_and_changed_values(sim: RunningSimulator) -> None:
     """After subscribing, connects bring serviceState and then only the values that changed."""
     with client(sim) as api:
-        opened = api.post("/subscriptions", json=subscription(
-            "op", stat("a1", "ana.silva", "Agent", name="CurrentAgentState"),
-            stat("a2", "Team_01", "GroupAgents", name="LoginDuration")))
+        opened = api.post(
+            "/subscriptions",
+            json=subscription(
+                "op",
+                stat("a1", "ana.silva", "Agent", name="CurrentAgentState"),
+                stat("a2", "Team_01", "GroupAgents", name="LoginDuration"),
+            ),
+        )
         assert opened.status_code == 200
         client_id = handshake(api)
-        replies = bayeux(api, "subscribe", *(
-            {"channel": "/meta/subscribe", "clientId": client_id, "subscription": channel}
-            for channel in (SERVICE, UPDATES)))
+        replies = bayeux(
+            api,
+            "subscribe",
+            *(
+                {"channel": "/meta/subscribe", "clientId": client_id, "subscription": channel}
+                for channel in (SERVICE, UPDATES)
+            ),
+        )
         assert [r["successful"] for r in replies] == [True, True]
         first = connect(api, client_id, timeout=0)
         assert first[-1]["channel"] == "/meta/connect" and first[-1]["successful"] is True
         events = {m["channel"]: m["data"] for m in first[:-1]}
         assert events[SERVICE] == {"serviceState": "Available"}
-        assert {(v["subscriptionId"], v["statisticId"]) for v in events[UPDATES]["statistics"]} \
-            == {("op", "a1"), ("op", "a2")}
+        assert {(v["subscriptionId"], v["statisticId"]) for v in events[UPDATES]["statistics"]} == {
+            ("op", "a1"),
+            ("op", "a2"),
+        }
         began = time.perf_counter()
         idle = connect(api, client_id)
         assert time.perf_counter() - began >= 0.2
         assert [m["channel"] for m in idle] == ["/meta/connect"]
         sim.advance(900)
         later = connect(api, client_id)
-        changed = [v["statisticId"] for m in later if m["channel"] == UPDATES
-                   for v in m["data"]["statistics"]]
+        changed = [
+            v["statisticId"]
+            for m in later
+            if m["channel"] == UPDATES
+            for v in m["data"]["statistics"]
+        ]
         assert "a2" in changed
 
 
 def test_other_sessions_do_not_see_my_values(sim: RunningSimulator) -> None:
     """Updates go only to the session (STATISTICS_SESSIONID) that opened the subscription."""
     with client(sim) as mine, client(sim) as theirs:
-        mine.post("/subscriptions", json=subscription(
-            "op", stat("a1", "ana.silva", "Agent", name="CurrentAgentState")))
+        mine.post(
+            "/subscriptions",
+            json=subscription("op", stat("a1", "ana.silva", "Agent", name="CurrentAgentState")),
+        )
         client_id = handshake(theirs)
-        bayeux(theirs, "subscribe", {"channel": "/meta/subscribe", "clientId": client_id,
-                                     "subscription": [SERVICE, UPDATES]})
+        bayeux(
+            theirs,
+            "subscribe",
+            {
+                "channel": "/meta/subscribe",
+                "clientId": client_id,
+                "subscription": [SERVICE, UPDATES],
+            },
+        )
         channels = [m["channel"] for m in connect(theirs, client_id, timeout=0)]
         assert channels == [SERVICE, "/meta/connect"]
 

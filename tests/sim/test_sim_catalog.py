@@ -16,8 +16,13 @@ GROUP_ID = "Team_01"
 QUEUE_ID = "8001@SIP_Switch"
 RP_ID = "7001@SIP_Switch"
 QGROUP_ID = "QueueGroup_01"
-OBJECT_OF = {"Agent": AGENT_ID, "GroupAgents": GROUP_ID, "Queue": QUEUE_ID,
-             "RoutePoint": RP_ID, "GroupQueues": QGROUP_ID}
+OBJECT_OF = {
+    "Agent": AGENT_ID,
+    "GroupAgents": GROUP_ID,
+    "Queue": QUEUE_ID,
+    "RoutePoint": RP_ID,
+    "GroupQueues": QGROUP_ID,
+}
 
 
 @pytest.fixture(scope="module")
@@ -29,15 +34,23 @@ def cc() -> ContactCenter:
 
 
 def is_number(value: dict[str, Any]) -> bool:
-    return (set(value) == {"intValue", "stringValue", "timestamp", "tag", "intervalLength"}
-            and isinstance(value["intValue"], int) and value["tag"] == -1
-            and value["intervalLength"] == 0)
+    return (
+        set(value) == {"intValue", "stringValue", "timestamp", "tag", "intervalLength"}
+        and isinstance(value["intValue"], int)
+        and value["tag"] == -1
+        and value["intervalLength"] == 0
+    )
 
 
 def test_number_and_fraction_shapes(cc: ContactCenter) -> None:
     """Counts carry the same figure twice; fractions round intValue and keep 2 decimals."""
-    assert number(cc, 12) == {"intValue": 12, "stringValue": "12", "timestamp": cc.now_ms,
-                              "tag": -1, "intervalLength": 0}
+    assert number(cc, 12) == {
+        "intValue": 12,
+        "stringValue": "12",
+        "timestamp": cc.now_ms,
+        "tag": -1,
+        "intervalLength": 0,
+    }
     assert fraction(cc, 41.37)["intValue"] == 41
     assert fraction(cc, 41.37)["stringValue"] == "41.37"
     assert fraction(cc, 41.5)["intValue"] == 42
@@ -46,7 +59,8 @@ def test_number_and_fraction_shapes(cc: ContactCenter) -> None:
 
 @pytest.mark.parametrize("name", sorted(catalog.PREDEFINED))
 def test_every_predefined_statistic_computes_on_its_object_types(
-        cc: ContactCenter, name: str) -> None:
+    cc: ContactCenter, name: str
+) -> None:
     """Each predefined name gives a well-formed value on every object type it is listed for."""
     entry = catalog.PREDEFINED[name]
     for object_type in entry.object_types:
@@ -62,18 +76,26 @@ def test_every_predefined_statistic_computes_on_its_object_types(
                 assert value["stringValue"] == str(value["intValue"])
 
 
-@pytest.mark.parametrize(("name", "object_type"), [
-    ("CurrentAgentState", "Queue"), ("InboundCalls", "Queue"), ("ServiceLevel", "Agent"),
-    ("CurrentNotReadyAgents", "Queue"), ("TimeInCurrentState", "GroupAgents"),
-])
+@pytest.mark.parametrize(
+    ("name", "object_type"),
+    [
+        ("CurrentAgentState", "Queue"),
+        ("InboundCalls", "Queue"),
+        ("ServiceLevel", "Agent"),
+        ("CurrentNotReadyAgents", "Queue"),
+        ("TimeInCurrentState", "GroupAgents"),
+    ],
+)
 def test_predefined_statistic_on_the_wrong_object_type_is_a_400(
-        cc: ContactCenter, name: str, object_type: str) -> None:
+    cc: ContactCenter, name: str, object_type: str
+) -> None:
     """A known statistic on an object type it does not apply to is refused with code 400."""
     with pytest.raises(CatalogError) as caught:
         predefined(cc, name, object_type, OBJECT_OF[object_type])
     assert caught.value.code == 400
     assert caught.value.message.startswith(
-        f"Statistic '{name}' does not apply to objectType '{object_type}'")
+        f"Statistic '{name}' does not apply to objectType '{object_type}'"
+    )
 
 
 def test_unknown_statistic_and_unknown_object_are_404s(cc: ContactCenter) -> None:
@@ -84,7 +106,9 @@ def test_unknown_statistic_and_unknown_object_are_404s(cc: ContactCenter) -> Non
     with pytest.raises(CatalogError) as object_error:
         predefined(cc, "InboundCalls", "Agent", "xyz")
     assert (object_error.value.code, object_error.value.message) == (
-        404, "Unknown object 'Agent:xyz'")
+        404,
+        "Unknown object 'Agent:xyz'",
+    )
     with pytest.raises(CatalogError) as type_error:
         predefined(cc, "InboundCalls", "Place", AGENT_ID)
     assert type_error.value.code == 404
@@ -99,66 +123,125 @@ def test_agent_state_carries_place_dn_and_reason_only_when_it_has_one(cc: Contac
         assert state["time"] == int(agent.since)
         assert state["media"] == "voice"
         assert state["place"]["placeId"] == f"Place_{agent.id}"
-        assert state["place"]["dnStatuses"] == [{"dnId": agent.dn, "switchId": "SIP_Switch",
-                                                 "status": agent.status,
-                                                 "time": int(agent.since)}]
+        assert state["place"]["dnStatuses"] == [
+            {
+                "dnId": agent.dn,
+                "switchId": "SIP_Switch",
+                "status": agent.status,
+                "time": int(agent.since),
+            }
+        ]
         assert ("reason" in state) == (agent.status in (NOT_READY, ACW) and bool(agent.reason))
     assert any(a.status == NOT_READY and a.reason for a in cc.agents)
 
 
 EQUIVALENTS = [
     ({"category": "CurrentState", "subject": "AgentStatus"}, "Agent", "CurrentAgentState"),
-    ({"category": "CurrentNumber", "subject": "DNAction", "mainMask": "CallWait"}, "Queue",
-     "CurrentNumberWaitingCalls"),
-    ({"category": "CurrentNumber", "subject": "DNAction", "mainMask": "*"}, "RoutePoint",
-     "Current_In_Queue"),
-    ({"category": "TotalNumber", "subject": "Action", "mainMask": "CallAnswered"}, "Queue",
-     "Total_Answered"),
-    ({"category": "TotalNumber", "subject": "Action", "mainMask": "CallAbandoned"},
-     "GroupQueues", "Total_Abandoned"),
-    ({"category": "CurrentNumber", "subject": "AgentStatus", "mainMask": "WaitForNextCall"},
-     "GroupAgents", "CurrentReadyAgents"),
-    ({"category": "CurrentNumber", "subject": "AgentStatus", "mainMask": "WaitForNextCall"},
-     "Queue", "CurrentReadyAgents"),
-    ({"category": "TotalTime", "subject": "AgentStatus", "mainMask": "WaitForNextCall"},
-     "Agent", "ReadyDuration"),
-    ({"category": "TotalTime", "subject": "AgentStatus",
-      "mainMask": "CallInbound,CallOutbound,CallInternal,CallConsult"}, "GroupAgents",
-     "TalkDuration"),
-    ({"category": "ServiceFactor1", "subject": "DNAction", "timeRangeRight": 20}, "Queue",
-     "ServiceLevel"),
-    ({"category": "CurrentMaxTime", "subject": "DNAction", "mainMask": "CallWait"}, "Queue",
-     "CurrMaxCallWaitingTime"),
-    ({"category": "AverageTime", "subject": "Action", "mainMask": "CallAnswered"}, "RoutePoint",
-     "AverageWaitingTime"),
-    ({"category": "TotalNumber", "subject": "Action", "mainMask": "CallInbound"}, "Agent",
-     "InboundCalls"),
-    ({"category": "CurrentTime", "subject": "AgentStatus", "mainMask": "*"}, "Agent",
-     "TimeInCurrentState"),
+    (
+        {"category": "CurrentNumber", "subject": "DNAction", "mainMask": "CallWait"},
+        "Queue",
+        "CurrentNumberWaitingCalls",
+    ),
+    (
+        {"category": "CurrentNumber", "subject": "DNAction", "mainMask": "*"},
+        "RoutePoint",
+        "Current_In_Queue",
+    ),
+    (
+        {"category": "TotalNumber", "subject": "Action", "mainMask": "CallAnswered"},
+        "Queue",
+        "Total_Answered",
+    ),
+    (
+        {"category": "TotalNumber", "subject": "Action", "mainMask": "CallAbandoned"},
+        "GroupQueues",
+        "Total_Abandoned",
+    ),
+    (
+        {"category": "CurrentNumber", "subject": "AgentStatus", "mainMask": "WaitForNextCall"},
+        "GroupAgents",
+        "CurrentReadyAgents",
+    ),
+    (
+        {"category": "CurrentNumber", "subject": "AgentStatus", "mainMask": "WaitForNextCall"},
+        "Queue",
+        "CurrentReadyAgents",
+    ),
+    (
+        {"category": "TotalTime", "subject": "AgentStatus", "mainMask": "WaitForNextCall"},
+        "Agent",
+        "ReadyDuration",
+    ),
+    (
+        {
+            "category": "TotalTime",
+            "subject": "AgentStatus",
+            "mainMask": "CallInbound,CallOutbound,CallInternal,CallConsult",
+        },
+        "GroupAgents",
+        "TalkDuration",
+    ),
+    (
+        {"category": "ServiceFactor1", "subject": "DNAction", "timeRangeRight": 20},
+        "Queue",
+        "ServiceLevel",
+    ),
+    (
+        {"category": "CurrentMaxTime", "subject": "DNAction", "mainMask": "CallWait"},
+        "Queue",
+        "CurrMaxCallWaitingTime",
+    ),
+    (
+        {"category": "AverageTime", "subject": "Action", "mainMask": "CallAnswered"},
+        "RoutePoint",
+        "AverageWaitingTime",
+    ),
+    (
+        {"category": "TotalNumber", "subject": "Action", "mainMask": "CallInbound"},
+        "Agent",
+        "InboundCalls",
+    ),
+    (
+        {"category": "CurrentTime", "subject": "AgentStatus", "mainMask": "*"},
+        "Agent",
+        "TimeInCurrentState",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("definition", "object_type", "name"), EQUIVALENTS)
 def test_ad_hoc_definitions_match_their_predefined_twin(
-        cc: ContactCenter, definition: dict[str, Any], object_type: str, name: str) -> None:
+    cc: ContactCenter, definition: dict[str, Any], object_type: str, name: str
+) -> None:
     """A supported ad-hoc definition computes the same value as the predefined statistic."""
     object_id = OBJECT_OF[object_type]
-    assert adhoc(cc, definition, object_type, object_id)() == predefined(
-        cc, name, object_type, object_id)()
+    assert (
+        adhoc(cc, definition, object_type, object_id)()
+        == predefined(cc, name, object_type, object_id)()
+    )
 
 
 def test_mask_exclusions_and_time_ranges(cc: ContactCenter) -> None:
     """'~X' removes X from the default mask; time ranges count waits inside the range."""
     agent = cc.agents[0]
-    not_ready = adhoc(cc, {"category": "TotalTime", "subject": "AgentStatus",
-                           "mainMask": "~WaitForNextCall"}, "Agent", agent.id)()["intValue"]
+    not_ready = adhoc(
+        cc,
+        {"category": "TotalTime", "subject": "AgentStatus", "mainMask": "~WaitForNextCall"},
+        "Agent",
+        agent.id,
+    )()["intValue"]
     login = predefined(cc, "LoginDuration", "Agent", agent.id)()["intValue"]
     ready = predefined(cc, "ReadyDuration", "Agent", agent.id)()["intValue"]
     assert abs(not_ready - (login - ready)) <= 1
 
     def in_range(left: int, right: int, mask: str = "CallAnswered") -> int:
-        definition = {"category": "TotalNumberInTimeRange", "subject": "Action",
-                      "mainMask": mask, "timeRangeLeft": left, "timeRangeRight": right}
+        definition = {
+            "category": "TotalNumberInTimeRange",
+            "subject": "Action",
+            "mainMask": mask,
+            "timeRangeLeft": left,
+            "timeRangeRight": right,
+        }
         value: int = adhoc(cc, definition, "Queue", QUEUE_ID)()["intValue"]
         return value
 
@@ -181,34 +264,73 @@ UNSUPPORTED = [
     ({"subject": "AgentStatus"}, "Agent", "'category' is required"),
     ({"category": "CurrentState"}, "Agent", "'subject' is required"),
     ({"category": "Bogus", "subject": "AgentStatus"}, "Agent", "category 'Bogus'"),
-    ({"category": "CurrentState", "subject": "GroupStatus"}, "GroupAgents",
-     "category 'CurrentState' with subject 'GroupStatus'"),
-    ({"category": "CurrentState", "subject": "AgentStatus"}, "Queue",
-     "category 'CurrentState' with subject 'AgentStatus' on objectType 'Queue'"),
-    ({"category": "CurrentNumber", "subject": "DNAction", "mainMask": "CallAnswered"}, "Queue",
-     "mainMask action 'CallAnswered' with category 'CurrentNumber'"),
-    ({"category": "TotalTime", "subject": "AgentStatus", "mainMask": "Dancing"}, "Agent",
-     "mainMask action 'Dancing' is unknown"),
-    ({"category": "TotalTime", "subject": "AgentStatus", "intervalType": "SlidingWindow"},
-     "Agent", "intervalType 'SlidingWindow'"),
-    ({"category": "TotalTime", "subject": "AgentStatus", "dynamicFilter": "MediaType=chat"},
-     "Agent", "dynamicFilter 'MediaType=chat'"),
-    ({"category": "TotalTime", "subject": "AgentStatus", "relativeMask": "CallWait"}, "Agent",
-     "relativeMask"),
-    ({"category": "TotalTime", "subject": "AgentStatus", "notificationMode": "Sometimes"},
-     "Agent", "notificationMode 'Sometimes'"),
-    ({"category": "TotalNumberInTimeRange", "subject": "Action", "mainMask": "CallAnswered"},
-     "Queue", "needs timeRangeRight"),
-    ({"category": "ServiceFactor1", "subject": "Action", "timeRangeRight": 2.5}, "Queue",
-     "timeRangeRight must be whole seconds"),
-    ({"category": "ServiceFactor1", "subject": "Action", "timeRangeLeft": 30,
-      "timeRangeRight": 20}, "Queue", "timeRangeLeft is greater than timeRangeRight"),
+    (
+        {"category": "CurrentState", "subject": "GroupStatus"},
+        "GroupAgents",
+        "category 'CurrentState' with subject 'GroupStatus'",
+    ),
+    (
+        {"category": "CurrentState", "subject": "AgentStatus"},
+        "Queue",
+        "category 'CurrentState' with subject 'AgentStatus' on objectType 'Queue'",
+    ),
+    (
+        {"category": "CurrentNumber", "subject": "DNAction", "mainMask": "CallAnswered"},
+        "Queue",
+        "mainMask action 'CallAnswered' with category 'CurrentNumber'",
+    ),
+    (
+        {"category": "TotalTime", "subject": "AgentStatus", "mainMask": "Dancing"},
+        "Agent",
+        "mainMask action 'Dancing' is unknown",
+    ),
+    (
+        {"category": "TotalTime", "subject": "AgentStatus", "intervalType": "SlidingWindow"},
+        "Agent",
+        "intervalType 'SlidingWindow'",
+    ),
+    (
+        {"category": "TotalTime", "subject": "AgentStatus", "dynamicFilter": "MediaType=chat"},
+        "Agent",
+        "dynamicFilter 'MediaType=chat'",
+    ),
+    (
+        {"category": "TotalTime", "subject": "AgentStatus", "relativeMask": "CallWait"},
+        "Agent",
+        "relativeMask",
+    ),
+    (
+        {"category": "TotalTime", "subject": "AgentStatus", "notificationMode": "Sometimes"},
+        "Agent",
+        "notificationMode 'Sometimes'",
+    ),
+    (
+        {"category": "TotalNumberInTimeRange", "subject": "Action", "mainMask": "CallAnswered"},
+        "Queue",
+        "needs timeRangeRight",
+    ),
+    (
+        {"category": "ServiceFactor1", "subject": "Action", "timeRangeRight": 2.5},
+        "Queue",
+        "timeRangeRight must be whole seconds",
+    ),
+    (
+        {
+            "category": "ServiceFactor1",
+            "subject": "Action",
+            "timeRangeLeft": 30,
+            "timeRangeRight": 20,
+        },
+        "Queue",
+        "timeRangeLeft is greater than timeRangeRight",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("definition", "object_type", "fragment"), UNSUPPORTED)
 def test_unsupported_definitions_are_400s_naming_what_is_unsupported(
-        cc: ContactCenter, definition: dict[str, Any], object_type: str, fragment: str) -> None:
+    cc: ContactCenter, definition: dict[str, Any], object_type: str, fragment: str
+) -> None:
     """An unsupported definition is refused with code 400 and a message naming the problem."""
     with pytest.raises(CatalogError) as caught:
         adhoc(cc, definition, object_type, OBJECT_OF[object_type])
@@ -236,22 +358,30 @@ def test_queue_figures_match_a_hand_count(cc: ContactCenter) -> None:
         stats = queue.stats
         finished = stats.answered + stats.abandoned
         assert value_of(cc, "ServiceLevel", "Queue", qid) == pytest.approx(
-            100 * sum(stats.answered_hist[:21]) / finished, abs=0.005)
+            100 * sum(stats.answered_hist[:21]) / finished, abs=0.005
+        )
         assert value_of(cc, "AverageWaitingTime", "Queue", qid) == pytest.approx(
-            stats.answered_wait / stats.answered, abs=0.005)
+            stats.answered_wait / stats.answered, abs=0.005
+        )
         assert value_of(cc, "Current_In_Queue", "Queue", qid) == (
-            queue.waiting_count + queue.ringing)
-        assert value_of(cc, "CurrentNumberWaitingCalls", "RoutePoint", cc.ids.route_points[q]) \
-            == queue.waiting_count + len(queue.in_ivr)
+            queue.waiting_count + queue.ringing
+        )
+        assert value_of(
+            cc, "CurrentNumberWaitingCalls", "RoutePoint", cc.ids.route_points[q]
+        ) == queue.waiting_count + len(queue.in_ivr)
         serving = {a.index for a in cc.agents if q in cc.groups[a.group].queues}
         assert value_of(cc, "CurrentReadyAgents", "Queue", qid) == sum(
-            1 for i in serving if cc.agents[i].status == "WaitForNextCall")
+            1 for i in serving if cc.agents[i].status == "WaitForNextCall"
+        )
     all_queues = cc.queues
     answered = sum(q.stats.answered for q in all_queues)
     assert value_of(cc, "Total_Answered", "GroupQueues", QGROUP_ID) == answered
     assert value_of(cc, "ServiceLevel", "GroupQueues", QGROUP_ID) == pytest.approx(
-        100 * sum(sum(q.stats.answered_hist[:21]) for q in all_queues)
-        / sum(q.stats.answered + q.stats.abandoned for q in all_queues), abs=0.005)
+        100
+        * sum(sum(q.stats.answered_hist[:21]) for q in all_queues)
+        / sum(q.stats.answered + q.stats.abandoned for q in all_queues),
+        abs=0.005,
+    )
 
 
 def test_agent_figures_match_a_hand_count(cc: ContactCenter) -> None:
@@ -261,15 +391,27 @@ def test_agent_figures_match_a_hand_count(cc: ContactCenter) -> None:
     for agent in team:
         login = agent.login_time(now)
         assert value_of(cc, "LoginDuration", "Agent", agent.id) == int(login)
-        busy = sum(agent.time_in([s], now) for s in ("AfterCallWork", "CallInbound",
-                                                      "CallOutbound", "CallInternal",
-                                                      "CallConsult", "CallOnHold",
-                                                      "CallRinging", "CallDialing"))
+        busy = sum(
+            agent.time_in([s], now)
+            for s in (
+                "AfterCallWork",
+                "CallInbound",
+                "CallOutbound",
+                "CallInternal",
+                "CallConsult",
+                "CallOnHold",
+                "CallRinging",
+                "CallDialing",
+            )
+        )
         assert value_of(cc, "Productivity", "Agent", agent.id) == pytest.approx(
-            100 * busy / login if login else 0, abs=0.005)
+            100 * busy / login if login else 0, abs=0.005
+        )
     handled = sum(a.handled for a in team)
     assert value_of(cc, "AverageHandlingTime", "GroupAgents", GROUP_ID) == pytest.approx(
-        sum(a.handle_total for a in team) / handled, abs=0.005)
+        sum(a.handle_total for a in team) / handled, abs=0.005
+    )
     assert value_of(cc, "InboundCalls", "GroupAgents", GROUP_ID) == sum(a.inbound for a in team)
     assert value_of(cc, "CurrentNotReadyAgents", "GroupAgents", GROUP_ID) == sum(
-        1 for a in team if a.status == "NotReadyForNextCall")
+        1 for a in team if a.status == "NotReadyForNextCall"
+    )

@@ -47,17 +47,48 @@ def test_defaults_match_the_config_defaults() -> None:
 
 def test_options_reach_the_config() -> None:
     """Every option lands in the matching SimConfig field."""
-    config = cli.config_from_args(parse(
-        "--agents", "200", "--queues", "12", "--seed", "9", "--time-scale", "30",
-        "--manual-clock", "--api-key", "K", "--client-id", "app", "--client-secret", "S",
-        "--user", "ACME\\ann:pw:with:colons", "--token-ttl", "60", "--hostile",
-        "--start-time", "1700000000", "--calls-per-hour", "90"))
+    config = cli.config_from_args(
+        parse(
+            "--agents",
+            "200",
+            "--queues",
+            "12",
+            "--seed",
+            "9",
+            "--time-scale",
+            "30",
+            "--manual-clock",
+            "--api-key",
+            "K",
+            "--client-id",
+            "app",
+            "--client-secret",
+            "S",
+            "--user",
+            "ACME\\ann:pw:with:colons",
+            "--token-ttl",
+            "60",
+            "--hostile",
+            "--start-time",
+            "1700000000",
+            "--calls-per-hour",
+            "90",
+        )
+    )
     assert (config.agents, config.queues, config.seed, config.time_scale) == (200, 12, 9, 30.0)
     assert (config.clock, config.api_key, config.client_id, config.client_secret) == (
-        "manual", "K", "app", "S")
+        "manual",
+        "K",
+        "app",
+        "S",
+    )
     assert dict(config.users) == {"ACME\\ann": "pw:with:colons"}
     assert (config.token_ttl, config.hostile, config.start_time, config.calls_per_hour) == (
-        60.0, True, 1_700_000_000.0, 90.0)
+        60.0,
+        True,
+        1_700_000_000.0,
+        90.0,
+    )
 
 
 def test_secrets_can_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -68,16 +99,22 @@ def test_secrets_can_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) 
     assert (config.api_key, config.client_secret) == ("env-key", "env-secret")
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["--client-id", "app"], "--client-id and --client-secret go together"),
-    (["--user", "nobackslash:pw", "--client-id", "a", "--client-secret", "b"],
-     "--user must look like 'TENANT\\name:password'"),
-    (["--user", "ACME\\ann:pw"], "--user needs --client-id and --client-secret"),
-    (["--agents", "0"], "agents must be between 1 and 100000"),
-    (["--port", "70000"], "--port must be between 0 and 65535"),
-])
-def test_bad_options_exit_2_with_a_message(argv: list[str], message: str,
-                                           served: list[dict[str, Any]]) -> None:
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--client-id", "app"], "--client-id and --client-secret go together"),
+        (
+            ["--user", "nobackslash:pw", "--client-id", "a", "--client-secret", "b"],
+            "--user must look like 'TENANT\\name:password'",
+        ),
+        (["--user", "ACME\\ann:pw"], "--user needs --client-id and --client-secret"),
+        (["--agents", "0"], "agents must be between 1 and 100000"),
+        (["--port", "70000"], "--port must be between 0 and 65535"),
+    ],
+)
+def test_bad_options_exit_2_with_a_message(
+    argv: list[str], message: str, served: list[dict[str, Any]]
+) -> None:
     """Options that do not fit exit with status 2 and one readable line, and nothing starts."""
     code, out, err = run(parse(*argv))
     assert out == ""
@@ -90,14 +127,30 @@ def test_bad_options_exit_2_with_a_message(argv: list[str], message: str,
 
 def test_listening_line_and_clean_stop(served: list[dict[str, Any]]) -> None:
     """It prints where it listens (loopback only), serves, and stops cleanly on Ctrl+C."""
-    code, out, err = run(parse("--port", "0", "--agents", "20", "--queues", "3", "--seed", "4",
-                               "--api-key", "TOPSECRETKEY", "--client-id", "app",
-                               "--client-secret", "TOPSECRETPASS"))
+    code, out, err = run(
+        parse(
+            "--port",
+            "0",
+            "--agents",
+            "20",
+            "--queues",
+            "3",
+            "--seed",
+            "4",
+            "--api-key",
+            "TOPSECRETKEY",
+            "--client-id",
+            "app",
+            "--client-secret",
+            "TOPSECRETPASS",
+        )
+    )
     assert code == 0
     port = served[0]["port"]
     assert out.splitlines()[0] == (
         f"statdash simulator listening on http://127.0.0.1:{port}/statistics/v3 "
-        "(agents 20, queues 3, seed 4); loopback only")
+        "(agents 20, queues 3, seed 4); loopback only"
+    )
     assert out.splitlines()[-1] == "statdash simulator stopped"
     assert "TOPSECRET" not in out + err
     assert err == ""
@@ -116,8 +169,9 @@ def test_port_in_use_is_a_friendly_error(served: list[dict[str, Any]]) -> None:
     assert served == []
 
 
-def test_non_loopback_address_warns(monkeypatch: pytest.MonkeyPatch,
-                                    served: list[dict[str, Any]]) -> None:
+def test_non_loopback_address_warns(
+    monkeypatch: pytest.MonkeyPatch, served: list[dict[str, Any]]
+) -> None:
     """Binding beyond loopback says so on the listening line and warns on stderr."""
     real_bind = runner.bind
 

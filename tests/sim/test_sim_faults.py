@@ -15,8 +15,10 @@ from statdash.sim.runner import RunningSimulator, running_simulator
 from tests.sim.support import client, peek_body, request, stat, subscription
 
 AGENT = "ana.silva"
-ITEMS = (stat("a1", AGENT, "Agent", name="CurrentAgentState"),
-         stat("a2", AGENT, "Agent", name="InboundCalls"))
+ITEMS = (
+    stat("a1", AGENT, "Agent", name="CurrentAgentState"),
+    stat("a2", AGENT, "Agent", name="InboundCalls"),
+)
 
 
 @pytest.fixture
@@ -31,8 +33,7 @@ def peek(api: httpx.Client) -> httpx.Response:
     return api.get("/subscriptions/op/statistic-values")
 
 
-def test_fail_next_fails_exactly_that_many(api: httpx.Client,
-                                           simulator: RunningSimulator) -> None:
+def test_fail_next_fails_exactly_that_many(api: httpx.Client, simulator: RunningSimulator) -> None:
     """fail_next fails the next N requests of one operation with 503 envelopes, then recovers."""
     faults = simulator.set_faults(fail_next={"peek": 2})
     assert faults["fail_next"] == {"peek": 2}
@@ -40,21 +41,28 @@ def test_fail_next_fails_exactly_that_many(api: httpx.Client,
     for _ in range(2):
         failed = peek(api)
         assert failed.status_code == 503
-        assert failed.json()["status"] == {"code": 503, "detail": {},
-                                           "message": "Service Unavailable (injected fault)"}
+        assert failed.json()["status"] == {
+            "code": 503,
+            "detail": {},
+            "message": "Service Unavailable (injected fault)",
+        }
     assert peek(api).status_code == 200
     assert simulator.state()["requests"]["peek"] == 3
 
 
 def test_fail_next_with_a_chosen_status_and_any_operation(
-        api: httpx.Client, simulator: RunningSimulator) -> None:
+    api: httpx.Client, simulator: RunningSimulator
+) -> None:
     """error_status picks the injected status; '*' counts requests of every operation."""
     simulator.set_faults(fail_next={"*": 2}, error_status=504)
     assert api.delete("/subscriptions/x").status_code == 504
-    response = api.post("/operations/get-statistic-ex",
-                        json=peek_body((AGENT, "Agent", "InboundCalls")))
+    response = api.post(
+        "/operations/get-statistic-ex", json=peek_body((AGENT, "Agent", "InboundCalls"))
+    )
     assert (response.status_code, response.json()["status"]["message"]) == (
-        504, "Backend timeout (injected fault)")
+        504,
+        "Backend timeout (injected fault)",
+    )
     assert peek(api).status_code == 200
 
 
@@ -67,8 +75,10 @@ def test_error_rate_is_seeded_and_leaves_the_model_alone(sim_config: SimConfig) 
             outcome: list[tuple[int, str | None]] = []
             for _ in range(40):
                 sim.advance(15)
-                reply = http.get("/statistic-values/CurrentAgentState",
-                                 params={"objectId": AGENT, "objectType": "Agent"})
+                reply = http.get(
+                    "/statistic-values/CurrentAgentState",
+                    params={"objectId": AGENT, "objectType": "Agent"},
+                )
                 value = reply.json()["data"].get("statistic")
                 outcome.append((reply.status_code, json.dumps(value) if value else None))
             runs.append(outcome)
@@ -141,8 +151,9 @@ def test_huge_body(api: httpx.Client, simulator: RunningSimulator) -> None:
 def test_plain_error_body(api: httpx.Client, simulator: RunningSimulator) -> None:
     """plain_error answers HTTP 500 with a Spring-style body that is not an envelope."""
     simulator.set_faults(malformed={"get_statistic_ex": "plain_error"})
-    response = api.post("/operations/get-statistic-ex",
-                        json=peek_body((AGENT, "Agent", "InboundCalls")))
+    response = api.post(
+        "/operations/get-statistic-ex", json=peek_body((AGENT, "Agent", "InboundCalls"))
+    )
     assert response.status_code == 500
     body = response.json()
     assert set(body) == {"timestamp", "status", "error", "message", "path"}
@@ -151,7 +162,8 @@ def test_plain_error_body(api: httpx.Client, simulator: RunningSimulator) -> Non
 
 
 def test_counted_malformed_and_processing_behind_garbage(
-        api: httpx.Client, simulator: RunningSimulator) -> None:
+    api: httpx.Client, simulator: RunningSimulator
+) -> None:
     """A counted fault garbles only the next N replies; the request itself is still carried out."""
     simulator.set_faults(malformed={"subscribe": {"kind": "invalid_json", "count": 1}})
     garbled = api.post("/subscriptions", json=subscription("second", *ITEMS))
@@ -163,8 +175,9 @@ def test_counted_malformed_and_processing_behind_garbage(
     assert simulator.set_faults()["malformed"] == {}
 
 
-def test_drop_subscriptions_forgets_them_all(api: httpx.Client,
-                                             simulator: RunningSimulator) -> None:
+def test_drop_subscriptions_forgets_them_all(
+    api: httpx.Client, simulator: RunningSimulator
+) -> None:
     """drop_subscriptions acts like a Stat Server restart: every subscription is gone."""
     simulator.set_faults(drop_subscriptions=True)
     assert simulator.state()["open_subscriptions"] == 0
@@ -172,10 +185,12 @@ def test_drop_subscriptions_forgets_them_all(api: httpx.Client,
     assert api.post("/subscriptions", json=subscription("op", *ITEMS)).status_code == 200
 
 
-@pytest.mark.parametrize(("style", "http_status"), [(True, 503), ("http503", 503),
-                                                    ("envelope", 200)])
-def test_refuse_subscriptions(api: httpx.Client, simulator: RunningSimulator,
-                              style: object, http_status: int) -> None:
+@pytest.mark.parametrize(
+    ("style", "http_status"), [(True, 503), ("http503", 503), ("envelope", 200)]
+)
+def test_refuse_subscriptions(
+    api: httpx.Client, simulator: RunningSimulator, style: object, http_status: int
+) -> None:
     """New subscriptions are refused (HTTP 503 or an envelope 503); existing ones still work."""
     simulator.set_faults(refuse_subscriptions=style)
     refused = api.post("/subscriptions", json=subscription("new", *ITEMS))
@@ -186,8 +201,9 @@ def test_refuse_subscriptions(api: httpx.Client, simulator: RunningSimulator,
     assert simulator.state()["open_subscriptions"] == 1
 
 
-def test_unknown_subscription_as_an_envelope(api: httpx.Client,
-                                             simulator: RunningSimulator) -> None:
+def test_unknown_subscription_as_an_envelope(
+    api: httpx.Client, simulator: RunningSimulator
+) -> None:
     """The envelope style answers an unknown subscription with HTTP 200 and status.code 404."""
     simulator.set_faults(unknown_subscription_style="envelope")
     response = api.get("/subscriptions/nope/statistic-values")
@@ -199,17 +215,24 @@ def test_unknown_subscription_as_an_envelope(api: httpx.Client,
 def test_token_faults_answer_oauth_style(simulator: RunningSimulator) -> None:
     """Injected token endpoint failures look like OAuth errors, not envelopes."""
     simulator.set_faults(fail_next={"token": 1})
-    reply = request("POST", simulator.base_url + "/auth/v3/oauth/token",
-                       data={"grant_type": "client_credentials"},
-                       headers={"x-api-key": "k", "Authorization": "Basic YTpi"})
+    reply = request(
+        "POST",
+        simulator.base_url + "/auth/v3/oauth/token",
+        data={"grant_type": "client_credentials"},
+        headers={"x-api-key": "k", "Authorization": "Basic YTpi"},
+    )
     assert reply.status_code == 503
     assert reply.json()["error"] == "temporarily_unavailable"
 
 
 def test_faults_can_be_read_and_cleared(api: httpx.Client, simulator: RunningSimulator) -> None:
     """GET shows the faults in force; DELETE clears every one of them."""
-    simulator.set_faults(error_rate={"*": 0.25}, latency_ms=10,
-                         malformed={"peek": "huge"}, unknown_subscription_style="envelope")
+    simulator.set_faults(
+        error_rate={"*": 0.25},
+        latency_ms=10,
+        malformed={"peek": "huge"},
+        unknown_subscription_style="envelope",
+    )
     shown = request("GET", simulator.base_url + "/simulator/faults").json()
     assert shown["error_rate"] == {"*": 0.25}
     assert shown["latency_ms"] == {"*": 10.0}
@@ -220,18 +243,26 @@ def test_faults_can_be_read_and_cleared(api: httpx.Client, simulator: RunningSim
     assert peek(api).status_code == 200
 
 
-@pytest.mark.parametrize(("spec", "message"), [
-    ({"fail_next": {"peek": 1}, "error_rate": {"bogus": 1}},
-     "error_rate: unknown operation 'bogus'"),
-    ({"error_rate": {"peek": 2}}, "error_rate.peek must be between 0 and 1, got 2"),
-    ({"malformed": {"peek": "sideways"}}, "malformed.peek: unknown kind 'sideways'"),
-    ({"error_status": 200}, "error_status must be an HTTP error status (400-599)"),
-    ({"unknown_subscription_style": "teapot"},
-     "unknown_subscription_style must be 'http404' or 'envelope'"),
-    ({"explode": True}, "unknown field 'explode'"),
-])
-def test_bad_fault_specs_change_nothing(simulator: RunningSimulator, spec: dict[str, object],
-                                        message: str) -> None:
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (
+            {"fail_next": {"peek": 1}, "error_rate": {"bogus": 1}},
+            "error_rate: unknown operation 'bogus'",
+        ),
+        ({"error_rate": {"peek": 2}}, "error_rate.peek must be between 0 and 1, got 2"),
+        ({"malformed": {"peek": "sideways"}}, "malformed.peek: unknown kind 'sideways'"),
+        ({"error_status": 200}, "error_status must be an HTTP error status (400-599)"),
+        (
+            {"unknown_subscription_style": "teapot"},
+            "unknown_subscription_style must be 'http404' or 'envelope'",
+        ),
+        ({"explode": True}, "unknown field 'explode'"),
+    ],
+)
+def test_bad_fault_specs_change_nothing(
+    simulator: RunningSimulator, spec: dict[str, object], message: str
+) -> None:
     """An invalid faults body is a 400 envelope naming the field, and nothing is applied."""
     response = request("POST", simulator.base_url + "/simulator/faults", json=spec)
     assert response.status_code == 400

@@ -46,11 +46,14 @@ def test_ordinary_reasons_without_hostile(sim_config: SimConfig) -> None:
 
 def test_hostile_error_messages(sim_config: SimConfig) -> None:
     """Error messages carry a hostile tail after the ordinary text."""
-    with running_simulator(dataclasses.replace(sim_config, hostile=True)) as sim, \
-            client(sim) as api:
+    with (
+        running_simulator(dataclasses.replace(sim_config, hostile=True)) as sim,
+        client(sim) as api,
+    ):
         message = api.get("/subscriptions/nope/statistic-values").json()["status"]["message"]
-        partial = api.post("/operations/get-statistic-ex",
-                           json=peek_body(("ana.silva", "Agent", "Foo"))).json()
+        partial = api.post(
+            "/operations/get-statistic-ex", json=peek_body(("ana.silva", "Agent", "Foo"))
+        ).json()
     assert message.startswith("Subscription 'nope' not found ")
     assert any(message.endswith(h) for h in HOSTILE_STRINGS)
     item = partial["errors"][0]["status"]["message"]

@@ -28,13 +28,39 @@ HOUR = 3600.0
 
 def snapshot(cc: ContactCenter) -> Any:
     """Everything observable about the floor, for equality checks."""
-    agents = [(a.status, a.reason, a.since, a.login_time(cc.now), a.inbound, a.outbound,
-               a.internal, a.consults, a.missed, a.refused, a.transferred, a.handled,
-               a.handle_total, tuple(a.status_time.values()), tuple(a.status_entries.values()))
-              for a in cc.agents]
-    queues = [(q.waiting_count, q.ringing, len(q.in_ivr), q.stats.entered, q.stats.answered,
-               q.stats.abandoned, q.stats.answered_wait, q.rp.answered_wait)
-              for q in cc.queues]
+    agents = [
+        (
+            a.status,
+            a.reason,
+            a.since,
+            a.login_time(cc.now),
+            a.inbound,
+            a.outbound,
+            a.internal,
+            a.consults,
+            a.missed,
+            a.refused,
+            a.transferred,
+            a.handled,
+            a.handle_total,
+            tuple(a.status_time.values()),
+            tuple(a.status_entries.values()),
+        )
+        for a in cc.agents
+    ]
+    queues = [
+        (
+            q.waiting_count,
+            q.ringing,
+            len(q.in_ivr),
+            q.stats.entered,
+            q.stats.answered,
+            q.stats.abandoned,
+            q.stats.answered_wait,
+            q.rp.answered_wait,
+        )
+        for q in cc.queues
+    ]
     return cc.now, agents, queues
 
 
@@ -50,7 +76,8 @@ def test_same_seed_and_times_give_identical_floors() -> None:
     """Two centers with the same seed advanced through the same times are identical throughout."""
     times = [START + s for s in (1, 30, 61.5, 600, 3600, 7200)]
     assert run(ContactCenter(seed=5, start=START), times) == run(
-        ContactCenter(seed=5, start=START), times)
+        ContactCenter(seed=5, start=START), times
+    )
 
 
 def test_advancing_in_steps_equals_advancing_at_once() -> None:
@@ -67,7 +94,8 @@ def test_different_seeds_give_different_floors() -> None:
     """Changing the seed changes what happens on the floor."""
     times = [START + 1800]
     assert run(ContactCenter(seed=1, start=START), times) != run(
-        ContactCenter(seed=2, start=START), times)
+        ContactCenter(seed=2, start=START), times
+    )
 
 
 def test_model_ignores_global_random_and_wall_clock(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -107,8 +135,9 @@ def test_object_ids_come_from_the_id_scheme() -> None:
     assert [len(g.members) for g in cc.groups] == [20, 20, 5]
 
 
-@pytest.mark.parametrize(("groups", "queues"), [(1, 1), (3, 5), (5, 5), (100, 50), (2, 3),
-                                                (7, 2), (1, 5)])
+@pytest.mark.parametrize(
+    ("groups", "queues"), [(1, 1), (3, 5), (5, 5), (100, 50), (2, 3), (7, 2), (1, 5)]
+)
 def test_every_queue_is_served_and_groups_serve_one_or_two(groups: int, queues: int) -> None:
     """The staffing plan covers every queue; a group serves one or two unless groups are scarce."""
     plan = serving_plan(groups, queues)
@@ -126,16 +155,26 @@ def shift() -> tuple[ContactCenter, list[dict[str, Any]]]:
     for minute in range(1, 8 * 60 + 1):
         cc.advance_to(START + minute * 60)
         seen_statuses.update(a.status for a in cc.agents)
-        samples.append({
-            "waiting": sum(q.waiting_count for q in cc.queues),
-            "queue_totals": [(q.stats.entered, q.stats.answered, q.stats.abandoned)
-                             for q in cc.queues],
-            "agent_totals": [(a.inbound, a.outbound, a.missed, a.handled,
-                              round(a.login_time(cc.now), 6),
-                              *(round(v, 6) for v in a.status_time.values()))
-                             for a in cc.agents],
-            "seen": set(seen_statuses),
-        })
+        samples.append(
+            {
+                "waiting": sum(q.waiting_count for q in cc.queues),
+                "queue_totals": [
+                    (q.stats.entered, q.stats.answered, q.stats.abandoned) for q in cc.queues
+                ],
+                "agent_totals": [
+                    (
+                        a.inbound,
+                        a.outbound,
+                        a.missed,
+                        a.handled,
+                        round(a.login_time(cc.now), 6),
+                        *(round(v, 6) for v in a.status_time.values()),
+                    )
+                    for a in cc.agents
+                ],
+                "seen": set(seen_statuses),
+            }
+        )
         check_invariants(cc)
     return cc, samples
 
@@ -157,14 +196,16 @@ def check_invariants(cc: ContactCenter) -> None:
 
 
 def test_every_agent_status_occurs_during_a_shift(
-        shift: tuple[ContactCenter, list[dict[str, Any]]]) -> None:
+    shift: tuple[ContactCenter, list[dict[str, Any]]],
+) -> None:
     """Over eight hours agents pass through every status, from logged out to dialing."""
     _, samples = shift
     assert samples[-1]["seen"] == set(STATUSES)
 
 
 def test_calls_are_answered_and_abandoned(
-        shift: tuple[ContactCenter, list[dict[str, Any]]]) -> None:
+    shift: tuple[ContactCenter, list[dict[str, Any]]],
+) -> None:
     """Queues answer most calls, lose some, and have callers waiting sometimes but not always."""
     cc, samples = shift
     answered = sum(q.stats.answered for q in cc.queues)

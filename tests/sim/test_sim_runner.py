@@ -59,10 +59,19 @@ def test_accepted_connections_do_not_wait_for_delayed_acks() -> None:
         sock.close()
 
 
-@pytest.mark.parametrize(("host", "loopback"), [
-    ("127.0.0.1", True), ("127.5.5.5", True), ("::1", True), ("localhost", True),
-    ("0.0.0.0", False), ("::", False), ("192.168.1.10", False), ("example.com", False),
-])
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.5.5.5", True),
+        ("::1", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("192.168.1.10", False),
+        ("example.com", False),
+    ],
+)
 def test_loopback_detection(host: str, loopback: bool) -> None:
     """Only loopback addresses count as loopback; anything else gets a warning in the CLI."""
     assert is_loopback(host) is loopback
@@ -71,4 +80,7 @@ def test_loopback_detection(host: str, loopback: bool) -> None:
 def test_ipv6_hosts_are_bracketed_in_urls() -> None:
     """IPv6 literals go in brackets in URLs; names and IPv4 do not."""
     assert (url_host("::1"), url_host("127.0.0.1"), url_host("localhost")) == (
-        "[::1]", "127.0.0.1", "localhost")
+        "[::1]",
+        "127.0.0.1",
+        "localhost",
+    )

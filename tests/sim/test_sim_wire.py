@@ -25,17 +25,25 @@ def api(simulator: RunningSimulator) -> httpx.Client:
 
 def test_get_statistic_ex_returns_peeked_values(api: httpx.Client) -> None:
     """get-statistic-ex answers every predefined statistic asked for, in order, code 0."""
-    response = api.post("/operations/get-statistic-ex", json=peek_body(
-        (AGENT, "Agent", "CurrentAgentState"), (QUEUE, "Queue", "Total_Answered"),
-        ("Team_01", "GroupAgents", "CurrentReadyAgents")))
+    response = api.post(
+        "/operations/get-statistic-ex",
+        json=peek_body(
+            (AGENT, "Agent", "CurrentAgentState"),
+            (QUEUE, "Queue", "Total_Answered"),
+            ("Team_01", "GroupAgents", "CurrentReadyAgents"),
+        ),
+    )
     body = response.json()
     assert response.status_code == 200
     assert set(body) == ENVELOPE_KEYS
     assert body["status"] == {"code": 0, "message": "OK", "detail": {}}
     assert body["path"] == "/statistics/v3/operations/get-statistic-ex"
     values = body["data"]["statistics"]
-    assert [v["name"] for v in values] == ["CurrentAgentState", "Total_Answered",
-                                           "CurrentReadyAgents"]
+    assert [v["name"] for v in values] == [
+        "CurrentAgentState",
+        "Total_Answered",
+        "CurrentReadyAgents",
+    ]
     assert all(set(v) == PEEKED_KEYS for v in values)
     assert all(v["timestamp"] == int(SIM_START * 1000) for v in values)
     assert values[0]["value"]["stateValue"]["agentId"] == AGENT
@@ -43,25 +51,38 @@ def test_get_statistic_ex_returns_peeked_values(api: httpx.Client) -> None:
 
 def test_get_statistic_ex_partial_success(api: httpx.Client) -> None:
     """Unknown names and objects come back in errors[] beside the values that worked, code 2."""
-    body = api.post("/operations/get-statistic-ex", json=peek_body(
-        (AGENT, "Agent", "InboundCalls"), (AGENT, "Agent", "Foo"),
-        ("xyz", "Agent", "InboundCalls"))).json()
+    body = api.post(
+        "/operations/get-statistic-ex",
+        json=peek_body(
+            (AGENT, "Agent", "InboundCalls"),
+            (AGENT, "Agent", "Foo"),
+            ("xyz", "Agent", "InboundCalls"),
+        ),
+    ).json()
     assert body["status"]["code"] == 2
     assert body["status"]["message"] == "2 of 3 statistics could not be read"
     assert [v["name"] for v in body["data"]["statistics"]] == ["InboundCalls"]
     assert body["errors"] == [
-        {"status": {"code": 404, "message": "Unknown statistic 'Foo'",
-                    "detail": {"objectId": AGENT, "objectType": "Agent", "name": "Foo"}}},
-        {"status": {"code": 404, "message": "Unknown object 'Agent:xyz'",
-                    "detail": {"objectId": "xyz", "objectType": "Agent",
-                               "name": "InboundCalls"}}},
+        {
+            "status": {
+                "code": 404,
+                "message": "Unknown statistic 'Foo'",
+                "detail": {"objectId": AGENT, "objectType": "Agent", "name": "Foo"},
+            }
+        },
+        {
+            "status": {
+                "code": 404,
+                "message": "Unknown object 'Agent:xyz'",
+                "detail": {"objectId": "xyz", "objectType": "Agent", "name": "InboundCalls"},
+            }
+        },
     ]
 
 
 def test_get_statistic_ex_when_everything_fails(api: httpx.Client) -> None:
     """When no item works the reply is still code 2 with an empty statistics list."""
-    response = api.post("/operations/get-statistic-ex",
-                        json=peek_body((AGENT, "Agent", "Foo")))
+    response = api.post("/operations/get-statistic-ex", json=peek_body((AGENT, "Agent", "Foo")))
     assert response.status_code == 200
     body = response.json()
     assert body["status"]["code"] == 2
@@ -71,8 +92,9 @@ def test_get_statistic_ex_when_everything_fails(api: httpx.Client) -> None:
 
 def test_get_single_value(api: httpx.Client) -> None:
     """GET statistic-values/{name} answers data.statistic (singular) for one object."""
-    response = api.get("/statistic-values/Total_Answered",
-                       params={"objectId": QUEUE, "objectType": "Queue"})
+    response = api.get(
+        "/statistic-values/Total_Answered", params={"objectId": QUEUE, "objectType": "Queue"}
+    )
     body = response.json()
     assert response.status_code == 200
     assert body["status"]["code"] == 0
@@ -82,19 +104,35 @@ def test_get_single_value(api: httpx.Client) -> None:
     assert body["data"]["statistic"]["value"]["intValue"] >= 0
 
 
-@pytest.mark.parametrize(("name", "params", "status", "message"), [
-    ("Foo", {"objectId": AGENT, "objectType": "Agent"}, 404, "Unknown statistic 'Foo'"),
-    ("InboundCalls", {"objectId": "xyz", "objectType": "Agent"}, 404,
-     "Unknown object 'Agent:xyz'"),
-    ("InboundCalls", {"objectType": "Agent"}, 400, "query parameter 'objectId' is required"),
-    ("InboundCalls", {"objectId": AGENT}, 400, "query parameter 'objectType' is required"),
-    ("InboundCalls", {"objectId": AGENT, "objectType": "Queue"}, 404,
-     "Unknown object 'Queue:ana.silva'"),
-    ("ServiceLevel", {"objectId": AGENT, "objectType": "Agent"}, 400,
-     "Statistic 'ServiceLevel' does not apply to objectType 'Agent'"),
-])
-def test_get_single_value_errors(api: httpx.Client, name: str, params: dict[str, str],
-                                 status: int, message: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "params", "status", "message"),
+    [
+        ("Foo", {"objectId": AGENT, "objectType": "Agent"}, 404, "Unknown statistic 'Foo'"),
+        (
+            "InboundCalls",
+            {"objectId": "xyz", "objectType": "Agent"},
+            404,
+            "Unknown object 'Agent:xyz'",
+        ),
+        ("InboundCalls", {"objectType": "Agent"}, 400, "query parameter 'objectId' is required"),
+        ("InboundCalls", {"objectId": AGENT}, 400, "query parameter 'objectType' is required"),
+        (
+            "InboundCalls",
+            {"objectId": AGENT, "objectType": "Queue"},
+            404,
+            "Unknown object 'Queue:ana.silva'",
+        ),
+        (
+            "ServiceLevel",
+            {"objectId": AGENT, "objectType": "Agent"},
+            400,
+            "Statistic 'ServiceLevel' does not apply to objectType 'Agent'",
+        ),
+    ],
+)
+def test_get_single_value_errors(
+    api: httpx.Client, name: str, params: dict[str, str], status: int, message: str
+) -> None:
     """Unknown names or objects are HTTP 404 envelopes; missing or misapplied ones are 400."""
     response = api.get(f"/statistic-values/{name}", params=params)
     assert response.status_code == status
@@ -108,17 +146,23 @@ def mixed_items() -> list[dict[str, object]]:
     """A predefined agent statistic, an ad-hoc queue statistic and a group statistic."""
     return [
         stat("a1", AGENT, "Agent", name="CurrentAgentState"),
-        stat("a2", QUEUE, "Queue", definition={"category": "CurrentNumber",
-                                               "subject": "DNAction", "mainMask": "CallWait"}),
+        stat(
+            "a2",
+            QUEUE,
+            "Queue",
+            definition={"category": "CurrentNumber", "subject": "DNAction", "mainMask": "CallWait"},
+        ),
         stat("a3", "Team_02", "GroupAgents", name="CurrentReadyAgents"),
     ]
 
 
-def open_mixed(api: httpx.Client, operation_id: str = "op-1",
-               verbose: str | None = None) -> httpx.Response:
+def open_mixed(
+    api: httpx.Client, operation_id: str = "op-1", verbose: str | None = None
+) -> httpx.Response:
     params = {"verbose": verbose} if verbose else {}
-    return api.post("/subscriptions", params=params,
-                    json=subscription(operation_id, *mixed_items()))
+    return api.post(
+        "/subscriptions", params=params, json=subscription(operation_id, *mixed_items())
+    )
 
 
 def test_subscribe_uses_operation_id_and_verbose_info_by_default(api: httpx.Client) -> None:
@@ -140,23 +184,29 @@ def test_subscribe_with_verbose_off_returns_bare_values(api: httpx.Client) -> No
     assert all(set(v) == OFF_KEYS for v in body["data"]["statistics"])
 
 
-def test_subscribe_partial_success_keeps_what_opened(api: httpx.Client,
-                                                     simulator: RunningSimulator) -> None:
+def test_subscribe_partial_success_keeps_what_opened(
+    api: httpx.Client, simulator: RunningSimulator
+) -> None:
     """Failed items come back in errors[] by statisticId; the rest form an open subscription."""
-    body = api.post("/subscriptions", json=subscription(
-        "op-partial",
-        stat("ok", AGENT, "Agent", name="InboundCalls"),
-        stat("a7", AGENT, "Agent", name="Foo"),
-        stat("a8", "xyz", "Agent", name="InboundCalls"),
-        stat("a9", QUEUE, "Queue", definition={"category": "Nonsense", "subject": "Action"}),
-    )).json()
+    body = api.post(
+        "/subscriptions",
+        json=subscription(
+            "op-partial",
+            stat("ok", AGENT, "Agent", name="InboundCalls"),
+            stat("a7", AGENT, "Agent", name="Foo"),
+            stat("a8", "xyz", "Agent", name="InboundCalls"),
+            stat("a9", QUEUE, "Queue", definition={"category": "Nonsense", "subject": "Action"}),
+        ),
+    ).json()
     assert body["status"]["code"] == 2
     assert body["status"]["message"] == "3 of 4 statistics could not be opened"
     assert [v["statisticId"] for v in body["data"]["statistics"]] == ["ok"]
     errors = {e["status"]["detail"]["statisticId"]: e["status"] for e in body["errors"]}
-    assert errors["a7"] == {"code": 404, "message": "Unknown statistic 'Foo'",
-                            "detail": {"statisticId": "a7", "objectId": AGENT,
-                                       "objectType": "Agent", "name": "Foo"}}
+    assert errors["a7"] == {
+        "code": 404,
+        "message": "Unknown statistic 'Foo'",
+        "detail": {"statisticId": "a7", "objectId": AGENT, "objectType": "Agent", "name": "Foo"},
+    }
     assert errors["a8"]["message"] == "Unknown object 'Agent:xyz'"
     assert errors["a9"]["code"] == 400
     assert errors["a9"]["message"] == "Unsupported definition: category 'Nonsense'"
@@ -164,10 +214,12 @@ def test_subscribe_partial_success_keeps_what_opened(api: httpx.Client,
 
 
 def test_subscription_where_everything_fails_is_not_opened(
-        api: httpx.Client, simulator: RunningSimulator) -> None:
+    api: httpx.Client, simulator: RunningSimulator
+) -> None:
     """If no item opens, the reply is code 2 with no statistics and no subscription exists."""
-    body = api.post("/subscriptions", json=subscription(
-        "op-none", stat("a1", AGENT, "Agent", name="Foo"))).json()
+    body = api.post(
+        "/subscriptions", json=subscription("op-none", stat("a1", AGENT, "Agent", name="Foo"))
+    ).json()
     assert body["status"]["code"] == 2
     assert body["data"]["statistics"] == []
     assert simulator.state()["open_subscriptions"] == 0
@@ -175,7 +227,8 @@ def test_subscription_where_everything_fails_is_not_opened(
 
 
 def test_resending_the_same_subscription_is_idempotent(
-        api: httpx.Client, simulator: RunningSimulator) -> None:
+    api: httpx.Client, simulator: RunningSimulator
+) -> None:
     """A retry with the same operationId and statistics (in any order) returns the same one."""
     first = open_mixed(api).json()
     simulator.advance(30)
@@ -183,9 +236,11 @@ def test_resending_the_same_subscription_is_idempotent(
     assert again["status"]["code"] == 0
     assert again["data"]["subscriptionId"] == "op-1"
     assert [v["statisticId"] for v in again["data"]["statistics"]] == [
-        v["statisticId"] for v in first["data"]["statistics"]]
-    reordered = api.post("/subscriptions",
-                         json=subscription("op-1", *reversed(mixed_items()))).json()
+        v["statisticId"] for v in first["data"]["statistics"]
+    ]
+    reordered = api.post(
+        "/subscriptions", json=subscription("op-1", *reversed(mixed_items()))
+    ).json()
     assert reordered["status"]["code"] == 0
     assert simulator.state()["open_subscriptions"] == 1
 
@@ -193,11 +248,13 @@ def test_resending_the_same_subscription_is_idempotent(
 def test_resending_an_operation_id_with_other_statistics_is_a_400(api: httpx.Client) -> None:
     """Reusing an operationId for different statistics is refused, not merged."""
     open_mixed(api)
-    response = api.post("/subscriptions", json=subscription(
-        "op-1", stat("a1", AGENT, "Agent", name="InboundCalls")))
+    response = api.post(
+        "/subscriptions", json=subscription("op-1", stat("a1", AGENT, "Agent", name="InboundCalls"))
+    )
     assert response.status_code == 400
     assert response.json()["status"]["message"] == (
-        "operationId 'op-1' is already used by a subscription with different statistics")
+        "operationId 'op-1' is already used by a subscription with different statistics"
+    )
 
 
 def test_peek_all_and_filtered(api: httpx.Client) -> None:
@@ -208,8 +265,9 @@ def test_peek_all_and_filtered(api: httpx.Client) -> None:
     assert everything["data"]["subscriptionId"] == "op-1"
     assert [v["statisticId"] for v in everything["data"]["statistics"]] == ["a1", "a2", "a3"]
     assert all(set(v) <= INFO_KEYS for v in everything["data"]["statistics"])
-    some = api.get("/subscriptions/op-1/statistic-values",
-                   params={"statisticIds": "a3,a1", "verbose": "OFF"}).json()
+    some = api.get(
+        "/subscriptions/op-1/statistic-values", params={"statisticIds": "a3,a1", "verbose": "OFF"}
+    ).json()
     assert [v["statisticId"] for v in some["data"]["statistics"]] == ["a3", "a1"]
     assert all(set(v) == OFF_KEYS for v in some["data"]["statistics"])
 
@@ -220,20 +278,30 @@ def test_peek_empty_or_repeated_statistic_ids(api: httpx.Client) -> None:
     empty = api.get("/subscriptions/op-1/statistic-values?statisticIds=").json()
     assert len(empty["data"]["statistics"]) == 3
     repeated = api.get(
-        "/subscriptions/op-1/statistic-values?statisticIds=a2&statisticIds=a1,a2").json()
+        "/subscriptions/op-1/statistic-values?statisticIds=a2&statisticIds=a1,a2"
+    ).json()
     assert [v["statisticId"] for v in repeated["data"]["statistics"]] == ["a2", "a1"]
 
 
 def test_peek_with_unknown_statistic_ids_is_partial(api: httpx.Client) -> None:
     """Unknown statisticIds in the filter are errors[] entries beside the known values, code 2."""
     open_mixed(api)
-    body = api.get("/subscriptions/op-1/statistic-values",
-                   params={"statisticIds": "a1,zz"}).json()
-    assert body["status"] == {"code": 2, "message": "1 of 2 statistics could not be read",
-                              "detail": {}}
+    body = api.get("/subscriptions/op-1/statistic-values", params={"statisticIds": "a1,zz"}).json()
+    assert body["status"] == {
+        "code": 2,
+        "message": "1 of 2 statistics could not be read",
+        "detail": {},
+    }
     assert [v["statisticId"] for v in body["data"]["statistics"]] == ["a1"]
-    assert body["errors"] == [{"status": {"code": 404, "message": "Unknown statisticId 'zz'",
-                                          "detail": {"statisticId": "zz"}}}]
+    assert body["errors"] == [
+        {
+            "status": {
+                "code": 404,
+                "message": "Unknown statisticId 'zz'",
+                "detail": {"statisticId": "zz"},
+            }
+        }
+    ]
 
 
 def test_peek_unknown_subscription_is_an_http_404_envelope(api: httpx.Client) -> None:
@@ -254,15 +322,19 @@ def test_values_move_with_simulated_time(api: httpx.Client, simulator: RunningSi
 
 
 def test_delete_always_succeeds_and_state_counts_drop(
-        api: httpx.Client, simulator: RunningSimulator) -> None:
+    api: httpx.Client, simulator: RunningSimulator
+) -> None:
     """DELETE answers code 0 for known and unknown ids, and open subscriptions go to zero."""
     open_mixed(api, "one")
     open_mixed(api, "two")
     assert simulator.state()["open_subscriptions"] == 2
     assert api.delete("/subscriptions/one").json()["status"]["code"] == 0
     assert simulator.state()["open_subscriptions"] == 1
-    assert api.delete("/subscriptions/two").json()["status"] == {"code": 0, "message": "OK",
-                                                                 "detail": {}}
+    assert api.delete("/subscriptions/two").json()["status"] == {
+        "code": 0,
+        "message": "OK",
+        "detail": {},
+    }
     unknown = api.delete("/subscriptions/never-existed")
     assert (unknown.status_code, unknown.json()["status"]["code"]) == (200, 0)
     state = simulator.state()
@@ -270,8 +342,9 @@ def test_delete_always_succeeds_and_state_counts_drop(
     assert api.get("/subscriptions/one/statistic-values").status_code == 404
 
 
-def test_unknown_routes_and_methods_answer_envelopes(api: httpx.Client,
-                                                     simulator: RunningSimulator) -> None:
+def test_unknown_routes_and_methods_answer_envelopes(
+    api: httpx.Client, simulator: RunningSimulator
+) -> None:
     """Unknown paths are 404 envelopes and wrong methods 405 envelopes, never HTML or text."""
     missing = api.get("/no/such/thing")
     assert missing.status_code == 404

@@ -38,8 +38,9 @@ async def test_series_are_drawn_with_their_markers_and_legend() -> None:
         assert MARKERS[0] in rendered and MARKERS[1] in rendered
         assert rendered.splitlines()[0].lstrip().startswith("5")
         assert "Sales 3" in rendered and "[@click=a.b]x 5" in rendered
-        assert all(not span.style or "@click" not in str(span.style)
-                   for span in plot.render().spans)
+        assert all(
+            not span.style or "@click" not in str(span.style) for span in plot.render().spans
+        )
 
 
 async def test_no_data_says_so() -> None:

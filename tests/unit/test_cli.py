@@ -19,8 +19,9 @@ def test_no_arguments_says_how_to_start(capsys: pytest.CaptureFixture[str]) -> N
 
 def test_unknown_theme_is_refused_with_a_suggestion(capsys: pytest.CaptureFixture[str]) -> None:
     """A misspelt --theme is refused before any server is contacted, with a did-you-mean."""
-    code = main(["run", str(LAYOUTS / "demo.yaml"), "--url", "http://127.0.0.1:9", "--theme",
-                 "ansi-drak"])
+    code = main(
+        ["run", str(LAYOUTS / "demo.yaml"), "--url", "http://127.0.0.1:9", "--theme", "ansi-drak"]
+    )
     assert code == 2
     assert "did you mean 'ansi-dark'" in capsys.readouterr().err
 

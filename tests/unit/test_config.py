@@ -110,8 +110,13 @@ def test_label_shows_host_and_port_only() -> None:
 
 @pytest.mark.parametrize(
     ("host", "expected"),
-    [("localhost", True), ("127.0.0.5", True), ("[::1]", True), ("10.0.0.1", False),
-     ("example.com", False)],
+    [
+        ("localhost", True),
+        ("127.0.0.5", True),
+        ("[::1]", True),
+        ("10.0.0.1", False),
+        ("example.com", False),
+    ],
 )
 def test_is_loopback(host: str, expected: bool) -> None:
     """Only localhost and loopback addresses count as loopback."""

@@ -18,8 +18,15 @@ from statdash.format import (
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(0, "0:00:00"), (59.9, "0:00:59"), (61, "0:01:01"), (3600, "1:00:00"), (36125, "10:02:05"),
-     (-5, "-0:00:05"), (float("nan"), MISSING)],
+    [
+        (0, "0:00:00"),
+        (59.9, "0:00:59"),
+        (61, "0:01:01"),
+        (3600, "1:00:00"),
+        (36125, "10:02:05"),
+        (-5, "-0:00:05"),
+        (float("nan"), MISSING),
+    ],
 )
 def test_duration(seconds: float, text: str) -> None:
     """Durations read as h:mm:ss."""
@@ -64,7 +71,10 @@ def test_thresholds_above_and_below() -> None:
     """Levels follow the direction: above for 'high is bad', below for 'low is bad'."""
     waiting = Thresholds(warn=5, alarm=10)
     assert [waiting.level(n) for n in (4, 5, 10, None)] == [
-        Level.OK, Level.WARN, Level.ALARM, Level.OK,
+        Level.OK,
+        Level.WARN,
+        Level.ALARM,
+        Level.OK,
     ]
     service = Thresholds(warn=80, alarm=70, direction="below")
     assert [service.level(n) for n in (90, 80, 69.9)] == [Level.OK, Level.WARN, Level.ALARM]

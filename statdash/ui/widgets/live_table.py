@@ -514,9 +514,7 @@ class LiveTable(ScrollView, can_focus=True):
         haystacks = self._haystacks
         position = self._position
         sort_column = self._sort_column
-        searched = (
-            {placed.column.key for placed in self._layout} if self._filter else set[str]()
-        )
+        searched = {placed.column.key for placed in self._layout} if self._filter else set[str]()
         now: dict[str, dict[str, Cell]] = {}
         repaint: list[int] = []
         for row_key, column_keys in changes.items():

@@ -33,8 +33,11 @@ def buckets(values: Sequence[float], width: int) -> list[float]:
         return [math.nan] * (width - count) + list(values)
     fitted = []
     for index in range(width):
-        chunk = [v for v in values[index * count // width : (index + 1) * count // width]
-                 if math.isfinite(v)]
+        chunk = [
+            v
+            for v in values[index * count // width : (index + 1) * count // width]
+            if math.isfinite(v)
+        ]
         fitted.append(max(chunk) if chunk else math.nan)
     return fitted
 
@@ -83,9 +86,7 @@ class TrendPlot(TrendChart):
         legend = self._legend_lines(width, dim)
         plot_rows = max(1, height - len(legend))
         plot_width = max(1, width - axis - 2)
-        grid: list[list[tuple[str, Style] | None]] = [
-            [None] * plot_width for _ in range(plot_rows)
-        ]
+        grid: list[list[tuple[str, Style] | None]] = [[None] * plot_width for _ in range(plot_rows)]
         theme = self.app.current_theme
         for index, series in enumerate(self._series):
             mark = _mark(index, theme, dim)
