@@ -133,8 +133,8 @@ def parse_object(text: str) -> tuple[str, str]:
     Only the first colon splits, so an id may contain colons and `@` (`8001@SIP_Switch`).
     Layout spellings (`agent_group`, `queue`...) are accepted too.
     """
-    from statdash.layout.models import OBJECT_TYPES as LAYOUT_TYPES
     from statdash.layout.suggest import closest
+    from statdash.layout.vocabulary import OBJECT_TYPES as LAYOUT_TYPES
 
     kind, colon, object_id = text.partition(":")
     kind = kind.strip()

@@ -24,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def layout_schema() -> dict[str, Any]:
     """The JSON Schema of a layout file, generated from the pydantic models."""
-    from statdash.layout.models import Layout
+    from statdash.layout.specs import Layout
 
     schema = Layout.model_json_schema(by_alias=True, mode="validation")
     return {

@@ -31,9 +31,8 @@ from statdash.api.models import (
     SubscriptionRequest,
 )
 from statdash.format import STATE_STYLES, FormatName, StateStyle, Thresholds, state_style
-from statdash.layout.models import (
-    DEFAULT_PRIORITY,
-    OBJECT_TYPES,
+from statdash.layout.problems import SourceLocation
+from statdash.layout.specs import (
     AgentsRef,
     AgentsSpec,
     ColumnSpec,
@@ -46,11 +45,10 @@ from statdash.layout.models import (
     StatSource,
     ThresholdsSpec,
     TrendSpec,
-    TrendStyleName,
     WidgetSpec,
     entry_id,
 )
-from statdash.layout.problems import SourceLocation
+from statdash.layout.vocabulary import DEFAULT_PRIORITY, OBJECT_TYPES, TrendStyleName
 from statdash.layout.yamlsource import Located
 
 ID_PREFIX = "s_"

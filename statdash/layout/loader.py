@@ -14,8 +14,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from statdash.layout.files import FileProblem, read_text
-from statdash.layout.models import CONTEXT_KEY, Layout, Scope, describe, friendly_message
 from statdash.layout.problems import LayoutError, LayoutProblem, SourceLocation
+from statdash.layout.specs import Layout
+from statdash.layout.validation import CONTEXT_KEY, Scope
+from statdash.layout.wording import describe, friendly_message
 from statdash.layout.yamlsource import SourceMap, parse_yaml
 
 __all__ = ["LayoutError", "LayoutProblem", "load_layout", "load_layout_text"]

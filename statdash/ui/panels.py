@@ -41,6 +41,7 @@ from statdash.layout.compile import (
     TrendWidget,
 )
 from statdash.layout.compile import Widget as WidgetSpec
+from statdash.layout.vocabulary import NUMERIC_FORMATS
 from statdash.live.store import Store
 from statdash.text import clean, safe
 from statdash.ui.palette import colour_style, level_style
@@ -53,7 +54,6 @@ from statdash.ui.widgets.trend import SeriesInput, TrendChart, TrendSeries
 NAME_COLUMN = "name"
 NAME_WIDTH_BOUNDS = (8, 24)
 UNAVAILABLE = "n/a"
-NUMERIC_FORMATS = frozenset({"integer", "decimal", "percent", "duration"})
 # Glyph, space, the longest state word ("After call"), a short reason, a time in state.
 STATE_COLUMN_WIDTH = 1 + 1 + 10 + 1 + 5 + 1 + 7
 MIN_REASON_WIDTH = 3

@@ -16,7 +16,7 @@ from statdash.api.responses import ItemError
 from statdash.layout import cli_check, cli_schema
 from statdash.layout.compile import CompiledLayout, TableWidget, compile_layout
 from statdash.layout.loader import load_layout_text
-from statdash.layout.models import FORMATS, WIDGET_KINDS
+from statdash.layout.vocabulary import FORMATS, WIDGET_KINDS
 
 from .conftest import LAYOUTS, MINIMAL, ROOT
 

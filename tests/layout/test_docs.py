@@ -10,7 +10,7 @@ import pytest
 from statdash.format import STATE_STYLES
 from statdash.layout.compile import compile_layout
 from statdash.layout.loader import load_layout_text
-from statdash.layout.models import WIDGET_KINDS
+from statdash.layout.vocabulary import WIDGET_KINDS
 
 from .conftest import ROOT
 

@@ -9,7 +9,7 @@ import pytest
 from statdash.layout.durations import format_duration, parse_duration
 from statdash.layout.files import read_object_file
 from statdash.layout.loader import LayoutError, load_layout, load_layout_text
-from statdash.layout.models import KpiSpec
+from statdash.layout.specs import KpiSpec
 from statdash.layout.suggest import closest
 from statdash.layout.yamlsource import parse_yaml
 

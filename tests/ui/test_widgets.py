@@ -605,7 +605,7 @@ def test_palette_covers_every_layout_colour() -> None:
     """Every colour a layout file may name has a palette entry in dark, light and ANSI themes."""
     from textual.theme import BUILTIN_THEMES
 
-    from statdash.layout.models import COLOURS
+    from statdash.layout.vocabulary import COLOURS
     from statdash.ui.palette import PALETTE_NAMES, colour
 
     assert set(COLOURS) <= set(PALETTE_NAMES)

@@ -1,0 +1,416 @@
+"""How the layout's mappings and values are checked: the `Scope`, the `Node` base, field types.
+
+Validation reports every problem of a mapping at once (unknown keys with a did-you-mean,
+cross-key rules, bad values), in words a supervisor can act on; each error carries its key
+path and the loader turns that into `file:line:column`. References between parts of a layout
+(`$statistic`, `column_set:`, named object lists) are checked against the names the loader
+found in the file, handed in through the validation context as a `Scope`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Self, get_args
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails
+
+from statdash.format import Direction as DirectionName
+from statdash.format import FormatName
+from statdash.layout.durations import DURATION_PATTERN, format_duration, parse_duration
+from statdash.layout.suggest import did_you_mean, one_of
+from statdash.layout.vocabulary import (
+    COLOURS,
+    DEFAULT_KPI_TREND_WINDOW,
+    FORMATS,
+    OBJECT_KINDS,
+    REFRESH_BOUNDS,
+    TREND_WINDOW_BOUNDS,
+    ColourName,
+    NotificationModeName,
+    ObjectKindName,
+    TrendStyleName,
+)
+from statdash.layout.wording import as_final_errors, describe, problem, problem_at, shown
+
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_MAX_TEXT = 200
+
+CONTEXT_KEY = "statdash.layout.scope"
+
+# The tags of a union that picks its branch by the value's shape (they show in error paths).
+TEXT_TAG = "<text>"
+MAPPING_TAG = "<mapping>"
+LIST_TAG = "<list>"
+
+
+# --- What the loader knows before validating -------------------------------------------------
+
+
+@dataclass
+class Scope:
+    """Names declared in the layout, read from the raw file before validation.
+
+    Widgets refer to declarations by name; knowing the names up front lets each reference be
+    checked where it is written, in the same pass as everything else.
+    """
+
+    statistics: dict[str, dict[str, Any]] = field(default_factory=dict)
+    column_sets: frozenset[str] = frozenset()
+    object_lists: dict[str, str | None] = field(default_factory=dict)
+    base_dir: Path | None = None
+    # How a path beside the layout is shown in messages (as the user typed the layout path).
+    display_dir: str = ""
+
+    @classmethod
+    def from_raw(cls, data: object, base_dir: Path | None, display_dir: str) -> Scope:
+        """The declared names of a raw (parsed, not yet validated) layout mapping."""
+        scope = cls(base_dir=base_dir, display_dir=display_dir)
+        if not isinstance(data, dict):
+            return scope
+        statistics = data.get("statistics")
+        if isinstance(statistics, dict):
+            scope.statistics = {
+                str(k): v if isinstance(v, dict) else {} for k, v in statistics.items()
+            }
+        column_sets = data.get("column_sets")
+        if isinstance(column_sets, dict):
+            scope.column_sets = frozenset(str(k) for k in column_sets)
+        objects = data.get("objects")
+        if isinstance(objects, dict):
+            scope.object_lists = {
+                str(k): v.get("type") if isinstance(v, dict) else None for k, v in objects.items()
+            }
+        return scope
+
+    def declared_format(self, statistic: str) -> str | None:
+        """The `format:` of a declared statistic, when it has a valid one."""
+        value = self.statistics.get(statistic, {}).get("format")
+        return value if isinstance(value, str) and value in FORMATS else None
+
+
+def _scope(info: ValidationInfo) -> Scope | None:
+    context = info.context
+    if isinstance(context, dict):
+        scope = context.get(CONTEXT_KEY)
+        if isinstance(scope, Scope):
+            return scope
+    return None
+
+
+# --- The base of every mapping in the language -------------------------------------------------
+
+
+class Node(BaseModel):
+    """A mapping of the layout: unknown keys, cross-key rules and field errors all reported."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        validate_by_alias=True,
+        validate_by_name=False,
+        use_attribute_docstrings=True,
+    )
+
+    # What a misplaced key probably is, for keys that belong elsewhere in the language.
+    _elsewhere: ClassVar[dict[str, str]] = {
+        "<<": "merge keys (<<) are not supported; declare reusable statistics under "
+        "'statistics:' and reusable columns under 'column_sets:'",
+    }
+
+    @classmethod
+    def keys(cls) -> tuple[str, ...]:
+        """The keys this mapping accepts, as written in a layout."""
+        return tuple(f.alias or name for name, f in cls.model_fields.items())
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _validate_mapping(
+        cls, data: Any, handler: ModelWrapValidatorHandler[Self], info: ValidationInfo
+    ) -> Self:
+        if isinstance(data, cls):
+            return handler(data)
+        if not isinstance(data, dict):
+            raise problem(f"expected a mapping of keys, got {describe(data)}")
+        scope = _scope(info)
+        own = [*cls._unknown_keys(data), *cls._raw_problems(data, scope)]
+        try:
+            result = handler(data)
+        except ValidationError as exc:
+            # Our own unknown-key errors (with a did-you-mean) replace pydantic's.
+            kept = [
+                e
+                for e in exc.errors()
+                if not (e["type"] == "extra_forbidden" and len(e["loc"]) == 1)
+            ]
+            raise ValidationError.from_exception_data(
+                cls.__name__, own + as_final_errors(kept)
+            ) from None
+        own.extend(result._model_problems(scope))
+        if own:
+            raise ValidationError.from_exception_data(cls.__name__, own)
+        return result
+
+    @classmethod
+    def _unknown_keys(cls, data: dict[Any, Any]) -> Iterator[InitErrorDetails]:
+        known = cls.keys()
+        for key in data:
+            if key in known:
+                continue
+            text = str(key)
+            if text in cls._elsewhere:
+                yield problem_at((key,), cls._elsewhere[text], on_key=True)
+                continue
+            hint = did_you_mean(text, known)
+            yield problem_at(
+                (key,),
+                f"unknown key {shown(text)}{hint} (allowed: {', '.join(known)})",
+                on_key=True,
+            )
+
+    @classmethod
+    def _raw_problems(cls, data: dict[Any, Any], scope: Scope | None) -> Iterator[InitErrorDetails]:
+        """Rules across keys, checked on the raw mapping so they show even beside other errors."""
+        return iter(())
+
+    def _model_problems(self, scope: Scope | None) -> Iterator[InitErrorDetails]:
+        """Rules that need valid values; they run once the mapping's own keys are sound."""
+        return iter(())
+
+
+# --- Scalars -------------------------------------------------------------------------------
+
+
+def _choice(what: str, options: tuple[str, ...]) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and value in options:
+            return value
+        if isinstance(value, str):
+            raise problem(
+                f"unknown {what} {shown(value)}{did_you_mean(value, options)}"
+                f" (one of {one_of(options)})"
+            )
+        raise problem(f"expected a {what} ({one_of(options)}), got {describe(value)}")
+
+    return check
+
+
+def _text(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise problem(f"expected text, got {describe(value)}")
+    text = value.strip()
+    if not text:
+        raise problem("must not be empty")
+    if len(text) > _MAX_TEXT:
+        raise problem(f"is too long ({len(text)} characters; at most {_MAX_TEXT})")
+    if _CONTROL.search(text):
+        raise problem("must not contain control characters (tabs, escapes, line breaks)")
+    return text
+
+
+def _object_id(value: Any) -> Any:
+    # An unquoted id such as 1234 reads as a number; it is still the id the user meant.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        raise problem(f"{value} reads as a number; put the id in quotes, e.g. '{value}'")
+    return _text(value)
+
+
+def _declared_name(value: Any) -> Any:
+    if not isinstance(value, str) or not _NAME.fullmatch(value):
+        raise problem(
+            f"{shown(value)} is not a usable name: start with a letter, then letters, digits,"
+            " '_' or '-' (at most 64)"
+        )
+    return value
+
+
+def _duration(what: str, low: float, high: float) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise problem(f"expected a duration such as 2s, 1m or 8h, got {describe(value)}")
+        try:
+            seconds = parse_duration(str(value))
+        except ValueError as exc:
+            raise problem(str(exc)) from None
+        if not low <= seconds <= high:
+            raise problem(
+                f"{what} must be between {format_duration(low)} and {format_duration(high)},"
+                f" got {format_duration(seconds)}"
+            )
+        return seconds
+
+    return check
+
+
+def _threshold_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise problem(f"expected a number, got {describe(value)}")
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return parse_duration(value)
+        except ValueError:
+            pass
+    raise problem(f"expected a number (or a duration such as 2m), got {describe(value)}")
+
+
+def _trend_option(value: Any) -> Any:
+    if value is True:
+        return DEFAULT_KPI_TREND_WINDOW
+    if value is False or value is None:
+        return None
+    return _duration("a trend window", *TREND_WINDOW_BOUNDS)(value)
+
+
+def _glyph(value: Any) -> Any:
+    text = _text(value)
+    if len(text) != 1 or unicodedata.east_asian_width(text) in ("W", "F"):
+        raise problem(f"a glyph is one narrow character, got {shown(text)}")
+    return text
+
+
+def _duration_schema(example: str) -> WithJsonSchema:
+    return WithJsonSchema(
+        {"type": "string", "pattern": DURATION_PATTERN, "examples": [example]}, mode="validation"
+    )
+
+
+Text = Annotated[str, BeforeValidator(_text)]
+ObjectId = Annotated[
+    str, BeforeValidator(_object_id), WithJsonSchema({"type": ["string", "integer"]})
+]
+DeclaredName = Annotated[
+    str,
+    BeforeValidator(_declared_name),
+    WithJsonSchema({"type": "string", "pattern": f"^{_NAME.pattern}$"}),
+]
+Format = Annotated[FormatName, BeforeValidator(_choice("format", FORMATS))]
+Colour = Annotated[ColourName, BeforeValidator(_choice("colour", COLOURS))]
+ObjectKind = Annotated[ObjectKindName, BeforeValidator(_choice("object type", OBJECT_KINDS))]
+Direction = Annotated[DirectionName, BeforeValidator(_choice("direction", ("above", "below")))]
+TrendStyle = Annotated[TrendStyleName, BeforeValidator(_choice("style", ("sparkline", "chart")))]
+NotificationMode = Annotated[
+    NotificationModeName,
+    BeforeValidator(_choice("notification mode", get_args(NotificationModeName))),
+]
+Refresh = Annotated[
+    float, BeforeValidator(_duration("refresh", *REFRESH_BOUNDS)), _duration_schema("2s")
+]
+TrendWindow = Annotated[
+    float,
+    BeforeValidator(_duration("a trend window", *TREND_WINDOW_BOUNDS)),
+    _duration_schema("15m"),
+]
+ThresholdValue = Annotated[
+    float,
+    BeforeValidator(_threshold_value),
+    WithJsonSchema(
+        {"anyOf": [{"type": "number"}, {"type": "string", "pattern": DURATION_PATTERN}]}
+    ),
+]
+TrendOption = Annotated[
+    float | None,
+    BeforeValidator(_trend_option),
+    WithJsonSchema(
+        {"anyOf": [{"type": "boolean"}, {"type": "string", "pattern": DURATION_PATTERN}]},
+        mode="validation",
+    ),
+]
+Glyph = Annotated[str, BeforeValidator(_glyph)]
+StatusName = Annotated[str, BeforeValidator(_text)]
+
+
+def pick_by_shape(other: type[dict[Any, Any]] | type[list[Any]], message: str) -> Discriminator:
+    """How a union of text and a mapping (or a list) picks its branch: by the value's shape.
+
+    Picking by shape rather than trying each branch makes an error name one branch only; a
+    value of neither shape is reported as `message`. The branches are tagged `TEXT_TAG` and
+    `MAPPING_TAG` (or `LIST_TAG`).
+    """
+    other_tag = MAPPING_TAG if other is dict else LIST_TAG
+
+    def pick(value: Any) -> str | None:
+        if isinstance(value, str):
+            return TEXT_TAG
+        return other_tag if isinstance(value, other) else None
+
+    return Discriminator(pick, custom_error_type="layout", custom_error_message=message)
+
+
+# --- References checked against the scope --------------------------------------------------
+
+
+def _statistic_text(value: str, info: ValidationInfo) -> str:
+    """A statistic written as text: `$declared` or a predefined name, checked against the scope."""
+    scope = _scope(info)
+    if value.startswith("$"):
+        name = value[1:]
+        if scope is None or name in scope.statistics:
+            return value
+        if not scope.statistics:
+            raise problem(
+                f"unknown statistic {shown(value)}: this layout declares no statistics"
+                " (declare them under 'statistics:')"
+            )
+        hint = did_you_mean(name, scope.statistics, prefix="$")
+        raise problem(
+            f"unknown statistic {shown(value)}{hint}"
+            f" (declared: {', '.join('$' + n for n in scope.statistics)})"
+        )
+    if scope is not None and value in scope.statistics:
+        raise problem(
+            f"{shown(value)} is declared under 'statistics:'; write ${value} to use it"
+            f" (a plain name asks the server for its predefined statistic {value})"
+        )
+    return value
+
+
+StatisticText = Annotated[Text, AfterValidator(_statistic_text)]
+
+
+def object_list_name(allowed: tuple[str, ...]) -> Callable[[str, ValidationInfo], str]:
+    """A check of a named object list: declared, and holding objects of an `allowed` kind."""
+
+    def check(value: str, info: ValidationInfo) -> str:
+        scope = _scope(info)
+        if scope is None:
+            return value
+        if value not in scope.object_lists:
+            if not scope.object_lists:
+                raise problem(
+                    f"unknown object list {shown(value)}: this layout declares none"
+                    " (declare lists under 'objects:', or list the objects here)"
+                )
+            hint = did_you_mean(value, scope.object_lists)
+            raise problem(
+                f"unknown object list {shown(value)}{hint}"
+                f" (declared: {', '.join(scope.object_lists)})"
+            )
+        kind = scope.object_lists[value]
+        if isinstance(kind, str) and kind in OBJECT_KINDS and kind not in allowed:
+            raise problem(
+                f"object list {shown(value)} holds {kind} objects; this widget needs"
+                f" {one_of(allowed)}"
+            )
+        return value
+
+    return check

@@ -1,0 +1,46 @@
+"""The words of the layout language: formats, colours, object and widget kinds, bounds, defaults."""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+from statdash.format import FormatName
+
+FORMATS: tuple[str, ...] = get_args(FormatName)
+NUMERIC_FORMATS = frozenset({"integer", "decimal", "percent", "duration"})
+DECIMAL_FORMATS = frozenset({"decimal", "percent"})
+
+# The palette `statdash.ui.palette` maps per theme (including the 16-colour ANSI one).
+ColourName = Literal["green", "red", "yellow", "blue", "magenta", "cyan", "white", "grey"]
+COLOURS: tuple[str, ...] = get_args(ColourName)
+
+ObjectKindName = Literal["agent", "agent_group", "queue", "route_point", "queue_group"]
+OBJECT_KINDS: tuple[str, ...] = get_args(ObjectKindName)
+# Layout word -> the API's objectType.
+OBJECT_TYPES: dict[str, str] = {
+    "agent": "Agent",
+    "agent_group": "GroupAgents",
+    "queue": "Queue",
+    "route_point": "RoutePoint",
+    "queue_group": "GroupQueues",
+}
+QUEUE_TABLE_KINDS = ("queue", "route_point", "queue_group", "agent_group")
+
+WidgetKindName = Literal["agents", "queues", "kpi", "trend", "states"]
+WIDGET_KINDS: tuple[str, ...] = get_args(WidgetKindName)
+# Tags are "kind=agents", not "agents": an error's key path holds the tag, and a bare
+# "agents" there would be mistaken for the agents widget's own `agents` key.
+WIDGET_KIND_TAG = "kind="
+
+NotificationModeName = Literal["Immediate", "Periodical", "Reset", "NoNotification"]
+TrendStyleName = Literal["sparkline", "chart"]
+
+DEFAULT_STATE_STATISTIC = "CurrentAgentState"
+DEFAULT_PRIORITY = 5
+MAX_PAGE_COLUMNS = 4
+REFRESH_BOUNDS = (1.0, 3600.0)
+TREND_WINDOW_BOUNDS = (60.0, 86400.0)
+DEFAULT_TREND_WINDOW = 900.0
+DEFAULT_KPI_TREND_WINDOW = 600.0
+# Enough points for a sparkline to show a shape.
+MIN_TREND_POINTS = 4
