@@ -25,7 +25,7 @@ from statdash.api.values import AgentStateValue, Fingerprint
 from statdash.live import session as session_module
 from statdash.live import store as store_module
 from statdash.ui import app as app_module
-from statdash.ui.panels import StatesPanel, TablePanel, View, ordered_counts
+from statdash.ui.panels import DrawContext, StatesPanel, TablePanel, ordered_counts
 
 Patch = Callable[[ExitStack], None]
 
@@ -72,15 +72,15 @@ def no_settled_heap(stack: ExitStack) -> None:
 def full_state_recount(stack: ExitStack) -> None:
     """The state summary recounts every agent whenever one of them changed, as before."""
 
-    def redraw(self: StatesPanel, view: View, changed: frozenset[str] | None) -> None:
+    def redraw(self: StatesPanel, context: DrawContext, changed: frozenset[str] | None) -> None:
         if changed is not None and not (changed & self.stat_ids):
             return
         counts: Counter[str] = Counter()
-        for _, stat_id in self.spec.agents:
-            value = view.store.get(stat_id)
+        for _, stat_id in self.view.agents:
+            value = context.store.get(stat_id)
             if isinstance(value, AgentStateValue):
                 counts[value.status] += 1
-        self.set_counts(ordered_counts(view, counts))
+        self.set_counts(ordered_counts(context, counts))
 
     _patch(stack, StatesPanel, "redraw", redraw)
 
@@ -106,10 +106,10 @@ def all_pages(stack: ExitStack) -> None:
     """Every page's panels redrawn on every change, hidden ones too (app.py until c9ab3c7)."""
 
     def redraw(self: app_module.StatdashApp, changed: frozenset[str] | None) -> None:
-        view = self._view()
+        context = self._draw_context()
         with self.batch_update():
             for panel in self._panels():
-                panel.redraw(view, changed)
+                panel.redraw(context, changed)
 
     _patch(stack, app_module.StatdashApp, "_redraw", redraw)
 

@@ -210,15 +210,15 @@ def uses(layout: CompiledLayout) -> Iterator[Use]:
     """Every (widget, object, statistic) in page and widget order, rows before columns."""
     from statdash.layout.compile import (
         STATE_COLUMN_LABEL,
-        KpiWidget,
-        StatesWidget,
-        TableWidget,
-        TrendWidget,
+        KpiView,
+        StatesView,
+        TableView,
+        TrendView,
     )
 
     for page in layout.pages:
         for widget in page.widgets:
-            if isinstance(widget, TableWidget):
+            if isinstance(widget, TableView):
                 title = widget.title or widget.kind
                 for row in widget.rows:
                     for column in widget.columns:
@@ -232,7 +232,7 @@ def uses(layout: CompiledLayout) -> Iterator[Use]:
                             column.decimals,
                             column.thresholds,
                         )
-            elif isinstance(widget, KpiWidget):
+            elif isinstance(widget, KpiView):
                 yield Use(
                     page.title,
                     widget.title or "kpi",
@@ -243,7 +243,7 @@ def uses(layout: CompiledLayout) -> Iterator[Use]:
                     widget.decimals,
                     widget.thresholds,
                 )
-            elif isinstance(widget, TrendWidget):
+            elif isinstance(widget, TrendView):
                 for series in widget.series:
                     yield Use(
                         page.title,
@@ -255,7 +255,7 @@ def uses(layout: CompiledLayout) -> Iterator[Use]:
                         widget.decimals,
                         None,
                     )
-            elif isinstance(widget, StatesWidget):
+            elif isinstance(widget, StatesView):
                 for row, stat_id in widget.agents:
                     yield Use(
                         page.title,

@@ -1,9 +1,19 @@
-"""A validated `Layout` -> `CompiledLayout`: the subscription and a view model of every widget.
+"""A validated `Layout` -> `CompiledLayout`: the subscription and a view of every widget.
 
 This is the contract between the layout file and everything live: the session subscribes to
-`CompiledLayout.items`; each widget reads its values from the store by the statisticIds its
-view model names; `origins` says which line of the file asked for each statistic, so a
-server's rejection can be reported as `file:line:column`.
+`CompiledLayout.items`; each panel reads its values from the store by the statisticIds its
+view names; `origins` says which line of the file asked for each statistic, so a server's
+rejection can be reported as `file:line:column`.
+
+One name per idea, across the layers, spec -> view -> widget:
+- `XxxSpec` (`statdash.layout.specs`): what the layout file says, validated (`KpiSpec`,
+  `ColumnSpec`, `PageSpec`; the union of widget specs is `WidgetSpec`).
+- `XxxView` (here): the same part compiled and resolved, every default applied and every
+  statistic an id (`KpiView`, `ColumnView`, `PageView`; the union of widget views is `View`).
+  Plain frozen data, no Textual.
+- Textual classes (`statdash.ui`): a view is drawn by its page-level `XxxPanel`
+  (`statdash.ui.panels`), built on a drawing widget with a descriptive name (`KpiTile`,
+  `LiveTable`, `TrendChart`, `TrendPlot`, `StateSummary`); a `PageView` by a `PageGrid`.
 
 Thresholds, state styles and format names are `statdash.format`'s, so the widgets evaluate
 and draw exactly what the layout said.
@@ -76,11 +86,11 @@ class RowObject:
     label: str
 
 
-# --- Widget view models --------------------------------------------------------------------
+# --- Views: what the UI shows, resolved -----------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
-class Column:
+class ColumnView:
     """One column of a table, resolved: every default applied, width in cells."""
 
     index: int
@@ -95,7 +105,7 @@ class Column:
 
 
 @dataclass(frozen=True, slots=True)
-class TableWidget:
+class TableView:
     """An agents or queues table: ordered rows, ordered columns, a statisticId per cell.
 
     In an agents table the first column is the state column (format `state`) unless the
@@ -108,14 +118,14 @@ class TableWidget:
     height: int | None
     location: SourceLocation
     rows: tuple[RowObject, ...]
-    columns: tuple[Column, ...]
+    columns: tuple[ColumnView, ...]
     cells: Mapping[tuple[str, str, int], str] = field(repr=False)
 
-    def stat_id(self, row: RowObject, column: Column) -> str:
+    def stat_id(self, row: RowObject, column: ColumnView) -> str:
         """The statisticId of one cell."""
         return self.cells[(row.type, row.id, column.index)]
 
-    def fit_columns(self, width: int, *, gap: int = 1) -> tuple[Column, ...]:
+    def fit_columns(self, width: int, *, gap: int = 1) -> tuple[ColumnView, ...]:
         """The columns to show in `width` cells (after the row label), in their order.
 
         When they do not all fit, columns are dropped highest `priority` number first and,
@@ -133,7 +143,7 @@ class TableWidget:
 
 
 @dataclass(frozen=True, slots=True)
-class KpiWidget:
+class KpiView:
     """One statistic of one object as a big figure, with thresholds and an optional trend line."""
 
     title: str | None
@@ -155,7 +165,7 @@ class KpiWidget:
 
 
 @dataclass(frozen=True, slots=True)
-class Series:
+class SeriesView:
     """One line of a trend."""
 
     label: str
@@ -165,14 +175,14 @@ class Series:
 
 
 @dataclass(frozen=True, slots=True)
-class TrendWidget:
+class TrendView:
     """History of statistics over `window` seconds, as sparklines or a chart."""
 
     title: str | None
     span: int
     height: int | None
     location: SourceLocation
-    series: tuple[Series, ...]
+    series: tuple[SeriesView, ...]
     window: float
     style: TrendStyleName
     format: FormatName
@@ -180,7 +190,7 @@ class TrendWidget:
 
 
 @dataclass(frozen=True, slots=True)
-class StatesWidget:
+class StatesView:
     """How many agents are in each state: the state statisticId of every agent."""
 
     title: str | None
@@ -190,16 +200,17 @@ class StatesWidget:
     agents: tuple[tuple[RowObject, str], ...]
 
 
-Widget = TableWidget | KpiWidget | TrendWidget | StatesWidget
+# The view of one widget, whichever its kind.
+View = TableView | KpiView | TrendView | StatesView
 
 
 @dataclass(frozen=True, slots=True)
-class Page:
+class PageView:
     """A page: a grid of `columns`, widgets in reading order (each spans `widget.span`)."""
 
     title: str
     columns: int
-    widgets: tuple[Widget, ...]
+    widgets: tuple[View, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +236,7 @@ class CompiledLayout:
     file: str
     title: str
     refresh: float
-    pages: tuple[Page, ...]
+    pages: tuple[PageView, ...]
     items: tuple[SubscriptionItem, ...]
     origins: Mapping[str, StatOrigin]
     state_styles: Mapping[str, StateStyle]
@@ -241,7 +252,7 @@ class CompiledLayout:
             data=SubscriptionItems(statistics=list(self.items)),
         )
 
-    def widgets(self) -> Iterator[Widget]:
+    def widgets(self) -> Iterator[View]:
         """Every widget of every page, in order."""
         for page in self.pages:
             yield from page.widgets
@@ -363,50 +374,50 @@ class _Compiler:
     def object(ref: ObjectRef) -> RowObject:
         return RowObject(ref.object_id, OBJECT_TYPES[ref.kind], ref.label or ref.object_id)
 
-    # Widgets.
+    # Widgets: each spec -> its view.
 
-    def page_widget(self, widget: WidgetSpec, at: tuple[str | int, ...]) -> Widget:
-        if isinstance(widget, AgentsSpec | QueuesSpec):
-            return self.table(widget, at)
-        if isinstance(widget, KpiSpec):
-            return self.kpi(widget, at)
-        if isinstance(widget, TrendSpec):
-            return self.trend(widget, at)
-        return self.states(widget, at)
+    def view(self, spec: WidgetSpec, at: tuple[str | int, ...]) -> View:
+        if isinstance(spec, AgentsSpec | QueuesSpec):
+            return self.table(spec, at)
+        if isinstance(spec, KpiSpec):
+            return self.kpi(spec, at)
+        if isinstance(spec, TrendSpec):
+            return self.trend(spec, at)
+        return self.states(spec, at)
 
-    def table(self, widget: AgentsSpec | QueuesSpec, at: tuple[str | int, ...]) -> TableWidget:
-        if isinstance(widget, AgentsSpec):
-            rows = self.agents(widget.agents)
-        elif isinstance(widget.objects, str):
-            rows = self.object_list(widget.objects)
+    def table(self, spec: AgentsSpec | QueuesSpec, at: tuple[str | int, ...]) -> TableView:
+        if isinstance(spec, AgentsSpec):
+            rows = self.agents(spec.agents)
+        elif isinstance(spec.objects, str):
+            rows = self.object_list(spec.objects)
         else:
-            rows = tuple(self.object(o) for o in widget.objects)
+            rows = tuple(self.object(o) for o in spec.objects)
         # (column spec, key path of its entry), in display order.
         entries: list[tuple[str | ColumnSpec, tuple[str | int, ...]]] = []
-        has_state = isinstance(widget, AgentsSpec) and widget.state is not None
-        if isinstance(widget, AgentsSpec) and widget.state is not None:
-            entries.append((_shorthand(widget.state), (*at, "state")))
-        if widget.column_set is not None:
+        has_state = isinstance(spec, AgentsSpec) and spec.state is not None
+        if isinstance(spec, AgentsSpec) and spec.state is not None:
+            entries.append((_shorthand(spec.state), (*at, "state")))
+        if spec.column_set is not None:
             entries.extend(
-                (entry, ("column_sets", widget.column_set, i))
-                for i, entry in enumerate(self.layout.column_sets[widget.column_set])
+                (entry, ("column_sets", spec.column_set, i))
+                for i, entry in enumerate(self.layout.column_sets[spec.column_set])
             )
-        entries.extend((entry, (*at, "columns", i)) for i, entry in enumerate(widget.columns))
-        columns: list[Column] = []
+        entries.extend((entry, (*at, "columns", i)) for i, entry in enumerate(spec.columns))
+        columns: list[ColumnView] = []
         cells: dict[tuple[str, str, int], str] = {}
         for index, (entry, where) in enumerate(entries):
             is_state = has_state and index == 0
-            spec = entry if isinstance(entry, ColumnSpec) else _shorthand(entry)
-            stat, declaration = self.resolve(spec.stat)
+            column_spec = entry if isinstance(entry, ColumnSpec) else _shorthand(entry)
+            stat, declaration = self.resolve(column_spec.stat)
             located = self.layout.locate(where)
-            columns.append(self.column(index, spec, stat, declaration, located, is_state))
+            columns.append(self.column(index, column_spec, stat, declaration, located, is_state))
             for row in rows:
                 cells[(row.type, row.id, index)] = self.subscribe(row, stat, located)
-        return TableWidget(
-            kind=widget.kind,
-            title=widget.title,
-            span=widget.span,
-            height=widget.height,
+        return TableView(
+            kind=spec.kind,
+            title=spec.title,
+            span=spec.span,
+            height=spec.height,
             location=self.layout.locate(at).location,
             rows=rows,
             columns=tuple(columns),
@@ -421,7 +432,7 @@ class _Compiler:
         declaration: StatisticDecl | None,
         located: Located,
         is_state: bool,
-    ) -> Column:
+    ) -> ColumnView:
         fmt: FormatName = "state" if is_state else _format(spec.format, declaration)
         label = (
             STATE_COLUMN_LABEL
@@ -429,7 +440,7 @@ class _Compiler:
             else spec.label or (declaration.label if declaration else None) or stat.description
         )
         width = spec.width or max(len(label), DEFAULT_WIDTHS[fmt])
-        return Column(
+        return ColumnView(
             index=index,
             label=label,
             format=fmt,
@@ -441,65 +452,65 @@ class _Compiler:
             location=located.location,
         )
 
-    def kpi(self, widget: KpiSpec, at: tuple[str | int, ...]) -> KpiWidget:
-        stat, declaration = self.resolve(widget.stat)
-        row = self.object(widget.object)
-        fmt = _format(widget.format, declaration)
-        return KpiWidget(
-            title=widget.title,
-            span=widget.span,
-            height=widget.height,
+    def kpi(self, spec: KpiSpec, at: tuple[str | int, ...]) -> KpiView:
+        stat, declaration = self.resolve(spec.stat)
+        row = self.object(spec.object)
+        fmt = _format(spec.format, declaration)
+        return KpiView(
+            title=spec.title,
+            span=spec.span,
+            height=spec.height,
             location=self.layout.locate(at).location,
             object=row,
             stat_id=self.subscribe(row, stat, self.layout.locate((*at, "stat"))),
-            label=widget.label or (declaration.label if declaration else None) or stat.description,
+            label=spec.label or (declaration.label if declaration else None) or stat.description,
             format=fmt,
-            decimals=_decimals(fmt, widget.decimals, declaration),
-            thresholds=_thresholds(widget.thresholds, declaration),
-            trend_window=widget.trend,
+            decimals=_decimals(fmt, spec.decimals, declaration),
+            thresholds=_thresholds(spec.thresholds, declaration),
+            trend_window=spec.trend,
         )
 
-    def trend(self, widget: TrendSpec, at: tuple[str | int, ...]) -> TrendWidget:
-        series: list[Series] = []
+    def trend(self, spec: TrendSpec, at: tuple[str | int, ...]) -> TrendView:
+        series: list[SeriesView] = []
         first_declaration: StatisticDecl | None = None
-        for index, line in enumerate(widget.series):
+        for index, line in enumerate(spec.series):
             stat, declaration = self.resolve(line.stat)
             first_declaration = first_declaration or declaration
-            # The model guarantees an object here (the series' own or the widget's).
-            ref = line.object or widget.object
+            # The model guarantees an object here (the series' own or the spec's).
+            ref = line.object or spec.object
             assert ref is not None
             row = self.object(ref)
             name = (declaration.label if declaration else None) or stat.description
             located = self.layout.locate((*at, "series", index))
             series.append(
-                Series(
+                SeriesView(
                     label=line.label or f"{row.label} {name}",
                     stat_id=self.subscribe(row, stat, located),
                     object=row,
                     location=located.location,
                 )
             )
-        fmt = _format(widget.format, first_declaration)
-        return TrendWidget(
-            title=widget.title,
-            span=widget.span,
-            height=widget.height,
+        fmt = _format(spec.format, first_declaration)
+        return TrendView(
+            title=spec.title,
+            span=spec.span,
+            height=spec.height,
             location=self.layout.locate(at).location,
             series=tuple(series),
-            window=widget.window,
-            style=widget.style,
+            window=spec.window,
+            style=spec.style,
             format=fmt,
             decimals=_decimals(fmt, None, first_declaration),
         )
 
-    def states(self, widget: StatesSpec, at: tuple[str | int, ...]) -> StatesWidget:
-        stat, _ = self.resolve(widget.state)
-        rows = self.agents(widget.agents)
+    def states(self, spec: StatesSpec, at: tuple[str | int, ...]) -> StatesView:
+        stat, _ = self.resolve(spec.state)
+        rows = self.agents(spec.agents)
         located = self.layout.locate((*at, "state"))
-        return StatesWidget(
-            title=widget.title,
-            span=widget.span,
-            height=widget.height,
+        return StatesView(
+            title=spec.title,
+            span=spec.span,
+            height=spec.height,
             location=self.layout.locate(at).location,
             agents=tuple((row, self.subscribe(row, stat, located)) for row in rows),
         )
@@ -548,10 +559,9 @@ def compile_layout(layout: Layout) -> CompiledLayout:
     pages = []
     for p, page in enumerate(layout.pages):
         widgets = tuple(
-            compiler.page_widget(widget, ("pages", p, "widgets", w))
-            for w, widget in enumerate(page.widgets)
+            compiler.view(spec, ("pages", p, "widgets", w)) for w, spec in enumerate(page.widgets)
         )
-        pages.append(Page(page.title or f"Page {p + 1}", page.columns, widgets))
+        pages.append(PageView(page.title or f"Page {p + 1}", page.columns, widgets))
     origins = {
         stat_id: StatOrigin(stat_id, row, description, tuple(locations), path)
         for stat_id, (row, description, locations, path) in compiler.origins.items()

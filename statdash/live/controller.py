@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from statdash.api.models import StatisticValue, SubscriptionItem
 from statdash.api.responses import StatisticValues
-from statdash.layout.compile import CompiledLayout, KpiWidget, TrendWidget
+from statdash.layout.compile import CompiledLayout, KpiView, TrendView
 from statdash.live.session import Session, SessionClient, SessionStatus
 from statdash.live.store import Ingested, Store
 
@@ -41,9 +41,9 @@ def plan_for(layout: CompiledLayout) -> Plan:
     """The plan of a compiled layout: its items, refresh, and history for trends and KPIs."""
     windows: dict[str, float] = {}
     for widget in layout.widgets():
-        if isinstance(widget, KpiWidget) and widget.trend_window is not None:
+        if isinstance(widget, KpiView) and widget.trend_window is not None:
             windows[widget.stat_id] = max(windows.get(widget.stat_id, 0.0), widget.trend_window)
-        elif isinstance(widget, TrendWidget):
+        elif isinstance(widget, TrendView):
             for series in widget.series:
                 windows[series.stat_id] = max(windows.get(series.stat_id, 0.0), widget.window)
     # One sample per poll, plus slack for polls that come a little early.

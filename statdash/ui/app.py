@@ -36,9 +36,9 @@ from statdash.live.session import Phase, SessionStatus
 from statdash.text import clean, safe
 from statdash.ui.keys import KEY_ACTIONS, PAGE_KEYS
 from statdash.ui.messages import Bridge, StatusChanged, StoreChanged
-from statdash.ui.pages import PageView
+from statdash.ui.pages import PageGrid
 from statdash.ui.palette import STATDASH_THEME
-from statdash.ui.panels import Panel, TablePanel, View
+from statdash.ui.panels import DrawContext, Panel, TablePanel
 from statdash.ui.screens.help import HelpScreen
 from statdash.ui.widgets.status_bar import StatusBar, StatusInfo
 
@@ -152,15 +152,15 @@ class StatdashApp(App[int]):
         return text
 
     async def _mount_pages(self) -> None:
-        """(Re)build one page view per page of the current layout, showing the first."""
+        """(Re)build one page grid per page of the current layout, showing the first."""
         switcher = self.query_one(ContentSwitcher)
         await switcher.remove_children()
         self._page_index = 0
-        views = [PageView(page, id=f"p{index + 1}") for index, page in enumerate(self.layout.pages)]
-        for view in views[1:]:
+        grids = [PageGrid(page, id=f"p{index + 1}") for index, page in enumerate(self.layout.pages)]
+        for grid in grids[1:]:
             # The switcher hides its children only when they are there at its own mount.
-            view.display = False
-        await switcher.mount_all(views)
+            grid.display = False
+        await switcher.mount_all(grids)
         switcher.current = "p1"
         self.query_one("#title", Static).update(self._title_text())
 
@@ -200,8 +200,8 @@ class StatdashApp(App[int]):
 
     # --- data -------------------------------------------------------------------------------
 
-    def _view(self) -> View:
-        return View(
+    def _draw_context(self) -> DrawContext:
+        return DrawContext(
             store=self.controller.store,
             wall_now=self._wall_clock(),
             theme=self.current_theme,
@@ -210,23 +210,23 @@ class StatdashApp(App[int]):
         )
 
     def _panels(self, *, active_only: bool = False) -> list[Panel]:
-        pages = self.query(PageView)
+        pages = self.query(PageGrid)
         if active_only:
             active = self._active_page()
             pages = pages.filter(f"#{active.id}") if active is not None else pages
         return [panel for page in pages for panel in page.panels()]
 
-    def _active_page(self) -> PageView | None:
+    def _active_page(self) -> PageGrid | None:
         found = self.query(f"#p{self._page_index + 1}")
         page = found.first() if found else None
-        return page if isinstance(page, PageView) else None
+        return page if isinstance(page, PageGrid) else None
 
     def _redraw(self, changed: frozenset[str] | None) -> None:
         """Redraw the page on screen; hidden pages catch up in full when they are shown."""
-        view = self._view()
+        context = self._draw_context()
         with self.batch_update():
             for panel in self._panels(active_only=True):
-                panel.redraw(view, changed)
+                panel.redraw(context, changed)
 
     @on(StoreChanged)
     def _store_changed(self) -> None:
@@ -252,10 +252,10 @@ class StatdashApp(App[int]):
         self._update_status()
 
     def _tick(self) -> None:
-        view = self._view()
+        context = self._draw_context()
         with self.batch_update():
             for panel in self._panels(active_only=True):
-                panel.tick(view)
+                panel.tick(context)
         self._update_stale()
         self._update_status()
 

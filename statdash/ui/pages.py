@@ -14,8 +14,7 @@ from textual import events
 from textual.containers import Grid
 from textual.widget import Widget
 
-from statdash.layout.compile import KpiWidget, Page, StatesWidget, TableWidget, TrendWidget
-from statdash.layout.compile import Widget as WidgetSpec
+from statdash.layout.compile import KpiView, PageView, StatesView, TableView, TrendView, View
 from statdash.ui.panels import Panel, make_panel
 
 MIN_TABLE_WIDTH = 38
@@ -31,46 +30,46 @@ TABLE_CHROME = 3  # border top and bottom, header line
 MAX_AUTO_TABLE_ROWS = 12
 
 
-def natural_height(spec: WidgetSpec) -> int | None:
+def natural_height(view: View) -> int | None:
     """Rows a panel needs when it does not share spare height (None: take a share, 1fr)."""
-    if spec.height is not None:
-        return spec.height
-    if isinstance(spec, TableWidget):
-        if spec.kind == "agents":
+    if view.height is not None:
+        return view.height
+    if isinstance(view, TableView):
+        if view.kind == "agents":
             return None
-        return min(len(spec.rows), MAX_AUTO_TABLE_ROWS) + TABLE_CHROME
-    if isinstance(spec, KpiWidget):
+        return min(len(view.rows), MAX_AUTO_TABLE_ROWS) + TABLE_CHROME
+    if isinstance(view, KpiView):
         return KPI_HEIGHT
-    if isinstance(spec, TrendWidget):
-        if spec.style == "chart":
+    if isinstance(view, TrendView):
+        if view.style == "chart":
             return CHART_HEIGHT
-        return len(spec.series) + 2
-    if isinstance(spec, StatesWidget):
+        return len(view.series) + 2
+    if isinstance(view, StatesView):
         return 6
     return None
 
 
-def min_width(spec: WidgetSpec) -> int:
+def min_width(view: View) -> int:
     """The narrowest a panel of this kind stays readable."""
-    if isinstance(spec, KpiWidget):
+    if isinstance(view, KpiView):
         return MIN_KPI_WIDTH
-    if isinstance(spec, TrendWidget | StatesWidget):
+    if isinstance(view, TrendView | StatesView):
         return MIN_CHART_WIDTH
     return MIN_TABLE_WIDTH
 
 
-def fitting_columns(page: Page, width: int) -> int:
+def fitting_columns(page: PageView, width: int) -> int:
     """The most grid columns (up to the layout's) in which every panel keeps its min width."""
     for columns in range(page.columns, 0, -1):
         cell = (width - (columns - 1)) / columns  # one gutter cell between columns
-        if all(min(spec.span, columns) * cell >= min_width(spec) for spec in page.widgets):
+        if all(min(view.span, columns) * cell >= min_width(view) for view in page.widgets):
             return columns
     return 1
 
 
-def row_height(specs: tuple[WidgetSpec, ...], row: list[int]) -> int | None:
+def row_height(views: tuple[View, ...], row: list[int]) -> int | None:
     """A grid row's height: its tallest panel, or None (a 1fr share) if one takes a share."""
-    needs = [natural_height(specs[index]) for index in row]
+    needs = [natural_height(views[index]) for index in row]
     if any(need is None for need in needs):
         return None
     return max(need for need in needs if need is not None)
@@ -104,24 +103,24 @@ def pack_rows(spans: list[int], columns: int) -> list[list[int]]:
     return rows
 
 
-class PageView(Grid):
+class PageGrid(Grid):
     """The panels of one page in a grid whose column count fits the width."""
 
     DEFAULT_CSS = """
-    PageView {
+    PageGrid {
         grid-gutter: 0 1;
         height: 1fr;
     }
     """
 
-    def __init__(self, page: Page, *, id: str | None = None) -> None:
+    def __init__(self, page: PageView, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.page = page
         self._shape: tuple[int, int] = (-1, -1)
 
     def compose(self) -> Iterator[Widget]:
-        for index, spec in enumerate(self.page.widgets):
-            yield make_panel(spec, id=f"{self.id or 'page'}-w{index}")
+        for index, view in enumerate(self.page.widgets):
+            yield make_panel(view, id=f"{self.id or 'page'}-w{index}")
 
     def panels(self) -> list[Panel]:
         """This page's panels in layout order."""
@@ -142,14 +141,14 @@ class PageView(Grid):
         if (columns, height) == self._shape:
             return
         self._shape = (columns, height)
-        specs = self.page.widgets
-        spans = [min(spec.span, columns) for spec in specs]
+        views = self.page.widgets
+        spans = [min(view.span, columns) for view in views]
         rows = pack_rows(spans, columns)
         for row in rows:
             # Textual's grid does not wrap a widget that overflows the row (it clips it), so
             # the last widget of a short row takes the rest of the row instead.
             spans[row[-1]] += columns - sum(spans[index] for index in row)
-        heights = fit_heights([row_height(specs, row) for row in rows], height)
+        heights = fit_heights([row_height(views, row) for row in rows], height)
         self.styles.grid_size_columns = columns
         self.styles.grid_size_rows = len(heights)
         self.set_styles(f"grid-rows: {' '.join('1fr' if h is None else str(h) for h in heights)};")

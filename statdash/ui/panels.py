@@ -1,10 +1,18 @@
-"""Panels: each compiled layout widget as a Textual widget that redraws itself from the store.
+"""Panels: each compiled widget view as a Textual widget that redraws itself from the store.
 
 A panel knows which statisticIds it shows and turns their values into the plain data the
 generic widgets take (table cells, a KPI figure, sparkline samples, state counts). On every
 store change it redraws only what the change touched; once a second `tick()` moves the
 time-in-state of the agents on screen. Every string from the server or the layout goes
 through `statdash.text.safe`/`clean` here before it reaches a widget.
+
+Naming (spec -> view -> widget, see `statdash.layout.compile`): a panel is the page-level
+Textual widget of one `XxxView` and is called `XxxPanel` (`TablePanel`, `KpiPanel`,
+`StatesPanel`; a trend has one per style, `TrendPanel` for sparklines and `PlotPanel` for a
+chart); it keeps its view as `self.view`. The drawing widgets it is built on, in
+`statdash.ui.widgets`, have descriptive names instead (`LiveTable`, `KpiTile`, `TrendChart`,
+`TrendPlot`, `StateSummary`) and know nothing of layouts. What a redraw needs besides the view
+(store, clock, theme, styles, problems) is a `DrawContext`.
 """
 
 from __future__ import annotations
@@ -33,14 +41,14 @@ from statdash.format import (
     number_of,
 )
 from statdash.layout.compile import (
-    Column,
-    KpiWidget,
+    ColumnView,
+    KpiView,
     RowObject,
-    StatesWidget,
-    TableWidget,
-    TrendWidget,
+    StatesView,
+    TableView,
+    TrendView,
+    View,
 )
-from statdash.layout.compile import Widget as WidgetSpec
 from statdash.layout.vocabulary import NUMERIC_FORMATS
 from statdash.live.store import Store
 from statdash.text import clean, safe
@@ -60,7 +68,7 @@ MIN_REASON_WIDTH = 3
 
 
 @dataclass(frozen=True, slots=True)
-class View:
+class DrawContext:
     """What every panel needs to draw: the data, the clock, the styles and known problems."""
 
     store: Store
@@ -78,11 +86,11 @@ class Panel:
     ALLOW_MAXIMIZE: ClassVar[bool | None] = True
     stat_ids: frozenset[str] = frozenset()
 
-    def redraw(self, view: View, changed: frozenset[str] | None) -> None:
+    def redraw(self, context: DrawContext, changed: frozenset[str] | None) -> None:
         """Redraw the parts showing `changed` statistics (None: everything)."""
         raise NotImplementedError
 
-    def tick(self, view: View) -> None:
+    def tick(self, context: DrawContext) -> None:
         """Once a second: move anything that depends on the clock."""
 
     def set_stale(self, stale: bool) -> None:
@@ -90,14 +98,14 @@ class Panel:
         raise NotImplementedError
 
 
-def _title(spec_title: str | None, fallback: str) -> Text:
-    return safe(spec_title or fallback, max_length=60)
+def _title(title: str | None, fallback: str) -> Text:
+    return safe(title or fallback, max_length=60)
 
 
 # --- Tables --------------------------------------------------------------------------------
 
 
-def _column_key(column: Column) -> str:
+def _column_key(column: ColumnView) -> str:
     return f"c{column.index}"
 
 
@@ -105,7 +113,7 @@ def _row_key(row: RowObject) -> str:
     return f"{row.type}:{row.id}"
 
 
-def _display_width(column: Column) -> int:
+def _display_width(column: ColumnView) -> int:
     """Cells a column takes: room for its label, and for word and time in a state column."""
     width = max(column.width, min(len(column.label), 14))
     return max(width, STATE_COLUMN_WIDTH) if column.format == "state" else width
@@ -130,25 +138,25 @@ class TablePanel(Panel, Vertical):
     }
     """
 
-    def __init__(self, spec: TableWidget, *, id: str | None = None) -> None:
+    def __init__(self, view: TableView, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.spec = spec
-        self._base_title = _title(spec.title, "Agents" if spec.kind == "agents" else "Queues")
+        self.view = view
+        self._base_title = _title(view.title, "Agents" if view.kind == "agents" else "Queues")
         self.border_title = self._base_title
-        self._rows = {_row_key(row): row for row in spec.rows}
+        self._rows = {_row_key(row): row for row in view.rows}
         # statisticId -> the (row key, column key) cells showing it (an id can be in several).
         self._keys_of: dict[str, list[tuple[str, str]]] = {}
-        for row in spec.rows:
-            for column in spec.columns:
+        for row in view.rows:
+            for column in view.columns:
                 cell = (_row_key(row), _column_key(column))
-                self._keys_of.setdefault(spec.stat_id(row, column), []).append(cell)
+                self._keys_of.setdefault(view.stat_id(row, column), []).append(cell)
         self.stat_ids = frozenset(self._keys_of)
-        self._columns_by_key = {_column_key(column): column for column in spec.columns}
-        self._state_columns = tuple(c for c in spec.columns if c.format == "state")
+        self._columns_by_key = {_column_key(column): column for column in view.columns}
+        self._state_columns = tuple(c for c in view.columns if c.format == "state")
         self.table = LiveTable(self._table_columns())
         # Cells are built when the table needs them (drawn, sorted, filtered), from the
-        # view of the latest redraw or tick: a 2,000-row table redraws only what is shown.
-        self._view: View | None = None
+        # context of the latest redraw or tick: a 2,000-row table redraws only what is shown.
+        self._latest_context: DrawContext | None = None
         self.table.set_cell_factory(self._lazy_cell)
         self.filter_input = Input(placeholder="filter: name, state or any text; enter to keep")
         self._problem_text: str | None = None
@@ -156,11 +164,11 @@ class TablePanel(Panel, Vertical):
         self._counts_text = ""
 
     def _table_columns(self) -> list[TableColumn]:
-        longest = max((len(row.label) for row in self.spec.rows), default=8)
+        longest = max((len(row.label) for row in self.view.rows), default=8)
         low, high = NAME_WIDTH_BOUNDS
-        name_label = "Agent" if self.spec.kind == "agents" else "Name"
+        name_label = "Agent" if self.view.kind == "agents" else "Name"
         columns = [TableColumn(NAME_COLUMN, name_label, max(low, min(high, longest)), 0)]
-        for column in self.spec.columns:
+        for column in self.view.columns:
             columns.append(
                 TableColumn(
                     _column_key(column),
@@ -178,8 +186,8 @@ class TablePanel(Panel, Vertical):
 
     # Drawing.
 
-    def redraw(self, view: View, changed: frozenset[str] | None) -> None:
-        self._view = view
+    def redraw(self, context: DrawContext, changed: frozenset[str] | None) -> None:
+        self._latest_context = context
         if changed is None:
             self.table.set_rows(
                 {
@@ -196,20 +204,22 @@ class TablePanel(Panel, Vertical):
                     stale.setdefault(row_key, []).append(column_key)
             if stale:
                 self.table.invalidate_cells(stale)
-        self._update_problems(view)
+        self._update_problems(context)
         self._update_counts()
 
     def _lazy_cell(self, row_key: str, column_key: str) -> Cell:
-        """The table's cell factory: the cell as the latest view shows it."""
-        assert self._view is not None  # the table asks only after a redraw invalidated
-        return self._cell(self._view, self._rows[row_key], self._columns_by_key[column_key])
+        """The table's cell factory: the cell drawn from the latest context."""
+        assert self._latest_context is not None  # the table asks only after a redraw invalidated
+        return self._cell(
+            self._latest_context, self._rows[row_key], self._columns_by_key[column_key]
+        )
 
-    def tick(self, view: View) -> None:
-        self._view = view
+    def tick(self, context: DrawContext) -> None:
+        self._latest_context = context
         if not self._state_columns:
             return
         # Only rows on screen: time in state is not a sort key, so off-screen rows can wait
-        # until they are drawn (the cell factory builds them from this view then).
+        # until they are drawn (the cell factory builds them from this context then).
         state_keys = [_column_key(column) for column in self._state_columns]
         self.table.invalidate_cells(
             {row_key: state_keys for row_key in self.table.screen_row_keys()}
@@ -219,20 +229,20 @@ class TablePanel(Panel, Vertical):
         self.table.stale = stale
         self.set_class(stale, "-stale")
 
-    def _cell(self, view: View, row: RowObject, column: Column) -> Cell:
-        stat_id = self.spec.stat_id(row, column)
-        value = view.store.get(stat_id)
-        if value is None and stat_id in view.problems:
+    def _cell(self, context: DrawContext, row: RowObject, column: ColumnView) -> Cell:
+        stat_id = self.view.stat_id(row, column)
+        value = context.store.get(stat_id)
+        if value is None and stat_id in context.problems:
             return Cell(Text(UNAVAILABLE, style="dim italic"), None)
         if column.format == "state" and isinstance(value, AgentStateValue):
-            return state_cell(value, view, _display_width(column))
-        return value_cell(value, column, view.theme)
+            return state_cell(value, context, _display_width(column))
+        return value_cell(value, column, context.theme)
 
-    def _update_problems(self, view: View) -> None:
-        if view.problems is self._problems_read:
+    def _update_problems(self, context: DrawContext) -> None:
+        if context.problems is self._problems_read:
             return  # the app replaces the mapping when problems change, never edits it
-        self._problems_read = view.problems
-        refused = [view.problems[s] for s in self.stat_ids if s in view.problems]
+        self._problems_read = context.problems
+        refused = [context.problems[s] for s in self.stat_ids if s in context.problems]
         text = None
         if refused:
             first = clean(refused[0], 60)
@@ -306,18 +316,18 @@ def _label_of(table: LiveTable, key: str) -> str:
     return key
 
 
-def state_cell(value: AgentStateValue, view: View, width: int) -> Cell:
+def state_cell(value: AgentStateValue, context: DrawContext, width: int) -> Cell:
     """`■ Not ready Lunch  0:04:12`: glyph and word in the state's colour, reason, time in state.
 
     The word and the time always show; the reason gets whatever room is left between them.
     """
-    style = view.state_style(value.status)
-    colour = colour_style(style.colour, view.theme)
+    style = context.state_style(value.status)
+    colour = colour_style(style.colour, context.theme)
     text = Text(no_wrap=True, end="")
     text.append(style.glyph, colour)
     text.append(" ")
     text.append(clean(style.word, 20), colour + Style(bold=True))
-    seconds = value.seconds_in_state(view.wall_now)
+    seconds = value.seconds_in_state(context.wall_now)
     clock = duration(seconds) if seconds is not None else ""
     room = width - text.cell_len - len(clock) - 2
     if value.reason and room >= MIN_REASON_WIDTH:
@@ -332,7 +342,7 @@ def state_cell(value: AgentStateValue, view: View, width: int) -> Cell:
     return Cell(text, (style.word, value.since if value.since is not None else 0.0))
 
 
-def value_cell(value: StatValue | None, column: Column, theme: Theme) -> Cell:
+def value_cell(value: StatValue | None, column: ColumnView, theme: Theme) -> Cell:
     """A formatted figure; at a threshold level, coloured and marked with the level's glyph."""
     shown = format_value(value, column.format, decimals=column.decimals)
     number = number_of(value)
@@ -358,24 +368,24 @@ def value_cell(value: StatValue | None, column: Column, theme: Theme) -> Cell:
 class KpiPanel(Panel, KpiTile):
     """One big figure with its threshold state and an optional trend."""
 
-    def __init__(self, spec: KpiWidget, *, id: str | None = None) -> None:
-        super().__init__(spec.title or spec.label, id=id)
-        self.spec = spec
-        self.stat_ids = frozenset({spec.stat_id})
+    def __init__(self, view: KpiView, *, id: str | None = None) -> None:
+        super().__init__(view.title or view.label, id=id)
+        self.view = view
+        self.stat_ids = frozenset({view.stat_id})
 
-    def redraw(self, view: View, changed: frozenset[str] | None) -> None:
-        spec = self.spec
-        if spec.stat_id in view.problems and view.store.get(spec.stat_id) is None:
-            self.set_problem(view.problems[spec.stat_id])
+    def redraw(self, context: DrawContext, changed: frozenset[str] | None) -> None:
+        view = self.view
+        if view.stat_id in context.problems and context.store.get(view.stat_id) is None:
+            self.set_problem(context.problems[view.stat_id])
             return
         self.set_problem(None)
-        value = view.store.get(spec.stat_id)
-        level = spec.thresholds.level(number_of(value)) if spec.thresholds else Level.OK
+        value = context.store.get(view.stat_id)
+        level = view.thresholds.level(number_of(value)) if view.thresholds else Level.OK
         history = None
-        if spec.trend_window is not None:
-            ring = view.store.history(spec.stat_id)
-            history = ring.values(since=view.wall_now - spec.trend_window) if ring else []
-        self.update_value(format_value(value, spec.format, decimals=spec.decimals), level, history)
+        if view.trend_window is not None:
+            ring = context.store.history(view.stat_id)
+            history = ring.values(since=context.wall_now - view.trend_window) if ring else []
+        self.update_value(format_value(value, view.format, decimals=view.decimals), level, history)
 
     def set_stale(self, stale: bool) -> None:
         self.stale = stale
@@ -390,28 +400,28 @@ def _window_label(seconds: float) -> str:
     return f"last {round(seconds / 60)} min"
 
 
-def trend_series(spec: TrendWidget, view: View) -> list[TrendSeries]:
+def trend_series(view: TrendView, context: DrawContext) -> list[TrendSeries]:
     """Each series of a trend: its samples within the window and its current value."""
-    since = view.wall_now - spec.window
-    axis = _axis_format(spec)
+    since = context.wall_now - view.window
+    axis = _axis_format(view)
     rows = []
-    for series in spec.series:
-        ring = view.store.history(series.stat_id)
+    for series in view.series:
+        ring = context.store.history(series.stat_id)
         samples = ring.values(since=since) if ring is not None else []
-        value = view.store.get(series.stat_id)
-        if value is None and series.stat_id in view.problems:
+        value = context.store.get(series.stat_id)
+        if value is None and series.stat_id in context.problems:
             current = UNAVAILABLE
         else:
-            current = format_value(value, spec.format, decimals=spec.decimals)
+            current = format_value(value, view.format, decimals=view.decimals)
         rows.append(TrendSeries(series.label, samples, current, axis))
     return rows
 
 
-def _axis_format(spec: TrendWidget) -> Callable[[float], str] | None:
-    if spec.format == "duration":
+def _axis_format(view: TrendView) -> Callable[[float], str] | None:
+    if view.format == "duration":
         return duration
-    if spec.format == "percent":
-        decimals = spec.decimals
+    if view.format == "percent":
+        decimals = view.decimals
         return lambda number: f"{number:.{decimals}f}%"
     return None
 
@@ -423,19 +433,19 @@ class _TrendPanel(Panel):
     from the first widget base only, which must stay the panel's own widget (TrendPlot).
     """
 
-    spec: TrendWidget
+    view: TrendView
     if TYPE_CHECKING:
         # Provided by the widget each panel is (TrendChart or TrendPlot).
         stale: bool
 
         def set_series(self, series: Sequence[SeriesInput]) -> None: ...
 
-    def redraw(self, view: View, changed: frozenset[str] | None) -> None:
-        self.set_series(trend_series(self.spec, view))
+    def redraw(self, context: DrawContext, changed: frozenset[str] | None) -> None:
+        self.set_series(trend_series(self.view, context))
 
-    def tick(self, view: View) -> None:
+    def tick(self, context: DrawContext) -> None:
         # Samples age out of the window even when no value changes.
-        self.redraw(view, None)
+        self.redraw(context, None)
 
     def set_stale(self, stale: bool) -> None:
         self.stale = stale
@@ -444,19 +454,19 @@ class _TrendPanel(Panel):
 class TrendPanel(_TrendPanel, TrendChart):
     """Sparklines of several statistics over the layout's window (`style: sparkline`)."""
 
-    def __init__(self, spec: TrendWidget, *, id: str | None = None) -> None:
-        super().__init__(spec.title or "Trend", window_label=_window_label(spec.window), id=id)
-        self.spec = spec
-        self.stat_ids = frozenset(series.stat_id for series in spec.series)
+    def __init__(self, view: TrendView, *, id: str | None = None) -> None:
+        super().__init__(view.title or "Trend", window_label=_window_label(view.window), id=id)
+        self.view = view
+        self.stat_ids = frozenset(series.stat_id for series in view.series)
 
 
 class PlotPanel(_TrendPanel, TrendPlot):
     """Several statistics on shared axes over the layout's window (`style: chart`)."""
 
-    def __init__(self, spec: TrendWidget, *, id: str | None = None) -> None:
-        super().__init__(spec.title or "Trend", window_label=_window_label(spec.window), id=id)
-        self.spec = spec
-        self.stat_ids = frozenset(series.stat_id for series in spec.series)
+    def __init__(self, view: TrendView, *, id: str | None = None) -> None:
+        super().__init__(view.title or "Trend", window_label=_window_label(view.window), id=id)
+        self.view = view
+        self.stat_ids = frozenset(series.stat_id for series in view.series)
 
 
 # --- State summary -------------------------------------------------------------------------
@@ -467,31 +477,31 @@ _STATE_ORDER = {status: index for index, status in enumerate(STATE_STYLES)}
 class StatesPanel(Panel, StateSummary):
     """How many of the widget's agents are in each state."""
 
-    def __init__(self, spec: StatesWidget, *, id: str | None = None) -> None:
-        super().__init__(spec.title or "States", id=id)
-        self.spec = spec
-        self.stat_ids = frozenset(stat_id for _, stat_id in spec.agents)
+    def __init__(self, view: StatesView, *, id: str | None = None) -> None:
+        super().__init__(view.title or "States", id=id)
+        self.view = view
+        self.stat_ids = frozenset(stat_id for _, stat_id in view.agents)
         # Counted incrementally: a poll moves a handful of agents, not all 2,000 of a floor.
-        self._listed = Counter(stat_id for _, stat_id in spec.agents)
+        self._listed = Counter(stat_id for _, stat_id in view.agents)
         self._counted: dict[str, str] = {}
         """statisticId -> the status it is counted under (agents with a state only)."""
         self._tally: Counter[str] = Counter()
 
-    def redraw(self, view: View, changed: frozenset[str] | None) -> None:
+    def redraw(self, context: DrawContext, changed: frozenset[str] | None) -> None:
         if changed is None:
             self._counted.clear()
             self._tally.clear()
-            moved = self._recount(view, self._listed)
+            moved = self._recount(context, self._listed)
         else:
-            moved = self._recount(view, changed & self.stat_ids)
+            moved = self._recount(context, changed & self.stat_ids)
         if moved or changed is None:
-            self.set_counts(ordered_counts(view, self._tally))
+            self.set_counts(ordered_counts(context, self._tally))
 
-    def _recount(self, view: View, stat_ids: Iterable[str]) -> bool:
+    def _recount(self, context: DrawContext, stat_ids: Iterable[str]) -> bool:
         """Count these statistics under their current status; True when a count moved."""
         moved = False
         for stat_id in stat_ids:
-            value = view.store.get(stat_id)
+            value = context.store.get(stat_id)
             status = value.status if isinstance(value, AgentStateValue) else None
             before = self._counted.get(stat_id)
             if status == before:
@@ -512,29 +522,30 @@ class StatesPanel(Panel, StateSummary):
         self.stale = stale
 
 
-def ordered_counts(view: View, counts: Mapping[str, int]) -> list[tuple[StateStyle, int]]:
+def ordered_counts(context: DrawContext, counts: Mapping[str, int]) -> list[tuple[StateStyle, int]]:
     """(style, count) per status, in the canonical state order (unknown statuses last)."""
     last = len(_STATE_ORDER)
     ordered = sorted(counts, key=lambda status: (_STATE_ORDER.get(status, last), status))
-    return [(view.state_style(status), counts[status]) for status in ordered]
+    return [(context.state_style(status), counts[status]) for status in ordered]
 
 
 # --- Factory -------------------------------------------------------------------------------
 
 
-def make_panel(spec: WidgetSpec, *, id: str | None = None) -> Widget:
+def make_panel(view: View, *, id: str | None = None) -> Widget:
     """The panel widget for one compiled layout widget."""
-    if isinstance(spec, TableWidget):
-        return TablePanel(spec, id=id)
-    if isinstance(spec, KpiWidget):
-        return KpiPanel(spec, id=id)
-    if isinstance(spec, TrendWidget):
-        return PlotPanel(spec, id=id) if spec.style == "chart" else TrendPanel(spec, id=id)
-    return StatesPanel(spec, id=id)
+    if isinstance(view, TableView):
+        return TablePanel(view, id=id)
+    if isinstance(view, KpiView):
+        return KpiPanel(view, id=id)
+    if isinstance(view, TrendView):
+        return PlotPanel(view, id=id) if view.style == "chart" else TrendPanel(view, id=id)
+    return StatesPanel(view, id=id)
 
 
 __all__ = [
     "MISSING",
+    "DrawContext",
     "KpiPanel",
     "NumberValue",
     "Panel",
@@ -542,6 +553,5 @@ __all__ = [
     "StatesPanel",
     "TablePanel",
     "TrendPanel",
-    "View",
     "make_panel",
 ]

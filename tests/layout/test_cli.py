@@ -14,7 +14,7 @@ import pytest
 from statdash.api.errors import ConnectError
 from statdash.api.responses import ItemError
 from statdash.layout import cli_check, cli_schema
-from statdash.layout.compile import CompiledLayout, TableWidget, compile_layout
+from statdash.layout.compile import CompiledLayout, TableView, compile_layout
 from statdash.layout.loader import load_layout_text
 from statdash.layout.vocabulary import FORMATS, WIDGET_KINDS
 
@@ -180,7 +180,7 @@ def test_rejections_are_grouped_by_line_and_message() -> None:
     """Rejected items of one column become one line naming a few objects and the rest's count."""
     compiled = _compiled()
     table = compiled.pages[0].widgets[1]
-    assert isinstance(table, TableWidget)
+    assert isinstance(table, TableView)
     column = table.columns[1]
     rejected = [
         ItemError(

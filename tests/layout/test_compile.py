@@ -9,10 +9,10 @@ import pytest
 from statdash.format import Level, StateStyle
 from statdash.layout.compile import (
     CompiledLayout,
-    KpiWidget,
-    StatesWidget,
-    TableWidget,
-    TrendWidget,
+    KpiView,
+    StatesView,
+    TableView,
+    TrendView,
     compile_layout,
     statistic_id,
 )
@@ -90,7 +90,7 @@ def test_duplicate_pairs_are_subscribed_once() -> None:
     """The agent state of the table and of the states widget is one item, one id."""
     result = compiled()
     table, states = result.pages[0].widgets[0], result.pages[0].widgets[1]
-    assert isinstance(table, TableWidget) and isinstance(states, StatesWidget)
+    assert isinstance(table, TableView) and isinstance(states, StatesView)
     state_column = table.columns[0]
     assert [table.stat_id(row, state_column) for row in table.rows] == [
         stat_id for _, stat_id in states.agents
@@ -125,7 +125,7 @@ def test_items_are_a_valid_subscription_request() -> None:
 def test_agents_table_resolves_state_column_declarations_and_overrides() -> None:
     """State first (kept always), then columns with labels and formats from declarations."""
     table = compiled().pages[0].widgets[0]
-    assert isinstance(table, TableWidget)
+    assert isinstance(table, TableView)
     assert [(r.id, r.type, r.label) for r in table.rows] == [
         ("ana.silva", "Agent", "ana.silva"),
         ("ben.novak", "Agent", "Ben"),
@@ -145,7 +145,7 @@ def test_agents_table_resolves_state_column_declarations_and_overrides() -> None
 def test_column_set_comes_before_the_widget_columns() -> None:
     """A queues table shows its column set's columns, then its own, and every row's cells."""
     table = compiled().pages[0].widgets[2]
-    assert isinstance(table, TableWidget)
+    assert isinstance(table, TableView)
     assert [c.label for c in table.columns] == ["SL 20s", "In queue", "ServiceLevel"]
     assert [(c.format, c.decimals) for c in table.columns] == [
         ("percent", 0),
@@ -159,7 +159,7 @@ def test_column_set_comes_before_the_widget_columns() -> None:
 def test_fit_columns_drops_highest_priority_number_then_rightmost() -> None:
     """Narrowing a table drops priority 9 first, then among 5s the rightmost; state never."""
     table = compiled().pages[0].widgets[2]
-    assert isinstance(table, TableWidget)
+    assert isinstance(table, TableView)
     widths = [c.width + 1 for c in table.columns]
     assert [c.label for c in table.fit_columns(sum(widths))] == [
         "SL 20s",
@@ -170,14 +170,14 @@ def test_fit_columns_drops_highest_priority_number_then_rightmost() -> None:
     assert [c.label for c in table.fit_columns(widths[0])] == ["SL 20s"]
     assert table.fit_columns(0) == ()
     agents = compiled().pages[0].widgets[0]
-    assert isinstance(agents, TableWidget)
+    assert isinstance(agents, TableView)
     assert [c.label for c in agents.fit_columns(0)] == ["State"]
 
 
 def test_kpi_and_trend_share_ids_and_resolve_labels() -> None:
     """The kpi and the trend's SL series are the same id; labels default sensibly."""
     kpi, trend = compiled().pages[1].widgets
-    assert isinstance(kpi, KpiWidget) and isinstance(trend, TrendWidget)
+    assert isinstance(kpi, KpiView) and isinstance(trend, TrendView)
     assert kpi.trend and kpi.trend_window == 600.0
     assert (kpi.label, kpi.format) == ("SL 20s", "percent")
     assert trend.series[1].stat_id == kpi.stat_id
@@ -190,7 +190,7 @@ def test_origins_say_where_each_id_was_asked_for() -> None:
     result = compiled()
     assert set(result.origins) == {i.statistic_id for i in result.items}
     table = result.pages[0].widgets[0]
-    assert isinstance(table, TableWidget)
+    assert isinstance(table, TableView)
     origin = result.origins[table.stat_id(table.rows[1], table.columns[1])]
     assert (origin.object.id, origin.statistic, str(origin.location), origin.path) == (
         "ben.novak",

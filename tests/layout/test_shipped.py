@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from statdash.layout.compile import StatesWidget, TableWidget, compile_layout
+from statdash.layout.compile import StatesView, TableView, compile_layout
 from statdash.layout.loader import load_layout
 from statdash.sim import ids
 
@@ -45,8 +45,8 @@ def test_floor_queue_file_matches_the_simulator() -> None:
 def test_agent_lists_are_the_first_agents_of_the_simulator(name: str, agents: int) -> None:
     """Each layout's agents are agent_id(0..n-1), so a simulator of that size knows them all."""
     compiled = compile_layout(load_layout(LAYOUTS / f"{name}.yaml"))
-    tables = [w for w in compiled.widgets() if isinstance(w, TableWidget) and w.kind == "agents"]
-    states = [w for w in compiled.widgets() if isinstance(w, StatesWidget)]
+    tables = [w for w in compiled.widgets() if isinstance(w, TableView) and w.kind == "agents"]
+    states = [w for w in compiled.widgets() if isinstance(w, StatesView)]
     expected = [ids.agent_id(i) for i in range(agents)]
     for table in tables:
         assert [row.id for row in table.rows] == expected

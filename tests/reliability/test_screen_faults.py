@@ -93,7 +93,7 @@ def status_line(app: StatdashApp) -> str:
 
 
 def calls_cell(app: StatdashApp) -> str:
-    panel = next(p for p in app.query(TablePanel) if p.spec.kind == "agents")
+    panel = next(p for p in app.query(TablePanel) if p.view.kind == "agents")
     cell = panel.table.get_cell("Agent:ana.silva", "c1")
     assert cell is not None
     return cell.text.plain.strip()

@@ -76,7 +76,7 @@ async def until(pilot: Pilot[object], condition: object, timeout: float = 10.0) 
 
 
 def agents_panel(app: StatdashApp) -> TablePanel:
-    return next(p for p in app.query(TablePanel) if p.spec.kind == "agents")
+    return next(p for p in app.query(TablePanel) if p.view.kind == "agents")
 
 
 def has_data(app: StatdashApp) -> bool:

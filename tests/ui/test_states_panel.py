@@ -10,15 +10,15 @@ from textual.theme import BUILTIN_THEMES
 
 from statdash.api.values import AgentStateValue
 from statdash.format import state_style
-from statdash.layout.compile import RowObject, StatesWidget
+from statdash.layout.compile import RowObject, StatesView
 from statdash.layout.problems import SourceLocation
 from statdash.live.store import Store
-from statdash.ui.panels import StatesPanel, View
+from statdash.ui.panels import DrawContext, StatesPanel
 
 STATUSES = ["WaitForNextCall", "CallInbound", "AfterCallWork", "NotReadyForNextCall", "Odd"]
 
 
-def full_count(store: Store, spec: StatesWidget) -> dict[str, int]:
+def full_count(store: Store, spec: StatesView) -> dict[str, int]:
     """The reference: every listed agent counted under its current status."""
     counts: Counter[str] = Counter()
     for _, stat_id in spec.agents:
@@ -44,12 +44,12 @@ async def test_incremental_counts_equal_a_full_recount() -> None:
     listed = [(agent, f"s{i}") for i, agent in enumerate(agents)]
     listed.append(listed[3])  # the same agent twice in a layout's list
     where = SourceLocation("floor.yaml", 1, 1)
-    spec = StatesWidget(title="States", span=1, height=None, location=where, agents=tuple(listed))
+    spec = StatesView(title="States", span=1, height=None, location=where, agents=tuple(listed))
     store = Store()
     panel = StatesPanel(spec)
 
-    def view() -> View:
-        return View(
+    def view() -> DrawContext:
+        return DrawContext(
             store=store,
             wall_now=0.0,
             theme=BUILTIN_THEMES["textual-dark"],
