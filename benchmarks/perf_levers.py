@@ -11,7 +11,6 @@ by statdash itself.
 from __future__ import annotations
 
 import contextlib
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -21,11 +20,10 @@ from statdash.api import client as client_module
 from statdash.api import responses
 from statdash.api.models import Verbose
 from statdash.api.responses import PeekReply
-from statdash.api.values import AgentStateValue, Fingerprint
+from statdash.api.values import Fingerprint
 from statdash.live import session as session_module
 from statdash.live import store as store_module
 from statdash.ui import app as app_module
-from statdash.ui.panels import DrawContext, StatesPanel, TablePanel, ordered_counts
 
 Patch = Callable[[ExitStack], None]
 
@@ -69,51 +67,6 @@ def no_settled_heap(stack: ExitStack) -> None:
     _patch(stack, app_module, "settle_heap", lambda: None)
 
 
-def full_state_recount(stack: ExitStack) -> None:
-    """The state summary recounts every agent whenever one of them changed, as before."""
-
-    def redraw(self: StatesPanel, context: DrawContext, changed: frozenset[str] | None) -> None:
-        if changed is not None and not (changed & self.stat_ids):
-            return
-        counts: Counter[str] = Counter()
-        for _, stat_id in self.view.agents:
-            value = context.store.get(stat_id)
-            if isinstance(value, AgentStateValue):
-                counts[value.status] += 1
-        self.set_counts(ordered_counts(context, counts))
-
-    _patch(stack, StatesPanel, "redraw", redraw)
-
-
-def title_always(stack: ExitStack) -> None:
-    """The border title set on every redraw (panels.py until c9ab3c7).
-
-    Textual repaints the whole panel (every line of the table, its scrollbar) on any title
-    assignment, even an equal one.
-    """
-
-    def update_counts(self: TablePanel) -> None:
-        total = self.table.row_count
-        shown = self.table.filtered_count
-        title = self._base_title.copy()
-        title.append(f" {shown}/{total}" if self.table.filter_text else f" {total}")
-        self.border_title = title
-
-    _patch(stack, TablePanel, "_update_counts", update_counts)
-
-
-def all_pages(stack: ExitStack) -> None:
-    """Every page's panels redrawn on every change, hidden ones too (app.py until c9ab3c7)."""
-
-    def redraw(self: app_module.StatdashApp, changed: frozenset[str] | None) -> None:
-        context = self._draw_context()
-        with self.batch_update():
-            for panel in self._panels():
-                panel.redraw(context, changed)
-
-    _patch(stack, app_module.StatdashApp, "_redraw", redraw)
-
-
 def verbose_info(stack: ExitStack) -> None:
     """Polling with verbose=INFO: names and object ids travel with every value."""
     original = client_module.StatisticsClient.read_peek
@@ -149,9 +102,6 @@ def lever_steps() -> list[Lever]:
               (no_collection_pause,)),
         Lever("- heap settled after the first data", "ui/app.py, collector.py",
               (no_settled_heap,)),
-        Lever("- incremental state counts", "ui/panels.py", (full_state_recount,)),
-        Lever("- border title set only on change", "ui/panels.py", (title_always,)),
-        Lever("- hidden pages redraw when shown", "ui/app.py", (all_pages,)),
         Lever("- verbose=OFF (poll with INFO)", "live/session.py", (verbose_info,)),
     ]  # fmt: skip
 

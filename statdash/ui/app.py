@@ -222,10 +222,10 @@ class StatdashApp(App[int]):
         return page if isinstance(page, PageGrid) else None
 
     def _redraw(self, changed: frozenset[str] | None) -> None:
-        """Redraw the page on screen; hidden pages catch up in full when they are shown."""
+        """Redraw the panels of every page, hidden ones too, so a page is current when shown."""
         context = self._draw_context()
         with self.batch_update():
-            for panel in self._panels(active_only=True):
+            for panel in self._panels():
                 panel.redraw(context, changed)
 
     @on(StoreChanged)
@@ -383,8 +383,6 @@ class StatdashApp(App[int]):
         self._page_index = index
         self.query_one(ContentSwitcher).current = f"p{index + 1}"
         self.query_one("#title", Static).update(self._title_text())
-        # Hidden pages are not redrawn as values change (see _redraw): catch up in full.
-        self._redraw(None)
         self._focus_first_table()
         self._tick()
 

@@ -1,10 +1,10 @@
 """Panels: each compiled widget view as a Textual widget that redraws itself from the store.
 
 A panel knows which statisticIds it shows and turns their values into the plain data the
-generic widgets take (table cells, a KPI figure, sparkline samples, state counts). On every
-store change it redraws only what the change touched; once a second `tick()` moves the
-time-in-state of the agents on screen. Every string from the server or the layout goes
-through `statdash.text.safe`/`clean` here before it reaches a widget.
+generic widgets take (table cells, a KPI figure, sparkline samples, state counts). On a
+store change that touches it a panel redraws (a table only the touched cells); once a second
+`tick()` moves the time-in-state of the agents on screen. Every string from the server or
+the layout goes through `statdash.text.safe`/`clean` here before it reaches a widget.
 
 Naming (spec -> view -> widget, see `statdash.layout.compile`): a panel is the page-level
 Textual widget of one `XxxView` and is called `XxxPanel` (`TablePanel`, `KpiPanel`,
@@ -161,7 +161,6 @@ class TablePanel(Panel, Vertical):
         self.filter_input = Input(placeholder="filter: name, state or any text; enter to keep")
         self._problem_text: str | None = None
         self._problems_read: Mapping[str, str] | None = None
-        self._counts_text = ""
 
     def _table_columns(self) -> list[TableColumn]:
         longest = max((len(row.label) for row in self.view.rows), default=8)
@@ -255,13 +254,9 @@ class TablePanel(Panel, Vertical):
     def _update_counts(self) -> None:
         total = self.table.row_count
         shown = self.table.filtered_count
-        counts = f" {shown}/{total}" if self.table.filter_text else f" {total}"
-        # Setting a border title repaints the border: only do it when the counts moved.
-        if counts != self._counts_text:
-            self._counts_text = counts
-            title = self._base_title.copy()
-            title.append(counts)
-            self.border_title = title
+        title = self._base_title.copy()
+        title.append(f" {shown}/{total}" if self.table.filter_text else f" {total}")
+        self.border_title = title
 
     # Filtering and sorting (called by the app's actions).
 
@@ -481,49 +476,26 @@ class StatesPanel(Panel, StateSummary):
         super().__init__(view.title or "States", id=id)
         self.view = view
         self.stat_ids = frozenset(stat_id for _, stat_id in view.agents)
-        # Counted incrementally: a poll moves a handful of agents, not all 2,000 of a floor.
-        self._listed = Counter(stat_id for _, stat_id in view.agents)
-        self._counted: dict[str, str] = {}
-        """statisticId -> the status it is counted under (agents with a state only)."""
-        self._tally: Counter[str] = Counter()
 
     def redraw(self, context: DrawContext, changed: frozenset[str] | None) -> None:
-        if changed is None:
-            self._counted.clear()
-            self._tally.clear()
-            moved = self._recount(context, self._listed)
-        else:
-            moved = self._recount(context, changed & self.stat_ids)
-        if moved or changed is None:
-            self.set_counts(ordered_counts(context, self._tally))
-
-    def _recount(self, context: DrawContext, stat_ids: Iterable[str]) -> bool:
-        """Count these statistics under their current status; True when a count moved."""
-        moved = False
-        for stat_id in stat_ids:
-            value = context.store.get(stat_id)
-            status = value.status if isinstance(value, AgentStateValue) else None
-            before = self._counted.get(stat_id)
-            if status == before:
-                continue
-            moved = True
-            times = self._listed[stat_id]  # an agent listed twice is counted twice
-            if before is not None:
-                self._tally[before] -= times
-                if not self._tally[before]:
-                    del self._tally[before]
-                del self._counted[stat_id]
-            if status is not None:
-                self._tally[status] += times
-                self._counted[stat_id] = status
-        return moved
+        if changed is not None and not (changed & self.stat_ids):
+            return
+        self.set_counts(state_counts(context, (stat_id for _, stat_id in self.view.agents)))
 
     def set_stale(self, stale: bool) -> None:
         self.stale = stale
 
 
-def ordered_counts(context: DrawContext, counts: Mapping[str, int]) -> list[tuple[StateStyle, int]]:
-    """(style, count) per status, in the canonical state order (unknown statuses last)."""
+def state_counts(context: DrawContext, stat_ids: Iterable[str]) -> list[tuple[StateStyle, int]]:
+    """(style, count) per status among these state statistics, in the canonical state order.
+
+    An agent listed twice is counted twice; unknown statuses come last, by name.
+    """
+    counts: Counter[str] = Counter()
+    for stat_id in stat_ids:
+        value = context.store.get(stat_id)
+        if isinstance(value, AgentStateValue):
+            counts[value.status] += 1
     last = len(_STATE_ORDER)
     ordered = sorted(counts, key=lambda status: (_STATE_ORDER.get(status, last), status))
     return [(context.state_style(status), counts[status]) for status in ordered]
