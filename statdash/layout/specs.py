@@ -287,13 +287,21 @@ class StatisticDecl(StatSource):
         yield from _display_problems(data, fmt if isinstance(fmt, str) else None, False)
 
 
-def _declared_parts(data: dict[Any, Any], scope: Scope | None) -> tuple[str | None, bool]:
-    """(format, has thresholds) a `$reference` in `data['stat']` brings from its declaration."""
+def _use_display_problems(data: dict[Any, Any], scope: Scope | None) -> Iterator[InitErrorDetails]:
+    """`_display_problems` of a use of a statistic (a column, a KPI), on raw values.
+
+    A `$reference` in `data['stat']` brings its declaration's format (unless the use gives
+    its own) and thresholds.
+    """
     stat = data.get("stat")
-    if scope is None or not isinstance(stat, str) or not stat.startswith("$"):
-        return None, False
-    declaration = scope.statistics.get(stat[1:], {})
-    return scope.declared_format(stat[1:]), isinstance(declaration.get("thresholds"), dict)
+    declared_format, declared_thresholds = None, False
+    if scope is not None and isinstance(stat, str) and stat.startswith("$"):
+        declaration = scope.statistics.get(stat[1:], {})
+        declared_format = scope.declared_format(stat[1:])
+        declared_thresholds = isinstance(declaration.get("thresholds"), dict)
+    own = data.get("format")
+    fmt = own if isinstance(own, str) else declared_format
+    yield from _display_problems(data, fmt, declared_thresholds)
 
 
 class ColumnSpec(Node):
@@ -316,10 +324,7 @@ class ColumnSpec(Node):
 
     @classmethod
     def _raw_problems(cls, data: dict[Any, Any], scope: Scope | None) -> Iterator[InitErrorDetails]:
-        declared_format, declared_thresholds = _declared_parts(data, scope)
-        own = data.get("format")
-        fmt = own if isinstance(own, str) else declared_format
-        yield from _display_problems(data, fmt, declared_thresholds)
+        yield from _use_display_problems(data, scope)
 
 
 ColumnEntry = Annotated[
@@ -599,11 +604,7 @@ class KpiSpec(_WidgetSpec):
 
     @classmethod
     def _raw_problems(cls, data: dict[Any, Any], scope: Scope | None) -> Iterator[InitErrorDetails]:
-        declared_format, declared_thresholds = _declared_parts(data, scope)
-        own = data.get("format")
-        yield from _display_problems(
-            data, own if isinstance(own, str) else declared_format, declared_thresholds
-        )
+        yield from _use_display_problems(data, scope)
 
 
 class SeriesSpec(Node):
