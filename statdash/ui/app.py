@@ -47,6 +47,9 @@ LAYOUT_CHECK_SECONDS = 1.0
 DEFAULT_THEME = "statdash"
 MAX_PROBLEMS_SHOWN = 6
 INSECURE_MARK = " TLS NOT VERIFIED "
+# The dashboard's styles, the panels' frames among them (an app showing single widgets loads
+# it too, for them to look as on the dashboard).
+STYLESHEET = Path(__file__).with_name("statdash.tcss")
 
 
 def _bindings() -> list[BindingType]:
@@ -72,7 +75,7 @@ def _bindings() -> list[BindingType]:
 class StatdashApp(App[int]):
     """The dashboard for one compiled layout, fed by one LiveController."""
 
-    CSS_PATH = "statdash.tcss"
+    CSS_PATH = STYLESHEET
     BINDINGS: ClassVar[list[BindingType]] = _bindings()
     # Textual's own ctrl+c only hints at ctrl+q; here it quits like every other exit path.
     ENABLE_COMMAND_PALETTE = True

@@ -124,15 +124,8 @@ class TablePanel(Panel, Vertical):
 
     DEFAULT_CSS = """
     TablePanel {
-        border: round $foreground 30%;
-        border-title-color: $text;
-        border-subtitle-color: $text-muted;
+        /* Its border is in statdash.tcss, with the other panels' frames. */
         height: 1fr;
-        &:focus-within { border: round $primary; }
-        &:ansi { border: round ansi_bright_black; }
-        &:ansi:focus-within { border: round ansi_blue; }
-        &.-stale { border: dashed $foreground-muted; }
-        &.-problems { border-subtitle-color: $text-warning; }
         & > Input { dock: bottom; height: 1; border: none; padding: 0 1; display: none; }
         & > Input.-open { display: block; }
     }

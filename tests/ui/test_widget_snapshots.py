@@ -9,6 +9,7 @@ from textual.app import App, ComposeResult
 from textual.containers import Horizontal
 
 from statdash.format import STATE_STYLES, Level, duration
+from statdash.ui.app import STYLESHEET
 from statdash.ui.palette import STATDASH_THEME
 from statdash.ui.widgets.kpi import KpiTile
 from statdash.ui.widgets.states import StateSummary
@@ -29,6 +30,7 @@ COUNTS = [
 class TilesApp(App[None]):
     """Four tiles in a row (ok, warning, stale alarm, problem), a tiny tile, a state summary."""
 
+    CSS_PATH = STYLESHEET  # the widgets' frames are the dashboard's
     CSS = """
     Horizontal { height: 7; }
     #tiny { width: 16; height: 5; }
@@ -70,6 +72,7 @@ def test_tiles_and_state_summary(snap_compare: Any, theme: str) -> None:
 class TrendStatusApp(App[None]):
     """A trend chart over three series and a status bar with every field set, at 80 columns."""
 
+    CSS_PATH = STYLESHEET
     CSS = "StatusBar { dock: bottom; }"
 
     def compose(self) -> ComposeResult:

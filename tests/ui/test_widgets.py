@@ -16,6 +16,7 @@ from textual.theme import BUILTIN_THEMES
 from textual.widget import Widget
 
 from statdash.format import MISSING, STATE_STYLES, Level, StateStyle, duration
+from statdash.ui.app import STYLESHEET
 from statdash.ui.palette import (
     PALETTE_NAMES,
     STATDASH_THEME,
@@ -41,6 +42,7 @@ HISTORY = [3.0, 5.0, 8.0, 12.0, 19.0, 14.0, 12.0]
 class Harness(App[None]):
     """An app showing the given widgets under a chosen theme; records quit requests."""
 
+    CSS_PATH = STYLESHEET  # the widgets' frames are the dashboard's
     CSS = "Screen { layout: vertical; }"
 
     def __init__(self, *widgets: Widget, theme: str = "textual-dark") -> None:

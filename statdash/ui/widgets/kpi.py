@@ -13,13 +13,12 @@ from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
-from textual.reactive import reactive
 from textual.renderables.digits import DIGITS, DIGITS3X3
-from textual.widget import Widget
 
 from statdash.format import MISSING, Level
-from statdash.text import clean, safe
+from statdash.text import clean
 from statdash.ui.palette import level_style
+from statdash.ui.widgets.framed import FramedWidget
 from statdash.ui.widgets.trend import spark_bars
 
 VALUE_MAX = 24
@@ -68,7 +67,7 @@ def level_label(level: Level) -> str:
     return "" if level is Level.OK else f"{level.glyph} {level.word.upper()}"
 
 
-class KpiTile(Widget):
+class KpiTile(FramedWidget):
     """A titled tile showing one value big, its level as colour and word, and a trend."""
 
     DEFAULT_CSS = """
@@ -76,27 +75,9 @@ class KpiTile(Widget):
         width: 1fr;
         height: 7;
         min-height: 3;
-        border: round $foreground 30%;
-        border-title-color: $text;
-        border-subtitle-color: $text-muted;
         /* No padding: render() keeps a one-cell gutter, which big digits may use (a duration
            is 17 cells wide, a quarter of an 80-column screen leaves 18). */
         padding: 0;
-        &:ansi {
-            border: round ansi_bright_black;
-        }
-        &.-warn {
-            border: round $warning;
-        }
-        &.-alarm {
-            border: heavy $error;
-        }
-        &.-stale {
-            border: dashed $foreground-muted;
-        }
-        &.-stale:ansi {
-            border: dashed ansi_bright_black;
-        }
     }
     KpiTile > .kpi-tile--trend {
         color: $primary;
@@ -109,9 +90,6 @@ class KpiTile(Widget):
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"kpi-tile--trend", "kpi-tile--problem"}
 
-    stale: reactive[bool] = reactive(False)
-    """True when the value is old: the tile dims and says "stale", keeping the value."""
-
     def __init__(
         self,
         label: str = "",
@@ -121,13 +99,11 @@ class KpiTile(Widget):
         classes: str | None = None,
     ) -> None:
         """A tile titled `label` (untrusted text is fine), showing a dash until a value comes."""
-        super().__init__(name=name, id=id, classes=classes)
+        super().__init__(label, name=name, id=id, classes=classes)
         self._text = MISSING
         self._level = Level.OK
         self._history: tuple[float, ...] | None = None
         self._problem: str | None = None
-        if label:
-            self.border_title = safe(label, max_length=40)
 
     @property
     def text(self) -> str:
@@ -167,11 +143,6 @@ class KpiTile(Widget):
         level = None if self._problem is not None else self._level
         self.set_class(level is Level.WARN, "-warn")
         self.set_class(level is Level.ALARM, "-alarm")
-
-    def watch_stale(self, stale: bool) -> None:
-        """Mark the border and subtitle so staleness is visible without colour."""
-        self.set_class(stale, "-stale")
-        self.border_subtitle = Text("stale", Style(bold=True)) if stale else None
 
     def render(self) -> Text:
         """The tile's content as plain `Text`: no markup is parsed, so data cannot style or act."""

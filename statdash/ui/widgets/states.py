@@ -12,12 +12,11 @@ from collections.abc import Sequence
 from rich.style import Style
 from rich.text import Text
 from textual.geometry import Size
-from textual.reactive import reactive
-from textual.widget import Widget
 
 from statdash.format import StateStyle
-from statdash.text import clean, safe
+from statdash.text import clean
 from statdash.ui.palette import colour_style, fill_style
+from statdash.ui.widgets.framed import FramedWidget
 
 WORD_MAX = 24
 _ENTRY_GAP = "  "
@@ -47,25 +46,13 @@ def allocate(counts: Sequence[int], width: int) -> list[int]:
     return cells
 
 
-class StateSummary(Widget):
+class StateSummary(FramedWidget):
     """How many agents are in each state: a stacked bar and a `● Ready 12` legend."""
 
     DEFAULT_CSS = """
     StateSummary {
         height: auto;
-        border: round $foreground 30%;
-        border-title-color: $text-muted;
-        border-subtitle-color: $text-muted;
         padding: 0 1;
-        &:ansi {
-            border: round ansi_bright_black;
-        }
-        &.-stale {
-            border: dashed $foreground-muted;
-        }
-        &.-stale:ansi {
-            border: dashed ansi_bright_black;
-        }
     }
     StateSummary > .state-summary--empty {
         color: $text-muted;
@@ -73,9 +60,6 @@ class StateSummary(Widget):
     """
 
     COMPONENT_CLASSES = {"state-summary--empty"}  # noqa: RUF012 - Textual's own pattern
-
-    stale: reactive[bool] = reactive(False)
-    """True when the counts are old: the summary dims and says "stale"."""
 
     def __init__(
         self,
@@ -86,12 +70,10 @@ class StateSummary(Widget):
         classes: str | None = None,
     ) -> None:
         """A summary titled `label` (untrusted text is fine)."""
-        super().__init__(name=name, id=id, classes=classes)
+        super().__init__(label, name=name, id=id, classes=classes)
         self._counts: tuple[tuple[StateStyle, int], ...] = ()
         # Cleaned words, computed once per update rather than on every paint.
         self._entries: tuple[tuple[StateStyle, str, int], ...] = ()
-        if label:
-            self.border_title = safe(label, max_length=40)
 
     @property
     def counts(self) -> tuple[tuple[StateStyle, int], ...]:
@@ -110,11 +92,6 @@ class StateSummary(Widget):
         # A new layout costs a pass over the whole screen; only a legend that gained or lost
         # a line needs one (counts change every poll, their digits rarely rewrap the legend).
         self.refresh(layout=len(self._legend_lines(width)) != lines_before)
-
-    def watch_stale(self, stale: bool) -> None:
-        """Mark the border and subtitle so staleness is visible without colour."""
-        self.set_class(stale, "-stale")
-        self.border_subtitle = Text("stale", Style(bold=True)) if stale else None
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         """The bar plus as many legend lines as the entries need at this width."""

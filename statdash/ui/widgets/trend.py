@@ -15,9 +15,9 @@ from rich.style import Style
 from rich.text import Text
 from textual.geometry import Size
 from textual.reactive import reactive
-from textual.widget import Widget
 
 from statdash.text import clean, safe
+from statdash.ui.widgets.framed import FramedWidget
 
 BARS = "▁▂▃▄▅▆▇█"
 LABEL_MAX = 16
@@ -116,26 +116,14 @@ def _row(series: TrendSeries) -> _Row:
     return _Row(clean(series.label, LABEL_MAX), values, current, full_range, max_only)
 
 
-class TrendChart(Widget):
+class TrendChart(FramedWidget):
     """Labelled sparkline rows over one time window: `Waiting  ▁▂▃▅▇█▅▃  12 (max 19)`."""
 
     DEFAULT_CSS = """
     TrendChart {
         height: auto;
         min-height: 3;
-        border: round $foreground 30%;
-        border-title-color: $text-muted;
-        border-subtitle-color: $text-muted;
         padding: 0 1;
-        &:ansi {
-            border: round ansi_bright_black;
-        }
-        &.-stale {
-            border: dashed $foreground-muted;
-        }
-        &.-stale:ansi {
-            border: dashed ansi_bright_black;
-        }
     }
     TrendChart > .trend-chart--bars {
         color: $primary;
@@ -147,8 +135,6 @@ class TrendChart(Widget):
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"trend-chart--bars", "trend-chart--range"}
 
-    stale: reactive[bool] = reactive(False)
-    """True when the data behind the chart is old: the chart dims and says "stale"."""
     window_label: reactive[str] = reactive("")
     """What the x axis spans, e.g. "last 30 min" (shown in the bottom border)."""
 
@@ -162,11 +148,9 @@ class TrendChart(Widget):
         classes: str | None = None,
     ) -> None:
         """A chart titled `label` (untrusted text is fine) over `window_label`."""
-        super().__init__(name=name, id=id, classes=classes)
+        super().__init__(label, name=name, id=id, classes=classes)
         self._rows: tuple[_Row, ...] = ()
         self._series: tuple[TrendSeries, ...] = ()
-        if label:
-            self.border_title = safe(label, max_length=40)
         self.set_reactive(TrendChart.window_label, window_label)
 
     def on_mount(self) -> None:
@@ -189,7 +173,7 @@ class TrendChart(Widget):
         return self._series
 
     def watch_stale(self, stale: bool) -> None:
-        """Mark the border and subtitle so staleness is visible without colour."""
+        """Mark the border, and say "stale" beside the window label in the subtitle."""
         self.set_class(stale, "-stale")
         self._update_subtitle()
 
