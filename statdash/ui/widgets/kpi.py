@@ -90,20 +90,12 @@ class KpiTile(FramedWidget):
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"kpi-tile--trend", "kpi-tile--problem"}
 
-    def __init__(
-        self,
-        label: str = "",
-        *,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
-    ) -> None:
-        """A tile titled `label` (untrusted text is fine), showing a dash until a value comes."""
-        super().__init__(label, name=name, id=id, classes=classes)
-        self._text = MISSING
-        self._level = Level.OK
-        self._history: tuple[float, ...] | None = None
-        self._problem: str | None = None
+    # What the tile shows, a dash until a value comes; each update replaces these (immutable
+    # values, so class-level defaults are safe and the constructor is FramedWidget's).
+    _text: str = MISSING
+    _level: Level = Level.OK
+    _history: tuple[float, ...] | None = None
+    _problem: str | None = None
 
     @property
     def text(self) -> str:

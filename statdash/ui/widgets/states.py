@@ -61,19 +61,11 @@ class StateSummary(FramedWidget):
 
     COMPONENT_CLASSES = {"state-summary--empty"}  # noqa: RUF012 - Textual's own pattern
 
-    def __init__(
-        self,
-        label: str = "",
-        *,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
-    ) -> None:
-        """A summary titled `label` (untrusted text is fine)."""
-        super().__init__(label, name=name, id=id, classes=classes)
-        self._counts: tuple[tuple[StateStyle, int], ...] = ()
-        # Cleaned words, computed once per update rather than on every paint.
-        self._entries: tuple[tuple[StateStyle, str, int], ...] = ()
+    # Replaced by each update (immutable, so class-level defaults are safe and the constructor
+    # is FramedWidget's). The entries hold the cleaned words, computed once per update rather
+    # than on every paint.
+    _counts: tuple[tuple[StateStyle, int], ...] = ()
+    _entries: tuple[tuple[StateStyle, str, int], ...] = ()
 
     @property
     def counts(self) -> tuple[tuple[StateStyle, int], ...]:
