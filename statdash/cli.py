@@ -1,7 +1,7 @@
 """argv -> one statdash command. Friendly errors and exit status 2 before any app starts.
 
-Each command's arguments and behaviour live beside the code they drive (`statdash.sim.cli`,
-`statdash.layout.cli_check`, ...) as `add_arguments(parser)` and `run(args) -> int`; this
+Each command is one module of `statdash.commands` (`statdash.commands.sim`,
+`statdash.commands.check`, ...) with `add_arguments(parser)` and `run(args) -> int`; this
 module only builds the parser and dispatches. Command modules keep their top-level imports
 light and import heavy machinery (the server stack, Textual) inside `run`, so building the
 parser stays cheap for every command.
@@ -28,9 +28,9 @@ class _CommandModule(Protocol):
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("statdash.commands.run", "run the live dashboard for a layout file"),
     "demo": ("statdash.commands.demo", "run the dashboard on the built-in simulator"),
-    "sim": ("statdash.sim.cli", "run the Statistics API v3 simulator"),
-    "check": ("statdash.layout.cli_check", "validate a layout file (offline, or against a server)"),
-    "schema": ("statdash.layout.cli_schema", "print the JSON Schema of the layout language"),
+    "sim": ("statdash.commands.sim", "run the Statistics API v3 simulator"),
+    "check": ("statdash.commands.check", "validate a layout file (offline, or against a server)"),
+    "schema": ("statdash.commands.schema", "print the JSON Schema of the layout language"),
     "peek": ("statdash.commands.peek", "read a predefined statistic's current values (no layout)"),
     "snapshot": (
         "statdash.commands.snapshot",

@@ -191,16 +191,3 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         serve(config, args.host, port, access_log=args.access_log, sock=sock)
     print("statdash simulator stopped", file=out, flush=True)
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Standalone entry point: `python -m statdash.sim.cli` until the lead wires `statdash sim`."""
-    parser = argparse.ArgumentParser(
-        prog="statdash sim", description="Serve the Statistics API v3 simulator."
-    )
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
