@@ -27,7 +27,7 @@ SHOWN_OBJECTS = 3
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The command's arguments: the layout file and, optionally, a server to check against."""
-    from statdash.config import add_server_arguments
+    from statdash.commands.server_options import add_server_arguments
 
     parser.add_argument("layout", help="the layout file (YAML)")
     add_server_arguments(parser, url_required=False)
@@ -78,17 +78,18 @@ def _check_on_server(args: argparse.Namespace, compiled: CompiledLayout) -> int:
     import asyncio
 
     from statdash.api.client import RetryPolicy
+    from statdash.api.connect import make_client
     from statdash.api.errors import (
         AuthenticationError,
         AuthError,
         BadRequestError,
+        ConfigError,
         EnvelopeError,
         PermissionDeniedError,
         StatisticsError,
         TransportError,
     )
-    from statdash.config import ConfigError, resolve_server
-    from statdash.connect import make_client
+    from statdash.commands.server_options import resolve_server
 
     try:
         settings = resolve_server(args)

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """`cleanup` takes an optional server, `--all`, a records file and the server flags."""
-    from statdash.config import add_server_arguments
+    from statdash.commands.server_options import add_server_arguments
 
     parser.add_argument(
         "--all",
@@ -99,14 +99,15 @@ def _server_of(args: argparse.Namespace) -> str:
     import asyncio
 
     from statdash.api.client import StatisticsClient
-    from statdash.api.errors import ConfigError as ClientConfigError
-    from statdash.config import ConfigError, resolve_server
+    from statdash.api.errors import ConfigError
+    from statdash.commands.server_options import resolve_server
 
     try:
         settings = resolve_server(args)
-        # Built only for its normalised `.server`: no key is needed and nothing is sent.
-        client = StatisticsClient(settings.url, "unused")
-    except (ConfigError, ClientConfigError) as error:
+        # Built only for its normalised `.server`: no key is needed and nothing is sent. The
+        # CA bundle is loaded all the same, so an unusable one is refused here like anywhere.
+        client = StatisticsClient(settings.url, "unused", verify=settings.verify)
+    except ConfigError as error:
         raise ValueError(str(error)) from None
     asyncio.run(client.aclose())
     return client.server
@@ -117,9 +118,9 @@ async def _clean(
 ) -> Tally:
     """Delete the chosen records server by server."""
     from statdash.api.client import RetryPolicy
-    from statdash.api.errors import ConfigError as ClientConfigError
-    from statdash.config import ConfigError, resolve_server
-    from statdash.connect import make_client
+    from statdash.api.connect import make_client
+    from statdash.api.errors import ConfigError
+    from statdash.commands.server_options import resolve_server
     from statdash.live.leftovers import Tally, delete_recorded
 
     tally = Tally()
@@ -132,7 +133,7 @@ async def _clean(
             # The config-file permission warning once, not once per server.
             settings = resolve_server(per_server, warn=index == 0)
             client = make_client(settings, retry=RetryPolicy(attempts=1))
-        except (ConfigError, ClientConfigError) as error:
+        except ConfigError as error:
             tally.kept.extend((entry, str(error)) for entry in entries)
             continue
         async with client:

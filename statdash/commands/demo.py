@@ -8,9 +8,9 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from statdash.api.settings import Credentials, ServerSettings
 from statdash.commands.common import EXIT_USAGE, fail, load_compiled, theme_problem
 from statdash.commands.run import THEMES_HELP
-from statdash.config import Credentials, ServerSettings
 from statdash.resources import shipped_layout
 
 DEMO_API_KEY = "statdash-demo"

@@ -59,7 +59,7 @@ class UsageError(Exception):
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """`peek` takes a statistic name, one or more TYPE:ID objects and the server flags."""
-    from statdash.config import add_server_arguments
+    from statdash.commands.server_options import add_server_arguments
 
     parser.add_argument("name", help="a predefined statistic name, e.g. CurrentAgentState")
     parser.add_argument(
@@ -87,10 +87,9 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     from statdash.api.client import RetryPolicy
-    from statdash.api.errors import ConfigError as ClientConfigError
-    from statdash.api.errors import StatisticsError
-    from statdash.config import ConfigError, resolve_server
-    from statdash.connect import make_client
+    from statdash.api.connect import make_client
+    from statdash.api.errors import ConfigError, StatisticsError
+    from statdash.commands.server_options import resolve_server
 
     name = args.name.strip()
     if not name:
@@ -103,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
         settings = resolve_server(args)
         # One try: peek is interactive, and "not reachable" is its answer.
         client = make_client(settings, retry=RetryPolicy(attempts=1))
-    except (ConfigError, ClientConfigError) as error:
+    except ConfigError as error:
         return fail(f"peek: {error}")
     try:
         result = asyncio.run(_read(client, name, wanted))

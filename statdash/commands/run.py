@@ -6,8 +6,9 @@ import argparse
 import asyncio
 from pathlib import Path
 
+from statdash.api.errors import ConfigError
 from statdash.commands.common import EXIT_USAGE, fail, load_compiled, theme_problem
-from statdash.config import ConfigError, add_server_arguments, resolve_server
+from statdash.commands.server_options import add_server_arguments, resolve_server
 
 THEMES_HELP = "colour theme, e.g. statdash, ansi-dark (the terminal's 16 colours), textual-light"
 

@@ -45,7 +45,7 @@ _RESET = "\x1b[0m"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """`snapshot` takes a layout file, an output format, a records file and the server flags."""
-    from statdash.config import add_server_arguments
+    from statdash.commands.server_options import add_server_arguments
 
     parser.add_argument("layout", type=Path, help="the layout file (YAML)")
     parser.add_argument(
@@ -73,11 +73,10 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     from statdash.api.client import RetryPolicy
-    from statdash.api.errors import ConfigError as ClientConfigError
-    from statdash.api.errors import StatisticsError
+    from statdash.api.connect import make_client
+    from statdash.api.errors import ConfigError, StatisticsError
     from statdash.commands.peek import server_failure
-    from statdash.config import ConfigError, resolve_server
-    from statdash.connect import make_client
+    from statdash.commands.server_options import resolve_server
     from statdash.live.records import SubscriptionRecords
 
     layout = load_compiled(args.layout)
@@ -88,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         # One try per request: a scheduled snapshot runs again soon, and with one try a
         # refused connection proves the open never reached the server (see oneshot).
         client = make_client(settings, retry=RetryPolicy(attempts=1))
-    except (ConfigError, ClientConfigError) as error:
+    except ConfigError as error:
         return fail(f"snapshot: {error}")
     records = SubscriptionRecords(args.records)
     try:
