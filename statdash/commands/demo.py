@@ -11,7 +11,7 @@ from pydantic import SecretStr
 from statdash.api.settings import Credentials, ServerSettings
 from statdash.commands.common import EXIT_USAGE, fail, load_compiled, theme_problem
 from statdash.commands.run import THEMES_HELP
-from statdash.resources import shipped_layout
+from statdash.layout.shipped import shipped_layout
 
 DEMO_API_KEY = "statdash-demo"
 

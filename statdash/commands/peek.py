@@ -262,7 +262,7 @@ def dump_json(document: object) -> str:
 
 def state_text(word: str, reason: str | None, seconds: float | None) -> str:
     """`Not ready (Lunch) for 0:04:12`: state word, reason, time in state (each if known)."""
-    from statdash.format import duration
+    from statdash.layout.formats import duration
 
     text = word
     if reason:
@@ -282,7 +282,7 @@ def value_text(value: StatValue, *, word: str | None = None, now: float | None =
     import time
 
     from statdash.api.values import AgentStateValue, NumberValue
-    from statdash.format import state_style
+    from statdash.layout.formats import state_style
 
     if isinstance(value, NumberValue):
         return clean(value.text, MAX_VALUE_TEXT)

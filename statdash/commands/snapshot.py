@@ -29,8 +29,8 @@ from statdash.text import clean
 
 if TYPE_CHECKING:
     from statdash.api.client import StatisticsClient
-    from statdash.format import FormatName, Thresholds
     from statdash.layout.compile import CompiledLayout, RowObject
+    from statdash.layout.formats import FormatName, Thresholds
     from statdash.live.oneshot import OneShotRead
     from statdash.live.records import SubscriptionRecords
 
@@ -124,7 +124,7 @@ async def _read(
     """
     import asyncio
 
-    from statdash.lifecycle import install_signal_handlers
+    from statdash.live.lifecycle import install_signal_handlers
     from statdash.live.oneshot import read_once
 
     task = asyncio.current_task()
@@ -280,7 +280,7 @@ def build(layout: CompiledLayout, read: OneShotRead) -> Snapshot:
 def _record(layout: CompiledLayout, use: Use, read: OneShotRead) -> Record:
     from statdash.api.values import AgentStateValue, parse_value
     from statdash.commands.peek import error_text, value_text
-    from statdash.format import format_value, number_of
+    from statdash.layout.formats import format_value, number_of
 
     base = {
         "page": clean(use.page, MAX_LABEL),

@@ -30,7 +30,7 @@ from statdash.api.models import (
     SubscriptionItems,
     SubscriptionRequest,
 )
-from statdash.format import STATE_STYLES, FormatName, StateStyle, Thresholds, state_style
+from statdash.layout.formats import STATE_STYLES, FormatName, StateStyle, Thresholds, state_style
 from statdash.layout.models import (
     DEFAULT_PRIORITY,
     OBJECT_TYPES,

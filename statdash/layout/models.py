@@ -37,10 +37,10 @@ from pydantic import (
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 from statdash.api.models import StatisticDefinition
-from statdash.format import Direction as DirectionName
-from statdash.format import FormatName
 from statdash.layout.durations import DURATION_PATTERN, format_duration, parse_duration
 from statdash.layout.files import ObjectLine, read_object_file
+from statdash.layout.formats import Direction as DirectionName
+from statdash.layout.formats import FormatName
 from statdash.layout.problems import SourceLocation
 from statdash.layout.suggest import did_you_mean, one_of
 from statdash.layout.yamlsource import Located, SourceMap, format_path

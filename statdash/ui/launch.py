@@ -21,9 +21,9 @@ from statdash.api.client import RetryPolicy, StatisticsClient
 from statdash.api.connect import make_client
 from statdash.api.settings import ServerSettings
 from statdash.layout.compile import CompiledLayout
-from statdash.lifecycle import detach_hung_up_terminal, hung_up
 from statdash.live.controller import LiveController, plan_for
 from statdash.live.leftovers import delete_recorded
+from statdash.live.lifecycle import detach_hung_up_terminal, hung_up
 from statdash.live.records import SubscriptionRecords
 from statdash.ui.app import StatdashApp
 from statdash.ui.messages import Bridge

@@ -23,15 +23,6 @@ from textual.widget import Widget
 from textual.widgets import Input
 
 from statdash.api.values import AgentStateValue, NumberValue, StatValue
-from statdash.format import (
-    MISSING,
-    STATE_STYLES,
-    Level,
-    StateStyle,
-    duration,
-    format_value,
-    number_of,
-)
 from statdash.layout.compile import (
     Column,
     KpiWidget,
@@ -41,6 +32,15 @@ from statdash.layout.compile import (
     TrendWidget,
 )
 from statdash.layout.compile import Widget as WidgetSpec
+from statdash.layout.formats import (
+    MISSING,
+    STATE_STYLES,
+    Level,
+    StateStyle,
+    duration,
+    format_value,
+    number_of,
+)
 from statdash.live.store import Store
 from statdash.text import clean, safe
 from statdash.ui.palette import colour_style, level_style

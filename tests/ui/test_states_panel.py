@@ -9,8 +9,8 @@ from textual.app import App, ComposeResult
 from textual.theme import BUILTIN_THEMES
 
 from statdash.api.values import AgentStateValue
-from statdash.format import state_style
 from statdash.layout.compile import RowObject, StatesWidget
+from statdash.layout.formats import state_style
 from statdash.layout.problems import SourceLocation
 from statdash.live.store import Store
 from statdash.ui.panels import StatesPanel, View

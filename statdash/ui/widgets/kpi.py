@@ -17,7 +17,7 @@ from textual.reactive import reactive
 from textual.renderables.digits import DIGITS, DIGITS3X3
 from textual.widget import Widget
 
-from statdash.format import MISSING, Level
+from statdash.layout.formats import MISSING, Level
 from statdash.text import clean, safe
 from statdash.ui.palette import level_style
 from statdash.ui.widgets.trend import spark_bars

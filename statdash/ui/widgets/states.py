@@ -15,7 +15,7 @@ from textual.geometry import Size
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from statdash.format import StateStyle
+from statdash.layout.formats import StateStyle
 from statdash.text import clean, safe
 from statdash.ui.palette import colour_style, fill_style
 
