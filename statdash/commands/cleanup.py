@@ -14,23 +14,24 @@ Exit status: 0 nothing is left to delete, 1 some subscriptions could not be dele
 from __future__ import annotations
 
 import argparse
+import asyncio
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from statdash.api.client import RetryPolicy, StatisticsClient
+from statdash.api.connect import make_client
+from statdash.api.errors import ConfigError
 from statdash.commands.common import EXIT_FAILED, EXIT_OK, fail
+from statdash.commands.server_options import add_server_arguments, resolve_server
+from statdash.live.leftovers import Tally, delete_recorded
+from statdash.live.records import OpenSubscription, SubscriptionRecords
 from statdash.text import clean
-
-if TYPE_CHECKING:
-    from statdash.live.leftovers import Tally
-    from statdash.live.records import OpenSubscription, SubscriptionRecords
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """`cleanup` takes an optional server, `--all`, a records file and the server flags."""
-    from statdash.commands.server_options import add_server_arguments
-
     parser.add_argument(
         "--all",
         action="store_true",
@@ -54,12 +55,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Delete every left-behind subscription that can be deleted; report each one."""
-    import asyncio
-    import os
-
-    from statdash.live.leftovers import Tally
-    from statdash.live.records import SubscriptionRecords
-
     records = SubscriptionRecords(args.records)
     everything = [e for e in records.entries() if e.pid != os.getpid()]
     chosen = everything if args.all else records.left_behind()
@@ -96,12 +91,6 @@ def run(args: argparse.Namespace) -> int:
 def _server_of(args: argparse.Namespace) -> str:
     """The `--url` server, checked like every command's and spelt as the client (and so the
     records) spell it."""
-    import asyncio
-
-    from statdash.api.client import StatisticsClient
-    from statdash.api.errors import ConfigError
-    from statdash.commands.server_options import resolve_server
-
     try:
         settings = resolve_server(args)
         # Built only for its normalised `.server`: no key is needed and nothing is sent. The
@@ -117,12 +106,6 @@ async def _clean(
     args: argparse.Namespace, records: SubscriptionRecords, chosen: Sequence[OpenSubscription]
 ) -> Tally:
     """Delete the chosen records server by server."""
-    from statdash.api.client import RetryPolicy
-    from statdash.api.connect import make_client
-    from statdash.api.errors import ConfigError
-    from statdash.commands.server_options import resolve_server
-    from statdash.live.leftovers import Tally, delete_recorded
-
     tally = Tally()
     by_server: dict[str, list[OpenSubscription]] = {}
     for entry in chosen:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -9,7 +12,7 @@ import pytest
 
 from statdash.cli import main
 
-from .conftest import LAYOUTS, Result, spawn
+from .conftest import LAYOUTS, ROOT, Result, spawn
 
 
 def test_no_arguments_says_how_to_start(capsys: pytest.CaptureFixture[str]) -> None:
@@ -56,6 +59,27 @@ def test_run_without_an_api_key_is_refused(
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     assert main(["run", str(LAYOUTS / "demo.yaml"), "--url", "http://127.0.0.1:9"]) == 2
     assert "no API key" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["sim", "--help"]], ids=["help", "sim"])
+def test_help_and_the_simulator_start_without_textual(argv: list[str]) -> None:
+    """`statdash --help` and `statdash sim` never import Textual: it costs ~170 ms to load."""
+    program = (
+        "import sys\n"
+        "from statdash.cli import main\n"
+        f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.partition('.')[0] == 'textual'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=dict(os.environ),
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert done.stdout.splitlines()[-1] == "[]"
 
 
 # Each server command with what it prints before a settings problem, and its exit status.
