@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from statdash.commands.common import load_compiled
-from statdash.config import add_server_arguments, resolve_server
+from statdash.commands.server_options import add_server_arguments, resolve_server
 from statdash.live.records import SubscriptionRecords
 from statdash.ui.launch import run_dashboard
 

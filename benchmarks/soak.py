@@ -60,9 +60,9 @@ from statdash.api.auth import ClientCredentials
 from statdash.api.client import RetryPolicy, StatisticsClient
 from statdash.layout.compile import compile_layout
 from statdash.layout.loader import load_layout
+from statdash.layout.shipped import shipped_layout
 from statdash.live.records import SubscriptionRecords
 from statdash.live.session import Phase
-from statdash.resources import shipped_layout
 from statdash.ui.app import StatdashApp
 from statdash.ui.launch import build_app
 

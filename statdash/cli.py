@@ -1,10 +1,11 @@
 """argv -> one statdash command. Friendly errors and exit status 2 before any app starts.
 
-Each command's arguments and behaviour live beside the code they drive (`statdash.sim.cli`,
-`statdash.layout.cli_check`, ...) as `add_arguments(parser)` and `run(args) -> int`; this
-module only builds the parser and dispatches. Command modules keep their top-level imports
-light and import heavy machinery (the server stack, Textual) inside `run`, so building the
-parser stays cheap for every command.
+Each command is one module of `statdash.commands` (`statdash.commands.sim`,
+`statdash.commands.check`, ...) with `add_arguments(parser)` and `run(args) -> int`; this
+module only builds the parser and dispatches. Only the module of the command being run is
+imported: every command lists itself with the one-line help below, so `statdash --help`
+loads none of them, and `statdash sim` never loads the dashboard's Textual or the layout
+machinery it does not use.
 """
 
 from __future__ import annotations
@@ -28,9 +29,9 @@ class _CommandModule(Protocol):
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("statdash.commands.run", "run the live dashboard for a layout file"),
     "demo": ("statdash.commands.demo", "run the dashboard on the built-in simulator"),
-    "sim": ("statdash.sim.cli", "run the Statistics API v3 simulator"),
-    "check": ("statdash.layout.cli_check", "validate a layout file (offline, or against a server)"),
-    "schema": ("statdash.layout.cli_schema", "print the JSON Schema of the layout language"),
+    "sim": ("statdash.commands.sim", "run the Statistics API v3 simulator"),
+    "check": ("statdash.commands.check", "validate a layout file (offline, or against a server)"),
+    "schema": ("statdash.commands.schema", "print the JSON Schema of the layout language"),
     "peek": ("statdash.commands.peek", "read a predefined statistic's current values (no layout)"),
     "snapshot": (
         "statdash.commands.snapshot",
@@ -42,8 +43,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
 EXIT_USAGE = 2
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full parser; each subcommand's arguments come from its own module."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """Every command with its one-line help, and the arguments of `command` (from its module)."""
     parser = argparse.ArgumentParser(
         prog="statdash",
         description="A real-time terminal dashboard for contact-center supervisors.",
@@ -52,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
         sub = subparsers.add_parser(name, help=help_text, description=help_text)
-        _load(module_name).add_arguments(sub)
+        if name == command:
+            _load(module_name).add_arguments(sub)
     return parser
 
 
@@ -61,10 +63,20 @@ def _load(module_name: str) -> _CommandModule:
     return module
 
 
+def named_command(argv: Sequence[str]) -> str | None:
+    """The command `argv` names: its first word that is not an option.
+
+    The top-level parser's own options (`--help`, `--version`) take no value, so the first
+    other word is the command (or a misspelling, which argparse then reports).
+    """
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `statdash` script and `python -m statdash`."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(named_command(words))
+    args = parser.parse_args(words)
     if args.command is None:
         parser.print_help(sys.stderr)
         print(

@@ -6,6 +6,10 @@ So every string from a server or a file goes through here before it reaches the 
 control characters become U+FFFD (visible, so the user sees that something odd was sent),
 invisible format characters (bidi overrides, zero-width) are dropped, and the result is
 wrapped in a `Text` built from the plain string, never parsed as markup.
+
+It stays at the top of the package, outside the layers, because every layer above `api`
+uses it (layout messages, the screen, the commands' output); `api` puts nothing on a
+terminal and does not import it (the import contracts in pyproject.toml hold both).
 """
 
 from __future__ import annotations

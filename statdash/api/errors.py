@@ -16,7 +16,7 @@
     ├── ShapeError                the body is not JSON, or not the shape the operation returns
     ├── AuthError                 the token endpoint refused or answered nonsense
     ├── RequestValidationError    a request rejected locally, before anything was sent
-    └── ConfigError               the client was built with unusable settings (URL, key, CA file)
+    └── ConfigError               a setting is missing or unusable (URL, key, CA file, config)
 
 Messages never contain secrets: they are built from status codes and server messages only
 (the client also scrubs its own secrets out of server messages, in case a server echoes them),
@@ -151,7 +151,12 @@ class RequestValidationError(StatisticsError):
 
 
 class ConfigError(StatisticsError):
-    """The client cannot be built from these settings (bad URL, API key or CA bundle)."""
+    """A setting is missing or unusable: the server URL, credentials, CA bundle or config file.
+
+    The one ConfigError: raised while settings are resolved (`api.settings`) and while the
+    client is built from them (`api.connect`, `api.client`). The message says which setting
+    and where it came from, never a secret.
+    """
 
 
 _STATUS_CLASSES: dict[int, type[HTTPStatusError]] = {

@@ -1,1 +1,1 @@
-"""The commands behind `statdash run`, `demo`, `peek`, `snapshot` and `cleanup`."""
+"""Every entry point of `statdash`: one module per command, its arguments and its output."""

@@ -14,23 +14,24 @@ Exit status: 0 nothing is left to delete, 1 some subscriptions could not be dele
 from __future__ import annotations
 
 import argparse
+import asyncio
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from statdash.api.client import RetryPolicy, StatisticsClient
+from statdash.api.connect import make_client
+from statdash.api.errors import ConfigError
 from statdash.commands.common import EXIT_FAILED, EXIT_OK, fail
+from statdash.commands.server_options import add_server_arguments, resolve_server
+from statdash.live.leftovers import Tally, delete_recorded
+from statdash.live.records import OpenSubscription, SubscriptionRecords
 from statdash.text import clean
-
-if TYPE_CHECKING:
-    from statdash.live.leftovers import Tally
-    from statdash.live.records import OpenSubscription, SubscriptionRecords
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """`cleanup` takes an optional server, `--all`, a records file and the server flags."""
-    from statdash.config import add_server_arguments
-
     parser.add_argument(
         "--all",
         action="store_true",
@@ -54,12 +55,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Delete every left-behind subscription that can be deleted; report each one."""
-    import asyncio
-    import os
-
-    from statdash.live.leftovers import Tally
-    from statdash.live.records import SubscriptionRecords
-
     records = SubscriptionRecords(args.records)
     everything = [e for e in records.entries() if e.pid != os.getpid()]
     chosen = everything if args.all else records.left_behind()
@@ -96,17 +91,12 @@ def run(args: argparse.Namespace) -> int:
 def _server_of(args: argparse.Namespace) -> str:
     """The `--url` server, checked like every command's and spelt as the client (and so the
     records) spell it."""
-    import asyncio
-
-    from statdash.api.client import StatisticsClient
-    from statdash.api.errors import ConfigError as ClientConfigError
-    from statdash.config import ConfigError, resolve_server
-
     try:
         settings = resolve_server(args)
-        # Built only for its normalised `.server`: no key is needed and nothing is sent.
-        client = StatisticsClient(settings.url, "unused")
-    except (ConfigError, ClientConfigError) as error:
+        # Built only for its normalised `.server`: no key is needed and nothing is sent. The
+        # CA bundle is loaded all the same, so an unusable one is refused here like anywhere.
+        client = StatisticsClient(settings.url, "unused", verify=settings.verify)
+    except ConfigError as error:
         raise ValueError(str(error)) from None
     asyncio.run(client.aclose())
     return client.server
@@ -116,12 +106,6 @@ async def _clean(
     args: argparse.Namespace, records: SubscriptionRecords, chosen: Sequence[OpenSubscription]
 ) -> Tally:
     """Delete the chosen records server by server."""
-    from statdash.api.client import RetryPolicy
-    from statdash.api.errors import ConfigError as ClientConfigError
-    from statdash.config import ConfigError, resolve_server
-    from statdash.connect import make_client
-    from statdash.live.leftovers import Tally, delete_recorded
-
     tally = Tally()
     by_server: dict[str, list[OpenSubscription]] = {}
     for entry in chosen:
@@ -132,7 +116,7 @@ async def _clean(
             # The config-file permission warning once, not once per server.
             settings = resolve_server(per_server, warn=index == 0)
             client = make_client(settings, retry=RetryPolicy(attempts=1))
-        except (ConfigError, ClientConfigError) as error:
+        except ConfigError as error:
             tally.kept.extend((entry, str(error)) for entry in entries)
             continue
         async with client:

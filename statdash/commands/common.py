@@ -30,16 +30,3 @@ def load_compiled(path: Path) -> CompiledLayout | None:
         count = len(error.problems)
         print(f"statdash: {path}: {count} problem(s); nothing was started", file=sys.stderr)
         return None
-
-
-def theme_problem(theme: str | None) -> str | None:
-    """Why `--theme` cannot be used (with a did-you-mean), or None when it can."""
-    if theme is None:
-        return None
-    from statdash.layout.suggest import did_you_mean
-    from statdash.ui.palette import THEME_NAMES
-
-    if theme in THEME_NAMES:
-        return None
-    hint = did_you_mean(theme, THEME_NAMES)
-    return f"unknown theme {theme!r}{hint} (one of: {', '.join(THEME_NAMES)})"

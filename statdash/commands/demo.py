@@ -8,10 +8,14 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from statdash.commands.common import EXIT_USAGE, fail, load_compiled, theme_problem
-from statdash.commands.run import THEMES_HELP
-from statdash.config import Credentials, ServerSettings
-from statdash.resources import shipped_layout
+from statdash.api.settings import Credentials, ServerSettings
+from statdash.commands.common import EXIT_USAGE, fail, load_compiled
+from statdash.commands.run import THEMES_HELP, theme_problem
+from statdash.layout.shipped import shipped_layout
+from statdash.sim.config import SimConfig
+
+# The simulator's server stack and Textual (~500 ms together) are imported in `run`, after
+# the layout is known to be good, so `statdash demo --help` and its refusals are quick.
 
 DEMO_API_KEY = "statdash-demo"
 
@@ -41,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if args.agents < 1 or args.queues < 1:
         return fail("--agents and --queues must be at least 1")
-    from statdash.sim.config import SimConfig
+    # why here: the server stack and Textual are slow to import (see the top).
     from statdash.sim.runner import running_simulator
     from statdash.ui.launch import run_dashboard
 

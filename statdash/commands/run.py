@@ -6,8 +6,14 @@ import argparse
 import asyncio
 from pathlib import Path
 
-from statdash.commands.common import EXIT_USAGE, fail, load_compiled, theme_problem
-from statdash.config import ConfigError, add_server_arguments, resolve_server
+from statdash.api.errors import ConfigError
+from statdash.commands.common import EXIT_USAGE, fail, load_compiled
+from statdash.commands.server_options import add_server_arguments, resolve_server
+from statdash.layout.suggest import did_you_mean
+from statdash.live.records import SubscriptionRecords
+
+# Textual (~350 ms to import with the dashboard) is imported only where it is used, so
+# `statdash run --help` and the refusals before the screen (bad layout, no server) stay quick.
 
 THEMES_HELP = "colour theme, e.g. statdash, ansi-dark (the terminal's 16 colours), textual-light"
 
@@ -31,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
         settings = resolve_server(args)
     except ConfigError as error:
         return fail(str(error))
-    from statdash.live.records import SubscriptionRecords
+    # why here: Textual loads only once the layout and settings are good (see the top).
     from statdash.ui.launch import run_dashboard
 
     try:
@@ -45,4 +51,19 @@ def run(args: argparse.Namespace) -> int:
             )
         )
     except ConfigError as error:
+        # The client refused the settings before the screen, e.g. a CA bundle with no
+        # certificate in it: one line, exit 2, like every other settings problem.
         return fail(str(error))
+
+
+def theme_problem(theme: str | None) -> str | None:
+    """Why `--theme` cannot be used (with a did-you-mean), or None when it can."""
+    if theme is None:
+        return None
+    # why here: the theme names live beside the Textual themes (see the top).
+    from statdash.ui.palette import THEME_NAMES
+
+    if theme in THEME_NAMES:
+        return None
+    hint = did_you_mean(theme, THEME_NAMES)
+    return f"unknown theme {theme!r}{hint} (one of: {', '.join(THEME_NAMES)})"

@@ -15,6 +15,7 @@ Records go to stdout; diagnostics to stderr.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import csv
 import signal
 import sys
@@ -22,17 +23,38 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
+from statdash.api.client import RetryPolicy, StatisticsClient
+from statdash.api.connect import make_client
+from statdash.api.errors import ConfigError, StatisticsError
+from statdash.api.values import AgentStateValue, parse_value
 from statdash.commands.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, load_compiled
+from statdash.commands.output import (
+    dump_json,
+    error_text,
+    plain_table,
+    quiet_stdout,
+    server_failure,
+    terminal_width,
+    use_colour,
+    value_text,
+)
+from statdash.commands.server_options import add_server_arguments, resolve_server
+from statdash.layout.compile import (
+    STATE_COLUMN_LABEL,
+    CompiledLayout,
+    KpiView,
+    RowObject,
+    StatesView,
+    TableView,
+    TrendView,
+)
+from statdash.layout.formats import FormatName, Thresholds, format_value, number_of
+from statdash.live.lifecycle import install_signal_handlers
+from statdash.live.oneshot import OneShotRead, read_once
+from statdash.live.records import SubscriptionRecords
 from statdash.text import clean
-
-if TYPE_CHECKING:
-    from statdash.api.client import StatisticsClient
-    from statdash.format import FormatName, Thresholds
-    from statdash.layout.compile import CompiledLayout, RowObject
-    from statdash.live.oneshot import OneShotRead
-    from statdash.live.records import SubscriptionRecords
 
 EXIT_PARTIAL = 3
 FORMATS = ("table", "json", "csv")
@@ -45,8 +67,6 @@ _RESET = "\x1b[0m"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """`snapshot` takes a layout file, an output format, a records file and the server flags."""
-    from statdash.config import add_server_arguments
-
     parser.add_argument("layout", type=Path, help="the layout file (YAML)")
     parser.add_argument(
         "--format",
@@ -70,16 +90,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Read the layout's statistics once and print them in the chosen format."""
-    import asyncio
-
-    from statdash.api.client import RetryPolicy
-    from statdash.api.errors import ConfigError as ClientConfigError
-    from statdash.api.errors import StatisticsError
-    from statdash.commands.peek import server_failure
-    from statdash.config import ConfigError, resolve_server
-    from statdash.connect import make_client
-    from statdash.live.records import SubscriptionRecords
-
     layout = load_compiled(args.layout)
     if layout is None:
         return EXIT_USAGE
@@ -88,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
         # One try per request: a scheduled snapshot runs again soon, and with one try a
         # refused connection proves the open never reached the server (see oneshot).
         client = make_client(settings, retry=RetryPolicy(attempts=1))
-    except (ConfigError, ClientConfigError) as error:
+    except ConfigError as error:
         return fail(f"snapshot: {error}")
     records = SubscriptionRecords(args.records)
     try:
@@ -110,8 +120,6 @@ def run(args: argparse.Namespace) -> int:
         else:
             print_table(snapshot, layout, settings.label)
     except BrokenPipeError:
-        from statdash.commands.peek import quiet_stdout
-
         quiet_stdout()
     return _finish(snapshot)
 
@@ -123,11 +131,6 @@ async def _read(
 
     Each signal cancels the read; the cancellation runs `read_once`'s delete on the way out.
     """
-    import asyncio
-
-    from statdash.lifecycle import install_signal_handlers
-    from statdash.live.oneshot import read_once
-
     task = asyncio.current_task()
     assert task is not None
     received: list[str] = []
@@ -208,14 +211,6 @@ class Snapshot:
 
 def uses(layout: CompiledLayout) -> Iterator[Use]:
     """Every (widget, object, statistic) in page and widget order, rows before columns."""
-    from statdash.layout.compile import (
-        STATE_COLUMN_LABEL,
-        KpiView,
-        StatesView,
-        TableView,
-        TrendView,
-    )
-
     for page in layout.pages:
         for widget in page.widgets:
             if isinstance(widget, TableView):
@@ -271,18 +266,12 @@ def uses(layout: CompiledLayout) -> Iterator[Use]:
 
 def build(layout: CompiledLayout, read: OneShotRead) -> Snapshot:
     """The records of every widget use, from one read of the layout's statistics."""
-    from statdash.commands.peek import error_text
-
     records = [_record(layout, use, read) for use in uses(layout)]
     unplaced = tuple(error_text(error) for error in read.unplaced)
     return Snapshot(tuple(records), read.taken_at, unplaced)
 
 
 def _record(layout: CompiledLayout, use: Use, read: OneShotRead) -> Record:
-    from statdash.api.values import AgentStateValue, parse_value
-    from statdash.commands.peek import error_text, value_text
-    from statdash.format import format_value, number_of
-
     base = {
         "page": clean(use.page, MAX_LABEL),
         "widget": clean(use.widget, MAX_LABEL),
@@ -359,8 +348,6 @@ def _finish(snapshot: Snapshot) -> int:
 
 def to_json(snapshot: Snapshot, layout: CompiledLayout, server: str) -> str:
     """`{"layout", "file", "server", "taken_at", "statistics": [...]}`."""
-    from statdash.commands.peek import dump_json
-
     document = {
         "layout": clean(layout.title, MAX_LABEL),
         "file": layout.file,
@@ -385,8 +372,6 @@ def write_csv(snapshot: Snapshot, stream: TextIO) -> None:
 
 def print_table(snapshot: Snapshot, layout: CompiledLayout, server: str) -> None:
     """A title line, then aligned columns; levels coloured on a terminal."""
-    from statdash.commands.peek import plain_table, terminal_width, use_colour
-
     print(f"{clean(layout.title, MAX_LABEL)} on {server} at {iso(snapshot.taken_at)}")
     rows = [_table_row(record) for record in snapshot.records]
     headers = ["PAGE", "WIDGET", "OBJECT", "STATISTIC", "VALUE", "LEVEL"]

@@ -15,7 +15,7 @@ One name per idea, across the layers, spec -> view -> widget:
   (`statdash.ui.panels`), built on a drawing widget with a descriptive name (`KpiTile`,
   `LiveTable`, `TrendChart`, `TrendPlot`, `StateSummary`); a `PageView` by a `PageGrid`.
 
-Thresholds, state styles and format names are `statdash.format`'s, so the widgets evaluate
+Thresholds, state styles and format names are `statdash.layout.formats`'s, so the widgets evaluate
 and draw exactly what the layout said.
 
 Statistic ids are `s_` + 12 hex digits of a SHA-256 over the canonical JSON of (objectType,
@@ -40,7 +40,7 @@ from statdash.api.models import (
     SubscriptionItems,
     SubscriptionRequest,
 )
-from statdash.format import STATE_STYLES, FormatName, StateStyle, Thresholds, state_style
+from statdash.layout.formats import STATE_STYLES, FormatName, StateStyle, Thresholds, state_style
 from statdash.layout.problems import SourceLocation
 from statdash.layout.specs import (
     AgentsRef,
@@ -541,7 +541,7 @@ def _thresholds(own: ThresholdsSpec | None, declaration: StatisticDecl | None) -
 
 
 def _state_styles(layout: Layout) -> Mapping[str, StateStyle]:
-    """`statdash.format`'s defaults, with the layout's `states:` laid over them key by key."""
+    """The default state styles, with the layout's `states:` laid over them key by key."""
     styles = dict(STATE_STYLES)
     for status, spec in layout.states.items():
         base = state_style(status)

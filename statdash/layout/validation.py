@@ -30,9 +30,9 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails
 
-from statdash.format import Direction as DirectionName
-from statdash.format import FormatName
 from statdash.layout.durations import DURATION_PATTERN, format_duration, parse_duration
+from statdash.layout.formats import Direction as DirectionName
+from statdash.layout.formats import FormatName
 from statdash.layout.suggest import did_you_mean, one_of
 from statdash.layout.vocabulary import (
     COLOURS,

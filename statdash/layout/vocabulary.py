@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-from statdash.format import FormatName
+from statdash.layout.formats import FormatName
 
 FORMATS: tuple[str, ...] = get_args(FormatName)
 NUMERIC_FORMATS = frozenset({"integer", "decimal", "percent", "duration"})

@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from platformdirs import user_state_dir
+
 log = logging.getLogger("statdash.live")
 
 FILE_NAME = "open-subscriptions.json"
@@ -35,8 +37,6 @@ class OpenSubscription:
 
 def default_records_path() -> Path:
     """The record file in the platform's per-user state directory."""
-    from platformdirs import user_state_dir
-
     return Path(user_state_dir("statdash")) / FILE_NAME
 
 

@@ -30,8 +30,8 @@ from statdash.collector import release_heap, settle_heap
 from statdash.layout.compile import CompiledLayout, compile_layout
 from statdash.layout.loader import load_layout
 from statdash.layout.problems import LayoutError
-from statdash.lifecycle import install_signal_handlers, watch_terminal
 from statdash.live.controller import LiveController, plan_for
+from statdash.live.lifecycle import install_signal_handlers, watch_terminal
 from statdash.live.session import Phase, SessionStatus
 from statdash.text import clean, safe
 from statdash.ui.keys import KEY_ACTIONS, PAGE_KEYS

@@ -18,12 +18,12 @@ from pathlib import Path
 from textual.drivers.linux_driver import LinuxDriver
 
 from statdash.api.client import RetryPolicy, StatisticsClient
-from statdash.config import ServerSettings
-from statdash.connect import make_client
+from statdash.api.connect import make_client
+from statdash.api.settings import ServerSettings
 from statdash.layout.compile import CompiledLayout
-from statdash.lifecycle import detach_hung_up_terminal, hung_up
 from statdash.live.controller import LiveController, plan_for
 from statdash.live.leftovers import delete_recorded
+from statdash.live.lifecycle import detach_hung_up_terminal, hung_up
 from statdash.live.records import SubscriptionRecords
 from statdash.ui.app import StatdashApp
 from statdash.ui.messages import Bridge

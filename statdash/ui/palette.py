@@ -16,7 +16,7 @@ from rich.style import Style
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
-from statdash.format import Level
+from statdash.layout.formats import Level
 
 PALETTE_NAMES: tuple[str, ...] = (
     "green",

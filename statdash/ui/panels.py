@@ -31,15 +31,6 @@ from textual.widget import Widget
 from textual.widgets import Input
 
 from statdash.api.values import AgentStateValue, NumberValue, StatValue
-from statdash.format import (
-    MISSING,
-    STATE_STYLES,
-    Level,
-    StateStyle,
-    duration,
-    format_value,
-    number_of,
-)
 from statdash.layout.compile import (
     ColumnView,
     KpiView,
@@ -48,6 +39,15 @@ from statdash.layout.compile import (
     TableView,
     TrendView,
     View,
+)
+from statdash.layout.formats import (
+    MISSING,
+    STATE_STYLES,
+    Level,
+    StateStyle,
+    duration,
+    format_value,
+    number_of,
 )
 from statdash.layout.vocabulary import NUMERIC_FORMATS
 from statdash.live.store import Store

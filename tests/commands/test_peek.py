@@ -172,7 +172,7 @@ def test_table_measures_wide_characters_in_cells() -> None:
     """Columns align on terminal cells, so a row of wide characters lines up with the rest."""
     from rich.cells import cell_len
 
-    from statdash.commands.peek import plain_table
+    from statdash.commands.output import plain_table
 
     lines = plain_table(["NAME", "VALUE"], [["日本語", "1"], ["abc", "2"]])
     assert [cell_len(line[: line.index(v)]) for line, v in zip(lines[1:], "12", strict=True)] == [
@@ -185,7 +185,7 @@ def test_table_fits_a_narrow_terminal_by_cutting_the_widest_column() -> None:
     """Too wide for the terminal: the widest squeezable column is cut with an ellipsis."""
     from rich.cells import cell_len
 
-    from statdash.commands.peek import plain_table
+    from statdash.commands.output import plain_table
 
     lines = plain_table(["A", "B", "C"], [["x" * 40, "short", "y" * 30]], width=50, squeeze=[0])
     assert [cell_len(line) for line in lines] == [len(lines[0]), 50]

@@ -329,10 +329,9 @@ def test_on_a_terminal_the_table_fits_and_levels_are_coloured(
     """On an 80-column terminal every line fits in 80 cells and alarms are shown in red."""
     from rich.cells import cell_len
 
-    from statdash.commands import peek
-
-    monkeypatch.setattr(peek, "terminal_width", lambda: 80)
-    monkeypatch.setattr(peek, "use_colour", lambda: True)
+    # Where snapshot looks them up (they are statdash.commands.output's).
+    monkeypatch.setattr(snapshot, "terminal_width", lambda: 80)
+    monkeypatch.setattr(snapshot, "use_colour", lambda: True)
     result = cli(
         "snapshot",
         str(LAYOUTS / "supervisor.yaml"),

@@ -6,7 +6,6 @@ import re
 
 import pytest
 
-from statdash.format import Level, StateStyle
 from statdash.layout.compile import (
     CompiledLayout,
     KpiView,
@@ -16,6 +15,7 @@ from statdash.layout.compile import (
     compile_layout,
     statistic_id,
 )
+from statdash.layout.formats import Level, StateStyle
 from statdash.layout.loader import load_layout_text
 
 TEAM = """\

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from statdash.format import STATE_STYLES
 from statdash.layout.compile import compile_layout
+from statdash.layout.formats import STATE_STYLES
 from statdash.layout.loader import load_layout_text
 from statdash.layout.vocabulary import WIDGET_KINDS
 
@@ -31,7 +31,7 @@ def test_every_widget_kind_has_an_example() -> None:
 
 
 def test_state_table_matches_the_dashboard_defaults() -> None:
-    """The documented default word, glyph and colour of each status are statdash.format's."""
+    """The documented default word, glyph and colour of each status are the formats module's."""
     rows = re.findall(r"^\| `(\w+)` \| ([^|]+) \| (\S+) \| (\w+) \|$", DOC, flags=re.MULTILINE)
     documented = {status: (word.strip(), glyph, colour) for status, word, glyph, colour in rows}
     assert documented == {

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from statdash.layout import cli_check
+from statdash.commands import check
 
 BAD = Path(__file__).parent / "bad"
 CASES = sorted(p.stem for p in BAD.glob("*.yaml"))
@@ -22,8 +22,8 @@ CASES = sorted(p.stem for p in BAD.glob("*.yaml"))
 def run_check(name: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     """Run `statdash check NAME.yaml` the way the CLI does; return (status, stdout, stderr)."""
     parser = argparse.ArgumentParser()
-    cli_check.add_arguments(parser)
-    status = cli_check.run(parser.parse_args([f"{name}.yaml"]))
+    check.add_arguments(parser)
+    status = check.run(parser.parse_args([f"{name}.yaml"]))
     captured = capsys.readouterr()
     return status, captured.out, captured.err
 

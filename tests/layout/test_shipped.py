@@ -10,6 +10,7 @@ import pytest
 
 from statdash.layout.compile import StatesView, TableView, compile_layout
 from statdash.layout.loader import load_layout
+from statdash.layout.shipped import layouts_dir, shipped_layout
 from statdash.sim import ids
 
 from .conftest import LAYOUTS, SHIPPED
@@ -21,6 +22,12 @@ def test_shipped_layout_loads_and_compiles(name: str) -> None:
     compiled = compile_layout(load_layout(LAYOUTS / f"{name}.yaml"))
     statistic_ids = [item.statistic_id for item in compiled.items]
     assert statistic_ids and len(statistic_ids) == len(set(statistic_ids))
+
+
+def test_shipped_layouts_are_found_from_the_package() -> None:
+    """`statdash demo` finds the shipped layouts from a checkout: the layouts/ directory."""
+    assert layouts_dir().resolve() == LAYOUTS.resolve()
+    assert shipped_layout("demo.yaml").is_file()
 
 
 def _data_lines(path: Path) -> list[str]:

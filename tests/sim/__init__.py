@@ -1,1 +1,1 @@
-"""Tests of the simulator: model, catalogue, wire format, auth, faults, runner and CLI."""
+"""Tests of the simulator: model, catalogue, wire format, auth, faults and runner."""

@@ -10,8 +10,8 @@ import pytest
 from textual.pilot import Pilot
 
 from statdash.api.client import RetryPolicy, StatisticsClient
-from statdash.format import MISSING
 from statdash.layout.compile import CompiledLayout, compile_layout
+from statdash.layout.formats import MISSING
 from statdash.layout.loader import load_layout, load_layout_text
 from statdash.live.session import Phase
 from statdash.sim.config import SimConfig

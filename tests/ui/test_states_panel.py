@@ -5,8 +5,8 @@ from __future__ import annotations
 from textual.app import App, ComposeResult
 from textual.theme import BUILTIN_THEMES
 
-from statdash.format import state_style
 from statdash.layout.compile import RowObject, StatesView
+from statdash.layout.formats import state_style
 from statdash.layout.problems import SourceLocation
 from statdash.live.store import Store
 from statdash.ui.panels import DrawContext, StatesPanel

@@ -8,7 +8,7 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal
 
-from statdash.format import STATE_STYLES, Level, duration
+from statdash.layout.formats import STATE_STYLES, Level, duration
 from statdash.ui.app import STYLESHEET
 from statdash.ui.palette import STATDASH_THEME
 from statdash.ui.widgets.kpi import KpiTile

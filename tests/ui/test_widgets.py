@@ -15,7 +15,7 @@ from textual.geometry import Region
 from textual.theme import BUILTIN_THEMES
 from textual.widget import Widget
 
-from statdash.format import MISSING, STATE_STYLES, Level, StateStyle, duration
+from statdash.layout.formats import MISSING, STATE_STYLES, Level, StateStyle, duration
 from statdash.ui.app import STYLESHEET
 from statdash.ui.palette import (
     PALETTE_NAMES,

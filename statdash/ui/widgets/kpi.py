@@ -15,7 +15,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.renderables.digits import DIGITS, DIGITS3X3
 
-from statdash.format import MISSING, Level
+from statdash.layout.formats import MISSING, Level
 from statdash.text import clean
 from statdash.ui.palette import level_style
 from statdash.ui.widgets.framed import FramedWidget

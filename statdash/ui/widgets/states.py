@@ -13,7 +13,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.geometry import Size
 
-from statdash.format import StateStyle
+from statdash.layout.formats import StateStyle
 from statdash.text import clean
 from statdash.ui.palette import colour_style, fill_style
 from statdash.ui.widgets.framed import FramedWidget

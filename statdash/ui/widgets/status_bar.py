@@ -16,7 +16,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
-from statdash.format import Level
+from statdash.layout.formats import Level
 from statdash.text import clean, safe
 from statdash.ui.palette import colour_style, level_style
 

@@ -9,19 +9,20 @@ from typing import Any
 
 import pytest
 
-from statdash.sim import cli, runner
+from statdash.commands import sim as sim_command
+from statdash.sim import runner
 from statdash.sim.config import SimConfig
 
 
 def parse(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
-    cli.add_arguments(parser)
+    sim_command.add_arguments(parser)
     return parser.parse_args(list(argv))
 
 
 def run(args: argparse.Namespace) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = cli.run(args, out=out, err=err)
+    code = sim_command.run(args, out=out, err=err)
     return code, out.getvalue(), err.getvalue()
 
 
@@ -42,12 +43,12 @@ def test_defaults_match_the_config_defaults() -> None:
     """With no options the simulator runs SimConfig's defaults on 127.0.0.1:8080."""
     args = parse()
     assert (args.host, args.port) == ("127.0.0.1", 8080)
-    assert cli.config_from_args(args) == SimConfig()
+    assert sim_command.config_from_args(args) == SimConfig()
 
 
 def test_options_reach_the_config() -> None:
     """Every option lands in the matching SimConfig field."""
-    config = cli.config_from_args(
+    config = sim_command.config_from_args(
         parse(
             "--agents",
             "200",
@@ -93,9 +94,9 @@ def test_options_reach_the_config() -> None:
 
 def test_secrets_can_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """The API key and client secret may be given in the environment instead of argv."""
-    monkeypatch.setenv(cli.ENV_API_KEY, "env-key")
-    monkeypatch.setenv(cli.ENV_CLIENT_SECRET, "env-secret")
-    config = cli.config_from_args(parse("--client-id", "app"))
+    monkeypatch.setenv(sim_command.ENV_API_KEY, "env-key")
+    monkeypatch.setenv(sim_command.ENV_CLIENT_SECRET, "env-secret")
+    config = sim_command.config_from_args(parse("--client-id", "app"))
     assert (config.api_key, config.client_secret) == ("env-key", "env-secret")
 
 

@@ -1,10 +1,9 @@
-"""`statdash check` and `statdash schema`: exit codes, output, and the server check's cleanup."""
+"""`statdash check`: exit codes, output, and the server check's cleanup."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import socket
 from pathlib import Path
 from typing import Any
@@ -13,56 +12,21 @@ import pytest
 
 from statdash.api.errors import ConnectError
 from statdash.api.responses import ItemError
-from statdash.layout import cli_check, cli_schema
+from statdash.commands import check
 from statdash.layout.compile import CompiledLayout, TableView, compile_layout
 from statdash.layout.loader import load_layout_text
-from statdash.layout.vocabulary import FORMATS, WIDGET_KINDS
 
-from .conftest import LAYOUTS, MINIMAL, ROOT
-
-SCHEMA_FILE = ROOT / "docs" / "layout.schema.json"
-
-
-def run(module: Any, argv: list[str]) -> int:
-    """Parse `argv` with the module's own arguments and run it, as statdash.cli does."""
-    parser = argparse.ArgumentParser()
-    module.add_arguments(parser)
-    status: int = module.run(parser.parse_args(argv))
-    return status
+from ..layout.conftest import MINIMAL
+from .conftest import LAYOUTS, run_command
 
 
 def test_check_offline_prints_a_one_line_summary(capsys: pytest.CaptureFixture[str]) -> None:
     """A sound layout exits 0 with pages, widgets, statistics and objects on one line."""
     path = LAYOUTS / "demo.yaml"
-    assert run(cli_check, [str(path)]) == 0
+    assert run_command(check, [str(path)]) == 0
     captured = capsys.readouterr()
     assert captured.out == f"{path}: OK: 2 pages, 9 widgets, 360 statistics on 59 objects\n"
     assert captured.err == ""
-
-
-def test_schema_is_json_with_completion_data(capsys: pytest.CaptureFixture[str]) -> None:
-    """The schema is JSON Schema 2020-12 naming every widget kind and format for completion."""
-    assert run(cli_schema, []) == 0
-    schema = json.loads(capsys.readouterr().out)
-    assert schema["$schema"] == cli_schema.SCHEMA_DIALECT
-    assert schema["required"] == ["title", "pages"]
-    text = json.dumps(schema)
-    for kind in WIDGET_KINDS:
-        assert json.dumps({"const": kind})[1:-1] in text
-    assert json.dumps(sorted(FORMATS)) in json.dumps(
-        sorted(schema["$defs"]["ColumnSpec"]["properties"]["format"]["anyOf"][0]["enum"])
-    )
-    assert schema["properties"]["refresh"]["default"] == "2s"
-
-
-def test_schema_file_in_docs_is_up_to_date(tmp_path: Path) -> None:
-    """docs/layout.schema.json (what shipped layouts point editors at) is what `schema` prints."""
-    assert SCHEMA_FILE.read_text(encoding="utf-8") == cli_schema.render(), (
-        "regenerate it: statdash schema -o docs/layout.schema.json"
-    )
-    out = tmp_path / "s.json"
-    assert run(cli_schema, ["-o", str(out)]) == 0
-    assert out.read_text(encoding="utf-8") == cli_schema.render()
 
 
 def _closed_port() -> int:
@@ -88,7 +52,7 @@ def test_check_against_an_unreachable_server_exits_1(
         "--config",
         str(config),
     ]
-    assert run(cli_check, argv) == 1
+    assert run_command(check, argv) == 1
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and err[0].startswith(
         "statdash check: cannot reach the server at 127.0.0.1"
@@ -103,7 +67,7 @@ def test_check_without_an_api_key_exits_1(
     config = tmp_path / "config.toml"
     config.write_text("", encoding="utf-8")
     argv = [str(LAYOUTS / "wallboard.yaml"), "--url", "http://127.0.0.1:9", "--config", str(config)]
-    assert run(cli_check, argv) == 1
+    assert run_command(check, argv) == 1
     assert "no API key given" in capsys.readouterr().err
 
 
@@ -149,7 +113,7 @@ def _compiled() -> CompiledLayout:
 def test_subscription_is_deleted_after_a_clean_check() -> None:
     """The check's subscription is deleted by its own operationId after a full success."""
     client = FakeClient()
-    problems = asyncio.run(cli_check.check_on_server(_compiled(), client))  # type: ignore[arg-type]
+    problems = asyncio.run(check.check_on_server(_compiled(), client))  # type: ignore[arg-type]
     assert problems == [] and client.deleted == client.opened and len(client.opened) == 1
 
 
@@ -157,7 +121,7 @@ def test_subscription_is_deleted_when_the_open_fails() -> None:
     """A failed open still deletes by operationId: the server may have opened it anyway."""
     client = FakeClient(fail=True)
     with pytest.raises(ConnectError):
-        asyncio.run(cli_check.check_on_server(_compiled(), client))  # type: ignore[arg-type]
+        asyncio.run(check.check_on_server(_compiled(), client))  # type: ignore[arg-type]
     assert client.deleted == client.opened
 
 
@@ -166,7 +130,7 @@ def test_subscription_is_deleted_when_interrupted() -> None:
     client = FakeClient(hang=True)
 
     async def interrupt() -> None:
-        task = asyncio.create_task(cli_check.check_on_server(_compiled(), client))  # type: ignore[arg-type]
+        task = asyncio.create_task(check.check_on_server(_compiled(), client))  # type: ignore[arg-type]
         await asyncio.sleep(0.01)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -189,7 +153,7 @@ def test_rejections_are_grouped_by_line_and_message() -> None:
         for r in table.rows
     ]
     errors = (*rejected, ItemError(code=400, message="odd", statistic_id=None, name="X"))
-    lines = [str(p) for p in cli_check.rejections(compiled, errors)]
+    lines = [str(p) for p in check.rejections(compiled, errors)]
     assert lines == [
         "m.yaml: the server rejected a statistic (X): odd",
         "m.yaml:7:86: pages[0].widgets[1].columns[0]: the server rejected Nope for Agent"

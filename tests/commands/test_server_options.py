@@ -1,4 +1,4 @@
-"""Tests for statdash.config: precedence, URL safety, secrets kept out of messages."""
+"""Server flags, environment and config file: precedence, URL safety, no secrets in messages."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from statdash.config import ConfigError, add_server_arguments, is_loopback, resolve_server
+from statdash.api.errors import ConfigError
+from statdash.api.settings import is_loopback
+from statdash.commands.server_options import add_server_arguments, resolve_server
 
 
 def _args(*argv: str) -> argparse.Namespace:

@@ -3,16 +3,15 @@ located, and no subscription is left open afterwards."""
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import pytest
 
-from statdash.layout import cli_check
+from statdash.commands import check as check_command
 from statdash.sim.config import SimConfig
 from statdash.sim.runner import RunningSimulator, running_simulator
 
-from .conftest import LAYOUTS
+from .conftest import LAYOUTS, run_command
 
 # Layout -> the simulator size it is written for (floor.yaml: `sim --agents 2000 --queues 50`).
 SIZES = {"demo": (50, 5), "supervisor": (50, 5), "wallboard": (50, 5), "floor": (2000, 50)}
@@ -25,10 +24,8 @@ def check(
     monkeypatch.setenv("STATDASH_API_KEY", "test-key")
     config = tmp_path / "config.toml"
     config.write_text("", encoding="utf-8")
-    parser = argparse.ArgumentParser()
-    cli_check.add_arguments(parser)
-    args = parser.parse_args([str(layout), "--url", sim.base_url, "--config", str(config)])
-    return cli_check.run(args)
+    argv = [str(layout), "--url", sim.base_url, "--config", str(config)]
+    return run_command(check_command, argv)
 
 
 @pytest.mark.parametrize("name", sorted(SIZES))

@@ -1,6 +1,8 @@
-"""Turns statistic values into display strings: numbers, percents, durations, state words.
+"""The layout's formats, threshold levels and state styles, and the display strings they make.
 
-Pure functions over `statdash.api.values`, shared by the screen and `statdash snapshot`.
+The vocabulary a layout file uses (`format: duration`, warn/alarm thresholds, state words and
+glyphs) and the pure functions over `statdash.api.values` that apply it, shared by the
+layout compiler, the screen and `statdash snapshot`.
 Everything returned is plain text; callers pass server-supplied parts through `text.clean`
 (state names and reasons here are cleaned on the way out already).
 """

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from statdash.api.auth import AuthSource, ClientCredentials, PasswordGrant, StaticToken
 from statdash.api.client import RetryPolicy, StatisticsClient
-from statdash.config import ConfigError, ServerSettings
+from statdash.api.errors import ConfigError
+from statdash.api.settings import ServerSettings
 
 
 def auth_source(settings: ServerSettings) -> AuthSource | None:

@@ -1,5 +1,7 @@
 """Exit paths Textual does not handle: SIGTERM, SIGHUP, SIGINT, and the terminal going away.
 
+No Textual here: the dashboard (`statdash.ui`) and the headless commands (`snapshot`) share it.
+
 Textual installs no handler for SIGTERM or SIGHUP, so a closed SSH session would kill the
 process with no cleanup, leaving the subscription open and the terminal raw. Here each
 signal becomes a call to `on_exit(reason)` (the app then exits normally, which restores the

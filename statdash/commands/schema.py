@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from statdash.layout.specs import Layout
+
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
@@ -24,8 +26,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def layout_schema() -> dict[str, Any]:
     """The JSON Schema of a layout file, generated from the pydantic models."""
-    from statdash.layout.specs import Layout
-
     schema = Layout.model_json_schema(by_alias=True, mode="validation")
     return {
         "$schema": SCHEMA_DIALECT,

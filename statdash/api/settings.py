@@ -1,14 +1,15 @@
-"""Where a command finds its server and credentials: flags, then environment, then config file.
+"""Where the client finds its server and credentials: flags, then environment, then config file.
 
 Precedence is per setting: a flag beats `STATDASH_*` in the environment, which beats the
 config file (`config.toml` in the platform's config directory, e.g.
-`~/.config/statdash/config.toml`). Secrets are held in pydantic's `SecretStr`, whose repr
-is masked, and are never part of any message this module produces.
+`~/.config/statdash/config.toml`). The flags themselves are parsed in
+`statdash.commands.server_options`; here they arrive as a plain mapping. Secrets are held in
+pydantic's `SecretStr`, whose repr is masked, and are never part of any message this module
+produces.
 """
 
 from __future__ import annotations
 
-import argparse
 import ipaddress
 import os
 import stat
@@ -19,14 +20,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from platformdirs import user_config_dir
 from pydantic import SecretStr
 
+from statdash.api.errors import ConfigError
+
 ENV_PREFIX = "STATDASH_"
-SECRET_WARNING = "visible to other users in the process list; prefer the environment or config"
-
-
-class ConfigError(Exception):
-    """A setting is missing or unusable; the message says which and where, never a secret."""
+# The settings a flag, `STATDASH_<NAME>` or the config file's [server] table can give.
+SETTING_NAMES = (
+    "url",
+    "api_key",
+    "token",
+    "client_id",
+    "client_secret",
+    "username",
+    "password",
+    "ca_bundle",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,66 +71,33 @@ class ServerSettings:
 
 def default_config_path() -> Path:
     """`config.toml` in the platform's per-user config directory."""
-    from platformdirs import user_config_dir
-
     return Path(user_config_dir("statdash")) / "config.toml"
 
 
-def add_server_arguments(parser: argparse.ArgumentParser, *, url_required: bool = True) -> None:
-    """The flags every command that talks to a server accepts."""
-    group = parser.add_argument_group("server")
-    group.add_argument(
-        "--url",
-        help="server base URL, e.g. https://gcxapi.example.com (env STATDASH_URL)"
-        + ("" if url_required else "; optional"),
-    )
-    group.add_argument("--api-key", help=f"API key (env STATDASH_API_KEY); {SECRET_WARNING}")
-    group.add_argument("--token", help=f"bearer token (env STATDASH_TOKEN); {SECRET_WARNING}")
-    group.add_argument("--client-id", help="OAuth client id (env STATDASH_CLIENT_ID)")
-    group.add_argument(
-        "--client-secret",
-        help=f"OAuth client secret (env STATDASH_CLIENT_SECRET); {SECRET_WARNING}",
-    )
-    group.add_argument(
-        "--username",
-        help="user for the OAuth password grant, as TENANT\\user (env STATDASH_USERNAME)",
-    )
-    group.add_argument(
-        "--password",
-        help=f"password for the password grant (env STATDASH_PASSWORD); {SECRET_WARNING}",
-    )
-    group.add_argument("--ca-bundle", help="a CA bundle file to verify the server's certificate")
-    group.add_argument(
-        "--insecure",
-        action="store_true",
-        help="do NOT verify the server's TLS certificate (a warning stays on screen)",
-    )
-    group.add_argument(
-        "--allow-http",
-        action="store_true",
-        help="allow sending credentials over plain http:// to a host other than loopback",
-    )
-    group.add_argument(
-        "--config", type=Path, help=f"config file (default: {default_config_path()})"
-    )
-
-
-def resolve_server(
-    args: argparse.Namespace,
+def resolve_settings(
+    flags: Mapping[str, object],
     environ: Mapping[str, str] | None = None,
     *,
+    config_path: Path | None = None,
+    allow_http: bool = False,
+    insecure: bool = False,
     warn: bool = True,
 ) -> ServerSettings:
-    """Merge flags, environment and config file into ServerSettings, or raise ConfigError."""
+    """Merge flags, environment and config file into ServerSettings, or raise ConfigError.
+
+    `flags` maps names of SETTING_NAMES to what the command line gave (missing, None or ""
+    means not given). `config_path` is a file the user named, which must then exist;
+    without it the default file is read when it is there. `warn` prints the permission
+    warning for a config file holding secrets that other users can read.
+    """
     env = os.environ if environ is None else environ
-    explicit_path: Path | None = getattr(args, "config", None)
-    config_path = explicit_path or default_config_path()
-    file_settings = _read_config_file(config_path, explicit=explicit_path is not None)
+    path = config_path or default_config_path()
+    file_settings = _read_config_file(path, explicit=config_path is not None)
     if warn and _has_secrets(file_settings):
-        _warn_if_readable_by_others(config_path)
+        _warn_if_readable_by_others(path)
 
     def pick(name: str) -> str | None:
-        flag = getattr(args, name, None)
+        flag = flags.get(name)
         if flag:
             return str(flag)
         from_env = env.get(ENV_PREFIX + name.upper())
@@ -137,9 +114,9 @@ def resolve_server(
     if url is None:
         raise ConfigError(
             "no server given: pass --url URL, set STATDASH_URL, or put url in "
-            f"{config_path} (try `statdash demo` to run without a server)"
+            f"{path} (try `statdash demo` to run without a server)"
         )
-    url = _check_url(url, allow_http=bool(getattr(args, "allow_http", False)))
+    url = _check_url(url, allow_http=allow_http)
     credentials = Credentials(
         api_key=secret("api_key"),
         token=secret("token"),
@@ -152,7 +129,6 @@ def resolve_server(
         raise ConfigError("a client secret was given without a client id (--client-id)")
     if credentials.username and not credentials.password:
         raise ConfigError(f"no password given for user {credentials.username!r} (--password)")
-    insecure = bool(getattr(args, "insecure", False))
     ca_bundle = pick("ca_bundle")
     verify: bool | str = True
     if insecure:
@@ -202,17 +178,7 @@ def _read_config_file(path: Path, *, explicit: bool) -> dict[str, object]:
     server = document.get("server", {})
     if not isinstance(server, dict):
         raise ConfigError(f"{path}: [server] must be a table")
-    known = {
-        "url",
-        "api_key",
-        "token",
-        "client_id",
-        "client_secret",
-        "username",
-        "password",
-        "ca_bundle",
-    }
-    unknown = sorted(set(server) - known)
+    unknown = sorted(set(server) - set(SETTING_NAMES))
     if unknown:
         raise ConfigError(f"{path}: unknown key(s) in [server]: {', '.join(unknown)}")
     return dict(server)

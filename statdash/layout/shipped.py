@@ -1,10 +1,11 @@
-"""Finds files shipped with statdash (the example layouts), installed or in a checkout."""
+"""Finds the layouts shipped with statdash (`statdash demo`'s), installed or in a checkout."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
+# statdash/layout/shipped.py -> statdash/
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 
 def layouts_dir() -> Path:

@@ -8,10 +8,9 @@ import os
 import sys
 from typing import TextIO
 
+from statdash.sim import runner
 from statdash.sim.config import SimConfig
-
-# The server stack (uvicorn, Starlette, httpx) is imported inside `run`, so building the
-# `statdash` parser stays cheap for every other command.
+from statdash.sim.server import API
 
 ENV_API_KEY = "STATDASH_SIM_API_KEY"
 ENV_CLIENT_SECRET = "STATDASH_SIM_CLIENT_SECRET"
@@ -136,11 +135,8 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
 
 def describe(config: SimConfig, host: str, port: int) -> str:
     """The one line saying where the simulator listens and what it simulates."""
-    from statdash.sim.runner import is_loopback, url_host
-    from statdash.sim.server import API
-
-    where = f"http://{url_host(host)}:{port}{API}"
-    scope = "loopback only" if is_loopback(host) else "REACHABLE FROM OTHER MACHINES"
+    where = f"http://{runner.url_host(host)}:{port}{API}"
+    scope = "loopback only" if runner.is_loopback(host) else "REACHABLE FROM OTHER MACHINES"
     return (
         f"statdash simulator listening on {where} (agents {config.agents}, "
         f"queues {config.queues}, seed {config.seed}); {scope}"
@@ -149,8 +145,6 @@ def describe(config: SimConfig, host: str, port: int) -> str:
 
 def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run `statdash sim`; returns the exit code (2 for bad arguments, 1 if it cannot listen)."""
-    from statdash.sim.runner import PortUnavailableError, bind, is_loopback, serve
-
     out = out or sys.stdout
     err = err or sys.stderr
     try:
@@ -159,8 +153,8 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         print(f"statdash sim: error: {exc}", file=err)
         return 2
     try:
-        sock = bind(args.host, args.port)
-    except PortUnavailableError as exc:
+        sock = runner.bind(args.host, args.port)
+    except runner.PortUnavailableError as exc:
         hint = " (is another simulator running? try --port 0)" if "in use" in str(exc) else ""
         print(f"statdash sim: error: {exc.strerror or exc}{hint}", file=err)
         return 1
@@ -169,7 +163,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         return 1
     port = sock.getsockname()[1]
     print(describe(config, args.host, port), file=out, flush=True)
-    if not is_loopback(args.host):
+    if not runner.is_loopback(args.host):
         print(
             f"statdash sim: warning: {args.host} is not a loopback address; anyone who can "
             "reach this machine can use the simulator, and it has no real security",
@@ -188,19 +182,6 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         )
     # uvicorn re-raises Ctrl+C after its graceful shutdown; that is a normal exit here.
     with contextlib.suppress(KeyboardInterrupt):
-        serve(config, args.host, port, access_log=args.access_log, sock=sock)
+        runner.serve(config, args.host, port, access_log=args.access_log, sock=sock)
     print("statdash simulator stopped", file=out, flush=True)
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Standalone entry point: `python -m statdash.sim.cli` until the lead wires `statdash sim`."""
-    parser = argparse.ArgumentParser(
-        prog="statdash sim", description="Serve the Statistics API v3 simulator."
-    )
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

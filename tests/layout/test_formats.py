@@ -1,11 +1,11 @@
-"""Tests for statdash.format: display strings and threshold levels."""
+"""Tests for statdash.layout.formats: display strings and threshold levels."""
 
 from __future__ import annotations
 
 import pytest
 
 from statdash.api.values import AgentStateValue, NumberValue, UnknownValue
-from statdash.format import (
+from statdash.layout.formats import (
     MISSING,
     Level,
     Thresholds,
@@ -61,7 +61,7 @@ def test_state_words_glyphs_and_unknown_names() -> None:
 
 def test_glyphs_are_distinct() -> None:
     """No two states share a glyph, so states read without colour."""
-    from statdash.format import STATE_STYLES
+    from statdash.layout.formats import STATE_STYLES
 
     glyphs = [style.glyph for style in STATE_STYLES.values()]
     assert len(set(glyphs)) == len(glyphs)
