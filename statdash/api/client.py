@@ -51,7 +51,6 @@ from statdash.api.errors import (
 from statdash.api.responses import (
     ItemError,
     PeekedResult,
-    PeekReply,
     PeekResult,
     SubscriptionResult,
 )
@@ -226,30 +225,15 @@ class StatisticsClient:
         verbose: models.Verbose = "OFF",
     ) -> PeekResult:
         """GET /subscriptions/{id}/statistic-values: current values (all, or `statistic_ids`)."""
-        reply = await self.read_peek(subscription_id, statistic_ids=statistic_ids, verbose=verbose)
-        return reply.parse()
-
-    async def read_peek(
-        self,
-        subscription_id: str,
-        *,
-        statistic_ids: Sequence[str] | None = None,
-        verbose: models.Verbose = "OFF",
-    ) -> PeekReply:
-        """`peek_subscription` up to the answer's bytes; `parse()` on the reply gives the result.
-
-        For a caller that wants parsing and its own use of the result in one synchronous
-        stretch (the live session parses and ingests with the garbage collector paused).
-        Failures of the request itself (HTTP errors, retries exhausted) are raised here; only
-        the answer's shape is left to `parse()`.
-        """
         _check_verbose(verbose)
         params: dict[str, str] = {"verbose": verbose}
         if statistic_ids is not None:
             params["statisticIds"] = _joined_ids(statistic_ids)
         path = f"/subscriptions/{_segment(subscription_id, 'subscription_id')}/statistic-values"
         response = await self._call("GET", path, params=params)
-        return PeekReply(response.content, API_PATH + path, self._auth.redact)
+        return responses.parse_peek(
+            response.content, where=API_PATH + path, scrub=self._auth.redact
+        )
 
     async def delete_subscription(self, subscription_id: str) -> None:
         """DELETE /subscriptions/{id}: close the subscription (the server always agrees)."""

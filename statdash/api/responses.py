@@ -9,21 +9,19 @@ The rules live here once, for every operation:
   envelope's code and message, or the message of a plain (non-envelope) error body.
 Nothing but `StatisticsError` subclasses ever leaves this module, whatever the bytes.
 
-Speed matters for peeks (50,000 statistics is ~12-16 MB, and a big floor is read every
-second). A peek or subscribe answer whose statistics have exactly the verbose=OFF shape
-(`statisticId`, `timestamp`, `value`; what statdash always asks for) is decoded in one pass by
-msgspec into typed structs: the JSON parse and the shape check of every item happen in C, and
-the structs are not tracked by the cyclic garbage collector. On 10,000 statistics the whole
-parse, columns included, takes about half the time of `json.loads` alone (11-13 ms against
-22 ms and more: `benchmarks/peek_parse.py`). Anything else (a verbose=INFO answer, an unknown
-field, a wrong type, a body msgspec refuses) takes the general path: pydantic-core's JSON
-parser, with the cyclic collector paused (it otherwise rescans the growing heap of fresh
-containers over and over: measured 2.5-3x slower with it running), then an item-by-item check
-for the plain shape. Either way the statistics are kept as three columns (ids, values,
-timestamps): `StatisticValues` builds a pydantic model per statistic only when one is asked
-for, because building 10,000 of them per poll cost more than parsing the JSON. Anything
-unusual in the list (a missing id, a wrong type, a field spelled by its Python name) is
-validated by the `TypeAdapter` instead, so what is accepted, and every error message, is the
+Speed matters for peeks (50,000 statistics is ~12-16 MB, and a big floor is read every second).
+A peek or subscribe answer whose statistics have exactly the verbose=OFF shape (`statisticId`,
+`timestamp`, `value`; what statdash always asks for) is decoded in one pass by msgspec into
+typed structs: the JSON parse and the shape check of every item happen in C, and the structs
+are not tracked by the cyclic garbage collector. On 10,000 statistics the whole parse, columns
+included, takes about half the time of `json.loads` alone (11-13 ms against 22 ms and more:
+`benchmarks/peek_parse.py`). Anything else (a verbose=INFO answer, an unknown field, a wrong
+type, a body msgspec refuses) takes the general path: pydantic-core's JSON parser, then an
+item-by-item check for the plain shape. Either way the statistics are kept as three columns
+(ids, values, timestamps): `StatisticValues` builds a pydantic model per statistic only when
+one is asked for, because building 10,000 of them per poll cost more than parsing the JSON.
+Anything unusual in the list (a missing id, a wrong type, a field spelled by its Python name)
+is validated by the `TypeAdapter` instead, so what is accepted, and every error message, is the
 model's.
 """
 
@@ -45,7 +43,6 @@ from statdash.api.errors import (
     clip,
     error_for_status,
 )
-from statdash.collector import collection_paused
 
 Scrub = Callable[[str], str]
 
@@ -260,19 +257,6 @@ class PeekedResult(_Outcome):
     statistics: tuple[models.PeekedStatisticValue, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class PeekReply:
-    """A peek's answer, read but not parsed yet (`StatisticsClient.read_peek`)."""
-
-    body: bytes
-    where: str
-    scrub: Scrub
-
-    def parse(self) -> PeekResult:
-        """The result, or the StatisticsError its shape calls for (`parse_peek`)."""
-        return parse_peek(self.body, where=self.where, scrub=self.scrub)
-
-
 # --- Parsing --------------------------------------------------------------------------------
 
 
@@ -281,8 +265,7 @@ def parse_json(body: bytes, *, where: str = "response") -> Any:
     if not body or body.isspace():
         raise ShapeError(f"{where}: empty response body")
     try:
-        with collection_paused():
-            return pydantic_core.from_json(body)
+        return pydantic_core.from_json(body)
     except (ValueError, RecursionError):
         # `from None`: the parser's message quotes the body, which may be huge or hostile.
         raise ShapeError(f"{where}: response body is not JSON") from None
@@ -397,8 +380,7 @@ def _decoded_plain(body: bytes) -> _PlainEnvelope | None:
     A refusal here is not an error yet: the general path decides, with its own messages.
     """
     try:
-        with collection_paused():
-            return _PLAIN_DECODER.decode(body)
+        return _PLAIN_DECODER.decode(body)
     except (msgspec.MsgspecError, ValueError, RecursionError):
         # ValueError covers bytes that are not UTF-8; RecursionError absurd nesting.
         return None
@@ -473,8 +455,7 @@ def _validated_statistics(raw: list[Any], where: str) -> StatisticValues:
     if plain is not None:
         return plain
     try:
-        with collection_paused():
-            built = _STATISTICS.validate_python(raw)
+        built = _STATISTICS.validate_python(raw)
     except ValidationError as exc:
         raise ShapeError(f"{where}: {_describe(exc, 'data.statistics')}") from None
     return StatisticValues.from_models(built)
@@ -531,8 +512,7 @@ def parse_peeked(body: bytes, *, where: str = "response", scrub: Scrub = _keep) 
     data = _data(envelope, "statistics", list, where, scrub)
     raw = _statistics_list(data, where)
     try:
-        with collection_paused():
-            statistics = tuple(_PEEKED.validate_python(raw))
+        statistics = tuple(_PEEKED.validate_python(raw))
     except ValidationError as exc:
         raise ShapeError(f"{where}: {_describe(exc, 'data.statistics')}") from None
     return PeekedResult(

@@ -23,7 +23,6 @@ from typing import Protocol
 from statdash.api import errors
 from statdash.api.models import StatisticValue, SubscriptionItem, Verbose
 from statdash.api.responses import StatisticValues
-from statdash.collector import collection_paused
 
 log = logging.getLogger("statdash.live")
 
@@ -90,12 +89,6 @@ class PeekResultLike(Protocol):
     def statistics(self) -> Sequence[StatisticValue]: ...
 
 
-class PeekReplyLike(Protocol):
-    """A peek's answer, read but not parsed yet."""
-
-    def parse(self) -> PeekResultLike: ...
-
-
 class ItemErrorLike(Protocol):
     """A per-item error of a partial success."""
 
@@ -120,13 +113,13 @@ class SessionClient(Protocol):
         verbose: Verbose = "INFO",
     ) -> SubscriptionResultLike: ...
 
-    async def read_peek(
+    async def peek_subscription(
         self,
         subscription_id: str,
         *,
         statistic_ids: Sequence[str] | None = None,
         verbose: Verbose = "OFF",
-    ) -> PeekReplyLike: ...
+    ) -> PeekResultLike: ...
 
     async def delete_subscription(self, subscription_id: str) -> None: ...
 
@@ -396,12 +389,8 @@ class Session:
 
     async def _peek(self, subscription_id: str) -> None:
         try:
-            reply = await self._client.read_peek(subscription_id, verbose="OFF")
-            # Parse and ingest in one synchronous stretch with the collector paused: the
-            # parsed answer (tens of thousands of objects on a big floor) is dead before it
-            # resumes. Parsing raises what the envelope says, a lost subscription included.
-            with collection_paused():
-                self._take(reply.parse())
+            # A lost subscription comes as the error its answer's envelope or status calls for.
+            self._take(await self._client.peek_subscription(subscription_id, verbose="OFF"))
         except errors.StatisticsError as error:
             if _is_lost_subscription(error):
                 # The server forgot us: close our side of the old id (harmless if it is gone)
