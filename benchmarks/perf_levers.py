@@ -37,8 +37,8 @@ def _patch(stack: ExitStack, owner: Any, name: str, value: Any) -> None:
 
 
 def no_one_pass_decoding(stack: ExitStack) -> None:
-    """Every answer takes the general path: pydantic-core's JSON parser, then a shape check."""
-    _patch(stack, responses, "_decoded_plain", lambda _body: None)
+    """Every answer takes the general path: pydantic-core's JSON parser, then the models."""
+    _patch(stack, responses, "_decoded_in_one_pass", lambda _body: None)
 
 
 def no_settled_heap(stack: ExitStack) -> None:

@@ -131,20 +131,24 @@ def test_any_statistics_list_parses_as_full_validation_does(raw: list[Any]) -> N
         assert stamps == [value.timestamp for value in statistics]
 
 
-def test_a_verbose_off_answer_is_decoded_in_one_pass() -> None:
-    """The one-pass decoder takes the plain shape; anything else is left to the general path."""
-    assert responses._decoded_plain(peek_body([off_item(0), off_item(1)])) is not None
-    named = {**off_item(0), "name": "TalkDuration"}
-    assert responses._decoded_plain(peek_body([named])) is None
-    assert responses._decoded_plain(peek_body([{**off_item(0), "timestamp": True}])) is None
-    assert responses._decoded_plain(b"not json") is None
+def test_answers_of_the_model_shape_are_decoded_in_one_pass() -> None:
+    """The one-pass decoder takes what the model takes unchanged; the rest is the general path's."""
+    decode = responses._decoded_in_one_pass
+    assert decode(peek_body([off_item(0), off_item(1)])) is not None
+    named = {**off_item(0), "name": "TalkDuration", "objectId": "ana", "objectType": "Agent"}
+    assert decode(peek_body([named])) is not None
+    assert decode(peek_body([{**off_item(0), "future": 1}])) is None
+    assert decode(peek_body([{**off_item(0), "statistic_id": "s0"}])) is None
+    assert decode(peek_body([{**off_item(0), "timestamp": True}])) is None
+    assert decode(peek_body([{**off_item(0), "name": 3}])) is None
+    assert decode(b"not json") is None
 
 
 def _general_path_outcome(
     monkeypatch: pytest.MonkeyPatch, parse: Any, body: bytes
 ) -> tuple[str, object]:
     with monkeypatch.context() as patch:
-        patch.setattr(responses, "_decoded_plain", lambda _body: None)
+        patch.setattr(responses, "_decoded_in_one_pass", lambda _body: None)
         return _outcome(parse, body)
 
 
