@@ -72,7 +72,6 @@ def run(args: argparse.Namespace) -> int:
     """Read the layout's statistics once and print them in the chosen format."""
     import asyncio
 
-    from statdash.api.client import RetryPolicy
     from statdash.api.errors import ConfigError as ClientConfigError
     from statdash.api.errors import StatisticsError
     from statdash.commands.peek import server_failure
@@ -85,9 +84,10 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     try:
         settings = resolve_server(args)
-        # One try per request: a scheduled snapshot runs again soon, and with one try a
-        # refused connection proves the open never reached the server (see oneshot).
-        client = make_client(settings, retry=RetryPolicy(attempts=1))
+        # No RetryPolicy, so one try per request: a scheduled snapshot runs again soon, and
+        # with one try a refused connection proves the open never reached the server (see
+        # oneshot).
+        client = make_client(settings)
     except (ConfigError, ClientConfigError) as error:
         return fail(f"snapshot: {error}")
     records = SubscriptionRecords(args.records)

@@ -12,7 +12,8 @@ import pytest
 
 from statdash.api import errors
 from statdash.api.models import StatisticValue, SubscriptionItem
-from statdash.live.session import Backoff, Phase, Session, SessionStatus
+from statdash.api.retry import Backoff
+from statdash.live.session import Phase, Session, SessionStatus
 from tests.live.fakes import FakeClient, FakeItemError, VirtualClock
 
 ITEMS = [SubscriptionItem(statistic_id="a", object_id="ana.silva", object_type="Agent", name="X")]
@@ -102,10 +103,10 @@ async def test_failures_back_off_then_recover_live() -> None:
 
 def test_backoff_is_capped_and_jittered() -> None:
     """Retries run at the interval for three failures, then double up to the cap, jittered."""
-    backoff = Backoff(base=1.0, cap=30.0)
-    assert [backoff.ceiling(n) for n in range(1, 10)] == [1, 1, 1, 2, 4, 8, 16, 30, 30]
     rng = random.Random(3)
-    delays = [backoff.delay(n, rng) for n in range(1, 200)]
+    backoff = Backoff(base=1.0, cap=30.0, steady=3, jitter="half", random=rng.random)
+    assert [backoff.ceiling(n) for n in range(1, 10)] == [1, 1, 1, 2, 4, 8, 16, 30, 30]
+    delays = [backoff.delay(n) for n in range(1, 200)]
     assert all(0.5 <= d <= 1.0 for d in delays[:3])
     assert max(delays[8:]) <= 30.0 and min(delays[8:]) >= 15.0
     assert len({round(d, 6) for d in delays[8:]}) > 100
