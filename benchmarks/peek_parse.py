@@ -5,9 +5,9 @@
 The body mixes agent states (a third) and numbers like the simulator's, with verbose=INFO
 (names and object ids on every item) and verbose=OFF (what the live session asks for).
 "Client" is `peek_subscription` over httpx.MockTransport (so it includes httpx's own work but
-no socket); "parser" is `responses.parse_peek` on the bytes (for verbose=OFF, its one-pass
-msgspec decoding); "general" is the same with the one-pass decoder switched off (pydantic-core's
-JSON parser and the item-by-item shape check, the path every other answer takes);
+no socket); "parser" is `responses.parse_peek` on the bytes (its one-pass msgspec decoding,
+for both verbose values); "general" is the same with the one-pass decoder switched off
+(pydantic-core's JSON parser and the pydantic models, the path every other answer takes);
 "json.loads" is the standard library's parse alone (what `perf.py`'s floor does); "naive" is
 `json.loads` plus `Envelope[StatisticData].model_validate` with the garbage collector running.
 """
@@ -113,12 +113,12 @@ def naive(content: bytes) -> None:
 
 def general(content: bytes) -> None:
     """`parse_peek` with the one-pass decoder off, as for any answer it refuses."""
-    one_pass = responses._decoded_plain
-    responses._decoded_plain = lambda _body: None  # type: ignore[assignment]
+    one_pass = responses._decoded_in_one_pass
+    responses._decoded_in_one_pass = lambda _body: None
     try:
         responses.parse_peek(content)
     finally:
-        responses._decoded_plain = one_pass  # type: ignore[assignment]
+        responses._decoded_in_one_pass = one_pass
 
 
 def main(argv: list[str]) -> None:

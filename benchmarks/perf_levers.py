@@ -10,7 +10,6 @@ by statdash itself.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -19,10 +18,7 @@ from typing import Any
 from statdash.api import client as client_module
 from statdash.api import responses
 from statdash.api.models import Verbose
-from statdash.api.responses import PeekReply
-from statdash.api.values import Fingerprint
-from statdash.live import session as session_module
-from statdash.live import store as store_module
+from statdash.api.responses import PeekResult
 from statdash.ui import app as app_module
 
 Patch = Callable[[ExitStack], None]
@@ -38,28 +34,8 @@ def _patch(stack: ExitStack, owner: Any, name: str, value: Any) -> None:
 
 
 def no_one_pass_decoding(stack: ExitStack) -> None:
-    """Every answer takes the general path: pydantic-core's JSON parser, then a shape check."""
-    _patch(stack, responses, "_decoded_plain", lambda _body: None)
-
-
-def no_fingerprints(stack: ExitStack) -> None:
-    """The store looks at every value in full (`same_value`, else a parse), as before."""
-
-    def every_index(
-        statistic_ids: Sequence[str], raw_values: Sequence[object], fingerprints: Any
-    ) -> list[int]:
-        return list(range(len(statistic_ids)))
-
-    def no_fingerprint(raw: object, value: object) -> Fingerprint | None:
-        return None
-
-    _patch(stack, store_module, "maybe_changed", every_index)
-    _patch(stack, store_module, "fingerprint", no_fingerprint)
-
-
-def no_collection_pause(stack: ExitStack) -> None:
-    """The collector runs during ingest; it is paused only inside the JSON parse, as before."""
-    _patch(stack, session_module, "collection_paused", contextlib.nullcontext)
+    """Every answer takes the general path: pydantic-core's JSON parser, then the models."""
+    _patch(stack, responses, "_decoded_in_one_pass", lambda _body: None)
 
 
 def no_settled_heap(stack: ExitStack) -> None:
@@ -69,18 +45,18 @@ def no_settled_heap(stack: ExitStack) -> None:
 
 def verbose_info(stack: ExitStack) -> None:
     """Polling with verbose=INFO: names and object ids travel with every value."""
-    original = client_module.StatisticsClient.read_peek
+    original = client_module.StatisticsClient.peek_subscription
 
-    async def read_peek(
+    async def peek_subscription(
         self: client_module.StatisticsClient,
         subscription_id: str,
         *,
         statistic_ids: Sequence[str] | None = None,
         verbose: Verbose = "OFF",
-    ) -> PeekReply:
+    ) -> PeekResult:
         return await original(self, subscription_id, statistic_ids=statistic_ids, verbose="INFO")
 
-    _patch(stack, client_module.StatisticsClient, "read_peek", read_peek)
+    _patch(stack, client_module.StatisticsClient, "peek_subscription", peek_subscription)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,10 +73,7 @@ def lever_steps() -> list[Lever]:
     return [
         Lever("the code as it is (every lever on)", "-", ()),
         Lever("- one-pass msgspec decoding", "api/responses.py", (no_one_pass_decoding,)),
-        Lever("- fingerprints in the store", "api/values.py, live/store.py", (no_fingerprints,)),
-        Lever("- collector paused over parse and ingest", "live/session.py",
-              (no_collection_pause,)),
-        Lever("- heap settled after the first data", "ui/app.py, collector.py",
+        Lever("- heap settled after the first data", "ui/app.py, ui/heap.py",
               (no_settled_heap,)),
         Lever("- verbose=OFF (poll with INFO)", "live/session.py", (verbose_info,)),
     ]  # fmt: skip

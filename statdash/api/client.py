@@ -10,24 +10,23 @@ Every call returns a typed result or raises a `StatisticsError` subclass, nothin
 requests are validated locally first (`RequestValidationError`, nothing sent), transport
 failures and HTTP statuses map onto the tree in `errors.py`, and bodies are read by
 `responses.py`. A partial success (some statistics failed) is a result with `errors`, not an
-exception. Retries (capped exponential backoff, full jitter, `Retry-After` honoured) apply to
-no-answer failures, 503 and 504, and only to operations that are safe to repeat — which here
-is all five: reads, DELETE, and opening a subscription, because the request carries the same
-operationId every time and the server treats a re-send as the same subscription.
+exception. Given a `RetryPolicy` (`retry.py`: capped exponential backoff, full jitter,
+`Retry-After` honoured), a call that failed transiently (no answer, 503, 504) is sent again;
+without one, each call is a single attempt and the caller retries at its own level, as the
+live session does. Repeating is safe for all five operations: reads, DELETE, and opening a
+subscription, because the request carries the same operationId every time and the server
+treats a re-send as the same subscription.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import os
-import random as _random
 import ssl
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -51,10 +50,10 @@ from statdash.api.errors import (
 from statdash.api.responses import (
     ItemError,
     PeekedResult,
-    PeekReply,
     PeekResult,
     SubscriptionResult,
 )
+from statdash.api.retry import RetryPolicy, transient
 
 __all__ = [
     "API_PATH",
@@ -87,42 +86,6 @@ _M = TypeVar("_M", bound=BaseModel)
 Verify = bool | str | os.PathLike[str] | ssl.SSLContext
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RetryPolicy:
-    """How often and how patiently to repeat a call that got no answer, a 503 or a 504.
-
-    `attempts` counts every try, the first included (1 = never retry). The wait before try
-    n+1 is uniform in [0, min(max_delay, base_delay * 2**(n-1))] ("full jitter"; without
-    jitter, the upper bound itself), or the server's `Retry-After` seconds capped at
-    `max_delay`. `sleep` and `random` are injectable so tests run without waiting.
-    """
-
-    attempts: int = 3
-    base_delay: float = 0.5
-    max_delay: float = 30.0
-    jitter: bool = True
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-    random: Callable[[], float] = _random.random
-
-    def __post_init__(self) -> None:
-        if self.attempts < 1:
-            raise ConfigError(f"retry attempts must be at least 1, got {self.attempts}")
-        for name in ("base_delay", "max_delay"):
-            value = getattr(self, name)
-            if not math.isfinite(value) or value < 0:
-                raise ConfigError(f"retry {name} must be a finite number >= 0, got {value}")
-
-    def delay(self, attempt: int, retry_after: float | None = None) -> float:
-        """Seconds to wait after failed try number `attempt` (1-based)."""
-        if retry_after is not None:
-            return min(retry_after, self.max_delay)
-        # The exponent is capped so a large attempt count cannot overflow the float.
-        ceiling = min(self.max_delay, self.base_delay * 2.0 ** min(attempt - 1, 60))
-        if not self.jitter:
-            return ceiling
-        return ceiling * min(max(self.random(), 0.0), 1.0)
-
-
 class StatisticsClient:
     """An async client of one Statistics API v3 server; use it as an async context manager.
 
@@ -131,6 +94,7 @@ class StatisticsClient:
     where bearer tokens come from (None: the API key alone). `verify` is True (verify TLS
     against the system store), False, a CA-bundle path, or an `ssl.SSLContext`. `transport`
     replaces the network (tests), and `clock` is the monotonic clock tokens expire on.
+    `retry` repeats calls that failed transiently; None: one attempt per call.
     """
 
     def __init__(
@@ -149,7 +113,7 @@ class StatisticsClient:
     ) -> None:
         self._server = _normalise_server(server)
         self._auth = ApiAuth(api_key, auth, token_url=self._server + TOKEN_PATH, clock=clock)
-        self._retry = retry if retry is not None else RetryPolicy()
+        self._retry = retry if retry is not None else RetryPolicy(attempts=1)
         for name, value in (("connect_timeout", connect_timeout), ("read_timeout", read_timeout)):
             if not math.isfinite(value) or value <= 0:
                 raise ConfigError(f"{name} must be a positive number of seconds, got {value}")
@@ -226,30 +190,15 @@ class StatisticsClient:
         verbose: models.Verbose = "OFF",
     ) -> PeekResult:
         """GET /subscriptions/{id}/statistic-values: current values (all, or `statistic_ids`)."""
-        reply = await self.read_peek(subscription_id, statistic_ids=statistic_ids, verbose=verbose)
-        return reply.parse()
-
-    async def read_peek(
-        self,
-        subscription_id: str,
-        *,
-        statistic_ids: Sequence[str] | None = None,
-        verbose: models.Verbose = "OFF",
-    ) -> PeekReply:
-        """`peek_subscription` up to the answer's bytes; `parse()` on the reply gives the result.
-
-        For a caller that wants parsing and its own use of the result in one synchronous
-        stretch (the live session parses and ingests with the garbage collector paused).
-        Failures of the request itself (HTTP errors, retries exhausted) are raised here; only
-        the answer's shape is left to `parse()`.
-        """
         _check_verbose(verbose)
         params: dict[str, str] = {"verbose": verbose}
         if statistic_ids is not None:
             params["statisticIds"] = _joined_ids(statistic_ids)
         path = f"/subscriptions/{_segment(subscription_id, 'subscription_id')}/statistic-values"
         response = await self._call("GET", path, params=params)
-        return PeekReply(response.content, API_PATH + path, self._auth.redact)
+        return responses.parse_peek(
+            response.content, where=API_PATH + path, scrub=self._auth.redact
+        )
 
     async def delete_subscription(self, subscription_id: str) -> None:
         """DELETE /subscriptions/{id}: close the subscription (the server always agrees)."""
@@ -315,7 +264,7 @@ class StatisticsClient:
             outcome, retry_after = await self._attempt(method, where, params, json)
             if isinstance(outcome, httpx.Response):
                 return outcome
-            if not outcome.retryable or attempt >= attempts:
+            if not transient(outcome) or attempt >= attempts:
                 raise outcome
             delay = self._retry.delay(attempt, retry_after)
             _log.debug(

@@ -30,7 +30,7 @@ def auth_source(settings: ServerSettings) -> AuthSource | None:
 
 
 def make_client(settings: ServerSettings, *, retry: RetryPolicy | None = None) -> StatisticsClient:
-    """A client for `settings`; pass `RetryPolicy(attempts=1)` where the caller retries itself."""
+    """A client for `settings`; with `retry`, it repeats calls that failed transiently."""
     api_key = settings.credentials.api_key
     if api_key is None:
         # Every request needs x-api-key; without one the gateway refuses everything with 403.

@@ -21,8 +21,7 @@
 Messages never contain secrets: they are built from status codes and server messages only
 (the client also scrubs its own secrets out of server messages, in case a server echoes them),
 and server messages are truncated so a hostile server cannot flood a log line.
-`retryable` marks the failures worth another attempt (no answer, 503, 504); the client only
-acts on it for operations that are safe to repeat.
+Which of them are worth another attempt is decided in `retry.py`.
 """
 
 from __future__ import annotations
@@ -38,13 +37,9 @@ def clip(text: str, limit: int = MAX_SERVER_MESSAGE) -> str:
 class StatisticsError(Exception):
     """Base of every error the client raises."""
 
-    retryable: bool = False
-
 
 class TransportError(StatisticsError):
     """The request got no HTTP answer."""
-
-    retryable = True
 
 
 class ConnectError(TransportError):
@@ -98,13 +93,9 @@ class ServerError(HTTPStatusError):
 class ServiceUnavailableError(ServerError):
     """503: the service is temporarily unavailable; worth retrying."""
 
-    retryable = True
-
 
 class GatewayTimeoutError(ServerError):
     """504: the backend (Stat Server) timed out; worth retrying."""
-
-    retryable = True
 
 
 class EnvelopeError(StatisticsError):
@@ -129,12 +120,11 @@ class ShapeError(StatisticsError):
 class AuthError(StatisticsError):
     """The OAuth token endpoint refused the credentials or answered something unusable.
 
-    Retryable only when the endpoint was unavailable (503/504), not when it said no.
+    `http_status` tells an unavailable endpoint (503/504, worth retrying) from a refusal.
     """
 
     def __init__(self, message: str, *, http_status: int | None = None) -> None:
         self.http_status = http_status
-        self.retryable = http_status in (503, 504)
         super().__init__(clip(message))
 
 

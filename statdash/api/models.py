@@ -3,7 +3,9 @@
 Field names are Python snake_case; the wire uses camelCase, so every model serialises with
 `model_dump(by_alias=True, exclude_none=True)` and accepts either spelling on input.
 Response models tolerate unknown fields (servers add them); request models forbid them, so a
-typo in code is caught before anything is sent.
+typo in code is caught before anything is sent. These are the one schema of every shape:
+`responses.py` derives its one-pass decoder of peek and subscribe answers from `Envelope`,
+`StatisticData` and `StatisticValue` rather than declaring the shapes again.
 """
 
 from __future__ import annotations

@@ -9,33 +9,33 @@ The rules live here once, for every operation:
   envelope's code and message, or the message of a plain (non-envelope) error body.
 Nothing but `StatisticsError` subclasses ever leaves this module, whatever the bytes.
 
-Speed matters for peeks (50,000 statistics is ~12-16 MB, and a big floor is read every
-second). A peek or subscribe answer whose statistics have exactly the verbose=OFF shape
-(`statisticId`, `timestamp`, `value`; what statdash always asks for) is decoded in one pass by
-msgspec into typed structs: the JSON parse and the shape check of every item happen in C, and
-the structs are not tracked by the cyclic garbage collector. On 10,000 statistics the whole
-parse, columns included, takes about half the time of `json.loads` alone (11-13 ms against
-22 ms and more: `benchmarks/peek_parse.py`). Anything else (a verbose=INFO answer, an unknown
-field, a wrong type, a body msgspec refuses) takes the general path: pydantic-core's JSON
-parser, with the cyclic collector paused (it otherwise rescans the growing heap of fresh
-containers over and over: measured 2.5-3x slower with it running), then an item-by-item check
-for the plain shape. Either way the statistics are kept as three columns (ids, values,
-timestamps): `StatisticValues` builds a pydantic model per statistic only when one is asked
-for, because building 10,000 of them per poll cost more than parsing the JSON. Anything
-unusual in the list (a missing id, a wrong type, a field spelled by its Python name) is
-validated by the `TypeAdapter` instead, so what is accepted, and every error message, is the
-model's.
+Each wire shape has one schema, its pydantic model in `models.py`: what it accepts, and the
+message for what it refuses, is the contract. Peek and subscribe answers, read every poll and
+tens of thousands of statistics long, first try a fast path *derived from those models*
+(`_DECODER`): msgspec structs with `StatisticValue`'s fields, wire names and types (and no
+other key) inside `StatisticData`'s and `Envelope`'s fields, decoded in one pass in C into
+structs the cyclic garbage collector does not track. The structs admit only what the model
+takes unchanged, so their answer is the model's; whatever they refuse (an unknown key, a field
+under its Python name, a type the model would coerce or reject, bytes that are not JSON) takes
+the general path, pydantic-core's JSON parser and the models themselves, whose verdict and
+message stand. The models, not the structs, are the schema because every other answer needs
+them anyway (get-statistic-ex, single values, error entries, items with extra fields), and
+their coercions and messages are what users see: deriving three structs from them is less code
+than re-creating pydantic's rules in msgspec. The fast path is the one parsing lever that
+clearly pays (figures: docs/performance.md). A model per statistic is built only when one is
+asked for (`StatisticValues`): the live store reads the decoded fields as columns, and
+building a model for each of 10,000 statistics every poll would cost more than the parse.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, overload
 
 import msgspec
 import pydantic_core
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from statdash.api import models
 from statdash.api.errors import (
@@ -45,7 +45,6 @@ from statdash.api.errors import (
     clip,
     error_for_status,
 )
-from statdash.collector import collection_paused
 
 Scrub = Callable[[str], str]
 
@@ -56,35 +55,68 @@ _PEEKED: TypeAdapter[list[models.PeekedStatisticValue]] = TypeAdapter(
 _ERRORS: TypeAdapter[list[models.ErrorResponse]] = TypeAdapter(list[models.ErrorResponse])
 
 
-class _PlainStatistic(msgspec.Struct, forbid_unknown_fields=True, gc=False):
-    """A statistic of exactly the verbose=OFF shape; any other key sends the body the long way."""
-
-    statisticId: str  # camelCase: the field names are the wire's keys
-    timestamp: int | float | None = None
-    value: Any = None
-
-
-class _PlainData(msgspec.Struct, gc=False):
-    """`data` of a peek or subscribe answer; its other keys are ignored, as the model does."""
-
-    statistics: list[_PlainStatistic] | None = None
-    subscriptionId: Any = None
-    operationId: Any = None
-
-
-class _PlainEnvelope(msgspec.Struct, gc=False):
-    """A peek or subscribe answer whose statistics all have the plain shape."""
-
-    status: Any
-    errors: Any = None
-    data: _PlainData | None = None
-
-
-_PLAIN_DECODER = msgspec.json.Decoder(_PlainEnvelope)
-
-
 def _keep(text: str) -> str:
     return text
+
+
+# --- The fast path, derived from the models ---------------------------------------------------
+
+
+def _wire_name(name: str, model: type[BaseModel]) -> str:
+    return model.model_fields[name].alias or name
+
+
+def _exact_struct(model: type[BaseModel]) -> Any:
+    """`model` as a msgspec struct: same fields, types and attribute names, keyed by wire name.
+
+    Any other key (an unknown field, a field under its Python name) refuses the item: what
+    the model would make of it is the model's business.
+    """
+    fields = model.model_fields
+    return msgspec.defstruct(
+        f"Decoded{model.__name__}",
+        [
+            (name, info.annotation)
+            if info.is_required()
+            else (name, info.annotation, info.get_default(call_default_factory=True))
+            for name, info in fields.items()
+        ],
+        rename={name: _wire_name(name, model) for name in fields},
+        kw_only=True,
+        forbid_unknown_fields=True,
+        gc=False,
+    )
+
+
+def _loose_struct(model: type[BaseModel], typed: Mapping[str, Any]) -> Any:
+    """`model`'s fields as a msgspec struct, attributes named as on the wire.
+
+    Those in `typed` are decoded as it says, the others taken as they come (the model or
+    this module judges them afterwards); other keys are ignored, as the model ignores them.
+    """
+    fields = model.model_fields
+    return msgspec.defstruct(
+        f"Decoded{model.__name__}",
+        [
+            (_wire_name(name, model), typed.get(name, Any))
+            if info.is_required()
+            else (_wire_name(name, model), typed.get(name, Any), None)
+            for name, info in fields.items()
+        ],
+        kw_only=True,
+        gc=False,
+    )
+
+
+def _optional_list(item: Any) -> Any:
+    return list[item] | None
+
+
+_DECODED_STATISTIC = _exact_struct(models.StatisticValue)
+_DECODED_DATA = _loose_struct(
+    models.StatisticData, {"statistics": _optional_list(_DECODED_STATISTIC)}
+)
+_DECODER = msgspec.json.Decoder(_loose_struct(models.Envelope, {"data": _DECODED_DATA | None}))
 
 
 # --- Results --------------------------------------------------------------------------------
@@ -93,67 +125,50 @@ def _keep(text: str) -> str:
 class StatisticValues(Sequence[models.StatisticValue]):
     """The statistics of a subscribe or peek answer; each model is built when first asked for.
 
-    `columns()` gives (statisticIds, values, timestamps) straight from the checked JSON, which
-    is all the live store needs; indexing or iterating builds `StatisticValue` models equal to
-    the ones validating the whole list would have built, and keeps them. Items of exactly the
-    verbose=OFF shape are not kept (the columns hold all of them), so their JSON objects are
-    freed as soon as parsing ends instead of living on through the poll.
+    It holds the decoded statistics: the fast path's structs, which have the model's
+    attribute names, or the models the general path validated. `columns()` reads them as
+    they are, which is all the live store needs; indexing or iterating gives models equal to
+    the ones validating the whole list would have built, and keeps them.
     """
 
-    __slots__ = ("_items", "_models", "_stamps", "_statistic_ids", "_values")
+    __slots__ = ("_decoded", "_models")
 
     __hash__: ClassVar[None]  # type: ignore[assignment]
 
     def __init__(
-        self,
-        statistic_ids: list[str],
-        values: list[Any],
-        stamps: list[int | float | None],
-        *,
-        items: list[dict[str, Any]] | None = None,
-        built: list[models.StatisticValue | None] | None = None,
+        self, decoded: Sequence[Any], *, built: list[models.StatisticValue | None] | None = None
     ) -> None:
-        self._statistic_ids = statistic_ids
-        self._values = values
-        self._stamps = stamps
-        self._items = items
-        """The JSON objects, when some hold more than statisticId, timestamp and value."""
+        self._decoded = decoded
         self._models: list[models.StatisticValue | None] = (
-            built if built is not None else [None] * len(statistic_ids)
+            built if built is not None else [None] * len(decoded)
         )
 
     @classmethod
     def from_models(cls, built: Sequence[models.StatisticValue]) -> StatisticValues:
         """Wrap models that were already validated."""
-        kept: list[models.StatisticValue | None] = list(built)
-        return cls(
-            [value.statistic_id for value in built],
-            [value.value for value in built],
-            [value.timestamp for value in built],
-            built=kept,
-        )
+        return cls(built, built=list(built))
 
     def columns(self) -> tuple[list[str], list[Any], list[int | float | None]]:
-        """(statisticIds, raw values, raw timestamps), index-aligned; treat them as read-only."""
-        return self._statistic_ids, self._values, self._stamps
+        """(statisticIds, raw values, raw timestamps), index-aligned."""
+        decoded = self._decoded
+        return (
+            [item.statistic_id for item in decoded],
+            [item.value for item in decoded],
+            [item.timestamp for item in decoded],
+        )
 
     def with_values(self) -> StatisticValues:
         """These statistics less those whose value is missing (null or absent); often self."""
-        values = self._values
-        if None not in values:
+        decoded = self._decoded
+        keep = [index for index, item in enumerate(decoded) if item.value is not None]
+        if len(keep) == len(decoded):
             return self
-        keep = [index for index, value in enumerate(values) if value is not None]
-        items = self._items
         return StatisticValues(
-            [self._statistic_ids[index] for index in keep],
-            [values[index] for index in keep],
-            [self._stamps[index] for index in keep],
-            items=None if items is None else [items[index] for index in keep],
-            built=[self._models[index] for index in keep],
+            [decoded[index] for index in keep], built=[self._models[index] for index in keep]
         )
 
     def __len__(self) -> int:
-        return len(self._statistic_ids)
+        return len(self._decoded)
 
     @overload
     def __getitem__(self, index: int) -> models.StatisticValue: ...
@@ -187,18 +202,10 @@ class StatisticValues(Sequence[models.StatisticValue]):
     def _model(self, index: int) -> models.StatisticValue:
         built = self._models[index]
         if built is None:
-            # The item passed the plain-shape check, which the model accepts too; without
-            # kept items it had exactly these three keys.
-            item = (
-                self._items[index]
-                if self._items is not None
-                else {
-                    "statisticId": self._statistic_ids[index],
-                    "timestamp": self._stamps[index],
-                    "value": self._values[index],
-                }
+            # A struct holds exactly what the model accepts unchanged, under the model's names.
+            built = models.StatisticValue.model_validate(
+                msgspec.structs.asdict(self._decoded[index])
             )
-            built = models.StatisticValue.model_validate(item)
             self._models[index] = built
         return built
 
@@ -260,19 +267,6 @@ class PeekedResult(_Outcome):
     statistics: tuple[models.PeekedStatisticValue, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class PeekReply:
-    """A peek's answer, read but not parsed yet (`StatisticsClient.read_peek`)."""
-
-    body: bytes
-    where: str
-    scrub: Scrub
-
-    def parse(self) -> PeekResult:
-        """The result, or the StatisticsError its shape calls for (`parse_peek`)."""
-        return parse_peek(self.body, where=self.where, scrub=self.scrub)
-
-
 # --- Parsing --------------------------------------------------------------------------------
 
 
@@ -281,8 +275,7 @@ def parse_json(body: bytes, *, where: str = "response") -> Any:
     if not body or body.isspace():
         raise ShapeError(f"{where}: empty response body")
     try:
-        with collection_paused():
-            return pydantic_core.from_json(body)
+        return pydantic_core.from_json(body)
     except (ValueError, RecursionError):
         # `from None`: the parser's message quotes the body, which may be huge or hostile.
         raise ShapeError(f"{where}: response body is not JSON") from None
@@ -331,6 +324,15 @@ def _envelope(body: bytes, where: str, scrub: Scrub) -> _Envelope:
     if not isinstance(obj, dict) or "status" not in obj:
         raise ShapeError(f"{where}: the body is not a Statistics API envelope (no 'status')")
     return _checked_envelope(obj["status"], obj.get("errors"), obj.get("data"), where, scrub)
+
+
+def _decoded_in_one_pass(body: bytes) -> Any:
+    """The answer as the fast path decodes it; None when it refuses (the general path decides)."""
+    try:
+        return _DECODER.decode(body)
+    except (msgspec.MsgspecError, ValueError, RecursionError):
+        # ValueError covers bytes that are not UTF-8; RecursionError absurd nesting.
+        return None
 
 
 def _checked_envelope(
@@ -382,99 +384,15 @@ def _statistics_list(data: dict[str, Any], where: str) -> list[Any]:
 
 
 def _optional_id(data: dict[str, Any], key: str, where: str) -> str | None:
-    return _checked_id(data.get(key), key, where)
-
-
-def _checked_id(raw: object, key: str, where: str) -> str | None:
+    raw = data.get(key)
     if raw is None or (isinstance(raw, str) and raw):
         return raw
     raise ShapeError(f"{where}: 'data.{key}' is not a non-empty string")
 
 
-def _decoded_plain(body: bytes) -> _PlainEnvelope | None:
-    """The answer decoded in one pass when it has the plain shape; None: take the long way.
-
-    A refusal here is not an error yet: the general path decides, with its own messages.
-    """
-    try:
-        with collection_paused():
-            return _PLAIN_DECODER.decode(body)
-    except (msgspec.MsgspecError, ValueError, RecursionError):
-        # ValueError covers bytes that are not UTF-8; RecursionError absurd nesting.
-        return None
-
-
-def _plain_data(plain: _PlainEnvelope, where: str, scrub: Scrub) -> tuple[_Envelope, _PlainData]:
-    """The checked envelope and its `data`, by the rules `_data` applies to parsed JSON."""
-    envelope = _checked_envelope(plain.status, plain.errors, plain.data, where, scrub)
-    data = plain.data
-    if not envelope.ok:
-        if data is not None and data.statistics is not None:
-            return envelope, data
-        raise _failure(envelope, where, scrub)
-    if data is None:
-        raise ShapeError(f"{where}: response has no 'data' object")
-    return envelope, data
-
-
-def _plain_statistics(data: _PlainData) -> StatisticValues:
-    items = data.statistics or []
-    return StatisticValues(
-        [item.statisticId for item in items],
-        [item.value for item in items],
-        [item.timestamp for item in items],
-    )
-
-
-# Keys the model also accepts under their Python names; an item using one is left to the model
-# (which spelling wins when both come is the model's business, not this module's).
-_PYTHON_NAMES = frozenset({"statistic_id", "object_id", "object_type"})
-_TEXT_KEYS = ("name", "objectId", "objectType")
-
-
-def _plain_columns(raw: list[Any]) -> StatisticValues | None:
-    """The list as columns when every item has the plain shape; None when any does not.
-
-    Plain means exactly what `StatisticValue` validation would pass through unchanged: an
-    object with a string `statisticId`, an int or float (not bool) or absent `timestamp`,
-    and string or absent `name`, `objectId` and `objectType`; `value` is taken as it is.
-    """
-    statistic_ids: list[str] = []
-    values: list[Any] = []
-    stamps: list[int | float | None] = []
-    add_id, add_value, add_stamp = statistic_ids.append, values.append, stamps.append
-    keep_items = False
-    for item in raw:
-        if type(item) is not dict:
-            return None
-        statistic_id = item.get("statisticId")
-        if type(statistic_id) is not str:
-            return None
-        stamp = item.get("timestamp")
-        if stamp is not None and type(stamp) is not int and type(stamp) is not float:
-            return None
-        # verbose=OFF items are exactly these three keys; anything else gets the full check.
-        if not (len(item) == 3 and "value" in item and "timestamp" in item):
-            keep_items = True
-            if not _PYTHON_NAMES.isdisjoint(item):
-                return None
-            for key in _TEXT_KEYS:
-                text = item.get(key)
-                if text is not None and type(text) is not str:
-                    return None
-        add_id(statistic_id)
-        add_value(item.get("value"))
-        add_stamp(stamp)
-    return StatisticValues(statistic_ids, values, stamps, items=raw if keep_items else None)
-
-
 def _validated_statistics(raw: list[Any], where: str) -> StatisticValues:
-    plain = _plain_columns(raw)
-    if plain is not None:
-        return plain
     try:
-        with collection_paused():
-            built = _STATISTICS.validate_python(raw)
+        built = _STATISTICS.validate_python(raw)
     except ValidationError as exc:
         raise ShapeError(f"{where}: {_describe(exc, 'data.statistics')}") from None
     return StatisticValues.from_models(built)
@@ -484,15 +402,18 @@ def _statistics_answer(
     body: bytes, where: str, scrub: Scrub, id_keys: tuple[str, ...]
 ) -> tuple[_Envelope, dict[str, str | None], StatisticValues]:
     """A subscribe or peek answer: its envelope, the `data` ids in `id_keys`, its statistics."""
-    plain = _decoded_plain(body)
-    if plain is not None:
-        envelope, plain_data = _plain_data(plain, where, scrub)
-        ids = {key: _checked_id(getattr(plain_data, key), key, where) for key in id_keys}
-        return envelope, ids, _plain_statistics(plain_data)
-    envelope = _envelope(body, where, scrub)
+    decoded = _decoded_in_one_pass(body)
+    if decoded is None:
+        envelope = _envelope(body, where, scrub)
+    else:
+        # From here on both paths are one: `data` as a dict, its statistics decoded already.
+        data = None if decoded.data is None else msgspec.structs.asdict(decoded.data)
+        envelope = _checked_envelope(decoded.status, decoded.errors, data, where, scrub)
     data = _data(envelope, "statistics", list, where, scrub)
     ids = {key: _optional_id(data, key, where) for key in id_keys}
-    return envelope, ids, _validated_statistics(_statistics_list(data, where), where)
+    raw = _statistics_list(data, where)
+    statistics = StatisticValues(raw) if decoded is not None else _validated_statistics(raw, where)
+    return envelope, ids, statistics
 
 
 def parse_subscription(
@@ -531,8 +452,7 @@ def parse_peeked(body: bytes, *, where: str = "response", scrub: Scrub = _keep) 
     data = _data(envelope, "statistics", list, where, scrub)
     raw = _statistics_list(data, where)
     try:
-        with collection_paused():
-            statistics = tuple(_PEEKED.validate_python(raw))
+        statistics = tuple(_PEEKED.validate_python(raw))
     except ValidationError as exc:
         raise ShapeError(f"{where}: {_describe(exc, 'data.statistics')}") from None
     return PeekedResult(

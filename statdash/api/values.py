@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -164,88 +163,6 @@ def same_value(raw: object, previous: StatValue) -> bool:
             and parse_timestamp(state.get("time")) == previous.since
         )
     return False
-
-
-# What `fingerprint` keeps of a raw value: a number's `stringValue` text, or an agent
-# state's whole `stateValue` object.
-Fingerprint = str | dict[str, Any]
-
-# JSON `true`/`false` compare equal to 1/0 in Python; a state whose status or start time is one
-# of these gets no fingerprint, so `==` on the object can never hide a change of JSON type.
-_BOOL_LOOKALIKES = (0, 1)
-
-
-def fingerprint(raw: object, value: StatValue) -> Fingerprint | None:
-    """What to keep of `raw` so that `maybe_changed` can tell the next poll's copy unchanged.
-
-    `value` must be `parse_value(raw)` (or equal to it). The rule, which `maybe_changed`
-    applies: a raw value with the same `stringValue` text and no `stateValue` key parses to
-    an equal number; one with an equal `stateValue` object parses to an equal agent state.
-    None when neither holds (the value is then parsed on every poll).
-    """
-    if type(raw) is not dict:
-        return None
-    if type(value) is NumberValue:
-        text = raw.get("stringValue")
-        # Only when the figure came from this very text (not from intValue, not stripped).
-        if type(text) is str and text == value.text and "stateValue" not in raw:
-            return text
-        return None
-    if type(value) is AgentStateValue:
-        state = raw.get("stateValue")
-        if (
-            type(state) is dict
-            and state.get("status") not in _BOOL_LOOKALIKES
-            and state.get("time") not in _BOOL_LOOKALIKES
-        ):
-            return state
-    return None
-
-
-def maybe_changed(
-    statistic_ids: Sequence[str],
-    raw_values: Sequence[object],
-    fingerprints: Mapping[str, Fingerprint],
-) -> list[int]:
-    """The indexes of the raw values that may parse differently from their fingerprints.
-
-    The others are certain to parse to a value equal to the one the fingerprint was taken
-    of (see `fingerprint`); one comparison each, with no parsing and no new objects, which
-    is what keeps a poll of 10,000 mostly unchanged statistics cheap.
-    """
-    known = fingerprints.get
-    try:
-        # One comprehension, the comparisons inlined: a function call per statistic would
-        # double the cost of this, the one loop that sees every value of every poll.
-        return [
-            index
-            for index, (statistic_id, raw) in enumerate(zip(statistic_ids, raw_values, strict=True))
-            if type(raw) is not dict
-            or not (
-                raw.get("stringValue") == kept and "stateValue" not in raw
-                if type(kept := known(statistic_id)) is str
-                else kept is not None and raw.get("stateValue") == kept
-            )
-        ]
-    except RecursionError:
-        # Absurdly nested objects cannot be compared: go one by one, suspecting those.
-        return [
-            index
-            for index, (statistic_id, raw) in enumerate(zip(statistic_ids, raw_values, strict=True))
-            if not _matches(known(statistic_id), raw)
-        ]
-
-
-def _matches(kept: Fingerprint | None, raw: object) -> bool:
-    """`maybe_changed`'s test for one value, for when comparing may recurse too deep."""
-    if kept is None or type(raw) is not dict:
-        return False
-    try:
-        if type(kept) is str:
-            return raw.get("stringValue") == kept and "stateValue" not in raw
-        return raw.get("stateValue") == kept
-    except RecursionError:
-        return False
 
 
 def _parse_number(raw: dict[str, Any], stamp: float | None) -> NumberValue | None:

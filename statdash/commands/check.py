@@ -93,8 +93,8 @@ def _check_on_server(args: argparse.Namespace, compiled: CompiledLayout) -> int:
 
     try:
         settings = resolve_server(args)
-        # One try: a check is interactive, and "not reachable" is its answer.
-        client = make_client(settings, retry=RetryPolicy(attempts=1))
+        # No answer, a 503 or a 504 is tried twice more (a second or two); then it is the answer.
+        client = make_client(settings, retry=RetryPolicy())
     except ConfigError as exc:
         print(f"statdash check: {exc}", file=sys.stderr)
         return EXIT_UNCHECKED

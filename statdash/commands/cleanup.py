@@ -115,7 +115,8 @@ async def _clean(
         try:
             # The config-file permission warning once, not once per server.
             settings = resolve_server(per_server, warn=index == 0)
-            client = make_client(settings, retry=RetryPolicy(attempts=1))
+            # Deletes are safe to repeat: no answer, a 503 or a 504 is tried twice more.
+            client = make_client(settings, retry=RetryPolicy())
         except ConfigError as error:
             tally.kept.extend((entry, str(error)) for entry in entries)
             continue

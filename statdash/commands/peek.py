@@ -94,8 +94,8 @@ def run(args: argparse.Namespace) -> int:
         return fail(f"peek: {error}")
     try:
         settings = resolve_server(args)
-        # One try: peek is interactive, and "not reachable" is its answer.
-        client = make_client(settings, retry=RetryPolicy(attempts=1))
+        # No answer, a 503 or a 504 is tried twice more (a second or two); then it is the answer.
+        client = make_client(settings, retry=RetryPolicy())
     except ConfigError as error:
         return fail(f"peek: {error}")
     try:

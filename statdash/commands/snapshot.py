@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from statdash.api.client import RetryPolicy, StatisticsClient
+from statdash.api.client import StatisticsClient
 from statdash.api.connect import make_client
 from statdash.api.errors import ConfigError, StatisticsError
 from statdash.api.values import AgentStateValue, parse_value
@@ -95,9 +95,10 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     try:
         settings = resolve_server(args)
-        # One try per request: a scheduled snapshot runs again soon, and with one try a
-        # refused connection proves the open never reached the server (see oneshot).
-        client = make_client(settings, retry=RetryPolicy(attempts=1))
+        # No RetryPolicy, so one try per request: a scheduled snapshot runs again soon, and
+        # with one try a refused connection proves the open never reached the server (see
+        # oneshot).
+        client = make_client(settings)
     except ConfigError as error:
         return fail(f"snapshot: {error}")
     records = SubscriptionRecords(args.records)

@@ -2,8 +2,10 @@
 
 One long-running loop does everything that touches the server, so there is never more than
 one request in flight: a poll that runs long makes the loop skip the beats it missed rather
-than queue them. Failures are retried with capped, jittered backoff and reported through
-`SessionStatus`; the session never raises out of `run()` for a server or network fault.
+than queue them. Every failure but refused credentials is retried at this level (the client
+makes one attempt per call), after the delay `statdash.api.retry.Backoff` gives: at the
+refresh interval a few times, then doubling up to a cap, half-jittered. Failures are reported
+through `SessionStatus`; the session never raises out of `run()` for a server or network fault.
 The caller (the UI, `snapshot`, a test) hears about everything through the callbacks it
 passes in, which run on the loop's own thread.
 """
@@ -23,7 +25,7 @@ from typing import Protocol
 from statdash.api import errors
 from statdash.api.models import StatisticValue, SubscriptionItem, Verbose
 from statdash.api.responses import StatisticValues
-from statdash.collector import collection_paused
+from statdash.api.retry import Backoff, refused
 
 log = logging.getLogger("statdash.live")
 
@@ -90,12 +92,6 @@ class PeekResultLike(Protocol):
     def statistics(self) -> Sequence[StatisticValue]: ...
 
 
-class PeekReplyLike(Protocol):
-    """A peek's answer, read but not parsed yet."""
-
-    def parse(self) -> PeekResultLike: ...
-
-
 class ItemErrorLike(Protocol):
     """A per-item error of a partial success."""
 
@@ -120,13 +116,13 @@ class SessionClient(Protocol):
         verbose: Verbose = "INFO",
     ) -> SubscriptionResultLike: ...
 
-    async def read_peek(
+    async def peek_subscription(
         self,
         subscription_id: str,
         *,
         statistic_ids: Sequence[str] | None = None,
         verbose: Verbose = "OFF",
-    ) -> PeekReplyLike: ...
+    ) -> PeekResultLike: ...
 
     async def delete_subscription(self, subscription_id: str) -> None: ...
 
@@ -139,48 +135,14 @@ subscription id, so a run killed while the request is in flight is on record), a
 once its delete succeeded."""
 
 
-@dataclass(frozen=True, slots=True)
-class Backoff:
-    """Jittered retries at the refresh interval, then doubling up to a cap.
-
-    The delay before retry n is between half and all of a ceiling: the interval for the
-    first `steady` failures, then twice as much for each further one, never above `cap`.
-    """
-
-    base: float
-    cap: float = DEFAULT_MAX_BACKOFF
-    steady: int = DEFAULT_STEADY_RETRIES
-
-    def ceiling(self, failures: int) -> float:
-        """The longest delay after `failures` consecutive failures (failures >= 1)."""
-        # The exponent is bounded so a shift-long outage cannot overflow the float.
-        exponent = min(max(0, failures - self.steady), 64)
-        return min(self.cap, self.base * 2.0**exponent)
-
-    def delay(self, failures: int, rng: random.Random) -> float:
-        """Delay before attempt number `failures` + 1 (failures >= 1)."""
-        ceiling = self.ceiling(failures)
-        # Half fixed, half random: never hammers in lock-step, never waits near zero.
-        return ceiling / 2 + rng.uniform(0, ceiling / 2)
-
-
 def _is_lost_subscription(error: errors.StatisticsError) -> bool:
     """The server no longer knows our subscription (e.g. Stat Server restarted)."""
     return isinstance(error, errors.NotFoundError | errors.EnvelopeError)
 
 
-def _is_fatal(error: errors.StatisticsError) -> bool:
-    """Retrying cannot help: credentials are refused. Stop instead of hammering the server."""
-    if isinstance(error, errors.AuthenticationError | errors.PermissionDeniedError):
-        return True
-    # The token endpoint said no (bad client secret, password or grant). Its 5xx and
-    # unreadable answers are not a verdict on the credentials and stay retryable.
-    return isinstance(error, errors.AuthError) and error.http_status in (400, 401, 403)
-
-
 def describe(error: errors.StatisticsError) -> str:
     """A short, secret-free description for the status line (no URL paths, no ids)."""
-    if _is_fatal(error):
+    if refused(error):
         return f"access refused ({_summary(error)}); polling stopped, press r to retry"
     return _summary(error)
 
@@ -251,7 +213,13 @@ class Session:
         self._clock = clock
         self._sleep = sleep
         self._rng = rng or random.Random()
-        self._backoff = Backoff(base=interval, cap=max(max_backoff, interval))
+        self._backoff = Backoff(
+            base=interval,
+            cap=max(max_backoff, interval),
+            steady=DEFAULT_STEADY_RETRIES,
+            jitter="half",  # never hammers in lock-step, never waits near zero
+            random=self._rng.random,
+        )
         self._delete_timeout = delete_timeout
         self._wake = asyncio.Event()
         self._paused = False
@@ -331,7 +299,7 @@ class Session:
                     next_poll += missed * self.interval
             elif not self._halted:
                 self._failures += 1
-                next_poll = finished + self._backoff.delay(self._failures, self._rng)
+                next_poll = finished + self._backoff.delay(self._failures)
                 if not self._paused:
                     self._publish(phase=Phase.RETRYING, retry_at=next_poll)
 
@@ -396,12 +364,8 @@ class Session:
 
     async def _peek(self, subscription_id: str) -> None:
         try:
-            reply = await self._client.read_peek(subscription_id, verbose="OFF")
-            # Parse and ingest in one synchronous stretch with the collector paused: the
-            # parsed answer (tens of thousands of objects on a big floor) is dead before it
-            # resumes. Parsing raises what the envelope says, a lost subscription included.
-            with collection_paused():
-                self._take(reply.parse())
+            # A lost subscription comes as the error its answer's envelope or status calls for.
+            self._take(await self._client.peek_subscription(subscription_id, verbose="OFF"))
         except errors.StatisticsError as error:
             if _is_lost_subscription(error):
                 # The server forgot us: close our side of the old id (harmless if it is gone)
@@ -421,7 +385,7 @@ class Session:
 
     def _failed(self, error: errors.StatisticsError) -> None:
         log.warning("poll failed: %s", describe(error))
-        self._halted = _is_fatal(error)
+        self._halted = refused(error)
         phase = Phase.FAILED if self._halted else self.status.phase
         self._publish(
             phase=phase, last_error=describe(error), error_count=self.status.error_count + 1

@@ -1,10 +1,10 @@
 """Latest value and bounded history per statisticId, a revision counter, and data freshness.
 
-The store is the only state the screen reads. `ingest()` compares each raw `value` with a
-fingerprint of the statistic's previous one (through `statdash.api.values`, the one reader of
-value shapes), parses only those that differ, and returns the ids that really changed, so
-unchanged statistics cost one comparison here and nothing downstream. It is mutated on one
-thread (the event loop) and holds no Textual.
+The store is the only state the screen reads. `ingest()` compares each raw `value` with the
+statistic's previous value (through `statdash.api.values`, the one reader of value shapes),
+parses only those that differ, and returns the ids that really changed, so unchanged
+statistics cost nothing downstream. It is mutated on one thread (the event loop) and holds no
+Textual.
 """
 
 from __future__ import annotations
@@ -14,15 +14,7 @@ from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from statdash.api.values import (
-    Fingerprint,
-    NumberValue,
-    StatValue,
-    fingerprint,
-    maybe_changed,
-    parse_value,
-    same_value,
-)
+from statdash.api.values import NumberValue, StatValue, parse_value, same_value
 
 # Data older than this many refresh intervals is stale: shown dimmed, never blanked.
 STALE_AFTER_INTERVALS = 2.0
@@ -96,7 +88,6 @@ class Store:
         self._latest_set: frozenset[str] = frozenset()
         self._latest_at = 0.0
         self._seen_before: dict[str, float] = {}
-        self._fingerprints: dict[str, Fingerprint] = {}
         self._history: dict[str, History] = {}
         self.track_history(history_capacity or {})
         self.revision = 0
@@ -131,26 +122,17 @@ class Store:
         """`ingest` for one poll's columns (index-aligned), as the client gives them."""
         changed: list[str] = []
         values = self._values
-        fingerprints = self._fingerprints
-        # One comparison each finds the few values that may have changed (`maybe_changed`);
-        # only those are compared in full or parsed.
-        for index in maybe_changed(statistic_ids, raw_values, fingerprints):
-            statistic_id = statistic_ids[index]
-            raw_value = raw_values[index]
+        for statistic_id, raw_value, raw_timestamp in zip(
+            statistic_ids, raw_values, raw_timestamps, strict=True
+        ):
             previous = values.get(statistic_id)
+            # Most values are the same as last poll's; `same_value` says so without parsing.
             if previous is not None and same_value(raw_value, previous):
-                # Unchanged after all (the fingerprint missed, e.g. a detail parsing ignores).
-                value = previous
-            else:
-                value = parse_value(raw_value, raw_timestamps[index])
-                if value != previous:
-                    values[statistic_id] = value
-                    changed.append(statistic_id)
-            kept = fingerprint(raw_value, value)
-            if kept is None:
-                fingerprints.pop(statistic_id, None)
-            else:
-                fingerprints[statistic_id] = kept
+                continue
+            value = parse_value(raw_value, raw_timestamp)
+            if value != previous:
+                values[statistic_id] = value
+                changed.append(statistic_id)
         self._arrived(statistic_ids, now)
         if self._history:
             self._sample_history(wall)
@@ -209,7 +191,7 @@ class Store:
     def forget(self, keep: Iterable[str]) -> None:
         """Drop every statistic not in `keep` (after the layout changed)."""
         keep_set = set(keep)
-        for table in (self._values, self._seen_before, self._history, self._fingerprints):
+        for table in (self._values, self._seen_before, self._history):
             for statistic_id in [key for key in table if key not in keep_set]:
                 del table[statistic_id]
         self._latest_set &= keep_set

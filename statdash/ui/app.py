@@ -26,7 +26,6 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Footer, Static
 
-from statdash.collector import release_heap, settle_heap
 from statdash.layout.compile import CompiledLayout, compile_layout
 from statdash.layout.loader import load_layout
 from statdash.layout.problems import LayoutError
@@ -34,6 +33,7 @@ from statdash.live.controller import LiveController, plan_for
 from statdash.live.lifecycle import install_signal_handlers, watch_terminal
 from statdash.live.session import Phase, SessionStatus
 from statdash.text import clean, safe
+from statdash.ui.heap import release_heap, settle_heap
 from statdash.ui.keys import KEY_ACTIONS, PAGE_KEYS
 from statdash.ui.messages import Bridge, StatusChanged, StoreChanged
 from statdash.ui.pages import PageGrid

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from textual.drivers.linux_driver import LinuxDriver
 
-from statdash.api.client import RetryPolicy, StatisticsClient
+from statdash.api.client import StatisticsClient
 from statdash.api.connect import make_client
 from statdash.api.settings import ServerSettings
 from statdash.layout.compile import CompiledLayout
@@ -132,8 +132,8 @@ async def run_dashboard(
     on this server are deleted first (the demo's simulator lives as long as the run, so it
     keeps none).
     """
-    # The session retries on its own schedule (and shows it), so the client must not.
-    client = make_client(settings, retry=RetryPolicy(attempts=1))
+    # No RetryPolicy: the session retries on its own schedule (and shows it).
+    client = make_client(settings)
     app: StatdashApp | None = None
     try:
         if records is not None:

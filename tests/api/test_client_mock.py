@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import json
 import logging
 import socket
@@ -657,22 +655,6 @@ async def test_peek_of_50000_statistics_parses_completely() -> None:
     assert len(result.statistics) == 50_000
     assert result.statistics[-1].statistic_id == "s49999"
     assert result.statistics[-1].value["intValue"] == 49_999
-
-
-@pytest.mark.parametrize(
-    "content",
-    [
-        b'{"status": {"code": 0}, "data": {"statistics": [1]}}',
-        b"{broken",
-        json.dumps(envelope({"statistics": []})).encode(),
-    ],
-)
-async def test_parsing_leaves_the_garbage_collector_enabled(content: bytes) -> None:
-    """The GC pause used while parsing is undone afterwards, on success and on failure alike."""
-    assert gc.isenabled()
-    with contextlib.suppress(errors.StatisticsError):
-        await run("peek", httpx.Response(200, content=content))
-    assert gc.isenabled()
 
 
 async def test_a_reply_past_the_size_limit_is_a_shape_error() -> None:

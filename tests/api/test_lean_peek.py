@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
 import pytest
@@ -14,14 +13,7 @@ from pydantic import TypeAdapter, ValidationError
 from statdash.api import models, responses
 from statdash.api.errors import ShapeError
 from statdash.api.responses import StatisticValues
-from statdash.api.values import (
-    AgentStateValue,
-    NumberValue,
-    fingerprint,
-    maybe_changed,
-    parse_value,
-    same_value,
-)
+from statdash.api.values import AgentStateValue, NumberValue, parse_value, same_value
 
 PROPERTY = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FULL = TypeAdapter(list[models.StatisticValue])
@@ -139,20 +131,24 @@ def test_any_statistics_list_parses_as_full_validation_does(raw: list[Any]) -> N
         assert stamps == [value.timestamp for value in statistics]
 
 
-def test_a_verbose_off_answer_is_decoded_in_one_pass() -> None:
-    """The one-pass decoder takes the plain shape; anything else is left to the general path."""
-    assert responses._decoded_plain(peek_body([off_item(0), off_item(1)])) is not None
-    named = {**off_item(0), "name": "TalkDuration"}
-    assert responses._decoded_plain(peek_body([named])) is None
-    assert responses._decoded_plain(peek_body([{**off_item(0), "timestamp": True}])) is None
-    assert responses._decoded_plain(b"not json") is None
+def test_answers_of_the_model_shape_are_decoded_in_one_pass() -> None:
+    """The one-pass decoder takes what the model takes unchanged; the rest is the general path's."""
+    decode = responses._decoded_in_one_pass
+    assert decode(peek_body([off_item(0), off_item(1)])) is not None
+    named = {**off_item(0), "name": "TalkDuration", "objectId": "ana", "objectType": "Agent"}
+    assert decode(peek_body([named])) is not None
+    assert decode(peek_body([{**off_item(0), "future": 1}])) is None
+    assert decode(peek_body([{**off_item(0), "statistic_id": "s0"}])) is None
+    assert decode(peek_body([{**off_item(0), "timestamp": True}])) is None
+    assert decode(peek_body([{**off_item(0), "name": 3}])) is None
+    assert decode(b"not json") is None
 
 
 def _general_path_outcome(
     monkeypatch: pytest.MonkeyPatch, parse: Any, body: bytes
 ) -> tuple[str, object]:
     with monkeypatch.context() as patch:
-        patch.setattr(responses, "_decoded_plain", lambda _body: None)
+        patch.setattr(responses, "_decoded_in_one_pass", lambda _body: None)
         return _outcome(parse, body)
 
 
@@ -261,57 +257,6 @@ def test_same_value_never_says_same_when_parsing_would_differ(first: Any, second
             assert parse_value(raw) == previous
 
 
-def _retyped(raw: Any, lookalike: Any) -> Any:
-    """`raw` with its state's status or start time swapped for a JSON lookalike (true, 1.0)."""
-    if not (isinstance(raw, dict) and isinstance(raw.get("stateValue"), dict)):
-        return raw
-    state = dict(raw["stateValue"])
-    state["time" if "time" in state else "status"] = lookalike
-    return {**raw, "stateValue": state}
-
-
-@PROPERTY
-@given(RAW_VALUES, RAW_VALUES, st.sampled_from([True, False, 1, 0, 1.0, "1"]))
-def test_a_fingerprint_match_means_parsing_gives_an_equal_value(
-    first: Any, second: Any, lookalike: Any
-) -> None:
-    """maybe_changed passes over a raw value only when parsing it would give an equal value."""
-    previous = parse_value(first)
-    kept = fingerprint(first, previous)
-    if kept is None:
-        return
-    candidates = [first, second, {**first, "timestamp": 7}, _retyped(first, lookalike)]
-    suspects = maybe_changed(["s"] * len(candidates), candidates, {"s": kept})
-    for index, raw in enumerate(candidates):
-        if index not in suspects:
-            assert parse_value(raw) == previous
-
-
-def test_fingerprints_pass_over_the_usual_unchanged_values_only() -> None:
-    """A re-sent figure or agent state is passed over; a new figure, state or type is not."""
-    number = {"intValue": 41, "stringValue": "41.37", "timestamp": 1}
-    state = {"stateValue": {"status": "Ready", "time": 1_700_000_000, "place": {"placeId": "p"}}}
-    kept = {
-        "n": fingerprint(number, parse_value(number)),
-        "s": fingerprint(state, parse_value(state)),
-    }
-    assert (
-        maybe_changed(["n", "s"], [{**number, "timestamp": 2}, {**state, "timestamp": 2}], kept)
-        == []
-    )
-    moved = {"stateValue": {**state["stateValue"], "status": "NotReady"}}
-    assert maybe_changed(
-        ["n", "s", "x"], [{**number, "stringValue": "41.4"}, moved, number], kept
-    ) == [0, 1, 2]
-    # Python's True == 1: a state with such a status or start time gets no fingerprint.
-    assert (
-        fingerprint({"stateValue": {"status": 1}}, parse_value({"stateValue": {"status": 1}}))
-        is None
-    )
-    stripped = {"stringValue": " 5 "}
-    assert fingerprint(stripped, parse_value(stripped)) is None
-
-
 def test_same_value_recognises_the_usual_unchanged_values() -> None:
     """An unchanged figure or agent state with a new timestamp is recognised without parsing."""
     number = {"intValue": 41, "stringValue": "41.37", "timestamp": 1}
@@ -330,21 +275,3 @@ def test_same_value_tells_json_true_from_one() -> None:
     number = parse_value({"intValue": 1})
     assert isinstance(number, NumberValue)
     assert not same_value({"intValue": True}, number)
-
-
-def test_fingerprints_of_absurdly_nested_states_never_raise() -> None:
-    """A comparison too deep for Python's recursion limit marks the value as maybe changed."""
-
-    def nested_state() -> dict[str, Any]:
-        state: dict[str, Any] = {"status": "Ready", "time": 1_700_000_000}
-        inner = state
-        for _ in range(sys.getrecursionlimit() + 100):
-            inner["x"] = {}
-            inner = inner["x"]
-        return {"stateValue": state}
-
-    first, second = nested_state(), nested_state()
-    kept = fingerprint(first, parse_value(first))
-    assert kept is not None
-    number = {"stringValue": "1"}
-    assert maybe_changed(["deep", "n"], [second, number], {"deep": kept, "n": "1"}) == [0]

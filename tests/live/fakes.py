@@ -44,14 +44,6 @@ class FakePeek:
 
 
 @dataclass
-class FakePeekReply:
-    result: FakePeek
-
-    def parse(self) -> FakePeek:
-        return self.result
-
-
-@dataclass
 class FakeClient:
     """Scripted server: `peek_failures` are raised in order before peeks succeed."""
 
@@ -83,20 +75,20 @@ class FakeClient:
         self.opened.append(subscription_id)
         return FakeSubscription(subscription_id, [_value("a", 0)], self.subscribe_errors)
 
-    async def read_peek(
+    async def peek_subscription(
         self,
         subscription_id: str,
         *,
         statistic_ids: Sequence[str] | None = None,
         verbose: Verbose = "OFF",
-    ) -> FakePeekReply:
+    ) -> FakePeek:
         self.calls.append(("peek", self.clock.now))
         self.clock.now += self.peek_duration
         if self.peek_gate is not None:
             await self.peek_gate.wait()
         if self.peek_failures:
             raise self.peek_failures.pop(0)
-        return FakePeekReply(FakePeek([_value("a", len(self.calls))]))
+        return FakePeek([_value("a", len(self.calls))])
 
     async def delete_subscription(self, subscription_id: str) -> None:
         self.calls.append(("delete", self.clock.now))
