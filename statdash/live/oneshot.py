@@ -14,8 +14,9 @@ opening it never came. The rules, in order of what can go wrong:
 - The delete is sent on every way out (values read, server error, cancellation, any
   exception), twice at most.
 - The record is crossed out only when that is safe: the delete was confirmed after the
-  server had answered the open, or the open provably never reached the server (connection
-  refused, or rejected before sending). If the open's outcome is unknown (timed out, cut
+  server had answered the open, or the open provably created nothing (`live.evidence`: the
+  connection was refused, the request was rejected before sending, or the answer came from
+  a server that is not a Statistics API). If the open's outcome is unknown (timed out, cut
   off, abandoned), the record stays even after a confirmed delete: the open may still land.
 
 Used by `statdash snapshot`; `statdash check --url` does the same dance inline and could use
@@ -33,17 +34,14 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 
 from statdash.api.errors import (
-    AuthError,
-    ConfigError,
-    ConnectError,
     EnvelopeError,
     HTTPStatusError,
     NotFoundError,
     RequestTimeoutError,
-    RequestValidationError,
     ShapeError,
     StatisticsError,
 )
+from statdash.live.evidence import created_nothing
 
 if TYPE_CHECKING:
     from statdash.api.client import StatisticsClient
@@ -59,7 +57,7 @@ DELETE_ATTEMPTS = 2
 DELETE_RETRY_PAUSE = 0.2
 
 Warn = Callable[[str], None]
-Outcome = Literal["answered", "not_sent", "unknown"]
+Outcome = Literal["answered", "created_nothing", "unknown"]
 
 
 def _ignore(message: str) -> None:
@@ -138,12 +136,12 @@ async def read_once(
         )
     finally:
         outcome = _outcome(opening)
-        # Sent even when the open provably never arrived: one refused connection costs
+        # Sent even when the open provably created nothing: one refused connection costs
         # nothing, and "always delete" stays a rule without exceptions.
         reason = await _delete(client, operation_id, delete_timeout)
         deleted = reason is None
         if reason is not None:
-            if outcome != "not_sent":
+            if outcome != "created_nothing":
                 warn(
                     f"could not delete subscription {operation_id} on {server}: {reason}"
                     + ("; it is recorded for `statdash cleanup`" if records is not None else "")
@@ -154,7 +152,9 @@ async def read_once(
                 " deleted, but if the open lands late it stays open"
                 + (" until `statdash cleanup`" if records is not None else "")
             )
-        if records is not None and (outcome == "not_sent" or (outcome == "answered" and deleted)):
+        if records is not None and (
+            outcome == "created_nothing" or (outcome == "answered" and deleted)
+        ):
             records.remove(server, operation_id)
     return replace(result, deleted=deleted)
 
@@ -169,16 +169,16 @@ async def _settle(opening: asyncio.Future[SubscriptionResult], timeout: float) -
 
 
 def _outcome(opening: asyncio.Future[SubscriptionResult]) -> Outcome:
-    """Whether the server answered the open, never got it, or we cannot tell."""
+    """Whether the server answered the open, provably created nothing, or we cannot tell."""
     if not opening.done() or opening.cancelled():
         return "unknown"
     # Reading the exception also marks it retrieved (no "never retrieved" log at exit).
     error = opening.exception()
     if error is None:
         return "answered"
-    if isinstance(error, ConnectError | RequestValidationError | ConfigError | AuthError):
-        # Refused connection, rejected locally, or no token: no request reached the API.
-        return "not_sent"
+    if isinstance(error, StatisticsError) and created_nothing(error):
+        # Refused connection, rejected locally, no token, or no Statistics API there.
+        return "created_nothing"
     if isinstance(error, HTTPStatusError | EnvelopeError | ShapeError):
         return "answered"
     return "unknown"

@@ -26,6 +26,7 @@ from statdash.api import errors
 from statdash.api.models import StatisticValue, SubscriptionItem, Verbose
 from statdash.api.responses import StatisticValues
 from statdash.api.retry import Backoff, refused
+from statdash.live.evidence import created_nothing, not_a_statistics_api
 
 log = logging.getLogger("statdash.live")
 
@@ -132,7 +133,8 @@ StatusCallback = Callable[[SessionStatus], None]
 SubscriptionCallback = Callable[[str], None]
 """For crash records: told a subscription id before it may open (the operationId is the
 subscription id, so a run killed while the request is in flight is on record), and again
-once its delete succeeded."""
+once it is gone: its delete succeeded, or a failure proved it was never created or that no
+Statistics API is there (`live.evidence`)."""
 
 
 def _is_lost_subscription(error: errors.StatisticsError) -> bool:
@@ -229,6 +231,11 @@ class Session:
         # The operationId of a subscribe whose outcome we do not know yet. Re-sending the
         # same id is idempotent, so a lost reply never leaves a second subscription behind.
         self._pending_operation_id: str | None = None
+        # Whether an attempt with that id may have reached a Statistics API; once one may
+        # have, a later refused connection no longer proves the subscription does not exist.
+        self._pending_may_exist = False
+        self.last_failure: errors.StatisticsError | None = None
+        """The latest failure, for a caller that wants more than the status line's words."""
         self.status = SessionStatus()
 
     # --- control, called from the UI (same event loop) --------------------------------------
@@ -345,13 +352,18 @@ class Session:
         self._publish(phase=Phase.CONNECTING)
         if self._pending_operation_id is None:
             self._pending_operation_id = str(uuid.uuid4())
+            self._pending_may_exist = False
             # Written down before it is sent: SIGKILL may come while the request is in flight.
             if self._on_opened is not None:
                 self._on_opened(self._pending_operation_id)
         operation_id = self._pending_operation_id
-        result = await self._client.open_subscription(
-            self._items, operation_id=operation_id, verbose="OFF"
-        )
+        try:
+            result = await self._client.open_subscription(
+                self._items, operation_id=operation_id, verbose="OFF"
+            )
+        except errors.StatisticsError as error:
+            self._open_failed(operation_id, error)
+            raise
         self._pending_operation_id = None
         problems = tuple(
             ItemProblem(error.statistic_id, error.code, error.message) for error in result.errors
@@ -361,6 +373,17 @@ class Session:
             self._on_opened(result.subscription_id)
         # The subscription is open whatever its values look like: ingest what is usable.
         self._on_values(_with_values(result.statistics))
+
+    def _open_failed(self, operation_id: str, error: errors.StatisticsError) -> None:
+        """Forget the id when the failure proves nothing was created; else it may exist."""
+        if created_nothing(error) and not self._pending_may_exist:
+            # Nothing to delete, ever: cross it out now (a record of it would make every
+            # `statdash cleanup` fail), and let the next attempt start with a fresh id.
+            self._pending_operation_id = None
+            if self._on_deleted is not None:
+                self._on_deleted(operation_id)
+        else:
+            self._pending_may_exist = True
 
     async def _peek(self, subscription_id: str) -> None:
         try:
@@ -385,6 +408,7 @@ class Session:
 
     def _failed(self, error: errors.StatisticsError) -> None:
         log.warning("poll failed: %s", describe(error))
+        self.last_failure = error
         self._halted = refused(error)
         phase = Phase.FAILED if self._halted else self.status.phase
         self._publish(
@@ -414,6 +438,9 @@ class Session:
             )
         except (errors.StatisticsError, TimeoutError) as error:
             log.warning("could not delete subscription: %s", describe_any(error))
+            if not_a_statistics_api(error) and self._on_deleted is not None:
+                # No Statistics API answers like that, so no subscription is there to keep.
+                self._on_deleted(subscription_id)
             return False
         if self._on_deleted is not None:
             self._on_deleted(subscription_id)

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -117,3 +117,49 @@ def dead_url() -> Iterator[str]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     yield f"http://127.0.0.1:{port}"
+
+
+@dataclass
+class WebServer:
+    """An ordinary web server on loopback (no Statistics API): every request gets `status`
+    and a small HTML page, as `http.server` or a misconfigured proxy would answer."""
+
+    url: str
+    status: int = 501
+    requests: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def web_server() -> Iterator[WebServer]:
+    """A `WebServer` in a thread; set `.status` to change what it answers."""
+    import http.server
+    import threading
+
+    server_state = WebServer(url="")
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            server_state.requests.append(f"{self.command} {self.path}")
+            body = f"<html><body><h1>Error {server_state.status}</h1></body></html>".encode()
+            self.send_response(server_state.status)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = do_DELETE = _answer
+
+        def log_message(self, format: str, *args: object) -> None:
+            """Keep the test output clean."""
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server_state.url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server_state
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)

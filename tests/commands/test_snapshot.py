@@ -18,7 +18,7 @@ from statdash.commands.common import load_compiled
 from statdash.live.records import SubscriptionRecords
 from statdash.sim.runner import RunningSimulator
 
-from .conftest import LAYOUTS, Result, spawn, wait_until
+from .conftest import LAYOUTS, Result, WebServer, spawn, wait_until
 
 Cli = Callable[..., Result]
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
@@ -344,3 +344,44 @@ def test_on_a_terminal_the_table_fits_and_levels_are_coloured(
     plain = [re.sub("\x1b\\[[0-9;]*m", "", line) for line in result.out.splitlines()[1:]]
     assert max(cell_len(line) for line in plain) <= 80
     assert "\x1b[31malarm" in result.out
+
+
+@pytest.mark.parametrize("status", [501, 404, 405])
+def test_a_server_that_is_not_a_statistics_api_leaves_no_record(
+    web_server: WebServer, cli: Cli, records_path: Path, status: int
+) -> None:
+    """A URL that points at an ordinary web server (HTML 501, 404 or 405) is a failed read,
+    exit 1 in one line; no subscription can exist there, so nothing is recorded for cleanup."""
+    web_server.status = status
+    result = cli(
+        "snapshot",
+        str(LAYOUTS / "demo.yaml"),
+        "--url",
+        web_server.url,
+        "--records",
+        str(records_path),
+    )
+    assert (result.code, result.out) == (1, "")
+    assert result.err.count("\n") == 1, result.err
+    assert f"HTTP {status}" in result.err
+    assert "cleanup" not in result.err
+    assert SubscriptionRecords(records_path).entries() == []
+
+
+def test_a_gateway_error_without_an_envelope_stays_recorded(
+    web_server: WebServer, cli: Cli, records_path: Path
+) -> None:
+    """A 502 page may come from a gateway that passed the open on to a Statistics API, so its
+    subscription may exist: it stays recorded (and the user is told)."""
+    web_server.status = 502
+    result = cli(
+        "snapshot",
+        str(LAYOUTS / "demo.yaml"),
+        "--url",
+        web_server.url,
+        "--records",
+        str(records_path),
+    )
+    assert result.code == 1
+    assert "recorded for `statdash cleanup`" in result.err
+    assert len(SubscriptionRecords(records_path).entries()) == 1

@@ -53,6 +53,7 @@ class FakeClient:
     subscribe_errors: Sequence[FakeItemError] = ()
     subscribe_failures: list[errors.StatisticsError] = field(default_factory=list)
     delete_hangs: bool = False
+    delete_failures: list[errors.StatisticsError] = field(default_factory=list)
     peek_gate: asyncio.Event | None = None
     """When set, a peek waits for it (a request in flight) before answering."""
     calls: list[tuple[str, float]] = field(default_factory=list)
@@ -94,6 +95,8 @@ class FakeClient:
         self.calls.append(("delete", self.clock.now))
         if self.delete_hangs:
             await asyncio.sleep(3600)
+        if self.delete_failures:
+            raise self.delete_failures.pop(0)
         self.deleted.append(subscription_id)
 
 

@@ -44,7 +44,10 @@ class Harness:
 
 
 def make(
-    interval: float = 1.0, deleted: list[str] | None = None, **client_options: object
+    interval: float = 1.0,
+    deleted: list[str] | None = None,
+    opened: list[str] | None = None,
+    **client_options: object,
 ) -> Harness:
     clock = VirtualClock()
     client = FakeClient(clock, **client_options)  # type: ignore[arg-type]
@@ -61,6 +64,7 @@ def make(
         rng=random.Random(1),
         delete_timeout=0.2,
         on_deleted=None if deleted is None else deleted.append,
+        on_opened=None if opened is None else opened.append,
     )
     return Harness(clock, client, session, statuses, values)
 
@@ -274,3 +278,80 @@ async def test_operation_id_is_on_record_before_the_subscribe_is_sent() -> None:
     # Recorded once for both attempts (the retry re-sends the same id); the fake answers with
     # its own subscription id, which is recorded as well.
     assert recorded == [client.operation_ids[0], "sub1"]
+
+
+# An ordinary web server's answers: no Statistics API envelope, so `code` is None.
+NOT_AN_API = [
+    errors.error_for_status(501, "Unsupported method ('POST')"),
+    errors.error_for_status(404, "File not found"),
+    errors.error_for_status(405, "Method Not Allowed"),
+]
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [errors.ConnectError("cannot connect to http://127.0.0.1:1: refused"), *NOT_AN_API],
+    ids=["refused", "html501", "html404", "html405"],
+)
+async def test_an_open_that_provably_created_nothing_is_crossed_out(
+    failure: errors.StatisticsError,
+) -> None:
+    """A subscribe refused at connect, or answered by a server that is not a Statistics API,
+    created nothing: its record is crossed out at once, the next try gets a fresh id, and no
+    delete is sent on the way out."""
+    opened: list[str] = []
+    deleted: list[str] = []
+    h = make(opened=opened, deleted=deleted, subscribe_failures=[failure] * 50)
+    await h.run_until(lambda h: len(h.client.operation_ids) >= 3)
+    ids = h.client.operation_ids
+    assert len(set(ids)) == len(ids)
+    assert opened == ids and deleted == ids
+    assert "delete" not in h.kinds()
+
+
+async def test_a_refusal_after_an_unanswered_open_keeps_the_record() -> None:
+    """Once an attempt with an id may have reached the server (it timed out), a later
+    refused connection proves nothing: the same id is retried, stays recorded and is
+    deleted on the way out."""
+    refused = errors.ConnectError("cannot connect to http://127.0.0.1:1: refused")
+    opened: list[str] = []
+    deleted: list[str] = []
+    h = make(
+        opened=opened,
+        deleted=deleted,
+        subscribe_failures=[errors.RequestTimeoutError("timed out"), *[refused] * 50],
+    )
+    await h.run_until(lambda h: len(h.client.operation_ids) >= 3)
+    ids = h.client.operation_ids
+    assert len(set(ids)) == 1
+    assert opened == [ids[0]]
+    assert h.client.deleted == [ids[0]] and deleted == [ids[0]]
+
+
+@pytest.mark.parametrize("answer", NOT_AN_API[:1] + NOT_AN_API[2:], ids=["html501", "html405"])
+async def test_a_delete_answered_by_a_non_api_server_crosses_out_the_record(
+    answer: errors.StatisticsError,
+) -> None:
+    """An id whose open got no answer is deleted on the way out; a delete answered by a server
+    that is not a Statistics API proves no subscription is there, so its record goes too."""
+    deleted: list[str] = []
+    h = make(
+        deleted=deleted,
+        subscribe_failures=[errors.RequestTimeoutError("timed out")] * 50,
+        delete_failures=[answer],
+    )
+    await h.run_until(lambda h: len(h.client.operation_ids) >= 2)
+    assert h.client.deleted == [] and deleted == [h.client.operation_ids[0]]
+
+
+async def test_a_delete_refused_for_credentials_keeps_the_record() -> None:
+    """A delete refused by a gateway (403 without an envelope) says nothing about the
+    subscription: its record stays for `statdash cleanup`."""
+    deleted: list[str] = []
+    h = make(
+        deleted=deleted,
+        subscribe_failures=[errors.RequestTimeoutError("timed out")] * 50,
+        delete_failures=[errors.error_for_status(403, "Forbidden")],
+    )
+    await h.run_until(lambda h: len(h.client.operation_ids) >= 2)
+    assert deleted == []
