@@ -5,7 +5,9 @@ subscription is open). By default only records of processes that are gone are to
 `--all` takes those of processes that still seem alive too (a reused pid, a hung run).
 `--url` limits the work to one server; without it every recorded server is contacted, each
 with the credentials resolved the usual way (flags, environment, config file). A server
-that cannot be reached keeps its records for next time.
+that cannot be reached keeps its records for next time. Records older than a week, and those
+of a server that answers like no Statistics API does, are forgotten instead; `--forget`
+forgets the chosen records without contacting any server.
 
 Exit status: 0 nothing is left to delete, 1 some subscriptions could not be deleted,
 2 usage (bad settings for `--url`).
@@ -25,7 +27,7 @@ from statdash.api.connect import make_client
 from statdash.api.errors import ConfigError
 from statdash.commands.common import EXIT_FAILED, EXIT_OK, fail
 from statdash.commands.server_options import add_server_arguments, resolve_server
-from statdash.live.leftovers import Tally, delete_recorded
+from statdash.live.leftovers import Tally, delete_recorded, entry_label, forget_expired
 from statdash.live.records import OpenSubscription, SubscriptionRecords
 from statdash.text import clean
 
@@ -39,6 +41,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         " (a dashboard still running then opens a new one)",
     )
     parser.add_argument(
+        "--forget",
+        action="store_true",
+        help="drop the records without contacting any server (for servers that are gone for"
+        " good; a subscription still open there stays open until the server drops it)",
+    )
+    parser.add_argument(
         "--records",
         type=Path,
         metavar="FILE",
@@ -48,8 +56,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_server_arguments(parser, url_required=False)
     parser.epilog = (
         "Without --url every server in the records is contacted, with the credentials from"
-        " the flags, STATDASH_* or the config file. Exit status: 0 nothing left, 1 some"
-        " subscriptions could not be deleted (kept for next time), 2 usage error."
+        " the flags, STATDASH_* or the config file. Records older than 7 days, and those of"
+        " a server that is not a Statistics API, are forgotten without a delete; --forget"
+        " forgets them all without contacting any server. Exit status: 0 nothing left, 1"
+        " some subscriptions could not be deleted (kept for next time), 2 usage error."
     )
 
 
@@ -67,25 +77,49 @@ def run(args: argparse.Namespace) -> int:
         chosen = [e for e in chosen if e.server == only]
         everything = [e for e in everything if e.server == only]
     running = len(everything) - len(chosen)
-    tally = asyncio.run(_clean(args, records, chosen)) if chosen else Tally()
+    if args.forget:
+        _forget(records, chosen, running)
+        return EXIT_OK
+    expired, rest = forget_expired(records, chosen)
+    tally = asyncio.run(_clean(args, records, rest)) if rest else Tally()
+    for entry, reason in expired:
+        print(f"forgot subscription {entry_label(entry)}, {reason}")
     for entry in tally.deleted:
-        print(f"deleted subscription {clean(entry.subscription_id, 80)} on {_where(entry)}")
+        print(f"deleted subscription {entry_label(entry)}")
+    for entry, reason in tally.forgotten:
+        print(f"forgot subscription {entry_label(entry)}: {clean(reason, 300)}")
     for entry, reason in tally.kept:
         print(
-            f"statdash cleanup: kept subscription {clean(entry.subscription_id, 80)} on"
-            f" {_where(entry)} for next time: {clean(reason, 300)}",
+            f"statdash cleanup: kept subscription {entry_label(entry)} for next time:"
+            f" {clean(reason, 300)}",
             file=sys.stderr,
         )
     if not chosen:
         where = f" on {clean(only)}" if only else ""
         print(f"nothing to clean up{where}")
+    _note_running(running, "deletes")
+    return EXIT_FAILED if tally.kept else EXIT_OK
+
+
+def _forget(records: SubscriptionRecords, chosen: Sequence[OpenSubscription], running: int) -> None:
+    """`--forget`: drop the chosen records, a line each and a count; nothing is sent."""
+    records.forget(chosen)
+    for entry in chosen:
+        print(f"forgot subscription {entry_label(entry)}")
+    if chosen:
+        print(f"forgot {len(chosen)} subscription record(s) without contacting any server")
+    else:
+        print("nothing to forget")
+    _note_running(running, "forgets")
+
+
+def _note_running(running: int, verb: str) -> None:
     if running:
         print(
             f"statdash cleanup: left {running} subscription(s) of statdash processes that are"
-            " still running alone (--all deletes them too)",
+            f" still running alone (--all {verb} them too)",
             file=sys.stderr,
         )
-    return EXIT_FAILED if tally.kept else EXIT_OK
 
 
 def _server_of(args: argparse.Namespace) -> str:
@@ -123,7 +157,3 @@ async def _clean(
         async with client:
             await delete_recorded(client, records, entries, tally)
     return tally
-
-
-def _where(entry: OpenSubscription) -> str:
-    return clean(entry.server, 120)

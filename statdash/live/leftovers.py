@@ -3,23 +3,56 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from statdash.api.errors import NotFoundError, StatisticsError, TransportError
+from statdash.live.evidence import not_a_statistics_api
 from statdash.live.records import OpenSubscription, SubscriptionRecords
-from statdash.live.session import SessionClient
+from statdash.live.session import SessionClient, describe
+from statdash.text import clean
 
 # Per delete; a server that takes longer than this is not answering.
 DELETE_TIMEOUT = 5.0
+DAY = 86_400.0
 
 
 @dataclass
 class Tally:
-    """What happened to each record: deleted, or kept with the reason."""
+    """What happened to each record: deleted, forgotten or kept (these two with the reason)."""
 
     deleted: list[OpenSubscription] = field(default_factory=list)
+    forgotten: list[tuple[OpenSubscription, str]] = field(default_factory=list)
+    """Dropped from the records without a delete: no subscription can be there."""
     kept: list[tuple[OpenSubscription, str]] = field(default_factory=list)
+
+
+def entry_label(entry: OpenSubscription) -> str:
+    """`ID on SERVER` for a message, both cleaned: they were read from a file."""
+    return f"{clean(entry.subscription_id, 80)} on {clean(entry.server, 120)}"
+
+
+def forget_expired(
+    records: SubscriptionRecords, entries: Sequence[OpenSubscription], *, now: float | None = None
+) -> tuple[list[tuple[OpenSubscription, str]], list[OpenSubscription]]:
+    """Forget the entries too old to be worth a delete (`SubscriptionRecords.expired`).
+
+    Returns those forgotten, each with why in words, and the rest of `entries`.
+    """
+    moment = time.time() if now is None else now
+    too_old = {(e.server, e.subscription_id) for e in records.expired(moment)}
+    old = [e for e in entries if (e.server, e.subscription_id) in too_old]
+    records.forget(old)
+    reasons = [
+        (
+            entry,
+            f"recorded {int(entry.age(moment) // DAY)} days ago: subscriptions this old have"
+            " expired on the server",
+        )
+        for entry in old
+    ]
+    return reasons, [e for e in entries if (e.server, e.subscription_id) not in too_old]
 
 
 async def delete_recorded(
@@ -32,8 +65,9 @@ async def delete_recorded(
 ) -> Tally:
     """Delete each entry on one server; stop at the first sign the server is unreachable.
 
-    A deleted (or already unknown) subscription's record is removed; the others are kept,
-    with the reason, for next time.
+    A deleted (or already unknown) subscription's record is removed, and so is one whose
+    server answers like no Statistics API does (`live.evidence`); the others are kept, with
+    the reason, for next time.
     """
     tally = tally if tally is not None else Tally()
     for position, entry in enumerate(entries):
@@ -47,7 +81,12 @@ async def delete_recorded(
             tally.kept.extend((rest, reason) for rest in entries[position:])
             return tally
         except StatisticsError as error:
-            tally.kept.append((entry, str(error)))
+            if not_a_statistics_api(error):
+                records.remove(entry.server, entry.subscription_id)
+                reason = f"the server is not a Statistics API ({describe(error)})"
+                tally.forgotten.append((entry, reason))
+            else:
+                tally.kept.append((entry, str(error)))
             continue
         records.remove(entry.server, entry.subscription_id)
         tally.deleted.append(entry)

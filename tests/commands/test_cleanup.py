@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,11 +14,12 @@ import pytest
 from statdash.live.records import SubscriptionRecords
 from statdash.sim.runner import RunningSimulator
 
-from .conftest import API_KEY, LAYOUTS, Result, spawn
+from .conftest import API_KEY, LAYOUTS, Result, WebServer, spawn
 
 Cli = Callable[..., Result]
 # Far above Linux's pid_max, so never a live process.
 DEAD_PID = 2**30
+DAY = 86_400.0
 
 
 def open_on(sim: RunningSimulator, subscription_id: str) -> None:
@@ -42,12 +44,13 @@ def open_on(sim: RunningSimulator, subscription_id: str) -> None:
     response.raise_for_status()
 
 
-def write_records(path: Path, *entries: tuple[str, str, int]) -> None:
-    """A record file holding (server, subscription id, pid) entries."""
+def write_records(path: Path, *entries: tuple[str, str, int], age: float = 60.0) -> None:
+    """A record file holding (server, subscription id, pid) entries recorded `age` s ago."""
+    opened_at = time.time() - age
     path.write_text(
         json.dumps(
             [
-                {"server": server, "subscription_id": sid, "pid": pid, "opened_at": 0.0}
+                {"server": server, "subscription_id": sid, "pid": pid, "opened_at": opened_at}
                 for server, sid, pid in entries
             ]
         ),
@@ -158,3 +161,133 @@ def test_unusable_url_is_a_usage_error(cli: Cli, records_path: Path) -> None:
     assert (result.code, result.out) == (2, "")
     assert result.err == "statdash: cleanup: not a server URL: ftp://example.com\n"
     assert recorded(records_path) == ["x"]
+
+
+def test_records_older_than_a_week_are_forgotten_without_contacting_the_server(
+    cli: Cli, records_path: Path, dead_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A record of a dead run older than seven days is dropped with one line saying so, and
+    the server is not tried (this one is unreachable): exit 0."""
+    monkeypatch.delenv("STATDASH_API_KEY")
+    write_records(records_path, (dead_url, "ancient", DEAD_PID), age=9 * DAY + 60)
+    result = cli("cleanup", "--records", str(records_path))
+    assert (result.code, result.err) == (0, "")
+    assert result.out == (
+        f"forgot subscription ancient on {dead_url}, recorded 9 days ago: subscriptions this"
+        " old have expired on the server\n"
+    )
+    assert recorded(records_path) == []
+
+
+def test_old_and_fresh_records_are_handled_in_one_run(
+    cli: Cli, records_path: Path, dead_url: str
+) -> None:
+    """The old record is forgotten, the fresh one of the same unreachable server is kept."""
+    write_records(records_path, (dead_url, "ancient", DEAD_PID), age=8 * DAY)
+    with_fresh = json.loads(records_path.read_text(encoding="utf-8"))
+    with_fresh.append(
+        {
+            "server": dead_url,
+            "subscription_id": "fresh",
+            "pid": DEAD_PID,
+            "opened_at": time.time() - 60,
+        }
+    )
+    records_path.write_text(json.dumps(with_fresh), encoding="utf-8")
+    result = cli("cleanup", "--records", str(records_path))
+    assert result.code == 1
+    assert result.out.startswith("forgot subscription ancient on ")
+    assert "kept subscription fresh" in result.err
+    assert recorded(records_path) == ["fresh"]
+
+
+@pytest.mark.parametrize("status", [501, 405])
+def test_a_server_that_is_not_a_statistics_api_drops_its_records(
+    web_server: WebServer, cli: Cli, records_path: Path, status: int
+) -> None:
+    """A recorded server that answers the delete like an ordinary web server (HTML, no API
+    envelope) holds no subscription: the record is dropped with the reason, exit 0."""
+    web_server.status = status
+    write_records(records_path, (web_server.url, "phantom", DEAD_PID))
+    result = cli("cleanup", "--records", str(records_path))
+    assert (result.code, result.err) == (0, "")
+    assert result.out.startswith(f"forgot subscription phantom on {web_server.url}: ")
+    assert f"not a Statistics API (HTTP {status}" in result.out
+    assert recorded(records_path) == []
+    assert web_server.requests == ["DELETE /statistics/v3/subscriptions/phantom"]
+
+
+def test_a_gateway_that_refuses_the_key_keeps_the_records(
+    web_server: WebServer, cli: Cli, records_path: Path
+) -> None:
+    """A 403 without an envelope may be a gateway refusing this key in front of a real API:
+    the record stays for a run with the right key."""
+    web_server.status = 403
+    write_records(records_path, (web_server.url, "maybe", DEAD_PID))
+    result = cli("cleanup", "--records", str(records_path))
+    assert (result.code, result.out) == (1, "")
+    assert "kept subscription maybe" in result.err
+    assert recorded(records_path) == ["maybe"]
+
+
+def test_forget_drops_the_records_without_contacting_any_server(
+    simulator: RunningSimulator,
+    cli: Cli,
+    records_path: Path,
+    dead_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`--forget` drops every left-behind record with a line each and a summary, and sends
+    nothing: no credentials are needed and the subscription stays open on its server."""
+    monkeypatch.delenv("STATDASH_API_KEY")
+    open_on(simulator, "real")
+    write_records(
+        records_path, (dead_url, "phantom", DEAD_PID), (simulator.base_url, "real", DEAD_PID)
+    )
+    deletes = simulator.state()["requests"].get("delete", 0)
+    result = cli("cleanup", "--forget", "--records", str(records_path))
+    assert (result.code, result.err) == (0, "")
+    assert result.out.splitlines() == [
+        f"forgot subscription phantom on {dead_url}",
+        f"forgot subscription real on {simulator.base_url}",
+        "forgot 2 subscription record(s) without contacting any server",
+    ]
+    assert recorded(records_path) == []
+    assert simulator.state()["requests"].get("delete", 0) == deletes
+    assert simulator.state()["open_subscriptions"] == 1
+
+
+def test_forget_keeps_to_the_url_and_to_dead_processes(
+    cli: Cli, records_path: Path, dead_url: str
+) -> None:
+    """`--forget --url` drops only that server's records, and never a running process's
+    unless `--all` is given."""
+    write_records(
+        records_path,
+        (dead_url, "mine", DEAD_PID),
+        ("http://127.0.0.1:9", "elsewhere", DEAD_PID),
+        (dead_url, "running", os.getppid()),
+    )
+    result = cli("cleanup", "--forget", "--url", dead_url, "--records", str(records_path))
+    assert result.code == 0
+    assert result.out.splitlines() == [
+        f"forgot subscription mine on {dead_url}",
+        "forgot 1 subscription record(s) without contacting any server",
+    ]
+    assert "left 1 subscription(s) of statdash processes that are still running" in result.err
+    assert recorded(records_path) == ["elsewhere", "running"]
+    everything = cli("cleanup", "--forget", "--all", "--records", str(records_path))
+    assert everything.code == 0
+    assert recorded(records_path) == []
+
+
+def test_help_text_names_forget(capsys: pytest.CaptureFixture[str]) -> None:
+    """The --forget flag is in `cleanup --help`, saying no server is contacted."""
+    from statdash.cli import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["cleanup", "--help"])
+    assert stopped.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--forget" in text
+    assert "without contacting any server" in text
