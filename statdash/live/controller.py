@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from statdash.api.errors import StatisticsError
 from statdash.api.models import StatisticValue, SubscriptionItem
 from statdash.api.responses import StatisticValues
 from statdash.layout.compile import CompiledLayout, KpiView, TrendView
@@ -83,6 +84,8 @@ class LiveController:
         self._wall_clock = wall_clock
         self.plan = plan
         self.store = Store(plan.history_capacity)
+        self._reached = False
+        self._last_failure: StatisticsError | None = None
         self._session = self._new_session(plan)
         self._task: asyncio.Task[None] | None = None
 
@@ -96,17 +99,33 @@ class LiveController:
         """True while the user paused polling."""
         return self._session.paused
 
+    @property
+    def reached(self) -> bool:
+        """True once any subscribe or poll succeeded, in this session or an earlier one."""
+        return self._reached
+
+    @property
+    def last_failure(self) -> StatisticsError | None:
+        """The latest failure of any session so far, if there was one."""
+        return self._last_failure
+
     def _new_session(self, plan: Plan) -> Session:
         return Session(
             self._client,
             plan.items,
             plan.interval,
             on_values=self._ingest,
-            on_status=self._on_status,
+            on_status=self._status_changed,
             on_opened=self._on_opened,
             on_deleted=self._on_deleted,
             clock=self._clock,
         )
+
+    def _status_changed(self, status: SessionStatus) -> None:
+        # A reload starts a new session at zero polls: remember that the server answered.
+        self._reached = self._reached or status.polls > 0
+        self._last_failure = self._session.last_failure or self._last_failure
+        self._on_status(status)
 
     def _ingest(self, statistics: Sequence[StatisticValue]) -> None:
         now, wall = self._clock(), self._wall_clock()

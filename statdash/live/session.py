@@ -145,11 +145,12 @@ def _is_lost_subscription(error: errors.StatisticsError) -> bool:
 def describe(error: errors.StatisticsError) -> str:
     """A short, secret-free description for the status line (no URL paths, no ids)."""
     if refused(error):
-        return f"access refused ({_summary(error)}); polling stopped, press r to retry"
-    return _summary(error)
+        return f"access refused ({summary(error)}); polling stopped, press r to retry"
+    return summary(error)
 
 
-def _summary(error: errors.StatisticsError) -> str:
+def summary(error: errors.StatisticsError) -> str:
+    """`describe` without the advice: what went wrong, in a few words."""
     if isinstance(error, errors.RequestTimeoutError):
         return "timed out"
     if isinstance(error, errors.ConnectError):

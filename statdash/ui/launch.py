@@ -4,6 +4,8 @@ Shared by `statdash run` and `statdash demo` (and tests), so both take the same 
 Whatever ends the app (a key, a signal, an exception in a handler), the `finally` here
 closes the controller, which deletes the subscription with a short timeout, and every
 subscription is written down while open so a run killed outright can be cleaned up later.
+A run that never once reached its server says so after the screen is restored and exits 1,
+so a wrong URL is not mistaken for a dashboard that worked.
 The app runs on `HangupSafeDriver`, so a terminal that goes away cannot hang the exit.
 """
 
@@ -25,6 +27,7 @@ from statdash.live.controller import LiveController, plan_for
 from statdash.live.leftovers import delete_recorded, entry_label, forget_expired
 from statdash.live.lifecycle import detach_hung_up_terminal, hung_up
 from statdash.live.records import SubscriptionRecords
+from statdash.live.session import summary
 from statdash.text import clean
 from statdash.ui.app import StatdashApp
 from statdash.ui.messages import Bridge
@@ -169,4 +172,13 @@ async def run_dashboard(
         await client.aclose()
     if app is None:
         return 1
-    return app.return_code or 0
+    if app.return_code or app.controller.reached:
+        return app.return_code or 0
+    # The screen is restored by now, so this line stays readable in the user's terminal.
+    failure = app.controller.last_failure
+    why = summary(failure) if failure is not None else "no answer before the dashboard closed"
+    print(
+        f"statdash: never reached {clean(settings.url, 200)}: {clean(why, 300)}; nothing was shown",
+        file=sys.stderr,
+    )
+    return 1

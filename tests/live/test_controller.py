@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from statdash.api import errors
 from statdash.api.models import SubscriptionItem
 from statdash.live.controller import LiveController, Plan
 from statdash.live.session import SessionStatus
@@ -64,3 +65,25 @@ async def test_apply_swaps_subscription_and_keeps_shared_values() -> None:
     await controller.close()
     await controller.close()
     assert client.deleted == ["sub1", "sub2"]
+
+
+async def test_reached_remembers_a_success_across_reloads() -> None:
+    """`reached` stays False (with the failure kept) while every subscribe fails, turns True
+    at the first success, and stays True once a reload starts a session at zero polls."""
+    refused = errors.ConnectError("cannot connect to http://127.0.0.1:1: refused")
+    client = FakeClient(VirtualClock(), subscribe_failures=[refused, refused])
+    controller = LiveController(
+        client, Plan([_item("a")], 0.001), on_change=lambda _: None, on_status=lambda _: None
+    )
+    controller.start()
+    await _until(lambda: controller.last_failure is not None)
+    assert not controller.reached
+    assert controller.last_failure is refused
+    for _ in range(400):
+        if controller.reached:
+            break
+        await asyncio.sleep(0.005)
+    assert controller.reached
+    await controller.apply(Plan([_item("b")], 0.001))
+    assert controller.status.polls == 0 and controller.reached
+    await controller.close()

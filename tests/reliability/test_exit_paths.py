@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -105,8 +106,10 @@ def start(
 
 
 def records(home: Path) -> list[dict[str, object]]:
-    """The crash records in the child's state directory."""
+    """The crash records in the child's state directory (none when it has no record file)."""
     path = home / "state" / "statdash" / "open-subscriptions.json"
+    if not path.exists():
+        return []
     entries: list[dict[str, object]] = json.loads(path.read_text(encoding="utf-8"))
     return entries
 
@@ -246,3 +249,36 @@ def test_cleanup_command_deletes_what_a_killed_run_left(
     assert done.returncode == 0, done.stderr
     assert open_subscriptions(sim) == {}
     assert records(tmp_path) == []
+
+
+@pytest.fixture
+def dead_url() -> str:
+    """A loopback URL where nothing listens (a port that was just free)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+def test_a_run_that_never_reached_its_server_exits_1_and_says_why(
+    layout_file: Path, tmp_path: Path, dead_url: str
+) -> None:
+    """`run` against a port where nothing listens, then q: exit 1, one line on stderr after
+    the screen is restored naming the URL and why, and no subscription left on record."""
+    app = PtyApp(
+        ["run", str(layout_file), "--url", dead_url],
+        child_environment(tmp_path, {"STATDASH_API_KEY": API_KEY}),
+    )
+    try:
+        app.wait_for(lambda: b"cannot connect" in app.output, 20, "the refusal on screen")
+        app.send(b"q")
+        code = app.wait_exit(EXIT_SECONDS)
+        time.sleep(0.1)  # let the reader thread take the last bytes
+        after = app.output[app.output.rfind(ALT_SCREEN_OFF) :].decode("utf-8", "replace")
+        assert code == 1, after
+        assert after.count("statdash: ") == 1, after
+        assert f"statdash: never reached {dead_url}: cannot connect; nothing was shown" in after
+        assert records(tmp_path) == []
+        assert app.terminal_is_cooked()
+    finally:
+        app.close()
