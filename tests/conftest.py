@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,3 +41,12 @@ def simulator(sim_config: SimConfig) -> Iterator[RunningSimulator]:
     """A simulator serving `sim_config` on a free 127.0.0.1 port (`.base_url`, `.api_url`)."""
     with running_simulator(sim_config) as sim:
         yield sim
+
+
+@pytest.fixture
+def dead_url() -> str:
+    """A loopback URL where nothing listens (a port that was just free)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"

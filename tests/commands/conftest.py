@@ -108,17 +108,6 @@ def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
         time.sleep(0.01)
 
 
-@pytest.fixture
-def dead_url() -> Iterator[str]:
-    """A loopback URL where nothing listens (a port that was just free)."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-
-
 @dataclass
 class WebServer:
     """An ordinary web server on loopback (no Statistics API): every request gets `status`

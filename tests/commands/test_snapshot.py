@@ -346,6 +346,11 @@ def test_on_a_terminal_the_table_fits_and_levels_are_coloured(
     assert "\x1b[31malarm" in result.out
 
 
+def snapshot_of(cli: Cli, url: str, records_path: Path) -> Result:
+    """`statdash snapshot` of the demo layout from `url`, with its own records file."""
+    return cli("snapshot", str(LAYOUTS / "demo.yaml"), "--url", url, "--records", str(records_path))
+
+
 @pytest.mark.parametrize("status", [501, 404, 405])
 def test_a_server_that_is_not_a_statistics_api_leaves_no_record(
     web_server: WebServer, cli: Cli, records_path: Path, status: int
@@ -353,14 +358,7 @@ def test_a_server_that_is_not_a_statistics_api_leaves_no_record(
     """A URL that points at an ordinary web server (HTML 501, 404 or 405) is a failed read,
     exit 1 in one line; no subscription can exist there, so nothing is recorded for cleanup."""
     web_server.status = status
-    result = cli(
-        "snapshot",
-        str(LAYOUTS / "demo.yaml"),
-        "--url",
-        web_server.url,
-        "--records",
-        str(records_path),
-    )
+    result = snapshot_of(cli, web_server.url, records_path)
     assert (result.code, result.out) == (1, "")
     assert result.err.count("\n") == 1, result.err
     assert f"HTTP {status}" in result.err
@@ -374,14 +372,7 @@ def test_a_gateway_error_without_an_envelope_stays_recorded(
     """A 502 page may come from a gateway that passed the open on to a Statistics API, so its
     subscription may exist: it stays recorded (and the user is told)."""
     web_server.status = 502
-    result = cli(
-        "snapshot",
-        str(LAYOUTS / "demo.yaml"),
-        "--url",
-        web_server.url,
-        "--records",
-        str(records_path),
-    )
+    result = snapshot_of(cli, web_server.url, records_path)
     assert result.code == 1
     assert "recorded for `statdash cleanup`" in result.err
     assert len(SubscriptionRecords(records_path).entries()) == 1

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -249,15 +248,6 @@ def test_cleanup_command_deletes_what_a_killed_run_left(
     assert done.returncode == 0, done.stderr
     assert open_subscriptions(sim) == {}
     assert records(tmp_path) == []
-
-
-@pytest.fixture
-def dead_url() -> str:
-    """A loopback URL where nothing listens (a port that was just free)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
 
 
 def test_a_run_that_never_reached_its_server_exits_1_and_says_why(
