@@ -58,8 +58,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "Without --url every server in the records is contacted, with the credentials from"
         " the flags, STATDASH_* or the config file. Records older than 7 days, and those of"
         " a server that is not a Statistics API, are forgotten without a delete; --forget"
-        " forgets them all without contacting any server. Exit status: 0 nothing left, 1"
-        " some subscriptions could not be deleted (kept for next time), 2 usage error."
+        " drops every chosen record without contacting any server. Exit status: 0 nothing"
+        " left, 1 some subscriptions could not be deleted (kept for next time), 2 usage error."
     )
 
 
