@@ -114,7 +114,7 @@ def stage_timers() -> Iterator[_Stages]:
     """Time the stages of a cycle by wrapping the functions that do them."""
     stages = _Stages()
     undo = [
-        stages.wrap(StatisticsClient, "_call", "fetch"),
+        stages.wrap(StatisticsClient, "request", "fetch"),
         # Whatever the client and controller use now (a lever step may have swapped them).
         stages.wrap(getattr(client_module, "responses"), "parse_peek", "parse"),  # noqa: B009
         stages.wrap(getattr(controller_module, "Store"), "ingest_columns", "ingest"),  # noqa: B009

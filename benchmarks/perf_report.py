@@ -322,7 +322,7 @@ def write_report(report: Report, path: Path) -> None:
     add("## Where a CPU second goes (10,000 statistics)\n")
     add(
         "CPU ms per cycle by stage, from timers around the functions that do each stage "
-        "(fetch: `StatisticsClient._call`; parse: `responses.parse_peek`; ingest: "
+        "(fetch: `StatisticsClient.request`; parse: `responses.parse_peek`; ingest: "
         "`Store.ingest_columns`; redraw: `StatdashApp._redraw`; paint: "
         "`Compositor.render_update`); "
         "garbage collection is counted apart (gc callbacks) and taken out of the stage it "
