@@ -118,7 +118,7 @@ def stage_timers() -> Iterator[_Stages]:
         # Whatever the client and controller use now (a lever step may have swapped them).
         stages.wrap(getattr(client_module, "responses"), "parse_peek", "parse"),  # noqa: B009
         stages.wrap(getattr(controller_module, "Store"), "ingest_columns", "ingest"),  # noqa: B009
-        stages.wrap(StatdashApp, "_redraw", "redraw"),
+        stages.wrap(StatdashApp, "redraw", "redraw"),
         stages.wrap(_compositor.Compositor, "render_update", "paint"),
     ]
     gc.callbacks.append(stages.on_gc)
