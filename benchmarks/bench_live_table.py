@@ -125,8 +125,7 @@ async def bench(row_count: int, runs: int) -> list[Result]:
 
         def render_screen(cold: bool) -> None:
             if cold:
-                table._strips.clear()
-                table._header = None
+                table.clear_render_cache()
             for y in range(table.size.height):
                 table.render_line(y)
 

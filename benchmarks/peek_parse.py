@@ -113,12 +113,7 @@ def naive(content: bytes) -> None:
 
 def general(content: bytes) -> None:
     """`parse_peek` with the one-pass decoder off, as for any answer it refuses."""
-    one_pass = responses._decoded_in_one_pass
-    responses._decoded_in_one_pass = lambda _body: None
-    try:
-        responses.parse_peek(content)
-    finally:
-        responses._decoded_in_one_pass = one_pass
+    responses.parse_peek(content, one_pass_decoding=False)
 
 
 def main(argv: list[str]) -> None:

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from perf_cycle import SCREEN, CycleRun, FloorRun, floor_polls, run_cycles
 from perf_layouts import FLOOR_AGENTS, FLOOR_QUEUES, Scaled, floor_size_for, write_floor
-from perf_levers import Lever, applied, lever_steps
+from perf_levers import Lever, lever_steps
 from perf_pty import PtyProcess
 from perf_report import Report, write_report
 from perf_sim import SimProcess, child_env
@@ -185,11 +185,10 @@ async def measure_levers(
 
         for index, step in enumerate(steps):
             log(f"lever step {index + 1}/{len(steps)}: {step.name}")
-            with applied(step.patches):
-                cycle = await run_cycles(
-                    scaled.layout, sim, cycles=cycles, warmup=warmup,
-                    before_cycles=floor_both if index == 0 else None,
-                )  # fmt: skip
+            cycle = await run_cycles(
+                scaled.layout, sim, cycles=cycles, warmup=warmup,
+                before_cycles=floor_both if index == 0 else None, switches=step.switches,
+            )  # fmt: skip
             results.append(LeverResult(step, cycle))
             gc.collect()
     return results, floors["OFF"], floors["INFO"]

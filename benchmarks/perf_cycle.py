@@ -10,8 +10,12 @@ Textual composes every changed line but skips turning them into escape codes and
 the steady-state run on a real pty includes that.
 
 Two things are set for the measurement only: the refresh is an hour, so that polls happen
-exactly when the benchmark asks (`poll_now`), and the once-a-second tick is off, because the
-tick is not part of a poll (the steady-state run has both).
+exactly when the benchmark asks (`poll_now`), and the once-a-second tick is off
+(`build_app(tick=False)`), because the tick is not part of a poll (the steady-state run has
+both). The app's bridge is a subclass that also tells the benchmark when a poll ended and
+how many values it changed. Everything here goes through statdash's public names; the
+stage timers wrap four of them and one function of Textual's own (private) compositor
+module, since Textual has no public hook around a repaint.
 """
 
 from __future__ import annotations
@@ -31,17 +35,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from perf_levers import ALL_ON, Switches, client_for
 from perf_sim import API_KEY, SimProcess
 from textual import _compositor
 
-from statdash.api import client as client_module
+from statdash.api import responses
 from statdash.api.client import RetryPolicy, StatisticsClient
 from statdash.layout.compile import CompiledLayout
-from statdash.live import controller as controller_module
 from statdash.live.session import SessionStatus
-from statdash.live.store import Ingested
+from statdash.live.store import Ingested, Store
 from statdash.ui.app import StatdashApp
 from statdash.ui.launch import build_app
+from statdash.ui.messages import Bridge
 
 SCREEN = (160, 50)
 HERE = Path(__file__).resolve().parent
@@ -114,11 +119,11 @@ def stage_timers() -> Iterator[_Stages]:
     """Time the stages of a cycle by wrapping the functions that do them."""
     stages = _Stages()
     undo = [
-        stages.wrap(StatisticsClient, "_call", "fetch"),
-        # Whatever the client and controller use now (a lever step may have swapped them).
-        stages.wrap(getattr(client_module, "responses"), "parse_peek", "parse"),  # noqa: B009
-        stages.wrap(getattr(controller_module, "Store"), "ingest_columns", "ingest"),  # noqa: B009
-        stages.wrap(StatdashApp, "_redraw", "redraw"),
+        stages.wrap(StatisticsClient, "request", "fetch"),
+        stages.wrap(responses, "parse_peek", "parse"),
+        stages.wrap(Store, "ingest_columns", "ingest"),
+        stages.wrap(StatdashApp, "redraw", "redraw"),
+        # Textual's, not statdash's: the compositor's update is where a repaint is composed.
         stages.wrap(_compositor.Compositor, "render_update", "paint"),
     ]
     gc.callbacks.append(stages.on_gc)
@@ -149,12 +154,24 @@ def floor_polls(
     return FloorRun([float(ms) for ms in result["cpu_ms"]], int(result["bytes"]))
 
 
-@dataclass(slots=True)
-class CycleSetup:
-    """An app polling `sim`, ready for timed cycles."""
+class CycleBridge(Bridge):
+    """The app's bridge, also noting when the session reported (a poll ended) and what changed."""
 
-    app: StatdashApp
-    subscription_id: str
+    def __init__(self) -> None:
+        super().__init__()
+        self.reported = asyncio.Event()
+        self.changes: list[int] = []
+        """How many values each ingest changed."""
+
+    def store_changed(self, ingested: Ingested) -> None:
+        """Count the changes, then deliver as the app's bridge does."""
+        self.changes.append(len(ingested.changed))
+        super().store_changed(ingested)
+
+    def status_changed(self, status: SessionStatus) -> None:
+        """Deliver as the app's bridge does, then wake the benchmark."""
+        super().status_changed(status)
+        self.reported.set()
 
 
 async def run_cycles(
@@ -165,41 +182,33 @@ async def run_cycles(
     warmup: int,
     before_cycles: Callable[[str], None] | None = None,
     after_cycles: Callable[[str], None] | None = None,
+    switches: Switches = ALL_ON,
 ) -> CycleRun:
     """Time `cycles` full cycles (after `warmup` untimed ones) of the dashboard for `layout`.
 
     `before_cycles(subscription_id)` runs once the subscription is open, `after_cycles` once
-    the cycles are done (the floor worker polls the same subscription then).
+    the cycles are done (the floor worker polls the same subscription then). `switches`
+    turns levers off (perf_levers.py); by default the dashboard is built as the code is.
     """
     layout = dataclasses.replace(layout, refresh=3600.0)
-    client = StatisticsClient(
-        sim.base_url, API_KEY, retry=RetryPolicy(attempts=1), read_timeout=120
+    client = client_for(
+        switches, sim.base_url, API_KEY, retry=RetryPolicy(attempts=1), read_timeout=120
     )
-    app = build_app(layout, client, server_label="bench", handle_signals=False)
-    app._tick_enabled = False  # measurement only: the tick is not part of a poll
-    polled = asyncio.Event()
-    session = app.controller._session
-    forward = session._on_status
-
-    def on_status(status: SessionStatus) -> None:
-        forward(status)
-        polled.set()
-
-    # Measurement hooks: when the session finished a poll, and how many values it changed.
-    session._on_status = on_status
-    changes: list[int] = []
-    forward_change = app.controller._on_change
-
-    def on_change(ingested: Ingested) -> None:
-        changes.append(len(ingested.changed))
-        forward_change(ingested)
-
-    app.controller._on_change = on_change
+    bridge = CycleBridge()
+    app = build_app(
+        layout,
+        client,
+        server_label="bench",
+        handle_signals=False,
+        bridge=bridge,
+        tick=False,
+        settle_heap=switches.settle_heap,
+    )
     try:
         async with app.run_test(size=SCREEN) as pilot:
             while app.controller.status.polls < 1:
-                polled.clear()
-                await asyncio.wait_for(polled.wait(), timeout=300)
+                bridge.reported.clear()
+                await asyncio.wait_for(bridge.reported.wait(), timeout=300)
             for _ in range(3):
                 await pilot.pause()
             subscription_id = app.controller.status.subscription_id
@@ -220,13 +229,13 @@ async def run_cycles(
                     if index == warmup:
                         stages.spent.clear()
                         stages.gc_total = 0.0
-                        changes.clear()
+                        bridge.changes.clear()
                     polls = app.controller.status.polls
                     started = time.process_time()
                     app.controller.poll_now()
                     while app.controller.status.polls == polls:
-                        polled.clear()
-                        await asyncio.wait_for(polled.wait(), timeout=300)
+                        bridge.reported.clear()
+                        await asyncio.wait_for(bridge.reported.wait(), timeout=300)
                     await pilot.pause()
                     spent = time.process_time() - started - pause
                     if index >= warmup:
@@ -239,4 +248,4 @@ async def run_cycles(
             await app.controller.close()
     finally:
         await client.aclose()
-    return CycleRun(len(layout.items), cycle_ms, changes, per_cycle, pause * 1000)
+    return CycleRun(len(layout.items), cycle_ms, bridge.changes, per_cycle, pause * 1000)

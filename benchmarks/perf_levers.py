@@ -1,88 +1,95 @@
 """The levers `perf.py` measures one by one: the code as it is, and the code with one lever off.
 
-Every lever is in the code; each step here switches exactly one of them off (a monkeypatch
-that puts back what the code did before that lever, for the duration of the step), so the
-difference from the code as it is shows what that one lever is worth today, with all the
-others in place. The history of the earlier levers, measured cumulatively from the code
-before the performance work, is kept in docs/performance-levers.md. None of this is imported
-by statdash itself.
+Every lever is in the code, behind a public switch that defaults to on: the client's
+`one_pass_decoding`, `build_app`'s `settle_heap`, and the session's verbose=OFF polls (turned
+off by a client that polls with INFO whatever the session asks). Each step here builds the
+dashboard with exactly one of them off (`Switches`), so the difference from the code as it
+is shows what that one lever is worth today, with all the others in place. The history of
+the earlier levers, measured cumulatively from the code before the performance work, is
+kept in docs/performance-levers.md. None of this is imported by statdash itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from statdash.api import client as client_module
-from statdash.api import responses
+from statdash.api.client import PeekResult, RetryPolicy, StatisticsClient
 from statdash.api.models import Verbose
-from statdash.api.responses import PeekResult
-from statdash.ui import app as app_module
-
-Patch = Callable[[ExitStack], None]
 
 
-def _patch(stack: ExitStack, owner: Any, name: str, value: Any) -> None:
-    original = getattr(owner, name)
-    setattr(owner, name, value)
-    stack.callback(setattr, owner, name, original)
+@dataclass(frozen=True, slots=True)
+class Switches:
+    """How the dashboard under measurement is built: every lever on unless switched off."""
+
+    one_pass_decoding: bool = True
+    """Peeks decoded in one pass by msgspec; off: pydantic-core's JSON parser, then the models."""
+    settle_heap: bool = True
+    """gc.freeze once the first data is on screen; off: full collections scan the whole heap."""
+    verbose_off: bool = True
+    """Polls with verbose=OFF; off: names and object ids travel with every value (INFO)."""
 
 
-# --- One lever off each -----------------------------------------------------------------------
+ALL_ON = Switches()
+"""The code as it is."""
 
 
-def no_one_pass_decoding(stack: ExitStack) -> None:
-    """Every answer takes the general path: pydantic-core's JSON parser, then the models."""
-    _patch(stack, responses, "_decoded_in_one_pass", lambda _body: None)
-
-
-def no_settled_heap(stack: ExitStack) -> None:
-    """No gc.freeze once the first data is on screen: full collections scan the whole heap."""
-    _patch(stack, app_module, "settle_heap", lambda: None)
-
-
-def verbose_info(stack: ExitStack) -> None:
-    """Polling with verbose=INFO: names and object ids travel with every value."""
-    original = client_module.StatisticsClient.peek_subscription
+class VerboseInfoClient(StatisticsClient):
+    """The client, except that every peek asks for verbose=INFO whatever its caller asks."""
 
     async def peek_subscription(
-        self: client_module.StatisticsClient,
+        self,
         subscription_id: str,
         *,
         statistic_ids: Sequence[str] | None = None,
         verbose: Verbose = "OFF",
     ) -> PeekResult:
-        return await original(self, subscription_id, statistic_ids=statistic_ids, verbose="INFO")
+        """Peek as the client does, with verbose=INFO."""
+        return await super().peek_subscription(
+            subscription_id, statistic_ids=statistic_ids, verbose="INFO"
+        )
 
-    _patch(stack, client_module.StatisticsClient, "peek_subscription", peek_subscription)
+
+def client_for(
+    switches: Switches,
+    base_url: str,
+    api_key: str,
+    *,
+    retry: RetryPolicy,
+    read_timeout: float,
+) -> StatisticsClient:
+    """The client of the dashboard under measurement, with the client's levers as `switches`."""
+    kind = StatisticsClient if switches.verbose_off else VerboseInfoClient
+    return kind(
+        base_url,
+        api_key,
+        retry=retry,
+        read_timeout=read_timeout,
+        one_pass_decoding=switches.one_pass_decoding,
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class Lever:
-    """One step of the lever table: the lever switched off, where it lives, and the patch."""
+    """One step of the lever table: the lever switched off, where it lives, and the switches."""
 
     name: str
     where: str
-    patches: tuple[Patch, ...]
+    switches: Switches
+
+    @property
+    def all_on(self) -> bool:
+        """True for the step that is the code as it is."""
+        return self.switches == ALL_ON
 
 
 def lever_steps() -> list[Lever]:
     """The code as it is, then the same with one lever switched off at a time."""
     return [
-        Lever("the code as it is (every lever on)", "-", ()),
-        Lever("- one-pass msgspec decoding", "api/responses.py", (no_one_pass_decoding,)),
+        Lever("the code as it is (every lever on)", "-", ALL_ON),
+        Lever("- one-pass msgspec decoding", "api/responses.py",
+              Switches(one_pass_decoding=False)),
         Lever("- heap settled after the first data", "ui/app.py, ui/heap.py",
-              (no_settled_heap,)),
-        Lever("- verbose=OFF (poll with INFO)", "live/session.py", (verbose_info,)),
+              Switches(settle_heap=False)),
+        Lever("- verbose=OFF (poll with INFO)", "live/session.py", Switches(verbose_off=False)),
     ]  # fmt: skip
-
-
-@contextmanager
-def applied(patches: Sequence[Patch]) -> Iterator[None]:
-    """Apply patches for the duration of a `with` block."""
-    with ExitStack() as stack:
-        for patch in patches:
-            patch(stack)
-        yield

@@ -143,8 +143,8 @@ class Report:
         return mean(cycle.cycle_ms) / mean(floor.cpu_ms)
 
     def current_lever(self) -> LeverResult | None:
-        """The lever step that is the code as it is (no patches)."""
-        return next((step for step in self.levers if not step.lever.patches), None)
+        """The lever step that is the code as it is (every lever on)."""
+        return next((step for step in self.levers if step.lever.all_on), None)
 
     def floor_10k(self) -> FloorRun:
         """The floor at floor.yaml's size (the size run's; every 10k ratio divides by it)."""
@@ -322,8 +322,8 @@ def write_report(report: Report, path: Path) -> None:
     add("## Where a CPU second goes (10,000 statistics)\n")
     add(
         "CPU ms per cycle by stage, from timers around the functions that do each stage "
-        "(fetch: `StatisticsClient._call`; parse: `responses.parse_peek`; ingest: "
-        "`Store.ingest_columns`; redraw: `StatdashApp._redraw`; paint: "
+        "(fetch: `StatisticsClient.request`; parse: `responses.parse_peek`; ingest: "
+        "`Store.ingest_columns`; redraw: `StatdashApp.redraw`; paint: "
         "`Compositor.render_update`); "
         "garbage collection is counted apart (gc callbacks) and taken out of the stage it "
         "interrupted; other is the rest of the cycle (session, messages, status line, "
@@ -339,8 +339,8 @@ def write_report(report: Report, path: Path) -> None:
     add("## Levers, one by one\n")
     add(
         "Every lever is in the code. The first row is the code as it is; each row after it "
-        "is the same code with one lever switched off (a monkeypatch in "
-        "`benchmarks/perf_levers.py` that puts back what the code did before it), at "
+        "is the same code with one lever switched off (its public switch, set by "
+        "`benchmarks/perf_levers.py`, which puts back what the code did before it), at "
         f"{report.size_10k().scaled.statistics:,} statistics, so *worth* is what that one "
         "lever saves today with all the others in place. Means are what a poll costs in the "
         "long run; on this shared machine differences under about 10 ms are within the "
@@ -353,7 +353,7 @@ def write_report(report: Report, path: Path) -> None:
     lever_rows = []
     for step in report.levers:
         cycle = mean(step.cycle.cycle_ms)
-        worth = "" if not step.lever.patches else f"{cycle - base:+.1f}"
+        worth = "" if step.lever.all_on else f"{cycle - base:+.1f}"
         lever_rows.append([
             step.lever.name, step.lever.where, f"{cycle:.1f}", worth,
             spread(step.cycle.cycle_ms), f"{report.ratio(step.cycle, floor_10k):.2f}",

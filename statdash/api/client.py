@@ -95,6 +95,8 @@ class StatisticsClient:
     against the system store), False, a CA-bundle path, or an `ssl.SSLContext`. `transport`
     replaces the network (tests), and `clock` is the monotonic clock tokens expire on.
     `retry` repeats calls that failed transiently; None: one attempt per call.
+    `one_pass_decoding=False` parses every peek and subscribe answer on the general path
+    (`responses.parse_peek`): benchmarks use it to measure what the fast path is worth.
     """
 
     def __init__(
@@ -110,6 +112,7 @@ class StatisticsClient:
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
         max_body_bytes: int = MAX_BODY_BYTES,
+        one_pass_decoding: bool = True,
     ) -> None:
         self._server = _normalise_server(server)
         self._auth = ApiAuth(api_key, auth, token_url=self._server + TOKEN_PATH, clock=clock)
@@ -129,6 +132,7 @@ class StatisticsClient:
         )
         self._closed = False
         self._max_body_bytes = max_body_bytes
+        self._one_pass_decoding = one_pass_decoding
 
     def __repr__(self) -> str:
         return f"StatisticsClient(server={self._server!r}, auth={self._auth!r})"
@@ -177,9 +181,15 @@ class StatisticsClient:
             "subscription request",
         )
         path = "/subscriptions"
-        response = await self._call("POST", path, params={"verbose": verbose}, json=body.to_wire())
+        response = await self.request(
+            "POST", path, params={"verbose": verbose}, json=body.to_wire()
+        )
         return responses.parse_subscription(
-            response.content, operation_id=op_id, where=API_PATH + path, scrub=self._auth.redact
+            response.content,
+            operation_id=op_id,
+            where=API_PATH + path,
+            scrub=self._auth.redact,
+            one_pass_decoding=self._one_pass_decoding,
         )
 
     async def peek_subscription(
@@ -195,15 +205,18 @@ class StatisticsClient:
         if statistic_ids is not None:
             params["statisticIds"] = _joined_ids(statistic_ids)
         path = f"/subscriptions/{_segment(subscription_id, 'subscription_id')}/statistic-values"
-        response = await self._call("GET", path, params=params)
+        response = await self.request("GET", path, params=params)
         return responses.parse_peek(
-            response.content, where=API_PATH + path, scrub=self._auth.redact
+            response.content,
+            where=API_PATH + path,
+            scrub=self._auth.redact,
+            one_pass_decoding=self._one_pass_decoding,
         )
 
     async def delete_subscription(self, subscription_id: str) -> None:
         """DELETE /subscriptions/{id}: close the subscription (the server always agrees)."""
         path = f"/subscriptions/{_segment(subscription_id, 'subscription_id')}"
-        response = await self._call("DELETE", path)
+        response = await self.request("DELETE", path)
         responses.parse_ack(response.content, where=API_PATH + path, scrub=self._auth.redact)
 
     async def get_statistic_ex(
@@ -216,7 +229,7 @@ class StatisticsClient:
             "get-statistic-ex request",
         )
         path = "/operations/get-statistic-ex"
-        response = await self._call("POST", path, json=body.to_wire())
+        response = await self.request("POST", path, json=body.to_wire())
         return responses.parse_peeked(
             response.content, where=API_PATH + path, scrub=self._auth.redact
         )
@@ -231,7 +244,7 @@ class StatisticsClient:
             "statistic reference",
         )
         path = f"/statistic-values/{_segment(ref.name, 'name')}"
-        response = await self._call(
+        response = await self.request(
             "GET", path, params={"objectId": ref.object_id, "objectType": ref.object_type}
         )
         return responses.parse_single(
@@ -240,7 +253,7 @@ class StatisticsClient:
 
     # --- One call, with retries -----------------------------------------------------------
 
-    async def _call(
+    async def request(
         self,
         method: str,
         path: str,
@@ -250,9 +263,11 @@ class StatisticsClient:
     ) -> httpx.Response:
         """Send until a 2xx answer (returned) or a final failure (raised as StatisticsError).
 
-        Every operation of this API is safe to repeat (see the module docstring), so every
-        call gets the retry policy; the body is built once, so a re-sent subscription keeps
-        its operationId.
+        `path` is below `/statistics/v3`. The five operations are built on this, and callers
+        should use them; it is public so that benchmarks can time the fetch of a poll apart
+        from its parse. Every operation of this API is safe to repeat (see the module
+        docstring), so every call gets the retry policy; the body is built once, so a re-sent
+        subscription keeps its operationId.
         """
         if self._closed:
             raise StatisticsError("the client is closed")

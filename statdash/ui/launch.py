@@ -97,13 +97,20 @@ def build_app(
     handle_signals: bool = True,
     clock: Callable[[], float] = time.monotonic,
     wall_clock: Callable[[], float] = time.time,
+    bridge: Bridge | None = None,
+    tick: bool = True,
+    settle_heap: bool = True,
 ) -> StatdashApp:
     """The app and its controller, wired through a bridge (the one factory tests use too).
 
     `clock` (monotonic) and `wall_clock` (epoch seconds) are injectable so tests and
-    snapshots can freeze "updated Ns ago", poll durations and time in state.
+    snapshots can freeze "updated Ns ago", poll durations and time in state. The last three
+    are for benchmarks, which build the app exactly as `statdash run` does otherwise: a
+    `bridge` subclass sees every status and change the controller reports (when a poll
+    ended, how much it changed), `tick=False` leaves out the once-a-second tick (not part of
+    a poll), and `settle_heap=False` switches that lever off to measure what it is worth.
     """
-    bridge = Bridge()
+    bridge = bridge if bridge is not None else Bridge()
     server = client.server
     controller = LiveController(
         client,
@@ -127,6 +134,8 @@ def build_app(
         handle_signals=handle_signals,
         clock=clock,
         wall_clock=wall_clock,
+        tick=tick,
+        settle_heap=settle_heap,
     )
     if sys.platform != "win32":
         # Used when the app runs on a real terminal; headless test runs ignore it.

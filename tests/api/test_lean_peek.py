@@ -144,6 +144,23 @@ def test_answers_of_the_model_shape_are_decoded_in_one_pass() -> None:
     assert decode(b"not json") is None
 
 
+def _refuse_one_pass(_body: bytes) -> Any:
+    raise AssertionError("the one-pass decoder was consulted")
+
+
+def test_one_pass_decoding_off_takes_the_general_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With `one_pass_decoding=False` the fast decoder is never consulted; the answer is equal."""
+    body = peek_body([off_item(0), off_item(1)])
+    peeked = responses.parse_peek(body)
+    opened = responses.parse_subscription(body, operation_id="op")
+    monkeypatch.setattr(responses, "_decoded_in_one_pass", _refuse_one_pass)
+    assert responses.parse_peek(body, one_pass_decoding=False) == peeked
+    general = responses.parse_subscription(body, operation_id="op", one_pass_decoding=False)
+    assert general == opened
+    with pytest.raises(AssertionError, match="consulted"):
+        responses.parse_peek(body)
+
+
 def _general_path_outcome(
     monkeypatch: pytest.MonkeyPatch, parse: Any, body: bytes
 ) -> tuple[str, object]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -13,11 +14,13 @@ from statdash.api.client import RetryPolicy, StatisticsClient
 from statdash.layout.compile import CompiledLayout, compile_layout
 from statdash.layout.formats import MISSING
 from statdash.layout.loader import load_layout, load_layout_text
-from statdash.live.session import Phase
+from statdash.live.session import Phase, SessionStatus
+from statdash.live.store import Ingested
 from statdash.sim.config import SimConfig
 from statdash.sim.runner import RunningSimulator, running_simulator
 from statdash.ui.app import StatdashApp
 from statdash.ui.launch import build_app
+from statdash.ui.messages import Bridge
 from statdash.ui.panels import KpiPanel, StatesPanel, TablePanel
 from statdash.ui.screens.help import HelpScreen
 
@@ -423,4 +426,65 @@ async def test_time_in_state_ticks_between_polls(
         assert before != after
         # 65 s later the clock part of the cell reads one minute and five seconds more.
         assert before.split()[-1] != after.split()[-1]
+        await pilot.press("q")
+
+
+class RecordingBridge(Bridge):
+    """The app's bridge, also keeping every status and change the controller reports."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.statuses: list[SessionStatus] = []
+        self.changed: list[int] = []
+
+    def store_changed(self, ingested: Ingested) -> None:
+        self.changed.append(len(ingested.changed))
+        super().store_changed(ingested)
+
+    def status_changed(self, status: SessionStatus) -> None:
+        self.statuses.append(status)
+        super().status_changed(status)
+
+
+async def test_a_bridge_given_to_build_app_sees_what_the_controller_reports(
+    client: StatisticsClient,
+) -> None:
+    """A Bridge subclass passed to build_app gets every status and change, and the app its data."""
+    bridge = RecordingBridge()
+    app = make_app(client, bridge=bridge)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: has_data(app))
+        assert app.bridge is bridge
+        assert bridge.changed and bridge.changed[0] > 0
+        assert any(status.polls >= 1 for status in bridge.statuses)
+        await pilot.press("q")
+
+
+@pytest.mark.parametrize("settle", [True, False])
+async def test_heap_is_settled_after_the_first_data_unless_switched_off(
+    client: StatisticsClient, settle: bool
+) -> None:
+    """The first data freezes the heap; with settle_heap=False nothing is ever frozen."""
+    frozen_before = gc.get_freeze_count()
+    app = make_app(client, settle_heap=settle)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: has_data(app))
+        await pilot.pause(0.1)
+        assert (gc.get_freeze_count() > frozen_before) is settle
+        await pilot.press("q")
+    # Released when the app ends (or never frozen): the next app starts from a clean heap.
+    assert gc.get_freeze_count() == frozen_before
+
+
+@pytest.mark.parametrize("tick", [True, False])
+async def test_the_tick_runs_every_second_unless_switched_off(
+    client: StatisticsClient, tick: bool
+) -> None:
+    """build_app(tick=False) leaves out the once-a-second tick; by default it runs."""
+    app = make_app(client, tick=tick)
+    ticks: list[None] = []
+    app._tick = lambda: ticks.append(None)  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(1.3)
+        assert bool(ticks) is tick
         await pilot.press("q")

@@ -212,6 +212,22 @@ async def test_cursor_move_re_renders_only_the_two_affected_rows(
         assert sorted(name_of(row) for row in count_renders) == ["Agent 0000", "Agent 0001"]
 
 
+async def test_clear_render_cache_renders_every_row_again_and_the_same(
+    count_renders: list[Mapping[str, Cell]],
+) -> None:
+    """After clear_render_cache every line on screen is rendered anew, and reads as before."""
+    app = TableApp(agent_rows(50))
+    async with app.run_test(size=(60, 12)) as pilot:
+        await pilot.pause()
+        table = app.query_one(LiveTable)
+        before = lines(table)
+        count_renders.clear()
+        assert lines(table) == before and count_renders == []
+        table.clear_render_cache()
+        assert lines(table) == before
+        assert len(count_renders) == len(table.screen_row_keys())
+
+
 async def test_update_cells_adds_unknown_rows() -> None:
     """A row key the table has not seen is added as a new row, not dropped."""
     app = TableApp(agent_rows(3))

@@ -752,9 +752,7 @@ class LiveTable(ScrollView, can_focus=True):
             self._haystacks.clear()
             if self._filter:
                 self._order_dirty = True
-        self._strips.clear()
-        self._cell_renders.clear()
-        self._header = None
+        self.clear_render_cache()
         if self._order_dirty:
             self._ensure_order()
         else:
@@ -858,13 +856,21 @@ class LiveTable(ScrollView, can_focus=True):
 
     # ------------------------------------------------------------------ rendering
 
+    def clear_render_cache(self) -> None:
+        """Forget every rendered row, cell and the header: the next paint renders from cells.
+
+        The table does this itself when its width or styles change; benchmarks call it to
+        time a paint with a cold cache.
+        """
+        self._strips.clear()
+        self._cell_renders.clear()
+        self._header = None
+
     def notify_style_update(self) -> None:
         """Theme or pseudo-class changed: rendered strips carry old colours."""
         super().notify_style_update()
         self._styles_now = None
-        self._strips.clear()
-        self._cell_renders.clear()
-        self._header = None
+        self.clear_render_cache()
 
     def watch_stale(self) -> None:
         """Redraw everything dimmed (or not)."""
