@@ -539,9 +539,11 @@ class ContactCenter:
         self._schedule(
             self.now + shift_left, EventKind.LOGOUT_DUE, agent.index, agent.login_session
         )
-        self._schedule(
-            self.now + first_break, EventKind.BREAK_DUE, agent.index, agent.login_session
-        )
+        self._break_due_after(agent, first_break)
+
+    def _break_due_after(self, agent: Agent, delay: float) -> None:
+        """A break falls due `delay` seconds from now, unless the agent logs out before."""
+        self._schedule(self.now + delay, EventKind.BREAK_DUE, agent.index, agent.login_session)
 
     # -------------------------------------------------------------------- status changes
 
@@ -616,6 +618,11 @@ class ContactCenter:
         self._set_status(agent, NOT_READY, self._reason_text(agent, reason_index))
         self._agent_after(agent, self.rng.uniform(low, high))
 
+    def _take_break(self, agent: Agent, reason_index: int) -> None:
+        """Go on break `reason_index` now; the next break falls due 50 to 100 minutes later."""
+        self._go_not_ready(agent, reason_index)
+        self._break_due_after(agent, self.rng.uniform(3000, 6000))
+
     def _become_available(self, agent: Agent) -> None:
         """After a call or a break: log out, take a due break, or get ready for the next call."""
         if agent.pending_logout:
@@ -625,13 +632,7 @@ class ContactCenter:
         elif agent.pending_break is not None:
             reason = _REASON_INDEX[agent.pending_break]
             agent.pending_break = None
-            self._go_not_ready(agent, reason)
-            self._schedule(
-                self.now + self.rng.uniform(3000, 6000),
-                EventKind.BREAK_DUE,
-                agent.index,
-                agent.login_session,
-            )
+            self._take_break(agent, reason)
         else:
             self._set_status(agent, READY)
 
@@ -692,20 +693,10 @@ class ContactCenter:
             return
         reason = self._draw_reason()
         if agent.status == READY:
-            self._go_not_ready(agent, reason)
-            self._schedule(
-                self.now + self.rng.uniform(3000, 6000),
-                EventKind.BREAK_DUE,
-                agent.index,
-                agent.login_session,
-            )
+            self._take_break(agent, reason)
         elif agent.status == NOT_READY:
-            self._schedule(
-                self.now + self.rng.uniform(1800, 3600),
-                EventKind.BREAK_DUE,
-                agent.index,
-                agent.login_session,
-            )
+            # Already away: look again in half an hour to an hour.
+            self._break_due_after(agent, self.rng.uniform(1800, 3600))
         else:
             agent.pending_break = NOT_READY_REASONS[reason][0]
 
