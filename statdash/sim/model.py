@@ -8,6 +8,7 @@ import random
 from collections import OrderedDict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from enum import Enum, auto
 
 from statdash.sim import ids
 
@@ -81,14 +82,6 @@ _OUTBOUND_CONNECT_PROBABILITY = 0.65
 _AVAILABLE_SHARE = 0.74
 _TARGET_OCCUPANCY = 0.85
 
-# Event kinds; small ints keep heap tuples cheap to compare.
-_EV_ARRIVAL = 0
-_EV_IVR_END = 1
-_EV_ABANDON = 2
-_EV_AGENT = 3
-_EV_BREAK_DUE = 4
-_EV_LOGOUT_DUE = 5
-
 CALL_IVR = 0
 CALL_WAITING = 1
 CALL_RINGING = 2
@@ -111,6 +104,38 @@ class Call:
         self.patience = patience
         self.state = CALL_IVR
         self.agent = -1  # index of the agent it rings at or talks to
+
+
+class EventKind(Enum):
+    """What a scheduled event does when its time comes."""
+
+    ARRIVAL = auto()  # a call reaches queue `target`'s route point
+    IVR_END = auto()  # `call` leaves the IVR and joins its queue
+    ABANDON = auto()  # `call`'s caller runs out of patience
+    AGENT = auto()  # agent `target`'s own timer (end of a ring, talk, wrap-up, break, ...)
+    BREAK_DUE = auto()  # agent `target`'s next break is due
+    LOGOUT_DUE = auto()  # agent `target`'s shift is over
+
+
+# The event loop compares kinds against these: looking a member up on an Enum class
+# (EventKind.AGENT) goes through the enum metaclass and costs as much as a cheap event.
+_AGENT = EventKind.AGENT
+_ABANDON = EventKind.ABANDON
+_ARRIVAL = EventKind.ARRIVAL
+_IVR_END = EventKind.IVR_END
+_BREAK_DUE = EventKind.BREAK_DUE
+
+
+# One scheduled event: (at, seq, kind, target, valid_for, call).
+#   seq       unique, so ties at `at` run in scheduling order and `kind` is never compared
+#   target    the queue (ARRIVAL, IVR_END, ABANDON) or the agent the event is for
+#   valid_for an agent event is stale once this no longer matches: the agent's `version` for
+#             AGENT, its `login_session` for BREAK_DUE and LOGOUT_DUE; 0 for call events
+#   call      the call of IVR_END and ABANDON, else None
+# A plain tuple, not a NamedTuple: a tuple subclass has no free list, stays tracked by the
+# garbage collector and unpacks through the iterator protocol, which made a shift at floor
+# size about 25% slower (benchmarks/sim_shift.py; the Enum kind costs about 5%).
+Event = tuple[float, int, EventKind, int, int, Call | None]
 
 
 class WaitStats:
@@ -361,7 +386,7 @@ class ContactCenter:
         # that every one of them shows up on a floor of a dozen agents.
         self._served_reasons = tuple(reasons or ())
         self._reason_weights = [w for _, w, _, _ in NOT_READY_REASONS]
-        self._events: list[tuple[float, int, int, int, int, Call | None]] = []
+        self._events: list[Event] = []
         self._seq = 0
         self.ids = object_ids(agents, queues)
 
@@ -410,7 +435,9 @@ class ContactCenter:
         self._initial_floor()
         for queue in self.queues:
             if queue.rate > 0:
-                self._schedule(start + self.rng.expovariate(queue.rate), _EV_ARRIVAL, queue.index)
+                self._schedule(
+                    start + self.rng.expovariate(queue.rate), EventKind.ARRIVAL, queue.index
+                )
 
     # ----------------------------------------------------------------------------- time
 
@@ -421,25 +448,26 @@ class ContactCenter:
         events = self._events
         pop = heapq.heappop
         while events and events[0][0] <= when:
-            at, _, kind, a, b, call = pop(events)
+            at, _, kind, target, valid_for, call = pop(events)
             self.now = at
             self.events_processed += 1
-            if kind == _EV_AGENT:
-                agent = self.agents[a]
-                if agent.version == b:
+            # AGENT first: three events in five are agent timers.
+            if kind is _AGENT:
+                agent = self.agents[target]
+                if agent.version == valid_for:
                     self._agent_timer(agent)
-            elif kind == _EV_ABANDON:
+            elif kind is _ABANDON:
                 assert call is not None
                 self._abandon(call)
-            elif kind == _EV_ARRIVAL:
-                self._arrival(a)
-            elif kind == _EV_IVR_END:
+            elif kind is _ARRIVAL:
+                self._arrival(target)
+            elif kind is _IVR_END:
                 assert call is not None
                 self._enqueue(call)
-            elif kind == _EV_BREAK_DUE:
-                self._break_due(self.agents[a], b)
+            elif kind is _BREAK_DUE:
+                self._break_due(self.agents[target], valid_for)
             else:
-                self._logout_due(self.agents[a], b)
+                self._logout_due(self.agents[target], valid_for)
         self.now = when
 
     @property
@@ -447,12 +475,14 @@ class ContactCenter:
         """The current simulated time in epoch milliseconds."""
         return int(self.now * 1000)
 
-    def _schedule(self, at: float, kind: int, a: int, b: int = 0, call: Call | None = None) -> None:
+    def _schedule(
+        self, at: float, kind: EventKind, target: int, valid_for: int = 0, call: Call | None = None
+    ) -> None:
         self._seq += 1
-        heapq.heappush(self._events, (at, self._seq, kind, a, b, call))
+        heapq.heappush(self._events, (at, self._seq, kind, target, valid_for, call))
 
     def _agent_after(self, agent: Agent, delay: float) -> None:
-        self._schedule(self.now + delay, _EV_AGENT, agent.index, agent.version)
+        self._schedule(self.now + delay, EventKind.AGENT, agent.index, agent.version)
 
     # ----------------------------------------------------------------------- start state
 
@@ -506,8 +536,14 @@ class ContactCenter:
             agent.status_entries = dict.fromkeys(STATUSES, 0)
 
     def _plan_shift(self, agent: Agent, *, shift_left: float, first_break: float) -> None:
-        self._schedule(self.now + shift_left, _EV_LOGOUT_DUE, agent.index, agent.login_session)
-        self._schedule(self.now + first_break, _EV_BREAK_DUE, agent.index, agent.login_session)
+        self._schedule(
+            self.now + shift_left, EventKind.LOGOUT_DUE, agent.index, agent.login_session
+        )
+        self._break_due_after(agent, first_break)
+
+    def _break_due_after(self, agent: Agent, delay: float) -> None:
+        """A break falls due `delay` seconds from now, unless the agent logs out before."""
+        self._schedule(self.now + delay, EventKind.BREAK_DUE, agent.index, agent.login_session)
 
     # -------------------------------------------------------------------- status changes
 
@@ -582,6 +618,11 @@ class ContactCenter:
         self._set_status(agent, NOT_READY, self._reason_text(agent, reason_index))
         self._agent_after(agent, self.rng.uniform(low, high))
 
+    def _take_break(self, agent: Agent, reason_index: int) -> None:
+        """Go on break `reason_index` now; the next break falls due 50 to 100 minutes later."""
+        self._go_not_ready(agent, reason_index)
+        self._break_due_after(agent, self.rng.uniform(3000, 6000))
+
     def _become_available(self, agent: Agent) -> None:
         """After a call or a break: log out, take a due break, or get ready for the next call."""
         if agent.pending_logout:
@@ -591,13 +632,7 @@ class ContactCenter:
         elif agent.pending_break is not None:
             reason = _REASON_INDEX[agent.pending_break]
             agent.pending_break = None
-            self._go_not_ready(agent, reason)
-            self._schedule(
-                self.now + self.rng.uniform(3000, 6000),
-                _EV_BREAK_DUE,
-                agent.index,
-                agent.login_session,
-            )
+            self._take_break(agent, reason)
         else:
             self._set_status(agent, READY)
 
@@ -658,20 +693,10 @@ class ContactCenter:
             return
         reason = self._draw_reason()
         if agent.status == READY:
-            self._go_not_ready(agent, reason)
-            self._schedule(
-                self.now + self.rng.uniform(3000, 6000),
-                _EV_BREAK_DUE,
-                agent.index,
-                agent.login_session,
-            )
+            self._take_break(agent, reason)
         elif agent.status == NOT_READY:
-            self._schedule(
-                self.now + self.rng.uniform(1800, 3600),
-                _EV_BREAK_DUE,
-                agent.index,
-                agent.login_session,
-            )
+            # Already away: look again in half an hour to an hour.
+            self._break_due_after(agent, self.rng.uniform(1800, 3600))
         else:
             agent.pending_break = NOT_READY_REASONS[reason][0]
 
@@ -690,8 +715,8 @@ class ContactCenter:
         call = Call(q, self.now, self.rng.expovariate(1 / self.patience_mean))
         queue.rp.entered += 1
         queue.in_ivr.append(call)
-        self._schedule(self.now + queue.ivr_time, _EV_IVR_END, q, 0, call)
-        self._schedule(self.now + self.rng.expovariate(queue.rate), _EV_ARRIVAL, q)
+        self._schedule(self.now + queue.ivr_time, EventKind.IVR_END, q, 0, call)
+        self._schedule(self.now + self.rng.expovariate(queue.rate), EventKind.ARRIVAL, q)
 
     def _enqueue(self, call: Call) -> None:
         queue = self.queues[call.queue]
@@ -702,7 +727,7 @@ class ContactCenter:
         queue.stats.entered += 1
         queue.waiting.append(call)
         queue.waiting_count += 1
-        self._schedule(self.now + call.patience, _EV_ABANDON, call.queue, 0, call)
+        self._schedule(self.now + call.patience, EventKind.ABANDON, call.queue, 0, call)
         agent = self._longest_idle(queue)
         if agent is not None:
             self._offer(agent, queue)

@@ -7,7 +7,7 @@ import json
 import math
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -285,6 +285,18 @@ def _statistics_list(body: Any) -> list[Any]:
     return statistics
 
 
+def _objects(
+    statistics: list[Any], problems: list[str]
+) -> Iterator[tuple[int, str, dict[str, Any]]]:
+    """(index, "statistics[i]", item) of each item that is a JSON object; others are problems."""
+    for i, item in enumerate(statistics):
+        where = f"statistics[{i}]"
+        if isinstance(item, dict):
+            yield i, where, item
+        else:
+            problems.append(f"{where} must be an object")
+
+
 def _text_field(item: dict[str, Any], key: str, where: str, problems: list[str]) -> str | None:
     if key not in item or item[key] is None:
         problems.append(f"{where}: '{key}' is required")
@@ -328,11 +340,7 @@ def parse_subscription_request(body: Any) -> tuple[str, list[Wanted]]:
         problems.append("operationId must be a non-empty string")
     wanted: list[Wanted] = []
     seen: dict[str, int] = {}
-    for i, item in enumerate(statistics):
-        where = f"statistics[{i}]"
-        if not isinstance(item, dict):
-            problems.append(f"{where} must be an object")
-            continue
+    for i, where, item in _objects(statistics, problems):
         before = len(problems)
         statistic_id = _text_field(item, "statisticId", where, problems)
         object_id = _text_field(item, "objectId", where, problems)
@@ -369,11 +377,7 @@ def parse_peek_request(body: Any) -> list[Wanted]:
     statistics = _statistics_list(body)
     problems: list[str] = []
     wanted: list[Wanted] = []
-    for i, item in enumerate(statistics):
-        where = f"statistics[{i}]"
-        if not isinstance(item, dict):
-            problems.append(f"{where} must be an object")
-            continue
+    for i, where, item in _objects(statistics, problems):
         before = len(problems)
         object_id = _text_field(item, "objectId", where, problems)
         object_type = _text_field(item, "objectType", where, problems)
@@ -418,8 +422,40 @@ def _resolve(sim: Simulator, want: Wanted) -> catalog.Compute:
     return catalog.adhoc(sim.model, want.definition, want.object_type, want.object_id)
 
 
-def _partial(count: int, total: int, verb: str) -> str:
-    return f"{count} of {total} statistics could not be {verb}"
+def _ok_or_partial(
+    sim: Simulator, path: str, data: Json, errors: list[Json], total: int, verb: str
+) -> Reply:
+    """200 with status 0, or status 2 with `errors[]` when some of `total` statistics failed."""
+    if not errors:
+        return Reply(200, envelope(path, 0, "OK", data=data))
+    message = sim.say(f"{len(errors)} of {total} statistics could not be {verb}")
+    return Reply(200, envelope(path, 2, message, data=data, errors=errors))
+
+
+def _resolve_all(
+    sim: Simulator, wanted: list[Wanted], *, with_statistic_id: bool
+) -> tuple[list[tuple[Wanted, catalog.Compute]], list[Json]]:
+    """Each wanted statistic with its computation, and an `errors[]` entry for each unknown."""
+    resolved: list[tuple[Wanted, catalog.Compute]] = []
+    errors: list[Json] = []
+    for want in wanted:
+        try:
+            resolved.append((want, _resolve(sim, want)))
+        except catalog.CatalogError as exc:
+            detail = want.detail(with_statistic_id=with_statistic_id)
+            errors.append(item_error(exc.code, sim.say(exc.message), detail))
+    return resolved, errors
+
+
+def _named_value(want: Wanted, timestamp: int, compute: catalog.Compute) -> Json:
+    """A predefined statistic's value as get-statistic-ex and statistic-values serve it."""
+    return {
+        "name": want.name,
+        "objectId": want.object_id,
+        "objectType": want.object_type,
+        "timestamp": timestamp,
+        "value": compute(),
+    }
 
 
 async def get_statistic_ex(sim: Simulator, request: Request) -> Reply:
@@ -428,30 +464,9 @@ async def get_statistic_ex(sim: Simulator, request: Request) -> Reply:
     wanted = parse_peek_request(await _read_json(request, sim.config.max_body_bytes))
     sim.sync()
     stamp = sim.model.now_ms
-    values: list[Json] = []
-    errors: list[Json] = []
-    for want in wanted:
-        try:
-            compute = _resolve(sim, want)
-        except catalog.CatalogError as exc:
-            errors.append(
-                item_error(exc.code, sim.say(exc.message), want.detail(with_statistic_id=False))
-            )
-            continue
-        values.append(
-            {
-                "name": want.name,
-                "objectId": want.object_id,
-                "objectType": want.object_type,
-                "timestamp": stamp,
-                "value": compute(),
-            }
-        )
-    data = {"statistics": values}
-    if errors:
-        message = sim.say(_partial(len(errors), len(wanted), "read"))
-        return Reply(200, envelope(path, 2, message, data=data, errors=errors))
-    return Reply(200, envelope(path, 0, "OK", data=data))
+    resolved, errors = _resolve_all(sim, wanted, with_statistic_id=False)
+    data = {"statistics": [_named_value(want, stamp, compute) for want, compute in resolved]}
+    return _ok_or_partial(sim, path, data, errors, len(wanted), "read")
 
 
 async def get_value(sim: Simulator, request: Request) -> Reply:
@@ -471,13 +486,7 @@ async def get_value(sim: Simulator, request: Request) -> Reply:
     except catalog.CatalogError as exc:
         detail = want.detail(with_statistic_id=False)
         return Reply(exc.code, envelope(path, exc.code, sim.say(exc.message), detail=detail))
-    statistic = {
-        "name": name,
-        "objectId": want.object_id,
-        "objectType": want.object_type,
-        "timestamp": sim.model.now_ms,
-        "value": compute(),
-    }
+    statistic = _named_value(want, sim.model.now_ms, compute)
     return Reply(200, envelope(path, 0, "OK", data={"statistic": statistic}))
 
 
@@ -487,10 +496,7 @@ def _subscription_reply(sim: Simulator, path: str, sub: Subscription, verbose: b
         "subscriptionId": sub.id,
         "statistics": _values(sub.items, sim.model.now_ms, verbose=verbose),
     }
-    if sub.errors:
-        message = sim.say(_partial(len(sub.errors), sub.total, "opened"))
-        return Reply(200, envelope(path, 2, message, data=data, errors=sub.errors))
-    return Reply(200, envelope(path, 0, "OK", data=data))
+    return _ok_or_partial(sim, path, data, sub.errors, sub.total, "opened")
 
 
 async def subscribe(sim: Simulator, request: Request) -> Reply:
@@ -513,15 +519,11 @@ async def subscribe(sim: Simulator, request: Request) -> Reply:
     if refuse is not None:
         message = sim.say("Stat Server is not accepting new subscriptions (injected fault)")
         return Reply(503 if refuse == "http503" else 200, envelope(path, 503, message))
-    items: list[Item] = []
-    errors: list[Json] = []
-    for want in wanted:
-        try:
-            compute = _resolve(sim, want)
-        except catalog.CatalogError as exc:
-            errors.append(item_error(exc.code, sim.say(exc.message), want.detail()))
-            continue
-        items.append(Item(want.statistic_id, want.object_id, want.object_type, want.name, compute))
+    resolved, errors = _resolve_all(sim, wanted, with_statistic_id=True)
+    items = [
+        Item(want.statistic_id, want.object_id, want.object_type, want.name, compute)
+        for want, compute in resolved
+    ]
     sub = Subscription(
         operation_id,
         items,
@@ -571,10 +573,7 @@ async def peek(sim: Simulator, request: Request) -> Reply:
         "subscriptionId": sub.id,
         "statistics": _values(items, sim.model.now_ms, verbose=verbose),
     }
-    if errors:
-        message = sim.say(_partial(len(errors), len(requested), "read"))
-        return Reply(200, envelope(path, 2, message, data=data, errors=errors))
-    return Reply(200, envelope(path, 0, "OK", data=data))
+    return _ok_or_partial(sim, path, data, errors, len(requested), "read")
 
 
 async def delete(sim: Simulator, request: Request) -> Reply:
