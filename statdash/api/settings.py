@@ -18,7 +18,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from platformdirs import user_config_dir
 from pydantic import SecretStr
@@ -150,7 +150,57 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def require_credentials(settings: ServerSettings) -> SecretStr:
+    """The API key every request needs; ConfigError when `settings` have none.
+
+    Called as settings are resolved for a command that talks to a server, so a missing key
+    is the first thing the user reads, before any other output.
+    """
+    api_key = settings.credentials.api_key
+    if api_key is None:
+        # Without one the gateway refuses everything with 403.
+        raise ConfigError(
+            "no API key given: set STATDASH_API_KEY, put api_key in the config file, "
+            "or pass --api-key"
+        )
+    return api_key
+
+
+def _with_scheme(url: str) -> str:
+    """`url` with its scheme; a bare loopback `host:port` (the simulator) means http://.
+
+    A bare remote host is refused with what to type: guessing https:// could be wrong, and
+    guessing http:// would send credentials in the clear.
+    """
+    if "://" in url:
+        return url
+    parts = urlsplit(f"http://{url}")
+    if parts.hostname and is_loopback(parts.hostname):
+        return f"http://{url}"
+    if not parts.hostname:
+        raise ConfigError(
+            f"not a server URL: {_shown(parts)}; type e.g. https://gcxapi.example.com"
+        )
+    raise ConfigError(
+        f"the server URL {_shown(parts)} has no scheme: type https://{_shown(parts)}"
+        " (or http:// for a server without TLS)"
+    )
+
+
+def _shown(parts: SplitResult) -> str:
+    """Host and port of a URL for a message: never a user or password it may carry."""
+    host = parts.hostname or "?"
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"{host}:{port}" if port else host
+
+
 def _check_url(url: str, *, allow_http: bool) -> str:
+    url = _with_scheme(url.strip())
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"not a server URL: {parts.scheme or '?'}://{parts.hostname or '?'}")
