@@ -13,9 +13,8 @@ from __future__ import annotations
 import ipaddress
 import os
 import stat
-import sys
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import SplitResult, urlsplit
@@ -81,20 +80,21 @@ def resolve_settings(
     config_path: Path | None = None,
     allow_http: bool = False,
     insecure: bool = False,
-    warn: bool = True,
+    warn: Callable[[str], None] | None = None,
 ) -> ServerSettings:
     """Merge flags, environment and config file into ServerSettings, or raise ConfigError.
 
     `flags` maps names of SETTING_NAMES to what the command line gave (missing, None or ""
     means not given). `config_path` is a file the user named, which must then exist;
-    without it the default file is read when it is there. `warn` prints the permission
-    warning for a config file holding secrets that other users can read.
+    without it the default file is read when it is there. `warn`, when given, hears the
+    warning about a config file holding secrets that other users can read (this module puts
+    nothing on a terminal itself: the command says it, in its own voice).
     """
     env = os.environ if environ is None else environ
     path = config_path or default_config_path()
     file_settings = _read_config_file(path, explicit=config_path is not None)
-    if warn and _has_secrets(file_settings):
-        _warn_if_readable_by_others(path)
+    if warn is not None and _has_secrets(file_settings) and _readable_by_others(path):
+        warn(f"warning: {path} holds secrets but other users can read it; run: chmod 600 {path}")
 
     def pick(name: str) -> str | None:
         flag = flags.get(name)
@@ -238,14 +238,9 @@ def _has_secrets(settings: Mapping[str, object]) -> bool:
     return any(settings.get(key) for key in ("api_key", "token", "client_secret", "password"))
 
 
-def _warn_if_readable_by_others(path: Path) -> None:
+def _readable_by_others(path: Path) -> bool:
     try:
         mode = path.stat().st_mode
     except OSError:
-        return
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        print(
-            f"statdash: warning: {path} holds secrets but other users can read it; "
-            f"run: chmod 600 {path}",
-            file=sys.stderr,
-        )
+        return False
+    return bool(mode & (stat.S_IRWXG | stat.S_IRWXO))

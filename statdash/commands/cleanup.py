@@ -16,18 +16,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from statdash.api.client import RetryPolicy, StatisticsClient
 from statdash.api.connect import make_client
 from statdash.api.errors import ConfigError
-from statdash.commands.common import EXIT_FAILED, EXIT_OK, fail
+from statdash.commands.common import EXIT_FAILED, EXIT_OK
 from statdash.commands.server_options import add_server_arguments, resolve_server
+from statdash.commands.voice import Voice
 from statdash.live.leftovers import Tally, delete_recorded
 from statdash.live.records import OpenSubscription, SubscriptionRecords
-from statdash.text import clean
+from statdash.text import clean, counted
+
+VOICE = Voice("cleanup")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -63,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             only = _server_of(args)
         except ValueError as error:
-            return fail(f"cleanup: {error}")
+            return VOICE.fail(str(error))
         chosen = [e for e in chosen if e.server == only]
         everything = [e for e in everything if e.server == only]
     running = len(everything) - len(chosen)
@@ -71,19 +73,17 @@ def run(args: argparse.Namespace) -> int:
     for entry in tally.deleted:
         print(f"deleted subscription {clean(entry.subscription_id, 80)} on {_where(entry)}")
     for entry, reason in tally.kept:
-        print(
-            f"statdash cleanup: kept subscription {clean(entry.subscription_id, 80)} on"
-            f" {_where(entry)} for next time: {clean(reason, 300)}",
-            file=sys.stderr,
+        VOICE.say(
+            f"kept subscription {clean(entry.subscription_id, 80)} on"
+            f" {_where(entry)} for next time: {clean(reason, 300)}"
         )
     if not chosen:
         where = f" on {clean(only)}" if only else ""
         print(f"nothing to clean up{where}")
     if running:
-        print(
-            f"statdash cleanup: left {running} subscription(s) of statdash processes that are"
-            " still running alone (--all deletes them too)",
-            file=sys.stderr,
+        VOICE.say(
+            f"left {counted(running, 'subscription')} of statdash processes that are"
+            " still running alone (--all deletes them too)"
         )
     return EXIT_FAILED if tally.kept else EXIT_OK
 
@@ -92,7 +92,7 @@ def _server_of(args: argparse.Namespace) -> str:
     """The `--url` server, checked like every command's and spelt as the client (and so the
     records) spell it."""
     try:
-        settings = resolve_server(args)
+        settings = resolve_server(args, voice=VOICE, credentials=False)
         # Built only for its normalised `.server`: no key is needed and nothing is sent. The
         # CA bundle is loaded all the same, so an unusable one is refused here like anywhere.
         client = StatisticsClient(settings.url, "unused", verify=settings.verify)
@@ -114,7 +114,7 @@ async def _clean(
         per_server = argparse.Namespace(**{**vars(args), "url": server})
         try:
             # The config-file permission warning once, not once per server.
-            settings = resolve_server(per_server, warn=index == 0)
+            settings = resolve_server(per_server, voice=VOICE, warn=index == 0)
             # Deletes are safe to repeat: no answer, a 503 or a 504 is tried twice more.
             client = make_client(settings, retry=RetryPolicy())
         except ConfigError as error:

@@ -80,7 +80,7 @@ def test_unreachable_server_keeps_its_records(cli: Cli, records_path: Path, dead
     assert (result.code, result.out) == (1, "")
     lines = result.err.splitlines()
     assert len(lines) == 2
-    assert all("for next time: server unreachable" in line for line in lines)
+    assert all("for next time: cannot reach the server: " in line for line in lines)
     assert recorded(records_path) == ["x-1", "x-2"]
 
 
@@ -108,7 +108,7 @@ def test_running_processes_are_left_alone_unless_all(
     write_records(records_path, (simulator.base_url, "alive", os.getppid()))
     skipped = cli("cleanup", "--records", str(records_path))
     assert (skipped.code, skipped.out) == (0, "nothing to clean up\n")
-    assert "left 1 subscription(s) of statdash processes that are still running" in skipped.err
+    assert "left 1 subscription of statdash processes that are still running" in skipped.err
     assert simulator.state()["open_subscriptions"] == 1
     forced = cli("cleanup", "--all", "--records", str(records_path))
     assert (forced.code, forced.err) == (0, "")
@@ -156,5 +156,5 @@ def test_unusable_url_is_a_usage_error(cli: Cli, records_path: Path) -> None:
     write_records(records_path, ("http://127.0.0.1:1", "x", DEAD_PID))
     result = cli("cleanup", "--url", "ftp://example.com", "--records", str(records_path))
     assert (result.code, result.out) == (2, "")
-    assert result.err == "statdash: cleanup: not a server URL: ftp://example.com\n"
+    assert result.err == "statdash cleanup: not a server URL: ftp://example.com\n"
     assert recorded(records_path) == ["x"]
