@@ -113,8 +113,9 @@ def _compiled() -> CompiledLayout:
 def test_subscription_is_deleted_after_a_clean_check() -> None:
     """The check's subscription is deleted by its own operationId after a full success."""
     client = FakeClient()
-    problems = asyncio.run(check.check_on_server(_compiled(), client))  # type: ignore[arg-type]
-    assert problems == [] and client.deleted == client.opened and len(client.opened) == 1
+    rejected = asyncio.run(check.check_on_server(_compiled(), client))  # type: ignore[arg-type]
+    assert rejected.problems == () and client.deleted == client.opened
+    assert len(client.opened) == 1
 
 
 def test_subscription_is_deleted_when_the_open_fails() -> None:
@@ -153,9 +154,10 @@ def test_rejections_are_grouped_by_line_and_message() -> None:
         for r in table.rows
     ]
     errors = (*rejected, ItemError(code=400, message="odd", statistic_id=None, name="X"))
-    lines = [str(p) for p in check.rejections(compiled, errors)]
+    lines = [str(p) for p in check.rejections(compiled, errors).problems]
     assert lines == [
-        "m.yaml: the server rejected a statistic (X): odd",
+        "m.yaml: the server rejected a statistic (X): odd (code 400)",
         "m.yaml:7:86: pages[0].widgets[1].columns[0]: the server rejected Nope for Agent"
-        " ana.silva, ben.novak, carla.meyer and 1 more: Unknown statistic 'Nope'",
+        " ana.silva, ben.novak, carla.meyer and 1 more object: Unknown statistic 'Nope'"
+        " (code 404)",
     ]
