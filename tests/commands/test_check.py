@@ -29,6 +29,49 @@ def test_check_offline_prints_a_one_line_summary(capsys: pytest.CaptureFixture[s
     assert captured.err == ""
 
 
+def test_check_takes_several_files_and_skips_what_is_not_a_layout(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`check layouts/*`: each layout checked, the object lists beside them skipped, exit 0."""
+    everything = sorted(LAYOUTS.rglob("*"))
+    files = [str(path) for path in everything if path.is_file()]
+    assert run_command(check, files) == 0
+    captured = capsys.readouterr()
+    layouts = sorted(LAYOUTS.glob("*.yaml"))
+    assert [line.split(": OK: ")[0] for line in captured.out.splitlines()] == [
+        str(path) for path in layouts
+    ]
+    skipped = [path for path in everything if path.is_file() and path.suffix != ".yaml"]
+    assert skipped, "the shipped object lists should be among the files"
+    assert captured.err.splitlines() == [
+        f"statdash check: skipped {path}: not a layout file (only .yaml and .yml are checked)"
+        for path in skipped
+    ]
+
+
+def test_one_bad_layout_among_several_fails_the_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every file is checked; one with problems makes the exit status 2."""
+    bad = tmp_path / "bad.yml"
+    bad.write_text("title: x\npages: []\n", encoding="utf-8")
+    assert run_command(check, [str(bad), str(LAYOUTS / "wallboard.yaml")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == (
+        f"{LAYOUTS / 'wallboard.yaml'}: OK: 1 page, 8 widgets, 8 statistics on 2 objects\n"
+    )
+    assert captured.err.splitlines()[-1] == f"{bad}: 1 problem"
+
+
+def test_no_layout_among_the_files_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """Only non-layout files: each skipped, then one line saying there was nothing to check."""
+    notes = LAYOUTS / "data" / "floor-agents.txt"
+    assert run_command(check, [str(notes)]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "statdash check: no layout file to check (.yaml or .yml)"
+    )
+
+
 def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
