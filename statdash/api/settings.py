@@ -230,7 +230,8 @@ def _read_config_file(path: Path, *, explicit: bool) -> dict[str, object]:
         raise ConfigError(f"{path}: [server] must be a table")
     unknown = sorted(set(server) - set(SETTING_NAMES))
     if unknown:
-        raise ConfigError(f"{path}: unknown key(s) in [server]: {', '.join(unknown)}")
+        keys = "unknown key" if len(unknown) == 1 else "unknown keys"
+        raise ConfigError(f"{path}: {keys} in [server]: {', '.join(unknown)}")
     return dict(server)
 
 
