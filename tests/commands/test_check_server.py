@@ -175,3 +175,21 @@ def test_a_bare_loopback_url_reaches_the_simulator(
     captured = capsys.readouterr()
     assert (status, captured.err) == (0, "")
     assert captured.out.endswith(f"OK on 127.0.0.1:{sim.port}: every statistic resolved\n")
+
+
+def test_a_subscription_refused_as_a_whole_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An envelope refusing the whole subscription is one line at the file, in describe's
+    words, and nothing is left open."""
+    with running_simulator(SimConfig(agents=50, queues=5, clock="manual")) as sim:
+        sim.set_faults(refuse_subscriptions="envelope")
+        status = check(LAYOUTS / "wallboard.yaml", sim, tmp_path, monkeypatch)
+        err = capsys.readouterr().err
+        assert sim.state()["open_subscriptions"] == 0
+    assert status == 2
+    assert err == (
+        f"{LAYOUTS / 'wallboard.yaml'}: the whole subscription was refused: the server at"
+        f" 127.0.0.1:{sim.port} answered status 503: Stat Server is not accepting new subscriptions"
+        " (injected fault)\n"
+    )
