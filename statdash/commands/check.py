@@ -98,6 +98,9 @@ def run(args: argparse.Namespace) -> int:
     status = EXIT_OK
     checked = 0
     for path in layouts:
+        if path.is_dir():
+            VOICE.say(f"skipped {path}: a folder, not a layout file")
+            continue
         if path.suffix.lower() not in LAYOUT_SUFFIXES:
             VOICE.say(f"skipped {path}: not a layout file (only .yaml and .yml are checked)")
             continue

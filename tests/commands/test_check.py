@@ -32,20 +32,23 @@ def test_check_offline_prints_a_one_line_summary(capsys: pytest.CaptureFixture[s
 def test_check_takes_several_files_and_skips_what_is_not_a_layout(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """`check layouts/*`: each layout checked, the object lists beside them skipped, exit 0."""
-    everything = sorted(LAYOUTS.rglob("*"))
-    files = [str(path) for path in everything if path.is_file()]
-    assert run_command(check, files) == 0
+    """`check layouts/*`: each layout checked, the data folder (and any other file that is
+    not .yaml/.yml) skipped with a word, exit 0."""
+    shell_glob = sorted(LAYOUTS.glob("*"))
+    assert run_command(check, [str(path) for path in shell_glob]) == 0
     captured = capsys.readouterr()
     layouts = sorted(LAYOUTS.glob("*.yaml"))
     assert [line.split(": OK: ")[0] for line in captured.out.splitlines()] == [
         str(path) for path in layouts
     ]
-    skipped = [path for path in everything if path.is_file() and path.suffix != ".yaml"]
-    assert skipped, "the shipped object lists should be among the files"
     assert captured.err.splitlines() == [
+        f"statdash check: skipped {LAYOUTS / 'data'}: a folder, not a layout file"
+    ]
+    data = sorted((LAYOUTS / "data").glob("*"))
+    assert run_command(check, [str(path) for path in [*data, *layouts]]) == 0
+    assert capsys.readouterr().err.splitlines() == [
         f"statdash check: skipped {path}: not a layout file (only .yaml and .yml are checked)"
-        for path in skipped
+        for path in data
     ]
 
 
