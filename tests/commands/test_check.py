@@ -105,6 +105,22 @@ def test_check_against_an_unreachable_server_exits_1(
     )
 
 
+def test_an_unreachable_server_is_tried_for_the_first_file_only(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """With several files and no server, each is still checked offline; the server is tried
+    once and said once, exit 1."""
+    url = f"http://127.0.0.1:{_closed_port()}"
+    config = tmp_path / "config.toml"
+    config.write_text("", encoding="utf-8")
+    files = [str(LAYOUTS / "wallboard.yaml"), str(LAYOUTS / "supervisor.yaml")]
+    argv = [*files, "--url", url, "--api-key", "k", "--config", str(config)]
+    assert run_command(check, argv) == 1
+    captured = capsys.readouterr()
+    assert [line.split(": OK: ")[0] for line in captured.out.splitlines()] == files
+    assert len(captured.err.splitlines()) == 1
+
+
 def test_check_without_an_api_key_exits_1(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
