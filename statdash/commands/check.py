@@ -105,8 +105,9 @@ def run(args: argparse.Namespace) -> int:
             VOICE.say(f"skipped {path}: not a layout file (only .yaml and .yml are checked)")
             continue
         checked += 1
-        status = max(status, _check_file(path, args, settings))
-        if status == EXIT_UNCHECKED and settings is not None:
+        outcome = _check_file(path, args, settings)
+        status = max(status, outcome)
+        if outcome == EXIT_UNCHECKED:
             # The server is out of reach (or refuses us) for the other files just the same.
             settings = None
     if not checked:

@@ -113,12 +113,15 @@ def test_an_unreachable_server_is_tried_for_the_first_file_only(
     url = f"http://127.0.0.1:{_closed_port()}"
     config = tmp_path / "config.toml"
     config.write_text("", encoding="utf-8")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("title: x\npages: []\n", encoding="utf-8")
     files = [str(LAYOUTS / "wallboard.yaml"), str(LAYOUTS / "supervisor.yaml")]
-    argv = [*files, "--url", url, "--api-key", "k", "--config", str(config)]
-    assert run_command(check, argv) == 1
+    argv = [str(bad), *files, "--url", url, "--api-key", "k", "--config", str(config)]
+    assert run_command(check, argv) == 2  # the bad layout's status wins over the server's
     captured = capsys.readouterr()
     assert [line.split(": OK: ")[0] for line in captured.out.splitlines()] == files
-    assert len(captured.err.splitlines()) == 1
+    unreachable = [line for line in captured.err.splitlines() if "cannot reach" in line]
+    assert len(unreachable) == 1
 
 
 def test_check_without_an_api_key_exits_1(
