@@ -23,6 +23,7 @@ from pathlib import Path
 
 from statdash.commands.common import load_compiled
 from statdash.commands.server_options import add_server_arguments, resolve_server
+from statdash.commands.voice import Voice
 from statdash.live.records import SubscriptionRecords
 from statdash.ui.launch import run_dashboard
 
@@ -53,17 +54,18 @@ async def probe(path: Path) -> None:
 
 async def main(layout_path: Path, url: str, probe_path: Path | None) -> int:
     """Run the dashboard with the probe on its loop."""
-    layout = load_compiled(layout_path)
+    voice = Voice("perf_dash")
+    layout = load_compiled(layout_path, voice)
     if layout is None:
         return 2
     # The same flags and environment `statdash run` resolves (the key is in the environment).
     parser = argparse.ArgumentParser()
     add_server_arguments(parser)
-    settings = resolve_server(parser.parse_args(["--url", url]))
+    settings = resolve_server(parser.parse_args(["--url", url]), voice=voice)
     task = None if probe_path is None else asyncio.get_running_loop().create_task(probe(probe_path))
     try:
         return await run_dashboard(
-            layout, settings, layout_path=layout_path, records=SubscriptionRecords()
+            layout, settings, layout_path=layout_path, records=SubscriptionRecords(), say=voice.say
         )
     finally:
         if task is not None:

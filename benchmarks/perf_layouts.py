@@ -48,13 +48,13 @@ def write_floor(directory: Path, agents: int, queues: int, *, refresh: float = 1
     text = FLOOR.read_text(encoding="utf-8")
     text = re.sub(r"(?m)^refresh: .*$", f"refresh: {refresh:g}s", text, count=1)
     if (agents, queues) == (FLOOR_AGENTS, FLOOR_QUEUES):
-        for name in ("floor-agents.txt", "floor-queues.csv"):
-            shutil.copyfile(FLOOR.parent / name, directory / name)
+        shutil.copytree(FLOOR.parent / "data", directory / "data", dirs_exist_ok=True)
     else:
-        (directory / "floor-agents.txt").write_text(
+        (directory / "data").mkdir(exist_ok=True)
+        (directory / "data" / "floor-agents.txt").write_text(
             "".join(f"{agent_id(index)}\n" for index in range(agents)), encoding="utf-8"
         )
-        (directory / "floor-queues.csv").write_text(
+        (directory / "data" / "floor-queues.csv").write_text(
             "id,label\n" + "".join(f"{queue_id(i)},Queue {i + 1}\n" for i in range(queues)),
             encoding="utf-8",
         )

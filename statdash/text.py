@@ -1,5 +1,7 @@
 """safe(): turns any untrusted string (server data, layout text) into plain, control-free Text.
 
+(And `counted()`, the one way a number of things is worded: `1 problem`, `2,000 objects`.)
+
 Textual parses plain strings in many places as markup (`[/]` crashes, `[@click=...]` makes an
 action), and escape sequences such as OSC 52 pass straight through even `rich.text.Text`.
 So every string from a server or a file goes through here before it reaches the screen:
@@ -52,3 +54,8 @@ def _clean_char(char: str) -> str:
 def safe(value: object, style: str | Style = "", max_length: int | None = None) -> Text:
     """A `Text` holding `clean(value)` as literal characters; markup in it has no effect."""
     return Text(clean(value, max_length), style=style, no_wrap=True, end="")
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """`1 problem`, `2 problems`, `10,092 problems`: never `problem(s)`."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"

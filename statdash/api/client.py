@@ -392,10 +392,11 @@ def _no_answer(exc: Exception, what: str, server: str) -> StatisticsError:
     if isinstance(exc, httpx.TimeoutException):
         error = RequestTimeoutError(f"{what}: no answer in time ({type(exc).__name__})")
     elif isinstance(exc, httpx.ConnectError):
-        error = ConnectError(f"cannot connect to {server}: {clip(str(exc), 120)}")
+        reason = clip(str(exc), 120)
+        error = ConnectError(f"cannot connect to {server}: {reason}", reason=reason)
     elif isinstance(exc, httpx.TransportError):
         # Dropped mid-answer, protocol errors...: still "no answer".
-        error = TransportError(f"{what}: {type(exc).__name__}")
+        error = TransportError(f"{what}: {type(exc).__name__}", reason=type(exc).__name__)
     elif isinstance(exc, httpx.DecodingError):
         error = ShapeError(f"{what}: the response could not be decoded")
     else:

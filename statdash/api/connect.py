@@ -5,7 +5,7 @@ from __future__ import annotations
 from statdash.api.auth import AuthSource, ClientCredentials, PasswordGrant, StaticToken
 from statdash.api.client import RetryPolicy, StatisticsClient
 from statdash.api.errors import ConfigError
-from statdash.api.settings import ServerSettings
+from statdash.api.settings import ServerSettings, require_credentials
 
 
 def auth_source(settings: ServerSettings) -> AuthSource | None:
@@ -31,16 +31,9 @@ def auth_source(settings: ServerSettings) -> AuthSource | None:
 
 def make_client(settings: ServerSettings, *, retry: RetryPolicy | None = None) -> StatisticsClient:
     """A client for `settings`; with `retry`, it repeats calls that failed transiently."""
-    api_key = settings.credentials.api_key
-    if api_key is None:
-        # Every request needs x-api-key; without one the gateway refuses everything with 403.
-        raise ConfigError(
-            "no API key given: set STATDASH_API_KEY, put api_key in the config file, "
-            "or pass --api-key"
-        )
     return StatisticsClient(
         settings.url,
-        api_key,
+        require_credentials(settings),
         auth=auth_source(settings),
         retry=retry,
         verify=settings.verify,

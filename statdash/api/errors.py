@@ -21,7 +21,8 @@
 Messages never contain secrets: they are built from status codes and server messages only
 (the client also scrubs its own secrets out of server messages, in case a server echoes them),
 and server messages are truncated so a hostile server cannot flood a log line.
-Which of them are worth another attempt is decided in `retry.py`.
+Which of them are worth another attempt is decided in `retry.py`; how each reads as a sentence
+for people, in every command and on the status line, in `describe.py`.
 """
 
 from __future__ import annotations
@@ -39,7 +40,11 @@ class StatisticsError(Exception):
 
 
 class TransportError(StatisticsError):
-    """The request got no HTTP answer."""
+    """The request got no HTTP answer; `reason` is why, in a few words (for `describe`)."""
+
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        self.reason = reason
+        super().__init__(message)
 
 
 class ConnectError(TransportError):

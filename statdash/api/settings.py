@@ -13,12 +13,11 @@ from __future__ import annotations
 import ipaddress
 import os
 import stat
-import sys
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from platformdirs import user_config_dir
 from pydantic import SecretStr
@@ -81,20 +80,21 @@ def resolve_settings(
     config_path: Path | None = None,
     allow_http: bool = False,
     insecure: bool = False,
-    warn: bool = True,
+    warn: Callable[[str], None] | None = None,
 ) -> ServerSettings:
     """Merge flags, environment and config file into ServerSettings, or raise ConfigError.
 
     `flags` maps names of SETTING_NAMES to what the command line gave (missing, None or ""
     means not given). `config_path` is a file the user named, which must then exist;
-    without it the default file is read when it is there. `warn` prints the permission
-    warning for a config file holding secrets that other users can read.
+    without it the default file is read when it is there. `warn`, when given, hears the
+    warning about a config file holding secrets that other users can read (this module puts
+    nothing on a terminal itself: the command says it, in its own voice).
     """
     env = os.environ if environ is None else environ
     path = config_path or default_config_path()
     file_settings = _read_config_file(path, explicit=config_path is not None)
-    if warn and _has_secrets(file_settings):
-        _warn_if_readable_by_others(path)
+    if warn is not None and _has_secrets(file_settings) and _readable_by_others(path):
+        warn(f"warning: {path} holds secrets but other users can read it; run: chmod 600 {path}")
 
     def pick(name: str) -> str | None:
         flag = flags.get(name)
@@ -150,7 +150,57 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def require_credentials(settings: ServerSettings) -> SecretStr:
+    """The API key every request needs; ConfigError when `settings` have none.
+
+    Called as settings are resolved for a command that talks to a server, so a missing key
+    is the first thing the user reads, before any other output.
+    """
+    api_key = settings.credentials.api_key
+    if api_key is None:
+        # Without one the gateway refuses everything with 403.
+        raise ConfigError(
+            "no API key given: set STATDASH_API_KEY, put api_key in the config file, "
+            "or pass --api-key"
+        )
+    return api_key
+
+
+def _with_scheme(url: str) -> str:
+    """`url` with its scheme; a bare loopback `host:port` (the simulator) means http://.
+
+    A bare remote host is refused with what to type: guessing https:// could be wrong, and
+    guessing http:// would send credentials in the clear.
+    """
+    if "://" in url:
+        return url
+    parts = urlsplit(f"http://{url}")
+    if parts.hostname and is_loopback(parts.hostname):
+        return f"http://{url}"
+    if not parts.hostname:
+        raise ConfigError(
+            f"not a server URL: {_shown(parts)}; type e.g. https://gcxapi.example.com"
+        )
+    raise ConfigError(
+        f"the server URL {_shown(parts)} has no scheme: type https://{_shown(parts)}"
+        " (or http:// for a server without TLS)"
+    )
+
+
+def _shown(parts: SplitResult) -> str:
+    """Host and port of a URL for a message: never a user or password it may carry."""
+    host = parts.hostname or "?"
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"{host}:{port}" if port else host
+
+
 def _check_url(url: str, *, allow_http: bool) -> str:
+    url = _with_scheme(url.strip())
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"not a server URL: {parts.scheme or '?'}://{parts.hostname or '?'}")
@@ -180,7 +230,8 @@ def _read_config_file(path: Path, *, explicit: bool) -> dict[str, object]:
         raise ConfigError(f"{path}: [server] must be a table")
     unknown = sorted(set(server) - set(SETTING_NAMES))
     if unknown:
-        raise ConfigError(f"{path}: unknown key(s) in [server]: {', '.join(unknown)}")
+        keys = "unknown key" if len(unknown) == 1 else "unknown keys"
+        raise ConfigError(f"{path}: {keys} in [server]: {', '.join(unknown)}")
     return dict(server)
 
 
@@ -188,14 +239,9 @@ def _has_secrets(settings: Mapping[str, object]) -> bool:
     return any(settings.get(key) for key in ("api_key", "token", "client_secret", "password"))
 
 
-def _warn_if_readable_by_others(path: Path) -> None:
+def _readable_by_others(path: Path) -> bool:
     try:
         mode = path.stat().st_mode
     except OSError:
-        return
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        print(
-            f"statdash: warning: {path} holds secrets but other users can read it; "
-            f"run: chmod 600 {path}",
-            file=sys.stderr,
-        )
+        return False
+    return bool(mode & (stat.S_IRWXG | stat.S_IRWXO))

@@ -1,9 +1,17 @@
-"""`statdash check LAYOUT [--url URL]`: validate a layout offline, and optionally on a server.
+"""`statdash check LAYOUT... [--url URL]`: validate layouts offline, and optionally on a server.
 
-Exit status: 0 the layout is sound (and the server resolved every statistic); 2 the layout
+Each file is checked in turn; files that are not layouts (not .yaml or .yml, such as the
+object lists beside a layout when the shell expands `layouts/*`) are skipped with a word.
+Exit status: 0 every layout is sound (and the server resolved every statistic); 2 a layout
 has problems or the server rejected some of its statistics (each printed as
-`file:line:column: key.path: message` on stderr); 1 the server check could not run (not
-reachable, credentials refused, settings missing).
+`file:line:column: key.path: message` on stderr), or no layout was given; 1 the server check
+could not run (not reachable, credentials refused, settings missing). With several files the
+worst status wins.
+
+What the server rejects is grouped, so a 2,000-agent layout on a 50-agent server is a few
+lines: the objects the server does not know, then one line per refused statistic, each with a
+few objects and the count of the rest, then one summary line. `--all` lists every rejected
+(object, statistic) on its own line instead.
 """
 
 from __future__ import annotations
@@ -11,8 +19,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from statdash.api.describe import describe, describe_item
 from statdash.api.errors import (
     AuthenticationError,
     AuthError,
@@ -23,10 +35,13 @@ from statdash.api.errors import (
     StatisticsError,
     TransportError,
 )
+from statdash.api.settings import ServerSettings
 from statdash.commands.server_options import add_server_arguments, resolve_server
-from statdash.layout.compile import CompiledLayout, compile_layout
+from statdash.commands.voice import Voice
+from statdash.layout.compile import CompiledLayout, StatOrigin, compile_layout
 from statdash.layout.loader import LayoutError, load_layout
 from statdash.layout.problems import LayoutProblem, SourceLocation
+from statdash.text import counted
 
 # The server check's machinery (httpx, msgspec, the client: ~150 ms of a ~300 ms start) is
 # imported where the check runs, so an offline check, what editors and CI run on every
@@ -35,103 +50,139 @@ if TYPE_CHECKING:
     from statdash.api.client import StatisticsClient
     from statdash.api.responses import ItemError
 
+VOICE = Voice("check")
 EXIT_OK = 0
 EXIT_UNCHECKED = 1
 EXIT_PROBLEMS = 2
-# Objects named in one "rejected" line before "and N more".
+# Objects named in one grouped line before "and N more objects".
 SHOWN_OBJECTS = 3
+LAYOUT_SUFFIXES = (".yaml", ".yml")
+# Stands for an object's id in a server message, so "Unknown object 'Agent:ana'" and
+# "Unknown object 'Agent:ben'" are one message for grouping.
+_THE_OBJECT = "\0"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The command's arguments: the layout file and, optionally, a server to check against."""
-    parser.add_argument("layout", help="the layout file (YAML)")
+    """The command's arguments: layout files, `--all` and, optionally, a server."""
+    parser.add_argument(
+        "layouts",
+        nargs="+",
+        metavar="LAYOUT",
+        help="layout files (YAML); other files are skipped, so `layouts/*` works",
+    )
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="list every statistic the server rejected on its own line (default: grouped,"
+        f" {SHOWN_OBJECTS} objects named per line)",
+    )
     add_server_arguments(parser, url_required=False)
     parser.epilog = (
-        "Without --url the layout is checked offline. With --url the server resolves every"
+        "Without --url each layout is checked offline. With --url the server resolves every"
         " (object, statistic) pair through one subscription, which is always deleted after."
         " Exit status: 0 sound, 2 problems found, 1 the server check could not run."
     )
 
 
 def run(args: argparse.Namespace) -> int:
-    """Check the layout; print a summary (stdout) or the problems (stderr)."""
+    """Check each layout; print a summary (stdout) or the problems (stderr)."""
+    settings: ServerSettings | None = None
+    if getattr(args, "url", None):
+        # Before any output: a missing key must not follow an "OK".
+        try:
+            settings = resolve_server(args, voice=VOICE)
+            _client(settings)  # an unusable CA bundle, too, is said before anything else
+        except ConfigError as error:
+            return VOICE.fail(str(error), EXIT_UNCHECKED)
+    layouts = [Path(name) for name in args.layouts]
+    status = EXIT_OK
+    checked = 0
+    for path in layouts:
+        if path.is_dir():
+            VOICE.say(f"skipped {path}: a folder, not a layout file")
+            continue
+        if path.suffix.lower() not in LAYOUT_SUFFIXES:
+            VOICE.say(f"skipped {path}: not a layout file (only .yaml and .yml are checked)")
+            continue
+        checked += 1
+        outcome = _check_file(path, args, settings)
+        status = max(status, outcome)
+        if outcome == EXIT_UNCHECKED:
+            # The server is out of reach (or refuses us) for the other files just the same.
+            settings = None
+    if not checked:
+        return VOICE.fail("no layout file to check (.yaml or .yml)", EXIT_PROBLEMS)
+    return status
+
+
+def _check_file(path: Path, args: argparse.Namespace, settings: ServerSettings | None) -> int:
     try:
-        compiled = compile_layout(load_layout(args.layout))
+        compiled = compile_layout(load_layout(path))
     except LayoutError as exc:
         _print_problems(exc.problems)
-        count = len(exc.problems)
-        print(f"{args.layout}: {count} problem{'s' if count != 1 else ''}", file=sys.stderr)
+        print(f"{path}: {counted(len(exc.problems), 'problem')}", file=sys.stderr)
         return EXIT_PROBLEMS
-    print(f"{args.layout}: OK: {summary(compiled)}")
-    if not getattr(args, "url", None):
+    print(f"{path}: OK: {summary(compiled)}")
+    if settings is None:
         return EXIT_OK
-    return _check_on_server(args, compiled)
+    return _check_on_server(path, compiled, settings, everything=args.all)
 
 
 def summary(compiled: CompiledLayout) -> str:
     """`2 pages, 7 widgets, 412 statistics on 55 objects`."""
     widgets = sum(len(page.widgets) for page in compiled.pages)
     return (
-        f"{_count(len(compiled.pages), 'page')}, {_count(widgets, 'widget')},"
-        f" {_count(len(compiled.items), 'statistic')} on {_count(compiled.object_count, 'object')}"
+        f"{counted(len(compiled.pages), 'page')}, {counted(widgets, 'widget')},"
+        f" {counted(len(compiled.items), 'statistic')} on"
+        f" {counted(compiled.object_count, 'object')}"
     )
 
 
-def _count(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
-def _print_problems(problems: tuple[LayoutProblem, ...] | list[LayoutProblem]) -> None:
+def _print_problems(problems: Sequence[LayoutProblem]) -> None:
     for problem in problems:
         print(problem, file=sys.stderr)
 
 
-def _check_on_server(args: argparse.Namespace, compiled: CompiledLayout) -> int:
+def _client(settings: ServerSettings) -> StatisticsClient:
     # why here: the HTTP client stack costs an offline check ~150 ms (see the top).
     from statdash.api.client import RetryPolicy
     from statdash.api.connect import make_client
 
-    try:
-        settings = resolve_server(args)
-        # No answer, a 503 or a 504 is tried twice more (a second or two); then it is the answer.
-        client = make_client(settings, retry=RetryPolicy())
-    except ConfigError as exc:
-        print(f"statdash check: {exc}", file=sys.stderr)
-        return EXIT_UNCHECKED
+    # No answer, a 503 or a 504 is tried twice more (a second or two); then it is the answer.
+    return make_client(settings, retry=RetryPolicy())
+
+
+def _check_on_server(
+    path: Path, compiled: CompiledLayout, settings: ServerSettings, *, everything: bool
+) -> int:
     where = settings.label
     try:
-        problems = asyncio.run(check_on_server(compiled, client))
-    except TransportError as exc:
-        print(f"statdash check: cannot reach the server at {where}: {exc}", file=sys.stderr)
-        return EXIT_UNCHECKED
-    except (AuthenticationError, PermissionDeniedError, AuthError) as exc:
-        print(f"statdash check: {where} refused the credentials: {exc}", file=sys.stderr)
-        return EXIT_UNCHECKED
+        errors = asyncio.run(check_on_server(compiled, _client(settings), everything=everything))
+    except (TransportError, AuthenticationError, PermissionDeniedError, AuthError) as exc:
+        return VOICE.fail(describe(exc, where), EXIT_UNCHECKED)
     except (BadRequestError, EnvelopeError) as exc:
         print(
-            f"{args.layout}: the server at {where} rejected the whole subscription: {exc}",
-            file=sys.stderr,
+            f"{path}: the whole subscription was refused: {describe(exc, where)}", file=sys.stderr
         )
         return EXIT_PROBLEMS
     except StatisticsError as exc:
-        print(f"statdash check: the server at {where} failed: {exc}", file=sys.stderr)
-        return EXIT_UNCHECKED
-    if problems:
-        _print_problems(problems)
-        print(
-            f"{args.layout}: the server at {where} rejected some statistics"
-            f" ({_count(len(problems), 'problem')})",
-            file=sys.stderr,
-        )
-        return EXIT_PROBLEMS
-    print(f"{args.layout}: OK on {where}: every statistic resolved")
-    return EXIT_OK
+        return VOICE.fail(describe(exc, where), EXIT_UNCHECKED)
+    if not errors.problems:
+        print(f"{path}: OK on {where}: every statistic resolved")
+        return EXIT_OK
+    _print_problems(errors.problems)
+    for line in errors.advice(compiled):
+        print(f"{path}: {line}", file=sys.stderr)
+    rejected = f"rejected {errors.rejected:,} of {counted(len(compiled.items), 'statistic')}"
+    more = "; --all lists each one" if errors.grouped else ""
+    print(f"{path}: the server at {where} {rejected}{more}", file=sys.stderr)
+    return EXIT_PROBLEMS
 
 
 async def check_on_server(
-    compiled: CompiledLayout, client: StatisticsClient
-) -> list[LayoutProblem]:
-    """Open one subscription with every item, and the rejected ones as located problems.
+    compiled: CompiledLayout, client: StatisticsClient, *, everything: bool = False
+) -> Rejections:
+    """Open one subscription with every item; what the server rejected, as located problems.
 
     `live.oneshot.read_once` deletes the subscription whatever happens (an error, Ctrl+C,
     a reply that never came: its id is our own operationId) and keeps a crash record of it
@@ -145,42 +196,205 @@ async def check_on_server(
         read = await read_once(
             client, compiled.items, records=SubscriptionRecords(), peek_missing=False
         )
-    return rejections(compiled, (*read.refused.values(), *read.unplaced))
+    return rejections(compiled, (*read.refused.values(), *read.unplaced), everything=everything)
 
 
-def rejections(compiled: CompiledLayout, errors: tuple[ItemError, ...]) -> list[LayoutProblem]:
+@dataclass(frozen=True, slots=True)
+class Rejections:
+    """What the server rejected: the problems to print, and what they stand for."""
+
+    problems: tuple[LayoutProblem, ...]
+    rejected: int
+    """How many (object, statistic) pairs the server rejected."""
+    unknown: tuple[tuple[str, str], ...]
+    """The (objectType, id) of every object the server said it does not know."""
+    grouped: bool
+    """True when some problem stands for several rejections (`--all` would list more)."""
+
+    def advice(self, compiled: CompiledLayout) -> list[str]:
+        """What to do about objects the server does not know (empty when there are none).
+
+        For ids the simulator has, the simulator that has them all: the sizes are derived
+        from the layout's own object ids, so the advice is true by construction.
+        """
+        if not self.unknown:
+            return []
+        # why here: the simulator's id scheme is only needed when objects are unknown.
+        from statdash.sim.ids import smallest_floor
+
+        count = len(self.unknown)
+        line = f"{counted(count, 'object')} of this layout {'is' if count == 1 else 'are'}"
+        line += " not on the server"
+        size = smallest_floor((o.object.type, o.object.id) for o in compiled.origins.values())
+        if size is not None:
+            line += (
+                f"; for the simulator, start it with: statdash sim --agents {size[0]}"
+                f" --queues {size[1]}"
+            )
+        return [line]
+
+
+def rejections(
+    compiled: CompiledLayout, errors: Sequence[ItemError], *, everything: bool = False
+) -> Rejections:
     """Per-item server errors as problems at the lines that asked for them.
 
-    Errors of one line with one message are grouped ("... for Agent ana.silva, ben.novak and
-    1,998 more"), so one bad column on a 2,000-agent floor is one line, not 2,000.
+    Grouped (unless `everything`): first the objects the server does not know (an object
+    none of whose statistics got a value, rejected in words that name it, or, if the server
+    names nothing, in the same words for each of its statistics), one line per type and
+    message; then the other rejections, one line per layout line, statistic, type and
+    message. Each line names SHOWN_OBJECTS objects and counts the rest, so one bad column on
+    a 2,000-agent floor is one line, not 2,000.
     """
-    groups: dict[tuple[SourceLocation, str, str, str, str], list[str]] = {}
-    problems: list[LayoutProblem] = []
+    placed: list[tuple[StatOrigin, ItemError]] = []
+    loose: list[ItemError] = []
     for error in errors:
-        message = error.message or f"error code {error.code}"
         origin = compiled.origins.get(error.statistic_id or "")
         if origin is None:
-            # The server did not say which item failed: say what it did say.
-            what = " ".join(p for p in (error.name, error.object_type, error.object_id) if p)
-            problems.append(
-                LayoutProblem(
-                    SourceLocation(compiled.file),
-                    "",
-                    f"the server rejected a statistic{f' ({what})' if what else ''}: {message}",
-                )
-            )
-            continue
-        key = (origin.location, origin.path, origin.statistic, origin.object.type, message)
-        groups.setdefault(key, []).append(origin.object.id)
-    for (location, path, statistic, object_type, message), ids in groups.items():
-        shown = ", ".join(ids[:SHOWN_OBJECTS])
-        if len(ids) > SHOWN_OBJECTS:
-            shown += f" and {len(ids) - SHOWN_OBJECTS:,} more"
-        problems.append(
-            LayoutProblem(
-                location,
-                path,
-                f"the server rejected {statistic} for {object_type} {shown}: {message}",
-            )
-        )
-    return sorted(problems, key=LayoutProblem.sort_key)
+            loose.append(error)
+        else:
+            placed.append((origin, error))
+    unknown = _unknown_objects(compiled, placed)
+    problems = [_unplaced(compiled, group) for group in _groups(loose, everything)]
+    if everything:
+        problems += [_one(origin, error) for origin, error in placed]
+    else:
+        object_groups: dict[tuple[str, str], list[tuple[StatOrigin, ItemError]]] = {}
+        statistic_groups: dict[
+            tuple[SourceLocation, str, str, str, str], list[tuple[StatOrigin, ItemError]]
+        ] = {}
+        for origin, error in placed:
+            message = _normalised(error, origin.object.id)
+            if (origin.object.type, origin.object.id) in unknown and _names_the_object(
+                message, unknown[(origin.object.type, origin.object.id)]
+            ):
+                object_groups.setdefault((origin.object.type, message), []).append((origin, error))
+            else:
+                key = (origin.location, origin.path, origin.statistic, origin.object.type, message)
+                statistic_groups.setdefault(key, []).append((origin, error))
+        problems += [_not_known(group) for group in object_groups.values()]
+        problems += [_rejected(group) for group in statistic_groups.values()]
+    shown = sorted(problems, key=LayoutProblem.sort_key)
+    return Rejections(
+        problems=tuple(shown),
+        rejected=len(errors),
+        unknown=tuple(unknown),
+        grouped=len(shown) < len(errors),
+    )
+
+
+def _unknown_objects(
+    compiled: CompiledLayout, placed: Sequence[tuple[StatOrigin, ItemError]]
+) -> dict[tuple[str, str], set[str]]:
+    """Objects none of whose statistics got a value -> the messages they were rejected with.
+
+    Only those whose rejections name the object, or that were rejected in one and the same
+    words for at least two statistics, count as unknown (see `_names_the_object`).
+    """
+    asked: dict[tuple[str, str], int] = {}
+    for origin in compiled.origins.values():
+        key = (origin.object.type, origin.object.id)
+        asked[key] = asked.get(key, 0) + 1
+    messages: dict[tuple[str, str], list[str]] = {}
+    for origin, error in placed:
+        key = (origin.object.type, origin.object.id)
+        messages.setdefault(key, []).append(_normalised(error, origin.object.id))
+    unknown: dict[tuple[str, str], set[str]] = {}
+    for key, said in messages.items():
+        if len(said) != asked[key]:
+            continue  # some statistic of it has a value: the server knows it
+        if any(_THE_OBJECT in message for message in said) or (
+            len(said) >= 2 and len(set(said)) == 1
+        ):
+            unknown[key] = set(said)
+    return unknown
+
+
+def _names_the_object(message: str, messages: set[str]) -> bool:
+    """Whether this rejection of an unknown object is about the object, not the statistic.
+
+    A server that names the object ("Unknown object 'Agent:x'") says so itself; one that
+    names nothing said the same words for every statistic of the object.
+    """
+    if any(_THE_OBJECT in said for said in messages):
+        return _THE_OBJECT in message
+    return True
+
+
+def _normalised(error: ItemError, object_id: str) -> str:
+    """The error in words, with the object's id replaced, so objects' messages group."""
+    text = describe_item(error)
+    return text.replace(object_id, _THE_OBJECT) if object_id else text
+
+
+def _objects(ids: Sequence[str]) -> str:
+    """`a, b, c and 1,995 more objects`."""
+    shown = ", ".join(ids[:SHOWN_OBJECTS])
+    if len(ids) > SHOWN_OBJECTS:
+        shown += f" and {counted(len(ids) - SHOWN_OBJECTS, 'more object')}"
+    return shown
+
+
+def _not_known(group: Sequence[tuple[StatOrigin, ItemError]]) -> LayoutProblem:
+    """One line for the objects of one type the server does not know, in layout order."""
+    ids = list(dict.fromkeys(origin.object.id for origin, _ in group))
+    first_origin, first_error = group[0]
+    where = min(
+        (origin for origin, _ in group),
+        key=lambda o: LayoutProblem(o.location, o.path, "").sort_key(),
+    )
+    return LayoutProblem(
+        where.location,
+        where.path,
+        f"the server does not know {first_origin.object.type} {_objects(ids)}:"
+        f" {describe_item(first_error)}",
+    )
+
+
+def _rejected(group: Sequence[tuple[StatOrigin, ItemError]]) -> LayoutProblem:
+    """One line for one statistic of one layout line, rejected for some of its objects."""
+    first, error = group[0]
+    ids = [origin.object.id for origin, _ in group]
+    return LayoutProblem(
+        first.location,
+        first.path,
+        f"the server rejected {first.statistic} for {first.object.type} {_objects(ids)}:"
+        f" {describe_item(error)}",
+    )
+
+
+def _one(origin: StatOrigin, error: ItemError) -> LayoutProblem:
+    return LayoutProblem(
+        origin.location,
+        origin.path,
+        f"the server rejected {origin.statistic} for {origin.object.type} {origin.object.id}:"
+        f" {describe_item(error)}",
+    )
+
+
+def _groups(loose: Sequence[ItemError], everything: bool) -> list[list[ItemError]]:
+    """Errors the server sent without a statistic of ours, grouped by what they say."""
+    if everything:
+        return [[error] for error in loose]
+    groups: dict[tuple[str | None, str | None, str], list[ItemError]] = {}
+    for error in loose:
+        key = (error.name, error.object_type, _normalised(error, error.object_id or ""))
+        groups.setdefault(key, []).append(error)
+    return list(groups.values())
+
+
+def _unplaced(compiled: CompiledLayout, group: Sequence[ItemError]) -> LayoutProblem:
+    """The server did not say which item failed: say what it did say."""
+    first = group[0]
+    ids = [error.object_id for error in group if error.object_id]
+    what = " ".join(p for p in (first.name, first.object_type) if p)
+    if ids:
+        what += f" {_objects(ids)}"
+    elif len(group) > 1:
+        what += f", {len(group):,} times"
+    about = f" ({what.strip()})" if what.strip() else ""
+    return LayoutProblem(
+        SourceLocation(compiled.file),
+        "",
+        f"the server rejected a statistic{about}: {describe_item(first)}",
+    )

@@ -18,18 +18,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from statdash.api.client import RetryPolicy, StatisticsClient
 from statdash.api.connect import make_client
 from statdash.api.errors import ConfigError
-from statdash.commands.common import EXIT_FAILED, EXIT_OK, fail
+from statdash.commands.common import EXIT_FAILED, EXIT_OK
 from statdash.commands.server_options import add_server_arguments, resolve_server
+from statdash.commands.voice import Voice
 from statdash.live.leftovers import Tally, delete_recorded, entry_label, forget_expired
 from statdash.live.records import OpenSubscription, SubscriptionRecords
-from statdash.text import clean
+from statdash.text import clean, counted
+
+VOICE = Voice("cleanup")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -73,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             only = _server_of(args)
         except ValueError as error:
-            return fail(f"cleanup: {error}")
+            return VOICE.fail(str(error))
         chosen = [e for e in chosen if e.server == only]
         everything = [e for e in everything if e.server == only]
     running = len(everything) - len(chosen)
@@ -89,11 +91,7 @@ def run(args: argparse.Namespace) -> int:
     for entry, reason in tally.forgotten:
         print(f"forgot subscription {entry_label(entry)}: {clean(reason, 300)}")
     for entry, reason in tally.kept:
-        print(
-            f"statdash cleanup: kept subscription {entry_label(entry)} for next time:"
-            f" {clean(reason, 300)}",
-            file=sys.stderr,
-        )
+        VOICE.say(f"kept subscription {entry_label(entry)} for next time: {clean(reason, 300)}")
     if not chosen:
         where = f" on {clean(only)}" if only else ""
         print(f"nothing to clean up{where}")
@@ -107,7 +105,7 @@ def _forget(records: SubscriptionRecords, chosen: Sequence[OpenSubscription], ru
     for entry in chosen:
         print(f"forgot subscription {entry_label(entry)}")
     if chosen:
-        print(f"forgot {len(chosen)} subscription record(s) without contacting any server")
+        print(f"forgot {counted(len(chosen), 'subscription record')} without contacting any server")
     else:
         print("nothing to forget")
     _note_running(running, "forgets")
@@ -115,10 +113,9 @@ def _forget(records: SubscriptionRecords, chosen: Sequence[OpenSubscription], ru
 
 def _note_running(running: int, verb: str) -> None:
     if running:
-        print(
-            f"statdash cleanup: left {running} subscription(s) of statdash processes that are"
-            f" still running alone (--all {verb} them too)",
-            file=sys.stderr,
+        VOICE.say(
+            f"left {counted(running, 'subscription')} of statdash processes that are"
+            f" still running alone (--all {verb} them too)"
         )
 
 
@@ -126,7 +123,7 @@ def _server_of(args: argparse.Namespace) -> str:
     """The `--url` server, checked like every command's and spelt as the client (and so the
     records) spell it."""
     try:
-        settings = resolve_server(args)
+        settings = resolve_server(args, voice=VOICE, credentials=False)
         # Built only for its normalised `.server`: no key is needed and nothing is sent. The
         # CA bundle is loaded all the same, so an unusable one is refused here like anywhere.
         client = StatisticsClient(settings.url, "unused", verify=settings.verify)
@@ -148,7 +145,7 @@ async def _clean(
         per_server = argparse.Namespace(**{**vars(args), "url": server})
         try:
             # The config-file permission warning once, not once per server.
-            settings = resolve_server(per_server, warn=index == 0)
+            settings = resolve_server(per_server, voice=VOICE, warn=index == 0)
             # Deletes are safe to repeat: no answer, a 503 or a 504 is tried twice more.
             client = make_client(settings, retry=RetryPolicy())
         except ConfigError as error:

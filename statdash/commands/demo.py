@@ -9,14 +9,16 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from statdash.api.settings import Credentials, ServerSettings
-from statdash.commands.common import EXIT_USAGE, fail, load_compiled
+from statdash.commands.common import EXIT_USAGE, load_compiled
 from statdash.commands.run import THEMES_HELP, theme_problem
+from statdash.commands.voice import Voice
 from statdash.layout.shipped import shipped_layout
 from statdash.sim.config import SimConfig
 
 # The simulator's server stack and Textual (~500 ms together) are imported in `run`, after
 # the layout is known to be good, so `statdash demo --help` and its refusals are quick.
 
+VOICE = Voice("demo")
 DEMO_API_KEY = "statdash-demo"
 
 
@@ -38,13 +40,13 @@ def run(args: argparse.Namespace) -> int:
     """Start the simulator on a free loopback port and run the dashboard against it."""
     problem = theme_problem(args.theme)
     if problem is not None:
-        return fail(problem)
+        return VOICE.fail(problem)
     path: Path = args.layout or shipped_layout("demo.yaml")
-    layout = load_compiled(path)
+    layout = load_compiled(path, VOICE)
     if layout is None:
         return EXIT_USAGE
     if args.agents < 1 or args.queues < 1:
-        return fail("--agents and --queues must be at least 1")
+        return VOICE.fail("--agents and --queues must be at least 1")
     # why here: the server stack and Textual are slow to import (see the top).
     from statdash.sim.runner import running_simulator
     from statdash.ui.launch import run_dashboard
@@ -58,5 +60,7 @@ def run(args: argparse.Namespace) -> int:
             url=simulator.base_url, credentials=Credentials(api_key=SecretStr(DEMO_API_KEY))
         )
         return asyncio.run(
-            run_dashboard(layout, settings, layout_path=path, demo=True, theme=args.theme)
+            run_dashboard(
+                layout, settings, layout_path=path, demo=True, theme=args.theme, say=VOICE.say
+            )
         )

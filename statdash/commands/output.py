@@ -1,5 +1,8 @@
 """What `statdash peek` and `statdash snapshot` print alike: value texts, aligned tables, JSON.
 
+Why a whole server could not be read is `statdash.api.describe`'s sentence, said in the
+command's voice (`statdash.commands.voice`).
+
 Every server string goes through `text.clean` (or JSON's ASCII escapes) on its way out here.
 """
 
@@ -14,13 +17,7 @@ from collections.abc import Callable, Sequence
 
 from rich.cells import cell_len, set_cell_size
 
-from statdash.api.errors import (
-    AuthenticationError,
-    AuthError,
-    PermissionDeniedError,
-    StatisticsError,
-    TransportError,
-)
+from statdash.api.describe import describe_item
 from statdash.api.responses import ItemError
 from statdash.api.values import AgentStateValue, NumberValue, StatValue
 from statdash.layout.formats import duration, state_style
@@ -69,20 +66,7 @@ def value_text(value: StatValue, *, word: str | None = None, now: float | None =
 
 def error_text(error: ItemError | None) -> str:
     """`error: <server message> (code 404)`, or a plain note when the server sent nothing."""
-    if error is None:
-        return "error: the server returned no value"
-    message = clean(error.message, MAX_MESSAGE) or "refused"
-    return f"error: {message} (code {error.code})"
-
-
-def server_failure(error: StatisticsError, where: str) -> str:
-    """Why a server could not be read, in one line (messages are secret-free already)."""
-    detail = clean(str(error), MAX_MESSAGE)
-    if isinstance(error, TransportError):
-        return f"cannot reach the server at {where}: {detail}"
-    if isinstance(error, AuthenticationError | PermissionDeniedError | AuthError):
-        return f"the server at {where} refused the credentials: {detail}"
-    return f"the server at {where} failed: {detail}"
+    return f"error: {clean(describe_item(error), MAX_MESSAGE)}"
 
 
 def terminal_width() -> int | None:

@@ -12,31 +12,33 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from statdash.api.client import RetryPolicy, StatisticsClient
 from statdash.api.connect import make_client
+from statdash.api.describe import describe
 from statdash.api.errors import ConfigError, StatisticsError
 from statdash.api.models import PeekedStatisticValue
 from statdash.api.responses import ItemError, PeekedResult
 from statdash.api.values import parse_value
-from statdash.commands.common import EXIT_FAILED, EXIT_OK, fail
+from statdash.commands.common import EXIT_FAILED, EXIT_OK
 from statdash.commands.output import (
     MAX_VALUE_TEXT,
     dump_json,
     error_text,
     plain_table,
     quiet_stdout,
-    server_failure,
     terminal_width,
     value_text,
 )
 from statdash.commands.server_options import add_server_arguments, resolve_server
+from statdash.commands.voice import Voice
 from statdash.layout.suggest import closest
 from statdash.layout.vocabulary import OBJECT_TYPES as LAYOUT_TYPES
-from statdash.text import clean
+from statdash.text import clean, counted
+
+VOICE = Voice("peek")
 
 # API objectTypes (statistics-api-v3.md, "Objects"), outbound ones included.
 OBJECT_TYPES: tuple[str, ...] = (
@@ -87,21 +89,21 @@ def run(args: argparse.Namespace) -> int:
     """Read the statistic of every object once and print one row (or JSON entry) each."""
     name = args.name.strip()
     if not name:
-        return fail("peek: the statistic name is empty")
+        return VOICE.fail("the statistic name is empty")
     try:
         wanted = list(dict.fromkeys(parse_object(text) for text in args.objects))
     except UsageError as error:
-        return fail(f"peek: {error}")
+        return VOICE.fail(str(error))
     try:
-        settings = resolve_server(args)
+        settings = resolve_server(args, voice=VOICE)
         # No answer, a 503 or a 504 is tried twice more (a second or two); then it is the answer.
         client = make_client(settings, retry=RetryPolicy())
     except ConfigError as error:
-        return fail(f"peek: {error}")
+        return VOICE.fail(str(error))
     try:
         result = asyncio.run(_read(client, name, wanted))
     except StatisticsError as error:
-        return fail(f"peek: {server_failure(error, settings.label)}", EXIT_FAILED)
+        return VOICE.fail(describe(error, settings.label), EXIT_FAILED)
     rows = match(wanted, result)
     try:
         if args.format == "json":
@@ -112,10 +114,7 @@ def run(args: argparse.Namespace) -> int:
         quiet_stdout()
     failed = sum(1 for row in rows if row.value is None)
     if failed:
-        print(
-            f"statdash peek: {failed} of {len(rows)} object(s) could not be read",
-            file=sys.stderr,
-        )
+        VOICE.say(f"{failed:,} of {counted(len(rows), 'object')} could not be read")
         return EXIT_FAILED
     return EXIT_OK
 

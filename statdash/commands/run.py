@@ -7,14 +7,16 @@ import asyncio
 from pathlib import Path
 
 from statdash.api.errors import ConfigError
-from statdash.commands.common import EXIT_USAGE, fail, load_compiled
+from statdash.commands.common import EXIT_USAGE, load_compiled
 from statdash.commands.server_options import add_server_arguments, resolve_server
+from statdash.commands.voice import Voice
 from statdash.layout.suggest import did_you_mean
 from statdash.live.records import SubscriptionRecords
 
 # Textual (~350 ms to import with the dashboard) is imported only where it is used, so
 # `statdash run --help` and the refusals before the screen (bad layout, no server) stay quick.
 
+VOICE = Voice("run")
 THEMES_HELP = "colour theme, e.g. statdash, ansi-dark (the terminal's 16 colours), textual-light"
 
 
@@ -29,14 +31,14 @@ def run(args: argparse.Namespace) -> int:
     """Validate everything before the screen starts; then run until the user quits."""
     problem = theme_problem(args.theme)
     if problem is not None:
-        return fail(problem)
-    layout = load_compiled(args.layout)
+        return VOICE.fail(problem)
+    try:
+        settings = resolve_server(args, voice=VOICE)
+    except ConfigError as error:
+        return VOICE.fail(str(error))
+    layout = load_compiled(args.layout, VOICE)
     if layout is None:
         return EXIT_USAGE
-    try:
-        settings = resolve_server(args)
-    except ConfigError as error:
-        return fail(str(error))
     # why here: Textual loads only once the layout and settings are good (see the top).
     from statdash.ui.launch import run_dashboard
 
@@ -48,12 +50,13 @@ def run(args: argparse.Namespace) -> int:
                 layout_path=args.layout,
                 theme=args.theme,
                 records=SubscriptionRecords(),
+                say=VOICE.say,
             )
         )
     except ConfigError as error:
         # The client refused the settings before the screen, e.g. a CA bundle with no
         # certificate in it: one line, exit 2, like every other settings problem.
-        return fail(str(error))
+        return VOICE.fail(str(error))
 
 
 def theme_problem(theme: str | None) -> str | None:

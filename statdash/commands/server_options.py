@@ -14,8 +14,10 @@ from statdash.api.settings import (
     SETTING_NAMES,
     ServerSettings,
     default_config_path,
+    require_credentials,
     resolve_settings,
 )
+from statdash.commands.voice import Voice
 
 SECRET_WARNING = "visible to other users in the process list; prefer the environment or config"
 
@@ -63,17 +65,25 @@ def resolve_server(
     args: argparse.Namespace,
     environ: Mapping[str, str] | None = None,
     *,
+    voice: Voice,
     warn: bool = True,
+    credentials: bool = True,
 ) -> ServerSettings:
     """The ServerSettings for parsed server flags (plus environment and config file).
 
-    Raises `statdash.api.errors.ConfigError` when a setting is missing or unusable.
+    Raises `statdash.api.errors.ConfigError` when a setting is missing or unusable, and, with
+    `credentials`, when there is no API key: so a command that talks to a server says what
+    is missing before it prints anything else. `voice` says the config file's permission
+    warning (with `warn`).
     """
-    return resolve_settings(
+    settings = resolve_settings(
         {name: getattr(args, name, None) for name in SETTING_NAMES},
         environ,
         config_path=getattr(args, "config", None),
         allow_http=bool(getattr(args, "allow_http", False)),
         insecure=bool(getattr(args, "insecure", False)),
-        warn=warn,
+        warn=voice.say if warn else None,
     )
+    if credentials:
+        require_credentials(settings)
+    return settings

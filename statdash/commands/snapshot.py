@@ -27,20 +27,21 @@ from typing import TextIO
 
 from statdash.api.client import StatisticsClient
 from statdash.api.connect import make_client
+from statdash.api.describe import describe
 from statdash.api.errors import ConfigError, StatisticsError
 from statdash.api.values import AgentStateValue, parse_value
-from statdash.commands.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, load_compiled
+from statdash.commands.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, load_compiled
 from statdash.commands.output import (
     dump_json,
     error_text,
     plain_table,
     quiet_stdout,
-    server_failure,
     terminal_width,
     use_colour,
     value_text,
 )
 from statdash.commands.server_options import add_server_arguments, resolve_server
+from statdash.commands.voice import Voice
 from statdash.layout.compile import (
     STATE_COLUMN_LABEL,
     CompiledLayout,
@@ -54,8 +55,9 @@ from statdash.layout.formats import FormatName, Thresholds, format_value, number
 from statdash.live.lifecycle import install_signal_handlers
 from statdash.live.oneshot import OneShotRead, read_once
 from statdash.live.records import SubscriptionRecords
-from statdash.text import clean
+from statdash.text import clean, counted
 
+VOICE = Voice("snapshot")
 EXIT_PARTIAL = 3
 FORMATS = ("table", "json", "csv")
 MAX_LABEL = 80
@@ -90,27 +92,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Read the layout's statistics once and print them in the chosen format."""
-    layout = load_compiled(args.layout)
-    if layout is None:
-        return EXIT_USAGE
     try:
-        settings = resolve_server(args)
+        settings = resolve_server(args, voice=VOICE)
         # No RetryPolicy, so one try per request: a scheduled snapshot runs again soon, and
         # with one try a refused connection proves the open never reached the server (see
         # oneshot).
         client = make_client(settings)
     except ConfigError as error:
-        return fail(f"snapshot: {error}")
+        return VOICE.fail(str(error))
+    layout = load_compiled(args.layout, VOICE)
+    if layout is None:
+        return EXIT_USAGE
     records = SubscriptionRecords(args.records)
     try:
         outcome = asyncio.run(_read(client, layout, records))
     except StatisticsError as error:
-        return fail(f"snapshot: {server_failure(error, settings.label)}", EXIT_FAILED)
+        return VOICE.fail(describe(error, settings.label), EXIT_FAILED)
     except KeyboardInterrupt:
-        print("statdash snapshot: interrupted", file=sys.stderr)
+        VOICE.say("interrupted")
         return 128 + signal.SIGINT
     if isinstance(outcome, int):
-        print(f"statdash snapshot: stopped by {signal.Signals(outcome).name}", file=sys.stderr)
+        VOICE.say(f"stopped by {signal.Signals(outcome).name}")
         return 128 + outcome
     snapshot = build(layout, outcome)
     try:
@@ -141,7 +143,7 @@ async def _read(
         task.cancel()
 
     def warn(message: str) -> None:
-        print(f"statdash snapshot: {clean(message, 300)}", file=sys.stderr)
+        VOICE.say(clean(message, 300))
 
     remove = install_signal_handlers(asyncio.get_running_loop(), stop)
     try:
@@ -205,9 +207,17 @@ class Snapshot:
     """Server errors that named no statistic of ours (printed on stderr)."""
 
     @property
+    def statistics(self) -> int:
+        """How many statistics the records show: one per statistic_id, as `check` counts.
+
+        A statistic shown by two widgets is two records but one statistic (read once).
+        """
+        return len({record.statistic_id for record in self.records})
+
+    @property
     def failed(self) -> int:
-        """How many records carry an error instead of a value."""
-        return sum(1 for record in self.records if record.error is not None)
+        """How many statistics came back with an error instead of a value."""
+        return len({record.statistic_id for record in self.records if record.error is not None})
 
 
 def uses(layout: CompiledLayout) -> Iterator[Use]:
@@ -333,12 +343,10 @@ def iso(epoch: float) -> str:
 def _finish(snapshot: Snapshot) -> int:
     """Report refusals on stderr; the exit status."""
     for message in snapshot.unplaced:
-        print(f"statdash snapshot: the server refused a statistic: {message}", file=sys.stderr)
+        VOICE.say(f"the server refused a statistic: {message}")
     if snapshot.failed or snapshot.unplaced:
-        print(
-            f"statdash snapshot: {snapshot.failed} of {len(snapshot.records)} statistic(s)"
-            " could not be read",
-            file=sys.stderr,
+        VOICE.say(
+            f"{snapshot.failed:,} of {counted(snapshot.statistics, 'statistic')} could not be read"
         )
         return EXIT_PARTIAL
     return EXIT_OK

@@ -58,6 +58,7 @@ from statdash.layout.vocabulary import (
 )
 from statdash.layout.wording import problem_at, shown
 from statdash.layout.yamlsource import Located, SourceMap, format_path
+from statdash.text import counted
 
 # --- Statistics ----------------------------------------------------------------------------
 
@@ -698,7 +699,7 @@ class PageSpec(Node):
             if isinstance(span, int) and not isinstance(span, bool) and span > columns >= 1:
                 yield problem_at(
                     ("widgets", index, "span"),
-                    f"span {span} is wider than the page's {columns} column(s);"
+                    f"span {span} is wider than the page's {counted(columns, 'column')};"
                     f" raise the page's 'columns' or lower the span",
                 )
 

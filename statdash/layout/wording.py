@@ -14,7 +14,7 @@ from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 from statdash.layout.suggest import did_you_mean, one_of
 from statdash.layout.vocabulary import WIDGET_KIND_TAG, WIDGET_KINDS
-from statdash.text import clean
+from statdash.text import clean, counted
 
 _MAX_SHOWN = 60
 _QUOTED = re.compile(r"'([^']*)'")
@@ -99,7 +99,7 @@ def friendly_message(error: ErrorDetails) -> str:
         "less_than_equal": f"must be at most {ctx.get('le')}, got {value}",
         "greater_than": f"must be more than {ctx.get('gt')}, got {value}",
         "less_than": f"must be less than {ctx.get('lt')}, got {value}",
-        "too_short": f"needs at least {ctx.get('min_length')} item(s)",
+        "too_short": f"needs at least {counted(int(ctx.get('min_length') or 0), 'item')}",
         "too_long": f"has too many items (at most {ctx.get('max_length')})",
         "string_too_short": "must not be empty",
         "string_too_long": f"is too long (at most {ctx.get('max_length')} characters)",

@@ -7,10 +7,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from statdash.api.describe import describe
 from statdash.api.errors import NotFoundError, StatisticsError, TransportError
 from statdash.live.evidence import not_a_statistics_api
 from statdash.live.records import OpenSubscription, SubscriptionRecords
-from statdash.live.session import SessionClient, describe
+from statdash.live.session import SessionClient
 from statdash.text import clean
 
 # Per delete; a server that takes longer than this is not answering.
@@ -76,9 +77,8 @@ async def delete_recorded(
         except NotFoundError:
             pass  # the server no longer knows it: gone, which is all a delete is for
         except (TransportError, TimeoutError) as error:
-            reason = f"server unreachable ({_describe(error, timeout)})"
             # The rest would only wait for the same timeout, one by one.
-            tally.kept.extend((rest, reason) for rest in entries[position:])
+            tally.kept.extend((rest, describe(error)) for rest in entries[position:])
             return tally
         except StatisticsError as error:
             if not_a_statistics_api(error):
@@ -86,14 +86,8 @@ async def delete_recorded(
                 reason = f"the server is not a Statistics API ({describe(error)})"
                 tally.forgotten.append((entry, reason))
             else:
-                tally.kept.append((entry, str(error)))
+                tally.kept.append((entry, describe(error)))
             continue
         records.remove(entry.server, entry.subscription_id)
         tally.deleted.append(entry)
     return tally
-
-
-def _describe(error: BaseException, timeout: float) -> str:
-    if isinstance(error, TimeoutError):
-        return f"no answer within {timeout:g} s"
-    return str(error) or type(error).__name__

@@ -33,11 +33,11 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 
+from statdash.api.describe import describe
 from statdash.api.errors import (
     EnvelopeError,
     HTTPStatusError,
     NotFoundError,
-    RequestTimeoutError,
     ShapeError,
     StatisticsError,
 )
@@ -197,16 +197,10 @@ async def _delete(client: StatisticsClient, subscription_id: str, timeout: float
             return None
         except NotFoundError:
             return None
-        except TimeoutError:
-            reason = f"no answer within {timeout:g} s"
-        except RequestTimeoutError:
-            reason = "no answer in time"
-        except HTTPStatusError as error:
-            reason = str(error)
-            if error.http_status < 500:
+        except (StatisticsError, TimeoutError) as error:
+            reason = describe(error)
+            if isinstance(error, HTTPStatusError) and error.http_status < 500:
                 break  # refused (credentials, bad request): asking again cannot help
-        except StatisticsError as error:
-            reason = str(error)
         if attempt < DELETE_ATTEMPTS:
             await asyncio.sleep(DELETE_RETRY_PAUSE)
     return reason

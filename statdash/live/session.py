@@ -23,6 +23,7 @@ from enum import Enum
 from typing import Protocol
 
 from statdash.api import errors
+from statdash.api.describe import describe
 from statdash.api.models import StatisticValue, SubscriptionItem, Verbose
 from statdash.api.responses import StatisticValues
 from statdash.api.retry import Backoff, refused
@@ -142,46 +143,11 @@ def _is_lost_subscription(error: errors.StatisticsError) -> bool:
     return isinstance(error, errors.NotFoundError | errors.EnvelopeError)
 
 
-def describe(error: errors.StatisticsError) -> str:
-    """A short, secret-free description for the status line (no URL paths, no ids)."""
+def status_message(error: errors.StatisticsError) -> str:
+    """The status line's words for a failure: the one sentence, and what happens next."""
     if refused(error):
-        return f"access refused ({summary(error)}); polling stopped, press r to retry"
-    return summary(error)
-
-
-def summary(error: errors.StatisticsError) -> str:
-    """`describe` without the advice: what went wrong, in a few words."""
-    if isinstance(error, errors.RequestTimeoutError):
-        return "timed out"
-    if isinstance(error, errors.ConnectError):
-        return "cannot connect"
-    if isinstance(error, errors.TransportError):
-        return "connection lost"
-    if isinstance(error, errors.HTTPStatusError):
-        detail = f": {error.server_message}" if error.server_message else ""
-        return f"HTTP {error.http_status}{detail}"
-    if isinstance(error, errors.EnvelopeError):
-        detail = f": {error.server_message}" if error.server_message else ""
-        return f"status {error.code}{detail}"
-    if isinstance(error, errors.ShapeError):
-        return f"malformed reply: {_without_path(str(error))}"
-    return _without_path(str(error))
-
-
-def _without_path(message: str) -> str:
-    """`/statistics/v3/...: reason` -> `reason`: the path (and subscription id) is noise."""
-    if message.startswith("/"):
-        _, separator, rest = message.partition(": ")
-        if separator:
-            return rest
-    return message
-
-
-def describe_any(error: BaseException) -> str:
-    """`describe` for client errors; a plain name for anything else (e.g. our own timeout)."""
-    if isinstance(error, errors.StatisticsError):
-        return describe(error)
-    return "timed out" if isinstance(error, TimeoutError) else type(error).__name__
+        return f"{describe(error)}; polling stopped, press r to retry"
+    return describe(error)
 
 
 class Session:
@@ -413,7 +379,9 @@ class Session:
         self._halted = refused(error)
         phase = Phase.FAILED if self._halted else self.status.phase
         self._publish(
-            phase=phase, last_error=describe(error), error_count=self.status.error_count + 1
+            phase=phase,
+            last_error=status_message(error),
+            error_count=self.status.error_count + 1,
         )
 
     # --- the way out ----------------------------------------------------------------------
@@ -438,7 +406,7 @@ class Session:
                 self._client.delete_subscription(subscription_id), self._delete_timeout
             )
         except (errors.StatisticsError, TimeoutError) as error:
-            log.warning("could not delete subscription: %s", describe_any(error))
+            log.warning("could not delete subscription: %s", describe(error))
             if not_a_statistics_api(error) and self._on_deleted is not None:
                 # No Statistics API answers like that, so no subscription is there to keep.
                 self._on_deleted(subscription_id)

@@ -21,13 +21,13 @@ from textual.drivers.linux_driver import LinuxDriver
 
 from statdash.api.client import StatisticsClient
 from statdash.api.connect import make_client
+from statdash.api.describe import describe
 from statdash.api.settings import ServerSettings
 from statdash.layout.compile import CompiledLayout
 from statdash.live.controller import LiveController, plan_for
 from statdash.live.leftovers import delete_recorded, entry_label, forget_expired
 from statdash.live.lifecycle import detach_hung_up_terminal, hung_up
 from statdash.live.records import SubscriptionRecords
-from statdash.live.session import summary
 from statdash.text import clean
 from statdash.ui.app import StatdashApp
 from statdash.ui.messages import Bridge
@@ -151,8 +151,12 @@ async def run_dashboard(
     demo: bool = False,
     theme: str | None = None,
     records: SubscriptionRecords | None = None,
+    say: Callable[[str], None],
 ) -> int:
     """Run the dashboard until the user quits; always deletes the subscription.
+
+    `say` prints a line to the user in the calling command's voice (after the screen is
+    restored), e.g. that the server was never reached.
 
     With `records`, open subscriptions are written down and those a dead run left behind
     on this server are deleted first (the demo's simulator lives as long as the run, so it
@@ -185,9 +189,6 @@ async def run_dashboard(
         return app.return_code or 0
     # The screen is restored by now, so this line stays readable in the user's terminal.
     failure = app.controller.last_failure
-    why = summary(failure) if failure is not None else "no answer before the dashboard closed"
-    print(
-        f"statdash: never reached {clean(settings.url, 200)}: {clean(why, 300)}; nothing was shown",
-        file=sys.stderr,
-    )
+    why = describe(failure) if failure is not None else "no answer before the dashboard closed"
+    say(f"never reached {clean(settings.url, 200)}: {clean(why, 300)}; nothing was shown")
     return 1

@@ -29,6 +29,52 @@ def test_check_offline_prints_a_one_line_summary(capsys: pytest.CaptureFixture[s
     assert captured.err == ""
 
 
+def test_check_takes_several_files_and_skips_what_is_not_a_layout(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`check layouts/*`: each layout checked, the data folder (and any other file that is
+    not .yaml/.yml) skipped with a word, exit 0."""
+    shell_glob = sorted(LAYOUTS.glob("*"))
+    assert run_command(check, [str(path) for path in shell_glob]) == 0
+    captured = capsys.readouterr()
+    layouts = sorted(LAYOUTS.glob("*.yaml"))
+    assert [line.split(": OK: ")[0] for line in captured.out.splitlines()] == [
+        str(path) for path in layouts
+    ]
+    assert captured.err.splitlines() == [
+        f"statdash check: skipped {LAYOUTS / 'data'}: a folder, not a layout file"
+    ]
+    data = sorted((LAYOUTS / "data").glob("*"))
+    assert run_command(check, [str(path) for path in [*data, *layouts]]) == 0
+    assert capsys.readouterr().err.splitlines() == [
+        f"statdash check: skipped {path}: not a layout file (only .yaml and .yml are checked)"
+        for path in data
+    ]
+
+
+def test_one_bad_layout_among_several_fails_the_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every file is checked; one with problems makes the exit status 2."""
+    bad = tmp_path / "bad.yml"
+    bad.write_text("title: x\npages: []\n", encoding="utf-8")
+    assert run_command(check, [str(bad), str(LAYOUTS / "wallboard.yaml")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == (
+        f"{LAYOUTS / 'wallboard.yaml'}: OK: 1 page, 8 widgets, 8 statistics on 2 objects\n"
+    )
+    assert captured.err.splitlines()[-1] == f"{bad}: 1 problem"
+
+
+def test_no_layout_among_the_files_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """Only non-layout files: each skipped, then one line saying there was nothing to check."""
+    notes = LAYOUTS / "data" / "floor-agents.txt"
+    assert run_command(check, [str(notes)]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "statdash check: no layout file to check (.yaml or .yml)"
+    )
+
+
 def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -57,6 +103,25 @@ def test_check_against_an_unreachable_server_exits_1(
     assert len(err) == 1 and err[0].startswith(
         "statdash check: cannot reach the server at 127.0.0.1"
     )
+
+
+def test_an_unreachable_server_is_tried_for_the_first_file_only(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """With several files and no server, each is still checked offline; the server is tried
+    once and said once, exit 1."""
+    url = f"http://127.0.0.1:{_closed_port()}"
+    config = tmp_path / "config.toml"
+    config.write_text("", encoding="utf-8")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("title: x\npages: []\n", encoding="utf-8")
+    files = [str(LAYOUTS / "wallboard.yaml"), str(LAYOUTS / "supervisor.yaml")]
+    argv = [str(bad), *files, "--url", url, "--api-key", "k", "--config", str(config)]
+    assert run_command(check, argv) == 2  # the bad layout's status wins over the server's
+    captured = capsys.readouterr()
+    assert [line.split(": OK: ")[0] for line in captured.out.splitlines()] == files
+    unreachable = [line for line in captured.err.splitlines() if "cannot reach" in line]
+    assert len(unreachable) == 1
 
 
 def test_check_without_an_api_key_exits_1(
@@ -113,8 +178,9 @@ def _compiled() -> CompiledLayout:
 def test_subscription_is_deleted_after_a_clean_check() -> None:
     """The check's subscription is deleted by its own operationId after a full success."""
     client = FakeClient()
-    problems = asyncio.run(check.check_on_server(_compiled(), client))  # type: ignore[arg-type]
-    assert problems == [] and client.deleted == client.opened and len(client.opened) == 1
+    rejected = asyncio.run(check.check_on_server(_compiled(), client))  # type: ignore[arg-type]
+    assert rejected.problems == () and client.deleted == client.opened
+    assert len(client.opened) == 1
 
 
 def test_subscription_is_deleted_when_the_open_fails() -> None:
@@ -153,9 +219,10 @@ def test_rejections_are_grouped_by_line_and_message() -> None:
         for r in table.rows
     ]
     errors = (*rejected, ItemError(code=400, message="odd", statistic_id=None, name="X"))
-    lines = [str(p) for p in check.rejections(compiled, errors)]
+    lines = [str(p) for p in check.rejections(compiled, errors).problems]
     assert lines == [
-        "m.yaml: the server rejected a statistic (X): odd",
+        "m.yaml: the server rejected a statistic (X): odd (code 400)",
         "m.yaml:7:86: pages[0].widgets[1].columns[0]: the server rejected Nope for Agent"
-        " ana.silva, ben.novak, carla.meyer and 1 more: Unknown statistic 'Nope'",
+        " ana.silva, ben.novak, carla.meyer and 1 more object: Unknown statistic 'Nope'"
+        " (code 404)",
     ]

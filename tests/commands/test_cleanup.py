@@ -83,7 +83,7 @@ def test_unreachable_server_keeps_its_records(cli: Cli, records_path: Path, dead
     assert (result.code, result.out) == (1, "")
     lines = result.err.splitlines()
     assert len(lines) == 2
-    assert all("for next time: server unreachable" in line for line in lines)
+    assert all("for next time: cannot reach the server: " in line for line in lines)
     assert recorded(records_path) == ["x-1", "x-2"]
 
 
@@ -111,7 +111,7 @@ def test_running_processes_are_left_alone_unless_all(
     write_records(records_path, (simulator.base_url, "alive", os.getppid()))
     skipped = cli("cleanup", "--records", str(records_path))
     assert (skipped.code, skipped.out) == (0, "nothing to clean up\n")
-    assert "left 1 subscription(s) of statdash processes that are still running" in skipped.err
+    assert "left 1 subscription of statdash processes that are still running" in skipped.err
     assert simulator.state()["open_subscriptions"] == 1
     forced = cli("cleanup", "--all", "--records", str(records_path))
     assert (forced.code, forced.err) == (0, "")
@@ -159,7 +159,7 @@ def test_unusable_url_is_a_usage_error(cli: Cli, records_path: Path) -> None:
     write_records(records_path, ("http://127.0.0.1:1", "x", DEAD_PID))
     result = cli("cleanup", "--url", "ftp://example.com", "--records", str(records_path))
     assert (result.code, result.out) == (2, "")
-    assert result.err == "statdash: cleanup: not a server URL: ftp://example.com\n"
+    assert result.err == "statdash cleanup: not a server URL: ftp://example.com\n"
     assert recorded(records_path) == ["x"]
 
 
@@ -212,7 +212,7 @@ def test_a_server_that_is_not_a_statistics_api_drops_its_records(
     result = cli("cleanup", "--records", str(records_path))
     assert (result.code, result.err) == (0, "")
     assert result.out.startswith(f"forgot subscription phantom on {web_server.url}: ")
-    assert f"not a Statistics API (HTTP {status}" in result.out
+    assert f"not a Statistics API (the server answered HTTP {status}" in result.out
     assert recorded(records_path) == []
     assert web_server.requests == ["DELETE /statistics/v3/subscriptions/phantom"]
 
@@ -250,7 +250,7 @@ def test_forget_drops_the_records_without_contacting_any_server(
     assert result.out.splitlines() == [
         f"forgot subscription phantom on {dead_url}",
         f"forgot subscription real on {simulator.base_url}",
-        "forgot 2 subscription record(s) without contacting any server",
+        "forgot 2 subscription records without contacting any server",
     ]
     assert recorded(records_path) == []
     assert simulator.state()["requests"].get("delete", 0) == deletes
@@ -272,9 +272,9 @@ def test_forget_keeps_to_the_url_and_to_dead_processes(
     assert result.code == 0
     assert result.out.splitlines() == [
         f"forgot subscription mine on {dead_url}",
-        "forgot 1 subscription record(s) without contacting any server",
+        "forgot 1 subscription record without contacting any server",
     ]
-    assert "left 1 subscription(s) of statdash processes that are still running" in result.err
+    assert "left 1 subscription of statdash processes that are still running" in result.err
     assert recorded(records_path) == ["elsewhere", "running"]
     everything = cli("cleanup", "--forget", "--all", "--records", str(records_path))
     assert everything.code == 0

@@ -83,13 +83,46 @@ def test_help_and_the_simulator_start_without_textual(argv: list[str]) -> None:
 
 
 # Each server command with what it prints before a settings problem, and its exit status.
+# Every command speaks as `statdash COMMAND: ...`, whatever went wrong.
 SERVER_COMMANDS = {
-    "run": (["run", str(LAYOUTS / "demo.yaml")], "statdash: ", 2),
-    "snapshot": (["snapshot", str(LAYOUTS / "demo.yaml")], "statdash: snapshot: ", 2),
+    "run": (["run", str(LAYOUTS / "demo.yaml")], "statdash run: ", 2),
+    "snapshot": (["snapshot", str(LAYOUTS / "demo.yaml")], "statdash snapshot: ", 2),
     "check": (["check", str(LAYOUTS / "demo.yaml")], "statdash check: ", 1),
-    "peek": (["peek", "CurrentAgentState", "Agent:ana.silva"], "statdash: peek: ", 2),
-    "cleanup": (["cleanup"], "statdash: cleanup: ", 2),
+    "peek": (["peek", "CurrentAgentState", "Agent:ana.silva"], "statdash peek: ", 2),
+    "cleanup": (["cleanup"], "statdash cleanup: ", 2),
 }
+
+
+@pytest.mark.parametrize("command", sorted(SERVER_COMMANDS))
+def test_a_bare_remote_host_says_what_to_type(command: str, cli: Callable[..., Result]) -> None:
+    """`--url host` without a scheme gets one line saying what to type, in every command."""
+    argv, prefix, code = SERVER_COMMANDS[command]
+    result = cli(*argv, "--url", "gcxapi.example.com")
+    assert (result.code, result.out) == (code, "")
+    assert result.err == (
+        f"{prefix}the server URL gcxapi.example.com has no scheme: type"
+        " https://gcxapi.example.com (or http:// for a server without TLS)\n"
+    )
+
+
+# The commands that need a key before they can do anything (cleanup with nothing recorded
+# needs none).
+KEYED_COMMANDS = ("check", "peek", "run", "snapshot")
+
+
+@pytest.mark.parametrize("command", KEYED_COMMANDS)
+def test_a_missing_api_key_is_said_before_anything_else(
+    command: str, cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without an API key the first and only output is how to give one (no "OK" before it)."""
+    monkeypatch.delenv("STATDASH_API_KEY")
+    argv, prefix, code = SERVER_COMMANDS[command]
+    result = cli(*argv, "--url", "http://127.0.0.1:9")
+    assert (result.code, result.out) == (code, "")
+    assert result.err == (
+        f"{prefix}no API key given: set STATDASH_API_KEY, put api_key in the config file,"
+        " or pass --api-key\n"
+    )
 
 
 @pytest.fixture
@@ -142,5 +175,5 @@ def test_run_with_an_unusable_ca_bundle_exits_2_without_a_traceback(
     out, err = child.communicate(timeout=60)
     assert child.returncode == 2
     assert out == ""
-    assert err.startswith(f"statdash: cannot load CA bundle {str(not_a_certificate)!r}: ")
+    assert err.startswith(f"statdash run: cannot load CA bundle {str(not_a_certificate)!r}: ")
     assert "Traceback" not in err and len(err.splitlines()) == 1

@@ -98,7 +98,7 @@ def test_unknown_statistic_is_an_error_on_each_object_and_exit_1(
     rows = result.out.splitlines()[2:]
     assert len(rows) == 2
     assert all("error: Unknown statistic 'NoSuchStatistic' (code 404)" in row for row in rows)
-    assert result.err == "statdash peek: 2 of 2 object(s) could not be read\n"
+    assert result.err == "statdash peek: 2 of 2 objects could not be read\n"
 
 
 def test_one_unknown_object_fails_alone(floor: RunningSimulator, cli: Cli) -> None:
@@ -115,7 +115,7 @@ def test_one_unknown_object_fails_alone(floor: RunningSimulator, cli: Cli) -> No
     known, unknown = result.out.splitlines()[2:]
     assert re.fullmatch(r"Queue:8001@SIP_Switch +\d+", known)
     assert unknown.startswith("Queue:9999@SIP_Switch  error: Unknown object")
-    assert "1 of 2 object(s) could not be read" in result.err
+    assert "1 of 2 objects could not be read" in result.err
 
 
 def test_bad_type_suggests_the_right_one_and_sends_nothing(
@@ -127,7 +127,7 @@ def test_bad_type_suggests_the_right_one_and_sends_nothing(
     )
     assert (result.code, result.out) == (2, "")
     assert result.err == (
-        "statdash: peek: unknown object type 'Agnet'; did you mean 'Agent:ben.novak'?\n"
+        "statdash peek: unknown object type 'Agnet'; did you mean 'Agent:ben.novak'?\n"
     )
     assert "get_statistic_ex" not in floor.state()["requests"]
 
@@ -164,7 +164,7 @@ def test_unreachable_server_is_one_line_and_exit_1(cli: Cli, dead_url: str) -> N
     """Nothing listening: one line on stderr saying so, nothing on stdout, exit 1."""
     result = cli("peek", "CurrentAgentState", "Agent:ana.silva", "--url", dead_url)
     assert (result.code, result.out) == (1, "")
-    assert result.err.startswith("statdash: peek: cannot reach the server at 127.0.0.1:")
+    assert result.err.startswith("statdash peek: cannot reach the server at 127.0.0.1:")
     assert result.err.count("\n") == 1
 
 

@@ -10,14 +10,23 @@ import pytest
 from pydantic import SecretStr
 
 from statdash.api.errors import ConfigError
-from statdash.api.settings import is_loopback
-from statdash.commands.server_options import add_server_arguments, resolve_server
+from statdash.api.settings import ServerSettings, is_loopback
+from statdash.commands.server_options import add_server_arguments
+from statdash.commands.server_options import resolve_server as _resolve_server
+from statdash.commands.voice import Voice
 
 
 def _args(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     add_server_arguments(parser)
     return parser.parse_args(list(argv))
+
+
+def resolve_server(
+    args: argparse.Namespace, environ: dict[str, str], *, warn: bool = True
+) -> ServerSettings:
+    """The settings as a command resolves them, the API key aside (tested on its own)."""
+    return _resolve_server(args, environ, voice=Voice("test"), warn=warn, credentials=False)
 
 
 def _write(path: Path, text: str, mode: int = 0o600) -> Path:
@@ -84,13 +93,13 @@ def test_world_readable_config_with_secrets_warns(
     config = _write(tmp_path / "c.toml", body, 0o644)
     resolve_server(_args("--config", str(config)), {})
     err = capsys.readouterr().err
-    assert "chmod 600" in err and "s3" not in err
+    assert err.startswith("statdash test: warning: ") and "chmod 600" in err and "s3" not in err
 
 
 def test_unknown_config_keys_and_bad_toml_are_reported(tmp_path: Path) -> None:
     """Typos and syntax errors in the config file are named with the file."""
     bad_key = _write(tmp_path / "a.toml", '[server]\nurll = "x"\n')
-    with pytest.raises(ConfigError, match=r"unknown key.*urll"):
+    with pytest.raises(ConfigError, match=r"unknown key in \[server\]: urll$"):
         resolve_server(_args("--config", str(bad_key)), {})
     bad_toml = _write(tmp_path / "b.toml", "[server\n")
     with pytest.raises(ConfigError, match="cannot read config file"):

@@ -36,7 +36,7 @@ pages:
 
 def expected_count(layout: Path) -> int:
     """How many records a layout yields: one per widget use of a statistic."""
-    compiled = load_compiled(layout)
+    compiled = load_compiled(layout, snapshot.VOICE)
     assert compiled is not None
     return sum(1 for _ in snapshot.uses(compiled))
 
@@ -164,8 +164,35 @@ def test_refused_statistics_are_listed_and_exit_3(
     assert [r["value"] for r in refused] == ["", ""]
     assert all("Unknown statistic 'NoSuchStatistic'" in str(r["error"]) for r in refused)
     assert all(r["level"] is None and r["number"] is None for r in refused)
-    assert result.err == "statdash snapshot: 2 of 6 statistic(s) could not be read\n"
+    assert result.err == "statdash snapshot: 2 of 6 statistics could not be read\n"
     assert floor.state()["open_subscriptions"] == 0
+
+
+SHOWN_TWICE_LAYOUT = """\
+title: Shown twice
+pages:
+  - widgets:
+      - kind: agents
+        agents: [ana.silva, ben.novak]
+        columns: [NoSuchStatistic]
+      - kind: states
+        agents: [ana.silva, ben.novak]
+"""
+
+
+def test_snapshot_counts_statistics_as_check_does(
+    floor: RunningSimulator, cli: Cli, tmp_path: Path, records_path: Path
+) -> None:
+    """A state shown by two widgets is one statistic in `check` and in `snapshot`'s count."""
+    layout = tmp_path / "twice.yaml"
+    layout.write_text(SHOWN_TWICE_LAYOUT, encoding="utf-8")
+    checked = cli("check", str(layout))
+    assert checked.out == f"{layout}: OK: 1 page, 2 widgets, 4 statistics on 2 objects\n"
+    result = cli("snapshot", str(layout), "--url", floor.base_url, "--records", str(records_path))
+    assert result.code == 3
+    # Six records (the two states are listed once per widget), four statistics read.
+    assert len(result.out.splitlines()) == 1 + 1 + 6
+    assert result.err == "statdash snapshot: 2 of 4 statistics could not be read\n"
 
 
 def test_dead_port_is_exit_1_with_one_line(cli: Cli, dead_url: str, records_path: Path) -> None:
@@ -174,7 +201,7 @@ def test_dead_port_is_exit_1_with_one_line(cli: Cli, dead_url: str, records_path
         "snapshot", str(LAYOUTS / "demo.yaml"), "--url", dead_url, "--records", str(records_path)
     )
     assert (result.code, result.out) == (1, "")
-    assert result.err.startswith("statdash: snapshot: cannot reach the server at 127.0.0.1:")
+    assert result.err.startswith("statdash snapshot: cannot reach the server at 127.0.0.1:")
     assert result.err.count("\n") == 1
     # A refused connection proves the open never arrived: nothing for cleanup to do.
     assert SubscriptionRecords(records_path).entries() == []
@@ -194,7 +221,7 @@ def test_garbled_reply_to_the_open_still_deletes(
         str(records_path),
     )
     assert (result.code, result.out) == (1, "")
-    assert "failed" in result.err and result.err.count("\n") == 1
+    assert "sent a malformed reply" in result.err and result.err.count("\n") == 1
     state = floor.state()
     assert state["requests"]["delete"] >= 1
     assert state["open_subscriptions"] == 0
@@ -215,7 +242,7 @@ def test_refused_subscription_is_exit_1(
         str(records_path),
     )
     assert (result.code, result.out) == (1, "")
-    assert result.err.startswith(f"statdash: snapshot: the server at 127.0.0.1:{floor.port}")
+    assert result.err.startswith(f"statdash snapshot: the server at 127.0.0.1:{floor.port}")
     assert floor.state()["open_subscriptions"] == 0
 
 

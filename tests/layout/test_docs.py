@@ -10,7 +10,7 @@ import pytest
 from statdash.layout.compile import compile_layout
 from statdash.layout.formats import STATE_STYLES
 from statdash.layout.loader import load_layout_text
-from statdash.layout.vocabulary import WIDGET_KINDS
+from statdash.layout.vocabulary import OBJECT_TYPES, WIDGET_KINDS
 
 from .conftest import ROOT
 
@@ -37,3 +37,34 @@ def test_state_table_matches_the_dashboard_defaults() -> None:
     assert documented == {
         status: (style.word, style.glyph, style.colour) for status, style in STATE_STYLES.items()
     }
+
+
+# The column format that shows each of the simulator's units (the first word of `unit`).
+FORMAT_OF_UNIT = {"state": "state", "seconds": "duration", "count": "integer", "percent": "percent"}
+
+
+def statistic_catalogue() -> str:
+    """The docs' table of statistic names, made from the simulator's own definitions.
+
+    Object kinds are the layout's words (`agent`, `queue_group`, ...), the format is the one
+    that shows the statistic's unit.
+    """
+    from statdash.sim.catalog import PREDEFINED
+
+    kind_of = {api: kind for kind, api in OBJECT_TYPES.items()}
+    lines = [
+        "| statistic | objects | format | what it is |",
+        "| --- | --- | --- | --- |",
+    ]
+    for entry in PREDEFINED.values():
+        kinds = ", ".join(f"`{kind_of[t]}`" for t in entry.object_types)
+        fmt = FORMAT_OF_UNIT[entry.unit.split()[0]]
+        lines.append(f"| `{entry.name}` | {kinds} | `{fmt}` | {entry.meaning} |")
+    return "\n".join(lines) + "\n"
+
+
+def test_statistic_catalogue_is_the_simulators() -> None:
+    """The docs list every statistic name the simulator defines, with the objects it applies
+    to, exactly as statdash/sim/catalog.py defines them (so the list cannot drift)."""
+    expected = statistic_catalogue()
+    assert expected in DOC, f"docs/layouts.md: replace the statistic table with\n\n{expected}"

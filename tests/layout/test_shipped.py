@@ -36,14 +36,25 @@ def _data_lines(path: Path) -> list[str]:
     ]
 
 
+def test_layouts_holds_only_layouts_and_their_data_folder() -> None:
+    """layouts/ holds layout files only (so `statdash check layouts/*` checks them all); the
+    object lists they read live in layouts/data/."""
+    assert sorted(p.name for p in LAYOUTS.iterdir() if not p.name.endswith(".yaml")) == ["data"]
+    assert sorted(p.name for p in (LAYOUTS / "data").iterdir()) == [
+        "floor-agents.txt",
+        "floor-queues.csv",
+    ]
+
+
 def test_floor_agent_file_matches_the_simulator() -> None:
     """floor-agents.txt is exactly agent_id(0..1999), the agents of `sim --agents 2000`."""
-    assert _data_lines(LAYOUTS / "floor-agents.txt") == [ids.agent_id(i) for i in range(2000)]
+    agents = _data_lines(LAYOUTS / "data" / "floor-agents.txt")
+    assert agents == [ids.agent_id(i) for i in range(2000)]
 
 
 def test_floor_queue_file_matches_the_simulator() -> None:
     """floor-queues.csv lists queue_id(0..49), each with a label."""
-    rows = list(csv.DictReader(_data_lines(LAYOUTS / "floor-queues.csv")))
+    rows = list(csv.DictReader(_data_lines(LAYOUTS / "data" / "floor-queues.csv")))
     assert [row["id"] for row in rows] == [ids.queue_id(k) for k in range(50)]
     assert all(row["label"] for row in rows)
 

@@ -102,7 +102,7 @@ async def test_failures_back_off_then_recover_live() -> None:
     retrying = [s for s in h.statuses if s.phase is Phase.RETRYING]
     assert retrying and all(s.retry_at is not None for s in retrying)
     assert h.session.status.error_count == 2
-    assert h.session.status.last_error == "HTTP 503: busy"
+    assert h.session.status.last_error == "the server answered HTTP 503: busy"
 
 
 def test_backoff_is_capped_and_jittered() -> None:

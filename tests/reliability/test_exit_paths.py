@@ -260,14 +260,15 @@ def test_a_run_that_never_reached_its_server_exits_1_and_says_why(
         child_environment(tmp_path, {"STATDASH_API_KEY": API_KEY}),
     )
     try:
-        app.wait_for(lambda: b"cannot connect" in app.output, 20, "the refusal on screen")
+        app.wait_for(lambda: b"cannot reach the server" in app.output, 20, "the refusal on screen")
         app.send(b"q")
         code = app.wait_exit(EXIT_SECONDS)
         time.sleep(0.1)  # let the reader thread take the last bytes
         after = app.output[app.output.rfind(ALT_SCREEN_OFF) :].decode("utf-8", "replace")
         assert code == 1, after
-        assert after.count("statdash: ") == 1, after
-        assert f"statdash: never reached {dead_url}: cannot connect; nothing was shown" in after
+        assert after.count("statdash run: ") == 1, after
+        assert f"statdash run: never reached {dead_url}: cannot reach the server: " in after
+        assert after.rstrip().endswith("; nothing was shown"), after
         assert records(tmp_path) == []
         assert app.terminal_is_cooked()
     finally:

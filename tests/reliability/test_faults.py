@@ -86,7 +86,9 @@ async def test_error_burst_is_retried_and_live_again_with_current_values(
         assert all(
             s.status.retry_at is not None and s.status.retry_at > s.at for s in scheduled.values()
         )
-        assert all(s.status.last_error == f"HTTP {status}: {message}" for s in retrying)
+        assert all(
+            s.status.last_error == f"the server answered HTTP {status}: {message}" for s in retrying
+        )
         assert all(s.values == kept for s in retrying)
         last_failure = run.first(lambda s: s.status.error_count == 3)
         recovered = run.first(lambda s: s.status.phase is Phase.LIVE, after=last_failure.at)
@@ -97,8 +99,8 @@ async def test_error_burst_is_retried_and_live_again_with_current_values(
 async def test_timeouts_are_retried_and_live_again_once_answers_are_fast(
     sim: RunningSimulator,
 ) -> None:
-    """Peeks that outlast the read timeout show 'timed out' and retry; once the server answers
-    promptly again the session is live within two intervals plus one timeout."""
+    """Peeks that outlast the read timeout say the server did not answer in time and retry;
+    once it answers promptly again the session is live within two intervals plus one timeout."""
     timeout = 0.3
     async with LiveRun(sim, read_timeout=timeout) as run:
         await run.live_with(polls=1)
@@ -106,7 +108,7 @@ async def test_timeouts_are_retried_and_live_again_once_answers_are_fast(
         sim.set_faults(latency_ms={"peek": 1000})
         await run.until(lambda: run.status.error_count >= 2)
         assert run.status.phase is Phase.RETRYING
-        assert run.status.last_error == "timed out"
+        assert run.status.last_error == "the server did not answer in time"
         assert run.values() == kept
         sim.clear_faults()
         cleared = time.monotonic()
@@ -140,9 +142,9 @@ async def test_latency_above_the_interval_slows_polls_without_piling_up(
 async def test_connection_refused_then_server_back_resubscribes_and_is_live(
     tmp_path: Path,
 ) -> None:
-    """While nothing listens the session shows 'cannot connect' and keeps its values; when the
-    server is back (restarted, so it forgot the subscription) it subscribes again and is live
-    within two intervals, with current values and one subscription open."""
+    """While nothing listens the session says it cannot reach the server and keeps its values;
+    when the server is back (restarted, so it forgot the subscription) it subscribes again and
+    is live within two intervals, with current values and one subscription open."""
     records = SubscriptionRecords(tmp_path / "open.json")
     first = running_simulator(CONFIG, log_level="critical").start()
     port = first.port
@@ -154,7 +156,9 @@ async def test_connection_refused_then_server_back_resubscribes_and_is_live(
             await asyncio.to_thread(first.stop)
             await run.until(lambda: run.status.error_count >= 2)
             assert run.status.phase is Phase.RETRYING
-            assert run.status.last_error == "cannot connect"
+            assert run.status.last_error == (
+                "cannot reach the server: All connection attempts failed"
+            )
             assert run.values() == kept
             second = running_simulator(CONFIG, port=port, log_level="critical")
             await asyncio.to_thread(second.start)
@@ -298,11 +302,11 @@ async def test_restart_that_refuses_new_subscriptions_for_a_while_leaks_nothing(
 @pytest.mark.parametrize(
     ("kind", "shown"),
     [
-        ("invalid_json", "malformed reply: response body is not JSON"),
-        ("wrong_shape", "malformed reply: unexpected envelope: status:"),
-        ("missing_fields", "malformed reply: statistics came without values"),
-        ("bad_values", "malformed reply: data.statistics[0].timestamp"),
-        ("plain_error", "HTTP 500: "),
+        ("invalid_json", "the server sent a malformed reply: response body is not JSON"),
+        ("wrong_shape", "the server sent a malformed reply: unexpected envelope: status:"),
+        ("missing_fields", "the server sent a malformed reply: statistics came without values"),
+        ("bad_values", "the server sent a malformed reply: data.statistics[0].timestamp"),
+        ("plain_error", "the server answered HTTP 500: "),
     ],
 )
 async def test_malformed_peeks_count_as_failed_polls_and_keep_the_values(
@@ -384,15 +388,17 @@ async def test_revoked_token_is_fetched_again_once_without_a_failed_poll(
     [
         (
             {"auth": StaticToken("not-a-valid-token")},
-            "access refused (HTTP 401: Missing, invalid or expired bearer token)",
+            "the server refused the credentials (HTTP 401: Missing, invalid or expired"
+            " bearer token)",
         ),
         (
             {"auth": ClientCredentials("dash", "wrong-secret")},
-            "access refused (token request (client_credentials grant) refused: HTTP 401",
+            "the server refused the credentials (token request (client_credentials grant) refused:"
+            " HTTP 401",
         ),
         (
             {"auth": ClientCredentials("dash", "right-secret"), "api_key": "wrong-key"},
-            "access refused (",
+            "the server refused the credentials (",
         ),
     ],
     ids=["bad-token", "bad-client-secret", "bad-api-key"],

@@ -212,7 +212,7 @@ async def test_refused_credentials_show_failed_with_a_clear_message(
                 await until(pilot, lambda: app.controller.status.phase is Phase.FAILED)
                 await until(pilot, lambda: "failed" in status_line(app))
                 line = status_line(app)
-                assert "✗ failed" in line and "access refused (HTTP 403" in line
+                assert "✗ failed" in line and "refused the credentials (HTTP 403" in line
                 assert "a-wrong-key" not in line and "the-right-key" not in line
                 requests = strict.state()["requests"]
                 await pilot.pause(4 * REFRESH)
