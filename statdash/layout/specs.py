@@ -216,6 +216,9 @@ class ThresholdsSpec(Node):
     """Level at which the value is an alarm."""
     direction: Direction = "above"
     """`above`: high values are bad (waiting time); `below`: low values are bad (service level)."""
+    when_logged_out: bool = False
+    """In an agents table: judge agents who are logged out too (by default their figures,
+    such as a 0% productivity, raise no warning or alarm)."""
 
     @classmethod
     def _raw_problems(cls, data: dict[Any, Any], scope: Scope | None) -> Iterator[InitErrorDetails]:

@@ -412,7 +412,8 @@ async def test_time_in_state_ticks_between_polls(
         table = agents_panel(app).table
 
         def shown() -> str:
-            cell = table.get_cell("Agent:ana.silva", "c0")
+            # The time in state has its own column beside the state ("In state").
+            cell = table.get_cell("Agent:ana.silva", "t0")
             return cell.text.plain if cell is not None else ""
 
         before = shown()
