@@ -534,6 +534,27 @@ async def test_status_bar_drops_least_important_parts_first() -> None:
         assert all("● live" in line for line in seen)
 
 
+@pytest.mark.parametrize("width", [120, 80])
+async def test_status_bar_keeps_the_layout_notice_whole(width: int) -> None:
+    """A broken layout's notice stays whole at 120 and 80 columns; the other parts give way."""
+    info = StatusInfo(
+        server="https://stats.example.com:8443/v3",
+        phase="live",
+        age=2.4,
+        poll_ms=84.4,
+        errors=3,
+        layout="layout: 12 problems (press e)",
+        demo=True,
+        page="2/3 Queues",
+    )
+    bar = StatusBar(info)
+    async with Harness(bar).run_test(size=(width, 5)):
+        (line,) = lines(bar)
+        assert len(line) <= width
+        assert "layout: 12 problems (press e)" in line
+        assert "DEMO" in line and "● live" in line
+
+
 def test_host_of_never_shows_credentials_or_paths() -> None:
     """Only host and port survive; odd inputs give something sensible, never secrets."""
     assert host_of("https://u:p@h.example.com:8443/a?apikey=x") == "h.example.com:8443"
