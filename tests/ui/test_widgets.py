@@ -448,6 +448,26 @@ async def test_state_summary_legend_wraps_whole_entries() -> None:
             assert any(entry in line for line in legend), entry
 
 
+async def test_state_summary_keeps_every_count_when_short() -> None:
+    """In a cell too short for the full legend, every state's count still shows: the legend
+    drops the words, then the entries whose count the bar already shows."""
+    from textual.containers import Container
+
+    counts = [(style, count) for style, count in zip(STATE_STYLES.values(), range(40, 0, -4))]
+    summary = StateSummary("States")
+    cell = sized(Container(summary), 40, 6)
+    summary.styles.max_height = "100%"
+    async with Harness(cell).run_test(size=(60, 12)) as pilot:
+        summary.set_counts(counts)
+        await pilot.pause()
+        painted = lines(summary)
+        assert len(painted) == 6
+        bar, legend = painted[1], " ".join(painted[2:-1])
+        for style, count in counts:
+            entry = f"{style.glyph} {count}"
+            assert entry in legend or entry in bar or f"{style.word} {count}" in legend, entry
+
+
 async def test_state_summary_stale_and_unchanged() -> None:
     """A stale summary says so; equal counts again cause no refresh."""
     summary = StateSummary()
