@@ -78,7 +78,7 @@ KEY_ACTIONS: tuple[KeyAction, ...] = (
     KeyAction(
         "e",
         "layout_problems",
-        "Show why an edit of the layout file was not applied",
+        "Why the edited layout file was not applied",
         explain="Every problem of the last edit, each with its file:line:column",
     ),
     KeyAction("tab", "app.focus_next", "Focus the next widget"),
