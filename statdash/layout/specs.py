@@ -330,7 +330,7 @@ class ColumnSpec(Node):
     decimals: int | None = Field(default=None, ge=0, le=6)
     """Digits after the point for decimal (default 1) and percent (default 0)."""
     width: int | None = Field(default=None, ge=1, le=80)
-    """Width in cells; default: fits the label and the format."""
+    """Width in cells; default: as wide as the label and the values shown (up to 20)."""
     priority: int = Field(default=DEFAULT_PRIORITY, ge=1, le=9)
     """1 (kept longest) to 9 (dropped first) when the table is too narrow."""
     thresholds: ThresholdsSpec | None = None
