@@ -102,6 +102,8 @@ class ColumnView:
     thresholds: Thresholds | None
     statistic: str
     location: SourceLocation
+    fixed_width: bool = False
+    """The layout gave `width:`: the column is that wide, whatever its content."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -450,6 +452,7 @@ class _Compiler:
             thresholds=_thresholds(spec.thresholds, declaration),
             statistic=stat.description,
             location=located.location,
+            fixed_width=spec.width is not None,
         )
 
     def kpi(self, spec: KpiSpec, at: tuple[str | int, ...]) -> KpiView:
@@ -537,7 +540,12 @@ def _thresholds(own: ThresholdsSpec | None, declaration: StatisticDecl | None) -
     spec = own or (declaration.thresholds if declaration else None)
     if spec is None:
         return None
-    return Thresholds(warn=spec.warn, alarm=spec.alarm, direction=spec.direction)
+    return Thresholds(
+        warn=spec.warn,
+        alarm=spec.alarm,
+        direction=spec.direction,
+        when_logged_out=spec.when_logged_out,
+    )
 
 
 def _state_styles(layout: Layout) -> Mapping[str, StateStyle]:

@@ -32,6 +32,15 @@ def parse_duration(text: str) -> float:
     return sum(float(n) * _UNIT_SECONDS[unit] for n, unit in _PART.findall(compact))
 
 
+def is_duration(text: str) -> bool:
+    """True when `text` reads as a duration (`parse_duration` would accept it)."""
+    try:
+        parse_duration(text)
+    except ValueError:
+        return False
+    return True
+
+
 def format_duration(seconds: float) -> str:
     """The shortest way to write `seconds` in the layout syntax (`90` -> `1m30s`)."""
     if seconds < 1 and seconds > 0:

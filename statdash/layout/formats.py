@@ -24,6 +24,8 @@ MISSING = "\u2013"  # an en dash, quieter than a hyphen
 """Shown where a value has not arrived (yet)."""
 
 MAX_TEXT = 60
+LOGGED_OUT = "LoggedOut"
+"""The status of an agent who is not logged in (thresholds leave their figures alone)."""
 
 
 class Level(Enum):
@@ -51,6 +53,8 @@ class Thresholds:
     warn: float | None = None
     alarm: float | None = None
     direction: Direction = "above"
+    when_logged_out: bool = False
+    """Whether the figures of an agent who is logged out are judged too (an agents table)."""
 
     def level(self, number: float | None) -> Level:
         """The level of `number` (OK when there is no number or no threshold)."""
@@ -88,7 +92,7 @@ STATE_STYLES: dict[str, StateStyle] = {
     "CallOnHold": StateStyle("On hold", "‖", "magenta"),
     "CallRinging": StateStyle("Ringing", "♪", "cyan"),
     "CallDialing": StateStyle("Dialing", "↗", "cyan"),
-    "LoggedOut": StateStyle("Logged out", "○", "grey"),
+    LOGGED_OUT: StateStyle("Logged out", "○", "grey"),
 }
 UNKNOWN_STATE = StateStyle("Unknown", "?", "grey")
 

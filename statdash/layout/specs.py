@@ -15,7 +15,7 @@ from pydantic import AfterValidator, Discriminator, Field, PrivateAttr, Tag
 from pydantic_core import InitErrorDetails
 
 from statdash.api.models import StatisticDefinition
-from statdash.layout.durations import format_duration
+from statdash.layout.durations import format_duration, is_duration
 from statdash.layout.files import ObjectLine, read_object_file
 from statdash.layout.problems import SourceLocation
 from statdash.layout.suggest import did_you_mean, one_of
@@ -49,6 +49,7 @@ from statdash.layout.vocabulary import (
     DEFAULT_PRIORITY,
     DEFAULT_STATE_STATISTIC,
     DEFAULT_TREND_WINDOW,
+    FORMATS,
     MAX_PAGE_COLUMNS,
     MIN_TREND_POINTS,
     NUMERIC_FORMATS,
@@ -216,6 +217,9 @@ class ThresholdsSpec(Node):
     """Level at which the value is an alarm."""
     direction: Direction = "above"
     """`above`: high values are bad (waiting time); `below`: low values are bad (service level)."""
+    when_logged_out: bool = False
+    """In an agents table: judge agents who are logged out too (by default their figures,
+    such as a 0% productivity, raise no warning or alarm)."""
 
     @classmethod
     def _raw_problems(cls, data: dict[Any, Any], scope: Scope | None) -> Iterator[InitErrorDetails]:
@@ -240,9 +244,16 @@ class ThresholdsSpec(Node):
 
 
 def _display_problems(
-    data: dict[Any, Any], fmt: str | None, thresholds_from_declaration: bool
+    data: dict[Any, Any], fmt: object, thresholds_from_declaration: bool
 ) -> Iterator[InitErrorDetails]:
-    """Format, decimals and thresholds that do not fit together (on raw values)."""
+    """Format, decimals and thresholds that do not fit together (on raw values).
+
+    `fmt` is the raw format in effect (None: the default, integer). A format that failed its
+    own check judges nothing: advice derived from a typo ("'3m' is a duration, but the
+    format is durration") would only bury the one real problem.
+    """
+    if fmt is not None and not (isinstance(fmt, str) and fmt in FORMATS):
+        return
     effective = fmt or "integer"
     if "decimals" in data and effective not in DECIMAL_FORMATS:
         yield problem_at(
@@ -259,10 +270,11 @@ def _display_problems(
             f"thresholds need a numeric format ({one_of(sorted(NUMERIC_FORMATS))}),"
             f" not {effective}",
         )
-    if isinstance(thresholds, dict) and effective != "duration":
+    elif isinstance(thresholds, dict) and effective != "duration":
         for key in ("warn", "alarm"):
             value = thresholds.get(key)
-            if isinstance(value, str):
+            # Text that is no duration at all is reported by the value's own check.
+            if isinstance(value, str) and is_duration(value):
                 yield problem_at(
                     ("thresholds", key),
                     f"{shown(value)} is a duration, but the format is {effective}; give a number",
@@ -284,24 +296,26 @@ class StatisticDecl(StatSource):
     @classmethod
     def _raw_problems(cls, data: dict[Any, Any], scope: Scope | None) -> Iterator[InitErrorDetails]:
         yield from super()._raw_problems(data, scope)
-        fmt = data.get("format")
-        yield from _display_problems(data, fmt if isinstance(fmt, str) else None, False)
+        yield from _display_problems(data, data.get("format"), False)
 
 
 def _use_display_problems(data: dict[Any, Any], scope: Scope | None) -> Iterator[InitErrorDetails]:
     """`_display_problems` of a use of a statistic (a column, a KPI), on raw values.
 
     A `$reference` in `data['stat']` brings its declaration's format (unless the use gives
-    its own) and thresholds.
+    its own) and thresholds. A reference to nothing declared brings an unknown format, so
+    the use's display settings are not judged by a guess.
     """
     stat = data.get("stat")
-    declared_format, declared_thresholds = None, False
+    declared_format: object = None
+    declared_thresholds = False
     if scope is not None and isinstance(stat, str) and stat.startswith("$"):
-        declaration = scope.statistics.get(stat[1:], {})
-        declared_format = scope.declared_format(stat[1:])
+        if stat[1:] not in scope.statistics:
+            return
+        declaration = scope.statistics[stat[1:]]
+        declared_format = declaration.get("format")
         declared_thresholds = isinstance(declaration.get("thresholds"), dict)
-    own = data.get("format")
-    fmt = own if isinstance(own, str) else declared_format
+    fmt = data["format"] if data.get("format") is not None else declared_format
     yield from _display_problems(data, fmt, declared_thresholds)
 
 
@@ -317,7 +331,7 @@ class ColumnSpec(Node):
     decimals: int | None = Field(default=None, ge=0, le=6)
     """Digits after the point for decimal (default 1) and percent (default 0)."""
     width: int | None = Field(default=None, ge=1, le=80)
-    """Width in cells; default: fits the label and the format."""
+    """Width in cells; default: as wide as the label and the values shown (up to 20)."""
     priority: int = Field(default=DEFAULT_PRIORITY, ge=1, le=9)
     """1 (kept longest) to 9 (dropped first) when the table is too narrow."""
     thresholds: ThresholdsSpec | None = None

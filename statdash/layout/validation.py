@@ -99,11 +99,6 @@ class Scope:
             }
         return scope
 
-    def declared_format(self, statistic: str) -> str | None:
-        """The `format:` of a declared statistic, when it has a valid one."""
-        value = self.statistics.get(statistic, {}).get("format")
-        return value if isinstance(value, str) and value in FORMATS else None
-
 
 def _scope(info: ValidationInfo) -> Scope | None:
     context = info.context

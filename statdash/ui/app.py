@@ -28,7 +28,7 @@ from textual.widgets import ContentSwitcher, Footer, Static
 
 from statdash.layout.compile import CompiledLayout, compile_layout
 from statdash.layout.loader import load_layout
-from statdash.layout.problems import LayoutError
+from statdash.layout.problems import LayoutError, LayoutProblem
 from statdash.live.controller import LiveController, plan_for
 from statdash.live.lifecycle import install_signal_handlers, watch_terminal
 from statdash.live.session import Phase, SessionStatus
@@ -40,12 +40,12 @@ from statdash.ui.pages import PageGrid
 from statdash.ui.palette import STATDASH_THEME
 from statdash.ui.panels import DrawContext, Panel, TablePanel
 from statdash.ui.screens.help import HelpScreen
+from statdash.ui.screens.problems import LayoutProblemsScreen, problem_count
 from statdash.ui.widgets.status_bar import StatusBar, StatusInfo
 
 TICK_SECONDS = 1.0
 LAYOUT_CHECK_SECONDS = 1.0
 DEFAULT_THEME = "statdash"
-MAX_PROBLEMS_SHOWN = 6
 INSECURE_MARK = " TLS NOT VERIFIED "
 # The dashboard's styles, the panels' frames among them (an app showing single widgets loads
 # it too, for them to look as on the dashboard).
@@ -65,7 +65,6 @@ def _bindings() -> list[BindingType]:
         for k in KEY_ACTIONS
         if k.action not in ("app.focus_next", "command_palette")
     ]
-    bindings.append(Binding("escape", "escape", "Close filter / restore", show=False))
     bindings.extend(
         Binding(key, f"page({int(key) - 1})", f"Page {key}", show=False) for key in PAGE_KEYS
     )
@@ -112,7 +111,10 @@ class StatdashApp(App[int]):
         self._watch_layout = watch_layout and layout_path is not None
         self._tick_enabled = tick
         self._problems: dict[str, str] = {}
+        # What the status line says about the layout file (None: nothing to say), and the
+        # problems of the last edit that could not be applied (what `e` shows).
         self._layout_message: str | None = None
+        self._layout_problems: tuple[LayoutProblem, ...] = ()
         self._layout_stamp = _stamp(layout_path)
         self._quitting = False
         self._reloading = False
@@ -283,8 +285,8 @@ class StatdashApp(App[int]):
         retry_in = None
         if status.phase is Phase.RETRYING and status.retry_at is not None:
             retry_in = max(0.0, status.retry_at - now)
-        message = self._layout_message
-        if status.phase is Phase.FAILED or (status.phase is Phase.RETRYING and message is None):
+        message = None
+        if status.phase in (Phase.FAILED, Phase.RETRYING):
             message = status.last_error
         poll_ms = None if status.last_poll_duration is None else status.last_poll_duration * 1000
         page = None
@@ -300,6 +302,7 @@ class StatdashApp(App[int]):
             message=message,
             demo=self.demo,
             page=page,
+            layout=self._layout_message,
         )
 
     def _update_status(self) -> None:
@@ -401,23 +404,45 @@ class StatdashApp(App[int]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
+    def action_layout_problems(self) -> None:
+        """Show every problem of the layout edit that could not be applied."""
+        if not self._layout_problems:
+            self.notify("The layout file has no problems", timeout=2)
+            return
+        if not isinstance(self.screen, LayoutProblemsScreen):
+            file = self._layout_problems[0].file
+            self.push_screen(LayoutProblemsScreen(file, _problem_lines(self._layout_problems)))
+
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        """The command palette offers every dashboard action and each page by name."""
-        yield from super().get_system_commands(screen)
+        """One palette entry per action: the dashboard's own, two of Textual's, each page.
+
+        Textual's Quit, Keys and Maximize/Minimize are left out: the dashboard's own quit
+        closes the subscription first, `?` is the key list and `m` maximizes.
+        """
         seen: set[str] = set()
         for key_action in KEY_ACTIONS:
-            if key_action.action in seen or "." in key_action.action:
-                continue
-            if key_action.action == "command_palette":
+            if key_action.action in seen or not key_action.explain:
                 continue
             seen.add(key_action.action)
             method = getattr(self, f"action_{key_action.action}")
-            yield SystemCommand(key_action.description, key_action.description, method)
+            yield SystemCommand(key_action.description, key_action.explain, method)
+        yield SystemCommand(
+            "Theme",
+            "Pick other colours: truecolor ones, or ANSI ones for 16-colour terminals",
+            self.action_change_theme,
+        )
+        yield SystemCommand(
+            "Screenshot",
+            "Save an SVG picture of the screen as it is now",
+            lambda: self.set_timer(0.1, self.deliver_screenshot),
+        )
         for index, page in enumerate(self.layout.pages):
             # The palette parses titles as markup; a page title is layout text, so escape it.
             yield SystemCommand(
                 f"Page {index + 1}: {escape_markup(clean(page.title, 40))}",
-                "Switch to this page",
+                f"Switch to page {index + 1} (key {index + 1})"
+                if index < len(PAGE_KEYS)
+                else f"Switch to page {index + 1}",
                 lambda index=index: self.action_page(index),
             )
 
@@ -450,17 +475,20 @@ class StatdashApp(App[int]):
             # Parsing a 2,000-agent layout takes tens of ms: keep it off the event loop.
             compiled = await asyncio.to_thread(lambda: compile_layout(load_layout(path)))
         except LayoutError as error:
-            problems = error.problems
-            self._layout_message = (
-                f"layout has {len(problems)} problem(s); still showing the last good one"
-            )
-            shown = "\n".join(clean(str(p), 160) for p in problems[:MAX_PROBLEMS_SHOWN])
-            more = len(problems) - MAX_PROBLEMS_SHOWN
-            if more > 0:
-                shown += f"\n... and {more} more"
+            # The whole list waits behind `e`: a toast cuts long messages and vanishes.
+            self._layout_problems = error.problems
+            count = problem_count(len(error.problems))
+            self._layout_message = f"layout: {count} (press e)"
             self.notify(
-                shown, title="Layout not applied", severity="error", timeout=15, markup=False
+                f"Still showing the last layout that worked; press e to read the {count}.",
+                title="Layout not applied",
+                severity="error",
+                timeout=8,
+                markup=False,
             )
+            if isinstance(self.screen, LayoutProblemsScreen):
+                # Open on an older list: show the new one in its place.
+                self.screen.show(self._layout_problems[0].file, _problem_lines(error.problems))
             self._update_status()
             return
         except OSError as error:
@@ -468,6 +496,9 @@ class StatdashApp(App[int]):
             self._update_status()
             return
         self._layout_message = None
+        self._layout_problems = ()
+        if isinstance(self.screen, LayoutProblemsScreen):
+            self.screen.dismiss(None)
         await self.controller.apply(plan_for(compiled))
         await self._show_layout(compiled)
         self.notify("Layout reloaded", timeout=3)
@@ -484,6 +515,11 @@ class StatdashApp(App[int]):
         self._focus_first_table()
         self.redraw(None)
         self._update_status()
+
+
+def _problem_lines(problems: Iterable[LayoutProblem]) -> list[str]:
+    """Each problem as `file:line:column: key: message`, the loader's own words."""
+    return [str(problem) for problem in problems]
 
 
 def _stamp(path: Path | None) -> tuple[int, int] | None:

@@ -14,20 +14,81 @@ class KeyAction:
     description: str
     short: str = ""
     """The footer's word for it; keys without one stay out of the footer (it fits 80 columns)."""
+    explain: str = ""
+    """What the command palette says under the description: more than the name says."""
 
 
 KEY_ACTIONS: tuple[KeyAction, ...] = (
-    KeyAction("q", "quit", "Quit (closes the subscription)", "Quit"),
+    KeyAction(
+        "q",
+        "quit",
+        "Quit (closes the subscription)",
+        "Quit",
+        "Leave the dashboard; the subscription on the server is deleted on the way out",
+    ),
     KeyAction("ctrl+q", "quit", "Quit"),
     KeyAction("ctrl+c", "quit", "Quit"),
-    KeyAction("p", "toggle_pause", "Pause / resume polling", "Pause"),
-    KeyAction("r", "poll_now", "Poll now", "Poll"),
-    KeyAction("slash", "filter", "Filter the table by name, state or any text", "Filter"),
-    KeyAction("s", "sort", "Sort the table by the next column", "Sort"),
-    KeyAction("S", "reverse_sort", "Reverse the sort order"),
-    KeyAction("m", "toggle_maximize", "Maximize / restore the focused widget", "Max"),
+    KeyAction(
+        "p",
+        "toggle_pause",
+        "Pause / resume polling",
+        "Pause",
+        "Stop asking the server for values (the screen keeps the last ones); again to resume",
+    ),
+    KeyAction(
+        "r",
+        "poll_now",
+        "Poll now",
+        "Poll",
+        "Ask the server for fresh values at once instead of at the next refresh",
+    ),
+    KeyAction(
+        "slash",
+        "filter",
+        "Filter the table by name, state or any text",
+        "Filter",
+        "Show only the rows holding what you type; escape clears the filter",
+    ),
+    KeyAction(
+        "s",
+        "sort",
+        "Sort the table by the next column",
+        "Sort",
+        "Each press sorts by the following column: name, state, time in state, figures",
+    ),
+    KeyAction(
+        "S",
+        "reverse_sort",
+        "Reverse the sort order",
+        explain="Flip the table between ascending and descending",
+    ),
+    KeyAction(
+        "m",
+        "toggle_maximize",
+        "Maximize / restore the focused widget",
+        "Max",
+        "Give the focused widget the whole screen (a table shows its hidden columns)",
+    ),
+    KeyAction(
+        "escape",
+        "escape",
+        "Clear the filter / restore a maximized widget",
+        explain="Show every row again, or give a maximized widget its place back",
+    ),
+    KeyAction(
+        "e",
+        "layout_problems",
+        "Why the edited layout file was not applied",
+        explain="Every problem of the last edit, each with its file:line:column",
+    ),
     KeyAction("tab", "app.focus_next", "Focus the next widget"),
-    KeyAction("question_mark", "help", "Show every key (this help)", "Help"),
+    KeyAction(
+        "question_mark",
+        "help",
+        "Show every key (this help)",
+        "Help",
+        "List every key of the dashboard and what it does",
+    ),
     KeyAction("ctrl+p", "command_palette", "Command palette (every action by name)"),
 )
 

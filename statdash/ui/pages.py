@@ -2,13 +2,16 @@
 
 The layout says how many columns a page has and how many each widget spans; a terminal too
 narrow for that gets fewer columns (widgets stack) so nothing is squeezed below a readable
-width. Row heights follow the content: a row holding an agents table takes the spare height,
-other rows are as tall as their panels need.
+width. Rows are as tall as their content: a table as tall as its rows, a tile or a sparkline
+as it needs. Spare height goes to the last row with a chart (a chart draws finer with more
+rows); when the content is taller than the page, the tables give up height (they scroll),
+sharing what is left so a short table is shown whole beside a long one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from textual import events
 from textual.containers import Grid
@@ -22,31 +25,36 @@ MIN_CHART_WIDTH = 24
 MIN_KPI_WIDTH = 20
 """Below these widths a panel stops being readable; the page drops grid columns first."""
 SHARED_SHARE = 0.4
-"""On a short terminal, rows of fixed height shrink so the shared (1fr) row keeps this much."""
+"""On a short terminal, rows that cannot scroll shrink so the tables keep this much."""
 MIN_ROW_HEIGHT = 5
 KPI_HEIGHT = 7
 CHART_HEIGHT = 12
 TABLE_CHROME = 3  # border top and bottom, header line
-MAX_AUTO_TABLE_ROWS = 12
 
 
-def natural_height(view: View) -> int | None:
-    """Rows a panel needs when it does not share spare height (None: take a share, 1fr)."""
+def natural_height(view: View) -> int:
+    """Rows a panel needs to show all it has (a table: every row)."""
     if view.height is not None:
         return view.height
     if isinstance(view, TableView):
-        if view.kind == "agents":
-            return None
-        return min(len(view.rows), MAX_AUTO_TABLE_ROWS) + TABLE_CHROME
+        return len(view.rows) + TABLE_CHROME
     if isinstance(view, KpiView):
         return KPI_HEIGHT
     if isinstance(view, TrendView):
         if view.style == "chart":
             return CHART_HEIGHT
         return len(view.series) + 2
-    if isinstance(view, StatesView):
-        return 6
-    return None
+    return 6  # a states bar and a legend of three lines
+
+
+def scrolls(view: View) -> bool:
+    """True for a panel that can be shorter than its content (a table scrolls its rows)."""
+    return isinstance(view, TableView) and view.height is None
+
+
+def grows(view: View) -> bool:
+    """True for a panel that draws better with more height than it needs (a chart)."""
+    return isinstance(view, TrendView) and view.style == "chart" and view.height is None
 
 
 def min_width(view: View) -> int:
@@ -67,26 +75,75 @@ def fitting_columns(page: PageView, width: int) -> int:
     return 1
 
 
-def row_height(views: tuple[View, ...], row: list[int]) -> int | None:
-    """A grid row's height: its tallest panel, or None (a 1fr share) if one takes a share."""
-    needs = [natural_height(views[index]) for index in row]
-    if any(need is None for need in needs):
-        return None
-    return max(need for need in needs if need is not None)
+@dataclass(frozen=True, slots=True)
+class RowNeed:
+    """What one grid row asks for: its natural height, and whether it can shrink or grow."""
+
+    natural: int
+    scrolls: bool = False
+    """It holds a table: it may be shorter (down to `least`), the table then scrolls."""
+    grows: bool = False
+    """It holds a chart: it may take height beyond `natural`."""
+    least: int = MIN_ROW_HEIGHT
 
 
-def fit_heights(heights: list[int | None], available: int) -> list[int | None]:
-    """Shrink fixed rows on a short page so shared rows keep `SHARED_SHARE` of the height."""
-    if None not in heights or available <= 0:
+def row_need(views: tuple[View, ...], row: list[int]) -> RowNeed:
+    """A grid row's need: its tallest panel; it scrolls if a table sets that height."""
+    panels = [views[index] for index in row]
+    natural = max(natural_height(view) for view in panels)
+    fixed = [natural_height(view) for view in panels if not scrolls(view)]
+    return RowNeed(
+        natural=natural,
+        scrolls=any(scrolls(view) for view in panels),
+        grows=any(grows(view) for view in panels),
+        least=max([MIN_ROW_HEIGHT, *fixed]),
+    )
+
+
+def _shares(needs: list[int], room: int) -> list[int]:
+    """`room` split so no one gets more than it needs and the rest share alike."""
+    given = [0] * len(needs)
+    order = sorted(range(len(needs)), key=needs.__getitem__)
+    left = room
+    for done, index in enumerate(order):
+        given[index] = min(needs[index], left // (len(order) - done))
+        left -= given[index]
+    return given
+
+
+def row_heights(rows: list[RowNeed], available: int) -> list[int]:
+    """The height of each grid row on a page `available` rows tall.
+
+    Rows get their natural height; spare height goes to the last row that grows (blank
+    rows under a table would only be empty). Content taller than the page takes height from
+    the rows that scroll, shared so each keeps what it needs if it can (a short table beside
+    a long one stays whole); when even that is not enough, the other rows shrink too (not
+    below MIN_ROW_HEIGHT, a KPI tile's compact form) so the tables keep `SHARED_SHARE`.
+    """
+    heights = [row.natural for row in rows]
+    if available <= 0 or not rows:
         return heights
-    fixed = sum(h for h in heights if h is not None)
+    spare = available - sum(heights)
+    if spare >= 0:
+        growing = [index for index, row in enumerate(rows) if row.grows]
+        if growing:
+            heights[growing[-1]] += spare
+        return heights
+    scrolling = [index for index, row in enumerate(rows) if row.scrolls]
+    if not scrolling:
+        return heights
+    fixed = [index for index, row in enumerate(rows) if not row.scrolls]
+    fixed_total = sum(heights[index] for index in fixed)
     budget = int(available * (1 - SHARED_SHARE))
-    if fixed <= budget:
-        return heights
-    scale = budget / fixed
-    # Shrunk tables scroll; nothing below MIN_ROW_HEIGHT (a border, a header and two lines,
-    # or a KPI tile in its compact form).
-    return [None if h is None else max(MIN_ROW_HEIGHT, int(h * scale)) for h in heights]
+    if fixed_total > budget:
+        scale = budget / fixed_total
+        for index in fixed:
+            heights[index] = max(MIN_ROW_HEIGHT, int(heights[index] * scale))
+    room = available - sum(heights[index] for index in fixed)
+    shares = _shares([rows[index].natural for index in scrolling], room)
+    for index, share in zip(scrolling, shares, strict=True):
+        heights[index] = max(rows[index].least, share)
+    return heights
 
 
 def pack_rows(spans: list[int], columns: int) -> list[list[int]]:
@@ -148,11 +205,14 @@ class PageGrid(Grid):
             # Textual's grid does not wrap a widget that overflows the row (it clips it), so
             # the last widget of a short row takes the rest of the row instead.
             spans[row[-1]] += columns - sum(spans[index] for index in row)
-        heights = fit_heights([row_height(views, row) for row in rows], height)
+        heights = row_heights([row_need(views, row) for row in rows], height)
         self.styles.grid_size_columns = columns
         self.styles.grid_size_rows = len(heights)
-        self.set_styles(f"grid-rows: {' '.join('1fr' if h is None else str(h) for h in heights)};")
-        for child, span in zip(self.children, spans, strict=False):
+        self.set_styles(f"grid-rows: {' '.join(str(h) for h in heights)};")
+        for child, span, view in zip(self.children, spans, views, strict=False):
             child.styles.column_span = span
+            if scrolls(view):
+                # A table is as tall as its rows, even in a row a taller panel sets.
+                child.styles.max_height = natural_height(view)
         # A child's span does not re-run the grid's placement by itself.
         self.refresh(layout=True)

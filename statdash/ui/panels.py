@@ -41,6 +41,7 @@ from statdash.layout.compile import (
     View,
 )
 from statdash.layout.formats import (
+    LOGGED_OUT,
     MISSING,
     STATE_STYLES,
     Level,
@@ -62,9 +63,14 @@ from statdash.ui.widgets.trend import SeriesInput, TrendChart, TrendSeries
 NAME_COLUMN = "name"
 NAME_WIDTH_BOUNDS = (8, 24)
 UNAVAILABLE = "n/a"
-# Glyph, space, the longest state word ("After call"), a short reason, a time in state.
-STATE_COLUMN_WIDTH = 1 + 1 + 10 + 1 + 5 + 1 + 7
-MIN_REASON_WIDTH = 3
+# The state column: glyph, space, the longest state word ("After call"), then a reason of
+# up to 12 cells; it gives up the reason's cells before another column has to go.
+STATE_WIDTH = 1 + 1 + 10 + 1 + 12
+STATE_MIN_WIDTH = 1 + 1 + 10
+TIME_IN_STATE_LABEL = "In state"
+TIME_IN_STATE_WIDTH = len("10:00:00")
+# A column measured by its content grows up to this (or its label) before its text is cut.
+MAX_FIT_WIDTH = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,14 +115,17 @@ def _column_key(column: ColumnView) -> str:
     return f"c{column.index}"
 
 
+def _time_key(column: ColumnView) -> str:
+    """The key of the time-in-state column drawn beside a state column."""
+    return f"t{column.index}"
+
+
 def _row_key(row: RowObject) -> str:
     return f"{row.type}:{row.id}"
 
 
-def _display_width(column: ColumnView) -> int:
-    """Cells a column takes: room for its label, and for word and time in a state column."""
-    width = max(column.width, min(len(column.label), 14))
-    return max(width, STATE_COLUMN_WIDTH) if column.format == "state" else width
+def _judged_when_logged_out(column: ColumnView) -> bool:
+    return column.thresholds is None or column.thresholds.when_logged_out
 
 
 class TablePanel(Panel, Vertical):
@@ -137,15 +146,37 @@ class TablePanel(Panel, Vertical):
         self._base_title = _title(view.title, "Agents" if view.kind == "agents" else "Queues")
         self.border_title = self._base_title
         self._rows = {_row_key(row): row for row in view.rows}
+        self._state_columns = tuple(c for c in view.columns if c.format == "state")
+        self._time_keys = frozenset(_time_key(column) for column in self._state_columns)
         # statisticId -> the (row key, column key) cells showing it (an id can be in several).
         self._keys_of: dict[str, list[tuple[str, str]]] = {}
         for row in view.rows:
             for column in view.columns:
-                cell = (_row_key(row), _column_key(column))
-                self._keys_of.setdefault(view.stat_id(row, column), []).append(cell)
+                keys = [_column_key(column)]
+                if column.format == "state":
+                    keys.append(_time_key(column))
+                for key in keys:
+                    cell = (_row_key(row), key)
+                    self._keys_of.setdefault(view.stat_id(row, column), []).append(cell)
         self.stat_ids = frozenset(self._keys_of)
         self._columns_by_key = {_column_key(column): column for column in view.columns}
-        self._state_columns = tuple(c for c in view.columns if c.format == "state")
+        self._columns_by_key.update((_time_key(column), column) for column in self._state_columns)
+        # An agent's own state decides whether thresholds judge its figures (not while it is
+        # logged out, unless the layout asks): state statisticId -> its row, and the columns
+        # to redraw when that state changes.
+        self._row_states: dict[str, str] = {}
+        self._state_of_row: dict[str, str] = {}
+        self._spared_keys: tuple[str, ...] = ()
+        if view.kind == "agents" and self._state_columns:
+            agent_state = self._state_columns[0]
+            for row in view.rows:
+                stat_id = view.stat_id(row, agent_state)
+                self._row_states.setdefault(stat_id, _row_key(row))
+                self._state_of_row[_row_key(row)] = stat_id
+            self._spared_keys = tuple(
+                _column_key(c) for c in view.columns if not _judged_when_logged_out(c)
+            )
+        self._hidden_columns = 0
         self.table = LiveTable(self._table_columns())
         # Cells are built when the table needs them (drawn, sorted, filtered), from the
         # context of the latest redraw or tick: a 2,000-row table redraws only what is shown.
@@ -161,13 +192,37 @@ class TablePanel(Panel, Vertical):
         name_label = "Agent" if self.view.kind == "agents" else "Name"
         columns = [TableColumn(NAME_COLUMN, name_label, max(low, min(high, longest)), 0)]
         for column in self.view.columns:
+            label = clean(column.label, 30)
+            if column.format == "state":
+                columns.append(
+                    TableColumn(
+                        _column_key(column),
+                        label,
+                        column.width if column.fixed_width else max(STATE_WIDTH, len(label)),
+                        column.priority,
+                        min_width=None if column.fixed_width else STATE_MIN_WIDTH,
+                        fit=not column.fixed_width,
+                    )
+                )
+                columns.append(
+                    TableColumn(
+                        _time_key(column),
+                        TIME_IN_STATE_LABEL,
+                        TIME_IN_STATE_WIDTH,
+                        column.priority,
+                        "right",
+                        fit=True,
+                    )
+                )
+                continue
             columns.append(
                 TableColumn(
                     _column_key(column),
-                    clean(column.label, 30),
-                    _display_width(column),
+                    label,
+                    column.width if column.fixed_width else max(column.width, MAX_FIT_WIDTH),
                     column.priority,
                     "right" if column.format in NUMERIC_FORMATS else "left",
+                    fit=not column.fixed_width,
                 )
             )
         return columns
@@ -194,41 +249,55 @@ class TablePanel(Panel, Vertical):
             for stat_id in changed & self.stat_ids:
                 for row_key, column_key in self._keys_of[stat_id]:
                     stale.setdefault(row_key, []).append(column_key)
+                if self._spared_keys and stat_id in self._row_states:
+                    # Logged in or out: the row's levels may have changed with it.
+                    stale.setdefault(self._row_states[stat_id], []).extend(self._spared_keys)
             if stale:
                 self.table.invalidate_cells(stale)
         self._update_problems(context)
         self._update_counts()
 
-    def _lazy_cell(self, row_key: str, column_key: str) -> Cell:
-        """The table's cell factory: the cell drawn from the latest context."""
-        assert self._latest_context is not None  # the table asks only after a redraw invalidated
-        return self._cell(
-            self._latest_context, self._rows[row_key], self._columns_by_key[column_key]
-        )
-
     def tick(self, context: DrawContext) -> None:
         self._latest_context = context
         if not self._state_columns:
             return
-        # Only rows on screen: time in state is not a sort key, so off-screen rows can wait
-        # until they are drawn (the cell factory builds them from this context then).
-        state_keys = [_column_key(column) for column in self._state_columns]
+        # Only rows on screen: the time column sorts by when the state began, which the
+        # clock does not move, so off-screen rows can wait until they are drawn (the cell
+        # factory builds them from this context then).
+        time_keys = tuple(self._time_keys)
         self.table.invalidate_cells(
-            {row_key: state_keys for row_key in self.table.screen_row_keys()}
+            {row_key: time_keys for row_key in self.table.screen_row_keys()}
         )
 
     def set_stale(self, stale: bool) -> None:
         self.table.stale = stale
         self.set_class(stale, "-stale")
 
-    def _cell(self, context: DrawContext, row: RowObject, column: ColumnView) -> Cell:
+    def _lazy_cell(self, row_key: str, column_key: str) -> Cell:
+        """The table's cell factory: the cell drawn from the latest context."""
+        assert self._latest_context is not None  # the table asks only after a redraw invalidated
+        context = self._latest_context
+        row = self._rows[row_key]
+        column = self._columns_by_key[column_key]
         stat_id = self.view.stat_id(row, column)
         value = context.store.get(stat_id)
         if value is None and stat_id in context.problems:
             return Cell(Text(UNAVAILABLE, style="dim italic"), None)
         if column.format == "state" and isinstance(value, AgentStateValue):
-            return state_cell(value, context, _display_width(column))
-        return value_cell(value, column, context.theme)
+            if column_key in self._time_keys:
+                return time_in_state_cell(value, context.wall_now)
+            return state_cell(value, context)
+        if column_key in self._time_keys:
+            return value_cell(None, column, context.theme)
+        return value_cell(value, column, context.theme, judged=self._judged(context, row_key))
+
+    def _judged(self, context: DrawContext, row_key: str) -> bool:
+        """False for an agent who is logged out: its figures raise no level then."""
+        stat_id = self._state_of_row.get(row_key)
+        if stat_id is None:
+            return True
+        state = context.store.get(stat_id)
+        return not (isinstance(state, AgentStateValue) and state.status == LOGGED_OUT)
 
     def _update_problems(self, context: DrawContext) -> None:
         if context.problems is self._problems_read:
@@ -249,7 +318,18 @@ class TablePanel(Panel, Vertical):
         shown = self.table.filtered_count
         title = self._base_title.copy()
         title.append(f" {shown}/{total}" if self.table.filter_text else f" {total}")
+        hidden = self._hidden_columns
+        if hidden:
+            # The header may have no room left to say it; the border always has.
+            title.append(f" · {hidden} column{'s' if hidden > 1 else ''} hidden", "dim")
         self.border_title = title
+
+    def on_live_table_columns_fitted(self, event: LiveTable.ColumnsFitted) -> None:
+        """Say in the border how many columns the width leaves out."""
+        event.stop()
+        if len(event.hidden) != self._hidden_columns:
+            self._hidden_columns = len(event.hidden)
+            self._update_counts()
 
     # Filtering and sorting (called by the app's actions).
 
@@ -304,10 +384,11 @@ def _label_of(table: LiveTable, key: str) -> str:
     return key
 
 
-def state_cell(value: AgentStateValue, context: DrawContext, width: int) -> Cell:
-    """`■ Not ready Lunch  0:04:12`: glyph and word in the state's colour, reason, time in state.
+def state_cell(value: AgentStateValue, context: DrawContext) -> Cell:
+    """`■ Not ready Lunch`: glyph and word in the state's colour, then the reason, dimmed.
 
-    The word and the time always show; the reason gets whatever room is left between them.
+    The table cuts the reason when the column is narrow; the time in state has its own
+    column (`time_in_state_cell`).
     """
     style = context.state_style(value.status)
     colour = colour_style(style.colour, context.theme)
@@ -315,26 +396,34 @@ def state_cell(value: AgentStateValue, context: DrawContext, width: int) -> Cell
     text.append(style.glyph, colour)
     text.append(" ")
     text.append(clean(style.word, 20), colour + Style(bold=True))
-    seconds = value.seconds_in_state(context.wall_now)
-    clock = duration(seconds) if seconds is not None else ""
-    room = width - text.cell_len - len(clock) - 2
-    if value.reason and room >= MIN_REASON_WIDTH:
-        reason = Text(clean(value.reason, 40), "dim", no_wrap=True, end="")
-        reason.truncate(room, overflow="ellipsis")
+    if value.reason:
         text.append(" ")
-        text.append_text(reason)
-    if clock:
-        text.append(" " * max(1, width - text.cell_len - len(clock)))
-        text.append(clock)
+        text.append(clean(value.reason, 40), "dim")
     # Sorted by state word, then longest in state first.
     return Cell(text, (style.word, value.since if value.since is not None else 0.0))
 
 
-def value_cell(value: StatValue | None, column: ColumnView, theme: Theme) -> Cell:
-    """A formatted figure; at a threshold level, coloured and marked with the level's glyph."""
+def time_in_state_cell(value: AgentStateValue, wall_now: float) -> Cell:
+    """`0:04:12`: how long the agent has been in its state; sorts longest in state first."""
+    seconds = value.seconds_in_state(wall_now)
+    if seconds is None:
+        return Cell(Text(MISSING, "dim", end=""), None)
+    return Cell(Text(duration(seconds), no_wrap=True, end=""), value.since)
+
+
+def value_cell(
+    value: StatValue | None, column: ColumnView, theme: Theme, *, judged: bool = True
+) -> Cell:
+    """A formatted figure; at a threshold level, coloured and marked with the level's glyph.
+
+    With `judged` False (an agent who is logged out, for thresholds that spare them) the
+    figure is shown without a level.
+    """
     shown = format_value(value, column.format, decimals=column.decimals)
     number = number_of(value)
-    level = column.thresholds.level(number) if column.thresholds is not None else Level.OK
+    level = Level.OK
+    if column.thresholds is not None and (judged or column.thresholds.when_logged_out):
+        level = column.thresholds.level(number)
     text = Text(shown, no_wrap=True, end="")
     if value is None:
         text.stylize("dim")

@@ -295,9 +295,54 @@ async def test_edited_layout_is_applied_and_a_broken_one_is_not(
         app._check_layout_file()
         await until(pilot, lambda: app._layout_message is not None)
         assert app.layout.title == "Edited floor"
-        assert "problem" in (app._status_info().message or "")
+        assert "problem" in (app._status_info().layout or "")
         await pilot.press("q")
     assert demo_sim.state()["open_subscriptions"] == 0
+
+
+async def test_a_broken_edit_lists_every_problem_behind_e(
+    client: StatisticsClient, tmp_path: Path
+) -> None:
+    """A broken edit: the status line says "layout: N problems (press e)" whole at 120
+    columns, e lists every problem with file:line:column in a scrollable screen, escape
+    closes it, and a good edit clears the notice."""
+    from statdash.ui.screens.problems import LayoutProblemsScreen
+    from statdash.ui.widgets.status_bar import StatusBar
+
+    path = tmp_path / "demo.yaml"
+    good = (LAYOUTS / "demo.yaml").read_text()
+    path.write_text(good)
+    app = make_app(client, layout_path=path, demo=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: has_data(app))
+        # Dozens of problems: more than any toast could hold.
+        broken = good.replace("kind: agents", "kind: agnets").replace("label:", "lable:")
+        path.write_text(broken)
+        app._check_layout_file()
+        await until(pilot, lambda: app._layout_message is not None)
+        await pilot.pause(0.1)
+        problems = app._layout_problems
+        assert len(problems) > 20
+        notice = f"layout: {len(problems)} problems (press e)"
+        bar = app.query_one(StatusBar)
+        assert notice in str(bar.render())
+        await pilot.press("e")
+        await pilot.pause(0.1)
+        screen = app.screen
+        assert isinstance(screen, LayoutProblemsScreen)
+        shown = "\n".join(str(static.render()) for static in screen.query("Static"))
+        for problem in problems:
+            assert f"{path}:{problem.line}:{problem.column}:" in str(problem)
+            assert str(problem) in shown.replace("\n", " ") or str(problem) in shown
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        assert not isinstance(app.screen, LayoutProblemsScreen)
+        path.write_text(good.replace("Demo contact center", "Fixed"))
+        app._check_layout_file()
+        await until(pilot, lambda: app.layout.title == "Fixed")
+        assert app._layout_message is None
+        assert "layout:" not in str(app.query_one(StatusBar).render())
+        await pilot.press("q")
 
 
 async def test_hostile_server_strings_stay_plain_text(tmp_path: Path) -> None:
@@ -366,10 +411,14 @@ pages:
     app = make_app(client, layout)
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: has_data(app))
-        titles = [command.title for command in app.get_system_commands(app.screen)]
+        commands = list(app.get_system_commands(app.screen))
+        titles = [command.title for command in commands]
         for key_action in KEY_ACTIONS:
             if "." not in key_action.action and key_action.action != "command_palette":
-                assert key_action.description in titles
+                assert any(
+                    getattr(command.callback, "__name__", "") == f"action_{key_action.action}"
+                    for command in commands
+                ), key_action.action
         page_title = next(t for t in titles if t.startswith("Page 1"))
         shown = Content.from_markup(page_title)
         assert shown.plain == "Page 1: [@click=app.quit]Floor[/]"
@@ -377,6 +426,43 @@ pages:
         commands = app.get_system_commands(app.screen)
         next(c for c in commands if c.title.startswith("Page 2")).callback()
         assert app.query_one("#p2").display
+        await pilot.press("q")
+
+
+async def test_command_palette_lists_each_action_once(client: StatisticsClient) -> None:
+    """One entry per action (none of Textual's Quit, Keys or Maximize beside the dashboard's),
+    each with a description that says more than its name."""
+    app = make_app(client)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: has_data(app))
+        await pilot.press("m")  # a maximized panel: Textual would offer Minimize too
+        commands = list(app.get_system_commands(app.screen))
+        titles = [command.title for command in commands]
+        assert len(titles) == len(set(titles))
+        callbacks = [getattr(c.callback, "__name__", repr(c.callback)) for c in commands]
+        named = [name for name in callbacks if name != "<lambda>"]
+        assert len(named) == len(set(named))
+        assert not {"Quit", "Keys", "Maximize", "Minimize"} & set(titles)
+        for command in commands:
+            assert command.help and command.help.casefold() != command.title.casefold()
+            assert command.title.casefold() not in command.help.casefold()
+        await pilot.press("q")
+
+
+async def test_help_says_escape_clears_the_filter(client: StatisticsClient) -> None:
+    """? lists escape, and what it does to a filter."""
+    app = make_app(client)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await until(pilot, lambda: has_data(app))
+        await pilot.press("question_mark")
+        await pilot.pause(0.1)
+        screen = [
+            "".join(segment.text for segment in strip)
+            for strip in app.screen._compositor.render_strips()
+        ]
+        lines = [line for line in screen if "│ escape " in line]
+        assert lines and "clear the filter" in lines[0].lower()
+        await pilot.press("escape")
         await pilot.press("q")
 
 
@@ -415,7 +501,8 @@ async def test_time_in_state_ticks_between_polls(
         table = agents_panel(app).table
 
         def shown() -> str:
-            cell = table.get_cell("Agent:ana.silva", "c0")
+            # The time in state has its own column beside the state ("In state").
+            cell = table.get_cell("Agent:ana.silva", "t0")
             return cell.text.plain if cell is not None else ""
 
         before = shown()

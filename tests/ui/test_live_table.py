@@ -47,6 +47,7 @@ class TableApp(App[None]):
         self.columns = columns
         self.cursor_moves: list[str | None] = []
         self.sorts: list[tuple[str, bool]] = []
+        self.hidden: list[tuple[str, ...]] = []
 
     def compose(self) -> ComposeResult:
         yield LiveTable(self.columns)
@@ -57,6 +58,9 @@ class TableApp(App[None]):
 
     def on_live_table_cursor_moved(self, message: LiveTable.CursorMoved) -> None:
         self.cursor_moves.append(message.row_key)
+
+    def on_live_table_columns_fitted(self, message: LiveTable.ColumnsFitted) -> None:
+        self.hidden.append(message.hidden)
 
     def on_live_table_sort_changed(self, message: LiveTable.SortChanged) -> None:
         self.sorts.append((message.column_key, message.reverse))
@@ -478,21 +482,71 @@ def test_fit_columns_shrinks_to_min_width_before_dropping() -> None:
     assert [(p.column.key, p.width) for p in placed] == [("name", 17)]
 
 
+def test_fit_columns_brings_back_a_dropped_column_that_fits() -> None:
+    """A column is hidden only when it does not fit: a narrow one returns in the room left."""
+    columns = (
+        TableColumn("name", "Name", 10),
+        TableColumn("wide", "Wide", 10, priority=7),
+        TableColumn("slim", "Slim", 4, priority=8),
+    )
+    # 11 + 11 + 5 = 27 cells: at 20 the wide column goes, and the slim one still fits.
+    assert [p.column.key for p in fit_columns(columns, 20)] == ["name", "slim"]
+    assert [p.column.key for p in fit_columns(columns, 27)] == ["name", "wide", "slim"]
+    assert [p.column.key for p in fit_columns(columns, 15)] == ["name"]
+
+
+async def test_fit_columns_are_as_wide_as_their_content() -> None:
+    """A `fit` column takes its label's and widest cell's width (up to `width`), never shrinks.
+
+    Content-wide columns leave room for one that a guessed width would have hidden.
+    """
+    columns = (
+        TableColumn("name", "Name", 12),
+        TableColumn("calls", "Calls", 12, priority=3, align="right", fit=True),
+        TableColumn("time", "Time", 12, priority=4, align="right", fit=True),
+    )
+    app = TableApp(agent_rows(3), columns)
+    # 13 + 13 + 13 = 39 cells of guessed widths; the content needs 13 + 6 + 5 = 24.
+    async with app.run_test(size=(26, 8)) as pilot:
+        table = app.query_one(LiveTable)
+        await pilot.pause()
+        assert table.hidden_column_keys == ()
+        assert [p.width for p in table._layout] == [12, 5, 4]
+        table.update_cells({"a0001": {"calls": Cell(safe("1,234,567"), 1)}})
+        await pilot.pause()
+        assert [p.width for p in table._layout] == [12, 9]
+        assert table.hidden_column_keys == ("time",)
+        assert "1,234,567" in table.render_line(2).text
+        # A narrower value later does not narrow the column again.
+        table.update_cells({"a0001": {"calls": Cell(safe("1"), 1)}})
+        await pilot.pause()
+        assert [p.width for p in table._layout] == [12, 9]
+
+
 async def test_columns_drop_when_narrow_and_come_back_when_wide() -> None:
-    """At a narrow terminal low-priority columns vanish from header and rows, and return."""
+    """At a narrow terminal low-priority columns vanish from header and rows, and return.
+
+    Each fitting that changes what is hidden is posted (the panel's border says the count).
+    """
     app = TableApp(agent_rows(3))
     async with app.run_test(size=(60, 10)) as pilot:
         table = app.query_one(LiveTable)
         await pilot.pause()
         assert table.render_line(0).text.split() == ["Name", "State", "Calls", "Time"]
+        assert app.hidden[-1] == ()
         await pilot.resize_terminal(36, 10)
         await pilot.pause()
         header = table.render_line(0).text
-        assert header.split() == ["Name", "State", "Time", "+1"]
+        assert header.split() == ["Name", "State", "Time"]
         assert table.hidden_column_keys == ("calls",)
+        assert app.hidden[-1] == ("calls",)
         assert len(header) == table.scrollable_content_region.width
         assert table.render_line(1).text.split() == ["Agent", "0000", "Ready", "0:00"]
         await pilot.resize_terminal(20, 10)
+        await pilot.pause()
+        # State and time do not fit beside the name; the narrower calls column still does.
+        assert [column.key for column in table.visible_columns] == ["name", "calls"]
+        await pilot.resize_terminal(18, 10)
         await pilot.pause()
         assert table.render_line(0).text.split()[0] == "Name"
         assert [column.key for column in table.visible_columns] == ["name"]

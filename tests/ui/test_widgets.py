@@ -448,6 +448,27 @@ async def test_state_summary_legend_wraps_whole_entries() -> None:
             assert any(entry in line for line in legend), entry
 
 
+async def test_state_summary_keeps_every_count_when_short() -> None:
+    """In a cell too short for the full legend, every state's count still shows: the legend
+    drops the words, then the entries whose count the bar already shows."""
+    from textual.containers import Container
+
+    styles = list(STATE_STYLES.values())[:10]
+    counts = list(zip(styles, range(40, 0, -4), strict=True))
+    summary = StateSummary("States")
+    cell = sized(Container(summary), 40, 6)
+    summary.styles.max_height = "100%"
+    async with Harness(cell).run_test(size=(60, 12)) as pilot:
+        summary.set_counts(counts)
+        await pilot.pause()
+        painted = lines(summary)
+        assert len(painted) == 6
+        bar, legend = painted[1], " ".join(painted[2:-1])
+        for style, count in counts:
+            entry = f"{style.glyph} {count}"
+            assert entry in legend or entry in bar or f"{style.word} {count}" in legend, entry
+
+
 async def test_state_summary_stale_and_unchanged() -> None:
     """A stale summary says so; equal counts again cause no refresh."""
     summary = StateSummary()
@@ -532,6 +553,27 @@ async def test_status_bar_drops_least_important_parts_first() -> None:
         ]
         assert first_missing == [1, 2, 4, 5, 6]
         assert all("● live" in line for line in seen)
+
+
+@pytest.mark.parametrize("width", [120, 80])
+async def test_status_bar_keeps_the_layout_notice_whole(width: int) -> None:
+    """A broken layout's notice stays whole at 120 and 80 columns; the other parts give way."""
+    info = StatusInfo(
+        server="https://stats.example.com:8443/v3",
+        phase="live",
+        age=2.4,
+        poll_ms=84.4,
+        errors=3,
+        layout="layout: 12 problems (press e)",
+        demo=True,
+        page="2/3 Queues",
+    )
+    bar = StatusBar(info)
+    async with Harness(bar).run_test(size=(width, 5)):
+        (line,) = lines(bar)
+        assert len(line) <= width
+        assert "layout: 12 problems (press e)" in line
+        assert "DEMO" in line and "● live" in line
 
 
 def test_host_of_never_shows_credentials_or_paths() -> None:

@@ -23,7 +23,7 @@ class HelpScreen(ModalScreen[None]):
         align: center middle;
     }
     HelpScreen > VerticalScroll {
-        width: 66;
+        width: 72;
         max-width: 100%;
         height: auto;
         max-height: 90%;

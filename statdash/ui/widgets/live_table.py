@@ -52,7 +52,12 @@ _STRIP_CACHE_SIZE = 4096
 
 @dataclass(frozen=True, slots=True)
 class TableColumn:
-    """One column: `width` cells of content; higher `priority` numbers are dropped first."""
+    """One column: `width` cells of content; higher `priority` numbers are dropped first.
+
+    A `fit` column is drawn only as wide as its label and the widest cell it has held, up to
+    `width`, so no cells stand empty that another column could use. It never narrows again
+    while the table lives: a column that jumped with every value would be hard to read.
+    """
 
     key: str
     label: str
@@ -60,6 +65,7 @@ class TableColumn:
     priority: int = 0
     align: Align = "left"
     min_width: int | None = None
+    fit: bool = False
 
     def __post_init__(self) -> None:
         if self.width < 1:
@@ -90,40 +96,60 @@ class PlacedColumn:
     width: int
 
 
-def fit_columns(columns: Sequence[TableColumn], available: int) -> tuple[PlacedColumn, ...]:
+def fit_columns(
+    columns: Sequence[TableColumn], available: int, widths: Mapping[str, int] | None = None
+) -> tuple[PlacedColumn, ...]:
     """Which columns fit in `available` cells, and how wide each is drawn.
 
-    Each column takes a one-cell gap plus its width. While they do not fit, columns with a
-    `min_width` give up cells (least important first); when that is not enough the least
-    important column (highest `priority`, rightmost on ties) is dropped. The first column
-    never drops; it is cropped as a last resort.
+    Each column takes a one-cell gap plus its width (`widths[key]` when given, else its
+    `width`). While they do not fit, columns with a `min_width` give up cells (least
+    important first); when that is not enough the least important column (highest
+    `priority`, rightmost on ties) is dropped. A dropped column that fits in the room left
+    once the others are placed comes back (most important first): a column is hidden only
+    when it really does not fit. The first column never drops; it is cropped as a last resort.
     """
     if not columns or available <= 0:
         return ()
+    wanted = {column.key: column.width for column in columns}
+    if widths is not None:
+        wanted.update((key, width) for key, width in widths.items() if key in wanted)
+
+    def least(column: TableColumn) -> int:
+        if column.min_width is None:
+            return wanted[column.key]
+        return min(column.min_width, wanted[column.key])
+
     kept = list(columns)
     # Least important first: highest priority number, then rightmost.
     drop_order = sorted(
         range(1, len(columns)), key=lambda index: (-columns[index].priority, -index)
     )
-    widths = {column.key: column.width for column in columns}
-    for dropped in [*drop_order, None]:
-        needed = sum(widths[column.key] + 1 for column in kept)
-        slack = sum(
-            column.width - column.min_width for column in kept if column.min_width is not None
-        )
+    dropped: list[int] = []
+    for candidate in [*drop_order, None]:
+        needed = sum(wanted[column.key] + 1 for column in kept)
+        slack = sum(wanted[column.key] - least(column) for column in kept)
         if needed - slack <= available:
-            excess = needed - available
-            for index in [*drop_order, 0]:
-                column = columns[index]
-                if excess <= 0:
-                    break
-                if column in kept and column.min_width is not None:
-                    give = min(excess, column.width - column.min_width)
-                    widths[column.key] -= give
-                    excess -= give
             break
-        if dropped is not None:
-            kept.remove(columns[dropped])
+        if candidate is not None:
+            kept.remove(columns[candidate])
+            dropped.append(candidate)
+    room = available - sum(wanted[column.key] + 1 for column in kept)
+    for index in reversed(dropped):
+        if wanted[columns[index].key] + 1 <= room:
+            room -= wanted[columns[index].key] + 1
+            kept.append(columns[index])
+    kept.sort(key=columns.index)
+    drawn = dict(wanted)
+    excess = -room
+    for index in [*drop_order, 0]:
+        column = columns[index]
+        if excess <= 0:
+            break
+        if column in kept:
+            give = min(excess, wanted[column.key] - least(column))
+            drawn[column.key] -= give
+            excess -= give
+    widths = drawn
     placed: list[PlacedColumn] = []
     x = 0
     for column in kept:
@@ -263,6 +289,19 @@ class LiveTable(ScrollView, can_focus=True):
             """The table the cursor moved in."""
             return self.table
 
+    class ColumnsFitted(Message):
+        """The columns were fitted to the width again; `hidden` are the keys left out."""
+
+        def __init__(self, hidden: tuple[str, ...], table: LiveTable) -> None:
+            self.hidden = hidden
+            self.table = table
+            super().__init__()
+
+        @property
+        def control(self) -> LiveTable:
+            """The table whose columns were fitted."""
+            return self.table
+
     class SortChanged(Message):
         """The table is now sorted by `column_key` (descending when `reverse`)."""
 
@@ -291,6 +330,11 @@ class LiveTable(ScrollView, can_focus=True):
         self._layout: tuple[PlacedColumn, ...] = ()
         self._layout_width = -1
         self._layout_generation = 0
+        # Widest cell held so far per `fit` column (see TableColumn), and whether that grew
+        # past what the current layout was fitted with.
+        self._measured: dict[str, int] = {}
+        self._fit_keys: frozenset[str] = frozenset()
+        self._widths_grew = False
         self._rows: dict[str, dict[str, Cell]] = {}
         self._versions: dict[str, int] = {}
         # Row order: `_sorted` holds every row key, `_order` the ones passing the filter.
@@ -408,6 +452,10 @@ class LiveTable(ScrollView, can_focus=True):
         if len(set(keys)) != len(keys):
             raise ValueError("column keys must be unique")
         self._columns = new_columns
+        self._fit_keys = frozenset(column.key for column in new_columns if column.fit)
+        self._measured = {
+            column.key: safe(column.label).cell_len for column in new_columns if column.fit
+        }
         if self._sort_column is not None and self._sort_column not in keys:
             self._sort_column = None
         self._layout_width = -1
@@ -417,6 +465,9 @@ class LiveTable(ScrollView, can_focus=True):
     def set_rows(self, rows: Mapping[str, Mapping[str, Cell]]) -> None:
         """Replace every row; the cursor stays on its row key when that row survives."""
         self._rows = {key: dict(cells) for key, cells in rows.items()}
+        if self._fit_keys:
+            for cells in self._rows.values():
+                self._measure(cells)
         generation = max(self._versions.values(), default=0) + 1
         self._versions = dict.fromkeys(self._rows, generation)
         self._pending.clear()
@@ -466,6 +517,8 @@ class LiveTable(ScrollView, can_focus=True):
                 if sort_column is not None:
                     self._sort_dirty = True
             row.update(cells)
+            if self._fit_keys:
+                self._measure(cells)
             versions[row_key] = versions.get(row_key, 0) + 1
             strips.pop(row_key, None)
             if sort_column is not None and sort_column in cells:
@@ -483,8 +536,9 @@ class LiveTable(ScrollView, can_focus=True):
             index = position.get(row_key)
             if index is not None:
                 repaint.append(index)
-        if self._sort_dirty or self._order_dirty:
-            # Rows may move anywhere: repaint the screen (cached strips make that cheap).
+        if self._sort_dirty or self._order_dirty or self._widths_grew:
+            # Rows may move anywhere (or columns widen): repaint the screen (cached strips
+            # make that cheap).
             self._schedule_order()
             self.refresh()
         else:
@@ -562,7 +616,32 @@ class LiveTable(ScrollView, can_focus=True):
             assert factory is not None  # cells only wait while there is a factory
             for column_key in waiting:
                 row[column_key] = factory(row_key, column_key)
+            if self._fit_keys:
+                self._measure(row)
         return row
+
+    def _measure(self, cells: Mapping[str, Cell]) -> None:
+        """Note the widths of these cells in `fit` columns (see TableColumn)."""
+        measured = self._measured
+        grew = False
+        for key in self._fit_keys.intersection(cells):
+            width = cells[key].text.cell_len
+            if width > measured[key]:
+                measured[key] = width
+                grew = True
+        if grew and not self._widths_grew:
+            self._widths_grew = True
+            if self.is_attached:
+                # Cells are often built while a pass paints (lazily): fit, then paint again.
+                self.call_later(self.refresh)
+
+    def _drawn_widths(self) -> dict[str, int]:
+        """How wide each `fit` column wants to be: its label and widest cell, up to `width`."""
+        return {
+            column.key: min(column.width, self._measured[column.key])
+            for column in self._columns
+            if column.fit
+        }
 
     def remove_rows(self, keys: Iterable[str]) -> None:
         """Remove these rows (unknown keys are ignored)."""
@@ -739,25 +818,38 @@ class LiveTable(ScrollView, can_focus=True):
         return int(self.scroll_offset.y)
 
     def _relayout(self) -> bool:
-        """Fit the columns to the content width; True if the width changed."""
+        """Fit the columns to the content width; True if the width (or a column's) changed."""
         width = self.scrollable_content_region.width if self.is_attached else 0
-        if width == self._layout_width:
+        if width == self._layout_width and not self._widths_grew:
             return False
         self._layout_width = width
-        layout = fit_columns(self._columns, width)
+        self._widths_grew = False
+        layout = fit_columns(self._columns, width, self._drawn_widths())
         if layout != self._layout:
+            hidden_before = self.hidden_column_keys
             self._layout = layout
             self._layout_generation += 1
             # The filter searches what is shown, and that just changed.
             self._haystacks.clear()
             if self._filter:
                 self._order_dirty = True
+            if self.hidden_column_keys != hidden_before or self._layout_generation == 1:
+                self._announce_fit()
         self.clear_render_cache()
         if self._order_dirty:
             self._ensure_order()
         else:
             self._update_virtual_size()
         return True
+
+    def _announce_fit(self) -> None:
+        if not self.is_attached:
+            return
+        # Posted from the table's own turn: a message made while the screen paints has the
+        # screen as its sender and would not bubble past it.
+        self.call_later(
+            lambda: self.post_message(self.ColumnsFitted(self.hidden_column_keys, self))
+        )
 
     def on_resize(self, event: events.Resize) -> None:
         """Fit the columns to the new width."""
@@ -981,7 +1073,6 @@ class LiveTable(ScrollView, can_focus=True):
 
     def _render_header(self) -> Strip:
         _base, header, _cursor, stale_style = self._styles()
-        hidden = len(self._columns) - len(self._layout)
         cache_key = (
             self._layout_generation,
             self._layout_width,
@@ -996,7 +1087,6 @@ class LiveTable(ScrollView, can_focus=True):
         console = self.app.console
         gap = Segment(" ", header)
         segments: list[Segment] = []
-        used = 0
         for placed in self._layout:
             column = placed.column
             label = safe(column.label)
@@ -1007,15 +1097,6 @@ class LiveTable(ScrollView, can_focus=True):
                 label.append(" " + arrow)
             segments.append(gap)
             segments.extend(_cell_segments(console, label, placed.width, column.align, header))
-            used = placed.x + placed.width
-        if hidden:
-            # Say that columns were dropped, in whatever room is left at the right.
-            room = self._layout_width - used - 1
-            for marker in (f"+{hidden} hidden", f"+{hidden}"):
-                if len(marker) <= room:
-                    segments.append(Segment(" " * (room - len(marker) + 1), header))
-                    segments.append(Segment(marker, header))
-                    break
         strip = self._finish_line(segments, header, stale_style if self.stale else None, None)
         self._header = (cache_key, strip)
         return strip

@@ -2,7 +2,10 @@
 
 The legend (`glyph word count`) carries the meaning; the bar gives the proportions at a
 glance. Segments start with the state glyph, and with NO_COLOR (where backgrounds vanish)
-they are filled with it, so the bar still reads as proportions without any colour.
+they are filled with it, so the bar still reads as proportions without any colour. A segment
+too narrow for its count leaves the count to the legend, so when the widget is shorter than
+its legend (a fixed row of the page) the legend drops the words first (`● 12  ■ 3`), then the
+entries whose count the bar shows, and never the count of a narrow segment.
 """
 
 from __future__ import annotations
@@ -52,6 +55,8 @@ class StateSummary(FramedWidget):
     DEFAULT_CSS = """
     StateSummary {
         height: auto;
+        /* Never taller than the cell it is in: render() then makes the legend fit. */
+        max-height: 100%;
         padding: 0 1;
     }
     StateSummary > .state-summary--empty {
@@ -89,18 +94,28 @@ class StateSummary(FramedWidget):
         """The bar plus as many legend lines as the entries need at this width."""
         return 1 + len(self._legend_lines(width))
 
-    def _legend_entries(self) -> list[str]:
-        entries = [f"{style.glyph} {word} {count}" for style, word, count in self._entries]
+    def _legend_entries(self, *, words: bool = True) -> list[str]:
+        entries = [
+            f"{style.glyph} {word} {count}" if words else f"{style.glyph} {count}"
+            for style, word, count in self._entries
+        ]
         entries.append(f"total {sum(count for _style, _word, count in self._entries)}")
         return entries
 
-    def _legend_lines(self, width: int) -> list[list[int]]:
-        """Indexes of the legend entries on each line; an entry never splits across lines."""
+    def _legend_lines(
+        self, width: int, *, words: bool = True, skip: frozenset[int] = frozenset()
+    ) -> list[list[int]]:
+        """Indexes of the legend entries on each line; an entry never splits across lines.
+
+        Entries in `skip` are left out (their count is in the bar already).
+        """
         if not self._entries:
             return []
         lines: list[list[int]] = [[]]
         used = 0
-        for index, entry in enumerate(self._legend_entries()):
+        for index, entry in enumerate(self._legend_entries(words=words)):
+            if index in skip:
+                continue
             needed = len(entry) + (len(_ENTRY_GAP) if lines[-1] else 0)
             if lines[-1] and used + needed > width:
                 lines.append([])
@@ -116,10 +131,18 @@ class StateSummary(FramedWidget):
         if not self._entries:
             return Text("no agents", self.get_component_rich_style("state-summary--empty"))
         text = Text(no_wrap=True, end="", overflow="crop")
-        self._render_bar(text, width, dim)
+        counted = self._render_bar(text, width, dim)
         theme = self.app.current_theme
-        entries = self._legend_entries()
-        for line in self._legend_lines(width):
+        room = self.size.height - 1
+        words = True
+        lines = self._legend_lines(width)
+        if len(lines) > room:
+            words = False
+            lines = self._legend_lines(width, words=False)
+        if len(lines) > room:
+            lines = self._legend_lines(width, words=False, skip=counted)
+        entries = self._legend_entries(words=words)
+        for line in lines:
             text.append("\n")
             for position, index in enumerate(line):
                 if position:
@@ -130,24 +153,33 @@ class StateSummary(FramedWidget):
                 style, word, count = self._entries[index]
                 zero = Style(dim=True) if count == 0 else Style()
                 text.append(style.glyph, colour_style(style.colour, theme) + zero + dim)
-                text.append(f" {word} ", zero + dim)
+                text.append(f" {word} " if words else " ", zero + dim)
                 text.append(str(count), Style(bold=True) + zero + dim)
         return text
 
-    def _render_bar(self, text: Text, width: int, dim: Style) -> None:
+    def _render_bar(self, text: Text, width: int, dim: Style) -> frozenset[int]:
+        """Append the bar; returns the indexes of the entries whose count it shows."""
         counts = [count for _style, _word, count in self._entries]
         cells = allocate(counts, width)
         if not any(cells):
             text.append("─" * width, self.get_component_rich_style("state-summary--empty"))
-            return
+            return frozenset()
         theme = self.app.current_theme
         no_colour = self.app.no_color
-        for (style, _word, count), size in zip(self._entries, cells, strict=True):
+        counted: set[int] = set()
+        for index, ((style, _word, count), size) in enumerate(
+            zip(self._entries, cells, strict=True)
+        ):
             if not size:
                 continue
             if no_colour:
                 text.append(style.glyph * size, dim)
                 continue
             label = f"{style.glyph} {count}"
-            body = (label if len(label) < size else style.glyph).ljust(size)[:size]
+            if len(label) < size:
+                counted.add(index)
+                body = label.ljust(size)
+            else:
+                body = style.glyph.ljust(size)[:size]
             text.append(body, fill_style(style.colour, theme) + dim)
+        return frozenset(counted)

@@ -2,7 +2,8 @@
 
 It never wraps: when the line is too narrow, a long message is first cut to MESSAGE_MIN cells,
 then the least important parts go (a zero error count, poll time, server, page, error count,
-data age), then the message is cut further; the phase and the DEMO mark always stay.
+data age), then the message is cut further; the phase, the DEMO mark and the layout notice
+(a broken layout file: what to press to read why) always stay.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ class StatusInfo:
     message: str | None = None
     demo: bool = False
     page: str | None = None
+    layout: str | None = None
+    """A notice about the layout file (e.g. an edit that could not be applied), kept whole."""
 
 
 def host_of(server: str) -> str:
@@ -186,6 +189,9 @@ class StatusBar(Widget):
                 message.stylize(colour_style("red", theme))
             message_part = _Part(_MESSAGE_ORDER, 90, message)
             parts.append(message_part)
+        if info.layout:
+            notice = safe(info.layout, level_style(Level.ALARM, theme), max_length=60)
+            parts.append(_Part(3, 95, notice))
         if info.server:
             parts.append(_Part(3, 30, safe(host_of(info.server))))
         if info.age is not None and math.isfinite(info.age):
