@@ -384,6 +384,20 @@ def test_queue_figures_match_a_hand_count(cc: ContactCenter) -> None:
     )
 
 
+def test_first_seconds_of_a_shift_show_no_talk_or_wrap_up_without_a_call() -> None:
+    """Seconds after the start, an agent with talk or wrap-up time has a call to show for it."""
+    fresh = ContactCenter(agents=50, queues=5, seed=1, start=START)
+    for seconds in (1, 5, 30, 90):
+        fresh.advance_to(START + seconds)
+        for agent in fresh.ids.agents:
+            calls = sum(
+                value_of(fresh, name, "Agent", agent)
+                for name in ("InboundCalls", "OutboundCalls", "InternalCalls")
+            )
+            for name in ("TalkDuration", "WrapDuration", "HoldDuration"):
+                assert calls > 0 or value_of(fresh, name, "Agent", agent) == 0, (seconds, agent)
+
+
 def test_agent_figures_match_a_hand_count(cc: ContactCenter) -> None:
     """Agent and team statistics equal sums and ratios over the model's accumulators."""
     now = cc.now
