@@ -253,6 +253,7 @@ class Agent:
         "status_entries",
         "status_time",
         "transferred",
+        "transferring",
         "version",
     )
 
@@ -286,6 +287,7 @@ class Agent:
         self.missed = 0
         self.refused = 0
         self.transferred = 0
+        self.transferring = False  # the current call ends in a transfer after its consult
 
     def time_in(self, statuses: Iterable[str], now: float) -> float:
         """Seconds spent in any of `statuses` since the start, the current stretch included."""
@@ -822,10 +824,10 @@ class ContactCenter:
             if kind == HOLD:
                 plan.append((HOLD, max(5.0, rng.gammavariate(2.0, 20.0))))
             else:
-                agent.consults += 1
                 plan.append((CONSULT, max(10.0, rng.gammavariate(2.0, 30.0))))
                 if rng.random() < _TRANSFER_AFTER_CONSULT:
-                    agent.transferred += 1
+                    # Counted when the consult ends and the call goes to the other party.
+                    agent.transferring = True
                     return plan
         plan.append((INBOUND, (1.0 - done) * talk))
         return plan
@@ -837,8 +839,14 @@ class ContactCenter:
                 self._set_status(agent, status)
             else:
                 agent.version += 1
+            if status == CONSULT:
+                # Counted as it begins, like the other calls an agent makes.
+                agent.consults += 1
             self._agent_after(agent, length)
             return
+        if agent.transferring:
+            agent.transferring = False
+            agent.transferred += 1
         agent.call = None
         self._set_status(agent, ACW, self._acw_reason(agent))
         self._agent_after(agent, self._wrap_time())

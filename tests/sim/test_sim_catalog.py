@@ -8,7 +8,7 @@ import pytest
 
 from statdash.sim import catalog
 from statdash.sim.catalog import CatalogError, adhoc, fraction, number, predefined
-from statdash.sim.model import ACW, NOT_READY, ContactCenter
+from statdash.sim.model import ACW, CONSULT, NOT_READY, ContactCenter
 
 START = 1_700_000_000.0
 AGENT_ID = "ana.silva"
@@ -396,6 +396,25 @@ def test_first_seconds_of_a_shift_show_no_talk_or_wrap_up_without_a_call() -> No
             )
             for name in ("TalkDuration", "WrapDuration", "HoldDuration"):
                 assert calls > 0 or value_of(fresh, name, "Agent", agent) == 0, (seconds, agent)
+
+
+def test_consults_and_transfers_count_when_they_happen() -> None:
+    """A consult counts once it begins, a transfer once its consult is over, never ahead."""
+    floor = ContactCenter(agents=50, queues=5, seed=3, start=START)
+    consults_begun = {
+        "category": "TotalNumber",
+        "subject": "AgentStatus",
+        "mainMask": "CallConsult",
+    }
+    for seconds in range(20, 2 * 3600, 20):
+        floor.advance_to(START + seconds)
+        for agent in floor.agents:
+            consults = value_of(floor, "ConsultCalls", "Agent", agent.id)
+            begun = adhoc(floor, consults_begun, "Agent", agent.id)()["intValue"]
+            assert consults == begun, (seconds, agent.id)
+            finished = consults - (1 if agent.status == CONSULT else 0)
+            assert value_of(floor, "InteractionTransferred", "Agent", agent.id) <= finished
+    assert sum(a.transferred for a in floor.agents) > 0
 
 
 def test_agent_figures_match_a_hand_count(cc: ContactCenter) -> None:
