@@ -299,6 +299,12 @@ class Agent:
                 total += now - self.seg_start
         return total
 
+    def handling(self, now: float) -> tuple[int, float]:
+        """Calls handled and their handle time so far, the call in progress included."""
+        if self.handle_start is None:
+            return self.handled, self.handle_total
+        return self.handled + 1, self.handle_total + now - self.handle_start
+
     def login_time(self, now: float) -> float:
         """Seconds logged in since the start, the current session included."""
         if self.status == LOGGED_OUT:

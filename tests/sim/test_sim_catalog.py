@@ -417,6 +417,21 @@ def test_consults_and_transfers_count_when_they_happen() -> None:
     assert sum(a.transferred for a in floor.agents) > 0
 
 
+def test_an_agent_on_a_first_call_already_has_an_aht() -> None:
+    """AverageHandlingTime is defined as soon as an agent has a call, the one in progress."""
+    fresh = ContactCenter(agents=50, queues=5, seed=1, start=START)
+    fresh.advance_to(START + 120)
+    on_first_call = [
+        a.id for a in fresh.agents if a.inbound == 1 and a.handled == 0 and a.status != ACW
+    ]
+    assert on_first_call
+    for agent in on_first_call:
+        assert value_of(fresh, "AverageHandlingTime", "Agent", agent) > 0
+    for agent in fresh.agents:
+        if agent.inbound == 0 and agent.handle_start is None:
+            assert value_of(fresh, "AverageHandlingTime", "Agent", agent.id) == 0
+
+
 def test_agent_figures_match_a_hand_count(cc: ContactCenter) -> None:
     """Agent and team statistics equal sums and ratios over the model's accumulators."""
     now = cc.now
@@ -440,9 +455,15 @@ def test_agent_figures_match_a_hand_count(cc: ContactCenter) -> None:
         assert value_of(cc, "Productivity", "Agent", agent.id) == pytest.approx(
             100 * busy / login if login else 0, abs=0.005
         )
-    handled = sum(a.handled for a in team)
+    # The calls in progress count with their handle time so far.
+    in_progress = [a for a in team if a.handle_start is not None]
+    handled = sum(a.handled for a in team) + len(in_progress)
+    handle_time = sum(a.handle_total for a in team) + sum(
+        now - a.handle_start for a in in_progress if a.handle_start is not None
+    )
+    assert in_progress
     assert value_of(cc, "AverageHandlingTime", "GroupAgents", GROUP_ID) == pytest.approx(
-        sum(a.handle_total for a in team) / handled, abs=0.005
+        handle_time / handled, abs=0.005
     )
     assert value_of(cc, "InboundCalls", "GroupAgents", GROUP_ID) == sum(a.inbound for a in team)
     assert value_of(cc, "CurrentNotReadyAgents", "GroupAgents", GROUP_ID) == sum(
