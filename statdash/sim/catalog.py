@@ -272,7 +272,7 @@ def _login_duration(model: ContactCenter, object_type: str, index: int) -> Compu
 
 def _time_in_current_state(model: ContactCenter, object_type: str, index: int) -> Compute:
     agent = model.agents[index]
-    return lambda: number(model, max(0, int(model.now - agent.since)))
+    return lambda: number(model, int(agent.time_in_current(model.now)))
 
 
 def _current_agent_state(model: ContactCenter, object_type: str, index: int) -> Compute:
@@ -335,7 +335,7 @@ PREDEFINED: dict[str, Predefined] = {
             "TimeInCurrentState",
             _A,
             "seconds",
-            "Seconds since the current status began",
+            "Seconds since the current status began; 0 while logged out",
             _time_in_current_state,
         ),
         Predefined(
@@ -576,7 +576,7 @@ def _time_in_state(
 ) -> Compute:
     agent = model.agents[i]
     return lambda: number(
-        model, max(0, int(model.now - agent.since)) if agent.status in mask else 0
+        model, int(agent.time_in_current(model.now)) if agent.status in mask else 0
     )
 
 
@@ -699,7 +699,7 @@ ADHOC: tuple[AdHoc, ...] = (
         (AGENT,),
         _STATUS_SET,
         _STATUS_SET,
-        "Seconds in the current status when it is in mainMask, else 0",
+        "Seconds in the current status when it is in mainMask, else 0 (0 while logged out)",
         _time_in_state,
     ),
     AdHoc(

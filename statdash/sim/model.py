@@ -299,6 +299,12 @@ class Agent:
                 total += now - self.seg_start
         return total
 
+    def time_in_current(self, now: float) -> float:
+        """Seconds in the current status; 0 while logged out, which is not a state on the floor."""
+        if self.status == LOGGED_OUT:
+            return 0.0
+        return max(0.0, now - self.since)
+
     def handling(self, now: float) -> tuple[int, float]:
         """Calls handled and their handle time so far, the call in progress included."""
         if self.handle_start is None:

@@ -8,7 +8,7 @@ import pytest
 
 from statdash.sim import catalog
 from statdash.sim.catalog import CatalogError, adhoc, fraction, number, predefined
-from statdash.sim.model import ACW, CONSULT, NOT_READY, ContactCenter
+from statdash.sim.model import ACW, CONSULT, LOGGED_OUT, NOT_READY, ContactCenter
 
 START = 1_700_000_000.0
 AGENT_ID = "ana.silva"
@@ -430,6 +430,23 @@ def test_an_agent_on_a_first_call_already_has_an_aht() -> None:
     for agent in fresh.agents:
         if agent.inbound == 0 and agent.handle_start is None:
             assert value_of(fresh, "AverageHandlingTime", "Agent", agent.id) == 0
+
+
+def test_nothing_grows_for_a_logged_out_agent() -> None:
+    """A logged-out agent's time in state reads 0 and stays there; its state tells since when."""
+    floor = ContactCenter(agents=50, queues=5, seed=1, start=START)
+    out = [a for a in floor.agents if a.status == LOGGED_OUT]
+    assert out
+    any_status = {"category": "CurrentTime", "subject": "AgentStatus", "mainMask": "*"}
+    for seconds in (30, 300):
+        floor.advance_to(START + seconds)
+        for agent in out:
+            if agent.status != LOGGED_OUT:
+                continue
+            assert value_of(floor, "TimeInCurrentState", "Agent", agent.id) == 0
+            assert adhoc(floor, any_status, "Agent", agent.id)()["intValue"] == 0
+            state = predefined(floor, "CurrentAgentState", "Agent", agent.id)()["stateValue"]
+            assert (state["status"], state["time"]) == (LOGGED_OUT, int(agent.since))
 
 
 def test_agent_figures_match_a_hand_count(cc: ContactCenter) -> None:
