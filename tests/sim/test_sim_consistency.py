@@ -283,6 +283,16 @@ def check_agent(p: Problems, agent: str, r: Reading, now: float) -> None:
             high=high,
         )
 
+    # Every second since the start is spent in exactly one status, logged out included.
+    elapsed = now - START
+    accounted = sum(time_in.values())
+    p.check(
+        elapsed - len(STATUSES) <= accounted <= elapsed,
+        "time in the statuses != time since the start",
+        where,
+        accounted=accounted,
+        elapsed=elapsed,
+    )
     # Login time is exactly the time in the logged-in statuses.
     login = r["LoginDuration"]
     in_statuses = sum(time_in[s] for s in LOGGED_IN)
@@ -545,6 +555,18 @@ def check_floor(
             team,
             team=team_inbound,
             queues=served,
+        )
+    for q, queue in enumerate(queues):
+        serving = [g for g, group in enumerate(cc.groups) if q in group.queues]
+        teams_inbound = sum(
+            readings[GROUP_AGENTS, ids.agent_groups[g]]["InboundCalls"] for g in serving
+        )
+        p.check(
+            queue["Total_Answered"] <= teams_inbound,
+            "a queue answered more calls than the teams serving it",
+            ids.queues[q],
+            queue=queue["Total_Answered"],
+            teams=teams_inbound,
         )
 
 
