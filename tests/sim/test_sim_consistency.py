@@ -133,11 +133,13 @@ class Problems:
     found: list[str] = field(default_factory=list)
 
     def check(self, ok: bool, invariant: str, where: str, **figures: Any) -> None:
+        """Record `invariant` as broken at `where`, with `figures`, unless `ok`."""
         if not ok:
             shown = ", ".join(f"{k}={v!r}" for k, v in figures.items())
             self.found.append(f"{invariant} [{where}] {shown}")
 
     def names(self) -> set[str]:
+        """The invariants broken at least once."""
         return {p.split(" [", 1)[0] for p in self.found}
 
 
@@ -150,13 +152,12 @@ def check_agent(p: Problems, agent: str, r: Reading, now: float) -> None:
     entries = {s: r[f"Entries:{s}"] for s in STATUSES}
     where = f"{agent} {status}"
 
-    p.check(
-        r["TalkDuration"] == 0 or calls > 0,
-        "talk time without a call",
-        where,
-        talk=r["TalkDuration"],
-        calls=calls,
-    )
+    # Time spent on calls implies calls to spend it on.
+    handled_calls = r["InboundCalls"] + entries[OUTBOUND]
+    owed = [
+        (r["TalkDuration"], calls, "talk time without a call"),
+        (r["WrapDuration"], handled_calls, "wrap-up without a call"),
+    ]
     for s, counter in (
         (INBOUND, "InboundCalls"),
         (HOLD, "InboundCalls"),
@@ -165,20 +166,16 @@ def check_agent(p: Problems, agent: str, r: Reading, now: float) -> None:
         (DIALING, "OutboundCalls"),
         (INTERNAL, "InternalCalls"),
     ):
-        p.check(
-            time_in[s] == 0 or r[counter] > 0,
-            f"time in {s} without {counter}",
-            where,
-            seconds=time_in[s],
-            count=r[counter],
-        )
-    handled_calls = r["InboundCalls"] + entries[OUTBOUND]
+        owed.append((time_in[s], r[counter], f"time in {s} without {counter}"))
+    for seconds, count, invariant in owed:
+        p.check(seconds == 0 or count > 0, invariant, where, seconds=seconds, count=count)
+    talk = sum(time_in[s] for s in TALK)
     p.check(
-        r["WrapDuration"] == 0 or handled_calls > 0,
-        "wrap-up without a call",
+        talk <= r["TalkDuration"] <= talk + len(TALK),
+        "TalkDuration != time in the talk statuses",
         where,
-        wrap=r["WrapDuration"],
-        calls=handled_calls,
+        talk=r["TalkDuration"],
+        statuses=talk,
     )
     for s in STATUSES:
         p.check(
@@ -192,64 +189,28 @@ def check_agent(p: Problems, agent: str, r: Reading, now: float) -> None:
         p.check(entries[status] > 0, "current status never entered", where, entries=entries)
 
     # Each dial, internal call and consult enters its status exactly once.
-    p.check(
-        entries[DIALING] == r["OutboundCalls"],
-        "outbound calls != dials",
-        where,
-        dials=entries[DIALING],
-        outbound=r["OutboundCalls"],
-    )
-    p.check(
-        entries[INTERNAL] == r["InternalCalls"],
-        "internal calls != internal stretches",
-        where,
-        entries=entries[INTERNAL],
-        internal=r["InternalCalls"],
-    )
-    p.check(
-        entries[CONSULT] == r["ConsultCalls"],
-        "consult calls != consults begun",
-        where,
-        entries=entries[CONSULT],
-        consults=r["ConsultCalls"],
-    )
-    p.check(
-        entries[OUTBOUND] <= r["OutboundCalls"],
-        "more connected outbound calls than dials",
-        where,
-        connected=entries[OUTBOUND],
-        outbound=r["OutboundCalls"],
-    )
-    p.check(
-        r["InboundCalls"] <= entries[INBOUND],
-        "inbound calls never talked",
-        where,
-        inbound=r["InboundCalls"],
-        entries=entries[INBOUND],
-    )
+    for s, counter in (
+        (DIALING, "OutboundCalls"),
+        (INTERNAL, "InternalCalls"),
+        (CONSULT, "ConsultCalls"),
+    ):
+        p.check(
+            entries[s] == r[counter],
+            f"{counter} != times {s} was entered",
+            where,
+            entries=entries[s],
+            count=r[counter],
+        )
     offered = r["InboundCalls"] + r["MissedCalls"] + r["RefusedCalls"]
-    p.check(
-        offered <= entries[RINGING],
-        "answered + missed + refused > calls that rang",
-        where,
-        offered=offered,
-        rang=entries[RINGING],
-    )
-    p.check(
-        r["MissedCalls"] <= entries[NOT_READY],
-        "a missed call without the not-ready that follows it",
-        where,
-        missed=r["MissedCalls"],
-        not_ready=entries[NOT_READY],
-    )
     finished_consults = r["ConsultCalls"] - (1 if status == CONSULT else 0)
-    p.check(
-        r["InteractionTransferred"] <= finished_consults,
-        "a transfer counted before its consult ended",
-        where,
-        transferred=r["InteractionTransferred"],
-        finished_consults=finished_consults,
-    )
+    for fewer, more, invariant in (
+        (entries[OUTBOUND], r["OutboundCalls"], "more connected outbound calls than dials"),
+        (r["InboundCalls"], entries[INBOUND], "inbound calls never talked"),
+        (offered, entries[RINGING], "answered + missed + refused > calls that rang"),
+        (r["MissedCalls"], entries[NOT_READY], "a missed call without the not-ready after it"),
+        (r["InteractionTransferred"], finished_consults, "a transfer before its consult ended"),
+    ):
+        p.check(fewer <= more, invariant, where, fewer=fewer, more=more)
     p.check(
         r["Calls:*"]
         == r["InboundCalls"] + r["OutboundCalls"] + r["InternalCalls"] + r["ConsultCalls"],
@@ -475,6 +436,7 @@ def check_queue(p: Problems, where: str, r: Reading) -> None:
         "an average wait with no call answered",
         where,
     )
+    p.check(abandoned > 0 or r["AbandonWait"] == 0, "an abandon wait with no call abandoned", where)
     p.check(0 <= r["ServiceLevel"] <= 100, "service level outside 0..100", where)
     if answered + abandoned == 0:
         p.check(r["ServiceLevel"] == 100, "service level before any call is not 100", where)
@@ -528,24 +490,20 @@ def check_floor(
             )
 
     # Every answered queue call is one agent's inbound call, and rings at one agent.
-    inbound = sum(a["InboundCalls"] for a in agents.values())
-    answered = sum(q["Total_Answered"] for q in queues)
-    p.check(
-        inbound == answered,
-        "agents' inbound calls != queues' answered calls",
-        "floor",
-        inbound=inbound,
-        answered=answered,
-    )
-    ringing_agents = sum(1 for a in agents.values() if a["CurrentAgentState"]["status"] == RINGING)
-    ringing_calls = sum(q["Now:CallRinging"] for q in queues)
-    p.check(
-        ringing_agents == ringing_calls,
-        "agents ringing != calls ringing",
-        "floor",
-        agents=ringing_agents,
-        calls=ringing_calls,
-    )
+    statuses = [a["CurrentAgentState"]["status"] for a in agents.values()]
+    for agent_side, queue_side, invariant in (
+        (
+            sum(a["InboundCalls"] for a in agents.values()),
+            sum(q["Total_Answered"] for q in queues),
+            "agents' inbound calls != queues' answered calls",
+        ),
+        (
+            statuses.count(RINGING),
+            sum(q["Now:CallRinging"] for q in queues),
+            "agents ringing != calls ringing",
+        ),
+    ):
+        p.check(agent_side == queue_side, invariant, "floor", agents=agent_side, queues=queue_side)
     for g, team in enumerate(ids.agent_groups):
         served = sum(queues[q]["Total_Answered"] for q in cc.groups[g].queues)
         team_inbound = readings[GROUP_AGENTS, team]["InboundCalls"]
