@@ -209,9 +209,14 @@ def _sum_agents(agents: list[Agent], read: Callable[[Agent], float]) -> float:
     return sum(read(a) for a in agents)
 
 
-def _agent_average_handling(agents: list[Agent]) -> float:
-    handled = sum(a.handled for a in agents)
-    return sum(a.handle_total for a in agents) / handled if handled else 0.0
+def _agent_average_handling(model: ContactCenter, agents: list[Agent]) -> float:
+    # The call in progress counts, so an agent on their first call already has an AHT.
+    calls, seconds = 0, 0.0
+    for agent in agents:
+        handled, handle_time = agent.handling(model.now)
+        calls += handled
+        seconds += handle_time
+    return seconds / calls if calls else 0.0
 
 
 def _agent_productivity(model: ContactCenter, agents: list[Agent]) -> float:
@@ -267,7 +272,7 @@ def _login_duration(model: ContactCenter, object_type: str, index: int) -> Compu
 
 def _time_in_current_state(model: ContactCenter, object_type: str, index: int) -> Compute:
     agent = model.agents[index]
-    return lambda: number(model, max(0, int(model.now - agent.since)))
+    return lambda: number(model, int(agent.time_in_current(model.now)))
 
 
 def _current_agent_state(model: ContactCenter, object_type: str, index: int) -> Compute:
@@ -277,7 +282,7 @@ def _current_agent_state(model: ContactCenter, object_type: str, index: int) -> 
 
 def _average_handling(model: ContactCenter, object_type: str, index: int) -> Compute:
     agents = _agents_of(model, object_type, index)
-    return lambda: fraction(model, _agent_average_handling(agents))
+    return lambda: fraction(model, _agent_average_handling(model, agents))
 
 
 def _productivity(model: ContactCenter, object_type: str, index: int) -> Compute:
@@ -330,7 +335,7 @@ PREDEFINED: dict[str, Predefined] = {
             "TimeInCurrentState",
             _A,
             "seconds",
-            "Seconds since the current status began",
+            "Seconds since the current status began; 0 while logged out",
             _time_in_current_state,
         ),
         Predefined(
@@ -398,7 +403,8 @@ PREDEFINED: dict[str, Predefined] = {
             "AverageHandlingTime",
             _AG,
             "seconds (fractional)",
-            "Mean talk + hold + wrap-up time of completed inbound and outbound calls",
+            "Mean handle time (talk, hold, wrap-up) of inbound and connected outbound calls, "
+            "the one in progress included",
             _average_handling,
         ),
         Predefined(
@@ -570,7 +576,7 @@ def _time_in_state(
 ) -> Compute:
     agent = model.agents[i]
     return lambda: number(
-        model, max(0, int(model.now - agent.since)) if agent.status in mask else 0
+        model, int(agent.time_in_current(model.now)) if agent.status in mask else 0
     )
 
 
@@ -693,7 +699,7 @@ ADHOC: tuple[AdHoc, ...] = (
         (AGENT,),
         _STATUS_SET,
         _STATUS_SET,
-        "Seconds in the current status when it is in mainMask, else 0",
+        "Seconds in the current status when it is in mainMask, else 0 (0 while logged out)",
         _time_in_state,
     ),
     AdHoc(

@@ -52,6 +52,9 @@ NOT_READY_REASONS: tuple[tuple[str, int, float, float], ...] = (
     ("Lunch", 12, 1800.0, 2700.0),
 )
 _REASON_INDEX = {name: i for i, (name, _, _, _) in enumerate(NOT_READY_REASONS)}
+_ALL_REASONS = tuple(range(len(NOT_READY_REASONS)))
+# What keeps an agent from taking calls right after logging in (nobody starts with lunch).
+_LOGIN_REASONS = tuple(_REASON_INDEX[name] for name in ("Coaching", "Meeting", "Training"))
 
 # Strings a hostile simulator serves as reason codes: markup, escape sequences, bidi and
 # zero-width characters, all valid JSON strings that a terminal UI must neutralise.
@@ -77,6 +80,10 @@ _HOLD_PROBABILITY = 0.2
 _CONSULT_PROBABILITY = 0.1
 _TRANSFER_AFTER_CONSULT = 0.4
 _OUTBOUND_CONNECT_PROBABILITY = 0.65
+# Share of agents still logged out when the simulator starts, and of those logged in who start
+# not ready (a meeting, coaching, ...) rather than ready.
+_LOGGED_OUT_AT_START = 0.12
+_NOT_READY_AT_LOGIN = 0.12
 # Share of logged-in time an agent is expected to be available for queue calls, used to tune
 # the default arrival rate (breaks and self-initiated calls take the rest).
 _AVAILABLE_SHARE = 0.74
@@ -246,6 +253,7 @@ class Agent:
         "status_entries",
         "status_time",
         "transferred",
+        "transferring",
         "version",
     )
 
@@ -279,6 +287,7 @@ class Agent:
         self.missed = 0
         self.refused = 0
         self.transferred = 0
+        self.transferring = False  # the current call ends in a transfer after its consult
 
     def time_in(self, statuses: Iterable[str], now: float) -> float:
         """Seconds spent in any of `statuses` since the start, the current stretch included."""
@@ -289,6 +298,18 @@ class Agent:
             if status == self.status:
                 total += now - self.seg_start
         return total
+
+    def time_in_current(self, now: float) -> float:
+        """Seconds in the current status; 0 while logged out, which is not a state on the floor."""
+        if self.status == LOGGED_OUT:
+            return 0.0
+        return max(0.0, now - self.since)
+
+    def handling(self, now: float) -> tuple[int, float]:
+        """Calls handled and their handle time so far, the call in progress included."""
+        if self.handle_start is None:
+            return self.handled, self.handle_total
+        return self.handled + 1, self.handle_total + now - self.handle_start
 
     def login_time(self, now: float) -> float:
         """Seconds logged in since the start, the current session included."""
@@ -385,7 +406,6 @@ class ContactCenter:
         # Strings served instead of the reason names (hostile mode), rotated across agents so
         # that every one of them shows up on a floor of a dozen agents.
         self._served_reasons = tuple(reasons or ())
-        self._reason_weights = [w for _, w, _, _ in NOT_READY_REASONS]
         self._events: list[Event] = []
         self._seq = 0
         self.ids = object_ids(agents, queues)
@@ -487,53 +507,36 @@ class ContactCenter:
     # ----------------------------------------------------------------------- start state
 
     def _initial_floor(self) -> None:
-        """Put the floor mid-shift: most agents logged in, half of those already on a call."""
+        """Open the shift: most agents log in at the start, a few are still logged out.
+
+        Totals count from the start, so nothing on the floor began before it: a call or a
+        wrap-up already in progress would show talk or wrap-up time with no call counted, and
+        a break begun earlier would have lasted longer than the login.
+        """
         rng = self.rng
         now = self.now
         for agent in self.agents:
-            if rng.random() < 0.12:
+            self._group(agent).counts[LOGGED_OUT] += 1
+            if rng.random() < _LOGGED_OUT_AT_START:
+                # Logged out since before the start; their shift begins later.
                 agent.since = now - rng.uniform(0, 3600)
-                self._group(agent).counts[LOGGED_OUT] += 1
                 self._agent_after(agent, rng.expovariate(1 / 1800))
                 continue
             agent.login_session += 1
-            agent.login_since = now
-            self._group(agent).counts[LOGGED_OUT] += 1
-            self._set_status(agent, READY, quiet=True)
-            worked = rng.uniform(0, 4 * 3600)
-            self._plan_shift(
-                agent,
-                shift_left=max(600.0, rng.uniform(6, 9) * 3600 - worked),
-                first_break=rng.uniform(0, 5400),
-            )
-            draw = rng.random()
-            if draw < 0.30:
-                agent.since = now - rng.uniform(0, 60)
-                self._ready_timer(agent)
-            elif draw < 0.42:
-                reason = self._draw_reason()
-                _, _, low, high = NOT_READY_REASONS[reason]
-                self._set_status(agent, NOT_READY, self._reason_text(agent, reason))
-                length = rng.uniform(low, high)
-                elapsed = rng.uniform(0, length)
-                agent.since = now - elapsed
-                self._agent_after(agent, length - elapsed)
-            elif draw < 0.50:
-                self._set_status(agent, ACW, self._acw_reason(agent))
-                elapsed = rng.uniform(0, self.wrap_mean)
-                agent.since = now - elapsed
-                self._agent_after(agent, max(1.0, self._wrap_time() - elapsed))
+            if rng.random() < _NOT_READY_AT_LOGIN:
+                self._go_not_ready(agent, self._draw_reason(_LOGIN_REASONS))
             else:
-                # A call answered before the start: it shows on the floor but is counted in no
-                # total, since totals start with the simulator.
-                self._set_status(agent, INBOUND)
-                agent.since = now - rng.uniform(0, 120)
-                agent.plan = [(INBOUND, self._talk_time())]
-                agent.handle_start = None
-                self._next_segment(agent)
+                self._set_status(agent, READY, quiet=True)
+                self._ready_timer(agent)
+            # Shifts of 2 to 9 hours and first breaks spread over the first 100 minutes, so
+            # the floor does not go on break or log out all at once.
+            self._plan_shift(
+                agent, shift_left=rng.uniform(2, 9) * 3600, first_break=rng.uniform(600, 6000)
+            )
         for agent in self.agents:
-            # The start state was not entered after the start; totals count from here.
+            # The status an agent is in at the start counts as entered at the start.
             agent.status_entries = dict.fromkeys(STATUSES, 0)
+            agent.status_entries[agent.status] = 1
 
     def _plan_shift(self, agent: Agent, *, shift_left: float, first_break: float) -> None:
         self._schedule(
@@ -600,8 +603,10 @@ class ContactCenter:
     def _acw_reason(self, agent: Agent) -> str:
         return self._reason_text(agent, len(NOT_READY_REASONS))
 
-    def _draw_reason(self) -> int:
-        return self.rng.choices(range(len(NOT_READY_REASONS)), self._reason_weights)[0]
+    def _draw_reason(self, among: Sequence[int] = _ALL_REASONS) -> int:
+        """A NOT_READY_REASONS index, drawn by weight from the indexes `among`."""
+        weights = [NOT_READY_REASONS[i][1] for i in among]
+        return self.rng.choices(among, weights)[0]
 
     def _talk_time(self) -> float:
         return max(15.0, self.rng.gammavariate(2.0, self.talk_mean / 2))
@@ -831,10 +836,10 @@ class ContactCenter:
             if kind == HOLD:
                 plan.append((HOLD, max(5.0, rng.gammavariate(2.0, 20.0))))
             else:
-                agent.consults += 1
                 plan.append((CONSULT, max(10.0, rng.gammavariate(2.0, 30.0))))
                 if rng.random() < _TRANSFER_AFTER_CONSULT:
-                    agent.transferred += 1
+                    # Counted when the consult ends and the call goes to the other party.
+                    agent.transferring = True
                     return plan
         plan.append((INBOUND, (1.0 - done) * talk))
         return plan
@@ -846,8 +851,14 @@ class ContactCenter:
                 self._set_status(agent, status)
             else:
                 agent.version += 1
+            if status == CONSULT:
+                # Counted as it begins, like the other calls an agent makes.
+                agent.consults += 1
             self._agent_after(agent, length)
             return
+        if agent.transferring:
+            agent.transferring = False
+            agent.transferred += 1
         agent.call = None
         self._set_status(agent, ACW, self._acw_reason(agent))
         self._agent_after(agent, self._wrap_time())

@@ -8,7 +8,7 @@ import pytest
 
 from statdash.sim import catalog
 from statdash.sim.catalog import CatalogError, adhoc, fraction, number, predefined
-from statdash.sim.model import ACW, NOT_READY, ContactCenter
+from statdash.sim.model import ACW, CONSULT, LOGGED_OUT, NOT_READY, ContactCenter
 
 START = 1_700_000_000.0
 AGENT_ID = "ana.silva"
@@ -384,6 +384,71 @@ def test_queue_figures_match_a_hand_count(cc: ContactCenter) -> None:
     )
 
 
+def test_first_seconds_of_a_shift_show_no_talk_or_wrap_up_without_a_call() -> None:
+    """Seconds after the start, an agent with talk or wrap-up time has a call to show for it."""
+    fresh = ContactCenter(agents=50, queues=5, seed=1, start=START)
+    for seconds in (1, 5, 30, 90):
+        fresh.advance_to(START + seconds)
+        for agent in fresh.ids.agents:
+            calls = sum(
+                value_of(fresh, name, "Agent", agent)
+                for name in ("InboundCalls", "OutboundCalls", "InternalCalls")
+            )
+            for name in ("TalkDuration", "WrapDuration", "HoldDuration"):
+                assert calls > 0 or value_of(fresh, name, "Agent", agent) == 0, (seconds, agent)
+
+
+def test_consults_and_transfers_count_when_they_happen() -> None:
+    """A consult counts once it begins, a transfer once its consult is over, never ahead."""
+    floor = ContactCenter(agents=50, queues=5, seed=3, start=START)
+    consults_begun = {
+        "category": "TotalNumber",
+        "subject": "AgentStatus",
+        "mainMask": "CallConsult",
+    }
+    for seconds in range(20, 2 * 3600, 20):
+        floor.advance_to(START + seconds)
+        for agent in floor.agents:
+            consults = value_of(floor, "ConsultCalls", "Agent", agent.id)
+            begun = adhoc(floor, consults_begun, "Agent", agent.id)()["intValue"]
+            assert consults == begun, (seconds, agent.id)
+            finished = consults - (1 if agent.status == CONSULT else 0)
+            assert value_of(floor, "InteractionTransferred", "Agent", agent.id) <= finished
+    assert sum(a.transferred for a in floor.agents) > 0
+
+
+def test_an_agent_on_a_first_call_already_has_an_aht() -> None:
+    """AverageHandlingTime is defined as soon as an agent has a call, the one in progress."""
+    fresh = ContactCenter(agents=50, queues=5, seed=1, start=START)
+    fresh.advance_to(START + 120)
+    on_first_call = [
+        a.id for a in fresh.agents if a.inbound == 1 and a.handled == 0 and a.status != ACW
+    ]
+    assert on_first_call
+    for agent in on_first_call:
+        assert value_of(fresh, "AverageHandlingTime", "Agent", agent) > 0
+    for agent in fresh.agents:
+        if agent.inbound == 0 and agent.handle_start is None:
+            assert value_of(fresh, "AverageHandlingTime", "Agent", agent.id) == 0
+
+
+def test_nothing_grows_for_a_logged_out_agent() -> None:
+    """A logged-out agent's time in state reads 0 and stays there; its state tells since when."""
+    floor = ContactCenter(agents=50, queues=5, seed=1, start=START)
+    out = [a for a in floor.agents if a.status == LOGGED_OUT]
+    assert out
+    any_status = {"category": "CurrentTime", "subject": "AgentStatus", "mainMask": "*"}
+    for seconds in (30, 300):
+        floor.advance_to(START + seconds)
+        for agent in out:
+            if agent.status != LOGGED_OUT:
+                continue
+            assert value_of(floor, "TimeInCurrentState", "Agent", agent.id) == 0
+            assert adhoc(floor, any_status, "Agent", agent.id)()["intValue"] == 0
+            state = predefined(floor, "CurrentAgentState", "Agent", agent.id)()["stateValue"]
+            assert (state["status"], state["time"]) == (LOGGED_OUT, int(agent.since))
+
+
 def test_agent_figures_match_a_hand_count(cc: ContactCenter) -> None:
     """Agent and team statistics equal sums and ratios over the model's accumulators."""
     now = cc.now
@@ -407,9 +472,15 @@ def test_agent_figures_match_a_hand_count(cc: ContactCenter) -> None:
         assert value_of(cc, "Productivity", "Agent", agent.id) == pytest.approx(
             100 * busy / login if login else 0, abs=0.005
         )
-    handled = sum(a.handled for a in team)
+    # The calls in progress count with their handle time so far.
+    in_progress = [a for a in team if a.handle_start is not None]
+    handled = sum(a.handled for a in team) + len(in_progress)
+    handle_time = sum(a.handle_total for a in team) + sum(
+        now - a.handle_start for a in in_progress if a.handle_start is not None
+    )
+    assert in_progress
     assert value_of(cc, "AverageHandlingTime", "GroupAgents", GROUP_ID) == pytest.approx(
-        sum(a.handle_total for a in team) / handled, abs=0.005
+        handle_time / handled, abs=0.005
     )
     assert value_of(cc, "InboundCalls", "GroupAgents", GROUP_ID) == sum(a.inbound for a in team)
     assert value_of(cc, "CurrentNotReadyAgents", "GroupAgents", GROUP_ID) == sum(

@@ -250,6 +250,16 @@ def test_most_agents_start_logged_in_with_some_out() -> None:
     assert any(a.status == NOT_READY and a.reason for a in cc.agents)
 
 
+def test_the_shift_opens_with_agents_just_logged_in() -> None:
+    """At the start nobody is mid-call or mid-wrap-up: each logged-in agent's state begins then."""
+    cc = ContactCenter(agents=200, seed=4, start=START)
+    logged_in = [a for a in cc.agents if a.status != LOGGED_OUT]
+    assert {a.status for a in logged_in} == {READY, NOT_READY}
+    assert all(a.since == START and a.login_time(START) == 0 for a in logged_in)
+    # The status each agent is in at the start is the one status it has entered.
+    assert all(a.status_entries == {**dict.fromkeys(STATUSES, 0), a.status: 1} for a in cc.agents)
+
+
 def test_an_hour_of_2000_agents_runs_in_seconds() -> None:
     """The event-driven model runs an hour of a 2,000-agent, 50-queue floor in seconds."""
     cc = ContactCenter(agents=2000, queues=50, seed=1, start=START)
