@@ -127,22 +127,6 @@ class TableView:
         """The statisticId of one cell."""
         return self.cells[(row.type, row.id, column.index)]
 
-    def fit_columns(self, width: int, *, gap: int = 1) -> tuple[ColumnView, ...]:
-        """The columns to show in `width` cells (after the row label), in their order.
-
-        When they do not all fit, columns are dropped highest `priority` number first and,
-        among equal priorities, rightmost first; priority 0 (the state column) is never
-        dropped. Each column takes its width plus `gap` cells.
-        """
-        kept = list(self.columns)
-        droppable = sorted(
-            (c for c in kept if c.priority != KEEP_ALWAYS),
-            key=lambda c: (c.priority, c.index),
-        )
-        while droppable and sum(c.width + gap for c in kept) > width:
-            kept.remove(droppable.pop())
-        return tuple(kept)
-
 
 @dataclass(frozen=True, slots=True)
 class KpiView:

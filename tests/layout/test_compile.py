@@ -156,24 +156,6 @@ def test_column_set_comes_before_the_widget_columns() -> None:
     assert len({table.stat_id(r, c) for r in table.rows for c in table.columns}) == 6
 
 
-def test_fit_columns_drops_highest_priority_number_then_rightmost() -> None:
-    """Narrowing a table drops priority 9 first, then among 5s the rightmost; state never."""
-    table = compiled().pages[0].widgets[2]
-    assert isinstance(table, TableView)
-    widths = [c.width + 1 for c in table.columns]
-    assert [c.label for c in table.fit_columns(sum(widths))] == [
-        "SL 20s",
-        "In queue",
-        "ServiceLevel",
-    ]
-    assert [c.label for c in table.fit_columns(sum(widths) - 1)] == ["SL 20s", "ServiceLevel"]
-    assert [c.label for c in table.fit_columns(widths[0])] == ["SL 20s"]
-    assert table.fit_columns(0) == ()
-    agents = compiled().pages[0].widgets[0]
-    assert isinstance(agents, TableView)
-    assert [c.label for c in agents.fit_columns(0)] == ["State"]
-
-
 def test_kpi_and_trend_share_ids_and_resolve_labels() -> None:
     """The kpi and the trend's SL series are the same id; labels default sensibly."""
     kpi, trend = compiled().pages[1].widgets
