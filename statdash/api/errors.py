@@ -133,6 +133,29 @@ class AuthError(StatisticsError):
         super().__init__(clip(message))
 
 
+class PushUnavailable(StatisticsError):
+    """The server offers no CometD push channel here: polling is the way to get values.
+
+    Raised when the handshake is answered 404 or 405, with something that is not Bayeux, or
+    unsuccessfully without advice to try again. `reason` is why, in a few words.
+    """
+
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        self.reason = reason
+        super().__init__(clip(message))
+
+
+class PushLost(StatisticsError):
+    """The push channel ended: the server advised no reconnect, or it cannot be re-made.
+
+    `reason` is why, in a few words (for `describe`).
+    """
+
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        self.reason = reason
+        super().__init__(clip(message))
+
+
 class RequestValidationError(StatisticsError):
     """A request that would be invalid on the wire; it was rejected before anything was sent.
 

@@ -58,7 +58,7 @@ from statdash.layout.specs import (
     WidgetSpec,
     entry_id,
 )
-from statdash.layout.vocabulary import DEFAULT_PRIORITY, OBJECT_TYPES, TrendStyleName
+from statdash.layout.vocabulary import DEFAULT_PRIORITY, OBJECT_TYPES, TrendStyleName, UpdatesName
 from statdash.layout.yamlsource import Located
 
 ID_PREFIX = "s_"
@@ -226,6 +226,8 @@ class CompiledLayout:
     items: tuple[SubscriptionItem, ...]
     origins: Mapping[str, StatOrigin]
     state_styles: Mapping[str, StateStyle]
+    updates: UpdatesName = "auto"
+    """How values arrive: auto (push, else polling), push or poll."""
 
     def state_style(self, status: str) -> StateStyle:
         """The style of an agent status; an unknown status is shown as it came, in grey."""
@@ -566,4 +568,5 @@ def compile_layout(layout: Layout) -> CompiledLayout:
         items=tuple(compiler.items.values()),
         origins=MappingProxyType(origins),
         state_styles=_state_styles(layout),
+        updates=layout.updates,
     )

@@ -41,6 +41,7 @@ from statdash.layout.validation import (
     TrendOption,
     TrendStyle,
     TrendWindow,
+    Updates,
     object_list_name,
     pick_by_shape,
 )
@@ -736,6 +737,8 @@ class Layout(Node):
     """Dashboard title."""
     refresh: Refresh = Field(default=2.0, json_schema_extra={"default": "2s"})
     """How often values are fetched, from 1s to 1h, e.g. 2s."""
+    updates: Updates = "auto"
+    """How values arrive: auto (push where the server offers it, else polling), push, or poll."""
     statistics: dict[DeclaredName, StatisticDecl] = Field(default_factory=dict)
     """Reusable statistics, used as $name, with default label, format and thresholds."""
     column_sets: dict[DeclaredName, Annotated[list[ColumnEntry], Field(min_length=1)]] = Field(

@@ -41,10 +41,12 @@ from statdash.layout.vocabulary import (
     OBJECT_KINDS,
     REFRESH_BOUNDS,
     TREND_WINDOW_BOUNDS,
+    UPDATES_MODES,
     ColourName,
     NotificationModeName,
     ObjectKindName,
     TrendStyleName,
+    UpdatesName,
 )
 from statdash.layout.wording import as_final_errors, describe, problem, problem_at, shown
 
@@ -303,6 +305,7 @@ Colour = Annotated[ColourName, BeforeValidator(_choice("colour", COLOURS))]
 ObjectKind = Annotated[ObjectKindName, BeforeValidator(_choice("object type", OBJECT_KINDS))]
 Direction = Annotated[DirectionName, BeforeValidator(_choice("direction", ("above", "below")))]
 TrendStyle = Annotated[TrendStyleName, BeforeValidator(_choice("style", ("sparkline", "chart")))]
+Updates = Annotated[UpdatesName, BeforeValidator(_choice("updates", UPDATES_MODES))]
 NotificationMode = Annotated[
     NotificationModeName,
     BeforeValidator(_choice("notification mode", get_args(NotificationModeName))),

@@ -34,6 +34,9 @@ WIDGET_KIND_TAG = "kind="
 
 NotificationModeName = Literal["Immediate", "Periodical", "Reset", "NoNotification"]
 TrendStyleName = Literal["sparkline", "chart"]
+# How values arrive: push over CometD, falling back to polling (auto), push only, or polling.
+UpdatesName = Literal["auto", "push", "poll"]
+UPDATES_MODES: tuple[str, ...] = get_args(UpdatesName)
 
 DEFAULT_STATE_STATISTIC = "CurrentAgentState"
 DEFAULT_PRIORITY = 5

@@ -118,8 +118,49 @@ class Store:
         *,
         now: float,
         wall: float,
+        newer_only: bool = False,
     ) -> Ingested:
-        """`ingest` for one poll's columns (index-aligned), as the client gives them."""
+        """`ingest` for one poll's columns (index-aligned), as the client gives them.
+
+        `newer_only` keeps a held value that is newer than the one offered (a reconciliation
+        peek under push may be answered from before the latest pushed change).
+        """
+        changed = self._apply(statistic_ids, raw_values, raw_timestamps, newer_only=newer_only)
+        self._arrived(statistic_ids, now)
+        if self._history:
+            self._sample_history(wall)
+        self.last_good_poll = now
+        if changed:
+            self.revision += 1
+        return Ingested(frozenset(changed), self.revision)
+
+    def ingest_pushed(
+        self,
+        statistic_ids: Sequence[str],
+        raw_values: Sequence[object],
+        raw_timestamps: Sequence[object],
+    ) -> Ingested:
+        """Take pushed changes (index-aligned columns): only these ids, and none out of order.
+
+        Unlike a poll, a push names only what changed, so arrival times are left alone: a
+        pushed channel says everything is current through `alive()`. A value older than the
+        one held (a late, out-of-order delivery) is dropped, so a stale value never
+        overwrites a newer one.
+        """
+        changed = self._apply(statistic_ids, raw_values, raw_timestamps, newer_only=True)
+        if changed:
+            self.revision += 1
+        return Ingested(frozenset(changed), self.revision)
+
+    def _apply(
+        self,
+        statistic_ids: Sequence[str],
+        raw_values: Sequence[object],
+        raw_timestamps: Sequence[object],
+        *,
+        newer_only: bool,
+    ) -> list[str]:
+        """Store the values that differ from those held; returns their ids."""
         changed: list[str] = []
         values = self._values
         for statistic_id, raw_value, raw_timestamp in zip(
@@ -130,16 +171,23 @@ class Store:
             if previous is not None and same_value(raw_value, previous):
                 continue
             value = parse_value(raw_value, raw_timestamp)
-            if value != previous:
-                values[statistic_id] = value
-                changed.append(statistic_id)
-        self._arrived(statistic_ids, now)
+            if value == previous:
+                continue
+            if newer_only and _older(value, previous):
+                continue
+            values[statistic_id] = value
+            changed.append(statistic_id)
+        return changed
+
+    def alive(self, now: float) -> None:
+        """Everything the last full answer brought is current as of `now` (a live push channel)."""
+        self._latest_at = now
+        self.last_good_poll = now
+
+    def sample(self, wall: float) -> None:
+        """A history sample of every tracked statistic (under push: each refresh beat)."""
         if self._history:
             self._sample_history(wall)
-        self.last_good_poll = now
-        if changed:
-            self.revision += 1
-        return Ingested(frozenset(changed), self.revision)
 
     def _arrived(self, statistic_ids: Sequence[str], now: float) -> None:
         """Note that these ids (and only these) arrived at `now`."""
@@ -197,3 +245,13 @@ class Store:
         self._latest_set &= keep_set
         self._latest_ids = ()  # the next poll sets both afresh
         self.revision += 1
+
+
+def _older(value: StatValue, held: StatValue | None) -> bool:
+    """True when both carry a timestamp and `value` was produced before `held`."""
+    return (
+        held is not None
+        and held.timestamp is not None
+        and value.timestamp is not None
+        and value.timestamp < held.timestamp
+    )
