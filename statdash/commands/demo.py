@@ -34,6 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--time-scale", type=float, default=1.0, help="simulated seconds per real second"
     )
     parser.add_argument("--theme", help=THEMES_HELP)
+    add_updates_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,6 +62,12 @@ def run(args: argparse.Namespace) -> int:
         )
         return asyncio.run(
             run_dashboard(
-                layout, settings, layout_path=path, demo=True, theme=args.theme, say=VOICE.say
+                layout,
+                settings,
+                layout_path=path,
+                demo=True,
+                theme=args.theme,
+                updates=args.updates,
+                say=VOICE.say,
             )
         )

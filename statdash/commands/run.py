@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 
 from statdash.api.errors import ConfigError
-from statdash.commands.common import EXIT_USAGE, load_compiled
+from statdash.commands.common import EXIT_USAGE, add_updates_argument, load_compiled
 from statdash.commands.server_options import add_server_arguments, resolve_server
 from statdash.commands.voice import Voice
 from statdash.layout.suggest import did_you_mean
@@ -21,9 +21,10 @@ THEMES_HELP = "colour theme, e.g. statdash, ansi-dark (the terminal's 16 colours
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """`run` takes a layout file, the server flags and a theme."""
+    """`run` takes a layout file, the server flags, a theme and how values arrive."""
     parser.add_argument("layout", type=Path, help="the layout file (YAML)")
     parser.add_argument("--theme", help=THEMES_HELP)
+    add_updates_argument(parser)
     add_server_arguments(parser)
 
 
@@ -50,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
                 layout_path=args.layout,
                 theme=args.theme,
                 records=SubscriptionRecords(),
+                updates=args.updates,
                 say=VOICE.say,
             )
         )

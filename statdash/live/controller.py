@@ -92,6 +92,7 @@ class LiveController:
         on_opened: SubscriptionHook | None = None,
         on_deleted: SubscriptionHook | None = None,
         open_channel: ChannelFactory | None = None,
+        updates: UpdatesName | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -102,9 +103,13 @@ class LiveController:
         self._on_opened = on_opened
         self._on_deleted = on_deleted
         self._open_channel = open_channel
+        # How values arrive when the user chose it (--updates): it outlasts layout reloads.
+        self._updates_override = updates
         self._clock = clock
         self._wall_clock = wall_clock
         self._sleep = sleep
+        if updates is not None:
+            plan = replace(plan, updates=updates)
         self.plan = plan
         self.store = Store(plan.history_capacity)
         self._reached = False
@@ -307,6 +312,8 @@ class LiveController:
         """Switch to a new plan: close the old subscription, keep values of shared statistics."""
         was_paused = self._session.paused
         await self._stop_task()
+        if self._updates_override is not None:
+            plan = replace(plan, updates=self._updates_override)
         self.plan = plan
         keep = {item.statistic_id for item in plan.items}
         self.store.forget(keep)

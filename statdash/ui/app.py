@@ -303,6 +303,8 @@ class StatdashApp(App[int]):
             demo=self.demo,
             page=page,
             layout=self._layout_message,
+            updates=status.updates,
+            corrected=status.corrected,
         )
 
     def _update_status(self) -> None:
@@ -325,9 +327,9 @@ class StatdashApp(App[int]):
         self.exit(0)
 
     def action_toggle_pause(self) -> None:
-        """Pause or resume polling."""
+        """Pause or resume taking new values."""
         paused = self.controller.toggle_pause()
-        self.notify("Polling paused" if paused else "Polling resumed", timeout=2)
+        self.notify("Updates paused" if paused else "Updates resumed", timeout=2)
         self._update_status()
 
     def action_poll_now(self) -> None:

@@ -31,16 +31,17 @@ KEY_ACTIONS: tuple[KeyAction, ...] = (
     KeyAction(
         "p",
         "toggle_pause",
-        "Pause / resume polling",
+        "Pause / resume updates",
         "Pause",
-        "Stop asking the server for values (the screen keeps the last ones); again to resume",
+        "Stop taking new values (the screen keeps the last ones, the subscription stays open);"
+        " again to resume",
     ),
     KeyAction(
         "r",
         "poll_now",
         "Poll now",
         "Poll",
-        "Ask the server for fresh values at once instead of at the next refresh",
+        "Ask the server for every value at once (under push: a reconciliation peek)",
     ),
     KeyAction(
         "slash",

@@ -20,10 +20,12 @@ from pathlib import Path
 from textual.drivers.linux_driver import LinuxDriver
 
 from statdash.api.client import StatisticsClient
+from statdash.api.push import PushChannel
 from statdash.api.connect import make_client
 from statdash.api.describe import describe
 from statdash.api.settings import ServerSettings
 from statdash.layout.compile import CompiledLayout
+from statdash.layout.vocabulary import UpdatesName
 from statdash.live.controller import LiveController, plan_for
 from statdash.live.leftovers import delete_recorded, entry_label, forget_expired
 from statdash.live.lifecycle import detach_hung_up_terminal, hung_up
@@ -100,6 +102,7 @@ def build_app(
     bridge: Bridge | None = None,
     tick: bool = True,
     settle_heap: bool = True,
+    updates: UpdatesName | None = None,
 ) -> StatdashApp:
     """The app and its controller, wired through a bridge (the one factory tests use too).
 
@@ -109,16 +112,20 @@ def build_app(
     `bridge` subclass sees every status and change the controller reports (when a poll
     ended, how much it changed), `tick=False` leaves out the once-a-second tick (not part of
     a poll), and `settle_heap=False` switches that lever off to measure what it is worth.
+    `updates` overrides the layout's `updates:` (push, poll or auto), across reloads too.
     """
     bridge = bridge if bridge is not None else Bridge()
     server = client.server
     controller = LiveController(
         client,
-        plan_for(layout),
+        plan_for(layout, updates),
         on_change=bridge.store_changed,
         on_status=bridge.status_changed,
         on_opened=(lambda sid: records.add(server, sid)) if records else None,
         on_deleted=(lambda sid: records.remove(server, sid)) if records else None,
+        # The channel shares the REST client's connection and cookies (one server session).
+        open_channel=lambda: PushChannel(client),
+        updates=updates,
         clock=clock,
         wall_clock=wall_clock,
     )
@@ -151,6 +158,7 @@ async def run_dashboard(
     demo: bool = False,
     theme: str | None = None,
     records: SubscriptionRecords | None = None,
+    updates: UpdatesName | None = None,
     say: Callable[[str], None],
 ) -> int:
     """Run the dashboard until the user quits; always deletes the subscription.
@@ -177,6 +185,7 @@ async def run_dashboard(
             demo=demo,
             insecure=settings.insecure,
             theme=theme,
+            updates=updates,
         )
         await app.run_async()
     finally:
