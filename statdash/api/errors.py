@@ -15,6 +15,8 @@
     ├── EnvelopeError             HTTP 200 but `status.code` is a failure and no data came
     ├── ShapeError                the body is not JSON, or not the shape the operation returns
     ├── AuthError                 the token endpoint refused or answered nonsense
+    ├── PushUnavailable           the server offers no CometD push channel here
+    ├── PushLost                  the push channel ended (advice "none") or cannot be re-made
     ├── RequestValidationError    a request rejected locally, before anything was sent
     └── ConfigError               a setting is missing or unusable (URL, key, CA file, config)
 
