@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from statdash.api.settings import Credentials, ServerSettings
-from statdash.commands.common import EXIT_USAGE, load_compiled
+from statdash.commands.common import EXIT_USAGE, add_updates_argument, load_compiled
 from statdash.commands.run import THEMES_HELP, theme_problem
 from statdash.commands.voice import Voice
 from statdash.layout.shipped import shipped_layout

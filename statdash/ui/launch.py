@@ -20,9 +20,9 @@ from pathlib import Path
 from textual.drivers.linux_driver import LinuxDriver
 
 from statdash.api.client import StatisticsClient
-from statdash.api.push import PushChannel
 from statdash.api.connect import make_client
 from statdash.api.describe import describe
+from statdash.api.push import PushChannel
 from statdash.api.settings import ServerSettings
 from statdash.layout.compile import CompiledLayout
 from statdash.layout.vocabulary import UpdatesName

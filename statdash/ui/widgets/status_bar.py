@@ -185,7 +185,8 @@ class StatusBar(Widget):
         retry_in = info.retry_in
         if info.phase == "retrying" and retry_in is not None and 0 <= retry_in < math.inf:
             phase.append(f" in {math.ceil(retry_in)}s")
-        if info.updates:
+        if info.updates and info.phase != "failed":
+            # (Failed: the message says why, and how values would arrive does not matter.)
             # Push that is not working is news (polling instead costs the server more).
             troubled = info.updates not in ("push", "poll", "push connecting")
             style = level_style(Level.WARN, theme) if troubled else Style()
