@@ -38,6 +38,8 @@ HISTORY_SLACK = 2
 # Under push a peek only reconciles: often enough that a lost notification cannot leave a
 # wrong value on screen for long, seldom enough to cost the server next to nothing.
 DEFAULT_RECONCILE_INTERVAL = 60.0
+# Under push, pushed values reach the screen at most this long after they arrive.
+MAX_FLUSH_GAP = 1.0
 # How long a stop waits for the channel's handshake before giving up on it.
 STOP_TIMEOUT = 10.0
 
@@ -172,6 +174,8 @@ class LiveController:
             accepts=session.owns,
             clock=self._clock,
             sleep=self._sleep,
+            # Values at least as fresh as polling would give, and never more than a second old.
+            flush_gap=min(plan.interval, MAX_FLUSH_GAP),
         )
 
     def _updates_label(self) -> str:

@@ -11,6 +11,12 @@ Updates are collected into one pending value per statistic and handed on at most
 `flush_gap` seconds, so a flood of small deliveries costs one store ingest and one redraw
 per gap, and memory stays bounded by the number of statistics however fast they come.
 While paused the channel stays open and the pending values keep only the latest of each.
+
+Rounds are spaced by the same gap: a server that answers a connect as soon as anything
+changed (Stat Server's Immediate mode, with a thousand changes a second) would otherwise be
+asked again at once, dozens of times a second, each round a request and a parse for a
+handful of values. Waiting lets the server queue them for one larger reply; a CometD server
+keeps a client's queue far longer than a second.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from statdash.api.retry import Backoff
 
 log = logging.getLogger("statdash.live")
 
-DEFAULT_FLUSH_GAP = 0.25
+DEFAULT_FLUSH_GAP = 0.5
 # Reopening a lost channel: soon at first, then less and less often. A server that has no
 # push at all is asked again rarely: it will hardly grow one during a shift.
 RETRY_BASE = 5.0
@@ -131,6 +137,7 @@ class PushFeed:
         self._channel: PushChannelLike | None = None
         self._pending: dict[str, tuple[object, object]] = {}
         self._last_flush = -float("inf")
+        self._last_round = -float("inf")
         self._flush_task: asyncio.Task[None] | None = None
         self._paused = False
         self._stopping = False
@@ -228,6 +235,10 @@ class PushFeed:
         """One channel round, abandoned when the feed is stopped meanwhile."""
         channel = self._channel
         assert channel is not None
+        spacing = self._last_round + self._flush_gap - self._clock()
+        if spacing > 0 and not await self._wait(spacing):
+            return
+        self._last_round = self._clock()
         # A connect is held by the server for up to ~20 s: a stop must not wait for it.
         round_trip = asyncio.ensure_future(channel.next_batch())
         waker = asyncio.ensure_future(self._wake.wait())
