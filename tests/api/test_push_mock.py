@@ -739,3 +739,87 @@ async def test_repr_names_the_server_but_not_the_client_id() -> None:
     channel = channel_on(Bayeux())
     await channel.open()
     assert "c1" not in repr(channel) and "connected" in repr(channel)
+
+
+async def test_close_during_a_held_connect_never_starts_a_new_session() -> None:
+    """A connect answered 402 after close() raises PushLost instead of handshaking again."""
+    server = Bayeux()
+    release = asyncio.Event()
+
+    async def held(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/connect"):
+            await release.wait()
+            messages = json.loads(request.content)
+            return httpx.Response(200, json=[refused(messages[0], "402::Unknown client")])
+        return server(request)
+
+    channel = PushChannel(make_client(held), sleep=Sleeps())
+    await channel.open()
+    pending = asyncio.create_task(channel.next_batch())
+    await asyncio.sleep(0.01)
+    await channel.close()
+    release.set()
+    with pytest.raises(PushLost, match="closed"):
+        await pending
+    assert server.handshakes == 1
+    assert len(server.messages("/meta/disconnect")) == 1
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [
+        [updates(update("a", 1), update("b", 2)), {"channel": "/meta/connect", "id": "3"}],
+        [updates(update("a", 1), update("a", 1), nested=True)],
+        [updates(update("a", 1, subscription_id=None))],
+        [updates({**update("a", 1), "subscriptionId": None, "extra": [1, 2]})],
+        [service("Available"), service("Unavailable", nested=True)],
+        [{"channel": push.UPDATES_CHANNEL, "data": None}],
+        [{"channel": push.UPDATES_CHANNEL, "data": {"statistics": None}}],
+        [{"channel": push.UPDATES_CHANNEL, "data": {"data": {"statistics": []}}}],
+        [{"channel": push.UPDATES_CHANNEL}, {"channel": "/other", "data": {"x": 1}}],
+        [{"channel": "/meta/subscribe", "subscription": push.UPDATES_CHANNEL, "successful": True}],
+    ],
+)
+def test_the_fast_path_reads_a_reply_as_the_general_path_does(messages: list[Any]) -> None:
+    """Replies the struct decoder accepts give the same meta replies, updates and counts."""
+    body = json.dumps(messages).encode()
+    fast, general = push._Pending(), push._Pending()
+    fast_meta = push._read_reply(body, "w", fast)
+    general_meta = push._read_reply_generally(body, "w", general)
+    assert [m.get("channel") for m in fast_meta] == [m.get("channel") for m in general_meta]
+    for mine, theirs in zip(fast_meta, general_meta, strict=True):
+        assert {k: v for k, v in mine.items() if v is not None} == theirs
+    assert (fast.updates, fast.service_state, fast.skipped) == (
+        general.updates,
+        general.service_state,
+        general.skipped,
+    )
+
+
+async def test_a_well_formed_reply_takes_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sound updates are decoded as structs; a garbage item sends only its message the long way."""
+    whole: list[bytes] = []
+    by_channel: list[object] = []
+    read_generally, gather = push._read_reply_generally, push._gather
+
+    def spy_whole(body: bytes, where: str, pending: Any) -> Any:
+        whole.append(body)
+        return read_generally(body, where, pending)
+
+    def spy_gather(channel: object, data: object, pending: Any) -> None:
+        by_channel.append(channel)
+        gather(channel, data, pending)
+
+    monkeypatch.setattr(push, "_read_reply_generally", spy_whole)
+    monkeypatch.setattr(push, "_gather", spy_gather)
+    server = Bayeux()
+    server.scripts["connect"].append(connect_reply(updates(update("a", 1)), service("Available")))
+    server.scripts["connect"].append(connect_reply(updates(update("a", 1), 42)))
+    channel = channel_on(server)
+    await channel.open()
+    assert len((await channel.next_batch()).updates) == 1
+    assert push.UPDATES_CHANNEL not in by_channel
+    batch = await channel.next_batch()
+    assert len(batch.updates) == 1 and batch.skipped == 1
+    assert by_channel.count(push.UPDATES_CHANNEL) == 1
+    assert whole == []
