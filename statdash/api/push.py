@@ -282,8 +282,11 @@ class PushChannel:
         self._connected = False
         self._ready = False
         client_id, self._client_id = self._client_id, None
-        if client_id is None:
-            return
+        if client_id is not None:
+            await self._disconnect(client_id)
+
+    async def _disconnect(self, client_id: str) -> None:
+        """/meta/disconnect for `client_id`, bounded by `CLOSE_TIMEOUT`; never raises."""
         message = {"channel": "/meta/disconnect", "clientId": client_id, "id": self._next_id()}
         try:
             async with asyncio.timeout(CLOSE_TIMEOUT):
@@ -311,8 +314,13 @@ class PushChannel:
             self._check_usable()
             await self._pause()
             self._check_usable()
-            self._client_id = await self._handshake(pending)
-            if self._client_id is not None and await self._subscribe(self._client_id, pending):
+            client_id = await self._handshake(pending)
+            if client_id is not None and self._closed:
+                # close() ran while the handshake was on the wire: leave no client behind.
+                await self._disconnect(client_id)
+                self._check_usable()
+            self._client_id = client_id
+            if client_id is not None and await self._subscribe(client_id, pending):
                 break
             refusals += 1
             if refusals >= MAX_REFUSALS:

@@ -823,3 +823,24 @@ async def test_a_well_formed_reply_takes_the_fast_path(monkeypatch: pytest.Monke
     assert len(batch.updates) == 1 and batch.skipped == 1
     assert by_channel.count(push.UPDATES_CHANNEL) == 1
     assert whole == []
+
+
+async def test_close_during_a_handshake_disconnects_the_client_it_brings() -> None:
+    """A handshake answered after close() is disconnected at once, and nothing is subscribed."""
+    server = Bayeux()
+    release = asyncio.Event()
+
+    async def slow_handshake(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/handshake"):
+            await release.wait()
+        return server(request)
+
+    channel = PushChannel(make_client(slow_handshake), sleep=Sleeps())
+    opening = asyncio.create_task(channel.open())
+    await asyncio.sleep(0.01)
+    await channel.close()
+    release.set()
+    with pytest.raises(PushLost, match="closed"):
+        await opening
+    assert [m["clientId"] for m in server.messages("/meta/disconnect")] == ["c1"]
+    assert server.messages("/meta/subscribe") == []
