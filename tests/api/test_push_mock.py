@@ -20,6 +20,7 @@ from statdash.api.errors import (
     PushLost,
     PushUnavailable,
     ServerError,
+    ServiceUnavailableError,
     ShapeError,
 )
 from statdash.api.push import PushChannel, PushUpdate
@@ -844,3 +845,16 @@ async def test_close_during_a_handshake_disconnects_the_client_it_brings() -> No
         await opening
     assert [m["clientId"] for m in server.messages("/meta/disconnect")] == ["c1"]
     assert server.messages("/meta/subscribe") == []
+
+
+async def test_a_503_on_connect_is_not_retried_by_the_clients_retry_policy() -> None:
+    """The channel sends each connect once even on a client that retries 503s: one request."""
+    server = Bayeux()
+    server.scripts["connect"].append(lambda messages: httpx.Response(503))
+    sleeps = Sleeps()
+    client = make_client(server, sleeps=sleeps)  # RetryPolicy(attempts=3)
+    channel = PushChannel(client, sleep=Sleeps())
+    await channel.open()
+    with pytest.raises(ServiceUnavailableError):
+        await channel.next_batch()
+    assert len(server.messages("/meta/connect")) == 1 and sleeps.delays == []
