@@ -858,3 +858,15 @@ async def test_a_503_on_connect_is_not_retried_by_the_clients_retry_policy() -> 
     with pytest.raises(ServiceUnavailableError):
         await channel.next_batch()
     assert len(server.messages("/meta/connect")) == 1 and sleeps.delays == []
+
+
+async def test_open_may_be_called_again_after_a_transient_failure() -> None:
+    """A 503 on the handshake is raised; the next open() on the same channel succeeds."""
+    server = Bayeux()
+    server.scripts["handshake"].append(lambda messages: httpx.Response(503))
+    channel = channel_on(server)
+    with pytest.raises(ServiceUnavailableError):
+        await channel.open()
+    assert not channel.connected
+    batch = await channel.open()
+    assert channel.connected and not batch.rehandshook
