@@ -36,7 +36,7 @@ import logging
 import math
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import msgspec
 
@@ -88,14 +88,17 @@ _ERROR_TEXT = 120
 Message = dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class PushUpdate:
-    """One statistic's new value as the updates channel delivered it (raw wire fields)."""
+class PushUpdate(msgspec.Struct, frozen=True, gc=False, rename="camel"):
+    """One statistic's new value as the updates channel delivered it (raw wire fields).
 
-    statistic_id: str
-    value: object
-    timestamp: object
-    subscription_id: str | None
+    A frozen struct rather than a dataclass (same fields, constructor, equality): the fast
+    path decodes update items straight into it, and the garbage collector does not track it.
+    """
+
+    statistic_id: Annotated[str, msgspec.Meta(min_length=1)]
+    value: object = None
+    timestamp: object = None
+    subscription_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,8 +282,11 @@ class PushChannel:
         self._connected = False
         self._ready = False
         client_id, self._client_id = self._client_id, None
-        if client_id is None:
-            return
+        if client_id is not None:
+            await self._disconnect(client_id)
+
+    async def _disconnect(self, client_id: str) -> None:
+        """/meta/disconnect for `client_id`, bounded by `CLOSE_TIMEOUT`; never raises."""
         message = {"channel": "/meta/disconnect", "clientId": client_id, "id": self._next_id()}
         try:
             async with asyncio.timeout(CLOSE_TIMEOUT):
@@ -308,8 +314,13 @@ class PushChannel:
             self._check_usable()
             await self._pause()
             self._check_usable()
-            self._client_id = await self._handshake(pending)
-            if self._client_id is not None and await self._subscribe(self._client_id, pending):
+            client_id = await self._handshake(pending)
+            if client_id is not None and self._closed:
+                # close() ran while the handshake was on the wire: leave no client behind.
+                await self._disconnect(client_id)
+                self._check_usable()
+            self._client_id = client_id
+            if client_id is not None and await self._subscribe(client_id, pending):
                 break
             refusals += 1
             if refusals >= MAX_REFUSALS:
@@ -415,18 +426,9 @@ class PushChannel:
             read_timeout=read_timeout,
             once=True,
         )
-        replies, skipped = _decode(response.content, self._where(kind))
-        if pending is None:
-            return replies
-        pending.skipped += skipped
-        meta: list[Message] = []
-        for reply in replies:
-            channel = reply.get("channel")
-            if isinstance(channel, str) and channel.startswith("/meta/"):
-                meta.append(reply)
-            elif "data" in reply:
-                _gather(channel, reply["data"], pending)
-        return meta
+        return _read_reply(
+            response.content, self._where(kind), pending if pending is not None else _Pending()
+        )
 
     def _advise(self, reply: Message) -> str | None:
         """Take the reply's advice (interval, hold); its `reconnect`, if it gave a known one."""
@@ -494,22 +496,95 @@ class _NotBayeux(ShapeError):
     """JSON, but not a Bayeux reply (not an array of messages)."""
 
 
+class _Message(msgspec.Struct, gc=False):
+    """One message of a reply, as the fast path reads it: `data` left raw for its channel."""
+
+    channel: object = None
+    id: object = None
+    successful: object = None
+    error: object = None
+    advice: object = None
+    clientId: object = None
+    subscription: object = None
+    supportedConnectionTypes: object = None
+    data: msgspec.Raw = msgspec.Raw()
+
+
+class _UpdatesPayload(msgspec.Struct, gc=False):
+    """`data` of the updates channel: the statistics, or the same one level down."""
+
+    statistics: list[PushUpdate] | None = None
+    data: msgspec.Raw = msgspec.Raw()
+
+
 _JSON = msgspec.json.Decoder()
+_MESSAGES = msgspec.json.Decoder(list[_Message])
+_UPDATES = msgspec.json.Decoder(_UpdatesPayload)
+_META_FIELDS = tuple(name for name in _Message.__struct_fields__ if name != "data")
 
 
-def _decode(body: bytes, where: str) -> tuple[list[Message], int]:
-    """The messages of a reply and how many entries were not messages; ShapeError if no array."""
+def _read_reply(body: bytes, where: str, pending: _Pending) -> list[Message]:
+    """The meta replies of a reply body, its data messages gathered into `pending`.
+
+    The fast path decodes the body straight into `PushUpdate`s (structs the garbage
+    collector does not track), about a third cheaper than building dicts first (figures in
+    docs/push.md, from benchmarks/push_decode.py). Anything it refuses (a message that is
+    not an object, an item without a usable statisticId...) goes down the general path,
+    whose verdict stands.
+    """
     if not body or body.isspace():
         raise ShapeError(f"{where}: empty reply")
     try:
-        decoded = _JSON.decode(body)
+        messages = _MESSAGES.decode(body)
+    except msgspec.ValidationError:
+        return _read_reply_generally(body, where, pending)
     except (msgspec.DecodeError, ValueError, RecursionError):
         # No chaining: the decoder's message quotes the body, which is untrusted.
         raise ShapeError(f"{where}: the reply is not JSON") from None
+    meta: list[Message] = []
+    for message in messages:
+        channel = message.channel
+        if isinstance(channel, str) and channel.startswith("/meta/"):
+            meta.append({name: getattr(message, name) for name in _META_FIELDS})
+        elif message.data:
+            _gather_raw(channel, message.data, pending)
+    return meta
+
+
+def _read_reply_generally(body: bytes, where: str, pending: _Pending) -> list[Message]:
+    """`_read_reply` for any JSON: entries that are not messages are skipped and counted."""
+    try:
+        decoded = _JSON.decode(body)
+    except (msgspec.DecodeError, ValueError, RecursionError):
+        raise ShapeError(f"{where}: the reply is not JSON") from None
     if not isinstance(decoded, list):
         raise _NotBayeux(f"{where}: the reply is not an array of Bayeux messages")
-    messages = [entry for entry in decoded if isinstance(entry, dict)]
-    return messages, len(decoded) - len(messages)
+    meta: list[Message] = []
+    for message in decoded:
+        if not isinstance(message, dict):
+            pending.skipped += 1
+            continue
+        channel = message.get("channel")
+        if isinstance(channel, str) and channel.startswith("/meta/"):
+            meta.append(message)
+        elif "data" in message:
+            _gather(channel, message["data"], pending)
+    return meta
+
+
+def _gather_raw(channel: object, raw: msgspec.Raw, pending: _Pending) -> None:
+    """`_gather` for a data message still in JSON: updates decoded straight into structs."""
+    if channel == UPDATES_CHANNEL:
+        try:
+            payload = _UPDATES.decode(raw)
+            if payload.statistics is None and payload.data:
+                payload = _UPDATES.decode(payload.data)
+        except msgspec.ValidationError:
+            payload = None
+        if payload is not None and payload.statistics is not None:
+            pending.updates.extend(payload.statistics)
+            return
+    _gather(channel, _JSON.decode(raw), pending)
 
 
 def _reply_to(replies: list[Message], message: Message) -> Message | None:
@@ -519,12 +594,11 @@ def _reply_to(replies: list[Message], message: Message) -> Message | None:
     for reply in same:
         if reply.get("id") == message["id"]:
             return reply
+    unnamed = [reply for reply in same if reply.get("id") is None]
     if channel == "/meta/subscribe":
-        for reply in same:
-            if "id" not in reply and reply.get("subscription") == message["subscription"]:
-                return reply
-        return None
-    return next((reply for reply in same if "id" not in reply), None)
+        wanted = message["subscription"]
+        return next((reply for reply in unnamed if reply.get("subscription") == wanted), None)
+    return unnamed[0] if unnamed else None
 
 
 _PAYLOAD_KEYS = {UPDATES_CHANNEL: "statistics", SERVICE_CHANNEL: "serviceState"}

@@ -20,6 +20,7 @@ from statdash.api.errors import (
     PushLost,
     PushUnavailable,
     ServerError,
+    ServiceUnavailableError,
     ShapeError,
 )
 from statdash.api.push import PushChannel, PushUpdate
@@ -739,3 +740,133 @@ async def test_repr_names_the_server_but_not_the_client_id() -> None:
     channel = channel_on(Bayeux())
     await channel.open()
     assert "c1" not in repr(channel) and "connected" in repr(channel)
+
+
+async def test_close_during_a_held_connect_never_starts_a_new_session() -> None:
+    """A connect answered 402 after close() raises PushLost instead of handshaking again."""
+    server = Bayeux()
+    release = asyncio.Event()
+
+    async def held(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/connect"):
+            await release.wait()
+            messages = json.loads(request.content)
+            return httpx.Response(200, json=[refused(messages[0], "402::Unknown client")])
+        return server(request)
+
+    channel = PushChannel(make_client(held), sleep=Sleeps())
+    await channel.open()
+    pending = asyncio.create_task(channel.next_batch())
+    await asyncio.sleep(0.01)
+    await channel.close()
+    release.set()
+    with pytest.raises(PushLost, match="closed"):
+        await pending
+    assert server.handshakes == 1
+    assert len(server.messages("/meta/disconnect")) == 1
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [
+        [updates(update("a", 1), update("b", 2)), {"channel": "/meta/connect", "id": "3"}],
+        [updates(update("a", 1), update("a", 1), nested=True)],
+        [updates(update("a", 1, subscription_id=None))],
+        [updates({**update("a", 1), "subscriptionId": None, "extra": [1, 2]})],
+        [service("Available"), service("Unavailable", nested=True)],
+        [{"channel": push.UPDATES_CHANNEL, "data": None}],
+        [{"channel": push.UPDATES_CHANNEL, "data": {"statistics": None}}],
+        [{"channel": push.UPDATES_CHANNEL, "data": {"data": {"statistics": []}}}],
+        [{"channel": push.UPDATES_CHANNEL}, {"channel": "/other", "data": {"x": 1}}],
+        [{"channel": "/meta/subscribe", "subscription": push.UPDATES_CHANNEL, "successful": True}],
+    ],
+)
+def test_the_fast_path_reads_a_reply_as_the_general_path_does(messages: list[Any]) -> None:
+    """Replies the struct decoder accepts give the same meta replies, updates and counts."""
+    body = json.dumps(messages).encode()
+    fast, general = push._Pending(), push._Pending()
+    fast_meta = push._read_reply(body, "w", fast)
+    general_meta = push._read_reply_generally(body, "w", general)
+    assert [m.get("channel") for m in fast_meta] == [m.get("channel") for m in general_meta]
+    for mine, theirs in zip(fast_meta, general_meta, strict=True):
+        assert {k: v for k, v in mine.items() if v is not None} == theirs
+    assert (fast.updates, fast.service_state, fast.skipped) == (
+        general.updates,
+        general.service_state,
+        general.skipped,
+    )
+
+
+async def test_a_well_formed_reply_takes_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sound updates are decoded as structs; a garbage item sends only its message the long way."""
+    whole: list[bytes] = []
+    by_channel: list[object] = []
+    read_generally, gather = push._read_reply_generally, push._gather
+
+    def spy_whole(body: bytes, where: str, pending: Any) -> Any:
+        whole.append(body)
+        return read_generally(body, where, pending)
+
+    def spy_gather(channel: object, data: object, pending: Any) -> None:
+        by_channel.append(channel)
+        gather(channel, data, pending)
+
+    monkeypatch.setattr(push, "_read_reply_generally", spy_whole)
+    monkeypatch.setattr(push, "_gather", spy_gather)
+    server = Bayeux()
+    server.scripts["connect"].append(connect_reply(updates(update("a", 1)), service("Available")))
+    server.scripts["connect"].append(connect_reply(updates(update("a", 1), 42)))
+    channel = channel_on(server)
+    await channel.open()
+    assert len((await channel.next_batch()).updates) == 1
+    assert push.UPDATES_CHANNEL not in by_channel
+    batch = await channel.next_batch()
+    assert len(batch.updates) == 1 and batch.skipped == 1
+    assert by_channel.count(push.UPDATES_CHANNEL) == 1
+    assert whole == []
+
+
+async def test_close_during_a_handshake_disconnects_the_client_it_brings() -> None:
+    """A handshake answered after close() is disconnected at once, and nothing is subscribed."""
+    server = Bayeux()
+    release = asyncio.Event()
+
+    async def slow_handshake(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/handshake"):
+            await release.wait()
+        return server(request)
+
+    channel = PushChannel(make_client(slow_handshake), sleep=Sleeps())
+    opening = asyncio.create_task(channel.open())
+    await asyncio.sleep(0.01)
+    await channel.close()
+    release.set()
+    with pytest.raises(PushLost, match="closed"):
+        await opening
+    assert [m["clientId"] for m in server.messages("/meta/disconnect")] == ["c1"]
+    assert server.messages("/meta/subscribe") == []
+
+
+async def test_a_503_on_connect_is_not_retried_by_the_clients_retry_policy() -> None:
+    """The channel sends each connect once even on a client that retries 503s: one request."""
+    server = Bayeux()
+    server.scripts["connect"].append(lambda messages: httpx.Response(503))
+    sleeps = Sleeps()
+    client = make_client(server, sleeps=sleeps)  # RetryPolicy(attempts=3)
+    channel = PushChannel(client, sleep=Sleeps())
+    await channel.open()
+    with pytest.raises(ServiceUnavailableError):
+        await channel.next_batch()
+    assert len(server.messages("/meta/connect")) == 1 and sleeps.delays == []
+
+
+async def test_open_may_be_called_again_after_a_transient_failure() -> None:
+    """A 503 on the handshake is raised; the next open() on the same channel succeeds."""
+    server = Bayeux()
+    server.scripts["handshake"].append(lambda messages: httpx.Response(503))
+    channel = channel_on(server)
+    with pytest.raises(ServiceUnavailableError):
+        await channel.open()
+    assert not channel.connected
+    batch = await channel.open()
+    assert channel.connected and not batch.rehandshook

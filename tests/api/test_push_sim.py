@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -207,10 +208,11 @@ async def test_server_failures_reach_the_caller_and_the_next_round_recovers(
 
 
 async def test_a_token_revoked_during_the_session_is_renewed_on_the_connect(
-    sim_config: SimConfig,
+    sim_config: SimConfig, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Against a simulator that wants bearer tokens, a revoked one is renewed and the connect
-    replayed: no error reaches the caller."""
+    replayed: no error reaches the caller, and no secret reaches the debug log."""
+    caplog.set_level(logging.DEBUG, logger="statdash")
     config = dataclasses.replace(
         sim_config,
         notification_hold=HOLD,
@@ -233,6 +235,9 @@ async def test_a_token_revoked_during_the_session_is_renewed_on_the_connect(
         current = await state(secured)
         assert current["tokens_issued"] == 2
         await channel.close()
+    assert "/notifications/connect" in caplog.text  # the log did record the session
+    for secret in (API_KEY, CLIENT_SECRET, "Bearer"):
+        assert secret not in caplog.text
 
 
 async def test_close_disconnects_and_leaves_no_cometd_client(
