@@ -137,8 +137,9 @@ def build_app(
         tick=tick,
         settle_heap=settle_heap,
     )
-    if sys.platform != "win32":
-        # Used when the app runs on a real terminal; headless test runs ignore it.
+    if sys.platform != "win32" and app.driver_class is LinuxDriver:
+        # Used when the app runs on a real terminal; headless test runs ignore it. Another
+        # driver named by TEXTUAL_DRIVER (the web driver under `statdash serve`) is kept.
         app.driver_class = HangupSafeDriver
     return app
 
