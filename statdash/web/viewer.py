@@ -4,7 +4,7 @@ textual-serve's `AppService` relays the web driver's packets between the process
 websocket; this subclass changes how the process starts and stops. It starts from an argument
 list (no shell: nothing in the command is ever parsed by /bin/sh) with an environment the
 caller built (that is how the server's credentials reach the dashboard: never on its command
-line, which `ps` shows to every user). It stops in bounded time: the polite "quit" the web
+line, which `ps` shows to every user). It stops in bounded time: the "quit" the web
 driver understands first (the dashboard then deletes its subscription on its way out), then
 SIGTERM (which the dashboard also turns into a clean exit), then SIGKILL.
 """
@@ -92,20 +92,28 @@ class ViewerProcess(AppService):
         return process
 
     async def stop(self) -> None:
-        """Ask the dashboard to quit, and make sure the process is gone (in at most ~8 s)."""
-        process = self._process
+        """Ask the dashboard to quit, and make sure the process is gone (in at most ~8 s).
+
+        Not `AppService.stop`: that waits for the relay without a bound, and the relay
+        swallows cancellation, so a hung dashboard would hang the server with it.
+        """
+        process, relay = self._process, self._task
         if process is None:
             return
-        try:
-            await asyncio.wait_for(self._quit_and_wait(process), self._quit_grace)
-        except TimeoutError:
-            await _end(process)
-        finally:
-            self._task = None
+        if process.returncode is None:
+            try:
+                await asyncio.wait_for(self._quit(process), self._quit_grace)
+            except TimeoutError:
+                await _end(process)
+        if relay is not None:
+            # The relay reads until the process's output closes, which it has by now.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(relay, TERM_GRACE)
+        self._task = None
 
-    async def _quit_and_wait(self, process: Process) -> None:
-        # The relay ends when the process closes its output; the process is reaped after.
-        await super().stop()
+    async def _quit(self, process: Process) -> None:
+        # Bounded by the caller: a dashboard that stopped reading its input blocks the send.
+        await self.send_meta({"type": "quit"})
         await process.wait()
 
 
