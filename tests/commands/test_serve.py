@@ -145,10 +145,10 @@ def test_the_url_carries_the_key() -> None:
     assert serve.viewer_url("::1", 8080, "K") == "http://[::1]:8080/?token=K"
 
 
-def test_serve_end_to_end(simulator: RunningSimulator) -> None:
+async def test_serve_end_to_end(simulator: RunningSimulator) -> None:
     """A real `statdash serve` prints one URL with a fresh key; a viewer's dashboard opens a
     subscription with the key from serve's environment; SIGTERM ends serve, and the
-    subscription with it."""
+    subscription with it, while the browser is still connected."""
     process = spawn("serve", WALLBOARD, "--url", simulator.base_url, "--port", "0")
     try:
         assert process.stdout is not None
@@ -156,10 +156,17 @@ def test_serve_end_to_end(simulator: RunningSimulator) -> None:
         assert url.startswith("http://127.0.0.1:") and "/?token=" in url
         base, key = url.split("/?token=")
         assert len(key) >= 43
-        opened = asyncio.run(_open_one_viewer(simulator, base, key))
-        assert opened == 1
-        process.send_signal(signal.SIGTERM)
-        _, err = process.communicate(timeout=30)
+        async with aiohttp.ClientSession() as http:
+            async with http.get(url) as page:
+                assert page.status == 200
+            socket = await http.ws_connect(f"{base}/ws/{key}?width=100&height=30")
+            await _wait_for_subscriptions(simulator, 1, 60)
+            process.send_signal(signal.SIGTERM)
+            await _wait_for_subscriptions(simulator, 0, 10)
+            _, err = await asyncio.to_thread(process.communicate, timeout=30)
+            # The browser is told: after the frames still in flight, its socket is closed.
+            while (await socket.receive(timeout=5)).type not in CLOSED:
+                pass
     finally:
         if process.poll() is None:
             process.kill()
@@ -167,24 +174,40 @@ def test_serve_end_to_end(simulator: RunningSimulator) -> None:
     assert process.returncode == 0
     assert API_KEY not in err
     assert "viewer connected" in err and "viewer left" in err
-    assert _open_subscriptions(simulator) == 0
 
 
-async def _open_one_viewer(simulator: RunningSimulator, base: str, key: str) -> int:
-    """Connect one viewer, wait for its subscription; return how many are open then."""
-    async with aiohttp.ClientSession() as http:
-        async with http.get(f"{base}/?token={key}") as page:
-            assert page.status == 200
-        socket = await http.ws_connect(f"{base}/ws/{key}?width=100&height=30")
-        deadline = time.monotonic() + 60
-        while _open_subscriptions(simulator) == 0 and time.monotonic() < deadline:
+async def test_a_killed_serve_leaves_no_dashboard_running(simulator: RunningSimulator) -> None:
+    """When serve dies outright (SIGKILL), each viewer's dashboard notices its input end,
+    exits and deletes its subscription within 10 s."""
+    process = spawn("serve", WALLBOARD, "--url", simulator.base_url, "--port", "0")
+    try:
+        assert process.stdout is not None
+        base, key = process.stdout.readline().strip().split("/?token=")
+        async with aiohttp.ClientSession() as http:
+            socket = await http.ws_connect(f"{base}/ws/{key}?width=100&height=30")
+            await _wait_for_subscriptions(simulator, 1, 60)
+            process.kill()
+            await asyncio.to_thread(process.communicate, timeout=10)
+            # The browser's socket is still open on this side: only the dashboard can act.
+            assert not socket.closed
+            await _wait_for_subscriptions(simulator, 0, 10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
+CLOSED = (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING)
+
+
+async def _wait_for_subscriptions(simulator: RunningSimulator, count: int, timeout: float) -> None:
+    """Wait until the simulator holds `count` subscriptions; fail after `timeout` seconds."""
+    async with httpx.AsyncClient() as http:
+        deadline = time.monotonic() + timeout
+        while True:
+            state = (await http.get(f"{simulator.base_url}/simulator/state")).json()
+            if state["open_subscriptions"] == count:
+                return
+            if time.monotonic() > deadline:
+                pytest.fail(f"{count} open subscriptions not reached in {timeout} s")
             await asyncio.sleep(0.1)
-        opened = _open_subscriptions(simulator)
-        # Leave the socket open: serve's shutdown must end the dashboard itself.
-        del socket
-        return opened
-
-
-def _open_subscriptions(simulator: RunningSimulator) -> int:
-    state = httpx.get(f"{simulator.base_url}/simulator/state").json()
-    return int(state["open_subscriptions"])
