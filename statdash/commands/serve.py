@@ -121,7 +121,9 @@ def run(args: argparse.Namespace) -> int:
             )
         )
     except OSError as error:
-        return VOICE.fail(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}")
+        # aiohttp wraps the bind error in a sentence of its own; the errno says it plainly.
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        return VOICE.fail(f"cannot listen on {args.host}:{args.port}: {reason}")
 
 
 def address_problem(host: str, port: int, *, allow_remote: bool) -> str | None:

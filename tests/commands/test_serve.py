@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -211,3 +212,17 @@ async def _wait_for_subscriptions(simulator: RunningSimulator, count: int, timeo
             if time.monotonic() > deadline:
                 pytest.fail(f"{count} open subscriptions not reached in {timeout} s")
             await asyncio.sleep(0.1)
+
+
+def test_a_taken_port_is_one_line(cli: Callable[..., Result], simulator: RunningSimulator) -> None:
+    """A port something else listens on is refused in one line, exit 2, and no URL printed."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cli("serve", WALLBOARD, "--url", simulator.base_url, "--port", str(port))
+    assert result.code == 2
+    assert result.out == ""
+    assert result.err == (
+        f"statdash serve: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+    )
