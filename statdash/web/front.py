@@ -27,12 +27,13 @@ import textual_serve
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from statdash.text import clean
-from statdash.web.viewer import ViewerProcess
+from statdash.web.viewer import QUIT_GRACE, TERM_GRACE, ViewerProcess
 
 STATIC_ROOT = Path(textual_serve.__file__).parent / "static"
 # How long a new viewer waits for a slot: a reloading tab's old dashboard needs a moment to
-# quit and free its slot, and the reload must not be refused for that.
-SLOT_WAIT = 5.0
+# quit and free its slot (at most QUIT_GRACE + TERM_GRACE), and the reload must not be
+# refused for that.
+SLOT_WAIT = QUIT_GRACE + TERM_GRACE
 # Ping every 3 s, drop after 1.5 s without a pong (aiohttp waits half the heartbeat): a tab
 # that lost its network is noticed within ~4.5 s, so its subscription is gone within 10 s.
 HEARTBEAT = 3.0
@@ -164,6 +165,8 @@ class WebFront:
             write_bytes=socket.send_bytes,
             write_str=socket.send_str,
             close=close,
+            # A dashboard's own messages (say, "never reached ...") go to serve's stderr.
+            on_stderr=lambda line: self._say(f"viewer {viewer.pid}: {line}"),
         )
         self._viewers[socket] = viewer
         try:

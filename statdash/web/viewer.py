@@ -54,6 +54,7 @@ class ViewerProcess(AppService):
         write_bytes: Callable[[bytes], Awaitable[None]],
         write_str: Callable[[str], Awaitable[None]],
         close: Callable[[], Awaitable[None]],
+        on_stderr: Callable[[str], None] | None = None,
         quit_grace: float = QUIT_GRACE,
     ) -> None:
         super().__init__(
@@ -67,6 +68,8 @@ class ViewerProcess(AppService):
         self._argv = list(argv)
         self._environment = dict(environment)
         self._quit_grace = quit_grace
+        self._on_stderr = on_stderr
+        self._stderr_task: asyncio.Task[None] | None = None
 
     @property
     def pid(self) -> int | None:
@@ -87,8 +90,15 @@ class ViewerProcess(AppService):
             env=viewer_environment(self._environment, width, height),
             start_new_session=True,
         )
-        assert process.stdin is not None
+        assert process.stdin is not None and process.stderr is not None
         self._stdin = process.stdin
+        # AppService would copy the dashboard's stderr onto the server's stdout (where serve
+        # prints its URL) once the process ends; read it here, line by line, instead, and
+        # give AppService an empty stream.
+        self._stderr_task = asyncio.create_task(_read_lines(process.stderr, self._on_stderr))
+        nothing = asyncio.StreamReader()
+        nothing.feed_eof()
+        process.stderr = nothing
         return process
 
     async def stop(self) -> None:
@@ -109,12 +119,22 @@ class ViewerProcess(AppService):
             # The relay reads until the process's output closes, which it has by now.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(relay, TERM_GRACE)
+        if self._stderr_task is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stderr_task, TERM_GRACE)
         self._task = None
 
     async def _quit(self, process: Process) -> None:
         # Bounded by the caller: a dashboard that stopped reading its input blocks the send.
         await self.send_meta({"type": "quit"})
         await process.wait()
+
+
+async def _read_lines(stream: asyncio.StreamReader, hear: Callable[[str], None] | None) -> None:
+    """Hand each line of `stream` to `hear` (or drop it) until the stream ends."""
+    while line := await stream.readline():
+        if hear is not None:
+            hear(line.decode("utf-8", "replace").rstrip("\n"))
 
 
 async def _end(process: Process) -> None:

@@ -70,6 +70,14 @@ class Served:
             await asyncio.sleep(0.05)
         return time.monotonic() - start
 
+    async def wait_for_no_viewers(self, timeout: float) -> None:
+        """Wait until every viewer's dashboard process has ended and been reaped."""
+        deadline = time.monotonic() + timeout
+        while self.front.viewer_pids:
+            if time.monotonic() > deadline:
+                pytest.fail(f"viewers {self.front.viewer_pids} still running after {timeout} s")
+            await asyncio.sleep(0.05)
+
 
 def viewer_command(simulator: RunningSimulator) -> ViewerCommand:
     """`statdash run` of the wallboard against `simulator`, the key in the environment only."""

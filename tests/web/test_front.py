@@ -96,7 +96,7 @@ async def test_viewer_lifecycle_and_no_secret_in_the_browser(serve_front: ServeF
     await socket.close()
     await reader
     await served.wait_for_subscriptions(0, DELETE_BOUND)
-    await asyncio.sleep(0.5)
+    await served.wait_for_no_viewers(DELETE_BOUND)
     assert not os.path.exists(f"/proc/{pid}")
 
 
@@ -108,11 +108,7 @@ async def test_a_viewer_that_loses_its_network_is_ended(serve_front: ServeFront)
     await served.wait_for_subscriptions(1, START_BOUND)
     # From here on, nothing is read from the socket, so no ping is ever answered.
     await served.wait_for_subscriptions(0, DELETE_BOUND)
-    for _ in range(50):
-        if not served.front.viewer_pids:
-            break
-        await asyncio.sleep(0.1)
-    assert served.front.viewer_pids == []
+    await served.wait_for_no_viewers(DELETE_BOUND)
     await socket.close()
 
 
@@ -134,6 +130,7 @@ async def test_one_viewer_too_many_is_refused(serve_front: ServeFront) -> None:
 
     await first.close()
     await served.wait_for_subscriptions(0, DELETE_BOUND)
+    await served.wait_for_no_viewers(DELETE_BOUND)
     third = await served.http.ws_connect(served.socket_url())
     await served.wait_for_subscriptions(1, START_BOUND)
     await third.close()

@@ -6,7 +6,9 @@ import asyncio
 import os
 import sys
 import time
+from collections.abc import Callable
 
+import pytest
 from textual_serve.app_service import AppService
 
 from statdash.web.viewer import ViewerProcess, viewer_environment
@@ -28,13 +30,19 @@ async def _nothing() -> None:
     return None
 
 
-def viewer(argv: list[str], environment: dict[str, str], quit_grace: float) -> ViewerProcess:
+def viewer(
+    argv: list[str],
+    environment: dict[str, str],
+    quit_grace: float,
+    on_stderr: Callable[[str], None] | None = None,
+) -> ViewerProcess:
     return ViewerProcess(
         argv,
         environment,
         write_bytes=_ignore,
         write_str=_ignore,
         close=_nothing,
+        on_stderr=on_stderr,
         quit_grace=quit_grace,
     )
 
@@ -81,3 +89,14 @@ async def test_the_process_gets_its_argv_verbatim_and_no_shell(tmp_path: object)
     await asyncio.wait_for(process.stop(), 10)
     with open(marker, encoding="utf-8") as seen:
         assert seen.read() == odd
+
+
+async def test_stderr_goes_to_the_listener_not_stdout(capfd: pytest.CaptureFixture[str]) -> None:
+    """Each line the dashboard writes on stderr reaches `on_stderr`; none reaches stdout."""
+    heard: list[str] = []
+    script = "import sys; sys.stderr.write('statdash run: one\\ntwo\\n')"
+    process = viewer([sys.executable, "-c", script], dict(os.environ), 2, heard.append)
+    await process.start(80, 24)
+    await asyncio.wait_for(process.stop(), 10)
+    assert heard == ["statdash run: one", "two"]
+    assert "one" not in capfd.readouterr().out
