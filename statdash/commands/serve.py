@@ -61,6 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     web.add_argument(
         "--max-viewers",
         type=int,
+        metavar="N",
         default=DEFAULT_MAX_VIEWERS,
         help="browsers served at once, each its own dashboard and subscription "
         f"(default {DEFAULT_MAX_VIEWERS})",

@@ -8,7 +8,7 @@ import os
 import aiohttp
 import pytest
 
-from statdash.web.front import key_matches
+from statdash.web.front import key_matches, render_page
 
 from .conftest import API_KEY, DELETE_BOUND, START_BOUND, ServeFront
 
@@ -26,6 +26,14 @@ def test_key_matches_only_the_key() -> None:
     assert not key_matches(key[:-1], key)
     assert not key_matches(key + "x", key)
     assert not key_matches("ábc-DEF_123", key)
+
+
+def test_the_title_cannot_write_html() -> None:
+    """A layout title with markup and control characters is shown as text in the page."""
+    page = render_page("<script>alert(1)</script>\x1b[2J", websocket_path="ws/k", font_size=16)
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "\x1b" not in page
 
 
 async def test_page_needs_the_key(serve_front: ServeFront) -> None:
