@@ -229,14 +229,19 @@ async def serve(
     *,
     on_listening: Callable[[int], None],
 ) -> int:
-    """Listen on `host:port` until SIGINT, SIGTERM or SIGHUP; then stop every viewer."""
+    """Listen on `host:port` until SIGINT, SIGTERM or SIGHUP (unless ignored); then stop
+    every viewer."""
     from aiohttp import web
 
     runner = web.AppRunner(front.application(), handle_signals=False, access_log=None)
     await runner.setup()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    wanted = [signal.SIGINT, signal.SIGTERM]
+    # Under nohup SIGHUP is ignored on purpose: a closed terminal must not stop the server.
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+        wanted.append(signal.SIGHUP)
+    for signum in wanted:
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signum, stop.set)
     try:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -226,3 +229,35 @@ def test_a_taken_port_is_one_line(cli: Callable[..., Result], simulator: Running
     assert result.err == (
         f"statdash serve: cannot listen on 127.0.0.1:{port}: Address already in use\n"
     )
+
+
+@pytest.mark.parametrize("under_nohup", [False, True])
+def test_sighup_stops_serve_unless_ignored(simulator: RunningSimulator, under_nohup: bool) -> None:
+    """SIGHUP (the terminal closed) stops serve with status 0; under nohup it keeps serving."""
+
+    def ignore_hangups() -> None:
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+    argv = ["serve", WALLBOARD, "--url", simulator.base_url, "--port", "0"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "statdash", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+        preexec_fn=ignore_hangups if under_nohup else None,
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        process.send_signal(signal.SIGHUP)
+        if under_nohup:
+            time.sleep(1)
+            assert process.poll() is None
+            assert httpx.get(url).status_code == 200
+            process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
