@@ -6,7 +6,8 @@ closes the controller, which deletes the subscription with a short timeout, and 
 subscription is written down while open so a run killed outright can be cleaned up later.
 A run that never once reached its server says so after the screen is restored and exits 1,
 so a wrong URL is not mistaken for a dashboard that worked.
-The app runs on `HangupSafeDriver`, so a terminal that goes away cannot hang the exit.
+The app runs on `HangupSafeDriver`, so a terminal that goes away cannot hang the exit; under
+`statdash serve` (Textual's web driver) on `ServedWebDriver`, so a server that goes away ends it.
 """
 
 from __future__ import annotations
@@ -16,8 +17,11 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from textual import messages
 from textual.drivers.linux_driver import LinuxDriver
+from textual.drivers.web_driver import WebDriver
 
 from statdash.api.client import StatisticsClient
 from statdash.api.connect import make_client
@@ -59,6 +63,40 @@ class HangupSafeDriver(LinuxDriver):
         if self._gone:
             return
         super().write(data)
+
+
+class ServedWebDriver(WebDriver):
+    """Textual's web driver, except that the app exits when the serving process is gone.
+
+    Textual's own stops reading when its input ends and keeps the app running: measured with
+    `statdash serve` killed by SIGKILL, each viewer's dashboard went on polling, its
+    subscription open, with nobody to see it. Here the end of input asks the app to exit
+    (the normal way out, which deletes the subscription), and output to the vanished server
+    is dropped instead of failing.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._gone = False
+        write = self._write
+
+        def write_while_served(data: bytes) -> int:
+            if self._gone:
+                return 0
+            try:
+                return write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                self._gone = True
+                return 0
+
+        self._write = write_while_served  # type: ignore[assignment]
+
+    def run_input_thread(self) -> None:
+        """Relay input until it ends; an end nobody asked for means the server is gone."""
+        super().run_input_thread()
+        if not self.exit_event.is_set():
+            log.warning("the serving process is gone; exiting")
+            self._app.post_message(messages.ExitApp())
 
 
 async def delete_left_behind(
@@ -144,9 +182,12 @@ def build_app(
         tick=tick,
         settle_heap=settle_heap,
     )
-    if sys.platform != "win32":
-        # Used when the app runs on a real terminal; headless test runs ignore it.
+    if sys.platform != "win32" and app.driver_class is LinuxDriver:
+        # Used when the app runs on a real terminal; headless test runs ignore it. Another
+        # driver named by TEXTUAL_DRIVER (the web driver under `statdash serve`) is kept.
         app.driver_class = HangupSafeDriver
+    elif app.driver_class is WebDriver:
+        app.driver_class = ServedWebDriver
     return app
 
 
