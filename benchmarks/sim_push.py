@@ -1,0 +1,110 @@
+"""Simulator CPU while one client follows the floor's statistics over the CometD push channel.
+
+    python benchmarks/sim_push.py [SECONDS]
+
+Starts `statdash sim --agents 2000 --queues 50` in its own process, opens the statistics of
+layouts/floor.yaml (5 per agent, 7 per queue: 10,350) in one session, handshakes, subscribes
+/statistics/v3/updates and then long-polls /meta/connect for SECONDS (default 30) with a
+plain httpx client. Prints the simulator's CPU (percent of one core, from /proc), the connects
+made, the values pushed and the bytes received. The client is deliberately minimal so that the
+figure is the server's cost, not a dashboard's.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from perf_sim import API_KEY, SimProcess, child_env
+
+AGENT_STATISTICS = (
+    "CurrentAgentState",
+    "InboundCalls",
+    "TalkDuration",
+    "AverageHandlingTime",
+    "Productivity",
+)
+QUEUE_STATISTICS = (
+    "CurrentNumberWaitingCalls",
+    "CurrMaxCallWaitingTime",
+    "ServiceLevel",
+    "AverageWaitingTime",
+    "Total_Answered",
+    "Total_Abandoned",
+    "CurrentReadyAgents",
+)
+
+
+def _items(state: dict[str, Any]) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    for agent in state["objects"]["Agent"]:
+        for name in AGENT_STATISTICS:
+            items.append(
+                {"statisticId": f"{agent}/{name}", "objectId": agent, "objectType": "Agent",
+                 "name": name}
+            )  # fmt: skip
+    for queue in state["objects"]["Queue"]:
+        for name in QUEUE_STATISTICS:
+            items.append(
+                {"statisticId": f"{queue}/{name}", "objectId": queue, "objectType": "Queue",
+                 "name": name}
+            )  # fmt: skip
+    return items
+
+
+def _bayeux(api: httpx.Client, kind: str, message: dict[str, Any]) -> list[dict[str, Any]]:
+    response = api.post(f"/notifications/{kind}", json=[message])
+    response.raise_for_status()
+    replies: list[dict[str, Any]] = response.json()
+    return replies
+
+
+def main(argv: list[str]) -> None:
+    seconds = float(argv[0]) if argv else 30.0
+    with tempfile.TemporaryDirectory() as state_dir:
+        with SimProcess(2000, 50, env=child_env(Path(state_dir))) as sim:
+            headers = {"x-api-key": API_KEY}
+            api_url = sim.base_url + "/statistics/v3"
+            with httpx.Client(base_url=sim.base_url, trust_env=False, timeout=60) as admin:
+                state = admin.get("/simulator/state").json()
+            with httpx.Client(
+                base_url=api_url, headers=headers, trust_env=False, timeout=60
+            ) as api:
+                items = _items(state)
+                body = {"operationId": "bench", "data": {"statistics": items}}
+                api.post("/subscriptions", json=body).raise_for_status()
+                [hello] = _bayeux(api, "handshake", {"channel": "/meta/handshake",
+                                                     "version": "1.0",
+                                                     "supportedConnectionTypes": ["long-polling"]})  # fmt: skip
+                client_id = hello["clientId"]
+                _bayeux(api, "subscribe", {"channel": "/meta/subscribe", "clientId": client_id,
+                                           "subscription": "/statistics/v3/updates"})  # fmt: skip
+                connect = {"channel": "/meta/connect", "clientId": client_id,
+                           "connectionType": "long-polling"}  # fmt: skip
+                # The first connect brings every value once; the steady state is what follows.
+                api.post("/notifications/connect", json=[connect | {"advice": {"timeout": 0}}])
+                cpu_before = sim.cpu_seconds()
+                began = time.monotonic()
+                connects = values = received = 0
+                while time.monotonic() - began < seconds:
+                    response = api.post("/notifications/connect", json=[connect])
+                    received += len(response.content)
+                    connects += 1
+                    for message in response.json():
+                        if message.get("channel") == "/statistics/v3/updates":
+                            values += len(message["data"]["statistics"])
+                elapsed = time.monotonic() - began
+                cpu = sim.cpu_seconds() - cpu_before
+    print(
+        f"{len(items)} statistics, {elapsed:.1f} s: simulator CPU {100 * cpu / elapsed:.1f}% "
+        f"of a core; {connects} connects, {values} values pushed ({values / elapsed:.0f}/s), "
+        f"{received / elapsed / 1024:.0f} KiB/s received"
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
