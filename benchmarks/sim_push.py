@@ -63,42 +63,51 @@ def _bayeux(api: httpx.Client, kind: str, message: dict[str, Any]) -> list[dict[
     return replies
 
 
+def _follow(api: httpx.Client, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """Open the subscription on a push channel; the connect message to repeat."""
+    body = {"operationId": "bench", "data": {"statistics": items}}
+    api.post("/subscriptions", json=body).raise_for_status()
+    hello = {"channel": "/meta/handshake", "version": "1.0",
+             "supportedConnectionTypes": ["long-polling"]}  # fmt: skip
+    [welcome] = _bayeux(api, "handshake", hello)
+    client_id = welcome["clientId"]
+    wanted = {"channel": "/meta/subscribe", "clientId": client_id,
+              "subscription": "/statistics/v3/updates"}  # fmt: skip
+    _bayeux(api, "", wanted)
+    connect = {"channel": "/meta/connect", "clientId": client_id,
+               "connectionType": "long-polling"}  # fmt: skip
+    # The first connect brings every value once; the steady state is what follows.
+    api.post("/notifications/connect", json=[connect | {"advice": {"timeout": 0}}])
+    return connect
+
+
 def main(argv: list[str]) -> None:
     seconds = float(argv[0]) if argv else 30.0
-    with tempfile.TemporaryDirectory() as state_dir:
-        with SimProcess(2000, 50, env=child_env(Path(state_dir))) as sim:
-            headers = {"x-api-key": API_KEY}
-            api_url = sim.base_url + "/statistics/v3"
-            with httpx.Client(base_url=sim.base_url, trust_env=False, timeout=60) as admin:
-                state = admin.get("/simulator/state").json()
-            with httpx.Client(
-                base_url=api_url, headers=headers, trust_env=False, timeout=60
-            ) as api:
-                items = _items(state)
-                body = {"operationId": "bench", "data": {"statistics": items}}
-                api.post("/subscriptions", json=body).raise_for_status()
-                [hello] = _bayeux(api, "handshake", {"channel": "/meta/handshake",
-                                                     "version": "1.0",
-                                                     "supportedConnectionTypes": ["long-polling"]})  # fmt: skip
-                client_id = hello["clientId"]
-                _bayeux(api, "subscribe", {"channel": "/meta/subscribe", "clientId": client_id,
-                                           "subscription": "/statistics/v3/updates"})  # fmt: skip
-                connect = {"channel": "/meta/connect", "clientId": client_id,
-                           "connectionType": "long-polling"}  # fmt: skip
-                # The first connect brings every value once; the steady state is what follows.
-                api.post("/notifications/connect", json=[connect | {"advice": {"timeout": 0}}])
-                cpu_before = sim.cpu_seconds()
-                began = time.monotonic()
-                connects = values = received = 0
-                while time.monotonic() - began < seconds:
-                    response = api.post("/notifications/connect", json=[connect])
-                    received += len(response.content)
-                    connects += 1
-                    for message in response.json():
-                        if message.get("channel") == "/statistics/v3/updates":
-                            values += len(message["data"]["statistics"])
-                elapsed = time.monotonic() - began
-                cpu = sim.cpu_seconds() - cpu_before
+    with (
+        tempfile.TemporaryDirectory() as state_dir,
+        SimProcess(2000, 50, env=child_env(Path(state_dir))) as sim,
+    ):
+        with httpx.Client(base_url=sim.base_url, trust_env=False, timeout=60) as admin:
+            items = _items(admin.get("/simulator/state").json())
+        with httpx.Client(
+            base_url=sim.base_url + "/statistics/v3",
+            headers={"x-api-key": API_KEY},
+            trust_env=False,
+            timeout=60,
+        ) as api:
+            connect = _follow(api, items)
+            cpu_before = sim.cpu_seconds()
+            began = time.monotonic()
+            connects = values = received = 0
+            while time.monotonic() - began < seconds:
+                response = api.post("/notifications/connect", json=[connect])
+                received += len(response.content)
+                connects += 1
+                for message in response.json():
+                    if message.get("channel") == "/statistics/v3/updates":
+                        values += len(message["data"]["statistics"])
+            elapsed = time.monotonic() - began
+            cpu = sim.cpu_seconds() - cpu_before
     print(
         f"{len(items)} statistics, {elapsed:.1f} s: simulator CPU {100 * cpu / elapsed:.1f}% "
         f"of a core; {connects} connects, {values} values pushed ({values / elapsed:.0f}/s), "

@@ -85,11 +85,12 @@ def pushed(replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def open_on_channel(api: httpx.Client, *items: dict[str, Any]) -> str:
-    """Handshake, subscribe updates, open `items` as subscription "op", drain the first push."""
+def open_on_channel(api: httpx.Client, *items: dict[str, Any], operation_id: str = "op") -> str:
+    """Handshake, subscribe updates, open `items` as a subscription, drain the first push."""
     client_id = handshake(api)
     assert [r["successful"] for r in subscribe(api, client_id, UPDATES)] == [True]
-    assert api.post("/subscriptions", json=subscription("op", *items)).status_code == 200
+    opened = api.post("/subscriptions", json=subscription(operation_id, *items))
+    assert opened.status_code == 200
     first = pushed(connect(api, client_id, timeout=0))
     assert first, "the first connect brings the values"
     return client_id
