@@ -59,7 +59,7 @@ class _Client:
 
 
 @dataclass
-class Reply:
+class Batch:
     """One answered batch: the messages, and `truncate` when the body must be cut short."""
 
     messages: list[Any]
@@ -189,7 +189,7 @@ class Notifier:
 
     # -------------------------------------------------------------------------- batches
 
-    async def handle(self, messages: list[Any], session: str) -> Reply:
+    async def handle(self, messages: list[Any], session: str) -> Batch:
         """Replies to one POSTed batch of Bayeux messages."""
         self.expire()
         replies: list[Any] = []
@@ -257,7 +257,7 @@ class Notifier:
             client.seen = self.monotonic()
             reply.update(successful=True, advice=self._advice())
             return self._damaged(data + replies + [reply])
-        return self._damaged(replies + data) if data else Reply(replies)
+        return self._damaged(replies + data) if data else Batch(replies)
 
     def _count(self, channel: str) -> None:
         kind = channel.removeprefix("/meta/") if channel.startswith("/meta/") else "publish"
@@ -414,15 +414,15 @@ class Notifier:
         if before is not None:
             older.append(before)
 
-    def _damaged(self, messages: list[Any]) -> Reply:
+    def _damaged(self, messages: list[Any]) -> Batch:
         has_updates = any(
             isinstance(m, dict) and m.get("channel") == UPDATES_CHANNEL for m in messages
         )
         kind = self.faults.push_malformed_kind(has_updates=has_updates)
         if kind == "invalid_json":
-            return Reply(messages, truncate=True)
+            return Batch(messages, truncate=True)
         if kind == "not_object":
-            return Reply(["not a message", 42, [messages[0]], *messages])
+            return Batch(["not a message", 42, [messages[0]], *messages])
         if kind == "bad_statistics":
             out: list[Any] = []
             for m in messages:
@@ -432,5 +432,5 @@ class Notifier:
                         "data": {"statistics": [42, "x", {"statisticId": 7, "value": "12"}]},
                     }
                 out.append(m)
-            return Reply(out)
-        return Reply(messages)
+            return Batch(out)
+        return Batch(messages)
