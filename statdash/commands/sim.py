@@ -105,6 +105,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="forget a CometD client silent this long between connects (default 60)",
     )
+    parser.add_argument(
+        "--time-driven-frequency",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="push durations and other time-driven statistics this often (default 5)",
+    )
     parser.add_argument("--access-log", action="store_true", help="log every request")
 
 
@@ -133,6 +140,11 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         problems.append(
             f"--notification-expiry must be seconds > 0, got {args.notification_expiry}"
         )
+    if not 0 < args.time_driven_frequency <= 86_400:
+        problems.append(
+            "--time-driven-frequency must be seconds, more than 0 and at most 86400, "
+            f"got {args.time_driven_frequency}"
+        )
     if not 0 <= args.port <= 65535:
         problems.append(f"--port must be between 0 and 65535, got {args.port}")
     if problems:
@@ -153,6 +165,7 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         hostile=args.hostile,
         notification_hold=args.notification_hold,
         notification_expiry=args.notification_expiry,
+        time_driven_frequency=args.time_driven_frequency,
     )
 
 

@@ -50,6 +50,23 @@ NOTIFICATION_MODES = frozenset({"Immediate", "Periodical", "Reset", "NoNotificat
 # Stat Server's default notificationFrequency for Periodical statistics, and the longest.
 DEFAULT_NOTIFICATION_FREQUENCY = 10
 MAX_NOTIFICATION_FREQUENCY = 86_400
+# Predefined statistics whose value moves with time alone (durations, a ratio over login time,
+# the wait of the oldest call). The catalogue configures them Periodical, as a server would:
+# pushed on events only they would look frozen between events.
+TIME_DRIVEN = frozenset(
+    {
+        "TimeInCurrentState",
+        "ReadyDuration",
+        "NotReadyDuration",
+        "TalkDuration",
+        "HoldDuration",
+        "WrapDuration",
+        "LoginDuration",
+        "AverageHandlingTime",
+        "Productivity",
+        "CurrMaxCallWaitingTime",
+    }
+)
 
 
 class CatalogError(Exception):
@@ -707,13 +724,19 @@ class Notification:
 IMMEDIATE = Notification()
 
 
-def notification(definition: Mapping[str, Any] | None) -> Notification:
-    """The notification settings of an ad-hoc definition (None: a predefined statistic).
+def notification(
+    definition: Mapping[str, Any] | None,
+    name: str | None = None,
+    time_driven_frequency: float = DEFAULT_NOTIFICATION_FREQUENCY,
+) -> Notification:
+    """The notification settings of an ad-hoc definition, or of predefined statistic `name`.
 
-    Predefined statistics are all Immediate with no insensitivity, as configured in the
-    catalogue above. Call after `adhoc` accepted the definition.
+    Predefined statistics are Immediate with no insensitivity, except the TIME_DRIVEN ones:
+    Periodical every `time_driven_frequency` seconds. Call after the statistic resolved.
     """
     if definition is None:
+        if name in TIME_DRIVEN:
+            return Notification("Periodical", time_driven_frequency)
         return IMMEDIATE
     mode = definition.get("notificationMode") or "Immediate"
     if mode == "Reset":

@@ -55,6 +55,9 @@ class SimConfig:
     # A CometD client that sends nothing for this long between connects is forgotten: its
     # next message gets 402::Unknown client with advice to handshake again.
     notification_expiry: float = 60.0
+    # notificationFrequency (simulated seconds) of the predefined statistics that change with
+    # time alone (catalog.TIME_DRIVEN): they are pushed Periodical, the others Immediate.
+    time_driven_frequency: float = 5.0
 
     def __post_init__(self) -> None:
         problems = self.problems()
@@ -102,6 +105,8 @@ class SimConfig:
             out.append("notification_hold must be a finite number >= 0")
         if not math.isfinite(self.notification_expiry) or self.notification_expiry <= 0:
             out.append("notification_expiry must be a finite number > 0")
+        if not 0 < self.time_driven_frequency <= 86_400:
+            out.append("time_driven_frequency must be seconds, more than 0 and at most 86400")
         return out
 
     @property

@@ -572,7 +572,7 @@ async def subscribe(sim: Simulator, request: Request) -> Reply:
             want.object_type,
             want.name,
             compute,
-            catalog.notification(want.definition),
+            catalog.notification(want.definition, want.name, sim.config.time_driven_frequency),
             catalog.sources(sim.model, want.object_type, want.object_id),
         )
         for want, compute in resolved

@@ -78,9 +78,12 @@ def test_options_reach_the_config() -> None:
             "3",
             "--notification-expiry",
             "9",
+            "--time-driven-frequency",
+            "30",
         )
     )
     assert (config.notification_hold, config.notification_expiry) == (3.0, 9.0)
+    assert config.time_driven_frequency == 30.0
     assert (config.agents, config.queues, config.seed, config.time_scale) == (200, 12, 9, 30.0)
     assert (config.clock, config.api_key, config.client_id, config.client_secret) == (
         "manual",
@@ -118,6 +121,7 @@ def test_secrets_can_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) 
         (["--port", "70000"], "--port must be between 0 and 65535"),
         (["--notification-hold", "-1"], "--notification-hold must be seconds >= 0, got -1.0"),
         (["--notification-expiry", "0"], "--notification-expiry must be seconds > 0, got 0.0"),
+        (["--time-driven-frequency", "0"], "--time-driven-frequency must be seconds, more than 0"),
     ],
 )
 def test_bad_options_exit_2_with_a_message(

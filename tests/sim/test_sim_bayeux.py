@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from statdash.sim import catalog
 from statdash.sim.bayeux import _changed
 from statdash.sim.config import SimConfig
 from statdash.sim.runner import RunningSimulator, running_simulator
@@ -371,3 +372,21 @@ def test_state_counts_channel_messages_and_clients(sim: RunningSimulator) -> Non
         assert requests["notifications.connect"] == 2
         assert requests["notifications.disconnect"] == 1
         assert sim.state()["cometd_clients"] == 0
+
+
+def test_time_driven_predefined_statistics_are_periodical(sim: RunningSimulator) -> None:
+    """Durations are pushed once per time_driven_frequency (5) simulated seconds, however
+    often connects come; counts stay Immediate."""
+    assert set(catalog.PREDEFINED) >= catalog.TIME_DRIVEN
+    with client(sim) as api:
+        client_id = open_on_channel(
+            api,
+            stat("login", "Team_01", "GroupAgents", name="LoginDuration"),
+            stat("entered", "8001@SIP_Switch", "Queue", name="Total_Entered"),
+        )
+        seen: list[str] = []
+        for _ in range(6):
+            sim.advance(1)
+            seen += [v["statisticId"] for v in pushed(connect(api, client_id, timeout=0))]
+        assert seen.count("login") == 1
+        assert catalog.notification(None, "Total_Entered") == catalog.IMMEDIATE
