@@ -1,17 +1,19 @@
 """Simulator CPU while one client follows the floor's statistics over the CometD push channel.
 
-    python benchmarks/sim_push.py [SECONDS]
+    python benchmarks/sim_push.py [SECONDS] [--time-driven-frequency S]
 
 Starts `statdash sim --agents 2000 --queues 50` in its own process, opens the statistics of
 layouts/floor.yaml (5 per agent, 7 per queue: 10,350) in one session, handshakes, subscribes
 /statistics/v3/updates and then long-polls /meta/connect for SECONDS (default 30) with a
 plain httpx client. Prints the simulator's CPU (percent of one core, from /proc), the connects
 made, the values pushed and the bytes received. The client is deliberately minimal so that the
-figure is the server's cost, not a dashboard's.
+figure is the server's cost, not a dashboard's. `--time-driven-frequency` is passed to
+`statdash sim` (how often durations and the other time-driven statistics are pushed).
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
 import time
@@ -37,6 +39,18 @@ QUEUE_STATISTICS = (
     "Total_Abandoned",
     "CurrentReadyAgents",
 )
+
+
+class _PushSim(SimProcess):
+    """`statdash sim` with extra options."""
+
+    def __init__(self, extra: list[str], **kwargs: Any) -> None:
+        super().__init__(2000, 50, **kwargs)
+        self.extra = extra
+
+    @property
+    def command(self) -> list[str]:
+        return [*super().command, *self.extra]
 
 
 def _items(state: dict[str, Any]) -> list[dict[str, Any]]:
@@ -82,10 +96,17 @@ def _follow(api: httpx.Client, items: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> None:
-    seconds = float(argv[0]) if argv else 30.0
+    parser = argparse.ArgumentParser(description="simulator CPU under one push follower")
+    parser.add_argument("seconds", type=float, nargs="?", default=30.0)
+    parser.add_argument("--time-driven-frequency", default=None)
+    args = parser.parse_args(argv)
+    seconds = args.seconds
+    extra = []
+    if args.time_driven_frequency is not None:
+        extra = ["--time-driven-frequency", args.time_driven_frequency]
     with (
         tempfile.TemporaryDirectory() as state_dir,
-        SimProcess(2000, 50, env=child_env(Path(state_dir))) as sim,
+        _PushSim(extra, env=child_env(Path(state_dir))) as sim,
     ):
         with httpx.Client(base_url=sim.base_url, trust_env=False, timeout=60) as admin:
             items = _items(admin.get("/simulator/state").json())
@@ -108,8 +129,10 @@ def main(argv: list[str]) -> None:
                         values += len(message["data"]["statistics"])
             elapsed = time.monotonic() - began
             cpu = sim.cpu_seconds() - cpu_before
+    options = " ".join(extra) or "defaults"
     print(
-        f"{len(items)} statistics, {elapsed:.1f} s: simulator CPU {100 * cpu / elapsed:.1f}% "
+        f"{options}: {len(items)} statistics, {elapsed:.1f} s: "
+        f"simulator CPU {100 * cpu / elapsed:.1f}% "
         f"of a core; {connects} connects, {values} values pushed ({values / elapsed:.0f}/s), "
         f"{received / elapsed / 1024:.0f} KiB/s received"
     )

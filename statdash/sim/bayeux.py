@@ -22,6 +22,16 @@ _POLL_SECONDS = 0.25
 
 Message = dict[str, Any]
 Record = dict[str, Any]
+_META_KINDS = frozenset({"handshake", "connect", "subscribe", "unsubscribe", "disconnect"})
+
+
+def _unknown_client(reply: Message) -> Message:
+    reply.update(
+        successful=False,
+        error="402::Unknown client",
+        advice={"reconnect": "handshake", "interval": 0},
+    )
+    return reply
 
 
 @dataclass(eq=False, slots=True)
@@ -222,12 +232,7 @@ class Notifier:
                 self._forget(client_id)
                 client = None
             if client is None:
-                reply.update(
-                    successful=False,
-                    error="402::Unknown client",
-                    advice={"reconnect": "handshake", "interval": 0},
-                )
-                replies.append(reply)
+                replies.append(_unknown_client(reply))
                 continue
             client.seen = self.monotonic()
             reply["clientId"] = client_id
@@ -255,12 +260,18 @@ class Notifier:
             if delay > 0 and not self.closed:
                 await asyncio.sleep(delay)
             client.seen = self.monotonic()
+            if client.gone and not self.closed:
+                # Dropped while held (a fault, a disconnect): say so now, not at the next one.
+                return self._damaged(data + replies + [_unknown_client(reply)])
             reply.update(successful=True, advice=self._advice())
             return self._damaged(data + replies + [reply])
         return self._damaged(replies + data) if data else Batch(replies)
 
     def _count(self, channel: str) -> None:
-        kind = channel.removeprefix("/meta/") if channel.startswith("/meta/") else "publish"
+        kind = channel.removeprefix("/meta/")
+        # Counter keys come from a fixed set: a client's channel names must not grow it.
+        if kind not in _META_KINDS:
+            kind = "other" if channel.startswith("/meta/") else "publish"
         self.requests[f"notifications.{kind}"] += 1
 
     def _advice(self) -> dict[str, Any]:

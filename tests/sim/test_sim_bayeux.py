@@ -212,7 +212,7 @@ def test_default_hold_is_twenty_seconds() -> None:
     assert (config.notification_hold, config.notification_expiry) == (20.0, 60.0)
 
 
-def _connect_in_thread(sim: RunningSimulator, client_id: str, cookies: httpx.Cookies) -> Any:
+def connect_in_thread(sim: RunningSimulator, client_id: str, cookies: httpx.Cookies) -> Any:
     result: dict[str, Any] = {}
 
     def run() -> None:
@@ -234,7 +234,7 @@ def test_a_held_connect_returns_as_soon_as_a_value_changes(sim_config: SimConfig
         client_id = open_on_channel(
             api, stat("q1", "8001@SIP_Switch", "Queue", name="Total_Entered")
         )
-        thread, result = _connect_in_thread(sim, client_id, api.cookies)
+        thread, result = connect_in_thread(sim, client_id, api.cookies)
         time.sleep(0.3)
         sim.advance(600)
         thread.join(timeout=5)
@@ -250,7 +250,7 @@ def test_stopping_the_server_answers_held_connects_at_once(sim_config: SimConfig
     try:
         with client(sim) as api:
             client_id = handshake(api)
-            thread, result = _connect_in_thread(sim, client_id, api.cookies)
+            thread, result = connect_in_thread(sim, client_id, api.cookies)
             time.sleep(0.3)
     finally:
         began = time.perf_counter()

@@ -13,7 +13,14 @@ import pytest
 from statdash.sim.config import SimConfig
 from statdash.sim.runner import RunningSimulator, running_simulator
 from tests.sim.support import client, request, stat
-from tests.sim.test_sim_bayeux import UPDATES, connect, handshake, open_on_channel, pushed
+from tests.sim.test_sim_bayeux import (
+    UPDATES,
+    connect,
+    connect_in_thread,
+    handshake,
+    open_on_channel,
+    pushed,
+)
 
 ITEMS = (
     stat("q1", "8001@SIP_Switch", "Queue", name="Total_Entered"),
@@ -159,3 +166,16 @@ def test_channel_faults_are_cleared_with_the_others(sim: RunningSimulator) -> No
     cleared = sim.clear_faults()
     assert (cleared["unknown_client"], cleared["reorder_updates"]) == (False, False)
     assert cleared["slow_connect_ms"] == 0
+
+
+def test_a_session_dropped_during_a_held_connect_gets_402_at_once(sim_config: SimConfig) -> None:
+    """A held connect whose session is dropped answers 402 right away, not after the hold."""
+    config = dataclasses.replace(sim_config, notification_hold=20.0)
+    with running_simulator(config) as sim, client(sim) as api:
+        client_id = handshake(api)
+        thread, result = connect_in_thread(sim, client_id, api.cookies)
+        time.sleep(0.3)
+        sim.set_faults(drop_session=True)
+        thread.join(timeout=5)
+        assert result["seconds"] < 3
+        assert result["replies"][-1]["error"] == "402::Unknown client"
