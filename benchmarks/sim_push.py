@@ -1,8 +1,10 @@
 """Simulator CPU while one client follows the floor's statistics over the CometD push channel.
 
-    python benchmarks/sim_push.py [SECONDS] [--time-driven-frequency S]
+    python benchmarks/sim_push.py [SECONDS] [--warm S] [--time-driven-frequency S]
 
-Starts `statdash sim --agents 2000 --queues 50` in its own process, opens the statistics of
+Starts `statdash sim --agents 2000 --queues 50` in its own process, moves its clock `--warm`
+simulated seconds on (default 1800: at the start of the shift nobody has taken a call yet, so
+little changes; that half hour is simulated before the measured part), opens the statistics of
 layouts/floor.yaml (5 per agent, 7 per queue: 10,350) in one session, handshakes, subscribes
 /statistics/v3/updates and then long-polls /meta/connect for SECONDS (default 30) with a
 plain httpx client. Prints the simulator's CPU (percent of one core, from /proc), the connects
@@ -99,15 +101,17 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description="simulator CPU under one push follower")
     parser.add_argument("seconds", type=float, nargs="?", default=30.0)
     parser.add_argument("--time-driven-frequency", default=None)
+    parser.add_argument("--warm", type=float, default=1800.0)
     args = parser.parse_args(argv)
     seconds = args.seconds
-    extra = []
+    extra: list[str] = []
     if args.time_driven_frequency is not None:
-        extra = ["--time-driven-frequency", args.time_driven_frequency]
+        extra += ["--time-driven-frequency", args.time_driven_frequency]
     with (
         tempfile.TemporaryDirectory() as state_dir,
         _PushSim(extra, env=child_env(Path(state_dir))) as sim,
     ):
+        sim.advance(args.warm)
         with httpx.Client(base_url=sim.base_url, trust_env=False, timeout=60) as admin:
             items = _items(admin.get("/simulator/state").json())
         with httpx.Client(
@@ -129,7 +133,7 @@ def main(argv: list[str]) -> None:
                         values += len(message["data"]["statistics"])
             elapsed = time.monotonic() - began
             cpu = sim.cpu_seconds() - cpu_before
-    options = " ".join(extra) or "defaults"
+    options = f"warm {args.warm:g} s" + "".join(f" {a}" for a in extra)
     print(
         f"{options}: {len(items)} statistics, {elapsed:.1f} s: "
         f"simulator CPU {100 * cpu / elapsed:.1f}% "
