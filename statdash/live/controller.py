@@ -38,6 +38,8 @@ HISTORY_SLACK = 2
 # Under push a peek only reconciles: often enough that a lost notification cannot leave a
 # wrong value on screen for long, seldom enough to cost the server next to nothing.
 DEFAULT_RECONCILE_INTERVAL = 60.0
+# Reconciliation peeks the channel asks for (not the user's r) come at most this often.
+MIN_RESYNC_GAP = 5.0
 # Under push, pushed values reach the screen at most this long after they arrive.
 MAX_FLUSH_GAP = 1.0
 # How long a stop waits for the channel's handshake before giving up on it.
@@ -118,6 +120,8 @@ class LiveController:
         self._last_failure: StatisticsError | None = None
         self._corrected = 0
         self._framed = False
+        self._last_resync = -math.inf
+        self._resync_later: asyncio.TimerHandle | None = None
         self._session = self._new_session(plan)
         self._feed = self._new_feed(plan)
         self._task: asyncio.Task[None] | None = None
@@ -213,8 +217,22 @@ class LiveController:
         self._on_status(self.status)
 
     def _resync(self) -> None:
-        """The channel may have missed changes: reconcile with a peek now."""
-        self._session.poll_now()
+        """The channel may have missed changes: reconcile with a peek, now or a little later.
+
+        At most one a `MIN_RESYNC_GAP`: a server that forgets its CometD clients again and
+        again (a 402 storm) would otherwise draw a full peek with every new handshake. The
+        last request in a gap is served at its end, so no resync is dropped.
+        """
+        wait = self._last_resync + MIN_RESYNC_GAP - self._clock()
+        if wait <= 0:
+            self._last_resync = self._clock()
+            self._session.poll_now()
+        elif self._resync_later is None:
+            self._resync_later = asyncio.get_running_loop().call_later(wait, self._resync_due)
+
+    def _resync_due(self) -> None:
+        self._resync_later = None
+        self._resync()
 
     def _ingest(self, statistics: Sequence[StatisticValue]) -> None:
         now, wall = self._clock(), self._wall_clock()
@@ -337,6 +355,9 @@ class LiveController:
             await self._feed.close()
 
     async def _stop_task(self) -> None:
+        if self._resync_later is not None:
+            self._resync_later.cancel()
+            self._resync_later = None
         task, self._task = self._task, None
         if task is None:
             return

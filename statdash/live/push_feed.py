@@ -224,7 +224,8 @@ class PushFeed:
             self._lost(error)
             return False
         self._channel = channel
-        self._reopen_failures = 0
+        # The reopen backoff is reset only by a healthy round (below), not by the open: a
+        # server whose every connect fails must not be handshaken with every few seconds.
         self._failures = 0
         self.last_error = None
         self._set_state(FeedState.LIVE)
@@ -265,6 +266,8 @@ class PushFeed:
                 await self._wait(AFTER_FAILURE_PAUSE)
             return
         self._failures = 0
+        if not batch.rehandshook:
+            self._reopen_failures = 0
         self._take(batch)
 
     def _lost(self, error: errors.StatisticsError) -> None:
