@@ -10,7 +10,7 @@ from pydantic import SecretStr
 
 from statdash.api.settings import Credentials, ServerSettings
 from statdash.commands.common import EXIT_USAGE, load_compiled
-from statdash.commands.run import THEMES_HELP, theme_problem
+from statdash.commands.run import KIOSK_HELP, THEMES_HELP, theme_problem
 from statdash.commands.voice import Voice
 from statdash.layout.shipped import shipped_layout
 from statdash.sim.config import SimConfig
@@ -34,6 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--time-scale", type=float, default=1.0, help="simulated seconds per real second"
     )
     parser.add_argument("--theme", help=THEMES_HELP)
+    parser.add_argument("--kiosk", action="store_true", help=KIOSK_HELP)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,6 +62,12 @@ def run(args: argparse.Namespace) -> int:
         )
         return asyncio.run(
             run_dashboard(
-                layout, settings, layout_path=path, demo=True, theme=args.theme, say=VOICE.say
+                layout,
+                settings,
+                layout_path=path,
+                demo=True,
+                theme=args.theme,
+                kiosk=args.kiosk,
+                say=VOICE.say,
             )
         )

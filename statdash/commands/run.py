@@ -18,12 +18,14 @@ from statdash.live.records import SubscriptionRecords
 
 VOICE = Voice("run")
 THEMES_HELP = "colour theme, e.g. statdash, ansi-dark (the terminal's 16 colours), textual-light"
+KIOSK_HELP = "for a wall display: no key bar and no command palette (the status line stays)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """`run` takes a layout file, the server flags and a theme."""
     parser.add_argument("layout", type=Path, help="the layout file (YAML)")
     parser.add_argument("--theme", help=THEMES_HELP)
+    parser.add_argument("--kiosk", action="store_true", help=KIOSK_HELP)
     add_server_arguments(parser)
 
 
@@ -50,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
                 layout_path=args.layout,
                 theme=args.theme,
                 records=SubscriptionRecords(),
+                kiosk=args.kiosk,
                 say=VOICE.say,
             )
         )

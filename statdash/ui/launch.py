@@ -100,6 +100,7 @@ def build_app(
     bridge: Bridge | None = None,
     tick: bool = True,
     settle_heap: bool = True,
+    kiosk: bool = False,
 ) -> StatdashApp:
     """The app and its controller, wired through a bridge (the one factory tests use too).
 
@@ -109,6 +110,7 @@ def build_app(
     `bridge` subclass sees every status and change the controller reports (when a poll
     ended, how much it changed), `tick=False` leaves out the once-a-second tick (not part of
     a poll), and `settle_heap=False` switches that lever off to measure what it is worth.
+    `kiosk` is for a wall display: no key bar and no command palette (the status line stays).
     """
     bridge = bridge if bridge is not None else Bridge()
     server = client.server
@@ -136,6 +138,7 @@ def build_app(
         wall_clock=wall_clock,
         tick=tick,
         settle_heap=settle_heap,
+        kiosk=kiosk,
     )
     if sys.platform != "win32":
         # Used when the app runs on a real terminal; headless test runs ignore it.
@@ -151,6 +154,7 @@ async def run_dashboard(
     demo: bool = False,
     theme: str | None = None,
     records: SubscriptionRecords | None = None,
+    kiosk: bool = False,
     say: Callable[[str], None],
 ) -> int:
     """Run the dashboard until the user quits; always deletes the subscription.
@@ -177,6 +181,7 @@ async def run_dashboard(
             demo=demo,
             insecure=settings.insecure,
             theme=theme,
+            kiosk=kiosk,
         )
         await app.run_async()
     finally:
