@@ -48,6 +48,8 @@ from statdash.ui.widgets.status_bar import StatusBar, StatusInfo
 
 TICK_SECONDS = 1.0
 RESUME_ROTATION_KEY = "R"
+KIOSK_RETRY_SECONDS = 300.0
+"""In kiosk mode nobody presses `r`: refused credentials are tried again this often."""
 LAYOUT_CHECK_SECONDS = 1.0
 DEFAULT_THEME = "statdash"
 INSECURE_MARK = " TLS NOT VERIFIED "
@@ -133,6 +135,7 @@ class StatdashApp(App[int]):
         self._rotation = self._new_rotation(running=True)
         self._rotation_shown: tuple[int, bool, int] | None = None
         self._rotation_armed = False
+        self._kiosk_retry_at: float | None = None
         self._remove_signal_handlers: Callable[[], None] | None = None
         self.register_theme(STATDASH_THEME)
         self.theme = theme or DEFAULT_THEME
@@ -344,12 +347,27 @@ class StatdashApp(App[int]):
         self._update_status()
 
     def _tick(self) -> None:
+        if self.kiosk:
+            self._kiosk_retry()
         context = self._draw_context()
         with self.batch_update():
             for panel in self._panels(active_only=True):
                 panel.tick(context)
         self._update_stale()
         self._update_status()
+
+    def _kiosk_retry(self) -> None:
+        """Polling stopped for refused credentials: on a wall display, try again now and then
+        (they may be fixed on the server), since nobody is there to press `r`."""
+        if self.controller.status.phase is not Phase.FAILED:
+            self._kiosk_retry_at = None
+            return
+        now = self._clock()
+        if self._kiosk_retry_at is None:
+            self._kiosk_retry_at = now + KIOSK_RETRY_SECONDS
+        elif now >= self._kiosk_retry_at:
+            self._kiosk_retry_at = now + KIOSK_RETRY_SECONDS
+            self.controller.poll_now()
 
     def _update_stale(self) -> None:
         age = self.controller.store.age(self._clock())

@@ -210,3 +210,48 @@ def test_wallboard_80x24(wall_sim: RunningSimulator, snap_compare: object, utc: 
     """The same wallboard still reads at 80x24: small digits, every row on screen."""
     app = frozen_wallboard(wall_sim, kiosk=False)
     assert snap_compare(app, terminal_size=(80, 24), run_before=data_shown)  # type: ignore[operator]
+
+
+async def test_kiosk_tries_refused_credentials_again_without_a_key() -> None:
+    """Refused credentials stop polling; in kiosk mode the app asks the server again after
+    5 minutes (the key may have been fixed there), with no key pressed, and not before."""
+    from dataclasses import replace as replace_config
+
+    from statdash.live.session import Phase
+    from statdash.ui.app import KIOSK_RETRY_SECONDS
+
+    config = SimConfig(agents=10, queues=2, seed=1, clock="manual", start_time=SIM_START)
+    with running_simulator(
+        replace_config(config, api_key="right-key"), log_level="critical"
+    ) as simulator:
+        async with StatisticsClient(
+            simulator.base_url, "wrong-key", retry=RetryPolicy(attempts=1)
+        ) as wrong:
+            layout = compile_layout(
+                load_layout_text(
+                    "title: T\npages:\n  - widgets:\n      - {kind: kpi, object: {queue:"
+                    " 8001@SIP_Switch}, stat: CurrentNumberWaitingCalls}\n"
+                )
+            )
+            monotonic = Clock(1000.0)
+            app = build_app(
+                layout,
+                wrong,
+                server_label="simulator",
+                handle_signals=False,
+                clock=monotonic,
+                tick=False,
+                kiosk=True,
+            )
+            async with app.run_test(size=(80, 24)) as pilot:
+                await until(pilot, lambda: app.controller.status.phase is Phase.FAILED)
+                requests = sum(simulator.state()["requests"].values())
+                app._tick()  # the retry is planned, not made
+                monotonic.now += KIOSK_RETRY_SECONDS - 1
+                app._tick()
+                await pilot.pause(0.2)
+                assert sum(simulator.state()["requests"].values()) == requests
+                monotonic.now += 1
+                app._tick()
+                await until(pilot, lambda: sum(simulator.state()["requests"].values()) > requests)
+                await app.controller.close()
