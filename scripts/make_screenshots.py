@@ -69,14 +69,13 @@ class Clock:
 
 
 class Monotonic:
-    """A monotonic clock that stands still ("updated 0s ago", the rotation's countdown) until
-    a picture needs a page's time to pass."""
+    """The monotonic clock, moved on by hand when a picture needs a page's time to pass."""
 
     def __init__(self) -> None:
-        self.offset = 1000.0
+        self.offset = 0.0
 
     def __call__(self) -> float:
-        return self.offset
+        return time.monotonic() + self.offset
 
 
 def history_seconds(layout: CompiledLayout) -> float:
@@ -135,6 +134,9 @@ async def take(shot: Shot, simulator: RunningSimulator, out: Path) -> Path:
                 monotonic.offset += page.show_for or 0.0
                 app.check_rotation()
                 await poll()  # fresh data on the new page, not "stale" from the jump in time
+            if layout.rotates and not shot.rotations:
+                # The polls took real time: show the countdown from the page's full time.
+                app.action_resume_rotation()
             app._tick()
             await pilot.pause(0.3)
             path = out / f"{shot.name}.svg"

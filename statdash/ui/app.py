@@ -25,6 +25,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.markup import escape as escape_markup
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Footer, Static
 
@@ -134,7 +135,7 @@ class StatdashApp(App[int]):
         self.use_command_palette = not kiosk
         self._rotation = self._new_rotation(running=True)
         self._rotation_shown: tuple[int, bool, int] | None = None
-        self._rotation_armed = False
+        self._rotation_timer: Timer | None = None
         self._kiosk_retry_at: float | None = None
         self._remove_signal_handlers: Callable[[], None] | None = None
         self.register_theme(STATDASH_THEME)
@@ -271,10 +272,14 @@ class StatdashApp(App[int]):
 
     def _arm_rotation(self) -> None:
         """Check the rotation often enough for its shortest page (a soak shortens them)."""
-        shortest = min((page.show_for or 0.0 for page in self.layout.pages), default=0.0)
-        if self.layout.rotates and not self._rotation_armed:
-            self._rotation_armed = True
-            self.set_interval(min(TICK_SECONDS, shortest / 4), self.check_rotation)
+        if self._rotation_timer is not None:
+            self._rotation_timer.stop()
+            self._rotation_timer = None
+        if self.layout.rotates:
+            shortest = min(page.show_for or 0.0 for page in self.layout.pages)
+            self._rotation_timer = self.set_interval(
+                min(TICK_SECONDS, shortest / 4), self.check_rotation
+            )
 
     def on_unmount(self) -> None:
         """Give the signals back, and the heap to the collector."""

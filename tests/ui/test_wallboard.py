@@ -96,6 +96,52 @@ async def test_pages_rotate_any_key_stops_and_shift_r_resumes(client: Statistics
         await app.controller.close()
 
 
+async def test_the_rotation_moves_on_under_a_screen_on_top(client: StatisticsClient) -> None:
+    """With the help screen on top (opened by no key), the pages still rotate beneath it."""
+    from statdash.ui.screens.help import HelpScreen
+
+    monotonic = Clock(1000.0)
+    app = wallboard_app(client, monotonic)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await app.push_screen(HelpScreen())
+        await pilot.pause(0.1)
+        monotonic.now += 20.0
+        app.check_rotation()
+        await pilot.pause(0.1)
+        assert app.page_index == 1
+        assert isinstance(app.screen, HelpScreen)
+        await app.controller.close()
+
+
+async def test_an_edit_that_adds_rotate_starts_the_rotation(
+    client: StatisticsClient, tmp_path: Path
+) -> None:
+    """A layout edited to say `rotate: 5s` rotates from then on, with a timer for 5 s pages."""
+    path = tmp_path / "board.yaml"
+    text = (LAYOUTS / "wallboard.yaml").read_text(encoding="utf-8")
+    path.write_text(text.replace("rotate: 20s\n", "").replace("    show_for: 10s\n", ""))
+    monotonic = Clock(1000.0)
+    app = build_app(
+        compile_layout(load_layout(path)),
+        client,
+        server_label="simulator",
+        handle_signals=False,
+        clock=monotonic,
+        layout_path=path,
+    )
+    async with app.run_test(size=(120, 36)) as pilot:
+        assert "next:" not in title_of(app)
+        path.write_text(text.replace("rotate: 20s", "rotate: 5s").replace("10s", "5s"))
+        app._check_layout_file()
+        await until(pilot, lambda: app.layout.rotates)
+        assert "next: 2 Queues in 5s" in title_of(app)
+        assert app._rotation_timer is not None
+        monotonic.now += 5.0
+        app.check_rotation()
+        assert app.page_index == 1
+        await app.controller.close()
+
+
 async def test_a_page_key_stops_the_rotation_on_that_page(client: StatisticsClient) -> None:
     """Pressing 2 shows page 2 and keeps it there however long it stays."""
     monotonic = Clock(1000.0)
