@@ -7,16 +7,21 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from rich.style import Style
+from rich.text import Text
+from textual.app import App, ComposeResult
 from textual.widgets import Footer, Static
 
 from statdash.api.client import RetryPolicy, StatisticsClient
 from statdash.layout.compile import compile_layout
+from statdash.layout.formats import Level
 from statdash.layout.loader import load_layout, load_layout_text
 from statdash.sim.config import SimConfig
 from statdash.sim.runner import RunningSimulator, running_simulator
-from statdash.ui.app import StatdashApp
+from statdash.ui.app import STYLESHEET, StatdashApp
 from statdash.ui.launch import build_app
 from statdash.ui.panels import ClockPanel, KpiPanel, TextPanel
+from statdash.ui.widgets.kpi import BIG_TILE_ROWS, KpiTile
 
 from .test_app import Clock, until
 
@@ -301,3 +306,41 @@ async def test_kiosk_tries_refused_credentials_again_without_a_key() -> None:
                 app._tick()
                 await until(pilot, lambda: sum(simulator.state()["requests"].values()) > requests)
                 await app.controller.close()
+
+
+class OneTile(App[None]):
+    """One KPI tile filling a screen of the test's size."""
+
+    CSS_PATH = STYLESHEET
+    CSS = "KpiTile { height: 100%; }"
+
+    def compose(self) -> ComposeResult:
+        yield KpiTile("Calls waiting")
+
+
+def inked(line: Text) -> bool:
+    """True for a line that draws something: a glyph, or a reverse-video (full pixel) cell."""
+    return bool(line.plain.strip()) or any(
+        isinstance(span.style, Style) and span.style.reverse and line.plain[span.start : span.end]
+        for span in line.spans
+    )
+
+
+@pytest.mark.parametrize(
+    ("size", "digit_rows"), [((40, 6), 3), ((40, 9), 4), ((40, 13), 7), ((60, 30), 14)]
+)
+async def test_a_tile_draws_its_digits_as_big_as_it_is(
+    size: tuple[int, int], digit_rows: int
+) -> None:
+    """A warning "12" takes 3 rows in a small tile, more as the tile grows, with its level."""
+    app = OneTile()
+    async with app.run_test(size=size) as pilot:
+        tile = app.query_one(KpiTile)
+        tile.size_hint = "888"  # what a KpiPanel of an integer sets
+        tile.update_value("12", Level.WARN)
+        await pilot.pause(0.1)
+        lines = tile.render().split("\n")
+        assert any("WARNING" in line.plain for line in lines)
+        digits = [line for line in lines if inked(line) and "WARNING" not in line.plain]
+        assert len(digits) == digit_rows
+        assert tile.has_class("-big") == (size[1] >= BIG_TILE_ROWS)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from rich.style import Style
 from rich.text import Text
+from textual import events
 
 from statdash.text import clean
 from statdash.ui.widgets.bigdigits import as_text, fit, render
 from statdash.ui.widgets.framed import FramedWidget
+from statdash.ui.widgets.kpi import BIG_TILE_ROWS
 
 
 class ClockTile(FramedWidget):
@@ -41,6 +43,10 @@ class ClockTile(FramedWidget):
         if new != (self._time, self._date):
             self._time, self._date = new
             self.refresh()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Mark a big tile (its title goes bold, see statdash.tcss)."""
+        self.set_class(event.size.height >= BIG_TILE_ROWS, "-big")
 
     def render(self) -> Text:
         """Big digits when they fit, else the time as a line of text; the date below."""

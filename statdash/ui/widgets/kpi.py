@@ -15,6 +15,7 @@ from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
+from textual import events
 
 from statdash.layout.formats import MISSING, Level
 from statdash.text import clean
@@ -35,6 +36,8 @@ VALUE_MAX = 24
 """Longest value text kept (cells); longer server text is cut with an ellipsis."""
 MAX_TREND_ROWS = 6
 """A big tile's trend grows to this many rows (a third of the room under the figure)."""
+BIG_TILE_ROWS = 12
+"""From this height (border included) a tile is "big" (class `-big`): its title is bold."""
 
 __all__ = ["VALUE_MAX", "KpiTile", "big_digits", "level_label"]
 
@@ -114,6 +117,10 @@ class KpiTile(FramedWidget):
         level = None if self._problem is not None else self._level
         self.set_class(level is Level.WARN, "-warn")
         self.set_class(level is Level.ALARM, "-alarm")
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Mark a big tile (its title goes bold, see statdash.tcss)."""
+        self.set_class(event.size.height >= BIG_TILE_ROWS, "-big")
 
     def render(self) -> Text:
         """The tile's content as plain `Text`: no markup is parsed, so data cannot style or act."""
