@@ -332,7 +332,6 @@ class Soak:
             self.result.layout = "wallboard.yaml"
         self.admin = httpx.AsyncClient(trust_env=False, timeout=30.0)
         self.kinds: Counter[str] = Counter()
-        self._last_page = 0
         self.warnings = CountingHandler()
         logger = logging.getLogger("statdash")
         logger.addHandler(self.warnings)
@@ -450,9 +449,7 @@ class Soak:
     def _check_alive(self, app: StatdashApp) -> None:
         if not app.is_running:
             raise RuntimeError("the app stopped on its own")
-        if app.page_index != self._last_page:
-            self._last_page = app.page_index
-            self.result.pages_shown += 1
+        self.result.pages_shown = app.page_changes
 
     async def _until(self, app: StatdashApp, condition: Callable[[], bool], timeout: float) -> bool:
         deadline = time.monotonic() + timeout
@@ -515,7 +512,7 @@ def report(result: Result) -> str:
     lines = [
         f"command: {result.command}",
         f"machine: {result.machine}",
-        f"layout: {result.layout}; page changes seen: {result.pages_shown}",
+        f"layout: {result.layout}; page changes: {result.pages_shown}",
         f"shift: {result.simulated_hours:g} simulated hours at {result.scale:g}x "
         f"in {result.wall_seconds:g} s of wall time ({result.cpu_seconds:g} s CPU)",
         f"RSS: {result.rss_start_mb:g} MiB after warm-up, {result.rss_end_mb:g} MiB at the end "

@@ -137,6 +137,8 @@ class StatdashApp(App[int]):
         self._rotation_shown: tuple[int, bool, int] | None = None
         self._rotation_timer: Timer | None = None
         self._kiosk_retry_at: float | None = None
+        self.page_changes = 0
+        """How often the page on screen changed, by key or rotation (the soak counts them)."""
         self._remove_signal_handlers: Callable[[], None] | None = None
         self.register_theme(STATDASH_THEME)
         self.theme = theme or DEFAULT_THEME
@@ -500,6 +502,7 @@ class StatdashApp(App[int]):
         if not 0 <= index < len(self.layout.pages) or index == self._page_index:
             return
         self._page_index = index
+        self.page_changes += 1
         self.query_one(ContentSwitcher).current = f"p{index + 1}"
         self.query_one("#title", Static).update(self._title_text())
         self._focus_first_table()

@@ -98,6 +98,7 @@ async def test_pages_rotate_any_key_stops_and_shift_r_resumes(client: Statistics
         monotonic.now += 10.0
         app.check_rotation()
         assert app.page_index == 0
+        assert app.page_changes == 2
         await app.controller.close()
 
 
