@@ -794,6 +794,13 @@ class Layout(Node):
 
     def _model_problems(self, scope: Scope | None) -> Iterator[InitErrorDetails]:
         yield from _rotation_problems(self)
+        if all(isinstance(w, ClockSpec | TextSpec) for page in self.pages for w in page.widgets):
+            # The server refuses a subscription to nothing; say so before it is asked.
+            yield problem_at(
+                ("pages",),
+                "this layout shows no statistic (only clocks and text); add a kpi, agents,"
+                " queues, trend or states widget",
+            )
         for p, page in enumerate(self.pages):
             for w, widget in enumerate(page.widgets):
                 window = widget.window if isinstance(widget, TrendSpec) else None

@@ -74,14 +74,15 @@ def test_clock_and_text_compile_to_their_views() -> None:
             "title: T\npages:\n  - widgets:\n"
             "      - {kind: clock, seconds: true, date: false, timezone: Europe/Berlin}\n"
             "      - kind: text\n        message: |\n          First line  \n          second\n"
+            f"      - {KPI}\n"
         )
     )
-    clock, text = layout.pages[0].widgets
+    clock, text, _ = layout.pages[0].widgets
     assert isinstance(clock, ClockView)
     assert (clock.seconds, clock.date, clock.timezone) == (True, False, "Europe/Berlin")
     assert isinstance(text, TextView)
     assert text.message == "First line\nsecond"
-    assert layout.items == ()
+    assert len(layout.items) == 1  # the kpi's: a clock and a text ask the server for nothing
 
 
 def test_bad_clock_and_text_options_are_each_reported() -> None:
@@ -96,4 +97,14 @@ def test_bad_clock_and_text_options_are_each_reported() -> None:
         " (an IANA name such as Europe/Berlin, America/New_York or UTC)",
         "5:31: pages[0].widgets[1].message: must not be empty",
         "6:31: pages[0].widgets[2].message: must not contain control characters (tabs, escapes)",
+    ]
+
+
+def test_a_layout_of_only_clocks_and_text_is_refused() -> None:
+    """A layout with nothing to subscribe to is an error (the server would refuse it)."""
+    assert messages(
+        "title: T\npages:\n  - widgets: [{kind: clock}, {kind: text, message: hi}]\n"
+    ) == [
+        "3:3: pages: this layout shows no statistic (only clocks and text); add a kpi,"
+        " agents, queues, trend or states widget"
     ]
