@@ -18,6 +18,7 @@ from statdash.live.records import SubscriptionRecords
 
 VOICE = Voice("run")
 THEMES_HELP = "colour theme, e.g. statdash, ansi-dark (the terminal's 16 colours), textual-light"
+KIOSK_HELP = "for a wall display: no key bar and no command palette (the status line stays)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,6 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("layout", type=Path, help="the layout file (YAML)")
     parser.add_argument("--theme", help=THEMES_HELP)
     add_updates_argument(parser)
+    parser.add_argument("--kiosk", action="store_true", help=KIOSK_HELP)
     add_server_arguments(parser)
 
 
@@ -52,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
                 theme=args.theme,
                 records=SubscriptionRecords(),
                 updates=args.updates,
+                kiosk=args.kiosk,
                 say=VOICE.say,
             )
         )

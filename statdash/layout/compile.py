@@ -45,6 +45,7 @@ from statdash.layout.problems import SourceLocation
 from statdash.layout.specs import (
     AgentsRef,
     AgentsSpec,
+    ClockSpec,
     ColumnSpec,
     KpiSpec,
     Layout,
@@ -53,6 +54,7 @@ from statdash.layout.specs import (
     StatesSpec,
     StatisticDecl,
     StatSource,
+    TextSpec,
     ThresholdsSpec,
     TrendSpec,
     WidgetSpec,
@@ -186,8 +188,33 @@ class StatesView:
     agents: tuple[tuple[RowObject, str], ...]
 
 
+@dataclass(frozen=True, slots=True)
+class ClockView:
+    """The time of day: with seconds or not, with the date or not, in a zone or local time."""
+
+    title: str | None
+    span: int
+    height: int | None
+    location: SourceLocation
+    seconds: bool
+    date: bool
+    timezone: str | None
+    """An IANA zone name; None for the computer's own time zone."""
+
+
+@dataclass(frozen=True, slots=True)
+class TextView:
+    """A message from the layout (lines separated by newlines)."""
+
+    title: str | None
+    span: int
+    height: int | None
+    location: SourceLocation
+    message: str
+
+
 # The view of one widget, whichever its kind.
-View = TableView | KpiView | TrendView | StatesView
+View = TableView | KpiView | TrendView | StatesView | ClockView | TextView
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +224,8 @@ class PageView:
     title: str
     columns: int
     widgets: tuple[View, ...]
+    show_for: float | None = None
+    """Seconds this page stays on screen while the pages rotate (None: not rotating)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +257,13 @@ class CompiledLayout:
     state_styles: Mapping[str, StateStyle]
     updates: UpdatesName = "auto"
     """How values arrive: auto (push, else polling), push or poll."""
+    rotate: float | None = None
+    """The layout's `rotate:` (seconds per page unless a page says otherwise), if any."""
+
+    @property
+    def rotates(self) -> bool:
+        """True when the pages cycle on their own (at least two of them, each with a time)."""
+        return len(self.pages) > 1 and all(page.show_for is not None for page in self.pages)
 
     def state_style(self, status: str) -> StateStyle:
         """The style of an agent status; an unknown status is shown as it came, in grey."""
@@ -371,6 +407,24 @@ class _Compiler:
             return self.kpi(spec, at)
         if isinstance(spec, TrendSpec):
             return self.trend(spec, at)
+        if isinstance(spec, ClockSpec):
+            return ClockView(
+                title=spec.title,
+                span=spec.span,
+                height=spec.height,
+                location=self.layout.locate(at).location,
+                seconds=spec.seconds,
+                date=spec.date,
+                timezone=spec.timezone,
+            )
+        if isinstance(spec, TextSpec):
+            return TextView(
+                title=spec.title,
+                span=spec.span,
+                height=spec.height,
+                location=self.layout.locate(at).location,
+                message=spec.message,
+            )
         return self.states(spec, at)
 
     def table(self, spec: AgentsSpec | QueuesSpec, at: tuple[str | int, ...]) -> TableView:
@@ -555,7 +609,9 @@ def compile_layout(layout: Layout) -> CompiledLayout:
         widgets = tuple(
             compiler.view(spec, ("pages", p, "widgets", w)) for w, spec in enumerate(page.widgets)
         )
-        pages.append(PageView(page.title or f"Page {p + 1}", page.columns, widgets))
+        # A page's time on screen: its own `show_for:`, else the dashboard's `rotate:`.
+        show_for = page.show_for if page.show_for is not None else layout.rotate
+        pages.append(PageView(page.title or f"Page {p + 1}", page.columns, widgets, show_for))
     origins = {
         stat_id: StatOrigin(stat_id, row, description, tuple(locations), path)
         for stat_id, (row, description, locations, path) in compiler.origins.items()
@@ -569,4 +625,5 @@ def compile_layout(layout: Layout) -> CompiledLayout:
         origins=MappingProxyType(origins),
         state_styles=_state_styles(layout),
         updates=layout.updates,
+        rotate=layout.rotate,
     )

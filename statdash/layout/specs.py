@@ -28,16 +28,19 @@ from statdash.layout.validation import (
     Direction,
     Format,
     Glyph,
+    Message,
     Node,
     NotificationMode,
     ObjectId,
     ObjectKind,
+    PageTime,
     Refresh,
     Scope,
     StatisticText,
     StatusName,
     Text,
     ThresholdValue,
+    TimeZone,
     TrendOption,
     TrendStyle,
     TrendWindow,
@@ -674,6 +677,28 @@ class StatesSpec(_WidgetSpec):
     """The statistic giving each agent's state (default CurrentAgentState)."""
 
 
+class ClockSpec(_WidgetSpec):
+    """The time of day in big digits, with the date under it: a wallboard's clock."""
+
+    kind: Literal["clock"]
+    """clock"""
+    seconds: bool = False
+    """Show the seconds too (13:05:42); by default hours and minutes."""
+    date: bool = True
+    """Show the date under the time."""
+    timezone: TimeZone | None = None
+    """The time zone shown, an IANA name such as Europe/Berlin; default: the computer's."""
+
+
+class TextSpec(_WidgetSpec):
+    """A message from the layout, centred and wrapped to fit: a notice for the floor."""
+
+    kind: Literal["text"]
+    """text"""
+    message: Message
+    """The message; it may run over several lines (a YAML `|` block)."""
+
+
 def _widget_kind(value: Any) -> str | None:
     # Tagged "kind=agents", not "agents" (see WIDGET_KIND_TAG).
     kind = value.get("kind") if isinstance(value, dict) else None
@@ -685,7 +710,9 @@ WidgetSpec = Annotated[
     | Annotated[QueuesSpec, Tag(WIDGET_KIND_TAG + "queues")]
     | Annotated[KpiSpec, Tag(WIDGET_KIND_TAG + "kpi")]
     | Annotated[TrendSpec, Tag(WIDGET_KIND_TAG + "trend")]
-    | Annotated[StatesSpec, Tag(WIDGET_KIND_TAG + "states")],
+    | Annotated[StatesSpec, Tag(WIDGET_KIND_TAG + "states")]
+    | Annotated[ClockSpec, Tag(WIDGET_KIND_TAG + "clock")]
+    | Annotated[TextSpec, Tag(WIDGET_KIND_TAG + "text")],
     # No custom error here: pydantic's union_tag_invalid carries the tag for a did-you-mean.
     Discriminator(_widget_kind),
 ]
@@ -700,6 +727,8 @@ class PageSpec(Node):
     """Columns of the page's grid (1 to 4); narrow terminals stack widgets."""
     widgets: list[WidgetSpec] = Field(min_length=1)
     """The widgets, filling the grid left to right, top to bottom."""
+    show_for: PageTime | None = None
+    """On a rotating dashboard, how long this page stays on screen (default: `rotate`)."""
 
     @classmethod
     def _raw_problems(cls, data: dict[Any, Any], scope: Scope | None) -> Iterator[InitErrorDetails]:
@@ -751,6 +780,8 @@ class Layout(Node):
     """Word, colour and glyph per agent status, over the defaults (e.g. NotReadyForNextCall)."""
     pages: list[PageSpec] = Field(min_length=1)
     """The pages of the dashboard."""
+    rotate: PageTime | None = None
+    """Cycle the pages, each shown this long (e.g. 15s) unless it sets `show_for`."""
 
     _source: SourceMap | None = PrivateAttr(default=None)
 
@@ -765,6 +796,14 @@ class Layout(Node):
         return self._source.locate(path)
 
     def _model_problems(self, scope: Scope | None) -> Iterator[InitErrorDetails]:
+        yield from _rotation_problems(self)
+        if all(isinstance(w, ClockSpec | TextSpec) for page in self.pages for w in page.widgets):
+            # The server refuses a subscription to nothing; say so before it is asked.
+            yield problem_at(
+                ("pages",),
+                "this layout shows no statistic (only clocks and text); add a kpi, agents,"
+                " queues, trend or states widget",
+            )
         for p, page in enumerate(self.pages):
             for w, widget in enumerate(page.widgets):
                 window = widget.window if isinstance(widget, TrendSpec) else None
@@ -778,3 +817,16 @@ class Layout(Node):
                         f" {MIN_TREND_POINTS} values at refresh {format_duration(self.refresh)};"
                         f" use at least {format_duration(MIN_TREND_POINTS * self.refresh)}",
                     )
+
+
+def _rotation_problems(layout: Layout) -> Iterator[InitErrorDetails]:
+    """Pages of a rotating dashboard that would not know how long to stay on screen."""
+    if layout.rotate is not None or all(page.show_for is None for page in layout.pages):
+        return
+    for p, page in enumerate(layout.pages):
+        if page.show_for is None:
+            yield problem_at(
+                ("pages", p),
+                "other pages rotate ('show_for:'), this one has no time on screen; give it"
+                " 'show_for:' or give the dashboard 'rotate:' (the time of every other page)",
+            )

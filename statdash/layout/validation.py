@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import zoneinfo
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +39,9 @@ from statdash.layout.vocabulary import (
     COLOURS,
     DEFAULT_KPI_TREND_WINDOW,
     FORMATS,
+    MESSAGE_MAX,
     OBJECT_KINDS,
+    PAGE_TIME_BOUNDS,
     REFRESH_BOUNDS,
     TREND_WINDOW_BOUNDS,
     UPDATES_MODES,
@@ -285,6 +288,33 @@ def _glyph(value: Any) -> Any:
     return text
 
 
+def _message(value: Any) -> Any:
+    # A message may run over lines (a YAML `|` block), unlike every other text of a layout.
+    if not isinstance(value, str):
+        raise problem(f"expected text, got {describe(value)}")
+    lines = [line.strip() for line in value.strip().splitlines()]
+    text = "\n".join(lines)
+    if not text:
+        raise problem("must not be empty")
+    if len(text) > MESSAGE_MAX:
+        raise problem(f"is too long ({len(text)} characters; at most {MESSAGE_MAX})")
+    if _CONTROL.search(text.replace("\n", "")):
+        raise problem("must not contain control characters (tabs, escapes)")
+    return text
+
+
+def _time_zone(value: Any) -> Any:
+    text = _text(value)
+    try:
+        zoneinfo.ZoneInfo(text)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise problem(
+            f"unknown time zone {shown(text)} (an IANA name such as Europe/Berlin,"
+            " America/New_York or UTC)"
+        ) from None
+    return text
+
+
 def _duration_schema(example: str) -> WithJsonSchema:
     return WithJsonSchema(
         {"type": "string", "pattern": DURATION_PATTERN, "examples": [example]}, mode="validation"
@@ -334,6 +364,17 @@ TrendOption = Annotated[
     ),
 ]
 Glyph = Annotated[str, BeforeValidator(_glyph)]
+PageTime = Annotated[
+    float,
+    BeforeValidator(_duration("a page's time on screen", *PAGE_TIME_BOUNDS)),
+    _duration_schema("15s"),
+]
+Message = Annotated[str, BeforeValidator(_message), WithJsonSchema({"type": "string"})]
+TimeZone = Annotated[
+    str,
+    BeforeValidator(_time_zone),
+    WithJsonSchema({"type": "string", "examples": ["Europe/Berlin", "America/New_York", "UTC"]}),
+]
 StatusName = Annotated[str, BeforeValidator(_text)]
 
 

@@ -77,6 +77,12 @@ KEY_ACTIONS: tuple[KeyAction, ...] = (
         explain="Show every row again, or give a maximized widget its place back",
     ),
     KeyAction(
+        "R",
+        "resume_rotation",
+        "Rotate the pages again (any other key stops it)",
+        explain="On a layout with 'rotate:', cycle the pages again from the one on screen",
+    ),
+    KeyAction(
         "e",
         "layout_problems",
         "Why the edited layout file was not applied",
@@ -96,7 +102,7 @@ KEY_ACTIONS: tuple[KeyAction, ...] = (
 PAGE_KEYS = tuple(str(number) for number in range(1, 10))
 """`1`-`9` switch to that page."""
 
-KEY_LABELS = {"slash": "/", "question_mark": "?", "S": "shift+s"}
+KEY_LABELS = {"slash": "/", "question_mark": "?", "S": "shift+s", "R": "shift+r"}
 
 
 def key_label(keys: str) -> str:

@@ -141,6 +141,7 @@ def build_app(
     tick: bool = True,
     settle_heap: bool = True,
     updates: UpdatesName | None = None,
+    kiosk: bool = False,
 ) -> StatdashApp:
     """The app and its controller, wired through a bridge (the one factory tests use too).
 
@@ -151,6 +152,7 @@ def build_app(
     ended, how much it changed), `tick=False` leaves out the once-a-second tick (not part of
     a poll), and `settle_heap=False` switches that lever off to measure what it is worth.
     `updates` overrides the layout's `updates:` (push, poll or auto), across reloads too.
+    `kiosk` is for a wall display: no key bar and no command palette (the status line stays).
     """
     bridge = bridge if bridge is not None else Bridge()
     server = client.server
@@ -181,6 +183,7 @@ def build_app(
         wall_clock=wall_clock,
         tick=tick,
         settle_heap=settle_heap,
+        kiosk=kiosk,
     )
     if sys.platform != "win32" and app.driver_class is LinuxDriver:
         # Used when the app runs on a real terminal; headless test runs ignore it. Another
@@ -200,6 +203,7 @@ async def run_dashboard(
     theme: str | None = None,
     records: SubscriptionRecords | None = None,
     updates: UpdatesName | None = None,
+    kiosk: bool = False,
     say: Callable[[str], None],
 ) -> int:
     """Run the dashboard until the user quits; always deletes the subscription.
@@ -227,6 +231,7 @@ async def run_dashboard(
             insecure=settings.insecure,
             theme=theme,
             updates=updates,
+            kiosk=kiosk,
         )
         await app.run_async()
     finally:
