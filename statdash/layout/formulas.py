@@ -39,7 +39,7 @@ import math
 import re
 import tokenize
 import warnings
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -938,3 +938,37 @@ def unknown_names(
                 )
             problems.append(FormulaError(message, aggregate.objects_offset))
     return sorted(problems, key=lambda p: p.offset)
+
+
+def formula_cycles(formulas: Mapping[str, Formula]) -> list[list[str]]:
+    """Each cycle among named formulas once, as `[a, b, ..., a]`, from the first in order.
+
+    A formula depends on the formulas its names read; `a -> b -> a` (or `a -> a`) can never
+    be computed.
+    """
+    cycles: list[list[str]] = []
+    done: set[str] = set()
+    reported: set[frozenset[str]] = set()
+
+    def visit(name: str, path: list[str]) -> None:
+        if name in path:
+            cycle = [*path[path.index(name) :], name]
+            members = frozenset(cycle)
+            if members not in reported:
+                reported.add(members)
+                cycles.append(cycle)
+            return
+        if name in done:
+            return
+        path.append(name)
+        # Names in the order written, so the message follows the text.
+        reads = sorted(formulas[name].name_offsets.items(), key=lambda item: item[1])
+        for read, _ in reads:
+            if read in formulas:
+                visit(read, path)
+        path.pop()
+        done.add(name)
+
+    for name in formulas:
+        visit(name, [])
+    return cycles

@@ -17,6 +17,7 @@ from pydantic_core import InitErrorDetails
 from statdash.api.models import StatisticDefinition
 from statdash.layout.durations import format_duration, is_duration
 from statdash.layout.files import ObjectLine, read_object_file
+from statdash.layout.formulas import formula_cycles, unknown_names
 from statdash.layout.problems import SourceLocation
 from statdash.layout.suggest import did_you_mean, one_of
 from statdash.layout.validation import (
@@ -27,6 +28,7 @@ from statdash.layout.validation import (
     DeclaredName,
     Direction,
     Format,
+    FormulaText,
     Glyph,
     Node,
     NotificationMode,
@@ -142,13 +144,25 @@ class StatSource(Node):
     """Start of the time range in seconds (service level thresholds)."""
     time_range_right: int | None = Field(default=None, alias="timeRangeRight", ge=0)
     """End of the time range in seconds."""
+    formula: FormulaText | None = None
+    """Computed by the dashboard instead of asked of the server, from other declared
+    statistics of the same object, e.g. `100 * busy / logged_in` or `sum(waiting)` over the
+    widget's objects (see docs/layouts.md, Formulas)."""
 
     @classmethod
     def _raw_problems(cls, data: dict[Any, Any], scope: Scope | None) -> Iterator[InitErrorDetails]:
         # An empty value (`name:` with nothing after it) counts as absent.
         given = {key for key, value in data.items() if value is not None}
         defined = [key for key in _DEFINITION_KEYS if key in given]
-        if "name" in given and defined:
+        if "formula" in given:
+            others = [key for key in ("name", *defined) if key in given]
+            if others:
+                yield problem_at(
+                    (),
+                    f"give either 'formula' (computed here) or {', '.join(repr(k) for k in others)}"
+                    " (asked of the server), not both",
+                )
+        elif "name" in given and defined:
             yield problem_at(
                 (),
                 "give either 'name' (a predefined statistic) or a definition"
@@ -157,8 +171,8 @@ class StatSource(Node):
         elif "name" not in given and not defined:
             yield problem_at(
                 (),
-                "give 'name' (a predefined statistic) or 'category' and 'subject'"
-                " (an ad-hoc definition)",
+                "give 'name' (a predefined statistic), 'category' and 'subject'"
+                " (an ad-hoc definition) or 'formula' (computed from other statistics)",
             )
         elif defined:
             for key in ("category", "subject"):
@@ -166,6 +180,9 @@ class StatSource(Node):
                     yield problem_at((), f"an ad-hoc definition needs '{key}'")
 
     def _model_problems(self, scope: Scope | None) -> Iterator[InitErrorDetails]:
+        if self.formula is not None and scope is not None:
+            for issue in unknown_names(self.formula, scope.statistics, scope.object_lists):
+                yield problem_at(("formula",), issue.message, offset=issue.offset)
         left, right = self.time_range_left, self.time_range_right
         if left is not None and right is not None and left > right:
             yield problem_at(
@@ -192,9 +209,11 @@ class StatSource(Node):
         )
 
     def describe(self) -> str:
-        """How a message names this statistic: its name, or `category/subject`."""
+        """How a message names this statistic: its name, `category/subject`, or its formula."""
         if self.name is not None:
             return self.name
+        if self.formula is not None:
+            return self.formula.text.strip()
         return f"{self.category}/{self.subject} ({self.main_mask or '*'})"
 
 
@@ -203,7 +222,7 @@ StatRef = Annotated[
     pick_by_shape(
         dict,
         "expected a statistic: a predefined name, a $reference to a declared statistic,"
-        " or a mapping with name or category/subject",
+        " or a mapping with name, category/subject or formula",
     ),
 ]
 
@@ -762,6 +781,17 @@ class Layout(Node):
         return self._source.locate(path)
 
     def _model_problems(self, scope: Scope | None) -> Iterator[InitErrorDetails]:
+        formulas = {
+            name: decl.formula for name, decl in self.statistics.items() if decl.formula is not None
+        }
+        for cycle in formula_cycles(formulas):
+            first, following = cycle[0], cycle[1]
+            offset = formulas[first].name_offsets[following]
+            yield problem_at(
+                ("statistics", first, "formula"),
+                f"formulas form a cycle: {' -> '.join(cycle)}; a formula cannot depend on itself",
+                offset=offset,
+            )
         for p, page in enumerate(self.pages):
             for w, widget in enumerate(page.widgets):
                 window = widget.window if isinstance(widget, TrendSpec) else None

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from statdash.api.errors import StatisticsError
 from statdash.api.models import StatisticValue, SubscriptionItem
 from statdash.api.responses import StatisticValues
-from statdash.layout.compile import CompiledLayout, KpiView, TrendView
+from statdash.layout.compile import CompiledLayout, DerivedStat, KpiView, TrendView
+from statdash.live.derived import DerivedValues
 from statdash.live.session import Session, SessionClient, SessionStatus
 from statdash.live.store import Ingested, Store
 
@@ -36,6 +37,8 @@ class Plan:
     interval: float
     history_capacity: Mapping[str, int] = field(default_factory=dict)
     """statisticId -> how many samples of history to keep (for KPI trends and trend widgets)."""
+    derived: Mapping[str, DerivedStat] = field(default_factory=dict)
+    """The statistics computed from formulas (`CompiledLayout.derived`)."""
 
 
 def plan_for(layout: CompiledLayout) -> Plan:
@@ -52,7 +55,7 @@ def plan_for(layout: CompiledLayout) -> Plan:
         stat_id: math.ceil(window / layout.refresh) + HISTORY_SLACK
         for stat_id, window in windows.items()
     }
-    return Plan(layout.items, layout.refresh, capacity)
+    return Plan(layout.items, layout.refresh, capacity, layout.derived)
 
 
 ChangeCallback = Callable[[Ingested], None]
@@ -84,6 +87,7 @@ class LiveController:
         self._wall_clock = wall_clock
         self.plan = plan
         self.store = Store(plan.history_capacity)
+        self._derived = DerivedValues(plan.derived, self.store)
         self._reached = False
         self._last_failure: StatisticsError | None = None
         self._session = self._new_session(plan)
@@ -135,6 +139,8 @@ class LiveController:
         else:
             triples = ((value.statistic_id, value.value, value.timestamp) for value in statistics)
             result = self.store.ingest(triples, now=now, wall=wall)
+        # Formulas whose inputs changed are recomputed into the store before anyone looks.
+        result = self._derived.update(result, wall=wall)
         self._on_change(result)
 
     def start(self) -> None:
@@ -167,9 +173,10 @@ class LiveController:
         was_paused = self._session.paused
         await self._stop_task()
         self.plan = plan
-        keep = {item.statistic_id for item in plan.items}
+        keep = {item.statistic_id for item in plan.items} | set(plan.derived)
         self.store.forget(keep)
         self.store.track_history(plan.history_capacity)
+        self._derived = DerivedValues(plan.derived, self.store)
         self._session = self._new_session(plan)
         if was_paused:
             self._session.pause()
