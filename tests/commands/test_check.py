@@ -44,9 +44,7 @@ def test_check_takes_several_files_and_skips_what_is_not_a_layout(
     captured = capsys.readouterr()
     layouts = sorted(LAYOUTS.glob("*.yaml"))
     summaries = [line for line in captured.out.splitlines() if ": OK: " in line]
-    assert [line.split(": OK: ")[0] for line in summaries] == [
-        str(path) for path in layouts
-    ]
+    assert [line.split(": OK: ")[0] for line in summaries] == [str(path) for path in layouts]
     assert captured.err.splitlines() == [
         f"statdash check: skipped {LAYOUTS / 'data'}: a folder, not a layout file"
     ]
