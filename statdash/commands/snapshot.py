@@ -210,18 +210,14 @@ class Snapshot:
     unplaced: tuple[str, ...]
     """Server errors that named no statistic of ours (printed on stderr)."""
 
-    @property
-    def statistics(self) -> int:
-        """How many statistics the records show: one per statistic_id, as `check` counts.
+    statistics: int
+    """How many statistics were read: one per statistic_id, as `check` counts.
 
-        A statistic shown by two widgets is two records but one statistic (read once).
-        """
-        return len({record.statistic_id for record in self.records})
-
-    @property
-    def failed(self) -> int:
-        """How many statistics came back with an error instead of a value."""
-        return len({record.statistic_id for record in self.records if record.error is not None})
+    A statistic shown by two widgets is two records but one statistic (read once); a
+    formula's inputs count even when no widget shows them; a formula is computed, not read.
+    """
+    failed: int
+    """How many of those came back with an error instead of a value."""
 
 
 def uses(layout: CompiledLayout) -> Iterator[Use]:
@@ -289,7 +285,10 @@ def build(layout: CompiledLayout, read: OneShotRead) -> Snapshot:
         for use in uses(layout)
     ]
     unplaced = tuple(error_text(error) for error in read.unplaced)
-    return Snapshot(tuple(records), read.taken_at, unplaced)
+    failed = {record.statistic_id for record in records if record.error is not None}
+    # A formula's input the server refused is shown by no record, but was not read either.
+    failed.update(read.refused)
+    return Snapshot(tuple(records), read.taken_at, unplaced, len(layout.items), len(failed))
 
 
 def derived_values(layout: CompiledLayout, read: OneShotRead) -> dict[str, StatValue]:

@@ -90,3 +90,32 @@ def test_demo_snapshot_has_the_occupancy_column(
     occupancy = [r for r in records if r["statistic"] == "Occupancy"]
     assert [r["object_id"] for r in occupancy] == ["Team_01", "Team_02", "Team_03"]
     assert all(r["value"].endswith("%") or r["value"] == "n/a" for r in occupancy)
+
+
+REFUSED_INPUT_LAYOUT = """\
+title: Refused input
+statistics:
+  bogus: {name: NoSuchStatistic}
+  plus_one: {formula: "bogus + 1", label: Plus one}
+pages:
+  - widgets:
+      - {kind: kpi, object: {agent_group: Team_01}, stat: $plus_one}
+"""
+
+
+def test_a_refused_input_makes_the_formula_na_and_the_exit_3(
+    floor: RunningSimulator, cli: Cli, tmp_path: Path, records_path: Path
+) -> None:
+    """An input the server refuses, though no widget shows it, is counted as not read (exit 3)
+    and leaves its formula n/a."""
+    layout = tmp_path / "refused.yaml"
+    layout.write_text(REFUSED_INPUT_LAYOUT, encoding="utf-8")
+    result = cli(
+        "snapshot", str(layout), "--url", floor.base_url, "--format", "json",
+        "--records", str(records_path),
+    )  # fmt: skip
+    assert result.code == 3
+    assert result.err == "statdash snapshot: 1 of 1 statistic could not be read\n"
+    (record,) = json.loads(result.out)["statistics"]
+    assert (record["statistic"], record["value"], record["number"]) == ("Plus one", "n/a", None)
+    assert floor.state()["open_subscriptions"] == 0

@@ -16,7 +16,7 @@ from statdash.sim.config import SimConfig
 from statdash.sim.runner import RunningSimulator, running_simulator
 from statdash.ui.app import StatdashApp
 from statdash.ui.launch import build_app
-from statdash.ui.panels import TablePanel
+from statdash.ui.panels import KpiPanel, TablePanel
 
 SIM_START = 1_700_000_000.0
 LAYOUT = """\
@@ -32,6 +32,8 @@ pages:
       - kind: queues
         objects: [{agent_group: Team_01}, {agent_group: Team_02}]
         columns: [$busy, $logged_in, $occupancy, $nothing]
+      - {kind: kpi, object: {agent_group: Team_01}, stat: $occupancy, trend: true}
+      - {kind: kpi, object: {agent_group: Team_01}, stat: $nothing}
 """
 
 
@@ -73,10 +75,11 @@ def shown(app: StatdashApp, row: str, column: int) -> str:
 async def test_formula_column_shows_the_computed_value_and_na(
     client: StatisticsClient, sim: RunningSimulator
 ) -> None:
-    """Each team's Occupancy cell is 100 * busy / logged_in of its own row; Never is n/a."""
+    """Each team's Occupancy cell is 100 * busy / logged_in of its own row, and so is the KPI
+    tile of Team_01; a division by zero is n/a in the cell and in its tile."""
     layout = compile_layout(load_layout_text(LAYOUT, file="formulas.yaml"))
     app = build_app(layout, client, server_label="simulator", handle_signals=False)
-    async with app.run_test(size=(120, 30)) as pilot:
+    async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: app.controller.store.revision > 0)
         await pilot.pause(0.1)
         for team in ("Team_01", "Team_02"):
@@ -88,5 +91,8 @@ async def test_formula_column_shows_the_computed_value_and_na(
         assert isinstance(table, TableView)
         occupancy_id = table.cells[("GroupAgents", "Team_01", 2)]
         assert number_of(app.controller.store.get(occupancy_id)) is not None
+        occupancy_tile, never_tile = app.query(KpiPanel)
+        assert occupancy_tile.text == shown(app, "Team_01", 2)
+        assert (never_tile.text, never_tile.problem) == ("n/a", None)
         await pilot.press("q")
     assert sim.state()["open_subscriptions"] == 0
