@@ -557,6 +557,21 @@ def _column_set_problems(data: dict[Any, Any], scope: Scope | None) -> Iterator[
         yield problem_at(("column_set",), message)
 
 
+def _state_formula_problems(
+    data: dict[Any, Any], scope: Scope | None
+) -> Iterator[InitErrorDetails]:
+    """An agent's state comes from the server: a formula gives a figure, never a state."""
+    state = data.get("state")
+    if isinstance(state, str) and state.startswith("$") and scope is not None:
+        state = scope.statistics.get(state[1:])
+    if isinstance(state, dict) and state.get("formula") is not None:
+        yield problem_at(
+            ("state",),
+            "an agent's state must be a server statistic such as CurrentAgentState, not a"
+            " formula (show a formula as a column)",
+        )
+
+
 class AgentsSpec(_WidgetSpec):
     """A table with one row per agent: name, state (word, glyph, colour, time in state), columns."""
 
@@ -574,6 +589,7 @@ class AgentsSpec(_WidgetSpec):
     @classmethod
     def _raw_problems(cls, data: dict[Any, Any], scope: Scope | None) -> Iterator[InitErrorDetails]:
         yield from _column_set_problems(data, scope)
+        yield from _state_formula_problems(data, scope)
         agents = data.get("agents")
         if isinstance(agents, list):
             ids = [a.get("id") if isinstance(a, dict) else a for a in agents]
@@ -690,6 +706,10 @@ class StatesSpec(_WidgetSpec):
     """The name of an object list of agents, or a list of agent ids."""
     state: StatRef = DEFAULT_STATE_STATISTIC
     """The statistic giving each agent's state (default CurrentAgentState)."""
+
+    @classmethod
+    def _raw_problems(cls, data: dict[Any, Any], scope: Scope | None) -> Iterator[InitErrorDetails]:
+        yield from _state_formula_problems(data, scope)
 
 
 def _widget_kind(value: Any) -> str | None:

@@ -191,3 +191,19 @@ def test_a_formula_needs_declared_statistics() -> None:
         "f.yaml:4:58: pages[0].widgets[0].stat.formula: unknown statistic 'waiting': a formula"
         " reads statistics declared under 'statistics:', and this layout declares none"
     ]
+
+
+@pytest.mark.parametrize(
+    "widget",
+    [
+        "{kind: agents, agents: [ana.silva], state: $occupancy}",
+        "{kind: states, agents: [ana.silva], state: $occupancy}",
+        '{kind: states, agents: [ana.silva], state: {formula: "busy + 1"}}',
+    ],
+)
+def test_a_formula_is_no_agent_state(widget: str) -> None:
+    """An agents table or a states bar refuses a formula as the agents' state."""
+    found = problems(HEADER + f"pages:\n  - widgets:\n      - {widget}\n")
+    assert len(found) == 1
+    assert "an agent's state must be a server statistic" in found[0]
+    assert found[0].startswith("f.yaml:12:52: pages[0].widgets[0].state: ")
