@@ -450,6 +450,15 @@ class _Compiler:
             self.derived[stat_id] = make(stat_id)
         return stat_id
 
+    def formula_ids(self, formula: Formula, rows: tuple[RowObject, ...]) -> tuple[str, ...]:
+        """The derived statistic id of `formula` for each of `rows`, its inputs subscribed.
+
+        For parts of a layout that evaluate a formula per object outside any widget (alert
+        rules): bare aggregates run over `rows`; the values land in the store like a column's.
+        """
+        objects = _Objects.of(rows)
+        return tuple(self.derive(row, formula, objects) for row in rows)
+
     def derive(self, row: RowObject, formula: Formula, objects: _Objects) -> str:
         """The id of `formula` computed for `row`, compiling it (and its inputs) once."""
         memo = (id(formula), row.type, row.id, objects.key)

@@ -17,7 +17,7 @@ from pydantic_core import InitErrorDetails
 from statdash.api.models import StatisticDefinition
 from statdash.layout.durations import format_duration, is_duration
 from statdash.layout.files import ObjectLine, read_object_file
-from statdash.layout.formulas import formula_cycles, unknown_names
+from statdash.layout.formulas import Formula, formula_cycles, unknown_names
 from statdash.layout.problems import SourceLocation
 from statdash.layout.suggest import did_you_mean, one_of
 from statdash.layout.validation import (
@@ -79,6 +79,17 @@ _DEFINITION_KEYS = (
     "timeRangeLeft",
     "timeRangeRight",
 )
+
+
+def formula_problems(
+    formula: Formula | None, scope: Scope | None, at: tuple[str | int, ...]
+) -> Iterator[InitErrorDetails]:
+    """Names and object lists a parsed formula (a `FormulaText` field at key path `at`) reads
+    that the layout does not declare, each pointing inside the formula, with a did-you-mean."""
+    if formula is None or scope is None:
+        return
+    for issue in unknown_names(formula, scope.statistics, scope.object_lists):
+        yield problem_at(at, issue.message, offset=issue.offset)
 
 
 class StatSource(Node):
@@ -180,9 +191,7 @@ class StatSource(Node):
                     yield problem_at((), f"an ad-hoc definition needs '{key}'")
 
     def _model_problems(self, scope: Scope | None) -> Iterator[InitErrorDetails]:
-        if self.formula is not None and scope is not None:
-            for issue in unknown_names(self.formula, scope.statistics, scope.object_lists):
-                yield problem_at(("formula",), issue.message, offset=issue.offset)
+        yield from formula_problems(self.formula, scope, ("formula",))
         left, right = self.time_range_left, self.time_range_right
         if left is not None and right is not None and left > right:
             yield problem_at(

@@ -9,9 +9,12 @@ from statdash.layout.compile import (
     CompiledLayout,
     FormulaStat,
     KpiView,
+    RowObject,
     TableView,
+    _Compiler,
     compile_layout,
 )
+from statdash.layout.formulas import parse_formula
 from statdash.layout.loader import LayoutError, load_layout_text
 
 HEADER = """\
@@ -207,3 +210,24 @@ def test_a_formula_is_no_agent_state(widget: str) -> None:
     assert len(found) == 1
     assert "an agent's state must be a server statistic" in found[0]
     assert found[0].startswith("f.yaml:12:52: pages[0].widgets[0].state: ")
+
+
+def test_a_formula_can_be_compiled_per_object_outside_any_widget() -> None:
+    """`formula_ids` (the hook for alert rules) gives one derived id per object and
+    subscribes the inputs, with bare aggregates over those objects."""
+    layout = load_layout_text(
+        HEADER + "pages:\n  - widgets:\n      - {kind: kpi, object: {queue: q}, stat: $waiting}\n",
+        file="f.yaml",
+    )
+    compiler = _Compiler(layout)
+    rows = (
+        RowObject("8001@SIP_Switch", "Queue", "Sales"),
+        RowObject("8002@SIP_Switch", "Queue", "B"),
+    )
+    ids = compiler.formula_ids(parse_formula("waiting > 5 or sum(waiting) > 8"), rows)
+    assert len(set(ids)) == 2
+    assert {item.object_id for item in compiler.items.values()} == {r.id for r in rows}
+    first = compiler.derived[ids[0]]
+    assert isinstance(first, FormulaStat) and first.object == rows[0]
+    total = compiler.derived[first.aggregates[0]]
+    assert isinstance(total, AggregateStat) and len(total.members) == 2
