@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from statdash.layout.compile import (
     AggregateStat,
@@ -16,6 +20,13 @@ from statdash.layout.compile import (
 )
 from statdash.layout.formulas import parse_formula
 from statdash.layout.loader import LayoutError, load_layout_text
+
+from .conftest import LAYOUT_SETTINGS
+
+FORMULA_TOKENS = st.sampled_from(
+    ["busy", "bussy", "logged_in", "sum(", "objects=sales", "objects=nope", ")", "(", ",",
+     "*", "/", "**", ".", "100", "é", '"', "'", "\\", "\n", "if(", "x.y", "#"]
+)  # fmt: skip
 
 HEADER = """\
 title: Formulas
@@ -231,3 +242,20 @@ def test_a_formula_can_be_compiled_per_object_outside_any_widget() -> None:
     assert isinstance(first, FormulaStat) and first.object == rows[0]
     total = compiler.derived[first.aggregates[0]]
     assert isinstance(total, AggregateStat) and len(total.members) == 2
+
+
+@LAYOUT_SETTINGS
+@given(st.one_of(st.text(max_size=40), st.lists(FORMULA_TOKENS, max_size=10).map(" ".join)))
+def test_any_formula_in_a_layout_loads_or_gives_located_problems(formula: str) -> None:
+    """Whatever a formula's text, the layout loads or every problem is on a real line and column."""
+    text = HEADER.replace('"100 * busy / logged_in"', json.dumps(formula)) + (
+        "pages:\n  - widgets:\n      - {kind: kpi, object: {queue: q}, stat: $occupancy}\n"
+    )
+    lines = text.splitlines()
+    try:
+        compile_layout(load_layout_text(text, file="f.yaml"))
+    except LayoutError as error:
+        for problem in error.problems:
+            assert problem.line is not None and 1 <= problem.line <= len(lines)
+            assert problem.column is not None
+            assert 1 <= problem.column <= len(lines[problem.line - 1]) + 1
