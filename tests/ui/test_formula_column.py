@@ -87,6 +87,8 @@ async def test_formula_column_shows_the_computed_value_and_na(
             assert logged_in > 0
             assert shown(app, team, 2) == f"{100 * busy / logged_in:.0f}%"
             assert shown(app, team, 3) == "n/a"
+        never = app.query_one(TablePanel).table.get_cell("GroupAgents:Team_01", "c3")
+        assert never is not None and "dim italic" in [str(span.style) for span in never.text.spans]
         table = layout.pages[0].widgets[0]
         assert isinstance(table, TableView)
         occupancy_id = table.cells[("GroupAgents", "Team_01", 2)]
