@@ -562,6 +562,11 @@ def _if_positions(text: str) -> list[int]:
     return positions
 
 
+_TEXT_ONLY_COMPARED = (
+    'text in quotes can only be compared with == or != (e.g. state == "WaitForNextCall")'
+)
+
+
 class _Builder:
     """Turns Python's tree of the text into ours, refusing everything off the whitelist."""
 
@@ -592,9 +597,11 @@ class _Builder:
     def fail(self, node: ast.AST, message: str) -> FormulaError:
         return FormulaError(message, self.where(node))
 
-    def build(self, node: ast.AST) -> Expr:
+    def build(self, node: ast.AST, *, text_allowed: bool = False) -> Expr:
         offset = self.where(node)
         if isinstance(node, ast.Constant):
+            if isinstance(node.value, str) and not text_allowed:
+                raise FormulaError(_TEXT_ONLY_COMPARED, offset)
             return self.constant(node, offset)
         if isinstance(node, ast.Name):
             return self.name(node, offset)
@@ -679,18 +686,14 @@ class _Builder:
                     f"'{word.get(type(op), 'this comparison')}' is not allowed in a formula"
                     " (allowed: < <= > >= == !=)",
                 )
-        built = [self.build(operand) for operand in operands]
+        built = [self.build(operand, text_allowed=True) for operand in operands]
         for index, item in enumerate(built):
             if not isinstance(item, Quoted):
                 continue
             # Text only makes sense compared for (in)equality with something that is not text.
             ops = [node.ops[i] for i in (index - 1, index) if 0 <= i < len(node.ops)]
             if any(type(op) not in _EQUALITY for op in ops):
-                raise FormulaError(
-                    "text in quotes can only be compared with == or != (e.g."
-                    ' state == "WaitForNextCall")',
-                    item.offset,
-                )
+                raise FormulaError(_TEXT_ONLY_COMPARED, item.offset)
         return Comparison(offset, built, [type(op) for op in node.ops])
 
     def call(self, node: ast.Call, offset: int) -> Expr:
@@ -831,8 +834,10 @@ def _refusal(node: ast.AST) -> str:
     for kinds, reason in reasons:
         if isinstance(node, kinds):
             return reason
-    return "this is not allowed in a formula (numbers, names, + - * / %, comparisons,"
-    " and/or/not and " + _functions() + " only)"
+    return (
+        "this is not allowed in a formula (numbers, names, + - * / %, comparisons,"
+        f" and/or/not and {_functions()} only)"
+    )
 
 
 def parse_formula(text: str) -> Formula:
@@ -849,8 +854,8 @@ def parse_formula(text: str) -> Formula:
         raise FormulaError("a formula must not contain control characters", bad)
     if not text.strip():
         raise FormulaError("the formula is empty")
-    # Line breaks and tabs are spaces (YAML folds long formulas); leading ones are kept as
-    # spaces inside parentheses so offsets into the text stay true.
+    # Line breaks and tabs become spaces, one for one, so offsets into the text stay true;
+    # leading spaces are cut for the parser (which refuses an indent) and added back to them.
     flat = text.replace("\n", " ").replace("\t", " ").replace("\r", " ")
     lead = len(flat) - len(flat.lstrip(" "))
     ifs = set(_if_positions(flat))

@@ -339,3 +339,13 @@ def test_a_formula_is_immutable_data_with_its_text() -> None:
     assert isinstance(formula, Formula)
     assert formula.text == "  busy + 1"
     assert formula.name_offsets == {"busy": 2}
+
+
+@pytest.mark.parametrize(
+    "text", ['"WaitForNextCall"', 'if(busy, "a", "b")', '"a" + 1', 'busy < "a"']
+)
+def test_text_is_only_compared_for_equality(text: str) -> None:
+    """Quoted text is refused anywhere but beside == or !=, where it meets an agent status."""
+    with pytest.raises(FormulaError) as caught:
+        parse_formula(text)
+    assert "can only be compared with == or !=" in caught.value.message
