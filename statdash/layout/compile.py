@@ -65,7 +65,7 @@ from statdash.layout.specs import (
     entry_id,
 )
 from statdash.layout.vocabulary import DEFAULT_PRIORITY, OBJECT_TYPES, TrendStyleName
-from statdash.layout.yamlsource import Located
+from statdash.layout.yamlsource import Located, format_path
 
 ID_PREFIX = "s_"
 DERIVED_ID_PREFIX = "f_"
@@ -745,25 +745,59 @@ def compile_layout(layout: Layout) -> CompiledLayout:
 
 
 def formula_needs(layout: Layout) -> dict[str, tuple[str, ...]]:
-    """Each declared formula -> the server statistics it is computed from, through other
-    formulas too, as `name (ServerStatistic)` in declaration order (for `statdash check`)."""
-    declared = layout.statistics
+    """Each formula -> the server statistics it is computed from, through other formulas too,
+    as `name (ServerStatistic)` in declaration order (for `statdash check`).
 
-    def needs(name: str, seen: frozenset[str]) -> list[str]:
-        declaration = declared[name]
-        if declaration.formula is None:
-            return [name]
+    Declared formulas are keyed by name, those written inline in a widget by where they are
+    (`pages[0].widgets[1].columns[2]`), in the order of the file.
+    """
+    declared = layout.statistics
+    order = list(declared)
+
+    def needs(formula: Formula, seen: frozenset[str]) -> list[str]:
         found: list[str] = []
-        for read in declaration.formula.names:
-            if read in declared and read not in seen:
-                found.extend(needs(read, seen | {read}))
+        for read in formula.names:
+            if read not in declared or read in seen:
+                continue
+            inner = declared[read].formula
+            found.extend([read] if inner is None else needs(inner, seen | {read}))
         return found
 
-    result: dict[str, tuple[str, ...]] = {}
-    order = list(declared)
-    for name, declaration in declared.items():
-        if declaration.formula is None:
-            continue
-        leaves = sorted(set(needs(name, frozenset({name}))), key=order.index)
-        result[name] = tuple(f"{leaf} ({declared[leaf].describe()})" for leaf in leaves)
+    def listed(formula: Formula, seen: frozenset[str] = frozenset()) -> tuple[str, ...]:
+        leaves = sorted(set(needs(formula, seen)), key=order.index)
+        return tuple(f"{leaf} ({declared[leaf].describe()})" for leaf in leaves)
+
+    result = {
+        name: listed(declaration.formula, frozenset({name}))
+        for name, declaration in declared.items()
+        if declaration.formula is not None
+    }
+    for path, formula in _inline_formulas(layout):
+        result[format_path(path)] = listed(formula)
     return result
+
+
+def _inline_formulas(layout: Layout) -> Iterator[tuple[tuple[str | int, ...], Formula]]:
+    """Formulas written inline (`stat: {formula: ...}`), with the key path of their use."""
+
+    def of(ref: object) -> Formula | None:
+        if isinstance(ref, ColumnSpec):
+            ref = ref.stat
+        return ref.formula if isinstance(ref, StatSource) else None
+
+    uses: list[tuple[tuple[str | int, ...], object]] = []
+    for name, columns in layout.column_sets.items():
+        uses.extend((("column_sets", name, i), column) for i, column in enumerate(columns))
+    for p, page in enumerate(layout.pages):
+        for w, widget in enumerate(page.widgets):
+            at = ("pages", p, "widgets", w)
+            if isinstance(widget, AgentsSpec | QueuesSpec):
+                uses.extend(((*at, "columns", i), c) for i, c in enumerate(widget.columns))
+            elif isinstance(widget, KpiSpec):
+                uses.append(((*at, "stat"), widget.stat))
+            elif isinstance(widget, TrendSpec):
+                uses.extend(((*at, "series", i), line.stat) for i, line in enumerate(widget.series))
+    for path, ref in uses:
+        formula = of(ref)
+        if formula is not None:
+            yield path, formula

@@ -244,22 +244,24 @@ statistics:
 pages:
   - widgets:
       - {kind: kpi, object: {agent_group: Team_01}, stat: $spare}
+      - {kind: kpi, object: {agent_group: Team_01}, stat: {formula: "busy * 2"}}
 """
 
 
 def test_check_lists_the_statistics_each_formula_needs(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Each formula is listed with the server statistics it needs, through other formulas too,
-    and those inputs are subscribed though no widget shows them."""
+    """Each formula, declared or inline, is listed with the server statistics it needs, through
+    other formulas too, and those inputs are subscribed though no widget shows them."""
     path = tmp_path / "formulas.yaml"
     path.write_text(FORMULA_LAYOUT, encoding="utf-8")
     assert run_command(check, [str(path)]) == 0
     assert capsys.readouterr().out.splitlines() == [
-        f"{path}: OK: 1 page, 1 widget, 3 statistics on 1 object",
+        f"{path}: OK: 1 page, 2 widgets, 3 statistics on 1 object",
         f"{path}: formula occupancy needs busy (CurrentBusyAgents),"
         " logged_in (CurrentLoggedInAgents)",
         f"{path}: formula spare needs busy (CurrentBusyAgents), logged_in"
         " (CurrentLoggedInAgents), ready (CurrentNumber/AgentStatus (WaitForNextCall))",
         f"{path}: formula constant needs no statistics",
+        f"{path}: formula pages[0].widgets[1].stat needs busy (CurrentBusyAgents)",
     ]
