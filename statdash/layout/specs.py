@@ -17,6 +17,7 @@ from pydantic_core import InitErrorDetails
 from statdash.api.models import StatisticDefinition
 from statdash.layout.durations import format_duration, is_duration
 from statdash.layout.files import ObjectLine, read_object_file
+from statdash.layout.formulas import Formula, formula_cycles, unknown_names
 from statdash.layout.problems import SourceLocation
 from statdash.layout.suggest import did_you_mean, one_of
 from statdash.layout.validation import (
@@ -27,6 +28,7 @@ from statdash.layout.validation import (
     DeclaredName,
     Direction,
     Format,
+    FormulaText,
     Glyph,
     Message,
     Node,
@@ -81,6 +83,17 @@ _DEFINITION_KEYS = (
     "timeRangeLeft",
     "timeRangeRight",
 )
+
+
+def formula_problems(
+    formula: Formula | None, scope: Scope | None, at: tuple[str | int, ...]
+) -> Iterator[InitErrorDetails]:
+    """Names and object lists a parsed formula (a `FormulaText` field at key path `at`) reads
+    that the layout does not declare, each pointing inside the formula, with a did-you-mean."""
+    if formula is None or scope is None:
+        return
+    for issue in unknown_names(formula, scope.statistics, scope.object_lists):
+        yield problem_at(at, issue.message, offset=issue.offset)
 
 
 class StatSource(Node):
@@ -146,13 +159,25 @@ class StatSource(Node):
     """Start of the time range in seconds (service level thresholds)."""
     time_range_right: int | None = Field(default=None, alias="timeRangeRight", ge=0)
     """End of the time range in seconds."""
+    formula: FormulaText | None = None
+    """Computed by the dashboard instead of asked of the server, from other declared
+    statistics of the same object, e.g. `100 * busy / logged_in` or `sum(waiting)` over the
+    widget's objects (see docs/layouts.md, Formulas)."""
 
     @classmethod
     def _raw_problems(cls, data: dict[Any, Any], scope: Scope | None) -> Iterator[InitErrorDetails]:
         # An empty value (`name:` with nothing after it) counts as absent.
         given = {key for key, value in data.items() if value is not None}
         defined = [key for key in _DEFINITION_KEYS if key in given]
-        if "name" in given and defined:
+        if "formula" in given:
+            others = [key for key in ("name", *defined) if key in given]
+            if others:
+                yield problem_at(
+                    (),
+                    f"give either 'formula' (computed here) or {', '.join(repr(k) for k in others)}"
+                    " (asked of the server), not both",
+                )
+        elif "name" in given and defined:
             yield problem_at(
                 (),
                 "give either 'name' (a predefined statistic) or a definition"
@@ -161,8 +186,8 @@ class StatSource(Node):
         elif "name" not in given and not defined:
             yield problem_at(
                 (),
-                "give 'name' (a predefined statistic) or 'category' and 'subject'"
-                " (an ad-hoc definition)",
+                "give 'name' (a predefined statistic), 'category' and 'subject'"
+                " (an ad-hoc definition) or 'formula' (computed from other statistics)",
             )
         elif defined:
             for key in ("category", "subject"):
@@ -170,6 +195,7 @@ class StatSource(Node):
                     yield problem_at((), f"an ad-hoc definition needs '{key}'")
 
     def _model_problems(self, scope: Scope | None) -> Iterator[InitErrorDetails]:
+        yield from formula_problems(self.formula, scope, ("formula",))
         left, right = self.time_range_left, self.time_range_right
         if left is not None and right is not None and left > right:
             yield problem_at(
@@ -196,9 +222,11 @@ class StatSource(Node):
         )
 
     def describe(self) -> str:
-        """How a message names this statistic: its name, or `category/subject`."""
+        """How a message names this statistic: its name, `category/subject`, or its formula."""
         if self.name is not None:
             return self.name
+        if self.formula is not None:
+            return self.formula.text.strip()
         return f"{self.category}/{self.subject} ({self.main_mask or '*'})"
 
 
@@ -207,7 +235,7 @@ StatRef = Annotated[
     pick_by_shape(
         dict,
         "expected a statistic: a predefined name, a $reference to a declared statistic,"
-        " or a mapping with name or category/subject",
+        " or a mapping with name, category/subject or formula",
     ),
 ]
 
@@ -542,6 +570,21 @@ def _column_set_problems(data: dict[Any, Any], scope: Scope | None) -> Iterator[
         yield problem_at(("column_set",), message)
 
 
+def _state_formula_problems(
+    data: dict[Any, Any], scope: Scope | None
+) -> Iterator[InitErrorDetails]:
+    """An agent's state comes from the server: a formula gives a figure, never a state."""
+    state = data.get("state")
+    if isinstance(state, str) and state.startswith("$") and scope is not None:
+        state = scope.statistics.get(state[1:])
+    if isinstance(state, dict) and state.get("formula") is not None:
+        yield problem_at(
+            ("state",),
+            "an agent's state must be a server statistic such as CurrentAgentState, not a"
+            " formula (show a formula as a column)",
+        )
+
+
 class AgentsSpec(_WidgetSpec):
     """A table with one row per agent: name, state (word, glyph, colour, time in state), columns."""
 
@@ -559,6 +602,7 @@ class AgentsSpec(_WidgetSpec):
     @classmethod
     def _raw_problems(cls, data: dict[Any, Any], scope: Scope | None) -> Iterator[InitErrorDetails]:
         yield from _column_set_problems(data, scope)
+        yield from _state_formula_problems(data, scope)
         agents = data.get("agents")
         if isinstance(agents, list):
             ids = [a.get("id") if isinstance(a, dict) else a for a in agents]
@@ -675,6 +719,10 @@ class StatesSpec(_WidgetSpec):
     """The name of an object list of agents, or a list of agent ids."""
     state: StatRef = DEFAULT_STATE_STATISTIC
     """The statistic giving each agent's state (default CurrentAgentState)."""
+
+    @classmethod
+    def _raw_problems(cls, data: dict[Any, Any], scope: Scope | None) -> Iterator[InitErrorDetails]:
+        yield from _state_formula_problems(data, scope)
 
 
 class ClockSpec(_WidgetSpec):
@@ -803,6 +851,17 @@ class Layout(Node):
                 ("pages",),
                 "this layout shows no statistic (only clocks and text); add a kpi, agents,"
                 " queues, trend or states widget",
+            )
+        formulas = {
+            name: decl.formula for name, decl in self.statistics.items() if decl.formula is not None
+        }
+        for cycle in formula_cycles(formulas):
+            first, following = cycle[0], cycle[1]
+            offset = formulas[first].name_offsets[following]
+            yield problem_at(
+                ("statistics", first, "formula"),
+                f"formulas form a cycle: {' -> '.join(cycle)}; a formula cannot depend on itself",
+                offset=offset,
             )
         for p, page in enumerate(self.pages):
             for w, widget in enumerate(page.widgets):

@@ -24,6 +24,8 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     ModelWrapValidatorHandler,
+    PlainSerializer,
+    PlainValidator,
     ValidationError,
     ValidationInfo,
     WithJsonSchema,
@@ -34,6 +36,7 @@ from pydantic_core import InitErrorDetails
 from statdash.layout.durations import DURATION_PATTERN, format_duration, parse_duration
 from statdash.layout.formats import Direction as DirectionName
 from statdash.layout.formats import FormatName
+from statdash.layout.formulas import MAX_FORMULA_LENGTH, Formula, FormulaError, parse_formula
 from statdash.layout.suggest import did_you_mean, one_of
 from statdash.layout.vocabulary import (
     COLOURS,
@@ -374,6 +377,35 @@ TimeZone = Annotated[
     str,
     BeforeValidator(_time_zone),
     WithJsonSchema({"type": "string", "examples": ["Europe/Berlin", "America/New_York", "UTC"]}),
+]
+
+
+def _formula(value: Any) -> Formula:
+    if not isinstance(value, str):
+        raise problem(
+            f'expected a formula in quotes, e.g. "100 * busy / logged_in", got {describe(value)}'
+        )
+    try:
+        return parse_formula(value)
+    except FormulaError as error:
+        raise problem(error.message, offset=error.offset) from None
+
+
+FormulaText = Annotated[
+    Formula,
+    PlainValidator(_formula),
+    PlainSerializer(lambda formula: formula.text),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "maxLength": MAX_FORMULA_LENGTH,
+            "examples": [
+                "100 * busy / logged_in",
+                "sum(waiting)",
+                "if(ready > 0, waiting / ready, 0)",
+            ],
+        }
+    ),
 ]
 StatusName = Annotated[str, BeforeValidator(_text)]
 

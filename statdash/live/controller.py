@@ -26,8 +26,9 @@ from dataclasses import dataclass, field, replace
 from statdash.api.errors import StatisticsError
 from statdash.api.models import StatisticValue, SubscriptionItem
 from statdash.api.responses import StatisticValues
-from statdash.layout.compile import CompiledLayout, KpiView, TrendView
+from statdash.layout.compile import CompiledLayout, DerivedStat, KpiView, TrendView
 from statdash.layout.vocabulary import UpdatesName
+from statdash.live.derived import DerivedValues
 from statdash.live.push_feed import ChannelFactory, FeedState, PushFeed
 from statdash.live.session import Session, SessionClient, SessionStatus
 from statdash.live.store import Ingested, Store
@@ -58,6 +59,8 @@ class Plan:
     """auto: push where offered, else polling; push: push only; poll: polling only."""
     reconcile_interval: float = DEFAULT_RECONCILE_INTERVAL
     """Seconds between reconciliation peeks while push is live."""
+    derived: Mapping[str, DerivedStat] = field(default_factory=dict)
+    """The statistics computed from formulas (`CompiledLayout.derived`)."""
 
 
 def plan_for(layout: CompiledLayout, updates: UpdatesName | None = None) -> Plan:
@@ -75,7 +78,13 @@ def plan_for(layout: CompiledLayout, updates: UpdatesName | None = None) -> Plan
         stat_id: math.ceil(window / layout.refresh) + HISTORY_SLACK
         for stat_id, window in windows.items()
     }
-    return Plan(layout.items, layout.refresh, capacity, updates or layout.updates)
+    return Plan(
+        layout.items,
+        layout.refresh,
+        capacity,
+        updates=updates or layout.updates,
+        derived=layout.derived,
+    )
 
 
 ChangeCallback = Callable[[Ingested], None]
@@ -116,6 +125,7 @@ class LiveController:
             plan = replace(plan, updates=updates)
         self.plan = plan
         self.store = Store(plan.history_capacity)
+        self._derived = DerivedValues(plan.derived, self.store)
         self._reached = False
         self._last_failure: StatisticsError | None = None
         self._corrected = 0
@@ -258,12 +268,15 @@ class LiveController:
             self._corrected += len(result.changed)
             log.info("reconciliation corrected %d value(s)", len(result.changed))
             self._on_status(self.status)
+        # Formulas whose inputs changed are recomputed into the store before anyone looks.
+        result = self._derived.update(result, wall=wall)
         self._on_change(result)
 
     def _ingest_pushed(
         self, statistic_ids: list[str], raw_values: list[object], raw_timestamps: list[object]
     ) -> None:
-        self._on_change(self.store.ingest_pushed(statistic_ids, raw_values, raw_timestamps))
+        result = self.store.ingest_pushed(statistic_ids, raw_values, raw_timestamps)
+        self._on_change(self._derived.update(result, wall=self._wall_clock()))
 
     def _beat(self) -> None:
         """On each refresh beat under push: the data is current, and trends take a sample."""
@@ -337,9 +350,10 @@ class LiveController:
         if self._updates_override is not None:
             plan = replace(plan, updates=self._updates_override)
         self.plan = plan
-        keep = {item.statistic_id for item in plan.items}
+        keep = {item.statistic_id for item in plan.items} | set(plan.derived)
         self.store.forget(keep)
         self.store.track_history(plan.history_capacity)
+        self._derived = DerivedValues(plan.derived, self.store)
         self._session = self._new_session(plan)
         self._feed = self._new_feed(plan)
         self._framed = False

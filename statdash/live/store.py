@@ -89,6 +89,9 @@ class Store:
         self._latest_at = 0.0
         self._seen_before: dict[str, float] = {}
         self._history: dict[str, History] = {}
+        # Derived statistic (a formula's) -> the server statistics it is computed from.
+        self._derived_sources: dict[str, frozenset[str]] = {}
+        self._derived_sample_due = False
         self.track_history(history_capacity or {})
         self.revision = 0
         self.last_good_poll: float | None = None
@@ -129,6 +132,8 @@ class Store:
         self._arrived(statistic_ids, now)
         if self._history:
             self._sample_history(wall)
+        # The formulas computed from this answer take their samples when they are put.
+        self._derived_sample_due = True
         self.last_good_poll = now
         if changed:
             self.revision += 1
@@ -185,9 +190,11 @@ class Store:
         self.last_good_poll = now
 
     def sample(self, wall: float) -> None:
-        """A history sample of every tracked statistic (under push: each refresh beat)."""
+        """A history sample of every tracked statistic, derived ones too (under push: each
+        refresh beat; pushed changes themselves take none, so trends keep their time scale)."""
         if self._history:
             self._sample_history(wall)
+            self._sample_derived(wall)
 
     def _arrived(self, statistic_ids: Sequence[str], now: float) -> None:
         """Note that these ids (and only these) arrived at `now`."""
@@ -223,7 +230,13 @@ class Store:
         return None if self.last_good_poll is None else max(0.0, now - self.last_good_poll)
 
     def is_stale(self, statistic_id: str, now: float, interval: float) -> bool:
-        """True when the statistic's latest value is older than two refresh intervals."""
+        """True when the statistic's latest value is older than two refresh intervals.
+
+        A derived statistic is stale when any statistic it is computed from is.
+        """
+        sources = self._derived_sources.get(statistic_id)
+        if sources is not None:
+            return any(self.is_stale(source, now, interval) for source in sources)
         if statistic_id in self._latest_set:
             seen: float | None = self._latest_at
         else:
@@ -236,10 +249,43 @@ class Store:
             if statistic_id not in self._history:
                 self._history[statistic_id] = History(size)
 
+    def derive_from(self, sources: Mapping[str, frozenset[str]]) -> None:
+        """Note which server statistics each derived statistic is computed from."""
+        self._derived_sources.update(sources)
+
+    def put_derived(self, values: Mapping[str, StatValue], *, wall: float) -> frozenset[str]:
+        """Take computed values of derived statistics; the ids whose value changed.
+
+        Called after every ingest (with whatever the formulas gave): derived statistics
+        with history get a sample whenever one of their sources arrived, like server ones.
+        """
+        changed = [
+            stat_id for stat_id, value in values.items() if self._values.get(stat_id) != value
+        ]
+        for stat_id in changed:
+            self._values[stat_id] = values[stat_id]
+        if self._derived_sample_due:
+            self._derived_sample_due = False
+            self._sample_derived(wall)
+        if changed:
+            self.revision += 1
+        return frozenset(changed)
+
+    def _sample_derived(self, wall: float) -> None:
+        """A sample of every history-keeping derived statistic one of whose sources arrived."""
+        arrived = self._latest_set
+        for stat_id, history in self._history.items():
+            sources = self._derived_sources.get(stat_id)
+            if sources is None or sources.isdisjoint(arrived):
+                continue
+            value = self._values.get(stat_id)
+            if isinstance(value, NumberValue) and math.isfinite(value.number):
+                history.append(wall, value.number)
+
     def forget(self, keep: Iterable[str]) -> None:
         """Drop every statistic not in `keep` (after the layout changed)."""
         keep_set = set(keep)
-        for table in (self._values, self._seen_before, self._history):
+        for table in (self._values, self._seen_before, self._history, self._derived_sources):
             for statistic_id in [key for key in table if key not in keep_set]:
                 del table[statistic_id]
         self._latest_set &= keep_set

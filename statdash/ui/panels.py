@@ -47,6 +47,7 @@ from statdash.layout.compile import (
 from statdash.layout.formats import (
     LOGGED_OUT,
     MISSING,
+    NOT_AVAILABLE,
     STATE_STYLES,
     Level,
     StateStyle,
@@ -433,6 +434,9 @@ def value_cell(
     text = Text(shown, no_wrap=True, end="")
     if value is None:
         text.stylize("dim")
+    elif value is NOT_AVAILABLE:
+        # A formula without a value reads like a refused statistic: n/a, quiet.
+        text.stylize("dim italic")
     if level is not Level.OK:
         text.append(level.glyph)
         text.stylize(level_style(level, theme))
