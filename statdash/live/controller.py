@@ -20,6 +20,7 @@ from statdash.api.errors import StatisticsError
 from statdash.api.models import StatisticValue, SubscriptionItem
 from statdash.api.responses import StatisticValues
 from statdash.layout.compile import CompiledLayout, KpiView, TrendView
+from statdash.live.recorder import Recorder
 from statdash.live.session import Session, SessionClient, SessionStatus
 from statdash.live.store import Ingested, Store
 
@@ -74,8 +75,10 @@ class LiveController:
         on_deleted: SubscriptionHook | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        recorder: Recorder | None = None,
     ) -> None:
         self._client = client
+        self.recorder = recorder
         self._on_change = on_change
         self._on_status = on_status
         self._on_opened = on_opened
@@ -135,6 +138,8 @@ class LiveController:
         else:
             triples = ((value.statistic_id, value.value, value.timestamp) for value in statistics)
             result = self.store.ingest(triples, now=now, wall=wall)
+        if self.recorder is not None:
+            self.recorder.record(self.store, result, wall)
         self._on_change(result)
 
     def start(self) -> None:
@@ -179,6 +184,9 @@ class LiveController:
         """Stop polling and delete the subscription; safe to call more than once."""
         await self._stop_task()
         await self._session.close()
+        if self.recorder is not None:
+            # Joins the writer thread: what was gathered is committed before the app ends.
+            await asyncio.to_thread(self.recorder.close)
 
     async def _stop_task(self) -> None:
         task, self._task = self._task, None

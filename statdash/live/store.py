@@ -133,6 +133,29 @@ class Store:
             if value != previous:
                 values[statistic_id] = value
                 changed.append(statistic_id)
+        return self._finish(statistic_ids, changed, now, wall)
+
+    def ingest_values(
+        self,
+        values: Mapping[str, StatValue],
+        arrived: Sequence[str],
+        *,
+        now: float,
+        wall: float,
+    ) -> Ingested:
+        """`ingest` for values already parsed (a replay): `arrived` is every id that came."""
+        changed = [
+            statistic_id
+            for statistic_id, value in values.items()
+            if self._values.get(statistic_id) != value
+        ]
+        for statistic_id in changed:
+            self._values[statistic_id] = values[statistic_id]
+        return self._finish(arrived, changed, now, wall)
+
+    def _finish(
+        self, statistic_ids: Sequence[str], changed: list[str], now: float, wall: float
+    ) -> Ingested:
         self._arrived(statistic_ids, now)
         if self._history:
             self._sample_history(wall)
@@ -161,6 +184,15 @@ class Store:
                 value = self._values.get(statistic_id)
                 if isinstance(value, NumberValue):
                     history.append(wall, value.number)
+
+    @property
+    def arrived(self) -> Sequence[str]:
+        """The ids of the latest ingest: the same object until an ingest brings other ids."""
+        return self._latest_ids
+
+    def values(self) -> Mapping[str, StatValue]:
+        """Every latest value by statisticId (read it, never change it)."""
+        return self._values
 
     def get(self, statistic_id: str) -> StatValue | None:
         """The latest value, or None when the statistic has not arrived (yet)."""
