@@ -38,6 +38,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "read every statistic of a layout once, as a table, JSON or CSV",
     ),
     "cleanup": ("statdash.commands.cleanup", "delete subscriptions that earlier runs left open"),
+    "replay": ("statdash.commands.replay", "replay a recording through the dashboard (no server)"),
+    "export": ("statdash.commands.export", "print a recording's values as CSV or JSON lines"),
 }
 
 EXIT_USAGE = 2

@@ -20,7 +20,7 @@ from statdash.api.errors import StatisticsError
 from statdash.api.models import StatisticValue, SubscriptionItem
 from statdash.api.responses import StatisticValues
 from statdash.layout.compile import CompiledLayout, KpiView, TrendView
-from statdash.live.recorder import Recorder
+from statdash.live.recorder import ChangeRecorder
 from statdash.live.session import Session, SessionClient, SessionStatus
 from statdash.live.store import Ingested, Store
 
@@ -75,7 +75,7 @@ class LiveController:
         on_deleted: SubscriptionHook | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
-        recorder: Recorder | None = None,
+        recorder: ChangeRecorder | None = None,
     ) -> None:
         self._client = client
         self.recorder = recorder

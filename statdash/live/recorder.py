@@ -19,7 +19,7 @@ import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from statdash import __version__
 from statdash.layout.compile import CompiledLayout, KpiView, TableView, TrendView
@@ -251,3 +251,77 @@ def _labels(layout: CompiledLayout) -> dict[str, tuple[str, str, str]]:
             for series in view.series:
                 labels[series.stat_id] = (series.object.type, series.object.id, series.label)
     return labels
+
+
+class ChangeRecorder(Protocol):
+    """What the controller calls after each ingest: a `Recorder`, or a `DailyRecorder`."""
+
+    def record(self, store: Store, ingested: Ingested, wall: float) -> None: ...
+
+    def close(self) -> None: ...
+
+
+RECORDING_SUFFIX = ".sqlite"
+RECORDING_PREFIX = "statdash-"
+
+
+class DailyRecorder:
+    """A recording per local day in one directory; files older than `keep_days` are deleted."""
+
+    def __init__(
+        self, directory: Path, layout: CompiledLayout, *, server: str, keep_days: float
+    ) -> None:
+        self.directory = directory
+        self._layout = layout
+        self._server = server
+        self._keep_days = keep_days
+        self._day: str | None = None
+        self._current: Recorder | None = None
+        self.paths: list[Path] = []
+
+    def record(self, store: Store, ingested: Ingested, wall: float) -> None:
+        """Record into the file of `wall`'s day, starting a new one when the day turned."""
+        day = time.strftime("%Y-%m-%d", time.localtime(wall))
+        if day != self._day or self._current is None:
+            self._rotate(day, wall)
+        assert self._current is not None
+        # A new file's first tick is a keyframe of the whole store, so it replays alone.
+        self._current.record(store, ingested, wall)
+
+    def _rotate(self, day: str, wall: float) -> None:
+        if self._current is not None:
+            self._current.close()
+        stamp = time.strftime("%Y-%m-%d-%H%M%S", time.localtime(wall))
+        path = self.directory / f"{RECORDING_PREFIX}{stamp}{RECORDING_SUFFIX}"
+        self._current = Recorder(path, self._layout, server=self._server, started=wall)
+        self._day = day
+        self.paths.append(path)
+        delete_old_recordings(self.directory, self._keep_days, now=wall, keep=path)
+
+    def close(self) -> None:
+        """Close the current file."""
+        if self._current is not None:
+            self._current.close()
+
+
+def delete_old_recordings(
+    directory: Path, keep_days: float, *, now: float, keep: Path | None = None
+) -> list[Path]:
+    """Delete statdash recordings in `directory` last written more than `keep_days` ago."""
+    deleted: list[Path] = []
+    limit = now - keep_days * 86400
+    for path in sorted(directory.glob(f"{RECORDING_PREFIX}*{RECORDING_SUFFIX}")):
+        try:
+            if path == keep or path.stat().st_mtime >= limit:
+                continue
+            for part in (
+                path,
+                path.with_name(path.name + "-wal"),
+                path.with_name(path.name + "-shm"),
+            ):
+                part.unlink(missing_ok=True)
+        except OSError as error:
+            log.warning("could not delete the old recording %s: %s", path, error)
+            continue
+        deleted.append(path)
+    return deleted

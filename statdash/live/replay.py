@@ -286,3 +286,37 @@ class ReplayController:
         phase = Phase.PAUSED if self._paused else Phase.LIVE
         self._status = replace(self._status, phase=phase, polls=self._tick + 1)
         self._on_status(self._status)
+
+
+def moment_of_day(text: str, start: float, end: float) -> float:
+    """`HH:MM[:SS]` (local time) -> the first such moment from `start` on; ValueError says why.
+
+    A recording that runs past midnight has two days: the time is looked for on the first
+    day, then on the next, so `--at 01:30` of a night shift finds the early morning.
+    """
+    parts = text.strip().split(":")
+    try:
+        if len(parts) not in (2, 3):
+            raise ValueError
+        hour, minute = int(parts[0]), int(parts[1])
+        second = int(parts[2]) if len(parts) == 3 else 0
+    except ValueError:
+        raise ValueError(f"{text!r} is not a time of day; write HH:MM or HH:MM:SS") from None
+    if not (0 <= hour < 24 and 0 <= minute < 60 and 0 <= second < 60):
+        raise ValueError(f"{text!r} is not a time of day; write HH:MM or HH:MM:SS")
+    day = time.localtime(start)
+    for extra_days in range(0, 3):
+        candidate = time.mktime(
+            (day.tm_year, day.tm_mon, day.tm_mday + extra_days, hour, minute, second, 0, 0, -1)
+        )
+        # The minute the recording starts in counts: 10:15 of a start at 10:15:20 is its start.
+        if candidate >= start - 59 and candidate <= end:
+            return max(candidate, start)
+    raise ValueError(
+        f"the recording runs from {clock_text(start)} to {clock_text(end)}; {text} is not in it"
+    )
+
+
+def clock_text(moment: float) -> str:
+    """A recorded moment as the replay shows it: `HH:MM:SS` local time."""
+    return time.strftime("%H:%M:%S", time.localtime(moment))

@@ -32,6 +32,7 @@ _PHASES: dict[str, tuple[str, str]] = {
     "retrying": ("↻", "yellow"),
     "paused": ("‖", "grey"),
     "failed": ("✗", "red"),
+    "replaying": ("▶", "cyan"),
 }
 
 
@@ -54,6 +55,8 @@ class StatusInfo:
     page: str | None = None
     layout: str | None = None
     """A notice about the layout file (e.g. an edit that could not be applied), kept whole."""
+    replay: str | None = None
+    """In a replay, the recorded moment shown (and the speed): shown instead of the age."""
 
 
 def host_of(server: str) -> str:
@@ -175,6 +178,10 @@ class StatusBar(Widget):
             parts.append(
                 _Part(0, 100, Text(" DEMO ", self.get_component_rich_style("status-bar--demo")))
             )
+        if info.replay is not None:
+            parts.append(
+                _Part(0, 100, Text(" REPLAY ", self.get_component_rich_style("status-bar--demo")))
+            )
         glyph, colour = _PHASES.get(info.phase, ("?", "white"))
         phase = Text(f"{glyph} ", colour_style(colour, theme))
         phase.append_text(safe(info.phase, Style(bold=True), max_length=16))
@@ -194,7 +201,9 @@ class StatusBar(Widget):
             parts.append(_Part(3, 95, notice))
         if info.server:
             parts.append(_Part(3, 30, safe(host_of(info.server))))
-        if info.age is not None and math.isfinite(info.age):
+        if info.replay is not None:
+            parts.append(_Part(4, 85, safe(info.replay, Style(bold=True), max_length=40)))
+        elif info.age is not None and math.isfinite(info.age):
             parts.append(_Part(4, 80, Text(f"updated {ago(info.age)} ago")))
         elif info.phase != "failed":
             parts.append(_Part(4, 80, Text("no data yet")))
