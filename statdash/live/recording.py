@@ -223,8 +223,8 @@ class Recording:
         self.path = path
         self._db = connect(path)
         try:
-            self.info = self._read_info()
             self._check_size()
+            self.info = self._read_info()
             self._stat_ids: list[str] = [""]
             self._stat_ids.extend(self._load_statistic_ids())
             self.times: list[float] = []
@@ -284,16 +284,18 @@ class Recording:
             raise RecordingError(f"{self.path}: the recording's meta table is incomplete") from None
 
     def _check_size(self) -> None:
-        pages = self._query("PRAGMA page_count")[0][0]
-        page_size = self._query("PRAGMA page_size")[0][0]
+        """A file shorter than its header says was cut short (checked before SQLite reads it)."""
         try:
             size = os.path.getsize(self.path)
+            with self.path.open("rb") as handle:
+                header = handle.read(100)
         except OSError as error:
             raise RecordingError(f"{self.path}: cannot read it ({error})") from None
-        # Pages still in the WAL are not in the main file yet; only the header's count counts.
-        with self.path.open("rb") as handle:
-            header_pages = int.from_bytes(handle.read(100)[28:32], "big")
-        if header_pages and size < header_pages * page_size and pages >= header_pages:
+        page_size = int.from_bytes(header[16:18], "big")
+        page_size = 65536 if page_size == 1 else page_size
+        # The header's page count is that of the main file (pages still in the WAL are not).
+        header_pages = int.from_bytes(header[28:32], "big")
+        if header_pages and size < header_pages * page_size:
             raise RecordingError(
                 f"{self.path}: the file is cut short ({size} of {header_pages * page_size} "
                 "bytes); it was truncated or is still being copied"
@@ -390,11 +392,12 @@ class Recording:
 
     def keyframe(self, tick: int) -> dict[str, StatValue]:
         """Every value as it was after `tick`'s ingest, from the keyframe stored at `tick`."""
+        index = bisect.bisect_left(self._keyframe_ticks, tick)
+        if index == len(self._keyframe_ticks) or self._keyframe_ticks[index] != tick:
+            raise RecordingError(f"{self.path}: no keyframe at tick {tick}")
         rows = self._query(
             "SELECT stat, value, state, since FROM keyframes WHERE tick = ?", (tick,)
         )
-        if not rows:
-            raise RecordingError(f"{self.path}: no keyframe at tick {tick}")
         decode = self.decoder.decode
         tick_ms = tick_millis(self.times[tick])
         stat_id = self.statistic_id
