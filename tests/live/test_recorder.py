@@ -226,10 +226,9 @@ def test_a_damaged_file_says_it_is_damaged(tmp_path: Path) -> None:
     for offset in range(4096, len(data), 4096):
         data[offset : offset + 200] = b"\xff" * 200
     path.write_bytes(bytes(data))
-    with pytest.raises(RecordingError, match="damaged|cannot read"):
-        with Recording(path) as recording:
-            recording.state_at(recording.tick_count - 1)
-            _ = recording.layout
+    with pytest.raises(RecordingError, match=r"damaged|cannot read"), Recording(path) as recording:
+        recording.state_at(recording.tick_count - 1)
+        _ = recording.layout
 
 
 def test_unknown_values_keep_their_raw_data(tmp_path: Path) -> None:
