@@ -239,17 +239,25 @@ def _labels(layout: CompiledLayout) -> dict[str, tuple[str, str, str]]:
     labels: dict[str, tuple[str, str, str]] = {}
     for statistic_id, origin in layout.origins.items():
         labels[statistic_id] = (origin.object.type, origin.object.id, origin.statistic)
-    # The label a person reads (a column's, a KPI's, a trend line's) beats the statistic's name.
+    # The label a person reads (a column's, a KPI's, a trend line's) beats the statistic's
+    # name; the first widget that shows a statistic names it.
+    named: set[str] = set()
+
+    def name(statistic_id: str, object_type: str, object_id: str, label: str) -> None:
+        if statistic_id not in named:
+            named.add(statistic_id)
+            labels[statistic_id] = (object_type, object_id, label)
+
     for view in layout.widgets():
         if isinstance(view, TableView):
             columns = {column.index: column.label for column in view.columns}
             for (object_type, object_id, index), statistic_id in view.cells.items():
-                labels[statistic_id] = (object_type, object_id, columns[index])
+                name(statistic_id, object_type, object_id, columns[index])
         elif isinstance(view, KpiView):
-            labels[view.stat_id] = (view.object.type, view.object.id, view.label)
+            name(view.stat_id, view.object.type, view.object.id, view.label)
         elif isinstance(view, TrendView):
             for series in view.series:
-                labels[series.stat_id] = (series.object.type, series.object.id, series.label)
+                name(series.stat_id, series.object.type, series.object.id, series.label)
     return labels
 
 

@@ -20,7 +20,8 @@ pages:
     widgets:
       - kind: agents
         agents: [ana, ben, cai]
-        columns: [CurrentAgentState, TotalNumberInboundCalls]
+        columns:
+          - {stat: TotalNumberInboundCalls, label: Calls}
       - kind: kpi
         title: Waiting
         object: {queue: sales}
