@@ -418,6 +418,10 @@ class Recording:
         decode = self.decoder.decode
         stat_ids = self._stat_ids
         times = self.times
+        # Most changes are numbers seen before ("0", "38.59"); values are immutable, so one
+        # decoded value serves every row that holds the same figure (a seek reads ~70k rows).
+        ints: dict[int, StatValue] = {}
+        texts: dict[str, StatValue] = {}
         current = after + 1
         tick_ms = tick_millis(times[current])
         batch: dict[str, StatValue] = {}
@@ -430,7 +434,15 @@ class Recording:
                 current, batch = tick, {}
                 tick_ms = tick_millis(times[tick])
             statistic_id = stat_ids[stat] if 0 < stat < len(stat_ids) else self.statistic_id(stat)
-            batch[statistic_id] = decode(value, state, since, tick_ms)
+            kind = type(value)
+            if state is None and (kind is int or kind is str):
+                cache: dict[Any, StatValue] = ints if kind is int else texts
+                decoded = cache.get(value)
+                if decoded is None:
+                    decoded = cache[value] = decode(value, state, since, tick_ms)
+                batch[statistic_id] = decoded
+            else:
+                batch[statistic_id] = decode(value, state, since, tick_ms)
         yield current, batch
         for empty in range(current + 1, through + 1):
             yield empty, {}

@@ -22,6 +22,7 @@ from dataclasses import replace
 from statdash.live.controller import ChangeCallback, Plan, StatusCallback, plan_for
 from statdash.live.recording import Recording, RecordingError
 from statdash.live.session import Phase, SessionStatus
+from statdash.api.values import StatValue
 from statdash.live.store import Ingested, Store
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0)
@@ -57,6 +58,19 @@ def seek_store(recording: Recording, store: Store, tick: int) -> Ingested:
         arrived = arrivals.at(keyframe, -2)
         result = store.ingest_values(recording.keyframe(keyframe), arrived, now=moment, wall=moment)
     previous = keyframe
+    if (
+        tick > keyframe
+        and not store.tracks_history
+        and not recording.arrival_changes(keyframe, tick)
+    ):
+        # Nothing in between leaves a trace in the store (no history rings, the same ids
+        # arriving each time): the changes fold into one ingest at the last tick.
+        folded: dict[str, StatValue] = {}
+        for _, changed in recording.changes(keyframe, tick):
+            folded.update(changed)
+        moment = times[tick]
+        arrived = arrivals.at(tick, previous)
+        return store.ingest_values(folded, arrived, now=moment, wall=moment)
     for each, changed in recording.changes(keyframe, tick):
         moment = times[each]
         arrived = arrivals.at(each, previous)

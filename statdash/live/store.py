@@ -198,6 +198,11 @@ class Store:
         """The latest value, or None when the statistic has not arrived (yet)."""
         return self._values.get(statistic_id)
 
+    @property
+    def tracks_history(self) -> bool:
+        """True when some statistic keeps a history ring."""
+        return bool(self._history)
+
     def history(self, statistic_id: str) -> History | None:
         """The history ring of a statistic that keeps one."""
         return self._history.get(statistic_id)
