@@ -19,10 +19,10 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
+from statdash.api.values import StatValue
 from statdash.live.controller import ChangeCallback, Plan, StatusCallback, plan_for
 from statdash.live.recording import Recording, RecordingError
 from statdash.live.session import Phase, SessionStatus
-from statdash.api.values import StatValue
 from statdash.live.store import Ingested, Store
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0)
