@@ -405,7 +405,9 @@ class StatdashApp(App[int]):
         self._tick()
 
     def action_poll_now(self) -> None:
-        """Poll at once."""
+        """Poll at once (a replay has nothing to poll, also when asked from the palette)."""
+        if self.replay is not None:
+            return
         if self.controller.paused:
             self.controller.resume()
         self.controller.poll_now()

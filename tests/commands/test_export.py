@@ -147,3 +147,14 @@ def test_record_flags_refuse_an_existing_file(cli: Callable[..., Result], record
     result = cli("demo", str(LAYOUTS / "demo.yaml"), "--record", str(recording))
     assert result.code == 2
     assert "the file exists" in result.err
+
+
+def test_record_dir_needs_a_positive_retention(cli: Callable[..., Result], tmp_path: Path) -> None:
+    """--keep-days 0 is refused before anything starts; --record and --record-dir exclude
+    each other."""
+    result = cli("demo", "--record-dir", str(tmp_path / "recordings"), "--keep-days", "0")
+    assert result.code == 2
+    assert "--keep-days must be more than 0" in result.err
+    assert not (tmp_path / "recordings").exists()
+    with pytest.raises(SystemExit):
+        cli("demo", "--record", str(tmp_path / "a.sqlite"), "--record-dir", str(tmp_path))
