@@ -447,6 +447,13 @@ class Recording:
         for empty in range(current + 1, through + 1):
             yield empty, {}
 
+    def change_count(self, after: int, through: int) -> int:
+        """How many changes the ticks in (after, through] hold."""
+        rows = self._query(
+            "SELECT count(*) FROM changes WHERE tick > ? AND tick <= ?", (after, through)
+        )
+        return int(rows[0][0])
+
     def state_at(self, tick: int) -> dict[str, StatValue]:
         """Every value as it was right after `tick`'s ingest (empty before the first)."""
         if tick < 0:

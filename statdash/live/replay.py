@@ -27,6 +27,8 @@ from statdash.live.store import Ingested, Store
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0)
 MAX_SPEED = 1000.0
+# Changes a seek may replay to refill trend lines over their whole window (~0.3 s of work).
+SEEK_BUDGET = 100_000
 # Longest sleep between two looks at the clock, so pause and speed keys answer at once.
 MAX_WAIT = 0.25
 
@@ -47,10 +49,22 @@ class _Arrivals:
         return self._ids
 
 
-def seek_store(recording: Recording, store: Store, tick: int) -> Ingested:
-    """Fill a fresh `store` with the state right after `tick`: its keyframe, then changes."""
+def seek_store(
+    recording: Recording, store: Store, tick: int, *, history_seconds: float = 0.0
+) -> Ingested:
+    """Fill a fresh `store` with the state right after `tick`: its keyframe, then changes.
+
+    With `history_seconds` (the longest trend window) and a store keeping history, the
+    replay starts early enough to refill the rings over that window, when that costs at
+    most SEEK_BUDGET changes (a small floor); else the rings start at the keyframe.
+    """
     arrivals = _Arrivals(recording)
     keyframe = recording.keyframe_before(tick)
+    if history_seconds > 0 and store.tracks_history and tick >= 0:
+        window_start = recording.tick_at(recording.times[tick] - history_seconds)
+        earliest = recording.keyframe_before(window_start) if window_start >= 0 else -1
+        if earliest < keyframe and recording.change_count(earliest, tick) <= SEEK_BUDGET:
+            keyframe = earliest
     result = Ingested(frozenset(), store.revision)
     times = recording.times
     if keyframe >= 0:
@@ -96,6 +110,10 @@ class ReplayController:
         self.layout = recording.layout
         self.plan: Plan = plan_for(self.layout)
         self._ids = frozenset(item.statistic_id for item in self.plan.items)
+        # The longest trend window, which a seek refills when it is cheap enough.
+        self._history_seconds = max(self.plan.history_capacity.values(), default=0) * (
+            self.plan.interval
+        )
         self._on_change = on_change
         self._on_status = on_status
         self._clock = clock
@@ -214,7 +232,7 @@ class ReplayController:
                 self._advance_to(target, report=report)
             else:
                 store = Store(self.plan.history_capacity)
-                seek_store(self.recording, store, target)
+                seek_store(self.recording, store, target, history_seconds=self._history_seconds)
                 self.store = store
                 self._tick = target
                 if report:

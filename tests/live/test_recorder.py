@@ -286,3 +286,32 @@ async def test_the_controller_records_every_ingest(tmp_path: Path) -> None:
     assert controller.store.values()
     with Recording(path) as recording:
         assert recording.state_at(recording.tick_count - 1) == dict(controller.store.values())
+
+
+def test_a_seek_refills_trend_lines_over_their_window(tmp_path: Path) -> None:
+    """Seeking with the trend window refills the ring as the live one was, at any tick, even
+    with keyframes every 5 s (a small recording is well within the seek budget)."""
+    plan = plan_for(LAYOUT)
+    kpi = next(iter(plan.history_capacity))
+    window = max(plan.history_capacity.values()) * plan.interval
+    stream = [
+        (START + second, {kpi: NumberValue(float(second % 5), str(second % 5))}, IDS)
+        for second in range(150)
+    ]
+    live = Store(plan.history_capacity)
+    rings: list[list[tuple[float, float]]] = []
+    recorder = Recorder(tmp_path / "r.sqlite", LAYOUT, server="x", keyframe_seconds=5.0)
+    for wall, changed, arrived in stream:
+        result = live.ingest_values(changed, arrived, now=wall, wall=wall)
+        recorder.record(live, result, wall)
+        ring = live.history(kpi)
+        assert ring is not None
+        rings.append(list(ring.samples()))
+    recorder.close()
+    with Recording(tmp_path / "r.sqlite") as recording:
+        for tick in (3, 64, 100, 149):
+            store = Store(plan.history_capacity)
+            seek_store(recording, store, tick, history_seconds=window)
+            ring = store.history(kpi)
+            assert ring is not None
+            assert list(ring.samples()) == rings[tick], tick
