@@ -96,6 +96,11 @@ class Recorder:
         self._thread.start()
 
     @property
+    def pending(self) -> int:
+        """Changes gathered and not yet handed to the writer thread."""
+        return len(self._batch.changes)
+
+    @property
     def failure(self) -> str | None:
         """Why writing stopped (a full disk, a removed directory), or None while it works."""
         return self._failure
