@@ -39,6 +39,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "cleanup": ("statdash.commands.cleanup", "delete subscriptions that earlier runs left open"),
     "serve": ("statdash.commands.serve", "serve the live dashboard to web browsers"),
+    "replay": ("statdash.commands.replay", "replay a recording through the dashboard (no server)"),
+    "export": ("statdash.commands.export", "print a recording's values as CSV or JSON lines"),
 }
 
 EXIT_USAGE = 2

@@ -10,9 +10,11 @@ from pydantic import SecretStr
 
 from statdash.api.settings import Credentials, ServerSettings
 from statdash.commands.common import EXIT_USAGE, add_updates_argument, load_compiled
+from statdash.commands.record_options import add_record_arguments, make_recorder, record_problem
 from statdash.commands.run import KIOSK_HELP, THEMES_HELP, theme_problem
 from statdash.commands.voice import Voice
 from statdash.layout.shipped import shipped_layout
+from statdash.live.recorder import RecorderError
 from statdash.sim.config import SimConfig
 
 # The simulator's server stack and Textual (~500 ms together) are imported in `run`, after
@@ -36,11 +38,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--theme", help=THEMES_HELP)
     add_updates_argument(parser)
     parser.add_argument("--kiosk", action="store_true", help=KIOSK_HELP)
+    add_record_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     """Start the simulator on a free loopback port and run the dashboard against it."""
-    problem = theme_problem(args.theme)
+    problem = theme_problem(args.theme) or record_problem(args)
     if problem is not None:
         return VOICE.fail(problem)
     path: Path = args.layout or shipped_layout("demo.yaml")
@@ -61,6 +64,10 @@ def run(args: argparse.Namespace) -> int:
         settings = ServerSettings(
             url=simulator.base_url, credentials=Credentials(api_key=SecretStr(DEMO_API_KEY))
         )
+        try:
+            recorder = make_recorder(args, layout, settings.label)
+        except RecorderError as error:
+            return VOICE.fail(str(error))
         return asyncio.run(
             run_dashboard(
                 layout,
@@ -70,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
                 theme=args.theme,
                 updates=args.updates,
                 kiosk=args.kiosk,
+                recorder=recorder,
                 say=VOICE.say,
             )
         )

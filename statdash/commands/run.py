@@ -8,9 +8,11 @@ from pathlib import Path
 
 from statdash.api.errors import ConfigError
 from statdash.commands.common import EXIT_USAGE, add_updates_argument, load_compiled
+from statdash.commands.record_options import add_record_arguments, make_recorder, record_problem
 from statdash.commands.server_options import add_server_arguments, resolve_server
 from statdash.commands.voice import Voice
 from statdash.layout.suggest import did_you_mean
+from statdash.live.recorder import RecorderError
 from statdash.live.records import SubscriptionRecords
 
 # Textual (~350 ms to import with the dashboard) is imported only where it is used, so
@@ -28,11 +30,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_updates_argument(parser)
     parser.add_argument("--kiosk", action="store_true", help=KIOSK_HELP)
     add_server_arguments(parser)
+    add_record_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     """Validate everything before the screen starts; then run until the user quits."""
-    problem = theme_problem(args.theme)
+    problem = theme_problem(args.theme) or record_problem(args)
     if problem is not None:
         return VOICE.fail(problem)
     try:
@@ -46,6 +49,10 @@ def run(args: argparse.Namespace) -> int:
     from statdash.ui.launch import run_dashboard
 
     try:
+        recorder = make_recorder(args, layout, settings.label)
+    except RecorderError as error:
+        return VOICE.fail(str(error))
+    try:
         return asyncio.run(
             run_dashboard(
                 layout,
@@ -55,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
                 records=SubscriptionRecords(),
                 updates=args.updates,
                 kiosk=args.kiosk,
+                recorder=recorder,
                 say=VOICE.say,
             )
         )

@@ -30,6 +30,7 @@ from statdash.layout.compile import CompiledLayout, DerivedStat, KpiView, TrendV
 from statdash.layout.vocabulary import UpdatesName
 from statdash.live.derived import DerivedValues
 from statdash.live.push_feed import ChannelFactory, FeedState, PushFeed
+from statdash.live.recorder import ChangeRecorder
 from statdash.live.session import Session, SessionClient, SessionStatus
 from statdash.live.store import Ingested, Store
 
@@ -109,8 +110,10 @@ class LiveController:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        recorder: ChangeRecorder | None = None,
     ) -> None:
         self._client = client
+        self.recorder = recorder
         self._on_change = on_change
         self._on_status = on_status
         self._on_opened = on_opened
@@ -270,19 +273,30 @@ class LiveController:
             self._on_status(self.status)
         # Formulas whose inputs changed are recomputed into the store before anyone looks.
         result = self._derived.update(result, wall=wall)
+        if self.recorder is not None:
+            self.recorder.record(self.store, result, wall)
         self._on_change(result)
 
     def _ingest_pushed(
         self, statistic_ids: list[str], raw_values: list[object], raw_timestamps: list[object]
     ) -> None:
-        result = self.store.ingest_pushed(statistic_ids, raw_values, raw_timestamps)
-        self._on_change(self._derived.update(result, wall=self._wall_clock()))
+        wall = self._wall_clock()
+        result = self._derived.update(
+            self.store.ingest_pushed(statistic_ids, raw_values, raw_timestamps), wall=wall
+        )
+        if self.recorder is not None:
+            self.recorder.record(self.store, result, wall)
+        self._on_change(result)
 
     def _beat(self) -> None:
         """On each refresh beat under push: the data is current, and trends take a sample."""
         if self.pushing and not self.paused and self._framed:
+            wall = self._wall_clock()
             self.store.alive(self._clock())
-            self.store.sample(self._wall_clock())
+            self.store.sample(wall)
+            if self.recorder is not None:
+                # A tick with no change: a replay sees the data as current at this moment too.
+                self.recorder.record(self.store, Ingested(frozenset(), self.store.revision), wall)
 
     def start(self) -> None:
         """Start the session (and the push feed) in a task on the running loop."""
@@ -367,6 +381,9 @@ class LiveController:
         await self._session.close()
         if self._feed is not None:
             await self._feed.close()
+        if self.recorder is not None:
+            # Joins the writer thread: what was gathered is committed before the app ends.
+            await asyncio.to_thread(self.recorder.close)
 
     async def _stop_task(self) -> None:
         if self._resync_later is not None:

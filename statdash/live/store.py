@@ -129,15 +129,7 @@ class Store:
         peek under push may be answered from before the latest pushed change).
         """
         changed = self._apply(statistic_ids, raw_values, raw_timestamps, newer_only=newer_only)
-        self._arrived(statistic_ids, now)
-        if self._history:
-            self._sample_history(wall)
-        # The formulas computed from this answer take their samples when they are put.
-        self._derived_sample_due = True
-        self.last_good_poll = now
-        if changed:
-            self.revision += 1
-        return Ingested(frozenset(changed), self.revision)
+        return self._finish(statistic_ids, changed, now, wall)
 
     def ingest_pushed(
         self,
@@ -196,6 +188,38 @@ class Store:
             self._sample_history(wall)
             self._sample_derived(wall)
 
+    def ingest_values(
+        self,
+        values: Mapping[str, StatValue],
+        arrived: Sequence[str],
+        *,
+        now: float,
+        wall: float,
+    ) -> Ingested:
+        """`ingest` for values already parsed (a replay): `arrived` is every id that came."""
+        changed = [
+            statistic_id
+            for statistic_id, value in values.items()
+            if self._values.get(statistic_id) != value
+        ]
+        for statistic_id in changed:
+            self._values[statistic_id] = values[statistic_id]
+        return self._finish(arrived, changed, now, wall)
+
+    def _finish(
+        self, statistic_ids: Sequence[str], changed: list[str], now: float, wall: float
+    ) -> Ingested:
+        """What a full answer (a poll, or a replayed tick) does beyond storing the values."""
+        self._arrived(statistic_ids, now)
+        if self._history:
+            self._sample_history(wall)
+        # The formulas computed from this answer take their samples when they are put.
+        self._derived_sample_due = True
+        self.last_good_poll = now
+        if changed:
+            self.revision += 1
+        return Ingested(frozenset(changed), self.revision)
+
     def _arrived(self, statistic_ids: Sequence[str], now: float) -> None:
         """Note that these ids (and only these) arrived at `now`."""
         if statistic_ids != self._latest_ids:
@@ -217,9 +241,23 @@ class Store:
                 if isinstance(value, NumberValue):
                     history.append(wall, value.number)
 
+    @property
+    def arrived(self) -> Sequence[str]:
+        """The ids of the latest ingest: the same object until an ingest brings other ids."""
+        return self._latest_ids
+
+    def values(self) -> Mapping[str, StatValue]:
+        """Every latest value by statisticId (read it, never change it)."""
+        return self._values
+
     def get(self, statistic_id: str) -> StatValue | None:
         """The latest value, or None when the statistic has not arrived (yet)."""
         return self._values.get(statistic_id)
+
+    @property
+    def tracks_history(self) -> bool:
+        """True when some statistic keeps a history ring."""
+        return bool(self._history)
 
     def history(self, statistic_id: str) -> History | None:
         """The history ring of a statistic that keeps one."""

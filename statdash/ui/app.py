@@ -34,15 +34,17 @@ from statdash.layout.loader import load_layout
 from statdash.layout.problems import LayoutError, LayoutProblem
 from statdash.live.controller import LiveController, plan_for
 from statdash.live.lifecycle import install_signal_handlers, watch_terminal
+from statdash.live.replay import ReplayController, clock_text, moment_of_day
 from statdash.live.session import Phase, SessionStatus
 from statdash.text import clean, safe
 from statdash.ui.heap import release_heap, settle_heap
-from statdash.ui.keys import KEY_ACTIONS, PAGE_KEYS
+from statdash.ui.keys import KEY_ACTIONS, PAGE_KEYS, REPLAY_KEY_ACTIONS
 from statdash.ui.messages import Bridge, StatusChanged, StoreChanged
 from statdash.ui.pages import PageGrid
 from statdash.ui.palette import STATDASH_THEME
 from statdash.ui.panels import DrawContext, Panel, TablePanel
 from statdash.ui.rotation import PageRotation
+from statdash.ui.screens.goto import GoToScreen
 from statdash.ui.screens.help import HelpScreen
 from statdash.ui.screens.problems import LayoutProblemsScreen, problem_count
 from statdash.ui.widgets.status_bar import StatusBar, StatusInfo
@@ -75,6 +77,12 @@ def _bindings() -> list[BindingType]:
     bindings.extend(
         Binding(key, f"page({int(key) - 1})", f"Page {key}", show=False) for key in PAGE_KEYS
     )
+    # Replay keys: offered only in a replay (`check_action`); the arrows win over a table's
+    # own scrolling there, as stepping is what they are for.
+    bindings.extend(
+        Binding(k.keys, k.action, k.short or k.description, show=bool(k.short), priority=True)
+        for k in REPLAY_KEY_ACTIONS
+    )
     return bindings
 
 
@@ -89,7 +97,7 @@ class StatdashApp(App[int]):
     def __init__(
         self,
         layout: CompiledLayout,
-        controller: LiveController,
+        controller: LiveController | ReplayController,
         bridge: Bridge,
         *,
         server: str,
@@ -108,6 +116,8 @@ class StatdashApp(App[int]):
         super().__init__()
         self.layout = layout
         self.controller = controller
+        self.replay = controller if isinstance(controller, ReplayController) else None
+        """The replay's controls in `statdash replay`, None in a live dashboard."""
         self.bridge = bridge
         self.server = server
         self.layout_path = layout_path
@@ -159,6 +169,9 @@ class StatdashApp(App[int]):
         text = Text(no_wrap=True, end="", overflow="ellipsis")
         if self.demo:
             text.append(" DEMO ", "reverse bold")
+            text.append(" ")
+        if self.replay is not None:
+            text.append(" REPLAY ", "reverse bold")
             text.append(" ")
         if self.insecure:
             # Stays on screen for the whole run: nobody should forget TLS is not checked.
@@ -397,9 +410,15 @@ class StatdashApp(App[int]):
         page = None
         if len(self.layout.pages) > 1:
             page = f"{self._page_index + 1}/{len(self.layout.pages)}"
+        phase = status.phase.value
+        replay = None
+        if self.replay is not None:
+            replay = f"{clock_text(self.replay.moment())} x{self.replay.speed:g}"
+            if status.phase is Phase.LIVE:
+                phase = "replaying"
         return StatusInfo(
             server=self.server,
-            phase=status.phase.value,
+            phase=phase,
             retry_in=retry_in,
             age=self.controller.store.age(now),
             poll_ms=poll_ms,
@@ -410,6 +429,7 @@ class StatdashApp(App[int]):
             layout=self._layout_message,
             updates=status.updates,
             corrected=status.corrected,
+            replay=replay,
         )
 
     def _update_status(self) -> None:
@@ -432,13 +452,69 @@ class StatdashApp(App[int]):
         self.exit(0)
 
     def action_toggle_pause(self) -> None:
-        """Pause or resume taking new values."""
+        """Pause or resume taking new values (in a replay: pause or play)."""
         paused = self.controller.toggle_pause()
-        self.notify("Updates paused" if paused else "Updates resumed", timeout=2)
+        if self.replay is not None:
+            self.notify("Replay paused" if paused else "Replay playing", timeout=2)
+        else:
+            self.notify("Updates paused" if paused else "Updates resumed", timeout=2)
         self._update_status()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Replay keys only in a replay; no polling in one."""
+        if action.startswith("replay_"):
+            return self.replay is not None
+        if action == "poll_now":
+            return self.replay is None
+        return True
+
+    def action_replay_step(self, ticks: int) -> None:
+        """Pause the replay and step `ticks` polls on (back when negative)."""
+        if self.replay is not None:
+            self.replay.step(ticks)
+            self._after_replay_move()
+
+    def action_replay_faster(self) -> None:
+        """Play the replay faster."""
+        if self.replay is not None:
+            self.notify(f"Replay at x{self.replay.faster():g}", timeout=2)
+            self._update_status()
+
+    def action_replay_slower(self) -> None:
+        """Play the replay slower."""
+        if self.replay is not None:
+            self.notify(f"Replay at x{self.replay.slower():g}", timeout=2)
+            self._update_status()
+
+    def action_replay_go_to(self) -> None:
+        """Ask for a time of day and show the recording at that moment."""
+        replay = self.replay
+        if replay is None or isinstance(self.screen, GoToScreen):
+            return
+        start, end = replay.recording.start, replay.recording.end
+        span = f"{clock_text(start)} to {clock_text(end)}"
+
+        def go(text: str | None) -> None:
+            if not text:
+                return
+            try:
+                moment = moment_of_day(text, start, end)
+            except ValueError as error:
+                self.notify(str(error), severity="error", timeout=5, markup=False)
+                return
+            replay.go_to(moment)
+            self._after_replay_move()
+
+        self.push_screen(GoToScreen(span), go)
+
+    def _after_replay_move(self) -> None:
+        """A step or a jump moved the clock: move what depends on it and the status line."""
+        self._tick()
+
     def action_poll_now(self) -> None:
-        """Poll at once."""
+        """Poll at once (a replay has nothing to poll, also when asked from the palette)."""
+        if self.replay is not None:
+            return
         if self.controller.paused:
             self.controller.resume()
         self.controller.poll_now()

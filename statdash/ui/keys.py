@@ -99,10 +99,27 @@ KEY_ACTIONS: tuple[KeyAction, ...] = (
     KeyAction("ctrl+p", "command_palette", "Command palette (every action by name)"),
 )
 
+REPLAY_KEY_ACTIONS: tuple[KeyAction, ...] = (
+    KeyAction("space", "toggle_pause", "Play / pause the replay", "Play"),
+    KeyAction("left", "replay_step(-1)", "Step back one poll", explain="Pause and go back"),
+    KeyAction("right", "replay_step(1)", "Step on one poll", explain="Pause and go on"),
+    KeyAction("left_square_bracket", "replay_slower", "Replay slower", "Slower"),
+    KeyAction("right_square_bracket", "replay_faster", "Replay faster", "Faster"),
+    KeyAction("g", "replay_go_to", "Go to a time of the recording", "Go to"),
+)
+"""Keys only a replay answers to (`statdash replay`); docs/recordings.md lists them."""
+
 PAGE_KEYS = tuple(str(number) for number in range(1, 10))
 """`1`-`9` switch to that page."""
 
-KEY_LABELS = {"slash": "/", "question_mark": "?", "S": "shift+s", "R": "shift+r"}
+KEY_LABELS = {
+    "slash": "/",
+    "question_mark": "?",
+    "S": "shift+s",
+    "R": "shift+r",
+    "left_square_bracket": "[",
+    "right_square_bracket": "]",
+}
 
 
 def key_label(keys: str) -> str:

@@ -33,7 +33,10 @@ from statdash.layout.vocabulary import UpdatesName
 from statdash.live.controller import LiveController, plan_for
 from statdash.live.leftovers import delete_recorded, entry_label, forget_expired
 from statdash.live.lifecycle import detach_hung_up_terminal, hung_up
+from statdash.live.recorder import ChangeRecorder
+from statdash.live.recording import Recording
 from statdash.live.records import SubscriptionRecords
+from statdash.live.replay import ReplayController
 from statdash.text import clean
 from statdash.ui.app import StatdashApp
 from statdash.ui.messages import Bridge
@@ -142,6 +145,7 @@ def build_app(
     settle_heap: bool = True,
     updates: UpdatesName | None = None,
     kiosk: bool = False,
+    recorder: ChangeRecorder | None = None,
 ) -> StatdashApp:
     """The app and its controller, wired through a bridge (the one factory tests use too).
 
@@ -153,6 +157,7 @@ def build_app(
     a poll), and `settle_heap=False` switches that lever off to measure what it is worth.
     `updates` overrides the layout's `updates:` (push, poll or auto), across reloads too.
     `kiosk` is for a wall display: no key bar and no command palette (the status line stays).
+    A `recorder` is handed every ingest of the store (`statdash.live.recorder`).
     """
     bridge = bridge if bridge is not None else Bridge()
     server = client.server
@@ -168,6 +173,7 @@ def build_app(
         updates=updates,
         clock=clock,
         wall_clock=wall_clock,
+        recorder=recorder,
     )
     app = StatdashApp(
         layout,
@@ -204,6 +210,7 @@ async def run_dashboard(
     records: SubscriptionRecords | None = None,
     updates: UpdatesName | None = None,
     kiosk: bool = False,
+    recorder: ChangeRecorder | None = None,
     say: Callable[[str], None],
 ) -> int:
     """Run the dashboard until the user quits; always deletes the subscription.
@@ -232,11 +239,14 @@ async def run_dashboard(
             theme=theme,
             updates=updates,
             kiosk=kiosk,
+            recorder=recorder,
         )
         await app.run_async()
     finally:
         if app is not None:
             await app.controller.close()
+        elif recorder is not None:
+            recorder.close()
         await client.aclose()
     if app is None:
         return 1
@@ -247,3 +257,55 @@ async def run_dashboard(
     why = describe(failure) if failure is not None else "no answer before the dashboard closed"
     say(f"never reached {clean(settings.url, 200)}: {clean(why, 300)}; nothing was shown")
     return 1
+
+
+def build_replay_app(
+    recording: Recording,
+    *,
+    speed: float = 1.0,
+    at: float | None = None,
+    theme: str | None = None,
+    handle_signals: bool = True,
+    clock: Callable[[], float] = time.monotonic,
+    bridge: Bridge | None = None,
+) -> StatdashApp:
+    """The same app on a recording: a `ReplayController` in place of the live one.
+
+    The screen's clocks are the replay's moment, so time in state and staleness are those of
+    the moment shown. No client exists: a replay cannot open a connection.
+    """
+    bridge = bridge if bridge is not None else Bridge()
+    controller = ReplayController(
+        recording,
+        on_change=bridge.store_changed,
+        on_status=bridge.status_changed,
+        speed=speed,
+        at=at,
+        clock=clock,
+    )
+    app = StatdashApp(
+        controller.layout,
+        controller,
+        bridge,
+        server=recording.info.server,
+        theme=theme,
+        handle_signals=handle_signals,
+        clock=controller.moment,
+        wall_clock=controller.moment,
+        watch_layout=False,
+    )
+    if sys.platform != "win32":
+        app.driver_class = HangupSafeDriver
+    return app
+
+
+async def run_replay(
+    recording: Recording, *, speed: float, at: float | None, theme: str | None
+) -> int:
+    """Replay until the user quits."""
+    app = build_replay_app(recording, speed=speed, at=at, theme=theme)
+    try:
+        await app.run_async()
+    finally:
+        await app.controller.close()
+    return app.return_code or 0

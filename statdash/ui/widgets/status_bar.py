@@ -32,6 +32,7 @@ _PHASES: dict[str, tuple[str, str]] = {
     "retrying": ("↻", "yellow"),
     "paused": ("‖", "grey"),
     "failed": ("✗", "red"),
+    "replaying": ("▶", "cyan"),
 }
 
 
@@ -58,6 +59,8 @@ class StatusInfo:
     """How values arrive: push, poll, push lost: polling, ... (None: not shown)."""
     corrected: int = 0
     """Values that reconciliation peeks under push corrected."""
+    replay: str | None = None
+    """In a replay, the recorded moment shown (and the speed): shown instead of the age."""
 
 
 def host_of(server: str) -> str:
@@ -179,6 +182,10 @@ class StatusBar(Widget):
             parts.append(
                 _Part(0, 100, Text(" DEMO ", self.get_component_rich_style("status-bar--demo")))
             )
+        if info.replay is not None:
+            parts.append(
+                _Part(0, 100, Text(" REPLAY ", self.get_component_rich_style("status-bar--demo")))
+            )
         glyph, colour = _PHASES.get(info.phase, ("?", "white"))
         phase = Text(f"{glyph} ", colour_style(colour, theme))
         phase.append_text(safe(info.phase, Style(bold=True), max_length=16))
@@ -205,7 +212,9 @@ class StatusBar(Widget):
             parts.append(_Part(3, 95, notice))
         if info.server:
             parts.append(_Part(3, 30, safe(host_of(info.server))))
-        if info.age is not None and math.isfinite(info.age):
+        if info.replay is not None:
+            parts.append(_Part(4, 85, safe(info.replay, Style(bold=True), max_length=40)))
+        elif info.age is not None and math.isfinite(info.age):
             parts.append(_Part(4, 80, Text(f"updated {ago(info.age)} ago")))
         elif info.phase != "failed":
             parts.append(_Part(4, 80, Text("no data yet")))

@@ -1,0 +1,151 @@
+"""`statdash export FILE`: a recording's values as CSV or JSON lines, for scripts and sheets.
+
+Every change is one line (time, object, the layout's label for the statistic, value), or
+with `--every 1m` the whole state at each step. Strings from the file are cleaned of control
+characters on the way out (CSV) or escaped (JSON), like every server string.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from statdash.api.values import AgentStateValue, NumberValue, StatValue
+from statdash.commands.output import quiet_stdout
+from statdash.commands.voice import Voice
+from statdash.layout.durations import parse_duration
+from statdash.live.recording import Recording, RecordingError
+from statdash.live.replay import moment_of_day
+from statdash.text import clean
+
+VOICE = Voice("export")
+FORMATS = ("csv", "jsonl")
+COLUMNS = ("time", "object_type", "object_id", "statistic", "value", "reason", "since")
+MAX_TEXT = 200
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """`export` takes the recording, a format, a time range and an optional sampling step."""
+    parser.add_argument("file", type=Path, help="a recording (made with run/demo --record)")
+    parser.add_argument("--format", choices=FORMATS, default="csv", help="csv (default) or jsonl")
+    parser.add_argument("--from", dest="start", metavar="HH:MM[:SS]", help="from this time on")
+    parser.add_argument("--to", dest="end", metavar="HH:MM[:SS]", help="up to this time")
+    parser.add_argument(
+        "--every", metavar="DURATION", help="the whole state at each step (e.g. 1m, 30s)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the recorded values in the range; exit 2 for a bad file or flag."""
+    step = None
+    if args.every is not None:
+        try:
+            step = parse_duration(args.every)
+        except ValueError as error:
+            return VOICE.fail(f"--every: {error}")
+        if step <= 0:
+            return VOICE.fail("--every must be more than 0s")
+    try:
+        recording = Recording(args.file)
+    except RecordingError as error:
+        return VOICE.fail(str(error))
+    with recording:
+        try:
+            start = recording.start
+            end = recording.end
+            if args.start is not None:
+                start = moment_of_day(args.start, recording.start, recording.end)
+            if args.end is not None:
+                end = moment_of_day(args.end, start, recording.end)
+            rows = (
+                _sampled(recording, start, end, step) if step else _changes(recording, start, end)
+            )
+            _write(rows, recording, args.format, sys.stdout)
+        except (RecordingError, ValueError) as error:
+            return VOICE.fail(str(error))
+        except BrokenPipeError:
+            quiet_stdout()
+    return 0
+
+
+Line = tuple[float, str, StatValue]
+
+
+def _changes(recording: Recording, start: float, end: float) -> Iterator[Line]:
+    """Every change from `start` to `end`, at its tick's time; the state at `start` first."""
+    first = recording.tick_at(start)
+    last = recording.tick_at(end)
+    if first >= 0:
+        # What was on screen at `start` is where the changes begin from.
+        for statistic_id, value in sorted(recording.state_at(first).items()):
+            yield max(start, recording.times[first]), statistic_id, value
+    for tick, changed in recording.changes(first, last):
+        moment = recording.times[tick]
+        for statistic_id, value in sorted(changed.items()):
+            yield moment, statistic_id, value
+
+
+def _sampled(recording: Recording, start: float, end: float, step: float) -> Iterator[Line]:
+    """The whole state at `start`, `start + step`, ... up to `end`."""
+    moment = start
+    tick = recording.tick_at(moment)
+    values = recording.state_at(tick)
+    while moment <= end:
+        target = recording.tick_at(moment)
+        for _, changed in recording.changes(tick, target):
+            values.update(changed)
+        tick = max(tick, target)
+        for statistic_id, value in sorted(values.items()):
+            yield moment, statistic_id, value
+        moment += step
+
+
+def _write(rows: Iterator[Line], recording: Recording, fmt: str, stream: TextIO) -> None:
+    labels = recording.labels()
+    writer = csv.writer(stream, lineterminator="\n") if fmt == "csv" else None
+    if writer is not None:
+        writer.writerow(COLUMNS)
+    for moment, statistic_id, value in rows:
+        object_type, object_id, label = labels.get(statistic_id, ("", "", statistic_id))
+        record = {
+            "time": _iso(moment),
+            "object_type": object_type,
+            "object_id": object_id,
+            "statistic": label,
+            **_value_fields(value),
+        }
+        if writer is not None:
+            writer.writerow(_csv_cell(record.get(column)) for column in COLUMNS)
+        else:
+            stream.write(json.dumps(record, ensure_ascii=True, allow_nan=False) + "\n")
+
+
+def _value_fields(value: StatValue) -> dict[str, Any]:
+    if isinstance(value, NumberValue):
+        number: float | int = int(value.number) if value.is_integral else value.number
+        return {"value": number}
+    if isinstance(value, AgentStateValue):
+        fields: dict[str, Any] = {"value": value.status}
+        if value.reason:
+            fields["reason"] = value.reason
+        if value.since is not None:
+            fields["since"] = _iso(value.since)
+        return fields
+    return {"value": value.describe()}
+
+
+def _csv_cell(value: object) -> str:
+    if value is None:
+        return ""
+    return clean(str(value), MAX_TEXT)
+
+
+def _iso(moment: float) -> str:
+    """Local time with its UTC offset, to the millisecond."""
+    return datetime.fromtimestamp(moment).astimezone().isoformat(timespec="milliseconds")

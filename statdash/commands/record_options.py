@@ -1,0 +1,61 @@
+"""`--record FILE`, `--record-dir DIR` and `--keep-days N` of `run` and `demo`, and the recorder."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from statdash.layout.compile import CompiledLayout
+from statdash.live.recorder import ChangeRecorder, DailyRecorder, Recorder, RecorderError
+
+DEFAULT_KEEP_DAYS = 14.0
+
+
+def add_record_arguments(parser: argparse.ArgumentParser) -> None:
+    """The recording flags (docs/recordings.md)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--record", type=Path, metavar="FILE", help="record the session to FILE (a new file)"
+    )
+    group.add_argument(
+        "--record-dir",
+        type=Path,
+        metavar="DIR",
+        help="record to a new file in DIR every day, deleting those older than --keep-days",
+    )
+    parser.add_argument(
+        "--keep-days",
+        type=float,
+        default=DEFAULT_KEEP_DAYS,
+        metavar="N",
+        help=f"with --record-dir: delete recordings older than N days ({DEFAULT_KEEP_DAYS:g})",
+    )
+
+
+def record_problem(args: argparse.Namespace) -> str | None:
+    """Why the recording flags cannot be used, or None (checked before the screen starts)."""
+    if args.keep_days <= 0:
+        return "--keep-days must be more than 0"
+    if args.record is not None and args.record.exists():
+        return f"{args.record}: the file exists; give --record a new file"
+    if args.record_dir is not None and args.record_dir.exists() and not args.record_dir.is_dir():
+        return f"{args.record_dir}: not a directory"
+    return None
+
+
+def make_recorder(
+    args: argparse.Namespace, layout: CompiledLayout, server: str
+) -> ChangeRecorder | None:
+    """The recorder the flags ask for (None without them); RecorderError when it cannot be.
+
+    `server` is the name shown for the server (never a credential): it goes into the file.
+    """
+    if args.record is not None:
+        return Recorder(args.record, layout, server=server)
+    if args.record_dir is not None:
+        try:
+            args.record_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise RecorderError(f"{args.record_dir}: cannot create it ({error})") from None
+        return DailyRecorder(args.record_dir, layout, server=server, keep_days=args.keep_days)
+    return None

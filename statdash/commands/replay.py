@@ -1,0 +1,55 @@
+"""`statdash replay FILE`: a recording through the same dashboard, with no connection at all."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+from statdash.commands.run import THEMES_HELP, theme_problem
+from statdash.commands.voice import EXIT_USAGE, Voice
+from statdash.live.recording import Recording, RecordingError
+from statdash.live.replay import MAX_SPEED, SPEEDS, moment_of_day
+
+# Textual is imported in `run`, once the file is known to be a good recording.
+
+VOICE = Voice("replay")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """`replay` takes the recording, a speed, a moment to start at and a theme."""
+    parser.add_argument("file", type=Path, help="a recording (made with run/demo --record)")
+    parser.add_argument(
+        "--speed", type=float, default=1.0, help="recorded seconds per second (default 1)"
+    )
+    parser.add_argument("--at", metavar="HH:MM[:SS]", help="start at this time of the recording")
+    parser.add_argument("--theme", help=THEMES_HELP)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Check the file and the flags, then replay until the user quits."""
+    problem = theme_problem(args.theme)
+    if problem is not None:
+        return VOICE.fail(problem)
+    if not SPEEDS[0] <= args.speed <= MAX_SPEED:
+        return VOICE.fail(f"--speed must be between {SPEEDS[0]:g} and {MAX_SPEED:g}")
+    try:
+        recording = Recording(args.file)
+    except RecordingError as error:
+        return VOICE.fail(str(error))
+    with recording:
+        try:
+            recording.layout  # noqa: B018 - read (and checked) before the screen starts
+            if recording.tick_count == 0:
+                return VOICE.fail(f"{args.file}: the recording holds no values yet")
+            at = None
+            if args.at is not None:
+                at = moment_of_day(args.at, recording.start, recording.end)
+        except (RecordingError, ValueError) as error:
+            return VOICE.fail(str(error))
+        from statdash.ui.launch import run_replay
+
+        try:
+            return asyncio.run(run_replay(recording, speed=args.speed, at=at, theme=args.theme))
+        except RecordingError as error:
+            return VOICE.fail(str(error), EXIT_USAGE)

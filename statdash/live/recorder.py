@@ -1,0 +1,340 @@
+"""Store changes -> a recording file: rows built on the event loop, written by one thread.
+
+`Recorder.record(store, ingested, wall)` is called right after each `store.ingest`: it turns
+the values that changed into small tuples (microseconds a change) and hands them over; a
+writer thread commits whatever has gathered once every `flush_seconds` in one transaction
+(SQLite in WAL mode, `synchronous=NORMAL`), so a crash or SIGKILL loses at most that last
+second or so, and a committed transaction is never half there. Every `KEYFRAME_SECONDS` of
+recorded time the whole store goes in too, as a keyframe. Only the server's name is stored
+(the caller's `server` label), never a credential.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sqlite3
+import threading
+import time
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from statdash import __version__
+from statdash.layout.compile import CompiledLayout, KpiView, TableView, TrendView
+from statdash.live.layout_json import layout_to_json
+from statdash.live.recording import (
+    APPLICATION_ID,
+    FORMAT_VERSION,
+    KEYFRAME_SECONDS,
+    SCHEMA,
+    Encoder,
+    tick_millis,
+)
+from statdash.live.store import Ingested, Store
+
+log = logging.getLogger("statdash.live")
+
+FLUSH_SECONDS = 1.0
+
+
+@dataclass(slots=True)
+class _Batch:
+    """Rows gathered on the event loop since the last commit, table by table."""
+
+    statistics: list[tuple[int, str, str | None, str | None, str | None]] = field(
+        default_factory=list
+    )
+    states: list[tuple[Any, ...]] = field(default_factory=list)
+    ticks: list[tuple[int, float, int, int]] = field(default_factory=list)
+    arrivals: list[tuple[int, int]] = field(default_factory=list)
+    changes: list[tuple[int, int, Any, Any, Any]] = field(default_factory=list)
+    keyframes: list[tuple[int, int, Any, Any, Any]] = field(default_factory=list)
+
+    def empty(self) -> bool:
+        return not (self.statistics or self.ticks or self.states)
+
+
+class RecorderError(Exception):
+    """The recording file could not be created; the message says which and why."""
+
+
+class Recorder:
+    """Appends every ingest of one store to one recording file."""
+
+    def __init__(
+        self,
+        path: Path,
+        layout: CompiledLayout,
+        *,
+        server: str,
+        started: float | None = None,
+        keyframe_seconds: float = KEYFRAME_SECONDS,
+        flush_seconds: float = FLUSH_SECONDS,
+    ) -> None:
+        self.path = path
+        self._layout = layout
+        self._keyframe_seconds = keyframe_seconds
+        self._flush_seconds = flush_seconds
+        started = time.time() if started is None else started
+        self._encoder = Encoder()
+        self._stats: dict[str, int] = {}
+        self._new_stats: list[tuple[int, str, str | None, str | None, str | None]] = []
+        self._labels = _labels(layout)
+        self._tick = -1
+        self._last_arrived: object = None
+        self._next_keyframe = -1.0
+        self._batch = _Batch()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopping = False
+        self._failure: str | None = None
+        self.changes_recorded = 0
+        self._db = self._create(path, server, started)
+        self._thread = threading.Thread(target=self._write_loop, name="recorder", daemon=True)
+        self._thread.start()
+
+    @property
+    def pending(self) -> int:
+        """Changes gathered and not yet handed to the writer thread."""
+        return len(self._batch.changes)
+
+    @property
+    def failure(self) -> str | None:
+        """Why writing stopped (a full disk, a removed directory), or None while it works."""
+        return self._failure
+
+    def _create(self, path: Path, server: str, started: float) -> sqlite3.Connection:
+        if path.exists():
+            raise RecorderError(f"{path}: the file exists; record to a new file")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute(f"PRAGMA application_id={APPLICATION_ID}")
+            db.execute(f"PRAGMA user_version={FORMAT_VERSION}")
+            db.executescript("BEGIN;" + SCHEMA + "COMMIT;")
+            meta = {
+                "server": server,
+                "started": started,
+                "refresh": self._layout.refresh,
+                "keyframe_seconds": self._keyframe_seconds,
+                "statdash_version": __version__,
+                "layout_file": self._layout.file,
+            }
+            db.execute("BEGIN")
+            db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
+            blob = zlib.compress(layout_to_json(self._layout).encode("utf-8"), 6)
+            db.execute("INSERT INTO layouts VALUES (0, ?)", (blob,))
+            db.execute("COMMIT")
+        except (OSError, sqlite3.Error) as error:
+            raise RecorderError(f"{path}: cannot record there ({error})") from None
+        return db
+
+    # --- on the event loop ------------------------------------------------------------------
+
+    def record(self, store: Store, ingested: Ingested, wall: float) -> None:
+        """Note one ingest of `store` at epoch time `wall`: what changed and what arrived."""
+        if self._stopping:
+            return
+        self._tick += 1
+        tick = self._tick
+        tick_ms = tick_millis(wall)
+        get = store.get
+        encode = self._encoder.encode
+        stat = self._stat
+        rows = []
+        for statistic_id in ingested.changed:
+            value = get(statistic_id)
+            if value is not None:
+                rows.append((tick, stat(statistic_id), *encode(value, tick_ms)))
+        # In key order, so every insert appends to the last page and pages are left full.
+        rows.sort()
+        self.changes_recorded += len(rows)
+        arrived = store.arrived
+        # The store keeps the very same list while polls bring the same ids: one identity test.
+        new_arrivals = arrived is not self._last_arrived
+        self._last_arrived = arrived
+        with self._lock:
+            batch = self._batch
+            batch.changes.extend(rows)
+            if new_arrivals:
+                batch.arrivals.extend(sorted((tick, stat(sid)) for sid in arrived))
+            keyframe = wall >= self._next_keyframe
+            if keyframe:
+                self._keyframe(store, tick, tick_ms, batch)
+                self._next_keyframe = wall + self._keyframe_seconds
+            batch.ticks.append((tick, wall, int(new_arrivals), int(keyframe)))
+            self._take_new_names(batch)
+
+    def _stat(self, statistic_id: str) -> int:
+        number = self._stats.get(statistic_id)
+        if number is None:
+            number = len(self._stats) + 1
+            self._stats[statistic_id] = number
+            object_type, object_id, label = self._labels.get(statistic_id, (None, None, None))
+            self._new_stats.append((number, statistic_id, object_type, object_id, label))
+        return number
+
+    def _take_new_names(self, batch: _Batch) -> None:
+        batch.statistics.extend(self._new_stats)
+        self._new_stats.clear()
+        batch.states.extend(self._encoder.new_states)
+        self._encoder.new_states.clear()
+
+    def _keyframe(self, store: Store, tick: int, tick_ms: int, batch: _Batch) -> None:
+        encode = self._encoder.encode
+        stat = self._stat
+        rows = [
+            (tick, stat(statistic_id), *encode(value, tick_ms))
+            for statistic_id, value in store.values().items()
+        ]
+        rows.sort()
+        batch.keyframes.extend(rows)
+
+    def close(self) -> None:
+        """Write what is left and close the file; safe to call more than once."""
+        if self._stopping:
+            return
+        self._stopping = True
+        self._wake.set()
+        self._thread.join(timeout=30)
+
+    # --- on the writer thread ---------------------------------------------------------------
+
+    def _write_loop(self) -> None:
+        try:
+            while not self._stopping:
+                self._wake.wait(self._flush_seconds)
+                self._flush()
+            self._flush()
+        finally:
+            try:
+                self._db.close()
+            except sqlite3.Error as error:
+                log.warning("closing the recording %s: %s", self.path, error)
+
+    def _flush(self) -> None:
+        with self._lock:
+            batch, self._batch = self._batch, _Batch()
+        if batch.empty() or self._failure is not None:
+            return
+        db = self._db
+        try:
+            db.execute("BEGIN")
+            db.executemany("INSERT INTO statistics VALUES (?, ?, ?, ?, ?)", batch.statistics)
+            db.executemany("INSERT INTO states VALUES (?, ?, ?, ?, ?, ?)", batch.states)
+            db.executemany("INSERT INTO changes VALUES (?, ?, ?, ?, ?)", batch.changes)
+            db.executemany("INSERT INTO arrivals VALUES (?, ?)", batch.arrivals)
+            db.executemany("INSERT INTO keyframes VALUES (?, ?, ?, ?, ?)", batch.keyframes)
+            db.executemany("INSERT INTO ticks VALUES (?, ?, ?, ?)", batch.ticks)
+            db.execute("COMMIT")
+        except sqlite3.Error as error:
+            # A full disk must not end the dashboard: recording stops, the screen goes on.
+            self._failure = f"recording stopped: {error}"
+            log.error("%s: %s", self.path, self._failure)
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
+
+
+def _labels(layout: CompiledLayout) -> dict[str, tuple[str, str, str]]:
+    """statisticId -> (object type, object id, the layout's label for the statistic)."""
+    labels: dict[str, tuple[str, str, str]] = {}
+    for statistic_id, origin in layout.origins.items():
+        labels[statistic_id] = (origin.object.type, origin.object.id, origin.statistic)
+    # The label a person reads (a column's, a KPI's, a trend line's) beats the statistic's
+    # name; the first widget that shows a statistic names it.
+    named: set[str] = set()
+
+    def name(statistic_id: str, object_type: str, object_id: str, label: str) -> None:
+        if statistic_id not in named:
+            named.add(statistic_id)
+            labels[statistic_id] = (object_type, object_id, label)
+
+    for view in layout.widgets():
+        if isinstance(view, TableView):
+            columns = {column.index: column.label for column in view.columns}
+            for (object_type, object_id, index), statistic_id in view.cells.items():
+                name(statistic_id, object_type, object_id, columns[index])
+        elif isinstance(view, KpiView):
+            name(view.stat_id, view.object.type, view.object.id, view.label)
+        elif isinstance(view, TrendView):
+            for series in view.series:
+                name(series.stat_id, series.object.type, series.object.id, series.label)
+    return labels
+
+
+class ChangeRecorder(Protocol):
+    """What the controller calls after each ingest: a `Recorder`, or a `DailyRecorder`."""
+
+    def record(self, store: Store, ingested: Ingested, wall: float) -> None: ...
+
+    def close(self) -> None: ...
+
+
+RECORDING_SUFFIX = ".sqlite"
+RECORDING_PREFIX = "statdash-"
+
+
+class DailyRecorder:
+    """A recording per local day in one directory; files older than `keep_days` are deleted."""
+
+    def __init__(
+        self, directory: Path, layout: CompiledLayout, *, server: str, keep_days: float
+    ) -> None:
+        self.directory = directory
+        self._layout = layout
+        self._server = server
+        self._keep_days = keep_days
+        self._day: str | None = None
+        self._current: Recorder | None = None
+        self.paths: list[Path] = []
+
+    def record(self, store: Store, ingested: Ingested, wall: float) -> None:
+        """Record into the file of `wall`'s day, starting a new one when the day turned."""
+        day = time.strftime("%Y-%m-%d", time.localtime(wall))
+        if day != self._day or self._current is None:
+            self._rotate(day, wall)
+        assert self._current is not None
+        # A new file's first tick is a keyframe of the whole store, so it replays alone.
+        self._current.record(store, ingested, wall)
+
+    def _rotate(self, day: str, wall: float) -> None:
+        if self._current is not None:
+            self._current.close()
+        stamp = time.strftime("%Y-%m-%d-%H%M%S", time.localtime(wall))
+        path = self.directory / f"{RECORDING_PREFIX}{stamp}{RECORDING_SUFFIX}"
+        self._current = Recorder(path, self._layout, server=self._server, started=wall)
+        self._day = day
+        self.paths.append(path)
+        delete_old_recordings(self.directory, self._keep_days, now=wall, keep=path)
+
+    def close(self) -> None:
+        """Close the current file."""
+        if self._current is not None:
+            self._current.close()
+
+
+def delete_old_recordings(
+    directory: Path, keep_days: float, *, now: float, keep: Path | None = None
+) -> list[Path]:
+    """Delete statdash recordings in `directory` last written more than `keep_days` ago."""
+    deleted: list[Path] = []
+    limit = now - keep_days * 86400
+    for path in sorted(directory.glob(f"{RECORDING_PREFIX}*{RECORDING_SUFFIX}")):
+        try:
+            if path == keep or path.stat().st_mtime >= limit:
+                continue
+            for part in (
+                path,
+                path.with_name(path.name + "-wal"),
+                path.with_name(path.name + "-shm"),
+            ):
+                part.unlink(missing_ok=True)
+        except OSError as error:
+            log.warning("could not delete the old recording %s: %s", path, error)
+            continue
+        deleted.append(path)
+    return deleted

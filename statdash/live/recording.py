@@ -1,0 +1,473 @@
+"""The recording file: its SQLite tables, the compact value encoding, and reading it back.
+
+One recording is one SQLite database (docs/recordings.md documents every table for people
+who query it with sqlite3). A change is one row of small integers: the tick (one ingest of
+the store), the statistic (interned to a small integer), and the value: a number as an
+INTEGER (or its exact text when that is shorter than a REAL), an agent state as an interned
+id into `states` plus when it began, in milliseconds relative to the tick. Every
+`KEYFRAME_SECONDS` a keyframe stores the whole state, so reading the state at any moment
+replays at most one keyframe interval of changes.
+
+`Recording` reads a file (also one still being written); every problem with it, a file that
+is no recording, damaged, cut short or from a newer statdash, is a `RecordingError` with a
+sentence to show, never a traceback.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import math
+import os
+import sqlite3
+import zlib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from statdash.api.values import AgentStateValue, NumberValue, StatValue, UnknownValue
+from statdash.layout.compile import CompiledLayout
+from statdash.live.layout_json import LayoutJsonError, layout_from_json
+
+FORMAT_VERSION = 1
+# 'SDRC' in the SQLite header: `file` and sqlite3 users can tell a statdash recording.
+APPLICATION_ID = 0x53445243
+KEYFRAME_SECONDS = 60.0
+SQLITE_MAGIC = b"SQLite format 3\x00"
+# `changes.state` of a value whose shape statdash does not know; `value` holds its JSON.
+UNKNOWN_STATE = 0
+# Integers SQLite keeps exactly and a float converts back to exactly.
+_EXACT_INT = 2**53
+
+SCHEMA = """
+CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+CREATE TABLE layouts(tick INTEGER PRIMARY KEY, json BLOB NOT NULL);
+CREATE TABLE statistics(
+    id INTEGER PRIMARY KEY, statistic_id TEXT NOT NULL UNIQUE,
+    object_type TEXT, object_id TEXT, label TEXT);
+CREATE TABLE states(
+    id INTEGER PRIMARY KEY, status TEXT NOT NULL, status_code INTEGER,
+    reason TEXT, media TEXT, place_id TEXT);
+CREATE TABLE ticks(tick INTEGER PRIMARY KEY, t REAL NOT NULL, arrived INTEGER NOT NULL,
+    keyframe INTEGER NOT NULL);
+CREATE TABLE arrivals(tick INTEGER NOT NULL, stat INTEGER NOT NULL,
+    PRIMARY KEY(tick, stat)) WITHOUT ROWID;
+CREATE TABLE changes(tick INTEGER NOT NULL, stat INTEGER NOT NULL, value, state INTEGER, since,
+    PRIMARY KEY(tick, stat)) WITHOUT ROWID;
+CREATE TABLE keyframes(tick INTEGER NOT NULL, stat INTEGER NOT NULL, value, state INTEGER, since,
+    PRIMARY KEY(tick, stat)) WITHOUT ROWID;
+"""
+
+StateKey = tuple[str, int | None, str | None, str | None, str | None]
+Row = tuple[Any, Any, Any]
+"""(value, state, since): a value as it is stored."""
+
+
+class RecordingError(Exception):
+    """A recording that cannot be read; the message is a sentence for the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingInfo:
+    """What the `meta` table says about a recording."""
+
+    version: int
+    server: str
+    started: float
+    """Epoch seconds of the first tick's moment (the recording's start)."""
+    refresh: float
+    keyframe_seconds: float
+    statdash_version: str
+
+
+# --- the value encoding ---------------------------------------------------------------------
+
+
+class Encoder:
+    """StatValue -> (value, state, since), interning agent states; one per writer."""
+
+    def __init__(self) -> None:
+        self.states: dict[StateKey, int] = {}
+        self.new_states: list[tuple[int, *StateKey]] = []
+
+    def encode(self, value: StatValue, tick_ms: int) -> Row:
+        """The stored form of one value at a tick of epoch milliseconds `tick_ms`."""
+        if type(value) is NumberValue:
+            number = value.number
+            text = value.text
+            if number.is_integer() and abs(number) < _EXACT_INT and text == str(int(number)):
+                return int(number), None, None
+            # A short figure ("38.59") is fewer bytes as text than as an 8-byte REAL, and exact.
+            if len(text) < 8 or text != repr(number):
+                return text, None, None
+            return number, None, None
+        if type(value) is AgentStateValue:
+            key: StateKey = (
+                value.status,
+                value.status_code,
+                value.reason,
+                value.media,
+                value.place_id,
+            )
+            state = self.states.get(key)
+            if state is None:
+                state = len(self.states) + 1  # 0 is UNKNOWN_STATE
+                self.states[key] = state
+                self.new_states.append((state, *key))
+            return None, state, _since(value.since, tick_ms)
+        assert isinstance(value, UnknownValue)
+        return _unknown_json(value.raw), UNKNOWN_STATE, None
+
+
+def tick_millis(moment: float) -> int:
+    """A tick's time in whole epoch milliseconds, which agent-state starts are relative to."""
+    return round(moment * 1000)
+
+
+def _since(since: float | None, tick_ms: int) -> int | float | None:
+    if since is None:
+        return None
+    if math.isfinite(since):
+        millis = round(since * 1000)
+        # Whole milliseconds (what servers send) relative to the tick are a byte or two
+        # (0 takes none: the state began in this poll); anything else is kept as it is.
+        if millis / 1000.0 == since:
+            return millis - tick_ms
+    return since
+
+
+def _unknown_json(raw: object) -> str:
+    try:
+        return json.dumps(raw, ensure_ascii=False, default=str)
+    except (TypeError, ValueError, RecursionError):
+        return json.dumps(repr(raw))
+
+
+class Decoder:
+    """(value, state, since) -> StatValue, with the recording's interned states."""
+
+    def __init__(self, states: Mapping[int, StateKey]) -> None:
+        self.states = states
+
+    def decode(self, value: Any, state: Any, since: Any, tick_ms: int) -> StatValue:
+        """The value a stored row holds; RecordingError when the row makes no sense."""
+        if state is None:
+            if type(value) is int:
+                return NumberValue(float(value), str(value))
+            if type(value) is float:
+                return NumberValue(value, repr(value))
+            if type(value) is str:
+                try:
+                    return NumberValue(float(value), value)
+                except ValueError:
+                    pass
+            raise RecordingError(f"a stored value is damaged ({type(value).__name__})")
+        if state == UNKNOWN_STATE:
+            try:
+                return UnknownValue(json.loads(value))
+            except (TypeError, ValueError):
+                raise RecordingError("a stored value of unknown shape is damaged") from None
+        key = self.states.get(state)
+        if key is None:
+            raise RecordingError(f"a change names agent state {state!r}, which is not stored")
+        status, status_code, reason, media, place_id = key
+        return AgentStateValue(
+            status=status,
+            status_code=status_code,
+            reason=reason,
+            since=self._since(since, tick_ms),
+            media=media,
+            place_id=place_id,
+        )
+
+    def _since(self, since: Any, tick_ms: int) -> float | None:
+        if since is None:
+            return None
+        if type(since) is int:
+            return (tick_ms + since) / 1000.0
+        if type(since) is float:
+            return since
+        raise RecordingError("a stored agent-state start time is damaged")
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection to an existing recording (never creates one); RecordingError if none."""
+    if not path.exists():
+        raise RecordingError(f"{path}: no such file")
+    if path.is_dir():
+        raise RecordingError(f"{path}: this is a directory, not a recording")
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(100)
+    except OSError as error:
+        raise RecordingError(f"{path}: cannot read it ({error.strerror or error})") from None
+    if not head.startswith(SQLITE_MAGIC):
+        raise RecordingError(f"{path}: not a statdash recording (not an SQLite database)")
+    try:
+        # Read-write, not `mode=ro`: a file a killed recorder left needs its WAL folded in,
+        # which a read-only connection cannot do without the -shm file.
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True)
+    except sqlite3.Error as error:
+        raise RecordingError(f"{path}: cannot open it ({error})") from None
+    return connection
+
+
+class Recording:
+    """One recording, open for reading: its info, layout, ticks and values at any moment."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db = connect(path)
+        try:
+            self._check_size()
+            self.info = self._read_info()
+            self._stat_ids: list[str] = [""]
+            self._stat_ids.extend(self._load_statistic_ids())
+            self.times: list[float] = []
+            self._arrival_ticks: list[int] = []
+            self._keyframe_ticks: list[int] = []
+            self._load_ticks()
+            states = {
+                row[0]: (row[1], row[2], row[3], row[4], row[5])
+                for row in self._query("SELECT * FROM states")
+            }
+            self.decoder = Decoder(states)
+        except RecordingError:
+            self._db.close()
+            raise
+        self._layout: CompiledLayout | None = None
+
+    def close(self) -> None:
+        """Close the file."""
+        self._db.close()
+
+    def __enter__(self) -> Recording:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _query(self, sql: str, parameters: Sequence[object] = ()) -> list[Any]:
+        try:
+            return self._db.execute(sql, parameters).fetchall()
+        except sqlite3.Error as error:
+            raise RecordingError(f"{self.path}: {_damage(error)}") from None
+
+    def _read_info(self) -> RecordingInfo:
+        try:
+            application_id = self._db.execute("PRAGMA application_id").fetchone()[0]
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.Error as error:
+            raise RecordingError(f"{self.path}: {_damage(error)}") from None
+        if application_id != APPLICATION_ID:
+            raise RecordingError(f"{self.path}: an SQLite database, but not a statdash recording")
+        if version > FORMAT_VERSION:
+            raise RecordingError(
+                f"{self.path}: recorded by a newer statdash (format {version}; this one reads "
+                f"format {FORMAT_VERSION} and older); replay it with that version"
+            )
+        meta = dict(self._query("SELECT key, value FROM meta"))
+        try:
+            return RecordingInfo(
+                version=version,
+                server=str(meta["server"]),
+                started=float(meta["started"]),
+                refresh=float(meta["refresh"]),
+                keyframe_seconds=float(meta["keyframe_seconds"]),
+                statdash_version=str(meta["statdash_version"]),
+            )
+        except (KeyError, TypeError, ValueError):
+            raise RecordingError(f"{self.path}: the recording's meta table is incomplete") from None
+
+    def _check_size(self) -> None:
+        """A file shorter than its header says was cut short (checked before SQLite reads it)."""
+        try:
+            size = os.path.getsize(self.path)
+            with self.path.open("rb") as handle:
+                header = handle.read(100)
+        except OSError as error:
+            raise RecordingError(f"{self.path}: cannot read it ({error})") from None
+        page_size = int.from_bytes(header[16:18], "big")
+        page_size = 65536 if page_size == 1 else page_size
+        # The header's page count is that of the main file (pages still in the WAL are not).
+        header_pages = int.from_bytes(header[28:32], "big")
+        if header_pages and size < header_pages * page_size:
+            raise RecordingError(
+                f"{self.path}: the file is cut short ({size} of {header_pages * page_size} "
+                "bytes); it was truncated or is still being copied"
+            )
+
+    def _load_statistic_ids(self) -> list[str]:
+        rows = self._query("SELECT id, statistic_id FROM statistics ORDER BY id")
+        for expected, (number, _) in enumerate(rows, start=1):
+            if number != expected:
+                raise RecordingError(f"{self.path}: the statistics table is damaged")
+        return [statistic_id for _, statistic_id in rows]
+
+    def _load_ticks(self) -> None:
+        rows = self._query("SELECT tick, t, arrived, keyframe FROM ticks ORDER BY tick")
+        for expected, (tick, moment, arrived, keyframe) in enumerate(rows):
+            if tick != expected or not isinstance(moment, float):
+                raise RecordingError(f"{self.path}: the ticks table is damaged")
+            self.times.append(moment)
+            if arrived:
+                self._arrival_ticks.append(tick)
+            if keyframe:
+                self._keyframe_ticks.append(tick)
+
+    @property
+    def layout(self) -> CompiledLayout:
+        """The compiled layout the recording was made with."""
+        if self._layout is None:
+            rows = self._query("SELECT json FROM layouts ORDER BY tick LIMIT 1")
+            if not rows:
+                raise RecordingError(f"{self.path}: the recording holds no layout")
+            try:
+                self._layout = layout_from_json(zlib.decompress(rows[0][0]).decode("utf-8"))
+            except (zlib.error, UnicodeDecodeError, TypeError, LayoutJsonError) as error:
+                raise RecordingError(
+                    f"{self.path}: the stored layout is damaged ({error})"
+                ) from None
+        return self._layout
+
+    @property
+    def tick_count(self) -> int:
+        """How many ticks (ingests) the recording holds."""
+        return len(self.times)
+
+    @property
+    def start(self) -> float:
+        """Epoch seconds of the first tick (or of the start when there is none)."""
+        return self.times[0] if self.times else self.info.started
+
+    @property
+    def end(self) -> float:
+        """Epoch seconds of the last tick."""
+        return self.times[-1] if self.times else self.info.started
+
+    def tick_at(self, moment: float) -> int:
+        """The last tick at or before `moment`, -1 when `moment` is before the first."""
+        return bisect.bisect_right(self.times, moment) - 1
+
+    def statistic_id(self, stat: int) -> str:
+        """The statisticId of an interned statistic number."""
+        try:
+            if stat < 1:
+                raise IndexError
+            return self._stat_ids[stat]
+        except IndexError:
+            raise RecordingError(
+                f"{self.path}: a change names statistic {stat}, not stored"
+            ) from None
+
+    def labels(self) -> dict[str, tuple[str, str, str]]:
+        """statisticId -> (object type, object id, label) as the layout named them."""
+        rows = self._query("SELECT statistic_id, object_type, object_id, label FROM statistics")
+        return {row[0]: (row[1] or "", row[2] or "", row[3] or "") for row in rows}
+
+    def arrived_at(self, tick: int) -> list[str]:
+        """The statisticIds that the ingest of `tick` brought (poll: usually every one)."""
+        index = bisect.bisect_right(self._arrival_ticks, tick) - 1
+        if index < 0:
+            return []
+        rows = self._query(
+            "SELECT stat FROM arrivals WHERE tick = ? ORDER BY stat", (self._arrival_ticks[index],)
+        )
+        return [self.statistic_id(stat) for (stat,) in rows]
+
+    def arrival_changes(self, after: int, through: int) -> list[int]:
+        """Ticks in (after, through] whose ingest brought a different set of ids."""
+        low = bisect.bisect_right(self._arrival_ticks, after)
+        high = bisect.bisect_right(self._arrival_ticks, through)
+        return self._arrival_ticks[low:high]
+
+    def keyframe_before(self, tick: int) -> int:
+        """The last keyframe at or before `tick`, -1 when there is none."""
+        index = bisect.bisect_right(self._keyframe_ticks, tick) - 1
+        return self._keyframe_ticks[index] if index >= 0 else -1
+
+    def keyframe(self, tick: int) -> dict[str, StatValue]:
+        """Every value as it was after `tick`'s ingest, from the keyframe stored at `tick`."""
+        index = bisect.bisect_left(self._keyframe_ticks, tick)
+        if index == len(self._keyframe_ticks) or self._keyframe_ticks[index] != tick:
+            raise RecordingError(f"{self.path}: no keyframe at tick {tick}")
+        rows = self._query(
+            "SELECT stat, value, state, since FROM keyframes WHERE tick = ?", (tick,)
+        )
+        decode = self.decoder.decode
+        tick_ms = tick_millis(self.times[tick])
+        stat_id = self.statistic_id
+        return {
+            stat_id(stat): decode(value, state, since, tick_ms)
+            for stat, value, state, since in rows
+        }
+
+    def changes(self, after: int, through: int) -> Iterator[tuple[int, dict[str, StatValue]]]:
+        """(tick, the values that changed in it) for every tick in (after, through]."""
+        through = min(through, len(self.times) - 1)
+        if through <= after:
+            return
+        rows = self._query(
+            "SELECT tick, stat, value, state, since FROM changes WHERE tick > ? AND tick <= ?",
+            (after, through),
+        )
+        decode = self.decoder.decode
+        stat_ids = self._stat_ids
+        times = self.times
+        # Most changes are numbers seen before ("0", "38.59"); values are immutable, so one
+        # decoded value serves every row that holds the same figure (a seek reads ~70k rows).
+        ints: dict[int, StatValue] = {}
+        texts: dict[str, StatValue] = {}
+        current = after + 1
+        tick_ms = tick_millis(times[current])
+        batch: dict[str, StatValue] = {}
+        for tick, stat, value, state, since in rows:
+            if tick != current:
+                yield current, batch
+                # Ticks with no change still happened (an unchanged poll); say so.
+                for empty in range(current + 1, tick):
+                    yield empty, {}
+                current, batch = tick, {}
+                tick_ms = tick_millis(times[tick])
+            statistic_id = stat_ids[stat] if 0 < stat < len(stat_ids) else self.statistic_id(stat)
+            kind = type(value)
+            if state is None and (kind is int or kind is str):
+                cache: dict[Any, StatValue] = ints if kind is int else texts
+                decoded = cache.get(value)
+                if decoded is None:
+                    decoded = cache[value] = decode(value, state, since, tick_ms)
+                batch[statistic_id] = decoded
+            else:
+                batch[statistic_id] = decode(value, state, since, tick_ms)
+        yield current, batch
+        for empty in range(current + 1, through + 1):
+            yield empty, {}
+
+    def change_count(self, after: int, through: int) -> int:
+        """How many changes the ticks in (after, through] hold."""
+        rows = self._query(
+            "SELECT count(*) FROM changes WHERE tick > ? AND tick <= ?", (after, through)
+        )
+        return int(rows[0][0])
+
+    def state_at(self, tick: int) -> dict[str, StatValue]:
+        """Every value as it was right after `tick`'s ingest (empty before the first)."""
+        if tick < 0:
+            return {}
+        keyframe = self.keyframe_before(tick)
+        values = self.keyframe(keyframe) if keyframe >= 0 else {}
+        for _, changed in self.changes(keyframe, tick):
+            values.update(changed)
+        return values
+
+
+def _damage(error: sqlite3.Error) -> str:
+    """The sentence for an SQLite failure while reading."""
+    text = str(error)
+    if "malformed" in text or "not a database" in text or "no such table" in text:
+        return f"the recording is damaged ({text}); it may have been truncated or overwritten"
+    return f"cannot read the recording ({text})"
