@@ -335,7 +335,15 @@ class StatisticsClient:
                     method, url, params=params, json=json, timeout=timeout
                 )
             )
-            response = await self._read_limited(request)
+            try:
+                response = await self._read_limited(request)
+            except httpx.RemoteProtocolError:
+                # The server closed a kept-alive connection just as it was reused (idle
+                # timeouts of a few seconds are common: uvicorn's and httpx's are both 5 s,
+                # so a 5 s refresh races them). Nothing was answered, and every operation
+                # here is safe to repeat: send it once more, on a fresh connection.
+                _log.debug("%s %s: connection closed under us; sending again", method, where)
+                response = await self._read_limited(request)
         except ShapeError as too_large:
             return too_large, None
         except Exception as exc:

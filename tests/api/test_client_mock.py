@@ -702,3 +702,22 @@ async def test_a_reply_past_the_size_limit_is_a_shape_error() -> None:
             "http://stats.test", "key", transport=_httpx.MockTransport(handler)
         ) as roomy:
             assert (await roomy.peek_subscription("s1")).statistics == ()
+
+
+async def test_a_connection_closed_under_a_request_is_sent_once_more() -> None:
+    """A server that drops a kept-alive connection as it is reused costs a re-send, not an
+    error; a second drop in a row is the error it always was."""
+    drops = [1]
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if drops[0] > 0:
+            drops[0] -= 1
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+        return respond(200, envelope())
+
+    async with StatisticsClient(SERVER, API_KEY, transport=httpx.MockTransport(answer)) as client:
+        await client.delete_subscription("s")
+        assert drops == [0]
+        drops[0] = 2
+        with pytest.raises(errors.TransportError):
+            await client.delete_subscription("s")
