@@ -196,8 +196,8 @@ def report(results: Results, *, command: str, window: float, seconds: float) -> 
         f" | {_row('', [s.bytes_per_minute / 1000 for s in poll], '.0f')} |",
         f"| longest stall, ms | {_row('', [s.longest_stall_ms for s in push], '.0f')}"
         f" | {_row('', [s.longest_stall_ms for s in poll], '.0f')} |",
-        f"| stalls over 33 ms in the window | {_row('', [s.stalls_over_33ms for s in push], 'd')}"
-        f" | {_row('', [s.stalls_over_33ms for s in poll], 'd')} |",
+        f"| stalls over 33 ms in the window | {_row('', [float(s.stalls_over_33ms) for s in push], '.0f')}"
+        f" | {_row('', [float(s.stalls_over_33ms) for s in poll], '.0f')} |",
         f"| first frame with data, s | {_row('', [s.first_frame for s in push], '.2f')}"
         f" | {_row('', [s.first_frame for s in poll], '.2f')} |",
         f"| simulator CPU, % of one core | {_row('', [s.sim_cpu_percent for s in push], '.1f')}"
