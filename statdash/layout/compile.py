@@ -28,11 +28,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal
+from typing import Literal, Protocol
 
 from statdash.api.models import (
     StatisticDefinition,
@@ -40,11 +41,24 @@ from statdash.api.models import (
     SubscriptionItems,
     SubscriptionRequest,
 )
-from statdash.layout.formats import STATE_STYLES, FormatName, StateStyle, Thresholds, state_style
+from statdash.api.values import AgentStateValue, StatValue
+from statdash.layout.formats import (
+    LOGGED_OUT,
+    STATE_STYLES,
+    FormatName,
+    Level,
+    StateStyle,
+    Thresholds,
+    duration,
+    number_of,
+    state_style,
+)
 from statdash.layout.problems import SourceLocation
 from statdash.layout.specs import (
+    ActionEntry,
     AgentsRef,
     AgentsSpec,
+    AlertSettingsSpec,
     ColumnSpec,
     KpiSpec,
     Layout,
@@ -58,7 +72,13 @@ from statdash.layout.specs import (
     WidgetSpec,
     entry_id,
 )
-from statdash.layout.vocabulary import DEFAULT_PRIORITY, OBJECT_TYPES, TrendStyleName
+from statdash.layout.vocabulary import (
+    DEFAULT_PRIORITY,
+    OBJECT_TYPES,
+    AlertActionName,
+    AlertLevelName,
+    TrendStyleName,
+)
 from statdash.layout.yamlsource import Located
 
 ID_PREFIX = "s_"
@@ -215,6 +235,86 @@ class StatOrigin:
         return self.locations[0]
 
 
+# --- Alerts: rules compiled, one target per watched object -----------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What a condition says about one object's current values."""
+
+    holds: bool | None
+    """True or False; None when the values cannot say (an input missing or not a number)."""
+    value: float | str | None
+    """The figure the alert is about (shown, logged), when there is one."""
+
+
+class Condition(Protocol):
+    """A rule's condition over the current values of its inputs, in the target's order."""
+
+    def __call__(self, values: tuple[StatValue | None, ...]) -> Verdict: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ThresholdCondition:
+    """`alert: true` on a threshold: the first input is at the alarm level.
+
+    A second input, when given, is the agent's state: a logged-out agent's figures raise
+    nothing unless the thresholds say `when_logged_out` (as they colour nothing either).
+    """
+
+    thresholds: Thresholds
+
+    def __call__(self, values: tuple[StatValue | None, ...]) -> Verdict:
+        figure = number_of(values[0])
+        if figure is None:
+            return Verdict(None, None)
+        if len(values) > 1:
+            state = values[1]
+            if state is None:
+                return Verdict(None, figure)
+            if isinstance(state, AgentStateValue) and state.status == LOGGED_OUT:
+                return Verdict(False, figure)
+        return Verdict(self.thresholds.level(figure) is Level.ALARM, figure)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertTarget:
+    """One object a rule watches: the statisticIds its condition reads, in order."""
+
+    object: RowObject
+    inputs: tuple[str, ...]
+    condition: Condition = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class CommandAction:
+    """Run `argv` (no shell) with the alert as JSON on stdin, killed after `timeout` seconds."""
+
+    argv: tuple[str, ...]
+    timeout: float
+
+
+AlertAction = AlertActionName | CommandAction
+
+
+@dataclass(frozen=True, slots=True)
+class AlertView:
+    """An alert rule, resolved: delays in seconds, actions, and every object it watches."""
+
+    name: str
+    level: AlertLevelName
+    hold: float
+    """Seconds the condition must hold before the alert is raised."""
+    clear_after: float
+    """Seconds the condition must be over before the alert clears."""
+    repeat: float
+    """Seconds between repeated actions while raised and not acknowledged (0: once)."""
+    quiet: bool
+    actions: tuple[AlertAction, ...]
+    targets: tuple[AlertTarget, ...]
+    location: SourceLocation
+
+
 @dataclass(frozen=True, slots=True)
 class CompiledLayout:
     """A layout ready to run: what to subscribe to, and how every widget shows it."""
@@ -226,6 +326,10 @@ class CompiledLayout:
     items: tuple[SubscriptionItem, ...]
     origins: Mapping[str, StatOrigin]
     state_styles: Mapping[str, StateStyle]
+    alerts: tuple[AlertView, ...] = ()
+    alert_log: str | None = None
+    """The layout's alert log file (`alert_settings: log:`), as a path from the working
+    directory; `--alert-log` overrides it."""
 
     def state_style(self, status: str) -> StateStyle:
         """The style of an agent status; an unknown status is shown as it came, in grey."""
@@ -297,6 +401,10 @@ class _Compiler:
         self.items: dict[str, SubscriptionItem] = {}
         self.keys: dict[str, str] = {}
         self.origins: dict[str, tuple[RowObject, str, list[SourceLocation], str]] = {}
+        # `alert: true` thresholds: rule name -> (where first asked for, targets by object).
+        self.threshold_alerts: dict[
+            str, tuple[SourceLocation, dict[tuple[str, str], AlertTarget]]
+        ] = {}
 
     # Statistics and their ids.
 
@@ -396,9 +504,16 @@ class _Compiler:
             column_spec = entry if isinstance(entry, ColumnSpec) else _shorthand(entry)
             stat, declaration = self.resolve(column_spec.stat)
             located = self.layout.locate(where)
-            columns.append(self.column(index, column_spec, stat, declaration, located, is_state))
+            column = self.column(index, column_spec, stat, declaration, located, is_state)
+            columns.append(column)
             for row in rows:
                 cells[(row.type, row.id, index)] = self.subscribe(row, stat, located)
+            if column.thresholds is not None and _alerting(column_spec.thresholds, declaration):
+                for row in rows:
+                    inputs = [cells[(row.type, row.id, index)]]
+                    if has_state and not column.thresholds.when_logged_out:
+                        inputs.append(cells[(row.type, row.id, 0)])
+                    self.threshold_alert(column.label, column, row, tuple(inputs))
         return TableView(
             kind=spec.kind,
             title=spec.title,
@@ -443,7 +558,7 @@ class _Compiler:
         stat, declaration = self.resolve(spec.stat)
         row = self.object(spec.object)
         fmt = _format(spec.format, declaration)
-        return KpiView(
+        view = KpiView(
             title=spec.title,
             span=spec.span,
             height=spec.height,
@@ -456,6 +571,45 @@ class _Compiler:
             thresholds=_thresholds(spec.thresholds, declaration),
             trend_window=spec.trend,
         )
+        if view.thresholds is not None and _alerting(spec.thresholds, declaration):
+            self.threshold_alert(view.label, view, row, (view.stat_id,))
+        return view
+
+    # Alerts.
+
+    def threshold_alert(
+        self, label: str, shown: ColumnView | KpiView, row: RowObject, inputs: tuple[str, ...]
+    ) -> None:
+        """Watch `row` for the alarm level of a use's thresholds (`alert: true`)."""
+        thresholds = shown.thresholds
+        assert thresholds is not None and thresholds.alarm is not None
+        mark = "\u2265" if thresholds.direction == "above" else "\u2264"
+        name = f"{label} {mark} {_limit_text(thresholds.alarm, shown.format)}"
+        _, targets = self.threshold_alerts.setdefault(name, (shown.location, {}))
+        # The same object under the same rule once, whichever widget asked first.
+        targets.setdefault(
+            (row.type, row.id), AlertTarget(row, inputs, ThresholdCondition(thresholds))
+        )
+
+    def alert_views(self) -> tuple[AlertView, ...]:
+        """Every alert rule of the layout, `alert: true` thresholds included."""
+        settings = self.layout.alert_settings
+        actions = _actions(settings.actions)
+        views = [
+            AlertView(
+                name=name,
+                level="alarm",
+                hold=settings.hold,
+                clear_after=settings.clear_after,
+                repeat=settings.repeat,
+                quiet=settings.quiet,
+                actions=actions,
+                targets=tuple(targets.values()),
+                location=location,
+            )
+            for name, (location, targets) in self.threshold_alerts.items()
+        ]
+        return tuple(views)
 
     def trend(self, spec: TrendSpec, at: tuple[str | int, ...]) -> TrendView:
         series: list[SeriesView] = []
@@ -532,6 +686,33 @@ def _thresholds(own: ThresholdsSpec | None, declaration: StatisticDecl | None) -
     )
 
 
+def _alerting(own: ThresholdsSpec | None, declaration: StatisticDecl | None) -> bool:
+    """True when the thresholds in effect for a use say `alert: true`."""
+    spec = own or (declaration.thresholds if declaration else None)
+    return spec is not None and spec.alert
+
+
+def _limit_text(limit: float, fmt: FormatName) -> str:
+    """An alarm level as the rule's name shows it: `6`, `1:00`, `70%`."""
+    if fmt == "duration":
+        return duration(limit)
+    return f"{limit:g}%" if fmt == "percent" else f"{limit:g}"
+
+
+def _actions(entries: list[ActionEntry]) -> tuple[AlertAction, ...]:
+    return tuple(
+        entry if isinstance(entry, str) else CommandAction(tuple(entry.command), entry.timeout)
+        for entry in entries
+    )
+
+
+def _alert_log(layout: Layout, settings: AlertSettingsSpec) -> str | None:
+    """The layout's alert log path, beside the layout file unless absolute."""
+    if settings.log is None:
+        return None
+    return os.path.join(os.path.dirname(layout.locate(()).location.file), settings.log)
+
+
 def _state_styles(layout: Layout) -> Mapping[str, StateStyle]:
     """The default state styles, with the layout's `states:` laid over them key by key."""
     styles = dict(STATE_STYLES)
@@ -566,4 +747,6 @@ def compile_layout(layout: Layout) -> CompiledLayout:
         items=tuple(compiler.items.values()),
         origins=MappingProxyType(origins),
         state_styles=_state_styles(layout),
+        alerts=compiler.alert_views(),
+        alert_log=_alert_log(layout, layout.alert_settings),
     )

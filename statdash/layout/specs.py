@@ -23,7 +23,11 @@ from statdash.layout.validation import (
     LIST_TAG,
     MAPPING_TAG,
     TEXT_TAG,
+    AlertActionWord,
+    AlertDelay,
+    AlertLevel,
     Colour,
+    CommandTimeout,
     DeclaredName,
     Direction,
     Format,
@@ -46,6 +50,8 @@ from statdash.layout.validation import (
 )
 from statdash.layout.vocabulary import (
     DECIMAL_FORMATS,
+    DEFAULT_ALERT_ACTIONS,
+    DEFAULT_ALERT_COMMAND_TIMEOUT,
     DEFAULT_PRIORITY,
     DEFAULT_STATE_STATISTIC,
     DEFAULT_TREND_WINDOW,
@@ -56,6 +62,7 @@ from statdash.layout.vocabulary import (
     OBJECT_KINDS,
     QUEUE_TABLE_KINDS,
     WIDGET_KIND_TAG,
+    AlertActionName,
 )
 from statdash.layout.wording import problem_at, shown
 from statdash.layout.yamlsource import Located, SourceMap, format_path
@@ -220,11 +227,18 @@ class ThresholdsSpec(Node):
     when_logged_out: bool = False
     """In an agents table: judge agents who are logged out too (by default their figures,
     such as a 0% productivity, raise no warning or alarm)."""
+    alert: bool = False
+    """Raise an alert (level alarm) for every object whose value reaches the alarm level,
+    without writing a rule under `alerts:`; `alert_settings:` gives its delays and actions."""
 
     @classmethod
     def _raw_problems(cls, data: dict[Any, Any], scope: Scope | None) -> Iterator[InitErrorDetails]:
         if "warn" not in data and "alarm" not in data:
             yield problem_at((), "give 'warn', 'alarm' or both")
+        elif data.get("alert") is True and data.get("alarm") is None:
+            yield problem_at(
+                ("alert",), "'alert: true' raises an alert at the alarm level; give 'alarm'"
+            )
 
     def _model_problems(self, scope: Scope | None) -> Iterator[InitErrorDetails]:
         if self.warn is None or self.alarm is None:
@@ -729,6 +743,96 @@ class StateStyleSpec(Node):
     """One narrow character shown before the word, e.g. ●."""
 
 
+# --- Alerts --------------------------------------------------------------------------------
+
+
+class CommandActionSpec(Node):
+    """Run a program with the alert as one JSON object on its stdin; never through a shell."""
+
+    command: list[Text] = Field(min_length=1)
+    """The program and its arguments, e.g. [/usr/local/bin/page-oncall, --team, sales]."""
+    timeout: CommandTimeout = Field(
+        default=DEFAULT_ALERT_COMMAND_TIMEOUT, json_schema_extra={"default": "10s"}
+    )
+    """How long the program may run before it is killed (default 10s)."""
+
+
+ActionEntry = Annotated[
+    Annotated[AlertActionWord, Tag(TEXT_TAG)] | Annotated[CommandActionSpec, Tag(MAPPING_TAG)],
+    pick_by_shape(
+        dict,
+        "expected an action: bell, banner, notify or log, or {command: [program, args...]}",
+    ),
+]
+
+AlertObjectsRef = Annotated[
+    Annotated[Text, AfterValidator(object_list_name(OBJECT_KINDS)), Tag(TEXT_TAG)]
+    | Annotated[list[ObjectRef], Field(min_length=1), Tag(LIST_TAG)],
+    pick_by_shape(
+        list,
+        "expected the name of an object list, or a list of objects"
+        " such as {queue: 8001@SIP_Switch}",
+    ),
+]
+
+
+def _default_actions() -> list[AlertActionName | CommandActionSpec]:
+    return list(DEFAULT_ALERT_ACTIONS)
+
+
+class AlertSettingsSpec(Node):
+    """Defaults of every alert rule and of `alert: true` thresholds, and the alert log file."""
+
+    actions: list[ActionEntry] = Field(default_factory=_default_actions)
+    """What a raised alert does: bell, banner, notify (a desktop notification where the
+    terminal supports it), log (a line of output), {command: [...]}. Default: banner, bell, log."""
+    hold: AlertDelay = Field(default=0.0, alias="for", json_schema_extra={"default": "0s"})
+    """How long a condition must hold before the alert is raised (flap damping)."""
+    clear_after: AlertDelay = Field(default=0.0, json_schema_extra={"default": "0s"})
+    """How long the condition must be over before the alert clears (hysteresis)."""
+    repeat: AlertDelay = Field(default=0.0, json_schema_extra={"default": "0s"})
+    """Run the actions again this often while an alert is raised and not acknowledged
+    (0s, the default: once)."""
+    quiet: bool = False
+    """Show and log alerts, but run no actions (no bell, banner, notification or command)."""
+    log: Text | None = None
+    """A file (beside the layout, or absolute) that gets one JSON line per raise, acknowledge
+    and clear; `--alert-log` overrides it."""
+
+
+class AlertSpec(Node):
+    """A rule: when its condition holds for an object (for long enough), an alert is raised."""
+
+    name: Text
+    """The alert's name, as the banner, the alerts screen and the log show it."""
+    when: Text
+    """The condition, a formula over the layout's statistics per object, e.g. `waiting > 5`."""
+    objects: AlertObjectsRef | None = None
+    """The objects to watch (a list or an object list's name); default: every object of the
+    layout that has the statistics the condition names."""
+    level: AlertLevel = "alarm"
+    """warn or alarm."""
+    hold: AlertDelay | None = Field(default=None, alias="for")
+    """How long the condition must hold before the alert is raised (default: alert_settings)."""
+    clear_after: AlertDelay | None = None
+    """How long the condition must be over before the alert clears (default: alert_settings)."""
+    repeat: AlertDelay | None = None
+    """Run the actions again this often until acknowledged; 0s: once (default: alert_settings)."""
+    quiet: bool | None = None
+    """Show and log only, no actions (default: alert_settings)."""
+    actions: list[ActionEntry] | None = None
+    """What this rule does when raised (default: alert_settings' actions)."""
+
+    def _model_problems(self, scope: Scope | None) -> Iterator[InitErrorDetails]:
+        # Conditions are formulas, parsed by the formula language; until it is part of
+        # statdash a rule cannot be compiled, so say so rather than ignore the rule.
+        yield problem_at(
+            ("when",),
+            "alert conditions need formulas, which this version of statdash does not read yet;"
+            " put 'alert: true' on a statistic's thresholds to be alerted at its alarm level",
+        )
+
+
 class Layout(Node):
     """A dashboard: a title, a refresh interval, declarations, and one or more pages."""
 
@@ -748,6 +852,10 @@ class Layout(Node):
     """Word, colour and glyph per agent status, over the defaults (e.g. NotReadyForNextCall)."""
     pages: list[PageSpec] = Field(min_length=1)
     """The pages of the dashboard."""
+    alerts: list[AlertSpec] = Field(default_factory=list)
+    """Alert rules: raised when a condition holds for an object, acknowledged, cleared."""
+    alert_settings: AlertSettingsSpec = Field(default_factory=AlertSettingsSpec)
+    """Defaults of the alert rules (actions, delays) and the alert log file."""
 
     _source: SourceMap | None = PrivateAttr(default=None)
 
@@ -762,6 +870,15 @@ class Layout(Node):
         return self._source.locate(path)
 
     def _model_problems(self, scope: Scope | None) -> Iterator[InitErrorDetails]:
+        first_rule: dict[str, int] = {}
+        for index, rule in enumerate(self.alerts):
+            if rule.name in first_rule:
+                yield problem_at(
+                    ("alerts", index, "name"),
+                    f"{shown(rule.name)} names two alerts (first alerts[{first_rule[rule.name]}]);"
+                    " each alert needs its own name",
+                )
+            first_rule.setdefault(rule.name, index)
         for p, page in enumerate(self.pages):
             for w, widget in enumerate(page.widgets):
                 window = widget.window if isinstance(widget, TrendSpec) else None
