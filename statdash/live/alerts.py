@@ -107,6 +107,32 @@ class AlertBook:
         self._cleared: deque[Alert] = deque(maxlen=HISTORY_LIMIT)
         self._load(rules)
 
+    def replace_rules(self, rules: Iterable[AlertView], wall: float) -> list[AlertEvent]:
+        """Watch `rules` from now on (the layout changed).
+
+        A rule and object still watched keep their alert and delays; an alert whose rule or
+        object is gone is cleared, with an event, so that the log never loses track of it.
+        """
+        old = self._trackers
+        self._trackers, self._by_input = {}, {}
+        self._load(rules)
+        events = []
+        for key, tracker in old.items():
+            kept = self._trackers.get(key)
+            if kept is not None:
+                kept.holding_since = tracker.holding_since
+                kept.over_since = tracker.over_since
+                kept.notified_at = tracker.notified_at
+                alert = self._active.get(key)
+                if alert is not None:
+                    self._put(replace(alert, rule=kept.rule))
+            elif key in self._active:
+                cleared = replace(self._active.pop(key), state=AlertState.CLEARED, cleared_at=wall)
+                self._cleared.append(cleared)
+                self.revision += 1
+                events.append(AlertEvent("cleared", cleared, wall))
+        return events
+
     def _load(self, rules: Iterable[AlertView]) -> None:
         for rule in rules:
             for target in rule.targets:

@@ -246,3 +246,13 @@ def test_unchanged_inputs_are_not_judged_without_a_running_delay() -> None:
     assert len(calls) == 1
     book.evaluate(values, None, clock.now, clock.wall)
     assert len(calls) == 3
+
+
+def test_a_new_layout_keeps_alerts_it_still_watches_and_clears_the_rest() -> None:
+    """Replacing the rules keeps a still-watched alert and clears (with an event) a gone one."""
+    book, clock = AlertBook([rule(objects=2)], 2.0), Clock()
+    step(book, Values({"w1": 7, "w2": 7}), clock, {"w1", "w2"})
+    events = book.replace_rules([rule(objects=1)], clock.wall)
+    assert [(e.kind, e.alert.object) for e in events] == [("cleared", SUPPORT)]
+    assert [a.object for a in book.active()] == [SALES]
+    assert book.rules == 1
