@@ -38,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "read every statistic of a layout once, as a table, JSON or CSV",
     ),
     "cleanup": ("statdash.commands.cleanup", "delete subscriptions that earlier runs left open"),
+    "watch": ("statdash.commands.watch", "run a layout's alert rules without a screen"),
 }
 
 EXIT_USAGE = 2
