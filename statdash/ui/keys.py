@@ -81,6 +81,18 @@ KEY_ACTIONS: tuple[KeyAction, ...] = (
         "Why the edited layout file was not applied",
         explain="Every problem of the last edit, each with its file:line:column",
     ),
+    KeyAction(
+        "a",
+        "acknowledge",
+        "Acknowledge the standing alerts (on the alerts screen: the selected one)",
+        explain="Stop the raised alerts repeating; they stay listed until they clear",
+    ),
+    KeyAction(
+        "exclamation_mark",
+        "alerts",
+        "List the alerts: standing ones and the history of the shift",
+        explain="Every standing alert with its times, and those cleared during this run",
+    ),
     KeyAction("tab", "app.focus_next", "Focus the next widget"),
     KeyAction(
         "question_mark",
@@ -95,7 +107,7 @@ KEY_ACTIONS: tuple[KeyAction, ...] = (
 PAGE_KEYS = tuple(str(number) for number in range(1, 10))
 """`1`-`9` switch to that page."""
 
-KEY_LABELS = {"slash": "/", "question_mark": "?", "S": "shift+s"}
+KEY_LABELS = {"slash": "/", "question_mark": "?", "exclamation_mark": "!", "S": "shift+s"}
 
 
 def key_label(keys: str) -> str:

@@ -24,10 +24,14 @@ from statdash.api.connect import make_client
 from statdash.api.describe import describe
 from statdash.api.settings import ServerSettings
 from statdash.layout.compile import CompiledLayout
+from statdash.live.alert_actions import AlertActions
+from statdash.live.alert_log import AlertLog
+from statdash.live.alert_runner import AlertRunner
 from statdash.live.controller import LiveController, plan_for
 from statdash.live.leftovers import delete_recorded, entry_label, forget_expired
 from statdash.live.lifecycle import detach_hung_up_terminal, hung_up
 from statdash.live.records import SubscriptionRecords
+from statdash.live.store import Ingested
 from statdash.text import clean
 from statdash.ui.app import StatdashApp
 from statdash.ui.messages import Bridge
@@ -100,6 +104,7 @@ def build_app(
     bridge: Bridge | None = None,
     tick: bool = True,
     settle_heap: bool = True,
+    alert_log: AlertLog | None = None,
 ) -> StatdashApp:
     """The app and its controller, wired through a bridge (the one factory tests use too).
 
@@ -112,13 +117,43 @@ def build_app(
     """
     bridge = bridge if bridge is not None else Bridge()
     server = client.server
+    # The alerts' outputs need the app, which needs the controller, which needs the alerts.
+    app_ref: list[StatdashApp] = []
+
+    def changed(ingested: Ingested) -> None:
+        alerts.changed(ingested.changed)
+        bridge.store_changed(ingested)
+
+    def to_terminal(text: str) -> None:
+        if app_ref:
+            app_ref[0].write_to_terminal(text)
+
+    def say(line: str, problem: bool = False) -> None:
+        if app_ref:
+            app_ref[0].say_alert(line, problem=problem)
+
     controller = LiveController(
         client,
         plan_for(layout),
-        on_change=bridge.store_changed,
+        on_change=changed,
         on_status=bridge.status_changed,
         on_opened=(lambda sid: records.add(server, sid)) if records else None,
         on_deleted=(lambda sid: records.remove(server, sid)) if records else None,
+        clock=clock,
+        wall_clock=wall_clock,
+    )
+    alerts = AlertRunner(
+        layout.alerts,
+        controller.store,
+        interval=layout.refresh,
+        actions=AlertActions(
+            terminal=to_terminal,
+            say=say,
+            banner=lambda event: app_ref[0].flash_banner(event) if app_ref else None,
+        ),
+        log=alert_log,
+        say=lambda line: say(line, problem=True),
+        on_events=bridge.alerts_changed,
         clock=clock,
         wall_clock=wall_clock,
     )
@@ -136,7 +171,9 @@ def build_app(
         wall_clock=wall_clock,
         tick=tick,
         settle_heap=settle_heap,
+        alerts=alerts,
     )
+    app_ref.append(app)
     if sys.platform != "win32":
         # Used when the app runs on a real terminal; headless test runs ignore it.
         app.driver_class = HangupSafeDriver
@@ -151,6 +188,7 @@ async def run_dashboard(
     demo: bool = False,
     theme: str | None = None,
     records: SubscriptionRecords | None = None,
+    alert_log: AlertLog | None = None,
     say: Callable[[str], None],
 ) -> int:
     """Run the dashboard until the user quits; always deletes the subscription.
@@ -177,11 +215,14 @@ async def run_dashboard(
             demo=demo,
             insecure=settings.insecure,
             theme=theme,
+            alert_log=alert_log,
         )
         await app.run_async()
     finally:
         if app is not None:
             await app.controller.close()
+            if app.alerts is not None:
+                await app.alerts.aclose()
         await client.aclose()
     if app is None:
         return 1
