@@ -84,13 +84,14 @@ KEY_ACTIONS: tuple[KeyAction, ...] = (
     KeyAction(
         "a",
         "acknowledge",
-        "Acknowledge the standing alerts (on the alerts screen: the selected one)",
-        explain="Stop the raised alerts repeating; they stay listed until they clear",
+        "Acknowledge the raised alerts",
+        explain="Stop the raised alerts repeating (on the alerts screen: the selected one);"
+        " they stay listed until they clear",
     ),
     KeyAction(
         "exclamation_mark",
         "alerts",
-        "List the alerts: standing ones and the history of the shift",
+        "List the alerts and the history of the shift",
         explain="Every standing alert with its times, and those cleared during this run",
     ),
     KeyAction("tab", "app.focus_next", "Focus the next widget"),
