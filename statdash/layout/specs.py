@@ -869,16 +869,27 @@ class Layout(Node):
             return Located(SourceLocation("<layout>"), format_path(path))
         return self._source.locate(path)
 
-    def _model_problems(self, scope: Scope | None) -> Iterator[InitErrorDetails]:
+    @classmethod
+    def _raw_problems(cls, data: dict[Any, Any], scope: Scope | None) -> Iterator[InitErrorDetails]:
+        # On the raw list, so a repeated name shows even while a rule has other problems.
+        rules = data.get("alerts")
+        if not isinstance(rules, list):
+            return
         first_rule: dict[str, int] = {}
-        for index, rule in enumerate(self.alerts):
-            if rule.name in first_rule:
+        for index, rule in enumerate(rules):
+            name = rule.get("name") if isinstance(rule, dict) else None
+            if not isinstance(name, str):
+                continue
+            name = name.strip()
+            if name in first_rule:
                 yield problem_at(
                     ("alerts", index, "name"),
-                    f"{shown(rule.name)} names two alerts (first alerts[{first_rule[rule.name]}]);"
+                    f"{shown(name)} names two alerts (first alerts[{first_rule[name]}]);"
                     " each alert needs its own name",
                 )
-            first_rule.setdefault(rule.name, index)
+            first_rule.setdefault(name, index)
+
+    def _model_problems(self, scope: Scope | None) -> Iterator[InitErrorDetails]:
         for p, page in enumerate(self.pages):
             for w, widget in enumerate(page.widgets):
                 window = widget.window if isinstance(widget, TrendSpec) else None
