@@ -20,7 +20,7 @@ import json
 import logging
 import os
 import signal
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
 
 from statdash.layout.compile import CommandAction
@@ -109,9 +109,12 @@ class AlertActions:
         say: Say,
         banner: Banner | None = None,
         flavour: NotificationFlavour | None = None,
+        max_lines: int | None = None,
     ) -> None:
         """`terminal` writes raw text to the terminal (None: there is none); `say` prints a line
-        to the user (problems of commands, the `log` action); `banner` shows the alert."""
+        to the user (problems of commands, the `log` action); `banner` shows the alert;
+        `max_lines` caps the `log` lines of events that happened together (None: no cap)."""
+        self._max_lines = max_lines
         self._terminal = terminal
         self._say = say
         self._banner = banner
@@ -119,26 +122,54 @@ class AlertActions:
         self._commands: set[asyncio.Task[None]] = set()
 
     def run(self, event: AlertEvent) -> None:
-        """Carry out the actions of the event's rule (none for a quiet rule)."""
-        rule = event.alert.rule
-        if rule.quiet:
-            return
-        noisy = event.kind in NOISY
-        for action in rule.actions:
-            if isinstance(action, CommandAction):
-                # Every event: the JSON's `event` says which, so a pager can also close.
-                self._start(action, event)
-            elif action == "log":
-                self._say(alert_line(event))
-            elif not noisy:
+        """Carry out the actions of one event's rule (none for a quiet rule)."""
+        self.run_all([event])
+
+    def run_all(self, events: Sequence[AlertEvent]) -> None:
+        """Carry out the actions of events that happened together (one poll, one key press).
+
+        Twenty queues going into alarm on one poll ring once, flash once and send one
+        notification, not twenty; every event still gets its line and its commands. With
+        `max_lines`, lines beyond it become one line saying how many more there were.
+        """
+        rang = flashed = False
+        notify: list[AlertEvent] = []
+        lines: list[str] = []
+        for event in events:
+            rule = event.alert.rule
+            if rule.quiet:
                 continue
-            elif action == "bell":
-                self._write(BEL)
-            elif action == "notify":
-                title = f"statdash {event.alert.rule.level}"
-                self._write(notification_sequence(title, alert_line(event), self._flavour))
-            elif action == "banner" and self._banner is not None:
-                self._banner(event)
+            noisy = event.kind in NOISY
+            for action in rule.actions:
+                if isinstance(action, CommandAction):
+                    # Every event: the JSON's `event` says which, so a pager can also close.
+                    self._start(action, event)
+                elif action == "log":
+                    # Acknowledging is the user's own doing: nothing to tell them.
+                    if event.kind != "acknowledged":
+                        lines.append(alert_line(event))
+                elif not noisy:
+                    continue
+                elif action == "bell" and not rang:
+                    rang = True
+                    self._write(BEL)
+                elif action == "notify":
+                    notify.append(event)
+                elif action == "banner" and self._banner is not None and not flashed:
+                    flashed = True
+                    self._banner(event)
+        if notify:
+            first = notify[0]
+            body = alert_line(first)
+            if len(notify) > 1:
+                body += f" (+{len(notify) - 1:,} more)"
+            title = f"statdash {first.alert.rule.level}"
+            self._write(notification_sequence(title, body, self._flavour))
+        if self._max_lines is not None and len(lines) > self._max_lines:
+            shown = self._max_lines - 1
+            lines = [*lines[:shown], f"... and {len(lines) - shown:,} more alert events"]
+        for line in lines:
+            self._say(line)
 
     def _write(self, text: str) -> None:
         if self._terminal is None:

@@ -72,13 +72,13 @@ class AlertRunner:
     def _handle(self, events: list[AlertEvent]) -> None:
         if not events:
             return
-        for event in events:
-            if self._log is not None:
+        if self._log is not None:
+            for event in events:
                 try:
                     self._log.write(event)
                 except AlertLogError as error:
                     self._say(str(error))
-            self._actions.run(event)
+        self._actions.run_all(events)
         if self._on_events is not None:
             self._on_events(events)
 

@@ -150,6 +150,8 @@ def build_app(
             terminal=to_terminal,
             say=say,
             banner=lambda event: app_ref[0].flash_banner(event) if app_ref else None,
+            # Toasts: a floor going into alarm at once must not bury the screen.
+            max_lines=3,
         ),
         log=alert_log,
         say=lambda line: say(line, problem=True),

@@ -70,13 +70,36 @@ def test_raised_alert_rings_notifies_shows_a_banner_and_says_a_line() -> None:
     assert seen.said == ["ALARM raised: Backlog on Sales (Queue 8001@SIP_Switch) = 7"]
 
 
-def test_acknowledge_and_clear_make_no_noise_but_are_said() -> None:
-    """Only raised and repeated alerts ring or notify; every event gets its log line."""
+def test_acknowledge_and_clear_make_no_noise_and_only_the_clear_is_said() -> None:
+    """Only raised and repeated alerts ring or notify; a clear gets its line, an ack none."""
     seen = Recorder()
     for kind in ("acknowledged", "cleared"):
         seen.actions().run(event(("bell", "notify", "banner", "log"), kind))
     assert seen.written == [] and seen.banners == []
-    assert [line.split(":")[0] for line in seen.said] == ["ALARM acknowledged", "ALARM cleared"]
+    assert [line.split(":")[0] for line in seen.said] == ["ALARM cleared"]
+
+
+def test_events_together_ring_once_and_notify_once_with_capped_lines() -> None:
+    """Five alerts raised by one poll ring once, flash once, send one notification, and
+    their lines are capped with a count of the rest."""
+    seen = Recorder()
+    actions = AlertActions(
+        terminal=seen.written.append,
+        say=seen.said.append,
+        banner=seen.banners.append,
+        flavour="osc9",
+        max_lines=3,
+    )
+    actions.run_all([event(("bell", "notify", "banner", "log"), name=f"R{n}") for n in range(5)])
+    assert seen.written.count("\a") == 1
+    (notification,) = [w for w in seen.written if w.startswith("\x1b]9;")]
+    assert "R0" in notification and "(+4 more)" in notification
+    assert len(seen.banners) == 1
+    assert seen.said[:2] == [
+        "ALARM raised: R0 on Sales (Queue 8001@SIP_Switch) = 7",
+        "ALARM raised: R1 on Sales (Queue 8001@SIP_Switch) = 7",
+    ]
+    assert seen.said[2:] == ["... and 3 more alert events"]
 
 
 def test_a_quiet_rule_does_nothing() -> None:
