@@ -104,6 +104,7 @@ class StatdashApp(App[int]):
     ) -> None:
         super().__init__()
         self.alerts = alerts
+        self._alerts_shown = 0
         self.layout = layout
         self.controller = controller
         self.bridge = bridge
@@ -272,8 +273,11 @@ class StatdashApp(App[int]):
 
     def _tick(self) -> None:
         if self.alerts is not None:
-            # Delays that ran out, repeats, inputs gone stale: events come as AlertsChanged.
+            # Delays that ran out and repeats come as AlertsChanged; an alert going stale is
+            # no event, so the book's revision tells.
             self.alerts.tick()
+            if self.alerts.book.revision != self._alerts_shown:
+                self._show_alerts()
         context = self._draw_context()
         with self.batch_update():
             for panel in self._panels(active_only=True):
@@ -296,6 +300,7 @@ class StatdashApp(App[int]):
     def _show_alerts(self) -> None:
         if self.alerts is None:
             return
+        self._alerts_shown = self.alerts.book.revision
         self.query_one(AlertBanner).show_alerts(self.alerts.book.active())
         if isinstance(self.screen, AlertsScreen):
             self.screen.show_alerts()
