@@ -36,6 +36,7 @@ from statdash.live.alert_actions import AlertActions
 from statdash.live.alert_log import AlertLog
 from statdash.live.alert_runner import AlertRunner
 from statdash.live.controller import LiveController, plan_for
+from statdash.live.leftovers import delete_left_behind
 from statdash.live.lifecycle import install_signal_handlers, watch_terminal
 from statdash.live.records import SubscriptionRecords
 from statdash.live.session import Phase, SessionStatus
@@ -155,6 +156,8 @@ async def _watch(
     if sys.__stdin__ is not None:
         terminal_watch = loop.create_task(watch_terminal(sys.__stdin__.fileno(), request_exit))
     try:
+        # As the dashboard does: what a killed run left open on this server goes first.
+        await delete_left_behind(client, records, server)
         controller.start()
         while not stopping.is_set():
             with contextlib.suppress(TimeoutError):

@@ -28,7 +28,7 @@ from statdash.live.alert_actions import AlertActions
 from statdash.live.alert_log import AlertLog
 from statdash.live.alert_runner import AlertRunner
 from statdash.live.controller import LiveController, plan_for
-from statdash.live.leftovers import delete_recorded, entry_label, forget_expired
+from statdash.live.leftovers import delete_left_behind
 from statdash.live.lifecycle import detach_hung_up_terminal, hung_up
 from statdash.live.records import SubscriptionRecords
 from statdash.live.store import Ingested
@@ -37,8 +37,6 @@ from statdash.ui.app import StatdashApp
 from statdash.ui.messages import Bridge
 
 log = logging.getLogger("statdash")
-
-CLEANUP_TIMEOUT = 5.0
 
 
 class HangupSafeDriver(LinuxDriver):
@@ -61,31 +59,6 @@ class HangupSafeDriver(LinuxDriver):
         if self._gone:
             return
         super().write(data)
-
-
-async def delete_left_behind(
-    client: StatisticsClient, records: SubscriptionRecords, server: str
-) -> list[str]:
-    """Delete subscriptions that dead runs left open on `server`; returns the ids deleted.
-
-    Records older than a week are forgotten first, for every server: no request is needed
-    for them, and a server that is gone for good would otherwise fail every start.
-    """
-    expired, _ = forget_expired(records, records.left_behind())
-    for entry, reason in expired:
-        log.warning("forgot subscription %s, %s", entry_label(entry), reason)
-    tally = await delete_recorded(
-        client, records, records.left_behind(server), timeout=CLEANUP_TIMEOUT
-    )
-    for entry, reason in tally.forgotten:
-        log.warning(
-            "forgot subscription %s: %s",
-            entry_label(entry),
-            clean(reason, 300),
-        )
-    for _, reason in tally.kept:
-        log.warning("kept a left-behind subscription record: %s", clean(reason, 300))
-    return [entry.subscription_id for entry in tally.deleted]
 
 
 def build_app(
