@@ -735,6 +735,8 @@ def compile_layout(layout: Layout) -> CompiledLayout:
             compiler.view(spec, ("pages", p, "widgets", w)) for w, spec in enumerate(page.widgets)
         )
         pages.append(PageView(page.title or f"Page {p + 1}", page.columns, widgets))
+    # Before the items are taken: a rule's inputs are subscribed even when no widget shows them.
+    alerts = compiler.alert_views()
     origins = {
         stat_id: StatOrigin(stat_id, row, description, tuple(locations), path)
         for stat_id, (row, description, locations, path) in compiler.origins.items()
@@ -747,6 +749,6 @@ def compile_layout(layout: Layout) -> CompiledLayout:
         items=tuple(compiler.items.values()),
         origins=MappingProxyType(origins),
         state_styles=_state_styles(layout),
-        alerts=compiler.alert_views(),
+        alerts=alerts,
         alert_log=_alert_log(layout, layout.alert_settings),
     )
