@@ -1,6 +1,6 @@
 """The dashboard process of `perf.py`'s stall runs: `statdash run`, plus a loop-lag probe.
 
-    python benchmarks/perf_dash.py LAYOUT URL PROBE_FILE|-
+    python benchmarks/perf_dash.py LAYOUT URL PROBE_FILE|- [--updates auto|push|poll]
 
 It does what `statdash run LAYOUT --url URL` does (load the layout, resolve the server from
 the environment, `run_dashboard` with subscription records) and, on the same event loop, runs
@@ -8,7 +8,8 @@ a probe: a task that sleeps 5 ms again and again and records how late it wakes. 
 that is late by X ms means the loop was busy for X ms, which is what a keypress would have
 waited. With each lag it records the CPU time the process used meanwhile, which tells a busy
 process from one the operating system did not schedule. `-` instead of a probe file runs
-without the probe.
+without the probe. The probe file also holds the response body bytes the dashboard's HTTP
+client received (as they came off the socket, before decompression; headers not counted).
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ import json
 import os
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
+
+import httpx
 
 from statdash.commands.common import load_compiled
 from statdash.commands.server_options import add_server_arguments, resolve_server
@@ -29,6 +33,37 @@ from statdash.ui.launch import run_dashboard
 
 PROBE_SLEEP = 0.005
 FLUSH_SECONDS = 1.0
+received = 0
+"""Response body bytes received so far, by every request of the process."""
+
+
+class _CountedStream(httpx.AsyncByteStream):
+    """A response stream that adds what passes through it to `received`."""
+
+    def __init__(self, inner: httpx.AsyncByteStream) -> None:
+        self._inner = inner
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        global received
+        async for chunk in self._inner:
+            received += len(chunk)
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def count_received_bytes() -> None:
+    """Wrap every response of httpx's async transport in a counting stream."""
+    original = httpx.AsyncHTTPTransport.handle_async_request
+
+    async def counted(self: httpx.AsyncHTTPTransport, request: httpx.Request) -> httpx.Response:
+        response = await original(self, request)
+        assert isinstance(response.stream, httpx.AsyncByteStream)
+        response.stream = _CountedStream(response.stream)
+        return response
+
+    httpx.AsyncHTTPTransport.handle_async_request = counted  # type: ignore[method-assign]
 
 
 async def probe(path: Path) -> None:
@@ -48,11 +83,14 @@ async def probe(path: Path) -> None:
         if now - last_flush >= FLUSH_SECONDS:
             last_flush = now
             temporary = path.with_suffix(".tmp")
-            temporary.write_text(json.dumps({"wakeups": wakeups, "late": samples}))
+            record = {"wakeups": wakeups, "late": samples, "received": received, "at": now}
+            temporary.write_text(json.dumps(record))
             os.replace(temporary, path)
 
 
-async def main(layout_path: Path, url: str, probe_path: Path | None) -> int:
+async def main(
+    layout_path: Path, url: str, probe_path: Path | None, updates: str | None = None
+) -> int:
     """Run the dashboard with the probe on its loop."""
     voice = Voice("perf_dash")
     layout = load_compiled(layout_path, voice)
@@ -65,7 +103,12 @@ async def main(layout_path: Path, url: str, probe_path: Path | None) -> int:
     task = None if probe_path is None else asyncio.get_running_loop().create_task(probe(probe_path))
     try:
         return await run_dashboard(
-            layout, settings, layout_path=layout_path, records=SubscriptionRecords(), say=voice.say
+            layout,
+            settings,
+            layout_path=layout_path,
+            records=SubscriptionRecords(),
+            updates=updates,  # type: ignore[arg-type]
+            say=voice.say,
         )
     finally:
         if task is not None:
@@ -77,6 +120,8 @@ if __name__ == "__main__":
     arguments.add_argument("layout", type=Path)
     arguments.add_argument("url")
     arguments.add_argument("probe", help="probe output file, or - for no probe")
+    arguments.add_argument("--updates", choices=("auto", "push", "poll"))
     options = arguments.parse_args()
     probe_file = None if options.probe == "-" else Path(options.probe)
-    sys.exit(asyncio.run(main(options.layout, options.url, probe_file)))
+    count_received_bytes()
+    sys.exit(asyncio.run(main(options.layout, options.url, probe_file, options.updates)))

@@ -1,7 +1,7 @@
 """Soak: a whole shift of the dashboard against the simulator, sped up, with random faults.
 
     python benchmarks/soak.py [--hours 8] [--scale 60] [--fault-every 600] [--seed 1]
-                              [--json FILE]
+                              [--wallboard] [--json FILE]
 
 Not part of the test suite. The simulator runs as its own process (`statdash sim`, with an
 API key and OAuth client credentials, its clock `--scale` times faster than the wall); the
@@ -24,6 +24,10 @@ leak) and at least one simulated hour (so trend histories are full). It reports 
 at the end, the live Python objects each simulated hour (the leak signal), successful and
 failed polls, faults injected and survived, crashes (the app stopping on its own) and the
 subscriptions open on the simulator after the app quit.
+`--wallboard` soaks the wall display instead: the shipped wallboard layout in kiosk mode (no
+key bar, no palette) at 200x60, its page rotation scaled like the refresh, so the pages cycle
+thousands of times without a key press (`python benchmarks/soak.py --wallboard --hours 24
+--scale 120`: a day in 12 minutes); the report adds how many pages were shown.
 Exit status 0 when there were no crashes, every fault was survived, nothing was left open
 and RSS grew less than 10%; 1 otherwise. Bounded: it stops after 1.5x the planned wall time.
 """
@@ -108,6 +112,8 @@ class Result:
     warnings_logged: int = 0
     cpu_seconds: float = 0.0
     memory_growth_sites: list[str] = field(default_factory=list)
+    layout: str = "demo.yaml"
+    pages_shown: int = 0
 
     @property
     def passed(self) -> bool:
@@ -322,6 +328,8 @@ class Soak:
             simulated_hours=args.hours,
             scale=args.scale,
         )
+        if args.wallboard:
+            self.result.layout = "wallboard.yaml"
         self.admin = httpx.AsyncClient(trust_env=False, timeout=30.0)
         self.kinds: Counter[str] = Counter()
         self.warnings = CountingHandler()
@@ -348,8 +356,14 @@ class Soak:
         started = time.monotonic()
         self.sim.start()
         records = CountingRecords(Path(tempfile.mkdtemp(prefix="statdash-soak-")) / "open.json")
-        layout = compile_layout(load_layout(shipped_layout("demo.yaml")))
+        layout = compile_layout(load_layout(shipped_layout(self.result.layout)))
         timing = Timing(layout.refresh / self.scale, max(0.5, READ_TIMEOUT / self.scale))
+        if self.args.wallboard:
+            # Each page's time on screen shrinks with the scale, like the refresh.
+            pages = tuple(
+                replace(page, show_for=(page.show_for or 0.0) / self.scale) for page in layout.pages
+            )
+            layout = replace(layout, pages=pages)
         client = StatisticsClient(
             self.sim.base_url,
             API_KEY,
@@ -363,9 +377,11 @@ class Soak:
             server_label="soak",
             records=records,
             handle_signals=False,
+            kiosk=self.args.wallboard,
         )
+        size = (200, 60) if self.args.wallboard else (160, 48)
         try:
-            async with app.run_test(size=(160, 48)) as pilot:
+            async with app.run_test(size=size) as pilot:
                 await self._soak(app, timing, started)
                 if app.is_running:
                     await pilot.press("q")
@@ -433,6 +449,7 @@ class Soak:
     def _check_alive(self, app: StatdashApp) -> None:
         if not app.is_running:
             raise RuntimeError("the app stopped on its own")
+        self.result.pages_shown = app.page_changes
 
     async def _until(self, app: StatdashApp, condition: Callable[[], bool], timeout: float) -> bool:
         deadline = time.monotonic() + timeout
@@ -495,6 +512,7 @@ def report(result: Result) -> str:
     lines = [
         f"command: {result.command}",
         f"machine: {result.machine}",
+        f"layout: {result.layout}; page changes: {result.pages_shown}",
         f"shift: {result.simulated_hours:g} simulated hours at {result.scale:g}x "
         f"in {result.wall_seconds:g} s of wall time ({result.cpu_seconds:g} s CPU)",
         f"RSS: {result.rss_start_mb:g} MiB after warm-up, {result.rss_end_mb:g} MiB at the end "
@@ -538,6 +556,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--max-faults", type=int, default=500, help="at most this many faults")
     parser.add_argument("--seed", type=int, default=1, help="seed of faults and simulator")
+    parser.add_argument(
+        "--wallboard",
+        action="store_true",
+        help="soak the shipped wallboard in kiosk mode, its pages rotating (scaled)",
+    )
     parser.add_argument("--json", type=Path, help="also write the result here as JSON")
     parser.add_argument(
         "--trace-memory",

@@ -3,19 +3,24 @@
     .venv/bin/python scripts/make_screenshots.py [--out screenshots]
 
 Each shot runs the dashboard headless against an in-process simulator on a manual clock,
-steps the simulated contact center through some minutes (polling after every step so the
-trends have history), then saves what the screen shows. Same seed, same pictures.
+steps the simulated contact center through some minutes, then polls once per refresh
+interval of the layout for the longest trend window it shows, so every chart and sparkline
+is full (a chart draws one column per sample: a poll every 30 simulated seconds filled a
+fifth of a 15-minute chart), then saves what the screen shows. Clocks show UTC. Same seed,
+same pictures.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from statdash.api.client import RetryPolicy, StatisticsClient
-from statdash.layout.compile import compile_layout
+from statdash.layout.compile import CompiledLayout, KpiView, TrendView, compile_layout
 from statdash.layout.loader import load_layout
 from statdash.sim.config import SimConfig
 from statdash.sim.runner import RunningSimulator, running_simulator
@@ -25,8 +30,6 @@ from statdash.ui.launch import build_app
 ROOT = Path(__file__).resolve().parents[1]
 SIM_START = 1_700_000_000.0
 WARM_UP = 1800.0  # half an hour in: a busy floor, not the quiet of a fresh start
-STEPS = 40
-STEP_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,9 @@ class Shot:
     size: tuple[int, int]
     page: int = 1
     theme: str | None = None
+    kiosk: bool = False
+    rotations: int = 0
+    """How many times a rotating layout moves on to its next page before the picture."""
 
 
 SHOTS = (
@@ -46,7 +52,9 @@ SHOTS = (
     Shot("demo-80x24", "demo.yaml", (80, 24)),
     Shot("demo-ansi", "demo.yaml", (100, 30), theme="ansi-dark"),
     Shot("supervisor", "supervisor.yaml", (120, 36)),
-    Shot("wallboard", "wallboard.yaml", (120, 36)),
+    Shot("wallboard", "wallboard.yaml", (200, 60), kiosk=True),
+    Shot("wallboard-rotated", "wallboard.yaml", (200, 60), kiosk=True, rotations=1),
+    Shot("wallboard-80x24", "wallboard.yaml", (80, 24)),
 )
 
 
@@ -60,10 +68,37 @@ class Clock:
         return self.now
 
 
+class Monotonic:
+    """The monotonic clock, moved on by hand when a picture needs a page's time to pass."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.monotonic() + self.offset
+
+
+def history_seconds(layout: CompiledLayout) -> float:
+    """The longest trend window the layout draws (what must be full in the picture)."""
+    windows = [view.window for view in layout.widgets() if isinstance(view, TrendView)]
+    windows += [
+        view.trend_window
+        for view in layout.widgets()
+        if isinstance(view, KpiView) and view.trend_window is not None
+    ]
+    return max(windows, default=0.0)
+
+
 async def take(shot: Shot, simulator: RunningSimulator, out: Path) -> Path:
-    """Run one layout, step the simulator with polls in between, save the screen."""
+    """Run one layout, poll once a refresh through its longest trend window, save the screen."""
     layout = compile_layout(load_layout(ROOT / "layouts" / shot.layout))
-    wall = Clock(SIM_START + WARM_UP - STEPS * STEP_SECONDS)
+    polls = round(history_seconds(layout) / layout.refresh) + 1
+    # The polls end at WARM_UP, or a little later when the history is longer than that.
+    start = max(0.0, WARM_UP - polls * layout.refresh)
+    wall = Clock(SIM_START + start)
+    if start:
+        simulator.advance(start)
+    monotonic = Monotonic()
     async with StatisticsClient(
         simulator.base_url, "screenshots", retry=RetryPolicy(attempts=1)
     ) as client:
@@ -75,19 +110,33 @@ async def take(shot: Shot, simulator: RunningSimulator, out: Path) -> Path:
             theme=shot.theme,
             handle_signals=False,
             wall_clock=wall,
+            clock=monotonic,
+            kiosk=shot.kiosk,
         )
         async with app.run_test(size=shot.size) as pilot:
-            for _ in range(STEPS):
-                revision = app.controller.store.revision
-                simulator.advance(STEP_SECONDS)
-                wall.now += STEP_SECONDS
+
+            async def poll() -> None:
+                done = app.controller.status.polls
+                simulator.advance(layout.refresh)
+                wall.now += layout.refresh
                 app.controller.poll_now()
-                for _ in range(100):
-                    await pilot.pause(0.02)
-                    if app.controller.store.revision != revision:
+                for _ in range(200):
+                    await pilot.pause(0.01)
+                    if app.controller.status.polls > done:
                         break
+
+            for _ in range(polls):
+                await poll()
             if shot.page != 1:
                 await pilot.press(str(shot.page))
+            for _ in range(shot.rotations):
+                page = layout.pages[app.page_index]
+                monotonic.offset += page.show_for or 0.0
+                app.check_rotation()
+                await poll()  # fresh data on the new page, not "stale" from the jump in time
+            if layout.rotates and not shot.rotations:
+                # The polls took real time: show the countdown from the page's full time.
+                app.action_resume_rotation()
             app._tick()
             await pilot.pause(0.3)
             path = out / f"{shot.name}.svg"
@@ -99,11 +148,13 @@ async def take(shot: Shot, simulator: RunningSimulator, out: Path) -> Path:
 async def main(out: Path) -> None:
     """Take every shot against one simulator of the default contact center."""
     out.mkdir(parents=True, exist_ok=True)
+    # The wallboard's clock shows the same time wherever the pictures are made.
+    os.environ["TZ"] = "UTC"
+    time.tzset()
     for shot in SHOTS:
         # A fresh simulator per shot, so every picture starts from the same moment.
         config = SimConfig(agents=50, queues=5, seed=1, clock="manual", start_time=SIM_START)
         with running_simulator(config, log_level="critical") as simulator:
-            simulator.advance(WARM_UP - STEPS * STEP_SECONDS)
             print(await take(shot, simulator, out))
 
 

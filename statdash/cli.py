@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "cleanup": ("statdash.commands.cleanup", "delete subscriptions that earlier runs left open"),
     "watch": ("statdash.commands.watch", "run a layout's alert rules without a screen"),
+    "serve": ("statdash.commands.serve", "serve the live dashboard to web browsers"),
 }
 
 EXIT_USAGE = 2

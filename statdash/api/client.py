@@ -142,6 +142,10 @@ class StatisticsClient:
         """The normalised server base URL (no trailing slash, no API path)."""
         return self._server
 
+    def redact(self, text: str) -> str:
+        """`text` with every secret of this client masked (for server strings in messages)."""
+        return self._auth.redact(text)
+
     async def __aenter__(self) -> StatisticsClient:
         return self
 
@@ -260,23 +264,30 @@ class StatisticsClient:
         *,
         params: Mapping[str, str] | None = None,
         json: Any = None,
+        read_timeout: float | None = None,
+        once: bool = False,
     ) -> httpx.Response:
         """Send until a 2xx answer (returned) or a final failure (raised as StatisticsError).
 
         `path` is below `/statistics/v3`. The five operations are built on this, and callers
         should use them; it is public so that benchmarks can time the fetch of a poll apart
-        from its parse. Every operation of this API is safe to repeat (see the module
-        docstring), so every call gets the retry policy; the body is built once, so a re-sent
-        subscription keeps its operationId.
+        from its parse, and so that the push channel (`push.py`) shares this one HTTP stack,
+        its auth and its cookie jar. Every operation of this API is safe to repeat (see the
+        module docstring), so every call gets the retry policy; the body is built once, so a
+        re-sent subscription keeps its operationId. `once` sends a single attempt whatever
+        the policy (a Bayeux exchange follows the server's advice instead), and
+        `read_timeout` replaces the client's for this call (a long-poll held open by the
+        server for longer than that).
         """
         if self._closed:
             raise StatisticsError("the client is closed")
         where = API_PATH + path
-        attempts = self._retry.attempts
+        timeout = None if read_timeout is None else self._timeout_with_read(read_timeout)
+        attempts = 1 if once else self._retry.attempts
         attempt = 0
         while True:
             attempt += 1
-            outcome, retry_after = await self._attempt(method, where, params, json)
+            outcome, retry_after = await self._attempt(method, where, params, json, timeout)
             if isinstance(outcome, httpx.Response):
                 return outcome
             if not transient(outcome) or attempt >= attempts:
@@ -293,15 +304,38 @@ class StatisticsClient:
             )
             await self._retry.sleep(delay)
 
+    def _timeout_with_read(self, read_timeout: float) -> httpx.Timeout:
+        """The client's timeouts with the read timeout replaced."""
+        if not math.isfinite(read_timeout) or read_timeout <= 0:
+            raise ConfigError(
+                f"read_timeout must be a positive number of seconds, got {read_timeout}"
+            )
+        base = self._http.timeout
+        return httpx.Timeout(
+            connect=base.connect, read=read_timeout, write=base.write, pool=base.pool
+        )
+
     async def _attempt(
-        self, method: str, where: str, params: Mapping[str, str] | None, json: Any
+        self,
+        method: str,
+        where: str,
+        params: Mapping[str, str] | None,
+        json: Any,
+        timeout: httpx.Timeout | None = None,
     ) -> tuple[httpx.Response | StatisticsError, float | None]:
         """One try: the 2xx response, or the error with the server's Retry-After (if any)."""
         started = time.perf_counter()
+        url = self._server + where
         try:
-            response = await self._read_limited(
-                self._http.build_request(method, self._server + where, params=params, json=json)
+            # httpx's own default is the client's timeout, which None would switch off.
+            request = (
+                self._http.build_request(method, url, params=params, json=json)
+                if timeout is None
+                else self._http.build_request(
+                    method, url, params=params, json=json, timeout=timeout
+                )
             )
+            response = await self._read_limited(request)
         except ShapeError as too_large:
             return too_large, None
         except Exception as exc:

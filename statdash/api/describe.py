@@ -38,6 +38,10 @@ def describe(error: BaseException, server: str | None = None) -> str:
         return f"lost the connection to {where}" + (f" ({reason})" if reason else "")
     if not isinstance(error, errors.StatisticsError):
         return type(error).__name__
+    if isinstance(error, errors.PushUnavailable):
+        return f"{where} offers no push channel{_detail(error.reason)}"
+    if isinstance(error, errors.PushLost):
+        return f"lost the push channel to {where}{_detail(error.reason)}"
     if refused(error):
         return f"{where} refused the credentials ({_answer(error)})"
     if isinstance(error, errors.HTTPStatusError | errors.EnvelopeError):

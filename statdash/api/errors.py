@@ -15,6 +15,8 @@
     ├── EnvelopeError             HTTP 200 but `status.code` is a failure and no data came
     ├── ShapeError                the body is not JSON, or not the shape the operation returns
     ├── AuthError                 the token endpoint refused or answered nonsense
+    ├── PushUnavailable           the server offers no CometD push channel here
+    ├── PushLost                  the push channel ended (advice "none") or cannot be re-made
     ├── RequestValidationError    a request rejected locally, before anything was sent
     └── ConfigError               a setting is missing or unusable (URL, key, CA file, config)
 
@@ -130,6 +132,29 @@ class AuthError(StatisticsError):
 
     def __init__(self, message: str, *, http_status: int | None = None) -> None:
         self.http_status = http_status
+        super().__init__(clip(message))
+
+
+class PushUnavailable(StatisticsError):
+    """The server offers no CometD push channel here: polling is the way to get values.
+
+    Raised when the handshake is answered 404 or 405, with something that is not Bayeux, or
+    unsuccessfully without advice to try again. `reason` is why, in a few words.
+    """
+
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        self.reason = reason
+        super().__init__(clip(message))
+
+
+class PushLost(StatisticsError):
+    """The push channel ended: the server advised no reconnect, or it cannot be re-made.
+
+    `reason` is why, in a few words (for `describe`).
+    """
+
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        self.reason = reason
         super().__init__(clip(message))
 
 

@@ -1,6 +1,7 @@
 """`statdash check LAYOUT... [--url URL]`: validate layouts offline, and optionally on a server.
 
-Each file is checked in turn; files that are not layouts (not .yaml or .yml, such as the
+Each file is checked in turn (and each declared formula is listed with the server
+statistics it is computed from); files that are not layouts (not .yaml or .yml, such as the
 object lists beside a layout when the shell expands `layouts/*`) are skipped with a word.
 Exit status: 0 every layout is sound (and the server resolved every statistic); 2 a layout
 has problems or the server rejected some of its statistics (each printed as
@@ -38,7 +39,7 @@ from statdash.api.errors import (
 from statdash.api.settings import ServerSettings
 from statdash.commands.server_options import add_server_arguments, resolve_server
 from statdash.commands.voice import Voice
-from statdash.layout.compile import CompiledLayout, StatOrigin, compile_layout
+from statdash.layout.compile import CompiledLayout, StatOrigin, compile_layout, formula_needs
 from statdash.layout.loader import LayoutError, load_layout
 from statdash.layout.problems import LayoutProblem, SourceLocation
 from statdash.text import counted
@@ -117,12 +118,16 @@ def run(args: argparse.Namespace) -> int:
 
 def _check_file(path: Path, args: argparse.Namespace, settings: ServerSettings | None) -> int:
     try:
-        compiled = compile_layout(load_layout(path))
+        layout = load_layout(path)
+        compiled = compile_layout(layout)
     except LayoutError as exc:
         _print_problems(exc.problems)
         print(f"{path}: {counted(len(exc.problems), 'problem')}", file=sys.stderr)
         return EXIT_PROBLEMS
     print(f"{path}: OK: {summary(compiled)}")
+    # What each formula is computed from, so a missing input is found before the shift.
+    for name, needs in formula_needs(layout).items():
+        print(f"{path}: formula {name} needs {', '.join(needs) or 'no statistics'}")
     if settings is None:
         return EXIT_OK
     return _check_on_server(path, compiled, settings, everything=args.all)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -9,11 +10,22 @@ from statdash.commands.voice import EXIT_USAGE, Voice
 from statdash.layout.compile import CompiledLayout, compile_layout
 from statdash.layout.loader import load_layout
 from statdash.layout.problems import LayoutError
+from statdash.layout.vocabulary import UPDATES_MODES
 from statdash.text import counted
 
 EXIT_OK = 0
 EXIT_FAILED = 1
-__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "Voice", "load_compiled"]
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "Voice", "add_updates_argument", "load_compiled"]
+
+
+def add_updates_argument(parser: argparse.ArgumentParser) -> None:
+    """`--updates auto|push|poll`, over the layout's `updates:` (default: the layout's)."""
+    parser.add_argument(
+        "--updates",
+        choices=UPDATES_MODES,
+        help="how values arrive: auto (push over CometD where the server offers it, else"
+        " polling), push, or poll (default: the layout's updates:, else auto)",
+    )
 
 
 def load_compiled(path: Path, voice: Voice) -> CompiledLayout | None:

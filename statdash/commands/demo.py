@@ -10,8 +10,8 @@ from pydantic import SecretStr
 
 from statdash.api.settings import Credentials, ServerSettings
 from statdash.commands.alert_options import AlertLogUnusable, add_alert_arguments, open_alert_log
-from statdash.commands.common import EXIT_USAGE, load_compiled
-from statdash.commands.run import THEMES_HELP, theme_problem
+from statdash.commands.common import EXIT_USAGE, add_updates_argument, load_compiled
+from statdash.commands.run import KIOSK_HELP, THEMES_HELP, theme_problem
 from statdash.commands.voice import Voice
 from statdash.layout.shipped import shipped_layout
 from statdash.sim.config import SimConfig
@@ -36,6 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--theme", help=THEMES_HELP)
     add_alert_arguments(parser)
+    add_updates_argument(parser)
+    parser.add_argument("--kiosk", action="store_true", help=KIOSK_HELP)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -73,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
                 demo=True,
                 theme=args.theme,
                 alert_log=alert_log,
+                updates=args.updates,
+                kiosk=args.kiosk,
                 say=VOICE.say,
             )
         )

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from statdash.api.errors import ConfigError
 from statdash.commands.alert_options import AlertLogUnusable, add_alert_arguments, open_alert_log
-from statdash.commands.common import EXIT_USAGE, load_compiled
+from statdash.commands.common import EXIT_USAGE, add_updates_argument, load_compiled
 from statdash.commands.server_options import add_server_arguments, resolve_server
 from statdash.commands.voice import Voice
 from statdash.layout.suggest import did_you_mean
@@ -19,13 +19,16 @@ from statdash.live.records import SubscriptionRecords
 
 VOICE = Voice("run")
 THEMES_HELP = "colour theme, e.g. statdash, ansi-dark (the terminal's 16 colours), textual-light"
+KIOSK_HELP = "for a wall display: no key bar and no command palette (the status line stays)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """`run` takes a layout file, the server flags and a theme."""
+    """`run` takes a layout file, the server flags, a theme and how values arrive."""
     parser.add_argument("layout", type=Path, help="the layout file (YAML)")
     parser.add_argument("--theme", help=THEMES_HELP)
     add_alert_arguments(parser)
+    add_updates_argument(parser)
+    parser.add_argument("--kiosk", action="store_true", help=KIOSK_HELP)
     add_server_arguments(parser)
 
 
@@ -57,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
                 theme=args.theme,
                 records=SubscriptionRecords(),
                 alert_log=alert_log,
+                updates=args.updates,
+                kiosk=args.kiosk,
                 say=VOICE.say,
             )
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
 import sys
 from typing import TextIO
@@ -90,6 +91,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="serve hostile reason codes and error messages (security tests)",
     )
+    parser.add_argument(
+        "--notification-hold",
+        type=float,
+        default=20.0,
+        metavar="SECONDS",
+        help="hold an idle CometD connect this long (default 20, like real servers)",
+    )
+    parser.add_argument(
+        "--notification-expiry",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="forget a CometD client silent this long between connects (default 60)",
+    )
+    parser.add_argument(
+        "--time-driven-frequency",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="push durations and other time-driven statistics this often (default 5)",
+    )
     parser.add_argument("--access-log", action="store_true", help="log every request")
 
 
@@ -112,6 +134,17 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         problems.append("--client-id and --client-secret go together")
     if users and client_id is None:
         problems.append("--user needs --client-id and --client-secret")
+    if not math.isfinite(args.notification_hold) or args.notification_hold < 0:
+        problems.append(f"--notification-hold must be seconds >= 0, got {args.notification_hold}")
+    if not math.isfinite(args.notification_expiry) or args.notification_expiry <= 0:
+        problems.append(
+            f"--notification-expiry must be seconds > 0, got {args.notification_expiry}"
+        )
+    if not 0 < args.time_driven_frequency <= 86_400:
+        problems.append(
+            "--time-driven-frequency must be seconds, more than 0 and at most 86400, "
+            f"got {args.time_driven_frequency}"
+        )
     if not 0 <= args.port <= 65535:
         problems.append(f"--port must be between 0 and 65535, got {args.port}")
     if problems:
@@ -130,6 +163,9 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         users=users,
         token_ttl=args.token_ttl,
         hostile=args.hostile,
+        notification_hold=args.notification_hold,
+        notification_expiry=args.notification_expiry,
+        time_driven_frequency=args.time_driven_frequency,
     )
 
 

@@ -2,10 +2,12 @@
 
 One subscription with every item of the layout is opened, its values taken, and deleted on
 every way out (`statdash.live.oneshot`); SIGTERM, SIGHUP and Ctrl+C cancel the read and
-still delete. The output has one record per widget use of a statistic: a statistic shown by
-two widgets (an agent's state in the agents table and in the states summary) is listed
-twice, each with that widget's label, format and thresholds, because the level and the text
-depend on the widget; it is read only once. `statistic_id` tells the uses apart.
+still delete. Formulas are computed from the values read, like the dashboard does: their
+records have `number` null and value "n/a" when a formula has no value (a division by zero,
+an input the server refused). The output has one record per widget use of a statistic: a
+statistic shown by two widgets (an agent's state in the agents table and in the states
+summary) is listed twice, each with that widget's label, format and thresholds, because the
+level and the text depend on the widget; it is read only once. `statistic_id` tells the uses apart.
 
 Exit status: 0 every statistic read; 1 the server could not be read (one line on stderr
 says why); 2 a bad layout or bad usage; 3 read, but the server refused some statistics.
@@ -29,7 +31,7 @@ from statdash.api.client import StatisticsClient
 from statdash.api.connect import make_client
 from statdash.api.describe import describe
 from statdash.api.errors import ConfigError, StatisticsError
-from statdash.api.values import AgentStateValue, parse_value
+from statdash.api.values import AgentStateValue, StatValue, parse_value
 from statdash.commands.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, load_compiled
 from statdash.commands.output import (
     dump_json,
@@ -51,10 +53,12 @@ from statdash.layout.compile import (
     TableView,
     TrendView,
 )
-from statdash.layout.formats import FormatName, Thresholds, format_value, number_of
+from statdash.layout.formats import NOT_AVAILABLE, FormatName, Thresholds, format_value, number_of
+from statdash.live.derived import recompute
 from statdash.live.lifecycle import install_signal_handlers
 from statdash.live.oneshot import OneShotRead, read_once
 from statdash.live.records import SubscriptionRecords
+from statdash.live.store import Store
 from statdash.text import clean, counted
 
 VOICE = Voice("snapshot")
@@ -206,18 +210,14 @@ class Snapshot:
     unplaced: tuple[str, ...]
     """Server errors that named no statistic of ours (printed on stderr)."""
 
-    @property
-    def statistics(self) -> int:
-        """How many statistics the records show: one per statistic_id, as `check` counts.
+    statistics: int
+    """How many statistics were read: one per statistic_id, as `check` counts.
 
-        A statistic shown by two widgets is two records but one statistic (read once).
-        """
-        return len({record.statistic_id for record in self.records})
-
-    @property
-    def failed(self) -> int:
-        """How many statistics came back with an error instead of a value."""
-        return len({record.statistic_id for record in self.records if record.error is not None})
+    A statistic shown by two widgets is two records but one statistic (read once); a
+    formula's inputs count even when no widget shows them; a formula is computed, not read.
+    """
+    failed: int
+    """How many of those came back with an error instead of a value."""
 
 
 def uses(layout: CompiledLayout) -> Iterator[Use]:
@@ -277,13 +277,36 @@ def uses(layout: CompiledLayout) -> Iterator[Use]:
 
 def build(layout: CompiledLayout, read: OneShotRead) -> Snapshot:
     """The records of every widget use, from one read of the layout's statistics."""
-    records = [_record(layout, use, read) for use in uses(layout)]
+    derived = derived_values(layout, read)
+    records = [
+        _derived_record(use, derived[use.statistic_id])
+        if use.statistic_id in derived
+        else _record(layout, use, read)
+        for use in uses(layout)
+    ]
     unplaced = tuple(error_text(error) for error in read.unplaced)
-    return Snapshot(tuple(records), read.taken_at, unplaced)
+    failed = {record.statistic_id for record in records if record.error is not None}
+    # A formula's input the server refused is shown by no record, but was not read either.
+    failed.update(read.refused)
+    return Snapshot(tuple(records), read.taken_at, unplaced, len(layout.items), len(failed))
 
 
-def _record(layout: CompiledLayout, use: Use, read: OneShotRead) -> Record:
-    base = {
+def derived_values(layout: CompiledLayout, read: OneShotRead) -> dict[str, StatValue]:
+    """The layout's formulas computed from the values read, by statisticId (n/a included)."""
+    if not layout.derived:
+        return {}
+    store = Store()
+    store.ingest(
+        ((value.statistic_id, value.value, value.timestamp) for value in read.values.values()),
+        now=0.0,
+        wall=read.taken_at,
+    )
+    recompute(layout.derived, store, wall=read.taken_at)
+    return {stat_id: store.get(stat_id) or NOT_AVAILABLE for stat_id in layout.derived}
+
+
+def _base(use: Use) -> dict[str, str]:
+    return {
         "page": clean(use.page, MAX_LABEL),
         "widget": clean(use.widget, MAX_LABEL),
         "object_type": clean(use.row.type, MAX_LABEL),
@@ -292,6 +315,29 @@ def _record(layout: CompiledLayout, use: Use, read: OneShotRead) -> Record:
         "statistic": clean(use.label, MAX_LABEL),
         "statistic_id": use.statistic_id,
     }
+
+
+def _derived_record(use: Use, value: StatValue) -> Record:
+    """A formula's record: its figure, or `null` (value "n/a", no level) when it has none."""
+    figure = number_of(value)
+    number = int(figure) if figure is not None and figure.is_integer() else figure
+    level = None
+    if figure is not None:
+        level = use.thresholds.level(figure).word if use.thresholds is not None else "ok"
+    return Record(
+        **_base(use),
+        value=format_value(value, use.format, decimals=use.decimals),
+        number=number,
+        level=level,
+        state_status=None,
+        state_reason=None,
+        state_since=None,
+        error=None,
+    )
+
+
+def _record(layout: CompiledLayout, use: Use, read: OneShotRead) -> Record:
+    base = _base(use)
     raw = read.values.get(use.statistic_id)
     if raw is None:
         message = error_text(read.refused.get(use.statistic_id)).removeprefix("error: ")

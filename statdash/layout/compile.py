@@ -18,6 +18,11 @@ One name per idea, across the layers, spec -> view -> widget:
 Thresholds, state styles and format names are `statdash.layout.formats`'s, so the widgets evaluate
 and draw exactly what the layout said.
 
+Formulas compile into derived statistics (`FormulaStat` per object, `AggregateStat` per
+aggregate over a set of objects) with ids of their own (`f_` + 12 hex digits over what they
+are computed from), listed in `CompiledLayout.derived` inputs first; their server inputs are
+subscribed like any other statistic, once, even when no widget shows them.
+
 Statistic ids are `s_` + 12 hex digits of a SHA-256 over the canonical JSON of (objectType,
 objectId, statistic), so the same layout always yields the same ids and the same (object,
 statistic) pair, asked for by several widgets, is subscribed once. Everything here is
@@ -30,7 +35,7 @@ import hashlib
 import json
 import os
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal, Protocol
@@ -53,12 +58,14 @@ from statdash.layout.formats import (
     number_of,
     state_style,
 )
+from statdash.layout.formulas import Aggregate, Formula
 from statdash.layout.problems import SourceLocation
 from statdash.layout.specs import (
     ActionEntry,
     AgentsRef,
     AgentsSpec,
     AlertSettingsSpec,
+    ClockSpec,
     ColumnSpec,
     KpiSpec,
     Layout,
@@ -67,6 +74,7 @@ from statdash.layout.specs import (
     StatesSpec,
     StatisticDecl,
     StatSource,
+    TextSpec,
     ThresholdsSpec,
     TrendSpec,
     WidgetSpec,
@@ -78,10 +86,12 @@ from statdash.layout.vocabulary import (
     AlertActionName,
     AlertLevelName,
     TrendStyleName,
+    UpdatesName,
 )
-from statdash.layout.yamlsource import Located
+from statdash.layout.yamlsource import Located, format_path
 
 ID_PREFIX = "s_"
+DERIVED_ID_PREFIX = "f_"
 ID_HEX_DIGITS = 12
 
 # Cells a value of each format needs, before the label's own width is considered.
@@ -206,8 +216,33 @@ class StatesView:
     agents: tuple[tuple[RowObject, str], ...]
 
 
+@dataclass(frozen=True, slots=True)
+class ClockView:
+    """The time of day: with seconds or not, with the date or not, in a zone or local time."""
+
+    title: str | None
+    span: int
+    height: int | None
+    location: SourceLocation
+    seconds: bool
+    date: bool
+    timezone: str | None
+    """An IANA zone name; None for the computer's own time zone."""
+
+
+@dataclass(frozen=True, slots=True)
+class TextView:
+    """A message from the layout (lines separated by newlines)."""
+
+    title: str | None
+    span: int
+    height: int | None
+    location: SourceLocation
+    message: str
+
+
 # The view of one widget, whichever its kind.
-View = TableView | KpiView | TrendView | StatesView
+View = TableView | KpiView | TrendView | StatesView | ClockView | TextView
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +252,8 @@ class PageView:
     title: str
     columns: int
     widgets: tuple[View, ...]
+    show_for: float | None = None
+    """Seconds this page stays on screen while the pages rotate (None: not rotating)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,6 +353,47 @@ class AlertView:
 
 
 @dataclass(frozen=True, slots=True)
+class FormulaStat:
+    """A statistic the dashboard computes for one object from a formula."""
+
+    statistic_id: str
+    object: RowObject
+    formula: Formula
+    inputs: Mapping[str, str]
+    """Each name the formula reads for its object -> that statistic's id (server or derived)."""
+    aggregates: tuple[str, ...]
+    """The id of each of its aggregates (`AggregateStat`), in `formula.aggregates` order."""
+    sources: frozenset[str]
+    """The server statistics it is computed from, directly or through other formulas."""
+
+    @property
+    def reads(self) -> frozenset[str]:
+        """The ids whose values it is computed from directly."""
+        return frozenset(self.inputs.values()) | frozenset(self.aggregates)
+
+
+@dataclass(frozen=True, slots=True)
+class AggregateStat:
+    """One aggregate of a formula (`sum(waiting)`) over a set of objects: one figure for all."""
+
+    statistic_id: str
+    aggregate: Aggregate
+    members: tuple[Mapping[str, str], ...]
+    """Per object of the set: each name the aggregate's argument reads -> its statistic id."""
+    sources: frozenset[str]
+    """The server statistics it is computed from."""
+
+    @property
+    def reads(self) -> frozenset[str]:
+        """The ids whose values it is computed from directly."""
+        return frozenset(stat_id for member in self.members for stat_id in member.values())
+
+
+# A statistic the dashboard computes rather than asks of the server.
+DerivedStat = FormulaStat | AggregateStat
+
+
+@dataclass(frozen=True, slots=True)
 class CompiledLayout:
     """A layout ready to run: what to subscribe to, and how every widget shows it."""
 
@@ -330,6 +408,18 @@ class CompiledLayout:
     alert_log: str | None = None
     """The layout's alert log file (`alert_settings: log:`), as a path from the working
     directory; `--alert-log` overrides it."""
+    updates: UpdatesName = "auto"
+    """How values arrive: auto (push, else polling), push or poll."""
+    rotate: float | None = None
+    """The layout's `rotate:` (seconds per page unless a page says otherwise), if any."""
+
+    @property
+    def rotates(self) -> bool:
+        """True when the pages cycle on their own (at least two of them, each with a time)."""
+        return len(self.pages) > 1 and all(page.show_for is not None for page in self.pages)
+
+    derived: Mapping[str, DerivedStat] = field(default_factory=lambda: MappingProxyType({}))
+    """The statistics computed from formulas, by id, each after everything it reads."""
 
     def state_style(self, status: str) -> StateStyle:
         """The style of an agent status; an unknown status is shown as it came, in grey."""
@@ -362,11 +452,15 @@ def _json(value: object) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Stat:
-    """A statistic as subscribed: a predefined name or a definition, plus how to call it."""
+    """A statistic as subscribed: a predefined name or a definition, plus how to call it.
+
+    With `formula`, it is computed here instead (name and definition are None).
+    """
 
     name: str | None
     definition: StatisticDefinition | None
     description: str
+    formula: Formula | None = None
     # Its canonical JSON, encoded once: a floor compiles it into thousands of ids.
     canonical: str = field(init=False)
 
@@ -383,8 +477,22 @@ def _canonical(object_type: str, object_id: str, statistic_json: str) -> str:
     )
 
 
-def _digest(canonical: str, digits: int) -> str:
-    return ID_PREFIX + hashlib.sha256(canonical.encode()).hexdigest()[:digits]
+def _digest(canonical: str, digits: int, prefix: str = ID_PREFIX) -> str:
+    return prefix + hashlib.sha256(canonical.encode()).hexdigest()[:digits]
+
+
+@dataclass(frozen=True, slots=True)
+class _Objects:
+    """The objects a bare aggregate (`sum(waiting)`) runs over: the widget's, or a list's."""
+
+    rows: tuple[RowObject, ...]
+    key: str
+    """Tells object sets apart in the compiler's memo (a digest of the rows, or the list)."""
+
+    @classmethod
+    def of(cls, rows: tuple[RowObject, ...]) -> _Objects:
+        ids = _json([[row.type, row.id] for row in rows])
+        return cls(rows, hashlib.sha256(ids.encode()).hexdigest())
 
 
 def statistic_id(object_type: str, object_id: str, statistic: Mapping[str, object]) -> str:
@@ -405,25 +513,37 @@ class _Compiler:
         self.threshold_alerts: dict[
             str, tuple[SourceLocation, dict[tuple[str, str], AlertTarget]]
         ] = {}
+        self.derived: dict[str, DerivedStat] = {}
+        self.derived_memo: dict[tuple[int, str, str, str], str] = {}
 
     # Statistics and their ids.
 
     def resolve(self, ref: str | StatSource) -> tuple[_Stat, StatisticDecl | None]:
         if isinstance(ref, str) and ref.startswith("$"):
             declaration = self.layout.statistics[ref[1:]]
-            return self.source(declaration), declaration
+            return self.source(declaration, ref[1:]), declaration
         if isinstance(ref, str):
             return _Stat(ref, None, ref), None
         return self.source(ref), None
 
     @staticmethod
-    def source(source: StatSource) -> _Stat:
+    def source(source: StatSource, declared_as: str | None = None) -> _Stat:
+        if source.formula is not None:
+            return _Stat(None, None, declared_as or source.describe(), source.formula)
         if source.name is not None:
             return _Stat(source.name, None, source.name)
         return _Stat(None, source.definition(), source.describe())
 
-    def subscribe(self, row: RowObject, stat: _Stat, located: Located) -> str:
-        """The statisticId of (row, stat), adding the item the first time it is asked for."""
+    def subscribe(
+        self, row: RowObject, stat: _Stat, located: Located, objects: _Objects | None = None
+    ) -> str:
+        """The statisticId of (row, stat), adding the item the first time it is asked for.
+
+        A formula is compiled into derived statistics instead; `objects` are the widget's,
+        which its bare aggregates run over (default: the row alone).
+        """
+        if stat.formula is not None:
+            return self.derive(row, stat.formula, objects or _Objects.of((row,)))
         canonical = _canonical(row.type, row.id, stat.canonical)
         digits = ID_HEX_DIGITS
         stat_id = _digest(canonical, digits)
@@ -446,6 +566,98 @@ class _Compiler:
             locations = self.origins[stat_id][2]
             if located.location not in locations:
                 locations.append(located.location)
+        return stat_id
+
+    # Formulas.
+
+    def input_of(self, row: RowObject, name: str, objects: _Objects) -> str:
+        """The id of declared statistic `name` of `row`, as a formula's input."""
+        stat, _ = self.resolve("$" + name)
+        # A server's refusal of an input points at the input's declaration.
+        return self.subscribe(row, stat, self.layout.locate(("statistics", name)), objects)
+
+    def sources_of(self, stat_ids: Iterable[str]) -> frozenset[str]:
+        found: set[str] = set()
+        for stat_id in stat_ids:
+            derived = self.derived.get(stat_id)
+            if derived is None:
+                found.add(stat_id)
+            else:
+                found |= derived.sources
+        return frozenset(found)
+
+    def add_derived(self, canonical: str, make: Callable[[str], DerivedStat]) -> str:
+        stat_id = _digest(canonical, ID_HEX_DIGITS, DERIVED_ID_PREFIX)
+        digits = ID_HEX_DIGITS
+        while stat_id in self.keys and self.keys[stat_id] != canonical:
+            digits += 4
+            stat_id = _digest(canonical, digits, DERIVED_ID_PREFIX)
+        if stat_id not in self.keys:
+            self.keys[stat_id] = canonical
+            # After its inputs (compiled above): `derived` stays in dependency order.
+            self.derived[stat_id] = make(stat_id)
+        return stat_id
+
+    def formula_ids(self, formula: Formula, rows: tuple[RowObject, ...]) -> tuple[str, ...]:
+        """The derived statistic id of `formula` for each of `rows`, its inputs subscribed.
+
+        For parts of a layout that evaluate a formula per object outside any widget (alert
+        rules): bare aggregates run over `rows`; the values land in the store like a column's.
+        """
+        objects = _Objects.of(rows)
+        return tuple(self.derive(row, formula, objects) for row in rows)
+
+    def derive(self, row: RowObject, formula: Formula, objects: _Objects) -> str:
+        """The id of `formula` computed for `row`, compiling it (and its inputs) once."""
+        memo = (id(formula), row.type, row.id, objects.key)
+        known = self.derived_memo.get(memo)
+        if known is not None:
+            return known
+        inputs = {name: self.input_of(row, name, objects) for name in sorted(formula.object_names)}
+        aggregates = tuple(self.aggregate(node, objects) for node in formula.aggregates)
+        canonical = _json(
+            {
+                "formula": formula.text,
+                "object": [row.type, row.id],
+                "inputs": inputs,
+                "aggregates": aggregates,
+            }
+        )
+        sources = self.sources_of([*inputs.values(), *aggregates])
+        stat_id = self.add_derived(
+            canonical,
+            lambda stat_id: FormulaStat(
+                stat_id, row, formula, MappingProxyType(inputs), aggregates, sources
+            ),
+        )
+        self.derived_memo[memo] = stat_id
+        return stat_id
+
+    def aggregate(self, node: Aggregate, objects: _Objects) -> str:
+        """The id of one aggregate over the widget's objects or over a declared list."""
+        if node.objects is not None:
+            objects = _Objects(self.object_list(node.objects), "list:" + node.objects)
+        memo = (id(node), "", "", objects.key)
+        known = self.derived_memo.get(memo)
+        if known is not None:
+            return known
+        names = sorted(node.argument.names)
+        members = tuple(
+            MappingProxyType({name: self.input_of(row, name, objects) for name in names})
+            for row in objects.rows
+        )
+        canonical = _json(
+            {
+                "aggregate": node.function,
+                "argument": node.argument.text,
+                "members": [dict(member) for member in members],
+            }
+        )
+        sources = self.sources_of(i for member in members for i in member.values())
+        stat_id = self.add_derived(
+            canonical, lambda stat_id: AggregateStat(stat_id, node, members, sources)
+        )
+        self.derived_memo[memo] = stat_id
         return stat_id
 
     # Objects.
@@ -477,6 +689,24 @@ class _Compiler:
             return self.kpi(spec, at)
         if isinstance(spec, TrendSpec):
             return self.trend(spec, at)
+        if isinstance(spec, ClockSpec):
+            return ClockView(
+                title=spec.title,
+                span=spec.span,
+                height=spec.height,
+                location=self.layout.locate(at).location,
+                seconds=spec.seconds,
+                date=spec.date,
+                timezone=spec.timezone,
+            )
+        if isinstance(spec, TextSpec):
+            return TextView(
+                title=spec.title,
+                span=spec.span,
+                height=spec.height,
+                location=self.layout.locate(at).location,
+                message=spec.message,
+            )
         return self.states(spec, at)
 
     def table(self, spec: AgentsSpec | QueuesSpec, at: tuple[str | int, ...]) -> TableView:
@@ -499,6 +729,7 @@ class _Compiler:
         entries.extend((entry, (*at, "columns", i)) for i, entry in enumerate(spec.columns))
         columns: list[ColumnView] = []
         cells: dict[tuple[str, str, int], str] = {}
+        objects = _Objects.of(rows)
         for index, (entry, where) in enumerate(entries):
             is_state = has_state and index == 0
             column_spec = entry if isinstance(entry, ColumnSpec) else _shorthand(entry)
@@ -507,7 +738,7 @@ class _Compiler:
             column = self.column(index, column_spec, stat, declaration, located, is_state)
             columns.append(column)
             for row in rows:
-                cells[(row.type, row.id, index)] = self.subscribe(row, stat, located)
+                cells[(row.type, row.id, index)] = self.subscribe(row, stat, located, objects)
             if column.thresholds is not None and _alerting(column_spec.thresholds, declaration):
                 for row in rows:
                     inputs = [cells[(row.type, row.id, index)]]
@@ -648,12 +879,13 @@ class _Compiler:
         stat, _ = self.resolve(spec.state)
         rows = self.agents(spec.agents)
         located = self.layout.locate((*at, "state"))
+        objects = _Objects.of(rows)
         return StatesView(
             title=spec.title,
             span=spec.span,
             height=spec.height,
             location=self.layout.locate(at).location,
-            agents=tuple((row, self.subscribe(row, stat, located)) for row in rows),
+            agents=tuple((row, self.subscribe(row, stat, located, objects)) for row in rows),
         )
 
 
@@ -734,7 +966,9 @@ def compile_layout(layout: Layout) -> CompiledLayout:
         widgets = tuple(
             compiler.view(spec, ("pages", p, "widgets", w)) for w, spec in enumerate(page.widgets)
         )
-        pages.append(PageView(page.title or f"Page {p + 1}", page.columns, widgets))
+        # A page's time on screen: its own `show_for:`, else the dashboard's `rotate:`.
+        show_for = page.show_for if page.show_for is not None else layout.rotate
+        pages.append(PageView(page.title or f"Page {p + 1}", page.columns, widgets, show_for))
     # Before the items are taken: a rule's inputs are subscribed even when no widget shows them.
     alerts = compiler.alert_views()
     origins = {
@@ -751,4 +985,66 @@ def compile_layout(layout: Layout) -> CompiledLayout:
         state_styles=_state_styles(layout),
         alerts=alerts,
         alert_log=_alert_log(layout, layout.alert_settings),
+        updates=layout.updates,
+        rotate=layout.rotate,
+        derived=MappingProxyType(compiler.derived),
     )
+
+
+def formula_needs(layout: Layout) -> dict[str, tuple[str, ...]]:
+    """Each formula -> the server statistics it is computed from, through other formulas too,
+    as `name (ServerStatistic)` in declaration order (for `statdash check`).
+
+    Declared formulas are keyed by name, those written inline in a widget by where they are
+    (`pages[0].widgets[1].columns[2]`), in the order of the file.
+    """
+    declared = layout.statistics
+    order = list(declared)
+
+    def needs(formula: Formula, seen: frozenset[str]) -> list[str]:
+        found: list[str] = []
+        for read in formula.names:
+            if read not in declared or read in seen:
+                continue
+            inner = declared[read].formula
+            found.extend([read] if inner is None else needs(inner, seen | {read}))
+        return found
+
+    def listed(formula: Formula, seen: frozenset[str] = frozenset()) -> tuple[str, ...]:
+        leaves = sorted(set(needs(formula, seen)), key=order.index)
+        return tuple(f"{leaf} ({declared[leaf].describe()})" for leaf in leaves)
+
+    result = {
+        name: listed(declaration.formula, frozenset({name}))
+        for name, declaration in declared.items()
+        if declaration.formula is not None
+    }
+    for path, formula in _inline_formulas(layout):
+        result[format_path(path)] = listed(formula)
+    return result
+
+
+def _inline_formulas(layout: Layout) -> Iterator[tuple[tuple[str | int, ...], Formula]]:
+    """Formulas written inline (`stat: {formula: ...}`), with the key path of their use."""
+
+    def of(ref: object) -> Formula | None:
+        if isinstance(ref, ColumnSpec):
+            ref = ref.stat
+        return ref.formula if isinstance(ref, StatSource) else None
+
+    uses: list[tuple[tuple[str | int, ...], object]] = []
+    for name, columns in layout.column_sets.items():
+        uses.extend((("column_sets", name, i), column) for i, column in enumerate(columns))
+    for p, page in enumerate(layout.pages):
+        for w, widget in enumerate(page.widgets):
+            at = ("pages", p, "widgets", w)
+            if isinstance(widget, AgentsSpec | QueuesSpec):
+                uses.extend(((*at, "columns", i), c) for i, c in enumerate(widget.columns))
+            elif isinstance(widget, KpiSpec):
+                uses.append(((*at, "stat"), widget.stat))
+            elif isinstance(widget, TrendSpec):
+                uses.extend(((*at, "series", i), line.stat) for i, line in enumerate(widget.series))
+    for path, ref in uses:
+        formula = of(ref)
+        if formula is not None:
+            yield path, formula

@@ -22,6 +22,10 @@ Direction = Literal["above", "below"]
 
 MISSING = "\u2013"  # an en dash, quieter than a hyphen
 """Shown where a value has not arrived (yet)."""
+NOT_AVAILABLE_TEXT = "n/a"
+NOT_AVAILABLE = NumberValue(math.nan, NOT_AVAILABLE_TEXT)
+"""The value of a formula that has none (a division by zero, a missing input): a number
+that is not one, so every reader of numbers passes it by (`number_of` gives None)."""
 
 MAX_TEXT = 60
 LOGGED_OUT = "LoggedOut"
@@ -120,7 +124,9 @@ def duration(seconds: float) -> str:
 
 def number_of(value: StatValue | None) -> float | None:
     """The numeric figure of a value, for thresholds and sorting (None when not a number)."""
-    return value.number if isinstance(value, NumberValue) else None
+    if isinstance(value, NumberValue) and not math.isnan(value.number):
+        return value.number
+    return None
 
 
 def format_value(value: StatValue | None, fmt: FormatName, *, decimals: int = 1) -> str:
@@ -132,6 +138,8 @@ def format_value(value: StatValue | None, fmt: FormatName, *, decimals: int = 1)
     if isinstance(value, UnknownValue):
         return clean(value.describe(), MAX_TEXT)
     number = value.number
+    if math.isnan(number):
+        return NOT_AVAILABLE_TEXT
     if fmt == "integer":
         return f"{round(number):,}"
     if fmt == "decimal":

@@ -55,7 +55,7 @@ def load_layout_text(text: str, *, file: str = "<layout>", base_dir: Path | None
     try:
         layout = Layout.model_validate(data, context={CONTEXT_KEY: scope})
     except ValidationError as exc:
-        problems.extend(_problem(source, error) for error in exc.errors())
+        problems.extend(_problem(source, error, text) for error in exc.errors())
         raise LayoutError(problems) from None
     if problems:
         raise LayoutError(problems)
@@ -63,7 +63,7 @@ def load_layout_text(text: str, *, file: str = "<layout>", base_dir: Path | None
     return layout
 
 
-def _problem(source: SourceMap, error: Any) -> LayoutProblem:
+def _problem(source: SourceMap, error: Any, text: str) -> LayoutProblem:
     ctx = error.get("ctx") or {}
     message = friendly_message(error)
     located = source.locate(error["loc"], on_key=bool(ctx.get("on_key")))
@@ -72,4 +72,30 @@ def _problem(source: SourceMap, error: Any) -> LayoutProblem:
         # A problem inside a file the layout refers to (an object list): point into that file.
         file, line, column = at
         return LayoutProblem(SourceLocation(str(file), line, column), located.path, message)
+    offset = ctx.get("offset")
+    if isinstance(offset, int):
+        return LayoutProblem(_inside(located.location, offset, text), located.path, message)
     return LayoutProblem(located.location, located.path, message)
+
+
+def _inside(location: SourceLocation, offset: int, text: str) -> SourceLocation:
+    """The spot `offset` characters into the one-line text value written at `location`.
+
+    A formula's problem points at the very name or operator; the value may be plain or in
+    quotes (the text starts one column later). A block scalar (`|`, `>`) or a value that
+    does not fit on its line keeps the value's own position.
+    """
+    if location.line is None or location.column is None:
+        return location
+    lines = text.splitlines()
+    if not 0 < location.line <= len(lines):
+        return location
+    line = lines[location.line - 1]
+    start = location.column - 1
+    if start >= len(line) or line[start] in "|>":
+        return location
+    if line[start] in "\"'":
+        start += 1
+    if start + offset > len(line):
+        return location
+    return SourceLocation(location.file, location.line, start + offset + 1)

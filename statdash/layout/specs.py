@@ -17,6 +17,7 @@ from pydantic_core import InitErrorDetails
 from statdash.api.models import StatisticDefinition
 from statdash.layout.durations import format_duration, is_duration
 from statdash.layout.files import ObjectLine, read_object_file
+from statdash.layout.formulas import Formula, formula_cycles, unknown_names
 from statdash.layout.problems import SourceLocation
 from statdash.layout.suggest import did_you_mean, one_of
 from statdash.layout.validation import (
@@ -31,20 +32,25 @@ from statdash.layout.validation import (
     DeclaredName,
     Direction,
     Format,
+    FormulaText,
     Glyph,
+    Message,
     Node,
     NotificationMode,
     ObjectId,
     ObjectKind,
+    PageTime,
     Refresh,
     Scope,
     StatisticText,
     StatusName,
     Text,
     ThresholdValue,
+    TimeZone,
     TrendOption,
     TrendStyle,
     TrendWindow,
+    Updates,
     object_list_name,
     pick_by_shape,
 )
@@ -84,6 +90,17 @@ _DEFINITION_KEYS = (
     "timeRangeLeft",
     "timeRangeRight",
 )
+
+
+def formula_problems(
+    formula: Formula | None, scope: Scope | None, at: tuple[str | int, ...]
+) -> Iterator[InitErrorDetails]:
+    """Names and object lists a parsed formula (a `FormulaText` field at key path `at`) reads
+    that the layout does not declare, each pointing inside the formula, with a did-you-mean."""
+    if formula is None or scope is None:
+        return
+    for issue in unknown_names(formula, scope.statistics, scope.object_lists):
+        yield problem_at(at, issue.message, offset=issue.offset)
 
 
 class StatSource(Node):
@@ -149,13 +166,25 @@ class StatSource(Node):
     """Start of the time range in seconds (service level thresholds)."""
     time_range_right: int | None = Field(default=None, alias="timeRangeRight", ge=0)
     """End of the time range in seconds."""
+    formula: FormulaText | None = None
+    """Computed by the dashboard instead of asked of the server, from other declared
+    statistics of the same object, e.g. `100 * busy / logged_in` or `sum(waiting)` over the
+    widget's objects (see docs/layouts.md, Formulas)."""
 
     @classmethod
     def _raw_problems(cls, data: dict[Any, Any], scope: Scope | None) -> Iterator[InitErrorDetails]:
         # An empty value (`name:` with nothing after it) counts as absent.
         given = {key for key, value in data.items() if value is not None}
         defined = [key for key in _DEFINITION_KEYS if key in given]
-        if "name" in given and defined:
+        if "formula" in given:
+            others = [key for key in ("name", *defined) if key in given]
+            if others:
+                yield problem_at(
+                    (),
+                    f"give either 'formula' (computed here) or {', '.join(repr(k) for k in others)}"
+                    " (asked of the server), not both",
+                )
+        elif "name" in given and defined:
             yield problem_at(
                 (),
                 "give either 'name' (a predefined statistic) or a definition"
@@ -164,8 +193,8 @@ class StatSource(Node):
         elif "name" not in given and not defined:
             yield problem_at(
                 (),
-                "give 'name' (a predefined statistic) or 'category' and 'subject'"
-                " (an ad-hoc definition)",
+                "give 'name' (a predefined statistic), 'category' and 'subject'"
+                " (an ad-hoc definition) or 'formula' (computed from other statistics)",
             )
         elif defined:
             for key in ("category", "subject"):
@@ -173,6 +202,7 @@ class StatSource(Node):
                     yield problem_at((), f"an ad-hoc definition needs '{key}'")
 
     def _model_problems(self, scope: Scope | None) -> Iterator[InitErrorDetails]:
+        yield from formula_problems(self.formula, scope, ("formula",))
         left, right = self.time_range_left, self.time_range_right
         if left is not None and right is not None and left > right:
             yield problem_at(
@@ -199,9 +229,11 @@ class StatSource(Node):
         )
 
     def describe(self) -> str:
-        """How a message names this statistic: its name, or `category/subject`."""
+        """How a message names this statistic: its name, `category/subject`, or its formula."""
         if self.name is not None:
             return self.name
+        if self.formula is not None:
+            return self.formula.text.strip()
         return f"{self.category}/{self.subject} ({self.main_mask or '*'})"
 
 
@@ -210,7 +242,7 @@ StatRef = Annotated[
     pick_by_shape(
         dict,
         "expected a statistic: a predefined name, a $reference to a declared statistic,"
-        " or a mapping with name or category/subject",
+        " or a mapping with name, category/subject or formula",
     ),
 ]
 
@@ -552,6 +584,21 @@ def _column_set_problems(data: dict[Any, Any], scope: Scope | None) -> Iterator[
         yield problem_at(("column_set",), message)
 
 
+def _state_formula_problems(
+    data: dict[Any, Any], scope: Scope | None
+) -> Iterator[InitErrorDetails]:
+    """An agent's state comes from the server: a formula gives a figure, never a state."""
+    state = data.get("state")
+    if isinstance(state, str) and state.startswith("$") and scope is not None:
+        state = scope.statistics.get(state[1:])
+    if isinstance(state, dict) and state.get("formula") is not None:
+        yield problem_at(
+            ("state",),
+            "an agent's state must be a server statistic such as CurrentAgentState, not a"
+            " formula (show a formula as a column)",
+        )
+
+
 class AgentsSpec(_WidgetSpec):
     """A table with one row per agent: name, state (word, glyph, colour, time in state), columns."""
 
@@ -569,6 +616,7 @@ class AgentsSpec(_WidgetSpec):
     @classmethod
     def _raw_problems(cls, data: dict[Any, Any], scope: Scope | None) -> Iterator[InitErrorDetails]:
         yield from _column_set_problems(data, scope)
+        yield from _state_formula_problems(data, scope)
         agents = data.get("agents")
         if isinstance(agents, list):
             ids = [a.get("id") if isinstance(a, dict) else a for a in agents]
@@ -686,6 +734,32 @@ class StatesSpec(_WidgetSpec):
     state: StatRef = DEFAULT_STATE_STATISTIC
     """The statistic giving each agent's state (default CurrentAgentState)."""
 
+    @classmethod
+    def _raw_problems(cls, data: dict[Any, Any], scope: Scope | None) -> Iterator[InitErrorDetails]:
+        yield from _state_formula_problems(data, scope)
+
+
+class ClockSpec(_WidgetSpec):
+    """The time of day in big digits, with the date under it: a wallboard's clock."""
+
+    kind: Literal["clock"]
+    """clock"""
+    seconds: bool = False
+    """Show the seconds too (13:05:42); by default hours and minutes."""
+    date: bool = True
+    """Show the date under the time."""
+    timezone: TimeZone | None = None
+    """The time zone shown, an IANA name such as Europe/Berlin; default: the computer's."""
+
+
+class TextSpec(_WidgetSpec):
+    """A message from the layout, centred and wrapped to fit: a notice for the floor."""
+
+    kind: Literal["text"]
+    """text"""
+    message: Message
+    """The message; it may run over several lines (a YAML `|` block)."""
+
 
 def _widget_kind(value: Any) -> str | None:
     # Tagged "kind=agents", not "agents" (see WIDGET_KIND_TAG).
@@ -698,7 +772,9 @@ WidgetSpec = Annotated[
     | Annotated[QueuesSpec, Tag(WIDGET_KIND_TAG + "queues")]
     | Annotated[KpiSpec, Tag(WIDGET_KIND_TAG + "kpi")]
     | Annotated[TrendSpec, Tag(WIDGET_KIND_TAG + "trend")]
-    | Annotated[StatesSpec, Tag(WIDGET_KIND_TAG + "states")],
+    | Annotated[StatesSpec, Tag(WIDGET_KIND_TAG + "states")]
+    | Annotated[ClockSpec, Tag(WIDGET_KIND_TAG + "clock")]
+    | Annotated[TextSpec, Tag(WIDGET_KIND_TAG + "text")],
     # No custom error here: pydantic's union_tag_invalid carries the tag for a did-you-mean.
     Discriminator(_widget_kind),
 ]
@@ -713,6 +789,8 @@ class PageSpec(Node):
     """Columns of the page's grid (1 to 4); narrow terminals stack widgets."""
     widgets: list[WidgetSpec] = Field(min_length=1)
     """The widgets, filling the grid left to right, top to bottom."""
+    show_for: PageTime | None = None
+    """On a rotating dashboard, how long this page stays on screen (default: `rotate`)."""
 
     @classmethod
     def _raw_problems(cls, data: dict[Any, Any], scope: Scope | None) -> Iterator[InitErrorDetails]:
@@ -840,6 +918,8 @@ class Layout(Node):
     """Dashboard title."""
     refresh: Refresh = Field(default=2.0, json_schema_extra={"default": "2s"})
     """How often values are fetched, from 1s to 1h, e.g. 2s."""
+    updates: Updates = "auto"
+    """How values arrive: auto (push where the server offers it, else polling), push, or poll."""
     statistics: dict[DeclaredName, StatisticDecl] = Field(default_factory=dict)
     """Reusable statistics, used as $name, with default label, format and thresholds."""
     column_sets: dict[DeclaredName, Annotated[list[ColumnEntry], Field(min_length=1)]] = Field(
@@ -856,6 +936,8 @@ class Layout(Node):
     """Alert rules: raised when a condition holds for an object, acknowledged, cleared."""
     alert_settings: AlertSettingsSpec = Field(default_factory=AlertSettingsSpec)
     """Defaults of the alert rules (actions, delays) and the alert log file."""
+    rotate: PageTime | None = None
+    """Cycle the pages, each shown this long (e.g. 15s) unless it sets `show_for`."""
 
     _source: SourceMap | None = PrivateAttr(default=None)
 
@@ -890,6 +972,25 @@ class Layout(Node):
             first_rule.setdefault(name, index)
 
     def _model_problems(self, scope: Scope | None) -> Iterator[InitErrorDetails]:
+        yield from _rotation_problems(self)
+        if all(isinstance(w, ClockSpec | TextSpec) for page in self.pages for w in page.widgets):
+            # The server refuses a subscription to nothing; say so before it is asked.
+            yield problem_at(
+                ("pages",),
+                "this layout shows no statistic (only clocks and text); add a kpi, agents,"
+                " queues, trend or states widget",
+            )
+        formulas = {
+            name: decl.formula for name, decl in self.statistics.items() if decl.formula is not None
+        }
+        for cycle in formula_cycles(formulas):
+            first, following = cycle[0], cycle[1]
+            offset = formulas[first].name_offsets[following]
+            yield problem_at(
+                ("statistics", first, "formula"),
+                f"formulas form a cycle: {' -> '.join(cycle)}; a formula cannot depend on itself",
+                offset=offset,
+            )
         for p, page in enumerate(self.pages):
             for w, widget in enumerate(page.widgets):
                 window = widget.window if isinstance(widget, TrendSpec) else None
@@ -903,3 +1004,16 @@ class Layout(Node):
                         f" {MIN_TREND_POINTS} values at refresh {format_duration(self.refresh)};"
                         f" use at least {format_duration(MIN_TREND_POINTS * self.refresh)}",
                     )
+
+
+def _rotation_problems(layout: Layout) -> Iterator[InitErrorDetails]:
+    """Pages of a rotating dashboard that would not know how long to stay on screen."""
+    if layout.rotate is not None or all(page.show_for is None for page in layout.pages):
+        return
+    for p, page in enumerate(layout.pages):
+        if page.show_for is None:
+            yield problem_at(
+                ("pages", p),
+                "other pages rotate ('show_for:'), this one has no time on screen; give it"
+                " 'show_for:' or give the dashboard 'rotate:' (the time of every other page)",
+            )

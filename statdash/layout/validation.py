@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import zoneinfo
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,8 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     ModelWrapValidatorHandler,
+    PlainSerializer,
+    PlainValidator,
     ValidationError,
     ValidationInfo,
     WithJsonSchema,
@@ -33,6 +36,7 @@ from pydantic_core import InitErrorDetails
 from statdash.layout.durations import DURATION_PATTERN, format_duration, parse_duration
 from statdash.layout.formats import Direction as DirectionName
 from statdash.layout.formats import FormatName
+from statdash.layout.formulas import MAX_FORMULA_LENGTH, Formula, FormulaError, parse_formula
 from statdash.layout.suggest import did_you_mean, one_of
 from statdash.layout.vocabulary import (
     ALERT_ACTIONS,
@@ -42,15 +46,19 @@ from statdash.layout.vocabulary import (
     COLOURS,
     DEFAULT_KPI_TREND_WINDOW,
     FORMATS,
+    MESSAGE_MAX,
     OBJECT_KINDS,
+    PAGE_TIME_BOUNDS,
     REFRESH_BOUNDS,
     TREND_WINDOW_BOUNDS,
+    UPDATES_MODES,
     AlertActionName,
     AlertLevelName,
     ColourName,
     NotificationModeName,
     ObjectKindName,
     TrendStyleName,
+    UpdatesName,
 )
 from statdash.layout.wording import as_final_errors, describe, problem, problem_at, shown
 
@@ -289,6 +297,33 @@ def _glyph(value: Any) -> Any:
     return text
 
 
+def _message(value: Any) -> Any:
+    # A message may run over lines (a YAML `|` block), unlike every other text of a layout.
+    if not isinstance(value, str):
+        raise problem(f"expected text, got {describe(value)}")
+    lines = [line.strip() for line in value.strip().splitlines()]
+    text = "\n".join(lines)
+    if not text:
+        raise problem("must not be empty")
+    if len(text) > MESSAGE_MAX:
+        raise problem(f"is too long ({len(text)} characters; at most {MESSAGE_MAX})")
+    if _CONTROL.search(text.replace("\n", "")):
+        raise problem("must not contain control characters (tabs, escapes)")
+    return text
+
+
+def _time_zone(value: Any) -> Any:
+    text = _text(value)
+    try:
+        zoneinfo.ZoneInfo(text)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise problem(
+            f"unknown time zone {shown(text)} (an IANA name such as Europe/Berlin,"
+            " America/New_York or UTC)"
+        ) from None
+    return text
+
+
 def _duration_schema(example: str) -> WithJsonSchema:
     return WithJsonSchema(
         {"type": "string", "pattern": DURATION_PATTERN, "examples": [example]}, mode="validation"
@@ -309,6 +344,7 @@ Colour = Annotated[ColourName, BeforeValidator(_choice("colour", COLOURS))]
 ObjectKind = Annotated[ObjectKindName, BeforeValidator(_choice("object type", OBJECT_KINDS))]
 Direction = Annotated[DirectionName, BeforeValidator(_choice("direction", ("above", "below")))]
 TrendStyle = Annotated[TrendStyleName, BeforeValidator(_choice("style", ("sparkline", "chart")))]
+Updates = Annotated[UpdatesName, BeforeValidator(_choice("updates", UPDATES_MODES))]
 NotificationMode = Annotated[
     NotificationModeName,
     BeforeValidator(_choice("notification mode", get_args(NotificationModeName))),
@@ -348,6 +384,46 @@ CommandTimeout = Annotated[
     float,
     BeforeValidator(_duration("a command timeout", *ALERT_COMMAND_TIMEOUT_BOUNDS)),
     _duration_schema("10s"),
+]
+PageTime = Annotated[
+    float,
+    BeforeValidator(_duration("a page's time on screen", *PAGE_TIME_BOUNDS)),
+    _duration_schema("15s"),
+]
+Message = Annotated[str, BeforeValidator(_message), WithJsonSchema({"type": "string"})]
+TimeZone = Annotated[
+    str,
+    BeforeValidator(_time_zone),
+    WithJsonSchema({"type": "string", "examples": ["Europe/Berlin", "America/New_York", "UTC"]}),
+]
+
+
+def _formula(value: Any) -> Formula:
+    if not isinstance(value, str):
+        raise problem(
+            f'expected a formula in quotes, e.g. "100 * busy / logged_in", got {describe(value)}'
+        )
+    try:
+        return parse_formula(value)
+    except FormulaError as error:
+        raise problem(error.message, offset=error.offset) from None
+
+
+FormulaText = Annotated[
+    Formula,
+    PlainValidator(_formula),
+    PlainSerializer(lambda formula: formula.text),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "maxLength": MAX_FORMULA_LENGTH,
+            "examples": [
+                "100 * busy / logged_in",
+                "sum(waiting)",
+                "if(ready > 0, waiting / ready, 0)",
+            ],
+        }
+    ),
 ]
 StatusName = Annotated[str, BeforeValidator(_text)]
 

@@ -26,7 +26,7 @@ OBJECT_TYPES: dict[str, str] = {
 }
 QUEUE_TABLE_KINDS = ("queue", "route_point", "queue_group", "agent_group")
 
-WidgetKindName = Literal["agents", "queues", "kpi", "trend", "states"]
+WidgetKindName = Literal["agents", "queues", "kpi", "trend", "states", "clock", "text"]
 WIDGET_KINDS: tuple[str, ...] = get_args(WidgetKindName)
 # Tags are "kind=agents", not "agents": an error's key path holds the tag, and a bare
 # "agents" there would be mistaken for the agents widget's own `agents` key.
@@ -34,6 +34,9 @@ WIDGET_KIND_TAG = "kind="
 
 NotificationModeName = Literal["Immediate", "Periodical", "Reset", "NoNotification"]
 TrendStyleName = Literal["sparkline", "chart"]
+# How values arrive: push over CometD, falling back to polling (auto), push only, or polling.
+UpdatesName = Literal["auto", "push", "poll"]
+UPDATES_MODES: tuple[str, ...] = get_args(UpdatesName)
 
 DEFAULT_STATE_STATISTIC = "CurrentAgentState"
 DEFAULT_PRIORITY = 5
@@ -42,6 +45,9 @@ REFRESH_BOUNDS = (1.0, 3600.0)
 TREND_WINDOW_BOUNDS = (60.0, 86400.0)
 DEFAULT_TREND_WINDOW = 900.0
 DEFAULT_KPI_TREND_WINDOW = 600.0
+# How long a rotating wallboard shows a page (`rotate:`, `show_for:`).
+PAGE_TIME_BOUNDS = (3.0, 3600.0)
+MESSAGE_MAX = 500
 # Enough points for a sparkline to show a shape.
 MIN_TREND_POINTS = 4
 

@@ -2,8 +2,15 @@
 
 The screen (or a headless caller) talks to `LiveController` only: pause, resume, poll now,
 apply a new plan after the layout file changed, close. The controller runs the session task,
-feeds polled values into the store, and reports through two callbacks, which the UI turns
-into messages. It never imports Textual.
+feeds values into the store, and reports through two callbacks, which the UI turns into
+messages. It never imports Textual.
+
+Values come by push where the plan allows it and the server offers it: a `PushFeed` holds
+the CometD channel, and the `Session` that owns the REST subscription then peeks only to
+reconcile, every `reconcile_interval`. When push is lost (auto mode) the session polls at the
+refresh interval until the feed has the channel back. Under push, freshness is the channel's:
+while it is live the store is told so on every refresh beat, which also samples the history
+of trends; a lost channel lets every widget go stale as a failed poll does.
 """
 
 from __future__ import annotations
@@ -13,19 +20,31 @@ import contextlib
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 from statdash.api.errors import StatisticsError
 from statdash.api.models import StatisticValue, SubscriptionItem
 from statdash.api.responses import StatisticValues
-from statdash.layout.compile import CompiledLayout, KpiView, TrendView
+from statdash.layout.compile import CompiledLayout, DerivedStat, KpiView, TrendView
+from statdash.layout.vocabulary import UpdatesName
+from statdash.live.derived import DerivedValues
+from statdash.live.push_feed import ChannelFactory, FeedState, PushFeed
 from statdash.live.session import Session, SessionClient, SessionStatus
 from statdash.live.store import Ingested, Store
 
 log = logging.getLogger("statdash.live")
 
 HISTORY_SLACK = 2
+# Under push a peek only reconciles: often enough that a lost notification cannot leave a
+# wrong value on screen for long, seldom enough to cost the server next to nothing.
+DEFAULT_RECONCILE_INTERVAL = 60.0
+# Reconciliation peeks the channel asks for (not the user's r) come at most this often.
+MIN_RESYNC_GAP = 5.0
+# Under push, pushed values reach the screen at most this long after they arrive.
+MAX_FLUSH_GAP = 1.0
+# How long a stop waits for the channel's handshake before giving up on it.
+STOP_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,10 +55,17 @@ class Plan:
     interval: float
     history_capacity: Mapping[str, int] = field(default_factory=dict)
     """statisticId -> how many samples of history to keep (for KPI trends and trend widgets)."""
+    updates: UpdatesName = "poll"
+    """auto: push where offered, else polling; push: push only; poll: polling only."""
+    reconcile_interval: float = DEFAULT_RECONCILE_INTERVAL
+    """Seconds between reconciliation peeks while push is live."""
+    derived: Mapping[str, DerivedStat] = field(default_factory=dict)
+    """The statistics computed from formulas (`CompiledLayout.derived`)."""
 
 
-def plan_for(layout: CompiledLayout) -> Plan:
-    """The plan of a compiled layout: its items, refresh, and history for trends and KPIs."""
+def plan_for(layout: CompiledLayout, updates: UpdatesName | None = None) -> Plan:
+    """The plan of a compiled layout: its items, refresh, history for trends and KPIs, and
+    how values arrive (`updates` overrides the layout's choice, e.g. from `--updates`)."""
     windows: dict[str, float] = {}
     for widget in layout.widgets():
         if isinstance(widget, KpiView) and widget.trend_window is not None:
@@ -52,7 +78,13 @@ def plan_for(layout: CompiledLayout) -> Plan:
         stat_id: math.ceil(window / layout.refresh) + HISTORY_SLACK
         for stat_id, window in windows.items()
     }
-    return Plan(layout.items, layout.refresh, capacity)
+    return Plan(
+        layout.items,
+        layout.refresh,
+        capacity,
+        updates=updates or layout.updates,
+        derived=layout.derived,
+    )
 
 
 ChangeCallback = Callable[[Ingested], None]
@@ -61,7 +93,7 @@ SubscriptionHook = Callable[[str], None]
 
 
 class LiveController:
-    """Owns the store and the current session; everything runs on one event loop."""
+    """Owns the store, the current session and its push feed; everything runs on one loop."""
 
     def __init__(
         self,
@@ -72,31 +104,48 @@ class LiveController:
         on_status: StatusCallback,
         on_opened: SubscriptionHook | None = None,
         on_deleted: SubscriptionHook | None = None,
+        open_channel: ChannelFactory | None = None,
+        updates: UpdatesName | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._client = client
         self._on_change = on_change
         self._on_status = on_status
         self._on_opened = on_opened
         self._on_deleted = on_deleted
+        self._open_channel = open_channel
+        # How values arrive when the user chose it (--updates): it outlasts layout reloads.
+        self._updates_override = updates
         self._clock = clock
         self._wall_clock = wall_clock
+        self._sleep = sleep
+        if updates is not None:
+            plan = replace(plan, updates=updates)
         self.plan = plan
         self.store = Store(plan.history_capacity)
+        self._derived = DerivedValues(plan.derived, self.store)
         self._reached = False
         self._last_failure: StatisticsError | None = None
+        self._corrected = 0
+        self._framed = False
+        self._last_resync = -math.inf
+        self._resync_later: asyncio.TimerHandle | None = None
         self._session = self._new_session(plan)
+        self._feed = self._new_feed(plan)
         self._task: asyncio.Task[None] | None = None
 
     @property
     def status(self) -> SessionStatus:
-        """The current session's status."""
-        return self._session.status
+        """The current session's status, with how values arrive."""
+        return replace(
+            self._session.status, updates=self._updates_label(), corrected=self._corrected
+        )
 
     @property
     def paused(self) -> bool:
-        """True while the user paused polling."""
+        """True while the user paused updates."""
         return self._session.paused
 
     @property
@@ -109,6 +158,11 @@ class LiveController:
         """The latest failure of any session so far, if there was one."""
         return self._last_failure
 
+    @property
+    def pushing(self) -> bool:
+        """True while values arrive by push (the channel is live)."""
+        return self._feed is not None and self._feed.live
+
     def _new_session(self, plan: Plan) -> Session:
         return Session(
             self._client,
@@ -119,36 +173,163 @@ class LiveController:
             on_opened=self._on_opened,
             on_deleted=self._on_deleted,
             clock=self._clock,
+            sleep=self._sleep,
         )
+
+    def _new_feed(self, plan: Plan) -> PushFeed | None:
+        if plan.updates == "poll" or self._open_channel is None:
+            return None
+        session = self._session
+        return PushFeed(
+            self._open_channel,
+            on_updates=self._ingest_pushed,
+            on_state=self._feed_state,
+            on_resync=self._resync,
+            accepts=session.owns,
+            clock=self._clock,
+            sleep=self._sleep,
+            # Values at least as fresh as polling would give, and never more than a second old.
+            flush_gap=min(plan.interval, MAX_FLUSH_GAP),
+        )
+
+    def _updates_label(self) -> str:
+        feed = self._feed
+        if feed is None:
+            return "poll"
+        fallback = self.plan.updates == "auto"
+        if feed.state is FeedState.LIVE:
+            return "push" if feed.live else "push: service unavailable"
+        if feed.state is FeedState.UNAVAILABLE:
+            return "poll: no push" if fallback else "no push"
+        if feed.state is FeedState.LOST or (feed.state is FeedState.CONNECTING and feed.last_error):
+            return "push lost: polling" if fallback else "push lost"
+        return "push connecting"
 
     def _status_changed(self, status: SessionStatus) -> None:
         # A reload starts a new session at zero polls: remember that the server answered.
         self._reached = self._reached or status.polls > 0
         self._last_failure = self._session.last_failure or self._last_failure
-        self._on_status(status)
+        self._on_status(self.status)
+
+    def _feed_state(self, state: FeedState) -> None:
+        if self._feed is None:
+            return
+        if state is FeedState.LIVE:
+            self._session.set_interval(self.plan.reconcile_interval)
+        elif (
+            state in (FeedState.LOST, FeedState.UNAVAILABLE)
+            and self.plan.updates == "auto"
+            and self._session.interval != self.plan.interval
+        ):
+            # Fall back to polling at once: changes may already have been missed.
+            self._session.set_interval(self.plan.interval)
+            self._session.poll_now()
+        self._on_status(self.status)
+
+    def _resync(self) -> None:
+        """The channel may have missed changes: reconcile with a peek, now or a little later.
+
+        At most one a `MIN_RESYNC_GAP`: a server that forgets its CometD clients again and
+        again (a 402 storm) would otherwise draw a full peek with every new handshake. The
+        last request in a gap is served at its end, so no resync is dropped.
+        """
+        wait = self._last_resync + MIN_RESYNC_GAP - self._clock()
+        if wait <= 0:
+            self._last_resync = self._clock()
+            self._session.poll_now()
+        elif self._resync_later is None:
+            self._resync_later = asyncio.get_running_loop().call_later(wait, self._resync_due)
+
+    def _resync_due(self) -> None:
+        self._resync_later = None
+        self._resync()
 
     def _ingest(self, statistics: Sequence[StatisticValue]) -> None:
         now, wall = self._clock(), self._wall_clock()
+        reconciling = self.pushing and self._framed
+        if self._feed is not None:
+            # What was pushed before this answer goes first, so that only real differences
+            # count as corrections; a pushed value newer than the answer's is kept.
+            self._feed.flush_now()
         if isinstance(statistics, StatisticValues):
             # The client's answer: read the columns, never build a model per statistic.
-            result = self.store.ingest_columns(*statistics.columns(), now=now, wall=wall)
+            result = self.store.ingest_columns(
+                *statistics.columns(), now=now, wall=wall, newer_only=reconciling
+            )
         else:
-            triples = ((value.statistic_id, value.value, value.timestamp) for value in statistics)
-            result = self.store.ingest(triples, now=now, wall=wall)
+            ids = [value.statistic_id for value in statistics]
+            raw_values: list[object] = [value.value for value in statistics]
+            stamps: list[object] = [value.timestamp for value in statistics]
+            result = self.store.ingest_columns(
+                ids, raw_values, stamps, now=now, wall=wall, newer_only=reconciling
+            )
+        self._framed = True
+        if reconciling and result.changed:
+            self._corrected += len(result.changed)
+            log.info("reconciliation corrected %d value(s)", len(result.changed))
+            self._on_status(self.status)
+        # Formulas whose inputs changed are recomputed into the store before anyone looks.
+        result = self._derived.update(result, wall=wall)
         self._on_change(result)
 
+    def _ingest_pushed(
+        self, statistic_ids: list[str], raw_values: list[object], raw_timestamps: list[object]
+    ) -> None:
+        result = self.store.ingest_pushed(statistic_ids, raw_values, raw_timestamps)
+        self._on_change(self._derived.update(result, wall=self._wall_clock()))
+
+    def _beat(self) -> None:
+        """On each refresh beat under push: the data is current, and trends take a sample."""
+        if self.pushing and not self.paused and self._framed:
+            self.store.alive(self._clock())
+            self.store.sample(self._wall_clock())
+
     def start(self) -> None:
-        """Start polling in a task on the running loop."""
+        """Start the session (and the push feed) in a task on the running loop."""
         if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._session.run())
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        session, feed = self._session, self._feed
+        if feed is None:
+            await session.run()
+            return
+        feed_task: asyncio.Task[None] | None = None
+        beat_task: asyncio.Task[None] | None = None
+        try:
+            # The statistic subscription opens only once the updates channel is confirmed,
+            # so no change between the subscribe reply and the channel is missed.
+            if await feed.open():
+                session.set_interval(self.plan.reconcile_interval)
+            loop = asyncio.get_running_loop()
+            feed_task = loop.create_task(feed.run())
+            beat_task = loop.create_task(self._beats())
+            await session.run()
+        finally:
+            if beat_task is not None:
+                beat_task.cancel()
+            feed.stop()
+            if feed_task is not None:
+                await feed_task
+            else:
+                await feed.close()
+
+    async def _beats(self) -> None:
+        while True:
+            await self._sleep(self.plan.interval)
+            self._beat()
 
     def pause(self) -> None:
-        """Stop polling; the subscription stays open."""
+        """Stop applying updates; the subscription (and the push channel) stay open."""
         self._session.pause()
+        if self._feed is not None:
+            self._feed.pause()
 
     def resume(self) -> None:
-        """Poll again, starting now."""
+        """Apply updates again, starting now."""
         self._session.resume()
+        if self._feed is not None:
+            self._feed.resume()
 
     def toggle_pause(self) -> bool:
         """Pause or resume; True when now paused."""
@@ -159,35 +340,47 @@ class LiveController:
         return self._session.paused
 
     def poll_now(self) -> None:
-        """Poll at once (also ends a retry wait)."""
+        """Peek at once (under push, a reconciliation; also ends a retry wait)."""
         self._session.poll_now()
 
     async def apply(self, plan: Plan) -> None:
         """Switch to a new plan: close the old subscription, keep values of shared statistics."""
         was_paused = self._session.paused
         await self._stop_task()
+        if self._updates_override is not None:
+            plan = replace(plan, updates=self._updates_override)
         self.plan = plan
-        keep = {item.statistic_id for item in plan.items}
+        keep = {item.statistic_id for item in plan.items} | set(plan.derived)
         self.store.forget(keep)
         self.store.track_history(plan.history_capacity)
+        self._derived = DerivedValues(plan.derived, self.store)
         self._session = self._new_session(plan)
+        self._feed = self._new_feed(plan)
+        self._framed = False
         if was_paused:
-            self._session.pause()
+            self.pause()
         self.start()
 
     async def close(self) -> None:
-        """Stop polling and delete the subscription; safe to call more than once."""
+        """Stop, delete the subscription and disconnect the channel; safe to call more than once."""
         await self._stop_task()
         await self._session.close()
+        if self._feed is not None:
+            await self._feed.close()
 
     async def _stop_task(self) -> None:
+        if self._resync_later is not None:
+            self._resync_later.cancel()
+            self._resync_later = None
         task, self._task = self._task, None
         if task is None:
             return
         self._session.stop()
+        if self._feed is not None:
+            self._feed.stop()
         try:
             # The session deletes its subscription on the way out (bounded by its own timeout).
-            await asyncio.wait_for(asyncio.shield(task), timeout=10)
+            await asyncio.wait_for(asyncio.shield(task), timeout=STOP_TIMEOUT)
         except TimeoutError:
             log.warning("session did not stop in time; cancelling it")
             task.cancel()

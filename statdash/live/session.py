@@ -72,6 +72,10 @@ class SessionStatus:
     polls: int = 0
     last_poll_duration: float | None = None
     item_problems: tuple[ItemProblem, ...] = field(default_factory=tuple)
+    updates: str = "poll"
+    """How values arrive, as the controller words it: poll, push, push lost: polling, ..."""
+    corrected: int = 0
+    """Values that reconciliation peeks under push found wrong and corrected."""
 
 
 class SubscriptionResultLike(Protocol):
@@ -222,6 +226,24 @@ class Session:
         """Poll again now."""
         self._paused = False
         self._wake.set()
+
+    def owns(self, subscription_id: str | None) -> bool:
+        """True for our subscription or the one being opened (a push naming none counts too)."""
+        return subscription_id is None or subscription_id in (
+            self.status.subscription_id,
+            self._pending_operation_id,
+        )
+
+    def set_interval(self, interval: float) -> None:
+        """Peek every `interval` seconds from now on; retries keep the backoff they had.
+
+        Under push the peeks only reconcile, so they come seldom; when push is lost the
+        session polls at the refresh interval again. Takes effect after the current wait:
+        call `poll_now()` too for a peek at once.
+        """
+        if interval <= 0:
+            raise ValueError("the interval must be positive")
+        self.interval = interval
 
     def poll_now(self) -> None:
         """Cut the current wait short (also skips a retry wait)."""

@@ -89,6 +89,9 @@ class Store:
         self._latest_at = 0.0
         self._seen_before: dict[str, float] = {}
         self._history: dict[str, History] = {}
+        # Derived statistic (a formula's) -> the server statistics it is computed from.
+        self._derived_sources: dict[str, frozenset[str]] = {}
+        self._derived_sample_due = False
         self.track_history(history_capacity or {})
         self.revision = 0
         self.last_good_poll: float | None = None
@@ -118,8 +121,51 @@ class Store:
         *,
         now: float,
         wall: float,
+        newer_only: bool = False,
     ) -> Ingested:
-        """`ingest` for one poll's columns (index-aligned), as the client gives them."""
+        """`ingest` for one poll's columns (index-aligned), as the client gives them.
+
+        `newer_only` keeps a held value that is newer than the one offered (a reconciliation
+        peek under push may be answered from before the latest pushed change).
+        """
+        changed = self._apply(statistic_ids, raw_values, raw_timestamps, newer_only=newer_only)
+        self._arrived(statistic_ids, now)
+        if self._history:
+            self._sample_history(wall)
+        # The formulas computed from this answer take their samples when they are put.
+        self._derived_sample_due = True
+        self.last_good_poll = now
+        if changed:
+            self.revision += 1
+        return Ingested(frozenset(changed), self.revision)
+
+    def ingest_pushed(
+        self,
+        statistic_ids: Sequence[str],
+        raw_values: Sequence[object],
+        raw_timestamps: Sequence[object],
+    ) -> Ingested:
+        """Take pushed changes (index-aligned columns): only these ids, and none out of order.
+
+        Unlike a poll, a push names only what changed, so arrival times are left alone: a
+        pushed channel says everything is current through `alive()`. A value older than the
+        one held (a late, out-of-order delivery) is dropped, so a stale value never
+        overwrites a newer one.
+        """
+        changed = self._apply(statistic_ids, raw_values, raw_timestamps, newer_only=True)
+        if changed:
+            self.revision += 1
+        return Ingested(frozenset(changed), self.revision)
+
+    def _apply(
+        self,
+        statistic_ids: Sequence[str],
+        raw_values: Sequence[object],
+        raw_timestamps: Sequence[object],
+        *,
+        newer_only: bool,
+    ) -> list[str]:
+        """Store the values that differ from those held; returns their ids."""
         changed: list[str] = []
         values = self._values
         for statistic_id, raw_value, raw_timestamp in zip(
@@ -130,16 +176,25 @@ class Store:
             if previous is not None and same_value(raw_value, previous):
                 continue
             value = parse_value(raw_value, raw_timestamp)
-            if value != previous:
-                values[statistic_id] = value
-                changed.append(statistic_id)
-        self._arrived(statistic_ids, now)
+            if value == previous:
+                continue
+            if newer_only and _older(value, previous):
+                continue
+            values[statistic_id] = value
+            changed.append(statistic_id)
+        return changed
+
+    def alive(self, now: float) -> None:
+        """Everything the last full answer brought is current as of `now` (a live push channel)."""
+        self._latest_at = now
+        self.last_good_poll = now
+
+    def sample(self, wall: float) -> None:
+        """A history sample of every tracked statistic, derived ones too (under push: each
+        refresh beat; pushed changes themselves take none, so trends keep their time scale)."""
         if self._history:
             self._sample_history(wall)
-        self.last_good_poll = now
-        if changed:
-            self.revision += 1
-        return Ingested(frozenset(changed), self.revision)
+            self._sample_derived(wall)
 
     def _arrived(self, statistic_ids: Sequence[str], now: float) -> None:
         """Note that these ids (and only these) arrived at `now`."""
@@ -175,7 +230,13 @@ class Store:
         return None if self.last_good_poll is None else max(0.0, now - self.last_good_poll)
 
     def is_stale(self, statistic_id: str, now: float, interval: float) -> bool:
-        """True when the statistic's latest value is older than two refresh intervals."""
+        """True when the statistic's latest value is older than two refresh intervals.
+
+        A derived statistic is stale when any statistic it is computed from is.
+        """
+        sources = self._derived_sources.get(statistic_id)
+        if sources is not None:
+            return any(self.is_stale(source, now, interval) for source in sources)
         if statistic_id in self._latest_set:
             seen: float | None = self._latest_at
         else:
@@ -188,12 +249,55 @@ class Store:
             if statistic_id not in self._history:
                 self._history[statistic_id] = History(size)
 
+    def derive_from(self, sources: Mapping[str, frozenset[str]]) -> None:
+        """Note which server statistics each derived statistic is computed from."""
+        self._derived_sources.update(sources)
+
+    def put_derived(self, values: Mapping[str, StatValue], *, wall: float) -> frozenset[str]:
+        """Take computed values of derived statistics; the ids whose value changed.
+
+        Called after every ingest (with whatever the formulas gave): derived statistics
+        with history get a sample whenever one of their sources arrived, like server ones.
+        """
+        changed = [
+            stat_id for stat_id, value in values.items() if self._values.get(stat_id) != value
+        ]
+        for stat_id in changed:
+            self._values[stat_id] = values[stat_id]
+        if self._derived_sample_due:
+            self._derived_sample_due = False
+            self._sample_derived(wall)
+        if changed:
+            self.revision += 1
+        return frozenset(changed)
+
+    def _sample_derived(self, wall: float) -> None:
+        """A sample of every history-keeping derived statistic one of whose sources arrived."""
+        arrived = self._latest_set
+        for stat_id, history in self._history.items():
+            sources = self._derived_sources.get(stat_id)
+            if sources is None or sources.isdisjoint(arrived):
+                continue
+            value = self._values.get(stat_id)
+            if isinstance(value, NumberValue) and math.isfinite(value.number):
+                history.append(wall, value.number)
+
     def forget(self, keep: Iterable[str]) -> None:
         """Drop every statistic not in `keep` (after the layout changed)."""
         keep_set = set(keep)
-        for table in (self._values, self._seen_before, self._history):
+        for table in (self._values, self._seen_before, self._history, self._derived_sources):
             for statistic_id in [key for key in table if key not in keep_set]:
                 del table[statistic_id]
         self._latest_set &= keep_set
         self._latest_ids = ()  # the next poll sets both afresh
         self.revision += 1
+
+
+def _older(value: StatValue, held: StatValue | None) -> bool:
+    """True when both carry a timestamp and `value` was produced before `held`."""
+    return (
+        held is not None
+        and held.timestamp is not None
+        and value.timestamp is not None
+        and value.timestamp < held.timestamp
+    )

@@ -47,6 +47,26 @@ KNOWN_ACTIONS = frozenset(
     }
 )
 NOTIFICATION_MODES = frozenset({"Immediate", "Periodical", "Reset", "NoNotification"})
+# Stat Server's default notificationFrequency for Periodical statistics, and the longest.
+DEFAULT_NOTIFICATION_FREQUENCY = 10
+MAX_NOTIFICATION_FREQUENCY = 86_400
+# Predefined statistics whose value moves with time alone (durations, a ratio over login time,
+# the wait of the oldest call). The catalogue configures them Periodical, as a server would:
+# pushed on events only they would look frozen between events.
+TIME_DRIVEN = frozenset(
+    {
+        "TimeInCurrentState",
+        "ReadyDuration",
+        "NotReadyDuration",
+        "TalkDuration",
+        "HoldDuration",
+        "WrapDuration",
+        "LoginDuration",
+        "AverageHandlingTime",
+        "Productivity",
+        "CurrMaxCallWaitingTime",
+    }
+)
 
 
 class CatalogError(Exception):
@@ -502,8 +522,9 @@ PREDEFINED: dict[str, Predefined] = {
 }
 
 
-def predefined(model: ContactCenter, name: str, object_type: str, object_id: str) -> Compute:
-    """Bind a predefined statistic to an object; CatalogError 404/400 when it cannot be."""
+def _entry(
+    model: ContactCenter, name: str, object_type: str, object_id: str
+) -> tuple[Predefined, int]:
     entry = PREDEFINED.get(name)
     if entry is None:
         raise CatalogError(404, f"Unknown statistic '{name}'")
@@ -515,7 +536,218 @@ def predefined(model: ContactCenter, name: str, object_type: str, object_id: str
             f"Statistic '{name}' does not apply to objectType '{object_type}' "
             f"(it applies to {allowed})",
         )
-    return entry.factory(model, object_type, index)
+    return entry, index
+
+
+def predefined(
+    model: ContactCenter,
+    name: str,
+    object_type: str,
+    object_id: str,
+    pins: Pins | None = None,
+) -> Compute:
+    """Bind a predefined statistic to an object; CatalogError 404/400 when it cannot be.
+
+    With `pins`, the value served is the pinned one whenever this statistic is pinned.
+    """
+    entry, index = _entry(model, name, object_type, object_id)
+    compute = entry.factory(model, object_type, index)
+    if pins is None:
+        return compute
+    return pins.bind((object_type, object_id, name), compute)
+
+
+# ------------------------------------------------------------------------------- pins
+
+PinKey = tuple[str, str, str]  # (objectType, objectId, name)
+
+
+class PinError(Exception):
+    """A pin request that cannot be applied: `code` 404 (unknown) or 400 (bad value)."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class Pins:
+    """Predefined statistics of single objects held at a chosen value (tests and demos).
+
+    A pin changes what is served (peeks, statistic-values, push), not the floor: the agent
+    keeps working and the other statistics keep their own figures.
+    """
+
+    def __init__(self, model: ContactCenter) -> None:
+        self.model = model
+        self.values: dict[PinKey, tuple[Any, Compute]] = {}
+
+    def bind(self, key: PinKey, compute: Compute) -> Compute:
+        """`compute`, served as the pinned value while `key` is pinned."""
+        values = self.values
+
+        def served() -> Value:
+            # An empty dict is the common case: one truth test per value on the hot path.
+            if values:
+                pinned = values.get(key)
+                if pinned is not None:
+                    return pinned[1]()
+            return compute()
+
+        return served
+
+    def pin(self, object_type: str, object_id: str, name: str, value: Any) -> PinKey:
+        """Pin one statistic; PinError naming what is wrong (nothing changes then)."""
+        try:
+            entry, index = _entry(self.model, name, object_type, object_id)
+        except CatalogError as exc:
+            raise PinError(exc.code, exc.message) from None
+        model = self.model
+        compute: Compute
+        if entry.unit == "state":
+            if not isinstance(value, str) or value not in m.STATUSES:
+                raise PinError(
+                    400, f"value of {name} must be a status word: {', '.join(m.STATUSES)}"
+                )
+            compute = _pinned_state(model, model.agents[index], value, int(model.now))
+        else:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise PinError(400, f"value of {name} must be a number, got {value!r}")
+            if not math.isfinite(value) or value < 0:
+                raise PinError(400, f"value of {name} must be a finite number >= 0, got {value}")
+            if "fractional" in entry.unit:
+                x = float(value)
+                compute = lambda: fraction(model, x)  # noqa: E731
+            elif value != int(value):
+                raise PinError(400, f"value of {name} ({entry.unit}) must be whole, got {value}")
+            else:
+                n = int(value)
+                compute = lambda: number(model, n)  # noqa: E731
+        key = (object_type, object_id, name)
+        self.values[key] = (value, compute)
+        return key
+
+    def unpin(self, key: PinKey) -> None:
+        """Release one pin; PinError 404 when it is not pinned."""
+        if self.values.pop(key, None) is None:
+            object_type, object_id, name = key
+            raise PinError(404, f"{name} of {object_type} '{object_id}' is not pinned")
+
+    def clear(self) -> list[PinKey]:
+        """Release every pin; the keys that were pinned."""
+        keys = list(self.values)
+        self.values.clear()
+        return keys
+
+    def to_json(self) -> list[dict[str, Any]]:
+        """The pins, in the shape POST /simulator/pin accepts."""
+        return [
+            {"objectType": t, "objectId": o, "name": n, "value": value}
+            for (t, o, n), (value, _) in self.values.items()
+        ]
+
+
+def _pinned_state(model: ContactCenter, agent: Agent, status: str, since: int) -> Compute:
+    def compute() -> Value:
+        value = agent_state(model, agent)
+        state = value["stateValue"]
+        state["status"] = status
+        state["time"] = since
+        state.pop("reason", None)
+        for dn in state["place"]["dnStatuses"]:
+            dn["status"] = status
+            dn["time"] = since
+        return value
+
+    return compute
+
+
+# ------------------------------------------------------------------ what a value depends on
+
+
+def sources(model: ContactCenter, object_type: str, object_id: str) -> tuple[int, ...]:
+    """Keys of the model objects whose events can change any statistic of this object.
+
+    Keys are ints: agent i is i, agent group g is agents + g, queue q is agents + groups + q
+    (see `touched_sources`). Queue-like objects also depend on the agent groups serving them
+    (ready agents). Time passing alone changes no key: durations are pushed as of an event.
+    """
+    index = find_object(model, object_type, object_id)
+    base_group = len(model.agents)
+    base_queue = base_group + len(model.groups)
+    if object_type == AGENT:
+        return (index,)
+    if object_type == GROUP_AGENTS:
+        return (base_group + index,)
+    queues = _queues_of(model, object_type, index)
+    groups = sorted({g for q in queues for g in model.queues[q].groups})
+    return (*(base_queue + q for q in queues), *(base_group + g for g in groups))
+
+
+def touched_sources(model: ContactCenter) -> set[int]:
+    """The `sources` keys events touched since the last call (consumes the model's record)."""
+    agents, queues = model.take_touched()
+    base_group = len(model.agents)
+    base_queue = base_group + len(model.groups)
+    keys = set(agents)
+    every = model.agents
+    keys.update(base_group + every[i].group for i in agents)
+    keys.update(base_queue + q for q in queues)
+    return keys
+
+
+def pin_sources(model: ContactCenter, key: PinKey) -> tuple[int, ...]:
+    """The `sources` keys of a pinned statistic's object (to push the change of a pin)."""
+    object_type, object_id, _ = key
+    return sources(model, object_type, object_id)
+
+
+# ------------------------------------------------------------------------ notifications
+
+
+@dataclass(frozen=True)
+class Notification:
+    """When the push channel delivers a statistic's changes.
+
+    `mode` is Immediate (at the next connect after an event changed it), Periodical (at most
+    every `frequency` simulated seconds, the latest value) or NoNotification (never pushed;
+    peeks still read it). Reset is served as NoNotification: GrowingWindow totals never reset.
+    A numeric change is pushed only when it exceeds `insensitivity` percent of the value last
+    pushed (Stat Server's "insensitivity percentage"); 0 pushes every change.
+    """
+
+    mode: str = "Immediate"
+    frequency: float = DEFAULT_NOTIFICATION_FREQUENCY
+    insensitivity: float = 0.0
+
+
+IMMEDIATE = Notification()
+
+
+def notification(
+    definition: Mapping[str, Any] | None,
+    name: str | None = None,
+    time_driven_frequency: float = DEFAULT_NOTIFICATION_FREQUENCY,
+) -> Notification:
+    """The notification settings of an ad-hoc definition, or of predefined statistic `name`.
+
+    Predefined statistics are Immediate with no insensitivity, except the TIME_DRIVEN ones:
+    Periodical every `time_driven_frequency` seconds. Call after the statistic resolved.
+    """
+    if definition is None:
+        if name in TIME_DRIVEN:
+            return Notification("Periodical", time_driven_frequency)
+        return IMMEDIATE
+    mode = definition.get("notificationMode") or "Immediate"
+    if mode == "Reset":
+        mode = "NoNotification"
+    frequency = definition.get("notificationFrequency")
+    insensitivity = definition.get("insensitivity")
+    return Notification(
+        mode,
+        float(frequency) if frequency is not None else DEFAULT_NOTIFICATION_FREQUENCY,
+        float(insensitivity) if insensitivity is not None else 0.0,
+    )
 
 
 # ---------------------------------------------------------------------- ad-hoc definitions
@@ -839,8 +1071,18 @@ def _check_common(definition: Mapping[str, Any]) -> None:
         raise _unsupported(f"notificationMode {mode!r}")
     for key in ("notificationFrequency", "insensitivity", "intervalLength"):
         raw = definition.get(key)
-        if raw is not None and (isinstance(raw, bool) or not isinstance(raw, int | float)):
+        if raw is not None and (
+            isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw)
+        ):
             raise _unsupported(f"{key} must be a number")
+    frequency = definition.get("notificationFrequency")
+    if frequency is not None and not 1 <= frequency <= MAX_NOTIFICATION_FREQUENCY:
+        raise _unsupported(
+            f"notificationFrequency must be 1 to {MAX_NOTIFICATION_FREQUENCY} seconds"
+        )
+    insensitivity = definition.get("insensitivity")
+    if insensitivity is not None and insensitivity < 0:
+        raise _unsupported("insensitivity must be >= 0")
     interval = definition.get("intervalType")
     if interval is not None and interval != "GrowingWindow":
         raise _unsupported(

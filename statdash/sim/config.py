@@ -49,8 +49,15 @@ class SimConfig:
     # Bytes of padding in a `huge` malformed response.
     huge_bytes: int = 4 * 1024 * 1024
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
-    # How long a CometD /meta/connect is held open when there is nothing to deliver.
-    notification_hold: float = 5.0
+    # How long a CometD /meta/connect is held open when there is nothing to deliver (real
+    # servers: about 20 s).
+    notification_hold: float = 20.0
+    # A CometD client that sends nothing for this long between connects is forgotten: its
+    # next message gets 402::Unknown client with advice to handshake again.
+    notification_expiry: float = 60.0
+    # notificationFrequency (simulated seconds) of the predefined statistics that change with
+    # time alone (catalog.TIME_DRIVEN): they are pushed Periodical, the others Immediate.
+    time_driven_frequency: float = 5.0
 
     def __post_init__(self) -> None:
         problems = self.problems()
@@ -96,6 +103,10 @@ class SimConfig:
             out.append("max_body_bytes must be at least 1024")
         if not math.isfinite(self.notification_hold) or self.notification_hold < 0:
             out.append("notification_hold must be a finite number >= 0")
+        if not math.isfinite(self.notification_expiry) or self.notification_expiry <= 0:
+            out.append("notification_expiry must be a finite number > 0")
+        if not 0 < self.time_driven_frequency <= 86_400:
+            out.append("time_driven_frequency must be seconds, more than 0 and at most 86400")
         return out
 
     @property

@@ -26,6 +26,11 @@ MALFORMED_KINDS = (
     "huge",
     "plain_error",
 )
+# How a push (CometD) reply can be damaged: a body that is not JSON, a batch holding a
+# message that is not an object, an updates message whose statistics list is garbled.
+PUSH_MALFORMED_KINDS = ("invalid_json", "not_object", "bad_statistics")
+# Channel faults that act on the next N replies (an int) or on every one (true).
+COUNTED_CHANNEL_FAULTS = ("unknown_client", "duplicate_updates", "reorder_updates")
 REFUSE_STYLES = ("http503", "envelope")
 UNKNOWN_SUBSCRIPTION_STYLES = ("http404", "envelope")
 STATUS_TEXT = {
@@ -51,6 +56,12 @@ FIELDS = (
     "refuse_subscriptions",
     "unknown_subscription_style",
     "revoke_tokens",
+    "drop_session",
+    "unknown_client",
+    "slow_connect_ms",
+    "malformed_push",
+    "duplicate_updates",
+    "reorder_updates",
     "seed",
 )
 
@@ -74,10 +85,26 @@ class Malformed:
 
 @dataclass(frozen=True)
 class OneShots:
-    """Actions a faults POST asks for once, right now."""
+    """Actions a faults POST asks for once, right now.
+
+    `drop_session` is None (no drop), True (every session) or one STATISTICS_SESSIONID.
+    """
 
     drop_subscriptions: bool
     revoke_tokens: bool
+    drop_session: bool | str | None = None
+
+
+def _countdown(field: str, raw: Any) -> int | None:
+    """A counted channel fault: None when off, -1 for every reply, else the replies left."""
+    if raw is True:
+        return -1
+    if raw is False or raw is None:
+        return None
+    count = int(_number(field, raw, 0, 1_000_000))
+    if count != raw:
+        raise FaultSpecError(f"{field} must be true, false or a whole number of replies")
+    return count or None
 
 
 def _op_map(field: str, raw: Any) -> dict[str, Any]:
@@ -125,6 +152,10 @@ class Faults:
         self.malformed: dict[str, Malformed] = {}
         self.refuse_subscriptions: str | None = None
         self.unknown_subscription_style = "http404"
+        # Channel (CometD) faults: counted ones as in `_countdown`.
+        self.counted: dict[str, int] = {}
+        self.slow_connect_ms = 0.0
+        self.malformed_push: Malformed | None = None
         self.rng = random.Random(self._seed)
 
     def update(self, spec: Any) -> OneShots:
@@ -189,6 +220,27 @@ class Faults:
         for flag in ("drop_subscriptions", "revoke_tokens"):
             if flag in spec and not isinstance(spec[flag], bool):
                 raise FaultSpecError(f"{flag} must be true or false")
+        drop_session = spec.get("drop_session")
+        if drop_session is not None and not isinstance(drop_session, bool | str):
+            raise FaultSpecError("drop_session must be true (every session) or a session id")
+        counted = dict(self.counted)
+        for name in COUNTED_CHANNEL_FAULTS:
+            if name in spec:
+                left = _countdown(name, spec[name])
+                if left is None:
+                    counted.pop(name, None)
+                else:
+                    counted[name] = left
+        staged["counted"] = counted
+        if "slow_connect_ms" in spec:
+            staged["slow_connect_ms"] = _number(
+                "slow_connect_ms", spec["slow_connect_ms"], 0, 600_000
+            )
+        if "malformed_push" in spec:
+            raw = spec["malformed_push"]
+            staged["malformed_push"] = (
+                None if raw in (None, False) else self._malformed("push", raw, PUSH_MALFORMED_KINDS)
+            )
         if "seed" in spec:
             seed = spec["seed"]
             if isinstance(seed, bool) or not isinstance(seed, int):
@@ -197,18 +249,22 @@ class Faults:
             self.rng = random.Random(seed)
         for key, value in staged.items():
             setattr(self, key, value)
-        return OneShots(bool(spec.get("drop_subscriptions")), bool(spec.get("revoke_tokens")))
+        return OneShots(
+            bool(spec.get("drop_subscriptions")),
+            bool(spec.get("revoke_tokens")),
+            drop_session if drop_session else None,
+        )
 
     @staticmethod
-    def _malformed(op: str, raw: Any) -> Malformed:
-        kinds = ", ".join(MALFORMED_KINDS)
+    def _malformed(op: str, raw: Any, allowed: tuple[str, ...] = MALFORMED_KINDS) -> Malformed:
+        kinds = ", ".join(allowed)
         if isinstance(raw, str):
-            if raw not in MALFORMED_KINDS:
+            if raw not in allowed:
                 raise FaultSpecError(f"malformed.{op}: unknown kind {raw!r} (kinds: {kinds})")
             return Malformed(raw, None)
         if isinstance(raw, dict) and set(raw) <= {"kind", "count"} and "kind" in raw:
             kind = raw["kind"]
-            if kind not in MALFORMED_KINDS:
+            if kind not in allowed:
                 raise FaultSpecError(f"malformed.{op}: unknown kind {kind!r} (kinds: {kinds})")
             count = int(_number(f"malformed.{op}.count", raw.get("count", 1), 1, 1_000_000))
             return Malformed(kind, count)
@@ -224,6 +280,12 @@ class Faults:
             "malformed": {op: m.to_json() for op, m in self.malformed.items()},
             "refuse_subscriptions": self.refuse_subscriptions or False,
             "unknown_subscription_style": self.unknown_subscription_style,
+            **{
+                name: (True if left < 0 else left) if (left := self.counted.get(name)) else False
+                for name in COUNTED_CHANNEL_FAULTS
+            },
+            "slow_connect_ms": self.slow_connect_ms,
+            "malformed_push": self.malformed_push.to_json() if self.malformed_push else False,
             "seed": self._seed,
         }
 
@@ -252,6 +314,29 @@ class Faults:
         if rate > 0 and self.rng.random() < rate:
             return self.status_for(op)
         return None
+
+    def channel_fault(self, name: str) -> bool:
+        """Whether a counted channel fault hits this reply (consuming one of a count)."""
+        left = self.counted.get(name)
+        if left is None:
+            return False
+        if left > 0:
+            if left == 1:
+                del self.counted[name]
+            else:
+                self.counted[name] = left - 1
+        return True
+
+    def push_malformed_kind(self, *, has_updates: bool) -> str | None:
+        """How to damage this push reply; `bad_statistics` waits for one carrying updates."""
+        spec = self.malformed_push
+        if spec is None or (spec.kind == "bad_statistics" and not has_updates):
+            return None
+        if spec.remaining is not None:
+            spec.remaining -= 1
+            if spec.remaining <= 0:
+                self.malformed_push = None
+        return spec.kind
 
     def malformed_kind(self, op: str) -> str | None:
         """How to garble this request's response, consuming one of a counted fault."""

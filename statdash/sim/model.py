@@ -452,6 +452,10 @@ class ContactCenter:
         self.rp_index = {rid: q for q, rid in enumerate(self.ids.route_points)}
         self.queue_group_index = {kid: k for k, kid in enumerate(self.ids.queue_groups)}
         self.events_processed = 0
+        # Agents and queues whose figures an event may have changed since `take_touched`:
+        # what lets the push channel look only at what moved. Bounded by the object count.
+        self.touched_agents: set[int] = set()
+        self.touched_queues: set[int] = set()
         self._initial_floor()
         for queue in self.queues:
             if queue.rate > 0:
@@ -579,6 +583,7 @@ class ContactCenter:
         agent.seg_start = now
         agent.status_entries[status] += 1
         agent.version += 1
+        self.touched_agents.add(agent.index)
         if status == READY:
             group.ready[agent.index] = now
             if not quiet:
@@ -720,6 +725,7 @@ class ContactCenter:
         call = Call(q, self.now, self.rng.expovariate(1 / self.patience_mean))
         queue.rp.entered += 1
         queue.in_ivr.append(call)
+        self.touched_queues.add(q)
         self._schedule(self.now + queue.ivr_time, EventKind.IVR_END, q, 0, call)
         self._schedule(self.now + self.rng.expovariate(queue.rate), EventKind.ARRIVAL, q)
 
@@ -731,6 +737,7 @@ class ContactCenter:
         call.state = CALL_WAITING
         queue.stats.entered += 1
         queue.waiting.append(call)
+        self.touched_queues.add(call.queue)
         queue.waiting_count += 1
         self._schedule(self.now + call.patience, EventKind.ABANDON, call.queue, 0, call)
         agent = self._longest_idle(queue)
@@ -767,6 +774,7 @@ class ContactCenter:
         queue.waiting.popleft()
         queue.waiting_count -= 1
         queue.ringing += 1
+        self.touched_queues.add(queue.index)
         call.state = CALL_RINGING
         call.agent = agent.index
         agent.call = call
@@ -780,6 +788,7 @@ class ContactCenter:
         call.agent = -1
         queue.waiting.appendleft(call)
         queue.waiting_count += 1
+        self.touched_queues.add(call.queue)
 
     def _ring_end(self, agent: Agent) -> None:
         call = agent.call
@@ -804,6 +813,7 @@ class ContactCenter:
             return
         queue = self.queues[call.queue]
         queue.ringing -= 1
+        self.touched_queues.add(call.queue)
         call.state = CALL_CONNECTED
         queue.stats.answer(self.now - call.enqueued)
         queue.rp.answer(self.now - call.arrived)
@@ -851,6 +861,7 @@ class ContactCenter:
                 self._set_status(agent, status)
             else:
                 agent.version += 1
+                self.touched_agents.add(agent.index)
             if status == CONSULT:
                 # Counted as it begins, like the other calls an agent makes.
                 agent.consults += 1
@@ -873,6 +884,7 @@ class ContactCenter:
         else:
             return
         call.state = CALL_GONE
+        self.touched_queues.add(call.queue)
         queue.stats.abandon(self.now - call.enqueued)
         queue.rp.abandon(self.now - call.arrived)
         if was_ringing:
@@ -901,6 +913,12 @@ class ContactCenter:
                 oldest = queue.in_ivr[0].arrived
             return self.now - oldest if oldest is not None else 0.0
         return self.now - head.enqueued if head is not None else 0.0
+
+    def take_touched(self) -> tuple[set[int], set[int]]:
+        """Agents and queues touched by events since the last call (and forget them)."""
+        agents, queues = self.touched_agents, self.touched_queues
+        self.touched_agents, self.touched_queues = set(), set()
+        return agents, queues
 
     def status_counts(self) -> dict[str, int]:
         """How many agents are in each status right now."""

@@ -27,7 +27,7 @@ from statdash.sim.auth import (
     Sessions,
     set_cookie_header,
 )
-from statdash.sim.bayeux import Notifier
+from statdash.sim.bayeux import Notifier, Watched
 from statdash.sim.config import SimConfig
 from statdash.sim.model import HOSTILE_STRINGS, ContactCenter
 
@@ -81,6 +81,8 @@ class Item:
     object_type: str
     name: str | None
     compute: catalog.Compute
+    notify: catalog.Notification = catalog.IMMEDIATE
+    sources: tuple[int, ...] = ()
 
 
 @dataclass
@@ -113,6 +115,8 @@ class Reply:
     status: int
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
+    # Serve only the first half of the rendered body (a push reply that is not JSON).
+    truncate: bool = False
 
 
 class Simulator:
@@ -139,7 +143,15 @@ class Simulator:
             config.fault_seed if config.fault_seed is not None else config.seed
         )
         self.requests: Counter[str] = Counter()
-        self.notifier = Notifier(self.session_values, config.notification_hold)
+        self.pins = catalog.Pins(self.model)
+        self.notifier = Notifier(
+            sync=self._sync_touched,
+            now=lambda: self.model.now,
+            hold=config.notification_hold,
+            expiry=config.notification_expiry,
+            faults=self.faults,
+            requests=self.requests,
+        )
         self._hostile_turn = 0
 
     def sync(self) -> None:
@@ -153,16 +165,46 @@ class Simulator:
         self._hostile_turn += 1
         return f"{message} {HOSTILE_STRINGS[self._hostile_turn % len(HOSTILE_STRINGS)]}"
 
-    def session_values(self, session: str) -> list[Json]:
-        """Current values of the subscriptions a session opened (for push notifications)."""
+    def _sync_touched(self) -> set[int]:
         self.sync()
-        out: list[Json] = []
-        for sub in self.subscriptions.values():
-            if sub.session == session:
-                for value in _values(sub.items, self.model.now_ms, verbose=True):
-                    value["subscriptionId"] = sub.id
-                    out.append(value)
-        return out
+        return catalog.touched_sources(self.model)
+
+    def open_subscription(self, sub: Subscription) -> None:
+        """Keep a new subscription, and let the push channel follow it."""
+        self.subscriptions[sub.id] = sub
+        session = sub.session or ""
+        self.notifier.opened(
+            sub.id,
+            [
+                Watched(sub.id, session, item.sources, item.notify, self._renderer(sub.id, item))
+                for item in sub.items
+            ],
+        )
+
+    def close_subscription(self, subscription_id: str) -> None:
+        """Forget a subscription (a DELETE, or a fault that drops it)."""
+        if self.subscriptions.pop(subscription_id, None) is not None:
+            self.notifier.closed_subscription(subscription_id)
+
+    def drop_session(self, session: str | None) -> None:
+        """What a Stat Server restart does to a session (None: to every session).
+
+        Its CometD clients are forgotten and its REST subscriptions deleted.
+        """
+        self.notifier.drop_session(session)
+        for sub in list(self.subscriptions.values()):
+            if session is None or sub.session == session:
+                self.close_subscription(sub.id)
+
+    def _renderer(self, subscription_id: str, item: Item) -> Callable[[], Json]:
+        model = self.model
+
+        def render() -> Json:
+            [value] = _values([item], model.now_ms, verbose=True)
+            value["subscriptionId"] = subscription_id
+            return value
+
+        return render
 
 
 # ------------------------------------------------------------------------------ envelopes
@@ -245,7 +287,10 @@ def _reject_constant(name: str) -> Any:
 
 
 async def _read_json(request: Request, limit: int) -> Any:
-    raw = await _read_body(request, limit)
+    return _parse_json(await _read_body(request, limit))
+
+
+def _parse_json(raw: bytes) -> Any:
     if not raw.strip():
         raise BadRequest("Request body is empty; expected a JSON object")
     try:
@@ -417,7 +462,7 @@ def _split_ids(values: list[str]) -> list[str]:
 
 def _resolve(sim: Simulator, want: Wanted) -> catalog.Compute:
     if want.name is not None:
-        return catalog.predefined(sim.model, want.name, want.object_type, want.object_id)
+        return catalog.predefined(sim.model, want.name, want.object_type, want.object_id, sim.pins)
     assert want.definition is not None
     return catalog.adhoc(sim.model, want.definition, want.object_type, want.object_id)
 
@@ -521,7 +566,15 @@ async def subscribe(sim: Simulator, request: Request) -> Reply:
         return Reply(503 if refuse == "http503" else 200, envelope(path, 503, message))
     resolved, errors = _resolve_all(sim, wanted, with_statistic_id=True)
     items = [
-        Item(want.statistic_id, want.object_id, want.object_type, want.name, compute)
+        Item(
+            want.statistic_id,
+            want.object_id,
+            want.object_type,
+            want.name,
+            compute,
+            catalog.notification(want.definition, want.name, sim.config.time_driven_frequency),
+            catalog.sources(sim.model, want.object_type, want.object_id),
+        )
         for want, compute in resolved
     ]
     sub = Subscription(
@@ -534,7 +587,7 @@ async def subscribe(sim: Simulator, request: Request) -> Reply:
         request.scope.get("state", {}).get("session"),
     )
     if items:
-        sim.subscriptions[operation_id] = sub
+        sim.open_subscription(sub)
     return _subscription_reply(sim, path, sub, verbose)
 
 
@@ -578,7 +631,7 @@ async def peek(sim: Simulator, request: Request) -> Reply:
 
 async def delete(sim: Simulator, request: Request) -> Reply:
     """DELETE /subscriptions/{id}: close it; fire-and-forget, always a success."""
-    sim.subscriptions.pop(request.path_params["id"], None)
+    sim.close_subscription(request.path_params["id"])
     return Reply(200, envelope(request.url.path, 0, "OK"))
 
 
@@ -587,7 +640,8 @@ async def notifications(sim: Simulator, request: Request) -> Reply:
     body = await _read_json(request, sim.config.max_body_bytes)
     messages = body if isinstance(body, list) else [body]
     session = request.scope.get("state", {}).get("session", "")
-    return Reply(200, await sim.notifier.handle(messages, session))
+    answered = await sim.notifier.handle(messages, session)
+    return Reply(200, answered.messages, truncate=answered.truncate)
 
 
 Handler = Callable[[Simulator, Request], Awaitable[Reply]]
@@ -647,6 +701,15 @@ def _api(sim: Simulator, op: str, handler: Handler) -> Callable[[Request], Await
             return Response(
                 raw, status_code=reply.status, media_type="application/json", headers=reply.headers
             )
+        if reply.truncate:
+            raw = _render(reply.body)
+            # A proper prefix of a JSON array is never valid JSON.
+            return Response(
+                raw[: max(1, len(raw) // 2)],
+                status_code=reply.status,
+                media_type="application/json",
+                headers=reply.headers,
+            )
         return _json_response(reply.status, reply.body, reply.headers)
 
     return endpoint
@@ -702,6 +765,7 @@ def _token_endpoint(sim: Simulator) -> Callable[[Request], Awaitable[Response]]:
 def _admin(sim: Simulator) -> list[BaseRoute]:
     async def state(request: Request) -> Response:
         sim.sync()
+        sim.notifier.expire()
         model = sim.model
         body = {
             "open_subscriptions": len(sim.subscriptions),
@@ -733,6 +797,8 @@ def _admin(sim: Simulator) -> list[BaseRoute]:
             "sessions": sim.sessions.issued,
             "tokens_issued": sim.gate.issued,
             "requests": dict(sim.requests),
+            "cometd_clients": len(sim.notifier.clients),
+            "pins": sim.pins.to_json(),
             "status_counts": model.status_counts(),
         }
         return _json_response(200, body)
@@ -748,7 +814,12 @@ def _admin(sim: Simulator) -> list[BaseRoute]:
             message = exc.message if isinstance(exc, BadRequest) else str(exc)
             return _json_response(400, envelope(request.url.path, 400, message))
         if shots.drop_subscriptions:
-            sim.subscriptions.clear()
+            for subscription_id in list(sim.subscriptions):
+                sim.close_subscription(subscription_id)
+        if isinstance(shots.drop_session, str):
+            sim.drop_session(shots.drop_session)
+        elif shots.drop_session:
+            sim.drop_session(None)
         if shots.revoke_tokens:
             sim.gate.revoke_all()
         return _json_response(200, sim.faults.to_json())
@@ -778,15 +849,75 @@ def _admin(sim: Simulator) -> list[BaseRoute]:
             )
         sim.clock.advance(float(seconds))
         sim.sync()
+        sim.notifier.poke()
         return _json_response(200, {"sim_time": sim.model.now})
+
+    async def pin(request: Request) -> Response:
+        path = request.url.path
+        try:
+            body = await _read_json(request, sim.config.max_body_bytes)
+            key = _pin_key(body, with_value=True)
+            sim.sync()
+            pinned = sim.pins.pin(*key, body["value"])
+        except BadRequest as exc:
+            return _json_response(exc.status, envelope(path, exc.status, exc.message))
+        except catalog.PinError as exc:
+            return _json_response(exc.code, envelope(path, exc.code, exc.message))
+        sim.notifier.touched(catalog.pin_sources(sim.model, pinned))
+        return _json_response(200, {"pins": sim.pins.to_json()})
+
+    async def unpin(request: Request) -> Response:
+        path = request.url.path
+        try:
+            raw = await _read_body(request, sim.config.max_body_bytes)
+            sim.sync()
+            if raw.strip():
+                key = _pin_key(_parse_json(raw), with_value=False)
+                sim.pins.unpin(key)
+                released = [key]
+            else:
+                released = sim.pins.clear()
+        except BadRequest as exc:
+            return _json_response(exc.status, envelope(path, exc.status, exc.message))
+        except catalog.PinError as exc:
+            return _json_response(exc.code, envelope(path, exc.code, exc.message))
+        for key in released:
+            sim.notifier.touched(catalog.pin_sources(sim.model, key))
+        return _json_response(200, {"pins": sim.pins.to_json()})
+
+    async def pins(request: Request) -> Response:
+        return _json_response(200, {"pins": sim.pins.to_json()})
 
     return [
         Route("/simulator/state", state, methods=["GET"]),
+        Route("/simulator/pin", pins, methods=["GET"]),
+        Route("/simulator/pin", pin, methods=["POST"]),
+        Route("/simulator/pin", unpin, methods=["DELETE"]),
         Route("/simulator/faults", get_faults, methods=["GET"]),
         Route("/simulator/faults", set_faults, methods=["POST"]),
         Route("/simulator/faults", clear_faults, methods=["DELETE"]),
         Route("/simulator/advance", advance, methods=["POST"]),
     ]
+
+
+_PIN_KEYS = ("objectType", "objectId", "name")
+
+
+def _pin_key(body: Any, *, with_value: bool) -> catalog.PinKey:
+    """(objectType, objectId, name) of a pin body; BadRequest naming what is missing."""
+    if not isinstance(body, dict):
+        raise BadRequest('body must be a JSON object: {"objectType", "objectId", "name", "value"}')
+    wanted = (*_PIN_KEYS, "value") if with_value else _PIN_KEYS
+    unknown = [k for k in body if k not in (*_PIN_KEYS, "value")]
+    if unknown:
+        raise BadRequest(f"unknown field {unknown[0]!r} (fields: {', '.join(wanted)})")
+    missing = [k for k in wanted if k not in body]
+    if missing:
+        raise BadRequest(f"'{missing[0]}' is required (fields: {', '.join(wanted)})")
+    for key in _PIN_KEYS:
+        if not isinstance(body[key], str) or not body[key].strip():
+            raise BadRequest(f"'{key}' must be a non-empty string")
+    return body["objectType"], body["objectId"], body["name"]
 
 
 # ------------------------------------------------------------------------ cookies, errors

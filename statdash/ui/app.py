@@ -1,7 +1,8 @@
 """StatdashApp: the live dashboard screen. Owns no I/O: the controller polls, messages bridge.
 
 The app draws the compiled layout's pages, redraws panels when the store changes, ticks the
-clock-driven parts once a second (time in state, "updated 3s ago", stale marking), answers
+clock-driven parts once a second (time in state, "updated 3s ago", stale marking, clocks),
+rotates the pages of a layout that asks for it (any key stops that, `R` resumes), answers
 the keys in `statdash.ui.keys`, watches the layout file for edits, and turns every exit path
 (keys, SIGTERM, SIGHUP, SIGINT, the terminal going away) into one orderly quit that closes the
 subscription before the app ends.
@@ -10,6 +11,7 @@ subscription before the app ends.
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import sys
 import time
@@ -18,11 +20,12 @@ from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.markup import escape as escape_markup
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Footer, Static
 
@@ -41,6 +44,7 @@ from statdash.ui.messages import AlertsChanged, Bridge, StatusChanged, StoreChan
 from statdash.ui.pages import PageGrid
 from statdash.ui.palette import STATDASH_THEME
 from statdash.ui.panels import DrawContext, Panel, TablePanel
+from statdash.ui.rotation import PageRotation
 from statdash.ui.screens.alerts import AlertsScreen
 from statdash.ui.screens.help import HelpScreen
 from statdash.ui.screens.problems import LayoutProblemsScreen, problem_count
@@ -48,6 +52,9 @@ from statdash.ui.widgets.alert_banner import AlertBanner
 from statdash.ui.widgets.status_bar import StatusBar, StatusInfo
 
 TICK_SECONDS = 1.0
+RESUME_ROTATION_KEY = "R"
+KIOSK_RETRY_SECONDS = 300.0
+"""In kiosk mode nobody presses `r`: refused credentials are tried again this often."""
 LAYOUT_CHECK_SECONDS = 1.0
 DEFAULT_THEME = "statdash"
 INSECURE_MARK = " TLS NOT VERIFIED "
@@ -101,6 +108,7 @@ class StatdashApp(App[int]):
         tick: bool = True,
         settle_heap: bool = True,
         alerts: AlertRunner | None = None,
+        kiosk: bool = False,
     ) -> None:
         super().__init__()
         self.alerts = alerts
@@ -129,6 +137,15 @@ class StatdashApp(App[int]):
         # False only in benchmarks, which measure what settling the heap is worth.
         self._settles_heap = settle_heap
         self._page_index = 0
+        # A wall display: no key bar, no command palette; the status line stays.
+        self.kiosk = kiosk
+        self.use_command_palette = not kiosk
+        self._rotation = self._new_rotation(running=True)
+        self._rotation_shown: tuple[int, bool, int] | None = None
+        self._rotation_timer: Timer | None = None
+        self._kiosk_retry_at: float | None = None
+        self.page_changes = 0
+        """How often the page on screen changed, by key or rotation (the soak counts them)."""
         self._remove_signal_handlers: Callable[[], None] | None = None
         self.register_theme(STATDASH_THEME)
         self.theme = theme or DEFAULT_THEME
@@ -142,7 +159,8 @@ class StatdashApp(App[int]):
         yield AlertBanner(id="alert-banner")
         yield ContentSwitcher(id="pages")
         yield StatusBar(self._status_info(), id="status")
-        yield Footer()
+        if not self.kiosk:
+            yield Footer()
 
     def _title_text(self) -> Text:
         """`DEMO  Title   [1 Floor]  2 Service`: the pages live in the title line, no tab strip."""
@@ -165,7 +183,67 @@ class StatdashApp(App[int]):
                 else:
                     text.append(f" {label} ", "dim")
                 text.append(" ")
+        rotation = self._rotation
+        if rotation is not None and rotation.running:
+            following = rotation.next_page
+            seconds = math.ceil(rotation.remaining(self._clock()))
+            title = clean(pages[following].title, 24)
+            text.append(f"  next: {following + 1} {title} in {seconds}s")
+        elif rotation is not None:
+            text.append("  rotation stopped: R resumes", "dim")
         return text
+
+    # --- page rotation ----------------------------------------------------------------------
+
+    def _new_rotation(self, *, running: bool) -> PageRotation | None:
+        """The rotation of the current layout's pages from page 1, or None if it does not rotate."""
+        if not self.layout.rotates:
+            return None
+        times = [page.show_for or 0.0 for page in self.layout.pages]
+        rotation = PageRotation(times, self._clock())
+        if not running:
+            rotation.stop()
+        return rotation
+
+    @property
+    def page_index(self) -> int:
+        """The page on screen (0-based)."""
+        return self._page_index
+
+    def check_rotation(self) -> None:
+        """Show the next page when its time has come; keep the countdown in the title moving.
+
+        Runs on a timer; public so that tests and the screenshot script, which move the
+        monotonic clock by hand, can make a page's time pass.
+        """
+        rotation = self._rotation
+        if rotation is None:
+            return
+        page = rotation.due(self._clock())
+        if page is not None:
+            self._show_page(page)
+        shown = (rotation.page, rotation.running, math.ceil(rotation.remaining(self._clock())))
+        if shown != self._rotation_shown:
+            self._rotation_shown = shown
+            self.query_one("#title", Static).update(self._title_text())
+
+    async def on_event(self, event: events.Event) -> None:
+        """Any key stops the rotation (`R` resumes it), then goes where it always goes."""
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            rotation = self._rotation
+            if rotation is not None and rotation.running and event.key != RESUME_ROTATION_KEY:
+                rotation.stop()
+                self.check_rotation()
+        await super().on_event(event)
+
+    def action_resume_rotation(self) -> None:
+        """Rotate the pages again, from the page on screen."""
+        rotation = self._rotation
+        if rotation is None:
+            self.notify("This layout does not rotate its pages (no 'rotate:')", timeout=3)
+            return
+        rotation.resume(self._clock(), self._page_index)
+        self.check_rotation()
 
     async def _mount_pages(self) -> None:
         """(Re)build one page grid per page of the current layout, showing the first."""
@@ -186,6 +264,7 @@ class StatdashApp(App[int]):
         self.controller.start()
         if self._tick_enabled:
             self.set_interval(TICK_SECONDS, self._tick)
+        self._arm_rotation()
         if self._watch_layout:
             self.set_interval(LAYOUT_CHECK_SECONDS, self._check_layout_file)
         if self._handle_signals:
@@ -200,6 +279,17 @@ class StatdashApp(App[int]):
                 )
         self._focus_first_table()
         self.redraw(None)
+
+    def _arm_rotation(self) -> None:
+        """Check the rotation often enough for its shortest page (a soak shortens them)."""
+        if self._rotation_timer is not None:
+            self._rotation_timer.stop()
+            self._rotation_timer = None
+        if self.layout.rotates:
+            shortest = min(page.show_for or 0.0 for page in self.layout.pages)
+            self._rotation_timer = self.set_interval(
+                min(TICK_SECONDS, shortest / 4), self.check_rotation
+            )
 
     def on_unmount(self) -> None:
         """Give the signals back, and the heap to the collector."""
@@ -278,12 +368,27 @@ class StatdashApp(App[int]):
             self.alerts.tick()
             if self.alerts.book.revision != self._alerts_shown:
                 self._show_alerts()
+        if self.kiosk:
+            self._kiosk_retry()
         context = self._draw_context()
         with self.batch_update():
             for panel in self._panels(active_only=True):
                 panel.tick(context)
         self._update_stale()
         self._update_status()
+
+    def _kiosk_retry(self) -> None:
+        """Polling stopped for refused credentials: on a wall display, try again now and then
+        (they may be fixed on the server), since nobody is there to press `r`."""
+        if self.controller.status.phase is not Phase.FAILED:
+            self._kiosk_retry_at = None
+            return
+        now = self._clock()
+        if self._kiosk_retry_at is None:
+            self._kiosk_retry_at = now + KIOSK_RETRY_SECONDS
+        elif now >= self._kiosk_retry_at:
+            self._kiosk_retry_at = now + KIOSK_RETRY_SECONDS
+            self.controller.poll_now()
 
     def _update_stale(self) -> None:
         age = self.controller.store.age(self._clock())
@@ -372,6 +477,8 @@ class StatdashApp(App[int]):
             demo=self.demo,
             page=page,
             layout=self._layout_message,
+            updates=status.updates,
+            corrected=status.corrected,
         )
 
     def _update_status(self) -> None:
@@ -394,9 +501,9 @@ class StatdashApp(App[int]):
         self.exit(0)
 
     def action_toggle_pause(self) -> None:
-        """Pause or resume polling."""
+        """Pause or resume taking new values."""
         paused = self.controller.toggle_pause()
-        self.notify("Polling paused" if paused else "Polling resumed", timeout=2)
+        self.notify("Updates paused" if paused else "Updates resumed", timeout=2)
         self._update_status()
 
     def action_poll_now(self) -> None:
@@ -460,9 +567,13 @@ class StatdashApp(App[int]):
 
     def action_page(self, index: int) -> None:
         """Show page `index` (0-based) when it exists."""
+        self._show_page(index)
+
+    def _show_page(self, index: int) -> None:
         if not 0 <= index < len(self.layout.pages) or index == self._page_index:
             return
         self._page_index = index
+        self.page_changes += 1
         self.query_one(ContentSwitcher).current = f"p{index + 1}"
         self.query_one("#title", Static).update(self._title_text())
         self._focus_first_table()
@@ -581,6 +692,10 @@ class StatdashApp(App[int]):
             self._heap_settled = False
         self.layout = compiled
         self.title = clean(compiled.title, 80)
+        # The pages start again from the first; a rotation the user stopped stays stopped.
+        stopped = self._rotation is not None and not self._rotation.running
+        self._rotation = self._new_rotation(running=not stopped)
+        self._arm_rotation()
         self.query_one("#title", Static).update(self._title_text())
         await self._mount_pages()
         self._focus_first_table()

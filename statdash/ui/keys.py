@@ -31,16 +31,17 @@ KEY_ACTIONS: tuple[KeyAction, ...] = (
     KeyAction(
         "p",
         "toggle_pause",
-        "Pause / resume polling",
+        "Pause / resume updates",
         "Pause",
-        "Stop asking the server for values (the screen keeps the last ones); again to resume",
+        "Stop taking new values (the screen keeps the last ones, the subscription stays open);"
+        " again to resume",
     ),
     KeyAction(
         "r",
         "poll_now",
         "Poll now",
         "Poll",
-        "Ask the server for fresh values at once instead of at the next refresh",
+        "Ask the server for every value at once (under push: a reconciliation peek)",
     ),
     KeyAction(
         "slash",
@@ -76,6 +77,12 @@ KEY_ACTIONS: tuple[KeyAction, ...] = (
         explain="Show every row again, or give a maximized widget its place back",
     ),
     KeyAction(
+        "R",
+        "resume_rotation",
+        "Rotate the pages again (any other key stops it)",
+        explain="On a layout with 'rotate:', cycle the pages again from the one on screen",
+    ),
+    KeyAction(
         "e",
         "layout_problems",
         "Why the edited layout file was not applied",
@@ -108,7 +115,13 @@ KEY_ACTIONS: tuple[KeyAction, ...] = (
 PAGE_KEYS = tuple(str(number) for number in range(1, 10))
 """`1`-`9` switch to that page."""
 
-KEY_LABELS = {"slash": "/", "question_mark": "?", "exclamation_mark": "!", "S": "shift+s"}
+KEY_LABELS = {
+    "slash": "/",
+    "question_mark": "?",
+    "exclamation_mark": "!",
+    "S": "shift+s",
+    "R": "shift+r",
+}
 
 
 def key_label(keys: str) -> str:

@@ -6,7 +6,8 @@ closes the controller, which deletes the subscription with a short timeout, and 
 subscription is written down while open so a run killed outright can be cleaned up later.
 A run that never once reached its server says so after the screen is restored and exits 1,
 so a wrong URL is not mistaken for a dashboard that worked.
-The app runs on `HangupSafeDriver`, so a terminal that goes away cannot hang the exit.
+The app runs on `HangupSafeDriver`, so a terminal that goes away cannot hang the exit; under
+`statdash serve` (Textual's web driver) on `ServedWebDriver`, so a server that goes away ends it.
 """
 
 from __future__ import annotations
@@ -16,14 +17,19 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from textual import messages
 from textual.drivers.linux_driver import LinuxDriver
+from textual.drivers.web_driver import WebDriver
 
 from statdash.api.client import StatisticsClient
 from statdash.api.connect import make_client
 from statdash.api.describe import describe
+from statdash.api.push import PushChannel
 from statdash.api.settings import ServerSettings
 from statdash.layout.compile import CompiledLayout
+from statdash.layout.vocabulary import UpdatesName
 from statdash.live.alert_actions import AlertActions
 from statdash.live.alert_log import AlertLog
 from statdash.live.alert_runner import AlertRunner
@@ -61,6 +67,40 @@ class HangupSafeDriver(LinuxDriver):
         super().write(data)
 
 
+class ServedWebDriver(WebDriver):
+    """Textual's web driver, except that the app exits when the serving process is gone.
+
+    Textual's own stops reading when its input ends and keeps the app running: measured with
+    `statdash serve` killed by SIGKILL, each viewer's dashboard went on polling, its
+    subscription open, with nobody to see it. Here the end of input asks the app to exit
+    (the normal way out, which deletes the subscription), and output to the vanished server
+    is dropped instead of failing.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._gone = False
+        write = self._write
+
+        def write_while_served(data: bytes) -> int:
+            if self._gone:
+                return 0
+            try:
+                return write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                self._gone = True
+                return 0
+
+        self._write = write_while_served  # type: ignore[assignment]
+
+    def run_input_thread(self) -> None:
+        """Relay input until it ends; an end nobody asked for means the server is gone."""
+        super().run_input_thread()
+        if not self.exit_event.is_set():
+            log.warning("the serving process is gone; exiting")
+            self._app.post_message(messages.ExitApp())
+
+
 def build_app(
     layout: CompiledLayout,
     client: StatisticsClient,
@@ -78,6 +118,8 @@ def build_app(
     tick: bool = True,
     settle_heap: bool = True,
     alert_log: AlertLog | None = None,
+    updates: UpdatesName | None = None,
+    kiosk: bool = False,
 ) -> StatdashApp:
     """The app and its controller, wired through a bridge (the one factory tests use too).
 
@@ -87,6 +129,8 @@ def build_app(
     `bridge` subclass sees every status and change the controller reports (when a poll
     ended, how much it changed), `tick=False` leaves out the once-a-second tick (not part of
     a poll), and `settle_heap=False` switches that lever off to measure what it is worth.
+    `updates` overrides the layout's `updates:` (push, poll or auto), across reloads too.
+    `kiosk` is for a wall display: no key bar and no command palette (the status line stays).
     """
     bridge = bridge if bridge is not None else Bridge()
     server = client.server
@@ -107,11 +151,14 @@ def build_app(
 
     controller = LiveController(
         client,
-        plan_for(layout),
+        plan_for(layout, updates),
         on_change=changed,
         on_status=bridge.status_changed,
         on_opened=(lambda sid: records.add(server, sid)) if records else None,
         on_deleted=(lambda sid: records.remove(server, sid)) if records else None,
+        # The channel shares the REST client's connection and cookies (one server session).
+        open_channel=lambda: PushChannel(client),
+        updates=updates,
         clock=clock,
         wall_clock=wall_clock,
     )
@@ -147,11 +194,15 @@ def build_app(
         tick=tick,
         settle_heap=settle_heap,
         alerts=alerts,
+        kiosk=kiosk,
     )
     app_ref.append(app)
-    if sys.platform != "win32":
-        # Used when the app runs on a real terminal; headless test runs ignore it.
+    if sys.platform != "win32" and app.driver_class is LinuxDriver:
+        # Used when the app runs on a real terminal; headless test runs ignore it. Another
+        # driver named by TEXTUAL_DRIVER (the web driver under `statdash serve`) is kept.
         app.driver_class = HangupSafeDriver
+    elif app.driver_class is WebDriver:
+        app.driver_class = ServedWebDriver
     return app
 
 
@@ -164,6 +215,8 @@ async def run_dashboard(
     theme: str | None = None,
     records: SubscriptionRecords | None = None,
     alert_log: AlertLog | None = None,
+    updates: UpdatesName | None = None,
+    kiosk: bool = False,
     say: Callable[[str], None],
 ) -> int:
     """Run the dashboard until the user quits; always deletes the subscription.
@@ -191,6 +244,8 @@ async def run_dashboard(
             insecure=settings.insecure,
             theme=theme,
             alert_log=alert_log,
+            updates=updates,
+            kiosk=kiosk,
         )
         await app.run_async()
     finally:

@@ -4,8 +4,10 @@ The layout says how many columns a page has and how many each widget spans; a te
 narrow for that gets fewer columns (widgets stack) so nothing is squeezed below a readable
 width. Rows are as tall as their content: a table as tall as its rows, a tile or a sparkline
 as it needs. Spare height goes to the last row with a chart (a chart draws finer with more
-rows); when the content is taller than the page, the tables give up height (they scroll),
-sharing what is left so a short table is shown whole beside a long one.
+rows); on a page without a chart the rows of KPI tiles and clocks share it, so a wallboard's
+tiles fill the screen and their digits grow; when the content is taller than the page, the
+tables give up height (they scroll), sharing what is left so a short table is shown whole
+beside a long one.
 """
 
 from __future__ import annotations
@@ -17,7 +19,16 @@ from textual import events
 from textual.containers import Grid
 from textual.widget import Widget
 
-from statdash.layout.compile import KpiView, PageView, StatesView, TableView, TrendView, View
+from statdash.layout.compile import (
+    ClockView,
+    KpiView,
+    PageView,
+    StatesView,
+    TableView,
+    TextView,
+    TrendView,
+    View,
+)
 from statdash.ui.panels import Panel, make_panel
 
 MIN_TABLE_WIDTH = 38
@@ -38,8 +49,10 @@ def natural_height(view: View) -> int:
         return view.height
     if isinstance(view, TableView):
         return len(view.rows) + TABLE_CHROME
-    if isinstance(view, KpiView):
+    if isinstance(view, KpiView | ClockView):
         return KPI_HEIGHT
+    if isinstance(view, TextView):
+        return len(view.message.splitlines()) + 2  # its lines inside the border
     if isinstance(view, TrendView):
         if view.style == "chart":
             return CHART_HEIGHT
@@ -57,9 +70,14 @@ def grows(view: View) -> bool:
     return isinstance(view, TrendView) and view.style == "chart" and view.height is None
 
 
+def fills(view: View) -> bool:
+    """True for a panel that takes a share of spare height when no chart wants it (a tile)."""
+    return isinstance(view, KpiView | ClockView) and view.height is None
+
+
 def min_width(view: View) -> int:
     """The narrowest a panel of this kind stays readable."""
-    if isinstance(view, KpiView):
+    if isinstance(view, KpiView | ClockView | TextView):
         return MIN_KPI_WIDTH
     if isinstance(view, TrendView | StatesView):
         return MIN_CHART_WIDTH
@@ -84,6 +102,8 @@ class RowNeed:
     """It holds a table: it may be shorter (down to `least`), the table then scrolls."""
     grows: bool = False
     """It holds a chart: it may take height beyond `natural`."""
+    fills: bool = False
+    """It holds tiles: it shares the spare height when no row grows."""
     least: int = MIN_ROW_HEIGHT
 
 
@@ -96,6 +116,7 @@ def row_need(views: tuple[View, ...], row: list[int]) -> RowNeed:
         natural=natural,
         scrolls=any(scrolls(view) for view in panels),
         grows=any(grows(view) for view in panels),
+        fills=any(fills(view) for view in panels) and not any(scrolls(v) for v in panels),
         least=max([MIN_ROW_HEIGHT, *fixed]),
     )
 
@@ -115,10 +136,11 @@ def row_heights(rows: list[RowNeed], available: int) -> list[int]:
     """The height of each grid row on a page `available` rows tall.
 
     Rows get their natural height; spare height goes to the last row that grows (blank
-    rows under a table would only be empty). Content taller than the page takes height from
-    the rows that scroll, shared so each keeps what it needs if it can (a short table beside
-    a long one stays whole); when even that is not enough, the other rows shrink too (not
-    below MIN_ROW_HEIGHT, a KPI tile's compact form) so the tables keep `SHARED_SHARE`.
+    rows under a table would only be empty), else is shared by the rows that fill. Content
+    taller than the page takes height from the rows that scroll, shared so each keeps what it
+    needs if it can (a short table beside a long one stays whole); when even that is not
+    enough, the other rows shrink too (not below MIN_ROW_HEIGHT, a KPI tile's compact form)
+    so the tables keep `SHARED_SHARE`.
     """
     heights = [row.natural for row in rows]
     if available <= 0 or not rows:
@@ -126,11 +148,23 @@ def row_heights(rows: list[RowNeed], available: int) -> list[int]:
     spare = available - sum(heights)
     if spare >= 0:
         growing = [index for index, row in enumerate(rows) if row.grows]
+        filling = [index for index, row in enumerate(rows) if row.fills]
         if growing:
             heights[growing[-1]] += spare
+        elif filling:
+            share, rest = divmod(spare, len(filling))
+            for order, index in enumerate(filling):
+                heights[index] += share + (1 if order < rest else 0)
         return heights
     scrolling = [index for index, row in enumerate(rows) if row.scrolls]
     if not scrolling:
+        # Tiles only (a wallboard on a small screen): the tile rows give up height, one row
+        # at a time, down to a tile's compact form, so every row stays on the page.
+        filling = [index for index, row in enumerate(rows) if row.fills]
+        while spare < 0 and any(heights[index] > MIN_ROW_HEIGHT for index in filling):
+            tallest = max(filling, key=lambda index: (heights[index], -index))
+            heights[tallest] -= 1
+            spare += 1
         return heights
     fixed = [index for index, row in enumerate(rows) if not row.scrolls]
     fixed_total = sum(heights[index] for index in fixed)

@@ -17,9 +17,11 @@ chart); it keeps its view as `self.view`. The drawing widgets it is built on, in
 
 from __future__ import annotations
 
+import zoneinfo
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.style import Style
@@ -32,17 +34,20 @@ from textual.widgets import Input
 
 from statdash.api.values import AgentStateValue, NumberValue, StatValue
 from statdash.layout.compile import (
+    ClockView,
     ColumnView,
     KpiView,
     RowObject,
     StatesView,
     TableView,
+    TextView,
     TrendView,
     View,
 )
 from statdash.layout.formats import (
     LOGGED_OUT,
     MISSING,
+    NOT_AVAILABLE,
     STATE_STYLES,
     Level,
     StateStyle,
@@ -54,10 +59,12 @@ from statdash.layout.vocabulary import NUMERIC_FORMATS
 from statdash.live.store import Store
 from statdash.text import clean, safe
 from statdash.ui.palette import colour_style, level_style
+from statdash.ui.widgets.clock import ClockTile
 from statdash.ui.widgets.kpi import KpiTile
 from statdash.ui.widgets.live_table import Cell, LiveTable, TableColumn
 from statdash.ui.widgets.plot import TrendPlot
 from statdash.ui.widgets.states import StateSummary
+from statdash.ui.widgets.text import TextTile
 from statdash.ui.widgets.trend import SeriesInput, TrendChart, TrendSeries
 
 NAME_COLUMN = "name"
@@ -427,6 +434,9 @@ def value_cell(
     text = Text(shown, no_wrap=True, end="")
     if value is None:
         text.stylize("dim")
+    elif value is NOT_AVAILABLE:
+        # A formula without a value reads like a refused statistic: n/a, quiet.
+        text.stylize("dim italic")
     if level is not Level.OK:
         text.append(level.glyph)
         text.stylize(level_style(level, theme))
@@ -449,6 +459,7 @@ class KpiPanel(Panel, KpiTile):
         super().__init__(view.title or view.label, id=id)
         self.view = view
         self.stat_ids = frozenset({view.stat_id})
+        self.size_hint = kpi_size_hint(view)
 
     def redraw(self, context: DrawContext, changed: frozenset[str] | None) -> None:
         view = self.view
@@ -466,6 +477,17 @@ class KpiPanel(Panel, KpiTile):
 
     def set_stale(self, stale: bool) -> None:
         self.stale = stale
+
+
+def kpi_size_hint(view: KpiView) -> str:
+    """The widest figure a tile of this format usually shows, which sizes its digits."""
+    if view.format == "duration":
+        return "0:00:00"
+    if view.format == "percent":
+        return "100" + ("." + "8" * view.decimals if view.decimals else "") + "%"
+    if view.format == "decimal":
+        return "88." + "8" * max(1, view.decimals)
+    return "888"
 
 
 # --- Trends --------------------------------------------------------------------------------
@@ -583,6 +605,53 @@ def state_counts(context: DrawContext, stat_ids: Iterable[str]) -> list[tuple[St
     return [(context.state_style(status), counts[status]) for status in ordered]
 
 
+# --- Clock and text ------------------------------------------------------------------------
+
+
+def clock_texts(view: ClockView, wall_now: float) -> tuple[str, str | None]:
+    """The time ("13:05" or "13:05:42") and the date ("Tue 2 Dec 2026") of `wall_now`."""
+    zone = zoneinfo.ZoneInfo(view.timezone) if view.timezone else None
+    moment = datetime.fromtimestamp(wall_now, tz=zone)
+    time_text = f"{moment:%H:%M:%S}" if view.seconds else f"{moment:%H:%M}"
+    # Spelled out rather than strftime's %-d, which Windows lacks.
+    date_text = f"{moment:%a} {moment.day} {moment:%b %Y}" if view.date else None
+    return time_text, date_text
+
+
+class ClockPanel(Panel, ClockTile):
+    """The time of day (`kind: clock`), moved on by the app's once-a-second tick."""
+
+    def __init__(self, view: ClockView, *, id: str | None = None) -> None:
+        super().__init__(view.title or "", id=id)
+        self.view = view
+
+    def redraw(self, context: DrawContext, changed: frozenset[str] | None) -> None:
+        if changed is None:
+            self.set_time(*clock_texts(self.view, context.wall_now))
+
+    def tick(self, context: DrawContext) -> None:
+        self.set_time(*clock_texts(self.view, context.wall_now))
+
+    def set_stale(self, stale: bool) -> None:
+        # The clock does not come from the server: old data does not make it wrong.
+        return
+
+
+class TextPanel(Panel, TextTile):
+    """A message from the layout (`kind: text`); it never changes while the layout stays."""
+
+    def __init__(self, view: TextView, *, id: str | None = None) -> None:
+        super().__init__(view.title or "", id=id)
+        self.view = view
+        self.set_message(view.message)
+
+    def redraw(self, context: DrawContext, changed: frozenset[str] | None) -> None:
+        return
+
+    def set_stale(self, stale: bool) -> None:
+        return
+
+
 # --- Factory -------------------------------------------------------------------------------
 
 
@@ -594,11 +663,16 @@ def make_panel(view: View, *, id: str | None = None) -> Widget:
         return KpiPanel(view, id=id)
     if isinstance(view, TrendView):
         return PlotPanel(view, id=id) if view.style == "chart" else TrendPanel(view, id=id)
+    if isinstance(view, ClockView):
+        return ClockPanel(view, id=id)
+    if isinstance(view, TextView):
+        return TextPanel(view, id=id)
     return StatesPanel(view, id=id)
 
 
 __all__ = [
     "MISSING",
+    "ClockPanel",
     "DrawContext",
     "KpiPanel",
     "NumberValue",
@@ -606,6 +680,7 @@ __all__ = [
     "PlotPanel",
     "StatesPanel",
     "TablePanel",
+    "TextPanel",
     "TrendPanel",
     "make_panel",
 ]

@@ -21,11 +21,16 @@ from .conftest import LAYOUTS, run_command
 
 
 def test_check_offline_prints_a_one_line_summary(capsys: pytest.CaptureFixture[str]) -> None:
-    """A sound layout exits 0 with pages, widgets, statistics and objects on one line."""
+    """A sound layout exits 0 with pages, widgets, statistics and objects on one line, then
+    one line per formula naming the statistics it needs."""
     path = LAYOUTS / "demo.yaml"
     assert run_command(check, [str(path)]) == 0
     captured = capsys.readouterr()
-    assert captured.out == f"{path}: OK: 2 pages, 9 widgets, 360 statistics on 59 objects\n"
+    assert captured.out == (
+        f"{path}: OK: 2 pages, 9 widgets, 360 statistics on 59 objects\n"
+        f"{path}: formula occupancy needs busy (CurrentBusyAgents),"
+        " logged_in (CurrentLoggedInAgents)\n"
+    )
     assert captured.err == ""
 
 
@@ -38,9 +43,8 @@ def test_check_takes_several_files_and_skips_what_is_not_a_layout(
     assert run_command(check, [str(path) for path in shell_glob]) == 0
     captured = capsys.readouterr()
     layouts = sorted(LAYOUTS.glob("*.yaml"))
-    assert [line.split(": OK: ")[0] for line in captured.out.splitlines()] == [
-        str(path) for path in layouts
-    ]
+    summaries = [line for line in captured.out.splitlines() if ": OK: " in line]
+    assert [line.split(": OK: ")[0] for line in summaries] == [str(path) for path in layouts]
     assert captured.err.splitlines() == [
         f"statdash check: skipped {LAYOUTS / 'data'}: a folder, not a layout file"
     ]
@@ -61,7 +65,7 @@ def test_one_bad_layout_among_several_fails_the_check(
     assert run_command(check, [str(bad), str(LAYOUTS / "wallboard.yaml")]) == 2
     captured = capsys.readouterr()
     assert captured.out == (
-        f"{LAYOUTS / 'wallboard.yaml'}: OK: 1 page, 8 widgets, 8 statistics on 2 objects\n"
+        f"{LAYOUTS / 'wallboard.yaml'}: OK: 2 pages, 15 widgets, 13 statistics on 7 objects\n"
     )
     assert captured.err.splitlines()[-1] == f"{bad}: 1 problem"
 
@@ -225,4 +229,39 @@ def test_rejections_are_grouped_by_line_and_message() -> None:
         "m.yaml:7:86: pages[0].widgets[1].columns[0]: the server rejected Nope for Agent"
         " ana.silva, ben.novak, carla.meyer and 1 more object: Unknown statistic 'Nope'"
         " (code 404)",
+    ]
+
+
+FORMULA_LAYOUT = """\
+title: Formulas
+statistics:
+  busy: {name: CurrentBusyAgents}
+  logged_in: {name: CurrentLoggedInAgents}
+  ready: {category: CurrentNumber, subject: AgentStatus, mainMask: WaitForNextCall}
+  occupancy: {formula: "100 * busy / logged_in"}
+  spare: {formula: "occupancy + ready"}
+  constant: {formula: "42"}
+pages:
+  - widgets:
+      - {kind: kpi, object: {agent_group: Team_01}, stat: $spare}
+      - {kind: kpi, object: {agent_group: Team_01}, stat: {formula: "busy * 2"}}
+"""
+
+
+def test_check_lists_the_statistics_each_formula_needs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each formula, declared or inline, is listed with the server statistics it needs, through
+    other formulas too, and those inputs are subscribed though no widget shows them."""
+    path = tmp_path / "formulas.yaml"
+    path.write_text(FORMULA_LAYOUT, encoding="utf-8")
+    assert run_command(check, [str(path)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"{path}: OK: 1 page, 2 widgets, 3 statistics on 1 object",
+        f"{path}: formula occupancy needs busy (CurrentBusyAgents),"
+        " logged_in (CurrentLoggedInAgents)",
+        f"{path}: formula spare needs busy (CurrentBusyAgents), logged_in"
+        " (CurrentLoggedInAgents), ready (CurrentNumber/AgentStatus (WaitForNextCall))",
+        f"{path}: formula constant needs no statistics",
+        f"{path}: formula pages[0].widgets[1].stat needs busy (CurrentBusyAgents)",
     ]

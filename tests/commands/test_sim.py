@@ -74,8 +74,16 @@ def test_options_reach_the_config() -> None:
             "1700000000",
             "--calls-per-hour",
             "90",
+            "--notification-hold",
+            "3",
+            "--notification-expiry",
+            "9",
+            "--time-driven-frequency",
+            "30",
         )
     )
+    assert (config.notification_hold, config.notification_expiry) == (3.0, 9.0)
+    assert config.time_driven_frequency == 30.0
     assert (config.agents, config.queues, config.seed, config.time_scale) == (200, 12, 9, 30.0)
     assert (config.clock, config.api_key, config.client_id, config.client_secret) == (
         "manual",
@@ -111,6 +119,9 @@ def test_secrets_can_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) 
         (["--user", "ACME\\ann:pw"], "--user needs --client-id and --client-secret"),
         (["--agents", "0"], "agents must be between 1 and 100000"),
         (["--port", "70000"], "--port must be between 0 and 65535"),
+        (["--notification-hold", "-1"], "--notification-hold must be seconds >= 0, got -1.0"),
+        (["--notification-expiry", "0"], "--notification-expiry must be seconds > 0, got 0.0"),
+        (["--time-driven-frequency", "0"], "--time-driven-frequency must be seconds, more than 0"),
     ],
 )
 def test_bad_options_exit_2_with_a_message(

@@ -2,9 +2,10 @@
 
 `statdash run` runs as a child process whose controlling terminal is a pty; the test ends it
 by a key, a signal, an exception, or by closing the terminal, then checks through
-`GET /simulator/state` that its subscription is gone, that its crash record is crossed out,
-and (where the terminal still exists) that the terminal was given back: the alternate screen
-left and the pty's modes back to what they were before the app started.
+`GET /simulator/state` that its subscription is gone and its CometD client disconnected,
+that its crash record is crossed out, and (where the terminal still exists) that the terminal
+was given back: the alternate screen left and the pty's modes back to what they were before
+the app started. The dashboards take values by push (the default); one runs polling.
 """
 
 from __future__ import annotations
@@ -89,18 +90,23 @@ def start(
     *,
     nohup: bool = False,
     hooks: tuple[Path, ...] = (),
+    updates: str = "auto",
 ) -> PtyApp:
-    """`statdash run LAYOUT --url SIM` on a fresh pty, once its subscription is open and live."""
+    """`statdash run LAYOUT --url SIM` on a fresh pty, once its subscription is open and live
+    (and, unless polling, its push channel too)."""
     app = PtyApp(
-        ["run", str(layout), "--url", sim.base_url],
+        ["run", str(layout), "--url", sim.base_url, "--updates", updates],
         child_environment(home, {"STATDASH_API_KEY": API_KEY}, hooks=hooks),
         nohup=nohup,
     )
+    word = b"poll" if updates == "poll" else b"push"
     app.wait_for(
-        lambda: len(open_subscriptions(sim)) == 1 and b"live" in app.output,
+        lambda: len(open_subscriptions(sim)) == 1 and b"live" in app.output and word in app.output,
         20,
         "the dashboard to be live",
     )
+    if updates != "poll":
+        assert sim.state()["cometd_clients"] >= 1
     return app
 
 
@@ -118,13 +124,17 @@ def screen_restored(output: bytes) -> bool:
     return ALT_SCREEN_ON in output and output.rfind(ALT_SCREEN_OFF) > output.rfind(ALT_SCREEN_ON)
 
 
-def ended_cleanly(app: PtyApp, sim: RunningSimulator, home: Path, code: int = 0) -> None:
-    """The child exited with `code` in time, deleted its subscription and gave the tty back."""
+def ended_cleanly(
+    app: PtyApp, sim: RunningSimulator, home: Path, code: int = 0, *, other_clients: int = 0
+) -> None:
+    """The child exited with `code` in time, deleted its subscription, disconnected its
+    CometD client (`other_clients` are those of other processes) and gave the tty back."""
     exit_code = app.wait_exit(EXIT_SECONDS)
     time.sleep(0.1)  # let the reader thread take the last bytes
     outcome = {
         "exit code": exit_code,
         "open subscriptions": open_subscriptions(sim),
+        "CometD clients": sim.state()["cometd_clients"],
         "records": records(home),
         "alternate screen left": screen_restored(app.output),
         "terminal modes restored": app.terminal_is_cooked(),
@@ -132,6 +142,7 @@ def ended_cleanly(app: PtyApp, sim: RunningSimulator, home: Path, code: int = 0)
     expected = {
         "exit code": code,
         "open subscriptions": {},
+        "CometD clients": other_clients,
         "records": [],
         "alternate screen left": True,
         "terminal modes restored": True,
@@ -147,6 +158,18 @@ def test_quit_keys_delete_the_subscription_and_restore_the_terminal(
     app = start(sim, layout_file, tmp_path)
     try:
         app.send(key)
+        ended_cleanly(app, sim, tmp_path)
+    finally:
+        app.close()
+
+
+def test_quit_while_polling_deletes_the_subscription_and_restores_the_terminal(
+    sim: RunningSimulator, layout_file: Path, tmp_path: Path
+) -> None:
+    """q ends a polling dashboard (--updates poll) as cleanly as a pushed one."""
+    app = start(sim, layout_file, tmp_path, updates="poll")
+    try:
+        app.send(b"q")
         ended_cleanly(app, sim, tmp_path)
     finally:
         app.close()
@@ -195,6 +218,7 @@ def test_closed_terminal_ends_the_app_and_deletes_the_subscription(
         app.hang_up()
         app.wait_exit(EXIT_SECONDS)
         assert open_subscriptions(sim) == {}
+        assert sim.state()["cometd_clients"] == 0
         assert records(tmp_path) == []
     finally:
         app.close()
@@ -222,7 +246,9 @@ def test_killed_run_leaves_a_record_and_the_next_start_deletes_it(
         assert sim.state()["requests"]["delete"] == deletes + 1
         assert [r["subscription_id"] for r in records(tmp_path)] == [current]
         again.send(b"q")
-        ended_cleanly(again, sim, tmp_path)
+        # The killed run could not disconnect: its CometD client stays until the server
+        # forgets it (it holds nothing; the subscription was the thing to delete).
+        ended_cleanly(again, sim, tmp_path, other_clients=1)
     finally:
         again.close()
 

@@ -75,7 +75,10 @@ async def client(screen_sim: RunningSimulator) -> AsyncIterator[StatisticsClient
 
 
 def make_app(client: StatisticsClient) -> StatdashApp:
-    return build_app(fast_layout(), client, server_label="simulator", handle_signals=False)
+    # These faults are those of the poll path (peeks): push is off so every value is polled.
+    return build_app(
+        fast_layout(), client, server_label="simulator", handle_signals=False, updates="poll"
+    )
 
 
 async def until(pilot: Pilot[int], condition: object, timeout: float = 10.0) -> None:

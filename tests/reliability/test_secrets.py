@@ -111,7 +111,8 @@ def test_secrets_reach_neither_the_terminal_nor_the_state_directory(
     (hook / "sitecustomize.py").write_text(CRASH_HOOK, encoding="utf-8")
     trigger = tmp_path / "crash-now"
     env = secret_env(tmp_path, hooks=(hook,), RELIABILITY_CRASH_FILE=str(trigger))
-    app = PtyApp(["run", str(layout), "--url", secure_sim.base_url], env)
+    # Polling: the failed polls and their token refreshes are part of what is checked.
+    app = PtyApp(["run", str(layout), "--url", secure_sim.base_url, "--updates", "poll"], env)
     try:
         app.wait_for(lambda: b"live" in app.output, 20, "the dashboard to be live")
         issued = secure_sim.state()["tokens_issued"]

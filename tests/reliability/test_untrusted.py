@@ -88,7 +88,8 @@ def test_hostile_strings_reach_the_pty_only_as_plain_text(
     layout = tmp_path / "hostile.yaml"
     layout.write_text(LAYOUT, encoding="utf-8")
     app = PtyApp(
-        ["run", str(layout), "--url", hostile_sim.base_url],
+        # Polling, so that failed peeks put the server's error text on the status line too.
+        ["run", str(layout), "--url", hostile_sim.base_url, "--updates", "poll"],
         child_environment(tmp_path, {"STATDASH_API_KEY": API_KEY}),
         size=(150, 45),
     )

@@ -28,5 +28,10 @@ def test_every_ad_hoc_combination_is_documented(row: catalog.AdHoc) -> None:
 
 def test_every_fault_field_kind_and_operation_is_documented() -> None:
     """The faults section names every field, malformed kind and operation the API accepts."""
-    for word in (*faults.FIELDS, *faults.MALFORMED_KINDS, *faults.OPERATIONS):
+    for word in (
+        *faults.FIELDS,
+        *faults.MALFORMED_KINDS,
+        *faults.PUSH_MALFORMED_KINDS,
+        *faults.OPERATIONS,
+    ):
         assert f"`{word}`" in DOC, word

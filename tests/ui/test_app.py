@@ -96,8 +96,13 @@ async def test_lifecycle_subscribe_show_change_quit(
         assert demo_sim.state()["open_subscriptions"] == 1
         table = agents_panel(app).table
         assert table.row_count == 50
-        state = table.get_cell("Agent:ana.silva", "c0")
-        assert state is not None and state.text.plain.strip() not in ("", MISSING)
+
+        def state_shown() -> bool:
+            state = table.get_cell("Agent:ana.silva", "c0")
+            return state is not None and state.text.plain.strip() not in ("", MISSING)
+
+        # The first values reach the screen through a message the app handles right after.
+        await until(pilot, state_shown)
         before = app.controller.store.revision
         demo_sim.advance(600)
         await pilot.press("r")

@@ -656,3 +656,18 @@ def test_palette_covers_every_layout_colour() -> None:
     for theme_name in ("textual-dark", "textual-light", "ansi-dark"):
         theme = BUILTIN_THEMES[theme_name]
         assert all(colour(name, theme) is not None for name in COLOURS), theme_name
+
+
+async def test_status_bar_says_how_values_arrive_and_what_reconciliation_corrected() -> None:
+    """The phase carries push/poll/push lost, the corrections count shows, a failure hides both."""
+    bar = StatusBar()
+    async with Harness(bar).run_test(size=(120, 5)) as pilot:
+        for updates in ("push", "poll", "push lost: polling"):
+            bar.update_status(StatusInfo("h", "live", age=1, updates=updates, corrected=3))
+            await pilot.pause()
+            (line,) = lines(bar)
+            assert f"● live · {updates} │" in line and "3 corrected" in line
+        bar.update_status(StatusInfo("h", "failed", message="refused", updates="push"))
+        await pilot.pause()
+        (line,) = lines(bar)
+        assert "push" not in line and "✗ failed: refused" in line

@@ -1,8 +1,10 @@
 """KpiTile: one statistic as a titled tile with big digits, its threshold state and a trend.
 
-The big font is Textual's 3x3 digits plus the characters dashboard values need and Textual's
-font lacks ('.', ',', '%', the en dash shown for a missing value); any other character (a
-state word, "n/a") makes the tile fall back to one line of ordinary text rather than guess.
+The digits are as big as the tile allows (`statdash.ui.widgets.bigdigits`: the 3x3 font in
+a small tile, block pixels from 4 rows up); a big tile also shows its level as a coloured
+band and a trend several rows tall, so a wallboard reads across a room. A value with a
+character the big fonts lack (a state word, "n/a") falls back to one line of ordinary text
+rather than guess.
 """
 
 from __future__ import annotations
@@ -13,53 +15,31 @@ from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
-from textual.renderables.digits import DIGITS, DIGITS3X3
+from textual import events
 
 from statdash.layout.formats import MISSING, Level
 from statdash.text import clean
 from statdash.ui.palette import level_style
+from statdash.ui.widgets.bigdigits import (
+    SMALL,
+    DigitSize,
+    as_text,
+    big_digits,
+    fit,
+    render,
+    text_width,
+)
 from statdash.ui.widgets.framed import FramedWidget
-from statdash.ui.widgets.trend import spark_bars
+from statdash.ui.widgets.trend import spark_bars, tall_spark_bars
 
 VALUE_MAX = 24
 """Longest value text kept (cells); longer server text is cut with an ellipsis."""
+MAX_TREND_ROWS = 6
+"""A big tile's trend grows to this many rows (a third of the room under the figure)."""
+BIG_TILE_ROWS = 12
+"""From this height (border included) a tile is "big" (class `-big`): its title is bold."""
 
-_EXTRA_GLYPHS: dict[str, tuple[str, str, str]] = {
-    ".": (" ", " ", "•"),
-    ",": (" ", " ", ","),
-    ":": (" ", "•", " "),
-    " ": (" ", " ", " "),
-    "%": ("○ ╱", " ╱ ", "╱ ○"),  # noqa: RUF001 - box-drawing diagonals, not slashes
-    MISSING: ("   ", "╶─╴", "   "),
-    "-": ("   ", "╶─╴", "   "),
-}
-_TEXTUAL_GLYPHS = "0123456789+"
-
-
-def _glyph(char: str) -> tuple[str, str, str] | None:
-    if char in _EXTRA_GLYPHS:
-        return _EXTRA_GLYPHS[char]
-    if char in _TEXTUAL_GLYPHS:
-        row = DIGITS.index(char) * 3
-        return (
-            DIGITS3X3[row].ljust(3),
-            DIGITS3X3[row + 1].ljust(3),
-            DIGITS3X3[row + 2].ljust(3),
-        )
-    return None
-
-
-def big_digits(text: str) -> tuple[str, str, str] | None:
-    """`text` as three rows of the big font, or None if a character has no big form."""
-    rows: tuple[list[str], list[str], list[str]] = ([], [], [])
-    for char in text:
-        glyph = _glyph(char)
-        if glyph is None:
-            return None
-        for row, piece in zip(rows, glyph, strict=True):
-            row.append(piece)
-    top, middle, bottom = ("".join(row) for row in rows)
-    return top, middle, bottom
+__all__ = ["VALUE_MAX", "KpiTile", "big_digits", "level_label"]
 
 
 def level_label(level: Level) -> str:
@@ -96,6 +76,8 @@ class KpiTile(FramedWidget):
     _level: Level = Level.OK
     _history: tuple[float, ...] | None = None
     _problem: str | None = None
+    size_hint: str = ""
+    """The widest value this tile usually shows (e.g. "100%"), so its digits keep one size."""
 
     @property
     def text(self) -> str:
@@ -136,6 +118,10 @@ class KpiTile(FramedWidget):
         self.set_class(level is Level.WARN, "-warn")
         self.set_class(level is Level.ALARM, "-alarm")
 
+    def on_resize(self, event: events.Resize) -> None:
+        """Mark a big tile (its title goes bold, see statdash.tcss)."""
+        self.set_class(event.size.height >= BIG_TILE_ROWS, "-big")
+
     def render(self) -> Text:
         """The tile's content as plain `Text`: no markup is parsed, so data cannot style or act."""
         width, height = self.size
@@ -150,18 +136,59 @@ class KpiTile(FramedWidget):
         theme = self.app.current_theme
         value_style = level_style(self._level, theme) + dim
         state = Text(level_label(self._level), value_style)
-        trend = self._trend(inner, dim)
-        rows = big_digits(self._text)
-        # Big digits need a line below them for the level, so it never appears and vanishes.
-        if rows is not None and height >= 4 and len(rows[0]) <= width:
+        # Block pixels keep a row for the level and one for the trend, with or without a
+        # trend, so tiles side by side pick the same size; the 3x3 font needs only the level.
+        size = fit(self._text, inner, height - 2, hint=self.size_hint)
+        if (size is None or not size.pixels) and height >= 4:
+            small = text_width(self._text, SMALL)
+            size = SMALL if small is not None and small <= width else None
+        if size is not None and size.pixels:
+            return _join(self._render_big(size, inner, height, value_style, dim), gutter)
+        rows = None if size is None else render(self._text, size)
+        if rows is not None:
             lines = [Text(row, value_style) for row in rows]
             lines.append(state)
             for line in lines:
                 line.align("center", width)
+            trend = self._trend(inner, dim)
             if trend is not None and height >= 5:
                 lines.append(Text(" " * gutter).append_text(trend))
             return _join(lines, 0)
+        trend = self._trend(inner, dim)
         return _join(self._render_compact(inner, height, value_style, state, trend), gutter)
+
+    def _render_big(
+        self, size: DigitSize, width: int, height: int, value_style: Style, dim: Style
+    ) -> list[Text]:
+        """Pixel digits, the level as a coloured band, and a trend as tall as room allows."""
+        digits = render(self._text, size) or []
+        spare = height - len(digits) - 2
+        trend_rows = 0
+        if self._history:
+            trend_rows = 1 + min(spare // 3, MAX_TREND_ROWS - 1)
+            spare -= trend_rows - 1
+        gap = 1 if spare >= 2 else 0
+        spare -= gap
+        top = spare // 2
+        lines = [Text() for _ in range(top)]
+        lines.extend(as_text(row, value_style) for row in digits)
+        lines.extend(Text() for _ in range(gap))
+        if self._level is Level.OK:
+            lines.append(Text())
+        else:
+            # A band of colour reads from further away than a coloured word.
+            band = Text(f"  {level_label(self._level)}  ", value_style + Style(reverse=True))
+            band.stylize(Style(bold=True))
+            lines.append(band)
+        lines.extend(Text() for _ in range(height - len(lines) - trend_rows))
+        if trend_rows and self._history:
+            style = self.get_component_rich_style("kpi-tile--trend") + dim
+            lines.extend(
+                Text(row, style) for row in tall_spark_bars(self._history, width, trend_rows)
+            )
+        for line in lines:
+            line.align("center", width)
+        return lines[:height]
 
     def _render_compact(
         self, width: int, height: int, value_style: Style, state: Text, trend: Text | None

@@ -54,6 +54,10 @@ class StatusInfo:
     page: str | None = None
     layout: str | None = None
     """A notice about the layout file (e.g. an edit that could not be applied), kept whole."""
+    updates: str | None = None
+    """How values arrive: push, poll, push lost: polling, ... (None: not shown)."""
+    corrected: int = 0
+    """Values that reconciliation peeks under push corrected."""
 
 
 def host_of(server: str) -> str:
@@ -181,6 +185,13 @@ class StatusBar(Widget):
         retry_in = info.retry_in
         if info.phase == "retrying" and retry_in is not None and 0 <= retry_in < math.inf:
             phase.append(f" in {math.ceil(retry_in)}s")
+        if info.updates and info.phase != "failed":
+            # (Failed: the message says why, and how values would arrive does not matter.)
+            # Push that is not working is news (polling instead costs the server more).
+            troubled = info.updates not in ("push", "poll", "push connecting")
+            style = level_style(Level.WARN, theme) if troubled else Style()
+            phase.append(" · ", Style(dim=True))
+            phase.append_text(safe(info.updates, style, max_length=28))
         parts.append(_Part(1, 99, phase))
         message_part = None
         if info.message:
@@ -200,6 +211,8 @@ class StatusBar(Widget):
             parts.append(_Part(4, 80, Text("no data yet")))
         if info.poll_ms is not None and math.isfinite(info.poll_ms):
             parts.append(_Part(5, 10, Text(f"poll {round(info.poll_ms)} ms")))
+        if info.corrected:
+            parts.append(_Part(5, 20, Text(f"{info.corrected} corrected")))
         if info.errors:
             noun = "error" if info.errors == 1 else "errors"
             errors = Text(f"{info.errors} {noun}", level_style(Level.WARN, theme))

@@ -1,4 +1,4 @@
-"""Trends: `spark_bars()` (one row of bar glyphs) and `TrendChart`, labelled sparkline rows.
+"""Trends: `spark_bars()` (bar glyphs, one row or stacked) and `TrendChart`, labelled sparklines.
 
 Bars are drawn here rather than with Textual's `Sparkline`: that one blends colours in
 truecolor (wrong under an ANSI theme), has no notion of a missing sample, and stretches a
@@ -32,8 +32,14 @@ def spark_bars(values: Sequence[float], width: int) -> str:
     more than an average); fewer leave the left blank, since that time has no data yet.
     Heights span the series' own min..max; a flat series sits low (zero) or mid-height.
     """
+    return tall_spark_bars(values, width, 1)[0]
+
+
+def tall_spark_bars(values: Sequence[float], width: int, rows: int) -> list[str]:
+    """`spark_bars` stacked `rows` high (top row first): eight steps per row, for big tiles."""
+    rows = max(1, rows)
     if width <= 0:
-        return ""
+        return [""] * rows
     count = len(values)
     if count > width:
         samples = []
@@ -48,18 +54,28 @@ def spark_bars(values: Sequence[float], width: int) -> str:
         samples = list(values)
     finite = [value for value in samples if math.isfinite(value)]
     if not finite:
-        return " " * width
+        return [" " * width] * rows
     low, high = min(finite), max(finite)
     span = high - low
-    cells = []
+    steps = len(BARS) * rows
+    # Each sample's height in eighths of a row, 0 for a missing sample.
+    heights = []
     for value in samples:
         if not math.isfinite(value):
-            cells.append(" ")
+            heights.append(0)
         elif span == 0:
-            cells.append(BARS[0] if high <= 0 else BARS[3])
+            heights.append(1 if high <= 0 else steps // 2)
         else:
-            cells.append(BARS[round((value - low) / span * (len(BARS) - 1))])
-    return " " * (width - len(cells)) + "".join(cells)
+            heights.append(round((value - low) / span * (steps - 1)) + 1)
+    lines = []
+    for row in range(rows):
+        floor = (rows - 1 - row) * len(BARS)
+        cells = []
+        for height in heights:
+            filled = min(len(BARS), max(0, height - floor))
+            cells.append(BARS[filled - 1] if filled else " ")
+        lines.append(" " * (width - len(cells)) + "".join(cells))
+    return lines
 
 
 def compact_number(value: float) -> str:

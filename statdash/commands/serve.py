@@ -1,0 +1,256 @@
+"""`statdash serve LAYOUT`: the dashboard in web browsers, one `statdash run` process per viewer.
+
+Everything is checked before the server binds: the layout, the theme, the server settings
+(credentials included), the address. Each viewer's dashboard is `statdash run` under
+Textual's web driver; the server's credentials reach it through its environment (a child's
+command line is visible to every user in `ps`), and the browser gets only the drawn screen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import re
+import signal
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import SecretStr
+
+from statdash.api.errors import ConfigError
+from statdash.api.settings import ENV_PREFIX, ServerSettings, is_loopback
+from statdash.commands import run as run_command
+from statdash.commands.common import EXIT_USAGE, load_compiled
+from statdash.commands.server_options import add_server_arguments, resolve_server
+from statdash.commands.voice import Voice
+
+if TYPE_CHECKING:
+    from statdash.web.front import WebFront
+
+# aiohttp and textual-serve (~150 ms) load only once everything is known to be good.
+
+VOICE = Voice("serve")
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+DEFAULT_MAX_VIEWERS = 10
+# `run` options a viewer's dashboard may be given, when this statdash's `run` has them
+# (--kiosk and --updates arrive with other features; until then serve says they are missing).
+FORWARDED_SWITCHES = ("kiosk",)
+FORWARDED_VALUES = ("theme", "updates")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """`serve` takes a layout, where to listen, the viewer limit, and run's server flags."""
+    parser.add_argument("layout", type=Path, help="the layout file (YAML)")
+    web = parser.add_argument_group("web")
+    web.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        help=f"address to listen on (default {DEFAULT_HOST}: this machine only)",
+    )
+    web.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"port to listen on (default {DEFAULT_PORT}; 0 picks a free one)",
+    )
+    web.add_argument(
+        "--max-viewers",
+        type=int,
+        metavar="N",
+        default=DEFAULT_MAX_VIEWERS,
+        help="browsers served at once, each its own dashboard and subscription "
+        f"(default {DEFAULT_MAX_VIEWERS})",
+    )
+    web.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow listening on an address other machines can reach (put TLS in front: "
+        "docs/serve.md)",
+    )
+    dashboard = parser.add_argument_group("each viewer's dashboard")
+    dashboard.add_argument("--theme", help=run_command.THEMES_HELP)
+    dashboard.add_argument(
+        "--kiosk", action="store_true", help="the dashboard's kiosk mode (as `statdash run`)"
+    )
+    dashboard.add_argument("--updates", help="how values arrive (as `statdash run --updates`)")
+    add_server_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Check everything, then serve until Ctrl+C (or SIGTERM / SIGHUP)."""
+    problem = address_problem(args.host, args.port, allow_remote=args.allow_remote)
+    if problem is None and args.max_viewers < 1:
+        problem = "--max-viewers must be at least 1"
+    if problem is None:
+        problem = run_command.theme_problem(args.theme)
+    if problem is not None:
+        return VOICE.fail(problem)
+    try:
+        settings = resolve_server(args, voice=VOICE)
+    except ConfigError as error:
+        return VOICE.fail(str(error))
+    layout = load_compiled(args.layout, VOICE)
+    if layout is None:
+        return EXIT_USAGE
+    try:
+        argv = viewer_argv(args, settings, run_usage())
+    except ConfigError as error:
+        return VOICE.fail(str(error))
+    # why here: the web stack loads once everything is known to be good (see the top).
+    from statdash.web.front import ViewerCommand, WebFront, new_access_key
+
+    access_key = new_access_key()
+    front = WebFront(
+        ViewerCommand(argv, viewer_environment(settings, os.environ)),
+        access_key=access_key,
+        max_viewers=args.max_viewers,
+        title=layout.title,
+        say=VOICE.say,
+    )
+    try:
+        return asyncio.run(
+            serve(
+                front,
+                args.host,
+                args.port,
+                on_listening=lambda port: announce(args, layout.title, port, access_key),
+            )
+        )
+    except OSError as error:
+        # aiohttp wraps the bind error in a sentence of its own; the errno says it plainly.
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        return VOICE.fail(f"cannot listen on {args.host}:{args.port}: {reason}")
+
+
+def address_problem(host: str, port: int, *, allow_remote: bool) -> str | None:
+    """Why serve must not listen on `host:port`, or None when it may."""
+    if not 0 <= port <= 65535:
+        return f"--port {port} is not a port (0-65535)"
+    if not is_loopback(host) and not allow_remote:
+        return (
+            f"refusing to listen on {host}, which other machines can reach: anyone with the "
+            "URL sees the dashboard. Add --allow-remote, and put TLS in front (docs/serve.md)"
+        )
+    return None
+
+
+def run_usage() -> str:
+    """The usage line of this statdash's own `statdash run` (which options it has)."""
+    parser = argparse.ArgumentParser(prog="statdash run")
+    run_command.add_arguments(parser)
+    return parser.format_usage()
+
+
+def viewer_argv(args: argparse.Namespace, settings: ServerSettings, usage: str) -> list[str]:
+    """The command line of one viewer's `statdash run`: nothing secret on it.
+
+    Raises ConfigError for a dashboard option this statdash's `run` does not have (`usage`
+    is its usage line).
+    """
+    argv = [sys.executable, "-m", "statdash", "run", str(args.layout.resolve())]
+    argv += ["--url", settings.url]
+    for name in FORWARDED_SWITCHES:
+        if getattr(args, name, False):
+            argv.append(_forwarded(name, usage))
+    for name in FORWARDED_VALUES:
+        value = getattr(args, name, None)
+        if value is not None:
+            argv += [_forwarded(name, usage), str(value)]
+    if settings.insecure:
+        argv.append("--insecure")
+    if getattr(args, "allow_http", False):
+        argv.append("--allow-http")
+    if getattr(args, "config", None) is not None:
+        argv += ["--config", str(Path(args.config).resolve())]
+    return argv
+
+
+def _forwarded(name: str, usage: str) -> str:
+    flag = "--" + name.replace("_", "-")
+    if not re.search(rf"\[{re.escape(flag)}[\] ]", usage):
+        raise ConfigError(
+            f"{flag}: this statdash's `run` has no {flag} option, so viewers cannot get it"
+        )
+    return flag
+
+
+def viewer_environment(settings: ServerSettings, base: Mapping[str, str]) -> dict[str, str]:
+    """`base` plus every resolved server setting as `STATDASH_*`, secrets included.
+
+    A flag given to `serve` (say `--api-key`) reaches each viewer this way, in its
+    environment, which only the same user can read.
+    """
+    environment = dict(base)
+    credentials = settings.credentials
+    values: dict[str, str | None] = {
+        "url": settings.url,
+        "api_key": _reveal(credentials.api_key),
+        "token": _reveal(credentials.token),
+        "client_id": credentials.client_id,
+        "client_secret": _reveal(credentials.client_secret),
+        "username": credentials.username,
+        "password": _reveal(credentials.password),
+        "ca_bundle": settings.verify if isinstance(settings.verify, str) else None,
+    }
+    for name, value in values.items():
+        if value:
+            environment[ENV_PREFIX + name.upper()] = value
+    return environment
+
+
+def _reveal(secret: SecretStr | None) -> str | None:
+    return secret.get_secret_value() if secret is not None else None
+
+
+def viewer_url(host: str, port: int, access_key: str) -> str:
+    """The one URL to open: this server's page with its access key."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/?token={access_key}"
+
+
+def announce(args: argparse.Namespace, title: str, port: int, access_key: str) -> None:
+    """Say what is served where, then print the URL alone on stdout (scripts read it there)."""
+    VOICE.say(
+        f"serving {args.layout} ({title}) to at most {args.max_viewers} browsers on "
+        f"{args.host}:{port}; the URL below carries the access key: share it like a password"
+    )
+    print(viewer_url(args.host, port, access_key), flush=True)
+
+
+async def serve(
+    front: WebFront,
+    host: str,
+    port: int,
+    *,
+    on_listening: Callable[[int], None],
+) -> int:
+    """Listen on `host:port` until SIGINT, SIGTERM or SIGHUP (unless ignored); then stop
+    every viewer."""
+    from aiohttp import web
+
+    runner = web.AppRunner(front.application(), handle_signals=False, access_log=None)
+    await runner.setup()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    wanted = [signal.SIGINT, signal.SIGTERM]
+    # Under nohup SIGHUP is ignored on purpose: a closed terminal must not stop the server.
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+        wanted.append(signal.SIGHUP)
+    for signum in wanted:
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signum, stop.set)
+    try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        bound = runner.addresses[0][1] if runner.addresses else port
+        on_listening(int(bound))
+        await stop.wait()
+        VOICE.say("stopping: every viewer's dashboard quits and deletes its subscription")
+    finally:
+        await runner.cleanup()
+    return 0

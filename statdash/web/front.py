@@ -1,0 +1,296 @@
+"""The web server of `statdash serve`: a page and a websocket behind one access key.
+
+textual-serve's own `Server` is not used: it has no authentication, lists its static
+directory, starts each app through a shell, and builds its websocket URL from the host it
+was told rather than the one the browser used (so it breaks behind a TLS proxy). This is
+the thin aiohttp server it would be, closed: the page (`/?token=KEY`) and the websocket
+(`/ws/KEY`; textual.js appends its own `?width=&height=` to that URL, so the key is in the
+path) answer 403 without the key, compared in constant time; static files are served
+without a listing; at most `max_viewers` dashboards run at once, and the next browser gets a
+refusal it can read. The page's assets (textual.js, xterm.css, the font) are textual-serve's,
+served from here, so the page needs nothing from the internet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import html
+import json
+import secrets
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import textual_serve
+from aiohttp import WSCloseCode, WSMsgType, web
+
+from statdash.text import clean
+from statdash.web.viewer import QUIT_GRACE, TERM_GRACE, ViewerProcess
+
+STATIC_ROOT = Path(textual_serve.__file__).parent / "static"
+# How long a new viewer waits for a slot: a reloading tab's old dashboard needs a moment to
+# quit and free its slot (at most QUIT_GRACE + TERM_GRACE), and the reload must not be
+# refused for that.
+SLOT_WAIT = QUIT_GRACE + TERM_GRACE
+# Ping every 3 s, drop after 1.5 s without a pong (aiohttp waits half the heartbeat): a tab
+# that lost its network is noticed within ~4.5 s, so its subscription is gone within 10 s.
+HEARTBEAT = 3.0
+TOKEN_BYTES = 32
+SHUTDOWN_WAIT = 12.0
+# The websocket close code for "try again later" (RFC 6455 registry).
+TRY_AGAIN_LATER = WSCloseCode.TRY_AGAIN_LATER
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    # The page's URL carries the key: never send it on as a Referer.
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+def new_access_key() -> str:
+    """A fresh random access key, URL-safe (256 bits)."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def key_matches(given: str, key: str) -> bool:
+    """True when `given` is the access key (in constant time, whatever `given` holds)."""
+    return hmac.compare_digest(given.encode("utf-8", "replace"), key.encode("utf-8"))
+
+
+@dataclass(frozen=True, slots=True)
+class ViewerCommand:
+    """How to start one viewer's dashboard: the argument list and its whole environment."""
+
+    argv: Sequence[str]
+    environment: Mapping[str, str] = field(repr=False)
+    """Holds the server's credentials: never shown, never logged."""
+
+
+class WebFront:
+    """The aiohttp application: page, websocket, static files, viewer slots."""
+
+    def __init__(
+        self,
+        command: ViewerCommand,
+        *,
+        access_key: str,
+        max_viewers: int,
+        title: str,
+        say: Callable[[str], None],
+        slot_wait: float = SLOT_WAIT,
+        heartbeat: float = HEARTBEAT,
+    ) -> None:
+        if max_viewers < 1:
+            raise ValueError("max_viewers must be at least 1")
+        self._command = command
+        self._key = access_key
+        self._max_viewers = max_viewers
+        self._title = title
+        self._say = say
+        self._slot_wait = slot_wait
+        self._heartbeat = heartbeat
+        self._slots = asyncio.Semaphore(max_viewers)
+        self._viewers: dict[web.WebSocketResponse, ViewerProcess] = {}
+
+    @property
+    def viewer_pids(self) -> list[int]:
+        """The process ids of the dashboards running now, one per connected viewer."""
+        return [pid for viewer in self._viewers.values() if (pid := viewer.pid) is not None]
+
+    def application(self) -> web.Application:
+        """A fresh aiohttp application serving this front."""
+        app = web.Application()
+        app.add_routes(
+            [
+                web.get("/", self._page),
+                web.get("/ws/{key}", self._websocket),
+                # show_index=False: a directory answers 403, not a listing.
+                web.static("/static", STATIC_ROOT, show_index=False, follow_symlinks=False),
+            ]
+        )
+        app.on_shutdown.append(self._stop_everyone)
+        return app
+
+    def _allowed(self, given: str) -> bool:
+        return key_matches(given, self._key)
+
+    async def _page(self, request: web.Request) -> web.Response:
+        if not self._allowed(request.query.get("token", "")):
+            raise web.HTTPForbidden(text="statdash serve: this page needs its access key\n")
+        body = render_page(
+            self._title,
+            websocket_path=f"ws/{self._key}",
+            font_size=min(max(_number(request.query.get("fontsize"), 16), 6), 64),
+        )
+        return web.Response(text=body, content_type="text/html", headers=PAGE_HEADERS)
+
+    async def _websocket(self, request: web.Request) -> web.WebSocketResponse:
+        if not self._allowed(request.match_info["key"]):
+            raise web.HTTPForbidden(text="statdash serve: this websocket needs its access key\n")
+        socket = web.WebSocketResponse(heartbeat=self._heartbeat)
+        await socket.prepare(request)
+        try:
+            await asyncio.wait_for(self._slots.acquire(), self._slot_wait)
+        except TimeoutError:
+            await self._refuse(socket)
+            return socket
+        try:
+            await self._serve_viewer(socket, request)
+        finally:
+            self._slots.release()
+        return socket
+
+    async def _refuse(self, socket: web.WebSocketResponse) -> None:
+        """Tell the browser, in its terminal, that every slot is taken; then close."""
+        message = (
+            f"statdash serve: all {self._max_viewers} viewer slots are in use. "
+            "Close another viewer, or ask for a higher --max-viewers, and reload.\r\n"
+        )
+        with contextlib.suppress(ConnectionError):
+            await socket.send_bytes(message.encode("utf-8"))
+        await socket.close(code=TRY_AGAIN_LATER, message=b"all viewer slots are in use")
+        self._say(f"refused a viewer: all {self._max_viewers} slots are in use")
+
+    async def _serve_viewer(self, socket: web.WebSocketResponse, request: web.Request) -> None:
+        async def close() -> None:
+            await socket.close()
+
+        width = _dimension(request.query.get("width"), 80)
+        height = _dimension(request.query.get("height"), 24)
+        viewer = ViewerProcess(
+            self._command.argv,
+            self._command.environment,
+            write_bytes=socket.send_bytes,
+            write_str=socket.send_str,
+            close=close,
+            # A dashboard's own messages (say, "never reached ...") go to serve's stderr.
+            on_stderr=lambda line: self._say(f"viewer {viewer.pid}: {line}"),
+        )
+        self._viewers[socket] = viewer
+        try:
+            await viewer.start(width, height)
+            self._say(f"viewer connected (dashboard pid {viewer.pid}; {len(self._viewers)} now)")
+            await _relay_browser(socket, viewer)
+        finally:
+            # Whatever ended the connection (close, reload, lost network, server shutdown),
+            # the dashboard quits and deletes its subscription before the slot is free.
+            await viewer.stop()
+            del self._viewers[socket]
+            self._say(f"viewer left (dashboard pid {viewer.pid} ended; {len(self._viewers)} now)")
+
+    async def _stop_everyone(self, _app: web.Application) -> None:
+        """On shutdown, close every viewer's socket: each handler then stops its dashboard."""
+        await asyncio.gather(
+            *(socket.close(code=WSCloseCode.GOING_AWAY) for socket in list(self._viewers)),
+            return_exceptions=True,
+        )
+        # Each handler stops its dashboard in bounded time (see ViewerProcess.stop).
+        deadline = asyncio.get_running_loop().time() + SHUTDOWN_WAIT
+        while self._viewers and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+
+
+async def _relay_browser(socket: web.WebSocketResponse, viewer: ViewerProcess) -> None:
+    """Hand the browser's keys, resizes and focus changes to the dashboard until it leaves."""
+    async for message in socket:
+        if message.type != WSMsgType.TEXT:
+            continue
+        try:
+            envelope = json.loads(message.data)
+        except ValueError:
+            continue
+        if not isinstance(envelope, list) or not envelope:
+            continue
+        kind = envelope[0]
+        data = envelope[1] if len(envelope) > 1 else None
+        if kind == "stdin" and isinstance(data, str):
+            await viewer.send_bytes(data.encode("utf-8"))
+        elif kind == "resize" and isinstance(data, dict):
+            await viewer.set_terminal_size(
+                _dimension(data.get("width"), 80), _dimension(data.get("height"), 24)
+            )
+        elif kind == "ping" and isinstance(data, str):
+            await socket.send_json(["pong", data])
+        elif kind == "blur":
+            await viewer.blur()
+        elif kind == "focus":
+            await viewer.focus()
+
+
+def _number(value: object, default: int) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        return default
+
+
+def _dimension(value: object, default: int) -> int:
+    """A terminal width or height from the browser, kept to a sane range."""
+    return min(max(_number(value, default), 10), 1000)
+
+
+PAGE = """<!DOCTYPE html>
+<html>
+  <head>
+    <meta charset="utf-8">
+    <meta name="referrer" content="no-referrer">
+    <title>{title}</title>
+    <link rel="stylesheet" href="static/css/xterm.css">
+    <script src="static/js/textual.js"></script>
+    <style>
+      @font-face {{
+        font-family: "Roboto Mono";
+        src: url("static/fonts/RobotoMono-VariableFont_wght.ttf") format("truetype");
+      }}
+      body {{ background: #0c181f; margin: 0; }}
+      .dialog-container {{
+        position: absolute; width: 100vw; height: 100vh; display: flex;
+        align-items: center; justify-content: center; z-index: 10;
+      }}
+      .intro {{
+        padding: 48px; font: 16px "Roboto Mono", monospace; text-align: center;
+        color: rgba(255, 255, 255, 0.95); background-color: #12232d;
+      }}
+      body.-first-byte .intro-dialog {{ display: none; }}
+      body .textual-terminal {{ opacity: 0; width: 100vw; height: 100vh; }}
+      body.-first-byte .textual-terminal {{ opacity: 1; transition: opacity 0.3s ease-out; }}
+      .closed-dialog {{ display: none; }}
+      body.-closed .closed-dialog {{ display: flex; }}
+      button {{
+        margin-top: 16px; padding: 12px 32px; border: none; color: white;
+        background-color: #5e0ba7; font: inherit; cursor: pointer;
+      }}
+    </style>
+  </head>
+  <body>
+    <div class="dialog-container intro-dialog"><div class="intro">{title}</div></div>
+    <div class="dialog-container closed-dialog">
+      <div class="intro">
+        <div>The dashboard has ended.</div>
+        <button type="button" onclick="location.reload()">Start again</button>
+      </div>
+    </div>
+    <div id="terminal" class="textual-terminal" data-font-size="{font_size}"></div>
+    <script>
+      // Relative to this page, so the same page works behind a proxy at any path, and
+      // wss:// whenever the page itself came over https://.
+      const socketUrl = new URL({websocket_path}, window.location.href);
+      socketUrl.protocol = window.location.protocol === "https:" ? "wss:" : "ws:";
+      socketUrl.search = "";
+      document.getElementById("terminal").dataset.sessionWebsocketUrl = socketUrl.href;
+    </script>
+  </body>
+</html>
+"""
+
+
+def render_page(title: str, *, websocket_path: str, font_size: int) -> str:
+    """The page for one viewer: the title (escaped), the terminal, its websocket's path."""
+    return PAGE.format(
+        title=html.escape(clean(title, 200)),
+        font_size=font_size,
+        # JSON of a URL-safe key inside a <script>: it holds no quote or '<' to break out with.
+        websocket_path=json.dumps(websocket_path),
+    )

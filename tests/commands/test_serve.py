@@ -1,0 +1,263 @@
+"""`statdash serve`: what it refuses before listening, what a viewer is started with, a real run."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import aiohttp
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from statdash.api.errors import ConfigError
+from statdash.api.settings import Credentials, ServerSettings
+from statdash.commands import serve
+from statdash.sim.runner import RunningSimulator
+
+from .conftest import API_KEY, LAYOUTS, Result, spawn
+
+WALLBOARD = str(LAYOUTS / "wallboard.yaml")
+
+
+def parse(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    serve.add_arguments(parser)
+    return parser.parse_args(list(argv))
+
+
+def test_it_listens_on_loopback_by_default() -> None:
+    """Without --host, serve listens on 127.0.0.1 only, on port 8000, for at most 10 viewers."""
+    args = parse(WALLBOARD)
+    assert (args.host, args.port, args.max_viewers) == ("127.0.0.1", 8000, 10)
+    assert serve.address_problem(args.host, args.port, allow_remote=False) is None
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.20", "wallboard.example.com"])
+def test_a_reachable_address_needs_allow_remote(cli: Callable[..., Result], host: str) -> None:
+    """Listening where other machines reach it is refused (exit 2) unless --allow-remote."""
+    result = cli("serve", WALLBOARD, "--url", "http://127.0.0.1:9", "--host", host)
+    assert result.code == 2
+    assert result.err.startswith(f"statdash serve: refusing to listen on {host},")
+    assert "--allow-remote" in result.err
+    assert serve.address_problem(host, 8000, allow_remote=True) is None
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "localhost"])
+def test_loopback_addresses_need_no_flag(host: str) -> None:
+    """Every loopback address is allowed without --allow-remote."""
+    assert serve.address_problem(host, 8000, allow_remote=False) is None
+
+
+def test_bad_numbers_are_refused(cli: Callable[..., Result]) -> None:
+    """A port outside 0-65535 or fewer than one viewer is refused before anything starts."""
+    bad_port = cli("serve", WALLBOARD, "--url", "http://127.0.0.1:9", "--port", "70000")
+    assert (bad_port.code, bad_port.err) == (
+        2,
+        "statdash serve: --port 70000 is not a port (0-65535)\n",
+    )
+    none = cli("serve", WALLBOARD, "--url", "http://127.0.0.1:9", "--max-viewers", "0")
+    assert (none.code, none.err) == (2, "statdash serve: --max-viewers must be at least 1\n")
+
+
+def test_a_bad_layout_is_refused_before_listening(
+    cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    """A layout with problems is reported and nothing listens (exit 2)."""
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("title: x\npages: 3\n", encoding="utf-8")
+    result = cli("serve", str(broken), "--url", "http://127.0.0.1:9")
+    assert result.code == 2
+    assert result.out == ""
+    assert "nothing was started" in result.err
+
+
+def test_no_credentials_is_refused(
+    cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without an API key serve says so and exits 2, as run does."""
+    monkeypatch.delenv("STATDASH_API_KEY")
+    result = cli("serve", WALLBOARD, "--url", "http://127.0.0.1:9")
+    assert result.code == 2
+    assert result.err.startswith("statdash serve: no API key given")
+
+
+def settings_with_secrets() -> ServerSettings:
+    return ServerSettings(
+        url="https://gcxapi.example.com",
+        credentials=Credentials(
+            api_key=SecretStr("key-1"),
+            client_id="dash",
+            client_secret=SecretStr("secret-2"),
+            username="T\\ana",
+            password=SecretStr("pass-3"),
+        ),
+        verify="/etc/ssl/ca.pem",
+    )
+
+
+def test_secrets_go_to_the_viewer_environment_not_its_command_line() -> None:
+    """Every resolved setting reaches the viewer as STATDASH_*; none of the secrets is in argv."""
+    settings = settings_with_secrets()
+    args = parse(WALLBOARD, "--api-key", "key-1", "--theme", "ansi-dark")
+    argv = serve.viewer_argv(args, settings, serve.run_usage())
+    assert not any(secret in word for word in argv for secret in ("key-1", "secret-2", "pass-3"))
+    assert argv[3:] == [
+        "run",
+        str(Path(WALLBOARD).resolve()),
+        "--url",
+        "https://gcxapi.example.com",
+        "--theme",
+        "ansi-dark",
+    ]
+    environment = serve.viewer_environment(settings, {"PATH": "/bin"})
+    assert environment == {
+        "PATH": "/bin",
+        "STATDASH_URL": "https://gcxapi.example.com",
+        "STATDASH_API_KEY": "key-1",
+        "STATDASH_CLIENT_ID": "dash",
+        "STATDASH_CLIENT_SECRET": "secret-2",
+        "STATDASH_USERNAME": "T\\ana",
+        "STATDASH_PASSWORD": "pass-3",
+        "STATDASH_CA_BUNDLE": "/etc/ssl/ca.pem",
+    }
+
+
+def test_kiosk_is_forwarded_only_when_run_has_it() -> None:
+    """--kiosk reaches the viewer's run when run offers it, and is refused clearly otherwise."""
+    settings = settings_with_secrets()
+    args = parse(WALLBOARD, "--kiosk", "--updates", "push")
+    with_both = "usage: statdash run [-h] [--kiosk] [--updates UPDATES] layout\n"
+    argv = serve.viewer_argv(args, settings, with_both)
+    assert "--kiosk" in argv
+    assert argv[argv.index("--updates") + 1] == "push"
+    with pytest.raises(ConfigError, match="has no --kiosk option"):
+        serve.viewer_argv(args, settings, "usage: statdash run [-h] [--theme THEME] layout\n")
+
+
+def test_the_url_carries_the_key() -> None:
+    """The printed URL is the page with the key; IPv6 hosts are bracketed."""
+    assert serve.viewer_url("127.0.0.1", 8000, "K") == "http://127.0.0.1:8000/?token=K"
+    assert serve.viewer_url("::1", 8080, "K") == "http://[::1]:8080/?token=K"
+
+
+async def test_serve_end_to_end(simulator: RunningSimulator) -> None:
+    """A real `statdash serve` prints one URL with a fresh key; a viewer's dashboard opens a
+    subscription with the key from serve's environment; SIGTERM ends serve, and the
+    subscription with it, while the browser is still connected."""
+    process = spawn("serve", WALLBOARD, "--url", simulator.base_url, "--port", "0")
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:") and "/?token=" in url
+        base, key = url.split("/?token=")
+        assert len(key) >= 43
+        async with aiohttp.ClientSession() as http:
+            async with http.get(url) as page:
+                assert page.status == 200
+            socket = await http.ws_connect(f"{base}/ws/{key}?width=100&height=30")
+            await _wait_for_subscriptions(simulator, 1, 60)
+            process.send_signal(signal.SIGTERM)
+            await _wait_for_subscriptions(simulator, 0, 10)
+            _, err = await asyncio.to_thread(process.communicate, timeout=30)
+            # The browser is told: after the frames still in flight, its socket is closed.
+            while (await socket.receive(timeout=5)).type not in CLOSED:
+                pass
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0
+    assert API_KEY not in err
+    assert "viewer connected" in err and "viewer left" in err
+
+
+async def test_a_killed_serve_leaves_no_dashboard_running(simulator: RunningSimulator) -> None:
+    """When serve dies outright (SIGKILL), each viewer's dashboard notices its input end,
+    exits and deletes its subscription within 10 s."""
+    process = spawn("serve", WALLBOARD, "--url", simulator.base_url, "--port", "0")
+    try:
+        assert process.stdout is not None
+        base, key = process.stdout.readline().strip().split("/?token=")
+        async with aiohttp.ClientSession() as http:
+            socket = await http.ws_connect(f"{base}/ws/{key}?width=100&height=30")
+            await _wait_for_subscriptions(simulator, 1, 60)
+            process.kill()
+            await asyncio.to_thread(process.communicate, timeout=10)
+            # The browser's socket is still open on this side: only the dashboard can act.
+            assert not socket.closed
+            await _wait_for_subscriptions(simulator, 0, 10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
+CLOSED = (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING)
+
+
+async def _wait_for_subscriptions(simulator: RunningSimulator, count: int, timeout: float) -> None:
+    """Wait until the simulator holds `count` subscriptions; fail after `timeout` seconds."""
+    async with httpx.AsyncClient() as http:
+        deadline = time.monotonic() + timeout
+        while True:
+            state = (await http.get(f"{simulator.base_url}/simulator/state")).json()
+            if state["open_subscriptions"] == count:
+                return
+            if time.monotonic() > deadline:
+                pytest.fail(f"{count} open subscriptions not reached in {timeout} s")
+            await asyncio.sleep(0.1)
+
+
+def test_a_taken_port_is_one_line(cli: Callable[..., Result], simulator: RunningSimulator) -> None:
+    """A port something else listens on is refused in one line, exit 2, and no URL printed."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cli("serve", WALLBOARD, "--url", simulator.base_url, "--port", str(port))
+    assert result.code == 2
+    assert result.out == ""
+    assert result.err == (
+        f"statdash serve: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+    )
+
+
+@pytest.mark.parametrize("under_nohup", [False, True])
+def test_sighup_stops_serve_unless_ignored(simulator: RunningSimulator, under_nohup: bool) -> None:
+    """SIGHUP (the terminal closed) stops serve with status 0; under nohup it keeps serving."""
+
+    def ignore_hangups() -> None:
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+    argv = ["serve", WALLBOARD, "--url", simulator.base_url, "--port", "0"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "statdash", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+        preexec_fn=ignore_hangups if under_nohup else None,
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        process.send_signal(signal.SIGHUP)
+        if under_nohup:
+            time.sleep(1)
+            assert process.poll() is None
+            assert httpx.get(url).status_code == 200
+            process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate()

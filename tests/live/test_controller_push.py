@@ -1,0 +1,189 @@
+"""Tests for statdash.live.controller under push: ordering, fallback, reconciliation, close."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable
+
+from statdash.api import errors
+from statdash.api.models import SubscriptionItem
+from statdash.live.controller import LiveController, Plan
+from statdash.live.session import SessionStatus
+from statdash.live.store import Ingested
+from tests.live.fakes import FakeClient, VirtualClock
+from tests.live.test_push_feed import Batch, FakeChannel, Update
+
+
+def _item(statistic_id: str) -> SubscriptionItem:
+    return SubscriptionItem(
+        statistic_id=statistic_id, object_id="ana.silva", object_type="Agent", name="X"
+    )
+
+
+async def _until(condition: Callable[[], bool], limit: int = 5000) -> None:
+    for _ in range(limit):
+        await asyncio.sleep(0)
+        if condition():
+            return
+    raise AssertionError("condition never held")
+
+
+class Calls:
+    """The order of channel and REST calls, as one list."""
+
+    def __init__(self, client: FakeClient, channel: FakeChannel) -> None:
+        self.order: list[str] = []
+        original_open = channel.open
+
+        async def open_channel() -> Batch:
+            self.order.append("channel")
+            return await original_open()
+
+        channel.open = open_channel  # type: ignore[method-assign]
+        self.client = client
+
+
+def _controller(
+    client: FakeClient,
+    channels: list[FakeChannel],
+    updates: str = "auto",
+    *,
+    changes: list[Ingested] | None = None,
+    statuses: list[SessionStatus] | None = None,
+) -> LiveController:
+    def open_channel() -> FakeChannel:
+        # The last channel stands in for every later reopen.
+        return channels.pop(0) if len(channels) > 1 else channels[0]
+
+    return LiveController(
+        client,
+        Plan([_item("a"), _item("b")], 1.0, updates=updates),  # type: ignore[arg-type]
+        on_change=(changes if changes is not None else []).append,
+        on_status=(statuses if statuses is not None else []).append,
+        open_channel=open_channel,
+        clock=client.clock,
+        sleep=client.clock.sleep,
+    )
+
+
+async def test_the_channel_is_confirmed_before_the_subscription_opens() -> None:
+    """Push opens the updates channel first; the subscribe reply is the first frame."""
+    client = FakeClient(VirtualClock())
+    channel = FakeChannel()
+    calls = Calls(client, channel)
+    controller = _controller(client, [channel])
+    controller.start()
+    await _until(lambda: controller.store.get("a") is not None)
+    assert calls.order == ["channel"]
+    assert client.calls[0][0] == "open"
+    assert controller.status.updates == "push"
+    assert controller.pushing
+    await controller.close()
+
+
+async def test_pushed_values_reach_the_store_without_polling() -> None:
+    """Under push, updates change the store and the session only reconciles (no 1 s polls)."""
+    clock = VirtualClock()
+    client = FakeClient(clock)
+    channel = FakeChannel()
+    changes: list[Ingested] = []
+    controller = _controller(client, [channel], changes=changes)
+    controller.start()
+    await _until(lambda: controller.store.get("a") is not None)
+    channel.rounds.put_nowait(Batch((Update("b", {"intValue": 7}),)))
+    await _until(lambda: controller.store.get("b") is not None)
+    assert any(change.changed == {"b"} for change in changes)
+    for _ in range(500):
+        await asyncio.sleep(0)
+    peeks = [at for name, at in client.calls if name in ("open", "peek")]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(peeks)]
+    assert all(gap >= 60 for gap in gaps), f"only reconciliation peeks under push: {gaps}"
+    await controller.close()
+
+
+async def test_auto_falls_back_to_polling_when_the_server_has_no_push() -> None:
+    """auto polls at the refresh interval when the channel cannot open, and says so."""
+    client = FakeClient(VirtualClock())
+    channel = FakeChannel(opening=errors.PushUnavailable("no CometD"))
+    controller = _controller(client, [channel])
+    controller.start()
+    await _until(lambda: sum(name == "peek" for name, _ in client.calls) >= 2)
+    assert controller.status.updates == "poll: no push"
+    assert not controller.pushing
+    await controller.close()
+
+
+async def test_losing_push_switches_to_polling_visibly() -> None:
+    """When the channel is lost in auto mode the session polls at once and the status says so."""
+    client = FakeClient(VirtualClock())
+    channel = FakeChannel()
+    spare = FakeChannel(opening=errors.ConnectError("down"))
+    statuses: list[SessionStatus] = []
+    controller = _controller(client, [channel, spare, spare, spare], statuses=statuses)
+    controller.start()
+    await _until(lambda: controller.store.get("a") is not None)
+    channel.rounds.put_nowait(errors.PushLost("advice none"))
+    await _until(lambda: any(name == "peek" for name, _ in client.calls))
+    assert any(status.updates == "push lost: polling" for status in statuses)
+    await controller.close()
+
+
+async def test_push_only_mode_does_not_poll_when_push_is_lost() -> None:
+    """updates: push never falls back to polling at the refresh interval."""
+    client = FakeClient(VirtualClock())
+    channel = FakeChannel(opening=errors.PushUnavailable("no CometD"))
+    controller = _controller(client, [channel, channel], "push")
+    controller.start()
+    await _until(lambda: controller.store.get("a") is not None)
+    for _ in range(500):
+        await asyncio.sleep(0)
+    peeks = [at for name, at in client.calls if name in ("open", "peek")]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(peeks)]
+    assert all(gap >= 60 for gap in gaps), f"push only: no polling at the refresh: {gaps}"
+    assert controller.status.updates == "no push"
+    await controller.close()
+
+
+async def test_a_reconciliation_peek_counts_the_values_it_corrects() -> None:
+    """r under push peeks the subscription; values that differ are corrected and counted."""
+    client = FakeClient(VirtualClock())
+    channel = FakeChannel()
+    controller = _controller(client, [channel])
+    controller.start()
+    await _until(lambda: controller.store.get("a") is not None)
+    controller.poll_now()
+    # The fake's peek answers a different value for "a" than the subscribe reply did.
+    await _until(lambda: controller.status.corrected == 1)
+    await controller.close()
+
+
+async def test_close_deletes_the_subscription_and_disconnects_the_channel() -> None:
+    """Closing under push deletes the subscription and closes the channel."""
+    client = FakeClient(VirtualClock())
+    channel = FakeChannel()
+    controller = _controller(client, [channel])
+    controller.start()
+    await _until(lambda: controller.store.get("a") is not None)
+    await controller.close()
+    assert client.deleted == ["sub1"]
+    assert channel.closed >= 1
+
+
+async def test_pause_holds_pushed_values_until_resume() -> None:
+    """p under push stops applying updates; resume applies the latest that came meanwhile."""
+    client = FakeClient(VirtualClock())
+    channel = FakeChannel()
+    controller = _controller(client, [channel])
+    controller.start()
+    await _until(lambda: controller.store.get("a") is not None)
+    controller.pause()
+    channel.rounds.put_nowait(Batch((Update("b", {"intValue": 1}),)))
+    channel.rounds.put_nowait(Batch((Update("b", {"intValue": 2}),)))
+    for _ in range(200):
+        await asyncio.sleep(0)
+    assert controller.store.get("b") is None
+    controller.resume()
+    value = controller.store.get("b")
+    assert value is not None and getattr(value, "number", None) == 2
+    await controller.close()

@@ -1,0 +1,246 @@
+"""Tests for statdash.live.push_feed: channel states, coalescing, resyncs, disconnect."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from statdash.api import errors
+from statdash.live.push_feed import FeedState, PushFeed
+
+
+@dataclass(frozen=True)
+class Update:
+    statistic_id: str
+    value: object
+    timestamp: object = None
+    subscription_id: str | None = "sub1"
+
+
+@dataclass(frozen=True)
+class Batch:
+    updates: tuple[Update, ...] = ()
+    service_state: str | None = None
+    rehandshook: bool = False
+
+
+Step = Batch | errors.StatisticsError
+
+
+@dataclass
+class FakeChannel:
+    """A channel whose open and rounds are scripted; a round waits when the script is empty."""
+
+    opening: Step = field(default_factory=Batch)
+    rounds: asyncio.Queue[Step] = field(default_factory=asyncio.Queue)
+    closed: int = 0
+
+    async def open(self) -> Batch:
+        if isinstance(self.opening, errors.StatisticsError):
+            raise self.opening
+        return self.opening
+
+    async def next_batch(self) -> Batch:
+        step = await self.rounds.get()
+        if isinstance(step, errors.StatisticsError):
+            raise step
+        return step
+
+    async def close(self) -> None:
+        self.closed += 1
+
+
+@dataclass
+class Recorder:
+    """Collects what the feed hands on."""
+
+    updates: list[dict[str, object]] = field(default_factory=list)
+    states: list[FeedState] = field(default_factory=list)
+    resyncs: int = 0
+
+    def on_updates(self, ids: list[str], values: list[object], stamps: list[object]) -> None:
+        self.updates.append(dict(zip(ids, values, strict=True)))
+
+    def on_resync(self) -> None:
+        self.resyncs += 1
+
+
+async def _no_wait(_: float) -> None:
+    await asyncio.sleep(0)
+
+
+def _feed(
+    channels: list[FakeChannel],
+    seen: Recorder,
+    *,
+    accepts: Callable[[str | None], bool] = lambda _: True,
+    flush_gap: float = 0.0,
+) -> PushFeed:
+    pool = iter(channels)
+    return PushFeed(
+        lambda: next(pool),
+        on_updates=seen.on_updates,
+        on_state=seen.states.append,
+        on_resync=seen.on_resync,
+        accepts=accepts,
+        sleep=_no_wait,
+        flush_gap=flush_gap,
+    )
+
+
+async def _until(condition: Callable[[], bool], limit: int = 2000) -> None:
+    for _ in range(limit):
+        await asyncio.sleep(0)
+        if condition():
+            return
+    raise AssertionError("condition never held")
+
+
+async def test_open_confirms_the_channel_and_hands_on_data_from_the_open_replies() -> None:
+    """A successful open makes the feed live and hands on updates that came with it."""
+    channel = FakeChannel(opening=Batch((Update("a", {"intValue": 1}),)))
+    seen = Recorder()
+    feed = _feed([channel], seen)
+    assert await feed.open()
+    assert feed.live and feed.state is FeedState.LIVE
+    assert seen.updates == [{"a": {"intValue": 1}}]
+
+
+async def test_updates_while_paused_are_coalesced_to_the_latest_per_statistic() -> None:
+    """While paused nothing is handed on; on resume one hand-over carries the latest of each."""
+    channel = FakeChannel()
+    seen = Recorder()
+    feed = _feed([channel], seen)
+    await feed.open()
+    task = asyncio.create_task(feed.run())
+    feed.pause()
+    for number in range(50):
+        channel.rounds.put_nowait(Batch((Update("a", number), Update("b", -number))))
+    await _until(lambda: feed.updates_received == 100)
+    assert seen.updates == []
+    feed.resume()
+    assert seen.updates == [{"a": 49, "b": -49}]
+    feed.stop()
+    await task
+
+
+async def test_a_late_older_delivery_does_not_replace_a_newer_pending_value() -> None:
+    """An out-of-order update with an older timestamp is dropped, the newer value kept."""
+    channel = FakeChannel()
+    seen = Recorder()
+    feed = _feed([channel], seen)
+    await feed.open()
+    feed.pause()
+    feed._take(Batch((Update("a", 2, timestamp=2000),)))
+    feed._take(Batch((Update("a", 1, timestamp=1000),)))
+    feed.resume()
+    assert seen.updates == [{"a": 2}]
+    assert feed.duplicates_dropped == 1
+
+
+async def test_updates_of_other_subscriptions_are_ignored() -> None:
+    """Only updates the feed accepts (its own subscription's) are handed on."""
+    channel = FakeChannel(opening=Batch((Update("a", 1, subscription_id="old"), Update("b", 2))))
+    seen = Recorder()
+    feed = _feed([channel], seen, accepts=lambda sid: sid == "sub1")
+    await feed.open()
+    assert seen.updates == [{"b": 2}]
+
+
+async def test_hand_overs_are_spaced_by_the_flush_gap() -> None:
+    """Deliveries closer together than the gap wait and go on together."""
+    channel = FakeChannel()
+    seen = Recorder()
+    feed = PushFeed(
+        lambda: channel,
+        on_updates=seen.on_updates,
+        on_state=seen.states.append,
+        on_resync=seen.on_resync,
+        flush_gap=0.05,
+    )
+    await feed.open()
+    feed._take(Batch((Update("a", 1),)))
+    feed._take(Batch((Update("a", 2), Update("b", 3))))
+    feed._take(Batch((Update("c", 4),)))
+    assert seen.updates == [{"a": 1}]
+    await _until(lambda: len(seen.updates) == 2, limit=100_000)
+    assert seen.updates[1] == {"a": 2, "b": 3, "c": 4}
+    await feed.close()
+
+
+async def test_one_failed_round_is_a_blip_two_lose_the_channel_and_it_is_reopened() -> None:
+    """A single failure keeps the channel; two in a row lose it, and a reopen asks for a resync."""
+    first, second = FakeChannel(), FakeChannel()
+    seen = Recorder()
+    feed = _feed([first, second], seen)
+    await feed.open()
+    task = asyncio.create_task(feed.run())
+    first.rounds.put_nowait(errors.ConnectError("refused"))
+    first.rounds.put_nowait(Batch((Update("a", 1),)))
+    await _until(lambda: seen.updates == [{"a": 1}])
+    assert feed.state is FeedState.LIVE and first.closed == 0
+    first.rounds.put_nowait(errors.ConnectError("refused"))
+    first.rounds.put_nowait(errors.ConnectError("refused"))
+    await _until(lambda: first.closed == 1)
+    assert FeedState.LOST in seen.states
+    await _until(lambda: feed.state is FeedState.LIVE)
+    assert seen.resyncs == 1, "what changed while the channel was down needs a peek"
+    feed.stop()
+    await task
+    assert second.closed == 1
+
+
+async def test_advice_none_loses_the_channel_at_once() -> None:
+    """PushLost (the server advised no reconnect) loses the channel without a second try."""
+    channel, spare = FakeChannel(), FakeChannel(opening=errors.PushUnavailable("gone"))
+    seen = Recorder()
+    feed = _feed([channel, spare], seen)
+    await feed.open()
+    task = asyncio.create_task(feed.run())
+    channel.rounds.put_nowait(errors.PushLost("advice none"))
+    await _until(lambda: channel.closed == 1)
+    assert FeedState.LOST in seen.states
+    feed.stop()
+    await task
+
+
+async def test_a_server_without_push_is_unavailable_not_lost() -> None:
+    """PushUnavailable on open leaves the feed unavailable, with the reason on record."""
+    channel = FakeChannel(opening=errors.PushUnavailable("no CometD here"))
+    seen = Recorder()
+    feed = _feed([channel], seen)
+    assert not await feed.open()
+    assert feed.state is FeedState.UNAVAILABLE
+    assert feed.last_error is not None
+    assert channel.closed == 1
+
+
+async def test_rehandshake_and_service_coming_back_ask_for_a_resync() -> None:
+    """A new CometD session or the service returning to Available each ask for a peek."""
+    channel = FakeChannel()
+    seen = Recorder()
+    feed = _feed([channel], seen)
+    await feed.open()
+    feed._take(Batch(rehandshook=True))
+    assert seen.resyncs == 1
+    feed._take(Batch(service_state="Unavailable"))
+    assert not feed.live, "an unavailable service means values are not current"
+    assert seen.resyncs == 1
+    feed._take(Batch(service_state="Available"))
+    assert feed.live and seen.resyncs == 2
+
+
+async def test_stop_ends_run_and_disconnects() -> None:
+    """run() returns after stop() and closes (disconnects) the channel exactly once."""
+    channel = FakeChannel()
+    seen = Recorder()
+    feed = _feed([channel], seen)
+    await feed.open()
+    task = asyncio.create_task(feed.run())
+    await asyncio.sleep(0)
+    feed.stop()
+    # The held round in flight is abandoned: stopping does not wait for the server.
+    await asyncio.wait_for(task, 1)
+    assert channel.closed == 1
+    assert feed.state is FeedState.CLOSED

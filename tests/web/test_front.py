@@ -1,0 +1,145 @@
+"""The web front: the key on page and websocket, static files, viewers' lifecycle and limit."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import aiohttp
+import pytest
+
+from statdash.web.front import key_matches, render_page
+
+from .conftest import API_KEY, DELETE_BOUND, START_BOUND, ServeFront
+
+
+async def status(served_http: aiohttp.ClientSession, url: str) -> int:
+    async with served_http.get(url) as response:
+        return response.status
+
+
+def test_key_matches_only_the_key() -> None:
+    """The key comparison accepts the key and refuses other, shorter, longer or odd strings."""
+    key = "abc-DEF_123"
+    assert key_matches(key, key)
+    assert not key_matches("", key)
+    assert not key_matches(key[:-1], key)
+    assert not key_matches(key + "x", key)
+    assert not key_matches("ábc-DEF_123", key)
+
+
+def test_the_title_cannot_write_html() -> None:
+    """A layout title with markup and control characters is shown as text in the page."""
+    page = render_page("<script>alert(1)</script>\x1b[2J", websocket_path="ws/k", font_size=16)
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "\x1b" not in page
+
+
+async def test_page_needs_the_key(serve_front: ServeFront) -> None:
+    """The page answers 403 without the key and with a wrong one, 200 with the right one."""
+    served = await serve_front()
+    base = served.base_url
+    assert await status(served.http, f"{base}/") == 403
+    assert await status(served.http, f"{base}/?token=") == 403
+    assert await status(served.http, f"{base}/?token={served.key[:-1]}x") == 403
+    async with served.http.get(served.page_url) as response:
+        assert response.status == 200
+        assert response.headers["Referrer-Policy"] == "no-referrer"
+        assert response.headers["Cache-Control"] == "no-store"
+        page = await response.text()
+    assert f'"ws/{served.key}"' in page
+
+
+@pytest.mark.parametrize("key", ["", "wrong", "x" * 43])
+async def test_websocket_refuses_a_wrong_key(serve_front: ServeFront, key: str) -> None:
+    """The websocket upgrade answers 403 to a missing or wrong key, and starts no dashboard."""
+    served = await serve_front()
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await served.http.ws_connect(served.socket_url(key))
+    # An empty key leaves no path segment: that route does not exist at all.
+    assert refused.value.status == (404 if key == "" else 403)
+    assert served.front.viewer_pids == []
+
+
+async def test_static_files_have_no_listing(serve_front: ServeFront) -> None:
+    """Static directories answer 403 or 404 rather than a listing; the page's assets load."""
+    served = await serve_front()
+    base = served.base_url
+    for directory in ("/static", "/static/", "/static/js/", "/static/fonts/", "/static/../"):
+        assert await status(served.http, base + directory) in (403, 404), directory
+    assert await status(served.http, f"{base}/static/js/textual.js") == 200
+    assert await status(served.http, f"{base}/static/css/xterm.css") == 200
+    assert await status(served.http, f"{base}/static/../server.py") in (403, 404)
+
+
+async def test_viewer_lifecycle_and_no_secret_in_the_browser(serve_front: ServeFront) -> None:
+    """A viewer with the key gets a dashboard with one subscription, and nothing the browser
+    receives holds the API key; closing the socket deletes the subscription within 10 s."""
+    served = await serve_front()
+    async with served.http.get(served.page_url) as response:
+        received = [await response.read()]
+    async with served.http.get(f"{served.base_url}/static/js/textual.js") as response:
+        received.append(await response.read())
+    socket = await served.http.ws_connect(served.socket_url())
+
+    async def read_frames() -> None:
+        async for message in socket:
+            received.append(message.data if isinstance(message.data, bytes) else b"")
+
+    reader = asyncio.create_task(read_frames())
+    await served.wait_for_subscriptions(1, START_BOUND)
+    (pid,) = served.front.viewer_pids
+    # Two more polls' worth of screen updates reach the browser.
+    served.simulator.advance(30)
+    await asyncio.sleep(3)
+    assert sum(len(chunk) for chunk in received[2:]) > 1000
+    assert all(API_KEY.encode() not in chunk for chunk in received)
+    # The key is in the dashboard's environment, and not on its command line.
+    with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+        assert API_KEY.encode() not in cmdline.read()
+    with open(f"/proc/{pid}/environ", "rb") as environ:
+        assert f"STATDASH_API_KEY={API_KEY}".encode() in environ.read().split(b"\0")
+
+    await socket.close()
+    await reader
+    await served.wait_for_subscriptions(0, DELETE_BOUND)
+    await served.wait_for_no_viewers(DELETE_BOUND)
+    assert not os.path.exists(f"/proc/{pid}")
+
+
+async def test_a_viewer_that_loses_its_network_is_ended(serve_front: ServeFront) -> None:
+    """A browser that stops answering pings (its network gone) loses its dashboard, and the
+    subscription is deleted within 10 s of its going silent."""
+    served = await serve_front()
+    socket = await served.http.ws_connect(served.socket_url(), autoping=False)
+    await served.wait_for_subscriptions(1, START_BOUND)
+    # From here on, nothing is read from the socket, so no ping is ever answered.
+    await served.wait_for_subscriptions(0, DELETE_BOUND)
+    await served.wait_for_no_viewers(DELETE_BOUND)
+    await socket.close()
+
+
+async def test_one_viewer_too_many_is_refused(serve_front: ServeFront) -> None:
+    """With --max-viewers 1 a second browser reads a refusal and is closed (try again
+    later); once the first leaves, the next one gets a dashboard."""
+    served = await serve_front(max_viewers=1, slot_wait=0.5)
+    first = await served.http.ws_connect(served.socket_url())
+    await served.wait_for_subscriptions(1, START_BOUND)
+
+    second = await served.http.ws_connect(served.socket_url())
+    message = await second.receive(timeout=10)
+    assert message.type == aiohttp.WSMsgType.BINARY
+    assert b"all 1 viewer slots are in use" in message.data
+    closing = await second.receive(timeout=10)
+    assert closing.type == aiohttp.WSMsgType.CLOSE
+    assert second.close_code == aiohttp.WSCloseCode.TRY_AGAIN_LATER
+    assert len(served.front.viewer_pids) == 1
+
+    await first.close()
+    await served.wait_for_subscriptions(0, DELETE_BOUND)
+    await served.wait_for_no_viewers(DELETE_BOUND)
+    third = await served.http.ws_connect(served.socket_url())
+    await served.wait_for_subscriptions(1, START_BOUND)
+    await third.close()
+    await served.wait_for_subscriptions(0, DELETE_BOUND)
