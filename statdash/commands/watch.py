@@ -1,6 +1,7 @@
 """`statdash watch LAYOUT`: the layout's alert rules without a screen (a jump host, a service).
 
-The same session as the dashboard's (`LiveController`): one subscription, written down while
+The same session as the dashboard's (`LiveController`, push where the server offers it,
+else polling; `--updates` chooses): one subscription, written down while
 open, deleted on every way out. SIGTERM, SIGINT and SIGHUP end it like `q` ends the
 dashboard, and so does the terminal going away when it was started from one. Each alert
 event is a line on stdout (the `log` action) and a line in the alert log; bells and desktop
@@ -22,16 +23,24 @@ from pathlib import Path
 from statdash.api.connect import make_client
 from statdash.api.describe import describe
 from statdash.api.errors import ConfigError
+from statdash.api.push import PushChannel
 from statdash.api.settings import ServerSettings
 from statdash.commands.alert_options import (
     AlertLogUnusable,
     add_alert_arguments,
     open_alert_log,
 )
-from statdash.commands.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, load_compiled
+from statdash.commands.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    add_updates_argument,
+    load_compiled,
+)
 from statdash.commands.server_options import add_server_arguments, resolve_server
 from statdash.commands.voice import Voice
 from statdash.layout.compile import CompiledLayout
+from statdash.layout.vocabulary import UpdatesName
 from statdash.live.alert_actions import AlertActions
 from statdash.live.alert_log import AlertLog
 from statdash.live.alert_runner import AlertRunner
@@ -51,6 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """`watch` takes a layout file, the alert log, a records file and the server flags."""
     parser.add_argument("layout", type=Path, help="the layout file (YAML) with alert rules")
     add_alert_arguments(parser)
+    add_updates_argument(parser)
     parser.add_argument(
         "--records",
         type=Path,
@@ -84,7 +94,9 @@ def run(args: argparse.Namespace) -> int:
     except AlertLogUnusable:
         return EXIT_USAGE
     try:
-        return asyncio.run(_watch(layout, settings, log, SubscriptionRecords(args.records)))
+        return asyncio.run(
+            _watch(layout, settings, log, SubscriptionRecords(args.records), args.updates)
+        )
     except ConfigError as error:
         return VOICE.fail(str(error))
     finally:
@@ -108,6 +120,7 @@ async def _watch(
     settings: ServerSettings,
     log: AlertLog | None,
     records: SubscriptionRecords,
+    updates: UpdatesName | None,
 ) -> int:
     client = make_client(settings)
     server = client.server
@@ -135,11 +148,14 @@ async def _watch(
 
     controller = LiveController(
         client,
-        plan_for(layout),
+        plan_for(layout, updates),
         on_change=ingested,
         on_status=status_changed,
         on_opened=lambda sid: records.add(server, sid),
         on_deleted=lambda sid: records.remove(server, sid),
+        # As the dashboard: push on the REST client's connection where the server offers it.
+        open_channel=lambda: PushChannel(client),
+        updates=updates,
     )
     actions = AlertActions(terminal=_terminal if sys.stdout.isatty() else None, say=_print)
     runner = AlertRunner(

@@ -58,13 +58,14 @@ from statdash.layout.formats import (
     number_of,
     state_style,
 )
-from statdash.layout.formulas import Aggregate, Formula
+from statdash.layout.formulas import Aggregate, Comparison, Formula, Number
 from statdash.layout.problems import SourceLocation
 from statdash.layout.specs import (
     ActionEntry,
     AgentsRef,
     AgentsSpec,
     AlertSettingsSpec,
+    AlertSpec,
     ClockSpec,
     ColumnSpec,
     KpiSpec,
@@ -312,6 +313,20 @@ class ThresholdCondition:
             if isinstance(state, AgentStateValue) and state.status == LOGGED_OUT:
                 return Verdict(False, figure)
         return Verdict(self.thresholds.level(figure) is Level.ALARM, figure)
+
+
+@dataclass(frozen=True, slots=True)
+class FormulaCondition:
+    """A rule's `when:`: the first input is the formula's result as the store holds it (true
+    1, false 0, n/a); the second, when there is one, the figure the alert is about (the
+    comparison's left side), else the result itself is that figure."""
+
+    def __call__(self, values: tuple[StatValue | None, ...]) -> Verdict:
+        result = number_of(values[0])
+        if result is None:
+            return Verdict(None, None)
+        figure = number_of(values[1]) if len(values) > 1 else result
+        return Verdict(result != 0, figure)
 
 
 @dataclass(frozen=True, slots=True)
@@ -822,10 +837,59 @@ class _Compiler:
             (row.type, row.id), AlertTarget(row, inputs, ThresholdCondition(thresholds))
         )
 
+    def rule_view(self, index: int, spec: AlertSpec) -> AlertView:
+        """A rule of `alerts:`: its formula compiled per object, the settings filled in."""
+        settings = self.layout.alert_settings
+        formula = spec.when
+        rows = self.rule_rows(spec, formula)
+        results = self.formula_ids(formula, rows)
+        side = _left_side(formula)
+        figures = self.formula_ids(side, rows) if side is not None else None
+        condition = FormulaCondition()
+        targets = tuple(
+            AlertTarget(row, (result,) if figures is None else (result, figures[i]), condition)
+            for i, (row, result) in enumerate(zip(rows, results, strict=True))
+        )
+        return AlertView(
+            name=spec.name,
+            level=spec.level,
+            hold=settings.hold if spec.hold is None else spec.hold,
+            clear_after=settings.clear_after if spec.clear_after is None else spec.clear_after,
+            repeat=settings.repeat if spec.repeat is None else spec.repeat,
+            quiet=settings.quiet if spec.quiet is None else spec.quiet,
+            actions=_actions(settings.actions if spec.actions is None else spec.actions),
+            targets=targets,
+            location=self.layout.locate(("alerts", index)).location,
+        )
+
+    def rule_rows(self, spec: AlertSpec, formula: Formula) -> tuple[RowObject, ...]:
+        """The rule's objects, or every object the widgets have every named statistic of."""
+        if isinstance(spec.objects, str):
+            return self.object_list(spec.objects)
+        if spec.objects is not None:
+            return tuple(self.object(ref) for ref in spec.objects)
+        subscribed = set(self.keys.values())
+        derived = {(memo[0], memo[1], memo[2]) for memo in self.derived_memo}
+        known: dict[tuple[str, str], RowObject] = {}
+        for row, *_ in self.origins.values():
+            known.setdefault((row.type, row.id), row)
+        for stat in self.derived.values():
+            if isinstance(stat, FormulaStat):
+                known.setdefault((stat.object.type, stat.object.id), stat.object)
+        stats = [self.resolve("$" + name)[0] for name in sorted(formula.names)]
+
+        def has(row: RowObject, stat: _Stat) -> bool:
+            if stat.formula is not None:
+                return (id(stat.formula), row.type, row.id) in derived
+            return _canonical(row.type, row.id, stat.canonical) in subscribed
+
+        return tuple(row for row in known.values() if all(has(row, stat) for stat in stats))
+
     def alert_views(self) -> tuple[AlertView, ...]:
         """Every alert rule of the layout, `alert: true` thresholds included."""
         settings = self.layout.alert_settings
         actions = _actions(settings.actions)
+        rules = [self.rule_view(index, spec) for index, spec in enumerate(self.layout.alerts)]
         views = [
             AlertView(
                 name=name,
@@ -840,7 +904,7 @@ class _Compiler:
             )
             for name, (location, targets) in self.threshold_alerts.items()
         ]
-        return tuple(views)
+        return (*rules, *views)
 
     def trend(self, spec: TrendSpec, at: tuple[str | int, ...]) -> TrendView:
         series: list[SeriesView] = []
@@ -915,6 +979,22 @@ def _thresholds(own: ThresholdsSpec | None, declaration: StatisticDecl | None) -
         alarm=spec.alarm,
         direction=spec.direction,
         when_logged_out=spec.when_logged_out,
+    )
+
+
+def _left_side(formula: Formula) -> Formula | None:
+    """The left side of a comparison (`waiting` of `waiting > 5`), as a formula of its own:
+    the figure an alert shows and logs. None when the condition is no comparison."""
+    tree = formula.tree
+    if not isinstance(tree, Comparison) or isinstance(tree.operands[0], Number):
+        return None
+    # Same names and aggregates (their indexes hold); its own text, so its own id.
+    return Formula(
+        f"{formula.text} [left side]",
+        tree.operands[0],
+        formula.object_names,
+        formula.aggregates,
+        formula.name_offsets,
     )
 
 

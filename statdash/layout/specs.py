@@ -883,8 +883,9 @@ class AlertSpec(Node):
 
     name: Text
     """The alert's name, as the banner, the alerts screen and the log show it."""
-    when: Text
-    """The condition, a formula over the layout's statistics per object, e.g. `waiting > 5`."""
+    when: FormulaText
+    """The condition, a formula over the layout's declared statistics, judged per object,
+    e.g. `waiting > 5` (true, or a figure other than 0, raises the alert)."""
     objects: AlertObjectsRef | None = None
     """The objects to watch (a list or an object list's name); default: every object of the
     layout that has the statistics the condition names."""
@@ -902,13 +903,7 @@ class AlertSpec(Node):
     """What this rule does when raised (default: alert_settings' actions)."""
 
     def _model_problems(self, scope: Scope | None) -> Iterator[InitErrorDetails]:
-        # Conditions are formulas, parsed by the formula language; until it is part of
-        # statdash a rule cannot be compiled, so say so rather than ignore the rule.
-        yield problem_at(
-            ("when",),
-            "alert conditions need formulas, which this version of statdash does not read yet;"
-            " put 'alert: true' on a statistic's thresholds to be alerted at its alarm level",
-        )
+        yield from formula_problems(self.when, scope, ("when",))
 
 
 class Layout(Node):

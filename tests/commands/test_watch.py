@@ -19,6 +19,12 @@ title: Watch test
 refresh: 1s
 alert_settings:
   actions: [log, bell]
+statistics:
+  waiting: {name: CurrentNumberWaitingCalls}
+alerts:
+  - name: Short queue
+    when: "waiting < 1000"
+    objects: [{queue: 8003@SIP_Switch}]
 pages:
   - widgets:
       - kind: queues
@@ -47,7 +53,8 @@ def layout_file(tmp_path: Path, text: str) -> Path:
 def test_watch_writes_the_log_and_leaves_nothing_open_on_sigterm(
     tmp_path: Path, simulator: RunningSimulator, records_path: Path
 ) -> None:
-    """Against the simulator, watch logs each raised alert as JSON, and SIGTERM deletes it all."""
+    """Against the simulator, watch logs each raised alert (a threshold's and a rule's, its
+    value the left side) as JSON, and SIGTERM deletes it all."""
     log = tmp_path / "alerts.jsonl"
     child = spawn(
         "watch",
@@ -60,7 +67,7 @@ def test_watch_writes_the_log_and_leaves_nothing_open_on_sigterm(
         str(records_path),
     )
     try:
-        wait_until(lambda: log.exists() and len(log.read_text().splitlines()) >= 2, 30)
+        wait_until(lambda: log.exists() and len(log.read_text().splitlines()) >= 3, 30)
         assert simulator.state()["open_subscriptions"] == 1
         child.send_signal(signal.SIGTERM)
         out, err = child.communicate(timeout=30)
@@ -70,11 +77,12 @@ def test_watch_writes_the_log_and_leaves_nothing_open_on_sigterm(
             child.communicate()
     assert child.returncode == 0, err
     records = [json.loads(line) for line in log.read_text().splitlines()]
-    assert {(r["event"], r["object_id"]) for r in records} == {
-        ("raised", "8001@SIP_Switch"),
-        ("raised", "8002@SIP_Switch"),
+    assert {(r["event"], r["alert"], r["object_id"]) for r in records} == {
+        ("raised", "Waiting \u2264 1000", "8001@SIP_Switch"),
+        ("raised", "Waiting \u2264 1000", "8002@SIP_Switch"),
+        ("raised", "Short queue", "8003@SIP_Switch"),
     }
-    assert all(r["alert"] == "Waiting \u2264 1000" and r["level"] == "alarm" for r in records)
+    assert all(r["level"] == "alarm" for r in records)
     assert all(isinstance(r["value"], int) for r in records)
     assert "ALARM raised: Waiting \u2264 1000 on Sales (Queue 8001@SIP_Switch)" in out
     # Not a terminal: no bell or escape sequence reaches the output.

@@ -132,6 +132,8 @@ def test_a_command_is_a_list_of_words() -> None:
 
 RULES = """\
 title: Rules
+statistics:
+  waiting: {name: CurrentNumberWaitingCalls}
 alerts:
   - name: Sales backlog
     when: "waiting > 5"
@@ -141,15 +143,73 @@ pages:
   - widgets:
       - kind: kpi
         object: {queue: 8001@SIP_Switch}
-        stat: CurrentNumberWaitingCalls
+        stat: $waiting
 """
 
 
-def test_rule_names_must_differ_and_when_is_refused_until_formulas() -> None:
-    """Two rules of one name are a problem; so is `when:` until formulas are read."""
+def test_rule_names_must_differ() -> None:
+    """Two rules of one name are a located problem."""
     found = problems(RULES)
-    assert any("'Sales backlog' names two alerts (first alerts[0])" in line for line in found)
-    assert any(
-        line.startswith("alerts.yaml:4:11: alerts[0].when: alert conditions need formulas")
-        for line in found
-    )
+    assert found == [
+        "alerts.yaml:7:11: alerts[1].name: 'Sales backlog' names two alerts (first"
+        " alerts[0]); each alert needs its own name"
+    ]
+
+
+RULE = """\
+title: Rules
+statistics:
+  waiting: {name: CurrentNumberWaitingCalls, label: Waiting}
+  ready: {name: CurrentReadyAgents}
+alert_settings:
+  for: 10s
+alerts:
+  - name: Sales backlog
+    when: "waiting > 5"
+    objects: [{queue: 8001@SIP_Switch, label: Sales}]
+    level: warn
+    for: 0s
+    actions: [log]
+  - name: Nobody ready
+    when: "ready < 1 and waiting > 0"
+pages:
+  - widgets:
+      - kind: queues
+        objects: [{queue: 8002@SIP_Switch}, {queue: 8003@SIP_Switch}]
+        columns: [$waiting]
+      - kind: kpi
+        object: {queue: 8003@SIP_Switch}
+        stat: $ready
+"""
+
+
+def test_a_rule_is_compiled_per_object_with_its_own_settings() -> None:
+    """A `when:` rule watches its objects (subscribed even if no widget shows them) and
+    overrides the settings it names; a rule without objects watches those with every name."""
+    layout = compiled(RULE)
+    backlog, nobody = layout.alerts[:2]
+    assert [t.object.label for t in backlog.targets] == ["Sales"]
+    assert (backlog.level, backlog.hold, backlog.actions) == ("warn", 0, ("log",))
+    assert "8001@SIP_Switch" in {item.object_id for item in layout.items}
+    # Only 8003 has both waiting and ready on the page.
+    assert [t.object.id for t in nobody.targets] == ["8003@SIP_Switch"]
+    assert nobody.hold == 10
+    assert str(backlog.location).startswith("alerts.yaml:8:")
+
+
+def test_a_rule_condition_reads_the_formula_and_its_left_side() -> None:
+    """The condition holds when the stored result is true and shows the left side's figure."""
+    target = compiled(RULE).alerts[0].targets[0]
+    assert len(target.inputs) == 2
+    assert target.condition((NumberValue(1, "true"), NumberValue(7, "7"))).holds is True
+    verdict = target.condition((NumberValue(0, "false"), NumberValue(3, "3")))
+    assert (verdict.holds, verdict.value) == (False, 3)
+    assert target.condition((NumberValue(float("nan"), "n/a"), None)).holds is None
+
+
+def test_an_unknown_name_in_a_rule_is_located_with_a_did_you_mean() -> None:
+    """A misspelt statistic in `when:` points into the formula and suggests the name."""
+    found = problems(RULE.replace('"waiting > 5"', '"wating > 5"'))
+    assert len(found) == 1
+    assert found[0].startswith("alerts.yaml:9:12: alerts[0].when: ")
+    assert "did you mean 'waiting'?" in found[0]
