@@ -53,7 +53,7 @@ class Sample:
     notification_requests_per_minute: float
     bytes_per_minute: float
     longest_stall_ms: float
-    stalls_over_33ms: int
+    stalls_over_33ms: float
     sim_cpu_percent: float
 
 
@@ -142,7 +142,7 @@ def measure(
         notification_requests_per_minute=notifications / minutes,
         bytes_per_minute=(bytes_after - bytes_before) / minutes,
         longest_stall_ms=1000 * max(lags, default=0.0),
-        stalls_over_33ms=sum(lag > 0.033 for lag in lags),
+        stalls_over_33ms=float(sum(lag > 0.033 for lag in lags)),
         sim_cpu_percent=100 * sim_spent / elapsed,
     )
 
@@ -196,8 +196,8 @@ def report(results: Results, *, command: str, window: float, seconds: float) -> 
         f" | {_row('', [s.bytes_per_minute / 1000 for s in poll], '.0f')} |",
         f"| longest stall, ms | {_row('', [s.longest_stall_ms for s in push], '.0f')}"
         f" | {_row('', [s.longest_stall_ms for s in poll], '.0f')} |",
-        f"| stalls over 33 ms in the window | {_row('', [float(s.stalls_over_33ms) for s in push], '.0f')}"
-        f" | {_row('', [float(s.stalls_over_33ms) for s in poll], '.0f')} |",
+        f"| stalls over 33 ms in the window | {_row('', [s.stalls_over_33ms for s in push], '.0f')}"
+        f" | {_row('', [s.stalls_over_33ms for s in poll], '.0f')} |",
         f"| first frame with data, s | {_row('', [s.first_frame for s in push], '.2f')}"
         f" | {_row('', [s.first_frame for s in poll], '.2f')} |",
         f"| simulator CPU, % of one core | {_row('', [s.sim_cpu_percent for s in push], '.1f')}"

@@ -38,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "read every statistic of a layout once, as a table, JSON or CSV",
     ),
     "cleanup": ("statdash.commands.cleanup", "delete subscriptions that earlier runs left open"),
+    "watch": ("statdash.commands.watch", "run a layout's alert rules without a screen"),
     "serve": ("statdash.commands.serve", "serve the live dashboard to web browsers"),
     "replay": ("statdash.commands.replay", "replay a recording through the dashboard (no server)"),
     "export": ("statdash.commands.export", "print a recording's values as CSV or JSON lines"),

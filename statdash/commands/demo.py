@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from statdash.api.settings import Credentials, ServerSettings
+from statdash.commands.alert_options import AlertLogUnusable, add_alert_arguments, open_alert_log
 from statdash.commands.common import EXIT_USAGE, add_updates_argument, load_compiled
 from statdash.commands.record_options import add_record_arguments, make_recorder, record_problem
 from statdash.commands.run import KIOSK_HELP, THEMES_HELP, theme_problem
@@ -36,6 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--time-scale", type=float, default=1.0, help="simulated seconds per real second"
     )
     parser.add_argument("--theme", help=THEMES_HELP)
+    add_alert_arguments(parser)
     add_updates_argument(parser)
     parser.add_argument("--kiosk", action="store_true", help=KIOSK_HELP)
     add_record_arguments(parser)
@@ -52,6 +54,10 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if args.agents < 1 or args.queues < 1:
         return VOICE.fail("--agents and --queues must be at least 1")
+    try:
+        alert_log = open_alert_log(args, layout, VOICE)
+    except AlertLogUnusable:
+        return EXIT_USAGE
     # why here: the server stack and Textual are slow to import (see the top).
     from statdash.sim.runner import running_simulator
     from statdash.ui.launch import run_dashboard
@@ -75,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
                 layout_path=path,
                 demo=True,
                 theme=args.theme,
+                alert_log=alert_log,
                 updates=args.updates,
                 kiosk=args.kiosk,
                 recorder=recorder,

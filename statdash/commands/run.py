@@ -7,6 +7,7 @@ import asyncio
 from pathlib import Path
 
 from statdash.api.errors import ConfigError
+from statdash.commands.alert_options import AlertLogUnusable, add_alert_arguments, open_alert_log
 from statdash.commands.common import EXIT_USAGE, add_updates_argument, load_compiled
 from statdash.commands.record_options import add_record_arguments, make_recorder, record_problem
 from statdash.commands.server_options import add_server_arguments, resolve_server
@@ -27,6 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """`run` takes a layout file, the server flags, a theme and how values arrive."""
     parser.add_argument("layout", type=Path, help="the layout file (YAML)")
     parser.add_argument("--theme", help=THEMES_HELP)
+    add_alert_arguments(parser)
     add_updates_argument(parser)
     parser.add_argument("--kiosk", action="store_true", help=KIOSK_HELP)
     add_server_arguments(parser)
@@ -45,6 +47,10 @@ def run(args: argparse.Namespace) -> int:
     layout = load_compiled(args.layout, VOICE)
     if layout is None:
         return EXIT_USAGE
+    try:
+        alert_log = open_alert_log(args, layout, VOICE)
+    except AlertLogUnusable:
+        return EXIT_USAGE
     # why here: Textual loads only once the layout and settings are good (see the top).
     from statdash.ui.launch import run_dashboard
 
@@ -60,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
                 layout_path=args.layout,
                 theme=args.theme,
                 records=SubscriptionRecords(),
+                alert_log=alert_log,
                 updates=args.updates,
                 kiosk=args.kiosk,
                 recorder=recorder,

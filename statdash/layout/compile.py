@@ -33,11 +33,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal
+from typing import Literal, Protocol
 
 from statdash.api.models import (
     StatisticDefinition,
@@ -45,12 +46,26 @@ from statdash.api.models import (
     SubscriptionItems,
     SubscriptionRequest,
 )
-from statdash.layout.formats import STATE_STYLES, FormatName, StateStyle, Thresholds, state_style
-from statdash.layout.formulas import Aggregate, Formula
+from statdash.api.values import AgentStateValue, StatValue
+from statdash.layout.formats import (
+    LOGGED_OUT,
+    STATE_STYLES,
+    FormatName,
+    Level,
+    StateStyle,
+    Thresholds,
+    duration,
+    number_of,
+    state_style,
+)
+from statdash.layout.formulas import Aggregate, Comparison, Formula, Number
 from statdash.layout.problems import SourceLocation
 from statdash.layout.specs import (
+    ActionEntry,
     AgentsRef,
     AgentsSpec,
+    AlertSettingsSpec,
+    AlertSpec,
     ClockSpec,
     ColumnSpec,
     KpiSpec,
@@ -66,7 +81,14 @@ from statdash.layout.specs import (
     WidgetSpec,
     entry_id,
 )
-from statdash.layout.vocabulary import DEFAULT_PRIORITY, OBJECT_TYPES, TrendStyleName, UpdatesName
+from statdash.layout.vocabulary import (
+    DEFAULT_PRIORITY,
+    OBJECT_TYPES,
+    AlertActionName,
+    AlertLevelName,
+    TrendStyleName,
+    UpdatesName,
+)
 from statdash.layout.yamlsource import Located, format_path
 
 ID_PREFIX = "s_"
@@ -251,6 +273,100 @@ class StatOrigin:
         return self.locations[0]
 
 
+# --- Alerts: rules compiled, one target per watched object -----------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What a condition says about one object's current values."""
+
+    holds: bool | None
+    """True or False; None when the values cannot say (an input missing or not a number)."""
+    value: float | str | None
+    """The figure the alert is about (shown, logged), when there is one."""
+
+
+class Condition(Protocol):
+    """A rule's condition over the current values of its inputs, in the target's order."""
+
+    def __call__(self, values: tuple[StatValue | None, ...]) -> Verdict: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ThresholdCondition:
+    """`alert: true` on a threshold: the first input is at the alarm level.
+
+    A second input, when given, is the agent's state: a logged-out agent's figures raise
+    nothing unless the thresholds say `when_logged_out` (as they colour nothing either).
+    """
+
+    thresholds: Thresholds
+
+    def __call__(self, values: tuple[StatValue | None, ...]) -> Verdict:
+        figure = number_of(values[0])
+        if figure is None:
+            return Verdict(None, None)
+        if len(values) > 1:
+            state = values[1]
+            if state is None:
+                return Verdict(None, figure)
+            if isinstance(state, AgentStateValue) and state.status == LOGGED_OUT:
+                return Verdict(False, figure)
+        return Verdict(self.thresholds.level(figure) is Level.ALARM, figure)
+
+
+@dataclass(frozen=True, slots=True)
+class FormulaCondition:
+    """A rule's `when:`: the first input is the formula's result as the store holds it (true
+    1, false 0, n/a); the second, when there is one, the figure the alert is about (the
+    comparison's left side), else the result itself is that figure."""
+
+    def __call__(self, values: tuple[StatValue | None, ...]) -> Verdict:
+        result = number_of(values[0])
+        if result is None:
+            return Verdict(None, None)
+        figure = number_of(values[1]) if len(values) > 1 else result
+        return Verdict(result != 0, figure)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertTarget:
+    """One object a rule watches: the statisticIds its condition reads, in order."""
+
+    object: RowObject
+    inputs: tuple[str, ...]
+    condition: Condition = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class CommandAction:
+    """Run `argv` (no shell) with the alert as JSON on stdin, killed after `timeout` seconds."""
+
+    argv: tuple[str, ...]
+    timeout: float
+
+
+AlertAction = AlertActionName | CommandAction
+
+
+@dataclass(frozen=True, slots=True)
+class AlertView:
+    """An alert rule, resolved: delays in seconds, actions, and every object it watches."""
+
+    name: str
+    level: AlertLevelName
+    hold: float
+    """Seconds the condition must hold before the alert is raised."""
+    clear_after: float
+    """Seconds the condition must be over before the alert clears."""
+    repeat: float
+    """Seconds between repeated actions while raised and not acknowledged (0: once)."""
+    quiet: bool
+    actions: tuple[AlertAction, ...]
+    targets: tuple[AlertTarget, ...]
+    location: SourceLocation
+
+
 @dataclass(frozen=True, slots=True)
 class FormulaStat:
     """A statistic the dashboard computes for one object from a formula."""
@@ -303,6 +419,10 @@ class CompiledLayout:
     items: tuple[SubscriptionItem, ...]
     origins: Mapping[str, StatOrigin]
     state_styles: Mapping[str, StateStyle]
+    alerts: tuple[AlertView, ...] = ()
+    alert_log: str | None = None
+    """The layout's alert log file (`alert_settings: log:`), as a path from the working
+    directory; `--alert-log` overrides it."""
     updates: UpdatesName = "auto"
     """How values arrive: auto (push, else polling), push or poll."""
     rotate: float | None = None
@@ -404,6 +524,10 @@ class _Compiler:
         self.items: dict[str, SubscriptionItem] = {}
         self.keys: dict[str, str] = {}
         self.origins: dict[str, tuple[RowObject, str, list[SourceLocation], str]] = {}
+        # `alert: true` thresholds: rule name -> (where first asked for, targets by object).
+        self.threshold_alerts: dict[
+            str, tuple[SourceLocation, dict[tuple[str, str], AlertTarget]]
+        ] = {}
         self.derived: dict[str, DerivedStat] = {}
         self.derived_memo: dict[tuple[int, str, str, str], str] = {}
 
@@ -626,9 +750,16 @@ class _Compiler:
             column_spec = entry if isinstance(entry, ColumnSpec) else _shorthand(entry)
             stat, declaration = self.resolve(column_spec.stat)
             located = self.layout.locate(where)
-            columns.append(self.column(index, column_spec, stat, declaration, located, is_state))
+            column = self.column(index, column_spec, stat, declaration, located, is_state)
+            columns.append(column)
             for row in rows:
                 cells[(row.type, row.id, index)] = self.subscribe(row, stat, located, objects)
+            if column.thresholds is not None and _alerting(column_spec.thresholds, declaration):
+                for row in rows:
+                    inputs = [cells[(row.type, row.id, index)]]
+                    if has_state and not column.thresholds.when_logged_out:
+                        inputs.append(cells[(row.type, row.id, 0)])
+                    self.threshold_alert(column.label, column, row, tuple(inputs))
         return TableView(
             kind=spec.kind,
             title=spec.title,
@@ -673,7 +804,7 @@ class _Compiler:
         stat, declaration = self.resolve(spec.stat)
         row = self.object(spec.object)
         fmt = _format(spec.format, declaration)
-        return KpiView(
+        view = KpiView(
             title=spec.title,
             span=spec.span,
             height=spec.height,
@@ -686,6 +817,94 @@ class _Compiler:
             thresholds=_thresholds(spec.thresholds, declaration),
             trend_window=spec.trend,
         )
+        if view.thresholds is not None and _alerting(spec.thresholds, declaration):
+            self.threshold_alert(view.label, view, row, (view.stat_id,))
+        return view
+
+    # Alerts.
+
+    def threshold_alert(
+        self, label: str, shown: ColumnView | KpiView, row: RowObject, inputs: tuple[str, ...]
+    ) -> None:
+        """Watch `row` for the alarm level of a use's thresholds (`alert: true`)."""
+        thresholds = shown.thresholds
+        assert thresholds is not None and thresholds.alarm is not None
+        mark = "\u2265" if thresholds.direction == "above" else "\u2264"
+        name = f"{label} {mark} {_limit_text(thresholds.alarm, shown.format)}"
+        _, targets = self.threshold_alerts.setdefault(name, (shown.location, {}))
+        # The same object under the same rule once, whichever widget asked first.
+        targets.setdefault(
+            (row.type, row.id), AlertTarget(row, inputs, ThresholdCondition(thresholds))
+        )
+
+    def rule_view(self, index: int, spec: AlertSpec) -> AlertView:
+        """A rule of `alerts:`: its formula compiled per object, the settings filled in."""
+        settings = self.layout.alert_settings
+        formula = spec.when
+        rows = self.rule_rows(spec, formula)
+        results = self.formula_ids(formula, rows)
+        side = _left_side(formula)
+        figures = self.formula_ids(side, rows) if side is not None else None
+        condition = FormulaCondition()
+        targets = tuple(
+            AlertTarget(row, (result,) if figures is None else (result, figures[i]), condition)
+            for i, (row, result) in enumerate(zip(rows, results, strict=True))
+        )
+        return AlertView(
+            name=spec.name,
+            level=spec.level,
+            hold=settings.hold if spec.hold is None else spec.hold,
+            clear_after=settings.clear_after if spec.clear_after is None else spec.clear_after,
+            repeat=settings.repeat if spec.repeat is None else spec.repeat,
+            quiet=settings.quiet if spec.quiet is None else spec.quiet,
+            actions=_actions(settings.actions if spec.actions is None else spec.actions),
+            targets=targets,
+            location=self.layout.locate(("alerts", index)).location,
+        )
+
+    def rule_rows(self, spec: AlertSpec, formula: Formula) -> tuple[RowObject, ...]:
+        """The rule's objects, or every object the widgets have every named statistic of."""
+        if isinstance(spec.objects, str):
+            return self.object_list(spec.objects)
+        if spec.objects is not None:
+            return tuple(self.object(ref) for ref in spec.objects)
+        subscribed = set(self.keys.values())
+        derived = {(memo[0], memo[1], memo[2]) for memo in self.derived_memo}
+        known: dict[tuple[str, str], RowObject] = {}
+        for row, *_ in self.origins.values():
+            known.setdefault((row.type, row.id), row)
+        for stat in self.derived.values():
+            if isinstance(stat, FormulaStat):
+                known.setdefault((stat.object.type, stat.object.id), stat.object)
+        stats = [self.resolve("$" + name)[0] for name in sorted(formula.names)]
+
+        def has(row: RowObject, stat: _Stat) -> bool:
+            if stat.formula is not None:
+                return (id(stat.formula), row.type, row.id) in derived
+            return _canonical(row.type, row.id, stat.canonical) in subscribed
+
+        return tuple(row for row in known.values() if all(has(row, stat) for stat in stats))
+
+    def alert_views(self) -> tuple[AlertView, ...]:
+        """Every alert rule of the layout, `alert: true` thresholds included."""
+        settings = self.layout.alert_settings
+        actions = _actions(settings.actions)
+        rules = [self.rule_view(index, spec) for index, spec in enumerate(self.layout.alerts)]
+        views = [
+            AlertView(
+                name=name,
+                level="alarm",
+                hold=settings.hold,
+                clear_after=settings.clear_after,
+                repeat=settings.repeat,
+                quiet=settings.quiet,
+                actions=actions,
+                targets=tuple(targets.values()),
+                location=location,
+            )
+            for name, (location, targets) in self.threshold_alerts.items()
+        ]
+        return (*rules, *views)
 
     def trend(self, spec: TrendSpec, at: tuple[str | int, ...]) -> TrendView:
         series: list[SeriesView] = []
@@ -763,6 +982,49 @@ def _thresholds(own: ThresholdsSpec | None, declaration: StatisticDecl | None) -
     )
 
 
+def _left_side(formula: Formula) -> Formula | None:
+    """The left side of a comparison (`waiting` of `waiting > 5`), as a formula of its own:
+    the figure an alert shows and logs. None when the condition is no comparison."""
+    tree = formula.tree
+    if not isinstance(tree, Comparison) or isinstance(tree.operands[0], Number):
+        return None
+    # Same names and aggregates (their indexes hold); its own text, so its own id.
+    return Formula(
+        f"{formula.text} [left side]",
+        tree.operands[0],
+        formula.object_names,
+        formula.aggregates,
+        formula.name_offsets,
+    )
+
+
+def _alerting(own: ThresholdsSpec | None, declaration: StatisticDecl | None) -> bool:
+    """True when the thresholds in effect for a use say `alert: true`."""
+    spec = own or (declaration.thresholds if declaration else None)
+    return spec is not None and spec.alert
+
+
+def _limit_text(limit: float, fmt: FormatName) -> str:
+    """An alarm level as the rule's name shows it: `6`, `1:00`, `70%`."""
+    if fmt == "duration":
+        return duration(limit)
+    return f"{limit:g}%" if fmt == "percent" else f"{limit:g}"
+
+
+def _actions(entries: list[ActionEntry]) -> tuple[AlertAction, ...]:
+    return tuple(
+        entry if isinstance(entry, str) else CommandAction(tuple(entry.command), entry.timeout)
+        for entry in entries
+    )
+
+
+def _alert_log(layout: Layout, settings: AlertSettingsSpec) -> str | None:
+    """The layout's alert log path, beside the layout file unless absolute."""
+    if settings.log is None:
+        return None
+    return os.path.join(os.path.dirname(layout.locate(()).location.file), settings.log)
+
+
 def _state_styles(layout: Layout) -> Mapping[str, StateStyle]:
     """The default state styles, with the layout's `states:` laid over them key by key."""
     styles = dict(STATE_STYLES)
@@ -787,6 +1049,8 @@ def compile_layout(layout: Layout) -> CompiledLayout:
         # A page's time on screen: its own `show_for:`, else the dashboard's `rotate:`.
         show_for = page.show_for if page.show_for is not None else layout.rotate
         pages.append(PageView(page.title or f"Page {p + 1}", page.columns, widgets, show_for))
+    # Before the items are taken: a rule's inputs are subscribed even when no widget shows them.
+    alerts = compiler.alert_views()
     origins = {
         stat_id: StatOrigin(stat_id, row, description, tuple(locations), path)
         for stat_id, (row, description, locations, path) in compiler.origins.items()
@@ -799,6 +1063,8 @@ def compile_layout(layout: Layout) -> CompiledLayout:
         items=tuple(compiler.items.values()),
         origins=MappingProxyType(origins),
         state_styles=_state_styles(layout),
+        alerts=alerts,
+        alert_log=_alert_log(layout, layout.alert_settings),
         updates=layout.updates,
         rotate=layout.rotate,
         derived=MappingProxyType(compiler.derived),

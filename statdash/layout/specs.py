@@ -24,7 +24,11 @@ from statdash.layout.validation import (
     LIST_TAG,
     MAPPING_TAG,
     TEXT_TAG,
+    AlertActionWord,
+    AlertDelay,
+    AlertLevel,
     Colour,
+    CommandTimeout,
     DeclaredName,
     Direction,
     Format,
@@ -52,6 +56,8 @@ from statdash.layout.validation import (
 )
 from statdash.layout.vocabulary import (
     DECIMAL_FORMATS,
+    DEFAULT_ALERT_ACTIONS,
+    DEFAULT_ALERT_COMMAND_TIMEOUT,
     DEFAULT_PRIORITY,
     DEFAULT_STATE_STATISTIC,
     DEFAULT_TREND_WINDOW,
@@ -62,6 +68,7 @@ from statdash.layout.vocabulary import (
     OBJECT_KINDS,
     QUEUE_TABLE_KINDS,
     WIDGET_KIND_TAG,
+    AlertActionName,
 )
 from statdash.layout.wording import problem_at, shown
 from statdash.layout.yamlsource import Located, SourceMap, format_path
@@ -252,11 +259,18 @@ class ThresholdsSpec(Node):
     when_logged_out: bool = False
     """In an agents table: judge agents who are logged out too (by default their figures,
     such as a 0% productivity, raise no warning or alarm)."""
+    alert: bool = False
+    """Raise an alert (level alarm) for every object whose value reaches the alarm level,
+    without writing a rule under `alerts:`; `alert_settings:` gives its delays and actions."""
 
     @classmethod
     def _raw_problems(cls, data: dict[Any, Any], scope: Scope | None) -> Iterator[InitErrorDetails]:
         if "warn" not in data and "alarm" not in data:
             yield problem_at((), "give 'warn', 'alarm' or both")
+        elif data.get("alert") is True and data.get("alarm") is None:
+            yield problem_at(
+                ("alert",), "'alert: true' raises an alert at the alarm level; give 'alarm'"
+            )
 
     def _model_problems(self, scope: Scope | None) -> Iterator[InitErrorDetails]:
         if self.warn is None or self.alarm is None:
@@ -807,6 +821,91 @@ class StateStyleSpec(Node):
     """One narrow character shown before the word, e.g. ●."""
 
 
+# --- Alerts --------------------------------------------------------------------------------
+
+
+class CommandActionSpec(Node):
+    """Run a program with the alert as one JSON object on its stdin; never through a shell."""
+
+    command: list[Text] = Field(min_length=1)
+    """The program and its arguments, e.g. [/usr/local/bin/page-oncall, --team, sales]."""
+    timeout: CommandTimeout = Field(
+        default=DEFAULT_ALERT_COMMAND_TIMEOUT, json_schema_extra={"default": "10s"}
+    )
+    """How long the program may run before it is killed (default 10s)."""
+
+
+ActionEntry = Annotated[
+    Annotated[AlertActionWord, Tag(TEXT_TAG)] | Annotated[CommandActionSpec, Tag(MAPPING_TAG)],
+    pick_by_shape(
+        dict,
+        "expected an action: bell, banner, notify or log, or {command: [program, args...]}",
+    ),
+]
+
+AlertObjectsRef = Annotated[
+    Annotated[Text, AfterValidator(object_list_name(OBJECT_KINDS)), Tag(TEXT_TAG)]
+    | Annotated[list[ObjectRef], Field(min_length=1), Tag(LIST_TAG)],
+    pick_by_shape(
+        list,
+        "expected the name of an object list, or a list of objects"
+        " such as {queue: 8001@SIP_Switch}",
+    ),
+]
+
+
+def _default_actions() -> list[AlertActionName | CommandActionSpec]:
+    return list(DEFAULT_ALERT_ACTIONS)
+
+
+class AlertSettingsSpec(Node):
+    """Defaults of every alert rule and of `alert: true` thresholds, and the alert log file."""
+
+    actions: list[ActionEntry] = Field(default_factory=_default_actions)
+    """What a raised alert does: bell, banner, notify (a desktop notification where the
+    terminal supports it), log (a line of output), {command: [...]}. Default: banner, bell, log."""
+    hold: AlertDelay = Field(default=0.0, alias="for", json_schema_extra={"default": "0s"})
+    """How long a condition must hold before the alert is raised (flap damping)."""
+    clear_after: AlertDelay = Field(default=0.0, json_schema_extra={"default": "0s"})
+    """How long the condition must be over before the alert clears (hysteresis)."""
+    repeat: AlertDelay = Field(default=0.0, json_schema_extra={"default": "0s"})
+    """Run the actions again this often while an alert is raised and not acknowledged
+    (0s, the default: once)."""
+    quiet: bool = False
+    """Show and log alerts, but run no actions (no bell, banner, notification or command)."""
+    log: Text | None = None
+    """A file (beside the layout, or absolute) that gets one JSON line per raise, acknowledge
+    and clear; `--alert-log` overrides it."""
+
+
+class AlertSpec(Node):
+    """A rule: when its condition holds for an object (for long enough), an alert is raised."""
+
+    name: Text
+    """The alert's name, as the banner, the alerts screen and the log show it."""
+    when: FormulaText
+    """The condition, a formula over the layout's declared statistics, judged per object,
+    e.g. `waiting > 5` (true, or a figure other than 0, raises the alert)."""
+    objects: AlertObjectsRef | None = None
+    """The objects to watch (a list or an object list's name); default: every object of the
+    layout that has the statistics the condition names."""
+    level: AlertLevel = "alarm"
+    """warn or alarm."""
+    hold: AlertDelay | None = Field(default=None, alias="for")
+    """How long the condition must hold before the alert is raised (default: alert_settings)."""
+    clear_after: AlertDelay | None = None
+    """How long the condition must be over before the alert clears (default: alert_settings)."""
+    repeat: AlertDelay | None = None
+    """Run the actions again this often until acknowledged; 0s: once (default: alert_settings)."""
+    quiet: bool | None = None
+    """Show and log only, no actions (default: alert_settings)."""
+    actions: list[ActionEntry] | None = None
+    """What this rule does when raised (default: alert_settings' actions)."""
+
+    def _model_problems(self, scope: Scope | None) -> Iterator[InitErrorDetails]:
+        yield from formula_problems(self.when, scope, ("when",))
+
+
 class Layout(Node):
     """A dashboard: a title, a refresh interval, declarations, and one or more pages."""
 
@@ -828,6 +927,10 @@ class Layout(Node):
     """Word, colour and glyph per agent status, over the defaults (e.g. NotReadyForNextCall)."""
     pages: list[PageSpec] = Field(min_length=1)
     """The pages of the dashboard."""
+    alerts: list[AlertSpec] = Field(default_factory=list)
+    """Alert rules: raised when a condition holds for an object, acknowledged, cleared."""
+    alert_settings: AlertSettingsSpec = Field(default_factory=AlertSettingsSpec)
+    """Defaults of the alert rules (actions, delays) and the alert log file."""
     rotate: PageTime | None = None
     """Cycle the pages, each shown this long (e.g. 15s) unless it sets `show_for`."""
 
@@ -842,6 +945,26 @@ class Layout(Node):
         if self._source is None:
             return Located(SourceLocation("<layout>"), format_path(path))
         return self._source.locate(path)
+
+    @classmethod
+    def _raw_problems(cls, data: dict[Any, Any], scope: Scope | None) -> Iterator[InitErrorDetails]:
+        # On the raw list, so a repeated name shows even while a rule has other problems.
+        rules = data.get("alerts")
+        if not isinstance(rules, list):
+            return
+        first_rule: dict[str, int] = {}
+        for index, rule in enumerate(rules):
+            name = rule.get("name") if isinstance(rule, dict) else None
+            if not isinstance(name, str):
+                continue
+            name = name.strip()
+            if name in first_rule:
+                yield problem_at(
+                    ("alerts", index, "name"),
+                    f"{shown(name)} names two alerts (first alerts[{first_rule[name]}]);"
+                    " each alert needs its own name",
+                )
+            first_rule.setdefault(name, index)
 
     def _model_problems(self, scope: Scope | None) -> Iterator[InitErrorDetails]:
         yield from _rotation_problems(self)

@@ -39,6 +39,10 @@ from statdash.layout.formats import FormatName
 from statdash.layout.formulas import MAX_FORMULA_LENGTH, Formula, FormulaError, parse_formula
 from statdash.layout.suggest import did_you_mean, one_of
 from statdash.layout.vocabulary import (
+    ALERT_ACTIONS,
+    ALERT_COMMAND_TIMEOUT_BOUNDS,
+    ALERT_DELAY_BOUNDS,
+    ALERT_LEVELS,
     COLOURS,
     DEFAULT_KPI_TREND_WINDOW,
     FORMATS,
@@ -48,6 +52,8 @@ from statdash.layout.vocabulary import (
     REFRESH_BOUNDS,
     TREND_WINDOW_BOUNDS,
     UPDATES_MODES,
+    AlertActionName,
+    AlertLevelName,
     ColourName,
     NotificationModeName,
     ObjectKindName,
@@ -367,6 +373,18 @@ TrendOption = Annotated[
     ),
 ]
 Glyph = Annotated[str, BeforeValidator(_glyph)]
+AlertLevel = Annotated[AlertLevelName, BeforeValidator(_choice("alert level", ALERT_LEVELS))]
+AlertActionWord = Annotated[AlertActionName, BeforeValidator(_choice("action", ALERT_ACTIONS))]
+AlertDelay = Annotated[
+    float,
+    BeforeValidator(_duration("an alert delay", *ALERT_DELAY_BOUNDS)),
+    _duration_schema("30s"),
+]
+CommandTimeout = Annotated[
+    float,
+    BeforeValidator(_duration("a command timeout", *ALERT_COMMAND_TIMEOUT_BOUNDS)),
+    _duration_schema("10s"),
+]
 PageTime = Annotated[
     float,
     BeforeValidator(_duration("a page's time on screen", *PAGE_TIME_BOUNDS)),

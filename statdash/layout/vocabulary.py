@@ -50,3 +50,14 @@ PAGE_TIME_BOUNDS = (3.0, 3600.0)
 MESSAGE_MAX = 500
 # Enough points for a sparkline to show a shape.
 MIN_TREND_POINTS = 4
+
+AlertLevelName = Literal["warn", "alarm"]
+ALERT_LEVELS: tuple[str, ...] = get_args(AlertLevelName)
+# What an alert can do when it is raised (besides running a command, a mapping of its own).
+AlertActionName = Literal["bell", "banner", "notify", "log"]
+ALERT_ACTIONS: tuple[str, ...] = get_args(AlertActionName)
+DEFAULT_ALERT_ACTIONS: tuple[AlertActionName, ...] = ("banner", "bell", "log")
+# Delays of alerts (`for`, `clear_after`, `repeat`) and how long a command may run.
+ALERT_DELAY_BOUNDS = (0.0, 86400.0)
+ALERT_COMMAND_TIMEOUT_BOUNDS = (0.1, 600.0)
+DEFAULT_ALERT_COMMAND_TIMEOUT = 10.0

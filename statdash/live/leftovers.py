@@ -1,8 +1,9 @@
-"""Deleting recorded subscriptions that earlier runs left open (used by `run` and `cleanup`)."""
+"""Deleting recorded subscriptions that earlier runs left open (`run`, `watch`, `cleanup`)."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -13,6 +14,8 @@ from statdash.live.evidence import not_a_statistics_api
 from statdash.live.records import OpenSubscription, SubscriptionRecords
 from statdash.live.session import SessionClient
 from statdash.text import clean
+
+log = logging.getLogger("statdash")
 
 # Per delete; a server that takes longer than this is not answering.
 DELETE_TIMEOUT = 5.0
@@ -91,3 +94,28 @@ async def delete_recorded(
         records.remove(entry.server, entry.subscription_id)
         tally.deleted.append(entry)
     return tally
+
+
+async def delete_left_behind(
+    client: SessionClient, records: SubscriptionRecords, server: str
+) -> list[str]:
+    """Delete subscriptions that dead runs left open on `server`; returns the ids deleted.
+
+    Records older than a week are forgotten first, for every server: no request is needed
+    for them, and a server that is gone for good would otherwise fail every start.
+    """
+    expired, _ = forget_expired(records, records.left_behind())
+    for entry, reason in expired:
+        log.warning("forgot subscription %s, %s", entry_label(entry), reason)
+    tally = await delete_recorded(
+        client, records, records.left_behind(server), timeout=DELETE_TIMEOUT
+    )
+    for entry, reason in tally.forgotten:
+        log.warning(
+            "forgot subscription %s: %s",
+            entry_label(entry),
+            clean(reason, 300),
+        )
+    for _, reason in tally.kept:
+        log.warning("kept a left-behind subscription record: %s", clean(reason, 300))
+    return [entry.subscription_id for entry in tally.deleted]

@@ -32,21 +32,25 @@ from textual.widgets import ContentSwitcher, Footer, Static
 from statdash.layout.compile import CompiledLayout, compile_layout
 from statdash.layout.loader import load_layout
 from statdash.layout.problems import LayoutError, LayoutProblem
+from statdash.live.alert_runner import AlertRunner
+from statdash.live.alerts import AlertEvent
 from statdash.live.controller import LiveController, plan_for
 from statdash.live.lifecycle import install_signal_handlers, watch_terminal
 from statdash.live.replay import ReplayController, clock_text, moment_of_day
 from statdash.live.session import Phase, SessionStatus
-from statdash.text import clean, safe
+from statdash.text import clean, counted, safe
 from statdash.ui.heap import release_heap, settle_heap
 from statdash.ui.keys import KEY_ACTIONS, PAGE_KEYS, REPLAY_KEY_ACTIONS
-from statdash.ui.messages import Bridge, StatusChanged, StoreChanged
+from statdash.ui.messages import AlertsChanged, Bridge, StatusChanged, StoreChanged
 from statdash.ui.pages import PageGrid
 from statdash.ui.palette import STATDASH_THEME
 from statdash.ui.panels import DrawContext, Panel, TablePanel
 from statdash.ui.rotation import PageRotation
+from statdash.ui.screens.alerts import AlertsScreen
 from statdash.ui.screens.goto import GoToScreen
 from statdash.ui.screens.help import HelpScreen
 from statdash.ui.screens.problems import LayoutProblemsScreen, problem_count
+from statdash.ui.widgets.alert_banner import AlertBanner
 from statdash.ui.widgets.status_bar import StatusBar, StatusInfo
 
 TICK_SECONDS = 1.0
@@ -111,9 +115,12 @@ class StatdashApp(App[int]):
         watch_layout: bool = True,
         tick: bool = True,
         settle_heap: bool = True,
+        alerts: AlertRunner | None = None,
         kiosk: bool = False,
     ) -> None:
         super().__init__()
+        self.alerts = alerts
+        self._alerts_shown = 0
         self.layout = layout
         self.controller = controller
         self.replay = controller if isinstance(controller, ReplayController) else None
@@ -159,6 +166,7 @@ class StatdashApp(App[int]):
 
     def compose(self) -> ComposeResult:
         yield Static(self._title_text(), id="title")
+        yield AlertBanner(id="alert-banner")
         yield ContentSwitcher(id="pages")
         yield StatusBar(self._status_info(), id="status")
         if not self.kiosk:
@@ -367,6 +375,12 @@ class StatdashApp(App[int]):
         self._update_status()
 
     def _tick(self) -> None:
+        if self.alerts is not None:
+            # Delays that ran out and repeats come as AlertsChanged; an alert going stale is
+            # no event, so the book's revision tells.
+            self.alerts.tick()
+            if self.alerts.book.revision != self._alerts_shown:
+                self._show_alerts()
         if self.kiosk:
             self._kiosk_retry()
         context = self._draw_context()
@@ -394,6 +408,61 @@ class StatdashApp(App[int]):
         stale = age is not None and age > 2 * self.controller.plan.interval
         for panel in self._panels():
             panel.set_stale(stale)
+
+    # --- alerts -----------------------------------------------------------------------------
+
+    @on(AlertsChanged)
+    def _alerts_changed(self) -> None:
+        self._show_alerts()
+
+    def _show_alerts(self) -> None:
+        if self.alerts is None:
+            return
+        self._alerts_shown = self.alerts.book.revision
+        self.query_one(AlertBanner).show_alerts(self.alerts.book.active())
+        if isinstance(self.screen, AlertsScreen):
+            self.screen.show_alerts()
+
+    def write_to_terminal(self, text: str) -> None:
+        """Raw output for the terminal (a bell, a notification sequence), through the driver.
+
+        Through Textual's own driver, so it never lands in the middle of a frame being drawn.
+        """
+        driver = self._driver
+        if driver is not None and not self.is_headless:
+            driver.write(text)
+
+    def flash_banner(self, event: AlertEvent) -> None:
+        """The `banner` action: make the alert line blink for a moment."""
+        self._show_alerts()
+        self.query_one(AlertBanner).flash(event)
+
+    def say_alert(self, line: str, *, problem: bool = False) -> None:
+        """An alert's `log` line, or a problem of the alerts (a command, the log), as a toast."""
+        self.notify(line, severity="error" if problem else "warning", timeout=6, markup=False)
+
+    def action_acknowledge(self) -> None:
+        """Acknowledge every raised alert (the banner's)."""
+        events = self.alerts.acknowledge(None) if self.alerts is not None else []
+        if events:
+            self.notify(f"Acknowledged {counted(len(events), 'alert')}", timeout=2)
+        else:
+            self.notify("No alert to acknowledge", timeout=2)
+        self._show_alerts()
+
+    def action_alerts(self) -> None:
+        """Show the standing alerts and the history of the shift."""
+        alerts = self.alerts
+        if alerts is None or isinstance(self.screen, AlertsScreen):
+            return
+
+        def acknowledge(keys: list[tuple[str, str, str]] | None) -> None:
+            alerts.acknowledge(keys)
+            self._show_alerts()
+
+        self.push_screen(
+            AlertsScreen(lambda: (alerts.book.active(), alerts.book.history()), acknowledge)
+        )
 
     # --- status line ------------------------------------------------------------------------
 
@@ -687,6 +756,8 @@ class StatdashApp(App[int]):
         if isinstance(self.screen, LayoutProblemsScreen):
             self.screen.dismiss(None)
         await self.controller.apply(plan_for(compiled))
+        if self.alerts is not None:
+            self.alerts.replace_rules(compiled.alerts, compiled.refresh)
         await self._show_layout(compiled)
         self.notify("Layout reloaded", timeout=3)
 

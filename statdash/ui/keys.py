@@ -88,6 +88,19 @@ KEY_ACTIONS: tuple[KeyAction, ...] = (
         "Why the edited layout file was not applied",
         explain="Every problem of the last edit, each with its file:line:column",
     ),
+    KeyAction(
+        "a",
+        "acknowledge",
+        "Acknowledge the raised alerts",
+        explain="Stop the raised alerts repeating (on the alerts screen: the selected one);"
+        " they stay listed until they clear",
+    ),
+    KeyAction(
+        "exclamation_mark",
+        "alerts",
+        "List the alerts and the history of the shift",
+        explain="Every standing alert with its times, and those cleared during this run",
+    ),
     KeyAction("tab", "app.focus_next", "Focus the next widget"),
     KeyAction(
         "question_mark",
@@ -115,6 +128,7 @@ PAGE_KEYS = tuple(str(number) for number in range(1, 10))
 KEY_LABELS = {
     "slash": "/",
     "question_mark": "?",
+    "exclamation_mark": "!",
     "S": "shift+s",
     "R": "shift+r",
     "left_square_bracket": "[",

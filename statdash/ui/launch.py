@@ -30,20 +30,22 @@ from statdash.api.push import PushChannel
 from statdash.api.settings import ServerSettings
 from statdash.layout.compile import CompiledLayout
 from statdash.layout.vocabulary import UpdatesName
+from statdash.live.alert_actions import AlertActions
+from statdash.live.alert_log import AlertLog
+from statdash.live.alert_runner import AlertRunner
 from statdash.live.controller import LiveController, plan_for
-from statdash.live.leftovers import delete_recorded, entry_label, forget_expired
+from statdash.live.leftovers import delete_left_behind
 from statdash.live.lifecycle import detach_hung_up_terminal, hung_up
 from statdash.live.recorder import ChangeRecorder
 from statdash.live.recording import Recording
 from statdash.live.records import SubscriptionRecords
 from statdash.live.replay import ReplayController
+from statdash.live.store import Ingested
 from statdash.text import clean
 from statdash.ui.app import StatdashApp
 from statdash.ui.messages import Bridge
 
 log = logging.getLogger("statdash")
-
-CLEANUP_TIMEOUT = 5.0
 
 
 class HangupSafeDriver(LinuxDriver):
@@ -102,31 +104,6 @@ class ServedWebDriver(WebDriver):
             self._app.post_message(messages.ExitApp())
 
 
-async def delete_left_behind(
-    client: StatisticsClient, records: SubscriptionRecords, server: str
-) -> list[str]:
-    """Delete subscriptions that dead runs left open on `server`; returns the ids deleted.
-
-    Records older than a week are forgotten first, for every server: no request is needed
-    for them, and a server that is gone for good would otherwise fail every start.
-    """
-    expired, _ = forget_expired(records, records.left_behind())
-    for entry, reason in expired:
-        log.warning("forgot subscription %s, %s", entry_label(entry), reason)
-    tally = await delete_recorded(
-        client, records, records.left_behind(server), timeout=CLEANUP_TIMEOUT
-    )
-    for entry, reason in tally.forgotten:
-        log.warning(
-            "forgot subscription %s: %s",
-            entry_label(entry),
-            clean(reason, 300),
-        )
-    for _, reason in tally.kept:
-        log.warning("kept a left-behind subscription record: %s", clean(reason, 300))
-    return [entry.subscription_id for entry in tally.deleted]
-
-
 def build_app(
     layout: CompiledLayout,
     client: StatisticsClient,
@@ -143,6 +120,7 @@ def build_app(
     bridge: Bridge | None = None,
     tick: bool = True,
     settle_heap: bool = True,
+    alert_log: AlertLog | None = None,
     updates: UpdatesName | None = None,
     kiosk: bool = False,
     recorder: ChangeRecorder | None = None,
@@ -161,10 +139,25 @@ def build_app(
     """
     bridge = bridge if bridge is not None else Bridge()
     server = client.server
+    # The alerts' outputs need the app, which needs the controller, which needs the alerts.
+    app_ref: list[StatdashApp] = []
+
+    def changed(ingested: Ingested) -> None:
+        alerts.changed(ingested.changed)
+        bridge.store_changed(ingested)
+
+    def to_terminal(text: str) -> None:
+        if app_ref:
+            app_ref[0].write_to_terminal(text)
+
+    def say(line: str, problem: bool = False) -> None:
+        if app_ref:
+            app_ref[0].say_alert(line, problem=problem)
+
     controller = LiveController(
         client,
         plan_for(layout, updates),
-        on_change=bridge.store_changed,
+        on_change=changed,
         on_status=bridge.status_changed,
         on_opened=(lambda sid: records.add(server, sid)) if records else None,
         on_deleted=(lambda sid: records.remove(server, sid)) if records else None,
@@ -174,6 +167,23 @@ def build_app(
         clock=clock,
         wall_clock=wall_clock,
         recorder=recorder,
+    )
+    alerts = AlertRunner(
+        layout.alerts,
+        controller.store,
+        interval=layout.refresh,
+        actions=AlertActions(
+            terminal=to_terminal,
+            say=say,
+            banner=lambda event: app_ref[0].flash_banner(event) if app_ref else None,
+            # Toasts: a floor going into alarm at once must not bury the screen.
+            max_lines=3,
+        ),
+        log=alert_log,
+        say=lambda line: say(line, problem=True),
+        on_events=bridge.alerts_changed,
+        clock=clock,
+        wall_clock=wall_clock,
     )
     app = StatdashApp(
         layout,
@@ -189,8 +199,10 @@ def build_app(
         wall_clock=wall_clock,
         tick=tick,
         settle_heap=settle_heap,
+        alerts=alerts,
         kiosk=kiosk,
     )
+    app_ref.append(app)
     if sys.platform != "win32" and app.driver_class is LinuxDriver:
         # Used when the app runs on a real terminal; headless test runs ignore it. Another
         # driver named by TEXTUAL_DRIVER (the web driver under `statdash serve`) is kept.
@@ -208,6 +220,7 @@ async def run_dashboard(
     demo: bool = False,
     theme: str | None = None,
     records: SubscriptionRecords | None = None,
+    alert_log: AlertLog | None = None,
     updates: UpdatesName | None = None,
     kiosk: bool = False,
     recorder: ChangeRecorder | None = None,
@@ -237,6 +250,7 @@ async def run_dashboard(
             demo=demo,
             insecure=settings.insecure,
             theme=theme,
+            alert_log=alert_log,
             updates=updates,
             kiosk=kiosk,
             recorder=recorder,
@@ -245,6 +259,8 @@ async def run_dashboard(
     finally:
         if app is not None:
             await app.controller.close()
+            if app.alerts is not None:
+                await app.alerts.aclose()
         elif recorder is not None:
             recorder.close()
         await client.aclose()

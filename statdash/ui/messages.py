@@ -10,6 +10,7 @@ from __future__ import annotations
 from textual.app import App
 from textual.message import Message
 
+from statdash.live.alerts import AlertEvent
 from statdash.live.session import SessionStatus
 from statdash.live.store import Ingested
 
@@ -23,6 +24,14 @@ class StatusChanged(Message):
 
     def __init__(self, status: SessionStatus) -> None:
         self.status = status
+        super().__init__()
+
+
+class AlertsChanged(Message):
+    """Alerts were raised, repeated, acknowledged or cleared (the events, in order)."""
+
+    def __init__(self, events: list[AlertEvent]) -> None:
+        self.events = events
         super().__init__()
 
 
@@ -58,3 +67,8 @@ class Bridge:
         """Controller callback: the connection status changed."""
         if self._app is not None:
             self._app.post_message(StatusChanged(status))
+
+    def alerts_changed(self, events: list[AlertEvent]) -> None:
+        """Alert runner callback: these alert events happened."""
+        if self._app is not None and events:
+            self._app.post_message(AlertsChanged(events))

@@ -1,0 +1,46 @@
+"""`--alert-log PATH`, which run, demo and watch accept, and opening the log it names."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from statdash.commands.voice import Voice
+from statdash.layout.compile import CompiledLayout
+from statdash.live.alert_log import AlertLog, AlertLogError
+
+
+def add_alert_arguments(parser: argparse.ArgumentParser) -> None:
+    """The alert flags: where the alert log goes."""
+    parser.add_argument(
+        "--alert-log",
+        type=Path,
+        metavar="PATH",
+        help="append one JSON line per alert raised, acknowledged and cleared"
+        " (default: the layout's alert_settings: log, else none)",
+    )
+
+
+class AlertLogUnusable(Exception):
+    """The alert log named by the flag or the layout cannot be written (already said)."""
+
+
+def open_alert_log(
+    args: argparse.Namespace, layout: CompiledLayout, voice: Voice
+) -> AlertLog | None:
+    """The alert log to write, opened, or None when none is asked for.
+
+    Raises AlertLogUnusable after saying why, so the command exits 2 before anything starts:
+    a log that cannot be written is better known at the start than after the first alarm.
+    """
+    given: Path | None = getattr(args, "alert_log", None)
+    path = given if given is not None else (Path(layout.alert_log) if layout.alert_log else None)
+    if path is None:
+        return None
+    log = AlertLog(path)
+    try:
+        log.open()
+    except AlertLogError as error:
+        voice.say(f"{error}; nothing was started")
+        raise AlertLogUnusable from None
+    return log

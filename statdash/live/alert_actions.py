@@ -1,0 +1,236 @@
+"""What an alert does: bell, banner, desktop notification (OSC 9 / OSC 777), a line, a command.
+
+`AlertActions.run(event)` carries out the actions of the event's rule. It writes to the
+terminal only through the `terminal` callable it is given (Textual's driver in the dashboard,
+stdout in `statdash watch`), so nothing races the screen's own output. Every text that goes
+into a terminal sequence is cleaned of control characters first (`statdash.text.clean`): a
+rule name or an object id holding ESC or BEL could otherwise end the notification early and
+smuggle its own sequence to the terminal.
+
+A command is run with `asyncio.create_subprocess_exec`, never a shell, with the alert as one
+JSON object on stdin (for every event: raised, repeated, acknowledged, cleared; the JSON's
+`event` says which); it is killed (with its process group) when it outlives its timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+from collections.abc import Callable, Mapping, Sequence
+from typing import Literal
+
+from statdash.layout.compile import CommandAction
+from statdash.live.alert_log import log_record
+from statdash.live.alerts import AlertEvent
+from statdash.text import clean
+
+log = logging.getLogger("statdash.alerts")
+
+NotificationFlavour = Literal["osc9", "osc777"]
+BEL = "\a"
+# Events that make noise; acknowledging or clearing is news, not an alarm.
+NOISY = frozenset({"raised", "repeated"})
+MAX_NOTIFICATION_TEXT = 120
+MAX_COMMAND_OUTPUT = 300
+
+Write = Callable[[str], None]
+Say = Callable[[str], None]
+Banner = Callable[[AlertEvent], None]
+
+
+def notification_flavour(environ: Mapping[str, str] | None = None) -> NotificationFlavour:
+    """Which desktop-notification sequence the terminal understands, by what it says it is.
+
+    OSC 777 (`notify;title;body`) is what VTE terminals (GNOME Terminal, Tilix), urxvt and
+    foot show; OSC 9 is iTerm2's, also read by Windows Terminal, kitty, WezTerm and others.
+    """
+    env = os.environ if environ is None else environ
+    term = env.get("TERM", "")
+    if env.get("VTE_VERSION") or term.startswith(("rxvt", "foot")):
+        return "osc777"
+    return "osc9"
+
+
+def _sequence_text(text: str) -> str:
+    # No control character survives clean(), so nothing can end the sequence early (BEL,
+    # ESC \, C1 ST); ';' would split OSC 777's fields.
+    return clean(text, MAX_NOTIFICATION_TEXT).replace(";", ",")
+
+
+def notification_sequence(title: str, body: str, flavour: NotificationFlavour) -> str:
+    """The OSC sequence that asks the terminal for a desktop notification."""
+    if flavour == "osc777":
+        return f"\x1b]777;notify;{_sequence_text(title)};{_sequence_text(body)}\x07"
+    return f"\x1b]9;{_sequence_text(title)}: {_sequence_text(body)}\x07"
+
+
+def _value_text(value: float | str | None) -> str:
+    if value is None:
+        return "no value"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
+    return clean(value, 60)
+
+
+def alert_line(event: AlertEvent) -> str:
+    """One line about an event: `ALARM raised: Backlog on Sales (Queue 8001@SIP_Switch) = 7`."""
+    alert = event.alert
+    where = clean(alert.object.label, 60)
+    if alert.object.label != alert.object.id:
+        where += f" ({clean(alert.object.type)} {clean(alert.object.id, 80)})"
+    else:
+        where = f"{clean(alert.object.type)} {where}"
+    stale = ", stale" if alert.stale else ""
+    return (
+        f"{alert.rule.level.upper()} {event.kind}: {clean(alert.rule.name, 80)} on {where}"
+        f" = {_value_text(alert.value)}{stale}"
+    )
+
+
+def alert_json(event: AlertEvent) -> bytes:
+    """What a command reads on stdin: the log's record, the object's label, the rule's place."""
+    record = log_record(event)
+    record["object_label"] = clean(event.alert.object.label, 200)
+    record["layout"] = str(event.alert.rule.location)
+    return (json.dumps(record, ensure_ascii=False) + "\n").encode()
+
+
+class AlertActions:
+    """Runs each event's actions; commands run as tasks, awaited by `aclose()`."""
+
+    def __init__(
+        self,
+        *,
+        terminal: Write | None,
+        say: Say,
+        banner: Banner | None = None,
+        flavour: NotificationFlavour | None = None,
+        max_lines: int | None = None,
+    ) -> None:
+        """`terminal` writes raw text to the terminal (None: there is none); `say` prints a line
+        to the user (problems of commands, the `log` action); `banner` shows the alert;
+        `max_lines` caps the `log` lines of events that happened together (None: no cap)."""
+        self._max_lines = max_lines
+        self._terminal = terminal
+        self._say = say
+        self._banner = banner
+        self._flavour = flavour or notification_flavour()
+        self._commands: set[asyncio.Task[None]] = set()
+
+    def run(self, event: AlertEvent) -> None:
+        """Carry out the actions of one event's rule (none for a quiet rule)."""
+        self.run_all([event])
+
+    def run_all(self, events: Sequence[AlertEvent]) -> None:
+        """Carry out the actions of events that happened together (one poll, one key press).
+
+        Twenty queues going into alarm on one poll ring once, flash once and send one
+        notification, not twenty; every event still gets its line and its commands. With
+        `max_lines`, lines beyond it become one line saying how many more there were.
+        """
+        rang = flashed = False
+        notify: list[AlertEvent] = []
+        lines: list[str] = []
+        for event in events:
+            rule = event.alert.rule
+            if rule.quiet:
+                continue
+            noisy = event.kind in NOISY
+            for action in rule.actions:
+                if isinstance(action, CommandAction):
+                    # Every event: the JSON's `event` says which, so a pager can also close.
+                    self._start(action, event)
+                elif action == "log":
+                    # Acknowledging is the user's own doing: nothing to tell them.
+                    if event.kind != "acknowledged":
+                        lines.append(alert_line(event))
+                elif not noisy:
+                    continue
+                elif action == "bell" and not rang:
+                    rang = True
+                    self._write(BEL)
+                elif action == "notify":
+                    notify.append(event)
+                elif action == "banner" and self._banner is not None and not flashed:
+                    flashed = True
+                    self._banner(event)
+        if notify:
+            first = notify[0]
+            body = alert_line(first)
+            if len(notify) > 1:
+                body += f" (+{len(notify) - 1:,} more)"
+            title = f"statdash {first.alert.rule.level}"
+            self._write(notification_sequence(title, body, self._flavour))
+        if self._max_lines is not None and len(lines) > self._max_lines:
+            shown = self._max_lines - 1
+            lines = [*lines[:shown], f"... and {len(lines) - shown:,} more alert events"]
+        for line in lines:
+            self._say(line)
+
+    def _write(self, text: str) -> None:
+        if self._terminal is None:
+            return
+        try:
+            self._terminal(text)
+        except OSError as error:
+            # A terminal that went away is no reason to stop watching.
+            log.warning("could not write to the terminal: %s", error)
+
+    def _start(self, action: CommandAction, event: AlertEvent) -> None:
+        task = asyncio.get_running_loop().create_task(self._command(action, event))
+        self._commands.add(task)
+        task.add_done_callback(self._commands.discard)
+
+    async def _command(self, action: CommandAction, event: AlertEvent) -> None:
+        program = clean(action.argv[0], 80)
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *action.argv,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE,
+                # Its own process group, so a timeout kills what it started too.
+                start_new_session=True,
+            )
+        except OSError as error:
+            self._say(f"alert command {program} could not start: {error.strerror or error}")
+            return
+        try:
+            _, errors = await asyncio.wait_for(
+                process.communicate(alert_json(event)), action.timeout
+            )
+        except TimeoutError:
+            _kill(process)
+            await process.wait()
+            self._say(f"alert command {program} took longer than {action.timeout:g}s; stopped it")
+            return
+        except asyncio.CancelledError:
+            _kill(process)
+            raise
+        if process.returncode:
+            detail = clean(errors.decode(errors="replace").strip(), MAX_COMMAND_OUTPUT)
+            self._say(
+                f"alert command {program} failed (exit {process.returncode})"
+                + (f": {detail}" if detail else "")
+            )
+
+    async def aclose(self, timeout: float = 5.0) -> None:
+        """Let running commands finish (each within its own timeout), then stop the rest."""
+        pending = set(self._commands)
+        if not pending:
+            return
+        _, late = await asyncio.wait(pending, timeout=timeout)
+        for task in late:
+            task.cancel()
+        for task in late:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def _kill(process: asyncio.subprocess.Process) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)

@@ -1,0 +1,206 @@
+"""Alerts on the dashboard: pilot tests against the simulator, a snapshot of the alerts screen."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.pilot import Pilot
+
+from statdash.api.client import RetryPolicy, StatisticsClient
+from statdash.layout.compile import AlertView, RowObject, compile_layout
+from statdash.layout.loader import load_layout_text
+from statdash.layout.problems import SourceLocation
+from statdash.live.alert_log import AlertLog
+from statdash.live.alerts import Alert, AlertKey, AlertState
+from statdash.sim.config import SimConfig
+from statdash.sim.runner import RunningSimulator, running_simulator
+from statdash.ui.app import STYLESHEET, StatdashApp
+from statdash.ui.launch import build_app
+from statdash.ui.palette import STATDASH_THEME
+from statdash.ui.screens.alerts import AlertsScreen
+from statdash.ui.widgets.alert_banner import AlertBanner
+
+SIM_START = 1_700_000_000.0
+SnapCompare = Callable[..., bool]
+
+# `alert: true` at alarm 0 (direction above): every queue is at alarm from the first poll.
+LAYOUT = """\
+title: Alerts pilot
+refresh: 2s
+alert_settings:
+  actions: [banner, bell, log]
+pages:
+  - widgets:
+      - kind: queues
+        objects: [{queue: 8001@SIP_Switch, label: Sales}, {queue: 8002@SIP_Switch, label: Care}]
+        columns:
+          - {stat: CurrentNumberWaitingCalls, label: Waiting, thresholds: {alarm: 0, alert: true}}
+"""
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[RunningSimulator]:
+    """A small contact center on a manual clock."""
+    config = SimConfig(agents=10, queues=2, seed=1, clock="manual", start_time=SIM_START)
+    with running_simulator(config, log_level="critical") as simulator:
+        yield simulator
+
+
+async def until(pilot: Pilot[object], condition: Callable[[], bool], timeout: float = 10) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("condition never held")
+
+
+def states(app: StatdashApp) -> dict[str, AlertState]:
+    assert app.alerts is not None
+    return {alert.object.label: alert.state for alert in app.alerts.book.active()}
+
+
+async def test_raise_acknowledge_and_clear_on_the_dashboard(
+    sim: RunningSimulator, tmp_path: Path
+) -> None:
+    """Alerts raise a banner, `a` on the alerts screen acks the selected one, `a` on the
+    dashboard acks the rest, and a value out of alarm clears them into the history and log."""
+    log_path = tmp_path / "alerts.jsonl"
+    layout = compile_layout(load_layout_text(LAYOUT, file="pilot.yaml"))
+    async with StatisticsClient(sim.base_url, "k", retry=RetryPolicy(attempts=1)) as client:
+        app = build_app(
+            layout,
+            client,
+            server_label="simulator",
+            handle_signals=False,
+            wall_clock=lambda: SIM_START + 30,
+            alert_log=AlertLog(log_path),
+        )
+        async with app.run_test(size=(120, 30)) as pilot:
+            banner = app.query_one(AlertBanner)
+            await until(pilot, lambda: len(states(app)) == 2)
+            await pilot.pause()
+            assert banner.display
+            assert banner.last_line.startswith(" \u203c ALARM  Waiting \u2265 0 on ")
+            assert "+1 more" in banner.last_line
+
+            await pilot.press("exclamation_mark")
+            assert isinstance(app.screen, AlertsScreen)
+            await pilot.press("a")  # the selected alert only
+            assert sorted(states(app).values(), key=str) == [
+                AlertState.ACKNOWLEDGED,
+                AlertState.RAISED,
+            ]
+            await pilot.press("escape")
+            await pilot.press("a")  # every raised alert
+            assert set(states(app).values()) == {AlertState.ACKNOWLEDGED}
+            await pilot.pause()
+            assert banner.display and "2 acknowledged alerts standing" in banner.last_line
+
+            # No pins in the simulator yet: pause polling, then put values out of alarm into
+            # the store as a poll would, and tell the alerts what changed.
+            await pilot.press("p")
+            inputs = [t.inputs[0] for t in layout.alerts[0].targets]
+            ingested = app.controller.store.ingest(
+                [(i, {"intValue": -1, "stringValue": "-1"}, None) for i in inputs],
+                now=time.monotonic(),
+                wall=SIM_START + 40,
+            )
+            assert app.alerts is not None
+            app.alerts.changed(ingested.changed)
+            await pilot.pause()
+            assert states(app) == {}
+            assert not banner.display
+            assert [a.state for a in app.alerts.book.history()] == [AlertState.CLEARED] * 2
+            await pilot.press("q")
+            await pilot.pause()
+    assert sim.state()["open_subscriptions"] == 0
+    events = [json.loads(line)["event"] for line in log_path.read_text().splitlines()]
+    assert events.count("raised") == 2 and events.count("acknowledged") == 2
+    assert events[-2:] == ["cleared", "cleared"]
+
+
+# --- Snapshot: the alerts screen over a banner -------------------------------------------------
+
+
+def _rule(name: str, level: Any) -> AlertView:
+    return AlertView(
+        name=name,
+        level=level,
+        hold=0,
+        clear_after=0,
+        repeat=0,
+        quiet=False,
+        actions=(),
+        targets=(),
+        location=SourceLocation("demo.yaml", 12, 5),
+    )
+
+
+SALES = RowObject("8001@SIP_Switch", "Queue", "Sales")
+CARE = RowObject("8002@SIP_Switch", "Queue", "Care")
+ANA = RowObject("ana.silva", "Agent", "ana.silva")
+BACKLOG = _rule("Sales backlog", "alarm")
+SLOW = _rule("Oldest call \u2265 1:00", "warn")
+T0 = 1_700_000_000.0  # 22:13:20 UTC
+
+
+def _alert(rule: AlertView, row: RowObject, state: AlertState, **times: Any) -> Alert:
+    key: AlertKey = (rule.name, row.type, row.id)
+    return Alert(key, rule, row, state, times.pop("value", 7.0), times.pop("at", T0), **times)
+
+
+STANDING = [
+    _alert(BACKLOG, SALES, AlertState.RAISED, value=9.0, at=T0 + 300),
+    _alert(SLOW, CARE, AlertState.ACKNOWLEDGED, value=75.0, acknowledged_at=T0 + 90, stale=True),
+]
+CLEARED = [
+    _alert(BACKLOG, CARE, AlertState.CLEARED, at=T0 - 600, cleared_at=T0 - 420),
+    _alert(
+        _rule("Not ready [b]too long[/b]", "warn"),
+        ANA,
+        AlertState.CLEARED,
+        value=None,
+        at=T0 - 1800,
+        acknowledged_at=T0 - 1700,
+        cleared_at=T0 - 1500,
+    ),
+]
+
+
+class AlertsApp(App[None]):
+    """A banner over the alerts screen, fed fixed alerts (one name holds markup)."""
+
+    CSS_PATH = STYLESHEET
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_theme(STATDASH_THEME)
+        self.theme = "statdash"
+
+    def compose(self) -> ComposeResult:
+        yield AlertBanner()
+
+    def on_mount(self) -> None:
+        self.query_one(AlertBanner).show_alerts(STANDING)
+        self.push_screen(AlertsScreen(lambda: (STANDING, CLEARED), lambda keys: None))
+
+
+@pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Local time is UTC, so the times on screen are the same on every machine."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_alerts_screen(snap_compare: SnapCompare, utc: None) -> None:
+    """Standing alerts with level words, state, stale mark and times; the cleared history."""
+    assert snap_compare(AlertsApp(), terminal_size=(100, 24))
