@@ -143,7 +143,8 @@ async def test_bad_2xx_bodies_are_not_retried(body: object) -> None:
     ids=["connect", "timeout", "dropped"],
 )
 async def test_no_answer_is_retried(failure: Exception) -> None:
-    """Connection failures, timeouts and dropped answers are retried, then succeed."""
+    """Connection failures, timeouts and dropped answers are retried, then succeed (a dropped
+    answer is first sent once more at once: a kept-alive connection closed under it)."""
     attempts: list[int] = []
 
     def answer(request: httpx.Request) -> httpx.Response:
@@ -155,7 +156,9 @@ async def test_no_answer_is_retried(failure: Exception) -> None:
     sleeps = Sleeps()
     async with make_client(FakeServer(answer), retry=policy(sleeps)) as client:
         result = await client.peek_subscription("s")
-    assert result.statistics == () and len(attempts) == 3 and sleeps.delays == [0.25, 0.5]
+    immediate = isinstance(failure, httpx.RemoteProtocolError)
+    assert result.statistics == () and len(attempts) == 3
+    assert sleeps.delays == ([0.25] if immediate else [0.25, 0.5])
 
 
 async def test_retried_subscription_resends_the_same_operation_id() -> None:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
@@ -123,6 +124,67 @@ async def test_raise_acknowledge_and_clear_on_the_dashboard(
     events = [json.loads(line)["event"] for line in log_path.read_text().splitlines()]
     assert events.count("raised") == 2 and events.count("acknowledged") == 2
     assert events[-2:] == ["cleared", "cleared"]
+
+
+PIN_LAYOUT = """\
+title: Alerts with pins
+refresh: 1s
+statistics:
+  waiting: {name: CurrentNumberWaitingCalls, label: Waiting}
+alerts:
+  - name: Sales backlog
+    when: "waiting > 5"
+    objects: [{queue: 8001@SIP_Switch, label: Sales}]
+    level: alarm
+pages:
+  - widgets:
+      - kind: queues
+        objects: [{queue: 8001@SIP_Switch, label: Sales}]
+        columns: [$waiting]
+"""
+
+
+def _pin(sim: RunningSimulator, value: float | None) -> None:
+    """Pin Sales' calls waiting to `value` (None: release every pin)."""
+    url = sim.base_url + "/simulator/pin"
+    body = {
+        "objectType": "Queue",
+        "objectId": "8001@SIP_Switch",
+        "name": "CurrentNumberWaitingCalls",
+        "value": value,
+    }
+    with httpx.Client(trust_env=False) as http:
+        answer = http.delete(url) if value is None else http.post(url, json=body)
+    answer.raise_for_status()
+
+
+async def test_a_pinned_backlog_raises_a_rule_a_acknowledges_and_a_lower_pin_clears(
+    sim: RunningSimulator,
+) -> None:
+    """A rule over the simulator's pinned value (by push, as the dashboard runs by default):
+    raised when the pin goes over the limit, acknowledged with `a`, cleared when it drops."""
+    layout = compile_layout(load_layout_text(PIN_LAYOUT, file="pins.yaml"))
+    _pin(sim, 1)
+    try:
+        async with StatisticsClient(sim.base_url, "k", retry=RetryPolicy(attempts=1)) as client:
+            app = build_app(layout, client, server_label="simulator", handle_signals=False)
+            async with app.run_test(size=(120, 30)) as pilot:
+                await until(pilot, lambda: app.controller.pushing)
+                assert states(app) == {}
+                _pin(sim, 9)
+                await until(pilot, lambda: states(app) == {"Sales": AlertState.RAISED})
+                await pilot.press("a")
+                assert states(app) == {"Sales": AlertState.ACKNOWLEDGED}
+                _pin(sim, 2)
+                await until(pilot, lambda: states(app) == {})
+                assert app.alerts is not None
+                assert [a.state for a in app.alerts.book.history()] == [AlertState.CLEARED]
+                await pilot.press("q")
+                await pilot.pause()
+    finally:
+        _pin(sim, None)
+    assert sim.state()["open_subscriptions"] == 0
+    assert sim.state()["cometd_clients"] == 0
 
 
 # --- Snapshot: the alerts screen over a banner -------------------------------------------------
