@@ -101,6 +101,10 @@ class PtyProcess:
             return None
         return self.first_data_at - self.started_at
 
+    def send(self, data: bytes) -> None:
+        """Type `data` on the terminal (a key press)."""
+        os.write(self._master, data)
+
     def alive(self) -> bool:
         """True while the process runs."""
         return self._process is not None and self._process.poll() is None

@@ -14,6 +14,10 @@ plus a loop-lag probe and a count of the HTTP body bytes it receives), with floo
   simulator's own request counters (`GET /simulator/state`), per minute;
 - bytes: response body bytes the dashboard received during the window, per minute;
 - stalls: the longest event-loop stall in the window (the probe's latest wake-up).
+With `--paused` each round also starts a push dashboard and presses `p` before the window:
+the channel stays open and the screen keeps ticking, but no value is applied. Its CPU is
+what the dashboard costs with nothing changing (the once-a-second tick that ages time in
+state, the status line, the open channel): the bound under push's own figure.
 Timings vary from run to run: every figure is given per round, and the median across rounds.
 Nothing here is a test.
 """
@@ -40,6 +44,7 @@ from perf_sim import SimProcess, child_env
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 MODES = ("push", "poll")
+PAUSED = "paused"
 
 
 @dataclass(slots=True)
@@ -97,7 +102,7 @@ def measure(
         sim.base_url,
         str(probe),
         "--updates",
-        mode,
+        "push" if mode == PAUSED else mode,
     ]
     process = PtyProcess(argv, env=env, size=SCREEN).start()
     try:
@@ -106,6 +111,9 @@ def measure(
             raise RuntimeError(f"{mode}: no data on screen within 120 s")
         # Settle: the first frame's parse and the heap settling are not steady state.
         time.sleep(10.0)
+        if mode == PAUSED:
+            process.send(b"p")
+            time.sleep(2.0)
         with httpx.Client(base_url=sim.base_url, trust_env=False, timeout=30) as admin:
             requests_before = _requests(admin)
             bytes_before = int(_probe(probe)["received"])  # type: ignore[call-overload]
@@ -158,7 +166,7 @@ def _row(name: str, values: Sequence[float], fmt: str) -> str:
 
 def report(results: Results, *, command: str, window: float, seconds: float) -> str:
     """The markdown report: a table per mode, the targets, and what bounds a miss."""
-    push, poll = results.of("push"), results.of("poll")
+    push, poll, paused = results.of("push"), results.of("poll"), results.of(PAUSED)
     push_cpu = _median([s.cpu_percent for s in push])
     poll_cpu = _median([s.cpu_percent for s in poll])
     push_bytes = _median([s.bytes_per_minute for s in push])
@@ -203,6 +211,16 @@ def report(results: Results, *, command: str, window: float, seconds: float) -> 
         f"| simulator CPU, % of one core | {_row('', [s.sim_cpu_percent for s in push], '.1f')}"
         f" | {_row('', [s.sim_cpu_percent for s in poll], '.1f')} |",
         "",
+    ]
+    if paused:
+        lines += [
+            "A push dashboard paused (`p`: the channel open, nothing applied, the screen"
+            " ticking) took"
+            f" {_row('', [s.cpu_percent for s in paused], '.1f')} % of one core: what this"
+            " screen costs with nothing changing, which bounds push's figure from below.",
+            "",
+        ]
+    lines += [
         "| target | measured | |",
         "|---|---|---|",
         f"| push CPU ≤ 3% of one core | {push_cpu:.1f}% | {verdict(push_cpu <= 3)} |",
@@ -226,6 +244,9 @@ def main(argv: Sequence[str]) -> None:
     parser.add_argument("--rounds", type=int, default=2, help="starts per mode (default 2)")
     parser.add_argument("--window", type=float, default=60.0, help="seconds measured per start")
     parser.add_argument("--output", type=Path, help="also write the report to this file")
+    parser.add_argument(
+        "--paused", action="store_true", help="also measure a paused push dashboard per round"
+    )
     options = parser.parse_args(argv)
     command = "benchmarks/push_vs_poll.py " + " ".join(argv)
     began = time.monotonic()
@@ -236,7 +257,9 @@ def main(argv: Sequence[str]) -> None:
         layout = write_floor(work / "floor", FLOOR_AGENTS, FLOOR_QUEUES).path
         with SimProcess(FLOOR_AGENTS, FLOOR_QUEUES, env=env) as sim:
             for round_number in range(options.rounds):
-                order = MODES if round_number % 2 == 0 else MODES[::-1]
+                order: tuple[str, ...] = MODES if round_number % 2 == 0 else MODES[::-1]
+                if options.paused:
+                    order = (*order, PAUSED)
                 for mode in order:
                     sample = measure(mode, sim, layout, env, work, window=options.window)
                     log(f"round {round_number + 1} {mode}: {sample}")
