@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+
 from statdash.api.client import RetryPolicy, StatisticsClient
 from statdash.layout.compile import CompiledLayout, KpiView, TrendView, compile_layout
 from statdash.layout.loader import load_layout
@@ -44,12 +46,21 @@ class Shot:
     kiosk: bool = False
     rotations: int = 0
     """How many times a rotating layout moves on to its next page before the picture."""
+    pins: tuple[tuple[str, str, str, float], ...] = ()
+    """(objectType, objectId, statistic, value) held by `POST /simulator/pin` first."""
 
 
 SHOTS = (
     Shot("demo", "demo.yaml", (140, 42)),
     Shot("demo-service", "demo.yaml", (140, 42), page=2),
     Shot("demo-80x24", "demo.yaml", (80, 24)),
+    # The demo's alert rule fired on purpose: Sales held at 9 calls waiting.
+    Shot(
+        "demo-alert",
+        "demo.yaml",
+        (140, 42),
+        pins=(("Queue", "8001@SIP_Switch", "CurrentNumberWaitingCalls", 9),),
+    ),
     Shot("demo-ansi", "demo.yaml", (100, 30), theme="ansi-dark"),
     Shot("supervisor", "supervisor.yaml", (120, 36)),
     Shot("wallboard", "wallboard.yaml", (200, 60), kiosk=True),
@@ -113,6 +124,10 @@ async def take(shot: Shot, simulator: RunningSimulator, out: Path) -> Path:
             clock=monotonic,
             kiosk=shot.kiosk,
         )
+        for object_type, object_id, name, value in shot.pins:
+            pin = {"objectType": object_type, "objectId": object_id, "name": name, "value": value}
+            with httpx.Client(base_url=simulator.base_url, trust_env=False) as admin:
+                admin.post("/simulator/pin", json=pin).raise_for_status()
         async with app.run_test(size=shot.size) as pilot:
 
             async def poll() -> None:
