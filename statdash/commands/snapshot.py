@@ -317,10 +317,15 @@ def _base(use: Use) -> dict[str, str]:
     }
 
 
+def _plain_number(figure: float | None) -> float | None:
+    """A count reads 12 in JSON and CSV, not 12.0; fractions stay as they are."""
+    return int(figure) if figure is not None and figure.is_integer() else figure
+
+
 def _derived_record(use: Use, value: StatValue) -> Record:
     """A formula's record: its figure, or `null` (value "n/a", no level) when it has none."""
     figure = number_of(value)
-    number = int(figure) if figure is not None and figure.is_integer() else figure
+    number = _plain_number(figure)
     level = None
     if figure is not None:
         level = use.thresholds.level(figure).word if use.thresholds is not None else "ok"
@@ -353,8 +358,7 @@ def _record(layout: CompiledLayout, use: Use, read: OneShotRead) -> Record:
         )
     value = parse_value(raw.value, raw.timestamp)
     figure = number_of(value)
-    # A count reads 12 in JSON and CSV, not 12.0; fractions stay as they are.
-    number = int(figure) if figure is not None and figure.is_integer() else figure
+    number = _plain_number(figure)
     level = use.thresholds.level(figure).word if use.thresholds is not None else "ok"
     if isinstance(value, AgentStateValue):
         word = layout.state_style(value.status).word if use.format == "state" else None

@@ -148,7 +148,7 @@ async def _watch(
 
     controller = LiveController(
         client,
-        plan_for(layout, updates),
+        plan_for(layout),
         on_change=ingested,
         on_status=status_changed,
         on_opened=lambda sid: records.add(server, sid),

@@ -64,9 +64,9 @@ class Plan:
     """The statistics computed from formulas (`CompiledLayout.derived`)."""
 
 
-def plan_for(layout: CompiledLayout, updates: UpdatesName | None = None) -> Plan:
+def plan_for(layout: CompiledLayout) -> Plan:
     """The plan of a compiled layout: its items, refresh, history for trends and KPIs, and
-    how values arrive (`updates` overrides the layout's choice, e.g. from `--updates`)."""
+    how values arrive (the layout's `updates:`; `LiveController(updates=)` overrides it)."""
     windows: dict[str, float] = {}
     for widget in layout.widgets():
         if isinstance(widget, KpiView) and widget.trend_window is not None:
@@ -83,7 +83,7 @@ def plan_for(layout: CompiledLayout, updates: UpdatesName | None = None) -> Plan
         layout.items,
         layout.refresh,
         capacity,
-        updates=updates or layout.updates,
+        updates=layout.updates,
         derived=layout.derived,
     )
 
@@ -260,12 +260,8 @@ class LiveController:
                 *statistics.columns(), now=now, wall=wall, newer_only=reconciling
             )
         else:
-            ids = [value.statistic_id for value in statistics]
-            raw_values: list[object] = [value.value for value in statistics]
-            stamps: list[object] = [value.timestamp for value in statistics]
-            result = self.store.ingest_columns(
-                ids, raw_values, stamps, now=now, wall=wall, newer_only=reconciling
-            )
+            triples = ((value.statistic_id, value.value, value.timestamp) for value in statistics)
+            result = self.store.ingest(triples, now=now, wall=wall, newer_only=reconciling)
         self._framed = True
         if reconciling and result.changed:
             self._corrected += len(result.changed)

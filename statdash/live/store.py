@@ -98,11 +98,17 @@ class Store:
         """Monotonic time of the last successful ingest."""
 
     def ingest(
-        self, statistics: Iterable[tuple[str, object, object]], *, now: float, wall: float
+        self,
+        statistics: Iterable[tuple[str, object, object]],
+        *,
+        now: float,
+        wall: float,
+        newer_only: bool = False,
     ) -> Ingested:
         """Take one poll's (statisticId, raw value, raw timestamp) triples.
 
-        `now` is monotonic (freshness), `wall` is epoch seconds (history sample times).
+        `now` is monotonic (freshness), `wall` is epoch seconds (history sample times);
+        `newer_only` as for `ingest_columns`.
         """
         triples = list(statistics)
         return self.ingest_columns(
@@ -111,6 +117,7 @@ class Store:
             [triple[2] for triple in triples],
             now=now,
             wall=wall,
+            newer_only=newer_only,
         )
 
     def ingest_columns(

@@ -156,7 +156,7 @@ def build_app(
 
     controller = LiveController(
         client,
-        plan_for(layout, updates),
+        plan_for(layout),
         on_change=changed,
         on_status=bridge.status_changed,
         on_opened=(lambda sid: records.add(server, sid)) if records else None,

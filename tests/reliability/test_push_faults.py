@@ -95,10 +95,11 @@ class Watched:
         self.statuses: list[SessionStatus] = []
         self.controller = LiveController(
             client,
-            plan_for(fast_layout(), updates),  # type: ignore[arg-type]
+            plan_for(fast_layout()),
             on_change=lambda _: None,
             on_status=self.statuses.append,
             open_channel=lambda: PushChannel(client),
+            updates=updates,  # type: ignore[arg-type]
         )
 
     async def until(self, condition: Callable[[], bool], timeout: float = 15.0) -> None:
