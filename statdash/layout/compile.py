@@ -60,6 +60,7 @@ from statdash.layout.formats import (
 )
 from statdash.layout.formulas import Aggregate, Comparison, Formula, Number
 from statdash.layout.problems import SourceLocation
+from statdash.layout.source import LayoutSource
 from statdash.layout.specs import (
     ActionEntry,
     AgentsRef,
@@ -435,6 +436,8 @@ class CompiledLayout:
 
     derived: Mapping[str, DerivedStat] = field(default_factory=lambda: MappingProxyType({}))
     """The statistics computed from formulas, by id, each after everything it reads."""
+    source: LayoutSource | None = field(default=None, compare=False, repr=False)
+    """The text the layout was compiled from (what a recording stores), when it was read."""
 
     def state_style(self, status: str) -> StateStyle:
         """The style of an agent status; an unknown status is shown as it came, in grey."""
@@ -1068,6 +1071,7 @@ def compile_layout(layout: Layout) -> CompiledLayout:
         updates=layout.updates,
         rotate=layout.rotate,
         derived=MappingProxyType(compiler.derived),
+        source=layout.read_from,
     )
 
 

@@ -101,16 +101,13 @@ class ObjectFile:
     problems: tuple[FileProblem, ...]
 
 
-def read_object_file(path: Path) -> ObjectFile:
-    """Object ids from `path`: one per line (`#` comments, blank lines ignored) or CSV with `id`.
+def parse_object_list(text: str) -> ObjectFile:
+    """Object ids from the text of a list file: one per line (`#` comments, blank lines
+    ignored) or CSV with an `id` column.
 
     Never raises for bad content: duplicates, empty ids, a CSV without an `id` column and an
     empty file come back as problems, so they are reported with everything else.
     """
-    try:
-        text = read_text(path)
-    except FileProblem as problem:
-        return ObjectFile((), (problem,))
     lines = [
         (number, raw.strip())
         for number, raw in enumerate(text.splitlines(), start=1)

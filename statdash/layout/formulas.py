@@ -504,6 +504,13 @@ class Formula:
     name_offsets: dict[str, int] = field(repr=False)
     """Where each name is first written (0-based character offset in `text`)."""
 
+    def __eq__(self, other: object) -> bool:
+        # The tree is parsed from the text, so the text alone says which formula this is.
+        return isinstance(other, Formula) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
     @property
     def names(self) -> frozenset[str]:
         """Every statistic name the formula reads, inside aggregates too."""

@@ -8,19 +8,29 @@ validate with the models and point each error at its `file:line:column` and key 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from pydantic import ValidationError
 
 from statdash.layout.files import FileProblem, read_text
 from statdash.layout.problems import LayoutError, LayoutProblem, SourceLocation
+from statdash.layout.source import LayoutSource
 from statdash.layout.specs import Layout
 from statdash.layout.validation import CONTEXT_KEY, Scope
 from statdash.layout.wording import describe, friendly_message
 from statdash.layout.yamlsource import SourceMap, parse_yaml
 
-__all__ = ["LayoutError", "LayoutProblem", "load_layout", "load_layout_text"]
+__all__ = [
+    "LayoutError",
+    "LayoutProblem",
+    "LayoutSource",
+    "load_layout",
+    "load_layout_source",
+    "load_layout_text",
+]
 
 
 def load_layout(path: str | os.PathLike[str]) -> Layout:
@@ -34,9 +44,21 @@ def load_layout(path: str | os.PathLike[str]) -> Layout:
     return load_layout_text(text, file=shown, base_dir=Path(path).parent)
 
 
-def load_layout_text(text: str, *, file: str = "<layout>", base_dir: Path | None = None) -> Layout:
+def load_layout_source(source: LayoutSource) -> Layout:
+    """Validate a layout as it was read before (a recording's): its object lists come from
+    `source.files`, never from disk."""
+    return load_layout_text(source.text, file=source.file, given_files=source.files)
+
+
+def load_layout_text(
+    text: str,
+    *,
+    file: str = "<layout>",
+    base_dir: Path | None = None,
+    given_files: Mapping[str, str] | None = None,
+) -> Layout:
     """Parse and validate layout `text`; `file` names it in messages, object files are read
-    relative to `base_dir` (not at all when it is None)."""
+    relative to `base_dir` or taken from `given_files` (not at all when both are None)."""
     parsed = parse_yaml(text, file)
     problems = list(parsed.problems)
     if not parsed.complete:
@@ -50,8 +72,9 @@ def load_layout_text(text: str, *, file: str = "<layout>", base_dir: Path | None
         else:
             message = f"the layout must be a mapping of keys, got {describe(data)}"
         raise LayoutError([*problems, LayoutProblem(located.location, "", message)])
-    display_dir = os.path.dirname(file) if base_dir is not None else ""
-    scope = Scope.from_raw(data, base_dir, display_dir)
+    reads_files = base_dir is not None or given_files is not None
+    display_dir = os.path.dirname(file) if reads_files else ""
+    scope = Scope.from_raw(data, base_dir, display_dir, given_files)
     try:
         layout = Layout.model_validate(data, context={CONTEXT_KEY: scope})
     except ValidationError as exc:
@@ -59,7 +82,7 @@ def load_layout_text(text: str, *, file: str = "<layout>", base_dir: Path | None
         raise LayoutError(problems) from None
     if problems:
         raise LayoutError(problems)
-    layout.attach_source(source)
+    layout.attach_source(source, LayoutSource(file, text, MappingProxyType(scope.files_read)))
     return layout
 
 

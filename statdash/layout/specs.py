@@ -16,9 +16,10 @@ from pydantic_core import InitErrorDetails
 
 from statdash.api.models import StatisticDefinition
 from statdash.layout.durations import format_duration, is_duration
-from statdash.layout.files import ObjectLine, read_object_file
+from statdash.layout.files import ObjectLine
 from statdash.layout.formulas import Formula, formula_cycles, unknown_names
 from statdash.layout.problems import SourceLocation
+from statdash.layout.source import LayoutSource
 from statdash.layout.suggest import did_you_mean, one_of
 from statdash.layout.validation import (
     LIST_TAG,
@@ -518,10 +519,10 @@ class ObjectListSpec(Node):
     def _model_problems(self, scope: Scope | None) -> Iterator[InitErrorDetails]:
         if self.ids is not None:
             yield from _duplicate_ids([entry_id(e) for e in self.ids], "ids")
-        if self.file is None or self.ids is not None or scope is None or scope.base_dir is None:
+        if self.file is None or self.ids is not None or scope is None or not scope.reads_files:
             return
         shown_path = str(Path(scope.display_dir) / self.file) if scope.display_dir else self.file
-        listed = read_object_file(scope.base_dir / self.file)
+        listed = scope.read_object_list(self.file)
         for issue in listed.problems:
             if issue.line is None:
                 # About the file as a whole (missing, empty, too big): the `file:` line is
@@ -935,10 +936,18 @@ class Layout(Node):
     """Cycle the pages, each shown this long (e.g. 15s) unless it sets `show_for`."""
 
     _source: SourceMap | None = PrivateAttr(default=None)
+    _read_from: LayoutSource | None = PrivateAttr(default=None)
 
-    def attach_source(self, source: SourceMap) -> None:
-        """Remember where each part was written (the loader calls this once)."""
+    def attach_source(self, source: SourceMap, read_from: LayoutSource) -> None:
+        """Remember where each part was written and the text it was read from (the loader
+        calls this once)."""
         self._source = source
+        self._read_from = read_from
+
+    @property
+    def read_from(self) -> LayoutSource | None:
+        """The layout's text and the files it read (None for a layout built in code)."""
+        return self._read_from
 
     def locate(self, path: tuple[str | int, ...]) -> Located:
         """Where the part at key `path` was written, e.g. ("pages", 0, "widgets", 1)."""

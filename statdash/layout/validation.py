@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import zoneinfo
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Self, get_args
@@ -34,6 +34,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails
 
 from statdash.layout.durations import DURATION_PATTERN, format_duration, parse_duration
+from statdash.layout.files import FileProblem, ObjectFile, parse_object_list, read_text
 from statdash.layout.formats import Direction as DirectionName
 from statdash.layout.formats import FormatName
 from statdash.layout.formulas import MAX_FORMULA_LENGTH, Formula, FormulaError, parse_formula
@@ -91,11 +92,41 @@ class Scope:
     base_dir: Path | None = None
     # How a path beside the layout is shown in messages (as the user typed the layout path).
     display_dir: str = ""
+    given_files: Mapping[str, str] | None = None
+    """Files beside the layout as a recording kept them: read from here, not from disk."""
+    files_read: dict[str, str] = field(default_factory=dict)
+    """Every file beside the layout that was read, by the name the layout gives it."""
+
+    @property
+    def reads_files(self) -> bool:
+        """True when files beside the layout can be read (from disk or as given)."""
+        return self.base_dir is not None or self.given_files is not None
+
+    def read_object_list(self, name: str) -> ObjectFile:
+        """The object list file `name` beside the layout, its problems included."""
+        if self.given_files is not None:
+            text = self.given_files.get(name)
+            if text is None:
+                return ObjectFile((), (FileProblem("the recording does not hold this file"),))
+        else:
+            assert self.base_dir is not None
+            try:
+                text = read_text(self.base_dir / name)
+            except FileProblem as problem:
+                return ObjectFile((), (problem,))
+        self.files_read[name] = text
+        return parse_object_list(text)
 
     @classmethod
-    def from_raw(cls, data: object, base_dir: Path | None, display_dir: str) -> Scope:
+    def from_raw(
+        cls,
+        data: object,
+        base_dir: Path | None,
+        display_dir: str,
+        given_files: Mapping[str, str] | None = None,
+    ) -> Scope:
         """The declared names of a raw (parsed, not yet validated) layout mapping."""
-        scope = cls(base_dir=base_dir, display_dir=display_dir)
+        scope = cls(base_dir=base_dir, display_dir=display_dir, given_files=given_files)
         if not isinstance(data, dict):
             return scope
         statistics = data.get("statistics")

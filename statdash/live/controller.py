@@ -138,12 +138,17 @@ class LiveController:
         self._session = self._new_session(plan)
         self._feed = self._new_feed(plan)
         self._task: asyncio.Task[None] | None = None
+        self._recording_problem: str | None = None
 
     @property
     def status(self) -> SessionStatus:
         """The current session's status, with how values arrive."""
         return replace(
-            self._session.status, updates=self._updates_label(), corrected=self._corrected
+            self._session.status,
+            updates=self._updates_label(),
+            corrected=self._corrected,
+            recording=self._recording_problem
+            or (self.recorder.failure if self.recorder is not None else None),
         )
 
     @property
@@ -269,8 +274,7 @@ class LiveController:
             self._on_status(self.status)
         # Formulas whose inputs changed are recomputed into the store before anyone looks.
         result = self._derived.update(result, wall=wall)
-        if self.recorder is not None:
-            self.recorder.record(self.store, result, wall)
+        self._record(result, wall, sampled=True)
         self._on_change(result)
 
     def _ingest_pushed(
@@ -280,9 +284,36 @@ class LiveController:
         result = self._derived.update(
             self.store.ingest_pushed(statistic_ids, raw_values, raw_timestamps), wall=wall
         )
-        if self.recorder is not None:
-            self.recorder.record(self.store, result, wall)
+        self._record(result, wall, sampled=False)
         self._on_change(result)
+
+    def _record(self, ingested: Ingested, wall: float, *, sampled: bool) -> None:
+        """Hand an ingest to the recorder; a recorder that fails stops, the dashboard goes on."""
+        if self.recorder is None:
+            return
+        try:
+            self.recorder.record(self.store, ingested, wall, sampled=sampled)
+        except Exception as error:
+            self._stop_recording(error)
+
+    def layout_changed(self, layout: CompiledLayout) -> None:
+        """The layout file was reloaded into `layout` (the recorder stores it)."""
+        if self.recorder is None:
+            return
+        try:
+            self.recorder.layout_changed(layout)
+        except Exception as error:
+            self._stop_recording(error)
+
+    def _stop_recording(self, error: Exception) -> None:
+        # Any failure of a feature listening to the data path stays in that feature.
+        log.exception("the recorder failed; recording stopped")
+        self._recording_problem = f"recording stopped: {error}"
+        recorder, self.recorder = self.recorder, None
+        if recorder is not None:
+            with contextlib.suppress(Exception):
+                recorder.close()
+        self._on_status(self.status)
 
     def _beat(self) -> None:
         """On each refresh beat under push: the data is current, and trends take a sample."""
@@ -290,9 +321,8 @@ class LiveController:
             wall = self._wall_clock()
             self.store.alive(self._clock())
             self.store.sample(wall)
-            if self.recorder is not None:
-                # A tick with no change: a replay sees the data as current at this moment too.
-                self.recorder.record(self.store, Ingested(frozenset(), self.store.revision), wall)
+            # A tick with no change: a replay sees the data as current at this moment too.
+            self._record(Ingested(frozenset(), self.store.revision), wall, sampled=True)
 
     def start(self) -> None:
         """Start the session (and the push feed) in a task on the running loop."""

@@ -1,18 +1,25 @@
 """Store changes -> a recording file: rows built on the event loop, written by one thread.
 
-`Recorder.record(store, ingested, wall)` is called right after each `store.ingest`: it turns
-the values that changed into small tuples (microseconds a change) and hands them over; a
+`Recorder.record(store, ingested, wall, sampled=)` is called right after each ingest of the
+store: it turns the values that changed into small tuples (microseconds a change) and hands
+them over; a
 writer thread commits whatever has gathered once every `flush_seconds` in one transaction
 (SQLite in WAL mode, `synchronous=NORMAL`), so a crash or SIGKILL loses at most that last
 second or so, and a committed transaction is never half there. Every `KEYFRAME_SECONDS` of
 recorded time the whole store goes in too, as a keyframe. Only the server's name is stored
 (the caller's `server` label), never a credential.
+
+The layout goes in as the text it was read from (`LayoutSource`), again at each reload, so
+replay compiles exactly what ran. A file is created under a temporary name and appears
+under its own only once its tables, meta and layout are committed: a start that fails
+leaves nothing, and two recorders can never share one file.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -22,8 +29,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from statdash import __version__
-from statdash.layout.compile import CompiledLayout, KpiView, TableView, TrendView
-from statdash.live.layout_json import layout_to_json
+from statdash.layout.compile import CompiledLayout, FormulaStat, KpiView, TableView, TrendView
 from statdash.live.recording import (
     APPLICATION_ID,
     FORMAT_VERSION,
@@ -47,13 +53,14 @@ class _Batch:
         default_factory=list
     )
     states: list[tuple[Any, ...]] = field(default_factory=list)
-    ticks: list[tuple[int, float, int, int]] = field(default_factory=list)
+    ticks: list[tuple[int, float, int, int, int]] = field(default_factory=list)
+    layouts: list[tuple[int, bytes]] = field(default_factory=list)
     arrivals: list[tuple[int, int]] = field(default_factory=list)
     changes: list[tuple[int, int, Any, Any, Any]] = field(default_factory=list)
     keyframes: list[tuple[int, int, Any, Any, Any]] = field(default_factory=list)
 
     def empty(self) -> bool:
-        return not (self.statistics or self.ticks or self.states)
+        return not (self.statistics or self.ticks or self.states or self.layouts)
 
 
 class RecorderError(Exception):
@@ -75,6 +82,7 @@ class Recorder:
     ) -> None:
         self.path = path
         self._layout = layout
+        self._layout_blob = _layout_blob(layout, path)
         self._keyframe_seconds = keyframe_seconds
         self._flush_seconds = flush_seconds
         started = time.time() if started is None else started
@@ -108,35 +116,48 @@ class Recorder:
     def _create(self, path: Path, server: str, started: float) -> sqlite3.Connection:
         if path.exists():
             raise RecorderError(f"{path}: the file exists; record to a new file")
+        partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.closing(sqlite3.connect(partial, isolation_level=None)) as db:
+                db.execute(f"PRAGMA application_id={APPLICATION_ID}")
+                db.execute(f"PRAGMA user_version={FORMAT_VERSION}")
+                db.executescript("BEGIN;" + SCHEMA + "COMMIT;")
+                meta = {
+                    "server": server,
+                    "started": started,
+                    "refresh": self._layout.refresh,
+                    "keyframe_seconds": self._keyframe_seconds,
+                    "statdash_version": __version__,
+                    "layout_file": self._layout.file,
+                }
+                db.execute("BEGIN")
+                db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
+                db.execute("INSERT INTO layouts VALUES (0, ?)", (self._layout_blob,))
+                db.execute("COMMIT")
+            # A hard link appears whole or not at all, and never over a file that exists.
+            try:
+                os.link(partial, path)
+            except FileExistsError:
+                raise RecorderError(f"{path}: the file exists; record to a new file") from None
+        except (OSError, sqlite3.Error) as error:
+            raise RecorderError(f"{path}: cannot record there ({error})") from None
+        finally:
+            with contextlib.suppress(OSError):
+                partial.unlink()
+        try:
             db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
-            db.execute(f"PRAGMA application_id={APPLICATION_ID}")
-            db.execute(f"PRAGMA user_version={FORMAT_VERSION}")
-            db.executescript("BEGIN;" + SCHEMA + "COMMIT;")
-            meta = {
-                "server": server,
-                "started": started,
-                "refresh": self._layout.refresh,
-                "keyframe_seconds": self._keyframe_seconds,
-                "statdash_version": __version__,
-                "layout_file": self._layout.file,
-            }
-            db.execute("BEGIN")
-            db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
-            blob = zlib.compress(layout_to_json(self._layout).encode("utf-8"), 6)
-            db.execute("INSERT INTO layouts VALUES (0, ?)", (blob,))
-            db.execute("COMMIT")
-        except (OSError, sqlite3.Error) as error:
+        except sqlite3.Error as error:
             raise RecorderError(f"{path}: cannot record there ({error})") from None
         return db
 
     # --- on the event loop ------------------------------------------------------------------
 
-    def record(self, store: Store, ingested: Ingested, wall: float) -> None:
-        """Note one ingest of `store` at epoch time `wall`: what changed and what arrived."""
+    def record(self, store: Store, ingested: Ingested, wall: float, *, sampled: bool) -> None:
+        """Note one ingest of `store` at epoch time `wall`: what changed and what arrived,
+        and whether the store took a history sample (so a replay samples where it did)."""
         if self._stopping:
             return
         self._tick += 1
@@ -166,8 +187,18 @@ class Recorder:
             if keyframe:
                 self._keyframe(store, tick, tick_ms, batch)
                 self._next_keyframe = wall + self._keyframe_seconds
-            batch.ticks.append((tick, wall, int(new_arrivals), int(keyframe)))
+            batch.ticks.append((tick, wall, int(new_arrivals), int(keyframe), int(sampled)))
             self._take_new_names(batch)
+
+    def layout_changed(self, layout: CompiledLayout) -> None:
+        """The layout file was reloaded: store it (it applies from the next tick) and name the
+        statistics it adds with its labels."""
+        if self._stopping:
+            return
+        blob = _layout_blob(layout, self.path)
+        self._labels.update(_labels(layout))
+        with self._lock:
+            self._batch.layouts.append((self._tick + 1, blob))
 
     def _stat(self, statistic_id: str) -> int:
         number = self._stats.get(statistic_id)
@@ -229,7 +260,8 @@ class Recorder:
             db.executemany("INSERT INTO changes VALUES (?, ?, ?, ?, ?)", batch.changes)
             db.executemany("INSERT INTO arrivals VALUES (?, ?)", batch.arrivals)
             db.executemany("INSERT INTO keyframes VALUES (?, ?, ?, ?, ?)", batch.keyframes)
-            db.executemany("INSERT INTO ticks VALUES (?, ?, ?, ?)", batch.ticks)
+            db.executemany("INSERT INTO ticks VALUES (?, ?, ?, ?, ?)", batch.ticks)
+            db.executemany("INSERT OR REPLACE INTO layouts VALUES (?, ?)", batch.layouts)
             db.execute("COMMIT")
         except sqlite3.Error as error:
             # A full disk must not end the dashboard: recording stops, the screen goes on.
@@ -237,6 +269,13 @@ class Recorder:
             log.error("%s: %s", self.path, self._failure)
             with contextlib.suppress(sqlite3.Error):
                 db.execute("ROLLBACK")
+
+
+def _layout_blob(layout: CompiledLayout, path: Path) -> bytes:
+    """The stored form of a layout: its source text, compressed."""
+    if layout.source is None:
+        raise RecorderError(f"{path}: this layout was not read from a file and cannot be recorded")
+    return zlib.compress(layout.source.to_json().encode("utf-8"), 6)
 
 
 def _labels(layout: CompiledLayout) -> dict[str, tuple[str, str, str]]:
@@ -263,13 +302,26 @@ def _labels(layout: CompiledLayout) -> dict[str, tuple[str, str, str]]:
         elif isinstance(view, TrendView):
             for series in view.series:
                 name(series.stat_id, series.object.type, series.object.id, series.label)
+    # Formulas no widget shows (an alert rule's condition and figure) go by their text.
+    for statistic_id, derived in layout.derived.items():
+        if isinstance(derived, FormulaStat):
+            row = derived.object
+            name(statistic_id, row.type, row.id, derived.formula.text)
+        else:
+            over = derived.aggregate.objects or "the widget's objects"
+            name(statistic_id, "Objects", over, f"{derived.aggregate.function}(...)")
     return labels
 
 
 class ChangeRecorder(Protocol):
     """What the controller calls after each ingest: a `Recorder`, or a `DailyRecorder`."""
 
-    def record(self, store: Store, ingested: Ingested, wall: float) -> None: ...
+    def record(self, store: Store, ingested: Ingested, wall: float, *, sampled: bool) -> None: ...
+
+    def layout_changed(self, layout: CompiledLayout) -> None: ...
+
+    @property
+    def failure(self) -> str | None: ...
 
     def close(self) -> None: ...
 
@@ -279,42 +331,89 @@ RECORDING_PREFIX = "statdash-"
 
 
 class DailyRecorder:
-    """A recording per local day in one directory; files older than `keep_days` are deleted."""
+    """A recording per local day in one directory; files older than `keep_days` are deleted.
+
+    The first file is created at once (so a directory that cannot take one is refused
+    before the dashboard starts); two dashboards starting in the same second each get a
+    file of their own.
+    """
 
     def __init__(
-        self, directory: Path, layout: CompiledLayout, *, server: str, keep_days: float
+        self,
+        directory: Path,
+        layout: CompiledLayout,
+        *,
+        server: str,
+        keep_days: float,
+        started: float | None = None,
     ) -> None:
         self.directory = directory
         self._layout = layout
         self._server = server
         self._keep_days = keep_days
-        self._day: str | None = None
-        self._current: Recorder | None = None
+        self._failure: str | None = None
         self.paths: list[Path] = []
+        started = time.time() if started is None else started
+        self._day = _day_of(started)
+        self._current: Recorder | None = self._new_file(started)
 
-    def record(self, store: Store, ingested: Ingested, wall: float) -> None:
+    @property
+    def failure(self) -> str | None:
+        """Why recording stopped (the current file's failure, or a new day's that failed)."""
+        if self._failure is not None:
+            return self._failure
+        return self._current.failure if self._current is not None else None
+
+    def record(self, store: Store, ingested: Ingested, wall: float, *, sampled: bool) -> None:
         """Record into the file of `wall`'s day, starting a new one when the day turned."""
-        day = time.strftime("%Y-%m-%d", time.localtime(wall))
-        if day != self._day or self._current is None:
-            self._rotate(day, wall)
-        assert self._current is not None
-        # A new file's first tick is a keyframe of the whole store, so it replays alone.
-        self._current.record(store, ingested, wall)
-
-    def _rotate(self, day: str, wall: float) -> None:
+        day = _day_of(wall)
+        if day != self._day:
+            self._day = day
+            if self._current is not None:
+                self._current.close()
+            try:
+                self._current = self._new_file(wall)
+            except RecorderError as error:
+                # The dashboard goes on; the status line says that recording stopped.
+                self._current = None
+                self._failure = f"recording stopped: {error}"
+                log.error("%s", self._failure)
         if self._current is not None:
-            self._current.close()
+            # A new file's first tick is a keyframe of the whole store, so it replays alone.
+            self._current.record(store, ingested, wall, sampled=sampled)
+
+    def layout_changed(self, layout: CompiledLayout) -> None:
+        """The layout was reloaded: the current file stores it, and so will the next day's."""
+        self._layout = layout
+        if self._current is not None:
+            self._current.layout_changed(layout)
+
+    def _new_file(self, wall: float) -> Recorder:
         stamp = time.strftime("%Y-%m-%d-%H%M%S", time.localtime(wall))
-        path = self.directory / f"{RECORDING_PREFIX}{stamp}{RECORDING_SUFFIX}"
-        self._current = Recorder(path, self._layout, server=self._server, started=wall)
-        self._day = day
-        self.paths.append(path)
-        delete_old_recordings(self.directory, self._keep_days, now=wall, keep=path)
+        for attempt in range(1, 100):
+            suffix = "" if attempt == 1 else f"-{attempt}"
+            path = self.directory / f"{RECORDING_PREFIX}{stamp}{suffix}{RECORDING_SUFFIX}"
+            if path.exists():
+                continue
+            try:
+                recorder = Recorder(path, self._layout, server=self._server, started=wall)
+            except RecorderError:
+                if path.exists():
+                    continue  # another dashboard took this name a moment ago
+                raise
+            self.paths.append(path)
+            delete_old_recordings(self.directory, self._keep_days, now=wall, keep=path)
+            return recorder
+        raise RecorderError(f"{self.directory}: no free file name for {stamp}")
 
     def close(self) -> None:
         """Close the current file."""
         if self._current is not None:
             self._current.close()
+
+
+def _day_of(wall: float) -> str:
+    return time.strftime("%Y-%m-%d", time.localtime(wall))
 
 
 def delete_old_recordings(

@@ -27,16 +27,24 @@ from pathlib import Path
 from typing import Any
 
 from statdash.api.values import AgentStateValue, NumberValue, StatValue, UnknownValue
-from statdash.layout.compile import CompiledLayout
-from statdash.live.layout_json import LayoutJsonError, layout_from_json
+from statdash.layout.compile import CompiledLayout, compile_layout
+from statdash.layout.loader import LayoutError, load_layout_source
+from statdash.layout.source import LayoutSource, LayoutSourceError
 
-FORMAT_VERSION = 1
+# 2: the layout is stored as its text (and its object lists) and compiled again on replay;
+# ticks say whether the store took a history sample.
+FORMAT_VERSION = 2
 # 'SDRC' in the SQLite header: `file` and sqlite3 users can tell a statdash recording.
 APPLICATION_ID = 0x53445243
 KEYFRAME_SECONDS = 60.0
 SQLITE_MAGIC = b"SQLite format 3\x00"
 # `changes.state` of a value whose shape statdash does not know; `value` holds its JSON.
 UNKNOWN_STATE = 0
+# `changes.state` of a number shown as a word (a formula's `n/a`, `true`, `false`): `value`
+# holds the JSON of [number, text].
+WORDED_NUMBER = -1
+# A stored layout (text and object lists) is at most a few MB; more is a hostile file.
+MAX_LAYOUT_BYTES = 64 * 1024 * 1024
 # Integers SQLite keeps exactly and a float converts back to exactly.
 _EXACT_INT = 2**53
 
@@ -50,7 +58,7 @@ CREATE TABLE states(
     id INTEGER PRIMARY KEY, status TEXT NOT NULL, status_code INTEGER,
     reason TEXT, media TEXT, place_id TEXT);
 CREATE TABLE ticks(tick INTEGER PRIMARY KEY, t REAL NOT NULL, arrived INTEGER NOT NULL,
-    keyframe INTEGER NOT NULL);
+    keyframe INTEGER NOT NULL, sampled INTEGER NOT NULL);
 CREATE TABLE arrivals(tick INTEGER NOT NULL, stat INTEGER NOT NULL,
     PRIMARY KEY(tick, stat)) WITHOUT ROWID;
 CREATE TABLE changes(tick INTEGER NOT NULL, stat INTEGER NOT NULL, value, state INTEGER, since,
@@ -99,6 +107,8 @@ class Encoder:
             if number.is_integer() and abs(number) < _EXACT_INT and text == str(int(number)):
                 return int(number), None, None
             # A short figure ("38.59") is fewer bytes as text than as an 8-byte REAL, and exact.
+            if not _reads_back(text, number):
+                return json.dumps([number, text]), WORDED_NUMBER, None
             if len(text) < 8 or text != repr(number):
                 return text, None, None
             return number, None, None
@@ -137,6 +147,15 @@ def _since(since: float | None, tick_ms: int) -> int | float | None:
     return since
 
 
+def _reads_back(text: str, number: float) -> bool:
+    """True when `text` parses back to `number` (so storing the text alone loses nothing)."""
+    try:
+        parsed = float(text)
+    except ValueError:
+        return False
+    return parsed == number or (math.isnan(parsed) and math.isnan(number))
+
+
 def _unknown_json(raw: object) -> str:
     try:
         return json.dumps(raw, ensure_ascii=False, default=str)
@@ -163,6 +182,12 @@ class Decoder:
                 except ValueError:
                     pass
             raise RecordingError(f"a stored value is damaged ({type(value).__name__})")
+        if state == WORDED_NUMBER:
+            try:
+                number, text = json.loads(value)
+                return NumberValue(float(number), str(text))
+            except (TypeError, ValueError):
+                raise RecordingError("a stored value is damaged (a worded number)") from None
         if state == UNKNOWN_STATE:
             try:
                 return UnknownValue(json.loads(value))
@@ -228,6 +253,8 @@ class Recording:
             self._stat_ids: list[str] = [""]
             self._stat_ids.extend(self._load_statistic_ids())
             self.times: list[float] = []
+            self.sampled: list[bool] = []
+            """Per tick: did the store take a history sample (every poll; a push beat)."""
             self._arrival_ticks: list[int] = []
             self._keyframe_ticks: list[int] = []
             self._load_ticks()
@@ -239,7 +266,7 @@ class Recording:
         except RecordingError:
             self._db.close()
             raise
-        self._layout: CompiledLayout | None = None
+        self._layouts: dict[int, CompiledLayout] = {}
 
     def close(self) -> None:
         """Close the file."""
@@ -268,7 +295,12 @@ class Recording:
         if version > FORMAT_VERSION:
             raise RecordingError(
                 f"{self.path}: recorded by a newer statdash (format {version}; this one reads "
-                f"format {FORMAT_VERSION} and older); replay it with that version"
+                f"format {FORMAT_VERSION}); replay it with that version"
+            )
+        if version < FORMAT_VERSION:
+            raise RecordingError(
+                f"{self.path}: recorded by an earlier statdash (format {version}; this one "
+                f"reads format {FORMAT_VERSION}); replay it with the statdash that made it"
             )
         meta = dict(self._query("SELECT key, value FROM meta"))
         try:
@@ -309,11 +341,12 @@ class Recording:
         return [statistic_id for _, statistic_id in rows]
 
     def _load_ticks(self) -> None:
-        rows = self._query("SELECT tick, t, arrived, keyframe FROM ticks ORDER BY tick")
-        for expected, (tick, moment, arrived, keyframe) in enumerate(rows):
-            if tick != expected or not isinstance(moment, float):
+        rows = self._query("SELECT tick, t, arrived, keyframe, sampled FROM ticks ORDER BY tick")
+        for expected, (tick, moment, arrived, keyframe, sampled) in enumerate(rows):
+            if tick != expected or not isinstance(moment, float) or not math.isfinite(moment):
                 raise RecordingError(f"{self.path}: the ticks table is damaged")
             self.times.append(moment)
+            self.sampled.append(bool(sampled))
             if arrived:
                 self._arrival_ticks.append(tick)
             if keyframe:
@@ -321,18 +354,49 @@ class Recording:
 
     @property
     def layout(self) -> CompiledLayout:
-        """The compiled layout the recording was made with."""
-        if self._layout is None:
-            rows = self._query("SELECT json FROM layouts ORDER BY tick LIMIT 1")
-            if not rows:
-                raise RecordingError(f"{self.path}: the recording holds no layout")
-            try:
-                self._layout = layout_from_json(zlib.decompress(rows[0][0]).decode("utf-8"))
-            except (zlib.error, UnicodeDecodeError, TypeError, LayoutJsonError) as error:
-                raise RecordingError(
-                    f"{self.path}: the stored layout is damaged ({error})"
-                ) from None
-        return self._layout
+        """The layout the recording was started with, compiled again from its text."""
+        return self.layout_at(0)
+
+    @property
+    def layout_ticks(self) -> list[int]:
+        """The ticks from which a layout applies: 0, then each reload of the layout file."""
+        return [tick for (tick,) in self._query("SELECT tick FROM layouts ORDER BY tick")]
+
+    def layout_at(self, tick: int) -> CompiledLayout:
+        """The layout in effect at `tick` (the last one stored at or before it)."""
+        rows = self._query(
+            "SELECT tick, json FROM layouts WHERE tick <= ? ORDER BY tick DESC LIMIT 1",
+            (max(tick, 0),),
+        )
+        if not rows:
+            raise RecordingError(f"{self.path}: the recording holds no layout")
+        stored_at, blob = rows[0]
+        if stored_at not in self._layouts:
+            self._layouts[stored_at] = self._compile(blob)
+        return self._layouts[stored_at]
+
+    def _compile(self, blob: object) -> CompiledLayout:
+        try:
+            if not isinstance(blob, bytes):
+                raise LayoutSourceError("it is not compressed text")
+            inflater = zlib.decompressobj()
+            data = inflater.decompress(blob, MAX_LAYOUT_BYTES)
+            if inflater.unconsumed_tail:
+                raise LayoutSourceError(f"it is larger than {MAX_LAYOUT_BYTES // 2**20} MB")
+            source = LayoutSource.from_json(data.decode("utf-8"))
+        except (zlib.error, UnicodeDecodeError, LayoutSourceError) as error:
+            raise RecordingError(f"{self.path}: the stored layout is damaged ({error})") from None
+        try:
+            return compile_layout(load_layout_source(source))
+        except LayoutError as error:
+            first = error.problems[0]
+            more = len(error.problems) - 1
+            also = f" (and {more} more)" if more else ""
+            raise RecordingError(
+                f"{self.path}: the stored layout does not load in this statdash: {first}{also}"
+            ) from None
+        except RecursionError:
+            raise RecordingError(f"{self.path}: the stored layout is nested too deeply") from None
 
     @property
     def tick_count(self) -> int:

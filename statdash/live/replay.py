@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from statdash.api.values import StatValue
+from statdash.layout.compile import CompiledLayout
 from statdash.live.controller import ChangeCallback, Plan, StatusCallback, plan_for
 from statdash.live.recording import Recording, RecordingError
 from statdash.live.session import Phase, SessionStatus
@@ -70,7 +71,13 @@ def seek_store(
     if keyframe >= 0:
         moment = times[keyframe]
         arrived = arrivals.at(keyframe, -2)
-        result = store.ingest_values(recording.keyframe(keyframe), arrived, now=moment, wall=moment)
+        result = store.ingest_values(
+            recording.keyframe(keyframe),
+            arrived,
+            now=moment,
+            wall=moment,
+            sample=recording.sampled[keyframe],
+        )
     previous = keyframe
     if (
         tick > keyframe
@@ -88,7 +95,9 @@ def seek_store(
     for each, changed in recording.changes(keyframe, tick):
         moment = times[each]
         arrived = arrivals.at(each, previous)
-        result = store.ingest_values(changed, arrived, now=moment, wall=moment)
+        result = store.ingest_values(
+            changed, arrived, now=moment, wall=moment, sample=recording.sampled[each]
+        )
         previous = each
     return result
 
@@ -248,6 +257,9 @@ class ReplayController:
     async def apply(self, plan: Plan) -> None:
         """A replay keeps the recorded layout (the screen does not watch a file in a replay)."""
 
+    def layout_changed(self, layout: CompiledLayout) -> None:
+        """A replay keeps the recorded layout."""
+
     async def close(self) -> None:
         """Stop playing; safe to call more than once. The file is the caller's to close."""
         self._closed = True
@@ -300,7 +312,9 @@ class ReplayController:
         for each, values in self.recording.changes(self._tick, target):
             moment = times[each]
             arrived = self._arrivals.at(each, self._tick)
-            result = self.store.ingest_values(values, arrived, now=moment, wall=moment)
+            result = self.store.ingest_values(
+                values, arrived, now=moment, wall=moment, sample=self.recording.sampled[each]
+            )
             changed |= result.changed
             self._tick = each
         if report and result is not None:

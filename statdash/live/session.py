@@ -76,6 +76,8 @@ class SessionStatus:
     """How values arrive, as the controller words it: poll, push, push lost: polling, ..."""
     corrected: int = 0
     """Values that reconciliation peeks under push found wrong and corrected."""
+    recording: str | None = None
+    """Why recording stopped (a full disk, an unwritable directory), while it is stopped."""
 
 
 class SubscriptionResultLike(Protocol):

@@ -202,8 +202,10 @@ class Store:
         *,
         now: float,
         wall: float,
+        sample: bool = True,
     ) -> Ingested:
-        """`ingest` for values already parsed (a replay): `arrived` is every id that came."""
+        """`ingest` for values already parsed (a replay): `arrived` is every id that came;
+        `sample` False when the recorded store took no history sample then (a pushed change)."""
         changed = [
             statistic_id
             for statistic_id, value in values.items()
@@ -211,17 +213,24 @@ class Store:
         ]
         for statistic_id in changed:
             self._values[statistic_id] = values[statistic_id]
-        return self._finish(arrived, changed, now, wall)
+        return self._finish(arrived, changed, now, wall, sample=sample)
 
     def _finish(
-        self, statistic_ids: Sequence[str], changed: list[str], now: float, wall: float
+        self,
+        statistic_ids: Sequence[str],
+        changed: list[str],
+        now: float,
+        wall: float,
+        *,
+        sample: bool = True,
     ) -> Ingested:
         """What a full answer (a poll, or a replayed tick) does beyond storing the values."""
         self._arrived(statistic_ids, now)
-        if self._history:
-            self._sample_history(wall)
-        # The formulas computed from this answer take their samples when they are put.
-        self._derived_sample_due = True
+        if sample:
+            if self._history:
+                self._sample_history(wall)
+            # The formulas computed from this answer take their samples when they are put.
+            self._derived_sample_due = True
         self.last_good_poll = now
         if changed:
             self.revision += 1

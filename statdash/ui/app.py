@@ -499,6 +499,7 @@ class StatdashApp(App[int]):
             updates=status.updates,
             corrected=status.corrected,
             replay=replay,
+            recording=status.recording,
         )
 
     def _update_status(self) -> None:
@@ -756,6 +757,7 @@ class StatdashApp(App[int]):
         if isinstance(self.screen, LayoutProblemsScreen):
             self.screen.dismiss(None)
         await self.controller.apply(plan_for(compiled))
+        self.controller.layout_changed(compiled)
         if self.alerts is not None:
             self.alerts.replace_rules(compiled.alerts, compiled.refresh)
         await self._show_layout(compiled)

@@ -126,7 +126,7 @@ def test_bad_flags_and_files_are_one_clear_line(
     assert "not a statdash recording" in refused.err
     assert "Traceback" not in refused.err
     with sqlite3.connect(recording) as db:
-        db.execute("PRAGMA user_version=2")
+        db.execute("PRAGMA user_version=3")
     newer = cli("replay", str(recording))
     assert newer.code == 2
     assert "newer statdash" in newer.err

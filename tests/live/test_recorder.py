@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 
 from statdash.api.values import AgentStateValue, NumberValue, StatValue, UnknownValue
 from statdash.live.controller import LiveController, plan_for
-from statdash.live.layout_json import layout_from_json, layout_to_json
 from statdash.live.recorder import DailyRecorder, Recorder, RecorderError, delete_old_recordings
 from statdash.live.recording import Recording, RecordingError
 from statdash.live.replay import seek_store
@@ -122,9 +121,11 @@ def test_seek_at_and_between_keyframes_and_staleness() -> None:
                 assert store.is_stale(IDS[3], seen.times[tick] + 0.5, 1.0) == (20 <= tick < 25)
 
 
-def test_layout_survives_the_file() -> None:
-    """The compiled layout read back from a recording equals the one recorded."""
-    assert layout_from_json(layout_to_json(LAYOUT)) == LAYOUT
+def test_layout_survives_the_file(tmp_path: Path) -> None:
+    """The layout compiled again from the recording's stored text equals the one recorded."""
+    record_stream(tmp_path / "r.sqlite", LAYOUT, [])
+    with Recording(tmp_path / "r.sqlite") as recording:
+        assert recording.layout == LAYOUT
 
 
 def test_history_rings_replay_as_they_were_recorded(tmp_path: Path) -> None:
@@ -206,7 +207,7 @@ def test_a_newer_format_says_which_version(tmp_path: Path) -> None:
     path = _recorded(tmp_path)
     with sqlite3.connect(path) as db:
         db.execute("PRAGMA user_version=7")
-    with pytest.raises(RecordingError, match=r"newer statdash \(format 7; this one reads format 1"):
+    with pytest.raises(RecordingError, match=r"newer statdash \(format 7; this one reads format 2"):
         Recording(path)
 
 
@@ -257,7 +258,7 @@ def test_daily_files_rotate_and_old_ones_are_deleted(tmp_path: Path) -> None:
         result = store.ingest_values(
             {IDS[0]: NumberValue(wall, repr(wall))}, IDS, now=wall, wall=wall
         )
-        daily.record(store, result, wall)
+        daily.record(store, result, wall, sampled=True)
     daily.close()
     assert len(daily.paths) == 2
     assert not old.exists() and unrelated.exists()
@@ -303,7 +304,7 @@ def test_a_seek_refills_trend_lines_over_their_window(tmp_path: Path) -> None:
     recorder = Recorder(tmp_path / "r.sqlite", LAYOUT, server="x", keyframe_seconds=5.0)
     for wall, changed, arrived in stream:
         result = live.ingest_values(changed, arrived, now=wall, wall=wall)
-        recorder.record(live, result, wall)
+        recorder.record(live, result, wall, sampled=True)
         ring = live.history(kpi)
         assert ring is not None
         rings.append(list(ring.samples()))
