@@ -141,7 +141,7 @@ def address_problem(host: str, port: int, *, allow_remote: bool) -> str | None:
 
 def run_usage() -> str:
     """The usage line of this statdash's own `statdash run` (which options it has)."""
-    parser = argparse.ArgumentParser(prog="statdash run")
+    parser = argparse.ArgumentParser(prog="statdash run", allow_abbrev=False)
     run_command.add_arguments(parser)
     return parser.format_usage()
 
