@@ -11,7 +11,14 @@ from typing import NoReturn
 
 from statdash.api.errors import ConfigError
 from statdash.api.settings import ServerSettings
-from statdash.commands.alert_options import AlertLogUnusable, add_alert_arguments, open_alert_log
+from statdash.commands.alert_options import (
+    AlertLogUnusable,
+    add_alert_actions_argument,
+    add_alert_arguments,
+    alert_actions_problem,
+    open_alert_log,
+    screen_only,
+)
 from statdash.commands.common import EXIT_USAGE, add_updates_argument, load_compiled
 from statdash.commands.record_options import add_record_arguments, make_recorder, record_problem
 from statdash.commands.server_options import add_server_arguments, resolve_server
@@ -35,6 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("layout", type=Path, help="the layout file (YAML)")
     parser.add_argument("--theme", help=THEMES_HELP)
     add_alert_arguments(parser)
+    add_alert_actions_argument(parser)
     add_updates_argument(parser)
     parser.add_argument("--kiosk", action="store_true", help=KIOSK_HELP)
     add_server_arguments(parser)
@@ -62,7 +70,7 @@ def prepare(
     `serve` runs this on each viewer's command line (in the viewer's `environ`), in its own
     voice, so an option a viewer's `run` would refuse is refused before anything listens.
     """
-    problem = theme_problem(args.theme) or record_problem(args)
+    problem = theme_problem(args.theme) or record_problem(args) or alert_actions_problem(args)
     if problem is not None:
         voice.say(problem)
         return None
@@ -75,7 +83,8 @@ def prepare(
     if layout is None:
         return None
     try:
-        alert_log = open_alert_log(args, layout, voice)
+        # With --alert-actions screen another process keeps the log (the layout's included).
+        alert_log = None if screen_only(args) else open_alert_log(args, layout, voice)
     except AlertLogUnusable:
         return None
     return Prepared(settings, layout, alert_log)
@@ -122,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
                 updates=args.updates,
                 kiosk=args.kiosk,
                 recorder=recorder,
+                alert_commands=not screen_only(args),
                 say=VOICE.say,
             )
         )

@@ -25,10 +25,16 @@ from pydantic import SecretStr
 from statdash.api.errors import ConfigError
 from statdash.api.settings import ENV_PREFIX, ServerSettings, is_loopback
 from statdash.commands import run as run_command
+from statdash.commands.alert_options import AlertLogUnusable, add_alert_arguments, open_alert_log
+from statdash.commands.alert_session import AlertSession
 from statdash.commands.common import EXIT_USAGE, add_updates_argument
 from statdash.commands.run import Prepared
 from statdash.commands.server_options import add_server_arguments, resolve_server
 from statdash.commands.voice import Voice
+from statdash.layout.compile import CompiledLayout
+from statdash.live.alert_actions import AlertActions
+from statdash.live.alert_log import AlertLog
+from statdash.live.records import SubscriptionRecords
 
 if TYPE_CHECKING:
     from statdash.web.front import WebFront
@@ -79,6 +85,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--kiosk", action="store_true", help="the dashboard's kiosk mode (as `statdash run`)"
     )
     add_updates_argument(dashboard)
+    add_alert_arguments(parser)
     add_server_arguments(parser)
 
 
@@ -99,6 +106,25 @@ def run(args: argparse.Namespace) -> int:
     if viewer is None:
         return EXIT_USAGE
     layout = viewer.layout
+    try:
+        alert_log = open_alert_log(args, layout, VOICE)
+    except AlertLogUnusable:
+        return EXIT_USAGE
+    try:
+        return _serve_checked(args, settings, layout, argv, environment, alert_log)
+    finally:
+        if alert_log is not None:
+            alert_log.close()
+
+
+def _serve_checked(
+    args: argparse.Namespace,
+    settings: ServerSettings,
+    layout: CompiledLayout,
+    argv: list[str],
+    environment: dict[str, str],
+    alert_log: AlertLog | None,
+) -> int:
     # why here: the web stack loads once everything is known to be good (see the top).
     from statdash.web.front import ViewerCommand, WebFront, new_access_key
 
@@ -110,6 +136,23 @@ def run(args: argparse.Namespace) -> int:
         title=layout.title,
         say=VOICE.say,
     )
+    # The layout's alert rules run here, once for every viewer (and with none): each viewer's
+    # dashboard only shows alerts (`run --alert-actions screen`).
+    alerts = (
+        AlertSession(
+            layout,
+            settings,
+            # No screen here: the `log` action is a line on stderr; bells and banners are
+            # for the viewers' screens, commands run here.
+            actions=AlertActions(terminal=None, say=VOICE.say),
+            log=alert_log,
+            records=SubscriptionRecords(),
+            updates=args.updates,
+            voice=VOICE,
+        )
+        if layout.alerts
+        else None
+    )
     try:
         return asyncio.run(
             serve(
@@ -117,6 +160,7 @@ def run(args: argparse.Namespace) -> int:
                 args.host,
                 args.port,
                 on_listening=lambda port: announce(args, layout.title, port, access_key),
+                alerts=alerts,
             )
         )
     except OSError as error:
@@ -154,6 +198,8 @@ def viewer_argv(args: argparse.Namespace, settings: ServerSettings) -> list[str]
         argv.append("--allow-http")
     if getattr(args, "config", None) is not None:
         argv += ["--config", str(Path(args.config).resolve())]
+    # Alerts show on each viewer's screen; their commands and log are serve's own, once.
+    argv += ["--alert-actions", "screen"]
     return argv
 
 
@@ -227,9 +273,14 @@ async def serve(
     port: int,
     *,
     on_listening: Callable[[int], None],
+    alerts: AlertSession | None = None,
 ) -> int:
     """Listen on `host:port` until SIGINT, SIGTERM or SIGHUP (unless ignored); then stop
-    every viewer."""
+    every viewer.
+
+    `alerts` runs from the moment serve listens until it stops, whatever the number of
+    viewers; its subscription is deleted on every way out (after the viewers' dashboards).
+    """
     from aiohttp import web
 
     runner = web.AppRunner(front.application(), handle_signals=False, access_log=None)
@@ -243,13 +294,25 @@ async def serve(
     for signum in wanted:
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signum, stop.set)
+    watching: asyncio.Task[int] | None = None
     try:
         site = web.TCPSite(runner, host, port)
         await site.start()
+        if alerts is not None:
+            watching = loop.create_task(alerts.run(stop))
+            # Rules that stopped on their own (a bug) must not go unnoticed: serve stops too.
+            watching.add_done_callback(lambda _: stop.set())
         bound = runner.addresses[0][1] if runner.addresses else port
         on_listening(int(bound))
         await stop.wait()
         VOICE.say("stopping: every viewer's dashboard quits and deletes its subscription")
     finally:
-        await runner.cleanup()
+        stop.set()
+        try:
+            await runner.cleanup()
+        finally:
+            if watching is not None:
+                # Its own `finally` deletes serve's subscription; shielded so that a second
+                # Ctrl+C during the stop cannot cut the delete short.
+                await asyncio.shield(watching)
     return 0

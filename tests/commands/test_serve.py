@@ -117,6 +117,8 @@ def test_secrets_go_to_the_viewer_environment_not_its_command_line() -> None:
         "https://gcxapi.example.com",
         "--theme",
         "ansi-dark",
+        "--alert-actions",
+        "screen",
     ]
     environment = serve.viewer_environment(settings, {"PATH": "/bin"})
     assert environment == {
