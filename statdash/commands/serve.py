@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
+from statdash.api.connect import make_client
 from statdash.api.errors import ConfigError
 from statdash.api.settings import ENV_PREFIX, ServerSettings, is_loopback
 from statdash.commands import run as run_command
@@ -221,7 +222,25 @@ def check_viewer(argv: Sequence[str], environment: Mapping[str, str]) -> Prepare
         VOICE.say(f"{error} (as every viewer's `statdash run` would say); nothing was started")
         return None
     # The config file's permission warning was said once already, for serve itself.
-    return run_command.prepare(viewer_args, VOICE, environment, warn=False)
+    prepared = run_command.prepare(viewer_args, VOICE, environment, warn=False)
+    if prepared is None:
+        return None
+    problem = client_problem(prepared.settings)
+    if problem is not None:
+        VOICE.say(problem)
+        return None
+    return prepared
+
+
+def client_problem(settings: ServerSettings) -> str | None:
+    """Why no client can be made for `settings`, or None: what `run` (and serve's own alert
+    session) would refuse only when it builds one, e.g. a CA bundle with no certificate."""
+    try:
+        client = make_client(settings)
+    except ConfigError as error:
+        return str(error)
+    asyncio.run(client.aclose())
+    return None
 
 
 def viewer_environment(settings: ServerSettings, base: Mapping[str, str]) -> dict[str, str]:

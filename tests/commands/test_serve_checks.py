@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 from statdash.commands import serve
 from statdash.sim.runner import RunningSimulator
 
-from .conftest import LAYOUTS, spawn
+from .conftest import LAYOUTS, Result, spawn
 
 WALLBOARD = str(LAYOUTS / "wallboard.yaml")
 
@@ -76,3 +77,28 @@ def test_what_a_viewers_run_refuses_serve_refuses_in_one_line(
     assert captured.err.startswith("statdash serve: ")
     assert said in captured.err
     assert "cannot listen" not in captured.err
+
+
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [
+        (["--ca-bundle", "{tmp}/notacert.pem"], "cannot load CA bundle "),
+        (["--username", "T\\ana", "--password", "p"], "the password grant needs --client-id"),
+    ],
+)
+def test_settings_only_a_client_refuses_are_refused_before_listening(
+    flags: list[str],
+    said: str,
+    tmp_path: Path,
+    taken_port: int,
+    cli: Callable[..., Result],
+) -> None:
+    """Settings that `run` refuses only when it builds its client (a CA bundle holding no
+    certificate, a password grant without a client) are one line, exit 2, before listening."""
+    (tmp_path / "notacert.pem").write_text("this is not a certificate\n", encoding="utf-8")
+    words = [flag.replace("{tmp}", str(tmp_path)) for flag in flags]
+    url = ["--url", "http://127.0.0.1:9", "--port", str(taken_port)]
+    result = cli("serve", WALLBOARD, *url, *words)
+    assert (result.code, result.out) == (2, "")
+    assert result.err.count("\n") == 1, result.err
+    assert result.err.startswith(f"statdash serve: {said}")
