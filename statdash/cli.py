@@ -49,14 +49,16 @@ EXIT_USAGE = 2
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """Every command with its one-line help, and the arguments of `command` (from its module)."""
+    # No abbreviations anywhere: `watch --record F` must not quietly mean `--records F`.
     parser = argparse.ArgumentParser(
         prog="statdash",
         description="A real-time terminal dashboard for contact-center supervisors.",
+        allow_abbrev=False,
     )
     parser.add_argument("--version", action="version", version=f"statdash {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
-        sub = subparsers.add_parser(name, help=help_text, description=help_text)
+        sub = subparsers.add_parser(name, help=help_text, description=help_text, allow_abbrev=False)
         if name == command:
             _load(module_name).add_arguments(sub)
     return parser

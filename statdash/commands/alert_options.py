@@ -1,4 +1,4 @@
-"""`--alert-log PATH`, which run, demo and watch accept, and opening the log it names."""
+"""`--alert-log PATH` (run, demo, watch, serve), run's `--alert-actions`, and opening the log."""
 
 from __future__ import annotations
 
@@ -19,6 +19,34 @@ def add_alert_arguments(parser: argparse.ArgumentParser) -> None:
         help="append one JSON line per alert raised, acknowledged and cleared"
         " (default: the layout's alert_settings: log, else none)",
     )
+
+
+ALERT_ACTIONS = ("all", "screen")
+
+
+def add_alert_actions_argument(parser: argparse.ArgumentParser) -> None:
+    """`--alert-actions all|screen`: whether this dashboard runs the rules' commands and log."""
+    parser.add_argument(
+        "--alert-actions",
+        choices=ALERT_ACTIONS,
+        default="all",
+        help="all (default): alerts show, their commands run and the alert log is written;"
+        " screen: alerts only show on this screen (banner, toasts, bell), no commands and no"
+        " alert log, e.g. beside a `statdash watch` that runs them (each `statdash serve`"
+        " viewer runs this way: serve runs the rules' commands and log once, itself)",
+    )
+
+
+def screen_only(args: argparse.Namespace) -> bool:
+    """True when `--alert-actions screen` leaves commands and the log to another process."""
+    return getattr(args, "alert_actions", "all") == "screen"
+
+
+def alert_actions_problem(args: argparse.Namespace) -> str | None:
+    """Why the alert flags cannot go together, or None."""
+    if screen_only(args) and getattr(args, "alert_log", None) is not None:
+        return "--alert-log cannot go with --alert-actions screen, which writes no alert log"
+    return None
 
 
 class AlertLogUnusable(Exception):

@@ -18,8 +18,11 @@ EXIT_FAILED = 1
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "Voice", "add_updates_argument", "load_compiled"]
 
 
-def add_updates_argument(parser: argparse.ArgumentParser) -> None:
-    """`--updates auto|push|poll`, over the layout's `updates:` (default: the layout's)."""
+def add_updates_argument(parser: argparse._ActionsContainer) -> None:
+    """`--updates auto|push|poll`, over the layout's `updates:` (default: the layout's).
+
+    `parser` may be an argument group (serve's options for each viewer's dashboard).
+    """
     parser.add_argument(
         "--updates",
         choices=UPDATES_MODES,

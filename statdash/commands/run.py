@@ -4,15 +4,28 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 from statdash.api.errors import ConfigError
-from statdash.commands.alert_options import AlertLogUnusable, add_alert_arguments, open_alert_log
+from statdash.api.settings import ServerSettings
+from statdash.commands.alert_options import (
+    AlertLogUnusable,
+    add_alert_actions_argument,
+    add_alert_arguments,
+    alert_actions_problem,
+    open_alert_log,
+    screen_only,
+)
 from statdash.commands.common import EXIT_USAGE, add_updates_argument, load_compiled
 from statdash.commands.record_options import add_record_arguments, make_recorder, record_problem
 from statdash.commands.server_options import add_server_arguments, resolve_server
 from statdash.commands.voice import Voice
+from statdash.layout.compile import CompiledLayout
 from statdash.layout.suggest import did_you_mean
+from statdash.live.alert_log import AlertLog
 from statdash.live.recorder import RecorderError
 from statdash.live.records import SubscriptionRecords
 
@@ -29,28 +42,76 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("layout", type=Path, help="the layout file (YAML)")
     parser.add_argument("--theme", help=THEMES_HELP)
     add_alert_arguments(parser)
+    add_alert_actions_argument(parser)
     add_updates_argument(parser)
     parser.add_argument("--kiosk", action="store_true", help=KIOSK_HELP)
     add_server_arguments(parser)
     add_record_arguments(parser)
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """What `run` has checked and opened before the screen starts."""
+
+    settings: ServerSettings
+    layout: CompiledLayout
+    alert_log: AlertLog | None
+
+
+def prepare(
+    args: argparse.Namespace,
+    voice: Voice,
+    environ: Mapping[str, str] | None = None,
+    *,
+    warn: bool = True,
+) -> Prepared | None:
+    """Every check `run` makes before the screen starts, or None after saying why (exit 2).
+
+    `serve` runs this on each viewer's command line (in the viewer's `environ`), in its own
+    voice, so an option a viewer's `run` would refuse is refused before anything listens.
+    """
+    problem = theme_problem(args.theme) or record_problem(args) or alert_actions_problem(args)
+    if problem is not None:
+        voice.say(problem)
+        return None
+    try:
+        settings = resolve_server(args, environ, voice=voice, warn=warn)
+    except ConfigError as error:
+        voice.say(str(error))
+        return None
+    layout = load_compiled(args.layout, voice)
+    if layout is None:
+        return None
+    try:
+        # With --alert-actions screen another process keeps the log (the layout's included).
+        alert_log = None if screen_only(args) else open_alert_log(args, layout, voice)
+    except AlertLogUnusable:
+        return None
+    return Prepared(settings, layout, alert_log)
+
+
+class RunUsageError(Exception):
+    """A command line `run` does not accept; the message is argparse's (one line)."""
+
+
+class _Refusing(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise RunUsageError(message)
+
+
+def parse_run_args(argv: Sequence[str]) -> argparse.Namespace:
+    """`statdash run ARGV...` as `run` reads it; RunUsageError where `run` would exit 2."""
+    parser = _Refusing(prog="statdash run", allow_abbrev=False)
+    add_arguments(parser)
+    return parser.parse_args(list(argv))
+
+
 def run(args: argparse.Namespace) -> int:
     """Validate everything before the screen starts; then run until the user quits."""
-    problem = theme_problem(args.theme) or record_problem(args)
-    if problem is not None:
-        return VOICE.fail(problem)
-    try:
-        settings = resolve_server(args, voice=VOICE)
-    except ConfigError as error:
-        return VOICE.fail(str(error))
-    layout = load_compiled(args.layout, VOICE)
-    if layout is None:
+    prepared = prepare(args, VOICE)
+    if prepared is None:
         return EXIT_USAGE
-    try:
-        alert_log = open_alert_log(args, layout, VOICE)
-    except AlertLogUnusable:
-        return EXIT_USAGE
+    settings, layout, alert_log = prepared.settings, prepared.layout, prepared.alert_log
     # why here: Textual loads only once the layout and settings are good (see the top).
     from statdash.ui.launch import run_dashboard
 
@@ -70,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
                 updates=args.updates,
                 kiosk=args.kiosk,
                 recorder=recorder,
+                alert_commands=not screen_only(args),
                 say=VOICE.say,
             )
         )

@@ -1,7 +1,9 @@
 """`statdash serve LAYOUT`: the dashboard in web browsers, one `statdash run` process per viewer.
 
-Everything is checked before the server binds: the layout, the theme, the server settings
-(credentials included), the address. Each viewer's dashboard is `statdash run` under
+Everything is checked before the server binds: the address, the server settings (credentials
+included), and each viewer's command line, by `run`'s own parser and checks (the layout, the
+theme, --updates...): what a viewer's `run` would refuse, serve refuses, in one line, exit 2.
+Each viewer's dashboard is `statdash run` under
 Textual's web driver; the server's credentials reach it through its environment (a child's
 command line is visible to every user in `ps`), and the browser gets only the drawn screen.
 """
@@ -12,21 +14,28 @@ import argparse
 import asyncio
 import contextlib
 import os
-import re
 import signal
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
+from statdash.api.connect import make_client
 from statdash.api.errors import ConfigError
 from statdash.api.settings import ENV_PREFIX, ServerSettings, is_loopback
 from statdash.commands import run as run_command
-from statdash.commands.common import EXIT_USAGE, load_compiled
+from statdash.commands.alert_options import AlertLogUnusable, add_alert_arguments, open_alert_log
+from statdash.commands.alert_session import AlertSession
+from statdash.commands.common import EXIT_USAGE, add_updates_argument
+from statdash.commands.run import Prepared
 from statdash.commands.server_options import add_server_arguments, resolve_server
 from statdash.commands.voice import Voice
+from statdash.layout.compile import CompiledLayout
+from statdash.live.alert_actions import AlertActions
+from statdash.live.alert_log import AlertLog
+from statdash.live.records import SubscriptionRecords
 
 if TYPE_CHECKING:
     from statdash.web.front import WebFront
@@ -37,8 +46,7 @@ VOICE = Voice("serve")
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 DEFAULT_MAX_VIEWERS = 10
-# `run` options a viewer's dashboard may be given, when this statdash's `run` has them
-# (--kiosk and --updates arrive with other features; until then serve says they are missing).
+# `run` options a viewer's dashboard is given when serve is (checked by run's own parser).
 FORWARDED_SWITCHES = ("kiosk",)
 FORWARDED_VALUES = ("theme", "updates")
 
@@ -77,7 +85,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     dashboard.add_argument(
         "--kiosk", action="store_true", help="the dashboard's kiosk mode (as `statdash run`)"
     )
-    dashboard.add_argument("--updates", help="how values arrive (as `statdash run --updates`)")
+    add_updates_argument(dashboard)
+    add_alert_arguments(parser)
     add_server_arguments(parser)
 
 
@@ -86,31 +95,64 @@ def run(args: argparse.Namespace) -> int:
     problem = address_problem(args.host, args.port, allow_remote=args.allow_remote)
     if problem is None and args.max_viewers < 1:
         problem = "--max-viewers must be at least 1"
-    if problem is None:
-        problem = run_command.theme_problem(args.theme)
     if problem is not None:
         return VOICE.fail(problem)
     try:
         settings = resolve_server(args, voice=VOICE)
     except ConfigError as error:
         return VOICE.fail(str(error))
-    layout = load_compiled(args.layout, VOICE)
-    if layout is None:
+    argv = viewer_argv(args, settings)
+    environment = viewer_environment(settings, os.environ)
+    viewer = check_viewer(argv, environment)
+    if viewer is None:
+        return EXIT_USAGE
+    layout = viewer.layout
+    try:
+        alert_log = open_alert_log(args, layout, VOICE)
+    except AlertLogUnusable:
         return EXIT_USAGE
     try:
-        argv = viewer_argv(args, settings, run_usage())
-    except ConfigError as error:
-        return VOICE.fail(str(error))
+        return _serve_checked(args, settings, layout, argv, environment, alert_log)
+    finally:
+        if alert_log is not None:
+            alert_log.close()
+
+
+def _serve_checked(
+    args: argparse.Namespace,
+    settings: ServerSettings,
+    layout: CompiledLayout,
+    argv: list[str],
+    environment: dict[str, str],
+    alert_log: AlertLog | None,
+) -> int:
     # why here: the web stack loads once everything is known to be good (see the top).
     from statdash.web.front import ViewerCommand, WebFront, new_access_key
 
     access_key = new_access_key()
     front = WebFront(
-        ViewerCommand(argv, viewer_environment(settings, os.environ)),
+        ViewerCommand(argv, environment),
         access_key=access_key,
         max_viewers=args.max_viewers,
         title=layout.title,
         say=VOICE.say,
+    )
+    # The layout's alert rules run here, once for every viewer (and with none): each viewer's
+    # dashboard only shows alerts (`run --alert-actions screen`).
+    alerts = (
+        AlertSession(
+            layout,
+            settings,
+            # No screen here: the `log` action is a line on stderr; bells and banners are
+            # for the viewers' screens, commands run here.
+            actions=AlertActions(terminal=None, say=VOICE.say),
+            log=alert_log,
+            records=SubscriptionRecords(),
+            updates=args.updates,
+            voice=VOICE,
+        )
+        if layout.alerts
+        else None
     )
     try:
         return asyncio.run(
@@ -119,6 +161,7 @@ def run(args: argparse.Namespace) -> int:
                 args.host,
                 args.port,
                 on_listening=lambda port: announce(args, layout.title, port, access_key),
+                alerts=alerts,
             )
         )
     except OSError as error:
@@ -139,44 +182,65 @@ def address_problem(host: str, port: int, *, allow_remote: bool) -> str | None:
     return None
 
 
-def run_usage() -> str:
-    """The usage line of this statdash's own `statdash run` (which options it has)."""
-    parser = argparse.ArgumentParser(prog="statdash run")
-    run_command.add_arguments(parser)
-    return parser.format_usage()
-
-
-def viewer_argv(args: argparse.Namespace, settings: ServerSettings, usage: str) -> list[str]:
-    """The command line of one viewer's `statdash run`: nothing secret on it.
-
-    Raises ConfigError for a dashboard option this statdash's `run` does not have (`usage`
-    is its usage line).
-    """
+def viewer_argv(args: argparse.Namespace, settings: ServerSettings) -> list[str]:
+    """The command line of one viewer's `statdash run`: nothing secret on it."""
     argv = [sys.executable, "-m", "statdash", "run", str(args.layout.resolve())]
     argv += ["--url", settings.url]
     for name in FORWARDED_SWITCHES:
         if getattr(args, name, False):
-            argv.append(_forwarded(name, usage))
+            argv.append(_flag(name))
     for name in FORWARDED_VALUES:
         value = getattr(args, name, None)
         if value is not None:
-            argv += [_forwarded(name, usage), str(value)]
+            argv += [_flag(name), str(value)]
     if settings.insecure:
         argv.append("--insecure")
     if getattr(args, "allow_http", False):
         argv.append("--allow-http")
     if getattr(args, "config", None) is not None:
         argv += ["--config", str(Path(args.config).resolve())]
+    # Alerts show on each viewer's screen; their commands and log are serve's own, once.
+    argv += ["--alert-actions", "screen"]
     return argv
 
 
-def _forwarded(name: str, usage: str) -> str:
-    flag = "--" + name.replace("_", "-")
-    if not re.search(rf"\[{re.escape(flag)}[\] ]", usage):
-        raise ConfigError(
-            f"{flag}: this statdash's `run` has no {flag} option, so viewers cannot get it"
-        )
-    return flag
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def check_viewer(argv: Sequence[str], environment: Mapping[str, str]) -> Prepared | None:
+    """What a viewer started with `argv` in `environment` will check, checked now, by `run`'s
+    own parser and checks; None after saying (in serve's voice) why it would not start.
+
+    So a bad option is refused before anything listens, not in each browser as
+    "Application failed to start".
+    """
+    words = list(argv[argv.index("run") + 1 :])
+    try:
+        viewer_args = run_command.parse_run_args(words)
+    except run_command.RunUsageError as error:
+        VOICE.say(f"{error} (as every viewer's `statdash run` would say); nothing was started")
+        return None
+    # The config file's permission warning was said once already, for serve itself.
+    prepared = run_command.prepare(viewer_args, VOICE, environment, warn=False)
+    if prepared is None:
+        return None
+    problem = client_problem(prepared.settings)
+    if problem is not None:
+        VOICE.say(problem)
+        return None
+    return prepared
+
+
+def client_problem(settings: ServerSettings) -> str | None:
+    """Why no client can be made for `settings`, or None: what `run` (and serve's own alert
+    session) would refuse only when it builds one, e.g. a CA bundle with no certificate."""
+    try:
+        client = make_client(settings)
+    except ConfigError as error:
+        return str(error)
+    asyncio.run(client.aclose())
+    return None
 
 
 def viewer_environment(settings: ServerSettings, base: Mapping[str, str]) -> dict[str, str]:
@@ -228,9 +292,14 @@ async def serve(
     port: int,
     *,
     on_listening: Callable[[int], None],
+    alerts: AlertSession | None = None,
 ) -> int:
     """Listen on `host:port` until SIGINT, SIGTERM or SIGHUP (unless ignored); then stop
-    every viewer."""
+    every viewer.
+
+    `alerts` runs from the moment serve listens until it stops, whatever the number of
+    viewers; its subscription is deleted on every way out (after the viewers' dashboards).
+    """
     from aiohttp import web
 
     runner = web.AppRunner(front.application(), handle_signals=False, access_log=None)
@@ -244,13 +313,25 @@ async def serve(
     for signum in wanted:
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signum, stop.set)
+    watching: asyncio.Task[int] | None = None
     try:
         site = web.TCPSite(runner, host, port)
         await site.start()
+        if alerts is not None:
+            watching = loop.create_task(alerts.run(stop))
+            # Rules that stopped on their own (a bug) must not go unnoticed: serve stops too.
+            watching.add_done_callback(lambda _: stop.set())
         bound = runner.addresses[0][1] if runner.addresses else port
         on_listening(int(bound))
         await stop.wait()
         VOICE.say("stopping: every viewer's dashboard quits and deletes its subscription")
     finally:
-        await runner.cleanup()
+        stop.set()
+        try:
+            await runner.cleanup()
+        finally:
+            if watching is not None:
+                # Its own `finally` deletes serve's subscription; shielded so that a second
+                # Ctrl+C during the stop cannot cut the delete short.
+                await asyncio.shield(watching)
     return 0

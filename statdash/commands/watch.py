@@ -1,8 +1,8 @@
 """`statdash watch LAYOUT`: the layout's alert rules without a screen (a jump host, a service).
 
-The same session as the dashboard's (`LiveController`, push where the server offers it,
-else polling; `--updates` chooses): one subscription, written down while
-open, deleted on every way out. SIGTERM, SIGINT and SIGHUP end it like `q` ends the
+The same session as the dashboard's (`statdash.commands.alert_session`, which `serve` runs
+too; `--updates` chooses how values arrive): one subscription, written down while open,
+deleted on every way out. SIGTERM, SIGINT and SIGHUP end it like `q` ends the
 dashboard, and so does the terminal going away when it was started from one. Each alert
 event is a line on stdout (the `log` action) and a line in the alert log; bells and desktop
 notifications go to stdout only when it is a terminal. Problems go to stderr.
@@ -20,40 +20,25 @@ import contextlib
 import sys
 from pathlib import Path
 
-from statdash.api.connect import make_client
-from statdash.api.describe import describe
 from statdash.api.errors import ConfigError
-from statdash.api.push import PushChannel
 from statdash.api.settings import ServerSettings
 from statdash.commands.alert_options import (
     AlertLogUnusable,
     add_alert_arguments,
     open_alert_log,
 )
-from statdash.commands.common import (
-    EXIT_FAILED,
-    EXIT_OK,
-    EXIT_USAGE,
-    add_updates_argument,
-    load_compiled,
-)
+from statdash.commands.alert_session import AlertSession
+from statdash.commands.common import EXIT_USAGE, add_updates_argument, load_compiled
 from statdash.commands.server_options import add_server_arguments, resolve_server
 from statdash.commands.voice import Voice
 from statdash.layout.compile import CompiledLayout
 from statdash.layout.vocabulary import UpdatesName
 from statdash.live.alert_actions import AlertActions
 from statdash.live.alert_log import AlertLog
-from statdash.live.alert_runner import AlertRunner
-from statdash.live.controller import LiveController, plan_for
-from statdash.live.leftovers import delete_left_behind
 from statdash.live.lifecycle import install_signal_handlers, watch_terminal
 from statdash.live.records import SubscriptionRecords
-from statdash.live.session import Phase, SessionStatus
-from statdash.live.store import Ingested
-from statdash.text import clean, counted
 
 VOICE = Voice("watch")
-TICK_SECONDS = 1.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -122,49 +107,22 @@ async def _watch(
     records: SubscriptionRecords,
     updates: UpdatesName | None,
 ) -> int:
-    client = make_client(settings)
-    server = client.server
     stopping = asyncio.Event()
-    last_phase: list[Phase] = []
 
     def request_exit(reason: str) -> None:
         if not stopping.is_set():
             VOICE.say(f"stopping ({reason})")
         stopping.set()
 
-    def status_changed(status: SessionStatus) -> None:
-        if last_phase and last_phase[-1] is status.phase:
-            return
-        last_phase.append(status.phase)
-        if status.phase is Phase.LIVE:
-            VOICE.say(f"live on {settings.label}: {counted(runner.book.rules, 'alert target')}")
-        elif status.phase in (Phase.RETRYING, Phase.FAILED) and status.last_error:
-            VOICE.say(f"{status.phase.value}: {clean(status.last_error, 300)}")
-        if status.phase is Phase.FAILED:
-            request_exit("the server refused to serve this run")
-
-    def ingested(result: Ingested) -> None:
-        runner.changed(result.changed)
-
-    controller = LiveController(
-        client,
-        plan_for(layout),
-        on_change=ingested,
-        on_status=status_changed,
-        on_opened=lambda sid: records.add(server, sid),
-        on_deleted=lambda sid: records.remove(server, sid),
-        # As the dashboard: push on the REST client's connection where the server offers it.
-        open_channel=lambda: PushChannel(client),
-        updates=updates,
-    )
-    actions = AlertActions(terminal=_terminal if sys.stdout.isatty() else None, say=_print)
-    runner = AlertRunner(
-        layout.alerts,
-        controller.store,
-        interval=layout.refresh,
-        actions=actions,
+    session = AlertSession(
+        layout,
+        settings,
+        actions=AlertActions(terminal=_terminal if sys.stdout.isatty() else None, say=_print),
         log=log,
-        say=VOICE.say,
+        records=records,
+        updates=updates,
+        voice=VOICE,
+        on_refused=lambda: request_exit("the server refused to serve this run"),
     )
     loop = asyncio.get_running_loop()
     remove_handlers = install_signal_handlers(loop, request_exit)
@@ -172,23 +130,8 @@ async def _watch(
     if sys.__stdin__ is not None:
         terminal_watch = loop.create_task(watch_terminal(sys.__stdin__.fileno(), request_exit))
     try:
-        # As the dashboard does: what a killed run left open on this server goes first.
-        await delete_left_behind(client, records, server)
-        controller.start()
-        while not stopping.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), TICK_SECONDS)
-            runner.tick()
+        return await session.run(stopping)
     finally:
         remove_handlers()
         if terminal_watch is not None:
             terminal_watch.cancel()
-        await controller.close()
-        await runner.aclose()
-        await client.aclose()
-    if controller.reached and controller.status.phase is not Phase.FAILED:
-        return EXIT_OK
-    failure = controller.last_failure
-    why = describe(failure) if failure is not None else "no answer before it was stopped"
-    VOICE.say(f"never reached {clean(settings.url, 200)}: {clean(why, 300)}")
-    return EXIT_FAILED

@@ -110,10 +110,14 @@ class AlertActions:
         banner: Banner | None = None,
         flavour: NotificationFlavour | None = None,
         max_lines: int | None = None,
+        run_commands: bool = True,
     ) -> None:
         """`terminal` writes raw text to the terminal (None: there is none); `say` prints a line
         to the user (problems of commands, the `log` action); `banner` shows the alert;
-        `max_lines` caps the `log` lines of events that happened together (None: no cap)."""
+        `max_lines` caps the `log` lines of events that happened together (None: no cap);
+        `run_commands=False` leaves the rules' commands to another process (a dashboard
+        under `statdash serve`, whose serving process runs them once for every viewer)."""
+        self._run_commands = run_commands
         self._max_lines = max_lines
         self._terminal = terminal
         self._say = say
@@ -143,7 +147,8 @@ class AlertActions:
             for action in rule.actions:
                 if isinstance(action, CommandAction):
                     # Every event: the JSON's `event` says which, so a pager can also close.
-                    self._start(action, event)
+                    if self._run_commands:
+                        self._start(action, event)
                 elif action == "log":
                     # Acknowledging is the user's own doing: nothing to tell them.
                     if event.kind != "acknowledged":

@@ -15,7 +15,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import ClassVar
 
@@ -23,6 +23,7 @@ from rich.text import Text
 from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.filter import LineFilter, Monochrome, NoColor
 from textual.markup import escape as escape_markup
 from textual.screen import Screen
 from textual.timer import Timer
@@ -59,6 +60,9 @@ KIOSK_RETRY_SECONDS = 300.0
 """In kiosk mode nobody presses `r`: refused credentials are tried again this often."""
 LAYOUT_CHECK_SECONDS = 1.0
 DEFAULT_THEME = "statdash"
+# NO_COLOR's two filters: one for themes in the terminal's ANSI colours, one for truecolor.
+_NO_COLOUR_ANSI = NoColor()
+_NO_COLOUR_TRUECOLOR = Monochrome()
 INSECURE_MARK = " TLS NOT VERIFIED "
 # The dashboard's styles, the panels' frames among them (an app showing single widgets loads
 # it too, for them to look as on the dashboard).
@@ -161,6 +165,20 @@ class StatdashApp(App[int]):
         self.theme = theme or DEFAULT_THEME
         self.title = clean(layout.title, 80)
         bridge.attach(self)  # type: ignore[arg-type]
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters, with NO_COLOR's filter chosen for the theme now on screen.
+
+        Textual picks it once, in `App.__init__`, for the default theme: `Monochrome`, which
+        turns every ANSI colour (what `ansi-dark` draws in) into black, so text and
+        background were both black. An ANSI theme needs `NoColor` (the terminal's own
+        foreground and background); a truecolor theme needs `Monochrome` (greys).
+        """
+        filters = super().get_line_filters()
+        if not self.no_color:
+            return filters
+        wanted = _NO_COLOUR_ANSI if self.native_ansi_color else _NO_COLOUR_TRUECOLOR
+        return [wanted if isinstance(found, (NoColor, Monochrome)) else found for found in filters]
 
     # --- composition ------------------------------------------------------------------------
 

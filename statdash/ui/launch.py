@@ -124,6 +124,7 @@ def build_app(
     updates: UpdatesName | None = None,
     kiosk: bool = False,
     recorder: ChangeRecorder | None = None,
+    alert_commands: bool = True,
 ) -> StatdashApp:
     """The app and its controller, wired through a bridge (the one factory tests use too).
 
@@ -136,6 +137,8 @@ def build_app(
     `updates` overrides the layout's `updates:` (push, poll or auto), across reloads too.
     `kiosk` is for a wall display: no key bar and no command palette (the status line stays).
     A `recorder` is handed every ingest of the store (`statdash.live.recorder`).
+    `alert_commands=False` shows alerts (banner, toasts, bell, the alerts screen) but runs
+    none of their commands: under `statdash serve` the serving process runs them, once.
     """
     bridge = bridge if bridge is not None else Bridge()
     server = client.server
@@ -178,6 +181,7 @@ def build_app(
             banner=lambda event: app_ref[0].flash_banner(event) if app_ref else None,
             # Toasts: a floor going into alarm at once must not bury the screen.
             max_lines=3,
+            run_commands=alert_commands,
         ),
         log=alert_log,
         say=lambda line: say(line, problem=True),
@@ -224,6 +228,7 @@ async def run_dashboard(
     updates: UpdatesName | None = None,
     kiosk: bool = False,
     recorder: ChangeRecorder | None = None,
+    alert_commands: bool = True,
     say: Callable[[str], None],
 ) -> int:
     """Run the dashboard until the user quits; always deletes the subscription.
@@ -254,6 +259,7 @@ async def run_dashboard(
             updates=updates,
             kiosk=kiosk,
             recorder=recorder,
+            alert_commands=alert_commands,
         )
         await app.run_async()
     finally:

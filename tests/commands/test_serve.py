@@ -18,8 +18,8 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from statdash.api.errors import ConfigError
 from statdash.api.settings import Credentials, ServerSettings
+from statdash.commands import run as run_command
 from statdash.commands import serve
 from statdash.sim.runner import RunningSimulator
 
@@ -108,7 +108,7 @@ def test_secrets_go_to_the_viewer_environment_not_its_command_line() -> None:
     """Every resolved setting reaches the viewer as STATDASH_*; none of the secrets is in argv."""
     settings = settings_with_secrets()
     args = parse(WALLBOARD, "--api-key", "key-1", "--theme", "ansi-dark")
-    argv = serve.viewer_argv(args, settings, serve.run_usage())
+    argv = serve.viewer_argv(args, settings)
     assert not any(secret in word for word in argv for secret in ("key-1", "secret-2", "pass-3"))
     assert argv[3:] == [
         "run",
@@ -117,6 +117,8 @@ def test_secrets_go_to_the_viewer_environment_not_its_command_line() -> None:
         "https://gcxapi.example.com",
         "--theme",
         "ansi-dark",
+        "--alert-actions",
+        "screen",
     ]
     environment = serve.viewer_environment(settings, {"PATH": "/bin"})
     assert environment == {
@@ -131,16 +133,15 @@ def test_secrets_go_to_the_viewer_environment_not_its_command_line() -> None:
     }
 
 
-def test_kiosk_is_forwarded_only_when_run_has_it() -> None:
-    """--kiosk reaches the viewer's run when run offers it, and is refused clearly otherwise."""
+def test_kiosk_and_updates_are_forwarded() -> None:
+    """--kiosk and --updates reach the viewer's run, whose own parser accepts them."""
     settings = settings_with_secrets()
     args = parse(WALLBOARD, "--kiosk", "--updates", "push")
-    with_both = "usage: statdash run [-h] [--kiosk] [--updates UPDATES] layout\n"
-    argv = serve.viewer_argv(args, settings, with_both)
+    argv = serve.viewer_argv(args, settings)
     assert "--kiosk" in argv
     assert argv[argv.index("--updates") + 1] == "push"
-    with pytest.raises(ConfigError, match="has no --kiosk option"):
-        serve.viewer_argv(args, settings, "usage: statdash run [-h] [--theme THEME] layout\n")
+    viewer = run_command.parse_run_args(argv[argv.index("run") + 1 :])
+    assert (viewer.kiosk, viewer.updates) == (True, "push")
 
 
 def test_the_url_carries_the_key() -> None:
