@@ -27,6 +27,7 @@ from statdash.live.alert_log import AlertLog
 from statdash.live.alert_runner import AlertRunner
 from statdash.live.controller import LiveController, plan_for
 from statdash.live.leftovers import delete_left_behind
+from statdash.live.recorder import ChangeRecorder
 from statdash.live.records import SubscriptionRecords
 from statdash.live.session import Phase, SessionStatus
 from statdash.live.store import Ingested
@@ -51,12 +52,14 @@ class AlertSession:
         updates: UpdatesName | None,
         voice: Voice,
         on_refused: Callable[[], None] | None = None,
+        recorder: ChangeRecorder | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """`actions` carry out the rules' actions; `log` is written first (and closed at the
         end); `voice` says how the session goes. When the server refuses to serve the run
         (credentials), `on_refused` is called (`watch` stops); without it the session tries
-        again every RETRY_REFUSED_SECONDS (`serve` keeps serving)."""
+        again every RETRY_REFUSED_SECONDS (`serve` keeps serving). A `recorder` records the
+        session (`watch --record`: a shift recorded with no screen)."""
         self._layout = layout
         self._settings = settings
         self._actions = actions
@@ -66,6 +69,7 @@ class AlertSession:
         self._voice = voice
         self._on_refused = on_refused
         self._clock = clock
+        self._recorder = recorder
         self._last_phase: Phase | None = None
         self._retry_at: float | None = None
 
@@ -104,6 +108,7 @@ class AlertSession:
             # As the dashboard: push on the REST client's connection where the server offers it.
             open_channel=lambda: PushChannel(client),
             updates=self._updates,
+            recorder=self._recorder,
         )
         runner = AlertRunner(
             self._layout.alerts,

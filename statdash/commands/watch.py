@@ -5,11 +5,13 @@ too; `--updates` chooses how values arrive): one subscription, written down whil
 deleted on every way out. SIGTERM, SIGINT and SIGHUP end it like `q` ends the
 dashboard, and so does the terminal going away when it was started from one. Each alert
 event is a line on stdout (the `log` action) and a line in the alert log; bells and desktop
-notifications go to stdout only when it is a terminal. Problems go to stderr.
+notifications go to stdout only when it is a terminal. Problems go to stderr. With
+`--record` (or `--record-dir`) it records the session as the dashboard does: a shift
+recorded with no screen, of any layout (then alert rules are optional).
 
 Exit status: 0 stopped by a signal after the server answered; 1 the server was never reached
-(or refused the credentials); 2 a bad layout, a layout without alerts, an unwritable alert
-log, or bad usage.
+(or refused the credentials); 2 a bad layout, a layout without alerts (and no recording),
+an unwritable alert log or recording, or bad usage.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from statdash.commands.alert_options import (
 )
 from statdash.commands.alert_session import AlertSession
 from statdash.commands.common import EXIT_USAGE, add_updates_argument, load_compiled
+from statdash.commands.record_options import add_record_arguments, make_recorder, record_problem
 from statdash.commands.server_options import add_server_arguments, resolve_server
 from statdash.commands.voice import Voice
 from statdash.layout.compile import CompiledLayout
@@ -36,15 +39,18 @@ from statdash.layout.vocabulary import UpdatesName
 from statdash.live.alert_actions import AlertActions
 from statdash.live.alert_log import AlertLog
 from statdash.live.lifecycle import install_signal_handlers, watch_terminal
+from statdash.live.recorder import ChangeRecorder, RecorderError
 from statdash.live.records import SubscriptionRecords
 
 VOICE = Voice("watch")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """`watch` takes a layout file, the alert log, a records file and the server flags."""
+    """`watch` takes a layout file, the alert log, the recording flags, a records file and the
+    server flags."""
     parser.add_argument("layout", type=Path, help="the layout file (YAML) with alert rules")
     add_alert_arguments(parser)
+    add_record_arguments(parser)
     add_updates_argument(parser)
     parser.add_argument(
         "--records",
@@ -56,7 +62,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_server_arguments(parser)
     parser.epilog = (
         "Exit status: 0 stopped by a signal, 1 the server was never reached,"
-        " 2 bad layout, no alerts, unwritable alert log or bad usage."
+        " 2 bad layout, no alerts (and no recording), unwritable alert log or recording,"
+        " or bad usage."
     )
 
 
@@ -69,24 +76,38 @@ def run(args: argparse.Namespace) -> int:
     layout = load_compiled(args.layout, VOICE)
     if layout is None:
         return EXIT_USAGE
-    if not layout.alerts:
+    recording = args.record is not None or args.record_dir is not None
+    if not layout.alerts and not recording:
         return VOICE.fail(
             f"{args.layout} has no alerts to watch: write rules under 'alerts:' or put"
-            " 'alert: true' on a statistic's thresholds; nothing was started"
+            " 'alert: true' on a statistic's thresholds (or record it with --record);"
+            " nothing was started"
         )
+    problem = record_problem(args)
+    if problem is not None:
+        return VOICE.fail(problem)
     try:
         log = open_alert_log(args, layout, VOICE)
     except AlertLogUnusable:
         return EXIT_USAGE
     try:
+        recorder = make_recorder(args, layout, settings.label)
+    except RecorderError as error:
+        if log is not None:
+            log.close()
+        return VOICE.fail(str(error))
+    try:
         return asyncio.run(
-            _watch(layout, settings, log, SubscriptionRecords(args.records), args.updates)
+            _watch(layout, settings, log, SubscriptionRecords(args.records), args.updates, recorder)
         )
     except ConfigError as error:
         return VOICE.fail(str(error))
     finally:
         if log is not None:
             log.close()
+        if recorder is not None:
+            # Already closed by the session on its way out; closing again is harmless.
+            recorder.close()
 
 
 def _print(line: str) -> None:
@@ -106,6 +127,7 @@ async def _watch(
     log: AlertLog | None,
     records: SubscriptionRecords,
     updates: UpdatesName | None,
+    recorder: ChangeRecorder | None,
 ) -> int:
     stopping = asyncio.Event()
 
@@ -123,6 +145,7 @@ async def _watch(
         updates=updates,
         voice=VOICE,
         on_refused=lambda: request_exit("the server refused to serve this run"),
+        recorder=recorder,
     )
     loop = asyncio.get_running_loop()
     remove_handlers = install_signal_handlers(loop, request_exit)

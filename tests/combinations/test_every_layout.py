@@ -209,23 +209,24 @@ def test_snapshot_and_check_every_layout(
 
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("updates", ["push", "poll"])
-def test_watch_every_layout(
+def test_watch_records_every_layout(
     floor: RunningSimulator, tmp_path: Path, layout: str, updates: str
 ) -> None:
-    """`watch` goes live on a layout with alerts and stops clean on SIGTERM (its alert log
-    written); a layout without alerts is refused in one line before anything opens."""
+    """`watch --record` goes live on every layout (its alert rules too, with their log),
+    stops clean on SIGTERM, and its recording exports; without `--record` a layout with no
+    alerts is refused in one line before anything opens."""
     env = child_environment(tmp_path, {"STATDASH_API_KEY": API_KEY})
     path = str(layouts_dir() / layout)
     log = tmp_path / "alerts.jsonl"
+    recording = tmp_path / "watched.sqlite"
     args = ["watch", path, "--url", floor.base_url, "--updates", updates, "--alert-log", str(log)]
     if layout not in WITH_ALERTS:
         refused = _statdash(args, env)
         assert refused.returncode == 2
         assert refused.stderr.count("\n") == 1 and "has no alerts" in refused.stderr
         _left_clean(floor)
-        return
     process = subprocess.Popen(
-        [sys.executable, "-m", "statdash", *args],
+        [sys.executable, "-m", "statdash", *args, "--record", str(recording)],
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
@@ -246,6 +247,9 @@ def test_watch_every_layout(
     assert process.returncode == 0, err
     assert log.exists()
     _left_clean(floor)
+    export = _statdash(["export", str(recording), "--format", "csv"], env)
+    assert export.returncode == 0, export.stderr
+    assert len(export.stdout.splitlines()) > 1
 
 
 SERVE_FLAGS = {
