@@ -140,7 +140,7 @@ def record(
             moved = wall - poll.wall
             changed = {sid: _moved(value, moved) for sid, value in poll.changed.items()}
             fake.values_now.update(changed)
-            recorder.record(fake, Ingested(frozenset(changed), 0), wall, sampled=True)  # type: ignore[arg-type]
+            recorder.ingested(fake, Ingested(frozenset(changed), 0), wall, sampled=True)  # type: ignore[arg-type]
             count += 1
             # Hours are fed in minutes: let the writer keep up, as it does at 1,230 a second.
             while recorder.pending > BACKLOG:
@@ -164,7 +164,7 @@ def cpu_cost(
     # The first poll (every value, the first keyframe) is the start-up, not the steady cost.
     first = polls[0]
     holding = _Replayed.holding(first)
-    recorder.record(holding, Ingested(frozenset(first.changed), 0), START, sampled=True)  # type: ignore[arg-type]
+    recorder.ingested(holding, Ingested(frozenset(first.changed), 0), START, sampled=True)  # type: ignore[arg-type]
     covered = 120.0
     started = time.process_time()
     changes = record(recorder, polls, covered, spacing, first=False) - len(first.changed)

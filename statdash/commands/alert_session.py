@@ -16,7 +16,6 @@ from collections.abc import Callable
 
 from statdash.api.connect import make_client
 from statdash.api.describe import describe
-from statdash.api.push import PushChannel
 from statdash.api.settings import ServerSettings
 from statdash.commands.common import EXIT_FAILED, EXIT_OK
 from statdash.commands.voice import Voice
@@ -24,13 +23,11 @@ from statdash.layout.compile import CompiledLayout
 from statdash.layout.vocabulary import UpdatesName
 from statdash.live.alert_actions import AlertActions
 from statdash.live.alert_log import AlertLog
-from statdash.live.alert_runner import AlertRunner
-from statdash.live.controller import LiveController, plan_for
+from statdash.live.controller import Listener, LiveController
 from statdash.live.leftovers import delete_left_behind
-from statdash.live.recorder import ChangeRecorder
 from statdash.live.records import SubscriptionRecords
 from statdash.live.session import Phase, SessionStatus
-from statdash.live.store import Ingested
+from statdash.live.wiring import live_session
 from statdash.text import clean, counted
 
 TICK_SECONDS = 1.0
@@ -52,7 +49,7 @@ class AlertSession:
         updates: UpdatesName | None,
         voice: Voice,
         on_refused: Callable[[], None] | None = None,
-        recorder: ChangeRecorder | None = None,
+        recorder: Listener | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """`actions` carry out the rules' actions; `log` is written first (and closed at the
@@ -95,29 +92,19 @@ class AlertSession:
             if status.phase is Phase.FAILED and self._on_refused is not None:
                 self._on_refused()
 
-        def ingested(result: Ingested) -> None:
-            runner.changed(result.changed)
-
-        controller = LiveController(
+        session = live_session(
             client,
-            plan_for(self._layout),
-            on_change=ingested,
-            on_status=status_changed,
-            on_opened=lambda sid: records.add(server, sid),
-            on_deleted=lambda sid: records.remove(server, sid),
-            # As the dashboard: push on the REST client's connection where the server offers it.
-            open_channel=lambda: PushChannel(client),
-            updates=self._updates,
-            recorder=self._recorder,
-        )
-        runner = AlertRunner(
-            self._layout.alerts,
-            controller.store,
-            interval=self._layout.refresh,
+            self._layout,
             actions=self._actions,
-            log=self._log,
             say=voice.say,
+            on_change=lambda result: None,
+            on_status=status_changed,
+            alert_log=self._log,
+            records=records,
+            updates=self._updates,
+            listeners=[self._recorder] if self._recorder is not None else (),
         )
+        controller, runner = session.controller, session.alerts
         try:
             # As the dashboard does: what a killed run left open on this server goes first.
             await delete_left_behind(client, records, server)
@@ -128,8 +115,8 @@ class AlertSession:
                 runner.tick()
                 self._retry_refused(controller)
         finally:
+            # Deletes the subscription, then closes the alerts (their log) and the recorder.
             await controller.close()
-            await runner.aclose()
             await client.aclose()
         if controller.reached and controller.status.phase is not Phase.FAILED:
             return EXIT_OK

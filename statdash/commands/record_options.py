@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from statdash.layout.compile import CompiledLayout
-from statdash.live.recorder import ChangeRecorder, DailyRecorder, Recorder, RecorderError
+from statdash.live.recorder import DailyRecorder, Recorder, RecorderError
 
 DEFAULT_KEEP_DAYS = 14.0
 
@@ -45,7 +45,7 @@ def record_problem(args: argparse.Namespace) -> str | None:
 
 def make_recorder(
     args: argparse.Namespace, layout: CompiledLayout, server: str
-) -> ChangeRecorder | None:
+) -> Recorder | DailyRecorder | None:
     """The recorder the flags ask for (None without them); RecorderError when it cannot be.
 
     `server` is the name shown for the server (never a credential): it goes into the file.

@@ -39,7 +39,7 @@ from statdash.layout.vocabulary import UpdatesName
 from statdash.live.alert_actions import AlertActions
 from statdash.live.alert_log import AlertLog
 from statdash.live.lifecycle import install_signal_handlers, watch_terminal
-from statdash.live.recorder import ChangeRecorder, RecorderError
+from statdash.live.recorder import DailyRecorder, Recorder, RecorderError
 from statdash.live.records import SubscriptionRecords
 
 VOICE = Voice("watch")
@@ -127,7 +127,7 @@ async def _watch(
     log: AlertLog | None,
     records: SubscriptionRecords,
     updates: UpdatesName | None,
-    recorder: ChangeRecorder | None,
+    recorder: Recorder | DailyRecorder | None,
 ) -> int:
     stopping = asyncio.Event()
 

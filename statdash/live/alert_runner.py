@@ -1,7 +1,8 @@
 """Alerts while a layout runs: judged on each ingest and tick, then logged and acted on.
 
-One `AlertRunner` serves the dashboard and `statdash watch` alike. Its owner calls
-`changed(ids)` after every ingest (what the store said changed) and `tick()` about once a
+One `AlertRunner` serves the dashboard and `statdash watch` alike. It is a listener of the
+data path (`statdash.live.controller.Listener`): it judges the rules that read what each
+ingest changed, and takes a reloaded layout's rules. Its owner calls `tick()` about once a
 second, so that `for`, `clear_after`, `repeat` and staleness take effect without new
 values; `acknowledge()` for the `a` key. Every event is written to the alert log first
 (one line, flushed), then the rule's actions run. A log that stops working is said once
@@ -13,16 +14,20 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Collection, Iterable
 
-from statdash.layout.compile import AlertView
+from statdash.layout.compile import AlertView, CompiledLayout
 from statdash.live.alert_actions import AlertActions
 from statdash.live.alert_log import AlertLog, AlertLogError
 from statdash.live.alerts import AlertBook, AlertEvent, AlertKey, ValueSource
+from statdash.live.controller import Listener
+from statdash.live.store import Ingested, Store
 
 EventsCallback = Callable[[list[AlertEvent]], None]
 
 
-class AlertRunner:
+class AlertRunner(Listener):
     """The book, the values it reads, the log and the actions, on one event loop."""
+
+    feature = "alerts"
 
     def __init__(
         self,
@@ -51,6 +56,14 @@ class AlertRunner:
         events = self.book.evaluate(self._values, statistic_ids, self._clock(), self._wall_clock())
         self._handle(events)
         return events
+
+    def ingested(self, store: Store, ingested: Ingested, wall: float, *, sampled: bool) -> None:
+        """After an ingest: judge the rules that read what it changed."""
+        self.changed(ingested.changed)
+
+    def layout_changed(self, layout: CompiledLayout) -> None:
+        """The layout was reloaded: its rules replace the old ones."""
+        self.replace_rules(layout.alerts, layout.refresh)
 
     def tick(self) -> list[AlertEvent]:
         """The steady beat: delays that ran out, repeats, inputs gone stale."""

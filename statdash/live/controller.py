@@ -5,6 +5,11 @@ apply a new plan after the layout file changed, close. The controller runs the s
 feeds values into the store, and reports through two callbacks, which the UI turns into
 messages. It never imports Textual.
 
+Features hear the data path one way: as `Listener`s handed to the controller (the recorder,
+the alert runner; every command hands them in the same way). Each hears every ingest right
+after formulas are recomputed, each reload of the layout, and each change of health; one
+that fails is dropped and says why on the status line, and the data path goes on.
+
 Values come by push where the plan allows it and the server offers it: a `PushFeed` holds
 the CometD channel, and the `Session` that owns the REST subscription then peeks only to
 reconcile, every `reconcile_interval`. When push is lost (auto mode) the session polls at the
@@ -30,7 +35,6 @@ from statdash.layout.compile import CompiledLayout, DerivedStat, KpiView, TrendV
 from statdash.layout.vocabulary import UpdatesName
 from statdash.live.derived import DerivedValues
 from statdash.live.push_feed import ChannelFactory, FeedState, PushFeed
-from statdash.live.recorder import ChangeRecorder
 from statdash.live.session import Session, SessionClient, SessionStatus
 from statdash.live.store import Ingested, Store
 
@@ -64,6 +68,11 @@ class Plan:
     """The statistics computed from formulas (`CompiledLayout.derived`)."""
 
 
+def _feature_name(listener: Listener) -> str:
+    """How the status line names a feature: its `feature` attribute, else its class."""
+    return str(getattr(listener, "feature", type(listener).__name__))
+
+
 def plan_for(layout: CompiledLayout) -> Plan:
     """The plan of a compiled layout: its items, refresh, history for trends and KPIs, and
     how values arrive (the layout's `updates:`; `LiveController(updates=)` overrides it)."""
@@ -88,6 +97,28 @@ def plan_for(layout: CompiledLayout) -> Plan:
     )
 
 
+class Listener:
+    """A feature on the data path. Override what the feature needs; the rest does nothing."""
+
+    def ingested(self, store: Store, ingested: Ingested, wall: float, *, sampled: bool) -> None:
+        """After each ingest (formulas already recomputed): what changed, at epoch `wall`;
+        `sampled` when trend histories took a sample (every poll, each beat under push)."""
+
+    def layout_changed(self, layout: CompiledLayout) -> None:
+        """The layout file was reloaded into `layout` (applied from the next ingest)."""
+
+    def health_changed(self, status: SessionStatus) -> None:
+        """The session's status changed (connection, how values arrive)."""
+
+    @property
+    def failure(self) -> str | None:
+        """Why the feature stopped working on its own (a full disk), or None."""
+        return None
+
+    async def aclose(self) -> None:
+        """The session has ended: finish and release what the feature holds."""
+
+
 ChangeCallback = Callable[[Ingested], None]
 StatusCallback = Callable[[SessionStatus], None]
 SubscriptionHook = Callable[[str], None]
@@ -110,10 +141,11 @@ class LiveController:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        recorder: ChangeRecorder | None = None,
+        listeners: Sequence[Listener] = (),
     ) -> None:
         self._client = client
-        self.recorder = recorder
+        self.listeners = list(listeners)
+        """The features hearing the data path, in the order they hear it."""
         self._on_change = on_change
         self._on_status = on_status
         self._on_opened = on_opened
@@ -138,7 +170,9 @@ class LiveController:
         self._session = self._new_session(plan)
         self._feed = self._new_feed(plan)
         self._task: asyncio.Task[None] | None = None
-        self._recording_problem: str | None = None
+        self._stopped: str | None = None
+        # Listeners dropped after a failure: still closed with the rest.
+        self._closing: list[Listener] = []
 
     @property
     def status(self) -> SessionStatus:
@@ -147,8 +181,8 @@ class LiveController:
             self._session.status,
             updates=self._updates_label(),
             corrected=self._corrected,
-            recording=self._recording_problem
-            or (self.recorder.failure if self.recorder is not None else None),
+            stopped=self._stopped
+            or next((listener.failure for listener in self.listeners if listener.failure), None),
         )
 
     @property
@@ -217,6 +251,15 @@ class LiveController:
         # A reload starts a new session at zero polls: remember that the server answered.
         self._reached = self._reached or status.polls > 0
         self._last_failure = self._session.last_failure or self._last_failure
+        self._report_status()
+
+    def _report_status(self) -> None:
+        status = self.status
+        for listener in list(self.listeners):
+            try:
+                listener.health_changed(status)
+            except Exception as error:
+                self._drop(listener, error)
         self._on_status(self.status)
 
     def _feed_state(self, state: FeedState) -> None:
@@ -232,7 +275,7 @@ class LiveController:
             # Fall back to polling at once: changes may already have been missed.
             self._session.set_interval(self.plan.interval)
             self._session.poll_now()
-        self._on_status(self.status)
+        self._report_status()
 
     def _resync(self) -> None:
         """The channel may have missed changes: reconcile with a peek, now or a little later.
@@ -271,7 +314,7 @@ class LiveController:
         if reconciling and result.changed:
             self._corrected += len(result.changed)
             log.info("reconciliation corrected %d value(s)", len(result.changed))
-            self._on_status(self.status)
+            self._report_status()
         # Formulas whose inputs changed are recomputed into the store before anyone looks.
         result = self._derived.update(result, wall=wall)
         self._record(result, wall, sampled=True)
@@ -288,31 +331,27 @@ class LiveController:
         self._on_change(result)
 
     def _record(self, ingested: Ingested, wall: float, *, sampled: bool) -> None:
-        """Hand an ingest to the recorder; a recorder that fails stops, the dashboard goes on."""
-        if self.recorder is None:
-            return
-        try:
-            self.recorder.record(self.store, ingested, wall, sampled=sampled)
-        except Exception as error:
-            self._stop_recording(error)
+        """Every listener hears the ingest; one that fails is dropped, the dashboard goes on."""
+        for listener in list(self.listeners):
+            try:
+                listener.ingested(self.store, ingested, wall, sampled=sampled)
+            except Exception as error:
+                self._drop(listener, error)
 
     def layout_changed(self, layout: CompiledLayout) -> None:
-        """The layout file was reloaded into `layout` (the recorder stores it)."""
-        if self.recorder is None:
-            return
-        try:
-            self.recorder.layout_changed(layout)
-        except Exception as error:
-            self._stop_recording(error)
+        """The layout file was reloaded into `layout`: every listener hears it."""
+        for listener in list(self.listeners):
+            try:
+                listener.layout_changed(layout)
+            except Exception as error:
+                self._drop(listener, error)
 
-    def _stop_recording(self, error: Exception) -> None:
-        # Any failure of a feature listening to the data path stays in that feature.
-        log.exception("the recorder failed; recording stopped")
-        self._recording_problem = f"recording stopped: {error}"
-        recorder, self.recorder = self.recorder, None
-        if recorder is not None:
-            with contextlib.suppress(Exception):
-                recorder.close()
+    def _drop(self, listener: Listener, error: Exception) -> None:
+        # A failure of a feature stays in that feature: it stops, and the status line says so.
+        log.exception("%s failed and stopped", type(listener).__name__)
+        self._stopped = f"{_feature_name(listener)} stopped: {error}"
+        self.listeners.remove(listener)
+        self._closing.append(listener)
         self._on_status(self.status)
 
     def _beat(self) -> None:
@@ -407,9 +446,14 @@ class LiveController:
         await self._session.close()
         if self._feed is not None:
             await self._feed.close()
-        if self.recorder is not None:
-            # Joins the writer thread: what was gathered is committed before the app ends.
-            await asyncio.to_thread(self.recorder.close)
+        # The recorder commits what it gathered before the app ends; the alerts' commands end.
+        listeners, self.listeners = [*self.listeners, *self._closing], []
+        self._closing = []
+        for listener in listeners:
+            try:
+                await listener.aclose()
+            except Exception:
+                log.exception("closing %s failed", type(listener).__name__)
 
     async def _stop_task(self) -> None:
         if self._resync_later is not None:

@@ -1,11 +1,11 @@
 """Store changes -> a recording file: rows built on the event loop, written by one thread.
 
-`Recorder.record(store, ingested, wall, sampled=)` is called right after each ingest of the
-store: it turns the values that changed into small tuples (microseconds a change) and hands
-them over; a
-writer thread commits whatever has gathered once every `flush_seconds` in one transaction
-(SQLite in WAL mode, `synchronous=NORMAL`), so a crash or SIGKILL loses at most that last
-second or so, and a committed transaction is never half there. Every `KEYFRAME_SECONDS` of
+A `Recorder` is a listener of the data path (`statdash.live.controller.Listener`): it hears
+each ingest of the store right after it happens, turns the values that changed into small
+tuples (microseconds a change) and hands them over; a writer thread commits whatever has
+gathered once every `flush_seconds` in one transaction (SQLite in WAL mode,
+`synchronous=NORMAL`), so a crash or SIGKILL loses at most that last second or so, and a
+committed transaction is never half there. Every `KEYFRAME_SECONDS` of
 recorded time the whole store goes in too, as a keyframe. Only the server's name is stored
 (the caller's `server` label), never a credential.
 
@@ -17,6 +17,7 @@ leaves nothing, and two recorders can never share one file.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -26,10 +27,11 @@ import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from statdash import __version__
 from statdash.layout.compile import CompiledLayout, FormulaStat, KpiView, TableView, TrendView
+from statdash.live.controller import Listener
 from statdash.live.recording import (
     APPLICATION_ID,
     FORMAT_VERSION,
@@ -67,8 +69,10 @@ class RecorderError(Exception):
     """The recording file could not be created; the message says which and why."""
 
 
-class Recorder:
+class Recorder(Listener):
     """Appends every ingest of one store to one recording file."""
+
+    feature = "recording"
 
     def __init__(
         self,
@@ -155,7 +159,7 @@ class Recorder:
 
     # --- on the event loop ------------------------------------------------------------------
 
-    def record(self, store: Store, ingested: Ingested, wall: float, *, sampled: bool) -> None:
+    def ingested(self, store: Store, ingested: Ingested, wall: float, *, sampled: bool) -> None:
         """Note one ingest of `store` at epoch time `wall`: what changed and what arrived,
         and whether the store took a history sample (so a replay samples where it did)."""
         if self._stopping:
@@ -232,6 +236,10 @@ class Recorder:
         self._stopping = True
         self._wake.set()
         self._thread.join(timeout=30)
+
+    async def aclose(self) -> None:
+        """`close`, off the event loop (it joins the writer thread)."""
+        await asyncio.to_thread(self.close)
 
     # --- on the writer thread ---------------------------------------------------------------
 
@@ -313,24 +321,11 @@ def _labels(layout: CompiledLayout) -> dict[str, tuple[str, str, str]]:
     return labels
 
 
-class ChangeRecorder(Protocol):
-    """What the controller calls after each ingest: a `Recorder`, or a `DailyRecorder`."""
-
-    def record(self, store: Store, ingested: Ingested, wall: float, *, sampled: bool) -> None: ...
-
-    def layout_changed(self, layout: CompiledLayout) -> None: ...
-
-    @property
-    def failure(self) -> str | None: ...
-
-    def close(self) -> None: ...
-
-
 RECORDING_SUFFIX = ".sqlite"
 RECORDING_PREFIX = "statdash-"
 
 
-class DailyRecorder:
+class DailyRecorder(Listener):
     """A recording per local day in one directory; files older than `keep_days` are deleted.
 
     The first file is created at once (so a directory that cannot take one is refused
@@ -364,7 +359,9 @@ class DailyRecorder:
             return self._failure
         return self._current.failure if self._current is not None else None
 
-    def record(self, store: Store, ingested: Ingested, wall: float, *, sampled: bool) -> None:
+    feature = "recording"
+
+    def ingested(self, store: Store, ingested: Ingested, wall: float, *, sampled: bool) -> None:
         """Record into the file of `wall`'s day, starting a new one when the day turned."""
         day = _day_of(wall)
         if day != self._day:
@@ -380,7 +377,7 @@ class DailyRecorder:
                 log.error("%s", self._failure)
         if self._current is not None:
             # A new file's first tick is a keyframe of the whole store, so it replays alone.
-            self._current.record(store, ingested, wall, sampled=sampled)
+            self._current.ingested(store, ingested, wall, sampled=sampled)
 
     def layout_changed(self, layout: CompiledLayout) -> None:
         """The layout was reloaded: the current file stores it, and so will the next day's."""
@@ -410,6 +407,10 @@ class DailyRecorder:
         """Close the current file."""
         if self._current is not None:
             self._current.close()
+
+    async def aclose(self) -> None:
+        """`close`, off the event loop (it joins the writer thread)."""
+        await asyncio.to_thread(self.close)
 
 
 def _day_of(wall: float) -> str:

@@ -76,8 +76,8 @@ class SessionStatus:
     """How values arrive, as the controller words it: poll, push, push lost: polling, ..."""
     corrected: int = 0
     """Values that reconciliation peeks under push found wrong and corrected."""
-    recording: str | None = None
-    """Why recording stopped (a full disk, an unwritable directory), while it is stopped."""
+    stopped: str | None = None
+    """A feature that stopped on its own and why (`recording stopped: disk full`)."""
 
 
 class SubscriptionResultLike(Protocol):

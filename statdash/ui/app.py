@@ -34,7 +34,6 @@ from statdash.layout.compile import CompiledLayout, compile_layout
 from statdash.layout.loader import load_layout
 from statdash.layout.problems import LayoutError, LayoutProblem
 from statdash.live.alert_runner import AlertRunner
-from statdash.live.alerts import AlertEvent
 from statdash.live.controller import LiveController, plan_for
 from statdash.live.lifecycle import install_signal_handlers, watch_terminal
 from statdash.live.replay import ReplayController, clock_text, moment_of_day
@@ -42,7 +41,15 @@ from statdash.live.session import Phase, SessionStatus
 from statdash.text import clean, counted, safe
 from statdash.ui.heap import release_heap, settle_heap
 from statdash.ui.keys import KEY_ACTIONS, PAGE_KEYS, REPLAY_KEY_ACTIONS
-from statdash.ui.messages import AlertsChanged, Bridge, StatusChanged, StoreChanged
+from statdash.ui.messages import (
+    AlertSaid,
+    AlertsChanged,
+    BannerFlash,
+    Bridge,
+    StatusChanged,
+    StoreChanged,
+    TerminalWrite,
+)
 from statdash.ui.pages import PageGrid
 from statdash.ui.palette import STATDASH_THEME
 from statdash.ui.panels import DrawContext, Panel, TablePanel
@@ -441,23 +448,31 @@ class StatdashApp(App[int]):
         if isinstance(self.screen, AlertsScreen):
             self.screen.show_alerts()
 
-    def write_to_terminal(self, text: str) -> None:
+    @on(TerminalWrite)
+    def _write_to_terminal(self, message: TerminalWrite) -> None:
         """Raw output for the terminal (a bell, a notification sequence), through the driver.
 
         Through Textual's own driver, so it never lands in the middle of a frame being drawn.
         """
         driver = self._driver
         if driver is not None and not self.is_headless:
-            driver.write(text)
+            driver.write(message.text)
 
-    def flash_banner(self, event: AlertEvent) -> None:
+    @on(BannerFlash)
+    def _flash_banner(self, message: BannerFlash) -> None:
         """The `banner` action: make the alert line blink for a moment."""
         self._show_alerts()
-        self.query_one(AlertBanner).flash(event)
+        self.query_one(AlertBanner).flash(message.event)
 
-    def say_alert(self, line: str, *, problem: bool = False) -> None:
+    @on(AlertSaid)
+    def _say_alert(self, message: AlertSaid) -> None:
         """An alert's `log` line, or a problem of the alerts (a command, the log), as a toast."""
-        self.notify(line, severity="error" if problem else "warning", timeout=6, markup=False)
+        self.notify(
+            message.line,
+            severity="error" if message.problem else "warning",
+            timeout=6,
+            markup=False,
+        )
 
     def action_acknowledge(self) -> None:
         """Acknowledge every raised alert (the banner's)."""
@@ -517,7 +532,7 @@ class StatdashApp(App[int]):
             updates=status.updates,
             corrected=status.corrected,
             replay=replay,
-            recording=status.recording,
+            stopped=status.stopped,
         )
 
     def _update_status(self) -> None:

@@ -26,21 +26,18 @@ from textual.drivers.web_driver import WebDriver
 from statdash.api.client import StatisticsClient
 from statdash.api.connect import make_client
 from statdash.api.describe import describe
-from statdash.api.push import PushChannel
 from statdash.api.settings import ServerSettings
 from statdash.layout.compile import CompiledLayout
 from statdash.layout.vocabulary import UpdatesName
 from statdash.live.alert_actions import AlertActions
 from statdash.live.alert_log import AlertLog
-from statdash.live.alert_runner import AlertRunner
-from statdash.live.controller import LiveController, plan_for
+from statdash.live.controller import Listener
 from statdash.live.leftovers import delete_left_behind
 from statdash.live.lifecycle import detach_hung_up_terminal, hung_up
-from statdash.live.recorder import ChangeRecorder
 from statdash.live.recording import Recording
 from statdash.live.records import SubscriptionRecords
 from statdash.live.replay import ReplayController
-from statdash.live.store import Ingested
+from statdash.live.wiring import live_session
 from statdash.text import clean
 from statdash.ui.app import StatdashApp
 from statdash.ui.messages import Bridge
@@ -123,7 +120,7 @@ def build_app(
     alert_log: AlertLog | None = None,
     updates: UpdatesName | None = None,
     kiosk: bool = False,
-    recorder: ChangeRecorder | None = None,
+    recorder: Listener | None = None,
     alert_commands: bool = True,
 ) -> StatdashApp:
     """The app and its controller, wired through a bridge (the one factory tests use too).
@@ -136,59 +133,35 @@ def build_app(
     a poll), and `settle_heap=False` switches that lever off to measure what it is worth.
     `updates` overrides the layout's `updates:` (push, poll or auto), across reloads too.
     `kiosk` is for a wall display: no key bar and no command palette (the status line stays).
-    A `recorder` is handed every ingest of the store (`statdash.live.recorder`).
+    A `recorder` hears every ingest of the store (`statdash.live.recorder`), as a listener.
     `alert_commands=False` shows alerts (banner, toasts, bell, the alerts screen) but runs
     none of their commands: under `statdash serve` the serving process runs them, once.
     """
     bridge = bridge if bridge is not None else Bridge()
-    server = client.server
-    # The alerts' outputs need the app, which needs the controller, which needs the alerts.
-    app_ref: list[StatdashApp] = []
-
-    def changed(ingested: Ingested) -> None:
-        alerts.changed(ingested.changed)
-        bridge.store_changed(ingested)
-
-    def to_terminal(text: str) -> None:
-        if app_ref:
-            app_ref[0].write_to_terminal(text)
-
-    def say(line: str, problem: bool = False) -> None:
-        if app_ref:
-            app_ref[0].say_alert(line, problem=problem)
-
-    controller = LiveController(
+    session = live_session(
         client,
-        plan_for(layout),
-        on_change=changed,
-        on_status=bridge.status_changed,
-        on_opened=(lambda sid: records.add(server, sid)) if records else None,
-        on_deleted=(lambda sid: records.remove(server, sid)) if records else None,
-        # The channel shares the REST client's connection and cookies (one server session).
-        open_channel=lambda: PushChannel(client),
-        updates=updates,
-        clock=clock,
-        wall_clock=wall_clock,
-        recorder=recorder,
-    )
-    alerts = AlertRunner(
-        layout.alerts,
-        controller.store,
-        interval=layout.refresh,
+        layout,
+        # The alerts reach the screen as messages through the bridge, like everything else.
         actions=AlertActions(
-            terminal=to_terminal,
-            say=say,
-            banner=lambda event: app_ref[0].flash_banner(event) if app_ref else None,
+            terminal=bridge.write_to_terminal,
+            say=bridge.say_alert,
+            banner=bridge.flash_banner,
             # Toasts: a floor going into alarm at once must not bury the screen.
             max_lines=3,
             run_commands=alert_commands,
         ),
-        log=alert_log,
-        say=lambda line: say(line, problem=True),
-        on_events=bridge.alerts_changed,
+        say=lambda line: bridge.say_alert(line, problem=True),
+        on_change=bridge.store_changed,
+        on_status=bridge.status_changed,
+        on_alerts=bridge.alerts_changed,
+        alert_log=alert_log,
+        records=records,
+        updates=updates,
+        listeners=[recorder] if recorder is not None else (),
         clock=clock,
         wall_clock=wall_clock,
     )
+    controller, alerts = session.controller, session.alerts
     app = StatdashApp(
         layout,
         controller,
@@ -206,7 +179,6 @@ def build_app(
         alerts=alerts,
         kiosk=kiosk,
     )
-    app_ref.append(app)
     if sys.platform != "win32" and app.driver_class is LinuxDriver:
         # Used when the app runs on a real terminal; headless test runs ignore it. Another
         # driver named by TEXTUAL_DRIVER (the web driver under `statdash serve`) is kept.
@@ -227,7 +199,7 @@ async def run_dashboard(
     alert_log: AlertLog | None = None,
     updates: UpdatesName | None = None,
     kiosk: bool = False,
-    recorder: ChangeRecorder | None = None,
+    recorder: Listener | None = None,
     alert_commands: bool = True,
     say: Callable[[str], None],
 ) -> int:
@@ -264,11 +236,10 @@ async def run_dashboard(
         await app.run_async()
     finally:
         if app is not None:
+            # Deletes the subscription, then closes the listeners: alerts, the recorder.
             await app.controller.close()
-            if app.alerts is not None:
-                await app.alerts.aclose()
         elif recorder is not None:
-            recorder.close()
+            await recorder.aclose()
         await client.aclose()
     if app is None:
         return 1

@@ -35,6 +35,31 @@ class AlertsChanged(Message):
         super().__init__()
 
 
+class TerminalWrite(Message):
+    """Raw text for the terminal (an alert's bell or desktop notification sequence)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        super().__init__()
+
+
+class AlertSaid(Message):
+    """An alert's `log` line, or a problem of the alerts (a command, the log), to show."""
+
+    def __init__(self, line: str, problem: bool) -> None:
+        self.line = line
+        self.problem = problem
+        super().__init__()
+
+
+class BannerFlash(Message):
+    """An alert's `banner` action: make the alert line blink."""
+
+    def __init__(self, event: AlertEvent) -> None:
+        self.event = event
+        super().__init__()
+
+
 class Bridge:
     """Receives controller callbacks and posts (coalesced) messages to the app once attached."""
 
@@ -72,3 +97,18 @@ class Bridge:
         """Alert runner callback: these alert events happened."""
         if self._app is not None and events:
             self._app.post_message(AlertsChanged(events))
+
+    def write_to_terminal(self, text: str) -> None:
+        """Alert action: raw text for the terminal (a bell, a notification)."""
+        if self._app is not None:
+            self._app.post_message(TerminalWrite(text))
+
+    def say_alert(self, line: str, problem: bool = False) -> None:
+        """Alert action: a line to show (the `log` action, or a problem of the alerts)."""
+        if self._app is not None:
+            self._app.post_message(AlertSaid(line, problem))
+
+    def flash_banner(self, event: AlertEvent) -> None:
+        """Alert action: the `banner` action."""
+        if self._app is not None:
+            self._app.post_message(BannerFlash(event))

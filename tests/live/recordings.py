@@ -66,7 +66,7 @@ def record_stream(
     seen = Seen()
     for wall, values, arrived in ingests:
         result = store.ingest_values(values, arrived, now=wall, wall=wall)
-        recorder.record(store, result, wall, sampled=True)
+        recorder.ingested(store, result, wall, sampled=True)
         seen.values.append(dict(store.values()))
         seen.arrived.append(list(arrived))
         seen.times.append(wall)

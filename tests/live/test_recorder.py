@@ -258,7 +258,7 @@ def test_daily_files_rotate_and_old_ones_are_deleted(tmp_path: Path) -> None:
         result = store.ingest_values(
             {IDS[0]: NumberValue(wall, repr(wall))}, IDS, now=wall, wall=wall
         )
-        daily.record(store, result, wall, sampled=True)
+        daily.ingested(store, result, wall, sampled=True)
     daily.close()
     assert len(daily.paths) == 2
     assert not old.exists() and unrelated.exists()
@@ -276,7 +276,7 @@ async def test_the_controller_records_every_ingest(tmp_path: Path) -> None:
         plan_for(LAYOUT),
         on_change=lambda _: None,
         on_status=lambda _: None,
-        recorder=Recorder(path, LAYOUT, server="fake"),
+        listeners=[Recorder(path, LAYOUT, server="fake")],
     )
     controller.start()
     for _ in range(2000):
@@ -304,7 +304,7 @@ def test_a_seek_refills_trend_lines_over_their_window(tmp_path: Path) -> None:
     recorder = Recorder(tmp_path / "r.sqlite", LAYOUT, server="x", keyframe_seconds=5.0)
     for wall, changed, arrived in stream:
         result = live.ingest_values(changed, arrived, now=wall, wall=wall)
-        recorder.record(live, result, wall, sampled=True)
+        recorder.ingested(live, result, wall, sampled=True)
         ring = live.history(kpi)
         assert ring is not None
         rings.append(list(ring.samples()))

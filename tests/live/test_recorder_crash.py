@@ -35,7 +35,7 @@ while True:
     result = store.ingest_values(
         {ids[count % len(ids)]: NumberValue(float(count), str(count))}, ids, now=wall, wall=wall
     )
-    recorder.record(store, result, wall, sampled=True)
+    recorder.ingested(store, result, wall, sampled=True)
     print(wall, flush=True)
     count += 1
     time.sleep(0.05)

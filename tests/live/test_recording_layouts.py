@@ -21,7 +21,7 @@ from statdash.api.values import NumberValue
 from statdash.layout.compile import CompiledLayout, compile_layout
 from statdash.layout.loader import load_layout, load_layout_text
 from statdash.layout.shipped import layouts_dir
-from statdash.live.controller import LiveController, Plan, plan_for
+from statdash.live.controller import Listener, LiveController, Plan, plan_for
 from statdash.live.derived import FALSE, TRUE
 from statdash.live.recorder import DailyRecorder, Recorder, RecorderError
 from statdash.live.recording import Recording, RecordingError
@@ -130,10 +130,10 @@ def test_a_reloaded_layout_is_stored_and_labels_its_new_statistics(tmp_path: Pat
     store = Store()
     one = NumberValue(1.0, "1")
     result = store.ingest_values({first.items[0].statistic_id: one}, [], now=START, wall=START)
-    recorder.record(store, result, START, sampled=True)
+    recorder.ingested(store, result, START, sampled=True)
     recorder.layout_changed(second)
     result = store.ingest_values({new_id: one}, [new_id], now=START + 1, wall=START + 1)
-    recorder.record(store, result, START + 1, sampled=True)
+    recorder.ingested(store, result, START + 1, sampled=True)
     recorder.close()
     with Recording(path) as recording:
         assert recording.layout_ticks == [0, 1]
@@ -161,19 +161,16 @@ def test_a_daily_recorder_refuses_an_unusable_directory_at_once(tmp_path: Path) 
         DailyRecorder(blocker, small_layout(), server="s", keep_days=7, started=START)
 
 
-class _Broken:
+class _Broken(Listener):
     """A recorder that fails on its first change, as a full disk or a bug would."""
 
-    failure: str | None = None
+    feature = "recording"
     closed = False
 
-    def record(self, store: Store, ingested: Ingested, wall: float, *, sampled: bool) -> None:
+    def ingested(self, store: Store, ingested: Ingested, wall: float, *, sampled: bool) -> None:
         raise sqlite3.OperationalError("database or disk is full")
 
-    def layout_changed(self, layout: CompiledLayout) -> None:
-        """Never reached in this test."""
-
-    def close(self) -> None:
+    async def aclose(self) -> None:
         self.closed = True
 
 
@@ -190,7 +187,7 @@ async def test_a_failing_recorder_stops_recording_not_the_dashboard() -> None:
         on_status=lambda status: None,
         clock=clock,
         sleep=clock.sleep,
-        recorder=broken,
+        listeners=[broken],
     )
     controller.start()
     try:
@@ -199,10 +196,11 @@ async def test_a_failing_recorder_stops_recording_not_the_dashboard() -> None:
             if len(changes) >= 3:
                 break
         assert len(changes) >= 3
-        assert broken.closed and controller.recorder is None
-        assert controller.status.recording == "recording stopped: database or disk is full"
+        assert broken not in controller.listeners
+        assert controller.status.stopped == "recording stopped: database or disk is full"
     finally:
         await controller.close()
+    assert broken.closed
 
 
 def test_replay_samples_trends_where_the_live_store_did(tmp_path: Path) -> None:
@@ -218,7 +216,7 @@ def test_replay_samples_trends_where_the_live_store_did(tmp_path: Path) -> None:
         # Even seconds are a beat (sampled), odd ones a pushed change (not sampled).
         sampled = second % 2 == 0
         result = live.ingest_values(value, [kpi], now=wall, wall=wall, sample=sampled)
-        recorder.record(live, result, wall, sampled=sampled)
+        recorder.ingested(live, result, wall, sampled=sampled)
     recorder.close()
     live_history = live.history(kpi)
     assert live_history is not None and len(live_history) == 3

@@ -61,8 +61,8 @@ class StatusInfo:
     """Values that reconciliation peeks under push corrected."""
     replay: str | None = None
     """In a replay, the recorded moment shown (and the speed): shown instead of the age."""
-    recording: str | None = None
-    """Why recording stopped, while the dashboard goes on without it."""
+    stopped: str | None = None
+    """A feature that stopped on its own and why (recording on a full disk)."""
 
 
 def host_of(server: str) -> str:
@@ -212,8 +212,8 @@ class StatusBar(Widget):
         if info.layout:
             notice = safe(info.layout, level_style(Level.ALARM, theme), max_length=60)
             parts.append(_Part(3, 95, notice))
-        if info.recording:
-            notice = safe(info.recording, level_style(Level.ALARM, theme), max_length=60)
+        if info.stopped:
+            notice = safe(info.stopped, level_style(Level.ALARM, theme), max_length=60)
             parts.append(_Part(3, 94, notice))
         if info.server:
             parts.append(_Part(3, 30, safe(host_of(info.server))))
