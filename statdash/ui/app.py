@@ -790,9 +790,8 @@ class StatdashApp(App[int]):
         if isinstance(self.screen, LayoutProblemsScreen):
             self.screen.dismiss(None)
         await self.controller.apply(plan_for(compiled))
+        # The listeners hear it: the alert runner takes the new rules, the recorder stores it.
         self.controller.layout_changed(compiled)
-        if self.alerts is not None:
-            self.alerts.replace_rules(compiled.alerts, compiled.refresh)
         await self._show_layout(compiled)
         self.notify("Layout reloaded", timeout=3)
 
