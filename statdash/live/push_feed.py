@@ -33,6 +33,7 @@ from typing import Protocol
 from statdash.api import errors
 from statdash.api.describe import describe
 from statdash.api.retry import Backoff
+from statdash.live.waking import sleep_unless_woken
 
 log = logging.getLogger("statdash.live")
 
@@ -285,15 +286,7 @@ class PushFeed:
 
     async def _wait(self, seconds: float) -> bool:
         """Sleep `seconds` unless stopped first; True when the time passed."""
-        self._wake.clear()
-        sleeper = asyncio.ensure_future(self._sleep(seconds))
-        waker = asyncio.ensure_future(self._wake.wait())
-        try:
-            done, _ = await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (sleeper, waker):
-                task.cancel()
-        return sleeper in done
+        return not await sleep_unless_woken(self._sleep, seconds, self._wake)
 
     # --- what a batch brings ----------------------------------------------------------------
 

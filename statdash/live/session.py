@@ -28,6 +28,7 @@ from statdash.api.models import StatisticValue, SubscriptionItem, Verbose
 from statdash.api.responses import StatisticValues
 from statdash.api.retry import Backoff, refused
 from statdash.live.evidence import created_nothing, not_a_statistics_api
+from statdash.live.waking import sleep_unless_woken
 
 log = logging.getLogger("statdash.live")
 
@@ -310,14 +311,7 @@ class Session:
         delay = deadline - self._clock()
         if delay <= 0:
             return False
-        sleeper = asyncio.ensure_future(self._sleep(delay))
-        waker = asyncio.ensure_future(self._wake.wait())
-        try:
-            done, _ = await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (sleeper, waker):
-                task.cancel()
-        return waker in done
+        return await sleep_unless_woken(self._sleep, delay, self._wake)
 
     async def _cycle(self) -> bool:
         """One attempt: open the subscription when there is none, else peek it."""
