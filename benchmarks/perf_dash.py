@@ -93,7 +93,7 @@ async def main(
 ) -> int:
     """Run the dashboard with the probe on its loop."""
     voice = Voice("perf_dash")
-    layout = load_compiled(layout_path, voice)
+    layout = load_compiled(layout_path)
     if layout is None:
         return 2
     # The same flags and environment `statdash run` resolves (the key is in the environment).

@@ -13,10 +13,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from statdash import __version__
+from statdash.commands.voice import Refused, Voice
 
 
 class _CommandModule(Protocol):
@@ -91,7 +92,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_USAGE
     module_name, _ = COMMANDS[args.command]
+    return invoke(args.command, _load(module_name).run, args)
+
+
+def invoke(command: str, run: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """Run one command with its parsed `args`: its exit status, or its refusal said once."""
     try:
-        return _load(module_name).run(args)
+        return run(args)
+    except Refused as refusal:
+        # Every command refuses to start this one way: one line, exit 2, nothing started.
+        if refusal.message is not None:
+            Voice(command).say(refusal.message)
+        return refusal.code
     except KeyboardInterrupt:
         return 130

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from statdash.commands.voice import Voice
+from statdash.commands.voice import Refused, Voice
 from statdash.layout.compile import CompiledLayout
 from statdash.live.alert_log import AlertLog, AlertLogError
 
@@ -49,17 +49,13 @@ def alert_actions_problem(args: argparse.Namespace) -> str | None:
     return None
 
 
-class AlertLogUnusable(Exception):
-    """The alert log named by the flag or the layout cannot be written (already said)."""
-
-
 def open_alert_log(
     args: argparse.Namespace, layout: CompiledLayout, voice: Voice
 ) -> AlertLog | None:
     """The alert log to write, opened, or None when none is asked for.
 
-    Raises AlertLogUnusable after saying why, so the command exits 2 before anything starts:
-    a log that cannot be written is better known at the start than after the first alarm.
+    Refused when it cannot be written, so the command exits 2 before anything starts: a log
+    that cannot be written is better known at the start than after the first alarm.
     """
     given: Path | None = getattr(args, "alert_log", None)
     path = given if given is not None else (Path(layout.alert_log) if layout.alert_log else None)
@@ -69,6 +65,5 @@ def open_alert_log(
     try:
         log.open()
     except AlertLogError as error:
-        voice.say(f"{error}; nothing was started")
-        raise AlertLogUnusable from None
+        raise Refused(f"{error}; nothing was started") from None
     return log

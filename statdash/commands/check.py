@@ -38,7 +38,7 @@ from statdash.api.errors import (
 )
 from statdash.api.settings import ServerSettings
 from statdash.commands.server_options import add_server_arguments, resolve_server
-from statdash.commands.voice import Voice
+from statdash.commands.voice import Refused, Voice
 from statdash.layout.compile import CompiledLayout, StatOrigin, compile_layout, formula_needs
 from statdash.layout.loader import LayoutError, load_layout
 from statdash.layout.problems import LayoutProblem, SourceLocation
@@ -94,7 +94,9 @@ def run(args: argparse.Namespace) -> int:
             settings = resolve_server(args, voice=VOICE)
             _client(settings)  # an unusable CA bundle, too, is said before anything else
         except ConfigError as error:
-            return VOICE.fail(str(error), EXIT_UNCHECKED)
+            raise Refused(str(error), EXIT_UNCHECKED) from None
+        except Refused as refusal:
+            raise Refused(refusal.message, EXIT_UNCHECKED) from None
     layouts = [Path(name) for name in args.layouts]
     status = EXIT_OK
     checked = 0

@@ -26,7 +26,7 @@ from statdash.api.connect import make_client
 from statdash.api.errors import ConfigError
 from statdash.commands.common import EXIT_FAILED, EXIT_OK
 from statdash.commands.server_options import add_server_arguments, resolve_server
-from statdash.commands.voice import Voice
+from statdash.commands.voice import Refused, Voice
 from statdash.live.leftovers import Tally, delete_recorded, entry_label, forget_expired
 from statdash.live.records import OpenSubscription, SubscriptionRecords
 from statdash.text import clean, counted
@@ -129,6 +129,8 @@ def _server_of(args: argparse.Namespace) -> str:
         client = StatisticsClient(settings.url, "unused", verify=settings.verify)
     except ConfigError as error:
         raise ValueError(str(error)) from None
+    except Refused as refusal:
+        raise ValueError(refusal.message) from None
     asyncio.run(client.aclose())
     return client.server
 
@@ -148,7 +150,7 @@ async def _clean(
             settings = resolve_server(per_server, voice=VOICE, warn=index == 0)
             # Deletes are safe to repeat: no answer, a 503 or a 504 is tried twice more.
             client = make_client(settings, retry=RetryPolicy())
-        except ConfigError as error:
+        except (ConfigError, Refused) as error:
             tally.kept.extend((entry, str(error)) for entry in entries)
             continue
         async with client:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from statdash.commands.voice import EXIT_USAGE, Voice
+from statdash.commands.voice import EXIT_USAGE, Refused, Voice
 from statdash.layout.compile import CompiledLayout, compile_layout
 from statdash.layout.loader import load_layout
 from statdash.layout.problems import LayoutError
@@ -31,12 +31,13 @@ def add_updates_argument(parser: argparse._ActionsContainer) -> None:
     )
 
 
-def load_compiled(path: Path, voice: Voice) -> CompiledLayout | None:
-    """The compiled layout, or None after printing every problem to stderr."""
+def load_compiled(path: Path) -> CompiledLayout:
+    """The compiled layout; Refused after printing every problem to stderr."""
     try:
         return compile_layout(load_layout(path))
     except LayoutError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)
-        voice.say(f"{path}: {counted(len(error.problems), 'problem')}; nothing was started")
-        return None
+        raise Refused(
+            f"{path}: {counted(len(error.problems), 'problem')}; nothing was started"
+        ) from None

@@ -9,13 +9,12 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from statdash.api.settings import Credentials, ServerSettings
-from statdash.commands.alert_options import AlertLogUnusable, add_alert_arguments, open_alert_log
-from statdash.commands.common import EXIT_USAGE, add_updates_argument, load_compiled
+from statdash.commands.alert_options import add_alert_arguments, open_alert_log
+from statdash.commands.common import add_updates_argument, load_compiled
 from statdash.commands.record_options import add_record_arguments, make_recorder, record_problem
 from statdash.commands.run import KIOSK_HELP, THEMES_HELP, theme_problem
-from statdash.commands.voice import Voice
+from statdash.commands.voice import Refused, Voice
 from statdash.layout.shipped import shipped_layout
-from statdash.live.recorder import RecorderError
 from statdash.sim.config import SimConfig
 
 # The simulator's server stack and Textual (~500 ms together) are imported in `run`, after
@@ -47,17 +46,12 @@ def run(args: argparse.Namespace) -> int:
     """Start the simulator on a free loopback port and run the dashboard against it."""
     problem = theme_problem(args.theme) or record_problem(args)
     if problem is not None:
-        return VOICE.fail(problem)
+        raise Refused(problem)
     path: Path = args.layout or shipped_layout("demo.yaml")
-    layout = load_compiled(path, VOICE)
-    if layout is None:
-        return EXIT_USAGE
+    layout = load_compiled(path)
     if args.agents < 1 or args.queues < 1:
-        return VOICE.fail("--agents and --queues must be at least 1")
-    try:
-        alert_log = open_alert_log(args, layout, VOICE)
-    except AlertLogUnusable:
-        return EXIT_USAGE
+        raise Refused("--agents and --queues must be at least 1")
+    alert_log = open_alert_log(args, layout, VOICE)
     # why here: the server stack and Textual are slow to import (see the top).
     from statdash.sim.runner import running_simulator
     from statdash.ui.launch import run_dashboard
@@ -70,10 +64,7 @@ def run(args: argparse.Namespace) -> int:
         settings = ServerSettings(
             url=simulator.base_url, credentials=Credentials(api_key=SecretStr(DEMO_API_KEY))
         )
-        try:
-            recorder = make_recorder(args, layout, settings.label)
-        except RecorderError as error:
-            return VOICE.fail(str(error))
+        recorder = make_recorder(args, layout, settings.label)
         return asyncio.run(
             run_dashboard(
                 layout,

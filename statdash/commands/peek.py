@@ -33,7 +33,7 @@ from statdash.commands.output import (
     value_text,
 )
 from statdash.commands.server_options import add_server_arguments, resolve_server
-from statdash.commands.voice import Voice
+from statdash.commands.voice import Refused, Voice
 from statdash.layout.suggest import closest
 from statdash.layout.vocabulary import OBJECT_TYPES as LAYOUT_TYPES
 from statdash.text import clean, counted
@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         # No answer, a 503 or a 504 is tried twice more (a second or two); then it is the answer.
         client = make_client(settings, retry=RetryPolicy())
     except ConfigError as error:
-        return VOICE.fail(str(error))
+        raise Refused(str(error)) from None
     try:
         result = asyncio.run(_read(client, name, wanted))
     except StatisticsError as error:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from statdash.commands.voice import Refused
 from statdash.layout.compile import CompiledLayout
 from statdash.live.recorder import DailyRecorder, Recorder, RecorderError
 
@@ -46,16 +47,19 @@ def record_problem(args: argparse.Namespace) -> str | None:
 def make_recorder(
     args: argparse.Namespace, layout: CompiledLayout, server: str
 ) -> Recorder | DailyRecorder | None:
-    """The recorder the flags ask for (None without them); RecorderError when it cannot be.
+    """The recorder the flags ask for (None without them); Refused when it cannot be.
 
     `server` is the name shown for the server (never a credential): it goes into the file.
     """
-    if args.record is not None:
-        return Recorder(args.record, layout, server=server)
-    if args.record_dir is not None:
-        try:
-            args.record_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise RecorderError(f"{args.record_dir}: cannot create it ({error})") from None
-        return DailyRecorder(args.record_dir, layout, server=server, keep_days=args.keep_days)
+    try:
+        if args.record is not None:
+            return Recorder(args.record, layout, server=server)
+        if args.record_dir is not None:
+            try:
+                args.record_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise Refused(f"{args.record_dir}: cannot create it ({error})") from None
+            return DailyRecorder(args.record_dir, layout, server=server, keep_days=args.keep_days)
+    except RecorderError as error:
+        raise Refused(str(error)) from None
     return None

@@ -12,21 +12,19 @@ from typing import NoReturn
 from statdash.api.errors import ConfigError
 from statdash.api.settings import ServerSettings
 from statdash.commands.alert_options import (
-    AlertLogUnusable,
     add_alert_actions_argument,
     add_alert_arguments,
     alert_actions_problem,
     open_alert_log,
     screen_only,
 )
-from statdash.commands.common import EXIT_USAGE, add_updates_argument, load_compiled
+from statdash.commands.common import add_updates_argument, load_compiled
 from statdash.commands.record_options import add_record_arguments, make_recorder, record_problem
 from statdash.commands.server_options import add_server_arguments, resolve_server
-from statdash.commands.voice import Voice
+from statdash.commands.voice import Refused, Voice
 from statdash.layout.compile import CompiledLayout
 from statdash.layout.suggest import did_you_mean
 from statdash.live.alert_log import AlertLog
-from statdash.live.recorder import RecorderError
 from statdash.live.records import SubscriptionRecords
 
 # Textual (~350 ms to import with the dashboard) is imported only where it is used, so
@@ -64,29 +62,20 @@ def prepare(
     environ: Mapping[str, str] | None = None,
     *,
     warn: bool = True,
-) -> Prepared | None:
-    """Every check `run` makes before the screen starts, or None after saying why (exit 2).
+) -> Prepared:
+    """Every check `run` makes before the screen starts; Refused with the reason (exit 2).
 
-    `serve` runs this on each viewer's command line (in the viewer's `environ`), in its own
-    voice, so an option a viewer's `run` would refuse is refused before anything listens.
+    `serve` runs this on each viewer's command line (in the viewer's `environ`), so an
+    option a viewer's `run` would refuse is refused before anything listens. `voice` says
+    the config file's permission warning (with `warn`).
     """
     problem = theme_problem(args.theme) or record_problem(args) or alert_actions_problem(args)
     if problem is not None:
-        voice.say(problem)
-        return None
-    try:
-        settings = resolve_server(args, environ, voice=voice, warn=warn)
-    except ConfigError as error:
-        voice.say(str(error))
-        return None
-    layout = load_compiled(args.layout, voice)
-    if layout is None:
-        return None
-    try:
-        # With --alert-actions screen another process keeps the log (the layout's included).
-        alert_log = None if screen_only(args) else open_alert_log(args, layout, voice)
-    except AlertLogUnusable:
-        return None
+        raise Refused(problem)
+    settings = resolve_server(args, environ, voice=voice, warn=warn)
+    layout = load_compiled(args.layout)
+    # With --alert-actions screen another process keeps the log (the layout's included).
+    alert_log = None if screen_only(args) else open_alert_log(args, layout, voice)
     return Prepared(settings, layout, alert_log)
 
 
@@ -109,16 +98,11 @@ def parse_run_args(argv: Sequence[str]) -> argparse.Namespace:
 def run(args: argparse.Namespace) -> int:
     """Validate everything before the screen starts; then run until the user quits."""
     prepared = prepare(args, VOICE)
-    if prepared is None:
-        return EXIT_USAGE
     settings, layout, alert_log = prepared.settings, prepared.layout, prepared.alert_log
     # why here: Textual loads only once the layout and settings are good (see the top).
     from statdash.ui.launch import run_dashboard
 
-    try:
-        recorder = make_recorder(args, layout, settings.label)
-    except RecorderError as error:
-        return VOICE.fail(str(error))
+    recorder = make_recorder(args, layout, settings.label)
     try:
         return asyncio.run(
             run_dashboard(
@@ -138,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as error:
         # The client refused the settings before the screen, e.g. a CA bundle with no
         # certificate in it: one line, exit 2, like every other settings problem.
-        return VOICE.fail(str(error))
+        raise Refused(str(error)) from None
 
 
 def theme_problem(theme: str | None) -> str | None:

@@ -26,12 +26,12 @@ from statdash.api.connect import make_client
 from statdash.api.errors import ConfigError
 from statdash.api.settings import ENV_PREFIX, ServerSettings, is_loopback
 from statdash.commands import run as run_command
-from statdash.commands.alert_options import AlertLogUnusable, add_alert_arguments, open_alert_log
+from statdash.commands.alert_options import add_alert_arguments, open_alert_log
 from statdash.commands.alert_session import AlertSession
-from statdash.commands.common import EXIT_USAGE, add_updates_argument
+from statdash.commands.common import add_updates_argument
 from statdash.commands.run import Prepared
 from statdash.commands.server_options import add_server_arguments, resolve_server
-from statdash.commands.voice import Voice
+from statdash.commands.voice import Refused, Voice
 from statdash.layout.compile import CompiledLayout
 from statdash.live.alert_actions import AlertActions
 from statdash.live.alert_log import AlertLog
@@ -96,21 +96,12 @@ def run(args: argparse.Namespace) -> int:
     if problem is None and args.max_viewers < 1:
         problem = "--max-viewers must be at least 1"
     if problem is not None:
-        return VOICE.fail(problem)
-    try:
-        settings = resolve_server(args, voice=VOICE)
-    except ConfigError as error:
-        return VOICE.fail(str(error))
+        raise Refused(problem)
+    settings = resolve_server(args, voice=VOICE)
     argv = viewer_argv(args, settings)
     environment = viewer_environment(settings, os.environ)
-    viewer = check_viewer(argv, environment)
-    if viewer is None:
-        return EXIT_USAGE
-    layout = viewer.layout
-    try:
-        alert_log = open_alert_log(args, layout, VOICE)
-    except AlertLogUnusable:
-        return EXIT_USAGE
+    layout = check_viewer(argv, environment).layout
+    alert_log = open_alert_log(args, layout, VOICE)
     try:
         return _serve_checked(args, settings, layout, argv, environment, alert_log)
     finally:
@@ -208,9 +199,9 @@ def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def check_viewer(argv: Sequence[str], environment: Mapping[str, str]) -> Prepared | None:
+def check_viewer(argv: Sequence[str], environment: Mapping[str, str]) -> Prepared:
     """What a viewer started with `argv` in `environment` will check, checked now, by `run`'s
-    own parser and checks; None after saying (in serve's voice) why it would not start.
+    own parser and checks; Refused with why it would not start.
 
     So a bad option is refused before anything listens, not in each browser as
     "Application failed to start".
@@ -219,16 +210,14 @@ def check_viewer(argv: Sequence[str], environment: Mapping[str, str]) -> Prepare
     try:
         viewer_args = run_command.parse_run_args(words)
     except run_command.RunUsageError as error:
-        VOICE.say(f"{error} (as every viewer's `statdash run` would say); nothing was started")
-        return None
+        raise Refused(
+            f"{error} (as every viewer's `statdash run` would say); nothing was started"
+        ) from None
     # The config file's permission warning was said once already, for serve itself.
     prepared = run_command.prepare(viewer_args, VOICE, environment, warn=False)
-    if prepared is None:
-        return None
     problem = client_problem(prepared.settings)
     if problem is not None:
-        VOICE.say(problem)
-        return None
+        raise Refused(problem)
     return prepared
 
 

@@ -10,6 +10,7 @@ import argparse
 from collections.abc import Mapping
 from pathlib import Path
 
+from statdash.api.errors import ConfigError
 from statdash.api.settings import (
     SETTING_NAMES,
     ServerSettings,
@@ -17,7 +18,7 @@ from statdash.api.settings import (
     require_credentials,
     resolve_settings,
 )
-from statdash.commands.voice import Voice
+from statdash.commands.voice import Refused, Voice
 
 SECRET_WARNING = "visible to other users in the process list; prefer the environment or config"
 
@@ -71,19 +72,22 @@ def resolve_server(
 ) -> ServerSettings:
     """The ServerSettings for parsed server flags (plus environment and config file).
 
-    Raises `statdash.api.errors.ConfigError` when a setting is missing or unusable, and, with
-    `credentials`, when there is no API key: so a command that talks to a server says what
-    is missing before it prints anything else. `voice` says the config file's permission
+    Refused when a setting is missing or unusable, and, with `credentials`, when there is no
+    API key: so a command that talks to a server says what is missing before it prints
+    anything else. `voice` says the config file's permission
     warning (with `warn`).
     """
-    settings = resolve_settings(
-        {name: getattr(args, name, None) for name in SETTING_NAMES},
-        environ,
-        config_path=getattr(args, "config", None),
-        allow_http=bool(getattr(args, "allow_http", False)),
-        insecure=bool(getattr(args, "insecure", False)),
-        warn=voice.say if warn else None,
-    )
-    if credentials:
-        require_credentials(settings)
+    try:
+        settings = resolve_settings(
+            {name: getattr(args, name, None) for name in SETTING_NAMES},
+            environ,
+            config_path=getattr(args, "config", None),
+            allow_http=bool(getattr(args, "allow_http", False)),
+            insecure=bool(getattr(args, "insecure", False)),
+            warn=voice.say if warn else None,
+        )
+        if credentials:
+            require_credentials(settings)
+    except ConfigError as error:
+        raise Refused(str(error)) from None
     return settings

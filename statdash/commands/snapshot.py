@@ -32,7 +32,7 @@ from statdash.api.connect import make_client
 from statdash.api.describe import describe
 from statdash.api.errors import ConfigError, StatisticsError
 from statdash.api.values import AgentStateValue, StatValue, parse_value
-from statdash.commands.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, load_compiled
+from statdash.commands.common import EXIT_FAILED, EXIT_OK, load_compiled
 from statdash.commands.output import (
     dump_json,
     error_text,
@@ -43,7 +43,7 @@ from statdash.commands.output import (
     value_text,
 )
 from statdash.commands.server_options import add_server_arguments, resolve_server
-from statdash.commands.voice import Voice
+from statdash.commands.voice import Refused, Voice
 from statdash.layout.compile import (
     STATE_COLUMN_LABEL,
     CompiledLayout,
@@ -103,10 +103,8 @@ def run(args: argparse.Namespace) -> int:
         # oneshot).
         client = make_client(settings)
     except ConfigError as error:
-        return VOICE.fail(str(error))
-    layout = load_compiled(args.layout, VOICE)
-    if layout is None:
-        return EXIT_USAGE
+        raise Refused(str(error)) from None
+    layout = load_compiled(args.layout)
     records = SubscriptionRecords(args.records)
     try:
         outcome = asyncio.run(_read(client, layout, records))

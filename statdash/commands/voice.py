@@ -1,4 +1,5 @@
-"""How every command speaks to the user on stderr: one form, `statdash COMMAND: message`."""
+"""How every command speaks to the user on stderr: one form, `statdash COMMAND: message`;
+and how every command refuses to start: it raises `Refused`, which `cli.main` says, once."""
 
 from __future__ import annotations
 
@@ -8,6 +9,19 @@ from dataclasses import dataclass
 from statdash.text import clean
 
 EXIT_USAGE = 2
+
+
+class Refused(Exception):
+    """A command refuses to start (bad flags, layout, settings, an unwritable file).
+
+    `cli.main` catches it once: it says `message` in the command's voice (None: the reasons
+    were printed already, e.g. every problem of a layout) and exits with `code` (2).
+    """
+
+    def __init__(self, message: str | None, code: int = EXIT_USAGE) -> None:
+        super().__init__(message or "refused")
+        self.message = message
+        self.code = code
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,21 +25,20 @@ from pathlib import Path
 from statdash.api.errors import ConfigError
 from statdash.api.settings import ServerSettings
 from statdash.commands.alert_options import (
-    AlertLogUnusable,
     add_alert_arguments,
     open_alert_log,
 )
 from statdash.commands.alert_session import AlertSession
-from statdash.commands.common import EXIT_USAGE, add_updates_argument, load_compiled
+from statdash.commands.common import add_updates_argument, load_compiled
 from statdash.commands.record_options import add_record_arguments, make_recorder, record_problem
 from statdash.commands.server_options import add_server_arguments, resolve_server
-from statdash.commands.voice import Voice
+from statdash.commands.voice import Refused, Voice
 from statdash.layout.compile import CompiledLayout
 from statdash.layout.vocabulary import UpdatesName
 from statdash.live.alert_actions import AlertActions
 from statdash.live.alert_log import AlertLog
 from statdash.live.lifecycle import install_signal_handlers, watch_terminal
-from statdash.live.recorder import DailyRecorder, Recorder, RecorderError
+from statdash.live.recorder import DailyRecorder, Recorder
 from statdash.live.records import SubscriptionRecords
 
 VOICE = Voice("watch")
@@ -69,39 +68,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Check everything, then watch until a signal (or the terminal going away) stops it."""
-    try:
-        settings = resolve_server(args, voice=VOICE)
-    except ConfigError as error:
-        return VOICE.fail(str(error))
-    layout = load_compiled(args.layout, VOICE)
-    if layout is None:
-        return EXIT_USAGE
+    settings = resolve_server(args, voice=VOICE)
+    layout = load_compiled(args.layout)
     recording = args.record is not None or args.record_dir is not None
     if not layout.alerts and not recording:
-        return VOICE.fail(
+        raise Refused(
             f"{args.layout} has no alerts to watch: write rules under 'alerts:' or put"
             " 'alert: true' on a statistic's thresholds (or record it with --record);"
             " nothing was started"
         )
     problem = record_problem(args)
     if problem is not None:
-        return VOICE.fail(problem)
-    try:
-        log = open_alert_log(args, layout, VOICE)
-    except AlertLogUnusable:
-        return EXIT_USAGE
+        raise Refused(problem)
+    log = open_alert_log(args, layout, VOICE)
     try:
         recorder = make_recorder(args, layout, settings.label)
-    except RecorderError as error:
+    except Refused:
         if log is not None:
             log.close()
-        return VOICE.fail(str(error))
+        raise
     try:
         return asyncio.run(
             _watch(layout, settings, log, SubscriptionRecords(args.records), args.updates, recorder)
         )
     except ConfigError as error:
-        return VOICE.fail(str(error))
+        raise Refused(str(error)) from None
     finally:
         if log is not None:
             log.close()

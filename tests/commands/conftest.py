@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from statdash.cli import main
+from statdash.cli import invoke, main
 from statdash.sim.config import SimConfig
 from statdash.sim.runner import RunningSimulator
 
@@ -83,8 +83,7 @@ def run_command(module: Any, argv: list[str]) -> int:
     """Parse `argv` with one command module's own arguments and run it, as statdash.cli does."""
     parser = argparse.ArgumentParser()
     module.add_arguments(parser)
-    status: int = module.run(parser.parse_args(argv))
-    return status
+    return invoke(module.__name__.rsplit(".", 1)[-1], module.run, parser.parse_args(argv))
 
 
 def spawn(*argv: str) -> subprocess.Popen[str]:

@@ -35,8 +35,9 @@ def test_every_parser_refuses_abbreviations(command: str) -> None:
 @pytest.mark.parametrize(
     ("argv", "abbreviated"),
     [
-        # The two: a prefix of --records silently took the file name.
-        (["watch", MISSING, "--url", URL, "--record", "{tmp}/F"], "--record"),
+        # The two: a prefix of --records silently took the file name (watch now
+        # has --record of its own, so its prefix of both is refused).
+        (["watch", MISSING, "--url", URL, "--reco", "{tmp}/F"], "--reco"),
         (["snapshot", MISSING, "--url", URL, "--record", "{tmp}/F"], "--record"),
         (["run", MISSING, "--url", URL, "--them", "ansi-dark"], "--them"),
         (["serve", MISSING, "--url", URL, "--max-view", "3"], "--max-view"),

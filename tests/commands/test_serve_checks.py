@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from statdash.cli import invoke
 from statdash.commands import serve
 from statdash.sim.runner import RunningSimulator
 
@@ -70,7 +71,7 @@ def test_what_a_viewers_run_refuses_serve_refuses_in_one_line(
     exit 2, before it tries to listen."""
     args = parse(WALLBOARD, "--url", "http://127.0.0.1:9", "--port", str(taken_port))
     setattr(args, option, value)
-    assert serve.run(args) == 2
+    assert invoke("serve", serve.run, args) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.count("\n") == 1, captured.err

@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from statdash.api.errors import ConfigError
 from statdash.api.settings import ServerSettings, is_loopback
 from statdash.commands.server_options import add_server_arguments
 from statdash.commands.server_options import resolve_server as _resolve_server
-from statdash.commands.voice import Voice
+from statdash.commands.voice import Refused, Voice
 
 
 def _args(*argv: str) -> argparse.Namespace:
@@ -50,13 +49,13 @@ def test_flag_beats_environment_beats_file(tmp_path: Path) -> None:
 
 def test_missing_url_says_how_to_start(tmp_path: Path) -> None:
     """Without any URL the error names the three ways to give one and the demo."""
-    with pytest.raises(ConfigError, match=r"--url URL.*STATDASH_URL.*statdash demo"):
+    with pytest.raises(Refused, match=r"--url URL.*STATDASH_URL.*statdash demo"):
         resolve_server(_args("--config", str(_write(tmp_path / "c.toml", ""))), {})
 
 
 def test_plain_http_to_a_remote_host_is_refused_unless_allowed() -> None:
     """Credentials are not sent over http:// to a non-loopback host without --allow-http."""
-    with pytest.raises(ConfigError, match="plain http"):
+    with pytest.raises(Refused, match="plain http"):
         resolve_server(_args("--url", "http://stats.example.com"), {}, warn=False)
     allowed = resolve_server(
         _args("--url", "http://stats.example.com", "--allow-http"), {}, warn=False
@@ -69,7 +68,7 @@ def test_plain_http_to_a_remote_host_is_refused_unless_allowed() -> None:
 
 def test_url_with_embedded_password_is_refused_without_echoing_it() -> None:
     """A user:password in the URL is rejected and the password is not in the message."""
-    with pytest.raises(ConfigError) as caught:
+    with pytest.raises(Refused) as caught:
         resolve_server(_args("--url", "https://bob:hunter2@stats.example.com"), {})
     assert "hunter2" not in str(caught.value)
 
@@ -99,17 +98,17 @@ def test_world_readable_config_with_secrets_warns(
 def test_unknown_config_keys_and_bad_toml_are_reported(tmp_path: Path) -> None:
     """Typos and syntax errors in the config file are named with the file."""
     bad_key = _write(tmp_path / "a.toml", '[server]\nurll = "x"\n')
-    with pytest.raises(ConfigError, match=r"unknown key in \[server\]: urll$"):
+    with pytest.raises(Refused, match=r"unknown key in \[server\]: urll$"):
         resolve_server(_args("--config", str(bad_key)), {})
     bad_toml = _write(tmp_path / "b.toml", "[server\n")
-    with pytest.raises(ConfigError, match="cannot read config file"):
+    with pytest.raises(Refused, match="cannot read config file"):
         resolve_server(_args("--config", str(bad_toml)), {})
 
 
 def test_insecure_and_ca_bundle(tmp_path: Path) -> None:
     """--insecure turns verification off; a CA bundle must exist."""
     assert resolve_server(_args("--url", "https://x.example", "--insecure"), {}).verify is False
-    with pytest.raises(ConfigError, match="CA bundle not found"):
+    with pytest.raises(Refused, match="CA bundle not found"):
         resolve_server(_args("--url", "https://x.example", "--ca-bundle", "/nope.pem"), {})
 
 

@@ -36,7 +36,7 @@ pages:
 
 def expected_count(layout: Path) -> int:
     """How many records a layout yields: one per widget use of a statistic."""
-    compiled = load_compiled(layout, snapshot.VOICE)
+    compiled = load_compiled(layout)
     assert compiled is not None
     return sum(1 for _ in snapshot.uses(compiled))
 
