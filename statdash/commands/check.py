@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
             # The server is out of reach (or refuses us) for the other files just the same.
             settings = None
     if not checked:
-        return VOICE.fail("no layout file to check (.yaml or .yml)", EXIT_PROBLEMS)
+        raise Refused("no layout file to check (.yaml or .yml)", EXIT_PROBLEMS)
     return status
 
 

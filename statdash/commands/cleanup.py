@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             only = _server_of(args)
         except ValueError as error:
-            return VOICE.fail(str(error))
+            raise Refused(str(error)) from None
         chosen = [e for e in chosen if e.server == only]
         everything = [e for e in everything if e.server == only]
     running = len(everything) - len(chosen)

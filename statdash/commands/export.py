@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 from statdash.api.values import AgentStateValue, NumberValue, StatValue
 from statdash.commands.output import quiet_stdout
-from statdash.commands.voice import Voice
+from statdash.commands.voice import Refused, Voice
 from statdash.layout.durations import parse_duration
 from statdash.live.recording import Recording, RecordingError
 from statdash.live.replay import moment_of_day
@@ -48,13 +48,13 @@ def run(args: argparse.Namespace) -> int:
         try:
             step = parse_duration(args.every)
         except ValueError as error:
-            return VOICE.fail(f"--every: {error}")
+            raise Refused(f"--every: {error}") from None
         if step <= 0:
-            return VOICE.fail("--every must be more than 0s")
+            raise Refused("--every must be more than 0s")
     try:
         recording = Recording(args.file)
     except RecordingError as error:
-        return VOICE.fail(str(error))
+        raise Refused(str(error)) from None
     with recording:
         try:
             start = recording.start
@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
             )
             _write(rows, recording, args.format, sys.stdout)
         except (RecordingError, ValueError) as error:
-            return VOICE.fail(str(error))
+            raise Refused(str(error)) from None
         except BrokenPipeError:
             quiet_stdout()
     return 0

@@ -89,11 +89,11 @@ def run(args: argparse.Namespace) -> int:
     """Read the statistic of every object once and print one row (or JSON entry) each."""
     name = args.name.strip()
     if not name:
-        return VOICE.fail("the statistic name is empty")
+        raise Refused("the statistic name is empty")
     try:
         wanted = list(dict.fromkeys(parse_object(text) for text in args.objects))
     except UsageError as error:
-        return VOICE.fail(str(error))
+        raise Refused(str(error)) from None
     try:
         settings = resolve_server(args, voice=VOICE)
         # No answer, a 503 or a 504 is tried twice more (a second or two); then it is the answer.

@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 
 from statdash.commands.run import THEMES_HELP, theme_problem
-from statdash.commands.voice import EXIT_USAGE, Voice
+from statdash.commands.voice import EXIT_USAGE, Refused, Voice
 from statdash.live.recording import Recording, RecordingError
 from statdash.live.replay import MAX_SPEED, SPEEDS, moment_of_day
 
@@ -30,26 +30,27 @@ def run(args: argparse.Namespace) -> int:
     """Check the file and the flags, then replay until the user quits."""
     problem = theme_problem(args.theme)
     if problem is not None:
-        return VOICE.fail(problem)
+        raise Refused(problem)
     if not SPEEDS[0] <= args.speed <= MAX_SPEED:
-        return VOICE.fail(f"--speed must be between {SPEEDS[0]:g} and {MAX_SPEED:g}")
+        raise Refused(f"--speed must be between {SPEEDS[0]:g} and {MAX_SPEED:g}")
     try:
         recording = Recording(args.file)
     except RecordingError as error:
-        return VOICE.fail(str(error))
+        raise Refused(str(error)) from None
     with recording:
         try:
             recording.layout  # noqa: B018 - read (and checked) before the screen starts
             if recording.tick_count == 0:
-                return VOICE.fail(f"{args.file}: the recording holds no values yet")
+                raise Refused(f"{args.file}: the recording holds no values yet")
             at = None
             if args.at is not None:
                 at = moment_of_day(args.at, recording.start, recording.end)
         except (RecordingError, ValueError) as error:
-            return VOICE.fail(str(error))
+            raise Refused(str(error)) from None
         from statdash.ui.launch import run_replay
 
         try:
             return asyncio.run(run_replay(recording, speed=args.speed, at=at, theme=args.theme))
         except RecordingError as error:
+            # The file went bad while playing: said like a refusal, one line, exit 2.
             return VOICE.fail(str(error), EXIT_USAGE)

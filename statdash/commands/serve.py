@@ -158,7 +158,7 @@ def _serve_checked(
     except OSError as error:
         # aiohttp wraps the bind error in a sentence of its own; the errno says it plainly.
         reason = os.strerror(error.errno) if error.errno else str(error)
-        return VOICE.fail(f"cannot listen on {args.host}:{args.port}: {reason}")
+        raise Refused(f"cannot listen on {args.host}:{args.port}: {reason}") from None
 
 
 def address_problem(host: str, port: int, *, allow_remote: bool) -> str | None:
