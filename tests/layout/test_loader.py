@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from statdash.layout.durations import format_duration, parse_duration
-from statdash.layout.files import read_object_file
+from statdash.layout.files import parse_object_list, read_text
 from statdash.layout.loader import LayoutError, load_layout, load_layout_text
 from statdash.layout.specs import KpiSpec
 from statdash.layout.suggest import closest
@@ -84,7 +84,7 @@ def test_object_list_file_plain_ids(tmp_path: Path) -> None:
     """A plain list file skips comments and blank lines and keeps line numbers."""
     path = tmp_path / "a.txt"
     path.write_text("# team\nana.silva\n\n  ben.novak  \n", encoding="utf-8")
-    listed = read_object_file(path)
+    listed = parse_object_list(read_text(path))
     assert [(e.id, e.label, e.line) for e in listed.entries] == [
         ("ana.silva", None, 2),
         ("ben.novak", None, 4),
@@ -98,7 +98,7 @@ def test_object_list_file_csv_with_labels(tmp_path: Path) -> None:
     path.write_text(
         "Name;ID;site\nAna Silva;ana.silva;Lisbon\n;ben.novak;Prague\n", encoding="utf-8"
     )
-    listed = read_object_file(path)
+    listed = parse_object_list(read_text(path))
     assert [(e.id, e.label) for e in listed.entries] == [
         ("ana.silva", "Ana Silva"),
         ("ben.novak", None),
@@ -125,7 +125,7 @@ def test_object_list_file_problems(
     """Empty files, CSVs without an id column or with empty ids are located problems."""
     path = tmp_path / "a.csv"
     path.write_text(content, encoding="utf-8")
-    (problem,) = read_object_file(path).problems
+    (problem,) = parse_object_list(read_text(path)).problems
     assert (problem.message, problem.line) == (message, line)
 
 
