@@ -129,6 +129,18 @@ def _statdash(
     )
 
 
+def _started(args: Sequence[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    """A long-running command (watch, serve) with its stdout and stderr to read."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "statdash", *args],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def _on_screen(app: PtyApp, wanted: str, what: str) -> None:
     app.wait_for(lambda: wanted in _text(app.output), CEILING, what)
 
@@ -225,14 +237,7 @@ def test_watch_records_every_layout(
         assert refused.returncode == 2
         assert refused.stderr.count("\n") == 1 and "has no alerts" in refused.stderr
         _left_clean(floor)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "statdash", *args, "--record", str(recording)],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = _started([*args, "--record", str(recording)], env)
     try:
         assert process.stderr is not None
         first = process.stderr.readline()
@@ -267,15 +272,7 @@ def test_serve_every_layout(floor: RunningSimulator, tmp_path: Path, layout: str
     env = child_environment(tmp_path, {"STATDASH_API_KEY": API_KEY})
     path = str(layouts_dir() / layout)
     flags = SERVE_FLAGS[layout]
-    command = ["serve", path, "--url", floor.base_url, "--port", "0", *flags]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "statdash", *command],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = _started(["serve", path, "--url", floor.base_url, "--port", "0", *flags], env)
     try:
         assert process.stdout is not None
         url = process.stdout.readline().strip()
