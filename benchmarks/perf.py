@@ -28,14 +28,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from perf_cycle import SCREEN, CycleRun, FloorRun, floor_polls, run_cycles
-from perf_layouts import FLOOR_AGENTS, FLOOR_QUEUES, Scaled, floor_size_for, write_floor
-from perf_levers import Lever, lever_steps
+from perf_cycle import SCREEN, FloorRun, floor_polls, run_cycles
+from perf_layouts import FLOOR_AGENTS, FLOOR_QUEUES, floor_size_for, write_floor
+from perf_levers import lever_steps
 from perf_pty import PtyProcess
-from perf_report import Report, write_report
+from perf_report import DashRun, LeverResult, Report, SizeResult, write_report
 from perf_sim import SimProcess, child_env
 
 HERE = Path(__file__).resolve().parent
@@ -78,45 +78,6 @@ QUICK = Plan(
     settle=3.0,
     memory_seconds=20.0,
 )
-
-
-@dataclass(slots=True)
-class SizeResult:
-    """Floor and cycle at one size."""
-
-    scaled: Scaled
-    floor: FloorRun
-    cycle: CycleRun
-    fast_floor: FloorRun
-    """The floor with msgspec's untyped decode instead of json.loads (for comparison)."""
-
-
-@dataclass(slots=True)
-class LeverResult:
-    """One lever step at 10,000 statistics."""
-
-    lever: Lever
-    cycle: CycleRun
-
-
-@dataclass(slots=True)
-class DashRun:
-    """One dashboard process on a pty: start-up, CPU share, stalls, memory."""
-
-    label: str
-    startup: list[float] = field(default_factory=list)
-    cpu_windows: list[float] = field(default_factory=list)
-    """Percent of one core in each slice of the window."""
-    sim_cpu: float | None = None
-    """The simulator's percent of one core over the window (the server's side)."""
-    peak_rss_mb: float = 0.0
-    rss_mb: list[tuple[float, float]] = field(default_factory=list)
-    """(seconds since the first data frame, resident MB), for the memory run."""
-    stalls: list[tuple[float, float, float]] = field(default_factory=list)
-    """(monotonic time, lag s, thread CPU s) of every late probe wake-up in the window."""
-    probe_wakeups: int = 0
-    polls: float = 0.0
-    sim_hours: float = 0.0
 
 
 def log(message: str) -> None:

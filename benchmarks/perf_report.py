@@ -16,12 +16,53 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from perf_cycle import SCREEN, STAGES, CycleRun, FloorRun
+from perf_layouts import Scaled
+from perf_levers import Lever
 
-if TYPE_CHECKING:
-    from perf import DashRun, LeverResult, SizeResult
+# --- what perf.py measured and this report writes ------------------------------------
+
+
+@dataclass(slots=True)
+class SizeResult:
+    """Floor and cycle at one size."""
+
+    scaled: Scaled
+    floor: FloorRun
+    cycle: CycleRun
+    fast_floor: FloorRun
+    """The floor with msgspec's untyped decode instead of json.loads (for comparison)."""
+
+
+@dataclass(slots=True)
+class LeverResult:
+    """One lever step at 10,000 statistics."""
+
+    lever: Lever
+    cycle: CycleRun
+
+
+@dataclass(slots=True)
+class DashRun:
+    """One dashboard process on a pty: start-up, CPU share, stalls, memory."""
+
+    label: str
+    startup: list[float] = field(default_factory=list)
+    cpu_windows: list[float] = field(default_factory=list)
+    """Percent of one core in each slice of the window."""
+    sim_cpu: float | None = None
+    """The simulator's percent of one core over the window (the server's side)."""
+    peak_rss_mb: float = 0.0
+    rss_mb: list[tuple[float, float]] = field(default_factory=list)
+    """(seconds since the first data frame, resident MB), for the memory run."""
+    stalls: list[tuple[float, float, float]] = field(default_factory=list)
+    """(monotonic time, lag s, thread CPU s) of every late probe wake-up in the window."""
+    probe_wakeups: int = 0
+    polls: float = 0.0
+    sim_hours: float = 0.0
+
 
 ROOT = Path(__file__).resolve().parent.parent
 
