@@ -116,9 +116,15 @@ class ViewerProcess(AppService):
             except TimeoutError:
                 await _end(process)
         if relay is not None:
-            # The relay reads until the process's output closes, which it has by now.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(relay, TERM_GRACE)
+            # The relay reads until the process's output closes, which it has by now. It can
+            # end cancelled with nobody cancelling it: when the process's output is all there
+            # before it first waits, textual-serve 1.1.3 cancels its stderr reader before that
+            # ever ran, and the cancellation escapes. So wait for it to end, not for its result.
+            done, _ = await asyncio.wait({relay}, timeout=TERM_GRACE)
+            if not done:
+                relay.cancel()
+            elif not relay.cancelled():
+                relay.result()
         if self._stderr_task is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stderr_task, TERM_GRACE)

@@ -232,12 +232,17 @@ def make_client(
     """A client on a MockTransport, with retries that record their delays instead of sleeping."""
     if retry is None:
         retry = RetryPolicy(sleep=sleeps if sleeps is not None else Sleeps(), random=lambda: 0.5)
+
+    async def handle(request: httpx.Request) -> httpx.Response:
+        answer = server(request)
+        return answer if isinstance(answer, httpx.Response) else await answer
+
     return StatisticsClient(
         SERVER,
         API_KEY,
         auth=auth,
         retry=retry,
-        transport=httpx.MockTransport(server),
+        transport=httpx.MockTransport(handle),
         **kwargs,
     )
 

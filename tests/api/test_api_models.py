@@ -192,7 +192,7 @@ def test_examples_go_through_the_client_parsers() -> None:
     assert peek.statistics[0].statistic_id == "string"
     # The examples' errors[] entries (code 0, empty detail) come through as ItemErrors.
     assert peek.errors == (responses.ItemError(code=0, message="string"),)
-    assert responses.parse_ack(API_RESPONSE.encode()) is None
+    responses.parse_ack(API_RESPONSE.encode())  # raises on an answer it does not accept
 
 
 def test_example_empty_value_object_reads_as_unknown() -> None:
@@ -245,7 +245,7 @@ def test_subscription_request_of_the_wire_reference_round_trips() -> None:
 AGENT = {"objectId": "jsmith", "objectType": "Agent"}
 DEFINITION = {"category": "CurrentTime", "subject": "DNStatus"}
 
-BAD_ITEMS = {
+BAD_ITEMS: dict[str, tuple[list[dict[str, Any]], str]] = {
     "both name and definition": (
         [{"statisticId": "a1", **AGENT, "name": "X", "definition": DEFINITION}],
         "statistics[0]: exactly one of 'name' or 'definition' is required",

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from statdash.api import errors
-from statdash.api.auth import ApiAuth, ClientCredentials, PasswordGrant, StaticToken
+from statdash.api.auth import ApiAuth, AuthSource, ClientCredentials, PasswordGrant, StaticToken
 from statdash.api.client import RetryPolicy
 from tests.api.support import (
     ALL_SECRETS,
@@ -340,7 +340,7 @@ def assert_no_secret(text: str, *extra: str) -> None:
 
 def test_reprs_mask_every_secret() -> None:
     """repr/str of grants, auth and client show no API key, secret, password or token."""
-    grants = [
+    grants: list[AuthSource] = [
         StaticToken(STATIC_TOKEN),
         ClientCredentials(CLIENT_ID, CLIENT_SECRET),
         PasswordGrant(CLIENT_ID, CLIENT_SECRET, USERNAME, PASSWORD),

@@ -605,8 +605,9 @@ def test_invalid_ca_bundle_is_a_config_error(tmp_path: Any) -> None:
 @pytest.mark.parametrize("value", [0, -1, float("nan"), float("inf")])
 def test_unusable_timeout_is_a_config_error(name: str, value: float) -> None:
     """Timeouts must be positive finite seconds."""
+    timeouts: dict[str, Any] = {name: value}
     with pytest.raises(errors.ConfigError, match=name):
-        StatisticsClient(SERVER, API_KEY, **{name: value})
+        StatisticsClient(SERVER, API_KEY, **timeouts)
 
 
 async def test_timeouts_reach_httpx() -> None:

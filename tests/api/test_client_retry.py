@@ -31,9 +31,9 @@ OK_ANSWERS = {
 }
 
 
-def unavailable(status: int = 503, **headers: str) -> httpx.Response:
-    """A failure answer with an envelope body."""
-    return respond(status, envelope(code=status, message="busy"), headers=headers)
+def unavailable(status: int = 503, headers: dict[str, str] | None = None) -> httpx.Response:
+    """A failure answer with an envelope body (and `headers`)."""
+    return respond(status, envelope(code=status, message="busy"), headers=headers or {})
 
 
 def policy(sleeps: Sleeps, **kwargs: float | int | bool) -> RetryPolicy:
@@ -85,7 +85,9 @@ def test_default_cap_is_30_seconds_and_jitter_stays_below_it() -> None:
 
 async def test_retry_after_seconds_is_honoured() -> None:
     """A Retry-After of 7 s replaces the computed backoff."""
-    server = FakeServer([unavailable(**{"Retry-After": "7"}), respond(200, OK_ANSWERS["peek"])])
+    server = FakeServer(
+        [unavailable(headers={"Retry-After": "7"}), respond(200, OK_ANSWERS["peek"])]
+    )
     sleeps = Sleeps()
     async with make_client(server, retry=policy(sleeps)) as client:
         await client.peek_subscription("s")
@@ -94,7 +96,9 @@ async def test_retry_after_seconds_is_honoured() -> None:
 
 async def test_retry_after_is_capped() -> None:
     """A Retry-After of an hour is capped at max_delay."""
-    server = FakeServer([unavailable(**{"Retry-After": "3600"}), respond(200, OK_ANSWERS["peek"])])
+    server = FakeServer(
+        [unavailable(headers={"Retry-After": "3600"}), respond(200, OK_ANSWERS["peek"])]
+    )
     sleeps = Sleeps()
     async with make_client(server, retry=policy(sleeps, max_delay=12.0)) as client:
         await client.peek_subscription("s")
@@ -104,7 +108,9 @@ async def test_retry_after_is_capped() -> None:
 @pytest.mark.parametrize("value", ["Wed, 21 Oct 2015 07:28:00 GMT", "-5", "soon", "nan"])
 async def test_unusable_retry_after_falls_back_to_backoff(value: str) -> None:
     """A Retry-After that is not a non-negative number of seconds is ignored."""
-    server = FakeServer([unavailable(**{"Retry-After": value}), respond(200, OK_ANSWERS["peek"])])
+    server = FakeServer(
+        [unavailable(headers={"Retry-After": value}), respond(200, OK_ANSWERS["peek"])]
+    )
     sleeps = Sleeps()
     async with make_client(server, retry=policy(sleeps)) as client:
         await client.peek_subscription("s")

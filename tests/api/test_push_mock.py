@@ -197,7 +197,9 @@ async def test_connect_read_timeout_exceeds_the_advised_hold() -> None:
     server = Bayeux()
 
     def long_hold(messages: list[dict[str, Any]]) -> Reply:
-        [reply] = server.default("handshake", messages)
+        replies = server.default("handshake", messages)
+        assert isinstance(replies, list)
+        [reply] = replies
         assert isinstance(reply, dict)
         reply["advice"] = {"reconnect": "retry", "interval": 0, "timeout": 60000}
         return [reply]
@@ -293,11 +295,13 @@ async def test_updates_data_that_is_not_a_list_is_counted_and_the_round_stands()
 
     def odd(messages: list[dict[str, Any]]) -> Reply:
         [message] = messages
-        return [
+        # Not all of it Bayeux messages: a string among them.
+        garbled: list[Any] = [
             {"channel": push.UPDATES_CHANNEL, "data": {"statistics": {"a": 1}}},
             "not a message",
             ok(message, clientId=message["clientId"]),
         ]
+        return garbled
 
     server.scripts["connect"].append(odd)
     channel = channel_on(server)

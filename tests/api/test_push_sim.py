@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -18,12 +18,13 @@ from statdash.api.errors import PushUnavailable, ServiceUnavailableError, ShapeE
 from statdash.api.push import PushBatch, PushChannel
 from statdash.sim import ids
 from statdash.sim.config import SimConfig
-from statdash.sim.runner import RunningSimulator, running_simulator
+from statdash.sim.runner import RunningSimulator
 from tests.api.support import Sleeps
+from tests.support.sim import new_simulator, serve
 
-API_KEY = "sim-apikey-SECRET-51f0"
+API_KEY = "simulator-apikey-SECRET-51f0"
 CLIENT_ID = "statdash"
-CLIENT_SECRET = "sim-clientsecret-SECRET-77a2"
+CLIENT_SECRET = "simulator-clientsecret-SECRET-77a2"
 HOLD = 0.5
 
 
@@ -48,38 +49,37 @@ ITEM_IDS = {i["statisticId"] for i in ITEMS}
 
 
 @pytest.fixture
-def sim(sim_config: SimConfig) -> Iterator[RunningSimulator]:
+def simulator(sim_config: SimConfig) -> Iterator[RunningSimulator]:
     """The small manual-clock simulator, holding an idle connect for half a second."""
-    with running_simulator(dataclasses.replace(sim_config, notification_hold=HOLD)) as running:
+    with serve(dataclasses.replace(sim_config, notification_hold=HOLD)) as running:
         yield running
 
 
 @pytest.fixture
-async def client(sim: RunningSimulator) -> AsyncIterator[StatisticsClient]:
-    """A client of the open simulator."""
-    async with StatisticsClient(sim.base_url, API_KEY) as opened:
-        yield opened
+def client_api_key() -> str:
+    """The root `client` fixture sends this module's key."""
+    return API_KEY
 
 
-async def state(sim: RunningSimulator) -> dict[str, Any]:
+async def state(simulator: RunningSimulator) -> dict[str, Any]:
     """GET /simulator/state without blocking the event loop."""
-    return await asyncio.to_thread(sim.state)
+    return await asyncio.to_thread(simulator.state)
 
 
-async def set_faults(sim: RunningSimulator, **faults: Any) -> None:
+async def set_faults(simulator: RunningSimulator, **faults: Any) -> None:
     """POST /simulator/faults without blocking the event loop."""
-    await asyncio.to_thread(sim.set_faults, **faults)
+    await asyncio.to_thread(simulator.set_faults, **faults)
 
 
-async def advance(sim: RunningSimulator, seconds: float) -> None:
+async def advance(simulator: RunningSimulator, seconds: float) -> None:
     """Move the simulator's manual clock without blocking the event loop."""
-    await asyncio.to_thread(sim.advance, seconds)
+    await asyncio.to_thread(simulator.advance, seconds)
 
 
-async def connect_as_stranger(sim: RunningSimulator, client_id: str) -> dict[str, Any]:
+async def connect_as_stranger(simulator: RunningSimulator, client_id: str) -> dict[str, Any]:
     """The reply to a connect for `client_id` from another HTTP client (another cookie jar)."""
     async with httpx.AsyncClient(
-        base_url=sim.api_url, headers={"x-api-key": API_KEY}, trust_env=False
+        base_url=simulator.api_url, headers={"x-api-key": API_KEY}, trust_env=False
     ) as other:
         response = await other.post(
             "/notifications/connect",
@@ -96,10 +96,10 @@ async def connect_as_stranger(sim: RunningSimulator, client_id: str) -> dict[str
     return reply
 
 
-async def disconnect_as_stranger(sim: RunningSimulator, client_id: str) -> None:
+async def disconnect_as_stranger(simulator: RunningSimulator, client_id: str) -> None:
     """Make the simulator forget `client_id`, as an idle expiry would."""
     async with httpx.AsyncClient(
-        base_url=sim.api_url, headers={"x-api-key": API_KEY}, trust_env=False
+        base_url=simulator.api_url, headers={"x-api-key": API_KEY}, trust_env=False
     ) as other:
         response = await other.post(
             "/notifications/disconnect",
@@ -113,7 +113,7 @@ def ids_in(batch: PushBatch) -> set[str]:
 
 
 async def test_open_then_subscription_then_first_connect_brings_every_value(
-    sim: RunningSimulator, client: StatisticsClient
+    simulator: RunningSimulator, client: StatisticsClient
 ) -> None:
     """Channel first, REST subscription second: the service state comes with the subscribe
     reply, and the first connect brings every value."""
@@ -128,14 +128,14 @@ async def test_open_then_subscription_then_first_connect_brings_every_value(
     assert time.perf_counter() - began < HOLD  # asked with timeout 0: not held
     assert ids_in(first) == ITEM_IDS
     assert {u.subscription_id for u in first.updates} == {opened.subscription_id}
-    requests = (await state(sim))["requests"]
+    requests = (await state(simulator))["requests"]
     # handshake, subscribe (both channels in one POST), connect: all on the notifications path
     assert requests["notifications"] == 3 and requests["subscribe"] == 1
     await channel.close()
 
 
 async def test_values_that_change_arrive_in_connect_replies_and_match_a_peek(
-    sim: RunningSimulator, client: StatisticsClient
+    simulator: RunningSimulator, client: StatisticsClient
 ) -> None:
     """After time passes, a connect brings the changed values, equal to what a peek says now."""
     channel = PushChannel(client)
@@ -145,7 +145,7 @@ async def test_values_that_change_arrive_in_connect_replies_and_match_a_peek(
     began = time.perf_counter()
     idle = await channel.next_batch()
     assert idle.updates == [] and time.perf_counter() - began >= HOLD * 0.9  # held: no change
-    await advance(sim, 900)
+    await advance(simulator, 900)
     changed = await channel.next_batch()
     assert "team-login" in ids_in(changed)
     peeked = await client.peek_subscription(opened.subscription_id, verbose="INFO")
@@ -156,7 +156,7 @@ async def test_values_that_change_arrive_in_connect_replies_and_match_a_peek(
 
 
 async def test_a_forgotten_client_is_rehandshaken_and_updates_keep_coming(
-    sim: RunningSimulator, client: StatisticsClient
+    simulator: RunningSimulator, client: StatisticsClient
 ) -> None:
     """The server forgets the client (402): new session, rehandshook, values flow again."""
     channel = PushChannel(client)
@@ -165,7 +165,7 @@ async def test_a_forgotten_client_is_rehandshaken_and_updates_keep_coming(
     await channel.next_batch()
     old = channel.client_id
     assert old is not None
-    await disconnect_as_stranger(sim, old)
+    await disconnect_as_stranger(simulator, old)
     renewed = await channel.next_batch()
     assert renewed.rehandshook and channel.connected
     assert channel.client_id not in (None, old)
@@ -176,31 +176,31 @@ async def test_a_forgotten_client_is_rehandshaken_and_updates_keep_coming(
 
 
 async def test_an_http_402_on_connect_is_rehandshaken(
-    sim: RunningSimulator, client: StatisticsClient
+    simulator: RunningSimulator, client: StatisticsClient
 ) -> None:
     """A connect answered with HTTP 402 starts a new session like the Bayeux 402 does."""
     channel = PushChannel(client)
     await channel.open()
-    await set_faults(sim, fail_next={"notifications": 1}, error_status=402)
+    await set_faults(simulator, fail_next={"notifications": 1}, error_status=402)
     assert (await channel.next_batch()).rehandshook
     assert channel.connected
     await channel.close()
 
 
 async def test_server_failures_reach_the_caller_and_the_next_round_recovers(
-    sim: RunningSimulator, client: StatisticsClient
+    simulator: RunningSimulator, client: StatisticsClient
 ) -> None:
     """A 503 and a garbled reply on connect are raised; the following connect works."""
     channel = PushChannel(client)
     await channel.open()
-    await set_faults(sim, fail_next={"notifications": 1}, error_status=503)
+    await set_faults(simulator, fail_next={"notifications": 1}, error_status=503)
     with pytest.raises(ServiceUnavailableError):
         await channel.next_batch()
     assert not channel.connected
-    await set_faults(sim, malformed={"notifications": {"kind": "invalid_json", "count": 1}})
+    await set_faults(simulator, malformed={"notifications": {"kind": "invalid_json", "count": 1}})
     with pytest.raises(ShapeError):
         await channel.next_batch()
-    await set_faults(sim, malformed={"notifications": {"kind": "wrong_shape", "count": 1}})
+    await set_faults(simulator, malformed={"notifications": {"kind": "wrong_shape", "count": 1}})
     with pytest.raises(ShapeError):
         await channel.next_batch()
     await channel.next_batch()
@@ -221,28 +221,26 @@ async def test_a_token_revoked_during_the_session_is_renewed_on_the_connect(
         client_id=CLIENT_ID,
         client_secret=CLIENT_SECRET,
     )
-    async with (
-        running_simulator(config) as secured,
-        StatisticsClient(
+    with serve(config) as secured:
+        async with StatisticsClient(
             secured.base_url, API_KEY, auth=ClientCredentials(CLIENT_ID, CLIENT_SECRET)
-        ) as client,
-    ):
-        channel = PushChannel(client)
-        await channel.open()
-        await client.open_subscription(ITEMS)
-        await set_faults(secured, revoke_tokens=True)
-        batch = await channel.next_batch()
-        assert ids_in(batch) == ITEM_IDS and channel.connected
-        current = await state(secured)
-        assert current["tokens_issued"] == 2
-        await channel.close()
-    assert "/notifications/connect" in caplog.text  # the log did record the session
-    for secret in (API_KEY, CLIENT_SECRET, "Bearer"):
-        assert secret not in caplog.text
+        ) as client:
+            channel = PushChannel(client)
+            await channel.open()
+            await client.open_subscription(ITEMS)
+            await set_faults(secured, revoke_tokens=True)
+            batch = await channel.next_batch()
+            assert ids_in(batch) == ITEM_IDS and channel.connected
+            current = await state(secured)
+            assert current["tokens_issued"] == 2
+            await channel.close()
+        assert "/notifications/connect" in caplog.text  # the log did record the session
+        for secret in (API_KEY, CLIENT_SECRET, "Bearer"):
+            assert secret not in caplog.text
 
 
 async def test_close_disconnects_and_leaves_no_cometd_client(
-    sim: RunningSimulator, client: StatisticsClient
+    simulator: RunningSimulator, client: StatisticsClient
 ) -> None:
     """After close() the simulator no longer knows the client id: a connect with it gets 402."""
     channel = PushChannel(client)
@@ -250,17 +248,17 @@ async def test_close_disconnects_and_leaves_no_cometd_client(
     await channel.next_batch()
     client_id = channel.client_id
     assert client_id is not None
-    before = (await state(sim))["requests"]["notifications"]
+    before = (await state(simulator))["requests"]["notifications"]
     await channel.close()
     await channel.close()
-    assert (await state(sim))["requests"]["notifications"] == before + 1
-    stranger = await connect_as_stranger(sim, client_id)
+    assert (await state(simulator))["requests"]["notifications"] == before + 1
+    stranger = await connect_as_stranger(simulator, client_id)
     assert stranger["successful"] is False and stranger["error"].startswith("402::")
 
 
 async def test_close_never_raises_when_the_server_is_gone(sim_config: SimConfig) -> None:
     """The simulator stopped under an open channel: close() returns quietly and promptly."""
-    running = await asyncio.to_thread(running_simulator(sim_config).start)
+    running = await asyncio.to_thread(new_simulator(sim_config).start)
     try:
         async with StatisticsClient(running.base_url, API_KEY) as client:
             channel = PushChannel(client, sleep=Sleeps())
@@ -274,8 +272,10 @@ async def test_close_never_raises_when_the_server_is_gone(sim_config: SimConfig)
         await asyncio.to_thread(running.stop)
 
 
-async def test_a_server_without_the_endpoint_is_push_unavailable(sim: RunningSimulator) -> None:
+async def test_a_server_without_the_endpoint_is_push_unavailable(
+    simulator: RunningSimulator,
+) -> None:
     """Under a path prefix the simulator does not serve, the handshake's 404 is PushUnavailable."""
-    async with StatisticsClient(sim.base_url + "/elsewhere", API_KEY) as client:
+    async with StatisticsClient(simulator.base_url + "/elsewhere", API_KEY) as client:
         with pytest.raises(PushUnavailable, match="HTTP 404"):
             await PushChannel(client).open()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import pytest
 
 from statdash.api import errors
@@ -43,8 +45,15 @@ def test_retry_after_replaces_the_computed_delay_up_to_the_cap() -> None:
     assert backoff.delay(1) == 1.0 and backoff.delay(3) == 4.0
 
 
+class Delays(TypedDict, total=False):
+    """The delays a Backoff is built with."""
+
+    base: float
+    cap: float
+
+
 @pytest.mark.parametrize("delays", [{"base": -1.0}, {"base": 1.0, "cap": float("nan")}])
-def test_unusable_delays_are_a_config_error(delays: dict[str, float]) -> None:
+def test_unusable_delays_are_a_config_error(delays: Delays) -> None:
     """A negative or non-finite delay is refused when the backoff is built."""
     with pytest.raises(errors.ConfigError):
         Backoff(**delays)

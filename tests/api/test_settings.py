@@ -13,7 +13,7 @@ from statdash.api.settings import require_credentials, resolve_settings
 def _resolve(url: str, tmp_path: Path, **flags: str) -> str:
     config = tmp_path / "none.toml"
     config.write_text("", encoding="utf-8")
-    settings = resolve_settings({"url": url, **flags}, {}, config_path=config, warn=False)
+    settings = resolve_settings({"url": url, **flags}, {}, config_path=config, warn=None)
     return settings.url
 
 
@@ -74,6 +74,6 @@ def test_require_credentials_names_every_way_to_give_a_key(tmp_path: Path) -> No
     with pytest.raises(ConfigError, match=r"no API key given.*STATDASH_API_KEY.*--api-key"):
         require_credentials(settings)
     keyed = resolve_settings(
-        {"url": "http://127.0.0.1:9", "api_key": "k"}, {}, config_path=config, warn=False
+        {"url": "http://127.0.0.1:9", "api_key": "k"}, {}, config_path=config, warn=None
     )
     require_credentials(keyed)

@@ -6,7 +6,6 @@ import argparse
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,8 +16,7 @@ import pytest
 from statdash.cli import invoke, main
 from statdash.sim.config import SimConfig
 from statdash.sim.runner import RunningSimulator
-
-from ..conftest import SIM_START
+from tests.support.sim import SIM_START
 
 ROOT = Path(__file__).resolve().parents[2]
 LAYOUTS = ROOT / "layouts"
@@ -96,15 +94,6 @@ def spawn(*argv: str) -> subprocess.Popen[str]:
         env=dict(os.environ),
         cwd=ROOT,
     )
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Poll `condition` until it holds; fail the test if it does not within `timeout`."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail("condition not reached in time")
-        time.sleep(0.01)
 
 
 @dataclass

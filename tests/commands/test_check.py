@@ -15,6 +15,7 @@ from statdash.api.responses import ItemError
 from statdash.commands import check
 from statdash.layout.compile import CompiledLayout, TableView, compile_layout
 from statdash.layout.loader import load_layout_text
+from tests.support.wait import until_async
 
 from ..layout.conftest import MINIMAL
 from .conftest import LAYOUTS, run_command
@@ -201,7 +202,7 @@ def test_subscription_is_deleted_when_interrupted() -> None:
 
     async def interrupt() -> None:
         task = asyncio.create_task(check.check_on_server(_compiled(), client))  # type: ignore[arg-type]
-        await asyncio.sleep(0.01)
+        await until_async(lambda: client.opened, what="the open to be sent", interval=0)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

@@ -9,7 +9,8 @@ import pytest
 
 from statdash.commands import check as check_command
 from statdash.sim.config import SimConfig
-from statdash.sim.runner import RunningSimulator, running_simulator
+from statdash.sim.runner import RunningSimulator
+from tests.support.sim import serve
 
 from .conftest import LAYOUTS, run_command
 
@@ -41,7 +42,7 @@ def test_shipped_layout_passes_on_a_matching_simulator(
 ) -> None:
     """Every (object, statistic) of a shipped layout resolves; no subscription stays open."""
     agents, queues = SIZES[name]
-    with running_simulator(SimConfig(agents=agents, queues=queues, clock="manual")) as sim:
+    with serve(SimConfig(agents=agents, queues=queues, clock="manual")) as sim:
         status = check(LAYOUTS / f"{name}.yaml", sim, tmp_path, monkeypatch)
         captured = capsys.readouterr()
         assert (status, captured.err) == (0, "")
@@ -66,7 +67,7 @@ def test_rejected_statistics_are_reported_by_line(
         "        stat: Current_In_Queue\n",
         encoding="utf-8",
     )
-    with running_simulator(SimConfig(agents=10, queues=2, clock="manual")) as sim:
+    with serve(SimConfig(agents=10, queues=2, clock="manual")) as sim:
         status = check(layout, sim, tmp_path, monkeypatch)
         err = capsys.readouterr().err.splitlines()
         assert sim.state()["open_subscriptions"] == 0
@@ -96,7 +97,7 @@ def test_a_big_layout_on_a_small_simulator_is_a_short_report(
     three objects and counts the rest; the advice names the simulator the layout needs, and
     one summary line ends it.
     """
-    with running_simulator(SimConfig(agents=50, queues=5, clock="manual")) as sim:
+    with serve(SimConfig(agents=50, queues=5, clock="manual")) as sim:
         status = check(LAYOUTS / "floor.yaml", sim, tmp_path, monkeypatch)
         err = capsys.readouterr().err.splitlines()
         assert sim.state()["open_subscriptions"] == 0
@@ -143,7 +144,7 @@ def test_all_lists_every_rejection_on_its_own_line(
     for ids the simulator never has."""
     layout = tmp_path / "strangers.yaml"
     layout.write_text(UNKNOWN_AGENTS, encoding="utf-8")
-    with running_simulator(SimConfig(agents=10, queues=2, clock="manual")) as sim:
+    with serve(SimConfig(agents=10, queues=2, clock="manual")) as sim:
         grouped_status = check(layout, sim, tmp_path, monkeypatch)
         grouped = capsys.readouterr().err.splitlines()
         every_status = check(layout, sim, tmp_path, monkeypatch, "--all")
@@ -169,7 +170,7 @@ def test_a_bare_loopback_url_reaches_the_simulator(
 ) -> None:
     """`--url 127.0.0.1:PORT` (no scheme) is the simulator over http://, without a word."""
     monkeypatch.setenv("STATDASH_API_KEY", "test-key")
-    with running_simulator(SimConfig(agents=50, queues=5, clock="manual")) as sim:
+    with serve(SimConfig(agents=50, queues=5, clock="manual")) as sim:
         argv = [str(LAYOUTS / "demo.yaml"), "--url", f"127.0.0.1:{sim.port}"]
         status = run_command(check_command, argv)
     captured = capsys.readouterr()
@@ -182,7 +183,7 @@ def test_a_subscription_refused_as_a_whole_is_one_line(
 ) -> None:
     """An envelope refusing the whole subscription is one line at the file, in describe's
     words, and nothing is left open."""
-    with running_simulator(SimConfig(agents=50, queues=5, clock="manual")) as sim:
+    with serve(SimConfig(agents=50, queues=5, clock="manual")) as sim:
         sim.set_faults(refuse_subscriptions="envelope")
         status = check(LAYOUTS / "wallboard.yaml", sim, tmp_path, monkeypatch)
         err = capsys.readouterr().err

@@ -13,6 +13,7 @@ import pytest
 
 from statdash.live.records import SubscriptionRecords
 from statdash.sim.runner import RunningSimulator
+from tests.support.wait import CEILING
 
 from .conftest import API_KEY, LAYOUTS, Result, WebServer, spawn
 
@@ -144,7 +145,7 @@ def test_cleans_up_after_a_snapshot_whose_delete_failed(
         "--records",
         str(records_path),
     )
-    _, err = child.communicate(timeout=20)
+    _, err = child.communicate(timeout=CEILING)
     assert child.returncode == 0 and "could not delete" in err
     assert simulator.state()["open_subscriptions"] == 1
     result = cli("cleanup", "--records", str(records_path))

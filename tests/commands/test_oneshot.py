@@ -17,8 +17,9 @@ from statdash.api.responses import ItemError, PeekResult, SubscriptionResult
 from statdash.live.oneshot import read_once
 from statdash.live.records import SubscriptionRecords
 from statdash.sim.runner import RunningSimulator
+from tests.support.wait import until
 
-from .conftest import API_KEY, wait_until
+from .conftest import API_KEY
 
 ITEMS = (
     SubscriptionItem(
@@ -44,7 +45,7 @@ async def test_record_is_written_before_the_open_is_answered(
     async with client_for(simulator) as client:
         task = asyncio.create_task(read_once(client, ITEMS, records=records))
         await asyncio.to_thread(
-            wait_until, lambda: simulator.state()["requests"].get("subscribe", 0) >= 1
+            until, lambda: simulator.state()["requests"].get("subscribe", 0) >= 1
         )
         during = [entry.subscription_id for entry in records.entries()]
         read = await task

@@ -12,9 +12,9 @@ import pytest
 
 from statdash.sim.config import SimConfig
 from statdash.sim.model import HOSTILE_STRINGS
-from statdash.sim.runner import RunningSimulator, running_simulator
+from statdash.sim.runner import RunningSimulator
+from tests.support.sim import SIM_START, serve
 
-from ..conftest import SIM_START
 from .conftest import API_KEY, LAYOUTS, Result
 
 Cli = Callable[..., Result]
@@ -26,7 +26,7 @@ UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u206
 def keyed() -> Iterator[RunningSimulator]:
     """A demo-sized simulator that demands the test API key."""
     config = SimConfig(agents=50, queues=5, clock="manual", start_time=SIM_START, api_key=API_KEY)
-    with running_simulator(config) as sim:
+    with serve(config) as sim:
         sim.advance(600)
         yield sim
 
@@ -35,7 +35,7 @@ def keyed() -> Iterator[RunningSimulator]:
 def hostile() -> Iterator[RunningSimulator]:
     """A demo-sized simulator whose reason codes and error messages are hostile strings."""
     config = SimConfig(agents=50, queues=5, clock="manual", start_time=SIM_START, hostile=True)
-    with running_simulator(config) as sim:
+    with serve(config) as sim:
         # Two hours in, the seeded floor has agents paused with every control-laden reason.
         sim.advance(7200)
         yield sim
@@ -73,7 +73,7 @@ def test_api_key_never_appears_in_any_output(
     )
     runs.append(cli("snapshot", layout, "--url", dead_url, "--records", str(records_path)))
     runs.append(cli("peek", "X", "Agent:a", "--url", dead_url))
-    with running_simulator(SimConfig(agents=5, queues=1, api_key="another-key")) as other:
+    with serve(SimConfig(agents=5, queues=1, api_key="another-key")) as other:
         runs.append(
             cli("snapshot", layout, "--url", other.base_url, "--records", str(records_path))
         )

@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from statdash.sim.config import SimConfig
-from statdash.sim.runner import running_simulator
+from tests.support.sim import serve
 
 from .conftest import ROOT
 
@@ -44,7 +44,7 @@ def test_every_command_of_the_walkthrough_works_as_written(
     env = {k: v for k, v in os.environ.items() if not k.startswith("STATDASH_")}
     statdash = f"{shlex.quote(sys.executable)} -m statdash"
     ran = []
-    with running_simulator(SimConfig(agents=50, queues=5, clock="manual")) as sim:
+    with serve(SimConfig(agents=50, queues=5, clock="manual")) as sim:
         for command in COMMANDS:
             if command.startswith(NOT_HERE):
                 continue

@@ -22,10 +22,14 @@ from statdash.api.settings import Credentials, ServerSettings
 from statdash.commands import run as run_command
 from statdash.commands import serve
 from statdash.sim.runner import RunningSimulator
+from tests.support.wait import CEILING, until_async
+from tests.support.web import read_until_closed
 
 from .conftest import API_KEY, LAYOUTS, Result, spawn
 
 WALLBOARD = str(LAYOUTS / "wallboard.yaml")
+# How soon a dashboard whose serve was killed must notice and delete its subscription.
+DASHBOARD_EXIT_BOUND = 10.0
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -165,13 +169,14 @@ async def test_serve_end_to_end(simulator: RunningSimulator) -> None:
             async with http.get(url) as page:
                 assert page.status == 200
             socket = await http.ws_connect(f"{base}/ws/{key}?width=100&height=30")
-            await _wait_for_subscriptions(simulator, 1, 60)
+            # Read all along, as a browser does: unread frames would hold serve's writes back.
+            reader = asyncio.create_task(read_until_closed(socket))
+            await _wait_for_subscriptions(simulator, 1)
             process.send_signal(signal.SIGTERM)
-            await _wait_for_subscriptions(simulator, 0, 10)
-            _, err = await asyncio.to_thread(process.communicate, timeout=30)
-            # The browser is told: after the frames still in flight, its socket is closed.
-            while (await socket.receive(timeout=5)).type not in CLOSED:
-                pass
+            await _wait_for_subscriptions(simulator, 0)
+            _, err = await asyncio.to_thread(process.communicate, timeout=CEILING)
+            # The browser is told (or finds the connection gone): its socket ends.
+            await reader
     finally:
         if process.poll() is None:
             process.kill()
@@ -190,32 +195,31 @@ async def test_a_killed_serve_leaves_no_dashboard_running(simulator: RunningSimu
         base, key = process.stdout.readline().strip().split("/?token=")
         async with aiohttp.ClientSession() as http:
             socket = await http.ws_connect(f"{base}/ws/{key}?width=100&height=30")
-            await _wait_for_subscriptions(simulator, 1, 60)
+            await _wait_for_subscriptions(simulator, 1)
             process.kill()
-            await asyncio.to_thread(process.communicate, timeout=10)
+            await asyncio.to_thread(process.communicate, timeout=CEILING)
             # The browser's socket is still open on this side: only the dashboard can act.
             assert not socket.closed
-            await _wait_for_subscriptions(simulator, 0, 10)
+            await _wait_for_subscriptions(simulator, 0, DASHBOARD_EXIT_BOUND)
     finally:
         if process.poll() is None:
             process.kill()
             process.communicate()
 
 
-CLOSED = (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING)
-
-
-async def _wait_for_subscriptions(simulator: RunningSimulator, count: int, timeout: float) -> None:
+async def _wait_for_subscriptions(
+    simulator: RunningSimulator, count: int, timeout: float = CEILING
+) -> None:
     """Wait until the simulator holds `count` subscriptions; fail after `timeout` seconds."""
-    async with httpx.AsyncClient() as http:
-        deadline = time.monotonic() + timeout
-        while True:
+    async with httpx.AsyncClient(trust_env=False) as http:
+
+        async def reached() -> bool:
             state = (await http.get(f"{simulator.base_url}/simulator/state")).json()
-            if state["open_subscriptions"] == count:
-                return
-            if time.monotonic() > deadline:
-                pytest.fail(f"{count} open subscriptions not reached in {timeout} s")
-            await asyncio.sleep(0.1)
+            return bool(state["open_subscriptions"] == count)
+
+        await until_async(
+            reached, what=f"{count} open subscriptions", timeout=timeout, interval=0.1
+        )
 
 
 def test_a_taken_port_is_one_line(cli: Callable[..., Result], simulator: RunningSimulator) -> None:
@@ -253,11 +257,12 @@ def test_sighup_stops_serve_unless_ignored(simulator: RunningSimulator, under_no
         url = process.stdout.readline().strip()
         process.send_signal(signal.SIGHUP)
         if under_nohup:
+            # A window for a wrongly handled SIGHUP to end it: nothing to wait for but time.
             time.sleep(1)
             assert process.poll() is None
-            assert httpx.get(url).status_code == 200
+            assert httpx.get(url, trust_env=False, timeout=CEILING).status_code == 200
             process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 0
+        assert process.wait(timeout=CEILING) == 0
     finally:
         if process.poll() is None:
             process.kill()

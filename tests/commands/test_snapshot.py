@@ -17,8 +17,9 @@ from statdash.commands import snapshot
 from statdash.commands.common import load_compiled
 from statdash.live.records import SubscriptionRecords
 from statdash.sim.runner import RunningSimulator
+from tests.support.wait import CEILING, until
 
-from .conftest import LAYOUTS, Result, WebServer, spawn, wait_until
+from .conftest import LAYOUTS, Result, WebServer, spawn
 
 Cli = Callable[..., Result]
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
@@ -312,9 +313,9 @@ def test_signal_while_the_open_is_in_flight_deletes_after_it_lands(
         str(records_path),
     )
     try:
-        wait_until(lambda: floor.state()["requests"].get("subscribe", 0) >= 1)
+        until(lambda: floor.state()["requests"].get("subscribe", 0) >= 1, what="the open")
         child.send_signal(signum)
-        out, err = child.communicate(timeout=20)
+        out, err = child.communicate(timeout=CEILING)
     finally:
         child.kill()
     assert (child.returncode, out) == (128 + signum, "")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import signal
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 from statdash.sim.runner import RunningSimulator
+from tests.support.terminal import catches_signal
+from tests.support.wait import CEILING, until
 
-from .conftest import Result, spawn, wait_until
+from .conftest import Result, spawn
 
 # Fires at once on the simulator: no queue waits anywhere near 1,000 calls, so every queue
 # sits at or below the alarm level of this "too few waiting" threshold.
@@ -67,10 +68,10 @@ def test_watch_writes_the_log_and_leaves_nothing_open_on_sigterm(
         str(records_path),
     )
     try:
-        wait_until(lambda: log.exists() and len(log.read_text().splitlines()) >= 3, 30)
+        until(lambda: log.exists() and len(log.read_text().splitlines()) >= 3, what="3 alerts")
         assert simulator.state()["open_subscriptions"] == 1
         child.send_signal(signal.SIGTERM)
-        out, err = child.communicate(timeout=30)
+        out, err = child.communicate(timeout=CEILING)
     finally:
         if child.poll() is None:
             child.kill()
@@ -125,11 +126,11 @@ def test_a_server_never_reached_exits_one(tmp_path: Path, dead_url: str) -> None
     """With nothing listening, watch says it never reached the server and exits 1 on SIGTERM."""
     child = spawn("watch", str(layout_file(tmp_path, ALERTING)), "--url", dead_url)
     try:
-        # Let it try (and fail) to connect before it is stopped.
-        time.sleep(2)
+        # Stopped once it handles SIGTERM (before that, SIGTERM would just kill it).
+        until(lambda: catches_signal(child.pid, signal.SIGTERM), what="watch to catch SIGTERM")
         assert child.poll() is None
         child.send_signal(signal.SIGTERM)
-        _, err = child.communicate(timeout=30)
+        _, err = child.communicate(timeout=CEILING)
     finally:
         if child.poll() is None:
             child.kill()

@@ -10,20 +10,13 @@ from statdash.live.controller import LiveController, Plan
 from statdash.live.session import SessionStatus
 from statdash.live.store import Ingested
 from tests.live.fakes import FakeClient, VirtualClock
+from tests.support.wait import until_async
 
 
 def _item(statistic_id: str) -> SubscriptionItem:
     return SubscriptionItem(
         statistic_id=statistic_id, object_id="ana.silva", object_type="Agent", name="X"
     )
-
-
-async def _until(condition: object, limit: int = 2000) -> None:
-    for _ in range(limit):
-        await asyncio.sleep(0)
-        if callable(condition) and condition():
-            return
-    raise AssertionError("condition never held")
 
 
 async def test_values_reach_the_store_and_changes_are_reported() -> None:
@@ -35,7 +28,7 @@ async def test_values_reach_the_store_and_changes_are_reported() -> None:
         client, Plan([_item("a")], 1.0), on_change=changes.append, on_status=statuses.append
     )
     controller.start()
-    await _until(lambda: len(changes) >= 1)
+    await until_async(lambda: len(changes) >= 1, interval=0)
     assert controller.store.get("a") is not None
     assert changes[0].changed == {"a"}
     await controller.close()
@@ -53,13 +46,13 @@ async def test_apply_swaps_subscription_and_keeps_shared_values() -> None:
         on_status=lambda status: None,
     )
     controller.start()
-    await _until(lambda: len(changes) >= 1)
+    await until_async(lambda: len(changes) >= 1, interval=0)
     controller.pause()
     await controller.apply(Plan([_item("a")], 1.0, history_capacity={"a": 10}))
     assert client.deleted == ["sub1"]
     assert controller.paused, "a paused dashboard stays paused across a reload"
     controller.resume()
-    await _until(lambda: len(client.opened) == 2)
+    await until_async(lambda: len(client.opened) == 2, interval=0)
     assert controller.store.history("a") is not None
     assert controller.store.get("b") is None
     await controller.close()
@@ -76,7 +69,7 @@ async def test_reached_remembers_a_success_across_reloads() -> None:
         client, Plan([_item("a")], 0.001), on_change=lambda _: None, on_status=lambda _: None
     )
     controller.start()
-    await _until(lambda: controller.last_failure is not None)
+    await until_async(lambda: controller.last_failure is not None, interval=0)
     assert not controller.reached
     assert controller.last_failure is refused
     for _ in range(400):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable
 
 from statdash.api import errors
 from statdash.api.models import SubscriptionItem
@@ -13,20 +12,13 @@ from statdash.live.session import SessionStatus
 from statdash.live.store import Ingested
 from tests.live.fakes import FakeClient, VirtualClock
 from tests.live.test_push_feed import Batch, FakeChannel, Update
+from tests.support.wait import until_async
 
 
 def _item(statistic_id: str) -> SubscriptionItem:
     return SubscriptionItem(
         statistic_id=statistic_id, object_id="ana.silva", object_type="Agent", name="X"
     )
-
-
-async def _until(condition: Callable[[], bool], limit: int = 5000) -> None:
-    for _ in range(limit):
-        await asyncio.sleep(0)
-        if condition():
-            return
-    raise AssertionError("condition never held")
 
 
 class Calls:
@@ -74,7 +66,7 @@ async def test_the_channel_is_confirmed_before_the_subscription_opens() -> None:
     calls = Calls(client, channel)
     controller = _controller(client, [channel])
     controller.start()
-    await _until(lambda: controller.store.get("a") is not None)
+    await until_async(lambda: controller.store.get("a") is not None, interval=0)
     assert calls.order == ["channel"]
     assert client.calls[0][0] == "open"
     assert controller.status.updates == "push"
@@ -90,9 +82,9 @@ async def test_pushed_values_reach_the_store_without_polling() -> None:
     changes: list[Ingested] = []
     controller = _controller(client, [channel], changes=changes)
     controller.start()
-    await _until(lambda: controller.store.get("a") is not None)
+    await until_async(lambda: controller.store.get("a") is not None, interval=0)
     channel.rounds.put_nowait(Batch((Update("b", {"intValue": 7}),)))
-    await _until(lambda: controller.store.get("b") is not None)
+    await until_async(lambda: controller.store.get("b") is not None, interval=0)
     assert any(change.changed == {"b"} for change in changes)
     for _ in range(500):
         await asyncio.sleep(0)
@@ -108,7 +100,7 @@ async def test_auto_falls_back_to_polling_when_the_server_has_no_push() -> None:
     channel = FakeChannel(opening=errors.PushUnavailable("no CometD"))
     controller = _controller(client, [channel])
     controller.start()
-    await _until(lambda: sum(name == "peek" for name, _ in client.calls) >= 2)
+    await until_async(lambda: sum(name == "peek" for name, _ in client.calls) >= 2, interval=0)
     assert controller.status.updates == "poll: no push"
     assert not controller.pushing
     await controller.close()
@@ -122,9 +114,9 @@ async def test_losing_push_switches_to_polling_visibly() -> None:
     statuses: list[SessionStatus] = []
     controller = _controller(client, [channel, spare, spare, spare], statuses=statuses)
     controller.start()
-    await _until(lambda: controller.store.get("a") is not None)
+    await until_async(lambda: controller.store.get("a") is not None, interval=0)
     channel.rounds.put_nowait(errors.PushLost("advice none"))
-    await _until(lambda: any(name == "peek" for name, _ in client.calls))
+    await until_async(lambda: any(name == "peek" for name, _ in client.calls), interval=0)
     assert any(status.updates == "push lost: polling" for status in statuses)
     await controller.close()
 
@@ -135,7 +127,7 @@ async def test_push_only_mode_does_not_poll_when_push_is_lost() -> None:
     channel = FakeChannel(opening=errors.PushUnavailable("no CometD"))
     controller = _controller(client, [channel, channel], "push")
     controller.start()
-    await _until(lambda: controller.store.get("a") is not None)
+    await until_async(lambda: controller.store.get("a") is not None, interval=0)
     for _ in range(500):
         await asyncio.sleep(0)
     peeks = [at for name, at in client.calls if name in ("open", "peek")]
@@ -151,10 +143,10 @@ async def test_a_reconciliation_peek_counts_the_values_it_corrects() -> None:
     channel = FakeChannel()
     controller = _controller(client, [channel])
     controller.start()
-    await _until(lambda: controller.store.get("a") is not None)
+    await until_async(lambda: controller.store.get("a") is not None, interval=0)
     controller.poll_now()
     # The fake's peek answers a different value for "a" than the subscribe reply did.
-    await _until(lambda: controller.status.corrected == 1)
+    await until_async(lambda: controller.status.corrected == 1, interval=0)
     await controller.close()
 
 
@@ -164,7 +156,7 @@ async def test_close_deletes_the_subscription_and_disconnects_the_channel() -> N
     channel = FakeChannel()
     controller = _controller(client, [channel])
     controller.start()
-    await _until(lambda: controller.store.get("a") is not None)
+    await until_async(lambda: controller.store.get("a") is not None, interval=0)
     await controller.close()
     assert client.deleted == ["sub1"]
     assert channel.closed >= 1
@@ -176,7 +168,7 @@ async def test_pause_holds_pushed_values_until_resume() -> None:
     channel = FakeChannel()
     controller = _controller(client, [channel])
     controller.start()
-    await _until(lambda: controller.store.get("a") is not None)
+    await until_async(lambda: controller.store.get("a") is not None, interval=0)
     controller.pause()
     channel.rounds.put_nowait(Batch((Update("b", {"intValue": 1}),)))
     channel.rounds.put_nowait(Batch((Update("b", {"intValue": 2}),)))

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from statdash.live.lifecycle import hung_up, install_signal_handlers, terminal_alive, watch_terminal
+from tests.support.wait import CEILING, until_async
 
 
 async def test_sigterm_and_sighup_call_on_exit() -> None:
@@ -20,10 +21,7 @@ async def test_sigterm_and_sighup_call_on_exit() -> None:
     try:
         os.kill(os.getpid(), signal.SIGTERM)
         os.kill(os.getpid(), signal.SIGHUP)
-        for _ in range(100):
-            await asyncio.sleep(0.01)
-            if len(reasons) == 2:
-                break
+        await until_async(lambda: len(reasons) == 2, what="both signals handled")
     finally:
         remove()
     assert reasons == ["SIGTERM", "SIGHUP"]
@@ -49,7 +47,7 @@ async def test_terminal_watch_notices_a_closed_terminal() -> None:
     await asyncio.sleep(0.05)
     assert reasons == []
     os.close(master)
-    await asyncio.wait_for(watcher, 2)
+    await asyncio.wait_for(watcher, CEILING)
     os.close(slave)
     assert reasons == ["terminal closed"]
 
@@ -99,7 +97,7 @@ def test_detach_makes_writes_to_a_hung_up_terminal_harmless() -> None:
     child = subprocess.run(
         [sys.executable, "-c", DETACH_CHILD, str(write_end)],
         pass_fds=(write_end,),
-        timeout=30,
+        timeout=CEILING,
         check=False,
     )
     os.close(write_end)

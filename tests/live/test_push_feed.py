@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from statdash.api import errors
 from statdash.live.push_feed import FeedState, PushFeed
+from tests.support.wait import until_async
 
 
 @dataclass(frozen=True)
@@ -89,14 +90,6 @@ def _feed(
     )
 
 
-async def _until(condition: Callable[[], bool], limit: int = 2000) -> None:
-    for _ in range(limit):
-        await asyncio.sleep(0)
-        if condition():
-            return
-    raise AssertionError("condition never held")
-
-
 async def test_open_confirms_the_channel_and_hands_on_data_from_the_open_replies() -> None:
     """A successful open makes the feed live and hands on updates that came with it."""
     channel = FakeChannel(opening=Batch((Update("a", {"intValue": 1}),)))
@@ -117,7 +110,7 @@ async def test_updates_while_paused_are_coalesced_to_the_latest_per_statistic() 
     feed.pause()
     for number in range(50):
         channel.rounds.put_nowait(Batch((Update("a", number), Update("b", -number))))
-    await _until(lambda: feed.updates_received == 100)
+    await until_async(lambda: feed.updates_received == 100, interval=0)
     assert seen.updates == []
     feed.resume()
     assert seen.updates == [{"a": 49, "b": -49}]
@@ -164,7 +157,7 @@ async def test_hand_overs_are_spaced_by_the_flush_gap() -> None:
     feed._take(Batch((Update("a", 2), Update("b", 3))))
     feed._take(Batch((Update("c", 4),)))
     assert seen.updates == [{"a": 1}]
-    await _until(lambda: len(seen.updates) == 2, limit=100_000)
+    await until_async(lambda: len(seen.updates) == 2, interval=0)
     assert seen.updates[1] == {"a": 2, "b": 3, "c": 4}
     await feed.close()
 
@@ -178,13 +171,13 @@ async def test_one_failed_round_is_a_blip_two_lose_the_channel_and_it_is_reopene
     task = asyncio.create_task(feed.run())
     first.rounds.put_nowait(errors.ConnectError("refused"))
     first.rounds.put_nowait(Batch((Update("a", 1),)))
-    await _until(lambda: seen.updates == [{"a": 1}])
+    await until_async(lambda: seen.updates == [{"a": 1}], interval=0)
     assert feed.state is FeedState.LIVE and first.closed == 0
     first.rounds.put_nowait(errors.ConnectError("refused"))
     first.rounds.put_nowait(errors.ConnectError("refused"))
-    await _until(lambda: first.closed == 1)
+    await until_async(lambda: first.closed == 1, interval=0)
     assert FeedState.LOST in seen.states
-    await _until(lambda: feed.state is FeedState.LIVE)
+    await until_async(lambda: feed.state is FeedState.LIVE, interval=0)
     assert seen.resyncs == 1, "what changed while the channel was down needs a peek"
     feed.stop()
     await task
@@ -199,7 +192,7 @@ async def test_advice_none_loses_the_channel_at_once() -> None:
     await feed.open()
     task = asyncio.create_task(feed.run())
     channel.rounds.put_nowait(errors.PushLost("advice none"))
-    await _until(lambda: channel.closed == 1)
+    await until_async(lambda: channel.closed == 1, interval=0)
     assert FeedState.LOST in seen.states
     feed.stop()
     await task

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any
 
 import httpx
 
@@ -20,9 +18,9 @@ from statdash.live.records import SubscriptionRecords
 from statdash.live.session import Phase, SessionStatus
 from statdash.live.store import Ingested
 from statdash.sim.runner import RunningSimulator
+from tests.support.wait import CEILING, until_async
 
 API_KEY = "reliability-key"
-SIM_START = 1_700_000_000.0
 # Short, so a fault and its recovery take a second or two of wall time.
 INTERVAL = 0.25
 
@@ -146,14 +144,11 @@ class LiveRun:
             if (value := store.get(i.statistic_id)) is not None
         }
 
-    async def until(self, condition: Callable[[], bool], timeout: float = 10.0) -> float:
+    async def until(self, condition: Callable[[], bool], timeout: float = CEILING) -> float:
         """Wait until `condition()` holds; returns the monotonic time it first held."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if condition():
-                return time.monotonic()
-            await asyncio.sleep(0.005)
-        raise AssertionError(f"condition never held; status: {self.status}")
+        return await until_async(
+            condition, timeout=timeout, interval=0.005, detail=lambda: f"status: {self.status}"
+        )
 
     async def live_with(self, polls: int) -> None:
         """Wait until the session is live and has polled `polls` times in all."""
@@ -165,9 +160,3 @@ class LiveRun:
             if seen.at >= after and condition(seen):
                 return seen
         raise AssertionError("no such status was published")
-
-
-def open_subscriptions(sim: RunningSimulator) -> dict[str, Any]:
-    """subscriptionId -> statisticIds of what the simulator has open now."""
-    subscriptions: dict[str, Any] = sim.state()["subscriptions"]
-    return subscriptions

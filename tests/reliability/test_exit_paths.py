@@ -14,18 +14,18 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from statdash.sim.config import SimConfig
-from statdash.sim.runner import RunningSimulator, running_simulator
-from tests.reliability.ptyapp import ALT_SCREEN_OFF, ALT_SCREEN_ON, PtyApp, child_environment
-from tests.reliability.support import API_KEY, SIM_START, open_subscriptions
+from statdash.sim.runner import RunningSimulator
+from tests.reliability.support import API_KEY
+from tests.support.sim import SIM_START, open_subscriptions, shared_simulator
+from tests.support.terminal import ALT_SCREEN_OFF, ALT_SCREEN_ON, PtyApp, child_environment
+from tests.support.wait import CEILING
 
-EXIT_SECONDS = 5.0
 LAYOUT = """
 title: Exit paths
 refresh: 1s
@@ -59,12 +59,10 @@ app_module.StatdashApp._tick = _failing_tick
 """
 
 
-@pytest.fixture(scope="module")
-def exit_sim() -> Iterator[RunningSimulator]:
-    """One simulator for every child dashboard of this module."""
-    config = SimConfig(agents=10, queues=2, seed=3, clock="manual", start_time=SIM_START)
-    with running_simulator(config, log_level="critical") as simulator:
-        yield simulator
+# One simulator for every child dashboard of this module.
+simulator = shared_simulator(
+    SimConfig(agents=10, queues=2, seed=3, clock="manual", start_time=SIM_START)
+)
 
 
 @pytest.fixture(scope="module")
@@ -76,11 +74,11 @@ def layout_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def sim(exit_sim: RunningSimulator) -> Iterator[RunningSimulator]:
+def sim(simulator: RunningSimulator) -> Iterator[RunningSimulator]:
     """The module's simulator, with nothing open before and after each test."""
-    assert open_subscriptions(exit_sim) == {}
-    yield exit_sim
-    assert open_subscriptions(exit_sim) == {}
+    assert open_subscriptions(simulator) == {}
+    yield simulator
+    assert open_subscriptions(simulator) == {}
 
 
 def start(
@@ -102,7 +100,6 @@ def start(
     word = b"poll" if updates == "poll" else b"push"
     app.wait_for(
         lambda: len(open_subscriptions(sim)) == 1 and b"live" in app.output and word in app.output,
-        20,
         "the dashboard to be live",
     )
     if updates != "poll":
@@ -129,14 +126,14 @@ def ended_cleanly(
 ) -> None:
     """The child exited with `code` in time, deleted its subscription, disconnected its
     CometD client (`other_clients` are those of other processes) and gave the tty back."""
-    exit_code = app.wait_exit(EXIT_SECONDS)
-    time.sleep(0.1)  # let the reader thread take the last bytes
+    exit_code = app.wait_exit()
+    output = app.finish_output()
     outcome = {
         "exit code": exit_code,
         "open subscriptions": open_subscriptions(sim),
         "CometD clients": sim.state()["cometd_clients"],
         "records": records(home),
-        "alternate screen left": screen_restored(app.output),
+        "alternate screen left": screen_restored(output),
         "terminal modes restored": app.terminal_is_cooked(),
     }
     expected = {
@@ -147,7 +144,7 @@ def ended_cleanly(
         "alternate screen left": True,
         "terminal modes restored": True,
     }
-    assert outcome == expected, app.output[-600:]
+    assert outcome == expected, output[-600:]
 
 
 @pytest.mark.parametrize("key", [b"q", b"\x11", b"\x03"], ids=["q", "ctrl+q", "ctrl+c"])
@@ -201,7 +198,8 @@ def test_unhandled_exception_deletes_the_subscription_and_restores_the_terminal(
     app = start(sim, layout_file, tmp_path, hooks=(hook,))
     try:
         ended_cleanly(app, sim, tmp_path, code=1)
-        after = app.output[app.output.rfind(ALT_SCREEN_OFF) :]
+        output = app.finish_output()
+        after = output[output.rfind(ALT_SCREEN_OFF) :]
         assert b"injected failure in a handler" in after
     finally:
         app.close()
@@ -216,7 +214,7 @@ def test_closed_terminal_ends_the_app_and_deletes_the_subscription(
     app = start(sim, layout_file, tmp_path, nohup=nohup)
     try:
         app.hang_up()
-        app.wait_exit(EXIT_SECONDS)
+        app.wait_exit()
         assert open_subscriptions(sim) == {}
         assert sim.state()["cometd_clients"] == 0
         assert records(tmp_path) == []
@@ -234,7 +232,7 @@ def test_killed_run_leaves_a_record_and_the_next_start_deletes_it(
         (left_behind,) = open_subscriptions(sim)
         assert [r["subscription_id"] for r in records(tmp_path)] == [left_behind]
         killed.kill(signal.SIGKILL)
-        assert killed.wait_exit(EXIT_SECONDS) == -signal.SIGKILL
+        assert killed.wait_exit() == -signal.SIGKILL
         assert list(open_subscriptions(sim)) == [left_behind]
     finally:
         killed.close()
@@ -260,7 +258,7 @@ def test_cleanup_command_deletes_what_a_killed_run_left(
     killed = start(sim, layout_file, tmp_path)
     try:
         killed.kill(signal.SIGKILL)
-        killed.wait_exit(EXIT_SECONDS)
+        killed.wait_exit()
     finally:
         killed.close()
     assert len(open_subscriptions(sim)) == 1
@@ -268,7 +266,7 @@ def test_cleanup_command_deletes_what_a_killed_run_left(
         [sys.executable, "-m", "statdash", "cleanup", "--url", sim.base_url],
         env=child_environment(tmp_path, {"STATDASH_API_KEY": API_KEY}),
         capture_output=True,
-        timeout=30,
+        timeout=CEILING,
         check=False,
     )
     assert done.returncode == 0, done.stderr
@@ -286,11 +284,11 @@ def test_a_run_that_never_reached_its_server_exits_1_and_says_why(
         child_environment(tmp_path, {"STATDASH_API_KEY": API_KEY}),
     )
     try:
-        app.wait_for(lambda: b"cannot reach the server" in app.output, 20, "the refusal on screen")
+        app.wait_for(lambda: b"cannot reach the server" in app.output, "the refusal on screen")
         app.send(b"q")
-        code = app.wait_exit(EXIT_SECONDS)
-        time.sleep(0.1)  # let the reader thread take the last bytes
-        after = app.output[app.output.rfind(ALT_SCREEN_OFF) :].decode("utf-8", "replace")
+        code = app.wait_exit()
+        output = app.finish_output()
+        after = output[output.rfind(ALT_SCREEN_OFF) :].decode("utf-8", "replace")
         assert code == 1, after
         assert after.count("statdash run: ") == 1, after
         assert f"statdash run: never reached {dead_url}: cannot reach the server: " in after

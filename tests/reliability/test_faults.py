@@ -24,27 +24,23 @@ from statdash.api.client import RetryPolicy, StatisticsClient
 from statdash.live.records import SubscriptionRecords
 from statdash.live.session import DEFAULT_MAX_BACKOFF, Phase, Session, SessionStatus
 from statdash.sim.config import SimConfig
-from statdash.sim.runner import RunningSimulator, running_simulator
+from statdash.sim.runner import RunningSimulator
 from tests.live.fakes import VirtualClock
-from tests.reliability.support import (
-    API_KEY,
-    INTERVAL,
-    ITEMS,
+from tests.reliability.support import API_KEY, INTERVAL, ITEMS, LiveRun, item, server_values
+from tests.support.sim import (
     SIM_START,
-    LiveRun,
-    item,
+    new_simulator,
     open_subscriptions,
-    server_values,
+    serve,
+    shared_simulator,
 )
+from tests.support.wait import CEILING, until_async
 
 CONFIG = SimConfig(agents=20, queues=3, seed=11, clock="manual", start_time=SIM_START)
 
 
-@pytest.fixture(scope="module")
-def shared_sim() -> Iterator[RunningSimulator]:
-    """One simulator for the tests that only inject faults (each test clears them after)."""
-    with running_simulator(CONFIG, log_level="critical") as simulator:
-        yield simulator
+# One simulator for the tests that only inject faults (each test clears them after).
+shared_sim = shared_simulator(CONFIG)
 
 
 @pytest.fixture
@@ -146,7 +142,7 @@ async def test_connection_refused_then_server_back_resubscribes_and_is_live(
     when the server is back (restarted, so it forgot the subscription) it subscribes again and
     is live within two intervals, with current values and one subscription open."""
     records = SubscriptionRecords(tmp_path / "open.json")
-    first = running_simulator(CONFIG, log_level="critical").start()
+    first = new_simulator(CONFIG).start()
     port = first.port
     try:
         async with LiveRun(first, records=records) as run:
@@ -160,7 +156,7 @@ async def test_connection_refused_then_server_back_resubscribes_and_is_live(
                 "cannot reach the server: All connection attempts failed"
             )
             assert run.values() == kept
-            second = running_simulator(CONFIG, port=port, log_level="critical")
+            second = new_simulator(CONFIG, port=port)
             await asyncio.to_thread(second.start)
             try:
                 back = time.monotonic()
@@ -191,9 +187,9 @@ async def test_long_outage_backs_off_to_the_cap_and_recovers_within_it() -> None
     """Through ten minutes without a server (on a virtual clock) retries never wait more than
     the 30 s cap nor hammer, and the session is live within the cap once the server is back."""
     clock = VirtualClock()
-    first = running_simulator(CONFIG, log_level="critical").start()
+    first = new_simulator(CONFIG).start()
     port = first.port
-    second = running_simulator(CONFIG, port=port, log_level="critical")
+    second = new_simulator(CONFIG, port=port)
     outage: dict[str, float] = {}
     statuses: list[tuple[float, SessionStatus]] = []
 
@@ -217,15 +213,14 @@ async def test_long_outage_backs_off_to_the_cap_and_recovers_within_it() -> None
     )
     task = asyncio.create_task(session.run())
     try:
-        while session.status.polls < 1:
-            await asyncio.sleep(0.005)
+        await until_async(lambda: session.status.polls >= 1, what="the first poll")
         await asyncio.to_thread(first.stop)
         outage["start"] = clock.now
-        for _ in range(4000):
-            if "end" in outage and session.status.phase is Phase.LIVE:
-                break
-            await asyncio.sleep(0.002)
-        assert "end" in outage and session.status.phase is Phase.LIVE
+        await until_async(
+            lambda: "end" in outage and session.status.phase is Phase.LIVE,
+            what="live again after the outage",
+            interval=0.002,
+        )
         # One failed attempt per error count (each failure publishes twice).
         first_seen = {s.error_count: at for at, s in reversed(statuses) if s.error_count}
         attempts = sorted(first_seen.values())
@@ -237,7 +232,7 @@ async def test_long_outage_backs_off_to_the_cap_and_recovers_within_it() -> None
         assert live_at - outage["end"] <= DEFAULT_MAX_BACKOFF
     finally:
         session.stop()
-        await asyncio.wait_for(task, 10)
+        await asyncio.wait_for(task, CEILING)
         await client.aclose()
         assert open_subscriptions(second) == {}
         second.stop()
@@ -361,7 +356,7 @@ async def test_garbled_subscribe_reply_leaves_one_subscription(
 def oauth_sim() -> Iterator[RunningSimulator]:
     """A simulator that wants an API key and a client-credentials bearer token."""
     config = replace(CONFIG, api_key=API_KEY, client_id="dash", client_secret="right-secret")
-    with running_simulator(config, log_level="critical") as simulator:
+    with serve(config) as simulator:
         yield simulator
         assert open_subscriptions(simulator) == {}
 

@@ -10,13 +10,12 @@ left open on the server: no subscription, no CometD client.
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 import pytest
 
-from statdash.api.client import RetryPolicy, StatisticsClient
+from statdash.api.client import StatisticsClient
 from statdash.api.push import PushChannel
 from statdash.layout.compile import CompiledLayout, compile_layout
 from statdash.layout.loader import load_layout_text
@@ -24,8 +23,16 @@ from statdash.live import push_feed
 from statdash.live.controller import LiveController, plan_for
 from statdash.live.session import SessionStatus
 from statdash.sim.config import SimConfig
-from statdash.sim.runner import RunningSimulator, running_simulator
-from tests.reliability.support import API_KEY, SIM_START, open_subscriptions
+from statdash.sim.runner import RunningSimulator
+from tests.reliability.support import API_KEY
+from tests.support.sim import (
+    SIM_START,
+    assert_nothing_left_open,
+    faults_in_force,
+    open_subscriptions,
+    shared_simulator,
+)
+from tests.support.wait import until_async
 
 REFRESH = 0.4
 HOLD = 1.0
@@ -51,10 +58,10 @@ def fast_layout() -> CompiledLayout:
     return replace(compile_layout(load_layout_text(LAYOUT, file="push.yaml")), refresh=REFRESH)
 
 
-@pytest.fixture(scope="module")
-def push_sim() -> Iterator[RunningSimulator]:
-    """One simulator on a manual clock, holding connects only briefly."""
-    config = SimConfig(
+# One simulator on a manual clock, holding connects only briefly; the root `client` fixture
+# (no client retries, as in production; faults cleared around each test) is a client of it.
+simulator = shared_simulator(
+    SimConfig(
         agents=20,
         queues=3,
         seed=7,
@@ -62,10 +69,9 @@ def push_sim() -> Iterator[RunningSimulator]:
         start_time=SIM_START,
         notification_hold=HOLD,
         time_driven_frequency=1.0,
-    )
-    with running_simulator(config, log_level="critical") as simulator:
-        simulator.advance(1800)
-        yield simulator
+    ),
+    advance=1800,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -76,16 +82,16 @@ def quick_reopen(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-async def client(push_sim: RunningSimulator) -> AsyncIterator[StatisticsClient]:
-    """A production-like client; faults cleared before, nothing left open after."""
-    push_sim.clear_faults()
-    async with StatisticsClient(
-        push_sim.base_url, API_KEY, retry=RetryPolicy(attempts=1)
-    ) as statistics_client:
-        yield statistics_client
-    push_sim.clear_faults()
-    assert open_subscriptions(push_sim) == {}
-    assert push_sim.state()["cometd_clients"] == 0
+def client_api_key() -> str:
+    """The root `client` fixture sends this module's key."""
+    return API_KEY
+
+
+@pytest.fixture(autouse=True)
+def nothing_left_open(simulator: RunningSimulator) -> Iterator[None]:
+    """Each test leaves no subscription and no CometD client on the shared simulator."""
+    yield
+    assert_nothing_left_open(simulator)
 
 
 class Watched:
@@ -102,13 +108,13 @@ class Watched:
             updates=updates,  # type: ignore[arg-type]
         )
 
-    async def until(self, condition: Callable[[], bool], timeout: float = 15.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if condition():
-                return
-            await asyncio.sleep(0.01)
-        raise AssertionError(f"condition never held; status: {self.controller.status}")
+    async def until(self, condition: Callable[[], object]) -> None:
+        """Wait for `condition()` (which may be a coroutine function) while values flow."""
+        await until_async(condition, detail=lambda: f"status: {self.controller.status}")
+
+    async def changed_since(self, revision: int) -> None:
+        """Wait until the store has moved past `revision`."""
+        await self.until(lambda: self.controller.store.revision > revision)
 
     async def __aenter__(self) -> Watched:
         self.controller.start()
@@ -135,72 +141,69 @@ async def _agrees_with_server(watched: Watched, client: StatisticsClient) -> boo
 
 
 async def test_changes_arrive_by_push_with_no_peek(
-    push_sim: RunningSimulator, client: StatisticsClient
+    simulator: RunningSimulator, client: StatisticsClient
 ) -> None:
     """Under push, simulated time passing changes values on screen without a single peek."""
     async with Watched(client) as watched:
-        peeks = push_sim.state()["requests"].get("peek", 0)
+        peeks = simulator.state()["requests"].get("peek", 0)
         revision = watched.controller.store.revision
-        push_sim.advance(30)
+        simulator.advance(30)
         await watched.until(lambda: watched.controller.store.revision > revision)
-        assert push_sim.state()["requests"].get("peek", 0) == peeks
+        assert simulator.state()["requests"].get("peek", 0) == peeks
         assert watched.controller.status.updates == "push"
 
 
 async def test_a_dropped_session_is_rejoined_and_the_subscription_reopened(
-    push_sim: RunningSimulator, client: StatisticsClient
+    simulator: RunningSimulator, client: StatisticsClient
 ) -> None:
     """A Stat Server restart (CometD client and REST subscription gone): the client shakes
     hands again, finds the subscription gone, opens a new one, and values agree again."""
     async with Watched(client) as watched:
         old = watched.controller.status.subscription_id
-        push_sim.set_faults(drop_session=True)
-        push_sim.advance(30)
+        simulator.set_faults(drop_session=True)
+        simulator.advance(30)
         await watched.until(
             lambda: (
                 watched.controller.status.subscription_id not in (None, old)
                 and watched.controller.pushing
             )
         )
-        push_sim.advance(30)
-        await watched.until(lambda: len(open_subscriptions(push_sim)) == 1)
-        assert list(open_subscriptions(push_sim)) == [watched.controller.status.subscription_id]
-        await asyncio.sleep(3 * REFRESH)
-        assert await _agrees_with_server(watched, client)
+        simulator.advance(30)
+        await watched.until(lambda: len(open_subscriptions(simulator)) == 1)
+        assert list(open_subscriptions(simulator)) == [watched.controller.status.subscription_id]
+        await watched.until(lambda: _agrees_with_server(watched, client))
 
 
 async def test_a_402_storm_falls_back_to_polling_visibly_then_push_returns(
-    push_sim: RunningSimulator, client: StatisticsClient
+    simulator: RunningSimulator, client: StatisticsClient
 ) -> None:
     """Every connect answered 402: push is lost, auto polls and says so; once the storm
     ends, push is back and polling stops."""
     async with Watched(client) as watched:
-        push_sim.set_faults(unknown_client=True)
+        simulator.set_faults(unknown_client=True)
         await watched.until(lambda: watched.controller.status.updates == "push lost: polling")
-        peeks = push_sim.state()["requests"].get("peek", 0)
-        await watched.until(lambda: push_sim.state()["requests"].get("peek", 0) >= peeks + 2)
-        push_sim.set_faults(unknown_client=False)
+        peeks = simulator.state()["requests"].get("peek", 0)
+        await watched.until(lambda: simulator.state()["requests"].get("peek", 0) >= peeks + 2)
+        simulator.set_faults(unknown_client=False)
         await watched.until(lambda: watched.controller.status.updates == "push")
         assert watched.controller.plan.interval == REFRESH
-        push_sim.advance(20)
-        await asyncio.sleep(4 * REFRESH)
-        assert await _agrees_with_server(watched, client)
+        simulator.advance(20)
+        await watched.until(lambda: _agrees_with_server(watched, client))
 
 
 async def test_malformed_replies_cost_a_round_not_the_dashboard(
-    push_sim: RunningSimulator, client: StatisticsClient
+    simulator: RunningSimulator, client: StatisticsClient
 ) -> None:
     """A garbled connect reply or garbage update items are survived; values keep coming."""
     async with Watched(client) as watched:
         for kind in ("invalid_json", "not_object", "bad_statistics"):
-            push_sim.set_faults(malformed_push={"kind": kind, "count": 1})
+            simulator.set_faults(malformed_push={"kind": kind, "count": 1})
             # The damaged reply's values are lost (as on a real wire): later changes come.
-            for _ in range(3):
-                push_sim.advance(10)
-                await asyncio.sleep(3 * REFRESH)
+            simulator.advance(10)
+            await watched.until(lambda: faults_in_force(simulator)["malformed_push"] is False)
             revision = watched.controller.store.revision
-            push_sim.advance(30)
-            await watched.until(lambda r=revision: watched.controller.store.revision > r)
+            simulator.advance(30)
+            await watched.changed_since(revision)
         assert watched.controller.pushing
         # What the damaged replies lost, a reconciliation (r) corrects.
         polls = watched.controller.status.polls
@@ -210,43 +213,44 @@ async def test_malformed_replies_cost_a_round_not_the_dashboard(
 
 
 async def test_duplicated_and_out_of_order_deliveries_leave_the_newest_values(
-    push_sim: RunningSimulator, client: StatisticsClient
+    simulator: RunningSimulator, client: StatisticsClient
 ) -> None:
     """Deliveries twice over, and older values sent after newer ones, end with the screen
     showing exactly what the server has now."""
     async with Watched(client) as watched:
-        push_sim.set_faults(duplicate_updates=True, reorder_updates=True)
+        simulator.set_faults(duplicate_updates=True, reorder_updates=True)
         for _ in range(5):
-            push_sim.advance(15)
-            await asyncio.sleep(2 * REFRESH)
-        await asyncio.sleep(4 * REFRESH)
-        assert await _agrees_with_server(watched, client)
+            # Apart, so that each advance is its own delivery (duplicated, maybe reordered).
+            revision = watched.controller.store.revision
+            simulator.advance(15)
+            await watched.changed_since(revision)
+        await watched.until(lambda: _agrees_with_server(watched, client))
         assert watched.controller.status.corrected == 0
 
 
 async def test_slow_connects_keep_push_live(
-    push_sim: RunningSimulator, client: StatisticsClient
+    simulator: RunningSimulator, client: StatisticsClient
 ) -> None:
     """Connect replies that come a second late do not lose the channel."""
     async with Watched(client) as watched:
-        push_sim.set_faults(slow_connect_ms=1000)
+        simulator.set_faults(slow_connect_ms=1000)
         revision = watched.controller.store.revision
-        push_sim.advance(30)
+        simulator.advance(30)
         await watched.until(lambda: watched.controller.store.revision > revision)
         assert watched.controller.pushing
         assert all(status.updates != "push lost: polling" for status in watched.statuses)
 
 
 async def test_push_only_mode_stays_off_polling_while_the_channel_is_lost(
-    push_sim: RunningSimulator, client: StatisticsClient
+    simulator: RunningSimulator, client: StatisticsClient
 ) -> None:
     """updates: push, channel lost: the status says so, and no poll at the refresh happens."""
     async with Watched(client, "push") as watched:
-        push_sim.set_faults(unknown_client=True)
+        simulator.set_faults(unknown_client=True)
         await watched.until(lambda: watched.controller.status.updates == "push lost")
-        peeks = push_sim.state()["requests"].get("peek", 0)
+        peeks = simulator.state()["requests"].get("peek", 0)
         await asyncio.sleep(10 * REFRESH)
         # At most the reconciliation each new handshake asks for (one per 5 s), no polling.
-        assert push_sim.state()["requests"].get("peek", 0) - peeks <= 1
-        push_sim.set_faults(unknown_client=False)
+        assert simulator.state()["requests"].get("peek", 0) - peeks <= 1
+        simulator.set_faults(unknown_client=False)
         await watched.until(lambda: watched.controller.status.updates == "push")

@@ -22,9 +22,10 @@ import pytest
 from statdash.api.auth import ClientCredentials
 from statdash.live.session import Phase
 from statdash.sim.config import SimConfig
-from statdash.sim.runner import RunningSimulator, running_simulator
-from tests.reliability.ptyapp import ALT_SCREEN_OFF, PtyApp, child_environment
-from tests.reliability.support import SIM_START, LiveRun, open_subscriptions
+from statdash.sim.runner import RunningSimulator
+from tests.reliability.support import LiveRun
+from tests.support.sim import SIM_START, open_subscriptions, serve
+from tests.support.terminal import ALT_SCREEN_OFF, PtyApp, child_environment
 
 API_KEY = "k3y-0f-the-supervisor-7f1c"
 CLIENT_ID = "statdash-floor"
@@ -73,7 +74,7 @@ SIM_CONFIG = SimConfig(
 @pytest.fixture
 def secure_sim() -> Iterator[RunningSimulator]:
     """A simulator that wants the API key and client-credentials tokens."""
-    with running_simulator(SIM_CONFIG, log_level="critical") as simulator:
+    with serve(SIM_CONFIG) as simulator:
         yield simulator
         assert open_subscriptions(simulator) == {}
 
@@ -114,12 +115,13 @@ def test_secrets_reach_neither_the_terminal_nor_the_state_directory(
     # Polling: the failed polls and their token refreshes are part of what is checked.
     app = PtyApp(["run", str(layout), "--url", secure_sim.base_url, "--updates", "poll"], env)
     try:
-        app.wait_for(lambda: b"live" in app.output, 20, "the dashboard to be live")
+        app.wait_for(lambda: b"live" in app.output, "the dashboard to be live")
         issued = secure_sim.state()["tokens_issued"]
         secure_sim.set_faults(revoke_tokens=True, fail_next={"peek": 1})
-        app.wait_for(lambda: secure_sim.state()["tokens_issued"] >= issued + 2, 20, "new tokens")
+        app.wait_for(lambda: secure_sim.state()["tokens_issued"] >= issued + 2, "new tokens")
         trigger.touch()
-        assert app.wait_exit(10) == 1
+        assert app.wait_exit() == 1
+        app.finish_output()
     finally:
         app.close()
     output = app.output
@@ -253,10 +255,11 @@ def test_insecure_run_and_readable_config_are_flagged(
     )
     app = PtyApp(["run", str(layout), "--url", secure_sim.base_url, "--insecure"], env)
     try:
-        app.wait_for(lambda: b"live" in app.output, 20, "the dashboard to be live")
-        app.wait_for(lambda: b"TLS NOT VERIFIED" in app.output, 5, "the insecure mark")
+        app.wait_for(lambda: b"live" in app.output, "the dashboard to be live")
+        app.wait_for(lambda: b"TLS NOT VERIFIED" in app.output, "the insecure mark")
         app.send(b"q")
-        assert app.wait_exit(5) == 0
+        assert app.wait_exit() == 0
+        app.finish_output()
     finally:
         app.close()
     output = app.output

@@ -17,18 +17,19 @@ from pathlib import Path
 import pytest
 from rich.style import Style
 from textual.geometry import Region
-from textual.pilot import Pilot
 from textual.widget import Widget
 
 from statdash.api.client import RetryPolicy, StatisticsClient
 from statdash.layout.compile import compile_layout
 from statdash.layout.loader import load_layout_text
 from statdash.sim.config import SimConfig
-from statdash.sim.runner import RunningSimulator, running_simulator
+from statdash.sim.runner import RunningSimulator
 from statdash.ui.app import StatdashApp
 from statdash.ui.launch import build_app
-from tests.reliability.ptyapp import PtyApp, child_environment
-from tests.reliability.support import API_KEY, SIM_START, open_subscriptions
+from tests.reliability.support import API_KEY
+from tests.support.sim import SIM_START, open_subscriptions, serve
+from tests.support.terminal import PtyApp, child_environment
+from tests.support.wait import until_async
 
 AGENTS = (
     "ana.silva, ben.novak, carla.ortiz, dev.weber, elena.ivanova, farid.lopez, grace.olsen, "
@@ -73,7 +74,7 @@ def hostile_sim() -> Iterator[RunningSimulator]:
     config = SimConfig(
         agents=20, queues=2, seed=2, clock="manual", start_time=SIM_START, hostile=True
     )
-    with running_simulator(config, log_level="critical") as simulator:
+    with serve(config) as simulator:
         simulator.advance(3600)
         yield simulator
         assert open_subscriptions(simulator) == {}
@@ -94,15 +95,16 @@ def test_hostile_strings_reach_the_pty_only_as_plain_text(
         size=(150, 45),
     )
     try:
-        app.wait_for(lambda: b"live" in app.output, 20, "the dashboard to be live")
+        app.wait_for(lambda: b"live" in app.output, "the dashboard to be live")
         peeks = hostile_sim.state()["requests"].get("peek", 0)
         # Failed polls put the server's (hostile) error messages on the status line.
         hostile_sim.set_faults(fail_next={"peek": 2})
         app.wait_for(
-            lambda: hostile_sim.state()["requests"].get("peek", 0) >= peeks + 3, 20, "failed polls"
+            lambda: hostile_sim.state()["requests"].get("peek", 0) >= peeks + 3, "failed polls"
         )
         app.send(b"q")
-        assert app.wait_exit(5) == 0
+        assert app.wait_exit() == 0
+        app.finish_output()
     finally:
         app.close()
     output = app.output
@@ -133,15 +135,6 @@ def rendered_segments(app: StatdashApp) -> Iterator[tuple[str, Style | None]]:
                 yield segment.text, segment.style
 
 
-async def until(pilot: Pilot[int], condition: object, timeout: float = 10.0) -> None:
-    """Let the app run until `condition()` holds."""
-    for _ in range(int(timeout / 0.05)):
-        if callable(condition) and condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition never held")
-
-
 async def test_hostile_strings_render_without_actions_or_links(
     hostile_sim: RunningSimulator,
 ) -> None:
@@ -153,7 +146,7 @@ async def test_hostile_strings_render_without_actions_or_links(
     ) as client:
         app = build_app(layout, client, server_label="hostile", handle_signals=False)
         async with app.run_test(size=(150, 45)) as pilot:
-            await until(pilot, lambda: app.controller.status.polls >= 1)
+            await until_async(lambda: app.controller.status.polls >= 1, pilot=pilot)
             await pilot.pause(0.2)
             segments = list(rendered_segments(app))
             screen = "".join(text for text, _ in segments)

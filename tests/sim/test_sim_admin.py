@@ -10,9 +10,9 @@ import pytest
 
 from statdash.sim import catalog
 from statdash.sim.config import SimConfig
-from statdash.sim.runner import RunningSimulator, running_simulator
-from tests.conftest import SIM_START
+from statdash.sim.runner import RunningSimulator
 from tests.sim.support import client, request, stat, subscription
+from tests.support.sim import SIM_START, serve
 
 AD_HOC: list[tuple[str, dict[str, Any]]] = [
     ("Agent", {"category": "TotalTime", "subject": "AgentStatus", "mainMask": "~LoggedOut"}),
@@ -51,7 +51,7 @@ def every_statistic(state: dict[str, Any]) -> list[dict[str, Any]]:
 def observe(config: SimConfig, times: list[float]) -> list[Any]:
     """Every statistic's value at each simulated time, as served."""
     seen = []
-    with running_simulator(config) as sim, client(sim) as api:
+    with serve(config) as sim, client(sim) as api:
         items = every_statistic(sim.state())
         opened = api.post("/subscriptions", json=subscription("all", *items)).json()
         assert opened["status"]["code"] == 0, opened["errors"][:3]
@@ -127,7 +127,7 @@ def test_advance_rejects_bad_amounts(simulator: RunningSimulator, body: Any) -> 
 def test_realtime_clock_follows_the_time_scale(sim_config: SimConfig) -> None:
     """On the realtime clock simulated time runs at time_scale times wall time."""
     config = dataclasses.replace(sim_config, clock="realtime", time_scale=600.0)
-    with running_simulator(config) as sim:
+    with serve(config) as sim:
         before = sim.state()["sim_time"]
         time.sleep(0.2)
         elapsed = sim.state()["sim_time"] - before
@@ -137,7 +137,7 @@ def test_realtime_clock_follows_the_time_scale(sim_config: SimConfig) -> None:
 def test_admin_routes_need_no_credentials(sim_config: SimConfig) -> None:
     """The loopback admin routes work without an API key or token even on a secured simulator."""
     config = dataclasses.replace(sim_config, api_key="k", client_id="c", client_secret="s")
-    with running_simulator(config) as sim:
+    with serve(config) as sim:
         assert request("GET", sim.base_url + "/simulator/state").status_code == 200
         assert request("GET", sim.base_url + "/simulator/faults").status_code == 200
         assert "set-cookie" not in request("GET", sim.base_url + "/simulator/state").headers

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,8 +11,10 @@ import httpx
 import pytest
 
 from statdash.sim.config import SimConfig
-from statdash.sim.runner import RunningSimulator, running_simulator
+from statdash.sim.runner import RunningSimulator
 from tests.sim.support import client, request, stat, subscription
+from tests.support.sim import serve
+from tests.support.wait import until
 
 CLIENT_ID = "statdash"
 SECRET = "s3cret-never-echoed"
@@ -62,7 +63,7 @@ def secured(sim_config: SimConfig) -> Iterator[RunningSimulator]:
         client_secret=SECRET,
         users={USER: PASSWORD},
     )
-    with running_simulator(config) as sim:
+    with serve(config) as sim:
         yield sim
 
 
@@ -208,15 +209,14 @@ def test_token_endpoint_needs_the_api_key(secured: RunningSimulator) -> None:
 def test_tokens_expire(sim_config: SimConfig) -> None:
     """An access token stops working once token_ttl has passed (on the wall clock)."""
     config = dataclasses.replace(
-        sim_config, client_id=CLIENT_ID, client_secret=SECRET, token_ttl=0.3
+        sim_config, client_id=CLIENT_ID, client_secret=SECRET, token_ttl=1.0
     )
-    with running_simulator(config) as sim:
+    with serve(config) as sim:
         access = token(sim, {"grant_type": "client_credentials"}, api_key="k").json()
         headers = {"x-api-key": "k", "Authorization": f"Bearer {access['access_token']}"}
         assert access["expires_in"] == 1
         assert delete_status(sim, headers) == 200
-        time.sleep(0.4)
-        assert delete_status(sim, headers) == 401
+        until(lambda: delete_status(sim, headers) == 401, what="the token to expire")
 
 
 def test_revoking_tokens_ends_access_and_refresh(secured: RunningSimulator) -> None:

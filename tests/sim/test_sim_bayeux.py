@@ -14,8 +14,10 @@ import pytest
 from statdash.sim import catalog
 from statdash.sim.bayeux import _changed
 from statdash.sim.config import SimConfig
-from statdash.sim.runner import RunningSimulator, running_simulator
+from statdash.sim.runner import RunningSimulator
 from tests.sim.support import client, stat, subscription
+from tests.support.sim import new_simulator, serve
+from tests.support.wait import CEILING, until
 
 SERVICE = "/statistics/v3/service"
 UPDATES = "/statistics/v3/updates"
@@ -24,7 +26,7 @@ UPDATES = "/statistics/v3/updates"
 @pytest.fixture
 def sim(sim_config: SimConfig) -> Iterator[RunningSimulator]:
     """A simulator that holds an idle connect for 0.2 s."""
-    with running_simulator(dataclasses.replace(sim_config, notification_hold=0.2)) as running:
+    with serve(dataclasses.replace(sim_config, notification_hold=0.2)) as running:
         yield running
 
 
@@ -182,15 +184,18 @@ def test_unknown_client_must_handshake_again(sim: RunningSimulator) -> None:
 
 def test_silent_clients_expire(sim_config: SimConfig) -> None:
     """A client that sends nothing for longer than the expiry is forgotten: 402, handshake."""
-    config = dataclasses.replace(sim_config, notification_hold=0.1, notification_expiry=0.3)
-    with running_simulator(config) as sim, client(sim) as api:
+    # The expiry is ten connect gaps, so a busy machine that stretches a gap keeps `keeps`.
+    config = dataclasses.replace(sim_config, notification_hold=0.1, notification_expiry=1.0)
+    with serve(config) as sim, client(sim) as api:
         keeps = handshake(api)
         leaves = handshake(api)
         assert sim.state()["cometd_clients"] == 2
-        for _ in range(4):
-            time.sleep(0.1)
+
+        def only_one_left() -> bool:
             assert connect(api, keeps, timeout=0)[-1]["successful"] is True
-        assert sim.state()["cometd_clients"] == 1
+            return bool(sim.state()["cometd_clients"] == 1)
+
+        until(only_one_left, what="the silent client to expire", interval=0.1)
         [gone] = connect(api, leaves, timeout=0)
         assert gone["successful"] is False
         assert gone["error"] == "402::Unknown client"
@@ -200,7 +205,7 @@ def test_silent_clients_expire(sim_config: SimConfig) -> None:
 def test_a_held_connect_is_never_expired(sim_config: SimConfig) -> None:
     """A connect held longer than the expiry still answers successfully."""
     config = dataclasses.replace(sim_config, notification_hold=0.6, notification_expiry=0.2)
-    with running_simulator(config) as sim, client(sim) as api:
+    with serve(config) as sim, client(sim) as api:
         client_id = handshake(api)
         assert connect(api, client_id)[-1]["successful"] is True
         assert connect(api, client_id, timeout=0)[-1]["successful"] is True
@@ -230,14 +235,14 @@ def connect_in_thread(sim: RunningSimulator, client_id: str, cookies: httpx.Cook
 def test_a_held_connect_returns_as_soon_as_a_value_changes(sim_config: SimConfig) -> None:
     """With a 20 s hold, an event (here a manual clock advance) answers the connect at once."""
     config = dataclasses.replace(sim_config, notification_hold=20.0)
-    with running_simulator(config) as sim, client(sim) as api:
+    with serve(config) as sim, client(sim) as api:
         client_id = open_on_channel(
             api, stat("q1", "8001@SIP_Switch", "Queue", name="Total_Entered")
         )
         thread, result = connect_in_thread(sim, client_id, api.cookies)
         time.sleep(0.3)
         sim.advance(600)
-        thread.join(timeout=5)
+        thread.join(timeout=CEILING)
         assert not thread.is_alive()
         assert result["seconds"] < 3
         assert [v["statisticId"] for v in pushed(result["replies"])] == ["q1"]
@@ -246,7 +251,7 @@ def test_a_held_connect_returns_as_soon_as_a_value_changes(sim_config: SimConfig
 def test_stopping_the_server_answers_held_connects_at_once(sim_config: SimConfig) -> None:
     """A stop does not wait out a 20 s hold: the held connect is answered and the stop is quick."""
     config = dataclasses.replace(sim_config, notification_hold=20.0)
-    sim = running_simulator(config).start()
+    sim = new_simulator(config).start()
     try:
         with client(sim) as api:
             client_id = handshake(api)

@@ -427,9 +427,9 @@ def test_an_agent_on_a_first_call_already_has_an_aht() -> None:
     assert on_first_call
     for agent in on_first_call:
         assert value_of(fresh, "AverageHandlingTime", "Agent", agent) > 0
-    for agent in fresh.agents:
-        if agent.inbound == 0 and agent.handle_start is None:
-            assert value_of(fresh, "AverageHandlingTime", "Agent", agent.id) == 0
+    for member in fresh.agents:
+        if member.inbound == 0 and member.handle_start is None:
+            assert value_of(fresh, "AverageHandlingTime", "Agent", member.id) == 0
 
 
 def test_nothing_grows_for_a_logged_out_agent() -> None:

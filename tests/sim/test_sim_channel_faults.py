@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from statdash.sim.config import SimConfig
-from statdash.sim.runner import RunningSimulator, running_simulator
+from statdash.sim.runner import RunningSimulator
 from tests.sim.support import client, request, stat
 from tests.sim.test_sim_bayeux import (
     UPDATES,
@@ -21,6 +21,8 @@ from tests.sim.test_sim_bayeux import (
     open_on_channel,
     pushed,
 )
+from tests.support.sim import serve
+from tests.support.wait import CEILING
 
 ITEMS = (
     stat("q1", "8001@SIP_Switch", "Queue", name="Total_Entered"),
@@ -31,7 +33,7 @@ ITEMS = (
 @pytest.fixture
 def sim(sim_config: SimConfig) -> Iterator[RunningSimulator]:
     """A simulator that holds an idle connect for 0.1 s."""
-    with running_simulator(dataclasses.replace(sim_config, notification_hold=0.1)) as running:
+    with serve(dataclasses.replace(sim_config, notification_hold=0.1)) as running:
         yield running
 
 
@@ -171,11 +173,11 @@ def test_channel_faults_are_cleared_with_the_others(sim: RunningSimulator) -> No
 def test_a_session_dropped_during_a_held_connect_gets_402_at_once(sim_config: SimConfig) -> None:
     """A held connect whose session is dropped answers 402 right away, not after the hold."""
     config = dataclasses.replace(sim_config, notification_hold=20.0)
-    with running_simulator(config) as sim, client(sim) as api:
+    with serve(config) as sim, client(sim) as api:
         client_id = handshake(api)
         thread, result = connect_in_thread(sim, client_id, api.cookies)
         time.sleep(0.3)
         sim.set_faults(drop_session=True)
-        thread.join(timeout=5)
+        thread.join(timeout=CEILING)
         assert result["seconds"] < 3
         assert result["replies"][-1]["error"] == "402::Unknown client"

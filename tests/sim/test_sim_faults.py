@@ -11,8 +11,9 @@ import httpx
 import pytest
 
 from statdash.sim.config import SimConfig
-from statdash.sim.runner import RunningSimulator, running_simulator
+from statdash.sim.runner import RunningSimulator
 from tests.sim.support import client, peek_body, request, stat, subscription
+from tests.support.sim import serve
 
 AGENT = "ana.silva"
 ITEMS = (
@@ -70,7 +71,7 @@ def test_error_rate_is_seeded_and_leaves_the_model_alone(sim_config: SimConfig) 
     """The same fault seed fails the same requests, and faults never change statistic values."""
     runs: list[list[tuple[int, str | None]]] = []
     for rate in (0.5, 0.5, 0.0):
-        with running_simulator(sim_config) as sim, client(sim) as http:
+        with serve(sim_config) as sim, client(sim) as http:
             sim.set_faults(error_rate={"get_value": rate}, error_status={"get_value": 500})
             outcome: list[tuple[int, str | None]] = []
             for _ in range(40):
@@ -275,7 +276,7 @@ def test_faults_use_their_own_seed(sim_config: SimConfig) -> None:
     patterns = []
     for fault_seed in (1, 2):
         config = dataclasses.replace(sim_config, fault_seed=fault_seed)
-        with running_simulator(config) as sim, client(sim) as http:
+        with serve(config) as sim, client(sim) as http:
             sim.set_faults(error_rate={"delete": 0.5})
             patterns.append([http.delete("/subscriptions/x").status_code for _ in range(30)])
     assert patterns[0] != patterns[1]

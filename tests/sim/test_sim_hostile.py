@@ -6,15 +6,15 @@ import dataclasses
 
 from statdash.sim.config import SimConfig
 from statdash.sim.model import HOSTILE_STRINGS, NOT_READY_REASONS
-from statdash.sim.runner import running_simulator
 from tests.sim.support import client, peek_body
+from tests.support.sim import serve
 
 
 def reasons_served(config: SimConfig) -> tuple[set[str], bytes]:
     """Every reason seen on the floor over an hour, and one raw response body."""
     seen: set[str] = set()
     raw = b""
-    with running_simulator(config) as sim, client(sim) as api:
+    with serve(config) as sim, client(sim) as api:
         agents = sim.state()["objects"]["Agent"]
         body = peek_body(*((a, "Agent", "CurrentAgentState") for a in agents))
         for _ in range(12):
@@ -47,7 +47,7 @@ def test_ordinary_reasons_without_hostile(sim_config: SimConfig) -> None:
 def test_hostile_error_messages(sim_config: SimConfig) -> None:
     """Error messages carry a hostile tail after the ordinary text."""
     with (
-        running_simulator(dataclasses.replace(sim_config, hostile=True)) as sim,
+        serve(dataclasses.replace(sim_config, hostile=True)) as sim,
         client(sim) as api,
     ):
         message = api.get("/subscriptions/nope/statistic-values").json()["status"]["message"]

@@ -263,7 +263,8 @@ def test_the_shift_opens_with_agents_just_logged_in() -> None:
 def test_an_hour_of_2000_agents_runs_in_seconds() -> None:
     """The event-driven model runs an hour of a 2,000-agent, 50-queue floor in seconds."""
     cc = ContactCenter(agents=2000, queues=50, seed=1, start=START)
-    began = time.perf_counter()
+    # CPU seconds of this thread: the model's own cost, whatever else the machine runs.
+    began = time.thread_time()
     cc.advance_to(START + HOUR)
-    assert time.perf_counter() - began < 5.0
+    assert time.thread_time() - began < 5.0
     assert sum(q.stats.answered for q in cc.queues) > 5000

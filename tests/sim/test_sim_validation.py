@@ -10,8 +10,9 @@ import httpx
 import pytest
 
 from statdash.sim.config import SimConfig
-from statdash.sim.runner import RunningSimulator, running_simulator
+from statdash.sim.runner import RunningSimulator
 from tests.sim.support import client, stat
+from tests.support.sim import serve
 
 AGENT = "ana.silva"
 GOOD = stat("a1", AGENT, "Agent", name="InboundCalls")
@@ -208,7 +209,7 @@ def test_malformed_get_statistic_ex_requests(
 def test_oversized_body_is_refused(sim_config: SimConfig) -> None:
     """A body over max_body_bytes is refused with a 413 envelope before it is parsed."""
     config = dataclasses.replace(sim_config, max_body_bytes=2048)
-    with running_simulator(config) as sim, client(sim) as http:
+    with serve(config) as sim, client(sim) as http:
         response = http.post(
             "/subscriptions",
             json=body_with(

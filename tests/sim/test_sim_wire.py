@@ -6,8 +6,8 @@ import httpx
 import pytest
 
 from statdash.sim.runner import RunningSimulator
-from tests.conftest import SIM_START
 from tests.sim.support import client, peek_body, request, stat, subscription
+from tests.support.sim import SIM_START
 
 AGENT = "ana.silva"
 QUEUE = "8001@SIP_Switch"

@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import pytest
 from textual.app import App, ComposeResult
-from textual.pilot import Pilot
 
 from statdash.api.client import RetryPolicy, StatisticsClient
 from statdash.layout.compile import AlertView, RowObject, compile_layout
@@ -19,15 +18,17 @@ from statdash.layout.loader import load_layout_text
 from statdash.layout.problems import SourceLocation
 from statdash.live.alert_log import AlertLog
 from statdash.live.alerts import Alert, AlertKey, AlertState
+from statdash.live.controller import LiveController
 from statdash.sim.config import SimConfig
-from statdash.sim.runner import RunningSimulator, running_simulator
+from statdash.sim.runner import RunningSimulator
 from statdash.ui.app import STYLESHEET, StatdashApp
 from statdash.ui.launch import build_app
 from statdash.ui.palette import STATDASH_THEME
 from statdash.ui.screens.alerts import AlertsScreen
 from statdash.ui.widgets.alert_banner import AlertBanner
+from tests.support.sim import SIM_START, shared_simulator
+from tests.support.wait import until_async
 
-SIM_START = 1_700_000_000.0
 SnapCompare = Callable[..., bool]
 
 # `alert: true` at alarm 0 (direction above): every queue is at alarm from the first poll.
@@ -45,20 +46,8 @@ pages:
 """
 
 
-@pytest.fixture(scope="module")
-def sim() -> Iterator[RunningSimulator]:
-    """A small contact center on a manual clock."""
-    config = SimConfig(agents=10, queues=2, seed=1, clock="manual", start_time=SIM_START)
-    with running_simulator(config, log_level="critical") as simulator:
-        yield simulator
-
-
-async def until(pilot: Pilot[object], condition: Callable[[], bool], timeout: float = 10) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition never held")
+# A small contact center on a manual clock.
+sim = shared_simulator(SimConfig(agents=10, queues=2, seed=1, clock="manual", start_time=SIM_START))
 
 
 def states(app: StatdashApp) -> dict[str, AlertState]:
@@ -84,7 +73,7 @@ async def test_raise_acknowledge_and_clear_on_the_dashboard(
         )
         async with app.run_test(size=(120, 30)) as pilot:
             banner = app.query_one(AlertBanner)
-            await until(pilot, lambda: len(states(app)) == 2)
+            await until_async(lambda: len(states(app)) == 2, pilot=pilot)
             await pilot.pause()
             assert banner.display
             assert banner.last_line.startswith(" \u203c ALARM  Waiting \u2265 0 on ")
@@ -169,14 +158,16 @@ async def test_a_pinned_backlog_raises_a_rule_a_acknowledges_and_a_lower_pin_cle
         async with StatisticsClient(sim.base_url, "k", retry=RetryPolicy(attempts=1)) as client:
             app = build_app(layout, client, server_label="simulator", handle_signals=False)
             async with app.run_test(size=(120, 30)) as pilot:
-                await until(pilot, lambda: app.controller.pushing)
+                controller = app.controller
+                assert isinstance(controller, LiveController)  # a live app, not a replay
+                await until_async(lambda: controller.pushing, pilot=pilot)
                 assert states(app) == {}
                 _pin(sim, 9)
-                await until(pilot, lambda: states(app) == {"Sales": AlertState.RAISED})
+                await until_async(lambda: states(app) == {"Sales": AlertState.RAISED}, pilot=pilot)
                 await pilot.press("a")
                 assert states(app) == {"Sales": AlertState.ACKNOWLEDGED}
                 _pin(sim, 2)
-                await until(pilot, lambda: states(app) == {})
+                await until_async(lambda: states(app) == {}, pilot=pilot)
                 assert app.alerts is not None
                 assert [a.state for a in app.alerts.book.history()] == [AlertState.CLEARED]
                 await pilot.press("q")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import gc
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from textual.pilot import Pilot
 
 from statdash.api.client import RetryPolicy, StatisticsClient
 from statdash.layout.compile import CompiledLayout, compile_layout
@@ -17,15 +17,16 @@ from statdash.layout.loader import load_layout, load_layout_text
 from statdash.live.session import Phase, SessionStatus
 from statdash.live.store import Ingested
 from statdash.sim.config import SimConfig
-from statdash.sim.runner import RunningSimulator, running_simulator
+from statdash.sim.runner import RunningSimulator
 from statdash.ui.app import StatdashApp
 from statdash.ui.launch import build_app
 from statdash.ui.messages import Bridge
 from statdash.ui.panels import KpiPanel, StatesPanel, TablePanel
 from statdash.ui.screens.help import HelpScreen
+from tests.support.sim import SIM_START, open_subscriptions, serve, shared_simulator
+from tests.support.wait import until_async
 
 LAYOUTS = Path(__file__).resolve().parents[2] / "layouts"
-SIM_START = 1_700_000_000.0
 
 
 class Clock:
@@ -38,22 +39,11 @@ class Clock:
         return self.now
 
 
-@pytest.fixture(scope="module")
-def demo_sim() -> Iterator[RunningSimulator]:
-    """The demo contact center (50 agents, 5 queues) on a manual clock."""
-    config = SimConfig(agents=50, queues=5, seed=1, clock="manual", start_time=SIM_START)
-    with running_simulator(config, log_level="critical") as simulator:
-        yield simulator
-
-
-@pytest.fixture
-async def client(demo_sim: RunningSimulator) -> AsyncIterator[StatisticsClient]:
-    """A client of the demo simulator that does not retry (the session retries)."""
-    async with StatisticsClient(
-        demo_sim.base_url, "test-key", retry=RetryPolicy(attempts=1)
-    ) as statistics_client:
-        yield statistics_client
-    demo_sim.clear_faults()
+# The demo contact center (50 agents, 5 queues) on a manual clock, for the whole module; the
+# root `client` fixture is a client of it.
+simulator = shared_simulator(
+    SimConfig(agents=50, queues=5, seed=1, clock="manual", start_time=SIM_START)
+)
 
 
 def demo_layout() -> CompiledLayout:
@@ -61,21 +51,23 @@ def demo_layout() -> CompiledLayout:
 
 
 def make_app(
-    client: StatisticsClient, layout: CompiledLayout | None = None, **options: object
+    client: StatisticsClient, layout: CompiledLayout | None = None, **options: Any
 ) -> StatdashApp:
+    """The dashboard as `statdash run` builds it; `options` go to `build_app` as they are."""
     options.setdefault("wall_clock", Clock(SIM_START + 30))
-    return build_app(  # type: ignore[arg-type]
+    return build_app(
         layout or demo_layout(), client, server_label="simulator", handle_signals=False, **options
     )
 
 
-async def until(pilot: Pilot[object], condition: object, timeout: float = 10.0) -> None:
-    """Let the app run until `condition()` holds."""
-    for _ in range(int(timeout / 0.05)):
-        if callable(condition) and condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition never held")
+def phase_of(app: StatdashApp) -> Phase:
+    """The session's phase now (a call, so each read is a fresh one to the type checker)."""
+    return app.controller.status.phase
+
+
+def reload_done(app: StatdashApp) -> bool:
+    """No layout reload is under way: the new layout is set early, its pages mounted last."""
+    return not app._reloading
 
 
 def agents_panel(app: StatdashApp) -> TablePanel:
@@ -87,13 +79,13 @@ def has_data(app: StatdashApp) -> bool:
 
 
 async def test_lifecycle_subscribe_show_change_quit(
-    client: StatisticsClient, demo_sim: RunningSimulator
+    client: StatisticsClient, simulator: RunningSimulator
 ) -> None:
     """Values appear after one subscription, change after the center moves, and q deletes it."""
     app = make_app(client)
     async with app.run_test(size=(160, 48)) as pilot:
-        await until(pilot, lambda: has_data(app))
-        assert demo_sim.state()["open_subscriptions"] == 1
+        await until_async(lambda: has_data(app), pilot=pilot)
+        assert simulator.state()["open_subscriptions"] == 1
         table = agents_panel(app).table
         assert table.row_count == 50
 
@@ -102,41 +94,42 @@ async def test_lifecycle_subscribe_show_change_quit(
             return state is not None and state.text.plain.strip() not in ("", MISSING)
 
         # The first values reach the screen through a message the app handles right after.
-        await until(pilot, state_shown)
+        await until_async(state_shown, pilot=pilot)
         before = app.controller.store.revision
-        demo_sim.advance(600)
+        simulator.advance(600)
         await pilot.press("r")
-        await until(pilot, lambda: app.controller.store.revision > before)
+        await until_async(lambda: app.controller.store.revision > before, pilot=pilot)
         await pilot.press("q")
         await pilot.pause()
-    assert demo_sim.state()["open_subscriptions"] == 0
+    assert simulator.state()["open_subscriptions"] == 0
     assert app.return_code == 0
 
 
 @pytest.fixture(autouse=True)
-def nothing_left_open(demo_sim: RunningSimulator) -> Iterator[None]:
-    """Every test starts and ends with no subscription open on the shared simulator."""
-    assert demo_sim.state()["open_subscriptions"] == 0
+def nothing_left_open(simulator: RunningSimulator) -> Iterator[None]:
+    """Every test leaves no subscription open on the shared simulator (one that an earlier,
+    failed test left is that test's error, not this one's)."""
+    before = set(open_subscriptions(simulator))
     yield
-    assert demo_sim.state()["open_subscriptions"] == 0, demo_sim.state()["subscriptions"]
+    assert set(open_subscriptions(simulator)) - before == set()
 
 
 async def test_pause_stops_requests_and_resume_polls(
-    client: StatisticsClient, demo_sim: RunningSimulator
+    client: StatisticsClient, simulator: RunningSimulator
 ) -> None:
     """p pauses polling (no peeks go out) and p again resumes it at once."""
     app = make_app(client)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: has_data(app))
+        await until_async(lambda: has_data(app), pilot=pilot)
         await pilot.press("p")
         assert app.controller.status.phase is Phase.PAUSED
-        peeks = demo_sim.state()["requests"].get("peek", 0)
+        peeks = simulator.state()["requests"].get("peek", 0)
         app.controller.poll_now()  # a wake-up while paused must not poll
         await pilot.pause(0.3)
-        assert demo_sim.state()["requests"].get("peek", 0) == peeks
+        assert simulator.state()["requests"].get("peek", 0) == peeks
         await pilot.press("p")
-        await until(pilot, lambda: demo_sim.state()["requests"].get("peek", 0) > peeks)
-        assert app.controller.status.phase is Phase.LIVE
+        await until_async(lambda: simulator.state()["requests"].get("peek", 0) > peeks, pilot=pilot)
+        assert phase_of(app) is Phase.LIVE
         await pilot.press("q")
 
 
@@ -144,7 +137,7 @@ async def test_filter_narrows_rows_and_escape_clears(client: StatisticsClient) -
     """/ opens a filter that narrows the agents by any text; escape shows them all again."""
     app = make_app(client)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: has_data(app))
+        await until_async(lambda: has_data(app), pilot=pilot)
         panel = agents_panel(app)
         await pilot.press("slash")
         await pilot.press(*"silva")
@@ -166,7 +159,7 @@ async def test_sort_keeps_cursor_on_the_same_agent(client: StatisticsClient) -> 
     """s sorts by the next column and the cursor stays on the agent it was on."""
     app = make_app(client)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: has_data(app))
+        await until_async(lambda: has_data(app), pilot=pilot)
         table = agents_panel(app).table
         await pilot.press("down", "down", "down", "down", "down")
         chosen = table.cursor_row_key
@@ -184,47 +177,49 @@ async def test_number_keys_switch_pages(client: StatisticsClient) -> None:
     """2 shows the second page, a key past the last page does nothing, 1 goes back."""
     app = make_app(client)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: has_data(app))
+        await until_async(lambda: has_data(app), pilot=pilot)
         await pilot.press("2")
         assert app.query_one("#p2").display and not app.query_one("#p1").display
         await pilot.press("9")
         assert app.query_one("#p2").display
         kpis = list(app.query(KpiPanel))
-        await until(pilot, lambda: all(k.text != MISSING for k in kpis))
+        await until_async(lambda: all(k.text != MISSING for k in kpis), pilot=pilot)
         await pilot.press("1")
         assert app.query_one("#p1").display
         await pilot.press("q")
 
 
 async def test_stale_marking_when_the_server_stops_answering(
-    client: StatisticsClient, demo_sim: RunningSimulator
+    client: StatisticsClient, simulator: RunningSimulator
 ) -> None:
     """When polls fail for over two intervals, panels dim but keep their values."""
     clock = Clock(1000.0)
     app = make_app(client, clock=clock)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: has_data(app))
-        demo_sim.set_faults(error_rate={"peek": 1.0}, error_status=503)
-        clock.now += 4.5  # more than two 2 s intervals
+        await until_async(lambda: has_data(app), pilot=pilot)
+        simulator.set_faults(error_rate={"peek": 1.0}, error_status=503)
         await pilot.press("r")
-        await until(pilot, lambda: app.controller.status.phase is Phase.RETRYING)
+        await until_async(lambda: app.controller.status.phase is Phase.RETRYING, pilot=pilot)
+        # Only now, after a failed poll: a poll already in flight when the fault was set may
+        # still have succeeded, and it must not count as fresh at the advanced time.
+        clock.now += 4.5  # more than two 2 s intervals
         app._tick()
         panel = agents_panel(app)
         assert panel.table.stale and panel.has_class("-stale")
         assert all(s.stale for s in app.query(StatesPanel))
         cell = panel.table.get_cell("Agent:ana.silva", "c0")
         assert cell is not None and cell.text.plain.strip() != MISSING
-        demo_sim.clear_faults()
+        simulator.clear_faults()
         clock.now += 1
         await pilot.press("r")
-        await until(pilot, lambda: app.controller.status.phase is Phase.LIVE)
+        await until_async(lambda: app.controller.status.phase is Phase.LIVE, pilot=pilot)
         app._tick()
         assert not panel.table.stale
         await pilot.press("q")
 
 
 async def test_refused_statistics_are_shown_against_their_widget(
-    client: StatisticsClient, demo_sim: RunningSimulator
+    client: StatisticsClient, simulator: RunningSimulator
 ) -> None:
     """A statistic the server refuses marks its cells n/a and its panel; the rest works."""
     text = (LAYOUTS / "supervisor.yaml").read_text()
@@ -248,7 +243,9 @@ pages:
     assert text  # the shipped layouts are present beside the tests
     app = make_app(client, layout)
     async with app.run_test(size=(100, 30)) as pilot:
-        await until(pilot, lambda: has_data(app) and app.controller.status.item_problems)
+        await until_async(
+            lambda: has_data(app) and app.controller.status.item_problems, pilot=pilot
+        )
         await pilot.pause(0.1)
         panel = agents_panel(app)
         assert "refused" in str(panel.border_subtitle)
@@ -259,14 +256,14 @@ pages:
         kpi = app.query_one(KpiPanel)
         assert kpi.problem is not None and "AlsoMissing" in kpi.problem
         await pilot.press("q")
-    assert demo_sim.state()["open_subscriptions"] == 0
+    assert simulator.state()["open_subscriptions"] == 0
 
 
 async def test_help_and_maximize(client: StatisticsClient) -> None:
     """? lists every key in a modal; m maximizes the focused panel and m again restores it."""
     app = make_app(client)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: has_data(app))
+        await until_async(lambda: has_data(app), pilot=pilot)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("escape")
@@ -279,30 +276,32 @@ async def test_help_and_maximize(client: StatisticsClient) -> None:
 
 
 async def test_edited_layout_is_applied_and_a_broken_one_is_not(
-    client: StatisticsClient, demo_sim: RunningSimulator, tmp_path: Path
+    client: StatisticsClient, simulator: RunningSimulator, tmp_path: Path
 ) -> None:
     """A valid edit swaps the subscription; an invalid edit keeps the old layout running."""
     path = tmp_path / "demo.yaml"
     shutil.copy(LAYOUTS / "demo.yaml", path)
     app = make_app(client, layout_path=path)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: has_data(app))
+        await until_async(lambda: has_data(app), pilot=pilot)
         first_subscription = app.controller.status.subscription_id
         path.write_text(path.read_text().replace("Demo contact center", "Edited floor"))
         app._check_layout_file()
-        await until(pilot, lambda: app.layout.title == "Edited floor")
-        await until(
-            pilot,
-            lambda: app.controller.status.subscription_id not in (None, first_subscription),
+        await until_async(
+            lambda: app.layout.title == "Edited floor" and reload_done(app), pilot=pilot
         )
-        assert demo_sim.state()["open_subscriptions"] == 1
+        await until_async(
+            lambda: app.controller.status.subscription_id not in (None, first_subscription),
+            pilot=pilot,
+        )
+        assert simulator.state()["open_subscriptions"] == 1
         path.write_text(path.read_text().replace("kind: agents", "kind: agnets"))
         app._check_layout_file()
-        await until(pilot, lambda: app._layout_message is not None)
+        await until_async(lambda: app._layout_message is not None, pilot=pilot)
         assert app.layout.title == "Edited floor"
         assert "problem" in (app._status_info().layout or "")
         await pilot.press("q")
-    assert demo_sim.state()["open_subscriptions"] == 0
+    assert simulator.state()["open_subscriptions"] == 0
 
 
 async def test_a_broken_edit_lists_every_problem_behind_e(
@@ -319,12 +318,12 @@ async def test_a_broken_edit_lists_every_problem_behind_e(
     path.write_text(good)
     app = make_app(client, layout_path=path, demo=True)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: has_data(app))
+        await until_async(lambda: has_data(app), pilot=pilot)
         # Dozens of problems: more than any toast could hold.
         broken = good.replace("kind: agents", "kind: agnets").replace("label:", "lable:")
         path.write_text(broken)
         app._check_layout_file()
-        await until(pilot, lambda: app._layout_message is not None)
+        await until_async(lambda: app._layout_message is not None, pilot=pilot)
         await pilot.pause(0.1)
         problems = app._layout_problems
         assert len(problems) > 20
@@ -344,7 +343,7 @@ async def test_a_broken_edit_lists_every_problem_behind_e(
         assert not isinstance(app.screen, LayoutProblemsScreen)
         path.write_text(good.replace("Demo contact center", "Fixed"))
         app._check_layout_file()
-        await until(pilot, lambda: app.layout.title == "Fixed")
+        await until_async(lambda: app.layout.title == "Fixed" and reload_done(app), pilot=pilot)
         assert app._layout_message is None
         assert "layout:" not in str(app.query_one(StatusBar).render())
         await pilot.press("q")
@@ -355,12 +354,11 @@ async def test_hostile_server_strings_stay_plain_text(tmp_path: Path) -> None:
     config = SimConfig(
         agents=50, queues=5, seed=3, clock="manual", start_time=SIM_START, hostile=True
     )
-    with running_simulator(config, log_level="critical") as hostile:
-        hostile.advance(3600)
+    with serve(config, advance=3600) as hostile:
         async with StatisticsClient(hostile.base_url, "k", retry=RetryPolicy(attempts=1)) as hc:
             app = make_app(hc, wall_clock=Clock(SIM_START + 3700))
             async with app.run_test(size=(160, 48)) as pilot:
-                await until(pilot, lambda: has_data(app))
+                await until_async(lambda: has_data(app), pilot=pilot)
                 await pilot.pause(0.2)
                 table = agents_panel(app).table
                 texts = [
@@ -387,7 +385,7 @@ async def test_disabled_tls_verification_stays_visible(client: StatisticsClient)
 
     app = make_app(client, insecure=True)
     async with app.run_test(size=(100, 30)) as pilot:
-        await until(pilot, lambda: has_data(app))
+        await until_async(lambda: has_data(app), pilot=pilot)
         await pilot.press("2")
         title = app.query_one("#title", Static)
         assert INSECURE_MARK in str(title.render())
@@ -415,7 +413,7 @@ pages:
     )
     app = make_app(client, layout)
     async with app.run_test(size=(100, 30)) as pilot:
-        await until(pilot, lambda: has_data(app))
+        await until_async(lambda: has_data(app), pilot=pilot)
         commands = list(app.get_system_commands(app.screen))
         titles = [command.title for command in commands]
         for key_action in KEY_ACTIONS:
@@ -428,8 +426,8 @@ pages:
         shown = Content.from_markup(page_title)
         assert shown.plain == "Page 1: [@click=app.quit]Floor[/]"
         assert not any(span.style for span in shown.spans if "click" in str(span.style))
-        commands = app.get_system_commands(app.screen)
-        next(c for c in commands if c.title.startswith("Page 2")).callback()
+        palette = app.get_system_commands(app.screen)
+        next(c for c in palette if c.title.startswith("Page 2")).callback()
         assert app.query_one("#p2").display
         await pilot.press("q")
 
@@ -439,7 +437,7 @@ async def test_command_palette_lists_each_action_once(client: StatisticsClient) 
     each with a description that says more than its name."""
     app = make_app(client)
     async with app.run_test(size=(100, 30)) as pilot:
-        await until(pilot, lambda: has_data(app))
+        await until_async(lambda: has_data(app), pilot=pilot)
         await pilot.press("m")  # a maximized panel: Textual would offer Minimize too
         commands = list(app.get_system_commands(app.screen))
         titles = [command.title for command in commands]
@@ -458,7 +456,7 @@ async def test_help_says_escape_clears_the_filter(client: StatisticsClient) -> N
     """? lists escape, and what it does to a filter."""
     app = make_app(client)
     async with app.run_test(size=(100, 40)) as pilot:
-        await until(pilot, lambda: has_data(app))
+        await until_async(lambda: has_data(app), pilot=pilot)
         await pilot.press("question_mark")
         await pilot.pause(0.1)
         screen = [
@@ -472,7 +470,7 @@ async def test_help_says_escape_clears_the_filter(client: StatisticsClient) -> N
 
 
 async def test_two_quick_saves_end_on_the_second_layout(
-    client: StatisticsClient, demo_sim: RunningSimulator, tmp_path: Path
+    client: StatisticsClient, simulator: RunningSimulator, tmp_path: Path
 ) -> None:
     """Two quick saves are applied one after the other; the dashboard ends on the second."""
     path = tmp_path / "demo.yaml"
@@ -481,27 +479,29 @@ async def test_two_quick_saves_end_on_the_second_layout(
     final = path.read_text().replace("Demo contact center", "Second save")
     app = make_app(client, layout_path=path)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: has_data(app))
+        await until_async(lambda: has_data(app), pilot=pilot)
         path.write_text(first)
         app._check_layout_file()
         await pilot.pause(0.05)  # the first reload is now rebuilding the pages
         path.write_text(final)
         app._check_layout_file()
-        await until(pilot, lambda: app.layout.title == "Second save")
-        await until(pilot, lambda: app.controller.status.phase is Phase.LIVE)
+        await until_async(
+            lambda: app.layout.title == "Second save" and reload_done(app), pilot=pilot
+        )
+        await until_async(lambda: app.controller.status.phase is Phase.LIVE, pilot=pilot)
         assert app._layout_message is None
         await pilot.press("q")
 
 
 async def test_time_in_state_ticks_between_polls(
-    client: StatisticsClient, demo_sim: RunningSimulator
+    client: StatisticsClient, simulator: RunningSimulator
 ) -> None:
     """The time in state moves with the clock every second without a new poll."""
     # Other tests move the shared simulator on: start from its own present.
-    wall = Clock(float(demo_sim.state()["sim_time"]) + 30)
+    wall = Clock(float(simulator.state()["sim_time"]) + 30)
     app = make_app(client, wall_clock=wall)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: has_data(app))
+        await until_async(lambda: has_data(app), pilot=pilot)
         app.controller.pause()
         table = agents_panel(app).table
 
@@ -545,7 +545,7 @@ async def test_a_bridge_given_to_build_app_sees_what_the_controller_reports(
     bridge = RecordingBridge()
     app = make_app(client, bridge=bridge)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: has_data(app))
+        await until_async(lambda: has_data(app), pilot=pilot)
         assert app.bridge is bridge
         assert bridge.changed and bridge.changed[0] > 0
         assert any(status.polls >= 1 for status in bridge.statuses)
@@ -560,7 +560,7 @@ async def test_heap_is_settled_after_the_first_data_unless_switched_off(
     frozen_before = gc.get_freeze_count()
     app = make_app(client, settle_heap=settle)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: has_data(app))
+        await until_async(lambda: has_data(app), pilot=pilot)
         await pilot.pause(0.1)
         assert (gc.get_freeze_count() > frozen_before) is settle
         await pilot.press("q")

@@ -2,36 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from textual.pilot import Pilot
 
 from statdash.api.client import RetryPolicy, StatisticsClient
 from statdash.layout.compile import compile_layout
+from statdash.layout.formats import MISSING
 from statdash.layout.loader import load_layout
 from statdash.sim.config import SimConfig
-from statdash.sim.runner import RunningSimulator, running_simulator
+from statdash.sim.runner import RunningSimulator
 from statdash.ui.app import StatdashApp
 from statdash.ui.launch import build_app
+from statdash.ui.panels import KpiPanel
+from tests.support.sim import SIM_START, shared_simulator
+from tests.support.wait import until_async
 
 LAYOUTS = Path(__file__).resolve().parents[2] / "layouts"
-SIM_START = 1_700_000_000.0
 # Fifteen simulated minutes in: queues have history and agents have varied states.
 SIM_ELAPSED = 900.0
 
 SnapCompare = Callable[..., bool]
 
 
-@pytest.fixture(scope="module")
-def frozen_sim() -> Iterator[RunningSimulator]:
-    """The demo contact center, advanced to a fixed moment and held there."""
-    config = SimConfig(agents=50, queues=5, seed=1, clock="manual", start_time=SIM_START)
-    with running_simulator(config, log_level="critical") as simulator:
-        simulator.advance(SIM_ELAPSED)
-        yield simulator
+# The demo contact center, advanced to a fixed moment and held there.
+frozen_sim = shared_simulator(
+    SimConfig(agents=50, queues=5, seed=1, clock="manual", start_time=SIM_START),
+    advance=SIM_ELAPSED,
+)
 
 
 def frozen_app(simulator: RunningSimulator, layout: str = "demo.yaml") -> StatdashApp:
@@ -52,12 +52,7 @@ async def data_shown(pilot: Pilot[Any]) -> None:
     """Wait for the first values and let every panel draw them."""
     app = pilot.app
     assert isinstance(app, StatdashApp)
-    for _ in range(200):
-        if app.controller.store.revision > 0:
-            break
-        await pilot.pause(0.05)
-    else:
-        raise AssertionError("no data arrived")
+    await until_async(lambda: app.controller.store.revision > 0, what="the first data", pilot=pilot)
     await pilot.pause(0.2)
 
 
@@ -77,6 +72,10 @@ def test_demo_service_page(frozen_sim: RunningSimulator, snap_compare: SnapCompa
     async def second_page(pilot: Pilot[Any]) -> None:
         await data_shown(pilot)
         await pilot.press("2")
+        # The tiles of page 2 draw their values on the next redraw: wait for them.
+        app = pilot.app
+        kpis = list(app.query("#p2 KpiPanel").results(KpiPanel))
+        await until_async(lambda: all(k.text != MISSING for k in kpis), pilot=pilot)
         await pilot.pause(0.2)
 
     assert snap_compare(frozen_app(frozen_sim), terminal_size=(120, 36), run_before=second_page)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.style import Style
@@ -17,34 +18,24 @@ from statdash.layout.compile import compile_layout
 from statdash.layout.formats import Level
 from statdash.layout.loader import load_layout, load_layout_text
 from statdash.sim.config import SimConfig
-from statdash.sim.runner import RunningSimulator, running_simulator
+from statdash.sim.runner import RunningSimulator
 from statdash.ui.app import STYLESHEET, StatdashApp
 from statdash.ui.launch import build_app
 from statdash.ui.panels import ClockPanel, KpiPanel, TextPanel
 from statdash.ui.widgets.kpi import BIG_TILE_ROWS, KpiTile
+from tests.support.sim import SIM_START, serve, shared_simulator
+from tests.support.wait import until_async
 
-from .test_app import Clock, until
+from .test_app import Clock, reload_done
 
 LAYOUTS = Path(__file__).resolve().parents[2] / "layouts"
-SIM_START = 1_700_000_000.0
 
 
-@pytest.fixture(scope="module")
-def wall_sim() -> Iterator[RunningSimulator]:
-    """The default contact center on a manual clock."""
-    config = SimConfig(agents=50, queues=5, seed=1, clock="manual", start_time=SIM_START)
-    with running_simulator(config, log_level="critical") as simulator:
-        simulator.advance(1800)
-        yield simulator
-
-
-@pytest.fixture
-async def client(wall_sim: RunningSimulator) -> AsyncIterator[StatisticsClient]:
-    """A client of the simulator that does not retry."""
-    async with StatisticsClient(
-        wall_sim.base_url, "test-key", retry=RetryPolicy(attempts=1)
-    ) as statistics_client:
-        yield statistics_client
+# The default contact center on a manual clock, half an hour in; the root `client` fixture
+# is a client of it.
+simulator = shared_simulator(
+    SimConfig(agents=50, queues=5, seed=1, clock="manual", start_time=SIM_START), advance=1800
+)
 
 
 @pytest.fixture
@@ -57,8 +48,9 @@ def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     time.tzset()
 
 
-def wallboard_app(client: StatisticsClient, monotonic: Clock, **options: object) -> StatdashApp:
-    return build_app(  # type: ignore[arg-type]
+def wallboard_app(client: StatisticsClient, monotonic: Clock, **options: Any) -> StatdashApp:
+    """The shipped wallboard as `statdash run` builds it; `options` go to `build_app`."""
+    return build_app(
         compile_layout(load_layout(LAYOUTS / "wallboard.yaml")),
         client,
         server_label="simulator",
@@ -78,7 +70,7 @@ async def test_pages_rotate_any_key_stops_and_shift_r_resumes(client: Statistics
     monotonic = Clock(1000.0)
     app = wallboard_app(client, monotonic)
     async with app.run_test(size=(120, 36)) as pilot:
-        await until(pilot, lambda: app.controller.store.revision > 0)
+        await until_async(lambda: app.controller.store.revision > 0, pilot=pilot)
         assert "next: 2 Queues in 20s" in title_of(app)
         monotonic.now += 19.0
         app.check_rotation()
@@ -139,7 +131,7 @@ async def test_an_edit_that_adds_rotate_starts_the_rotation(
         assert "next:" not in title_of(app)
         path.write_text(text.replace("rotate: 20s", "rotate: 5s").replace("10s", "5s"))
         app._check_layout_file()
-        await until(pilot, lambda: app.layout.rotates)
+        await until_async(lambda: app.layout.rotates and reload_done(app), pilot=pilot)
         assert "next: 2 Queues in 5s" in title_of(app)
         assert app._rotation_timer is not None
         monotonic.now += 5.0
@@ -180,7 +172,7 @@ async def test_tiles_share_a_big_screen_and_their_digits_grow(client: Statistics
     """At 200x60 the two tile rows fill the page; at 80x24 every row, the text too, is shown."""
     app = wallboard_app(client, Clock(1000.0), kiosk=True)
     async with app.run_test(size=(200, 60)) as pilot:
-        await until(pilot, lambda: app.controller.store.revision > 0)
+        await until_async(lambda: app.controller.store.revision > 0, pilot=pilot)
         await pilot.pause(0.2)
         tiles = [panel for panel in app.query(KpiPanel) if panel.display and panel.region.height]
         page = app.query_one("#p1")
@@ -251,16 +243,16 @@ async def data_shown(pilot: object) -> None:
 
 
 def test_wallboard_200x60_kiosk(
-    wall_sim: RunningSimulator, snap_compare: object, utc: None
+    simulator: RunningSimulator, snap_compare: object, utc: None
 ) -> None:
     """The wallboard at 200x60 in kiosk mode: big digits, a fired threshold, the next page."""
-    app = frozen_wallboard(wall_sim, kiosk=True)
+    app = frozen_wallboard(simulator, kiosk=True)
     assert snap_compare(app, terminal_size=(200, 60), run_before=data_shown)  # type: ignore[operator]
 
 
-def test_wallboard_80x24(wall_sim: RunningSimulator, snap_compare: object, utc: None) -> None:
+def test_wallboard_80x24(simulator: RunningSimulator, snap_compare: object, utc: None) -> None:
     """The same wallboard still reads at 80x24: small digits, every row on screen."""
-    app = frozen_wallboard(wall_sim, kiosk=False)
+    app = frozen_wallboard(simulator, kiosk=False)
     assert snap_compare(app, terminal_size=(80, 24), run_before=data_shown)  # type: ignore[operator]
 
 
@@ -273,9 +265,7 @@ async def test_kiosk_tries_refused_credentials_again_without_a_key() -> None:
     from statdash.ui.app import KIOSK_RETRY_SECONDS
 
     config = SimConfig(agents=10, queues=2, seed=1, clock="manual", start_time=SIM_START)
-    with running_simulator(
-        replace_config(config, api_key="right-key"), log_level="critical"
-    ) as simulator:
+    with serve(replace_config(config, api_key="right-key")) as simulator:
         async with StatisticsClient(
             simulator.base_url, "wrong-key", retry=RetryPolicy(attempts=1)
         ) as wrong:
@@ -296,7 +286,7 @@ async def test_kiosk_tries_refused_credentials_again_without_a_key() -> None:
                 kiosk=True,
             )
             async with app.run_test(size=(80, 24)) as pilot:
-                await until(pilot, lambda: app.controller.status.phase is Phase.FAILED)
+                await until_async(lambda: app.controller.status.phase is Phase.FAILED, pilot=pilot)
                 requests = sum(simulator.state()["requests"].values())
                 app._tick()  # the retry is planned, not made
                 monotonic.now += KIOSK_RETRY_SECONDS - 1
@@ -305,7 +295,9 @@ async def test_kiosk_tries_refused_credentials_again_without_a_key() -> None:
                 assert sum(simulator.state()["requests"].values()) == requests
                 monotonic.now += 1
                 app._tick()
-                await until(pilot, lambda: sum(simulator.state()["requests"].values()) > requests)
+                await until_async(
+                    lambda: sum(simulator.state()["requests"].values()) > requests, pilot=pilot
+                )
                 await app.controller.close()
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 import time
@@ -17,8 +16,8 @@ from aiohttp import web
 from statdash.sim.config import SimConfig
 from statdash.sim.runner import RunningSimulator
 from statdash.web.front import ViewerCommand, WebFront, new_access_key
-
-from ..conftest import SIM_START
+from tests.support.sim import SIM_START
+from tests.support.wait import CEILING, until_async
 
 ROOT = Path(__file__).resolve().parents[2]
 LAYOUT = ROOT / "layouts" / "wallboard.yaml"
@@ -27,7 +26,7 @@ API_KEY = "sd-web-test-key-5e21b07c"
 # How long a closed tab's dashboard may take to delete its subscription (the issue's bound).
 DELETE_BOUND = 10.0
 # Starting `statdash run` imports Textual; on a loaded 2-core machine that can take seconds.
-START_BOUND = 60.0
+START_BOUND = CEILING
 
 
 @pytest.fixture
@@ -61,22 +60,27 @@ class Served:
             state = await response.json()
         return int(state["open_subscriptions"])
 
-    async def wait_for_subscriptions(self, count: int, timeout: float) -> float:
+    async def wait_for_subscriptions(self, count: int, timeout: float = CEILING) -> float:
         """Seconds until the simulator holds `count` subscriptions; fails after `timeout`."""
         start = time.monotonic()
-        while await self.subscriptions() != count:
-            if time.monotonic() - start > timeout:
-                pytest.fail(f"{count} open subscriptions not reached in {timeout} s")
-            await asyncio.sleep(0.05)
-        return time.monotonic() - start
 
-    async def wait_for_no_viewers(self, timeout: float) -> None:
+        async def reached() -> bool:
+            return await self.subscriptions() == count
+
+        held = await until_async(
+            reached, what=f"{count} open subscriptions", timeout=timeout, interval=0.05
+        )
+        return held - start
+
+    async def wait_for_no_viewers(self, timeout: float = CEILING) -> None:
         """Wait until every viewer's dashboard process has ended and been reaped."""
-        deadline = time.monotonic() + timeout
-        while self.front.viewer_pids:
-            if time.monotonic() > deadline:
-                pytest.fail(f"viewers {self.front.viewer_pids} still running after {timeout} s")
-            await asyncio.sleep(0.05)
+        await until_async(
+            lambda: not self.front.viewer_pids,
+            what="every viewer's process to end",
+            timeout=timeout,
+            interval=0.05,
+            detail=lambda: f"still running: {self.front.viewer_pids}",
+        )
 
 
 def viewer_command(simulator: RunningSimulator) -> ViewerCommand:

@@ -9,6 +9,8 @@ import aiohttp
 import pytest
 
 from statdash.web.front import key_matches, render_page
+from tests.support.wait import CEILING, until_async
+from tests.support.web import read_until_closed
 
 from .conftest import API_KEY, DELETE_BOUND, START_BOUND, ServeFront
 
@@ -83,17 +85,14 @@ async def test_viewer_lifecycle_and_no_secret_in_the_browser(serve_front: ServeF
         received.append(await response.read())
     socket = await served.http.ws_connect(served.socket_url())
 
-    async def read_frames() -> None:
-        async for message in socket:
-            received.append(message.data if isinstance(message.data, bytes) else b"")
-
-    reader = asyncio.create_task(read_frames())
+    reader = asyncio.create_task(read_until_closed(socket, received.append))
     await served.wait_for_subscriptions(1, START_BOUND)
     (pid,) = served.front.viewer_pids
-    # Two more polls' worth of screen updates reach the browser.
+    # More screen updates reach the browser as the floor moves.
     served.simulator.advance(30)
-    await asyncio.sleep(3)
-    assert sum(len(chunk) for chunk in received[2:]) > 1000
+    await until_async(
+        lambda: sum(len(chunk) for chunk in received[2:]) > 1000, what="screen updates"
+    )
     assert all(API_KEY.encode() not in chunk for chunk in received)
     # The key is in the dashboard's environment, and not on its command line.
     with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
@@ -125,21 +124,26 @@ async def test_one_viewer_too_many_is_refused(serve_front: ServeFront) -> None:
     later); once the first leaves, the next one gets a dashboard."""
     served = await serve_front(max_viewers=1, slot_wait=0.5)
     first = await served.http.ws_connect(served.socket_url())
+    # Read all along, as a browser does: unread frames hold the dashboard's output back.
+    first_reader = asyncio.create_task(read_until_closed(first))
     await served.wait_for_subscriptions(1, START_BOUND)
 
     second = await served.http.ws_connect(served.socket_url())
-    message = await second.receive(timeout=10)
+    message = await second.receive(timeout=CEILING)
     assert message.type == aiohttp.WSMsgType.BINARY
     assert b"all 1 viewer slots are in use" in message.data
-    closing = await second.receive(timeout=10)
+    closing = await second.receive(timeout=CEILING)
     assert closing.type == aiohttp.WSMsgType.CLOSE
     assert second.close_code == aiohttp.WSCloseCode.TRY_AGAIN_LATER
     assert len(served.front.viewer_pids) == 1
 
     await first.close()
+    await first_reader
     await served.wait_for_subscriptions(0, DELETE_BOUND)
     await served.wait_for_no_viewers(DELETE_BOUND)
     third = await served.http.ws_connect(served.socket_url())
+    third_reader = asyncio.create_task(read_until_closed(third))
     await served.wait_for_subscriptions(1, START_BOUND)
     await third.close()
+    await third_reader
     await served.wait_for_subscriptions(0, DELETE_BOUND)

@@ -7,16 +7,20 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from textual_serve.app_service import AppService
 
 from statdash.web.viewer import ViewerProcess, viewer_environment
+from tests.support.wait import CEILING, until_async
 
 # A process that says it is a Textual app and then ignores everything: quit, and SIGTERM.
+# It creates the file named by its argument once SIGTERM is ignored, so the test knows.
 STUBBORN = (
     "import signal, sys, time\n"
     "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+    "open(sys.argv[1], 'w').close()\n"
     "sys.stdout.write('__GANGLION__\\n'); sys.stdout.flush()\n"
     "time.sleep(120)\n"
 )
@@ -50,8 +54,12 @@ def viewer(
 def test_textual_serve_internals_this_module_relies_on() -> None:
     """AppService still has the private hooks ViewerProcess overrides and sets (pinned 1.1.3)."""
     service = AppService(
-        "true", write_bytes=_ignore, write_str=_ignore, close=_nothing, download_manager=None
-    )  # type: ignore[arg-type]
+        "true",
+        write_bytes=_ignore,
+        write_str=_ignore,
+        close=_nothing,
+        download_manager=None,  # type: ignore[arg-type]  # never used: nothing is started
+    )
     for name in ("_process", "_stdin", "_task"):
         assert hasattr(service, name), name
     for name in ("_open_app_process", "start", "stop", "run", "send_meta", "send_bytes"):
@@ -66,15 +74,17 @@ def test_the_environment_adds_only_what_the_web_driver_needs() -> None:
     assert (environment["COLUMNS"], environment["ROWS"]) == ("120", "40")
 
 
-async def test_a_process_that_ignores_quit_and_sigterm_is_killed() -> None:
+async def test_a_process_that_ignores_quit_and_sigterm_is_killed(tmp_path: Path) -> None:
     """A dashboard that answers neither quit nor SIGTERM is killed: stop() always returns."""
-    process = viewer([sys.executable, "-c", STUBBORN], dict(os.environ), quit_grace=0.5)
+    ignoring = tmp_path / "ignoring-sigterm"
+    argv = [sys.executable, "-c", STUBBORN, str(ignoring)]
+    process = viewer(argv, dict(os.environ), quit_grace=0.5)
     await process.start(80, 24)
     pid = process.pid
     assert pid is not None
-    await asyncio.sleep(0.5)
+    await until_async(ignoring.exists, what="the stubborn process to ignore SIGTERM")
     started = time.monotonic()
-    await asyncio.wait_for(process.stop(), 10)
+    await asyncio.wait_for(process.stop(), CEILING)
     assert time.monotonic() - started < 5
     assert not os.path.exists(f"/proc/{pid}")
 
@@ -86,7 +96,9 @@ async def test_the_process_gets_its_argv_verbatim_and_no_shell(tmp_path: object)
     odd = "$(touch pwned); `id` > x; 'quoted'"
     process = viewer([sys.executable, "-c", script, odd], dict(os.environ), quit_grace=2)
     await process.start(80, 24)
-    await asyncio.wait_for(process.stop(), 10)
+    # On a busy machine the interpreter may not have started within the quit grace.
+    await until_async(lambda: os.path.exists(marker), what="the process to write its argv")
+    await asyncio.wait_for(process.stop(), CEILING)
     with open(marker, encoding="utf-8") as seen:
         assert seen.read() == odd
 
@@ -97,6 +109,7 @@ async def test_stderr_goes_to_the_listener_not_stdout(capfd: pytest.CaptureFixtu
     script = "import sys; sys.stderr.write('statdash run: one\\ntwo\\n')"
     process = viewer([sys.executable, "-c", script], dict(os.environ), 2, heard.append)
     await process.start(80, 24)
-    await asyncio.wait_for(process.stop(), 10)
+    await until_async(lambda: len(heard) >= 2, what="two lines on stderr")
+    await asyncio.wait_for(process.stop(), CEILING)
     assert heard == ["statdash run: one", "two"]
     assert "one" not in capfd.readouterr().out

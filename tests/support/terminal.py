@@ -1,4 +1,5 @@
-"""A statdash process on its own pseudo-terminal, for exit-path and terminal-safety tests.
+"""The one pty driver: a statdash process on its own pseudo-terminal, for exit-path and
+terminal-safety tests.
 
 The child gets the pty as its controlling terminal (so closing the master side hangs it up
 like a dropped SSH session), an isolated config and state directory, and nothing from the
@@ -18,9 +19,10 @@ import subprocess
 import sys
 import termios
 import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+
+from tests.support.wait import CEILING, until
 
 # Runs in the child before statdash: optionally ignore SIGHUP (what `nohup` does: an ignored
 # disposition survives exec), make the pty the controlling terminal, then become statdash.
@@ -67,6 +69,22 @@ def child_environment(
     return env
 
 
+def catches_signal(pid: int, signum: int) -> bool:
+    """True once process `pid` has a handler for `signum` (Linux: SigCgt in /proc/PID/status).
+
+    How a test knows a child is far enough along to handle a signal, with no output to wait
+    for; False when the process is gone.
+    """
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("SigCgt:"):
+                    return bool(int(line.split()[1], 16) >> (signum - 1) & 1)
+    except OSError:
+        return False
+    return False
+
+
 class PtyApp:
     """One `python -m statdash ARGS` child on a fresh pty of `size` (columns, rows)."""
 
@@ -86,6 +104,7 @@ class PtyApp:
         self._output = bytearray()
         self._lock = threading.Lock()
         self._master_open = True
+        self._reading = True
         self.process = subprocess.Popen(
             [sys.executable, "-c", _LAUNCHER, "nohup" if nohup else "-", *args],
             stdin=self.slave,
@@ -104,7 +123,7 @@ class PtyApp:
     def _drain(self) -> None:
         while True:
             with self._lock:
-                if not self._master_open:
+                if not self._master_open or not self._reading:
                     return
                 master = self.master
             try:
@@ -122,21 +141,39 @@ class PtyApp:
         with self._lock:
             return bytes(self._output)
 
-    def wait_for(self, condition: Callable[[], bool], timeout: float, what: str) -> None:
-        """Poll `condition` until it holds; fail naming `what`, with the output's tail."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if condition():
-                return
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.05)
-        if condition():
-            return
-        tail = self.output[-1500:].decode("utf-8", "replace")
-        raise AssertionError(
-            f"timed out waiting for {what} (exit code {self.process.poll()}); output ends: {tail!r}"
+    def wait_for(self, condition: Callable[[], bool], what: str, timeout: float = CEILING) -> None:
+        """Wait until `condition()` holds or the child exits; fail naming `what`, with the
+        output's tail."""
+        until(
+            lambda: condition() or self.process.poll() is not None,
+            what=what,
+            timeout=timeout,
+            detail=self._tail,
         )
+        if not condition():
+            raise AssertionError(f"{what} did not happen: {self._tail()}")
+
+    def _tail(self) -> str:
+        tail = self.output[-1500:].decode("utf-8", "replace")
+        return f"exit code {self.process.poll()}; output ends: {tail!r}"
+
+    def finish_output(self) -> bytes:
+        """Every byte the child wrote, once it has exited: the reader thread is stopped and
+        what it had not yet taken is read here, so nothing depends on its timing."""
+        with self._lock:
+            self._reading = False
+            master_open = self._master_open
+        self._reader.join(timeout=CEILING)
+        while master_open and select.select([self.master], [], [], 0)[0]:
+            try:
+                chunk = os.read(self.master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            with self._lock:
+                self._output.extend(chunk)
+        return self.output
 
     # --- input and ending -------------------------------------------------------------------
 
@@ -153,10 +190,10 @@ class PtyApp:
         with self._lock:
             self._master_open = False
             master = self.master
-        self._reader.join(timeout=2)
+        self._reader.join(timeout=CEILING)
         os.close(master)
 
-    def wait_exit(self, timeout: float) -> int:
+    def wait_exit(self, timeout: float = CEILING) -> int:
         """The exit code, after waiting up to `timeout` seconds (fails the test on timeout)."""
         try:
             return self.process.wait(timeout=timeout)

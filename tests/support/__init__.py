@@ -1,0 +1,1 @@
+"""The one place for test helpers: waiting (`wait`), simulators (`sim`), a pty driver (`pty`)."""
