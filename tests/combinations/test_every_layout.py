@@ -19,8 +19,7 @@ import re
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,8 +28,10 @@ import pytest
 
 from statdash.layout.shipped import layouts_dir
 from statdash.sim.config import SimConfig
-from statdash.sim.runner import RunningSimulator, running_simulator
-from tests.reliability.ptyapp import PtyApp, child_environment
+from statdash.sim.runner import RunningSimulator
+from tests.support.sim import serve
+from tests.support.terminal import PtyApp, child_environment
+from tests.support.wait import until
 
 LAYOUTS = sorted(path.name for path in layouts_dir().glob("*.yaml"))
 # The shipped layouts with alert rules (what `watch` watches); the others it refuses.
@@ -82,33 +83,25 @@ RUN_CASES = _run_cases()
 def floor() -> Iterator[RunningSimulator]:
     """One simulator big enough for every shipped layout (floor.yaml: 2,000 agents, 50
     queues), on a real clock so that push has changes to deliver."""
-    with running_simulator(SimConfig(agents=2000, queues=50, seed=7)) as simulator:
+    with serve(SimConfig(agents=2000, queues=50, seed=7)) as simulator:
         yield simulator
 
 
 def _state(simulator: RunningSimulator) -> dict[str, int]:
-    answer = httpx.get(f"{simulator.base_url}/simulator/state", timeout=30)
-    data = answer.json()
+    data = simulator.state()
     return {
         "subscriptions": int(data["open_subscriptions"]),
         "cometd_clients": int(data["cometd_clients"]),
     }
 
 
-def _until(condition: Callable[[], bool], what: str, ceiling: float = CEILING) -> None:
-    deadline = time.monotonic() + ceiling
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {ceiling:.0f} s waiting for {what}")
-        time.sleep(0.1)
-
-
 def _left_clean(simulator: RunningSimulator) -> None:
     """Nothing of the command is left on the server: no subscription, no CometD client."""
-    _until(
+    until(
         lambda: _state(simulator) == {"subscriptions": 0, "cometd_clients": 0},
-        f"an empty simulator (it has {_state(simulator)})",
-        30.0,
+        what="an empty simulator",
+        timeout=30.0,
+        detail=lambda: _state(simulator),
     )
 
 
@@ -142,13 +135,13 @@ def _started(args: Sequence[str], env: dict[str, str]) -> subprocess.Popen[str]:
 
 
 def _on_screen(app: PtyApp, wanted: str, what: str) -> None:
-    app.wait_for(lambda: wanted in _text(app.output), CEILING, what)
+    app.wait_for(lambda: wanted in _text(app.output), what, CEILING)
 
 
 def _quit(app: PtyApp) -> int:
     app.send(b"q")
     try:
-        return app.process.wait(timeout=CEILING)
+        return app.wait_exit(CEILING)
     finally:
         app.close()
 
@@ -170,7 +163,11 @@ def test_run_records_then_replays_and_exports(
     try:
         _on_screen(app, "live", "the dashboard to go live")
         # The first frame is in the store (and so in the recording) once the server shows it.
-        _until(lambda: _state(floor)["subscriptions"] == 1, "the dashboard's subscription")
+        until(
+            lambda: _state(floor)["subscriptions"] == 1,
+            what="the dashboard's subscription",
+            timeout=CEILING,
+        )
     finally:
         code = _quit(app)
     screen = _text(app.output)
@@ -285,7 +282,11 @@ def test_serve_every_layout(floor: RunningSimulator, tmp_path: Path, layout: str
         before = _state(floor)["subscriptions"]
         viewer = _Viewer(f"{base.replace('http', 'ws', 1)}/ws/{key}?width=120&height=40")
         try:
-            _until(lambda: _state(floor)["subscriptions"] > before, "the viewer's subscription")
+            until(
+                lambda: _state(floor)["subscriptions"] > before,
+                what="the viewer's subscription",
+                timeout=CEILING,
+            )
         finally:
             viewer.close()
         process.send_signal(signal.SIGTERM)

@@ -7,7 +7,6 @@ alert rule, and for layouts edited while recording.
 
 from __future__ import annotations
 
-import asyncio
 import math
 import sqlite3
 import time
@@ -29,6 +28,7 @@ from statdash.live.replay import seek_store
 from statdash.live.store import Ingested, Store
 from tests.live.fakes import FakeClient, VirtualClock
 from tests.live.recordings import record_stream, small_layout
+from tests.support.wait import until_async
 
 START = 1_800_000_000.0
 SHIPPED = sorted(layouts_dir().glob("*.yaml"))
@@ -191,11 +191,7 @@ async def test_a_failing_recorder_stops_recording_not_the_dashboard() -> None:
     )
     controller.start()
     try:
-        for _ in range(5000):
-            await asyncio.sleep(0)
-            if len(changes) >= 3:
-                break
-        assert len(changes) >= 3
+        await until_async(lambda: len(changes) >= 3, what="three ingests", interval=0)
         assert broken not in controller.listeners
         assert controller.status.stopped == "recording stopped: database or disk is full"
     finally:

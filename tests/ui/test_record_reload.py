@@ -3,7 +3,6 @@ what the edit added (so `export` labels it), against the simulator over real HTT
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from statdash.api.client import RetryPolicy, StatisticsClient
@@ -13,6 +12,7 @@ from statdash.live.recorder import Recorder
 from statdash.live.recording import Recording
 from statdash.sim.runner import RunningSimulator
 from statdash.ui.launch import build_app
+from tests.support.wait import until_async
 
 FIRST = """
 title: Team
@@ -49,26 +49,17 @@ async def test_an_edit_while_recording_is_stored_and_labelled(
             recorder=recorder,
         )
         async with app.run_test(size=(100, 30)) as pilot:
-            await _until(pilot, lambda: app.controller.store.revision > 0)
+            await until_async(lambda: app.controller.store.revision > 0, pilot=pilot)
             path.write_text(
                 FIRST + "          - {stat: TalkDuration, label: Talk, format: duration}\n"
             )
             app._check_layout_file()
-            await _until(pilot, lambda: len(app.layout.items) == 3)
+            await until_async(lambda: len(app.layout.items) == 3, what="the reload", pilot=pilot)
             talk = next(i.statistic_id for i in app.layout.items if i.name == "TalkDuration")
-            await _until(pilot, lambda: app.controller.store.get(talk) is not None)
+            await until_async(lambda: app.controller.store.get(talk) is not None, pilot=pilot)
             await pilot.press("q")
         await app.controller.close()
     with Recording(recording) as recorded:
         assert len(recorded.layout_ticks) == 2
         assert recorded.layout_at(recorded.tick_count).items == app.layout.items
         assert recorded.labels()[talk] == ("Agent", "ana.silva", "Talk")
-
-
-async def _until(pilot: object, condition: object, ceiling: float = 60.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + ceiling
-    while not (callable(condition) and condition()):
-        if loop.time() > deadline:
-            raise AssertionError("condition never held")
-        await asyncio.sleep(0.05)
