@@ -28,7 +28,7 @@ import httpx
 from statdash.commands.common import load_compiled
 from statdash.commands.server_options import add_server_arguments, resolve_server
 from statdash.commands.voice import Voice
-from statdash.live.records import SubscriptionRecords
+from statdash.live.subscriptions.records import SubscriptionRecords
 from statdash.ui.launch import run_dashboard
 
 PROBE_SLEEP = 0.005

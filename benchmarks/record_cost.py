@@ -41,9 +41,9 @@ from statdash.api.values import AgentStateValue, StatValue
 from statdash.layout.compile import CompiledLayout, compile_layout
 from statdash.layout.loader import load_layout
 from statdash.live.controller import plan_for
-from statdash.live.recorder import Recorder
-from statdash.live.recording import Recording
-from statdash.live.replay import seek_store
+from statdash.live.recordings.file import Recording
+from statdash.live.recordings.recorder import Recorder
+from statdash.live.recordings.replay import seek_store
 from statdash.live.store import Ingested, Store
 from statdash.sim.config import SimConfig
 from statdash.sim.runner import running_simulator

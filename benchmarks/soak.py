@@ -67,8 +67,8 @@ from statdash.api.client import RetryPolicy, StatisticsClient
 from statdash.layout.compile import compile_layout
 from statdash.layout.loader import load_layout
 from statdash.layout.shipped import shipped_layout
-from statdash.live.records import SubscriptionRecords
 from statdash.live.session import Phase
+from statdash.live.subscriptions.records import SubscriptionRecords
 from statdash.ui.app import StatdashApp
 from statdash.ui.launch import build_app
 

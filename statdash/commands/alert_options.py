@@ -7,7 +7,7 @@ from pathlib import Path
 
 from statdash.commands.voice import Refused, Voice
 from statdash.layout.compile import CompiledLayout
-from statdash.live.alert_log import AlertLog, AlertLogError
+from statdash.live.alerts.log import AlertLog, AlertLogError
 
 
 def add_alert_arguments(parser: argparse.ArgumentParser) -> None:

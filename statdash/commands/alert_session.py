@@ -21,12 +21,12 @@ from statdash.commands.common import EXIT_FAILED, EXIT_OK
 from statdash.commands.voice import Voice
 from statdash.layout.compile import CompiledLayout
 from statdash.layout.vocabulary import UpdatesName
-from statdash.live.alert_actions import AlertActions
-from statdash.live.alert_log import AlertLog
+from statdash.live.alerts.actions import AlertActions
+from statdash.live.alerts.log import AlertLog
 from statdash.live.controller import Listener, LiveController
-from statdash.live.leftovers import delete_left_behind
-from statdash.live.records import SubscriptionRecords
 from statdash.live.session import Phase, SessionStatus
+from statdash.live.subscriptions.leftovers import delete_left_behind
+from statdash.live.subscriptions.records import SubscriptionRecords
 from statdash.live.wiring import live_session
 from statdash.text import clean, counted
 

@@ -196,8 +196,8 @@ async def check_on_server(
     while it is open, so `statdash cleanup` finds it even after a SIGKILL.
     """
     # why here: the HTTP client stack costs an offline check ~150 ms (see the top).
-    from statdash.live.oneshot import read_once
-    from statdash.live.records import SubscriptionRecords
+    from statdash.live.subscriptions.oneshot import read_once
+    from statdash.live.subscriptions.records import SubscriptionRecords
 
     async with client:
         read = await read_once(

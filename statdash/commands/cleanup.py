@@ -27,8 +27,13 @@ from statdash.api.errors import ConfigError
 from statdash.commands.common import EXIT_FAILED, EXIT_OK
 from statdash.commands.server_options import add_server_arguments, resolve_server
 from statdash.commands.voice import Refused, Voice
-from statdash.live.leftovers import Tally, delete_recorded, entry_label, forget_expired
-from statdash.live.records import OpenSubscription, SubscriptionRecords
+from statdash.live.subscriptions.leftovers import (
+    Tally,
+    delete_recorded,
+    entry_label,
+    forget_expired,
+)
+from statdash.live.subscriptions.records import OpenSubscription, SubscriptionRecords
 from statdash.text import clean, counted
 
 VOICE = Voice("cleanup")

@@ -20,8 +20,8 @@ from statdash.api.values import AgentStateValue, NumberValue, StatValue
 from statdash.commands.output import quiet_stdout
 from statdash.commands.voice import Refused, Voice
 from statdash.layout.durations import parse_duration
-from statdash.live.recording import Recording, RecordingError
-from statdash.live.replay import moment_of_day
+from statdash.live.recordings.file import Recording, RecordingError
+from statdash.live.recordings.replay import moment_of_day
 from statdash.text import clean
 
 VOICE = Voice("export")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from statdash.commands.voice import Refused
 from statdash.layout.compile import CompiledLayout
-from statdash.live.recorder import DailyRecorder, Recorder, RecorderError
+from statdash.live.recordings.recorder import DailyRecorder, Recorder, RecorderError
 
 DEFAULT_KEEP_DAYS = 14.0
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from statdash.commands.run import THEMES_HELP, theme_problem
 from statdash.commands.voice import EXIT_USAGE, Refused, Voice
-from statdash.live.recording import Recording, RecordingError
-from statdash.live.replay import MAX_SPEED, SPEEDS, moment_of_day
+from statdash.live.recordings.file import Recording, RecordingError
+from statdash.live.recordings.replay import MAX_SPEED, SPEEDS, moment_of_day
 
 # Textual is imported in `run`, once the file is known to be a good recording.
 

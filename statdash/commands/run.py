@@ -24,8 +24,8 @@ from statdash.commands.server_options import add_server_arguments, resolve_serve
 from statdash.commands.voice import Refused, Voice
 from statdash.layout.compile import CompiledLayout
 from statdash.layout.suggest import did_you_mean
-from statdash.live.alert_log import AlertLog
-from statdash.live.records import SubscriptionRecords
+from statdash.live.alerts.log import AlertLog
+from statdash.live.subscriptions.records import SubscriptionRecords
 
 # Textual (~350 ms to import with the dashboard) is imported only where it is used, so
 # `statdash run --help` and the refusals before the screen (bad layout, no server) stay quick.

@@ -33,9 +33,9 @@ from statdash.commands.run import Prepared
 from statdash.commands.server_options import add_server_arguments, resolve_server
 from statdash.commands.voice import Refused, Voice
 from statdash.layout.compile import CompiledLayout
-from statdash.live.alert_actions import AlertActions
-from statdash.live.alert_log import AlertLog
-from statdash.live.records import SubscriptionRecords
+from statdash.live.alerts.actions import AlertActions
+from statdash.live.alerts.log import AlertLog
+from statdash.live.subscriptions.records import SubscriptionRecords
 
 if TYPE_CHECKING:
     from statdash.web.front import WebFront

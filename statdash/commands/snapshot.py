@@ -1,13 +1,14 @@
 """`statdash snapshot LAYOUT`: one headless read of every statistic in a layout, for scripts.
 
 One subscription with every item of the layout is opened, its values taken, and deleted on
-every way out (`statdash.live.oneshot`); SIGTERM, SIGHUP and Ctrl+C cancel the read and
-still delete. Formulas are computed from the values read, like the dashboard does: their
-records have `number` null and value "n/a" when a formula has no value (a division by zero,
-an input the server refused). The output has one record per widget use of a statistic: a
-statistic shown by two widgets (an agent's state in the agents table and in the states
+every way out (`statdash.live.subscriptions.oneshot`); SIGTERM, SIGHUP and Ctrl+C cancel the
+read and still delete. Formulas are computed from the values read, like the dashboard does:
+their records have `number` null and value "n/a" when a formula has no value (a division by
+zero, an input the server refused). The output has one record per widget use of a statistic:
+a statistic shown by two widgets (an agent's state in the agents table and in the states
 summary) is listed twice, each with that widget's label, format and thresholds, because the
-level and the text depend on the widget; it is read only once. `statistic_id` tells the uses apart.
+level and the text depend on the widget; it is read only once. `statistic_id` tells the uses
+apart.
 
 Exit status: 0 every statistic read; 1 the server could not be read (one line on stderr
 says why); 2 a bad layout or bad usage; 3 read, but the server refused some statistics.
@@ -54,11 +55,11 @@ from statdash.layout.compile import (
     TrendView,
 )
 from statdash.layout.formats import NOT_AVAILABLE, FormatName, Thresholds, format_value, number_of
+from statdash.lifecycle import install_signal_handlers
 from statdash.live.derived import recompute
-from statdash.live.lifecycle import install_signal_handlers
-from statdash.live.oneshot import OneShotRead, read_once
-from statdash.live.records import SubscriptionRecords
 from statdash.live.store import Store
+from statdash.live.subscriptions.oneshot import OneShotRead, read_once
+from statdash.live.subscriptions.records import SubscriptionRecords
 from statdash.text import clean, counted
 
 VOICE = Voice("snapshot")

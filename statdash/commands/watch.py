@@ -35,11 +35,11 @@ from statdash.commands.server_options import add_server_arguments, resolve_serve
 from statdash.commands.voice import Refused, Voice
 from statdash.layout.compile import CompiledLayout
 from statdash.layout.vocabulary import UpdatesName
-from statdash.live.alert_actions import AlertActions
-from statdash.live.alert_log import AlertLog
-from statdash.live.lifecycle import install_signal_handlers, watch_terminal
-from statdash.live.recorder import DailyRecorder, Recorder
-from statdash.live.records import SubscriptionRecords
+from statdash.lifecycle import install_signal_handlers, watch_terminal
+from statdash.live.alerts.actions import AlertActions
+from statdash.live.alerts.log import AlertLog
+from statdash.live.recordings.recorder import DailyRecorder, Recorder
+from statdash.live.subscriptions.records import SubscriptionRecords
 
 VOICE = Voice("watch")
 

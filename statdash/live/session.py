@@ -24,10 +24,10 @@ from typing import Protocol
 
 from statdash.api import errors
 from statdash.api.describe import describe
+from statdash.api.evidence import created_nothing, not_a_statistics_api
 from statdash.api.models import StatisticValue, SubscriptionItem, Verbose
 from statdash.api.responses import StatisticValues
 from statdash.api.retry import Backoff, refused
-from statdash.live.evidence import created_nothing, not_a_statistics_api
 from statdash.live.waking import sleep_unless_woken
 
 log = logging.getLogger("statdash.live")

@@ -17,9 +17,9 @@ from statdash.api.client import StatisticsClient
 from statdash.api.push import PushChannel
 from statdash.layout.compile import CompiledLayout
 from statdash.layout.vocabulary import UpdatesName
-from statdash.live.alert_actions import AlertActions
-from statdash.live.alert_log import AlertLog
-from statdash.live.alert_runner import AlertRunner, EventsCallback
+from statdash.live.alerts.actions import AlertActions
+from statdash.live.alerts.log import AlertLog
+from statdash.live.alerts.runner import AlertRunner, EventsCallback
 from statdash.live.controller import (
     ChangeCallback,
     Listener,
@@ -27,7 +27,7 @@ from statdash.live.controller import (
     StatusCallback,
     plan_for,
 )
-from statdash.live.records import SubscriptionRecords
+from statdash.live.subscriptions.records import SubscriptionRecords
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,10 +33,10 @@ from textual.widgets import ContentSwitcher, Footer, Static
 from statdash.layout.compile import CompiledLayout, compile_layout
 from statdash.layout.loader import load_layout
 from statdash.layout.problems import LayoutError, LayoutProblem
-from statdash.live.alert_runner import AlertRunner
+from statdash.lifecycle import install_signal_handlers, watch_terminal
+from statdash.live.alerts.runner import AlertRunner
 from statdash.live.controller import LiveController, plan_for
-from statdash.live.lifecycle import install_signal_handlers, watch_terminal
-from statdash.live.replay import ReplayController, clock_text, moment_of_day
+from statdash.live.recordings.replay import ReplayController, clock_text, moment_of_day
 from statdash.live.session import Phase, SessionStatus
 from statdash.text import clean, counted, safe
 from statdash.ui.heap import release_heap, settle_heap

@@ -29,14 +29,14 @@ from statdash.api.describe import describe
 from statdash.api.settings import ServerSettings
 from statdash.layout.compile import CompiledLayout
 from statdash.layout.vocabulary import UpdatesName
-from statdash.live.alert_actions import AlertActions
-from statdash.live.alert_log import AlertLog
+from statdash.lifecycle import detach_hung_up_terminal, hung_up
+from statdash.live.alerts.actions import AlertActions
+from statdash.live.alerts.log import AlertLog
 from statdash.live.controller import Listener
-from statdash.live.leftovers import delete_left_behind
-from statdash.live.lifecycle import detach_hung_up_terminal, hung_up
-from statdash.live.recording import Recording
-from statdash.live.records import SubscriptionRecords
-from statdash.live.replay import ReplayController
+from statdash.live.recordings.file import Recording
+from statdash.live.recordings.replay import ReplayController
+from statdash.live.subscriptions.leftovers import delete_left_behind
+from statdash.live.subscriptions.records import SubscriptionRecords
 from statdash.live.wiring import live_session
 from statdash.text import clean
 from statdash.ui.app import StatdashApp
@@ -133,7 +133,8 @@ def build_app(
     a poll), and `settle_heap=False` switches that lever off to measure what it is worth.
     `updates` overrides the layout's `updates:` (push, poll or auto), across reloads too.
     `kiosk` is for a wall display: no key bar and no command palette (the status line stays).
-    A `recorder` hears every ingest of the store (`statdash.live.recorder`), as a listener.
+    A `recorder` hears every ingest of the store, as a listener
+    (`statdash.live.recordings.recorder`).
     `alert_commands=False` shows alerts (banner, toasts, bell, the alerts screen) but runs
     none of their commands: under `statdash serve` the serving process runs them, once.
     """

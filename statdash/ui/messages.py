@@ -10,7 +10,7 @@ from __future__ import annotations
 from textual.app import App
 from textual.message import Message
 
-from statdash.live.alerts import AlertEvent
+from statdash.live.alerts.book import AlertEvent
 from statdash.live.session import SessionStatus
 from statdash.live.store import Ingested
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from statdash.live.records import SubscriptionRecords
+from statdash.live.subscriptions.records import SubscriptionRecords
 from statdash.sim.runner import RunningSimulator
 from tests.support.wait import CEILING
 

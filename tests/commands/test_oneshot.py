@@ -14,8 +14,8 @@ from statdash.api.client import RetryPolicy, StatisticsClient
 from statdash.api.errors import RequestTimeoutError
 from statdash.api.models import StatisticValue, SubscriptionItem
 from statdash.api.responses import ItemError, PeekResult, SubscriptionResult
-from statdash.live.oneshot import read_once
-from statdash.live.records import SubscriptionRecords
+from statdash.live.subscriptions.oneshot import read_once
+from statdash.live.subscriptions.records import SubscriptionRecords
 from statdash.sim.runner import RunningSimulator
 from tests.support.wait import until
 

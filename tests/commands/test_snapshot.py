@@ -15,7 +15,7 @@ import pytest
 
 from statdash.commands import snapshot
 from statdash.commands.common import load_compiled
-from statdash.live.records import SubscriptionRecords
+from statdash.live.subscriptions.records import SubscriptionRecords
 from statdash.sim.runner import RunningSimulator
 from tests.support.wait import CEILING, until
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from statdash.api.values import StatValue
 from statdash.layout.compile import CompiledLayout, compile_layout
 from statdash.layout.loader import load_layout_text
-from statdash.live.recorder import Recorder
+from statdash.live.recordings.recorder import Recorder
 from statdash.live.store import Store
 
 LAYOUT = """

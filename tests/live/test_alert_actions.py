@@ -1,4 +1,4 @@
-"""Tests for statdash.live.alert_actions: bell, notifications, lines and commands (no shell)."""
+"""Tests for statdash.live.alerts.actions: bell, notifications, lines and commands (no shell)."""
 
 from __future__ import annotations
 
@@ -13,13 +13,13 @@ import pytest
 
 from statdash.layout.compile import AlertAction, AlertView, CommandAction, RowObject
 from statdash.layout.problems import SourceLocation
-from statdash.live.alert_actions import (
+from statdash.live.alerts.actions import (
     AlertActions,
     alert_line,
     notification_flavour,
     notification_sequence,
 )
-from statdash.live.alerts import Alert, AlertEvent, AlertState
+from statdash.live.alerts.book import Alert, AlertEvent, AlertState
 
 QUEUE = RowObject("8001@SIP_Switch", "Queue", "Sales")
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from statdash.layout.compile import AlertView, CommandAction, RowObject
 from statdash.layout.problems import SourceLocation
-from statdash.live.alert_actions import AlertActions
-from statdash.live.alerts import Alert, AlertEvent, AlertState
+from statdash.live.alerts.actions import AlertActions
+from statdash.live.alerts.book import Alert, AlertEvent, AlertState
 
 QUEUE = RowObject("8001@SIP_Switch", "Queue", "Sales")
 

@@ -1,4 +1,5 @@
-"""Tests for statdash.live.alert_log: one JSON object a line, appended, flushed, failing clearly."""
+"""Tests for statdash.live.alerts.log: one JSON object a line, appended, flushed, failing
+clearly."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import pytest
 
 from statdash.layout.compile import AlertView, RowObject
 from statdash.layout.problems import SourceLocation
-from statdash.live.alert_log import AlertLog, AlertLogError, log_record
-from statdash.live.alerts import Alert, AlertEvent, AlertState
+from statdash.live.alerts.book import Alert, AlertEvent, AlertState
+from statdash.live.alerts.log import AlertLog, AlertLogError, log_record
 
 RAISED_AT = 1_700_000_000.0  # 2023-11-14T22:13:20Z
 DEV_FULL = Path("/dev/full")

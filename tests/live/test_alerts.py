@@ -1,4 +1,4 @@
-"""Tests for statdash.live.alerts: the alert state machine, driven by a fake clock."""
+"""Tests for statdash.live.alerts.book: the alert state machine, driven by a fake clock."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from statdash.layout.compile import (
 )
 from statdash.layout.formats import Thresholds
 from statdash.layout.problems import SourceLocation
-from statdash.live.alerts import AlertBook, AlertState
+from statdash.live.alerts.book import AlertBook, AlertState
 
 SALES = RowObject("8001@SIP_Switch", "Queue", "Sales")
 SUPPORT = RowObject("8002@SIP_Switch", "Queue", "Support")

@@ -1,4 +1,4 @@
-"""Tests for statdash.live.lifecycle: signals and a vanished terminal become a clean exit."""
+"""Tests for statdash.lifecycle: signals and a vanished terminal become a clean exit."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from statdash.live.lifecycle import hung_up, install_signal_handlers, terminal_alive, watch_terminal
+from statdash.lifecycle import hung_up, install_signal_handlers, terminal_alive, watch_terminal
 from tests.support.wait import CEILING, until_async
 
 
@@ -77,7 +77,7 @@ def test_hung_up_tells_a_dead_terminal_from_anything_else(tmp_path: Path) -> Non
 
 DETACH_CHILD = """
 import os, pty, sys
-from statdash.live.lifecycle import detach_hung_up_terminal
+from statdash.lifecycle import detach_hung_up_terminal
 master, slave = pty.openpty()
 os.dup2(slave, 1)
 os.dup2(slave, 2)

@@ -1,4 +1,5 @@
-"""Tests for statdash.live.recorder and recording: what was recorded is what the store saw."""
+"""Tests for statdash.live.recordings (recorder and file): what was recorded is what the store
+saw."""
 
 from __future__ import annotations
 
@@ -16,9 +17,14 @@ from hypothesis import strategies as st
 
 from statdash.api.values import AgentStateValue, NumberValue, StatValue, UnknownValue
 from statdash.live.controller import LiveController, plan_for
-from statdash.live.recorder import DailyRecorder, Recorder, RecorderError, delete_old_recordings
-from statdash.live.recording import Recording, RecordingError
-from statdash.live.replay import seek_store
+from statdash.live.recordings.file import Recording, RecordingError
+from statdash.live.recordings.recorder import (
+    DailyRecorder,
+    Recorder,
+    RecorderError,
+    delete_old_recordings,
+)
+from statdash.live.recordings.replay import seek_store
 from statdash.live.store import Store
 from tests.live.fakes import FakeClient, VirtualClock
 from tests.live.recordings import record_stream, small_layout

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from statdash.cli import main
-from statdash.live.recording import Recording
+from statdash.live.recordings.file import Recording
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,7 +21,7 @@ RECORDING_PROCESS = """
 import sys, time
 from pathlib import Path
 from statdash.api.values import NumberValue
-from statdash.live.recorder import Recorder
+from statdash.live.recordings.recorder import Recorder
 from statdash.live.store import Store
 from tests.live.recordings import small_layout
 

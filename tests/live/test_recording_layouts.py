@@ -22,9 +22,9 @@ from statdash.layout.loader import load_layout, load_layout_text
 from statdash.layout.shipped import layouts_dir
 from statdash.live.controller import Listener, LiveController, Plan, plan_for
 from statdash.live.derived import FALSE, TRUE
-from statdash.live.recorder import DailyRecorder, Recorder, RecorderError
-from statdash.live.recording import Recording, RecordingError
-from statdash.live.replay import seek_store
+from statdash.live.recordings.file import Recording, RecordingError
+from statdash.live.recordings.recorder import DailyRecorder, Recorder, RecorderError
+from statdash.live.recordings.replay import seek_store
 from statdash.live.store import Ingested, Store
 from tests.live.fakes import FakeClient, VirtualClock
 from tests.live.recordings import record_stream, small_layout

@@ -1,4 +1,5 @@
-"""Tests for statdash.live.records: open subscriptions written down and crossed out."""
+"""Tests for statdash.live.subscriptions.records: open subscriptions written down and crossed
+out."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import threading
 import time
 from pathlib import Path
 
-from statdash.live.records import MAX_AGE, SubscriptionRecords
+from statdash.live.subscriptions.records import MAX_AGE, SubscriptionRecords
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,7 +67,7 @@ def test_two_processes_adding_at_once_lose_nothing(tmp_path: Path) -> None:
     writer = (
         "import os, sys, time\n"
         "from pathlib import Path\n"
-        "from statdash.live.records import SubscriptionRecords\n"
+        "from statdash.live.subscriptions.records import SubscriptionRecords\n"
         "records = SubscriptionRecords(Path(sys.argv[1]))\n"
         "while not os.path.exists(sys.argv[2]):\n"
         "    time.sleep(0.001)\n"

@@ -14,9 +14,9 @@ from statdash.api.client import RetryPolicy, StatisticsClient
 from statdash.api.models import SubscriptionItem
 from statdash.api.values import StatValue, parse_value
 from statdash.live.controller import LiveController, Plan
-from statdash.live.records import SubscriptionRecords
 from statdash.live.session import Phase, SessionStatus
 from statdash.live.store import Ingested
+from statdash.live.subscriptions.records import SubscriptionRecords
 from statdash.sim.runner import RunningSimulator
 from tests.support.wait import CEILING, until_async
 

@@ -21,8 +21,8 @@ import pytest
 
 from statdash.api.auth import ClientCredentials, StaticToken
 from statdash.api.client import RetryPolicy, StatisticsClient
-from statdash.live.records import SubscriptionRecords
 from statdash.live.session import DEFAULT_MAX_BACKOFF, Phase, Session, SessionStatus
+from statdash.live.subscriptions.records import SubscriptionRecords
 from statdash.sim.config import SimConfig
 from statdash.sim.runner import RunningSimulator
 from tests.live.fakes import VirtualClock

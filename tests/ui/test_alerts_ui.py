@@ -16,8 +16,8 @@ from statdash.api.client import RetryPolicy, StatisticsClient
 from statdash.layout.compile import AlertView, RowObject, compile_layout
 from statdash.layout.loader import load_layout_text
 from statdash.layout.problems import SourceLocation
-from statdash.live.alert_log import AlertLog
-from statdash.live.alerts import Alert, AlertKey, AlertState
+from statdash.live.alerts.book import Alert, AlertKey, AlertState
+from statdash.live.alerts.log import AlertLog
 from statdash.live.controller import LiveController
 from statdash.sim.config import SimConfig
 from statdash.sim.runner import RunningSimulator

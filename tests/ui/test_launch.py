@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from statdash.api.client import StatisticsClient
-from statdash.live.leftovers import delete_left_behind
-from statdash.live.records import SubscriptionRecords
+from statdash.live.subscriptions.leftovers import delete_left_behind
+from statdash.live.subscriptions.records import SubscriptionRecords
 
 # Far above Linux's pid_max, so never a live process.
 DEAD_PID = 2**30

@@ -17,7 +17,7 @@ from statdash.api.client import RetryPolicy, StatisticsClient
 from statdash.api.values import NumberValue, StatValue
 from statdash.layout.compile import compile_layout
 from statdash.layout.loader import load_layout
-from statdash.live.recording import Recording
+from statdash.live.recordings.file import Recording
 from statdash.sim.config import SimConfig
 from statdash.sim.runner import RunningSimulator, running_simulator
 from statdash.ui.app import StatdashApp

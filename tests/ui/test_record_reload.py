@@ -8,8 +8,8 @@ from pathlib import Path
 from statdash.api.client import RetryPolicy, StatisticsClient
 from statdash.layout.compile import compile_layout
 from statdash.layout.loader import load_layout
-from statdash.live.recorder import Recorder
-from statdash.live.recording import Recording
+from statdash.live.recordings.file import Recording
+from statdash.live.recordings.recorder import Recorder
 from statdash.sim.runner import RunningSimulator
 from statdash.ui.launch import build_app
 from tests.support.wait import until_async

@@ -11,7 +11,7 @@ import pytest
 from textual.widgets import Input, Static
 
 from statdash.api.values import AgentStateValue, NumberValue, StatValue
-from statdash.live.recording import Recording
+from statdash.live.recordings.file import Recording
 from statdash.ui.launch import build_replay_app
 from statdash.ui.screens.goto import GoToScreen
 from statdash.ui.widgets.status_bar import StatusBar

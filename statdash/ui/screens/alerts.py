@@ -13,7 +13,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from statdash.live.alerts import Alert, AlertKey, AlertState
+from statdash.live.alerts.book import Alert, AlertKey, AlertState
 from statdash.text import counted, safe
 from statdash.ui.widgets.alert_banner import LEVEL_MARKS
 

@@ -16,7 +16,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from statdash.layout.formats import Level
-from statdash.live.alerts import Alert, AlertEvent, AlertState
+from statdash.live.alerts.book import Alert, AlertEvent, AlertState
 from statdash.text import clean, counted
 
 FLASH_SECONDS = 0.4

@@ -24,8 +24,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
 
 from statdash.layout.compile import CommandAction
-from statdash.live.alert_log import log_record
-from statdash.live.alerts import AlertEvent
+from statdash.live.alerts.book import AlertEvent
+from statdash.live.alerts.log import log_record
 from statdash.text import clean
 
 log = logging.getLogger("statdash.alerts")

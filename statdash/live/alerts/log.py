@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from statdash.live.alerts import AlertEvent
+from statdash.live.alerts.book import AlertEvent
 from statdash.text import clean
 
 LOGGED_EVENTS = frozenset({"raised", "acknowledged", "cleared"})

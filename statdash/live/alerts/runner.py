@@ -15,9 +15,9 @@ import time
 from collections.abc import Callable, Collection, Iterable
 
 from statdash.layout.compile import AlertView, CompiledLayout
-from statdash.live.alert_actions import AlertActions
-from statdash.live.alert_log import AlertLog, AlertLogError
-from statdash.live.alerts import AlertBook, AlertEvent, AlertKey, ValueSource
+from statdash.live.alerts.actions import AlertActions
+from statdash.live.alerts.book import AlertBook, AlertEvent, AlertKey, ValueSource
+from statdash.live.alerts.log import AlertLog, AlertLogError
 from statdash.live.controller import Listener
 from statdash.live.store import Ingested, Store
 

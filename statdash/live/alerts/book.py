@@ -4,7 +4,7 @@
 no clock of its own: every call takes `now` (monotonic seconds, for `for`, `clear_after`,
 `repeat` and staleness) and `wall` (epoch seconds, the times shown and logged), so tests
 drive it with plain numbers. Each call returns the events it caused; the caller logs them
-and runs the actions (`statdash.live.alert_log`, `statdash.live.alert_actions`).
+and runs the actions (`statdash.live.alerts.log`, `statdash.live.alerts.actions`).
 
 The rules of the state machine:
 - An alert is raised once its condition has held for `hold` seconds on fresh values.

@@ -22,7 +22,7 @@ from dataclasses import replace
 from statdash.api.values import StatValue
 from statdash.layout.compile import CompiledLayout
 from statdash.live.controller import ChangeCallback, Plan, StatusCallback, plan_for
-from statdash.live.recording import Recording, RecordingError
+from statdash.live.recordings.file import Recording, RecordingError
 from statdash.live.session import Phase, SessionStatus
 from statdash.live.store import Ingested, Store
 

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 
 from statdash.api.describe import describe
 from statdash.api.errors import NotFoundError, StatisticsError, TransportError
-from statdash.live.evidence import not_a_statistics_api
-from statdash.live.records import OpenSubscription, SubscriptionRecords
+from statdash.api.evidence import not_a_statistics_api
 from statdash.live.session import SessionClient
+from statdash.live.subscriptions.records import OpenSubscription, SubscriptionRecords
 from statdash.text import clean
 
 log = logging.getLogger("statdash")

@@ -32,7 +32,7 @@ from typing import Any
 from statdash import __version__
 from statdash.layout.compile import CompiledLayout, FormulaStat, KpiView, TableView, TrendView
 from statdash.live.controller import Listener
-from statdash.live.recording import (
+from statdash.live.recordings.file import (
     APPLICATION_ID,
     FORMAT_VERSION,
     KEYFRAME_SECONDS,

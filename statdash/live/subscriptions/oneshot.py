@@ -41,13 +41,13 @@ from statdash.api.errors import (
     ShapeError,
     StatisticsError,
 )
-from statdash.live.evidence import created_nothing
+from statdash.api.evidence import created_nothing
 
 if TYPE_CHECKING:
     from statdash.api.client import StatisticsClient
     from statdash.api.models import StatisticValue, SubscriptionItem
     from statdash.api.responses import ItemError, SubscriptionResult
-    from statdash.live.records import SubscriptionRecords
+    from statdash.live.subscriptions.records import SubscriptionRecords
 
 # How long an open that is already on its way may take to answer after a cancellation.
 SETTLE_TIMEOUT = 5.0
