@@ -41,7 +41,7 @@ from textual import _compositor
 
 from statdash.api import responses
 from statdash.api.client import RetryPolicy, StatisticsClient
-from statdash.layout.compile import CompiledLayout
+from statdash.layout.views import CompiledLayout
 from statdash.live.session import SessionStatus
 from statdash.live.store import Ingested, Store
 from statdash.ui.app import StatdashApp

@@ -12,8 +12,9 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from statdash.layout.compile import CompiledLayout, compile_layout
+from statdash.layout.compile import compile_layout
 from statdash.layout.loader import load_layout
+from statdash.layout.views import CompiledLayout
 from statdash.sim.ids import QUEUES_PER_QUEUE_GROUP, agent_id, queue_group_id, queue_id
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -38,8 +38,9 @@ from pydantic import SecretStr
 from statdash.api.connect import make_client
 from statdash.api.settings import Credentials, ServerSettings
 from statdash.api.values import AgentStateValue, StatValue
-from statdash.layout.compile import CompiledLayout, compile_layout
+from statdash.layout.compile import compile_layout
 from statdash.layout.loader import load_layout
+from statdash.layout.views import CompiledLayout
 from statdash.live.controller import plan_for
 from statdash.live.recordings.file import Recording
 from statdash.live.recordings.recorder import Recorder

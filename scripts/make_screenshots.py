@@ -23,8 +23,9 @@ from pathlib import Path
 import httpx
 
 from statdash.api.client import RetryPolicy, StatisticsClient
-from statdash.layout.compile import CompiledLayout, KpiView, TrendView, compile_layout
+from statdash.layout.compile import compile_layout
 from statdash.layout.loader import load_layout
+from statdash.layout.views import CompiledLayout, KpiView, TrendView
 from statdash.sim.config import SimConfig
 from statdash.sim.runner import RunningSimulator, running_simulator
 from statdash.ui.app import StatdashApp

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from statdash.commands.voice import Refused, Voice
-from statdash.layout.compile import CompiledLayout
+from statdash.layout.views import CompiledLayout
 from statdash.live.alerts.log import AlertLog, AlertLogError
 
 

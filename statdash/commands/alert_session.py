@@ -19,7 +19,7 @@ from statdash.api.describe import describe
 from statdash.api.settings import ServerSettings
 from statdash.commands.common import EXIT_FAILED, EXIT_OK
 from statdash.commands.voice import Voice
-from statdash.layout.compile import CompiledLayout
+from statdash.layout.views import CompiledLayout
 from statdash.layout.vocabulary import UpdatesName
 from statdash.live.alerts.actions import AlertActions
 from statdash.live.alerts.log import AlertLog

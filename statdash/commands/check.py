@@ -39,9 +39,10 @@ from statdash.api.errors import (
 from statdash.api.settings import ServerSettings
 from statdash.commands.server_options import add_server_arguments, resolve_server
 from statdash.commands.voice import Refused, Voice
-from statdash.layout.compile import CompiledLayout, StatOrigin, compile_layout, formula_needs
+from statdash.layout.compile import compile_layout, formula_needs
 from statdash.layout.loader import LayoutError, load_layout
 from statdash.layout.problems import LayoutProblem, SourceLocation
+from statdash.layout.views import CompiledLayout, StatOrigin
 from statdash.text import counted
 
 # The server check's machinery (httpx, msgspec, the client: ~150 ms of a ~300 ms start) is

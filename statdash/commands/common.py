@@ -7,9 +7,10 @@ import sys
 from pathlib import Path
 
 from statdash.commands.voice import EXIT_USAGE, Refused, Voice
-from statdash.layout.compile import CompiledLayout, compile_layout
+from statdash.layout.compile import compile_layout
 from statdash.layout.loader import load_layout
 from statdash.layout.problems import LayoutError
+from statdash.layout.views import CompiledLayout
 from statdash.layout.vocabulary import UPDATES_MODES
 from statdash.text import counted
 

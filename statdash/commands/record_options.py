@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from statdash.commands.voice import Refused
-from statdash.layout.compile import CompiledLayout
+from statdash.layout.views import CompiledLayout
 from statdash.live.recordings.recorder import DailyRecorder, Recorder, RecorderError
 
 DEFAULT_KEEP_DAYS = 14.0

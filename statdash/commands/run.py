@@ -22,8 +22,8 @@ from statdash.commands.common import add_updates_argument, load_compiled
 from statdash.commands.record_options import add_record_arguments, make_recorder, record_problem
 from statdash.commands.server_options import add_server_arguments, resolve_server
 from statdash.commands.voice import Refused, Voice
-from statdash.layout.compile import CompiledLayout
 from statdash.layout.suggest import did_you_mean
+from statdash.layout.views import CompiledLayout
 from statdash.live.alerts.log import AlertLog
 from statdash.live.subscriptions.records import SubscriptionRecords
 

@@ -32,7 +32,7 @@ from statdash.commands.common import add_updates_argument
 from statdash.commands.run import Prepared
 from statdash.commands.server_options import add_server_arguments, resolve_server
 from statdash.commands.voice import Refused, Voice
-from statdash.layout.compile import CompiledLayout
+from statdash.layout.views import CompiledLayout
 from statdash.live.alerts.actions import AlertActions
 from statdash.live.alerts.log import AlertLog
 from statdash.live.subscriptions.records import SubscriptionRecords

@@ -45,8 +45,9 @@ from statdash.commands.output import (
 )
 from statdash.commands.server_options import add_server_arguments, resolve_server
 from statdash.commands.voice import Refused, Voice
-from statdash.layout.compile import (
-    STATE_COLUMN_LABEL,
+from statdash.layout.compile import STATE_COLUMN_LABEL
+from statdash.layout.formats import NOT_AVAILABLE, FormatName, Thresholds, format_value, number_of
+from statdash.layout.views import (
     CompiledLayout,
     KpiView,
     RowObject,
@@ -54,7 +55,6 @@ from statdash.layout.compile import (
     TableView,
     TrendView,
 )
-from statdash.layout.formats import NOT_AVAILABLE, FormatName, Thresholds, format_value, number_of
 from statdash.lifecycle import install_signal_handlers
 from statdash.live.derived import recompute
 from statdash.live.store import Store

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 from statdash.api.errors import StatisticsError
 from statdash.api.models import StatisticValue, SubscriptionItem
 from statdash.api.responses import StatisticValues
-from statdash.layout.compile import CompiledLayout, DerivedStat, KpiView, TrendView
+from statdash.layout.views import CompiledLayout, DerivedStat, KpiView, TrendView
 from statdash.layout.vocabulary import UpdatesName
 from statdash.live.derived import DerivedValues
 from statdash.live.push_feed import ChannelFactory, FeedState, PushFeed

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from statdash.api.values import AgentStateValue, NumberValue, StatValue
-from statdash.layout.compile import DerivedStat, FormulaStat
 from statdash.layout.formats import NOT_AVAILABLE, number_of
 from statdash.layout.formulas import Lookup, Result, Value
+from statdash.layout.views import DerivedStat, FormulaStat
 from statdash.live.store import Ingested, Store
 
 TRUE = NumberValue(1.0, "true")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from statdash.api.client import StatisticsClient
 from statdash.api.push import PushChannel
-from statdash.layout.compile import CompiledLayout
+from statdash.layout.views import CompiledLayout
 from statdash.layout.vocabulary import UpdatesName
 from statdash.live.alerts.actions import AlertActions
 from statdash.live.alerts.log import AlertLog

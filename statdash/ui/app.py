@@ -30,9 +30,10 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Footer, Static
 
-from statdash.layout.compile import CompiledLayout, compile_layout
+from statdash.layout.compile import compile_layout
 from statdash.layout.loader import load_layout
 from statdash.layout.problems import LayoutError, LayoutProblem
+from statdash.layout.views import CompiledLayout
 from statdash.lifecycle import install_signal_handlers, watch_terminal
 from statdash.live.alerts.runner import AlertRunner
 from statdash.live.controller import LiveController, plan_for

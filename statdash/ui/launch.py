@@ -27,7 +27,7 @@ from statdash.api.client import StatisticsClient
 from statdash.api.connect import make_client
 from statdash.api.describe import describe
 from statdash.api.settings import ServerSettings
-from statdash.layout.compile import CompiledLayout
+from statdash.layout.views import CompiledLayout
 from statdash.layout.vocabulary import UpdatesName
 from statdash.lifecycle import detach_hung_up_terminal, hung_up
 from statdash.live.alerts.actions import AlertActions

@@ -19,7 +19,7 @@ from textual import events
 from textual.containers import Grid
 from textual.widget import Widget
 
-from statdash.layout.compile import (
+from statdash.layout.views import (
     ClockView,
     KpiView,
     PageView,

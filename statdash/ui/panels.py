@@ -33,17 +33,6 @@ from textual.widget import Widget
 from textual.widgets import Input
 
 from statdash.api.values import AgentStateValue, NumberValue, StatValue
-from statdash.layout.compile import (
-    ClockView,
-    ColumnView,
-    KpiView,
-    RowObject,
-    StatesView,
-    TableView,
-    TextView,
-    TrendView,
-    View,
-)
 from statdash.layout.formats import (
     LOGGED_OUT,
     MISSING,
@@ -54,6 +43,17 @@ from statdash.layout.formats import (
     duration,
     format_value,
     number_of,
+)
+from statdash.layout.views import (
+    ClockView,
+    ColumnView,
+    KpiView,
+    RowObject,
+    StatesView,
+    TableView,
+    TextView,
+    TrendView,
+    View,
 )
 from statdash.layout.vocabulary import NUMERIC_FORMATS
 from statdash.live.store import Store

@@ -13,8 +13,9 @@ import pytest
 from statdash.api.errors import ConnectError
 from statdash.api.responses import ItemError
 from statdash.commands import check
-from statdash.layout.compile import CompiledLayout, TableView, compile_layout
+from statdash.layout.compile import compile_layout
 from statdash.layout.loader import load_layout_text
+from statdash.layout.views import CompiledLayout, TableView
 from tests.support.wait import until_async
 
 from ..layout.conftest import MINIMAL

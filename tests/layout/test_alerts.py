@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from statdash.api.values import AgentStateValue, NumberValue
-from statdash.layout.compile import CommandAction, CompiledLayout, compile_layout
+from statdash.layout.compile import compile_layout
 from statdash.layout.loader import load_layout_text
 from statdash.layout.problems import LayoutError
+from statdash.layout.views import CommandAction, CompiledLayout
 
 
 def compiled(text: str) -> CompiledLayout:

@@ -6,17 +6,10 @@ import re
 
 import pytest
 
-from statdash.layout.compile import (
-    CompiledLayout,
-    KpiView,
-    StatesView,
-    TableView,
-    TrendView,
-    compile_layout,
-    statistic_id,
-)
+from statdash.layout.compile import compile_layout, statistic_id
 from statdash.layout.formats import Level, StateStyle
 from statdash.layout.loader import load_layout_text
+from statdash.layout.views import CompiledLayout, KpiView, StatesView, TableView, TrendView
 
 TEAM = """\
 title: Team

@@ -8,18 +8,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from statdash.layout.compile import (
+from statdash.layout.compile import _Compiler, compile_layout
+from statdash.layout.formulas import parse_formula
+from statdash.layout.loader import LayoutError, load_layout_text
+from statdash.layout.views import (
     AggregateStat,
     CompiledLayout,
     FormulaStat,
     KpiView,
     RowObject,
     TableView,
-    _Compiler,
-    compile_layout,
 )
-from statdash.layout.formulas import parse_formula
-from statdash.layout.loader import LayoutError, load_layout_text
 
 from .conftest import LAYOUT_SETTINGS
 

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from statdash.layout.compile import StatesView, TableView, compile_layout
+from statdash.layout.compile import compile_layout
 from statdash.layout.loader import load_layout
 from statdash.layout.shipped import layouts_dir, shipped_layout
+from statdash.layout.views import StatesView, TableView
 from statdash.sim import ids
 
 from .conftest import LAYOUTS, SHIPPED

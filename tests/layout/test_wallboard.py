@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from statdash.layout.compile import ClockView, TextView, compile_layout
+from statdash.layout.compile import compile_layout
 from statdash.layout.loader import load_layout_text
 from statdash.layout.problems import LayoutError
+from statdash.layout.views import ClockView, TextView
 
 KPI = "{kind: kpi, object: {queue: 8001@SIP_Switch}, stat: CurrentNumberWaitingCalls}"
 

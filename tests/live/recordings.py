@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from statdash.api.values import StatValue
-from statdash.layout.compile import CompiledLayout, compile_layout
+from statdash.layout.compile import compile_layout
 from statdash.layout.loader import load_layout_text
+from statdash.layout.views import CompiledLayout
 from statdash.live.recordings.recorder import Recorder
 from statdash.live.store import Store
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from statdash.layout.compile import AlertAction, AlertView, CommandAction, RowObject
 from statdash.layout.problems import SourceLocation
+from statdash.layout.views import AlertAction, AlertView, CommandAction, RowObject
 from statdash.live.alerts.actions import (
     AlertActions,
     alert_line,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from statdash.layout.compile import AlertView, CommandAction, RowObject
 from statdash.layout.problems import SourceLocation
+from statdash.layout.views import AlertView, CommandAction, RowObject
 from statdash.live.alerts.actions import AlertActions
 from statdash.live.alerts.book import Alert, AlertEvent, AlertState
 

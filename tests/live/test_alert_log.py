@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from statdash.layout.compile import AlertView, RowObject
 from statdash.layout.problems import SourceLocation
+from statdash.layout.views import AlertView, RowObject
 from statdash.live.alerts.book import Alert, AlertEvent, AlertState
 from statdash.live.alerts.log import AlertLog, AlertLogError, log_record
 

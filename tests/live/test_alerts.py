@@ -5,15 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from statdash.api.values import NumberValue, StatValue
-from statdash.layout.compile import (
-    AlertTarget,
-    AlertView,
-    RowObject,
-    ThresholdCondition,
-    Verdict,
-)
 from statdash.layout.formats import Thresholds
 from statdash.layout.problems import SourceLocation
+from statdash.layout.views import AlertTarget, AlertView, RowObject, ThresholdCondition, Verdict
 from statdash.live.alerts.book import AlertBook, AlertState
 
 SALES = RowObject("8001@SIP_Switch", "Queue", "Sales")

@@ -9,17 +9,11 @@ import pytest
 
 from statdash.api.models import SubscriptionItem
 from statdash.api.values import NumberValue
-from statdash.layout.compile import (
-    CompiledLayout,
-    DerivedStat,
-    FormulaStat,
-    RowObject,
-    TableView,
-    compile_layout,
-)
+from statdash.layout.compile import compile_layout
 from statdash.layout.formats import NOT_AVAILABLE, format_value, number_of
 from statdash.layout.formulas import parse_formula
 from statdash.layout.loader import load_layout_text
+from statdash.layout.views import CompiledLayout, DerivedStat, FormulaStat, RowObject, TableView
 from statdash.live import derived as derived_module
 from statdash.live.controller import LiveController, Plan, plan_for
 from statdash.live.derived import DerivedValues, recompute

@@ -17,9 +17,10 @@ import pytest
 
 from statdash.api.models import SubscriptionItem
 from statdash.api.values import NumberValue
-from statdash.layout.compile import CompiledLayout, compile_layout
+from statdash.layout.compile import compile_layout
 from statdash.layout.loader import load_layout, load_layout_text
 from statdash.layout.shipped import layouts_dir
+from statdash.layout.views import CompiledLayout
 from statdash.live.controller import Listener, LiveController, Plan, plan_for
 from statdash.live.derived import FALSE, TRUE
 from statdash.live.recordings.file import Recording, RecordingError

@@ -17,8 +17,9 @@ import pytest
 
 from statdash.api.client import StatisticsClient
 from statdash.api.push import PushChannel
-from statdash.layout.compile import CompiledLayout, compile_layout
+from statdash.layout.compile import compile_layout
 from statdash.layout.loader import load_layout_text
+from statdash.layout.views import CompiledLayout
 from statdash.live import push_feed
 from statdash.live.controller import LiveController, plan_for
 from statdash.live.session import SessionStatus

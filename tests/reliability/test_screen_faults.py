@@ -14,9 +14,10 @@ from dataclasses import replace
 import pytest
 
 from statdash.api.client import RetryPolicy, StatisticsClient
-from statdash.layout.compile import CompiledLayout, compile_layout
+from statdash.layout.compile import compile_layout
 from statdash.layout.formats import MISSING
 from statdash.layout.loader import load_layout_text
+from statdash.layout.views import CompiledLayout
 from statdash.live.session import Phase
 from statdash.sim.config import SimConfig
 from statdash.sim.faults import MALFORMED_KINDS

@@ -13,9 +13,10 @@ import pytest
 from textual.app import App, ComposeResult
 
 from statdash.api.client import RetryPolicy, StatisticsClient
-from statdash.layout.compile import AlertView, RowObject, compile_layout
+from statdash.layout.compile import compile_layout
 from statdash.layout.loader import load_layout_text
 from statdash.layout.problems import SourceLocation
+from statdash.layout.views import AlertView, RowObject
 from statdash.live.alerts.book import Alert, AlertKey, AlertState
 from statdash.live.alerts.log import AlertLog
 from statdash.live.controller import LiveController

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from statdash.api.client import RetryPolicy, StatisticsClient
-from statdash.layout.compile import CompiledLayout, compile_layout
+from statdash.layout.compile import compile_layout
 from statdash.layout.formats import MISSING
 from statdash.layout.loader import load_layout, load_layout_text
+from statdash.layout.views import CompiledLayout
 from statdash.live.session import Phase, SessionStatus
 from statdash.live.store import Ingested
 from statdash.sim.config import SimConfig

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from statdash.api.client import StatisticsClient
-from statdash.layout.compile import TableView, compile_layout
+from statdash.layout.compile import compile_layout
 from statdash.layout.formats import number_of
 from statdash.layout.loader import load_layout_text
+from statdash.layout.views import TableView
 from statdash.sim.config import SimConfig
 from statdash.sim.runner import RunningSimulator
 from statdash.ui.app import StatdashApp

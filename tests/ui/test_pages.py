@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from textual.app import App, ComposeResult
 
-from statdash.layout.compile import PageView, compile_layout
+from statdash.layout.compile import compile_layout
 from statdash.layout.loader import load_layout_text
+from statdash.layout.views import PageView
 from statdash.ui.app import STYLESHEET
 from statdash.ui.pages import MIN_ROW_HEIGHT, TABLE_CHROME, PageGrid, RowNeed, row_heights
 from statdash.ui.panels import PlotPanel, TablePanel

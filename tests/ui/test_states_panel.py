@@ -5,9 +5,9 @@ from __future__ import annotations
 from textual.app import App, ComposeResult
 from textual.theme import BUILTIN_THEMES
 
-from statdash.layout.compile import RowObject, StatesView
 from statdash.layout.formats import state_style
 from statdash.layout.problems import SourceLocation
+from statdash.layout.views import RowObject, StatesView
 from statdash.live.store import Store
 from statdash.ui.panels import DrawContext, StatesPanel
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from textual.app import App, ComposeResult
 from textual.theme import BUILTIN_THEMES
 
-from statdash.layout.compile import TableView, compile_layout
+from statdash.layout.compile import compile_layout
 from statdash.layout.formats import Level, state_style
 from statdash.layout.loader import load_layout_text
+from statdash.layout.views import TableView
 from statdash.live.store import Store
 from statdash.ui.app import STYLESHEET
 from statdash.ui.panels import DrawContext, TablePanel

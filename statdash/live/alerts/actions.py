@@ -23,7 +23,7 @@ import signal
 from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
 
-from statdash.layout.compile import CommandAction
+from statdash.layout.views import CommandAction
 from statdash.live.alerts.book import AlertEvent
 from statdash.live.alerts.log import log_record
 from statdash.text import clean

@@ -24,7 +24,7 @@ from enum import Enum
 from typing import Literal, Protocol
 
 from statdash.api.values import StatValue
-from statdash.layout.compile import AlertTarget, AlertView, RowObject
+from statdash.layout.views import AlertTarget, AlertView, RowObject
 
 # Cleared alerts kept for the history of the shift; older ones are dropped.
 HISTORY_LIMIT = 1000

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Collection, Iterable
 
-from statdash.layout.compile import AlertView, CompiledLayout
+from statdash.layout.views import AlertView, CompiledLayout
 from statdash.live.alerts.actions import AlertActions
 from statdash.live.alerts.book import AlertBook, AlertEvent, AlertKey, ValueSource
 from statdash.live.alerts.log import AlertLog, AlertLogError

@@ -27,9 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from statdash.api.values import AgentStateValue, NumberValue, StatValue, UnknownValue
-from statdash.layout.compile import CompiledLayout, compile_layout
+from statdash.layout.compile import compile_layout
 from statdash.layout.loader import LayoutError, load_layout_source
 from statdash.layout.source import LayoutSource, LayoutSourceError
+from statdash.layout.views import CompiledLayout
 
 # 2: the layout is stored as its text (and its object lists) and compiled again on replay;
 # ticks say whether the store took a history sample.

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from statdash import __version__
-from statdash.layout.compile import CompiledLayout, FormulaStat, KpiView, TableView, TrendView
+from statdash.layout.views import CompiledLayout, FormulaStat, KpiView, TableView, TrendView
 from statdash.live.controller import Listener
 from statdash.live.recordings.file import (
     APPLICATION_ID,

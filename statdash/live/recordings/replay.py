@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from statdash.api.values import StatValue
-from statdash.layout.compile import CompiledLayout
+from statdash.layout.views import CompiledLayout
 from statdash.live.controller import ChangeCallback, Plan, StatusCallback, plan_for
 from statdash.live.recordings.file import Recording, RecordingError
 from statdash.live.session import Phase, SessionStatus
