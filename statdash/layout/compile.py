@@ -8,8 +8,9 @@ rejection can be reported as `file:line:column`.
 One name per idea, across the layers, spec -> view -> widget:
 - `XxxSpec` (`statdash.layout.specs`): what the layout file says, validated (`KpiSpec`,
   `ColumnSpec`, `PageSpec`; the union of widget specs is `WidgetSpec`).
-- `XxxView` (`statdash.layout.views`, built here): the same part compiled and resolved, every default applied and every
-  statistic an id (`KpiView`, `ColumnView`, `PageView`; the union of widget views is `View`).
+- `XxxView` (`statdash.layout.views`, built here): the same part compiled and resolved,
+  every default applied and every statistic an id (`KpiView`, `ColumnView`, `PageView`; the
+  union of widget views is `View`).
   Plain frozen data, no Textual.
 - Textual classes (`statdash.ui`): a view is drawn by its page-level `XxxPanel`
   (`statdash.ui.panels`), built on a drawing widget with a descriptive name (`KpiTile`,
