@@ -47,7 +47,14 @@ class History:
         return self._capacity
 
     def append(self, time: float, value: float) -> None:
-        """Add a sample, dropping the oldest one when full."""
+        """Add a sample, dropping the oldest one when full; a sample of the very moment of
+        the newest replaces it (two samples of one instant say nothing more than one, and a
+        trend's shape must not depend on how often it was asked)."""
+        if self._count:
+            newest = (self._start + self._count - 1) % self._capacity
+            if self._times[newest] == time:
+                self._values[newest] = value
+                return
         index = (self._start + self._count) % self._capacity
         self._times[index] = time
         self._values[index] = value

@@ -179,8 +179,11 @@ def test_a_formula_on_a_trend_keeps_history() -> None:
     occupancy = cell(layout, "Team_01", 2)
     assert occupancy in plan.history_capacity
     for step, busy in enumerate([1, 2, 0]):
-        values.update(feed(store, team_values(layout, busy, 4, 1, 2), now=2.0 * step), wall=0.0)
-    values.update(feed(store, team_values(layout, 1, 0, 1, 2), now=6.0), wall=0.0)
+        values.update(
+            feed(store, team_values(layout, busy, 4, 1, 2), now=2.0 * step),
+            wall=1000.0 + 2.0 * step,
+        )
+    values.update(feed(store, team_values(layout, 1, 0, 1, 2), now=6.0), wall=1006.0)
     ring = store.history(occupancy)
     assert ring is not None and ring.values() == [25.0, 50.0, 0.0]
 

@@ -136,3 +136,13 @@ def test_a_statistic_missing_from_later_polls_goes_stale_alone() -> None:
     store.forget(["a"])
     assert store.is_stale("b", now=106.0, interval=1.0)
     assert store.get("b") is None
+
+
+def test_a_second_sample_of_one_moment_replaces_the_first() -> None:
+    """Two samples of one instant keep one (the latest value): a trend's shape does not
+    depend on how often it was sampled at that moment."""
+    ring = History(4)
+    ring.append(10.0, 1.0)
+    ring.append(10.0, 2.0)
+    ring.append(11.0, 3.0)
+    assert list(ring.samples()) == [(10.0, 2.0), (11.0, 3.0)]
