@@ -224,6 +224,11 @@ class PushFeed:
             await channel.close()
             self._lost(error)
             return False
+        except asyncio.CancelledError:
+            # A stop that ran out of patience cancels an open in flight: the handshake may
+            # have landed, and the server must not keep that CometD client.
+            await channel.close()
+            raise
         self._channel = channel
         # The reopen backoff is reset only by a healthy round (below), not by the open: a
         # server whose every connect fails must not be handshaken with every few seconds.

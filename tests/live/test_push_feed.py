@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -237,3 +238,24 @@ async def test_stop_ends_run_and_disconnects() -> None:
     await asyncio.wait_for(task, 1)
     assert channel.closed == 1
     assert feed.state is FeedState.CLOSED
+
+
+class HangingOpen(FakeChannel):
+    """A channel whose open never answers (a handshake held by a slow server)."""
+
+    async def open(self) -> Batch:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+
+async def test_an_open_cancelled_in_flight_still_disconnects() -> None:
+    """A stop that cancels an open in flight closes the channel: the handshake may have
+    landed, and no CometD client may stay on the server."""
+    channel = HangingOpen()
+    feed = _feed([channel], Recorder())
+    opening = asyncio.create_task(feed.open())
+    await asyncio.sleep(0)
+    opening.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await opening
+    assert channel.closed == 1
