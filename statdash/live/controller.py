@@ -317,7 +317,7 @@ class LiveController:
             self._report_status()
         # Formulas whose inputs changed are recomputed into the store before anyone looks.
         result = self._derived.update(result, wall=wall)
-        self._record(result, wall, sampled=True)
+        self._tell_listeners(result, wall, sampled=True)
         self._on_change(result)
 
     def _ingest_pushed(
@@ -327,10 +327,10 @@ class LiveController:
         result = self._derived.update(
             self.store.ingest_pushed(statistic_ids, raw_values, raw_timestamps), wall=wall
         )
-        self._record(result, wall, sampled=False)
+        self._tell_listeners(result, wall, sampled=False)
         self._on_change(result)
 
-    def _record(self, ingested: Ingested, wall: float, *, sampled: bool) -> None:
+    def _tell_listeners(self, ingested: Ingested, wall: float, *, sampled: bool) -> None:
         """Every listener hears the ingest; one that fails is dropped, the dashboard goes on."""
         for listener in list(self.listeners):
             try:
@@ -361,7 +361,7 @@ class LiveController:
             self.store.alive(self._clock())
             self.store.sample(wall)
             # A tick with no change: a replay sees the data as current at this moment too.
-            self._record(Ingested(frozenset(), self.store.revision), wall, sampled=True)
+            self._tell_listeners(Ingested(frozenset(), self.store.revision), wall, sampled=True)
 
     def start(self) -> None:
         """Start the session (and the push feed) in a task on the running loop."""

@@ -58,8 +58,10 @@ class AlertRunner(Listener):
         return events
 
     def ingested(self, store: Store, ingested: Ingested, wall: float, *, sampled: bool) -> None:
-        """After an ingest: judge the rules that read what it changed."""
-        self.changed(ingested.changed)
+        """After an ingest: judge the rules that read what it changed (a refresh beat that
+        changed nothing is the owner's `tick()`'s business)."""
+        if ingested.changed:
+            self.changed(ingested.changed)
 
     def layout_changed(self, layout: CompiledLayout) -> None:
         """The layout was reloaded: its rules replace the old ones."""
