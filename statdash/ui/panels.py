@@ -142,7 +142,11 @@ class TablePanel(Panel, Vertical):
     TablePanel {
         /* Its border is in statdash.tcss, with the other panels' frames. */
         height: 1fr;
-        & > Input { dock: bottom; height: 1; border: none; padding: 0 1; display: none; }
+        /* One row for the text: Input's own `:focus` rule draws a tall border, which on a
+           one-row line leaves the border and hides the text; this rule is more specific. */
+        & > Input, & > Input:focus {
+            dock: bottom; height: 1; border: none; padding: 0 1; display: none;
+        }
         & > Input.-open { display: block; }
     }
     """

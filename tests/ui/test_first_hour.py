@@ -1,0 +1,94 @@
+"""The first hour on the dashboard (issue 22): what a new supervisor sees and types."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from statdash.api.client import RetryPolicy, StatisticsClient
+from statdash.layout.compile import CompiledLayout, compile_layout
+from statdash.layout.loader import load_layout
+from statdash.sim.config import SimConfig
+from statdash.sim.runner import RunningSimulator, running_simulator
+from statdash.ui.app import StatdashApp
+from statdash.ui.launch import build_app
+from statdash.ui.panels import TablePanel
+
+LAYOUTS = Path(__file__).resolve().parents[2] / "layouts"
+SIM_START = 1_700_000_000.0
+
+
+@pytest.fixture(scope="module")
+def demo_sim() -> Iterator[RunningSimulator]:
+    """The demo contact center (50 agents, 5 queues) on a manual clock, 15 minutes in."""
+    config = SimConfig(agents=50, queues=5, seed=1, clock="manual", start_time=SIM_START)
+    with running_simulator(config, log_level="critical") as simulator:
+        simulator.advance(900)
+        yield simulator
+
+
+@pytest.fixture
+async def client(demo_sim: RunningSimulator) -> AsyncIterator[StatisticsClient]:
+    """A client of the demo simulator that does not retry."""
+    async with StatisticsClient(
+        demo_sim.base_url, "test-key", retry=RetryPolicy(attempts=1)
+    ) as statistics_client:
+        yield statistics_client
+
+
+def demo_layout() -> CompiledLayout:
+    """The layout `statdash demo` shows."""
+    return compile_layout(load_layout(LAYOUTS / "demo.yaml"))
+
+
+def make_app(client: StatisticsClient, layout: CompiledLayout | None = None) -> StatdashApp:
+    """The dashboard as the CLI builds it, with no signal handlers."""
+    return build_app(
+        layout or demo_layout(),
+        client,
+        server_label="simulator",
+        handle_signals=False,
+        wall_clock=lambda: SIM_START + 900,
+    )
+
+
+async def until(pilot: Pilot[int], condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Let the app run until `condition()` holds."""
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("condition never held")
+
+
+def screen_lines(app: StatdashApp) -> list[str]:
+    """The text of every line on the screen now."""
+    return [
+        "".join(segment.text for segment in strip)
+        for strip in app.screen._compositor.render_strips()
+    ]
+
+
+def agents_panel(app: StatdashApp) -> TablePanel:
+    """The demo's agents table."""
+    return next(p for p in app.query(TablePanel) if p.view.kind == "agents")
+
+
+@pytest.mark.parametrize("size", [(160, 48), (80, 24)])
+async def test_filter_line_shows_what_is_typed(
+    client: StatisticsClient, size: tuple[int, int]
+) -> None:
+    """The filter line has a row for its text, and the typed text is on the screen."""
+    app = make_app(client)
+    async with app.run_test(size=size) as pilot:
+        await until(pilot, lambda: app.controller.store.revision > 0)
+        await pilot.press("slash", *"silva")
+        await pilot.pause(0.1)
+        filter_input = agents_panel(app).filter_input
+        assert filter_input.content_region.height == 1
+        assert any("silva" in line and "Ana" not in line for line in screen_lines(app))
+        await pilot.press("ctrl+q")
+        await pilot.pause()
