@@ -23,6 +23,7 @@ from rich.text import Text
 from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.containers import Vertical
 from textual.filter import LineFilter, Monochrome, NoColor
 from textual.markup import escape as escape_markup
 from textual.screen import Screen
@@ -101,6 +102,8 @@ class StatdashApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = _bindings()
     # Textual's own ctrl+c only hints at ctrl+q; here it quits like every other exit path.
     ENABLE_COMMAND_PALETTE = True
+    # `m` keeps the title, the alert banner, the status line and the keys on screen.
+    ALLOW_IN_MAXIMIZED_VIEW: ClassVar[str] = "#head, #status, Footer"
 
     def __init__(
         self,
@@ -183,8 +186,12 @@ class StatdashApp(App[int]):
     # --- composition ------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Static(self._title_text(), id="title")
-        yield AlertBanner(id="alert-banner")
+        # The title and the banner share one docked box: a maximized panel (`m`) is laid out
+        # with the screen's children that ALLOW_IN_MAXIMIZED_VIEW names, and only a docked
+        # box stays above it there.
+        with Vertical(id="head"):
+            yield Static(self._title_text(), id="title")
+            yield AlertBanner(id="alert-banner")
         yield ContentSwitcher(id="pages")
         yield StatusBar(self._status_info(), id="status")
         if not self.kiosk:
@@ -310,6 +317,18 @@ class StatdashApp(App[int]):
                 )
         self._focus_first_table()
         self.redraw(None)
+        self.watch(self.screen, "maximized", self._maximized_changed, init=False)
+
+    def _maximized_changed(self, before: Widget | None, now: Widget | None) -> None:
+        """A maximized table fills the screen; restored, its page sizes it again.
+
+        The page caps a table at its rows' height (an inline style, which CSS cannot undo).
+        `m`, escape and Textual's own minimize all pass here.
+        """
+        if now is not None:
+            now.styles.max_height = None
+        if before is not None and isinstance(before.parent, PageGrid):
+            before.parent.relayout()
 
     def _arm_rotation(self) -> None:
         """Check the rotation often enough for its shortest page (a soak shortens them)."""

@@ -10,12 +10,13 @@ from textual.pilot import Pilot
 
 from statdash.api.client import RetryPolicy, StatisticsClient
 from statdash.layout.compile import CompiledLayout, compile_layout
-from statdash.layout.loader import load_layout
+from statdash.layout.loader import load_layout, load_layout_text
 from statdash.sim.config import SimConfig
 from statdash.sim.runner import RunningSimulator, running_simulator
 from statdash.ui.app import StatdashApp
 from statdash.ui.launch import build_app
 from statdash.ui.panels import TablePanel
+from statdash.ui.widgets.alert_banner import AlertBanner
 
 LAYOUTS = Path(__file__).resolve().parents[2] / "layouts"
 SIM_START = 1_700_000_000.0
@@ -90,5 +91,46 @@ async def test_filter_line_shows_what_is_typed(
         filter_input = agents_panel(app).filter_input
         assert filter_input.content_region.height == 1
         assert any("silva" in line and "Ana" not in line for line in screen_lines(app))
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+
+
+ALERT_LAYOUT = """\
+title: Maximize pilot
+alert_settings:
+  actions: [banner]
+pages:
+  - widgets:
+      - kind: queues
+        objects: [{queue: 8001@SIP_Switch, label: Sales}]
+        columns:
+          - {stat: CurrentNumberWaitingCalls, label: Waiting, thresholds: {alarm: 0, alert: true}}
+      - kind: agents
+        agents: [ana.silva]
+        columns: [{stat: CurrentAgentState, label: State}]
+"""
+
+
+async def test_maximize_keeps_title_banner_and_status(client: StatisticsClient) -> None:
+    """`m` fills the page with one panel, and the title, the alarm banner and the status stay."""
+    layout = compile_layout(load_layout_text(ALERT_LAYOUT, file="maximize.yaml"))
+    app = make_app(client, layout)
+    async with app.run_test(size=(100, 30)) as pilot:
+        banner = app.query_one(AlertBanner)
+        await until(pilot, lambda: bool(banner.display))
+        await pilot.press("m")
+        await pilot.pause(0.1)
+        assert app.screen.maximized is not None
+        lines = screen_lines(app)
+        assert "Maximize pilot" in lines[0]
+        assert "ALARM" in lines[1]
+        assert "Sales" in "".join(lines[2:6])
+        assert any("simulator" in line for line in lines[-3:])
+        assert app.screen.maximized.region.y == 2
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        assert app.screen.maximized is None
+        queues = next(p for p in app.query(TablePanel) if p.view.kind == "queues")
+        assert queues.region.height == 4  # as tall as its one row again
         await pilot.press("ctrl+q")
         await pilot.pause()
