@@ -9,13 +9,15 @@ import pytest
 from textual.pilot import Pilot
 
 from statdash.api.client import RetryPolicy, StatisticsClient
-from statdash.layout.compile import CompiledLayout, compile_layout
+from statdash.layout.compile import CompiledLayout, FormulaStat, TableView, compile_layout
 from statdash.layout.loader import load_layout, load_layout_text
+from statdash.live.derived import compute, stored
 from statdash.sim.config import SimConfig
 from statdash.sim.runner import RunningSimulator, running_simulator
 from statdash.ui.app import StatdashApp
 from statdash.ui.launch import build_app
-from statdash.ui.panels import TablePanel
+from statdash.ui.palette import STATDASH_THEME
+from statdash.ui.panels import TablePanel, value_cell
 from statdash.ui.widgets.alert_banner import AlertBanner
 
 LAYOUTS = Path(__file__).resolve().parents[2] / "layouts"
@@ -134,3 +136,19 @@ async def test_maximize_keeps_title_banner_and_status(client: StatisticsClient) 
         assert queues.region.height == 4  # as tall as its one row again
         await pilot.press("ctrl+q")
         await pilot.pause()
+
+
+def test_a_ratio_over_zero_is_n_a_and_not_judged() -> None:
+    """Occupancy `100 * busy / logged_in` of a team with nobody logged in reads `n/a`, with
+    no level, though its thresholds would judge 0% or any number."""
+    teams = demo_layout().pages[1].widgets[-1]
+    assert isinstance(teams, TableView)
+    occupancy = next(c for c in teams.columns if c.label == "Occupancy")
+    assert occupancy.thresholds is not None
+    formula = next(iter(demo_layout().derived.values()))
+    assert isinstance(formula, FormulaStat)
+    result = compute(formula, lambda stat_id: 0.0)
+    assert result is None
+    cell = value_cell(stored(result), occupancy, STATDASH_THEME)
+    assert cell.text.plain.strip() == "n/a"
+    assert not any(glyph in cell.text.plain for glyph in ("‼", "▲", "!"))
