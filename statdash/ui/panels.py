@@ -415,11 +415,14 @@ def state_cell(value: AgentStateValue, context: DrawContext) -> Cell:
 
 
 def time_in_state_cell(value: AgentStateValue, wall_now: float) -> Cell:
-    """`0:04:12`: how long the agent has been in its state; sorts longest in state first."""
+    """`0:04:12`: how long the agent has been in its state; sorts by that time (ascending:
+    the latest to change state first, as the ▲ in the header says)."""
     seconds = value.seconds_in_state(wall_now)
     if seconds is None:
         return Cell(Text(MISSING, "dim", end=""), None)
-    return Cell(Text(duration(seconds), no_wrap=True, end=""), value.since)
+    # Keyed on the state's start, not on `seconds`, so the order does not move with the clock.
+    since = value.since
+    return Cell(Text(duration(seconds), no_wrap=True, end=""), None if since is None else -since)
 
 
 def value_cell(

@@ -152,3 +152,41 @@ def test_a_ratio_over_zero_is_n_a_and_not_judged() -> None:
     cell = value_cell(stored(result), occupancy, STATDASH_THEME)
     assert cell.text.plain.strip() == "n/a"
     assert not any(glyph in cell.text.plain for glyph in ("‼", "▲", "!"))
+
+
+async def test_sort_arrow_up_is_ascending_and_the_header_keeps_its_label(
+    client: StatisticsClient,
+) -> None:
+    """Sorted by time in state, ▲ lists the shortest first and ▼ the longest; the header
+    reads `In state ▲` whole, the column widening for the arrow into the spare room."""
+    app = make_app(client)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until(pilot, lambda: app.controller.store.revision > 0)
+        table = agents_panel(app).table
+        await pilot.pause(0.2)
+        for _ in range(3):  # name, state, then time in state
+            await pilot.press("s")
+        await pilot.pause(0.1)
+        assert table.sort_column is not None and table.sort_column.startswith("t")
+
+        def seconds_shown() -> list[int]:
+            shown = []
+            for key in table.visible_row_keys()[:12]:
+                cell = table.get_cell(key, table.sort_column or "")
+                assert cell is not None
+                text = cell.text.plain.strip()
+                if text.count(":") == 2:
+                    hours, minutes, seconds = (int(part) for part in text.split(":"))
+                    shown.append(hours * 3600 + minutes * 60 + seconds)
+            return shown
+
+        ascending = seconds_shown()
+        assert ascending == sorted(ascending) and ascending[0] < ascending[-1]
+        assert any("In state ▲" in line for line in screen_lines(app))
+        await pilot.press("S")
+        await pilot.pause(0.1)
+        descending = seconds_shown()
+        assert descending == sorted(descending, reverse=True)
+        assert any("In state ▼" in line for line in screen_lines(app))
+        await pilot.press("ctrl+q")
+        await pilot.pause()
