@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import ClassVar
 
+from platformdirs import user_downloads_path, user_pictures_path
 from rich.text import Text
 from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -68,6 +69,15 @@ INSECURE_MARK = " TLS NOT VERIFIED "
 # The dashboard's styles, the panels' frames among them (an app showing single widgets loads
 # it too, for them to look as on the dashboard).
 STYLESHEET = Path(__file__).with_name("statdash.tcss")
+
+
+def screenshot_directory() -> Path:
+    """Where the palette's Screenshot goes: the platform's pictures directory, else its
+    downloads directory, when one exists; else the working directory."""
+    for folder in (user_pictures_path(), user_downloads_path()):
+        if folder.is_dir():
+            return folder
+    return Path.cwd()
 
 
 def _bindings() -> list[BindingType]:
@@ -727,8 +737,9 @@ class StatdashApp(App[int]):
         )
         yield SystemCommand(
             "Screenshot",
-            "Save an SVG picture of the screen as it is now",
-            lambda: self.set_timer(0.1, self.deliver_screenshot),
+            "Save an SVG picture of the screen as it is now (the path is shown)",
+            # After the palette has closed, so the picture is of the dashboard.
+            lambda: self.set_timer(0.1, self.screenshot_to),
         )
         for index, page in enumerate(self.layout.pages):
             # The palette parses titles as markup; a page title is layout text, so escape it.
@@ -739,6 +750,30 @@ class StatdashApp(App[int]):
                 else f"Switch to page {index + 1}",
                 lambda index=index: self.action_page(index),
             )
+
+    def screenshot_to(self, directory: Path | None = None) -> Path | None:
+        """Save an SVG of the screen into `directory` (default: `screenshot_directory()`) and
+        say where, or why it could not be saved. Textual's own says only "Failed" when its
+        Downloads directory does not exist."""
+        folder = directory or screenshot_directory()
+        stamp = time.strftime("%Y-%m-%d_%H-%M-%S", time.localtime(self._wall_clock()))
+        path = folder / f"statdash_{stamp}.svg"
+        try:
+            with path.open("x", encoding="utf-8") as file:
+                file.write(self.export_screenshot())
+        except OSError as error:
+            reason = error.strerror or type(error).__name__
+            self.notify(
+                f"Screenshot not saved: {clean(str(path), 200)}: {clean(reason, 100)}",
+                title="Screenshot",
+                severity="error",
+                markup=False,
+            )
+            return None
+        self.notify(
+            f"Screenshot saved to {clean(str(path), 200)}", title="Screenshot", markup=False
+        )
+        return path
 
     # --- the layout file --------------------------------------------------------------------
 

@@ -190,3 +190,34 @@ async def test_sort_arrow_up_is_ascending_and_the_header_keeps_its_label(
         assert any("In state ▼" in line for line in screen_lines(app))
         await pilot.press("ctrl+q")
         await pilot.pause()
+
+
+async def test_screenshot_goes_to_a_directory_that_exists_and_says_where(
+    client: StatisticsClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no Pictures or Downloads directory the palette's Screenshot lands in the working
+    directory and the toast gives the path; a directory that cannot be written gives the reason."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_PICTURES_DIR", str(tmp_path / "home" / "Pictures"))
+    monkeypatch.setenv("XDG_DOWNLOAD_DIR", str(tmp_path / "home" / "Downloads"))
+    monkeypatch.chdir(tmp_path)
+    app = make_app(client)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.controller.store.revision > 0)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Screenshot")
+        await pilot.pause(0.2)
+        await pilot.press("enter")
+        await until(pilot, lambda: any(tmp_path.glob("statdash_*.svg")))
+        saved = next(tmp_path.glob("statdash_*.svg"))
+        assert "<svg" in saved.read_text(encoding="utf-8")
+        await until(pilot, lambda: bool(app._notifications))
+        messages = [str(n.message) for n in app._notifications]
+        assert any(f"Screenshot saved to {saved}" in m for m in messages)
+
+        assert app.screenshot_to(tmp_path / "missing") is None
+        await pilot.pause(0.1)
+        messages = [str(n.message) for n in app._notifications]
+        assert any("Screenshot not saved" in m and "No such file" in m for m in messages)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
