@@ -33,7 +33,7 @@ from statdash.commands.alert_session import AlertSession
 from statdash.commands.common import EXIT_USAGE, add_updates_argument, load_compiled
 from statdash.commands.record_options import add_record_arguments, make_recorder, record_problem
 from statdash.commands.server_options import add_server_arguments, resolve_server
-from statdash.commands.voice import Voice
+from statdash.commands.voice import Voice, now_stamp
 from statdash.layout.compile import CompiledLayout
 from statdash.layout.vocabulary import UpdatesName
 from statdash.live.alert_actions import AlertActions
@@ -43,6 +43,8 @@ from statdash.live.recorder import ChangeRecorder, RecorderError
 from statdash.live.records import SubscriptionRecords
 
 VOICE = Voice("watch")
+SESSION_VOICE = Voice("watch", stamped=True)
+"""Once watching, every line (stdout's alert events too) starts with the time."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -111,9 +113,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print(line: str) -> None:
-    """An alert line on stdout, at once (a service's journal or a pipe reads it live)."""
+    """An alert line on stdout after the time, at once (a journal or a pipe reads it live)."""
     with contextlib.suppress(BrokenPipeError):
-        print(line, flush=True)
+        print(f"{now_stamp()} {line}", flush=True)
 
 
 def _terminal(text: str) -> None:
@@ -133,7 +135,7 @@ async def _watch(
 
     def request_exit(reason: str) -> None:
         if not stopping.is_set():
-            VOICE.say(f"stopping ({reason})")
+            SESSION_VOICE.say(f"stopping ({reason})")
         stopping.set()
 
     session = AlertSession(
@@ -143,7 +145,7 @@ async def _watch(
         log=log,
         records=records,
         updates=updates,
-        voice=VOICE,
+        voice=SESSION_VOICE,
         on_refused=lambda: request_exit("the server refused to serve this run"),
         recorder=recorder,
     )

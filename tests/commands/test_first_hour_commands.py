@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from statdash.cli import build_parser, main
+from statdash.commands import watch
 from statdash.commands.demo import DEMO_WARM_UP, simulator_config
 
 
@@ -42,3 +45,17 @@ def test_run_help_ends_with_the_exit_status(capsys: pytest.CaptureFixture[str]) 
     text = help_text("run", capsys)
     assert "Exit status: 0 you quit" in text
     assert " 1 the server was never reached" in text and " 2 bad layout" in text
+
+
+STAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d "
+
+
+def test_watch_lines_start_with_the_time(capsys: pytest.CaptureFixture[str]) -> None:
+    """Once `watch` runs, an alert event on stdout and a line on stderr start with the time."""
+    watch._print("ALARM raised: Waiting ≥ 6 on Sales (Queue 8001@SIP_Switch)")
+    watch.SESSION_VOICE.say("stopping (SIGTERM)")
+    captured = capsys.readouterr()
+    assert re.fullmatch(
+        STAMP + r"ALARM raised: Waiting ≥ 6 on Sales \(Queue 8001@SIP_Switch\)\n", captured.out
+    )
+    assert re.fullmatch(STAMP + r"statdash watch: stopping \(SIGTERM\)\n", captured.err)
