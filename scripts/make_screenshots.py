@@ -7,8 +7,10 @@ steps the simulated contact center through some minutes, then polls once per ref
 interval of the layout for the longest trend window it shows, so every chart and sparkline
 is full (a chart draws one column per sample: a poll every 30 simulated seconds filled a
 fifth of a 15-minute chart), then saves what the screen shows. Clocks show UTC. Same seed,
-same pictures. The dashboards poll (`updates: poll`, so the status lines say `poll`): the
-script drives time itself, faster than a push channel follows.
+same pictures. The simulator warms up half an hour first, as `statdash demo`'s does, and
+the dashboards run in their default mode (push on the simulator, `live · push`, as the demo
+shows); after each step of the clock the script asks for a peek, which a push session also
+takes, so the pictures do not wait on the channel.
 """
 
 from __future__ import annotations
@@ -26,14 +28,16 @@ from statdash.api.client import RetryPolicy, StatisticsClient
 from statdash.layout.compile import compile_layout
 from statdash.layout.loader import load_layout
 from statdash.layout.views import CompiledLayout, KpiView, TrendView
+from statdash.live.controller import LiveController
 from statdash.sim.config import SimConfig
 from statdash.sim.runner import RunningSimulator, running_simulator
 from statdash.ui.app import StatdashApp
 from statdash.ui.launch import build_app
+from statdash.ui.messages import StatusChanged
 
 ROOT = Path(__file__).resolve().parents[1]
 SIM_START = 1_700_000_000.0
-WARM_UP = 1800.0  # half an hour in: a busy floor, not the quiet of a fresh start
+WARM_UP = 1800.0  # half an hour in, as `statdash demo` opens: a busy floor, not a fresh start
 
 
 @dataclass(frozen=True)
@@ -82,13 +86,16 @@ class Clock:
 
 
 class Monotonic:
-    """The monotonic clock, moved on by hand when a picture needs a page's time to pass."""
+    """A monotonic clock that stands still unless moved by hand (a page's time to pass): the
+    pictures do not depend on how long the steps took (a rotating page must not turn while
+    the script fills its charts)."""
 
     def __init__(self) -> None:
         self.offset = 0.0
+        self._start = time.monotonic()
 
     def __call__(self) -> float:
-        return time.monotonic() + self.offset
+        return self._start + self.offset
 
 
 def history_seconds(layout: CompiledLayout) -> float:
@@ -106,11 +113,8 @@ async def take(shot: Shot, simulator: RunningSimulator, out: Path) -> Path:
     """Run one layout, poll once a refresh through its longest trend window, save the screen."""
     layout = compile_layout(load_layout(ROOT / "layouts" / shot.layout))
     polls = round(history_seconds(layout) / layout.refresh) + 1
-    # The polls end at WARM_UP, or a little later when the history is longer than that.
-    start = max(0.0, WARM_UP - polls * layout.refresh)
-    wall = Clock(SIM_START + start)
-    if start:
-        simulator.advance(start)
+    # The simulator has warmed up (SimConfig.warm_up): its clock reads SIM_START mid-shift.
+    wall = Clock(SIM_START)
     monotonic = Monotonic()
     async with StatisticsClient(
         simulator.base_url, "screenshots", retry=RetryPolicy(attempts=1)
@@ -118,16 +122,14 @@ async def take(shot: Shot, simulator: RunningSimulator, out: Path) -> Path:
         app: StatdashApp = build_app(
             layout,
             client,
-            server_label="stats.example.com",
+            # The demo's simulator as `statdash sim` serves it; a production-like name else.
+            server_label="127.0.0.1:8080" if shot.layout == "demo.yaml" else "stats.example.com",
             demo=shot.layout == "demo.yaml",
             theme=shot.theme,
             handle_signals=False,
             wall_clock=wall,
             clock=monotonic,
             kiosk=shot.kiosk,
-            # The script moves the simulator's clock itself and asks for the values after
-            # each step; push would trail such jumps (and count each as a correction).
-            updates="poll",
         )
         for object_type, object_id, name, value in shot.pins:
             pin = {"objectType": object_type, "objectId": object_id, "name": name, "value": value}
@@ -139,6 +141,8 @@ async def take(shot: Shot, simulator: RunningSimulator, out: Path) -> Path:
                 done = app.controller.status.polls
                 simulator.advance(layout.refresh)
                 wall.now += layout.refresh
+                # The app's own time passes too (an alert rule's `for:` is in it).
+                monotonic.offset += layout.refresh
                 app.controller.poll_now()
                 for _ in range(200):
                     await pilot.pause(0.01)
@@ -147,8 +151,12 @@ async def take(shot: Shot, simulator: RunningSimulator, out: Path) -> Path:
 
             for _ in range(polls):
                 await poll()
-            if shot.page != 1:
+            if app.page_index != shot.page - 1:
+                # A rotating layout turned its pages while the charts filled. The key stops
+                # the rotation; it resumes from this page.
                 await pilot.press(str(shot.page))
+                if layout.rotates:
+                    app.action_resume_rotation()
             for _ in range(shot.rotations):
                 page = layout.pages[app.page_index]
                 monotonic.offset += page.show_for or 0.0
@@ -157,6 +165,12 @@ async def take(shot: Shot, simulator: RunningSimulator, out: Path) -> Path:
             if layout.rotates and not shot.rotations:
                 # The polls took real time: show the countdown from the page's full time.
                 app.action_resume_rotation()
+            if isinstance(app.controller, LiveController):
+                # The script's jumps of the manual clock run ahead of the push channel, and
+                # each peek after one "corrects" what the channel had not delivered yet; a
+                # live run on a running clock shows no such count.
+                app.controller._corrected = 0
+                app.post_message(StatusChanged(app.controller.status))
             app._tick()
             await pilot.pause(0.3)
             path = out / f"{shot.name}.svg"
@@ -173,7 +187,9 @@ async def main(out: Path) -> None:
     time.tzset()
     for shot in SHOTS:
         # A fresh simulator per shot, so every picture starts from the same moment.
-        config = SimConfig(agents=50, queues=5, seed=1, clock="manual", start_time=SIM_START)
+        config = SimConfig(
+            agents=50, queues=5, seed=1, clock="manual", start_time=SIM_START, warm_up=WARM_UP
+        )
         with running_simulator(config, log_level="critical") as simulator:
             print(await take(shot, simulator, out))
 

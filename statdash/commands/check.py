@@ -207,6 +207,12 @@ async def check_on_server(
     return rejections(compiled, (*read.refused.values(), *read.unplaced), everything=everything)
 
 
+DEFAULT_SIM_AGENTS = 50
+"""The agents of `statdash sim` and `statdash demo` when no size is given."""
+FAR_FLOOR_FACTOR = 4
+"""A simulator this many times the layout's agents is not the advice it needs alone."""
+
+
 @dataclass(frozen=True, slots=True)
 class Rejections:
     """What the server rejected: the problems to print, and what they stand for."""
@@ -233,11 +239,39 @@ class Rejections:
         count = len(self.unknown)
         line = f"{counted(count, 'object')} of this layout {'is' if count == 1 else 'are'}"
         line += " not on the server"
-        size = smallest_floor((o.object.type, o.object.id) for o in compiled.origins.values())
-        if size is not None:
+        objects = {(o.object.type, o.object.id) for o in compiled.origins.values()}
+        strangers = [o for o in self.unknown if smallest_floor([o]) is None]
+        if strangers:
+            # No simulator makes these: advising a size would send the user the wrong way.
+            named = ", ".join(f"{kind} {ident}" for kind, ident in strangers[:3])
+            more = f" and {len(strangers) - 3} more" if len(strangers) > 3 else ""
             line += (
-                f"; for the simulator, start it with: statdash sim --agents {size[0]}"
-                f" --queues {size[1]}"
+                f"; {named}{more} {'is not an id' if len(strangers) == 1 else 'are not ids'}"
+                " the simulator makes (docs/simulator.md lists its ids)"
+            )
+            return [line]
+        size = smallest_floor(objects)
+        if size is None:
+            return [line]
+        line += (
+            f"; for the simulator, start it with: statdash sim --agents {size[0]}"
+            f" --queues {size[1]}"
+        )
+        agents = sum(1 for kind, _ in objects if kind == "Agent")
+        if size[0] > max(DEFAULT_SIM_AGENTS, FAR_FLOOR_FACTOR * agents):
+            # A few agents that only a big floor has (carla.meyer is its agent 1,963): the
+            # ids, not the size, are what the user most likely wants to change.
+            far = sorted(
+                (need[0], ident)
+                for kind, ident in self.unknown
+                if kind == "Agent"
+                and (need := smallest_floor([(kind, ident)])) is not None
+                and need[0] > DEFAULT_SIM_AGENTS
+            )
+            named = ", ".join(f"{ident} (its agent {number:,})" for number, ident in far[:3])
+            line += (
+                f", or use agents of the default simulator's first {DEFAULT_SIM_AGENTS}"
+                f" (layouts/demo.yaml lists them) instead of {named}"
             )
         return [line]
 

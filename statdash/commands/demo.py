@@ -22,6 +22,9 @@ from statdash.sim.config import SimConfig
 
 VOICE = Voice("demo")
 DEMO_API_KEY = "statdash-demo"
+DEMO_WARM_UP = 1800.0
+"""The demo opens mid-shift: agents in varied states with calls behind them, not a floor
+where everyone logged in a second ago (0 calls, productivity 0%, every row at alarm)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,13 +36,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--queues", type=int, default=5, help="simulated queues (default 5)")
     parser.add_argument("--seed", type=int, default=1, help="simulation seed (default 1)")
     parser.add_argument(
-        "--time-scale", type=float, default=1.0, help="simulated seconds per real second"
+        "--time-scale",
+        type=float,
+        default=1.0,
+        metavar="X",
+        help="simulated seconds per real second (default 1)",
+    )
+    parser.add_argument(
+        "--warm-up",
+        type=float,
+        default=DEMO_WARM_UP,
+        metavar="SECONDS",
+        help=f"simulated seconds the floor runs before the dashboard opens (default "
+        f"{DEMO_WARM_UP:g}: half an hour into the shift)",
     )
     parser.add_argument("--theme", help=THEMES_HELP)
     add_alert_arguments(parser)
     add_updates_argument(parser)
     parser.add_argument("--kiosk", action="store_true", help=KIOSK_HELP)
     add_record_arguments(parser)
+
+
+def simulator_config(args: argparse.Namespace) -> SimConfig:
+    """The demo's simulator: the sizes, seed, time scale and warm-up asked for."""
+    return SimConfig(
+        agents=args.agents,
+        queues=args.queues,
+        seed=args.seed,
+        time_scale=args.time_scale,
+        warm_up=args.warm_up,
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -56,9 +82,10 @@ def run(args: argparse.Namespace) -> int:
     from statdash.sim.runner import running_simulator
     from statdash.ui.launch import run_dashboard
 
-    config = SimConfig(
-        agents=args.agents, queues=args.queues, seed=args.seed, time_scale=args.time_scale
-    )
+    try:
+        config = simulator_config(args)
+    except ValueError as error:
+        return VOICE.fail(str(error))
     # The server thread must not log onto the dashboard's screen.
     with running_simulator(config, log_level="critical") as simulator:
         settings = ServerSettings(

@@ -26,7 +26,16 @@ from statdash.text import clean
 
 VOICE = Voice("export")
 FORMATS = ("csv", "jsonl")
-COLUMNS = ("time", "object_type", "object_id", "statistic", "value", "reason", "since")
+COLUMNS = (
+    "time",
+    "object_type",
+    "object_id",
+    "object_label",
+    "statistic",
+    "value",
+    "reason",
+    "since",
+)
 MAX_TEXT = 200
 
 
@@ -63,10 +72,13 @@ def run(args: argparse.Namespace) -> int:
                 start = moment_of_day(args.start, recording.start, recording.end)
             if args.end is not None:
                 end = moment_of_day(args.end, start, recording.end)
+            names = Names(recording)
             rows = (
-                _sampled(recording, start, end, step) if step else _changes(recording, start, end)
+                _sampled(recording, start, end, step, names)
+                if step
+                else _changes(recording, start, end, names)
             )
-            _write(rows, recording, args.format, sys.stdout)
+            _write(rows, names, args.format, sys.stdout)
         except (RecordingError, ValueError) as error:
             raise Refused(str(error)) from None
         except BrokenPipeError:
@@ -77,21 +89,49 @@ def run(args: argparse.Namespace) -> int:
 Line = tuple[float, str, StatValue]
 
 
-def _changes(recording: Recording, start: float, end: float) -> Iterator[Line]:
+class Names:
+    """What a recording calls each statistic: its object (type, id, the layout's label for
+    it, as `snapshot`'s `object_label`) and the layout's label for the statistic."""
+
+    def __init__(self, recording: Recording) -> None:
+        self._labels = recording.labels()
+        self._objects = {
+            (origin.object.type, origin.object.id): origin.object.label
+            for origin in reversed(list(recording.layout.origins.values()))
+        }
+
+    def of(self, statistic_id: str) -> tuple[str, str, str, str]:
+        """(object type, object id, object label, statistic label) of one statistic."""
+        object_type, object_id, label = self._labels.get(statistic_id, ("", "", statistic_id))
+        return object_type, object_id, self._objects.get((object_type, object_id), ""), label
+
+    def order(self, values: dict[str, StatValue]) -> list[tuple[str, StatValue]]:
+        """The values by object (type, label, id), then statistic: a state reads as a table."""
+
+        def key(item: tuple[str, StatValue]) -> tuple[str, str, str, str, str]:
+            object_type, object_id, object_label, label = self.of(item[0])
+            return (object_type, object_label.casefold(), object_id, label.casefold(), item[0])
+
+        return sorted(values.items(), key=key)
+
+
+def _changes(recording: Recording, start: float, end: float, names: Names) -> Iterator[Line]:
     """Every change from `start` to `end`, at its tick's time; the state at `start` first."""
     first = recording.tick_at(start)
     last = recording.tick_at(end)
     if first >= 0:
         # What was on screen at `start` is where the changes begin from.
-        for statistic_id, value in sorted(recording.state_at(first).items()):
+        for statistic_id, value in names.order(recording.state_at(first)):
             yield max(start, recording.times[first]), statistic_id, value
     for tick, changed in recording.changes(first, last):
         moment = recording.times[tick]
-        for statistic_id, value in sorted(changed.items()):
+        for statistic_id, value in names.order(changed):
             yield moment, statistic_id, value
 
 
-def _sampled(recording: Recording, start: float, end: float, step: float) -> Iterator[Line]:
+def _sampled(
+    recording: Recording, start: float, end: float, step: float, names: Names
+) -> Iterator[Line]:
     """The whole state at `start`, `start + step`, ... up to `end`."""
     moment = start
     tick = recording.tick_at(moment)
@@ -101,22 +141,22 @@ def _sampled(recording: Recording, start: float, end: float, step: float) -> Ite
         for _, changed in recording.changes(tick, target):
             values.update(changed)
         tick = max(tick, target)
-        for statistic_id, value in sorted(values.items()):
+        for statistic_id, value in names.order(values):
             yield moment, statistic_id, value
         moment += step
 
 
-def _write(rows: Iterator[Line], recording: Recording, fmt: str, stream: TextIO) -> None:
-    labels = recording.labels()
+def _write(rows: Iterator[Line], names: Names, fmt: str, stream: TextIO) -> None:
     writer = csv.writer(stream, lineterminator="\n") if fmt == "csv" else None
     if writer is not None:
         writer.writerow(COLUMNS)
     for moment, statistic_id, value in rows:
-        object_type, object_id, label = labels.get(statistic_id, ("", "", statistic_id))
+        object_type, object_id, object_label, label = names.of(statistic_id)
         record = {
             "time": _iso(moment),
             "object_type": object_type,
             "object_id": object_id,
+            "object_label": object_label,
             "statistic": label,
             **_value_fields(value),
         }

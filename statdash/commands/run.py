@@ -45,6 +45,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kiosk", action="store_true", help=KIOSK_HELP)
     add_server_arguments(parser)
     add_record_arguments(parser)
+    parser.epilog = (
+        "Exit status: 0 you quit (a key or a signal) after the server answered at least once,"
+        " 1 the server was never reached (or the app crashed), 2 bad layout, theme, settings,"
+        " alert log or recording, refused before the screen starts."
+    )
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="simulated start, epoch seconds (default: now)",
     )
     parser.add_argument(
+        "--warm-up",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="simulated seconds the floor runs before serving (default 0: a shift just begun)",
+    )
+    parser.add_argument(
         "--calls-per-hour",
         type=float,
         default=None,
@@ -156,6 +163,7 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         time_scale=args.time_scale,
         clock="manual" if args.manual_clock else "realtime",
         start_time=args.start_time,
+        warm_up=args.warm_up,
         calls_per_hour=args.calls_per_hour,
         api_key=api_key or None,
         client_id=client_id,

@@ -4,6 +4,7 @@ and how every command refuses to start: it raises `Refused`, which `cli.main` sa
 from __future__ import annotations
 
 import sys
+import time
 from dataclasses import dataclass
 
 from statdash.text import clean
@@ -24,6 +25,11 @@ class Refused(Exception):
         self.code = code
 
 
+def now_stamp() -> str:
+    """The local time to the second, as a headless line starts: `2026-12-07 17:32:11`."""
+    return time.strftime("%Y-%m-%d %H:%M:%S")
+
+
 @dataclass(frozen=True, slots=True)
 class Voice:
     """One command's voice: every line it says is `statdash COMMAND: ...`, on stderr.
@@ -33,10 +39,14 @@ class Voice:
     """
 
     command: str
+    stamped: bool = False
+    """Each line starts with the local time (`2026-12-07 17:32:11 statdash watch: ...`): the
+    voice of a command that runs for hours with no screen, read later in a journal."""
 
     def say(self, message: str) -> None:
-        """Print `statdash COMMAND: message` to stderr."""
-        print(f"statdash {self.command}: {clean(message)}", file=sys.stderr)
+        """Print `statdash COMMAND: message` to stderr (after the time, when stamped)."""
+        stamp = f"{now_stamp()} " if self.stamped else ""
+        print(f"{stamp}statdash {self.command}: {clean(message)}", file=sys.stderr)
 
     def fail(self, message: str, code: int = EXIT_USAGE) -> int:
         """Say `message` and return the exit code (2, a usage or settings problem, unless told)."""

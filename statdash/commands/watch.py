@@ -32,7 +32,7 @@ from statdash.commands.alert_session import AlertSession
 from statdash.commands.common import add_updates_argument, load_compiled
 from statdash.commands.record_options import add_record_arguments, make_recorder, record_problem
 from statdash.commands.server_options import add_server_arguments, resolve_server
-from statdash.commands.voice import Refused, Voice
+from statdash.commands.voice import Refused, Voice, now_stamp
 from statdash.layout.views import CompiledLayout
 from statdash.layout.vocabulary import UpdatesName
 from statdash.lifecycle import install_signal_handlers, watch_terminal
@@ -42,6 +42,8 @@ from statdash.live.recordings.recorder import DailyRecorder, Recorder
 from statdash.live.subscriptions.records import SubscriptionRecords
 
 VOICE = Voice("watch")
+SESSION_VOICE = Voice("watch", stamped=True)
+"""Once watching, every line (stdout's alert events too) starts with the time."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -102,9 +104,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print(line: str) -> None:
-    """An alert line on stdout, at once (a service's journal or a pipe reads it live)."""
+    """An alert line on stdout after the time, at once (a journal or a pipe reads it live)."""
     with contextlib.suppress(BrokenPipeError):
-        print(line, flush=True)
+        print(f"{now_stamp()} {line}", flush=True)
 
 
 def _terminal(text: str) -> None:
@@ -124,7 +126,7 @@ async def _watch(
 
     def request_exit(reason: str) -> None:
         if not stopping.is_set():
-            VOICE.say(f"stopping ({reason})")
+            SESSION_VOICE.say(f"stopping ({reason})")
         stopping.set()
 
     session = AlertSession(
@@ -134,7 +136,7 @@ async def _watch(
         log=log,
         records=records,
         updates=updates,
-        voice=VOICE,
+        voice=SESSION_VOICE,
         on_refused=lambda: request_exit("the server refused to serve this run"),
         recorder=recorder,
     )

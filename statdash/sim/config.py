@@ -11,6 +11,8 @@ ClockMode = Literal["realtime", "manual"]
 
 # Loopback tool, not a file server: a body this large is a client bug, not a real request.
 DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
+# A day of warm-up is already a whole shift and more; longer only delays the first request.
+MAX_WARM_UP = 86_400.0
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,10 @@ class SimConfig:
     clock: ClockMode = "realtime"
     # Epoch seconds of the simulation start; None means the wall-clock time the app is created.
     start_time: float | None = None
+    # Simulated seconds the floor runs before `start_time` (0: it opens as a shift begins, every
+    # agent just logged in): with 1800 the first request sees a floor half an hour into its
+    # shift. Deterministic for a seed like the rest; the clock still reads `start_time`.
+    warm_up: float = 0.0
     # Calls per hour offered to each queue; None tunes it to the staffing (busy, rarely idle).
     calls_per_hour: float | None = None
     talk_mean: float = 240.0
@@ -88,6 +94,10 @@ class SimConfig:
             not math.isfinite(self.start_time) or self.start_time < 0
         ):
             out.append(f"start_time must be epoch seconds >= 0, got {self.start_time}")
+        if not (math.isfinite(self.warm_up) and 0 <= self.warm_up <= MAX_WARM_UP):
+            out.append(
+                f"warm_up must be simulated seconds from 0 to {MAX_WARM_UP:g}, got {self.warm_up}"
+            )
         if (self.client_id is None) != (self.client_secret is None):
             out.append("client_id and client_secret must be set together")
         if self.users and self.client_id is None:

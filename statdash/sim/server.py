@@ -129,13 +129,15 @@ class Simulator:
             agents=config.agents,
             queues=config.queues,
             seed=config.seed,
-            start=self.clock.start,
+            # A warm-up starts the floor earlier and runs it up to the clock's start.
+            start=self.clock.start - config.warm_up,
             calls_per_hour=config.calls_per_hour,
             talk_mean=config.talk_mean,
             wrap_mean=config.wrap_mean,
             patience_mean=config.patience_mean,
             reasons=HOSTILE_STRINGS if config.hostile else None,
         )
+        self.model.advance_to(self.clock.start)
         self.subscriptions: dict[str, Subscription] = {}
         self.gate = Gatekeeper(config)
         self.sessions = Sessions()

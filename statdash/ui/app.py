@@ -19,10 +19,12 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import ClassVar
 
+from platformdirs import user_downloads_path, user_pictures_path
 from rich.text import Text
 from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.containers import Vertical
 from textual.filter import LineFilter, Monochrome, NoColor
 from textual.markup import escape as escape_markup
 from textual.screen import Screen
@@ -77,6 +79,15 @@ INSECURE_MARK = " TLS NOT VERIFIED "
 STYLESHEET = Path(__file__).with_name("statdash.tcss")
 
 
+def screenshot_directory() -> Path:
+    """Where the palette's Screenshot goes: the platform's pictures directory, else its
+    downloads directory, when one exists; else the working directory."""
+    for folder in (user_pictures_path(), user_downloads_path()):
+        if folder.is_dir():
+            return folder
+    return Path.cwd()
+
+
 def _bindings() -> list[BindingType]:
     bindings: list[BindingType] = [
         Binding(
@@ -109,6 +120,8 @@ class StatdashApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = _bindings()
     # Textual's own ctrl+c only hints at ctrl+q; here it quits like every other exit path.
     ENABLE_COMMAND_PALETTE = True
+    # `m` keeps the title, the alert banner, the status line and the keys on screen.
+    ALLOW_IN_MAXIMIZED_VIEW: ClassVar[str] = "#head, #status, Footer"
 
     def __init__(
         self,
@@ -191,8 +204,12 @@ class StatdashApp(App[int]):
     # --- composition ------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Static(self._title_text(), id="title")
-        yield AlertBanner(id="alert-banner")
+        # The title and the banner share one docked box: a maximized panel (`m`) is laid out
+        # with the screen's children that ALLOW_IN_MAXIMIZED_VIEW names, and only a docked
+        # box stays above it there.
+        with Vertical(id="head"):
+            yield Static(self._title_text(), id="title")
+            yield AlertBanner(id="alert-banner")
         yield ContentSwitcher(id="pages")
         yield StatusBar(self._status_info(), id="status")
         if not self.kiosk:
@@ -318,6 +335,18 @@ class StatdashApp(App[int]):
                 )
         self._focus_first_table()
         self.redraw(None)
+        self.watch(self.screen, "maximized", self._maximized_changed, init=False)
+
+    def _maximized_changed(self, before: Widget | None, now: Widget | None) -> None:
+        """A maximized table fills the screen; restored, its page sizes it again.
+
+        The page caps a table at its rows' height (an inline style, which CSS cannot undo).
+        `m`, escape and Textual's own minimize all pass here.
+        """
+        if now is not None:
+            now.styles.max_height = None
+        if before is not None and isinstance(before.parent, PageGrid):
+            before.parent.relayout()
 
     def _arm_rotation(self) -> None:
         """Check the rotation often enough for its shortest page (a soak shortens them)."""
@@ -724,8 +753,9 @@ class StatdashApp(App[int]):
         )
         yield SystemCommand(
             "Screenshot",
-            "Save an SVG picture of the screen as it is now",
-            lambda: self.set_timer(0.1, self.deliver_screenshot),
+            "Save an SVG picture of the screen as it is now (the path is shown)",
+            # After the palette has closed, so the picture is of the dashboard.
+            lambda: self.set_timer(0.1, self.screenshot_to),
         )
         for index, page in enumerate(self.layout.pages):
             # The palette parses titles as markup; a page title is layout text, so escape it.
@@ -736,6 +766,30 @@ class StatdashApp(App[int]):
                 else f"Switch to page {index + 1}",
                 lambda index=index: self.action_page(index),
             )
+
+    def screenshot_to(self, directory: Path | None = None) -> Path | None:
+        """Save an SVG of the screen into `directory` (default: `screenshot_directory()`) and
+        say where, or why it could not be saved. Textual's own says only "Failed" when its
+        Downloads directory does not exist."""
+        folder = directory or screenshot_directory()
+        stamp = time.strftime("%Y-%m-%d_%H-%M-%S", time.localtime(self._wall_clock()))
+        path = folder / f"statdash_{stamp}.svg"
+        try:
+            with path.open("x", encoding="utf-8") as file:
+                file.write(self.export_screenshot())
+        except OSError as error:
+            reason = error.strerror or type(error).__name__
+            self.notify(
+                f"Screenshot not saved: {clean(str(path), 200)}: {clean(reason, 100)}",
+                title="Screenshot",
+                severity="error",
+                markup=False,
+            )
+            return None
+        self.notify(
+            f"Screenshot saved to {clean(str(path), 200)}", title="Screenshot", markup=False
+        )
+        return path
 
     # --- the layout file --------------------------------------------------------------------
 

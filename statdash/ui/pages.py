@@ -225,6 +225,11 @@ class PageGrid(Grid):
         """Fewer columns on narrow terminals; back to the layout's on wide ones."""
         self.reflow(event.size.width, event.size.height)
 
+    def relayout(self) -> None:
+        """Set the grid again for the size it has (after a panel was maximized)."""
+        self._shape = (-1, -1)
+        self.reflow(self.size.width, self.size.height)
+
     def reflow(self, width: int, height: int) -> None:
         """Set the grid's columns, spans and row heights for a `width` x `height` page."""
         wanted = self.page.columns

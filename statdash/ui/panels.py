@@ -142,7 +142,11 @@ class TablePanel(Panel, Vertical):
     TablePanel {
         /* Its border is in statdash.tcss, with the other panels' frames. */
         height: 1fr;
-        & > Input { dock: bottom; height: 1; border: none; padding: 0 1; display: none; }
+        /* One row for the text: Input's own `:focus` rule draws a tall border, which on a
+           one-row line leaves the border and hides the text; this rule is more specific. */
+        & > Input, & > Input:focus {
+            dock: bottom; height: 1; border: none; padding: 0 1; display: none;
+        }
         & > Input.-open { display: block; }
     }
     """
@@ -411,11 +415,14 @@ def state_cell(value: AgentStateValue, context: DrawContext) -> Cell:
 
 
 def time_in_state_cell(value: AgentStateValue, wall_now: float) -> Cell:
-    """`0:04:12`: how long the agent has been in its state; sorts longest in state first."""
+    """`0:04:12`: how long the agent has been in its state; sorts by that time (ascending:
+    the latest to change state first, as the ▲ in the header says)."""
     seconds = value.seconds_in_state(wall_now)
     if seconds is None:
         return Cell(Text(MISSING, "dim", end=""), None)
-    return Cell(Text(duration(seconds), no_wrap=True, end=""), value.since)
+    # Keyed on the state's start, not on `seconds`, so the order does not move with the clock.
+    since = value.since
+    return Cell(Text(duration(seconds), no_wrap=True, end=""), None if since is None else -since)
 
 
 def value_cell(

@@ -39,6 +39,10 @@ SLOT_WAIT = QUIT_GRACE + TERM_GRACE
 HEARTBEAT = 3.0
 TOKEN_BYTES = 32
 SHUTDOWN_WAIT = 12.0
+NO_ANSWER_YET = "no answer before the dashboard closed"
+"""How a dashboard closed before its server first answered ends its "never reached" line (the
+words of statdash.ui.launch, which the web front may not import): when the viewer left first,
+that is the viewer leaving, not the server failing."""
 # The websocket close code for "try again later" (RFC 6455 registry).
 TRY_AGAIN_LATER = WSCloseCode.TRY_AGAIN_LATER
 PAGE_HEADERS = {
@@ -166,8 +170,9 @@ class WebFront:
             write_str=socket.send_str,
             close=close,
             # A dashboard's own messages (say, "never reached ...") go to serve's stderr.
-            on_stderr=lambda line: self._say(f"viewer {viewer.pid}: {line}"),
+            on_stderr=lambda line: log.heard(line),
         )
+        log = ViewerLog(self._say, lambda: viewer.pid)
         self._viewers[socket] = viewer
         try:
             await viewer.start(width, height)
@@ -176,9 +181,10 @@ class WebFront:
         finally:
             # Whatever ended the connection (close, reload, lost network, server shutdown),
             # the dashboard quits and deletes its subscription before the slot is free.
+            log.leaving = True
             await viewer.stop()
             del self._viewers[socket]
-            self._say(f"viewer left (dashboard pid {viewer.pid} ended; {len(self._viewers)} now)")
+            log.left(len(self._viewers))
 
     async def _stop_everyone(self, _app: web.Application) -> None:
         """On shutdown, close every viewer's socket: each handler then stops its dashboard."""
@@ -190,6 +196,34 @@ class WebFront:
         deadline = asyncio.get_running_loop().time() + SHUTDOWN_WAIT
         while self._viewers and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.05)
+
+
+class ViewerLog:
+    """What serve says about one viewer's dashboard: its lines, and that the viewer left.
+
+    A dashboard stopped because its browser left before the server first answered says
+    "never reached URL: no answer before the dashboard closed"; that is the viewer leaving
+    (a headless browser's screenshot does it), not the server failing, so it is said as such.
+    """
+
+    def __init__(self, say: Callable[[str], None], pid: Callable[[], int | None]) -> None:
+        self._say = say
+        self._pid = pid
+        self.leaving = False
+        """Set when the browser has gone and the dashboard is being stopped."""
+        self._early = False
+
+    def heard(self, line: str) -> None:
+        """One line the dashboard wrote on its stderr."""
+        if self.leaving and NO_ANSWER_YET in line:
+            self._early = True
+            return
+        self._say(f"viewer {self._pid()}: {line}")
+
+    def left(self, viewers: int) -> None:
+        """The dashboard has ended; `viewers` are still connected."""
+        when = " before its dashboard's first values" if self._early else ""
+        self._say(f"viewer left{when} (dashboard pid {self._pid()} ended; {viewers} now)")
 
 
 async def _relay_browser(socket: web.WebSocketResponse, viewer: ViewerProcess) -> None:

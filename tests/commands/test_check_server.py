@@ -156,7 +156,9 @@ def test_all_lists_every_rejection_on_its_own_line(
         f"{layout}:6:33: pages[0].widgets[0].columns[1]: the server rejected NoSuchStatistic"
         " for Agent ana.silva, x.one, x.two and 3 more objects: Unknown statistic"
         " 'NoSuchStatistic' (code 404)",
-        f"{layout}: 5 objects of this layout are not on the server",
+        f"{layout}: 5 objects of this layout are not on the server; Agent x.one, Agent x.two,"
+        " Agent x.three and 2 more are not ids the simulator makes (docs/simulator.md lists"
+        " its ids)",
         f"{layout}: the server at 127.0.0.1:{sim.port} rejected 16 of 18 statistics;"
         " --all lists each one",
     ]

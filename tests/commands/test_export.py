@@ -65,6 +65,7 @@ def test_csv_has_a_line_per_change_with_the_layout_labels(
         "time",
         "object_type",
         "object_id",
+        "object_label",
         "statistic",
         "value",
         "reason",

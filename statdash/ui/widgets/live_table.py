@@ -672,6 +672,9 @@ class LiveTable(ScrollView, can_focus=True):
             raise KeyError(column_key)
         self._sort_column = column_key
         self._sort_reverse = reverse
+        # The sort column may widen for its arrow.
+        self._layout_width = -1
+        self._relayout()
         self._recompute_sort_values()
         self._sort_dirty = True
         self._order_dirty = True
@@ -824,7 +827,7 @@ class LiveTable(ScrollView, can_focus=True):
             return False
         self._layout_width = width
         self._widths_grew = False
-        layout = fit_columns(self._columns, width, self._drawn_widths())
+        layout = self._fit_with_arrow(width, self._drawn_widths())
         if layout != self._layout:
             hidden_before = self.hidden_column_keys
             self._layout = layout
@@ -841,6 +844,22 @@ class LiveTable(ScrollView, can_focus=True):
         else:
             self._update_virtual_size()
         return True
+
+    def _fit_with_arrow(self, width: int, widths: dict[str, int]) -> tuple[PlacedColumn, ...]:
+        """The columns fitted to `width`, the sort column two cells wider for its arrow when
+        that costs no other column a cell (else its label is cut for the arrow)."""
+        layout = fit_columns(self._columns, width, widths)
+        placed = next((p for p in layout if p.column.key == self._sort_column), None)
+        if placed is None:
+            return layout
+        arrowed = safe(placed.column.label).cell_len + 2
+        if arrowed <= placed.width:
+            return layout
+        wider = fit_columns(self._columns, width, {**widths, placed.column.key: arrowed})
+        others = [(p.column.key, p.width) for p in layout if p is not placed]
+        if [(p.column.key, p.width) for p in wider if p.column.key != placed.column.key] != others:
+            return layout
+        return wider
 
     def _announce_fit(self) -> None:
         if not self.is_attached:
