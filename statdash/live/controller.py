@@ -164,6 +164,11 @@ class LiveController:
         self._reached = False
         self._last_failure: StatisticsError | None = None
         self._corrected = 0
+        # The channel said it may have lost values: the next reconciliation's differences
+        # are what push should have delivered and did not (corrections). Other peeks under
+        # push (the routine one, the user's r) find values that are legitimately newer, such
+        # as Periodical statistics between two notifications: those are no correction.
+        self._suspect = False
         self._framed = False
         self._last_resync = -math.inf
         self._resync_later: asyncio.TimerHandle | None = None
@@ -278,12 +283,14 @@ class LiveController:
         self._report_status()
 
     def _resync(self) -> None:
-        """The channel may have missed changes: reconcile with a peek, now or a little later.
+        """The channel may have missed changes: reconcile with a peek, now or a little later;
+        what that peek finds different counts as corrected.
 
         At most one a `MIN_RESYNC_GAP`: a server that forgets its CometD clients again and
         again (a 402 storm) would otherwise draw a full peek with every new handshake. The
         last request in a gap is served at its end, so no resync is dropped.
         """
+        self._suspect = True
         wait = self._last_resync + MIN_RESYNC_GAP - self._clock()
         if wait <= 0:
             self._last_resync = self._clock()
@@ -311,10 +318,12 @@ class LiveController:
             triples = ((value.statistic_id, value.value, value.timestamp) for value in statistics)
             result = self.store.ingest(triples, now=now, wall=wall, newer_only=reconciling)
         self._framed = True
-        if reconciling and result.changed:
-            self._corrected += len(result.changed)
-            log.info("reconciliation corrected %d value(s)", len(result.changed))
-            self._report_status()
+        if reconciling:
+            suspect, self._suspect = self._suspect, False
+            if suspect and result.changed:
+                self._corrected += len(result.changed)
+                log.info("reconciliation corrected %d value(s)", len(result.changed))
+                self._report_status()
         # Formulas whose inputs changed are recomputed into the store before anyone looks.
         result = self._derived.update(result, wall=wall)
         self._record(result, wall, sampled=True)
@@ -436,6 +445,7 @@ class LiveController:
         self._session = self._new_session(plan)
         self._feed = self._new_feed(plan)
         self._framed = False
+        self._suspect = False
         if was_paused:
             self.pause()
         self.start()

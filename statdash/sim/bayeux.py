@@ -65,6 +65,9 @@ class _Client:
     seen: float = 0.0
     connecting: bool = False
     gone: bool = False
+    # (subscriptionId, statisticId) of values a fault kept from this client that no later
+    # push has replaced: what a reconciliation should find and correct.
+    lost: set[tuple[str, str]] = field(default_factory=set)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -93,6 +96,17 @@ def _changed(before: Any, after: Any, insensitivity: float) -> bool:
         # Stat Server's insensitivity is a percentage of the value last reported.
         return abs(now - was) * 100 > insensitivity * abs(was)
     return bool(before.get("stateValue") != after.get("stateValue"))
+
+
+def _records(messages: list[Any]) -> list[Record]:
+    """The statistic records of the updates messages among `messages`."""
+    return [
+        record
+        for m in messages
+        if isinstance(m, dict) and m.get("channel") == UPDATES_CHANNEL
+        for record in m["data"]["statistics"]
+        if isinstance(record, dict)
+    ]
 
 
 class Notifier:
@@ -134,6 +148,9 @@ class Notifier:
         self._by_session: dict[str, set[Watched]] = {}
         self._by_source: dict[int, list[Watched]] = {}
         self._last_sync = -1e18
+        self.dropped_updates = 0
+        """Statistic values the push faults kept from clients and no later push replaced:
+        what reconciliation should find and correct."""
 
     # ------------------------------------------------------------ subscriptions come and go
 
@@ -205,6 +222,7 @@ class Notifier:
         replies: list[Any] = []
         data: list[Message] = []
         connect: tuple[Message, _Client, float] | None = None
+        receiver: _Client | None = None
         for message in messages:
             if not isinstance(message, dict):
                 replies.append({"successful": False, "error": "400::message must be an object"})
@@ -247,6 +265,7 @@ class Notifier:
                 if reply["successful"] and channel == "/meta/subscribe":
                     # Real servers deliver what is pending in the subscribe reply too.
                     data.extend(self._collect(client))
+                    receiver = client
             elif channel == "/meta/disconnect":
                 self._forget(client_id)
                 reply["successful"] = True
@@ -256,16 +275,27 @@ class Notifier:
         if connect is not None:
             reply, client, wait = connect
             data.extend(await self._held(client, wait))
+            if self.faults.channel_fault("service_blip"):
+                data = self._blip(data, client)
             delay = self.faults.slow_connect_ms / 1000.0
             if delay > 0 and not self.closed:
                 await asyncio.sleep(delay)
             client.seen = self.monotonic()
             if client.gone and not self.closed:
                 # Dropped while held (a fault, a disconnect): say so now, not at the next one.
-                return self._damaged(data + replies + [_unknown_client(reply)])
+                return self._damaged(data + replies + [_unknown_client(reply)], client)
             reply.update(successful=True, advice=self._advice())
-            return self._damaged(data + replies + [reply])
-        return self._damaged(replies + data) if data else Batch(replies)
+            return self._damaged(data + replies + [reply], client)
+        return self._damaged(replies + data, receiver) if data else Batch(replies)
+
+    def _blip(self, data: list[Message], client: _Client) -> list[Message]:
+        """A Stat Server outage shorter than a connect: Unavailable, then Available, in one
+        reply; the changes of that moment are lost (counted as dropped)."""
+        kept = [m for m in data if m.get("channel") != UPDATES_CHANNEL]
+        self._lose(data, client)
+        down = {"channel": SERVICE_CHANNEL, "data": {"serviceState": "Unavailable"}}
+        up = {"channel": SERVICE_CHANNEL, "data": {"serviceState": "Available"}}
+        return [down, *kept, up]
 
     def _count(self, channel: str) -> None:
         kind = channel.removeprefix("/meta/")
@@ -295,6 +325,14 @@ class Notifier:
         names = [n for n in raw_names if isinstance(n, str) and n]
         if not names or len(names) != len(raw_names):
             reply.update(successful=False, error="400::subscription is required")
+            return
+        if channel == "/meta/subscribe" and self.faults.channel_fault("refuse_channel_subscribe"):
+            # A server busy for a moment: refused, with advice to try the subscribe again.
+            reply.update(
+                successful=False,
+                error="503::channel temporarily unavailable",
+                advice={"reconnect": "retry", "interval": 200},
+            )
             return
         for name in names:
             if channel == "/meta/subscribe":
@@ -425,11 +463,36 @@ class Notifier:
         if before is not None:
             older.append(before)
 
-    def _damaged(self, messages: list[Any]) -> Batch:
+    def _lose(self, messages: list[Any], client: _Client | None) -> None:
+        """The values of these messages never reach `client`: count them as dropped."""
+        if client is None:
+            return
+        for record in _records(messages):
+            key = (str(record.get("subscriptionId")), str(record.get("statisticId")))
+            if key not in client.lost:
+                client.lost.add(key)
+                self.dropped_updates += 1
+
+    def _delivered(self, messages: list[Any], client: _Client | None) -> None:
+        """These values reached `client`: a drop they replace needs no correction any more."""
+        if client is None or not client.lost:
+            return
+        for record in _records(messages):
+            key = (str(record.get("subscriptionId")), str(record.get("statisticId")))
+            if key in client.lost:
+                client.lost.discard(key)
+                self.dropped_updates -= 1
+
+    def _damaged(self, messages: list[Any], client: _Client | None) -> Batch:
         has_updates = any(
             isinstance(m, dict) and m.get("channel") == UPDATES_CHANNEL for m in messages
         )
         kind = self.faults.push_malformed_kind(has_updates=has_updates)
+        if kind in ("invalid_json", "bad_statistics"):
+            # Every value this reply carried is lost to the client (it cannot read them).
+            self._lose(messages, client)
+        else:
+            self._delivered(messages, client)
         if kind == "invalid_json":
             return Batch(messages, truncate=True)
         if kind == "not_object":

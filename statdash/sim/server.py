@@ -798,6 +798,7 @@ def _admin(sim: Simulator) -> list[BaseRoute]:
             "tokens_issued": sim.gate.issued,
             "requests": dict(sim.requests),
             "cometd_clients": len(sim.notifier.clients),
+            "dropped_updates": sim.notifier.dropped_updates,
             "pins": sim.pins.to_json(),
             "status_counts": model.status_counts(),
         }
