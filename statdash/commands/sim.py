@@ -41,6 +41,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="freeze time; move it with POST /simulator/advance",
     )
     parser.add_argument(
+        "--clock-skew",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="the server's clock runs this far ahead of the real one (negative: behind)",
+    )
+    parser.add_argument(
         "--start-time",
         type=float,
         default=None,
@@ -156,6 +163,7 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         time_scale=args.time_scale,
         clock="manual" if args.manual_clock else "realtime",
         start_time=args.start_time,
+        clock_skew=args.clock_skew,
         calls_per_hour=args.calls_per_hour,
         api_key=api_key or None,
         client_id=client_id,

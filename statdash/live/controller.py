@@ -35,6 +35,7 @@ from statdash.layout.compile import CompiledLayout, DerivedStat, KpiView, TrendV
 from statdash.layout.vocabulary import UpdatesName
 from statdash.live.derived import DerivedValues
 from statdash.live.push_feed import ChannelFactory, FeedState, PushFeed
+from statdash.live.server_clock import ServerClock
 from statdash.live.session import Session, SessionClient, SessionStatus
 from statdash.live.store import Ingested, Store
 
@@ -160,6 +161,8 @@ class LiveController:
             plan = replace(plan, updates=updates)
         self.plan = plan
         self.store = Store(plan.history_capacity)
+        self.server_clock = ServerClock(wall=wall_clock)
+        """The server's clock as estimated from its timestamps: what time in state counts to."""
         self._derived = DerivedValues(plan.derived, self.store)
         self._reached = False
         self._last_failure: StatisticsError | None = None
@@ -311,10 +314,11 @@ class LiveController:
             self._feed.flush_now()
         if isinstance(statistics, StatisticValues):
             # The client's answer: read the columns, never build a model per statistic.
-            result = self.store.ingest_columns(
-                *statistics.columns(), now=now, wall=wall, newer_only=reconciling
-            )
+            columns = statistics.columns()
+            self.server_clock.observe(columns[2])
+            result = self.store.ingest_columns(*columns, now=now, wall=wall, newer_only=reconciling)
         else:
+            self.server_clock.observe(value.timestamp for value in statistics)
             triples = ((value.statistic_id, value.value, value.timestamp) for value in statistics)
             result = self.store.ingest(triples, now=now, wall=wall, newer_only=reconciling)
         self._framed = True
@@ -333,6 +337,7 @@ class LiveController:
         self, statistic_ids: list[str], raw_values: list[object], raw_timestamps: list[object]
     ) -> None:
         wall = self._wall_clock()
+        self.server_clock.observe(raw_timestamps)
         result = self._derived.update(
             self.store.ingest_pushed(statistic_ids, raw_values, raw_timestamps), wall=wall
         )

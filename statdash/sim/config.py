@@ -31,6 +31,9 @@ class SimConfig:
     clock: ClockMode = "realtime"
     # Epoch seconds of the simulation start; None means the wall-clock time the app is created.
     start_time: float | None = None
+    # Seconds the server's clock runs ahead of the real one (negative: behind); applies when
+    # start_time is None, so a client's time-in-state figures can be tested against a skew.
+    clock_skew: float = 0.0
     # Calls per hour offered to each queue; None tunes it to the staffing (busy, rarely idle).
     calls_per_hour: float | None = None
     talk_mean: float = 240.0
@@ -84,6 +87,8 @@ class SimConfig:
             not math.isfinite(self.calls_per_hour) or self.calls_per_hour < 0
         ):
             out.append(f"calls_per_hour must be a finite number >= 0, got {self.calls_per_hour}")
+        if not math.isfinite(self.clock_skew) or abs(self.clock_skew) > 86_400:
+            out.append(f"clock_skew must be within a day (+/-86400 s), got {self.clock_skew}")
         if self.start_time is not None and (
             not math.isfinite(self.start_time) or self.start_time < 0
         ):

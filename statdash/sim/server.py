@@ -51,7 +51,9 @@ class SimClock:
         wall: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.start = config.start_time if config.start_time is not None else wall()
+        self.start = (
+            config.start_time if config.start_time is not None else wall() + config.clock_skew
+        )
         self.manual = config.clock == "manual"
         self.scale = config.time_scale
         self._monotonic = monotonic

@@ -348,6 +348,11 @@ class StatdashApp(App[int]):
         return DrawContext(
             store=self.controller.store,
             wall_now=self._wall_clock(),
+            server_now=(
+                self.controller.server_clock.now()
+                if isinstance(self.controller, LiveController)
+                else None
+            ),
             theme=self.current_theme,
             state_style=self.layout.state_style,
             problems=self._problems,

@@ -90,6 +90,8 @@ class DrawContext:
     state_style: Callable[[str], StateStyle]
     problems: Mapping[str, str]
     """statisticId -> why the server refused it (per-item errors at subscribe time)."""
+    server_now: float | None = None
+    """The server's clock as estimated (time in state counts to it); else `wall_now`."""
 
 
 class Panel:
@@ -292,7 +294,8 @@ class TablePanel(Panel, Vertical):
             return Cell(Text(UNAVAILABLE, style="dim italic"), None)
         if column.format == "state" and isinstance(value, AgentStateValue):
             if column_key in self._time_keys:
-                return time_in_state_cell(value, context.wall_now)
+                now = context.server_now if context.server_now is not None else context.wall_now
+                return time_in_state_cell(value, now)
             return state_cell(value, context)
         if column_key in self._time_keys:
             return value_cell(None, column, context.theme)
@@ -410,9 +413,10 @@ def state_cell(value: AgentStateValue, context: DrawContext) -> Cell:
     return Cell(text, (style.word, value.since if value.since is not None else 0.0))
 
 
-def time_in_state_cell(value: AgentStateValue, wall_now: float) -> Cell:
-    """`0:04:12`: how long the agent has been in its state; sorts longest in state first."""
-    seconds = value.seconds_in_state(wall_now)
+def time_in_state_cell(value: AgentStateValue, server_now: float) -> Cell:
+    """`0:04:12`: how long the agent has been in its state at the server's clock
+    `server_now`; sorts longest in state first."""
+    seconds = value.seconds_in_state(server_now)
     if seconds is None:
         return Cell(Text(MISSING, "dim", end=""), None)
     return Cell(Text(duration(seconds), no_wrap=True, end=""), value.since)
