@@ -99,6 +99,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="serve hostile reason codes and error messages (security tests)",
     )
     parser.add_argument(
+        "--numeric-states",
+        action="store_true",
+        help="serve agent status as Stat Server numbers and Not-ready reasons as codes",
+    )
+    parser.add_argument(
         "--notification-hold",
         type=float,
         default=20.0,
@@ -171,6 +176,7 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         users=users,
         token_ttl=args.token_ttl,
         hostile=args.hostile,
+        numeric_states=args.numeric_states,
         notification_hold=args.notification_hold,
         notification_expiry=args.notification_expiry,
         time_driven_frequency=args.time_driven_frequency,

@@ -46,7 +46,7 @@ from statdash.api.models import (
     SubscriptionItems,
     SubscriptionRequest,
 )
-from statdash.api.values import AgentStateValue, StatValue
+from statdash.api.values import STATUS_NUMBERS, AgentStateValue, StatValue
 from statdash.layout.formats import (
     LOGGED_OUT,
     STATE_STYLES,
@@ -420,6 +420,8 @@ class CompiledLayout:
     items: tuple[SubscriptionItem, ...]
     origins: Mapping[str, StatOrigin]
     state_styles: Mapping[str, StateStyle]
+    reasons: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Not-ready reason code (as text) -> the name shown (the layout's `reasons:`)."""
     alerts: tuple[AlertView, ...] = ()
     alert_log: str | None = None
     """The layout's alert log file (`alert_settings: log:`), as a path from the working
@@ -439,9 +441,19 @@ class CompiledLayout:
     source: LayoutSource | None = field(default=None, compare=False, repr=False)
     """The text the layout was compiled from (what a recording stores), when it was read."""
 
-    def state_style(self, status: str) -> StateStyle:
-        """The style of an agent status; an unknown status is shown as it came, in grey."""
+    def state_style(self, status: str, code: int | None = None) -> StateStyle:
+        """The style of an agent status; a status the server sent as number `code` takes the
+        layout's `states:` entry for that number first (middleware that renumbers).
+        An unknown status is shown as it came, in grey."""
+        if code is not None:
+            numbered = self.state_styles.get(str(code))
+            if numbered is not None:
+                return numbered
         return self.state_styles.get(status) or state_style(status)
+
+    def reason_text(self, reason: str) -> str:
+        """A Not-ready reason as shown: a code the layout's `reasons:` names, by its name."""
+        return self.reasons.get(reason, reason)
 
     def subscription_request(self, operation_id: str | None = None) -> SubscriptionRequest:
         """The body of POST /subscriptions with every item (a fresh UUID unless given)."""
@@ -1032,7 +1044,8 @@ def _state_styles(layout: Layout) -> Mapping[str, StateStyle]:
     """The default state styles, with the layout's `states:` laid over them key by key."""
     styles = dict(STATE_STYLES)
     for status, spec in layout.states.items():
-        base = state_style(status)
+        # A number's base is the state Stat Server's numbering gives it.
+        base = state_style(STATUS_NUMBERS.get(int(status), status) if status.isdigit() else status)
         styles[status] = StateStyle(
             word=spec.word or base.word,
             glyph=spec.glyph or base.glyph,
@@ -1066,6 +1079,7 @@ def compile_layout(layout: Layout) -> CompiledLayout:
         items=tuple(compiler.items.values()),
         origins=MappingProxyType(origins),
         state_styles=_state_styles(layout),
+        reasons=MappingProxyType(dict(layout.reasons)),
         alerts=alerts,
         alert_log=_alert_log(layout, layout.alert_settings),
         updates=layout.updates,

@@ -97,12 +97,21 @@ STATE_STYLES: dict[str, StateStyle] = {
     "CallRinging": StateStyle("Ringing", "♪", "cyan"),
     "CallDialing": StateStyle("Dialing", "↗", "cyan"),
     LOGGED_OUT: StateStyle("Logged out", "○", "grey"),
+    "NotMonitored": StateStyle("Not monitored", "-", "grey"),
+    "Monitored": StateStyle("Monitored", "~", "grey"),
+    "LoggedIn": StateStyle("Logged in", "+", "white"),
+    "OnHook": StateStyle("On hook", "_", "white"),
+    "OffHook": StateStyle("Off hook", "↑", "cyan"),
+    "ASM_Engaged": StateStyle("ASM engaged", "»", "cyan"),
+    "ASM_Outbound": StateStyle("ASM outbound", "&", "cyan"),
+    "CallUnknown": StateStyle("On a call", "*", "blue"),
 }
 UNKNOWN_STATE = StateStyle("Unknown", "?", "grey")
 
 
 def state_style(status: str, overrides: dict[str, str] | None = None) -> StateStyle:
-    """Display of a status name; unknown names are shown as they came (cleaned)."""
+    """Display of a status name; unknown ones (an unknown number too) are shown as they came
+    (cleaned)."""
     style = STATE_STYLES.get(status)
     if style is None:
         style = StateStyle(clean(status, 24), UNKNOWN_STATE.glyph, UNKNOWN_STATE.colour)

@@ -46,6 +46,9 @@ class SimConfig:
     users: Mapping[str, str] = field(default_factory=dict)
     token_ttl: float = 3600.0
     hostile: bool = False
+    # Serve agent and DN status as Stat Server's numbers (4 = WaitForNextCall ...) and
+    # Not-ready reasons as codes (catalog.REASON_CODES), as real Stat Servers do.
+    numeric_states: bool = False
     # Seed of the fault-injection RNG; None reuses `seed`. Kept apart from the model's RNG so
     # injecting faults never changes the simulated contact center.
     fault_seed: int | None = None

@@ -138,6 +138,7 @@ class Simulator:
             patience_mean=config.patience_mean,
             reasons=HOSTILE_STRINGS if config.hostile else None,
         )
+        self.model.numeric_states = config.numeric_states
         self.subscriptions: dict[str, Subscription] = {}
         self.gate = Gatekeeper(config)
         self.sessions = Sessions()

@@ -356,6 +356,8 @@ class StatdashApp(App[int]):
             theme=self.current_theme,
             state_style=self.layout.state_style,
             problems=self._problems,
+            numbered=self.layout.state_styles,
+            reasons=self.layout.reasons,
         )
 
     def _panels(self, *, active_only: bool = False) -> list[Panel]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import zoneinfo
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
@@ -92,6 +92,10 @@ class DrawContext:
     """statisticId -> why the server refused it (per-item errors at subscribe time)."""
     server_now: float | None = None
     """The server's clock as estimated (time in state counts to it); else `wall_now`."""
+    numbered: Mapping[str, StateStyle] = field(default_factory=dict)
+    """Styles by the status number a server sent (the layout's `states:` number keys)."""
+    reasons: Mapping[str, str] = field(default_factory=dict)
+    """Not-ready reason code -> the name shown (the layout's `reasons:`)."""
 
 
 class Panel:
@@ -400,7 +404,10 @@ def state_cell(value: AgentStateValue, context: DrawContext) -> Cell:
     The table cuts the reason when the column is narrow; the time in state has its own
     column (`time_in_state_cell`).
     """
-    style = context.state_style(value.status)
+    numbered = (
+        context.numbered.get(str(value.status_code)) if value.status_code is not None else None
+    )
+    style = numbered or context.state_style(value.status)
     colour = colour_style(style.colour, context.theme)
     text = Text(no_wrap=True, end="")
     text.append(style.glyph, colour)
@@ -408,7 +415,7 @@ def state_cell(value: AgentStateValue, context: DrawContext) -> Cell:
     text.append(clean(style.word, 20), colour + Style(bold=True))
     if value.reason:
         text.append(" ")
-        text.append(clean(value.reason, 40), "dim")
+        text.append(clean(context.reasons.get(value.reason, value.reason), 40), "dim")
     # Sorted by state word, then longest in state first.
     return Cell(text, (style.word, value.since if value.since is not None else 0.0))
 
