@@ -809,7 +809,9 @@ class _Compiler:
             decimals=_decimals(fmt, spec.decimals, declaration),
             width=width,
             priority=KEEP_ALWAYS if is_state else (spec.priority or DEFAULT_PRIORITY),
-            thresholds=_thresholds(spec.thresholds, declaration),
+            thresholds=_thresholds(
+                spec.thresholds, declaration, fmt, _decimals(fmt, spec.decimals, declaration)
+            ),
             statistic=stat.description,
             location=located.location,
             fixed_width=spec.width is not None,
@@ -829,7 +831,9 @@ class _Compiler:
             label=spec.label or (declaration.label if declaration else None) or stat.description,
             format=fmt,
             decimals=_decimals(fmt, spec.decimals, declaration),
-            thresholds=_thresholds(spec.thresholds, declaration),
+            thresholds=_thresholds(
+                spec.thresholds, declaration, fmt, _decimals(fmt, spec.decimals, declaration)
+            ),
             trend_window=spec.trend,
         )
         if view.thresholds is not None and _alerting(spec.thresholds, declaration):
@@ -985,15 +989,20 @@ def _decimals(fmt: str, own: int | None, declaration: StatisticDecl | None) -> i
     return DEFAULT_DECIMALS.get(fmt, 0)
 
 
-def _thresholds(own: ThresholdsSpec | None, declaration: StatisticDecl | None) -> Thresholds | None:
+def _thresholds(
+    own: ThresholdsSpec | None, declaration: StatisticDecl | None, fmt: FormatName, decimals: int
+) -> Thresholds | None:
     spec = own or (declaration.thresholds if declaration else None)
     if spec is None:
         return None
+    # Judged on the figure as shown, in the dashboard, snapshot, alerts and wallboard alike.
     return Thresholds(
         warn=spec.warn,
         alarm=spec.alarm,
         direction=spec.direction,
         when_logged_out=spec.when_logged_out,
+        format=fmt,
+        decimals=decimals,
     )
 
 

@@ -59,11 +59,17 @@ class Thresholds:
     direction: Direction = "above"
     when_logged_out: bool = False
     """Whether the figures of an agent who is logged out are judged too (an agents table)."""
+    format: FormatName | None = None
+    """The format the figure is shown in: it is judged as shown (84.96 shown `85%` is 85)."""
+    decimals: int = 0
+    """The decimals it is shown with (decimal and percent formats)."""
 
     def level(self, number: float | None) -> Level:
-        """The level of `number` (OK when there is no number or no threshold)."""
+        """The level of `number` as shown (OK when there is no number or no threshold)."""
         if number is None or math.isnan(number):
             return Level.OK
+        if self.format is not None:
+            number = shown_figure(number, self.format, self.decimals)
         if self.alarm is not None and self._crosses(number, self.alarm):
             return Level.ALARM
         if self.warn is not None and self._crosses(number, self.warn):
@@ -118,6 +124,20 @@ def state_style(status: str, overrides: dict[str, str] | None = None) -> StateSt
     if overrides and status in overrides:
         style = StateStyle(style.word, style.glyph, overrides[status])
     return style
+
+
+def shown_figure(number: float, fmt: FormatName, decimals: int = 0) -> float:
+    """The figure `format_value` shows for `number`: what a reader compares with a threshold,
+    so two cells that read the same carry the same level."""
+    if not math.isfinite(number):
+        return number
+    if fmt == "integer":
+        return float(round(number))
+    if fmt in ("decimal", "percent"):
+        return float(f"{number:.{decimals}f}")
+    if fmt == "duration":
+        return float(math.trunc(number))
+    return number
 
 
 def duration(seconds: float) -> str:
