@@ -31,6 +31,7 @@ immutable: frozen dataclasses, tuples and read-only mappings.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import os
@@ -58,7 +59,7 @@ from statdash.layout.formats import (
     number_of,
     state_style,
 )
-from statdash.layout.formulas import Aggregate, Comparison, Formula, Number
+from statdash.layout.formulas import Aggregate, Comparison, Formula, Name, Number
 from statdash.layout.problems import SourceLocation
 from statdash.layout.source import LayoutSource
 from statdash.layout.specs import (
@@ -366,6 +367,11 @@ class AlertView:
     actions: tuple[AlertAction, ...]
     targets: tuple[AlertTarget, ...]
     location: SourceLocation
+    format: FormatName | None = None
+    """How the alert's figure is shown: its statistic's format (None: as computed)."""
+    decimals: int = 0
+    worse: Literal["higher", "lower"] | None = None
+    """Which way the figure gets worse: the episode's worst value is kept (None: unknown)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -543,6 +549,8 @@ class _Compiler:
         self.threshold_alerts: dict[
             str, tuple[SourceLocation, dict[tuple[str, str], AlertTarget]]
         ] = {}
+        # `alert: true` rule name -> the thresholds it judges by (format, decimals, direction).
+        self.threshold_rules: dict[str, Thresholds] = {}
         self.derived: dict[str, DerivedStat] = {}
         self.derived_memo: dict[tuple[int, str, str, str], str] = {}
 
@@ -851,6 +859,7 @@ class _Compiler:
         mark = "\u2265" if thresholds.direction == "above" else "\u2264"
         name = f"{label} {mark} {_limit_text(thresholds.alarm, shown.format)}"
         _, targets = self.threshold_alerts.setdefault(name, (shown.location, {}))
+        self.threshold_rules.setdefault(name, thresholds)
         # The same object under the same rule once, whichever widget asked first.
         targets.setdefault(
             (row.type, row.id), AlertTarget(row, inputs, ThresholdCondition(thresholds))
@@ -869,6 +878,7 @@ class _Compiler:
             AlertTarget(row, (result,) if figures is None else (result, figures[i]), condition)
             for i, (row, result) in enumerate(zip(rows, results, strict=True))
         )
+        fmt, decimals = self.figure_format(side)
         return AlertView(
             name=spec.name,
             level=spec.level,
@@ -879,7 +889,19 @@ class _Compiler:
             actions=_actions(settings.actions if spec.actions is None else spec.actions),
             targets=targets,
             location=self.layout.locate(("alerts", index)).location,
+            format=fmt,
+            decimals=decimals,
+            worse=_worse(formula),
         )
+
+    def figure_format(self, side: Formula | None) -> tuple[FormatName | None, int]:
+        """The format of a rule's figure: that of the declared statistic it names, if any."""
+        if side is None or not isinstance(side.tree, Name):
+            return None, 0
+        declaration = self.layout.statistics.get(side.tree.name)
+        if declaration is None or declaration.format is None:
+            return None, 0
+        return declaration.format, _decimals(declaration.format, None, declaration)
 
     def rule_rows(self, spec: AlertSpec, formula: Formula) -> tuple[RowObject, ...]:
         """The rule's objects, or every object the widgets have every named statistic of."""
@@ -920,6 +942,9 @@ class _Compiler:
                 actions=actions,
                 targets=tuple(targets.values()),
                 location=location,
+                format=self.threshold_rules[name].format,
+                decimals=self.threshold_rules[name].decimals,
+                worse="higher" if self.threshold_rules[name].direction == "above" else "lower",
             )
             for name, (location, targets) in self.threshold_alerts.items()
         ]
@@ -1004,6 +1029,19 @@ def _thresholds(
         format=fmt,
         decimals=decimals,
     )
+
+
+def _worse(formula: Formula) -> Literal["higher", "lower"] | None:
+    """Which way a rule's figure gets worse: `waiting > 5` higher, `sl < 80` lower."""
+    tree = formula.tree
+    if not isinstance(tree, Comparison) or len(tree.operators) != 1:
+        return None
+    operator = tree.operators[0]
+    if operator in (ast.Gt, ast.GtE):
+        return "higher"
+    if operator in (ast.Lt, ast.LtE):
+        return "lower"
+    return None
 
 
 def _left_side(formula: Formula) -> Formula | None:

@@ -140,6 +140,19 @@ def shown_figure(number: float, fmt: FormatName, decimals: int = 0) -> float:
     return number
 
 
+def figure_text(figure: float | str | None, fmt: FormatName | None, decimals: int = 0) -> str:
+    """An alert's figure as its statistic shows it (`88%`, `0:04:10`); without a format, a
+    whole number plainly and a fraction to two decimals. None reads `no value`."""
+    if figure is None:
+        return "no value"
+    if isinstance(figure, str):
+        return clean(figure, 60)
+    figure = float(figure)
+    if fmt is not None and fmt not in ("state", "text"):
+        return format_value(NumberValue(figure, repr(figure)), fmt, decimals=decimals)
+    return f"{figure:,.0f}" if figure.is_integer() else f"{figure:,.2f}"
+
+
 def duration(seconds: float) -> str:
     """h:mm:ss (no leading zero hours beyond one digit); '-' sign for negative input."""
     if not math.isfinite(seconds):
