@@ -173,6 +173,10 @@ class LiveController:
         # as Periodical statistics between two notifications: those are no correction.
         self._suspect = False
         self._framed = False
+        # Whether push was ever live in this run: only then can it be "lost".
+        self._push_was_up = False
+        # The last reconciliation: (epoch seconds, values newer, values corrected).
+        self._last_check: tuple[float, int, int] | None = None
         self._last_resync = -math.inf
         self._resync_later: asyncio.TimerHandle | None = None
         self._session = self._new_session(plan)
@@ -185,10 +189,14 @@ class LiveController:
     @property
     def status(self) -> SessionStatus:
         """The current session's status, with how values arrive."""
+        checked_at, newer, corrected = self._last_check or (None, 0, 0)
         return replace(
             self._session.status,
             updates=self._updates_label(),
             corrected=self._corrected,
+            checked_at=checked_at,
+            check_newer=newer,
+            check_corrected=corrected,
             stopped=self._stopped
             or next((listener.failure for listener in self.listeners if listener.failure), None),
         )
@@ -252,6 +260,12 @@ class LiveController:
         if feed.state is FeedState.UNAVAILABLE:
             return "poll: no push" if fallback else "no push"
         if feed.state is FeedState.LOST or (feed.state is FeedState.CONNECTING and feed.last_error):
+            if not self._push_was_up:
+                # Push never came up: nothing was lost. A server never reached says so
+                # through the phase and its message, with nothing about push.
+                if not self._reached:
+                    return ""
+                return "poll: no push" if fallback else "no push"
             return "push lost: polling" if fallback else "push lost"
         return "push connecting"
 
@@ -274,6 +288,7 @@ class LiveController:
         if self._feed is None:
             return
         if state is FeedState.LIVE:
+            self._push_was_up = True
             self._session.set_interval(self.plan.reconcile_interval)
         elif (
             state in (FeedState.LOST, FeedState.UNAVAILABLE)
@@ -324,10 +339,13 @@ class LiveController:
         self._framed = True
         if reconciling:
             suspect, self._suspect = self._suspect, False
-            if suspect and result.changed:
-                self._corrected += len(result.changed)
-                log.info("reconciliation corrected %d value(s)", len(result.changed))
-                self._report_status()
+            found = len(result.changed)
+            corrected = found if suspect else 0
+            self._last_check = (wall, found - corrected, corrected)
+            if corrected:
+                self._corrected += corrected
+                log.info("reconciliation corrected %d value(s)", corrected)
+            self._report_status()
         # Formulas whose inputs changed are recomputed into the store before anyone looks.
         result = self._derived.update(result, wall=wall)
         self._record(result, wall, sampled=True)

@@ -149,8 +149,8 @@ class Notifier:
         self._by_source: dict[int, list[Watched]] = {}
         self._last_sync = -1e18
         self.dropped_updates = 0
-        """Statistic values the push faults kept from clients and no later push replaced:
-        what reconciliation should find and correct."""
+        """Statistic values the push faults kept from clients and neither a later push nor
+        a peek replaced first: what a client's reconciliation should find and correct."""
 
     # ------------------------------------------------------------ subscriptions come and go
 
@@ -482,6 +482,15 @@ class Notifier:
             if key in client.lost:
                 client.lost.discard(key)
                 self.dropped_updates -= 1
+
+    def peeked(self, subscription_id: str, statistic_ids: set[str]) -> None:
+        """A peek served these statistics' current values: the client has them again."""
+        for client in self.clients.values():
+            client.lost = {
+                key
+                for key in client.lost
+                if key[0] != subscription_id or key[1] not in statistic_ids
+            }
 
     def _damaged(self, messages: list[Any], client: _Client | None) -> Batch:
         has_updates = any(

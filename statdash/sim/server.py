@@ -629,6 +629,8 @@ async def peek(sim: Simulator, request: Request) -> Reply:
         "subscriptionId": sub.id,
         "statistics": _values(items, sim.model.now_ms, verbose=verbose),
     }
+    # The peek gives the client what the push faults kept from it: nothing left to correct.
+    sim.notifier.peeked(sub.id, {item.statistic_id for item in items})
     return _ok_or_partial(sim, path, data, errors, len(requested), "read")
 
 
