@@ -65,9 +65,6 @@ class _Client:
     seen: float = 0.0
     connecting: bool = False
     gone: bool = False
-    # (subscriptionId, statisticId) of values a fault kept from this client that no later
-    # push has replaced: what a reconciliation should find and correct.
-    lost: set[tuple[str, str]] = field(default_factory=set)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -149,6 +146,10 @@ class Notifier:
         self._by_source: dict[int, list[Watched]] = {}
         self._last_sync = -1e18
         self.dropped_updates = 0
+        # (subscriptionId, statisticId) -> the value its session last received (push or
+        # REST), and those whose latest value a fault kept from it.
+        self._known: dict[tuple[str, str], Any] = {}
+        self._lost: set[tuple[str, str]] = set()
         """Statistic values the push faults kept from clients and neither a later push nor
         a peek replaced first: what a client's reconciliation should find and correct."""
 
@@ -173,6 +174,9 @@ class Notifier:
             return
         gone = set(watched)
         session = watched[0].session
+        for known in [known for known in self._known if known[0] == subscription_id]:
+            del self._known[known]
+        self._lost = {lost for lost in self._lost if lost[0] != subscription_id}
         mine = self._by_session.get(session)
         if mine is not None:
             mine -= gone
@@ -464,33 +468,36 @@ class Notifier:
             older.append(before)
 
     def _lose(self, messages: list[Any], client: _Client | None) -> None:
-        """The values of these messages never reach `client`: count them as dropped."""
+        """These messages never reach the client: count the values it does not have."""
         if client is None:
             return
         for record in _records(messages):
             key = (str(record.get("subscriptionId")), str(record.get("statisticId")))
-            if key not in client.lost:
-                client.lost.add(key)
+            known = self._known.get(key)
+            if known is not None and not _changed(known, record.get("value"), 0.0):
+                continue  # the client has this figure already (from a peek or a push)
+            if key not in self._lost:
+                self._lost.add(key)
                 self.dropped_updates += 1
 
     def _delivered(self, messages: list[Any], client: _Client | None) -> None:
-        """These values reached `client`: a drop they replace needs no correction any more."""
-        if client is None or not client.lost:
+        """These values reached the client: a drop they replace needs no correction any more."""
+        if client is None:
             return
         for record in _records(messages):
             key = (str(record.get("subscriptionId")), str(record.get("statisticId")))
-            if key in client.lost:
-                client.lost.discard(key)
+            self._known[key] = record.get("value")
+            if key in self._lost:
+                self._lost.discard(key)
                 self.dropped_updates -= 1
 
-    def peeked(self, subscription_id: str, statistic_ids: set[str]) -> None:
-        """A peek served these statistics' current values: the client has them again."""
-        for client in self.clients.values():
-            client.lost = {
-                key
-                for key in client.lost
-                if key[0] != subscription_id or key[1] not in statistic_ids
-            }
+    def peeked(self, subscription_id: str, records: list[Record]) -> None:
+        """A REST reply (subscribe, peek) gave the client these current values: they are known,
+        and what was dropped of them is corrected (no longer counted as missing)."""
+        for record in records:
+            key = (subscription_id, str(record.get("statisticId")))
+            self._known[key] = record.get("value")
+            self._lost.discard(key)
 
     def _damaged(self, messages: list[Any], client: _Client | None) -> Batch:
         has_updates = any(

@@ -539,11 +539,9 @@ async def get_value(sim: Simulator, request: Request) -> Reply:
 
 
 def _subscription_reply(sim: Simulator, path: str, sub: Subscription, verbose: bool) -> Reply:
-    data = {
-        "operationId": sub.id,
-        "subscriptionId": sub.id,
-        "statistics": _values(sub.items, sim.model.now_ms, verbose=verbose),
-    }
+    values = _values(sub.items, sim.model.now_ms, verbose=verbose)
+    data = {"operationId": sub.id, "subscriptionId": sub.id, "statistics": values}
+    sim.notifier.peeked(sub.id, values)
     return _ok_or_partial(sim, path, data, sub.errors, sub.total, "opened")
 
 
@@ -624,13 +622,10 @@ async def peek(sim: Simulator, request: Request) -> Reply:
                 )
             else:
                 items.append(found)
-    data = {
-        "operationId": sub.id,
-        "subscriptionId": sub.id,
-        "statistics": _values(items, sim.model.now_ms, verbose=verbose),
-    }
+    values = _values(items, sim.model.now_ms, verbose=verbose)
+    data = {"operationId": sub.id, "subscriptionId": sub.id, "statistics": values}
     # The peek gives the client what the push faults kept from it: nothing left to correct.
-    sim.notifier.peeked(sub.id, {item.statistic_id for item in items})
+    sim.notifier.peeked(sub.id, values)
     return _ok_or_partial(sim, path, data, errors, len(requested), "read")
 
 
