@@ -172,6 +172,9 @@ class LiveController:
         # push (the routine one, the user's r) find values that are legitimately newer, such
         # as Periodical statistics between two notifications: those are no correction.
         self._suspect = False
+        # Statistics push delivered since the channel said it lost values: their value is
+        # push's own, so a difference the next peek finds is news, not a correction.
+        self._pushed_since_loss: set[str] = set()
         self._framed = False
         # Whether push was ever live in this run: only then can it be "lost".
         self._push_was_up = False
@@ -308,6 +311,8 @@ class LiveController:
         again (a 402 storm) would otherwise draw a full peek with every new handshake. The
         last request in a gap is served at its end, so no resync is dropped.
         """
+        if not self._suspect:
+            self._pushed_since_loss = set()
         self._suspect = True
         wait = self._last_resync + MIN_RESYNC_GAP - self._clock()
         if wait <= 0:
@@ -340,7 +345,7 @@ class LiveController:
         if reconciling:
             suspect, self._suspect = self._suspect, False
             found = len(result.changed)
-            corrected = found if suspect else 0
+            corrected = len(result.changed - self._pushed_since_loss) if suspect else 0
             self._last_check = (wall, found - corrected, corrected)
             if corrected:
                 self._corrected += corrected
@@ -356,6 +361,8 @@ class LiveController:
     ) -> None:
         wall = self._wall_clock()
         self.server_clock.observe(raw_timestamps)
+        if self._suspect:
+            self._pushed_since_loss.update(statistic_ids)
         result = self._derived.update(
             self.store.ingest_pushed(statistic_ids, raw_values, raw_timestamps), wall=wall
         )
