@@ -68,6 +68,7 @@ NOTIFICATIONS_PATH = "/notifications"
 SERVICE_CHANNEL = "/statistics/v3/service"
 UPDATES_CHANNEL = "/statistics/v3/updates"
 CHANNELS = (SERVICE_CHANNEL, UPDATES_CHANNEL)
+SERVICE_AVAILABLE = "Available"
 
 # The reply of a held connect comes after the hold: the read timeout allows this much more.
 CONNECT_SLACK = 10.0
@@ -110,12 +111,15 @@ class PushBatch:
     `rehandshook`: a new Bayeux session began since the previous batch, so the REST
     subscription may be gone and the caller should open it again. `skipped` counts update
     items that were not usable (not an object, no statisticId) and data that was not a list.
+    `interrupted`: the service said `Unavailable` at some point in this batch, even when a
+    later `Available` in the same batch ends it (a short outage still loses changes).
     """
 
     updates: Sequence[PushUpdate]
     service_state: str | None
     rehandshook: bool
     skipped: int = 0
+    interrupted: bool = False
 
 
 @dataclass(slots=True)
@@ -125,6 +129,7 @@ class _Pending:
     updates: list[PushUpdate] = field(default_factory=list)
     service_state: str | None = None
     skipped: int = 0
+    interrupted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,35 +383,58 @@ class PushChannel:
         raise PushUnavailable(f"{where}: handshake refused: {error}", reason=f"refused: {error}")
 
     async def _subscribe(self, client_id: str, pending: _Pending) -> bool:
-        """Subscribe both channels; False when the server no longer knows `client_id`."""
-        messages = [
-            {
-                "channel": "/meta/subscribe",
-                "clientId": client_id,
-                "subscription": channel,
-                "id": self._next_id(),
-            }
-            for channel in CHANNELS
-        ]
-        replies = await self._exchange("", messages, pending)
+        """Subscribe both channels; False when the server no longer knows `client_id`.
+
+        A channel refused with `reconnect: retry` advice is subscribed again after the
+        advised interval (or a short backoff); `MAX_REFUSALS` refusals in a row mean lost,
+        which the caller retries sooner than a server with no push at all.
+        """
+        wanted = list(CHANNELS)
+        refusals = 0
         where = self._where("")
-        for message in messages:
-            channel = message["subscription"]
-            reply = _reply_to(replies, message)
-            if reply is None:
-                raise ShapeError(f"{where}: no answer to the subscription of {channel}")
-            reconnect = self._advise(reply)
-            if reply.get("successful") is True:
-                continue
-            error = self._error_text(reply) or "no reason given"
-            if reconnect == "handshake" or _error_code(error) == 402:
-                self._wait = self._advice.interval
-                return False
-            raise PushUnavailable(
-                f"{where}: subscribing {channel} refused: {error}",
-                reason=f"{channel} refused: {error}",
-            )
-        return True
+        while True:
+            messages = [
+                {
+                    "channel": "/meta/subscribe",
+                    "clientId": client_id,
+                    "subscription": channel,
+                    "id": self._next_id(),
+                }
+                for channel in wanted
+            ]
+            replies = await self._exchange("", messages, pending)
+            again: list[str] = []
+            refused = ""
+            for message in messages:
+                channel = message["subscription"]
+                reply = _reply_to(replies, message)
+                if reply is None:
+                    raise ShapeError(f"{where}: no answer to the subscription of {channel}")
+                reconnect = self._advise(reply)
+                if reply.get("successful") is True:
+                    continue
+                error = self._error_text(reply) or "no reason given"
+                if reconnect == "handshake" or _error_code(error) == 402:
+                    self._wait = self._advice.interval
+                    return False
+                if reconnect == "retry":
+                    again.append(channel)
+                    refused = f"subscribing {channel} refused: {error}"
+                    continue
+                raise PushUnavailable(
+                    f"{where}: subscribing {channel} refused: {error}",
+                    reason=f"{channel} refused: {error}",
+                )
+            if not again:
+                return True
+            refusals += 1
+            if refusals >= MAX_REFUSALS:
+                self._lose(f"{refused} ({refusals} times)")
+            self._wait = max(self._advice.interval, _REFUSED_CONNECT.delay(refusals))
+            _log.debug("%s; again in %.1f s", refused, self._wait)
+            await self._pause()
+            self._check_usable()
+            wanted = again
 
     # --- One exchange ---------------------------------------------------------------------
 
@@ -455,6 +483,7 @@ class PushChannel:
             service_state=pending.service_state,
             rehandshook=self._rehandshook,
             skipped=pending.skipped,
+            interrupted=pending.interrupted,
         )
         self._rehandshook = False
         if pending.skipped:
@@ -633,6 +662,8 @@ def _gather(channel: object, data: object, pending: _Pending) -> None:
         state = data.get("serviceState") if isinstance(data, dict) else None
         if isinstance(state, str):
             pending.service_state = clip(state, _ERROR_TEXT)
+            # Kept even when a later message in the same batch says Available again.
+            pending.interrupted = pending.interrupted or state != SERVICE_AVAILABLE
     else:
         _log.debug("push: ignored a message on another channel")
 

@@ -21,6 +21,31 @@ _MAX_RAW_DESCRIPTION = 120
 # Longer strings are not read as numbers (float() on a huge string is slow, and no real
 # figure needs more digits).
 _MAX_NUMBER_TEXT = 64
+# Stat Server's status numbers (PSDK DN/agent status), which real servers send instead of
+# names; codebases written independently of each other agree on them. 0-3 follow Genesys's
+# status priority order (very probably right). A number read here becomes its name (the
+# number is kept as `status_code`); an unknown number stays as its digits, shown `? N`.
+STATUS_NUMBERS: dict[int, str] = {
+    0: "NotMonitored",
+    1: "Monitored",
+    2: "LoggedIn",
+    3: "OnHook",
+    4: "WaitForNextCall",
+    5: "OffHook",
+    6: "CallDialing",
+    7: "CallRinging",
+    8: "NotReadyForNextCall",
+    9: "AfterCallWork",
+    13: "CallOnHold",
+    16: "ASM_Engaged",
+    17: "ASM_Outbound",
+    18: "CallUnknown",
+    19: "CallConsult",
+    20: "CallInternal",
+    21: "CallOutbound",
+    22: "CallInbound",
+    23: "LoggedOut",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +182,7 @@ def same_value(raw: object, previous: StatValue) -> bool:
         place = state.get("place")
         place_id = place.get("placeId") if isinstance(place, dict) else None
         return (
-            _optional_text(state.get("reason")) == previous.reason
+            _reason(state.get("reason")) == previous.reason
             and _optional_text(state.get("media")) == previous.media
             and (place_id if isinstance(place_id, str) else None) == previous.place_id
             and parse_timestamp(state.get("time")) == previous.since
@@ -187,12 +212,12 @@ def _parse_agent_state(state: dict[str, Any], stamp: float | None) -> AgentState
     if isinstance(status_raw, str) and status_raw.strip():
         status = status_raw
     elif isinstance(status_raw, int) and not isinstance(status_raw, bool):
-        # Some servers send Stat Server's numeric code; show it as it is rather than guess.
+        # Real Stat Servers send numbers: a known one becomes its name, others stay digits.
         # A code too long to print (int->str is capped at 4300 digits) is not a status.
         if abs(status_raw) >= 10**18:
             return None
         status_code = status_raw
-        status = str(status_raw)
+        status = STATUS_NUMBERS.get(status_raw) or str(status_raw)
     else:
         return None
     place = state.get("place")
@@ -200,12 +225,19 @@ def _parse_agent_state(state: dict[str, Any], stamp: float | None) -> AgentState
     return AgentStateValue(
         status=status,
         status_code=status_code,
-        reason=_optional_text(state.get("reason")),
+        reason=_reason(state.get("reason")),
         since=parse_timestamp(state.get("time")),
         media=_optional_text(state.get("media")),
         place_id=place_id if isinstance(place_id, str) else None,
         timestamp=stamp,
     )
+
+
+def _reason(raw: object) -> str | None:
+    """A reason as text; a reason code (Stat Server sends numbers too) as its digits."""
+    if isinstance(raw, int) and not isinstance(raw, bool) and abs(raw) < 10**18:
+        return str(raw)
+    return _optional_text(raw)
 
 
 def _optional_text(raw: object) -> str | None:

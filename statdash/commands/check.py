@@ -127,11 +127,18 @@ def _check_file(path: Path, args: argparse.Namespace, settings: ServerSettings |
         _print_problems(exc.problems)
         print(f"{path}: {counted(len(exc.problems), 'problem')}", file=sys.stderr)
         return EXIT_PROBLEMS
-    print(f"{path}: OK: {summary(compiled)}")
+    if not getattr(args, "url", None):
+        print(f"{path}: OK: {summary(compiled)}")
+    else:
+        # Not "OK" yet: the server has its say last, and its line is the verdict.
+        print(f"{path}: offline checks passed: {summary(compiled)}")
     # What each formula is computed from, so a missing input is found before the shift.
     for name, needs in formula_needs(layout).items():
         print(f"{path}: formula {name} needs {', '.join(needs) or 'no statistics'}")
     if settings is None:
+        if getattr(args, "url", None):
+            # The server was out of reach for an earlier file: say this one's verdict too.
+            return VOICE.fail(f"{path} not checked on the server", EXIT_UNCHECKED)
         return EXIT_OK
     return _check_on_server(path, compiled, settings, everything=args.all)
 
@@ -167,14 +174,15 @@ def _check_on_server(
     try:
         errors = asyncio.run(check_on_server(compiled, _client(settings), everything=everything))
     except (TransportError, AuthenticationError, PermissionDeniedError, AuthError) as exc:
-        return VOICE.fail(describe(exc, where), EXIT_UNCHECKED)
+        return _unchecked(path, describe(exc, where))
     except (BadRequestError, EnvelopeError) as exc:
         print(
-            f"{path}: the whole subscription was refused: {describe(exc, where)}", file=sys.stderr
+            f"{path}: the whole subscription was refused: {describe(exc, where)}",
+            file=sys.stderr,
         )
         return EXIT_PROBLEMS
     except StatisticsError as exc:
-        return VOICE.fail(describe(exc, where), EXIT_UNCHECKED)
+        return _unchecked(path, describe(exc, where))
     if not errors.problems:
         print(f"{path}: OK on {where}: every statistic resolved")
         return EXIT_OK
@@ -185,6 +193,11 @@ def _check_on_server(
     more = "; --all lists each one" if errors.grouped else ""
     print(f"{path}: the server at {where} {rejected}{more}", file=sys.stderr)
     return EXIT_PROBLEMS
+
+
+def _unchecked(path: Path, why: str) -> int:
+    """The server could not be asked: the last line says so, and that nothing was checked."""
+    return VOICE.fail(f"{why}; {path} not checked on the server", EXIT_UNCHECKED)
 
 
 async def check_on_server(

@@ -47,10 +47,17 @@ def state_text(word: str, reason: str | None, seconds: float | None) -> str:
     return text
 
 
-def value_text(value: StatValue, *, word: str | None = None, now: float | None = None) -> str:
+def value_text(
+    value: StatValue,
+    *,
+    word: str | None = None,
+    now: float | None = None,
+    reason: str | None = None,
+) -> str:
     """A value as read: numbers as sent, agent state as word + reason + time in state.
 
-    `word` overrides the state's display word (a layout's `states:`); time in state is
+    `word` overrides the state's display word (a layout's `states:`), `reason` the reason
+    (a layout's `reasons:` name for a code); time in state is
     counted to `now`, else to the value's own timestamp (the server's clock, so a skewed
     local clock cannot make it wrong).
     """
@@ -59,7 +66,9 @@ def value_text(value: StatValue, *, word: str | None = None, now: float | None =
     if isinstance(value, AgentStateValue):
         at = now if now is not None else value.timestamp or time.time()
         return state_text(
-            word or state_style(value.status).word, value.reason, value.seconds_in_state(at)
+            word or state_style(value.status).word,
+            reason or value.reason,
+            value.seconds_in_state(at),
         )
     return clean(value.describe(), MAX_VALUE_TEXT)
 

@@ -41,6 +41,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="freeze time; move it with POST /simulator/advance",
     )
     parser.add_argument(
+        "--clock-skew",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="the server's clock runs this far ahead of the real one (negative: behind)",
+    )
+    parser.add_argument(
         "--start-time",
         type=float,
         default=None,
@@ -97,6 +104,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--hostile",
         action="store_true",
         help="serve hostile reason codes and error messages (security tests)",
+    )
+    parser.add_argument(
+        "--numeric-states",
+        action="store_true",
+        help="serve agent status as Stat Server numbers and Not-ready reasons as codes",
     )
     parser.add_argument(
         "--notification-hold",
@@ -164,6 +176,7 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         clock="manual" if args.manual_clock else "realtime",
         start_time=args.start_time,
         warm_up=args.warm_up,
+        clock_skew=args.clock_skew,
         calls_per_hour=args.calls_per_hour,
         api_key=api_key or None,
         client_id=client_id,
@@ -171,6 +184,7 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         users=users,
         token_ttl=args.token_ttl,
         hostile=args.hostile,
+        numeric_states=args.numeric_states,
         notification_hold=args.notification_hold,
         notification_expiry=args.notification_expiry,
         time_driven_frequency=args.time_driven_frequency,

@@ -360,14 +360,16 @@ def _record(layout: CompiledLayout, use: Use, read: OneShotRead) -> Record:
     number = _plain_number(figure)
     level = use.thresholds.level(figure).word if use.thresholds is not None else "ok"
     if isinstance(value, AgentStateValue):
-        word = layout.state_style(value.status).word if use.format == "state" else None
+        style = layout.state_style(value.status, value.status_code)
+        word = style.word if use.format == "state" else None
+        reason = layout.reason_text(value.reason) if value.reason else None
         return Record(
             **base,
-            value=value_text(value, word=word or clean(value.status, MAX_LABEL)),
+            value=value_text(value, word=word or clean(value.status, MAX_LABEL), reason=reason),
             number=number,
             level=level,
             state_status=clean(value.status, MAX_LABEL),
-            state_reason=clean(value.reason, MAX_LABEL) if value.reason else None,
+            state_reason=clean(reason, MAX_LABEL) if reason else None,
             state_since=iso(value.since) if value.since is not None else None,
             error=None,
         )

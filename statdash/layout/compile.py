@@ -32,17 +32,20 @@ immutable: frozen dataclasses, tuples and read-only mappings.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Literal
 
 from statdash.api.models import (
     StatisticDefinition,
     SubscriptionItem,
 )
+from statdash.api.values import STATUS_NUMBERS
 from statdash.layout.formats import (
     STATE_STYLES,
     FormatName,
@@ -51,7 +54,7 @@ from statdash.layout.formats import (
     duration,
     state_style,
 )
-from statdash.layout.formulas import Aggregate, Comparison, Formula, Number
+from statdash.layout.formulas import Aggregate, Comparison, Formula, Name, Number
 from statdash.layout.problems import SourceLocation
 from statdash.layout.specs import (
     ActionEntry,
@@ -188,6 +191,8 @@ class _Compiler:
         self.threshold_alerts: dict[
             str, tuple[SourceLocation, dict[tuple[str, str], AlertTarget]]
         ] = {}
+        # `alert: true` rule name -> the thresholds it judges by (format, decimals, direction).
+        self.threshold_rules: dict[str, Thresholds] = {}
         self.derived: dict[str, DerivedStat] = {}
         self.derived_memo: dict[tuple[int, str, str, str], str] = {}
 
@@ -454,7 +459,9 @@ class _Compiler:
             decimals=_decimals(fmt, spec.decimals, declaration),
             width=width,
             priority=KEEP_ALWAYS if is_state else (spec.priority or DEFAULT_PRIORITY),
-            thresholds=_thresholds(spec.thresholds, declaration),
+            thresholds=_thresholds(
+                spec.thresholds, declaration, fmt, _decimals(fmt, spec.decimals, declaration)
+            ),
             statistic=stat.description,
             location=located.location,
             fixed_width=spec.width is not None,
@@ -474,7 +481,9 @@ class _Compiler:
             label=spec.label or (declaration.label if declaration else None) or stat.description,
             format=fmt,
             decimals=_decimals(fmt, spec.decimals, declaration),
-            thresholds=_thresholds(spec.thresholds, declaration),
+            thresholds=_thresholds(
+                spec.thresholds, declaration, fmt, _decimals(fmt, spec.decimals, declaration)
+            ),
             trend_window=spec.trend,
         )
         if view.thresholds is not None and _alerting(spec.thresholds, declaration):
@@ -492,6 +501,7 @@ class _Compiler:
         mark = "\u2265" if thresholds.direction == "above" else "\u2264"
         name = f"{label} {mark} {_limit_text(thresholds.alarm, shown.format)}"
         _, targets = self.threshold_alerts.setdefault(name, (shown.location, {}))
+        self.threshold_rules.setdefault(name, thresholds)
         # The same object under the same rule once, whichever widget asked first.
         targets.setdefault(
             (row.type, row.id), AlertTarget(row, inputs, ThresholdCondition(thresholds))
@@ -510,6 +520,7 @@ class _Compiler:
             AlertTarget(row, (result,) if figures is None else (result, figures[i]), condition)
             for i, (row, result) in enumerate(zip(rows, results, strict=True))
         )
+        fmt, decimals = self.figure_format(side)
         return AlertView(
             name=spec.name,
             level=spec.level,
@@ -520,7 +531,19 @@ class _Compiler:
             actions=_actions(settings.actions if spec.actions is None else spec.actions),
             targets=targets,
             location=self.layout.locate(("alerts", index)).location,
+            format=fmt,
+            decimals=decimals,
+            worse=_worse(formula),
         )
+
+    def figure_format(self, side: Formula | None) -> tuple[FormatName | None, int]:
+        """The format of a rule's figure: that of the declared statistic it names, if any."""
+        if side is None or not isinstance(side.tree, Name):
+            return None, 0
+        declaration = self.layout.statistics.get(side.tree.name)
+        if declaration is None or declaration.format is None:
+            return None, 0
+        return declaration.format, _decimals(declaration.format, None, declaration)
 
     def rule_rows(self, spec: AlertSpec, formula: Formula) -> tuple[RowObject, ...]:
         """The rule's objects, or every object the widgets have every named statistic of."""
@@ -561,6 +584,9 @@ class _Compiler:
                 actions=actions,
                 targets=tuple(targets.values()),
                 location=location,
+                format=self.threshold_rules[name].format,
+                decimals=self.threshold_rules[name].decimals,
+                worse="higher" if self.threshold_rules[name].direction == "above" else "lower",
             )
             for name, (location, targets) in self.threshold_alerts.items()
         ]
@@ -630,16 +656,34 @@ def _decimals(fmt: str, own: int | None, declaration: StatisticDecl | None) -> i
     return DEFAULT_DECIMALS.get(fmt, 0)
 
 
-def _thresholds(own: ThresholdsSpec | None, declaration: StatisticDecl | None) -> Thresholds | None:
+def _thresholds(
+    own: ThresholdsSpec | None, declaration: StatisticDecl | None, fmt: FormatName, decimals: int
+) -> Thresholds | None:
     spec = own or (declaration.thresholds if declaration else None)
     if spec is None:
         return None
+    # Judged on the figure as shown, in the dashboard, snapshot, alerts and wallboard alike.
     return Thresholds(
         warn=spec.warn,
         alarm=spec.alarm,
         direction=spec.direction,
         when_logged_out=spec.when_logged_out,
+        format=fmt,
+        decimals=decimals,
     )
+
+
+def _worse(formula: Formula) -> Literal["higher", "lower"] | None:
+    """Which way a rule's figure gets worse: `waiting > 5` higher, `sl < 80` lower."""
+    tree = formula.tree
+    if not isinstance(tree, Comparison) or len(tree.operators) != 1:
+        return None
+    operator = tree.operators[0]
+    if operator in (ast.Gt, ast.GtE):
+        return "higher"
+    if operator in (ast.Lt, ast.LtE):
+        return "lower"
+    return None
 
 
 def _left_side(formula: Formula) -> Formula | None:
@@ -689,7 +733,8 @@ def _state_styles(layout: Layout) -> Mapping[str, StateStyle]:
     """The default state styles, with the layout's `states:` laid over them key by key."""
     styles = dict(STATE_STYLES)
     for status, spec in layout.states.items():
-        base = state_style(status)
+        # A number's base is the state Stat Server's numbering gives it.
+        base = state_style(STATUS_NUMBERS.get(int(status), status) if status.isdigit() else status)
         styles[status] = StateStyle(
             word=spec.word or base.word,
             glyph=spec.glyph or base.glyph,
@@ -723,6 +768,7 @@ def compile_layout(layout: Layout) -> CompiledLayout:
         items=tuple(compiler.items.values()),
         origins=MappingProxyType(origins),
         state_styles=_state_styles(layout),
+        reasons=MappingProxyType(dict(layout.reasons)),
         alerts=alerts,
         alert_log=_alert_log(layout, layout.alert_settings),
         updates=layout.updates,

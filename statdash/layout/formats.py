@@ -59,11 +59,17 @@ class Thresholds:
     direction: Direction = "above"
     when_logged_out: bool = False
     """Whether the figures of an agent who is logged out are judged too (an agents table)."""
+    format: FormatName | None = None
+    """The format the figure is shown in: it is judged as shown (84.96 shown `85%` is 85)."""
+    decimals: int = 0
+    """The decimals it is shown with (decimal and percent formats)."""
 
     def level(self, number: float | None) -> Level:
-        """The level of `number` (OK when there is no number or no threshold)."""
+        """The level of `number` as shown (OK when there is no number or no threshold)."""
         if number is None or math.isnan(number):
             return Level.OK
+        if self.format is not None:
+            number = shown_figure(number, self.format, self.decimals)
         if self.alarm is not None and self._crosses(number, self.alarm):
             return Level.ALARM
         if self.warn is not None and self._crosses(number, self.warn):
@@ -97,18 +103,54 @@ STATE_STYLES: dict[str, StateStyle] = {
     "CallRinging": StateStyle("Ringing", "♪", "cyan"),
     "CallDialing": StateStyle("Dialing", "↗", "cyan"),
     LOGGED_OUT: StateStyle("Logged out", "○", "grey"),
+    "NotMonitored": StateStyle("Not monitored", "-", "grey"),
+    "Monitored": StateStyle("Monitored", "~", "grey"),
+    "LoggedIn": StateStyle("Logged in", "+", "white"),
+    "OnHook": StateStyle("On hook", "_", "white"),
+    "OffHook": StateStyle("Off hook", "↑", "cyan"),
+    "ASM_Engaged": StateStyle("ASM engaged", "»", "cyan"),
+    "ASM_Outbound": StateStyle("ASM outbound", "&", "cyan"),
+    "CallUnknown": StateStyle("On a call", "*", "blue"),
 }
 UNKNOWN_STATE = StateStyle("Unknown", "?", "grey")
 
 
 def state_style(status: str, overrides: dict[str, str] | None = None) -> StateStyle:
-    """Display of a status name; unknown names are shown as they came (cleaned)."""
+    """Display of a status name; unknown ones (an unknown number too) are shown as they came
+    (cleaned)."""
     style = STATE_STYLES.get(status)
     if style is None:
         style = StateStyle(clean(status, 24), UNKNOWN_STATE.glyph, UNKNOWN_STATE.colour)
     if overrides and status in overrides:
         style = StateStyle(style.word, style.glyph, overrides[status])
     return style
+
+
+def shown_figure(number: float, fmt: FormatName, decimals: int = 0) -> float:
+    """The figure `format_value` shows for `number`: what a reader compares with a threshold,
+    so two cells that read the same carry the same level."""
+    if not math.isfinite(number):
+        return number
+    if fmt == "integer":
+        return float(round(number))
+    if fmt in ("decimal", "percent"):
+        return float(f"{number:.{decimals}f}")
+    if fmt == "duration":
+        return float(math.trunc(number))
+    return number
+
+
+def figure_text(figure: float | str | None, fmt: FormatName | None, decimals: int = 0) -> str:
+    """An alert's figure as its statistic shows it (`88%`, `0:04:10`); without a format, a
+    whole number plainly and a fraction to two decimals. None reads `no value`."""
+    if figure is None:
+        return "no value"
+    if isinstance(figure, str):
+        return clean(figure, 60)
+    figure = float(figure)
+    if fmt is not None and fmt not in ("state", "text"):
+        return format_value(NumberValue(figure, repr(figure)), fmt, decimals=decimals)
+    return f"{figure:,.0f}" if figure.is_integer() else f"{figure:,.2f}"
 
 
 def duration(seconds: float) -> str:

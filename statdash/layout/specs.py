@@ -41,6 +41,7 @@ from statdash.layout.validation import (
     ObjectId,
     ObjectKind,
     PageTime,
+    ReasonCode,
     Refresh,
     Scope,
     StatisticText,
@@ -925,7 +926,10 @@ class Layout(Node):
     objects: dict[DeclaredName, ObjectListSpec] = Field(default_factory=dict)
     """Named object lists (ids inline or in a file), used by name in widgets."""
     states: dict[StatusName, StateStyleSpec] = Field(default_factory=dict)
-    """Word, colour and glyph per agent status, over the defaults (e.g. NotReadyForNextCall)."""
+    """Word, colour and glyph per agent status, over the defaults: by name
+    (NotReadyForNextCall) or by the number the server sends (8), for middleware that renumbers."""
+    reasons: dict[ReasonCode, Text] = Field(default_factory=dict)
+    """Names of Not-ready reason codes the server sends as codes, e.g. 3: Lunch."""
     pages: list[PageSpec] = Field(min_length=1)
     """The pages of the dashboard."""
     alerts: list[AlertSpec] = Field(default_factory=list)

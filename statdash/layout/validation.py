@@ -456,7 +456,21 @@ FormulaText = Annotated[
         }
     ),
 ]
-StatusName = Annotated[str, BeforeValidator(_text)]
+
+
+def _status_key(value: Any) -> Any:
+    """A status name, or a Stat Server status number (a YAML integer key) as its digits."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not 0 <= value < 10_000:
+            raise problem(f"a status number must be 0 to 9999, got {value}")
+        return str(value)
+    return _text(value)
+
+
+StatusName = Annotated[str, BeforeValidator(_status_key)]
+"""A status name (NotReadyForNextCall) or the number a server sends for it (8)."""
+ReasonCode = Annotated[str, BeforeValidator(_status_key)]
+"""A Not-ready reason code as the server sends it (3, or text such as R_03)."""
 
 
 def pick_by_shape(other: type[dict[Any, Any]] | type[list[Any]], message: str) -> Discriminator:

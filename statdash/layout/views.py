@@ -299,6 +299,11 @@ class AlertView:
     actions: tuple[AlertAction, ...]
     targets: tuple[AlertTarget, ...]
     location: SourceLocation
+    format: FormatName | None = None
+    """How the alert's figure is shown: its statistic's format (None: as computed)."""
+    decimals: int = 0
+    worse: Literal["higher", "lower"] | None = None
+    """Which way the figure gets worse: the episode's worst value is kept (None: unknown)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,6 +358,8 @@ class CompiledLayout:
     items: tuple[SubscriptionItem, ...]
     origins: Mapping[str, StatOrigin]
     state_styles: Mapping[str, StateStyle]
+    reasons: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Not-ready reason code (as text) -> the name shown (the layout's `reasons:`)."""
     alerts: tuple[AlertView, ...] = ()
     alert_log: str | None = None
     """The layout's alert log file (`alert_settings: log:`), as a path from the working
@@ -372,9 +379,19 @@ class CompiledLayout:
     source: LayoutSource | None = field(default=None, compare=False, repr=False)
     """The text the layout was compiled from (what a recording stores), when it was read."""
 
-    def state_style(self, status: str) -> StateStyle:
-        """The style of an agent status; an unknown status is shown as it came, in grey."""
+    def state_style(self, status: str, code: int | None = None) -> StateStyle:
+        """The style of an agent status; a status the server sent as number `code` takes the
+        layout's `states:` entry for that number first (middleware that renumbers).
+        An unknown status is shown as it came, in grey."""
+        if code is not None:
+            numbered = self.state_styles.get(str(code))
+            if numbered is not None:
+                return numbered
         return self.state_styles.get(status) or state_style(status)
+
+    def reason_text(self, reason: str) -> str:
+        """A Not-ready reason as shown: a code the layout's `reasons:` names, by its name."""
+        return self.reasons.get(reason, reason)
 
     def subscription_request(self, operation_id: str | None = None) -> SubscriptionRequest:
         """The body of POST /subscriptions with every item (a fresh UUID unless given)."""

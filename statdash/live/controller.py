@@ -35,6 +35,7 @@ from statdash.layout.views import CompiledLayout, DerivedStat, KpiView, TrendVie
 from statdash.layout.vocabulary import UpdatesName
 from statdash.live.derived import DerivedValues
 from statdash.live.push_feed import ChannelFactory, FeedState, PushFeed
+from statdash.live.server_clock import ServerClock
 from statdash.live.session import Session, SessionClient, SessionStatus
 from statdash.live.store import Ingested, Store
 
@@ -160,11 +161,25 @@ class LiveController:
             plan = replace(plan, updates=updates)
         self.plan = plan
         self.store = Store(plan.history_capacity)
+        self.server_clock = ServerClock(wall=wall_clock)
+        """The server's clock as estimated from its timestamps: what time in state counts to."""
         self._derived = DerivedValues(plan.derived, self.store)
         self._reached = False
         self._last_failure: StatisticsError | None = None
         self._corrected = 0
+        # The channel said it may have lost values: the next reconciliation's differences
+        # are what push should have delivered and did not (corrections). Other peeks under
+        # push (the routine one, the user's r) find values that are legitimately newer, such
+        # as Periodical statistics between two notifications: those are no correction.
+        self._suspect = False
+        # Statistics push delivered since the channel said it lost values: their value is
+        # push's own, so a difference the next peek finds is news, not a correction.
+        self._pushed_since_loss: set[str] = set()
         self._framed = False
+        # Whether push was ever live in this run: only then can it be "lost".
+        self._push_was_up = False
+        # The last reconciliation: (epoch seconds, values newer, values corrected).
+        self._last_check: tuple[float, int, int] | None = None
         self._last_resync = -math.inf
         self._resync_later: asyncio.TimerHandle | None = None
         self._session = self._new_session(plan)
@@ -177,10 +192,14 @@ class LiveController:
     @property
     def status(self) -> SessionStatus:
         """The current session's status, with how values arrive."""
+        checked_at, newer, corrected = self._last_check or (None, 0, 0)
         return replace(
             self._session.status,
             updates=self._updates_label(),
             corrected=self._corrected,
+            checked_at=checked_at,
+            check_newer=newer,
+            check_corrected=corrected,
             stopped=self._stopped
             or next((listener.failure for listener in self.listeners if listener.failure), None),
         )
@@ -244,6 +263,12 @@ class LiveController:
         if feed.state is FeedState.UNAVAILABLE:
             return "poll: no push" if fallback else "no push"
         if feed.state is FeedState.LOST or (feed.state is FeedState.CONNECTING and feed.last_error):
+            if not self._push_was_up:
+                # Push never came up: nothing was lost. A server never reached says so
+                # through the phase and its message, with nothing about push.
+                if not self._reached:
+                    return ""
+                return "poll: no push" if fallback else "no push"
             return "push lost: polling" if fallback else "push lost"
         return "push connecting"
 
@@ -266,6 +291,7 @@ class LiveController:
         if self._feed is None:
             return
         if state is FeedState.LIVE:
+            self._push_was_up = True
             self._session.set_interval(self.plan.reconcile_interval)
         elif (
             state in (FeedState.LOST, FeedState.UNAVAILABLE)
@@ -278,12 +304,16 @@ class LiveController:
         self._report_status()
 
     def _resync(self) -> None:
-        """The channel may have missed changes: reconcile with a peek, now or a little later.
+        """The channel may have missed changes: reconcile with a peek, now or a little later;
+        what that peek finds different counts as corrected.
 
         At most one a `MIN_RESYNC_GAP`: a server that forgets its CometD clients again and
         again (a 402 storm) would otherwise draw a full peek with every new handshake. The
         last request in a gap is served at its end, so no resync is dropped.
         """
+        if not self._suspect:
+            self._pushed_since_loss = set()
+        self._suspect = True
         wait = self._last_resync + MIN_RESYNC_GAP - self._clock()
         if wait <= 0:
             self._last_resync = self._clock()
@@ -304,16 +334,22 @@ class LiveController:
             self._feed.flush_now()
         if isinstance(statistics, StatisticValues):
             # The client's answer: read the columns, never build a model per statistic.
-            result = self.store.ingest_columns(
-                *statistics.columns(), now=now, wall=wall, newer_only=reconciling
-            )
+            columns = statistics.columns()
+            self.server_clock.observe(columns[2])
+            result = self.store.ingest_columns(*columns, now=now, wall=wall, newer_only=reconciling)
         else:
+            self.server_clock.observe(value.timestamp for value in statistics)
             triples = ((value.statistic_id, value.value, value.timestamp) for value in statistics)
             result = self.store.ingest(triples, now=now, wall=wall, newer_only=reconciling)
         self._framed = True
-        if reconciling and result.changed:
-            self._corrected += len(result.changed)
-            log.info("reconciliation corrected %d value(s)", len(result.changed))
+        if reconciling:
+            suspect, self._suspect = self._suspect, False
+            found = len(result.changed)
+            corrected = len(result.changed - self._pushed_since_loss) if suspect else 0
+            self._last_check = (wall, found - corrected, corrected)
+            if corrected:
+                self._corrected += corrected
+                log.info("reconciliation corrected %d value(s)", corrected)
             self._report_status()
         # Formulas whose inputs changed are recomputed into the store before anyone looks.
         result = self._derived.update(result, wall=wall)
@@ -324,6 +360,9 @@ class LiveController:
         self, statistic_ids: list[str], raw_values: list[object], raw_timestamps: list[object]
     ) -> None:
         wall = self._wall_clock()
+        self.server_clock.observe(raw_timestamps)
+        if self._suspect:
+            self._pushed_since_loss.update(statistic_ids)
         result = self._derived.update(
             self.store.ingest_pushed(statistic_ids, raw_values, raw_timestamps), wall=wall
         )
@@ -436,6 +475,7 @@ class LiveController:
         self._session = self._new_session(plan)
         self._feed = self._new_feed(plan)
         self._framed = False
+        self._suspect = False
         if was_paused:
             self.pause()
         self.start()

@@ -88,6 +88,12 @@ class PushBatchLike(Protocol):
     @property
     def rehandshook(self) -> bool: ...
 
+    @property
+    def skipped(self) -> int: ...
+
+    @property
+    def interrupted(self) -> bool: ...
+
 
 class PushChannelLike(Protocol):
     """The CometD channel the feed drives; `statdash.api.push.PushChannel` provides it."""
@@ -264,6 +270,10 @@ class PushFeed:
             self._failures += 1
             lost = isinstance(error, errors.PushLost) or self._failures >= FAILURES_TO_LOSE
             log.info("push connect failed (%d in a row): %s", self._failures, describe(error))
+            if not lost and isinstance(error, errors.ShapeError):
+                # A reply came but could not be read: the values it carried, which the
+                # server now counts as delivered, are lost.
+                self._on_resync()
             if lost:
                 self._channel = None
                 await channel.close()
@@ -298,13 +308,17 @@ class PushFeed:
     def _take(self, batch: PushBatchLike) -> None:
         if batch.service_state is not None:
             available = batch.service_state == SERVICE_AVAILABLE
-            came_back = available and not self._service_available
+            # An outage inside one batch (Unavailable, then Available) lost changes too.
+            came_back = available and (not self._service_available or batch.interrupted)
             self._service_available = available
             if came_back:
                 self._on_resync()
             self._on_state(self.state)
         if batch.rehandshook:
             # A new CometD session: the REST subscription may have gone with the old one.
+            self._on_resync()
+        if batch.skipped:
+            # Items the channel could not read: their values never arrived.
             self._on_resync()
         pending = self._pending
         for update in batch.updates:

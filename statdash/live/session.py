@@ -76,7 +76,13 @@ class SessionStatus:
     updates: str = "poll"
     """How values arrive, as the controller words it: poll, push, push lost: polling, ..."""
     corrected: int = 0
-    """Values that reconciliation peeks under push found wrong and corrected."""
+    """Values push should have delivered and did not, found and corrected by reconciliation."""
+    checked_at: float | None = None
+    """Epoch seconds of the last reconciliation peek under push (None: none yet)."""
+    check_newer: int = 0
+    """Values that peek found newer than the screen's, legitimately (Periodical statistics)."""
+    check_corrected: int = 0
+    """Values that peek corrected (push should have delivered them)."""
     stopped: str | None = None
     """A feature that stopped on its own and why (`recording stopped: disk full`)."""
 

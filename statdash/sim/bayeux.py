@@ -95,6 +95,17 @@ def _changed(before: Any, after: Any, insensitivity: float) -> bool:
     return bool(before.get("stateValue") != after.get("stateValue"))
 
 
+def _records(messages: list[Any]) -> list[Record]:
+    """The statistic records of the updates messages among `messages`."""
+    return [
+        record
+        for m in messages
+        if isinstance(m, dict) and m.get("channel") == UPDATES_CHANNEL
+        for record in m["data"]["statistics"]
+        if isinstance(record, dict)
+    ]
+
+
 class Notifier:
     """Answers Bayeux handshake, subscribe, connect, unsubscribe and disconnect.
 
@@ -134,6 +145,13 @@ class Notifier:
         self._by_session: dict[str, set[Watched]] = {}
         self._by_source: dict[int, list[Watched]] = {}
         self._last_sync = -1e18
+        self.dropped_updates = 0
+        # (subscriptionId, statisticId) -> the value its session last received (push or
+        # REST), and those whose latest value a fault kept from it.
+        self._known: dict[tuple[str, str], Any] = {}
+        self._lost: set[tuple[str, str]] = set()
+        """Statistic values the push faults kept from clients and neither a later push nor
+        a peek replaced first: what a client's reconciliation should find and correct."""
 
     # ------------------------------------------------------------ subscriptions come and go
 
@@ -156,6 +174,9 @@ class Notifier:
             return
         gone = set(watched)
         session = watched[0].session
+        for known in [known for known in self._known if known[0] == subscription_id]:
+            del self._known[known]
+        self._lost = {lost for lost in self._lost if lost[0] != subscription_id}
         mine = self._by_session.get(session)
         if mine is not None:
             mine -= gone
@@ -205,6 +226,7 @@ class Notifier:
         replies: list[Any] = []
         data: list[Message] = []
         connect: tuple[Message, _Client, float] | None = None
+        receiver: _Client | None = None
         for message in messages:
             if not isinstance(message, dict):
                 replies.append({"successful": False, "error": "400::message must be an object"})
@@ -247,6 +269,7 @@ class Notifier:
                 if reply["successful"] and channel == "/meta/subscribe":
                     # Real servers deliver what is pending in the subscribe reply too.
                     data.extend(self._collect(client))
+                    receiver = client
             elif channel == "/meta/disconnect":
                 self._forget(client_id)
                 reply["successful"] = True
@@ -256,16 +279,27 @@ class Notifier:
         if connect is not None:
             reply, client, wait = connect
             data.extend(await self._held(client, wait))
+            if self.faults.channel_fault("service_blip"):
+                data = self._blip(data, client)
             delay = self.faults.slow_connect_ms / 1000.0
             if delay > 0 and not self.closed:
                 await asyncio.sleep(delay)
             client.seen = self.monotonic()
             if client.gone and not self.closed:
                 # Dropped while held (a fault, a disconnect): say so now, not at the next one.
-                return self._damaged(data + replies + [_unknown_client(reply)])
+                return self._damaged(data + replies + [_unknown_client(reply)], client)
             reply.update(successful=True, advice=self._advice())
-            return self._damaged(data + replies + [reply])
-        return self._damaged(replies + data) if data else Batch(replies)
+            return self._damaged(data + replies + [reply], client)
+        return self._damaged(replies + data, receiver) if data else Batch(replies)
+
+    def _blip(self, data: list[Message], client: _Client) -> list[Message]:
+        """A Stat Server outage shorter than a connect: Unavailable, then Available, in one
+        reply; the changes of that moment are lost (counted as dropped)."""
+        kept = [m for m in data if m.get("channel") != UPDATES_CHANNEL]
+        self._lose(data, client)
+        down = {"channel": SERVICE_CHANNEL, "data": {"serviceState": "Unavailable"}}
+        up = {"channel": SERVICE_CHANNEL, "data": {"serviceState": "Available"}}
+        return [down, *kept, up]
 
     def _count(self, channel: str) -> None:
         kind = channel.removeprefix("/meta/")
@@ -295,6 +329,14 @@ class Notifier:
         names = [n for n in raw_names if isinstance(n, str) and n]
         if not names or len(names) != len(raw_names):
             reply.update(successful=False, error="400::subscription is required")
+            return
+        if channel == "/meta/subscribe" and self.faults.channel_fault("refuse_channel_subscribe"):
+            # A server busy for a moment: refused, with advice to try the subscribe again.
+            reply.update(
+                successful=False,
+                error="503::channel temporarily unavailable",
+                advice={"reconnect": "retry", "interval": 200},
+            )
             return
         for name in names:
             if channel == "/meta/subscribe":
@@ -425,11 +467,48 @@ class Notifier:
         if before is not None:
             older.append(before)
 
-    def _damaged(self, messages: list[Any]) -> Batch:
+    def _lose(self, messages: list[Any], client: _Client | None) -> None:
+        """These messages never reach the client: count the values it does not have."""
+        if client is None:
+            return
+        for record in _records(messages):
+            key = (str(record.get("subscriptionId")), str(record.get("statisticId")))
+            known = self._known.get(key)
+            if known is not None and not _changed(known, record.get("value"), 0.0):
+                continue  # the client has this figure already (from a peek or a push)
+            if key not in self._lost:
+                self._lost.add(key)
+                self.dropped_updates += 1
+
+    def _delivered(self, messages: list[Any], client: _Client | None) -> None:
+        """These values reached the client: a drop they replace needs no correction any more."""
+        if client is None:
+            return
+        for record in _records(messages):
+            key = (str(record.get("subscriptionId")), str(record.get("statisticId")))
+            self._known[key] = record.get("value")
+            if key in self._lost:
+                self._lost.discard(key)
+                self.dropped_updates -= 1
+
+    def peeked(self, subscription_id: str, records: list[Record]) -> None:
+        """A REST reply (subscribe, peek) gave the client these current values: they are known,
+        and what was dropped of them is corrected (no longer counted as missing)."""
+        for record in records:
+            key = (subscription_id, str(record.get("statisticId")))
+            self._known[key] = record.get("value")
+            self._lost.discard(key)
+
+    def _damaged(self, messages: list[Any], client: _Client | None) -> Batch:
         has_updates = any(
             isinstance(m, dict) and m.get("channel") == UPDATES_CHANNEL for m in messages
         )
         kind = self.faults.push_malformed_kind(has_updates=has_updates)
+        if kind in ("invalid_json", "bad_statistics"):
+            # Every value this reply carried is lost to the client (it cannot read them).
+            self._lose(messages, client)
+        else:
+            self._delivered(messages, client)
         if kind == "invalid_json":
             return Batch(messages, truncate=True)
         if kind == "not_object":

@@ -103,18 +103,50 @@ def fraction(model: ContactCenter, x: float) -> Value:
     }
 
 
+# Stat Server's status numbers (PSDK DN/agent status), served with `numeric_states`.
+STATUS_NUMBERS = {
+    "LoggedIn": 2,
+    "WaitForNextCall": 4,
+    "OffHook": 5,
+    "CallDialing": 6,
+    "CallRinging": 7,
+    "NotReadyForNextCall": 8,
+    "AfterCallWork": 9,
+    "CallOnHold": 13,
+    "CallConsult": 19,
+    "CallInternal": 20,
+    "CallOutbound": 21,
+    "CallInbound": 22,
+    "LoggedOut": 23,
+}
+# Not-ready reason codes served with `numeric_states` (a deployment's own numbering).
+REASON_CODES = {
+    "Break": 1,
+    "Personal": 2,
+    "Coaching": 3,
+    "Meeting": 4,
+    "Training": 5,
+    "Lunch": 6,
+    m.ACW_REASON: 9,
+}
+
+
 def agent_state(model: ContactCenter, agent: Agent) -> Value:
     """Stat Server's AgentStatus object: status, when it began, reason, place and DN."""
     began = int(agent.since)
-    state: Value = {"agentId": agent.id, "status": agent.status, "time": began}
+    status: str | int = agent.status
+    if model.numeric_states:
+        status = STATUS_NUMBERS.get(agent.status, agent.status)
+    state: Value = {"agentId": agent.id, "status": status, "time": began}
     if agent.reason is not None and agent.status in (m.NOT_READY, m.ACW):
-        state["reason"] = agent.reason
+        reason: str | int = agent.reason
+        if model.numeric_states:
+            reason = REASON_CODES.get(agent.reason, agent.reason)
+        state["reason"] = reason
     state["media"] = "voice"
     state["place"] = {
         "placeId": f"Place_{agent.id}",
-        "dnStatuses": [
-            {"dnId": agent.dn, "switchId": ids.SWITCH, "status": agent.status, "time": began}
-        ],
+        "dnStatuses": [{"dnId": agent.dn, "switchId": ids.SWITCH, "status": status, "time": began}],
     }
     return {"stateValue": state, "timestamp": model.now_ms}
 

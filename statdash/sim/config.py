@@ -37,6 +37,9 @@ class SimConfig:
     # agent just logged in): with 1800 the first request sees a floor half an hour into its
     # shift. Deterministic for a seed like the rest; the clock still reads `start_time`.
     warm_up: float = 0.0
+    # Seconds the server's clock runs ahead of the real one (negative: behind); applies when
+    # start_time is None, so a client's time-in-state figures can be tested against a skew.
+    clock_skew: float = 0.0
     # Calls per hour offered to each queue; None tunes it to the staffing (busy, rarely idle).
     calls_per_hour: float | None = None
     talk_mean: float = 240.0
@@ -49,6 +52,9 @@ class SimConfig:
     users: Mapping[str, str] = field(default_factory=dict)
     token_ttl: float = 3600.0
     hostile: bool = False
+    # Serve agent and DN status as Stat Server's numbers (4 = WaitForNextCall ...) and
+    # Not-ready reasons as codes (catalog.REASON_CODES), as real Stat Servers do.
+    numeric_states: bool = False
     # Seed of the fault-injection RNG; None reuses `seed`. Kept apart from the model's RNG so
     # injecting faults never changes the simulated contact center.
     fault_seed: int | None = None
@@ -90,6 +96,8 @@ class SimConfig:
             not math.isfinite(self.calls_per_hour) or self.calls_per_hour < 0
         ):
             out.append(f"calls_per_hour must be a finite number >= 0, got {self.calls_per_hour}")
+        if not math.isfinite(self.clock_skew) or abs(self.clock_skew) > 86_400:
+            out.append(f"clock_skew must be within a day (+/-86400 s), got {self.clock_skew}")
         if self.start_time is not None and (
             not math.isfinite(self.start_time) or self.start_time < 0
         ):

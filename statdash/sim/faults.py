@@ -30,7 +30,13 @@ MALFORMED_KINDS = (
 # message that is not an object, an updates message whose statistics list is garbled.
 PUSH_MALFORMED_KINDS = ("invalid_json", "not_object", "bad_statistics")
 # Channel faults that act on the next N replies (an int) or on every one (true).
-COUNTED_CHANNEL_FAULTS = ("unknown_client", "duplicate_updates", "reorder_updates")
+COUNTED_CHANNEL_FAULTS = (
+    "unknown_client",
+    "duplicate_updates",
+    "reorder_updates",
+    "service_blip",
+    "refuse_channel_subscribe",
+)
 REFUSE_STYLES = ("http503", "envelope")
 UNKNOWN_SUBSCRIPTION_STYLES = ("http404", "envelope")
 STATUS_TEXT = {
@@ -62,6 +68,8 @@ FIELDS = (
     "malformed_push",
     "duplicate_updates",
     "reorder_updates",
+    "service_blip",
+    "refuse_channel_subscribe",
     "seed",
 )
 

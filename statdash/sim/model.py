@@ -406,6 +406,8 @@ class ContactCenter:
         # Strings served instead of the reason names (hostile mode), rotated across agents so
         # that every one of them shows up on a floor of a dozen agents.
         self._served_reasons = tuple(reasons or ())
+        # Agent status served as Stat Server numbers, reasons as codes (SimConfig).
+        self.numeric_states = False
         self._events: list[Event] = []
         self._seq = 0
         self.ids = object_ids(agents, queues)

@@ -51,7 +51,9 @@ class SimClock:
         wall: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.start = config.start_time if config.start_time is not None else wall()
+        self.start = (
+            config.start_time if config.start_time is not None else wall() + config.clock_skew
+        )
         self.manual = config.clock == "manual"
         self.scale = config.time_scale
         self._monotonic = monotonic
@@ -138,6 +140,7 @@ class Simulator:
             reasons=HOSTILE_STRINGS if config.hostile else None,
         )
         self.model.advance_to(self.clock.start)
+        self.model.numeric_states = config.numeric_states
         self.subscriptions: dict[str, Subscription] = {}
         self.gate = Gatekeeper(config)
         self.sessions = Sessions()
@@ -538,11 +541,9 @@ async def get_value(sim: Simulator, request: Request) -> Reply:
 
 
 def _subscription_reply(sim: Simulator, path: str, sub: Subscription, verbose: bool) -> Reply:
-    data = {
-        "operationId": sub.id,
-        "subscriptionId": sub.id,
-        "statistics": _values(sub.items, sim.model.now_ms, verbose=verbose),
-    }
+    values = _values(sub.items, sim.model.now_ms, verbose=verbose)
+    data = {"operationId": sub.id, "subscriptionId": sub.id, "statistics": values}
+    sim.notifier.peeked(sub.id, values)
     return _ok_or_partial(sim, path, data, sub.errors, sub.total, "opened")
 
 
@@ -623,11 +624,10 @@ async def peek(sim: Simulator, request: Request) -> Reply:
                 )
             else:
                 items.append(found)
-    data = {
-        "operationId": sub.id,
-        "subscriptionId": sub.id,
-        "statistics": _values(items, sim.model.now_ms, verbose=verbose),
-    }
+    values = _values(items, sim.model.now_ms, verbose=verbose)
+    data = {"operationId": sub.id, "subscriptionId": sub.id, "statistics": values}
+    # The peek gives the client what the push faults kept from it: nothing left to correct.
+    sim.notifier.peeked(sub.id, values)
     return _ok_or_partial(sim, path, data, errors, len(requested), "read")
 
 
@@ -800,6 +800,7 @@ def _admin(sim: Simulator) -> list[BaseRoute]:
             "tokens_issued": sim.gate.issued,
             "requests": dict(sim.requests),
             "cometd_clients": len(sim.notifier.clients),
+            "dropped_updates": sim.notifier.dropped_updates,
             "pins": sim.pins.to_json(),
             "status_counts": model.status_counts(),
         }

@@ -62,7 +62,7 @@ from statdash.ui.screens.goto import GoToScreen
 from statdash.ui.screens.help import HelpScreen
 from statdash.ui.screens.problems import LayoutProblemsScreen, problem_count
 from statdash.ui.widgets.alert_banner import AlertBanner
-from statdash.ui.widgets.status_bar import StatusBar, StatusInfo
+from statdash.ui.widgets.status_bar import StatusBar, StatusInfo, checked_text
 
 TICK_SECONDS = 1.0
 RESUME_ROTATION_KEY = "R"
@@ -378,9 +378,16 @@ class StatdashApp(App[int]):
         return DrawContext(
             store=self.controller.store,
             wall_now=self._wall_clock(),
+            server_now=(
+                self.controller.server_clock.now()
+                if isinstance(self.controller, LiveController)
+                else None
+            ),
             theme=self.current_theme,
             state_style=self.layout.state_style,
             problems=self._problems,
+            numbered=self.layout.state_styles,
+            reasons=self.layout.reasons,
         )
 
     def _panels(self, *, active_only: bool = False) -> list[Panel]:
@@ -539,6 +546,16 @@ class StatdashApp(App[int]):
         if status.phase in (Phase.FAILED, Phase.RETRYING):
             message = status.last_error
         poll_ms = None if status.last_poll_duration is None else status.last_poll_duration * 1000
+        checked = None
+        if status.updates.startswith("push") and "polling" not in status.updates:
+            # Under push there is no polling to speak of: say what the last check found.
+            poll_ms = None
+            if status.checked_at is not None:
+                checked = checked_text(
+                    self._wall_clock() - status.checked_at,
+                    status.check_newer,
+                    status.check_corrected,
+                )
         page = None
         if len(self.layout.pages) > 1:
             page = f"{self._page_index + 1}/{len(self.layout.pages)}"
@@ -561,6 +578,7 @@ class StatdashApp(App[int]):
             layout=self._layout_message,
             updates=status.updates,
             corrected=status.corrected,
+            checked=checked,
             replay=replay,
             stopped=status.stopped,
         )

@@ -39,9 +39,10 @@ KEY_ACTIONS: tuple[KeyAction, ...] = (
     KeyAction(
         "r",
         "poll_now",
-        "Poll now",
-        "Poll",
-        "Ask the server for every value at once (under push: a reconciliation peek)",
+        "Check now",
+        "Check",
+        "Ask the server for every value at once (under push: a reconciliation, whose"
+        " finding the status line shows)",
     ),
     KeyAction(
         "slash",

@@ -20,7 +20,7 @@ from __future__ import annotations
 import zoneinfo
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
@@ -90,6 +90,12 @@ class DrawContext:
     state_style: Callable[[str], StateStyle]
     problems: Mapping[str, str]
     """statisticId -> why the server refused it (per-item errors at subscribe time)."""
+    server_now: float | None = None
+    """The server's clock as estimated (time in state counts to it); else `wall_now`."""
+    numbered: Mapping[str, StateStyle] = field(default_factory=dict)
+    """Styles by the status number a server sent (the layout's `states:` number keys)."""
+    reasons: Mapping[str, str] = field(default_factory=dict)
+    """Not-ready reason code -> the name shown (the layout's `reasons:`)."""
 
 
 class Panel:
@@ -296,7 +302,8 @@ class TablePanel(Panel, Vertical):
             return Cell(Text(UNAVAILABLE, style="dim italic"), None)
         if column.format == "state" and isinstance(value, AgentStateValue):
             if column_key in self._time_keys:
-                return time_in_state_cell(value, context.wall_now)
+                now = context.server_now if context.server_now is not None else context.wall_now
+                return time_in_state_cell(value, now)
             return state_cell(value, context)
         if column_key in self._time_keys:
             return value_cell(None, column, context.theme)
@@ -401,7 +408,10 @@ def state_cell(value: AgentStateValue, context: DrawContext) -> Cell:
     The table cuts the reason when the column is narrow; the time in state has its own
     column (`time_in_state_cell`).
     """
-    style = context.state_style(value.status)
+    numbered = (
+        context.numbered.get(str(value.status_code)) if value.status_code is not None else None
+    )
+    style = numbered or context.state_style(value.status)
     colour = colour_style(style.colour, context.theme)
     text = Text(no_wrap=True, end="")
     text.append(style.glyph, colour)
@@ -409,15 +419,16 @@ def state_cell(value: AgentStateValue, context: DrawContext) -> Cell:
     text.append(clean(style.word, 20), colour + Style(bold=True))
     if value.reason:
         text.append(" ")
-        text.append(clean(value.reason, 40), "dim")
+        text.append(clean(context.reasons.get(value.reason, value.reason), 40), "dim")
     # Sorted by state word, then longest in state first.
     return Cell(text, (style.word, value.since if value.since is not None else 0.0))
 
 
-def time_in_state_cell(value: AgentStateValue, wall_now: float) -> Cell:
-    """`0:04:12`: how long the agent has been in its state; sorts by that time (ascending:
-    the latest to change state first, as the ▲ in the header says)."""
-    seconds = value.seconds_in_state(wall_now)
+def time_in_state_cell(value: AgentStateValue, server_now: float) -> Cell:
+    """`0:04:12`: how long the agent has been in its state at the server's clock
+    `server_now`; sorts by that time (ascending: the latest to change state first, as the ▲
+    in the header says)."""
+    seconds = value.seconds_in_state(server_now)
     if seconds is None:
         return Cell(Text(MISSING, "dim", end=""), None)
     # Keyed on the state's start, not on `seconds`, so the order does not move with the clock.

@@ -125,7 +125,8 @@ def test_an_unreachable_server_is_tried_for_the_first_file_only(
     argv = [str(bad), *files, "--url", url, "--api-key", "k", "--config", str(config)]
     assert run_command(check, argv) == 2  # the bad layout's status wins over the server's
     captured = capsys.readouterr()
-    assert [line.split(": OK: ")[0] for line in captured.out.splitlines()] == files
+    first = [line.split(": offline checks passed: ")[0] for line in captured.out.splitlines()]
+    assert first == files
     unreachable = [line for line in captured.err.splitlines() if "cannot reach" in line]
     assert len(unreachable) == 1
 

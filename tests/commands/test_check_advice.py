@@ -11,7 +11,8 @@ import pytest
 
 from statdash.commands import check as check_command
 from statdash.sim.config import SimConfig
-from statdash.sim.runner import RunningSimulator, running_simulator
+from statdash.sim.runner import RunningSimulator
+from tests.support.sim import serve
 
 from .conftest import ROOT, run_command
 
@@ -28,7 +29,7 @@ pages:
 @pytest.fixture(scope="module")
 def default_sim() -> Iterator[RunningSimulator]:
     """The simulator `statdash sim` starts with no options: 50 agents, 5 queues."""
-    with running_simulator(SimConfig(agents=50, queues=5, clock="manual")) as sim:
+    with serve(SimConfig(agents=50, queues=5, clock="manual")) as sim:
         yield sim
 
 

@@ -7,15 +7,14 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
 import httpx
-import pytest
 
 from statdash.sim.runner import RunningSimulator
+from tests.support.wait import until_async
 
 from .conftest import Result, spawn
 
@@ -82,15 +81,6 @@ def _pin(simulator: RunningSimulator, waiting: int) -> None:
         http.post(simulator.base_url + "/simulator/pin", json=body).raise_for_status()
 
 
-async def _until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    """Wait (without blocking the loop) until `condition()` holds; fail after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what}: not within {timeout} s")
-        await asyncio.sleep(0.05)
-
-
 def _open_subscriptions(simulator: RunningSimulator) -> int:
     return int(simulator.state()["open_subscriptions"])
 
@@ -117,7 +107,9 @@ async def test_serve_runs_the_rules_with_no_viewer_and_deletes_its_subscription(
     try:
         assert process.stdout is not None
         assert "/?token=" in process.stdout.readline()
-        await _until(lambda: len(served.commands()) == 1, 60, "the alert command ran")
+        await until_async(
+            lambda: len(served.commands()) == 1, timeout=60, what="the alert command ran"
+        )
         assert [r["alert"] for r in served.raised()] == [RULE]
         assert _open_subscriptions(simulator) == 1, "serve's own, and no viewer's"
         out, err = await asyncio.to_thread(_stop, process, signal.SIGINT)
@@ -157,15 +149,23 @@ async def test_two_viewers_show_the_alert_and_serve_acts_on_it_once(
                 asyncio.create_task(read(s, b)) for s, b in zip(sockets, screens, strict=True)
             ]
             # serve's own subscription and one per viewer, each live before the pin.
-            await _until(lambda: _open_subscriptions(simulator) == 3, 60, "3 subscriptions")
-            await _until(lambda: all(b"Sales" in s for s in screens), 60, "both screens drawn")
+            await until_async(
+                lambda: _open_subscriptions(simulator) == 3, timeout=60, what="3 subscriptions"
+            )
+            await until_async(
+                lambda: all(b"Sales" in s for s in screens), timeout=60, what="both screens drawn"
+            )
             assert served.raised() == []
             _pin(simulator, 999)
             # Each viewer's screen shows the alert: its rules were judged on the pinned value
             # (a viewer writes its log before it shows an alert, so any line is there by now).
             rule = RULE.encode()
-            await _until(lambda: all(rule in s for s in screens), 60, "both screens' banner")
-            await _until(lambda: len(served.commands()) >= 1, 30, "the alert command ran")
+            await until_async(
+                lambda: all(rule in s for s in screens), timeout=60, what="both screens' banner"
+            )
+            await until_async(
+                lambda: len(served.commands()) >= 1, timeout=30, what="the alert command ran"
+            )
             assert [r["alert"] for r in served.raised()] == [RULE]
             assert len(served.commands()) == 1
             _, err = await asyncio.to_thread(_stop, process, signal.SIGTERM)

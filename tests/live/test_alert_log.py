@@ -37,7 +37,8 @@ def event(
 
 
 def test_a_record_has_exactly_the_documented_keys_in_order() -> None:
-    """Each line holds time (ISO 8601 UTC), event, alert, level, object_type, object_id, value."""
+    """Each line holds time (ISO 8601 UTC), event, alert, level, object_type, object_id, value,
+    shown, worst and worst_shown."""
     assert log_record(event()) == {
         "time": "2023-11-14T22:13:25Z",
         "event": "raised",
@@ -46,6 +47,9 @@ def test_a_record_has_exactly_the_documented_keys_in_order() -> None:
         "object_type": "Queue",
         "object_id": "8001@SIP_Switch",
         "value": 7,
+        "shown": "7",
+        "worst": 7,
+        "worst_shown": "7",
     }
     assert list(log_record(event())) == [
         "time",
@@ -55,6 +59,9 @@ def test_a_record_has_exactly_the_documented_keys_in_order() -> None:
         "object_type",
         "object_id",
         "value",
+        "shown",
+        "worst",
+        "worst_shown",
     ]
 
 

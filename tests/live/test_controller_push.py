@@ -138,14 +138,19 @@ async def test_push_only_mode_does_not_poll_when_push_is_lost() -> None:
 
 
 async def test_a_reconciliation_peek_counts_the_values_it_corrects() -> None:
-    """r under push peeks the subscription; values that differ are corrected and counted."""
+    """r under push peeks the subscription: newer values are taken but are no correction;
+    once the channel says it lost values, what the next peek finds different is counted."""
     client = FakeClient(VirtualClock())
     channel = FakeChannel()
     controller = _controller(client, [channel])
     controller.start()
     await until_async(lambda: controller.store.get("a") is not None, interval=0)
+    polls = controller.status.polls
     controller.poll_now()
     # The fake's peek answers a different value for "a" than the subscribe reply did.
+    await until_async(lambda: controller.status.polls > polls, interval=0)
+    assert controller.status.corrected == 0
+    channel.rounds.put_nowait(Batch(skipped=1))
     await until_async(lambda: controller.status.corrected == 1, interval=0)
     await controller.close()
 

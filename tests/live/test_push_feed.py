@@ -25,6 +25,8 @@ class Batch:
     updates: tuple[Update, ...] = ()
     service_state: str | None = None
     rehandshook: bool = False
+    skipped: int = 0
+    interrupted: bool = False
 
 
 Step = Batch | errors.StatisticsError

@@ -14,12 +14,13 @@ from statdash.layout.loader import load_layout, load_layout_text
 from statdash.layout.views import CompiledLayout, FormulaStat, TableView
 from statdash.live.derived import compute, stored
 from statdash.sim.config import SimConfig
-from statdash.sim.runner import RunningSimulator, running_simulator
+from statdash.sim.runner import RunningSimulator
 from statdash.ui.app import StatdashApp
 from statdash.ui.launch import build_app
 from statdash.ui.palette import STATDASH_THEME
 from statdash.ui.panels import TablePanel, value_cell
 from statdash.ui.widgets.alert_banner import AlertBanner
+from tests.support.sim import serve
 
 LAYOUTS = Path(__file__).resolve().parents[2] / "layouts"
 SIM_START = 1_700_000_000.0
@@ -29,7 +30,7 @@ SIM_START = 1_700_000_000.0
 def demo_sim() -> Iterator[RunningSimulator]:
     """The demo contact center (50 agents, 5 queues) on a manual clock, 15 minutes in."""
     config = SimConfig(agents=50, queues=5, seed=1, clock="manual", start_time=SIM_START)
-    with running_simulator(config, log_level="critical") as simulator:
+    with serve(config) as simulator:
         simulator.advance(900)
         yield simulator
 

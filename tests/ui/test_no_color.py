@@ -19,10 +19,11 @@ from statdash.layout.compile import compile_layout
 from statdash.layout.loader import load_layout
 from statdash.live.recordings.file import Recording
 from statdash.sim.config import SimConfig
-from statdash.sim.runner import RunningSimulator, running_simulator
+from statdash.sim.runner import RunningSimulator
 from statdash.ui.app import StatdashApp
 from statdash.ui.launch import build_app, build_replay_app
 from tests.live.recordings import record_stream, small_layout
+from tests.support.sim import serve
 
 LAYOUTS = Path(__file__).resolve().parents[2] / "layouts"
 SIM_START = 1_700_000_000.0
@@ -33,7 +34,7 @@ NO_COLOUR = (NoColor, Monochrome)
 def demo_sim() -> Iterator[RunningSimulator]:
     """The demo contact center on a manual clock."""
     config = SimConfig(agents=50, queues=5, seed=1, clock="manual", start_time=SIM_START)
-    with running_simulator(config, log_level="critical") as simulator:
+    with serve(config) as simulator:
         yield simulator
 
 

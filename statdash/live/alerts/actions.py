@@ -23,6 +23,7 @@ import signal
 from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
 
+from statdash.layout.formats import figure_text
 from statdash.layout.views import CommandAction
 from statdash.live.alerts.book import AlertEvent
 from statdash.live.alerts.log import log_record
@@ -68,14 +69,6 @@ def notification_sequence(title: str, body: str, flavour: NotificationFlavour) -
     return f"\x1b]9;{_sequence_text(title)}: {_sequence_text(body)}\x07"
 
 
-def _value_text(value: float | str | None) -> str:
-    if value is None:
-        return "no value"
-    if isinstance(value, float):
-        return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
-    return clean(value, 60)
-
-
 def alert_line(event: AlertEvent) -> str:
     """One line about an event: `ALARM raised: Backlog on Sales (Queue 8001@SIP_Switch) = 7`."""
     alert = event.alert
@@ -85,10 +78,11 @@ def alert_line(event: AlertEvent) -> str:
     else:
         where = f"{clean(alert.object.type)} {where}"
     stale = ", stale" if alert.stale else ""
-    return (
-        f"{alert.rule.level.upper()} {event.kind}: {clean(alert.rule.name, 80)} on {where}"
-        f" = {_value_text(alert.value)}{stale}"
-    )
+    rule = alert.rule
+    shown = figure_text(alert.value, rule.format, rule.decimals)
+    if event.kind == "cleared" and alert.worst is not None and alert.worst != alert.value:
+        shown += f" (worst {figure_text(alert.worst, rule.format, rule.decimals)})"
+    return f"{rule.level.upper()} {event.kind}: {clean(rule.name, 80)} on {where} = {shown}{stale}"
 
 
 def alert_json(event: AlertEvent) -> bytes:

@@ -57,6 +57,8 @@ class Alert:
     cleared_at: float | None = None
     stale: bool = False
     """The inputs are stale or missing: the alert stands, but nothing current confirms it."""
+    worst: float | str | None = None
+    """The worst figure of the episode (the highest for `waiting > 5`), kept after it clears."""
 
     @property
     def active(self) -> bool:
@@ -213,13 +215,20 @@ class AlertBook:
                 tracker.holding_since = None
                 tracker.notified_at = now
                 raised = Alert(
-                    tracker.key, rule, tracker.target.object, AlertState.RAISED, verdict.value, wall
+                    tracker.key,
+                    rule,
+                    tracker.target.object,
+                    AlertState.RAISED,
+                    verdict.value,
+                    wall,
+                    worst=verdict.value,
                 )
                 self._put(raised)
                 yield AlertEvent("raised", raised, wall)
             return
         if alert.stale or alert.value != verdict.value:
-            alert = replace(alert, stale=False, value=verdict.value)
+            worst = _worse(rule, alert.worst, verdict.value)
+            alert = replace(alert, stale=False, value=verdict.value, worst=worst)
             self._put(alert)
         if verdict.holds:
             tracker.over_since = None
@@ -259,3 +268,12 @@ class AlertBook:
     def _put(self, alert: Alert) -> None:
         self._active[alert.key] = alert
         self.revision += 1
+
+
+def _worse(
+    rule: AlertView, worst: float | str | None, value: float | str | None
+) -> float | str | None:
+    """The worse of the episode's worst figure so far and `value`, the way the rule says."""
+    if not isinstance(value, float) or not isinstance(worst, float) or rule.worse is None:
+        return worst if worst is not None else value
+    return max(worst, value) if rule.worse == "higher" else min(worst, value)

@@ -1,7 +1,8 @@
 """The alert log: one JSON object a line for every raise, acknowledge and clear, appended safely.
 
     {"time": "2026-12-02T03:14:54Z", "event": "raised", "alert": "Sales backlog",
-     "level": "alarm", "object_type": "Queue", "object_id": "8001@SIP_Switch", "value": 7}
+     "level": "alarm", "object_type": "Queue", "object_id": "8001@SIP_Switch", "value": 7,
+     "shown": "7", "worst": 7, "worst_shown": "7"}
 
 The file is opened for appending (other writers' lines and earlier runs' stay), and every line
 is flushed as it is written, so a killed run loses nothing already logged and `tail -f` sees
@@ -20,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from statdash.layout.formats import figure_text
 from statdash.live.alerts.book import AlertEvent
 from statdash.text import clean
 
@@ -37,16 +39,23 @@ def iso_utc(epoch: float) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def log_record(event: AlertEvent) -> dict[str, object]:
-    """The JSON object of one event, keys in the documented order."""
-    alert = event.alert
-    value = alert.value
+def _figure(value: float | str | None) -> float | int | str | None:
     if isinstance(value, float) and not math.isfinite(value):
-        value = None  # JSON has no NaN or infinity
-    elif isinstance(value, float) and value.is_integer():
-        value = int(value)  # a count reads 7, not 7.0
-    elif isinstance(value, str):
-        value = clean(value, MAX_TEXT)
+        return None  # JSON has no NaN or infinity
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # a count reads 7, not 7.0
+    if isinstance(value, str):
+        return clean(value, MAX_TEXT)
+    return value
+
+
+def log_record(event: AlertEvent) -> dict[str, object]:
+    """The JSON object of one event, keys in the documented order: the figure now (`value`,
+    `shown` in the statistic's format) and the worst of the episode (`worst`, `worst_shown`)."""
+    alert = event.alert
+    rule = alert.rule
+    value = _figure(alert.value)
+    worst = _figure(alert.worst if alert.worst is not None else alert.value)
     return {
         "time": iso_utc(event.time),
         "event": event.kind,
@@ -55,6 +64,11 @@ def log_record(event: AlertEvent) -> dict[str, object]:
         "object_type": clean(alert.object.type, MAX_TEXT),
         "object_id": clean(alert.object.id, MAX_TEXT),
         "value": value,
+        "shown": figure_text(alert.value, rule.format, rule.decimals),
+        "worst": worst,
+        "worst_shown": figure_text(
+            alert.worst if alert.worst is not None else alert.value, rule.format, rule.decimals
+        ),
     }
 
 

@@ -400,6 +400,13 @@ class Recording:
             raise RecordingError(f"{self.path}: the stored layout is nested too deeply") from None
 
     @property
+    def updates(self) -> str:
+        """How the recorded session's values arrived: `push` when some tick holds a pushed
+        change (no history sample: only pushes take none), else `poll`."""
+        pushed = self._query("SELECT EXISTS(SELECT 1 FROM ticks WHERE sampled = 0)")
+        return "push" if pushed and pushed[0][0] else "poll"
+
+    @property
     def tick_count(self) -> int:
         """How many ticks (ingests) the recording holds."""
         return len(self.times)

@@ -138,7 +138,8 @@ class ReplayController:
         # The moment shown moves from (anchor moment, anchor clock) at `speed` while playing.
         self._anchor_moment = recording.start
         self._anchor_clock = clock()
-        self._status = SessionStatus(phase=Phase.LIVE)
+        # Said as the session said it: a replay of a push session is push, not poll.
+        self._status = SessionStatus(phase=Phase.LIVE, updates=recording.updates)
         self.go_to(recording.start if at is None else at, report=False)
 
     # --- what the screen reads --------------------------------------------------------------

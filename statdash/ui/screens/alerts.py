@@ -13,6 +13,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
+from statdash.layout.formats import figure_text
 from statdash.live.alerts.book import Alert, AlertKey, AlertState
 from statdash.text import counted, safe
 from statdash.ui.widgets.alert_banner import LEVEL_MARKS
@@ -55,12 +56,17 @@ def _object(alert: Alert) -> Text:
 
 
 def _value(alert: Alert) -> Text:
+    """The figure in its statistic's format; a cleared alert's also says the episode's worst."""
     value = alert.value
     if value is None:
         return Text(NOT_YET)
-    if isinstance(value, float):
-        return Text(f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}", justify="right")
-    return safe(value, max_length=30)
+    rule = alert.rule
+    shown = figure_text(value, rule.format, rule.decimals)
+    if alert.state is AlertState.CLEARED and alert.worst not in (None, value):
+        shown += f" (worst {figure_text(alert.worst, rule.format, rule.decimals)})"
+    text = safe(shown, max_length=40)
+    text.justify = "right"
+    return text
 
 
 class AlertsScreen(ModalScreen[None]):

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.widgets import Static
 
-from statdash.layout.formats import Level
+from statdash.layout.formats import Level, figure_text
 from statdash.live.alerts.book import Alert, AlertEvent, AlertState
 from statdash.text import clean, counted
 
@@ -40,21 +40,14 @@ def banner_text(alerts: Sequence[Alert]) -> Text:
     text.append(" ")
     where = clean(lead.object.label, 40)
     stale = " (stale)" if lead.stale else ""
-    value = _short_value(lead.value)
+    value = f" = {figure_text(lead.value, lead.rule.format, lead.rule.decimals)}"
+    value = value if lead.value is not None else ""
     text.append(f"{clean(lead.rule.name, 60)} on {where}{value}{stale}", "bold")
     others = len(alerts) - 1
     if others:
         text.append(f"  +{others:,} more")
     text.append(HINT, "dim")
     return text
-
-
-def _short_value(value: float | str | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f" = {value:,.0f}" if value.is_integer() else f" = {value:,.2f}"
-    return f" = {clean(value, 30)}"
 
 
 class AlertBanner(Static):

@@ -59,6 +59,8 @@ class StatusInfo:
     """How values arrive: push, poll, push lost: polling, ... (None: not shown)."""
     corrected: int = 0
     """Values that reconciliation peeks under push corrected."""
+    checked: str | None = None
+    """Under push: when the last reconciliation ran and what it found (`checked_text`)."""
     replay: str | None = None
     """In a replay, the recorded moment shown (and the speed): shown instead of the age."""
     stopped: str | None = None
@@ -95,6 +97,17 @@ def ago(seconds: float) -> str:
 
 
 _MESSAGE_ORDER = 2
+
+
+def checked_text(seconds_ago: float, newer: int, corrected: int) -> str:
+    """`checked 2m ago: 3 newer`: the last reconciliation under push and what it found."""
+    if corrected:
+        found = f"{corrected} corrected"
+    elif newer:
+        found = f"{newer} newer"
+    else:
+        found = "all current"
+    return f"checked {ago(seconds_ago)} ago: {found}"
 
 
 class _Part(NamedTuple):
@@ -225,6 +238,8 @@ class StatusBar(Widget):
             parts.append(_Part(4, 80, Text("no data yet")))
         if info.poll_ms is not None and math.isfinite(info.poll_ms):
             parts.append(_Part(5, 10, Text(f"poll {round(info.poll_ms)} ms")))
+        if info.checked:
+            parts.append(_Part(5, 15, safe(info.checked, max_length=40)))
         if info.corrected:
             parts.append(_Part(5, 20, Text(f"{info.corrected} corrected")))
         if info.errors:
