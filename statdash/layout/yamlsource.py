@@ -147,12 +147,19 @@ class _Builder:
         location = SourceLocation(self.file, *position) if position else SourceLocation(self.file)
         self.problems.append(LayoutProblem(location, path, message))
 
-    def path(self) -> str:
-        """The key path of the value being read now."""
+    def path(self, *, between_items: bool = False) -> str:
+        """The key path of the value being read now.
+
+        With `between_items`, a list that is waiting for its next item is reported at its
+        last item instead: a syntax error there ("did not find expected '-'") is almost
+        always a line of that item indented wrongly, not a new item.
+        """
         parts: list[str | int] = []
-        for frame in self.stack:
+        for depth, frame in enumerate(self.stack):
             if isinstance(frame.container, list):
-                parts.append(len(frame.container))
+                innermost = depth == len(self.stack) - 1
+                size = len(frame.container)
+                parts.append(size - 1 if between_items and innermost and size else size)
             elif frame.awaiting_value and frame.key is not None:
                 parts.append(frame.key[0])
         return format_path(parts)
@@ -171,7 +178,9 @@ class _Builder:
             if exc.context and exc.context_mark is not None:
                 at = exc.context_mark
                 detail += f" ({exc.context} at line {at.line + 1}, column {at.column + 1})"
-            self.problem(_pos(mark), f"YAML syntax error: {detail}", self.path())
+            self.problem(
+                _pos(mark), f"YAML syntax error: {detail}", self.path(between_items=True)
+            )
         except yaml.reader.ReaderError as exc:
             self.fatal = True
             offset = max(0, min(exc.position, len(self.text)))
