@@ -317,6 +317,8 @@ class StatdashApp(App[int]):
     async def on_mount(self) -> None:
         """Start polling, the once-a-second tick, the exit watches and the layout watch."""
         await self._mount_pages()
+        # Styles that differ without the key footer (where toasts stand) match on this class.
+        self.set_class(self.kiosk, "-kiosk")
         self.controller.start()
         if self._tick_enabled:
             self.set_interval(TICK_SECONDS, self._tick)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets._toast import Toast
 
 from statdash.api.client import RetryPolicy, StatisticsClient
 from statdash.layout.compile import compile_layout
@@ -221,5 +222,30 @@ async def test_screenshot_goes_to_a_directory_that_exists_and_says_where(
         await pilot.pause(0.1)
         messages = [str(n.message) for n in app._notifications]
         assert any("Screenshot not saved" in m and "No such file" in m for m in messages)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+
+
+@pytest.mark.parametrize("kiosk", [False, True])
+async def test_toasts_leave_the_status_line_readable(
+    client: StatisticsClient, kiosk: bool
+) -> None:
+    """A toast stands above the status line (and the key footer), never over its right end."""
+    app = build_app(
+        demo_layout(),
+        client,
+        server_label="simulator",
+        handle_signals=False,
+        kiosk=kiosk,
+        wall_clock=lambda: SIM_START + 900,
+    )
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await until(pilot, lambda: app.controller.store.revision > 0)
+        app.notify("A message long enough to reach across the screen's right end", timeout=30)
+        await until(pilot, lambda: bool(app.screen.query(Toast)))
+        await pilot.pause(0.1)
+        status = app.query_one("#status").region
+        for toast in app.screen.query(Toast):
+            assert toast.region.bottom <= status.y, (toast.region, status)
         await pilot.press("ctrl+q")
         await pilot.pause()
