@@ -178,9 +178,7 @@ class _Builder:
             if exc.context and exc.context_mark is not None:
                 at = exc.context_mark
                 detail += f" ({exc.context} at line {at.line + 1}, column {at.column + 1})"
-            self.problem(
-                _pos(mark), f"YAML syntax error: {detail}", self.path(between_items=True)
-            )
+            self.problem(_pos(mark), f"YAML syntax error: {detail}", self.path(between_items=True))
         except yaml.reader.ReaderError as exc:
             self.fatal = True
             offset = max(0, min(exc.position, len(self.text)))

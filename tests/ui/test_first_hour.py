@@ -227,9 +227,7 @@ async def test_screenshot_goes_to_a_directory_that_exists_and_says_where(
 
 
 @pytest.mark.parametrize("kiosk", [False, True])
-async def test_toasts_leave_the_status_line_readable(
-    client: StatisticsClient, kiosk: bool
-) -> None:
+async def test_toasts_leave_the_status_line_readable(client: StatisticsClient, kiosk: bool) -> None:
     """A toast stands above the status line (and the key footer), never over its right end."""
     app = build_app(
         demo_layout(),
