@@ -534,6 +534,7 @@ class _Compiler:
             format=fmt,
             decimals=decimals,
             worse=_worse(formula),
+            when=formula.text,
         )
 
     def figure_format(self, side: Formula | None) -> tuple[FormatName | None, int]:
@@ -587,6 +588,8 @@ class _Compiler:
                 format=self.threshold_rules[name].format,
                 decimals=self.threshold_rules[name].decimals,
                 worse="higher" if self.threshold_rules[name].direction == "above" else "lower",
+                # The name says the condition (`Prod ≤ 40%`); this says where it comes from.
+                when="a threshold with alert: true",
             )
             for name, (location, targets) in self.threshold_alerts.items()
         ]

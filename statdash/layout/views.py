@@ -304,6 +304,8 @@ class AlertView:
     decimals: int = 0
     worse: Literal["higher", "lower"] | None = None
     """Which way the figure gets worse: the episode's worst value is kept (None: unknown)."""
+    when: str = ""
+    """The condition as the layout writes it (`waiting > 5`), for the alerts screen."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -533,7 +533,10 @@ class StatdashApp(App[int]):
             self._show_alerts()
 
         self.push_screen(
-            AlertsScreen(lambda: (alerts.book.active(), alerts.book.history()), acknowledge)
+            AlertsScreen(
+                lambda: (alerts.book.active(), alerts.book.history(), alerts.book.rule_states()),
+                acknowledge,
+            )
         )
 
     # --- status line ------------------------------------------------------------------------

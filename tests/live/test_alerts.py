@@ -250,3 +250,23 @@ def test_a_new_layout_keeps_alerts_it_still_watches_and_clears_the_rest() -> Non
     assert [(e.kind, e.alert.object) for e in events] == [("cleared", SUPPORT)]
     assert [a.object for a in book.active()] == [SALES]
     assert book.rules == 1
+
+
+def test_rule_states_say_what_every_rule_is_doing_even_when_nothing_fired() -> None:
+    """Every rule is listed in the layout's order, a quiet one and one that watches nothing
+    too, with its objects counted as pending (`for:` running), raised and acknowledged."""
+    backlog = rule(hold=30, objects=2)
+    empty = replace(rule(), name="Nobody", targets=())
+    book, values, clock = AlertBook([backlog, empty], 2.0), Values({"w1": 1, "w2": 1}), Clock()
+    states = [
+        (s.rule.name, s.watched, s.holding, s.raised, s.acknowledged) for s in book.rule_states()
+    ]
+    assert states == [("Backlog", 2, 0, 0, 0), ("Nobody", 0, 0, 0, 0)]
+    values.numbers.update(w1=7, w2=7)
+    step(book, values, clock, {"w1", "w2"})
+    assert [(s.holding, s.raised) for s in book.rule_states()] == [(2, 0), (0, 0)]
+    clock.advance(30)
+    step(book, values, clock)
+    book.acknowledge([("Backlog", SALES.type, SALES.id)], clock.wall)
+    (backlog_state, _) = book.rule_states()
+    assert (backlog_state.holding, backlog_state.raised, backlog_state.acknowledged) == (0, 1, 1)

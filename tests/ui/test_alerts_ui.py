@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from statdash.layout.compile import compile_layout
 from statdash.layout.loader import load_layout_text
 from statdash.layout.problems import SourceLocation
 from statdash.layout.views import AlertView, RowObject
-from statdash.live.alerts.book import Alert, AlertKey, AlertState
+from statdash.live.alerts.book import Alert, AlertKey, AlertState, RuleState
 from statdash.live.alerts.log import AlertLog
 from statdash.live.controller import LiveController
 from statdash.sim.config import SimConfig
@@ -227,6 +228,19 @@ CLEARED = [
 ]
 
 
+RULES = [
+    RuleState(
+        replace(BACKLOG, when="waiting > 5", hold=10),
+        watched=5,
+        holding=1,
+        raised=1,
+        acknowledged=0,
+    ),
+    RuleState(SLOW, watched=5, holding=0, raised=0, acknowledged=1),
+    RuleState(_rule("Nobody ready", "alarm"), watched=1, holding=0, raised=0, acknowledged=0),
+]
+
+
 class AlertsApp(App[None]):
     """A banner over the alerts screen, fed fixed alerts (one name holds markup)."""
 
@@ -242,7 +256,7 @@ class AlertsApp(App[None]):
 
     def on_mount(self) -> None:
         self.query_one(AlertBanner).show_alerts(STANDING)
-        self.push_screen(AlertsScreen(lambda: (STANDING, CLEARED), lambda keys: None))
+        self.push_screen(AlertsScreen(lambda: (STANDING, CLEARED, RULES), lambda keys: None))
 
 
 @pytest.fixture

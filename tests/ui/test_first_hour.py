@@ -20,6 +20,7 @@ from statdash.ui.app import StatdashApp
 from statdash.ui.launch import build_app
 from statdash.ui.palette import STATDASH_THEME
 from statdash.ui.panels import TablePanel, value_cell
+from statdash.ui.screens.alerts import AlertsScreen
 from statdash.ui.widgets.alert_banner import AlertBanner
 from tests.support.sim import serve
 
@@ -246,4 +247,22 @@ async def test_toasts_leave_the_status_line_readable(client: StatisticsClient, k
         for toast in app.screen.query(Toast):
             assert toast.region.bottom <= status.y, (toast.region, status)
         await pilot.press("ctrl+q")
+        await pilot.pause()
+
+
+async def test_alerts_screen_lists_the_rules_when_none_has_fired(
+    client: StatisticsClient,
+) -> None:
+    """`!` before any alert: the demo's rule is listed with its condition, and no alert."""
+    app = make_app(client)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until(pilot, lambda: app.controller.store.revision > 0)
+        assert app.alerts is not None and app.alerts.book.active() == []
+        await pilot.press("exclamation_mark")
+        await until(pilot, lambda: isinstance(app.screen, AlertsScreen))
+        await pilot.pause(0.1)
+        text = "\n".join(screen_lines(app))
+        assert "Standing: 0 alerts" in text
+        assert "Sales backlog" in text and "waiting > 5" in text
+        await pilot.press("escape", "ctrl+q")
         await pilot.pause()

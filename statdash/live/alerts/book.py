@@ -75,6 +75,18 @@ class AlertEvent:
     time: float
 
 
+@dataclass(frozen=True, slots=True)
+class RuleState:
+    """One rule as it stands now: how many objects it watches and where each one is."""
+
+    rule: AlertView
+    watched: int
+    holding: int
+    """Objects whose condition holds and whose `for:` delay is running."""
+    raised: int
+    acknowledged: int
+
+
 class ValueSource(Protocol):
     """What the book reads: the latest values and whether they are fresh (a `Store`)."""
 
@@ -107,6 +119,7 @@ class AlertBook:
         self._by_input: dict[str, list[_Tracker]] = {}
         self._active: dict[AlertKey, Alert] = {}
         self._cleared: deque[Alert] = deque(maxlen=HISTORY_LIMIT)
+        self._rules: list[AlertView] = []
         self._load(rules)
 
     def replace_rules(self, rules: Iterable[AlertView], wall: float) -> list[AlertEvent]:
@@ -136,7 +149,8 @@ class AlertBook:
         return events
 
     def _load(self, rules: Iterable[AlertView]) -> None:
-        for rule in rules:
+        self._rules = list(rules)
+        for rule in self._rules:
             for target in rule.targets:
                 key = (rule.name, target.object.type, target.object.id)
                 tracker = _Tracker(rule, target, key)
@@ -148,6 +162,20 @@ class AlertBook:
     def rules(self) -> int:
         """How many (rule, object) pairs are watched."""
         return len(self._trackers)
+
+    def rule_states(self) -> list[RuleState]:
+        """Every rule in the layout's order (one that watches nothing too), with what its
+        objects are doing now."""
+        counts = {rule.name: [0, 0, 0, 0] for rule in self._rules}
+        for tracker in self._trackers.values():
+            alert = self._active.get(tracker.key)
+            state = None if alert is None else alert.state
+            row = counts[tracker.rule.name]
+            row[0] += 1
+            row[1] += alert is None and tracker.holding_since is not None
+            row[2] += state is AlertState.RAISED
+            row[3] += state is AlertState.ACKNOWLEDGED
+        return [RuleState(rule, *counts[rule.name]) for rule in self._rules]
 
     def active(self) -> list[Alert]:
         """Standing alerts (raised or acknowledged), alarms first, then oldest first."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from pathlib import PurePath
 from typing import ClassVar
 
 from rich.text import Text
@@ -13,13 +14,15 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
+from statdash.layout.durations import format_duration
 from statdash.layout.formats import figure_text
-from statdash.live.alerts.book import Alert, AlertKey, AlertState
+from statdash.layout.problems import SourceLocation
+from statdash.live.alerts.book import Alert, AlertKey, AlertState, RuleState
 from statdash.text import counted, safe
 from statdash.ui.widgets.alert_banner import LEVEL_MARKS
 
-AlertsSource = Callable[[], tuple[Sequence[Alert], Sequence[Alert]]]
-"""() -> (standing alerts, cleared alerts latest first)."""
+AlertsSource = Callable[[], tuple[Sequence[Alert], Sequence[Alert], Sequence[RuleState]]]
+"""() -> (standing alerts, cleared alerts latest first, every rule as it stands)."""
 Acknowledge = Callable[[list[AlertKey] | None], None]
 NOT_YET = "\u2013"
 
@@ -69,6 +72,34 @@ def _value(alert: Alert) -> Text:
     return text
 
 
+def _rule_now(state: RuleState) -> Text:
+    """`2 raised, 1 acked`, `1 pending` (its `for:` running), or `quiet`: what the rule's
+    objects are doing."""
+    parts = [
+        f"{count:,} {word}"
+        for count, word in (
+            (state.raised, "raised"),
+            (state.acknowledged, "acked"),
+            (state.holding, "pending"),
+        )
+        if count
+    ]
+    if state.watched == 0:
+        return Text("watches nothing", style="italic")
+    return Text(", ".join(parts), style="bold") if parts else Text("quiet", style="dim")
+
+
+def _where(location: SourceLocation) -> str:
+    """`demo.yaml:61`: the file's name and the line the rule is written on."""
+    name = PurePath(location.file).name
+    return name if location.line is None else f"{name}:{location.line}"
+
+
+def _rule_actions(rule: RuleState) -> Text:
+    names = [a if isinstance(a, str) else "command" for a in rule.rule.actions]
+    return safe(", ".join(names) or "none", max_length=40)
+
+
 class AlertsScreen(ModalScreen[None]):
     """Standing alerts (a acknowledges the selected one, A all of them) over the shift's history."""
 
@@ -97,6 +128,10 @@ class AlertsScreen(ModalScreen[None]):
         height: 1fr;
         min-height: 4;
     }
+    AlertsScreen #rules {
+        height: auto;
+        max-height: 10;
+    }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -116,11 +151,15 @@ class AlertsScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         standing: DataTable[Text] = DataTable(id="standing", cursor_type="row", zebra_stripes=True)
         standing.add_columns("Level", "State", "Alert", "Object", "Value", "Raised", "Acked")
+        rules: DataTable[Text] = DataTable(id="rules", cursor_type="none")
+        rules.add_columns("Level", "Rule", "When", "For", "Objects", "Now", "Actions", "Where")
         history: DataTable[Text] = DataTable(id="history", cursor_type="none")
         history.add_columns("Level", "Alert", "Object", "Value", "Raised", "Acked", "Cleared")
         box = Vertical(
             Static(id="standing-heading", classes="-heading"),
             standing,
+            Static(id="rules-heading", classes="-heading"),
+            rules,
             Static(id="history-heading", classes="-heading"),
             history,
         )
@@ -135,7 +174,7 @@ class AlertsScreen(ModalScreen[None]):
 
     def show_alerts(self) -> None:
         """Redraw both lists from the source, keeping the cursor on the same alert."""
-        standing, cleared = self._source()
+        standing, cleared, rule_states = self._source()
         table: DataTable[Text] = self.query_one("#standing", DataTable)
         selected = self._selected()
         table.clear()
@@ -157,6 +196,7 @@ class AlertsScreen(ModalScreen[None]):
         if waiting:
             heading += f", {waiting:,} not acknowledged"
         self.query_one("#standing-heading", Static).update(Text(heading))
+        self._show_rules(rule_states)
         history: DataTable[Text] = self.query_one("#history", DataTable)
         history.clear()
         for alert in cleared:
@@ -172,6 +212,28 @@ class AlertsScreen(ModalScreen[None]):
         self.query_one("#history-heading", Static).update(
             Text(f"Cleared during this run: {counted(len(cleared), 'alert')}, latest first")
         )
+
+    def _show_rules(self, rule_states: Sequence[RuleState]) -> None:
+        """Every configured rule, so the screen says what is watched even when nothing fired."""
+        rules: DataTable[Text] = self.query_one("#rules", DataTable)
+        rules.clear()
+        for state in rule_states:
+            rule = state.rule
+            glyph, word = LEVEL_MARKS[rule.level]
+            rules.add_row(
+                Text(f"{glyph} {word}"),
+                safe(rule.name, max_length=40),
+                safe(rule.when, max_length=50),
+                Text(format_duration(rule.hold) if rule.hold else "at once"),
+                Text(f"{state.watched:,}", justify="right"),
+                _rule_now(state),
+                _rule_actions(state),
+                safe(_where(rule.location), "dim", max_length=50),
+            )
+        firing = sum(1 for state in rule_states if state.raised or state.acknowledged)
+        heading = f"Rules: {counted(len(rule_states), 'rule')}"
+        heading += f", {firing:,} firing" if firing else ", none firing"
+        self.query_one("#rules-heading", Static).update(Text(heading))
 
     def _selected(self) -> AlertKey | None:
         table: DataTable[Text] = self.query_one("#standing", DataTable)
