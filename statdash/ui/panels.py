@@ -199,7 +199,9 @@ class TablePanel(Panel, Vertical):
         # context of the latest redraw or tick: a 2,000-row table redraws only what is shown.
         self._latest_context: DrawContext | None = None
         self.table.set_cell_factory(self._lazy_cell)
-        self.filter_input = Input(placeholder="filter: name, state or any text; enter to keep")
+        self.filter_input = Input(
+            placeholder="filter: any text, or column:words (state:ready); enter to keep"
+        )
         self._problem_text: str | None = None
         self._problems_read: Mapping[str, str] | None = None
 

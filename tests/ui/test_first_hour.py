@@ -266,3 +266,21 @@ async def test_alerts_screen_lists_the_rules_when_none_has_fired(
         assert "Sales backlog" in text and "waiting > 5" in text
         await pilot.press("escape", "ctrl+q")
         await pilot.pause()
+
+
+async def test_state_filter_on_the_demo_keeps_ready_agents_only(client: StatisticsClient) -> None:
+    """`/state:ready` on the demo's agents: every row left is Ready, none Not ready."""
+    app = make_app(client)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until(pilot, lambda: app.controller.store.revision > 0)
+        await pilot.press("slash", *"state:ready")
+        await pilot.pause(0.1)
+        table = agents_panel(app).table
+        shown = table.visible_row_keys()
+        (state_key,) = [c.key for c in table._columns if c.label == "State"]
+        cells = [table.get_cell(key, state_key) for key in shown]
+        states = {cell.text.plain.split(" ", 1)[1] for cell in cells if cell is not None}
+        assert 0 < len(shown) < table.row_count
+        assert all(state.startswith("Ready") for state in states), states
+        await pilot.press("ctrl+q")
+        await pilot.pause()

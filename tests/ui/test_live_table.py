@@ -426,6 +426,31 @@ async def test_filter_sees_cells_changed_while_no_filter_was_set() -> None:
         assert table.visible_row_keys() == ["a0004"]
 
 
+async def test_a_column_filter_matches_whole_words_from_the_start_of_that_cell() -> None:
+    """`state:ready` keeps Ready and drops Not ready (which plain `ready` matches too);
+    `state:not ready` the reverse; it follows updates; an unknown label is plain text."""
+    rows = agent_rows(10)
+    rows["a0002"]["state"] = Cell(safe("\u25a0 Ready"), "Ready")  # a glyph is not a word
+    app = TableApp(rows)
+    async with app.run_test(size=(60, 14)) as pilot:
+        table = app.query_one(LiveTable)
+        table.set_filter("ready")
+        await pilot.pause()
+        assert table.filtered_count == 10
+        table.set_filter("State:Ready")
+        await pilot.pause()
+        assert table.visible_row_keys() == ["a0000", "a0002", "a0004", "a0006", "a0008"]
+        table.set_filter("state:not ready")
+        await pilot.pause()
+        assert table.visible_row_keys() == ["a0001", "a0003", "a0005", "a0007", "a0009"]
+        table.update_cells({"a0003": {"state": Cell(safe("Ready"), "Ready")}})
+        await pilot.pause()
+        assert "a0003" not in table.visible_row_keys()
+        table.set_filter("nosuchcolumn:ready")
+        await pilot.pause()
+        assert table.visible_row_keys() == []
+
+
 async def test_filter_searches_only_the_columns_on_screen() -> None:
     """A value in a column dropped for width stops matching, and matches again when shown."""
     rows = agent_rows(10)

@@ -20,6 +20,7 @@ to change a cell, pass a new one (the table may keep what it rendered for the ol
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
@@ -48,6 +49,8 @@ _NULL_STYLE = Style.null()
 _BLANK = Segment(" ")
 # Caps memory after a scroll through 50k rows; a miss only costs one row render.
 _STRIP_CACHE_SIZE = 4096
+# A word of a cell, for `label:words` filters: letters and digits, so a glyph never counts.
+_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,6 +352,7 @@ class LiveTable(ScrollView, can_focus=True):
         self._order_dirty = False
         self._order_scheduled = False
         self._filter = ""
+        self._column_query: tuple[str, tuple[str, ...]] | None = None
         self._haystacks: dict[str, str] = {}
         self._stale_rows: frozenset[str] = frozenset()
         self._cursor_key: str | None = None
@@ -458,6 +462,9 @@ class LiveTable(ScrollView, can_focus=True):
         }
         if self._sort_column is not None and self._sort_column not in keys:
             self._sort_column = None
+        # `label:words` names a column by its label: look it up among the new columns.
+        self._column_query = self._parse_column_query(self._filter)
+        self._order_dirty = self._order_dirty or bool(self._filter)
         self._layout_width = -1
         self._relayout()
         self.refresh()
@@ -495,7 +502,7 @@ class LiveTable(ScrollView, can_focus=True):
         strips = self._strips
         sort_column = self._sort_column
         filtering = bool(self._filter)
-        visible_keys = {placed.column.key for placed in self._layout} if filtering else set()
+        visible_keys = self._searched_keys()
         position = self._position
         pending = self._pending
         repaint: list[int] = []
@@ -568,7 +575,7 @@ class LiveTable(ScrollView, can_focus=True):
         haystacks = self._haystacks
         position = self._position
         sort_column = self._sort_column
-        searched = {placed.column.key for placed in self._layout} if self._filter else set[str]()
+        searched = self._searched_keys()
         now: dict[str, dict[str, Cell]] = {}
         repaint: list[int] = []
         for row_key, column_keys in changes.items():
@@ -689,11 +696,18 @@ class LiveTable(ScrollView, can_focus=True):
         self.sort_by(column_key, reverse)
 
     def set_filter(self, text: str) -> None:
-        """Show only rows whose visible cells contain `text` (case-insensitive); '' shows all."""
+        """Show only rows whose visible cells contain `text` (case-insensitive); '' shows all.
+
+        `label:words` (e.g. `state:ready`), where `label` is a column's label, shows only
+        rows whose cell in that column begins with those whole words: `state:ready` keeps
+        Ready agents and drops Not ready ones, `state:not ready` the reverse.
+        """
         needle = text.casefold()
         if needle == self._filter:
             return
         self._filter = needle
+        self._column_query = self._parse_column_query(needle)
+        self._haystacks.clear()
         self._order_dirty = True
         self._ensure_order()
         self._scroll_to_index(self._cursor_index)
@@ -780,7 +794,32 @@ class LiveTable(ScrollView, can_focus=True):
             present.sort(key=lambda key: repr(present_values[key]), reverse=self._sort_reverse)
         self._sorted = present + missing
 
+    def _parse_column_query(self, needle: str) -> tuple[str, tuple[str, ...]] | None:
+        """(column key, words) for `label:words` naming a column; None for plain text."""
+        label, colon, value = needle.partition(":")
+        if not colon:
+            return None
+        label = label.strip()
+        for column in self._columns:
+            if column.label.casefold() == label:
+                return column.key, tuple(_WORD.findall(value))
+        return None
+
+    def _searched_keys(self) -> set[str]:
+        """The columns whose cells decide whether a row passes the filter."""
+        if not self._filter:
+            return set()
+        if self._column_query is not None:
+            return {self._column_query[0]}
+        return {placed.column.key for placed in self._layout}
+
     def _matches(self, row_key: str) -> bool:
+        query = self._column_query
+        if query is not None:
+            column_key, words = query
+            cell = self._row_cells(row_key).get(column_key)
+            found = _WORD.findall(cell.text.plain.casefold()) if cell is not None else []
+            return tuple(found[: len(words)]) == words
         haystack = self._haystacks.get(row_key)
         if haystack is None:
             row = self._row_cells(row_key)
