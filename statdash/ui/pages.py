@@ -5,7 +5,8 @@ narrow for that gets fewer columns (widgets stack) so nothing is squeezed below 
 width. Rows are as tall as their content: a table as tall as its rows, a tile or a sparkline
 as it needs. Spare height goes to the last row with a chart (a chart draws finer with more
 rows); on a page without a chart the rows of KPI tiles and clocks share it, so a wallboard's
-tiles fill the screen and their digits grow; when the content is taller than the page, the
+tiles fill the screen and their digits grow; on a page with neither, the last table takes it
+(the page reaches the status line, not half way); when the content is taller than the page, the
 tables give up height (they scroll), sharing what is left so a short table is shown whole
 beside a long one.
 """
@@ -30,6 +31,9 @@ from statdash.layout.views import (
     View,
 )
 from statdash.ui.panels import Panel, make_panel
+from statdash.ui.widgets.bigdigits import DigitRow
+from statdash.ui.widgets.clock import ClockTile
+from statdash.ui.widgets.kpi import KpiTile
 
 MIN_TABLE_WIDTH = 38
 MIN_CHART_WIDTH = 24
@@ -135,8 +139,8 @@ def _shares(needs: list[int], room: int) -> list[int]:
 def row_heights(rows: list[RowNeed], available: int) -> list[int]:
     """The height of each grid row on a page `available` rows tall.
 
-    Rows get their natural height; spare height goes to the last row that grows (blank
-    rows under a table would only be empty), else is shared by the rows that fill. Content
+    Rows get their natural height; spare height goes to the last row that grows, else is
+    shared by the rows that fill, else goes to the last row with a table. Content
     taller than the page takes height from the rows that scroll, shared so each keeps what it
     needs if it can (a short table beside a long one stays whole); when even that is not
     enough, the other rows shrink too (not below MIN_ROW_HEIGHT, a KPI tile's compact form)
@@ -149,12 +153,18 @@ def row_heights(rows: list[RowNeed], available: int) -> list[int]:
     if spare >= 0:
         growing = [index for index, row in enumerate(rows) if row.grows]
         filling = [index for index, row in enumerate(rows) if row.fills]
+        tables = [index for index, row in enumerate(rows) if row.scrolls]
         if growing:
             heights[growing[-1]] += spare
         elif filling:
             share, rest = divmod(spare, len(filling))
             for order, index in enumerate(filling):
                 heights[index] += share + (1 if order < rest else 0)
+        elif tables:
+            # Nothing draws better taller: the last table takes the room, so the page reaches
+            # the status line instead of ending half way down an empty screen, and agents
+            # who log in later have rows to appear in.
+            heights[tables[-1]] += spare
         return heights
     scrolling = [index for index, row in enumerate(rows) if row.scrolls]
     if not scrolling:
@@ -244,14 +254,32 @@ class PageGrid(Grid):
             # Textual's grid does not wrap a widget that overflows the row (it clips it), so
             # the last widget of a short row takes the rest of the row instead.
             spans[row[-1]] += columns - sum(spans[index] for index in row)
-        heights = row_heights([row_need(views, row) for row in rows], height)
+        needs = [row_need(views, row) for row in rows]
+        heights = row_heights(needs, height)
+        # The rows given more than they need: a table there takes the room too.
+        stretched = {
+            index
+            for row, need, given in zip(rows, needs, heights, strict=True)
+            if given > need.natural
+            for index in row
+        }
         self.styles.grid_size_columns = columns
         self.styles.grid_size_rows = len(heights)
         self.set_styles(f"grid-rows: {' '.join(str(h) for h in heights)};")
-        for child, span, view in zip(self.children, spans, views, strict=False):
+        children = list(self.children)
+        for row in rows:
+            # Tiles side by side draw their digits at one size.
+            digits = DigitRow()
+            for index in row:
+                tile = children[index] if index < len(children) else None
+                if isinstance(tile, KpiTile | ClockTile):
+                    tile.digit_row = digits
+                    digits.join(tile)
+        for index, (child, span, view) in enumerate(zip(children, spans, views, strict=False)):
             child.styles.column_span = span
             if scrolls(view):
-                # A table is as tall as its rows, even in a row a taller panel sets.
-                child.styles.max_height = natural_height(view)
+                # A table is as tall as its rows, even in a row a taller panel sets, unless
+                # its row was given the page's spare height.
+                child.styles.max_height = None if index in stretched else natural_height(view)
         # A child's span does not re-run the grid's placement by itself.
         self.refresh(layout=True)

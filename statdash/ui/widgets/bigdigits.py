@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cache
+from typing import Protocol
 
 from rich.style import Style
 from rich.text import Text
@@ -196,3 +197,57 @@ def fit(text: str, width: int, rows: int, *, hint: str = "") -> DigitSize | None
         if hinted is None or hinted <= width:
             both = size
     return both or alone
+
+
+class DigitMember(Protocol):
+    """A tile drawing big digits that shares their size with its neighbours (`DigitRow`)."""
+
+    def own_digit_size(self) -> DigitSize | None:
+        """The size this tile would draw at alone (None: no big digits now)."""
+        ...
+
+    def digit_fits(self, size: DigitSize) -> bool:
+        """True if this tile's figure fits at `size`."""
+        ...
+
+    def refresh(self) -> object:
+        """Draw again."""
+        ...
+
+
+class DigitRow:
+    """Tiles on one row of a page: their big digits are drawn at one size.
+
+    Side by side, a `0` that could be 20 rows tall beside a duration that fits 7 reads as
+    two kinds of figure; the row takes the largest size at which every tile's figure fits,
+    no larger than any tile would draw alone. A tile that draws no big digits (its figure
+    has no big form, or it is too small) takes no part.
+    """
+
+    def __init__(self) -> None:
+        self._members: list[DigitMember] = []
+        self._size: DigitSize | None = None
+
+    def join(self, member: DigitMember) -> None:
+        """Add a tile to the row."""
+        self._members.append(member)
+
+    def size(self) -> DigitSize | None:
+        """The row's size now (None: no tile draws big digits)."""
+        owns = {id(m): own for m in self._members if (own := m.own_digit_size()) is not None}
+        if not owns:
+            return None
+        smallest = min(owns.values())
+        taking_part = [member for member in self._members if id(member) in owns]
+        for size in reversed(sizes()):
+            if size <= smallest and all(member.digit_fits(size) for member in taking_part):
+                return size
+        return None
+
+    def changed(self) -> None:
+        """A tile's figure or room changed: when the row's size moves, every tile redraws."""
+        size = self.size()
+        if size != self._size:
+            self._size = size
+            for member in self._members:
+                member.refresh()

@@ -7,7 +7,7 @@ from rich.text import Text
 from textual import events
 
 from statdash.text import clean
-from statdash.ui.widgets.bigdigits import as_text, fit, render
+from statdash.ui.widgets.bigdigits import DigitRow, DigitSize, as_text, fit, render, text_width
 from statdash.ui.widgets.framed import FramedWidget
 from statdash.ui.widgets.kpi import BIG_TILE_ROWS
 
@@ -26,6 +26,8 @@ class ClockTile(FramedWidget):
 
     _time = "--:--"
     _date: str | None = None
+    digit_row: DigitRow | None = None
+    """The tiles beside it on its page row, whose digits are drawn at one size with its."""
 
     @property
     def time_text(self) -> str:
@@ -43,10 +45,41 @@ class ClockTile(FramedWidget):
         if new != (self._time, self._date):
             self._time, self._date = new
             self.refresh()
+            if self.digit_row is not None:
+                self.digit_row.changed()
 
     def on_resize(self, event: events.Resize) -> None:
         """Mark a big tile (its title goes bold, see statdash.tcss)."""
         self.set_class(event.size.height >= BIG_TILE_ROWS, "-big")
+        if self.digit_row is not None:
+            self.digit_row.changed()
+
+    def _digit_room(self) -> tuple[int, int]:
+        """(cells across, rows down) the digits may take, the date line and a gap left out."""
+        width, height = self.size
+        date_rows = 1 if self._date and height >= 2 else 0
+        return max(1, width - 2), height - date_rows - (1 if height > 4 else 0)
+
+    def digit_size(self) -> DigitSize | None:
+        """The size its digits are drawn at: the row's (`DigitRow`), else its own."""
+        size = self.own_digit_size()
+        if size is not None and self.digit_row is not None:
+            size = self.digit_row.size() or size
+        return size
+
+    def own_digit_size(self) -> DigitSize | None:
+        """The size of big digits this tile would draw alone (None: a line of text)."""
+        if self.size.width <= 0 or self.size.height <= 0:
+            return None
+        # The widest time of this shape, so 11:11 and 20:08 are drawn at one size.
+        hint = "".join("8" if char.isdigit() else char for char in self._time)
+        return fit(self._time, *self._digit_room(), hint=hint)
+
+    def digit_fits(self, size: DigitSize) -> bool:
+        """True if the time fits this tile at `size`."""
+        width, rows = self._digit_room()
+        needed = text_width(self._time, size)
+        return needed is not None and needed <= width and size.rows <= rows
 
     def render(self) -> Text:
         """Big digits when they fit, else the time as a line of text; the date below."""
@@ -56,10 +89,7 @@ class ClockTile(FramedWidget):
             return text
         dim = Style(dim=True) if self.stale else Style()
         date_rows = 1 if self._date and height >= 2 else 0
-        # The widest time of this shape, so 11:11 and 20:08 are drawn at one size.
-        hint = "".join("8" if char.isdigit() else char for char in self._time)
-        digit_rows = height - date_rows - (1 if height > 4 else 0)  # a blank row above the date
-        size = fit(self._time, max(1, width - 2), digit_rows, hint=hint)
+        size = self.digit_size()
         rows = render(self._time, size) if size is not None else None
         lines = [as_text(row, Style(bold=True) + dim) for row in rows or []]
         if not lines:

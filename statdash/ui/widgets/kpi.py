@@ -22,6 +22,7 @@ from statdash.text import clean
 from statdash.ui.palette import level_style
 from statdash.ui.widgets.bigdigits import (
     SMALL,
+    DigitRow,
     DigitSize,
     as_text,
     big_digits,
@@ -78,6 +79,8 @@ class KpiTile(FramedWidget):
     _problem: str | None = None
     size_hint: str = ""
     """The widest value this tile usually shows (e.g. "100%"), so its digits keep one size."""
+    digit_row: DigitRow | None = None
+    """The tiles beside it on its page row, whose digits are drawn at one size with its."""
 
     @property
     def text(self) -> str:
@@ -100,9 +103,12 @@ class KpiTile(FramedWidget):
         new_history = None if history is None else tuple(history)
         if (new_text, level, new_history) == (self._text, self._level, self._history):
             return
+        text_changed = new_text != self._text
         self._text, self._history, self._level = new_text, new_history, level
         self._sync_level_classes()
         self.refresh()
+        if text_changed and self.digit_row is not None:
+            self.digit_row.changed()
 
     def set_problem(self, text: str | None) -> None:
         """Show `text` (e.g. "unknown statistic") instead of the value; None shows the value."""
@@ -111,6 +117,8 @@ class KpiTile(FramedWidget):
             self._problem = problem
             self._sync_level_classes()
             self.refresh()
+            if self.digit_row is not None:
+                self.digit_row.changed()
 
     def _sync_level_classes(self) -> None:
         # A problem hides the value, so its level must not colour the border either.
@@ -121,6 +129,38 @@ class KpiTile(FramedWidget):
     def on_resize(self, event: events.Resize) -> None:
         """Mark a big tile (its title goes bold, see statdash.tcss)."""
         self.set_class(event.size.height >= BIG_TILE_ROWS, "-big")
+        if self.digit_row is not None:
+            self.digit_row.changed()
+
+    def digit_size(self) -> DigitSize | None:
+        """The size its digits are drawn at: the row's (`DigitRow`), else its own."""
+        size = self.own_digit_size()
+        if size is not None and self.digit_row is not None:
+            size = self.digit_row.size() or size
+        return size
+
+    def own_digit_size(self) -> DigitSize | None:
+        """The size of big digits this tile would draw alone (None: ordinary text)."""
+        width, height = self.size
+        if width <= 0 or height <= 0 or self._problem is not None:
+            return None
+        # Block pixels keep a row for the level and one for the trend, with or without a
+        # trend, so tiles side by side pick the same size; the 3x3 font needs only the level.
+        size = fit(self._text, _inner(width), height - 2, hint=self.size_hint)
+        if (size is None or not size.pixels) and height >= 4:
+            small = text_width(self._text, SMALL)
+            size = SMALL if small is not None and small <= width else None
+        return size
+
+    def digit_fits(self, size: DigitSize) -> bool:
+        """True if the figure fits this tile at `size` (see `own_digit_size`)."""
+        width, height = self.size
+        needed = text_width(self._text, size)
+        if needed is None:
+            return False
+        if size.pixels:
+            return needed <= _inner(width) and size.rows <= height - 2
+        return needed <= width and height >= 4
 
     def render(self) -> Text:
         """The tile's content as plain `Text`: no markup is parsed, so data cannot style or act."""
@@ -136,12 +176,7 @@ class KpiTile(FramedWidget):
         theme = self.app.current_theme
         value_style = level_style(self._level, theme) + dim
         state = Text(level_label(self._level), value_style)
-        # Block pixels keep a row for the level and one for the trend, with or without a
-        # trend, so tiles side by side pick the same size; the 3x3 font needs only the level.
-        size = fit(self._text, inner, height - 2, hint=self.size_hint)
-        if (size is None or not size.pixels) and height >= 4:
-            small = text_width(self._text, SMALL)
-            size = SMALL if small is not None and small <= width else None
+        size = self.digit_size()
         if size is not None and size.pixels:
             return _join(self._render_big(size, inner, height, value_style, dim), gutter)
         rows = None if size is None else render(self._text, size)
@@ -220,6 +255,11 @@ class KpiTile(FramedWidget):
             return None
         style = self.get_component_rich_style("kpi-tile--trend") + dim
         return Text(spark_bars(self._history, width), style)
+
+
+def _inner(width: int) -> int:
+    """The width inside the tile's one-cell gutter (none on a tile under 8 cells)."""
+    return width - 2 * (1 if width >= 8 else 0)
 
 
 def _join(lines: list[Text], gutter: int) -> Text:
