@@ -45,14 +45,11 @@ from statdash.api.models import (
     StatisticDefinition,
     SubscriptionItem,
 )
-from statdash.api.values import STATUS_NUMBERS
 from statdash.layout.formats import (
-    STATE_STYLES,
     FormatName,
-    StateStyle,
     Thresholds,
     duration,
-    state_style,
+    matching_states,
 )
 from statdash.layout.formulas import Aggregate, Comparison, Formula, Name, Number
 from statdash.layout.problems import SourceLocation
@@ -434,7 +431,17 @@ class _Compiler:
             rows=rows,
             columns=tuple(columns),
             cells=MappingProxyType(cells),
+            hidden_states=self.hidden_states(spec.hide)
+            if isinstance(spec, AgentsSpec)
+            else frozenset(),
+            order=spec.order,
+            page_every=spec.page_rows,
         )
+
+    def hidden_states(self, names: list[str]) -> frozenset[str]:
+        """Every status (and number) the names of `hide:` mean."""
+        styles = self.layout.state_styles()
+        return frozenset().union(*(matching_states(name, styles) for name in names))
 
     def column(
         self,
@@ -732,20 +739,6 @@ def _alert_log(layout: Layout, settings: AlertSettingsSpec) -> str | None:
     return os.path.join(os.path.dirname(layout.locate(()).location.file), settings.log)
 
 
-def _state_styles(layout: Layout) -> Mapping[str, StateStyle]:
-    """The default state styles, with the layout's `states:` laid over them key by key."""
-    styles = dict(STATE_STYLES)
-    for status, spec in layout.states.items():
-        # A number's base is the state Stat Server's numbering gives it.
-        base = state_style(STATUS_NUMBERS.get(int(status), status) if status.isdigit() else status)
-        styles[status] = StateStyle(
-            word=spec.word or base.word,
-            glyph=spec.glyph or base.glyph,
-            colour=spec.color or base.colour,
-        )
-    return MappingProxyType(styles)
-
-
 def compile_layout(layout: Layout) -> CompiledLayout:
     """Compile a layout the loader validated; deterministic, and it never talks to a server."""
     compiler = _Compiler(layout)
@@ -770,7 +763,7 @@ def compile_layout(layout: Layout) -> CompiledLayout:
         pages=tuple(pages),
         items=tuple(compiler.items.values()),
         origins=MappingProxyType(origins),
-        state_styles=_state_styles(layout),
+        state_styles=layout.state_styles(),
         reasons=MappingProxyType(dict(layout.reasons)),
         alerts=alerts,
         alert_log=_alert_log(layout, layout.alert_settings),

@@ -10,6 +10,7 @@ Everything returned is plain text; callers pass server-supplied parts through `t
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Literal
@@ -124,6 +125,26 @@ def state_style(status: str, overrides: dict[str, str] | None = None) -> StateSt
     if overrides and status in overrides:
         style = StateStyle(style.word, style.glyph, overrides[status])
     return style
+
+
+def state_key(text: str) -> str:
+    """A state name or word as compared when a layout names a state: `LoggedOut`, `Logged out`
+    and `logged_out` are one key."""
+    return "".join(char for char in text.casefold() if char.isalnum())
+
+
+def matching_states(name: str, styles: Mapping[str, StateStyle]) -> frozenset[str]:
+    """The keys of `styles` (status names, or numbers as text) that `name` means: the status
+    name itself, or its word; a number also means the status Stat Server numbers so."""
+    wanted = state_key(name)
+    found = {
+        status
+        for status, style in styles.items()
+        if wanted in (state_key(status), state_key(style.word))
+    }
+    if name.isdigit():
+        found.add(name)
+    return frozenset(found)
 
 
 def shown_figure(number: float, fmt: FormatName, decimals: int = 0) -> float:

@@ -7,16 +7,19 @@ from these models, so the docstrings below are what an editor shows on hover.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, Discriminator, Field, PrivateAttr, Tag
 from pydantic_core import InitErrorDetails
 
 from statdash.api.models import StatisticDefinition
+from statdash.api.values import STATUS_NUMBERS
 from statdash.layout.durations import format_duration, is_duration
 from statdash.layout.files import ObjectLine
+from statdash.layout.formats import STATE_STYLES, StateStyle, matching_states, state_style
 from statdash.layout.formulas import Formula, formula_cycles, unknown_names
 from statdash.layout.problems import SourceLocation
 from statdash.layout.source import LayoutSource
@@ -40,12 +43,14 @@ from statdash.layout.validation import (
     NotificationMode,
     ObjectId,
     ObjectKind,
+    PageRows,
     PageTime,
     ReasonCode,
     Refresh,
     Scope,
     StatisticText,
     StatusName,
+    TableOrder,
     Text,
     ThresholdValue,
     TimeZone,
@@ -601,7 +606,16 @@ def _state_formula_problems(
         )
 
 
-class AgentsSpec(_WidgetSpec):
+class _TableSpec(_WidgetSpec):
+    order: TableOrder = "layout"
+    """Row order: layout (as listed, or as the user sorts) or attention (rows at alarm
+    first, then at warning, each in that order)."""
+    page_rows: PageRows | None = None
+    """A table longer than its widget shows its rows a page at a time: auto (every 10s) or
+    how long each page stays, e.g. 15s; the border says which rows are shown."""
+
+
+class AgentsSpec(_TableSpec):
     """A table with one row per agent: name, state (word, glyph, colour, time in state), columns."""
 
     kind: Literal["agents"]
@@ -614,6 +628,9 @@ class AgentsSpec(_WidgetSpec):
     """Columns from a set declared under `column_sets:` (before `columns`)."""
     columns: list[ColumnEntry] = Field(default_factory=list)
     """Columns of statistics, after the state column."""
+    hide: list[StatusName] = Field(default_factory=list, max_length=64)
+    """Agents in these states are left out, counted on the border: a status name
+    (LoggedOut), its word (Logged out, logged_out) or the number a server sends."""
 
     @classmethod
     def _raw_problems(cls, data: dict[Any, Any], scope: Scope | None) -> Iterator[InitErrorDetails]:
@@ -627,7 +644,7 @@ class AgentsSpec(_WidgetSpec):
             )
 
 
-class QueuesSpec(_WidgetSpec):
+class QueuesSpec(_TableSpec):
     """A table with one row per queue, route point or group, and columns of statistics."""
 
     kind: Literal["queues"]
@@ -953,6 +970,20 @@ class Layout(Node):
         """The layout's text and the files it read (None for a layout built in code)."""
         return self._read_from
 
+    def state_styles(self) -> Mapping[str, StateStyle]:
+        """The default state styles, with `states:` laid over them key by key."""
+        styles = dict(STATE_STYLES)
+        for status, spec in self.states.items():
+            # A number's base is the state Stat Server's numbering gives it.
+            number = int(status) if status.isdigit() else None
+            base = state_style(STATUS_NUMBERS.get(number, status) if number is not None else status)
+            styles[status] = StateStyle(
+                word=spec.word or base.word,
+                glyph=spec.glyph or base.glyph,
+                colour=spec.color or base.colour,
+            )
+        return MappingProxyType(styles)
+
     def locate(self, path: tuple[str | int, ...]) -> Located:
         """Where the part at key `path` was written, e.g. ("pages", 0, "widgets", 1)."""
         if self._source is None:
@@ -999,6 +1030,7 @@ class Layout(Node):
                 f"formulas form a cycle: {' -> '.join(cycle)}; a formula cannot depend on itself",
                 offset=offset,
             )
+        yield from _hidden_state_problems(self)
         for p, page in enumerate(self.pages):
             for w, widget in enumerate(page.widgets):
                 window = widget.window if isinstance(widget, TrendSpec) else None
@@ -1012,6 +1044,25 @@ class Layout(Node):
                         f" {MIN_TREND_POINTS} values at refresh {format_duration(self.refresh)};"
                         f" use at least {format_duration(MIN_TREND_POINTS * self.refresh)}",
                     )
+
+
+def _hidden_state_problems(layout: Layout) -> Iterator[InitErrorDetails]:
+    """A state in `hide:` that no status is called (nor shown as), which would hide nobody."""
+    styles = layout.state_styles()
+    known = sorted({style.word for style in styles.values()})
+    for p, page in enumerate(layout.pages):
+        for w, widget in enumerate(page.widgets):
+            if not isinstance(widget, AgentsSpec):
+                continue
+            for index, name in enumerate(widget.hide):
+                if matching_states(name, styles):
+                    continue
+                hint = did_you_mean(name, [*styles, *known])
+                yield problem_at(
+                    ("pages", p, "widgets", w, "hide", index),
+                    f"no agent state is called {shown(name)}: name a state by its status"
+                    f" (LoggedOut), its word (Logged out, logged_out) or its number (23){hint}",
+                )
 
 
 def _rotation_problems(layout: Layout) -> Iterator[InitErrorDetails]:

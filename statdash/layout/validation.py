@@ -46,11 +46,13 @@ from statdash.layout.vocabulary import (
     ALERT_LEVELS,
     COLOURS,
     DEFAULT_KPI_TREND_WINDOW,
+    DEFAULT_PAGE_ROWS_SECONDS,
     FORMATS,
     MESSAGE_MAX,
     OBJECT_KINDS,
     PAGE_TIME_BOUNDS,
     REFRESH_BOUNDS,
+    TABLE_ORDERS,
     TREND_WINDOW_BOUNDS,
     UPDATES_MODES,
     AlertActionName,
@@ -58,6 +60,7 @@ from statdash.layout.vocabulary import (
     ColourName,
     NotificationModeName,
     ObjectKindName,
+    TableOrderName,
     TrendStyleName,
     UpdatesName,
 )
@@ -405,6 +408,7 @@ TrendOption = Annotated[
 ]
 Glyph = Annotated[str, BeforeValidator(_glyph)]
 AlertLevel = Annotated[AlertLevelName, BeforeValidator(_choice("alert level", ALERT_LEVELS))]
+TableOrder = Annotated[TableOrderName, BeforeValidator(_choice("table order", TABLE_ORDERS))]
 AlertActionWord = Annotated[AlertActionName, BeforeValidator(_choice("action", ALERT_ACTIONS))]
 AlertDelay = Annotated[
     float,
@@ -422,6 +426,31 @@ PageTime = Annotated[
     _duration_schema("15s"),
 ]
 Message = Annotated[str, BeforeValidator(_message), WithJsonSchema({"type": "string"})]
+
+
+def _page_rows(value: Any) -> Any:
+    """`auto` (every DEFAULT_PAGE_ROWS_SECONDS) or how long each page of rows is shown."""
+    if value == "auto":
+        return DEFAULT_PAGE_ROWS_SECONDS
+    if isinstance(value, str) and not any(char.isdigit() for char in value):
+        raise problem(f"expected auto or a duration such as 10s, got {describe(value)}")
+    return _duration("a page of rows' time on screen", *PAGE_TIME_BOUNDS)(value)
+
+
+PageRows = Annotated[
+    float,
+    BeforeValidator(_page_rows),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"const": "auto"},
+                {"type": "string", "pattern": DURATION_PATTERN, "examples": ["10s"]},
+            ]
+        },
+        mode="validation",
+    ),
+]
+
 TimeZone = Annotated[
     str,
     BeforeValidator(_time_zone),

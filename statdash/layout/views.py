@@ -35,6 +35,7 @@ from statdash.layout.source import LayoutSource
 from statdash.layout.vocabulary import (
     AlertActionName,
     AlertLevelName,
+    TableOrderName,
     TrendStyleName,
     UpdatesName,
 )
@@ -87,6 +88,13 @@ class TableView:
     rows: tuple[RowObject, ...]
     columns: tuple[ColumnView, ...]
     cells: Mapping[tuple[str, str, int], str] = field(repr=False)
+    hidden_states: frozenset[str] = frozenset()
+    """Agents in these states are left out (status names, and numbers as text)."""
+    order: TableOrderName = "layout"
+    """attention: rows at alarm first, then at warning, each in the layout's (or sort) order."""
+    page_every: float | None = None
+    """Seconds each page of rows stays when the table is longer than its widget (None: it
+    scrolls, and never pages itself)."""
 
     def stat_id(self, row: RowObject, column: ColumnView) -> str:
         """The statisticId of one cell."""

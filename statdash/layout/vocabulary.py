@@ -47,6 +47,11 @@ DEFAULT_TREND_WINDOW = 900.0
 DEFAULT_KPI_TREND_WINDOW = 600.0
 # How long a rotating wallboard shows a page (`rotate:`, `show_for:`).
 PAGE_TIME_BOUNDS = (3.0, 3600.0)
+# A table longer than its widget shows its rows a page at a time (`page_rows: auto`).
+DEFAULT_PAGE_ROWS_SECONDS = 10.0
+# How a table orders its rows: as the layout lists them (or the user sorts), or alarms first.
+TableOrderName = Literal["layout", "attention"]
+TABLE_ORDERS: tuple[str, ...] = get_args(TableOrderName)
 MESSAGE_MAX = 500
 # Enough points for a sparkline to show a shape.
 MIN_TREND_POINTS = 4
