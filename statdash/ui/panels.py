@@ -17,6 +17,8 @@ chart); it keeps its view as `self.view`. The drawing widgets it is built on, in
 
 from __future__ import annotations
 
+import math
+import time
 import zoneinfo
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.theme import Theme
@@ -69,6 +72,8 @@ from statdash.ui.widgets.trend import SeriesInput, TrendChart, TrendSeries
 
 NAME_COLUMN = "name"
 NAME_WIDTH_BOUNDS = (8, 24)
+# A table that pages itself (`page_rows:`) waits this long after a key pressed in it.
+PAGING_PAUSE_SECONDS = 30.0
 UNAVAILABLE = "n/a"
 # The state column: glyph, space, the longest state word ("After call"), then a reason of
 # up to 12 cells; it gives up the reason's cells before another column has to go.
@@ -204,6 +209,14 @@ class TablePanel(Panel, Vertical):
         )
         self._problem_text: str | None = None
         self._problems_read: Mapping[str, str] | None = None
+        # `hide:` and `order: attention`: the rows left out now, and the columns whose
+        # thresholds rank a row.
+        self._hidden_rows: frozenset[str] = frozenset()
+        self._judged_columns = tuple(
+            column for column in view.columns if column.thresholds is not None
+        )
+        # When a key was last pressed in the table: a table that pages itself waits a while.
+        self._last_key_at = -math.inf
 
     def _table_columns(self) -> list[TableColumn]:
         longest = max((len(row.label) for row in self.view.rows), default=8)
@@ -273,7 +286,69 @@ class TablePanel(Panel, Vertical):
                     stale.setdefault(self._row_states[stat_id], []).extend(self._spared_keys)
             if stale:
                 self.table.invalidate_cells(stale)
+        self._update_rows(context, changed)
         self._update_problems(context)
+        self._update_counts()
+
+    def _update_rows(self, context: DrawContext, changed: frozenset[str] | None) -> None:
+        """Hide the rows `hide:` names and rank rows for `order: attention`, for the rows
+        whose values changed (every row when `changed` is None)."""
+        view = self.view
+        if not view.hidden_states and view.order != "attention":
+            return
+        if changed is None:
+            rows: Iterable[str] = self._rows
+        else:
+            rows = {row for s in changed & self.stat_ids for row, _ in self._keys_of[s]}
+        if view.hidden_states:
+            hidden = set(self._hidden_rows)
+            for row_key in rows:
+                if self._in_hidden_state(context, row_key):
+                    hidden.add(row_key)
+                else:
+                    hidden.discard(row_key)
+            if hidden != self._hidden_rows:
+                self._hidden_rows = frozenset(hidden)
+                self.table.set_hidden_rows(hidden)
+        if view.order == "attention":
+            self.table.set_row_ranks({row_key: self._rank(context, row_key) for row_key in rows})
+
+    def _in_hidden_state(self, context: DrawContext, row_key: str) -> bool:
+        stat_id = self._state_of_row.get(row_key)
+        state = context.store.get(stat_id) if stat_id is not None else None
+        if not isinstance(state, AgentStateValue):
+            return False
+        hidden = self.view.hidden_states
+        return state.status in hidden or str(state.status_code) in hidden
+
+    def _rank(self, context: DrawContext, row_key: str) -> int:
+        """-2 for a row with a cell at alarm, -1 at warning, else 0 (`order: attention`)."""
+        row = self._rows[row_key]
+        judged = self._judged(context, row_key)
+        worst = Level.OK
+        for column in self._judged_columns:
+            level = cell_level(
+                context.store.get(self.view.stat_id(row, column)), column, judged=judged
+            )
+            if level is Level.ALARM:
+                return -2
+            if level is Level.WARN:
+                worst = level
+        return -1 if worst is Level.WARN else 0
+
+    def on_mount(self) -> None:
+        """A table that pages itself (`page_rows:`) turns its page on a timer."""
+        if self.view.page_every is not None:
+            self.set_interval(self.view.page_every, self._turn_page)
+
+    def on_key(self, event: events.Key) -> None:
+        """Someone is reading this table: it stops paging itself for a while."""
+        self._last_key_at = time.monotonic()
+
+    def _turn_page(self) -> None:
+        if time.monotonic() - self._last_key_at < PAGING_PAUSE_SECONDS:
+            return
+        self.table.show_next_page()
         self._update_counts()
 
     def tick(self, context: DrawContext) -> None:
@@ -334,10 +409,17 @@ class TablePanel(Panel, Vertical):
             self.set_class(text is not None, "-problems")
 
     def _update_counts(self) -> None:
-        total = self.table.row_count
-        shown = self.table.filtered_count
+        table = self.table
+        total = table.row_count - table.hidden_count
+        shown = table.filtered_count
         title = self._base_title.copy()
-        title.append(f" {shown}/{total}" if self.table.filter_text else f" {total}")
+        title.append(f" {shown}/{total}" if table.filter_text else f" {total}")
+        if table.hidden_count:
+            title.append(f" · {table.hidden_count} hidden", "dim")
+        if self.view.page_every is not None:
+            first, last, of = table.shown_rows
+            if last - first + 1 < of:
+                title.append(f" · rows {first}-{last} of {of}", "dim")
         hidden = self._hidden_columns
         if hidden:
             # The header may have no room left to say it; the border always has.
@@ -438,6 +520,14 @@ def time_in_state_cell(value: AgentStateValue, server_now: float) -> Cell:
     return Cell(Text(duration(seconds), no_wrap=True, end=""), None if since is None else -since)
 
 
+def cell_level(value: StatValue | None, column: ColumnView, *, judged: bool = True) -> Level:
+    """The level a cell shows: its column's thresholds on the figure (OK when not `judged`,
+    an agent logged out, unless the thresholds judge them anyway)."""
+    if column.thresholds is not None and (judged or column.thresholds.when_logged_out):
+        return column.thresholds.level(number_of(value))
+    return Level.OK
+
+
 def value_cell(
     value: StatValue | None, column: ColumnView, theme: Theme, *, judged: bool = True
 ) -> Cell:
@@ -448,9 +538,7 @@ def value_cell(
     """
     shown = format_value(value, column.format, decimals=column.decimals)
     number = number_of(value)
-    level = Level.OK
-    if column.thresholds is not None and (judged or column.thresholds.when_logged_out):
-        level = column.thresholds.level(number)
+    level = cell_level(value, column, judged=judged)
     text = Text(shown, no_wrap=True, end="")
     if value is None:
         text.stylize("dim")

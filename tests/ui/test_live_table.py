@@ -451,6 +451,41 @@ async def test_a_column_filter_matches_whole_words_from_the_start_of_that_cell()
         assert table.visible_row_keys() == []
 
 
+async def test_hidden_rows_are_left_out_before_the_filter_and_counted() -> None:
+    """Hidden rows are not shown, whatever the filter; the count says how many."""
+    app = TableApp(agent_rows(10))
+    async with app.run_test(size=(60, 14)) as pilot:
+        table = app.query_one(LiveTable)
+        table.set_hidden_rows(["a0001", "a0003", "nobody"])
+        await pilot.pause()
+        assert table.hidden_count == 2
+        assert table.filtered_count == 8
+        assert "a0001" not in table.visible_row_keys()
+        table.set_filter("state:not ready")
+        await pilot.pause()
+        assert table.visible_row_keys() == ["a0005", "a0007", "a0009"]
+        table.set_hidden_rows([])
+        await pilot.pause()
+        assert table.visible_row_keys() == ["a0001", "a0003", "a0005", "a0007", "a0009"]
+
+
+async def test_ranked_rows_come_first_in_the_sort_order_within_each_rank() -> None:
+    """Rank -2 before -1 before the rest; each rank keeps the sort (or the rows' own order),
+    and a rank set back to 0 returns the row to its place."""
+    app = TableApp(agent_rows(6))
+    async with app.run_test(size=(60, 14)) as pilot:
+        table = app.query_one(LiveTable)
+        table.set_row_ranks({"a0004": -1, "a0002": -2, "a0005": -2})
+        await pilot.pause()
+        assert table.visible_row_keys() == ["a0002", "a0005", "a0004", "a0000", "a0001", "a0003"]
+        table.sort_by("calls", reverse=True)  # calls = index % 7
+        await pilot.pause()
+        assert table.visible_row_keys() == ["a0005", "a0002", "a0004", "a0003", "a0001", "a0000"]
+        table.set_row_ranks({"a0005": 0})
+        await pilot.pause()
+        assert table.visible_row_keys() == ["a0002", "a0004", "a0005", "a0003", "a0001", "a0000"]
+
+
 async def test_filter_searches_only_the_columns_on_screen() -> None:
     """A value in a column dropped for width stops matching, and matches again when shown."""
     rows = agent_rows(10)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text as RichText
 from textual.app import App, ComposeResult
 from textual.theme import BUILTIN_THEMES
 
@@ -142,16 +143,129 @@ async def test_the_border_says_how_many_columns_are_hidden() -> None:
         panel.redraw(context(store), None)
         await pilot.pause()
         assert panel.table.hidden_column_keys == ()
-        assert "hidden" not in str(panel.border_title)
+        assert "hidden" not in title(panel)
         await pilot.resize_terminal(44, 10)
         await pilot.pause()
         assert len(panel.table.hidden_column_keys) == 1
-        assert "1 column hidden" in str(panel.border_title)
+        assert "1 column hidden" in title(panel)
         await pilot.resize_terminal(34, 10)
         await pilot.pause()
         hidden = len(panel.table.hidden_column_keys)
         assert hidden > 1
-        assert f"{hidden} columns hidden" in str(panel.border_title)
+        assert f"{hidden} columns hidden" in title(panel)
         await pilot.resize_terminal(100, 10)
         await pilot.pause()
-        assert "hidden" not in str(panel.border_title)
+        assert "hidden" not in title(panel)
+
+
+def options_view(options: str, agents: int = 6) -> TableView:
+    """An agents table of `agents` agents with a judged Prod column and `options` added."""
+    ids = ", ".join(f"a{index:02d}" for index in range(agents))
+    layout = compile_layout(
+        load_layout_text(
+            f"""
+title: Floor
+pages:
+  - widgets:
+      - kind: agents
+        agents: [{ids}]
+        columns:
+          - {{stat: Productivity, label: Prod,
+             thresholds: {{warn: 60, alarm: 40, direction: below}}}}
+        {options}
+""",
+            file="floor.yaml",
+        )
+    )
+    view = layout.pages[0].widgets[0]
+    assert isinstance(view, TableView)
+    return view
+
+
+def title(panel: TablePanel) -> str:
+    """The border's title as plain text (Textual keeps it as markup)."""
+    return RichText.from_markup(str(panel.border_title)).plain
+
+
+async def test_hidden_states_leave_agents_out_and_the_border_counts_them() -> None:
+    """`hide: [logged_out]`: logged-out agents are not listed, the border says how many;
+    an agent who logs in appears, one who logs out goes."""
+    view = options_view("hide: [logged_out]", agents=4)
+    store = Store()
+    panel = TablePanel(view)
+    async with Host(panel).run_test(size=(100, 12)) as pilot:
+        for agent, status in (("a00", "LoggedOut"), ("a01", "WaitForNextCall")):
+            feed(store, view, agent, status, 70)
+        feed(store, view, "a02", "LoggedOut", 70)
+        feed(store, view, "a03", "NotReadyForNextCall", 70)
+        panel.redraw(context(store), None)
+        await pilot.pause()
+        assert panel.table.visible_row_keys() == ["Agent:a01", "Agent:a03"]
+        assert title(panel) == "Agents 2 · 2 hidden"
+        changed = feed(store, view, "a00", "WaitForNextCall", 70)
+        changed |= feed(store, view, "a03", "LoggedOut", 70)
+        panel.redraw(context(store), changed)
+        await pilot.pause()
+        assert panel.table.visible_row_keys() == ["Agent:a00", "Agent:a01"]
+        assert title(panel) == "Agents 2 · 2 hidden"
+
+
+async def test_attention_order_puts_alarms_then_warnings_first() -> None:
+    """`order: attention`: rows at alarm, then at warning, then the rest, each in the
+    layout's order; a row that recovers goes back to its place."""
+    view = options_view("order: attention", agents=5)
+    store = Store()
+    panel = TablePanel(view)
+    async with Host(panel).run_test(size=(100, 12)) as pilot:
+        for agent, productivity in (
+            ("a00", 90),
+            ("a01", 50),
+            ("a02", 90),
+            ("a03", 10),
+            ("a04", 55),
+        ):
+            feed(store, view, agent, "WaitForNextCall", productivity)
+        panel.redraw(context(store), None)
+        await pilot.pause()
+        assert panel.table.visible_row_keys() == [
+            "Agent:a03",
+            "Agent:a01",
+            "Agent:a04",
+            "Agent:a00",
+            "Agent:a02",
+        ]
+        changed = feed(store, view, "a03", "WaitForNextCall", 95)
+        panel.redraw(context(store), changed)
+        await pilot.pause()
+        assert panel.table.visible_row_keys()[:3] == ["Agent:a01", "Agent:a04", "Agent:a00"]
+
+
+async def test_a_long_table_pages_itself_and_a_key_pauses_it() -> None:
+    """`page_rows: auto`: a table longer than its widget shows the next rows on each turn,
+    then the first again, saying which on the border; a key in the table pauses it."""
+    view = options_view("page_rows: auto", agents=12)
+    store = Store()
+    panel = TablePanel(view)
+    async with Host(panel).run_test(size=(100, 8)) as pilot:  # 4 rows on screen
+        for index in range(12):
+            feed(store, view, f"a{index:02d}", "WaitForNextCall", 70)
+        panel.redraw(context(store), None)
+        await pilot.pause()
+        first, last, of = panel.table.shown_rows
+        assert (first, of) == (1, 12) and last < of
+        page = last
+        assert f"rows 1-{page} of 12" in title(panel)
+        panel._turn_page()
+        await pilot.pause()
+        assert panel.table.shown_rows[0] == page + 1
+        assert f"rows {page + 1}-" in title(panel)
+        for _ in range(12):
+            panel._turn_page()
+            if panel.table.shown_rows[0] == 1:
+                break
+        assert panel.table.shown_rows[0] == 1  # after the last page, the first again
+        panel.table.focus()
+        await pilot.press("down")
+        panel._turn_page()
+        await pilot.pause()
+        assert panel.table.shown_rows[0] == 1  # someone is reading it: no turn

@@ -355,6 +355,10 @@ class LiveTable(ScrollView, can_focus=True):
         self._column_query: tuple[str, tuple[str, ...]] | None = None
         self._haystacks: dict[str, str] = {}
         self._stale_rows: frozenset[str] = frozenset()
+        # Rows left out whatever the filter (e.g. agents logged out), and each row's rank:
+        # lower ranks come first, before the sort (0 when not given).
+        self._hidden: frozenset[str] = frozenset()
+        self._ranks: dict[str, int] = {}
         self._cursor_key: str | None = None
         self._cursor_index = 0
         self._strips: dict[str, tuple[tuple[object, ...], Strip]] = {}
@@ -396,6 +400,11 @@ class LiveTable(ScrollView, can_focus=True):
         """Number of rows passing the filter (all rows when there is none)."""
         self._ensure_order()
         return len(self._order)
+
+    @property
+    def hidden_count(self) -> int:
+        """Number of rows left out by `set_hidden_rows`."""
+        return len(self._hidden)
 
     @property
     def filter_text(self) -> str:
@@ -485,7 +494,9 @@ class LiveTable(ScrollView, can_focus=True):
         self._stale_rows = self._stale_rows & self._rows.keys()
         self._sorted = list(self._rows)
         self._recompute_sort_values()
-        self._sort_dirty = self._sort_column is not None
+        self._hidden &= self._rows.keys()
+        self._ranks = {key: rank for key, rank in self._ranks.items() if key in self._rows}
+        self._sort_dirty = self._sort_column is not None or bool(self._ranks)
         self._order_dirty = True
         self._ensure_order()
         self.refresh()
@@ -666,6 +677,9 @@ class LiveTable(ScrollView, can_focus=True):
         self._sorted = [key for key in self._sorted if key not in removed]
         self._by_key = None
         self._stale_rows = self._stale_rows - removed
+        self._hidden = self._hidden - removed
+        for key in removed:
+            self._ranks.pop(key, None)
         self._order_dirty = True
         self._ensure_order()
         self.refresh()
@@ -712,6 +726,33 @@ class LiveTable(ScrollView, can_focus=True):
         self._ensure_order()
         self._scroll_to_index(self._cursor_index)
         self.refresh()
+
+    def set_hidden_rows(self, keys: Iterable[str]) -> None:
+        """Leave exactly these rows out (before any filter); unknown keys are ignored."""
+        hidden = frozenset(keys) & self._rows.keys()
+        if hidden == self._hidden:
+            return
+        self._hidden = hidden
+        self._order_dirty = True
+        self._schedule_order()
+        self.refresh()
+
+    def set_row_ranks(self, ranks: Mapping[str, int]) -> None:
+        """Set these rows' ranks (others keep theirs): rows of a lower rank come first, each
+        rank in the sort's order (or the rows' own order when unsorted)."""
+        moved = False
+        for key, rank in ranks.items():
+            if key not in self._rows or self._ranks.get(key, 0) == rank:
+                continue
+            moved = True
+            if rank:
+                self._ranks[key] = rank
+            else:
+                del self._ranks[key]
+        if moved:
+            self._sort_dirty = True
+            self._schedule_order()
+            self.refresh()
 
     def set_stale_rows(self, keys: Iterable[str]) -> None:
         """Draw exactly these rows dimmed (on top of the whole-table `stale`)."""
@@ -762,8 +803,11 @@ class LiveTable(ScrollView, can_focus=True):
         if not self._order_dirty:
             return
         self._order_dirty = False
+        hidden = self._hidden
         if self._filter:
-            self._order = [key for key in self._sorted if self._matches(key)]
+            self._order = [k for k in self._sorted if k not in hidden and self._matches(k)]
+        elif hidden:
+            self._order = [key for key in self._sorted if key not in hidden]
         else:
             self._order = list(self._sorted)
         self._position = {key: index for index, key in enumerate(self._order)}
@@ -771,8 +815,15 @@ class LiveTable(ScrollView, can_focus=True):
         self._update_virtual_size()
 
     def _sort_rows(self) -> None:
-        if self._sort_column is None:
-            return
+        ordered = list(self._rows) if self._sort_column is None else self._sorted_by_column()
+        if self._ranks:
+            ranks = self._ranks
+            # Stable: within a rank, rows keep the sort's order.
+            ordered.sort(key=lambda key: ranks.get(key, 0))
+        self._sorted = ordered
+
+    def _sorted_by_column(self) -> list[str]:
+        """Every row by the sort column's values (rows without one last)."""
         if self._by_key is None:
             self._by_key = sorted(self._rows)
         values = self._sort_values
@@ -792,7 +843,7 @@ class LiveTable(ScrollView, can_focus=True):
         except TypeError:
             # Incomparable keys inside tuples: order by their text rather than fail the redraw.
             present.sort(key=lambda key: repr(present_values[key]), reverse=self._sort_reverse)
-        self._sorted = present + missing
+        return present + missing
 
     def _parse_column_query(self, needle: str) -> tuple[str, tuple[str, ...]] | None:
         """(column key, words) for `label:words` naming a column; None for plain text."""
@@ -978,6 +1029,29 @@ class LiveTable(ScrollView, can_focus=True):
         page = self._body_height
         self.scroll_to(y=self._top_index + page, animate=False, force=True)
         self._move_cursor_to(self._cursor_index + page)
+
+    def show_next_page(self) -> None:
+        """Scroll to the next screenful of rows, after the last back to the first, with the
+        cursor on its first row (a wallboard's table that pages itself)."""
+        self._ensure_order()
+        page, total = self._body_height, len(self._order)
+        if total <= page:
+            return
+        top = self._top_index + page
+        if top >= total:
+            top = 0
+        self.scroll_to(y=top, animate=False, force=True, immediate=True)
+        self._move_cursor_to(top)
+
+    @property
+    def shown_rows(self) -> tuple[int, int, int]:
+        """(first, last, of): the rows on screen, 1-based, and how many pass the filter."""
+        self._ensure_order()
+        total = len(self._order)
+        if not total:
+            return (0, 0, 0)
+        top = min(self._top_index, total - 1)
+        return (top + 1, min(top + self._body_height, total), total)
 
     def action_cursor_home(self) -> None:
         """Move the cursor to the first row."""
