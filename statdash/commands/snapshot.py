@@ -53,6 +53,7 @@ from statdash.layout.views import (
     RowObject,
     StatesView,
     TableView,
+    TopView,
     TrendView,
 )
 from statdash.lifecycle import install_signal_handlers
@@ -248,6 +249,18 @@ def uses(layout: CompiledLayout) -> Iterator[Use]:
                     widget.decimals,
                     widget.thresholds,
                 )
+            elif isinstance(widget, TopView):
+                for row, stat_id in zip(widget.rows, widget.stat_ids, strict=True):
+                    yield Use(
+                        page.title,
+                        widget.title or "top",
+                        row,
+                        widget.label,
+                        stat_id,
+                        widget.format,
+                        widget.decimals,
+                        widget.thresholds,
+                    )
             elif isinstance(widget, TrendView):
                 for series in widget.series:
                     yield Use(

@@ -70,6 +70,7 @@ from statdash.layout.specs import (
     StatSource,
     TextSpec,
     ThresholdsSpec,
+    TopSpec,
     TrendSpec,
     WidgetSpec,
     entry_id,
@@ -95,6 +96,7 @@ from statdash.layout.views import (
     TableView,
     TextView,
     ThresholdCondition,
+    TopView,
     TrendView,
     View,
 )
@@ -364,6 +366,8 @@ class _Compiler:
             return self.table(spec, at)
         if isinstance(spec, KpiSpec):
             return self.kpi(spec, at)
+        if isinstance(spec, TopSpec):
+            return self.top(spec, at)
         if isinstance(spec, TrendSpec):
             return self.trend(spec, at)
         if isinstance(spec, ClockSpec):
@@ -496,6 +500,33 @@ class _Compiler:
         if view.thresholds is not None and _alerting(spec.thresholds, declaration):
             self.threshold_alert(view.label, view, row, (view.stat_id,))
         return view
+
+    def top(self, spec: TopSpec, at: tuple[str | int, ...]) -> TopView:
+        """A leaderboard: its objects, and the figure each is ranked by."""
+        if isinstance(spec.objects, str):
+            rows = self.object_list(spec.objects)
+        else:
+            rows = tuple(self.object(ref) for ref in spec.objects)
+        stat, declaration = self.resolve(spec.by)
+        located = self.layout.locate((*at, "by"))
+        # A formula's bare aggregates (`sum(calls)`) run over the board's objects.
+        objects = _Objects.of(rows)
+        fmt = _format(spec.format, declaration)
+        decimals = _decimals(fmt, spec.decimals, declaration)
+        return TopView(
+            title=spec.title,
+            span=spec.span,
+            height=spec.height,
+            location=self.layout.locate(at).location,
+            rows=rows,
+            stat_ids=tuple(self.subscribe(row, stat, located, objects) for row in rows),
+            label=spec.label or (declaration.label if declaration else None) or stat.description,
+            format=fmt,
+            decimals=decimals,
+            thresholds=_thresholds(spec.thresholds, declaration, fmt, decimals),
+            count=spec.count,
+            descending=spec.order == "desc",
+        )
 
     # Alerts.
 

@@ -54,6 +54,7 @@ from statdash.layout.validation import (
     Text,
     ThresholdValue,
     TimeZone,
+    TopOrder,
     TrendOption,
     TrendStyle,
     TrendWindow,
@@ -67,6 +68,7 @@ from statdash.layout.vocabulary import (
     DEFAULT_ALERT_COMMAND_TIMEOUT,
     DEFAULT_PRIORITY,
     DEFAULT_STATE_STATISTIC,
+    DEFAULT_TOP_COUNT,
     DEFAULT_TREND_WINDOW,
     FORMATS,
     MAX_PAGE_COLUMNS,
@@ -74,6 +76,7 @@ from statdash.layout.vocabulary import (
     NUMERIC_FORMATS,
     OBJECT_KINDS,
     QUEUE_TABLE_KINDS,
+    TOP_COUNT_BOUNDS,
     WIDGET_KIND_TAG,
     AlertActionName,
 )
@@ -703,6 +706,40 @@ class KpiSpec(_WidgetSpec):
         yield from _use_display_problems(data, scope)
 
 
+TopObjectsRef = Annotated[
+    Annotated[Text, AfterValidator(object_list_name(OBJECT_KINDS)), Tag(TEXT_TAG)]
+    | Annotated[list[ObjectRef], Field(min_length=1), Tag(LIST_TAG)],
+    pick_by_shape(
+        list,
+        "expected the name of an object list, or a list of objects"
+        " such as {agent: ana.silva} or {queue: 8001@SIP_Switch}",
+    ),
+]
+
+
+class TopSpec(_WidgetSpec):
+    """A leaderboard: the top (or bottom) objects of a list by a statistic or a formula."""
+
+    kind: Literal["top"]
+    """top"""
+    objects: TopObjectsRef
+    """The name of an object list, or a list like [{agent: ana.silva}, {agent: ben.novak}]."""
+    by: StatRef
+    """The statistic or formula ranked by, e.g. $calls or InboundCalls."""
+    count: int = Field(default=DEFAULT_TOP_COUNT, ge=TOP_COUNT_BOUNDS[0], le=TOP_COUNT_BOUNDS[1])
+    """How many places are shown."""
+    order: TopOrder = "desc"
+    """desc: the highest first (calls handled); asc: the lowest first (handling time)."""
+    label: Text | None = None
+    """What the figure is; default: the declared label, else the statistic's name."""
+    format: Format | None = None
+    """integer (default), decimal, percent or duration."""
+    decimals: int | None = Field(default=None, ge=0, le=6)
+    """Digits after the point for decimal and percent."""
+    thresholds: ThresholdsSpec | None = None
+    """Warning and alarm levels, colouring each figure."""
+
+
 class SeriesSpec(Node):
     """One line of a trend: a statistic of an object."""
 
@@ -790,6 +827,7 @@ WidgetSpec = Annotated[
     Annotated[AgentsSpec, Tag(WIDGET_KIND_TAG + "agents")]
     | Annotated[QueuesSpec, Tag(WIDGET_KIND_TAG + "queues")]
     | Annotated[KpiSpec, Tag(WIDGET_KIND_TAG + "kpi")]
+    | Annotated[TopSpec, Tag(WIDGET_KIND_TAG + "top")]
     | Annotated[TrendSpec, Tag(WIDGET_KIND_TAG + "trend")]
     | Annotated[StatesSpec, Tag(WIDGET_KIND_TAG + "states")]
     | Annotated[ClockSpec, Tag(WIDGET_KIND_TAG + "clock")]

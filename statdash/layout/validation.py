@@ -53,6 +53,7 @@ from statdash.layout.vocabulary import (
     PAGE_TIME_BOUNDS,
     REFRESH_BOUNDS,
     TABLE_ORDERS,
+    TOP_ORDERS,
     TREND_WINDOW_BOUNDS,
     UPDATES_MODES,
     AlertActionName,
@@ -61,6 +62,7 @@ from statdash.layout.vocabulary import (
     NotificationModeName,
     ObjectKindName,
     TableOrderName,
+    TopOrderName,
     TrendStyleName,
     UpdatesName,
 )
@@ -409,6 +411,7 @@ TrendOption = Annotated[
 Glyph = Annotated[str, BeforeValidator(_glyph)]
 AlertLevel = Annotated[AlertLevelName, BeforeValidator(_choice("alert level", ALERT_LEVELS))]
 TableOrder = Annotated[TableOrderName, BeforeValidator(_choice("table order", TABLE_ORDERS))]
+TopOrder = Annotated[TopOrderName, BeforeValidator(_choice("leaderboard order", TOP_ORDERS))]
 AlertActionWord = Annotated[AlertActionName, BeforeValidator(_choice("action", ALERT_ACTIONS))]
 AlertDelay = Annotated[
     float,

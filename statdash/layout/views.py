@@ -185,7 +185,26 @@ class TextView:
 
 
 # The view of one widget, whichever its kind.
-View = TableView | KpiView | TrendView | StatesView | ClockView | TextView
+@dataclass(frozen=True, slots=True)
+class TopView:
+    """A leaderboard: `count` of `rows` ranked by one statistic (or formula) each."""
+
+    title: str | None
+    span: int
+    height: int | None
+    location: SourceLocation
+    rows: tuple[RowObject, ...]
+    stat_ids: tuple[str, ...]
+    """The ranked figure of each row, in `rows` order (which breaks ties)."""
+    label: str
+    format: FormatName
+    decimals: int
+    thresholds: Thresholds | None
+    count: int
+    descending: bool
+
+
+View = TableView | KpiView | TopView | TrendView | StatesView | ClockView | TextView
 
 
 @dataclass(frozen=True, slots=True)

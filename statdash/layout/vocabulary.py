@@ -26,7 +26,7 @@ OBJECT_TYPES: dict[str, str] = {
 }
 QUEUE_TABLE_KINDS = ("queue", "route_point", "queue_group", "agent_group")
 
-WidgetKindName = Literal["agents", "queues", "kpi", "trend", "states", "clock", "text"]
+WidgetKindName = Literal["agents", "queues", "kpi", "top", "trend", "states", "clock", "text"]
 WIDGET_KINDS: tuple[str, ...] = get_args(WidgetKindName)
 # Tags are "kind=agents", not "agents": an error's key path holds the tag, and a bare
 # "agents" there would be mistaken for the agents widget's own `agents` key.
@@ -52,6 +52,11 @@ DEFAULT_PAGE_ROWS_SECONDS = 10.0
 # How a table orders its rows: as the layout lists them (or the user sorts), or alarms first.
 TableOrderName = Literal["layout", "attention"]
 TABLE_ORDERS: tuple[str, ...] = get_args(TableOrderName)
+# A leaderboard (`kind: top`): the highest values first, or the lowest; how many it shows.
+TopOrderName = Literal["desc", "asc"]
+TOP_ORDERS: tuple[str, ...] = get_args(TopOrderName)
+TOP_COUNT_BOUNDS = (1, 50)
+DEFAULT_TOP_COUNT = 5
 MESSAGE_MAX = 500
 # Enough points for a sparkline to show a shape.
 MIN_TREND_POINTS = 4

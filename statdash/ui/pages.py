@@ -27,6 +27,7 @@ from statdash.layout.views import (
     StatesView,
     TableView,
     TextView,
+    TopView,
     TrendView,
     View,
 )
@@ -57,6 +58,8 @@ def natural_height(view: View) -> int:
         return KPI_HEIGHT
     if isinstance(view, TextView):
         return len(view.message.splitlines()) + 2  # its lines inside the border
+    if isinstance(view, TopView):
+        return view.count + 2  # a line a place, inside the border
     if isinstance(view, TrendView):
         if view.style == "chart":
             return CHART_HEIGHT
@@ -76,14 +79,14 @@ def grows(view: View) -> bool:
 
 def fills(view: View) -> bool:
     """True for a panel that takes a share of spare height when no chart wants it (a tile)."""
-    return isinstance(view, KpiView | ClockView) and view.height is None
+    return isinstance(view, KpiView | ClockView | TopView) and view.height is None
 
 
 def min_width(view: View) -> int:
     """The narrowest a panel of this kind stays readable."""
     if isinstance(view, KpiView | ClockView | TextView):
         return MIN_KPI_WIDTH
-    if isinstance(view, TrendView | StatesView):
+    if isinstance(view, TrendView | StatesView | TopView):
         return MIN_CHART_WIDTH
     return MIN_TABLE_WIDTH
 

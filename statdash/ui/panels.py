@@ -55,6 +55,7 @@ from statdash.layout.views import (
     StatesView,
     TableView,
     TextView,
+    TopView,
     TrendView,
     View,
 )
@@ -64,6 +65,7 @@ from statdash.text import clean, safe
 from statdash.ui.palette import colour_style, level_style
 from statdash.ui.widgets.clock import ClockTile
 from statdash.ui.widgets.kpi import KpiTile
+from statdash.ui.widgets.leaderboard import Leaderboard, Place
 from statdash.ui.widgets.live_table import Cell, LiveTable, TableColumn
 from statdash.ui.widgets.plot import TrendPlot
 from statdash.ui.widgets.states import StateSummary
@@ -598,6 +600,63 @@ def kpi_size_hint(view: KpiView) -> str:
     return "888"
 
 
+# --- Leaderboards --------------------------------------------------------------------------
+
+
+class TopPanel(Panel, Leaderboard):
+    """The first places of a ranking of objects by one statistic or formula (`kind: top`)."""
+
+    def __init__(self, view: TopView, *, id: str | None = None) -> None:
+        first = "Top" if view.descending else "Lowest"
+        super().__init__(view.title or f"{first} {view.count} by {view.label}", id=id)
+        self.view = view
+        self.stat_ids = frozenset(view.stat_ids)
+
+    def redraw(self, context: DrawContext, changed: frozenset[str] | None) -> None:
+        if changed is not None and not (changed & self.stat_ids):
+            return
+        view = self.view
+        ranked = ranking(view, context.store)
+        shown = ranked[: view.count]
+        biggest = max((abs(number) for number, _, _ in shown), default=0.0) or 1.0
+        places = []
+        for number, row, value in shown:
+            level = view.thresholds.level(number) if view.thresholds else Level.OK
+            places.append(
+                Place(
+                    row.label,
+                    format_value(value, view.format, decimals=view.decimals),
+                    abs(number) / biggest,
+                    level_style(level, context.theme),
+                    level.glyph if level is not Level.OK else "",
+                )
+            )
+        missing = len(view.rows) - len(ranked)
+        note = ""
+        if not ranked:
+            note = "waiting for values"
+        elif len(shown) < view.count and missing:
+            note = f"{missing:,} of {len(view.rows):,} have no figure yet"
+        self.set_places(places, note)
+
+    def set_stale(self, stale: bool) -> None:
+        self.stale = stale
+
+
+def ranking(view: TopView, store: Store) -> list[tuple[float, RowObject, StatValue]]:
+    """(figure, object, value) of every object with a figure, best first; ties keep the
+    layout's order, so places do not swap while figures are equal."""
+    entries: list[tuple[float, int, RowObject, StatValue]] = []
+    for index, (row, stat_id) in enumerate(zip(view.rows, view.stat_ids, strict=True)):
+        value = store.get(stat_id)
+        number = number_of(value)
+        if value is None or number is None or not math.isfinite(number):
+            continue
+        entries.append((number, index, row, value))
+    entries.sort(key=lambda entry: (-entry[0] if view.descending else entry[0], entry[1]))
+    return [(number, row, value) for number, _, row, value in entries]
+
+
 # --- Trends --------------------------------------------------------------------------------
 
 
@@ -769,6 +828,8 @@ def make_panel(view: View, *, id: str | None = None) -> Widget:
         return TablePanel(view, id=id)
     if isinstance(view, KpiView):
         return KpiPanel(view, id=id)
+    if isinstance(view, TopView):
+        return TopPanel(view, id=id)
     if isinstance(view, TrendView):
         return PlotPanel(view, id=id) if view.style == "chart" else TrendPanel(view, id=id)
     if isinstance(view, ClockView):
@@ -789,6 +850,7 @@ __all__ = [
     "StatesPanel",
     "TablePanel",
     "TextPanel",
+    "TopPanel",
     "TrendPanel",
     "make_panel",
 ]

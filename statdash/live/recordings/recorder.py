@@ -30,7 +30,14 @@ from pathlib import Path
 from typing import Any
 
 from statdash import __version__
-from statdash.layout.views import CompiledLayout, FormulaStat, KpiView, TableView, TrendView
+from statdash.layout.views import (
+    CompiledLayout,
+    FormulaStat,
+    KpiView,
+    TableView,
+    TopView,
+    TrendView,
+)
 from statdash.live.controller import Listener
 from statdash.live.recordings.file import (
     APPLICATION_ID,
@@ -307,6 +314,9 @@ def _labels(layout: CompiledLayout) -> dict[str, tuple[str, str, str]]:
                 name(statistic_id, object_type, object_id, columns[index])
         elif isinstance(view, KpiView):
             name(view.stat_id, view.object.type, view.object.id, view.label)
+        elif isinstance(view, TopView):
+            for row, statistic_id in zip(view.rows, view.stat_ids, strict=True):
+                name(statistic_id, row.type, row.id, view.label)
         elif isinstance(view, TrendView):
             for series in view.series:
                 name(series.stat_id, series.object.type, series.object.id, series.label)

@@ -1,0 +1,133 @@
+"""The leaderboard (`kind: top`): ranking, ties, order, missing figures, and what it draws."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.theme import BUILTIN_THEMES
+
+from statdash.layout.compile import compile_layout
+from statdash.layout.formats import Level, state_style
+from statdash.layout.loader import load_layout_text
+from statdash.layout.views import TopView
+from statdash.live.store import Store
+from statdash.ui.app import STYLESHEET
+from statdash.ui.panels import DrawContext, TopPanel, ranking
+from statdash.ui.widgets.leaderboard import Place
+
+NOW = 1_700_000_000.0
+AGENTS = ["ana", "ben", "carla", "dev", "elena", "farid"]
+
+
+def top_view(options: str = "") -> TopView:
+    """A board of six agents by InboundCalls, with `options` added to the widget."""
+    layout = compile_layout(
+        load_layout_text(
+            f"""
+title: Board
+statistics:
+  calls: {{name: InboundCalls, label: Calls}}
+pages:
+  - widgets:
+      - kind: top
+        objects: [{", ".join(f"{{agent: {a}}}" for a in AGENTS)}]
+        by: $calls
+        {options}
+""",
+            file="board.yaml",
+        )
+    )
+    view = layout.pages[0].widgets[0]
+    assert isinstance(view, TopView)
+    return view
+
+
+def feed(store: Store, view: TopView, calls: dict[str, int]) -> frozenset[str]:
+    """Give these agents these call counts; returns what changed."""
+    ids = dict(zip((row.id for row in view.rows), view.stat_ids, strict=True))
+    return store.ingest(
+        [(ids[agent], {"intValue": count}, None) for agent, count in calls.items()],
+        now=0.0,
+        wall=NOW,
+    ).changed
+
+
+def names(view: TopView, store: Store) -> list[str]:
+    return [row.id for _, row, _ in ranking(view, store)]
+
+
+def test_the_highest_come_first_ties_keep_the_layouts_order_missing_are_left_out() -> None:
+    view = top_view()
+    store = Store()
+    feed(store, view, {"ana": 3, "ben": 7, "carla": 3, "dev": 9, "farid": 7})
+    assert names(view, store) == ["dev", "ben", "farid", "ana", "carla"]
+    assert (view.count, view.descending, view.label) == (5, True, "Calls")
+
+
+def test_asc_puts_the_lowest_first() -> None:
+    view = top_view("order: asc")
+    store = Store()
+    feed(store, view, {"ana": 3, "ben": 7, "carla": 1, "dev": 3})
+    assert names(view, store) == ["carla", "ana", "dev", "ben"]
+
+
+class Host(App[None]):
+    CSS_PATH = STYLESHEET
+
+    def __init__(self, panel: TopPanel) -> None:
+        super().__init__()
+        self.panel = panel
+
+    def compose(self) -> ComposeResult:
+        yield self.panel
+
+
+def context(store: Store) -> DrawContext:
+    return DrawContext(
+        store=store,
+        wall_now=NOW,
+        theme=BUILTIN_THEMES["textual-dark"],
+        state_style=state_style,
+        problems={},
+    )
+
+
+def lines(panel: TopPanel) -> list[str]:
+    rendered = panel.render()
+    assert isinstance(rendered, Text)
+    return [line for line in rendered.plain.splitlines() if line.strip()]
+
+
+async def test_the_board_shows_count_places_with_levels_and_follows_changes() -> None:
+    """Three places of six: rank, name and figure, the level's glyph on a figure at alarm;
+    a change moves the places; the title says what it ranks when the layout gives none."""
+    view = top_view("count: 3\n        thresholds: {warn: 5, alarm: 8}")
+    store = Store()
+    panel = TopPanel(view)
+    async with Host(panel).run_test(size=(60, 12)) as pilot:
+        panel.redraw(context(store), None)
+        await pilot.pause()
+        assert lines(panel) == ["waiting for values"]
+        feed(store, view, {"ana": 3, "ben": 7, "dev": 9})
+        panel.redraw(context(store), None)
+        await pilot.pause()
+        shown = lines(panel)
+        assert [line.split()[:2] for line in shown] == [["1", "dev"], ["2", "ben"], ["3", "ana"]]
+        assert shown[0].endswith("9" + Level.ALARM.glyph)
+        assert shown[1].endswith("7" + Level.WARN.glyph)
+        assert "Top 3 by Calls" in str(panel.border_title)
+        changed = feed(store, view, {"ana": 12})
+        panel.redraw(context(store), changed)
+        await pilot.pause()
+        assert [line.split()[1] for line in lines(panel)] == ["ana", "dev", "ben"]
+
+
+async def test_names_and_figures_from_the_server_are_plain_text() -> None:
+    """A label holding markup or an escape reaches the screen as plain text."""
+    view = top_view()
+    panel = TopPanel(view)
+    async with Host(panel).run_test(size=(60, 12)) as pilot:
+        panel.set_places([Place("[b]x[/b]\x1b[2J", "1", 1.0)])
+        await pilot.pause()
+        (line,) = lines(panel)
+        assert "[b]x[/b]" in line and "\x1b" not in line
