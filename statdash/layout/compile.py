@@ -55,6 +55,7 @@ from statdash.layout.formats import (
     state_style,
 )
 from statdash.layout.formulas import Aggregate, Comparison, Formula, Name, Number
+from statdash.layout.hours import ActiveHours, Window
 from statdash.layout.problems import SourceLocation
 from statdash.layout.specs import (
     ActionEntry,
@@ -377,7 +378,7 @@ class _Compiler:
                 location=self.layout.locate(at).location,
                 seconds=spec.seconds,
                 date=spec.date,
-                timezone=spec.timezone,
+                timezone=spec.timezone or self.layout.timezone,
             )
         if isinstance(spec, TextSpec):
             return TextView(
@@ -534,6 +535,7 @@ class _Compiler:
             format=fmt,
             decimals=decimals,
             worse=_worse(formula),
+            active=_active_hours(self.layout, spec.active),
         )
 
     def figure_format(self, side: Formula | None) -> tuple[FormatName | None, int]:
@@ -587,6 +589,7 @@ class _Compiler:
                 format=self.threshold_rules[name].format,
                 decimals=self.threshold_rules[name].decimals,
                 worse="higher" if self.threshold_rules[name].direction == "above" else "lower",
+                active=_active_hours(self.layout, None),
             )
             for name, (location, targets) in self.threshold_alerts.items()
         ]
@@ -720,6 +723,15 @@ def _actions(entries: list[ActionEntry]) -> tuple[AlertAction, ...]:
         entry if isinstance(entry, str) else CommandAction(tuple(entry.command), entry.timeout)
         for entry in entries
     )
+
+
+def _active_hours(layout: Layout, own: Window | list[Window] | None) -> ActiveHours | None:
+    """A rule's windows: its own `active:`, else alert_settings', in the layout's zone."""
+    windows = layout.alert_settings.active if own is None else own
+    if windows is None:
+        return None
+    listed = (windows,) if isinstance(windows, Window) else tuple(windows)
+    return ActiveHours(listed, layout.timezone)
 
 
 def _alert_log(layout: Layout, settings: AlertSettingsSpec) -> str | None:

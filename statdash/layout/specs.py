@@ -25,6 +25,7 @@ from statdash.layout.validation import (
     LIST_TAG,
     MAPPING_TAG,
     TEXT_TAG,
+    ActiveWindow,
     AlertActionWord,
     AlertDelay,
     AlertLevel,
@@ -856,6 +857,17 @@ AlertObjectsRef = Annotated[
 ]
 
 
+ActiveHoursSpec = Annotated[
+    Annotated[ActiveWindow, Tag(TEXT_TAG)]
+    | Annotated[list[ActiveWindow], Field(min_length=1), Tag(LIST_TAG)],
+    pick_by_shape(
+        list,
+        'expected a time window such as "Mon-Fri 08:00-20:00", or a list of them such as'
+        ' ["Mon-Fri 08:00-20:00", "Sat 09:00-13:00"]',
+    ),
+]
+
+
 def _default_actions() -> list[AlertActionName | CommandActionSpec]:
     return list(DEFAULT_ALERT_ACTIONS)
 
@@ -875,6 +887,10 @@ class AlertSettingsSpec(Node):
     (0s, the default: once)."""
     quiet: bool = False
     """Show and log alerts, but run no actions (no bell, banner, notification or command)."""
+    active: ActiveHoursSpec | None = None
+    """When the rules are on, in the layout's `timezone`: a window such as
+    `Mon-Fri 08:00-20:00` (or `22:00-06:00`, across midnight), or a list of them. Outside
+    them a rule raises nothing and a standing alert clears. Default: always."""
     log: Text | None = None
     """A file (beside the layout, or absolute) that gets one JSON line per raise, acknowledge
     and clear; `--alert-log` overrides it."""
@@ -903,6 +919,9 @@ class AlertSpec(Node):
     """Show and log only, no actions (default: alert_settings)."""
     actions: list[ActionEntry] | None = None
     """What this rule does when raised (default: alert_settings' actions)."""
+    active: ActiveHoursSpec | None = None
+    """When this rule is on (default: alert_settings' `active`, else always), e.g.
+    `Mon-Fri 08:00-20:00` or a list of such windows, in the layout's `timezone`."""
 
     def _model_problems(self, scope: Scope | None) -> Iterator[InitErrorDetails]:
         yield from formula_problems(self.when, scope, ("when",))
@@ -936,6 +955,9 @@ class Layout(Node):
     """Alert rules: raised when a condition holds for an object, acknowledged, cleared."""
     alert_settings: AlertSettingsSpec = Field(default_factory=AlertSettingsSpec)
     """Defaults of the alert rules (actions, delays) and the alert log file."""
+    timezone: TimeZone | None = None
+    """The layout's time zone, an IANA name such as Europe/Berlin: alert rules' `active`
+    windows and clocks without their own `timezone` use it. Default: the computer's."""
     rotate: PageTime | None = None
     """Cycle the pages, each shown this long (e.g. 15s) unless it sets `show_for`."""
 

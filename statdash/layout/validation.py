@@ -38,6 +38,7 @@ from statdash.layout.files import FileProblem, ObjectFile, parse_object_list, re
 from statdash.layout.formats import Direction as DirectionName
 from statdash.layout.formats import FormatName
 from statdash.layout.formulas import MAX_FORMULA_LENGTH, Formula, FormulaError, parse_formula
+from statdash.layout.hours import EXAMPLES, Window, WindowError, parse_window
 from statdash.layout.suggest import did_you_mean, one_of
 from statdash.layout.vocabulary import (
     ALERT_ACTIONS,
@@ -427,6 +428,26 @@ TimeZone = Annotated[
     BeforeValidator(_time_zone),
     WithJsonSchema({"type": "string", "examples": ["Europe/Berlin", "America/New_York", "UTC"]}),
 ]
+
+
+def _active_window(value: Any) -> Window:
+    if not isinstance(value, str):
+        raise problem(
+            f'expected a time window in quotes, e.g. "{EXAMPLES[0]}", got {describe(value)}'
+        )
+    try:
+        return parse_window(_text(value))
+    except WindowError as error:
+        raise problem(f"{shown(value.strip())}: {error}") from None
+
+
+ActiveWindow = Annotated[
+    Window,
+    PlainValidator(_active_window),
+    PlainSerializer(lambda window: window.text),
+    WithJsonSchema({"type": "string", "examples": list(EXAMPLES)}),
+]
+"""A time window when alert rules are on, e.g. `Mon-Fri 08:00-20:00` (statdash.layout.hours)."""
 
 
 def _formula(value: Any) -> Formula:

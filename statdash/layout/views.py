@@ -30,6 +30,7 @@ from statdash.layout.formats import (
     state_style,
 )
 from statdash.layout.formulas import Aggregate, Formula
+from statdash.layout.hours import ActiveHours
 from statdash.layout.problems import SourceLocation
 from statdash.layout.source import LayoutSource
 from statdash.layout.vocabulary import (
@@ -304,6 +305,8 @@ class AlertView:
     decimals: int = 0
     worse: Literal["higher", "lower"] | None = None
     """Which way the figure gets worse: the episode's worst value is kept (None: unknown)."""
+    active: ActiveHours | None = None
+    """When the rule is on (its `active:` windows, else alert_settings'); None: always."""
 
 
 @dataclass(frozen=True, slots=True)

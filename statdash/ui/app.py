@@ -531,7 +531,11 @@ class StatdashApp(App[int]):
             self._show_alerts()
 
         self.push_screen(
-            AlertsScreen(lambda: (alerts.book.active(), alerts.book.history()), acknowledge)
+            AlertsScreen(
+                lambda: (alerts.book.active(), alerts.book.history()),
+                acknowledge,
+                off_hours=alerts.book.off_hours,
+            )
         )
 
     # --- status line ------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from textual.app import App, ComposeResult
+from textual.widgets import Static
 
 from statdash.api.client import RetryPolicy, StatisticsClient
 from statdash.layout.compile import compile_layout
@@ -258,3 +259,25 @@ def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def test_alerts_screen(snap_compare: SnapCompare, utc: None) -> None:
     """Standing alerts with level words, state, stale mark and times; the cleared history."""
     assert snap_compare(AlertsApp(), terminal_size=(100, 24))
+
+
+async def test_the_alerts_screen_heading_names_the_rules_off_hours() -> None:
+    """Rules outside their `active` windows are named in the heading, as plain text."""
+    off = ["Night [b]backlog[/]", "Weekend"]
+
+    class OffHoursApp(App[None]):
+        def on_mount(self) -> None:
+            self.push_screen(
+                AlertsScreen(lambda: (STANDING, CLEARED), lambda keys: None, off_hours=lambda: off)
+            )
+
+    app = OffHoursApp()
+    async with app.run_test(size=(120, 24)) as pilot:
+        await pilot.pause()
+        heading = app.screen.query_one("#standing-heading", Static)
+        assert str(heading.render()).endswith("; off-hours now: Night [b]backlog[/], Weekend")
+        off.clear()
+        assert isinstance(app.screen, AlertsScreen)
+        app.screen.show_alerts()
+        await pilot.pause()
+        assert "off-hours" not in str(heading.render())

@@ -15,12 +15,14 @@ from textual.widgets import DataTable, Static
 
 from statdash.layout.formats import figure_text
 from statdash.live.alerts.book import Alert, AlertKey, AlertState
-from statdash.text import counted, safe
+from statdash.text import clean, counted, safe
 from statdash.ui.widgets.alert_banner import LEVEL_MARKS
 
 AlertsSource = Callable[[], tuple[Sequence[Alert], Sequence[Alert]]]
 """() -> (standing alerts, cleared alerts latest first)."""
 Acknowledge = Callable[[list[AlertKey] | None], None]
+OffHours = Callable[[], Sequence[str]]
+"""() -> names of the rules outside their `active` windows now."""
 NOT_YET = "\u2013"
 
 
@@ -107,9 +109,12 @@ class AlertsScreen(ModalScreen[None]):
         Binding("q", "dismiss", "Close", show=False),
     ]
 
-    def __init__(self, source: AlertsSource, acknowledge: Acknowledge) -> None:
+    def __init__(
+        self, source: AlertsSource, acknowledge: Acknowledge, off_hours: OffHours | None = None
+    ) -> None:
         super().__init__()
         self._source = source
+        self._off_hours = off_hours
         self._acknowledge = acknowledge
         self._standing_keys: list[AlertKey] = []
 
@@ -156,6 +161,11 @@ class AlertsScreen(ModalScreen[None]):
         heading = f"Standing: {counted(len(standing), 'alert')}"
         if waiting:
             heading += f", {waiting:,} not acknowledged"
+        off = list(self._off_hours()) if self._off_hours is not None else []
+        if off:
+            names = ", ".join(clean(name, 40) for name in off[:3])
+            more = f" (+{len(off) - 3:,} more)" if len(off) > 3 else ""
+            heading += f"; off-hours now: {names}{more}"
         self.query_one("#standing-heading", Static).update(Text(heading))
         history: DataTable[Text] = self.query_one("#history", DataTable)
         history.clear()
