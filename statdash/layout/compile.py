@@ -65,6 +65,7 @@ from statdash.layout.specs import (
     AlertSpec,
     ClockSpec,
     ColumnSpec,
+    CommandActionSpec,
     KpiSpec,
     Layout,
     ObjectRef,
@@ -101,6 +102,7 @@ from statdash.layout.views import (
     ThresholdCondition,
     TrendView,
     View,
+    WebhookAction,
 )
 from statdash.layout.vocabulary import (
     DEFAULT_PRIORITY,
@@ -529,7 +531,11 @@ class _Compiler:
             clear_after=settings.clear_after if spec.clear_after is None else spec.clear_after,
             repeat=settings.repeat if spec.repeat is None else spec.repeat,
             quiet=settings.quiet if spec.quiet is None else spec.quiet,
-            actions=_actions(settings.actions if spec.actions is None else spec.actions),
+            actions=(
+                _actions(self.layout, settings.actions, ("alert_settings", "actions"))
+                if spec.actions is None
+                else _actions(self.layout, spec.actions, ("alerts", index, "actions"))
+            ),
             targets=targets,
             location=self.layout.locate(("alerts", index)).location,
             format=fmt,
@@ -573,7 +579,7 @@ class _Compiler:
     def alert_views(self) -> tuple[AlertView, ...]:
         """Every alert rule of the layout, `alert: true` thresholds included."""
         settings = self.layout.alert_settings
-        actions = _actions(settings.actions)
+        actions = _actions(self.layout, settings.actions, ("alert_settings", "actions"))
         rules = [self.rule_view(index, spec) for index, spec in enumerate(self.layout.alerts)]
         views = [
             AlertView(
@@ -718,11 +724,24 @@ def _limit_text(limit: float, fmt: FormatName) -> str:
     return f"{limit:g}%" if fmt == "percent" else f"{limit:g}"
 
 
-def _actions(entries: list[ActionEntry]) -> tuple[AlertAction, ...]:
-    return tuple(
-        entry if isinstance(entry, str) else CommandAction(tuple(entry.command), entry.timeout)
-        for entry in entries
-    )
+def _actions(
+    layout: Layout, entries: list[ActionEntry], at: tuple[str | int, ...]
+) -> tuple[AlertAction, ...]:
+    """A list of `actions:` (written at key path `at`) as the live side runs them."""
+    actions: list[AlertAction] = []
+    for index, entry in enumerate(entries):
+        if isinstance(entry, str):
+            actions.append(entry)
+        elif isinstance(entry, CommandActionSpec):
+            actions.append(CommandAction(tuple(entry.command), entry.timeout))
+        else:
+            hook = entry.webhook
+            where = layout.locate((*at, index, "webhook")).location
+            if isinstance(hook, str):
+                actions.append(WebhookAction(hook, None, entry.timeout, where))
+            else:
+                actions.append(WebhookAction(None, hook.env, entry.timeout, where))
+    return tuple(actions)
 
 
 def _active_hours(layout: Layout, own: Window | list[Window] | None) -> ActiveHours | None:

@@ -33,6 +33,7 @@ from statdash.layout.validation import (
     CommandTimeout,
     DeclaredName,
     Direction,
+    EnvName,
     Format,
     FormulaText,
     Glyph,
@@ -54,6 +55,8 @@ from statdash.layout.validation import (
     TrendStyle,
     TrendWindow,
     Updates,
+    WebhookTimeout,
+    WebhookUrl,
     object_list_name,
     pick_by_shape,
 )
@@ -64,6 +67,7 @@ from statdash.layout.vocabulary import (
     DEFAULT_PRIORITY,
     DEFAULT_STATE_STATISTIC,
     DEFAULT_TREND_WINDOW,
+    DEFAULT_WEBHOOK_TIMEOUT,
     FORMATS,
     MAX_PAGE_COLUMNS,
     MIN_TREND_POINTS,
@@ -838,11 +842,52 @@ class CommandActionSpec(Node):
     """How long the program may run before it is killed (default 10s)."""
 
 
+class EnvSpec(Node):
+    """A secret read from the environment when the dashboard starts, not written in the file."""
+
+    env: EnvName
+    """The environment variable's name, e.g. SLACK_WEBHOOK_URL."""
+
+
+class WebhookActionSpec(Node):
+    """Post the alert as JSON to a URL (Slack, Teams and most chat tools take one)."""
+
+    webhook: Annotated[
+        Annotated[WebhookUrl, Tag(TEXT_TAG)] | Annotated[EnvSpec, Tag(MAPPING_TAG)],
+        pick_by_shape(
+            dict, "expected the webhook's URL, or {env: VARIABLE} naming where to read it"
+        ),
+    ]
+    """The URL (https://...), or {env: SLACK_WEBHOOK_URL} to read it from the environment at
+    start; it is a secret, never shown (messages name its host)."""
+    timeout: WebhookTimeout = Field(
+        default=DEFAULT_WEBHOOK_TIMEOUT, json_schema_extra={"default": "5s"}
+    )
+    """How long one attempt may take before it counts as failed (default 5s)."""
+
+
+WEBHOOK_TAG = "webhook"
+
+
+def _action_shape(value: Any) -> str | None:
+    # A mapping with `webhook` is a webhook; any other mapping is read as a command (so a
+    # misspelt key gets the command's did-you-mean).
+    if isinstance(value, str):
+        return TEXT_TAG
+    if isinstance(value, dict):
+        return WEBHOOK_TAG if "webhook" in value else MAPPING_TAG
+    return None
+
+
 ActionEntry = Annotated[
-    Annotated[AlertActionWord, Tag(TEXT_TAG)] | Annotated[CommandActionSpec, Tag(MAPPING_TAG)],
-    pick_by_shape(
-        dict,
-        "expected an action: bell, banner, notify or log, or {command: [program, args...]}",
+    Annotated[AlertActionWord, Tag(TEXT_TAG)]
+    | Annotated[CommandActionSpec, Tag(MAPPING_TAG)]
+    | Annotated[WebhookActionSpec, Tag(WEBHOOK_TAG)],
+    Discriminator(
+        _action_shape,
+        custom_error_type="layout",
+        custom_error_message="expected an action: bell, banner, notify or log,"
+        " {command: [program, args...]} or {webhook: URL}",
     ),
 ]
 
@@ -868,7 +913,7 @@ ActiveHoursSpec = Annotated[
 ]
 
 
-def _default_actions() -> list[AlertActionName | CommandActionSpec]:
+def _default_actions() -> list[AlertActionName | CommandActionSpec | WebhookActionSpec]:
     return list(DEFAULT_ALERT_ACTIONS)
 
 
@@ -877,7 +922,8 @@ class AlertSettingsSpec(Node):
 
     actions: list[ActionEntry] = Field(default_factory=_default_actions)
     """What a raised alert does: bell, banner, notify (a desktop notification where the
-    terminal supports it), log (a line of output), {command: [...]}. Default: banner, bell, log."""
+    terminal supports it), log (a line of output), {command: [...]}, {webhook: URL}.
+    Default: banner, bell, log."""
     hold: AlertDelay = Field(default=0.0, alias="for", json_schema_extra={"default": "0s"})
     """How long a condition must hold before the alert is raised (flap damping)."""
     clear_after: AlertDelay = Field(default=0.0, json_schema_extra={"default": "0s"})

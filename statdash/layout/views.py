@@ -281,7 +281,22 @@ class CommandAction:
     timeout: float
 
 
-AlertAction = AlertActionName | CommandAction
+@dataclass(frozen=True, slots=True)
+class WebhookAction:
+    """Post the alert as JSON to `url`, or to the URL in environment variable `env`.
+
+    The URL is a secret (a chat tool's token is in it): it is kept out of `repr`, and
+    messages name the webhook by its host or its variable (`statdash.live.alerts.webhook`).
+    """
+
+    url: str | None = field(repr=False)
+    env: str | None
+    timeout: float
+    location: SourceLocation = field(compare=False)
+    """Where the action is written, for a message about it."""
+
+
+AlertAction = AlertActionName | CommandAction | WebhookAction
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,6 +416,16 @@ class CompiledLayout:
         return SubscriptionRequest(
             operation_id=operation_id or str(uuid.uuid4()),
             data=SubscriptionItems(statistics=list(self.items)),
+        )
+
+    def secrets(self) -> frozenset[str]:
+        """The secrets written in the layout's text (webhook URLs), to keep out of copies of
+        it such as a recording's."""
+        return frozenset(
+            action.url
+            for rule in self.alerts
+            for action in rule.actions
+            if isinstance(action, WebhookAction) and action.url is not None
         )
 
     def widgets(self) -> Iterator[View]:
