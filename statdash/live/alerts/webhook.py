@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import json
 import logging
 import os
@@ -112,24 +113,20 @@ def webhook_problems(
     return problems
 
 
-class _HideWebhookUrls(logging.Filter):
-    """Drops httpx's log records that name a webhook's URL (`HTTP Request: POST https://...`)."""
+_POSTING: contextvars.ContextVar[bool] = contextvars.ContextVar("webhook_posting", default=False)
+"""True inside a webhook post (each worker task has its own context)."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.urls: set[str] = set()
+
+class _HideWebhookRequests(logging.Filter):
+    """Drops httpx's log records made while a webhook is posted (`HTTP Request: POST
+    https://...` names the whole URL). Matched by the task, not by the text: httpx may write
+    the URL normalised (host lower-cased, path re-encoded), which a text match would miss."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.urls:
-            return True
-        try:
-            message = record.getMessage()
-        except (TypeError, ValueError):
-            return True
-        return not any(url in message for url in self.urls)
+        return not _POSTING.get()
 
 
-_HIDDEN = _HideWebhookUrls()
+_HIDDEN = _HideWebhookRequests()
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +216,7 @@ class WebhookSender:
         if url is None:
             self._say(f"alert {label}: the variable is not set; the {item.what} was not posted")
             return
-        _HIDDEN.urls.add(url)
+        _POSTING.set(True)
         why = ""
         for attempt in range(1, self._attempts + 1):
             retry_after: float | None = None
