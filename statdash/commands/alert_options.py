@@ -1,4 +1,5 @@
-"""`--alert-log PATH` (run, demo, watch, serve), run's `--alert-actions`, and opening the log."""
+"""`--alert-log PATH` (run, demo, watch, serve), run's `--alert-actions`, opening the log, and
+checking the rules' webhooks before anything starts."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 from statdash.commands.voice import Refused, Voice
 from statdash.layout.views import CompiledLayout
 from statdash.live.alerts.log import AlertLog, AlertLogError
+from statdash.live.alerts.webhook import webhook_problems
 
 
 def add_alert_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,6 +49,15 @@ def alert_actions_problem(args: argparse.Namespace) -> str | None:
     if screen_only(args) and getattr(args, "alert_log", None) is not None:
         return "--alert-log cannot go with --alert-actions screen, which writes no alert log"
     return None
+
+
+def check_alert_webhooks(args: argparse.Namespace, layout: CompiledLayout) -> None:
+    """Refused (one located line) when a rule's webhook cannot be posted to: its variable is
+    unset, or it is plain http to another computer without `--allow-http`."""
+    problems = webhook_problems(layout.alerts, allow_http=bool(getattr(args, "allow_http", False)))
+    if problems:
+        more = f" (and {len(problems) - 1:,} more)" if len(problems) > 1 else ""
+        raise Refused(f"{problems[0]}{more}; nothing was started")
 
 
 def open_alert_log(

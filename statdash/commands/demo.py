@@ -9,7 +9,11 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from statdash.api.settings import Credentials, ServerSettings
-from statdash.commands.alert_options import add_alert_arguments, open_alert_log
+from statdash.commands.alert_options import (
+    add_alert_arguments,
+    check_alert_webhooks,
+    open_alert_log,
+)
 from statdash.commands.common import add_updates_argument, load_compiled
 from statdash.commands.record_options import add_record_arguments, make_recorder, record_problem
 from statdash.commands.run import KIOSK_HELP, THEMES_HELP, theme_problem
@@ -77,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
     layout = load_compiled(path)
     if args.agents < 1 or args.queues < 1:
         raise Refused("--agents and --queues must be at least 1")
+    check_alert_webhooks(args, layout)
     alert_log = open_alert_log(args, layout, VOICE)
     # why here: the server stack and Textual are slow to import (see the top).
     from statdash.sim.runner import running_simulator

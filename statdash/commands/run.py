@@ -15,6 +15,7 @@ from statdash.commands.alert_options import (
     add_alert_actions_argument,
     add_alert_arguments,
     alert_actions_problem,
+    check_alert_webhooks,
     open_alert_log,
     screen_only,
 )
@@ -80,6 +81,8 @@ def prepare(
     settings = resolve_server(args, environ, voice=voice, warn=warn)
     layout = load_compiled(args.layout)
     # With --alert-actions screen another process keeps the log (the layout's included).
+    if not screen_only(args):
+        check_alert_webhooks(args, layout)
     alert_log = None if screen_only(args) else open_alert_log(args, layout, voice)
     return Prepared(settings, layout, alert_log)
 

@@ -26,7 +26,11 @@ from statdash.api.connect import make_client
 from statdash.api.errors import ConfigError
 from statdash.api.settings import ENV_PREFIX, ServerSettings, is_loopback
 from statdash.commands import run as run_command
-from statdash.commands.alert_options import add_alert_arguments, open_alert_log
+from statdash.commands.alert_options import (
+    add_alert_arguments,
+    check_alert_webhooks,
+    open_alert_log,
+)
 from statdash.commands.alert_session import AlertSession
 from statdash.commands.common import add_updates_argument
 from statdash.commands.run import Prepared
@@ -101,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
     argv = viewer_argv(args, settings)
     environment = viewer_environment(settings, os.environ)
     layout = check_viewer(argv, environment).layout
+    check_alert_webhooks(args, layout)
     alert_log = open_alert_log(args, layout, VOICE)
     try:
         return _serve_checked(args, settings, layout, argv, environment, alert_log)

@@ -26,6 +26,7 @@ from statdash.api.errors import ConfigError
 from statdash.api.settings import ServerSettings
 from statdash.commands.alert_options import (
     add_alert_arguments,
+    check_alert_webhooks,
     open_alert_log,
 )
 from statdash.commands.alert_session import AlertSession
@@ -82,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
     problem = record_problem(args)
     if problem is not None:
         raise Refused(problem)
+    check_alert_webhooks(args, layout)
     log = open_alert_log(args, layout, VOICE)
     try:
         recorder = make_recorder(args, layout, settings.label)

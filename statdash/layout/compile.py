@@ -52,6 +52,7 @@ from statdash.layout.formats import (
     matching_states,
 )
 from statdash.layout.formulas import Aggregate, Comparison, Formula, Name, Number
+from statdash.layout.hours import ActiveHours, Window
 from statdash.layout.problems import SourceLocation
 from statdash.layout.specs import (
     ActionEntry,
@@ -61,6 +62,7 @@ from statdash.layout.specs import (
     AlertSpec,
     ClockSpec,
     ColumnSpec,
+    CommandActionSpec,
     KpiSpec,
     Layout,
     ObjectRef,
@@ -99,6 +101,7 @@ from statdash.layout.views import (
     TopView,
     TrendView,
     View,
+    WebhookAction,
 )
 from statdash.layout.vocabulary import (
     DEFAULT_PRIORITY,
@@ -378,7 +381,7 @@ class _Compiler:
                 location=self.layout.locate(at).location,
                 seconds=spec.seconds,
                 date=spec.date,
-                timezone=spec.timezone,
+                timezone=spec.timezone or self.layout.timezone,
             )
         if isinstance(spec, TextSpec):
             return TextView(
@@ -566,13 +569,18 @@ class _Compiler:
             clear_after=settings.clear_after if spec.clear_after is None else spec.clear_after,
             repeat=settings.repeat if spec.repeat is None else spec.repeat,
             quiet=settings.quiet if spec.quiet is None else spec.quiet,
-            actions=_actions(settings.actions if spec.actions is None else spec.actions),
+            actions=(
+                _actions(self.layout, settings.actions, ("alert_settings", "actions"))
+                if spec.actions is None
+                else _actions(self.layout, spec.actions, ("alerts", index, "actions"))
+            ),
             targets=targets,
             location=self.layout.locate(("alerts", index)).location,
             format=fmt,
             decimals=decimals,
             worse=_worse(formula),
             when=formula.text,
+            active=_active_hours(self.layout, spec.active),
         )
 
     def figure_format(self, side: Formula | None) -> tuple[FormatName | None, int]:
@@ -610,7 +618,7 @@ class _Compiler:
     def alert_views(self) -> tuple[AlertView, ...]:
         """Every alert rule of the layout, `alert: true` thresholds included."""
         settings = self.layout.alert_settings
-        actions = _actions(settings.actions)
+        actions = _actions(self.layout, settings.actions, ("alert_settings", "actions"))
         rules = [self.rule_view(index, spec) for index, spec in enumerate(self.layout.alerts)]
         views = [
             AlertView(
@@ -628,6 +636,7 @@ class _Compiler:
                 worse="higher" if self.threshold_rules[name].direction == "above" else "lower",
                 # The name says the condition (`Prod ≤ 40%`); this says where it comes from.
                 when="a threshold with alert: true",
+                active=_active_hours(self.layout, None),
             )
             for name, (location, targets) in self.threshold_alerts.items()
         ]
@@ -756,11 +765,33 @@ def _limit_text(limit: float, fmt: FormatName) -> str:
     return f"{limit:g}%" if fmt == "percent" else f"{limit:g}"
 
 
-def _actions(entries: list[ActionEntry]) -> tuple[AlertAction, ...]:
-    return tuple(
-        entry if isinstance(entry, str) else CommandAction(tuple(entry.command), entry.timeout)
-        for entry in entries
-    )
+def _actions(
+    layout: Layout, entries: list[ActionEntry], at: tuple[str | int, ...]
+) -> tuple[AlertAction, ...]:
+    """A list of `actions:` (written at key path `at`) as the live side runs them."""
+    actions: list[AlertAction] = []
+    for index, entry in enumerate(entries):
+        if isinstance(entry, str):
+            actions.append(entry)
+        elif isinstance(entry, CommandActionSpec):
+            actions.append(CommandAction(tuple(entry.command), entry.timeout))
+        else:
+            hook = entry.webhook
+            where = layout.locate((*at, index, "webhook")).location
+            if isinstance(hook, str):
+                actions.append(WebhookAction(hook, None, entry.timeout, where))
+            else:
+                actions.append(WebhookAction(None, hook.env, entry.timeout, where))
+    return tuple(actions)
+
+
+def _active_hours(layout: Layout, own: Window | list[Window] | None) -> ActiveHours | None:
+    """A rule's windows: its own `active:`, else alert_settings', in the layout's zone."""
+    windows = layout.alert_settings.active if own is None else own
+    if windows is None:
+        return None
+    listed = (windows,) if isinstance(windows, Window) else tuple(windows)
+    return ActiveHours(listed, layout.timezone)
 
 
 def _alert_log(layout: Layout, settings: AlertSettingsSpec) -> str | None:

@@ -9,7 +9,7 @@ kept as read, so a replay does not depend on files that may since have changed o
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -26,6 +26,15 @@ class LayoutSource:
     text: str
     files: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     """Object list files by the name the layout gives them (`file: data/agents.txt`)."""
+
+    def without(self, secrets: Iterable[str], placeholder: str) -> LayoutSource:
+        """This source with every one of `secrets` in the layout's text replaced by
+        `placeholder` (which must itself be valid where a secret stood)."""
+        text = self.text
+        # Longest first, so a secret that contains another is replaced whole.
+        for secret in sorted(secrets, key=len, reverse=True):
+            text = text.replace(secret, placeholder)
+        return LayoutSource(self.file, text, self.files)
 
     def to_json(self) -> str:
         """The source as compact JSON text."""

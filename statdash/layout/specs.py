@@ -28,6 +28,7 @@ from statdash.layout.validation import (
     LIST_TAG,
     MAPPING_TAG,
     TEXT_TAG,
+    ActiveWindow,
     AlertActionWord,
     AlertDelay,
     AlertLevel,
@@ -35,6 +36,7 @@ from statdash.layout.validation import (
     CommandTimeout,
     DeclaredName,
     Direction,
+    EnvName,
     Format,
     FormulaText,
     Glyph,
@@ -59,6 +61,8 @@ from statdash.layout.validation import (
     TrendStyle,
     TrendWindow,
     Updates,
+    WebhookTimeout,
+    WebhookUrl,
     object_list_name,
     pick_by_shape,
 )
@@ -70,6 +74,7 @@ from statdash.layout.vocabulary import (
     DEFAULT_STATE_STATISTIC,
     DEFAULT_TOP_COUNT,
     DEFAULT_TREND_WINDOW,
+    DEFAULT_WEBHOOK_TIMEOUT,
     FORMATS,
     MAX_PAGE_COLUMNS,
     MIN_TREND_POINTS,
@@ -892,11 +897,52 @@ class CommandActionSpec(Node):
     """How long the program may run before it is killed (default 10s)."""
 
 
+class EnvSpec(Node):
+    """A secret read from the environment when the dashboard starts, not written in the file."""
+
+    env: EnvName
+    """The environment variable's name, e.g. SLACK_WEBHOOK_URL."""
+
+
+class WebhookActionSpec(Node):
+    """Post the alert as JSON to a URL (Slack, Teams and most chat tools take one)."""
+
+    webhook: Annotated[
+        Annotated[WebhookUrl, Tag(TEXT_TAG)] | Annotated[EnvSpec, Tag(MAPPING_TAG)],
+        pick_by_shape(
+            dict, "expected the webhook's URL, or {env: VARIABLE} naming where to read it"
+        ),
+    ]
+    """The URL (https://...), or {env: SLACK_WEBHOOK_URL} to read it from the environment at
+    start; it is a secret, never shown (messages name its host)."""
+    timeout: WebhookTimeout = Field(
+        default=DEFAULT_WEBHOOK_TIMEOUT, json_schema_extra={"default": "5s"}
+    )
+    """How long one attempt may take before it counts as failed (default 5s)."""
+
+
+WEBHOOK_TAG = "webhook"
+
+
+def _action_shape(value: Any) -> str | None:
+    # A mapping with `webhook` is a webhook; any other mapping is read as a command (so a
+    # misspelt key gets the command's did-you-mean).
+    if isinstance(value, str):
+        return TEXT_TAG
+    if isinstance(value, dict):
+        return WEBHOOK_TAG if "webhook" in value else MAPPING_TAG
+    return None
+
+
 ActionEntry = Annotated[
-    Annotated[AlertActionWord, Tag(TEXT_TAG)] | Annotated[CommandActionSpec, Tag(MAPPING_TAG)],
-    pick_by_shape(
-        dict,
-        "expected an action: bell, banner, notify or log, or {command: [program, args...]}",
+    Annotated[AlertActionWord, Tag(TEXT_TAG)]
+    | Annotated[CommandActionSpec, Tag(MAPPING_TAG)]
+    | Annotated[WebhookActionSpec, Tag(WEBHOOK_TAG)],
+    Discriminator(
+        _action_shape,
+        custom_error_type="layout",
+        custom_error_message="expected an action: bell, banner, notify or log,"
+        " {command: [program, args...]} or {webhook: URL}",
     ),
 ]
 
@@ -911,7 +957,18 @@ AlertObjectsRef = Annotated[
 ]
 
 
-def _default_actions() -> list[AlertActionName | CommandActionSpec]:
+ActiveHoursSpec = Annotated[
+    Annotated[ActiveWindow, Tag(TEXT_TAG)]
+    | Annotated[list[ActiveWindow], Field(min_length=1), Tag(LIST_TAG)],
+    pick_by_shape(
+        list,
+        'expected a time window such as "Mon-Fri 08:00-20:00", or a list of them such as'
+        ' ["Mon-Fri 08:00-20:00", "Sat 09:00-13:00"]',
+    ),
+]
+
+
+def _default_actions() -> list[AlertActionName | CommandActionSpec | WebhookActionSpec]:
     return list(DEFAULT_ALERT_ACTIONS)
 
 
@@ -920,7 +977,8 @@ class AlertSettingsSpec(Node):
 
     actions: list[ActionEntry] = Field(default_factory=_default_actions)
     """What a raised alert does: bell, banner, notify (a desktop notification where the
-    terminal supports it), log (a line of output), {command: [...]}. Default: banner, bell, log."""
+    terminal supports it), log (a line of output), {command: [...]}, {webhook: URL}.
+    Default: banner, bell, log."""
     hold: AlertDelay = Field(default=0.0, alias="for", json_schema_extra={"default": "0s"})
     """How long a condition must hold before the alert is raised (flap damping)."""
     clear_after: AlertDelay = Field(default=0.0, json_schema_extra={"default": "0s"})
@@ -930,6 +988,10 @@ class AlertSettingsSpec(Node):
     (0s, the default: once)."""
     quiet: bool = False
     """Show and log alerts, but run no actions (no bell, banner, notification or command)."""
+    active: ActiveHoursSpec | None = None
+    """When the rules are on, in the layout's `timezone`: a window such as
+    `Mon-Fri 08:00-20:00` (or `22:00-06:00`, across midnight), or a list of them. Outside
+    them a rule raises nothing and a standing alert clears. Default: always."""
     log: Text | None = None
     """A file (beside the layout, or absolute) that gets one JSON line per raise, acknowledge
     and clear; `--alert-log` overrides it."""
@@ -958,6 +1020,9 @@ class AlertSpec(Node):
     """Show and log only, no actions (default: alert_settings)."""
     actions: list[ActionEntry] | None = None
     """What this rule does when raised (default: alert_settings' actions)."""
+    active: ActiveHoursSpec | None = None
+    """When this rule is on (default: alert_settings' `active`, else always), e.g.
+    `Mon-Fri 08:00-20:00` or a list of such windows, in the layout's `timezone`."""
 
     def _model_problems(self, scope: Scope | None) -> Iterator[InitErrorDetails]:
         yield from formula_problems(self.when, scope, ("when",))
@@ -991,6 +1056,9 @@ class Layout(Node):
     """Alert rules: raised when a condition holds for an object, acknowledged, cleared."""
     alert_settings: AlertSettingsSpec = Field(default_factory=AlertSettingsSpec)
     """Defaults of the alert rules (actions, delays) and the alert log file."""
+    timezone: TimeZone | None = None
+    """The layout's time zone, an IANA name such as Europe/Berlin: alert rules' `active`
+    windows and clocks without their own `timezone` use it. Default: the computer's."""
     rotate: PageTime | None = None
     """Cycle the pages, each shown this long (e.g. 15s) unless it sets `show_for`."""
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Self, get_args
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -38,6 +39,7 @@ from statdash.layout.files import FileProblem, ObjectFile, parse_object_list, re
 from statdash.layout.formats import Direction as DirectionName
 from statdash.layout.formats import FormatName
 from statdash.layout.formulas import MAX_FORMULA_LENGTH, Formula, FormulaError, parse_formula
+from statdash.layout.hours import EXAMPLES, Window, WindowError, parse_window
 from statdash.layout.suggest import did_you_mean, one_of
 from statdash.layout.vocabulary import (
     ALERT_ACTIONS,
@@ -70,6 +72,7 @@ from statdash.layout.wording import as_final_errors, describe, problem, problem_
 
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 _MAX_TEXT = 200
 
 CONTEXT_KEY = "statdash.layout.scope"
@@ -360,6 +363,42 @@ def _time_zone(value: Any) -> Any:
     return text
 
 
+def webhook_url_problem(url: str) -> str | None:
+    """What is wrong with a webhook URL, in words that never repeat it (it is a secret:
+    Slack's and Teams' carry their token in the path), or None when it is usable."""
+    if _CONTROL.search(url) or url != url.strip() or " " in url:
+        return "the webhook URL must not contain spaces or control characters"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError:
+        return "the webhook URL cannot be read; expected https://host/path"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "the webhook URL must start with https:// (or http://) and name a host"
+    return None
+
+
+def _webhook_url(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise problem(
+            "expected the webhook's URL, or {env: VARIABLE} naming where to read it,"
+            f" got {describe(value)}"
+        )
+    wrong = webhook_url_problem(value)
+    if wrong is not None:
+        raise problem(wrong)
+    return value
+
+
+def _env_name(value: Any) -> Any:
+    if not isinstance(value, str) or not _ENV_NAME.fullmatch(value):
+        raise problem(
+            f"expected the name of an environment variable such as SLACK_WEBHOOK_URL,"
+            f" got {describe(value)}"
+        )
+    return value
+
+
 def _duration_schema(example: str) -> WithJsonSchema:
     return WithJsonSchema(
         {"type": "string", "pattern": DURATION_PATTERN, "examples": [example]}, mode="validation"
@@ -454,11 +493,47 @@ PageRows = Annotated[
     ),
 ]
 
+WebhookUrl = Annotated[
+    str,
+    BeforeValidator(_webhook_url),
+    WithJsonSchema({"type": "string", "pattern": "^https?://", "format": "uri"}),
+]
+"""A webhook's URL written in the layout: http or https with a host; never shown in a message."""
+EnvName = Annotated[
+    str,
+    BeforeValidator(_env_name),
+    WithJsonSchema({"type": "string", "pattern": f"^{_ENV_NAME.pattern}$"}),
+]
+WebhookTimeout = Annotated[
+    float,
+    BeforeValidator(_duration("a webhook timeout", *ALERT_COMMAND_TIMEOUT_BOUNDS)),
+    _duration_schema("5s"),
+]
 TimeZone = Annotated[
     str,
     BeforeValidator(_time_zone),
     WithJsonSchema({"type": "string", "examples": ["Europe/Berlin", "America/New_York", "UTC"]}),
 ]
+
+
+def _active_window(value: Any) -> Window:
+    if not isinstance(value, str):
+        raise problem(
+            f'expected a time window in quotes, e.g. "{EXAMPLES[0]}", got {describe(value)}'
+        )
+    try:
+        return parse_window(_text(value))
+    except WindowError as error:
+        raise problem(f"{shown(value.strip())}: {error}") from None
+
+
+ActiveWindow = Annotated[
+    Window,
+    PlainValidator(_active_window),
+    PlainSerializer(lambda window: window.text),
+    WithJsonSchema({"type": "string", "examples": list(EXAMPLES)}),
+]
+"""A time window when alert rules are on, e.g. `Mon-Fri 08:00-20:00` (statdash.layout.hours)."""
 
 
 def _formula(value: Any) -> Formula:

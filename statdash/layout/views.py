@@ -30,6 +30,7 @@ from statdash.layout.formats import (
     state_style,
 )
 from statdash.layout.formulas import Aggregate, Formula
+from statdash.layout.hours import ActiveHours
 from statdash.layout.problems import SourceLocation
 from statdash.layout.source import LayoutSource
 from statdash.layout.vocabulary import (
@@ -307,7 +308,22 @@ class CommandAction:
     timeout: float
 
 
-AlertAction = AlertActionName | CommandAction
+@dataclass(frozen=True, slots=True)
+class WebhookAction:
+    """Post the alert as JSON to `url`, or to the URL in environment variable `env`.
+
+    The URL is a secret (a chat tool's token is in it): it is kept out of `repr`, and
+    messages name the webhook by its host or its variable (`statdash.live.alerts.webhook`).
+    """
+
+    url: str | None = field(repr=False)
+    env: str | None
+    timeout: float
+    location: SourceLocation = field(compare=False)
+    """Where the action is written, for a message about it."""
+
+
+AlertAction = AlertActionName | CommandAction | WebhookAction
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,6 +349,8 @@ class AlertView:
     """Which way the figure gets worse: the episode's worst value is kept (None: unknown)."""
     when: str = ""
     """The condition as the layout writes it (`waiting > 5`), for the alerts screen."""
+    active: ActiveHours | None = None
+    """When the rule is on (its `active:` windows, else alert_settings'); None: always."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -427,6 +445,16 @@ class CompiledLayout:
         return SubscriptionRequest(
             operation_id=operation_id or str(uuid.uuid4()),
             data=SubscriptionItems(statistics=list(self.items)),
+        )
+
+    def secrets(self) -> frozenset[str]:
+        """The secrets written in the layout's text (webhook URLs), to keep out of copies of
+        it such as a recording's."""
+        return frozenset(
+            action.url
+            for rule in self.alerts
+            for action in rule.actions
+            if isinstance(action, WebhookAction) and action.url is not None
         )
 
     def widgets(self) -> Iterator[View]:

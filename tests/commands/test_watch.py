@@ -137,3 +137,24 @@ def test_a_server_never_reached_exits_one(tmp_path: Path, dead_url: str) -> None
             child.communicate()
     assert child.returncode == 1
     assert "never reached" in err
+
+
+def test_a_webhook_whose_variable_is_unset_is_refused_before_starting(
+    tmp_path: Path, simulator: RunningSimulator, cli: Callable[..., Result]
+) -> None:
+    """`{webhook: {env: NAME}}` with NAME unset is one located line, exit 2, no subscription;
+    plain http to another host is refused the same way, naming the host only."""
+    hooked = ALERTING.replace("actions: [log, bell]", "actions: [log, {webhook: {env: HOOK_URL}}]")
+    path = layout_file(tmp_path, hooked)
+    result: Result = cli("watch", str(path), "--url", simulator.base_url)
+    assert result.code == 2
+    assert result.err == (
+        f"statdash watch: {path}:4:28: webhook: the environment variable HOOK_URL is not set;"
+        " export it with the webhook's URL; nothing was started\n"
+    )
+    assert simulator.state()["open_subscriptions"] == 0
+    plain = hooked.replace("{env: HOOK_URL}", '"http://chat.example.com/s3cr3t"')
+    result = cli("watch", str(layout_file(tmp_path, plain)), "--url", simulator.base_url)
+    assert result.code == 2
+    assert "refusing to post alerts over plain http to chat.example.com" in result.err
+    assert "s3cr3t" not in result.err + result.out

@@ -214,3 +214,72 @@ def test_an_unknown_name_in_a_rule_is_located_with_a_did_you_mean() -> None:
     assert len(found) == 1
     assert found[0].startswith("alerts.yaml:9:12: alerts[0].when: ")
     assert "did you mean 'waiting'?" in found[0]
+
+
+HOURS = """\
+title: Hours
+timezone: Europe/Berlin
+statistics:
+  waiting: {name: CurrentNumberWaitingCalls}
+alert_settings:
+  active: "Mon-Fri 08:00-20:00"
+alerts:
+  - name: Day backlog
+    when: "waiting > 5"
+  - name: Night backlog
+    when: "waiting > 2"
+    active: ["22:00-06:00", "Sat 09:00-13:00"]
+pages:
+  - widgets:
+      - kind: kpi
+        object: {queue: 8001@SIP_Switch}
+        stat: $waiting
+      - kind: clock
+"""
+
+
+def test_a_rules_active_windows_override_the_settings_in_the_layouts_zone() -> None:
+    """alert_settings' `active` is every rule's unless it has its own; both read in the
+    layout's `timezone`, which a clock without its own zone shows too."""
+    layout = compiled(HOURS)
+    day, night = layout.alerts
+    assert day.active is not None and night.active is not None
+    assert day.active.text == "Mon-Fri 08:00-20:00"
+    assert night.active.text == "22:00-06:00, Sat 09:00-13:00"
+    assert day.active.timezone == night.active.timezone == "Europe/Berlin"
+    clock = list(layout.widgets())[1]
+    assert getattr(clock, "timezone", None) == "Europe/Berlin"
+    assert (
+        compiled(HOURS.replace('  active: "Mon-Fri 08:00-20:00"\n', "  quiet: false\n"))
+        .alerts[0]
+        .active
+        is None
+    )
+
+
+def test_a_bad_window_is_a_located_problem_with_an_example() -> None:
+    """A misspelt day in a list and a time that is no time are each located in the file."""
+    found = problems(
+        HOURS.replace('"Sat 09:00-13:00"', '"Sam 09:00-13:00"').replace(
+            '"Mon-Fri 08:00-20:00"', '"Mon-Fri 8am-8pm"'
+        )
+    )
+    assert found == [
+        "alerts.yaml:6:11: alert_settings.active: 'Mon-Fri 8am-8pm': expected a time window"
+        ' such as "Mon-Fri 08:00-20:00", "Sat 09:00-13:00" or "22:00-06:00"',
+        "alerts.yaml:12:29: alerts[1].active[1]: 'Sam 09:00-13:00': 'Sam' is not a day;"
+        " use Mon, Tue, Wed, Thu, Fri, Sat, Sun (e.g. 'Mon-Fri 08:00-20:00' or"
+        " 'Sat 09:00-13:00')",
+    ]
+
+
+def test_active_must_be_text_or_a_list_and_the_zone_a_known_one() -> None:
+    """A number for `active` and an unknown `timezone` are located problems."""
+    found = problems(
+        HOURS.replace('"Mon-Fri 08:00-20:00"', "8").replace("Europe/Berlin", "Europe/Bonn")
+    )
+    assert any(
+        line.startswith("alerts.yaml:2:11: timezone: unknown time zone 'Europe/Bonn'")
+        for line in found
+    )
+    assert any("alert_settings.active: expected a time window such as" in line for line in found)

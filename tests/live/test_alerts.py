@@ -6,9 +6,11 @@ from dataclasses import dataclass, field, replace
 
 from statdash.api.values import NumberValue, StatValue
 from statdash.layout.formats import Thresholds
+from statdash.layout.hours import ActiveHours, parse_window
 from statdash.layout.problems import SourceLocation
 from statdash.layout.views import AlertTarget, AlertView, RowObject, ThresholdCondition, Verdict
 from statdash.live.alerts.book import AlertBook, AlertState
+from statdash.live.alerts.log import log_record
 
 SALES = RowObject("8001@SIP_Switch", "Queue", "Sales")
 SUPPORT = RowObject("8002@SIP_Switch", "Queue", "Support")
@@ -270,3 +272,57 @@ def test_rule_states_say_what_every_rule_is_doing_even_when_nothing_fired() -> N
     book.acknowledge([("Backlog", SALES.type, SALES.id)], clock.wall)
     (backlog_state, _) = book.rule_states()
     assert (backlog_state.holding, backlog_state.raised, backlog_state.acknowledged) == (0, 1, 1)
+
+
+def timed(window: str, *, hold: float = 0.0) -> AlertView:
+    """`rule()` that is on only inside `window`, read in UTC (the clock starts at 22:15 UTC,
+    a Tuesday)."""
+    return replace(rule(hold=hold), active=ActiveHours((parse_window(window),), "UTC"))
+
+
+def test_outside_its_window_a_rule_neither_raises_nor_holds() -> None:
+    """On a Tuesday a Monday-only rule raises nothing and runs no `for:` delay; the book
+    says it is off-hours."""
+    book, clock = AlertBook([timed("Mon 08:00-20:00", hold=10)], 2.0), Clock()
+    values = Values({"w1": 7})
+    assert step(book, values, clock, {"w1"}) == []
+    clock.advance(60)
+    assert step(book, values, clock, {"w1"}) == []
+    assert book.active() == []
+    assert book.off_hours() == ["Backlog"]
+
+
+def test_a_standing_alert_clears_when_its_window_closes() -> None:
+    """At 22:30 an alert raised at 22:15 under `22:00-22:30` clears with why=off-hours,
+    though its condition still holds, and nothing rises again after the close."""
+    book, clock = AlertBook([timed("22:00-22:30")], 2.0), Clock()
+    values = Values({"w1": 7})
+    assert step(book, values, clock, {"w1"}) == ["raised"]
+    assert book.off_hours() == []
+    clock.advance(15 * 60)
+    events = book.evaluate(values, set(), clock.now, clock.wall)
+    assert [(e.kind, e.why) for e in events] == [("cleared", "off-hours")]
+    assert book.active() == [] and book.history()[0].cleared_at == clock.wall
+    assert step(book, values, clock, {"w1"}) == []
+
+
+def test_a_window_that_opens_judges_values_that_stood_still() -> None:
+    """A value at alarm since before 22:20 raises at the first tick after `22:20-23:00`
+    opens, with no new value arriving."""
+    book, clock = AlertBook([timed("22:20-23:00")], 2.0), Clock()
+    values = Values({"w1": 7})
+    assert step(book, values, clock, {"w1"}) == []
+    clock.advance(5 * 60)
+    assert step(book, values, clock) == ["raised"]
+    assert book.off_hours() == []
+
+
+def test_an_off_hours_clear_is_logged_with_why() -> None:
+    """The log's record of a window closing says `"why": "off-hours"`; others have no why."""
+    book, clock = AlertBook([timed("22:00-22:30")], 2.0), Clock()
+    values = Values({"w1": 7})
+    raised = book.evaluate(values, {"w1"}, clock.now, clock.wall)
+    clock.advance(15 * 60)
+    cleared = book.evaluate(values, set(), clock.now, clock.wall)
+    assert "why" not in log_record(raised[0])
+    assert log_record(cleared[0])["why"] == "off-hours"

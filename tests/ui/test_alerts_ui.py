@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from textual.app import App, ComposeResult
+from textual.widgets import DataTable, Static
 
 from statdash.api.client import RetryPolicy, StatisticsClient
 from statdash.layout.compile import compile_layout
@@ -272,3 +273,31 @@ def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def test_alerts_screen(snap_compare: SnapCompare, utc: None) -> None:
     """Standing alerts with level words, state, stale mark and times; the cleared history."""
     assert snap_compare(AlertsApp(), terminal_size=(100, 24))
+
+
+async def test_the_alerts_screen_says_which_rules_are_off_hours() -> None:
+    """Rules outside their `active` windows are named in the heading, as plain text, and
+    their Now column says off-hours."""
+    rules = [
+        RuleState(_rule("Night [b]backlog[/]", "alarm"), 2, 0, 0, 0, off_hours=True),
+        RuleState(_rule("Weekend", "warn"), 1, 0, 0, 0, off_hours=True),
+        RuleState(BACKLOG, 5, 0, 0, 0),
+    ]
+
+    class OffHoursApp(App[None]):
+        def on_mount(self) -> None:
+            self.push_screen(AlertsScreen(lambda: (STANDING, CLEARED, rules), lambda keys: None))
+
+    app = OffHoursApp()
+    async with app.run_test(size=(160, 30)) as pilot:
+        await pilot.pause()
+        heading = app.screen.query_one("#standing-heading", Static)
+        assert str(heading.render()).endswith("; off-hours now: Night [b]backlog[/], Weekend")
+        table = app.screen.query_one("#rules", DataTable)
+        now = [str(table.get_row_at(index)[5]) for index in range(table.row_count)]
+        assert now == ["off-hours", "off-hours", "quiet"]
+        rules[:2] = [replace(rule, off_hours=False) for rule in rules[:2]]
+        assert isinstance(app.screen, AlertsScreen)
+        app.screen.show_alerts()
+        await pilot.pause()
+        assert "off-hours" not in str(heading.render())

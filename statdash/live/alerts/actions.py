@@ -24,9 +24,10 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
 
 from statdash.layout.formats import figure_text
-from statdash.layout.views import CommandAction
+from statdash.layout.views import CommandAction, WebhookAction
 from statdash.live.alerts.book import AlertEvent
 from statdash.live.alerts.log import log_record
+from statdash.live.alerts.webhook import WebhookSender
 from statdash.text import clean
 
 log = logging.getLogger("statdash.alerts")
@@ -105,12 +106,14 @@ class AlertActions:
         flavour: NotificationFlavour | None = None,
         max_lines: int | None = None,
         run_commands: bool = True,
+        webhooks: WebhookSender | None = None,
     ) -> None:
         """`terminal` writes raw text to the terminal (None: there is none); `say` prints a line
         to the user (problems of commands, the `log` action); `banner` shows the alert;
         `max_lines` caps the `log` lines of events that happened together (None: no cap);
         `run_commands=False` leaves the rules' commands to another process (a dashboard
-        under `statdash serve`, whose serving process runs them once for every viewer)."""
+        under `statdash serve`, whose serving process runs them once for every viewer);
+        `webhooks` posts the `{webhook: ...}` actions (default: one of its own, on `say`)."""
         self._run_commands = run_commands
         self._max_lines = max_lines
         self._terminal = terminal
@@ -118,6 +121,7 @@ class AlertActions:
         self._banner = banner
         self._flavour = flavour or notification_flavour()
         self._commands: set[asyncio.Task[None]] = set()
+        self._webhooks = webhooks if webhooks is not None else WebhookSender(say=say)
 
     def run(self, event: AlertEvent) -> None:
         """Carry out the actions of one event's rule (none for a quiet rule)."""
@@ -143,6 +147,10 @@ class AlertActions:
                     # Every event: the JSON's `event` says which, so a pager can also close.
                     if self._run_commands:
                         self._start(action, event)
+                elif isinstance(action, WebhookAction):
+                    # Like a command, every event; it leaves this computer, so the same rule.
+                    if self._run_commands:
+                        self._webhooks.post(action, event, alert_json(event), alert_line(event))
                 elif action == "log":
                     # Acknowledging is the user's own doing: nothing to tell them.
                     if event.kind != "acknowledged":
@@ -218,7 +226,9 @@ class AlertActions:
             )
 
     async def aclose(self, timeout: float = 5.0) -> None:
-        """Let running commands finish (each within its own timeout), then stop the rest."""
+        """Let running commands finish (each within its own timeout), then stop the rest;
+        the same for webhook posts."""
+        await self._webhooks.aclose(timeout)
         pending = set(self._commands)
         if not pending:
             return

@@ -13,6 +13,10 @@ The rules of the state machine:
 - It clears once the condition has been over for `clear_after` seconds on fresh values.
 - Stale or missing inputs never raise or clear: the pending delay starts again once the
   values are fresh, and an alert already raised is marked stale until then.
+- A rule with `active` windows is judged only inside them, by the `wall` time handed in.
+  When its window closes, its running delays stop and a standing alert clears, with a
+  `cleared` event whose `why` is "off-hours" (so the log, and a pager a command or webhook
+  opened, hear that it ended); when the window opens, its objects are judged afresh.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ HISTORY_LIMIT = 1000
 AlertKey = tuple[str, str, str]
 """(rule name, objectType, objectId): one alert at a time per key."""
 EventKind = Literal["raised", "acknowledged", "cleared", "repeated"]
+ClearedWhy = Literal["off-hours"]
+OFF_HOURS: ClearedWhy = "off-hours"
 
 
 class AlertState(Enum):
@@ -73,6 +79,8 @@ class AlertEvent:
     kind: EventKind
     alert: Alert
     time: float
+    why: ClearedWhy | None = None
+    """Why a `cleared` event happened when it was not the condition ending: "off-hours"."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +93,8 @@ class RuleState:
     """Objects whose condition holds and whose `for:` delay is running."""
     raised: int
     acknowledged: int
+    off_hours: bool = False
+    """Outside its `active:` windows now: it raises nothing until they open."""
 
 
 class ValueSource(Protocol):
@@ -120,6 +130,10 @@ class AlertBook:
         self._active: dict[AlertKey, Alert] = {}
         self._cleared: deque[Alert] = deque(maxlen=HISTORY_LIMIT)
         self._rules: list[AlertView] = []
+        self._timed: list[AlertView] = []
+        """The rules with `active` windows, in the layout's order."""
+        self._off: frozenset[str] = frozenset()
+        """Names of the rules that were outside their windows at the last evaluation."""
         self._load(rules)
 
     def replace_rules(self, rules: Iterable[AlertView], wall: float) -> list[AlertEvent]:
@@ -150,7 +164,10 @@ class AlertBook:
 
     def _load(self, rules: Iterable[AlertView]) -> None:
         self._rules = list(rules)
+        self._timed = []
         for rule in self._rules:
+            if rule.active is not None:
+                self._timed.append(rule)
             for target in rule.targets:
                 key = (rule.name, target.object.type, target.object.id)
                 tracker = _Tracker(rule, target, key)
@@ -175,7 +192,12 @@ class AlertBook:
             row[1] += alert is None and tracker.holding_since is not None
             row[2] += state is AlertState.RAISED
             row[3] += state is AlertState.ACKNOWLEDGED
-        return [RuleState(rule, *counts[rule.name]) for rule in self._rules]
+        states = []
+        for rule in self._rules:
+            watched, holding, raised, acknowledged = counts[rule.name]
+            off = rule.name in self._off
+            states.append(RuleState(rule, watched, holding, raised, acknowledged, off_hours=off))
+        return states
 
     def active(self) -> list[Alert]:
         """Standing alerts (raised or acknowledged), alarms first, then oldest first."""
@@ -199,19 +221,54 @@ class AlertBook:
         Call it after each ingest with what changed, and on a steady tick with an empty
         `changed`, so that delays end and staleness shows without new values.
         """
+        opened = self._hours(wall)
         if changed is None:
             trackers: Iterable[_Tracker] = list(self._trackers.values())
         else:
-            trackers = self._due(changed)
+            trackers = self._due(changed, opened)
         events: list[AlertEvent] = []
         for tracker in trackers:
-            events.extend(self._judge(tracker, values, now, wall))
+            if tracker.rule.name in self._off:
+                events.extend(self._off_hours(tracker, wall))
+            else:
+                events.extend(self._judge(tracker, values, now, wall))
         return events
 
-    def _due(self, changed: Collection[str]) -> list[_Tracker]:
+    def off_hours(self) -> list[str]:
+        """Names of the rules outside their `active` windows now (as of the last evaluation),
+        in the layout's order."""
+        return [rule.name for rule in self._timed if rule.name in self._off]
+
+    def _hours(self, wall: float) -> frozenset[str]:
+        """Note which rules are off-hours at `wall`; the names of those that just came on."""
+        off = frozenset(
+            rule.name for rule in self._timed if rule.active and not rule.active.is_open(wall)
+        )
+        opened = self._off - off
+        if off != self._off:
+            self._off = off
+            self.revision += 1
+        return opened
+
+    def _off_hours(self, tracker: _Tracker, wall: float) -> Iterator[AlertEvent]:
+        """A rule outside its windows: nothing runs on, and a standing alert clears."""
+        tracker.holding_since = tracker.over_since = tracker.notified_at = None
+        alert = self._active.pop(tracker.key, None)
+        if alert is None:
+            return
+        cleared = replace(alert, state=AlertState.CLEARED, cleared_at=wall)
+        self._cleared.append(cleared)
+        self.revision += 1
+        yield AlertEvent("cleared", cleared, wall, OFF_HOURS)
+
+    def _due(self, changed: Collection[str], opened: Collection[str] = ()) -> list[_Tracker]:
         due: dict[AlertKey, _Tracker] = {}
         for statistic_id in changed:
             for tracker in self._by_input.get(statistic_id, ()):
+                due[tracker.key] = tracker
+        # A rule whose window just opened judges values that may have stood still for hours.
+        for tracker in self._trackers.values():
+            if tracker.rule.name in opened:
                 due[tracker.key] = tracker
         # Running delays and standing alerts are judged on every call, changed or not.
         for tracker in self._trackers.values():

@@ -4,6 +4,9 @@
      "level": "alarm", "object_type": "Queue", "object_id": "8001@SIP_Switch", "value": 7,
      "shown": "7", "worst": 7, "worst_shown": "7"}
 
+A `cleared` event that the condition did not end carries `"why": "off-hours"`: the rule's
+`active` window closed while the alert stood.
+
 The file is opened for appending (other writers' lines and earlier runs' stay), and every line
 is flushed as it is written, so a killed run loses nothing already logged and `tail -f` sees
 each event at once. Text from the layout or a server is cleaned of control characters: a log
@@ -56,7 +59,7 @@ def log_record(event: AlertEvent) -> dict[str, object]:
     rule = alert.rule
     value = _figure(alert.value)
     worst = _figure(alert.worst if alert.worst is not None else alert.value)
-    return {
+    record: dict[str, object] = {
         "time": iso_utc(event.time),
         "event": event.kind,
         "alert": clean(alert.rule.name, MAX_TEXT),
@@ -70,6 +73,10 @@ def log_record(event: AlertEvent) -> dict[str, object]:
             alert.worst if alert.worst is not None else alert.value, rule.format, rule.decimals
         ),
     }
+    if event.why is not None:
+        # Only when the condition did not end it: "off-hours", its active window closed.
+        record["why"] = event.why
+    return record
 
 
 def _why(error: OSError) -> str:

@@ -52,6 +52,9 @@ from statdash.live.store import Ingested, Store
 log = logging.getLogger("statdash.live")
 
 FLUSH_SECONDS = 1.0
+REDACTED_WEBHOOK = "https://webhook.invalid/redacted"
+"""What a recording stores in place of a webhook URL written in the layout (.invalid never
+resolves, RFC 2606)."""
 
 
 @dataclass(slots=True)
@@ -290,7 +293,10 @@ def _layout_blob(layout: CompiledLayout, path: Path) -> bytes:
     """The stored form of a layout: its source text, compressed."""
     if layout.source is None:
         raise RecorderError(f"{path}: this layout was not read from a file and cannot be recorded")
-    return zlib.compress(layout.source.to_json().encode("utf-8"), 6)
+    # A webhook's URL is a secret: a recording is a file people share, and replay runs no
+    # alert actions, so a placeholder that still loads stands in for it.
+    source = layout.source.without(layout.secrets(), REDACTED_WEBHOOK)
+    return zlib.compress(source.to_json().encode("utf-8"), 6)
 
 
 def _labels(layout: CompiledLayout) -> dict[str, tuple[str, str, str]]:

@@ -17,8 +17,9 @@ from textual.widgets import DataTable, Static
 from statdash.layout.durations import format_duration
 from statdash.layout.formats import figure_text
 from statdash.layout.problems import SourceLocation
+from statdash.layout.views import CommandAction
 from statdash.live.alerts.book import Alert, AlertKey, AlertState, RuleState
-from statdash.text import counted, safe
+from statdash.text import clean, counted, safe
 from statdash.ui.widgets.alert_banner import LEVEL_MARKS
 
 AlertsSource = Callable[[], tuple[Sequence[Alert], Sequence[Alert], Sequence[RuleState]]]
@@ -86,6 +87,8 @@ def _rule_now(state: RuleState) -> Text:
     ]
     if state.watched == 0:
         return Text("watches nothing", style="italic")
+    if state.off_hours and not parts:
+        return Text("off-hours", style="dim italic")
     return Text(", ".join(parts), style="bold") if parts else Text("quiet", style="dim")
 
 
@@ -96,7 +99,14 @@ def _where(location: SourceLocation) -> str:
 
 
 def _rule_actions(rule: RuleState) -> Text:
-    names = [a if isinstance(a, str) else "command" for a in rule.rule.actions]
+    names = [
+        action
+        if isinstance(action, str)
+        else "command"
+        if isinstance(action, CommandAction)
+        else "webhook"
+        for action in rule.rule.actions
+    ]
     return safe(", ".join(names) or "none", max_length=40)
 
 
@@ -195,6 +205,11 @@ class AlertsScreen(ModalScreen[None]):
         heading = f"Standing: {counted(len(standing), 'alert')}"
         if waiting:
             heading += f", {waiting:,} not acknowledged"
+        off = [state.rule.name for state in rule_states if state.off_hours]
+        if off:
+            names = ", ".join(clean(name, 40) for name in off[:3])
+            more = f" (+{len(off) - 3:,} more)" if len(off) > 3 else ""
+            heading += f"; off-hours now: {names}{more}"
         self.query_one("#standing-heading", Static).update(Text(heading))
         self._show_rules(rule_states)
         history: DataTable[Text] = self.query_one("#history", DataTable)
