@@ -952,35 +952,84 @@ def unknown_names(
     return sorted(problems, key=lambda p: p.offset)
 
 
+def _formula_reads(formulas: Mapping[str, Formula], name: str) -> list[str]:
+    """The named formulas `name` reads, in the order written (so messages follow the text)."""
+    reads = sorted(formulas[name].name_offsets.items(), key=lambda item: item[1])
+    return [read for read, _ in reads if read in formulas]
+
+
 def formula_cycles(formulas: Mapping[str, Formula]) -> list[list[str]]:
     """Each cycle among named formulas once, as `[a, b, ..., a]`, from the first in order.
 
     A formula depends on the formulas its names read; `a -> b -> a` (or `a -> a`) can never
-    be computed.
+    be computed. Walked with a stack of its own, not recursion: a file can chain thousands.
     """
     cycles: list[list[str]] = []
     done: set[str] = set()
     reported: set[frozenset[str]] = set()
-
-    def visit(name: str, path: list[str]) -> None:
-        if name in path:
-            cycle = [*path[path.index(name) :], name]
-            members = frozenset(cycle)
-            if members not in reported:
-                reported.add(members)
-                cycles.append(cycle)
-            return
-        if name in done:
-            return
-        path.append(name)
-        # Names in the order written, so the message follows the text.
-        reads = sorted(formulas[name].name_offsets.items(), key=lambda item: item[1])
-        for read, _ in reads:
-            if read in formulas:
-                visit(read, path)
-        path.pop()
-        done.add(name)
-
-    for name in formulas:
-        visit(name, [])
+    for first in formulas:
+        if first in done:
+            continue
+        path: list[str] = [first]
+        on_path = {first}
+        pending: list[list[str]] = [_formula_reads(formulas, first)[::-1]]
+        while path:
+            if not pending[-1]:
+                finished = path.pop()
+                on_path.discard(finished)
+                pending.pop()
+                done.add(finished)
+                continue
+            read = pending[-1].pop()
+            if read in on_path:
+                cycle = [*path[path.index(read) :], read]
+                members = frozenset(cycle)
+                if members not in reported:
+                    reported.add(members)
+                    cycles.append(cycle)
+            elif read not in done:
+                path.append(read)
+                on_path.add(read)
+                pending.append(_formula_reads(formulas, read)[::-1])
     return cycles
+
+
+def formula_chains(formulas: Mapping[str, Formula], limit: int) -> dict[str, list[str]]:
+    """Each named formula at which formulas built on one another first go deeper than
+    `limit` -> that chain, `[name, what it reads, ..., the first]` (`limit + 1` names).
+
+    A read that closes a cycle is not followed (`formula_cycles` reports it). Iterative,
+    like it, and linear in the formulas and their reads.
+    """
+    # The longest chain below each finished formula: (its depth, the formula read next).
+    below: dict[str, tuple[int, str | None]] = {}
+    for first in formulas:
+        if first in below:
+            continue
+        path: list[str] = [first]
+        on_path = {first}
+        pending: list[list[str]] = [_formula_reads(formulas, first)[::-1]]
+        while path:
+            if pending[-1]:
+                read = pending[-1].pop()
+                if read not in below and read not in on_path:
+                    path.append(read)
+                    on_path.add(read)
+                    pending.append(_formula_reads(formulas, read)[::-1])
+                continue
+            name = path.pop()
+            on_path.discard(name)
+            pending.pop()
+            done = [read for read in _formula_reads(formulas, name) if read in below]
+            deepest = max(done, key=lambda read: below[read][0], default=None)
+            below[name] = (below[deepest][0] + 1, deepest) if deepest is not None else (1, None)
+    crossings: dict[str, list[str]] = {}
+    for name, (depth, following) in below.items():
+        if depth != limit + 1:
+            continue
+        chain = [name]
+        while following is not None:
+            chain.append(following)
+            following = below[following][1]
+        crossings[name] = chain
+    return crossings

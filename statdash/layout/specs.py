@@ -17,7 +17,7 @@ from pydantic_core import InitErrorDetails
 from statdash.api.models import StatisticDefinition
 from statdash.layout.durations import format_duration, is_duration
 from statdash.layout.files import ObjectLine
-from statdash.layout.formulas import Formula, formula_cycles, unknown_names
+from statdash.layout.formulas import Formula, formula_chains, formula_cycles, unknown_names
 from statdash.layout.problems import SourceLocation
 from statdash.layout.source import LayoutSource
 from statdash.layout.suggest import did_you_mean, one_of
@@ -64,6 +64,7 @@ from statdash.layout.vocabulary import (
     DEFAULT_STATE_STATISTIC,
     DEFAULT_TREND_WINDOW,
     FORMATS,
+    MAX_FORMULA_DEPTH,
     MAX_PAGE_COLUMNS,
     MIN_TREND_POINTS,
     NUMERIC_FORMATS,
@@ -991,13 +992,24 @@ class Layout(Node):
         formulas = {
             name: decl.formula for name, decl in self.statistics.items() if decl.formula is not None
         }
-        for cycle in formula_cycles(formulas):
+        cycles = formula_cycles(formulas)
+        for cycle in cycles:
             first, following = cycle[0], cycle[1]
             offset = formulas[first].name_offsets[following]
             yield problem_at(
                 ("statistics", first, "formula"),
-                f"formulas form a cycle: {' -> '.join(cycle)}; a formula cannot depend on itself",
+                f"formulas form a cycle: {_chain_text(cycle)}; a formula cannot depend on itself",
                 offset=offset,
+            )
+        in_cycles = {name for cycle in cycles for name in cycle}
+        for name, chain in formula_chains(formulas, MAX_FORMULA_DEPTH).items():
+            if in_cycles.intersection(chain):
+                continue  # the cycle is the problem, said above
+            yield problem_at(
+                ("statistics", name, "formula"),
+                f"formulas build on one another {len(chain)} deep here ({_chain_text(chain)});"
+                f" at most {MAX_FORMULA_DEPTH} may be chained",
+                offset=formulas[name].name_offsets[chain[1]],
             )
         for p, page in enumerate(self.pages):
             for w, widget in enumerate(page.widgets):
@@ -1012,6 +1024,12 @@ class Layout(Node):
                         f" {MIN_TREND_POINTS} values at refresh {format_duration(self.refresh)};"
                         f" use at least {format_duration(MIN_TREND_POINTS * self.refresh)}",
                     )
+
+
+def _chain_text(names: list[str]) -> str:
+    """`a -> b -> c`; a long chain (a file may hold thousands) as its first three and last."""
+    shown_names = names if len(names) <= 5 else [*names[:3], "...", names[-1]]
+    return " -> ".join(shown_names)
 
 
 def _rotation_problems(layout: Layout) -> Iterator[InitErrorDetails]:
