@@ -74,7 +74,7 @@ pages:
     )
     formula = layout.derived[first.stat_id]
     assert isinstance(formula, FormulaStat)
-    assert formula.sources == {i.statistic_id for i in layout.items}
+    assert formula.reads == {i.statistic_id for i in layout.items}
 
 
 def test_a_formula_and_its_inputs_shown_together_share_the_subscription() -> None:
