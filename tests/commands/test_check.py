@@ -82,6 +82,20 @@ def test_no_layout_among_the_files_is_exit_2(capsys: pytest.CaptureFixture[str])
     )
 
 
+def test_a_fifo_as_the_layout_is_a_problem_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`statdash check pipe.yaml` on a FIFO names it and exits 2 instead of blocking for ever
+    on the open (no writer ever comes)."""
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    assert run_command(check, [str(fifo)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"{fifo}: this is a FIFO (named pipe), not a file",
+        f"{fifo}: 1 problem",
+    ]
+
+
 def test_a_layout_in_a_folder_that_cannot_be_entered_is_a_located_problem(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -41,6 +41,18 @@ def test_broken_layout_is_refused_before_the_screen(
     assert f"{layout}:3:" in err and "nothing was started" in err
 
 
+def test_a_fifo_as_the_layout_is_refused_before_the_screen(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`run pipe.yaml` on a FIFO names what it is and exits 2, instead of blocking at start."""
+    layout = tmp_path / "pipe.yaml"
+    os.mkfifo(layout)
+    assert main(["run", str(layout), "--url", "http://127.0.0.1:9"]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == f"{layout}: this is a FIFO (named pipe), not a file"
+    assert "nothing was started" in lines[-1] and len(lines) == 2
+
+
 def test_run_without_a_server_says_where_to_give_one(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
