@@ -958,15 +958,12 @@ def _formula_reads(formulas: Mapping[str, Formula], name: str) -> list[str]:
     return [read for read, _ in reads if read in formulas]
 
 
-def formula_cycles(formulas: Mapping[str, Formula]) -> list[list[str]]:
-    """Each cycle among named formulas once, as `[a, b, ..., a]`, from the first in order.
-
-    A formula depends on the formulas its names read; `a -> b -> a` (or `a -> a`) can never
-    be computed. Walked with a stack of its own, not recursion: a file can chain thousands.
-    """
-    cycles: list[list[str]] = []
+def _walk(formulas: Mapping[str, Formula]) -> Iterator[tuple[str, list[str]]]:
+    """A depth-first walk of named formulas along what they read, with a stack of its own
+    (a file can chain thousands; recursion would run out): `("cycle", [a, ..., a])` when a
+    read leads back onto the path, `("done", [name])` once everything `name` reads is done.
+    Each formula is done once, in the order of the file as far as reads allow."""
     done: set[str] = set()
-    reported: set[frozenset[str]] = set()
     for first in formulas:
         if first in done:
             continue
@@ -979,18 +976,30 @@ def formula_cycles(formulas: Mapping[str, Formula]) -> list[list[str]]:
                 on_path.discard(finished)
                 pending.pop()
                 done.add(finished)
+                yield "done", [finished]
                 continue
             read = pending[-1].pop()
             if read in on_path:
-                cycle = [*path[path.index(read) :], read]
-                members = frozenset(cycle)
-                if members not in reported:
-                    reported.add(members)
-                    cycles.append(cycle)
+                yield "cycle", [*path[path.index(read) :], read]
             elif read not in done:
                 path.append(read)
                 on_path.add(read)
                 pending.append(_formula_reads(formulas, read)[::-1])
+
+
+def formula_cycles(formulas: Mapping[str, Formula]) -> list[list[str]]:
+    """Each cycle among named formulas once, as `[a, b, ..., a]`, from the first in order.
+
+    A formula depends on the formulas its names read; `a -> b -> a` (or `a -> a`) can never
+    be computed.
+    """
+    cycles: list[list[str]] = []
+    reported: set[frozenset[str]] = set()
+    for event, cycle in _walk(formulas):
+        members = frozenset(cycle)
+        if event == "cycle" and members not in reported:
+            reported.add(members)
+            cycles.append(cycle)
     return cycles
 
 
@@ -998,31 +1007,17 @@ def formula_chains(formulas: Mapping[str, Formula], limit: int) -> dict[str, lis
     """Each named formula at which formulas built on one another first go deeper than
     `limit` -> that chain, `[name, what it reads, ..., the first]` (`limit + 1` names).
 
-    A read that closes a cycle is not followed (`formula_cycles` reports it). Iterative,
-    like it, and linear in the formulas and their reads.
+    A read that closes a cycle is not followed (`formula_cycles` reports it).
     """
-    # The longest chain below each finished formula: (its depth, the formula read next).
+    # The longest chain below each done formula: (its depth, the formula it reads next).
     below: dict[str, tuple[int, str | None]] = {}
-    for first in formulas:
-        if first in below:
+    for event, names in _walk(formulas):
+        if event != "done":
             continue
-        path: list[str] = [first]
-        on_path = {first}
-        pending: list[list[str]] = [_formula_reads(formulas, first)[::-1]]
-        while path:
-            if pending[-1]:
-                read = pending[-1].pop()
-                if read not in below and read not in on_path:
-                    path.append(read)
-                    on_path.add(read)
-                    pending.append(_formula_reads(formulas, read)[::-1])
-                continue
-            name = path.pop()
-            on_path.discard(name)
-            pending.pop()
-            done = [read for read in _formula_reads(formulas, name) if read in below]
-            deepest = max(done, key=lambda read: below[read][0], default=None)
-            below[name] = (below[deepest][0] + 1, deepest) if deepest is not None else (1, None)
+        name = names[0]
+        reads = [read for read in _formula_reads(formulas, name) if read in below]
+        deepest = max(reads, key=lambda read: below[read][0], default=None)
+        below[name] = (below[deepest][0] + 1, deepest) if deepest is not None else (1, None)
     crossings: dict[str, list[str]] = {}
     for name, (depth, following) in below.items():
         if depth != limit + 1:
