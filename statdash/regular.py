@@ -17,6 +17,9 @@ import errno
 import os
 import stat
 
+# O_NONBLOCK and O_CLOEXEC are POSIX's; elsewhere (Windows) there are no FIFOs to open.
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _KINDS = (
     (stat.S_ISDIR, "a directory"),
     (stat.S_ISFIFO, "a FIFO (named pipe)"),
@@ -67,7 +70,7 @@ def open_regular(path: str | os.PathLike[str], flags: int, mode: int = 0o666) ->
     try:
         # O_NONBLOCK: opening a FIFO returns at once (reading) or fails with ENXIO (writing
         # with no reader) instead of waiting for the other end.
-        descriptor = os.open(path, flags | os.O_NONBLOCK | os.O_CLOEXEC, mode)
+        descriptor = os.open(path, flags | _NONBLOCK | _CLOEXEC, mode)
     except OSError as error:
         if error.errno == errno.ENXIO:
             raise NotRegularFile(kind_of(stat.S_IFIFO) or "") from None
@@ -76,8 +79,9 @@ def open_regular(path: str | os.PathLike[str], flags: int, mode: int = 0o666) ->
         kind = kind_of(os.fstat(descriptor).st_mode)
         if kind is not None:
             raise NotRegularFile(kind)
-        # A regular file ignores O_NONBLOCK; cleared so the stream behaves as any other.
-        os.set_blocking(descriptor, True)
+        if _NONBLOCK:
+            # A regular file ignores O_NONBLOCK; cleared so the stream behaves as any other.
+            os.set_blocking(descriptor, True)
     except BaseException:
         os.close(descriptor)
         raise
