@@ -18,6 +18,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from compile_memory import section_in
 from perf_cycle import SCREEN, STAGES, CycleRun, FloorRun
 from perf_layouts import Scaled
 from perf_levers import Lever
@@ -449,6 +450,10 @@ def write_report(report: Report, path: Path) -> None:
     for run in memory:
         add(f"- {_memory_line(run)}")
     add(_memory_note(memory))
+    # compile_memory.py's section is not this run's: kept as it was.
+    kept = section_in(path.read_text(encoding="utf-8")) if path.exists() else None
+    if kept is not None:
+        add("\n" + kept.rstrip("\n") + "\n")
     add("\n## How to run\n")
     add(
         "```\n.venv/bin/python benchmarks/perf.py            # full, about 10 minutes\n"

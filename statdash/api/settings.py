@@ -23,6 +23,7 @@ from platformdirs import user_config_dir
 from pydantic import SecretStr
 
 from statdash.api.errors import ConfigError
+from statdash.regular import NotRegularFile, open_regular, require_regular
 
 ENV_PREFIX = "STATDASH_"
 # The settings a flag, `STATDASH_<NAME>` or the config file's [server] table can give.
@@ -103,8 +104,7 @@ def resolve_settings(
         from_env = env.get(ENV_PREFIX + name.upper())
         if from_env:
             return from_env
-        value = file_settings.get(name)
-        return str(value) if value not in (None, "") else None
+        return file_settings.get(name) or None
 
     def secret(name: str) -> SecretStr | None:
         value = pick(name)
@@ -134,8 +134,16 @@ def resolve_settings(
     if insecure:
         verify = False
     elif ca_bundle:
-        if not Path(ca_bundle).is_file():
-            raise ConfigError(f"CA bundle not found: {ca_bundle}")
+        try:
+            require_regular(ca_bundle)
+        except FileNotFoundError:
+            raise ConfigError(f"CA bundle not found: {ca_bundle}") from None
+        except NotRegularFile as error:
+            raise ConfigError(f"cannot load CA bundle {ca_bundle!r}: {error}") from None
+        except OSError as error:
+            raise ConfigError(
+                f"cannot load CA bundle {ca_bundle!r}: {error.strerror or error}"
+            ) from None
         verify = ca_bundle
     return ServerSettings(url=url, credentials=credentials, verify=verify, insecure=insecure)
 
@@ -200,8 +208,20 @@ def _shown(parts: SplitResult) -> str:
 
 
 def _check_url(url: str, *, allow_http: bool) -> str:
+    try:
+        return _checked_url(url, allow_http=allow_http)
+    except ValueError as error:
+        # urlsplit's own complaint (an unclosed `[`, a port out of range); it names the
+        # part it choked on, never a user or password.
+        raise ConfigError(
+            f"not a server URL ({error}); type e.g. https://gcxapi.example.com"
+        ) from None
+
+
+def _checked_url(url: str, *, allow_http: bool) -> str:
     url = _with_scheme(url.strip())
     parts = urlsplit(url)
+    _ = parts.port  # a port that is not a number from 0 to 65535 raises ValueError here
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"not a server URL: {parts.scheme or '?'}://{parts.hostname or '?'}")
     if parts.username or parts.password:
@@ -215,13 +235,20 @@ def _check_url(url: str, *, allow_http: bool) -> str:
     return url.rstrip("/")
 
 
-def _read_config_file(path: Path, *, explicit: bool) -> dict[str, object]:
-    if not path.exists():
-        if explicit:
-            raise ConfigError(f"config file not found: {path}")
-        return {}
+def _read_config_file(path: Path, *, explicit: bool) -> dict[str, str]:
     try:
-        with path.open("rb") as handle:
+        descriptor = open_regular(path, os.O_RDONLY)
+    except FileNotFoundError:
+        if explicit:
+            raise ConfigError(f"config file not found: {path}") from None
+        return {}
+    except NotRegularFile as error:
+        # A FIFO would block the start for ever; a directory or device is no config.
+        raise ConfigError(f"{path}: cannot read config file: {error}") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read config file: {error.strerror or error}") from None
+    try:
+        with open(descriptor, "rb") as handle:
             document = tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: cannot read config file: {error}") from None
@@ -232,7 +259,27 @@ def _read_config_file(path: Path, *, explicit: bool) -> dict[str, object]:
     if unknown:
         keys = "unknown key" if len(unknown) == 1 else "unknown keys"
         raise ConfigError(f"{path}: {keys} in [server]: {', '.join(unknown)}")
+    for key, value in server.items():
+        if not isinstance(value, str):
+            # Every setting is text: `url = ["x"]` or `api_key = 12` must not become "['x']".
+            raise ConfigError(
+                f'{path}: [server] {key} must be text in quotes (key = "..."),'
+                f" not {_toml_kind(value)}"
+            )
     return dict(server)
+
+
+def _toml_kind(value: object) -> str:
+    """What a TOML value is, for a message: never the value itself (it may be a secret)."""
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return "a date or time"
 
 
 def _has_secrets(settings: Mapping[str, object]) -> bool:

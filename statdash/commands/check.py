@@ -102,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     status = EXIT_OK
     checked = 0
     for path in layouts:
-        if path.is_dir():
+        if _is_folder(path):
             VOICE.say(f"skipped {path}: a folder, not a layout file")
             continue
         if path.suffix.lower() not in LAYOUT_SUFFIXES:
@@ -117,6 +117,15 @@ def run(args: argparse.Namespace) -> int:
     if not checked:
         raise Refused("no layout file to check (.yaml or .yml)", EXIT_PROBLEMS)
     return status
+
+
+def _is_folder(path: Path) -> bool:
+    """True for a folder; False for anything else, and for a path that cannot be looked at
+    (in a folder the user cannot enter), whose layout check then says why, located."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
 
 
 def _check_file(path: Path, args: argparse.Namespace, settings: ServerSettings | None) -> int:

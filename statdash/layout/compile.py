@@ -36,7 +36,7 @@ import ast
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
@@ -258,16 +258,6 @@ class _Compiler:
         # A server's refusal of an input points at the input's declaration.
         return self.subscribe(row, stat, self.layout.locate(("statistics", name)), objects)
 
-    def sources_of(self, stat_ids: Iterable[str]) -> frozenset[str]:
-        found: set[str] = set()
-        for stat_id in stat_ids:
-            derived = self.derived.get(stat_id)
-            if derived is None:
-                found.add(stat_id)
-            else:
-                found |= derived.sources
-        return frozenset(found)
-
     def add_derived(self, canonical: str, make: Callable[[str], DerivedStat]) -> str:
         stat_id = _digest(canonical, ID_HEX_DIGITS, DERIVED_ID_PREFIX)
         digits = ID_HEX_DIGITS
@@ -305,11 +295,12 @@ class _Compiler:
                 "aggregates": aggregates,
             }
         )
-        sources = self.sources_of([*inputs.values(), *aggregates])
+        # Only what it reads directly: the server statistics behind an aggregate are the
+        # aggregate's, never copied into each of its N objects' formulas (N x N entries).
         stat_id = self.add_derived(
             canonical,
             lambda stat_id: FormulaStat(
-                stat_id, row, formula, MappingProxyType(inputs), aggregates, sources
+                stat_id, row, formula, MappingProxyType(inputs), aggregates
             ),
         )
         self.derived_memo[memo] = stat_id
@@ -335,10 +326,7 @@ class _Compiler:
                 "members": [dict(member) for member in members],
             }
         )
-        sources = self.sources_of(i for member in members for i in member.values())
-        stat_id = self.add_derived(
-            canonical, lambda stat_id: AggregateStat(stat_id, node, members, sources)
-        )
+        stat_id = self.add_derived(canonical, lambda stat_id: AggregateStat(stat_id, node, members))
         self.derived_memo[memo] = stat_id
         return stat_id
 

@@ -14,6 +14,9 @@ _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 DURATION_PATTERN = r"^(\d+(\.\d+)?(ms|s|m|h))+$"
 # A hostile value must not turn into a screenful of message.
 _SHOWN = 40
+# Ten years: far past any refresh, window, delay or threshold, and finite (digits by the
+# hundred read as infinity).
+MAX_SECONDS = 10 * 365 * 24 * 3600.0
 
 
 def parse_duration(text: str) -> float:
@@ -29,7 +32,14 @@ def parse_duration(text: str) -> float:
         raise ValueError(
             f"'{clean(text, _SHOWN)}' is not a duration; write it like 2s, 500ms, 1m, 8h or 1h30m"
         )
-    return sum(float(n) * _UNIT_SECONDS[unit] for n, unit in _PART.findall(compact))
+    seconds = sum(float(n) * _UNIT_SECONDS[unit] for n, unit in _PART.findall(compact))
+    if not seconds <= MAX_SECONDS:
+        # 310 digits read as infinity, which no timer or message could use.
+        raise ValueError(
+            f"'{clean(compact, _SHOWN)}' is longer than any duration statdash uses"
+            f" (at most {format_duration(MAX_SECONDS)})"
+        )
+    return seconds
 
 
 def is_duration(text: str) -> bool:

@@ -1,6 +1,6 @@
 """Reading the files a user hands us, defensively: the layout itself and object lists beside it.
 
-Hostile or mistaken input (a huge file, a binary, a directory, invalid UTF-8) becomes a
+Hostile or mistaken input (a huge file, a binary, a directory, a FIFO, invalid UTF-8) becomes a
 `FileProblem` with a plain message, checked before the whole file is read, never a traceback
 or a memory spike.
 """
@@ -8,8 +8,11 @@ or a memory spike.
 from __future__ import annotations
 
 import csv
+import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from statdash.regular import NotRegularFile, open_regular
 
 # A hand-written dashboard is a few kB; an exported object list of 50,000 ids is under 2 MB.
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -36,22 +39,28 @@ def _size_text(size: int) -> str:
 
 
 def read_text(path: Path) -> str:
-    """The text of `path`, or FileProblem: missing, not a file, too big, binary, not UTF-8."""
+    """The text of `path`, or FileProblem: missing, not a regular file (a directory, a FIFO,
+    a device), too big, binary, not UTF-8.
+
+    Never blocks: a FIFO is refused before it is opened, and on the open descriptor in case
+    the file was swapped for one meanwhile (a hot reload reads a file an editor is writing).
+    """
     try:
-        if path.is_dir():
-            raise FileProblem("this is a directory, not a file")
-        size = path.stat().st_size
+        descriptor = open_regular(path, os.O_RDONLY)
     except FileNotFoundError:
         raise FileProblem("no such file") from None
+    except NotRegularFile as exc:
+        raise FileProblem(f"this is {exc.kind}, not a file") from None
     except OSError as exc:
         raise FileProblem(f"cannot read the file ({exc.strerror or exc})") from None
-    if size > MAX_FILE_BYTES:
-        raise FileProblem(
-            f"the file is {_size_text(size)}; the limit is {_size_text(MAX_FILE_BYTES)}"
-        )
     try:
-        with path.open("rb") as handle:
-            # Read one byte past the limit: /dev/zero or a FIFO reports size 0 but never ends.
+        with open(descriptor, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > MAX_FILE_BYTES:
+                raise FileProblem(
+                    f"the file is {_size_text(size)}; the limit is {_size_text(MAX_FILE_BYTES)}"
+                )
+            # One byte past the limit: a file growing while we read still stops at the limit.
             data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise FileProblem(f"cannot read the file ({exc.strerror or exc})") from None

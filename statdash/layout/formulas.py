@@ -952,6 +952,41 @@ def unknown_names(
     return sorted(problems, key=lambda p: p.offset)
 
 
+def _formula_reads(formulas: Mapping[str, Formula], name: str) -> list[str]:
+    """The named formulas `name` reads, in the order written (so messages follow the text)."""
+    reads = sorted(formulas[name].name_offsets.items(), key=lambda item: item[1])
+    return [read for read, _ in reads if read in formulas]
+
+
+def _walk(formulas: Mapping[str, Formula]) -> Iterator[tuple[str, list[str]]]:
+    """A depth-first walk of named formulas along what they read, with a stack of its own
+    (a file can chain thousands; recursion would run out): `("cycle", [a, ..., a])` when a
+    read leads back onto the path, `("done", [name])` once everything `name` reads is done.
+    Each formula is done once, in the order of the file as far as reads allow."""
+    done: set[str] = set()
+    for first in formulas:
+        if first in done:
+            continue
+        path: list[str] = [first]
+        on_path = {first}
+        pending: list[list[str]] = [_formula_reads(formulas, first)[::-1]]
+        while path:
+            if not pending[-1]:
+                finished = path.pop()
+                on_path.discard(finished)
+                pending.pop()
+                done.add(finished)
+                yield "done", [finished]
+                continue
+            read = pending[-1].pop()
+            if read in on_path:
+                yield "cycle", [*path[path.index(read) :], read]
+            elif read not in done:
+                path.append(read)
+                on_path.add(read)
+                pending.append(_formula_reads(formulas, read)[::-1])
+
+
 def formula_cycles(formulas: Mapping[str, Formula]) -> list[list[str]]:
     """Each cycle among named formulas once, as `[a, b, ..., a]`, from the first in order.
 
@@ -959,28 +994,37 @@ def formula_cycles(formulas: Mapping[str, Formula]) -> list[list[str]]:
     be computed.
     """
     cycles: list[list[str]] = []
-    done: set[str] = set()
     reported: set[frozenset[str]] = set()
-
-    def visit(name: str, path: list[str]) -> None:
-        if name in path:
-            cycle = [*path[path.index(name) :], name]
-            members = frozenset(cycle)
-            if members not in reported:
-                reported.add(members)
-                cycles.append(cycle)
-            return
-        if name in done:
-            return
-        path.append(name)
-        # Names in the order written, so the message follows the text.
-        reads = sorted(formulas[name].name_offsets.items(), key=lambda item: item[1])
-        for read, _ in reads:
-            if read in formulas:
-                visit(read, path)
-        path.pop()
-        done.add(name)
-
-    for name in formulas:
-        visit(name, [])
+    for event, cycle in _walk(formulas):
+        members = frozenset(cycle)
+        if event == "cycle" and members not in reported:
+            reported.add(members)
+            cycles.append(cycle)
     return cycles
+
+
+def formula_chains(formulas: Mapping[str, Formula], limit: int) -> dict[str, list[str]]:
+    """Each named formula at which formulas built on one another first go deeper than
+    `limit` -> that chain, `[name, what it reads, ..., the first]` (`limit + 1` names).
+
+    A read that closes a cycle is not followed (`formula_cycles` reports it).
+    """
+    # The longest chain below each done formula: (its depth, the formula it reads next).
+    below: dict[str, tuple[int, str | None]] = {}
+    for event, names in _walk(formulas):
+        if event != "done":
+            continue
+        name = names[0]
+        reads = [read for read in _formula_reads(formulas, name) if read in below]
+        deepest = max(reads, key=lambda read: below[read][0], default=None)
+        below[name] = (below[deepest][0] + 1, deepest) if deepest is not None else (1, None)
+    crossings: dict[str, list[str]] = {}
+    for name, (depth, following) in below.items():
+        if depth != limit + 1:
+            continue
+        chain = [name]
+        while following is not None:
+            chain.append(following)
+            following = below[following][1]
+        crossings[name] = chain
+    return crossings

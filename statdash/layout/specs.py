@@ -20,7 +20,7 @@ from statdash.api.values import STATUS_NUMBERS
 from statdash.layout.durations import format_duration, is_duration
 from statdash.layout.files import ObjectLine
 from statdash.layout.formats import STATE_STYLES, StateStyle, matching_states, state_style
-from statdash.layout.formulas import Formula, formula_cycles, unknown_names
+from statdash.layout.formulas import Formula, formula_chains, formula_cycles, unknown_names
 from statdash.layout.problems import SourceLocation
 from statdash.layout.source import LayoutSource
 from statdash.layout.suggest import did_you_mean, one_of
@@ -76,6 +76,7 @@ from statdash.layout.vocabulary import (
     DEFAULT_TREND_WINDOW,
     DEFAULT_WEBHOOK_TIMEOUT,
     FORMATS,
+    MAX_FORMULA_DEPTH,
     MAX_PAGE_COLUMNS,
     MIN_TREND_POINTS,
     NUMERIC_FORMATS,
@@ -1128,15 +1129,26 @@ class Layout(Node):
         formulas = {
             name: decl.formula for name, decl in self.statistics.items() if decl.formula is not None
         }
-        for cycle in formula_cycles(formulas):
+        cycles = formula_cycles(formulas)
+        for cycle in cycles:
             first, following = cycle[0], cycle[1]
             offset = formulas[first].name_offsets[following]
             yield problem_at(
                 ("statistics", first, "formula"),
-                f"formulas form a cycle: {' -> '.join(cycle)}; a formula cannot depend on itself",
+                f"formulas form a cycle: {_chain_text(cycle)}; a formula cannot depend on itself",
                 offset=offset,
             )
         yield from _hidden_state_problems(self)
+        in_cycles = {name for cycle in cycles for name in cycle}
+        for name, chain in formula_chains(formulas, MAX_FORMULA_DEPTH).items():
+            if in_cycles.intersection(chain):
+                continue  # the cycle is the problem, said above
+            yield problem_at(
+                ("statistics", name, "formula"),
+                f"formulas build on one another {len(chain)} deep here ({_chain_text(chain)});"
+                f" at most {MAX_FORMULA_DEPTH} may be chained",
+                offset=formulas[name].name_offsets[chain[1]],
+            )
         for p, page in enumerate(self.pages):
             for w, widget in enumerate(page.widgets):
                 window = widget.window if isinstance(widget, TrendSpec) else None
@@ -1169,6 +1181,12 @@ def _hidden_state_problems(layout: Layout) -> Iterator[InitErrorDetails]:
                     f"no agent state is called {shown(name)}: name a state by its status"
                     f" (LoggedOut), its word (Logged out, logged_out) or its number (23){hint}",
                 )
+
+
+def _chain_text(names: list[str]) -> str:
+    """`a -> b -> c`; a long chain (a file may hold thousands) as its first three and last."""
+    shown_names = names if len(names) <= 5 else [*names[:3], "...", names[-1]]
+    return " -> ".join(shown_names)
 
 
 def _rotation_problems(layout: Layout) -> Iterator[InitErrorDetails]:

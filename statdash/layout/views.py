@@ -364,8 +364,6 @@ class FormulaStat:
     """Each name the formula reads for its object -> that statistic's id (server or derived)."""
     aggregates: tuple[str, ...]
     """The id of each of its aggregates (`AggregateStat`), in `formula.aggregates` order."""
-    sources: frozenset[str]
-    """The server statistics it is computed from, directly or through other formulas."""
 
     @property
     def reads(self) -> frozenset[str]:
@@ -381,8 +379,6 @@ class AggregateStat:
     aggregate: Aggregate
     members: tuple[Mapping[str, str], ...]
     """Per object of the set: each name the aggregate's argument reads -> its statistic id."""
-    sources: frozenset[str]
-    """The server statistics it is computed from."""
 
     @property
     def reads(self) -> frozenset[str]:

@@ -41,6 +41,9 @@ UPDATES_MODES: tuple[str, ...] = get_args(UpdatesName)
 DEFAULT_STATE_STATISTIC = "CurrentAgentState"
 DEFAULT_PRIORITY = 5
 MAX_PAGE_COLUMNS = 4
+# Formulas built on one another (a reads b, which reads c, ...). Real layouts chain two or
+# three; compiling walks a chain with the call stack (~4 frames a formula), so 250 ran out.
+MAX_FORMULA_DEPTH = 50
 REFRESH_BOUNDS = (1.0, 3600.0)
 TREND_WINDOW_BOUNDS = (60.0, 86400.0)
 DEFAULT_TREND_WINDOW = 900.0

@@ -24,6 +24,9 @@ from statdash.layout.problems import LayoutProblem, SourceLocation
 MAX_DEPTH = 40
 # Values after expanding aliases; a 2,000-agent floor written inline is ~10,000.
 MAX_VALUES = 200_000
+# Digits of a plain integer. Past ~308 a number no longer fits the float every figure becomes
+# (OverflowError), and past 4,300 Python refuses to read it at all (ValueError).
+MAX_INTEGER_DIGITS = 300
 
 _YAML_TAG_PREFIX = "tag:yaml.org,2002:"
 _STR_TAG = _YAML_TAG_PREFIX + "str"
@@ -208,6 +211,7 @@ class _Builder:
         elif isinstance(event, yaml.ScalarEvent):
             self.check_tag(event)
             self.count(1, event)
+            self.check_number(event)
             self.deliver(self.scalar(event), _pos(event.start_mark), 1, event.anchor, event)
         elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
             self.check_tag(event)
@@ -269,6 +273,22 @@ class _Builder:
         else:
             message = f"too many values (over {MAX_VALUES:,}); a layout is never this big"
         self.problem(_pos(event.start_mark), message, self.path())
+        raise _Stop
+
+    def check_number(self, event: yaml.ScalarEvent) -> None:
+        """Stop at a plain integer too long to be any figure (see MAX_INTEGER_DIGITS)."""
+        value: str = event.value
+        if event.style or len(value) <= MAX_INTEGER_DIGITS or not _INT.fullmatch(value):
+            return
+        digits = len(value.lstrip("+-"))
+        if digits <= MAX_INTEGER_DIGITS:
+            return
+        self.problem(
+            _pos(event.start_mark),
+            f"a number of {digits:,} digits; no figure in a layout needs more than"
+            f" {MAX_INTEGER_DIGITS} (put an id in quotes)",
+            self.path(),
+        )
         raise _Stop
 
     @staticmethod

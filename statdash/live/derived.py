@@ -60,7 +60,7 @@ class DerivedValues:
         # (statistic, the ids it reads), in dependency order; `reads` is built once here.
         self._order = tuple((stat, stat.reads) for stat in derived.values())
         self._computed_once = False
-        store.derive_from({stat_id: stat.sources for stat_id, stat in derived.items()})
+        store.derive_from({stat.statistic_id: reads for stat, reads in self._order})
 
     def update(self, ingested: Ingested, *, wall: float) -> Ingested:
         """After an ingest: recompute what its changes affect; `ingested` plus what changed."""

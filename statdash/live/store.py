@@ -96,8 +96,10 @@ class Store:
         self._latest_at = 0.0
         self._seen_before: dict[str, float] = {}
         self._history: dict[str, History] = {}
-        # Derived statistic (a formula's) -> the server statistics it is computed from.
-        self._derived_sources: dict[str, frozenset[str]] = {}
+        # Derived statistic (a formula's) -> the ids it reads directly, server or derived:
+        # the server statistics behind it are reached through these, never copied (a formula
+        # over `sum(x)` of N objects would otherwise hold N ids in each of its N copies).
+        self._derived_reads: dict[str, frozenset[str]] = {}
         self._derived_sample_due = False
         self.track_history(history_capacity or {})
         self.revision = 0
@@ -293,11 +295,12 @@ class Store:
     def is_stale(self, statistic_id: str, now: float, interval: float) -> bool:
         """True when the statistic's latest value is older than two refresh intervals.
 
-        A derived statistic is stale when any statistic it is computed from is.
+        A derived statistic is stale when any statistic it is computed from is (through the
+        formulas it reads, at most MAX_FORMULA_DEPTH deep).
         """
-        sources = self._derived_sources.get(statistic_id)
-        if sources is not None:
-            return any(self.is_stale(source, now, interval) for source in sources)
+        reads = self._derived_reads.get(statistic_id)
+        if reads is not None:
+            return any(self.is_stale(read, now, interval) for read in reads)
         if statistic_id in self._latest_set:
             seen: float | None = self._latest_at
         else:
@@ -310,9 +313,9 @@ class Store:
             if statistic_id not in self._history:
                 self._history[statistic_id] = History(size)
 
-    def derive_from(self, sources: Mapping[str, frozenset[str]]) -> None:
-        """Note which server statistics each derived statistic is computed from."""
-        self._derived_sources.update(sources)
+    def derive_from(self, reads: Mapping[str, frozenset[str]]) -> None:
+        """Note which statistics (server or derived) each derived statistic reads directly."""
+        self._derived_reads.update(reads)
 
     def put_derived(self, values: Mapping[str, StatValue], *, wall: float) -> frozenset[str]:
         """Take computed values of derived statistics; the ids whose value changed.
@@ -335,9 +338,20 @@ class Store:
     def _sample_derived(self, wall: float) -> None:
         """A sample of every history-keeping derived statistic one of whose sources arrived."""
         arrived = self._latest_set
+        fed: dict[str, bool] = {}  # derived id -> one of its server statistics arrived
+
+        def was_fed(stat_id: str) -> bool:
+            known = fed.get(stat_id)
+            if known is None:
+                reads = self._derived_reads[stat_id]
+                known = not reads.isdisjoint(arrived) or any(
+                    was_fed(read) for read in reads if read in self._derived_reads
+                )
+                fed[stat_id] = known
+            return known
+
         for stat_id, history in self._history.items():
-            sources = self._derived_sources.get(stat_id)
-            if sources is None or sources.isdisjoint(arrived):
+            if stat_id not in self._derived_reads or not was_fed(stat_id):
                 continue
             value = self._values.get(stat_id)
             if isinstance(value, NumberValue) and math.isfinite(value.number):
@@ -346,7 +360,7 @@ class Store:
     def forget(self, keep: Iterable[str]) -> None:
         """Drop every statistic not in `keep` (after the layout changed)."""
         keep_set = set(keep)
-        for table in (self._values, self._seen_before, self._history, self._derived_sources):
+        for table in (self._values, self._seen_before, self._history, self._derived_reads):
             for statistic_id in [key for key in table if key not in keep_set]:
                 del table[statistic_id]
         self._latest_set &= keep_set

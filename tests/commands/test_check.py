@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import socket
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ def test_check_offline_prints_a_one_line_summary(capsys: pytest.CaptureFixture[s
     assert run_command(check, [str(path)]) == 0
     captured = capsys.readouterr()
     assert captured.out == (
-        f"{path}: OK: 2 pages, 9 widgets, 360 statistics on 59 objects\n"
+        f"{path}: OK: 2 pages, 10 widgets, 360 statistics on 59 objects\n"
         f"{path}: formula occupancy needs busy (CurrentBusyAgents),"
         " logged_in (CurrentLoggedInAgents)\n"
     )
@@ -79,6 +80,59 @@ def test_no_layout_among_the_files_is_exit_2(capsys: pytest.CaptureFixture[str])
     assert capsys.readouterr().err.splitlines()[-1] == (
         "statdash check: no layout file to check (.yaml or .yml)"
     )
+
+
+def test_a_fifo_as_the_layout_is_a_problem_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`statdash check pipe.yaml` on a FIFO names it and exits 2 instead of blocking for ever
+    on the open (no writer ever comes)."""
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    assert run_command(check, [str(fifo)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"{fifo}: this is a FIFO (named pipe), not a file",
+        f"{fifo}: 1 problem",
+    ]
+
+
+def test_a_layout_in_a_folder_that_cannot_be_entered_is_a_located_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A layout inside a chmod-000 folder is reported as unreadable, exit 2, no traceback; the
+    next file is still checked.
+
+    Tests run as root here, who can enter any folder, so the denial is made where the
+    kernel would make it for a user: os.stat (and open) of anything inside the folder.
+    """
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    layout = locked / "floor.yaml"
+    layout.write_text(MINIMAL, encoding="utf-8")
+    real_stat, real_open = os.stat, os.open
+
+    def inside(path: Any) -> bool:
+        return bool(os.path.dirname(os.fspath(path)) == str(locked))
+
+    def stat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        if inside(path):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_stat(path, *args, **kwargs)
+
+    def open_(path: Any, *args: Any, **kwargs: Any) -> int:
+        if inside(path):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", stat)
+    monkeypatch.setattr(os, "open", open_)
+    assert run_command(check, [str(layout), str(LAYOUTS / "wallboard.yaml")]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        f"{layout}: cannot read the file (Permission denied)",
+        f"{layout}: 1 problem",
+    ]
+    assert captured.out.startswith(f"{LAYOUTS / 'wallboard.yaml'}: OK: ")
 
 
 def _closed_port() -> int:

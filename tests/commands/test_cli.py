@@ -41,6 +41,18 @@ def test_broken_layout_is_refused_before_the_screen(
     assert f"{layout}:3:" in err and "nothing was started" in err
 
 
+def test_a_fifo_as_the_layout_is_refused_before_the_screen(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`run pipe.yaml` on a FIFO names what it is and exits 2, instead of blocking at start."""
+    layout = tmp_path / "pipe.yaml"
+    os.mkfifo(layout)
+    assert main(["run", str(layout), "--url", "http://127.0.0.1:9"]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == f"{layout}: this is a FIFO (named pipe), not a file"
+    assert "nothing was started" in lines[-1] and len(lines) == 2
+
+
 def test_run_without_a_server_says_where_to_give_one(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -177,3 +189,32 @@ def test_run_with_an_unusable_ca_bundle_exits_2_without_a_traceback(
     assert out == ""
     assert err.startswith(f"statdash run: cannot load CA bundle {str(not_a_certificate)!r}: ")
     assert "Traceback" not in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", sorted(SERVER_COMMANDS))
+def test_a_url_that_cannot_be_split_is_one_line(command: str, cli: Callable[..., Result]) -> None:
+    """`--url 'http://[::1'` is one line with urlsplit's reason, in every command."""
+    argv, prefix, code = SERVER_COMMANDS[command]
+    result = cli(*argv, "--url", "http://[::1")
+    assert (result.code, result.out) == (code, "")
+    assert result.err == (
+        f"{prefix}not a server URL (Invalid IPv6 URL); type e.g. https://gcxapi.example.com\n"
+    )
+
+
+@pytest.mark.parametrize("command", KEYED_COMMANDS)
+def test_a_config_url_that_is_a_list_is_one_line(
+    command: str, cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    """`url = ["x"]` in config.toml is one line naming the file and the key, in every command
+    that reads the settings (cleanup with nothing recorded reads none)."""
+    argv, prefix, code = SERVER_COMMANDS[command]
+    config = tmp_path / "config" / "statdash" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('[server]\nurl = ["x"]\n', encoding="utf-8")
+    # `check` reads the server settings only when asked to check on a server.
+    result = cli(*argv, *(["--url", "http://127.0.0.1:9"] if command == "check" else []))
+    assert (result.code, result.out) == (code, "")
+    assert result.err == (
+        f'{prefix}{config}: [server] url must be text in quotes (key = "..."), not a list\n'
+    )

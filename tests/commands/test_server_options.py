@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -131,3 +132,79 @@ def test_label_shows_host_and_port_only() -> None:
 def test_is_loopback(host: str, expected: bool) -> None:
     """Only localhost and loopback addresses count as loopback."""
     assert is_loopback(host) is expected
+
+
+@pytest.mark.parametrize(
+    ("line", "kind"),
+    [
+        ('url = ["x"]', "a list"),
+        ("url = 8080", "a number"),
+        ("api_key = 12345", "a number"),
+        ("token = true", "true/false"),
+        ("username = {name = 'x'}", "a table"),
+        ("password = 1979-05-27", "a date or time"),
+    ],
+)
+def test_a_config_value_that_is_not_text_names_the_file_and_key(
+    tmp_path: Path, line: str, kind: str
+) -> None:
+    """Every [server] setting is text: anything else is one line naming the file, the key and
+    what was found (never the value, which may be a secret), not a traceback or "['x']"."""
+    config = _write(tmp_path / "c.toml", f"[server]\n{line}\n")
+    key = line.split(" ", 1)[0]
+    with pytest.raises(Refused) as caught:
+        resolve_server(_args("--config", str(config), "--url", "http://127.0.0.1:9"), {})
+    assert caught.value.message == (
+        f'{config}: [server] {key} must be text in quotes (key = "..."), not {kind}'
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("http://[::1", "Invalid IPv6 URL"),
+        ("http://127.0.0.1:99999", "Port out of range 0-65535"),
+        ("http://127.0.0.1:port", "Port could not be cast to integer value as 'port'"),
+    ],
+)
+def test_a_url_python_cannot_split_is_one_line(url: str, why: str) -> None:
+    """`--url 'http://[::1'` (or a port that is no port) is refused with the reason, not a
+    ValueError from urlsplit at start or, for the port, later on the status line."""
+    with pytest.raises(Refused) as caught:
+        resolve_server(_args("--url", url), {})
+    assert caught.value.message == (
+        f"not a server URL ({why}); type e.g. https://gcxapi.example.com"
+    )
+
+
+def test_a_config_file_that_is_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    """`--config FIFO` names what it is at once; opening it would wait for a writer for ever."""
+    config = tmp_path / "c.toml"
+    os.mkfifo(config)
+    with pytest.raises(Refused) as caught:
+        resolve_server(_args("--config", str(config), "--url", "http://127.0.0.1:9"), {})
+    assert caught.value.message == (
+        f"{config}: cannot read config file: it is a FIFO (named pipe), not a regular file"
+    )
+
+
+def test_a_config_file_that_cannot_be_entered_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A config file in a folder the user cannot enter is refused naming the file.
+
+    Tests run as root here, who can enter any folder, so the denial is made by os.stat (the
+    first thing that touches the path), as chmod 000 on its folder makes it for a user.
+    """
+    config = _write(tmp_path / "c.toml", '[server]\nurl = "http://127.0.0.1:9"\n')
+    real_stat = os.stat
+
+    def denied(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        if os.fspath(path) == str(config):
+            raise PermissionError(13, "Permission denied", str(config))
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", denied)
+    with pytest.raises(Refused) as caught:
+        resolve_server(_args("--config", str(config)), {})
+    assert caught.value.message == f"{config}: cannot read config file: Permission denied"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 from collections.abc import Callable
 from pathlib import Path
@@ -119,6 +120,29 @@ def test_an_unwritable_alert_log_is_refused_before_starting(
     assert result.code == 2
     assert f"cannot write the alert log {missing}: No such file or directory" in result.err
     assert "Traceback" not in result.err
+    assert simulator.state()["open_subscriptions"] == 0
+
+
+def test_a_fifo_as_the_alert_log_is_refused_before_starting(
+    tmp_path: Path, simulator: RunningSimulator, cli: Callable[..., Result]
+) -> None:
+    """`--alert-log FIFO` is one line naming it, exit 2, no subscription, instead of blocking
+    at start until a reader comes."""
+    fifo = tmp_path / "alerts.fifo"
+    os.mkfifo(fifo)
+    result: Result = cli(
+        "watch",
+        str(layout_file(tmp_path, ALERTING)),
+        "--url",
+        simulator.base_url,
+        "--alert-log",
+        str(fifo),
+    )
+    assert result.code == 2
+    assert result.err == (
+        f"statdash watch: cannot write the alert log {fifo}: it is a FIFO (named pipe), not a"
+        " regular file; nothing was started\n"
+    )
     assert simulator.state()["open_subscriptions"] == 0
 
 

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 import pytest
 
 from statdash.layout.compile import compile_layout, statistic_id
 from statdash.layout.formats import Level, StateStyle
 from statdash.layout.loader import load_layout_text
-from statdash.layout.views import CompiledLayout, KpiView, StatesView, TableView, TrendView
+from statdash.layout.views import (
+    AggregateStat,
+    CompiledLayout,
+    FormulaStat,
+    KpiView,
+    StatesView,
+    TableView,
+    TrendView,
+)
 
 TEAM = """\
 title: Team
@@ -193,3 +202,43 @@ def test_compiled_layout_is_immutable() -> None:
         result.title = "x"  # type: ignore[misc]
     with pytest.raises(TypeError):
         result.origins["x"] = result.origins[result.items[0].statistic_id]  # type: ignore[index]
+
+
+SHARE = """\
+title: Share of the floor
+statistics:
+  talk: {name: TalkDuration}
+  share: {formula: "100 * talk / sum(talk)", format: percent}
+pages:
+  - widgets:
+      - {kind: agents, agents: [AGENTS], columns: [$talk, $share]}
+"""
+
+
+def entries(value: object) -> int:
+    """Ids held by a compiled derived statistic, counted through every tuple, set and
+    mapping in its fields (strings and the formula itself count as one)."""
+    if isinstance(value, FormulaStat | AggregateStat):
+        return sum(entries(getattr(value, name)) for name in value.__dataclass_fields__)
+    if isinstance(value, Mapping):
+        return sum(1 + entries(item) for item in value.values())
+    if isinstance(value, tuple | frozenset | set | list):
+        return sum(entries(item) for item in value)
+    return 1
+
+
+@pytest.mark.parametrize("agents", [300, 600])
+def test_an_aggregate_over_n_objects_holds_linear_entries(agents: int) -> None:
+    """The docs' `100 * talk / sum(talk)` over N agents compiles into N formulas reading
+    their own talk and the one aggregate, and one aggregate of N members: 8 entries an agent
+    in all, not N more for each agent (that was N x N: 1.3 GB at 5,000 agents)."""
+    ids = ", ".join(f"a{n}" for n in range(agents))
+    layout = compile_layout(load_layout_text(SHARE.replace("AGENTS", ids), file="f.yaml"))
+    formulas = [s for s in layout.derived.values() if isinstance(s, FormulaStat)]
+    aggregates = [s for s in layout.derived.values() if isinstance(s, AggregateStat)]
+    assert (len(formulas), len(aggregates)) == (agents, 1)
+    assert len(aggregates[0].members) == agents
+    # Per formula: its id, object, formula, one input (name and id) and one aggregate id;
+    # the aggregate: its id, its node, and per member a name and an id.
+    held = sum(entries(stat) for stat in layout.derived.values())
+    assert held == 6 * agents + (2 + 2 * agents)

@@ -19,6 +19,7 @@ from statdash.layout.views import (
     RowObject,
     TableView,
 )
+from statdash.layout.vocabulary import MAX_FORMULA_DEPTH
 
 from .conftest import LAYOUT_SETTINGS
 
@@ -73,7 +74,7 @@ pages:
     )
     formula = layout.derived[first.stat_id]
     assert isinstance(formula, FormulaStat)
-    assert formula.sources == {i.statistic_id for i in layout.items}
+    assert formula.reads == {i.statistic_id for i in layout.items}
 
 
 def test_a_formula_and_its_inputs_shown_together_share_the_subscription() -> None:
@@ -258,3 +259,46 @@ def test_any_formula_in_a_layout_loads_or_gives_located_problems(formula: str) -
             assert problem.line is not None and 1 <= problem.line <= len(lines)
             assert problem.column is not None
             assert 1 <= problem.column <= len(lines[problem.line - 1]) + 1
+
+
+def chain(length: int) -> str:
+    """A layout declaring s1..s{length}, each formula adding one to the one before (s0 is a
+    server statistic), with a KPI of the last."""
+    lines = ["title: Chain", "statistics:", "  s0: {name: CurrentBusyAgents}"]
+    lines += [f'  s{i}: {{formula: "s{i - 1} + 1"}}' for i in range(1, length + 1)]
+    lines += [
+        "pages:",
+        "  - widgets:",
+        f"      - {{kind: kpi, object: {{agent_group: T}}, stat: ${f's{length}'}}}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def test_a_chain_of_250_formulas_is_a_located_problem_not_a_recursion_error() -> None:
+    """250 formulas each reading the one before are refused where the chain crosses the
+    limit, pointing at the name read; compiling would have run out of stack."""
+    assert problems(chain(250)) == [
+        f"f.yaml:54:19: statistics.s{MAX_FORMULA_DEPTH + 1}.formula: formulas build on one"
+        f" another {MAX_FORMULA_DEPTH + 1} deep here (s51 -> s50 -> s49 -> ... -> s1); at most"
+        f" {MAX_FORMULA_DEPTH} may be chained"
+    ]
+
+
+def test_a_chain_at_the_limit_compiles_and_computes_through() -> None:
+    """MAX_FORMULA_DEPTH formulas in a chain are fine: one KPI, one server input."""
+    compiled = compile_layout(load_layout_text(chain(MAX_FORMULA_DEPTH), file="f.yaml"))
+    assert [item.name for item in compiled.items] == ["CurrentBusyAgents"]
+    assert len(compiled.derived) == MAX_FORMULA_DEPTH
+
+
+def test_thousands_of_chained_formulas_are_walked_without_recursion() -> None:
+    """A 3,000-formula chain (past the old recursive cycle search's reach), and the same
+    closed into a cycle, are each one problem, the cycle shown short; nothing recurses per
+    formula."""
+    text = chain(3000).replace('s1: {formula: "s0 + 1"}', 's1: {formula: "s3000 + 1"}')
+    assert problems(text) == [
+        "f.yaml:4:18: statistics.s1.formula: formulas form a cycle: s1 -> s3000 -> s2999 ->"
+        " ... -> s1; a formula cannot depend on itself"
+    ]
+    found = problems(chain(3000))
+    assert len(found) == 1 and "formulas build on one another 51 deep" in found[0]

@@ -10,7 +10,12 @@ import pytest
 
 from statdash.layout.files import MAX_FILE_BYTES
 from statdash.layout.loader import LayoutError, load_layout, load_layout_text
-from statdash.layout.yamlsource import MAX_DEPTH
+from statdash.layout.yamlsource import MAX_DEPTH, MAX_INTEGER_DIGITS, parse_yaml
+
+# A page that is sound, so the only problem of a layout is the one a test is about.
+ONE_PAGE = (
+    "pages:\n  - widgets:\n      - {kind: kpi, object: {queue: q1}, stat: Current_In_Queue}\n"
+)
 
 
 def problems_of(path: Path) -> list[str]:
@@ -105,10 +110,39 @@ def test_a_directory_and_a_missing_file_are_plain_messages(tmp_path: Path) -> No
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
-def test_an_endless_device_is_read_only_up_to_the_limit() -> None:
-    """/dev/zero (size 0, never ends) is cut at the limit and reported, not read forever."""
-    found = problems_of(Path("/dev/zero"))
-    assert len(found) == 1 and "larger than the limit" in found[0]
+def test_an_endless_device_is_refused_unread() -> None:
+    """/dev/zero (size 0, never ends) is refused as a device, not read at all."""
+    assert problems_of(Path("/dev/zero")) == ["/dev/zero: this is a character device, not a file"]
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    """A FIFO as the layout is named as such at once; opening it would wait for a writer."""
+    path = tmp_path / "pipe.yaml"
+    os.mkfifo(path)
+    assert problems_of(path) == [f"{path}: this is a FIFO (named pipe), not a file"]
+
+
+def test_a_file_swapped_for_a_fifo_after_the_look_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The open itself never blocks: a FIFO that appears between the look and the open (the
+    look is made to see a regular file) is refused from the open descriptor."""
+    path = tmp_path / "pipe.yaml"
+    os.mkfifo(path)
+    monkeypatch.setattr("statdash.regular.require_regular", lambda _path: None)
+    assert problems_of(path) == [f"{path}: this is a FIFO (named pipe), not a file"]
+
+
+def test_an_object_list_that_is_a_fifo_is_a_located_problem(tmp_path: Path) -> None:
+    """An object list beside the layout that is a FIFO is refused where the layout names it."""
+    os.mkfifo(tmp_path / "agents.txt")
+    path = tmp_path / "floor.yaml"
+    path.write_text(
+        "title: t\nobjects:\n  floor: {type: agent, file: agents.txt}\npages:\n"
+        "  - widgets:\n      - {kind: agents, agents: floor, columns: [CurrentAgentState]}\n"
+    )
+    found = problems_of(path)
+    assert len(found) == 1 and "FIFO (named pipe)" in found[0], found
 
 
 @pytest.mark.parametrize(
@@ -151,3 +185,39 @@ def test_bidi_and_invisible_characters_never_reach_the_terminal() -> None:
     found = text_problems("title: x\npages: []\nev\u202eil: 1\n")
     assert found and all("\u202e" not in line for line in found)
     assert any("unknown key 'evil'" in line for line in found)
+
+
+def test_an_integer_of_4301_digits_is_a_located_problem() -> None:
+    """An integer past Python's int-string limit (4,300 digits) is one located problem, not a
+    ValueError from int()."""
+    found = text_problems("title: x\nrefresh: " + "9" * 4301 + "\npages: []\n")
+    assert found == [
+        f"x.yaml:2:10: refresh: a number of 4,301 digits; no figure in a layout needs more than"
+        f" {MAX_INTEGER_DIGITS} (put an id in quotes)"
+    ]
+
+
+def test_an_integer_too_big_for_a_float_is_a_located_problem() -> None:
+    """A 400-digit threshold (fine for int(), an OverflowError for float()) is one located
+    problem; quoted, the same digits stay text."""
+    number = "9" * 400
+    found = text_problems(
+        "title: x\nstatistics:\n  busy: {name: CurrentBusyAgents, thresholds: {warn: "
+        + number
+        + "}}\npages: []\n"
+    )
+    assert found == [
+        "x.yaml:3:54: statistics.busy.thresholds.warn: a number of 400 digits; no figure in a"
+        f" layout needs more than {MAX_INTEGER_DIGITS} (put an id in quotes)"
+    ]
+    assert parse_yaml(f"id: '{number}'\n", "x.yaml").source.data == {"id": number}
+
+
+def test_a_duration_of_310_digits_is_a_located_problem() -> None:
+    """`refresh: 999...9s` (310 digits: infinity as a float) is one located problem, not an
+    OverflowError while wording the range it is outside of."""
+    found = text_problems("title: x\nrefresh: " + "9" * 310 + "s\n" + ONE_PAGE)
+    assert found == [
+        f"x.yaml:2:10: refresh: '{'9' * 39}…' is longer than any duration statdash uses"
+        " (at most 87600h)"
+    ]

@@ -4,6 +4,8 @@ clearly."""
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -113,11 +115,36 @@ def test_an_unwritable_path_is_a_sentence_naming_the_file(tmp_path: Path, where:
         AlertLog(path).open()
 
 
+@pytest.mark.parametrize(
+    ("make", "kind"),
+    [(os.mkfifo, "a FIFO (named pipe)"), (os.mkdir, "a directory")],
+    ids=["fifo", "directory"],
+)
+def test_a_path_that_is_not_a_regular_file_is_refused_at_once(
+    tmp_path: Path, make: Callable[[Path], None], kind: str
+) -> None:
+    """A FIFO as the alert log is refused when opened, naming what it is, instead of blocking
+    until some reader opens the other end (and ignoring Ctrl+C meanwhile)."""
+    path = tmp_path / "alerts.jsonl"
+    make(path)
+    with pytest.raises(AlertLogError) as caught:
+        AlertLog(path).open()
+    assert str(caught.value) == (
+        f"cannot write the alert log {path}: it is {kind}, not a regular file"
+    )
+
+
 @pytest.mark.skipif(not DEV_FULL.exists(), reason="needs /dev/full")
-def test_a_full_disk_stops_the_log_with_one_message() -> None:
-    """A full disk raises one AlertLogError; later events are skipped quietly, not raised again."""
-    log = AlertLog(DEV_FULL)
+def test_a_full_disk_stops_the_log_with_one_message(tmp_path: Path) -> None:
+    """A full disk raises one AlertLogError; later events are skipped quietly, not raised again.
+
+    The log only opens regular files, so it is opened on one and its stream then swapped for
+    /dev/full, which fails every write with ENOSPC as a full disk does.
+    """
+    log = AlertLog(tmp_path / "alerts.jsonl")
     log.open()
+    log.close()
+    log._file = DEV_FULL.open("a", encoding="utf-8")
     with pytest.raises(AlertLogError, match="No space left on device; alerts still show"):
         log.write(event())
     assert log.failed

@@ -188,6 +188,35 @@ def test_a_formula_on_a_trend_keeps_history() -> None:
     assert ring is not None and ring.values() == [25.0, 50.0, 0.0]
 
 
+def test_a_formula_over_an_aggregate_is_stale_when_any_aggregated_input_is() -> None:
+    """Team_02's share of `sum(busy)` goes stale when Team_01's busy does: staleness is
+    followed through the aggregate it reads, not only its own inputs."""
+    layout = compiled()
+    store = Store()
+    values = DerivedValues(layout.derived, store)
+    values.update(feed(store, team_values(layout, 3, 4, 1, 2)), wall=1000.0)
+    share_2 = cell(layout, "Team_02", 3)
+    assert not store.is_stale(share_2, now=1.0, interval=2.0)
+    busy_2 = server_id(layout, "Team_02", "CurrentBusyAgents")
+    values.update(feed(store, {busy_2: number(1)}, now=10.0), wall=1010.0)
+    assert store.is_stale(share_2, now=10.0, interval=2.0)
+    assert not store.is_stale(busy_2, now=10.0, interval=2.0)
+
+
+def test_a_derived_history_is_sampled_when_a_statistic_two_formulas_down_arrives() -> None:
+    """A formula that reads only an aggregate takes a sample when one of the aggregate's
+    server statistics arrives, and none when only an unrelated one does."""
+    store = Store({"f_share": 10})
+    store.derive_from({"f_sum": frozenset({"a", "b"}), "f_share": frozenset({"f_sum"})})
+    kept = NumberValue(50.0, "50")
+    feed(store, {"b": number(1)}, now=0.0)
+    store.put_derived({"f_share": kept}, wall=1000.0)
+    feed(store, {"elsewhere": number(1)}, now=1.0)
+    store.put_derived({"f_share": kept}, wall=1001.0)
+    ring = store.history("f_share")
+    assert ring is not None and ring.values() == [50.0]
+
+
 async def test_the_controller_computes_formulas_after_each_ingest() -> None:
     """Through the controller, each ingest reports the formulas it changed, already stored."""
     # The fake server answers one statistic, "a"; one formula doubles it.
@@ -197,7 +226,6 @@ async def test_the_controller_computes_formulas_after_each_ingest() -> None:
         parse_formula("a * 2"),
         {"a": "a"},
         (),
-        frozenset({"a"}),
     )
     item = SubscriptionItem(statistic_id="a", object_id="x", object_type="Agent", name="X")
     plan = Plan([item], 1.0, derived={"f_double": doubled})

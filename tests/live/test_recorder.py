@@ -208,6 +208,17 @@ def test_a_file_that_is_no_recording_says_so(tmp_path: Path) -> None:
         Recording(tmp_path / "missing.sqlite")
 
 
+def test_a_fifo_or_a_folder_is_no_recording_and_never_blocks(tmp_path: Path) -> None:
+    """replay or export of a FIFO says what it is at once instead of waiting for a writer."""
+    fifo = tmp_path / "shift.sqlite"
+    os.mkfifo(fifo)
+    with pytest.raises(RecordingError) as caught:
+        Recording(fifo)
+    assert str(caught.value) == f"{fifo}: this is a FIFO (named pipe), not a recording"
+    with pytest.raises(RecordingError, match="this is a directory, not a recording"):
+        Recording(tmp_path)
+
+
 def test_a_newer_format_says_which_version(tmp_path: Path) -> None:
     """A file of a newer format version is refused, naming both versions."""
     path = _recorded(tmp_path)

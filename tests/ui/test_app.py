@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import gc
+import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -348,6 +349,50 @@ async def test_a_broken_edit_lists_every_problem_behind_e(
         assert app._layout_message is None
         assert "layout:" not in str(app.query_one(StatusBar).render())
         await pilot.press("q")
+
+
+async def test_hostile_edits_are_listed_behind_e_and_the_old_layout_runs(
+    client: StatisticsClient, simulator: RunningSimulator, tmp_path: Path
+) -> None:
+    """Edits that once broke a reload silently or for ever (the file swapped for a FIFO, a
+    4,301-digit integer, a 310-digit duration) each show under `e` like any bad edit; the
+    old layout keeps running, and q still quits with the subscription deleted."""
+    path = tmp_path / "demo.yaml"
+    good = (LAYOUTS / "demo.yaml").read_text()
+    path.write_text(good)
+    app = make_app(client, layout_path=path, demo=True)
+
+    def fifo() -> None:
+        path.unlink()
+        os.mkfifo(path)
+
+    def text(refresh: str) -> Callable[[], None]:
+        def write() -> None:
+            path.unlink()
+            path.write_text(good.replace("refresh: 2s", f"refresh: {refresh}"))
+
+        return write
+
+    edits = [
+        (fifo, f"{path}: this is a FIFO (named pipe), not a file"),
+        (text("9" * 4301), f"{path}:6:10: refresh: a number of 4,301 digits"),
+        (text("9" * 310 + "s"), f"{path}:6:10: refresh: '{'9' * 39}…' is longer than any"),
+    ]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until_async(lambda: has_data(app), pilot=pilot)
+        for edit, expected in edits:
+            edit()
+            app._check_layout_file()
+
+            def listed(expected: str = expected) -> bool:
+                shown = [str(problem) for problem in app._layout_problems]
+                return reload_done(app) and len(shown) == 1 and shown[0].startswith(expected)
+
+            await until_async(listed, pilot=pilot)
+            assert app._layout_message == "layout: 1 problem (press e)"
+            assert app.layout.title == "Demo contact center"
+        await pilot.press("q")
+    assert simulator.state()["open_subscriptions"] == 0
 
 
 async def test_hostile_server_strings_stay_plain_text(tmp_path: Path) -> None:

@@ -20,12 +20,14 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
 from statdash.layout.formats import figure_text
 from statdash.live.alerts.book import AlertEvent
+from statdash.regular import NotRegularFile, open_regular
 from statdash.text import clean
 
 LOGGED_EVENTS = frozenset({"raised", "acknowledged", "cleared"})
@@ -97,12 +99,15 @@ class AlertLog:
         if self._file is not None:
             return
         try:
-            if self.path.is_dir():
-                raise AlertLogError(f"cannot write the alert log {self.path}: it is a directory")
-            # Line buffering is not enough: flush() after each line says "written" plainly.
-            self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - kept open
+            # Only a regular file: a FIFO would block the start until a reader came (and
+            # ignore Ctrl+C meanwhile); a directory or device is no log.
+            descriptor = open_regular(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        except NotRegularFile as error:
+            raise AlertLogError(f"cannot write the alert log {self.path}: {error}") from None
         except OSError as error:
             raise AlertLogError(f"cannot write the alert log {self.path}: {_why(error)}") from None
+        # Line buffering is not enough: flush() after each line says "written" plainly.
+        self._file = open(descriptor, "a", encoding="utf-8")  # noqa: SIM115 - kept open
 
     def write(self, event: AlertEvent) -> bool:
         """Append `event` if it is one the log keeps; False when it was not logged.

@@ -31,6 +31,7 @@ from statdash.layout.compile import compile_layout
 from statdash.layout.loader import LayoutError, load_layout_source
 from statdash.layout.source import LayoutSource, LayoutSourceError
 from statdash.layout.views import CompiledLayout
+from statdash.regular import NotRegularFile, open_regular
 
 # 2: the layout is stored as its text (and its object lists) and compiled again on replay;
 # ticks say whether the store took a history sample.
@@ -222,13 +223,14 @@ class Decoder:
 
 def connect(path: Path) -> sqlite3.Connection:
     """A connection to an existing recording (never creates one); RecordingError if none."""
-    if not path.exists():
-        raise RecordingError(f"{path}: no such file")
-    if path.is_dir():
-        raise RecordingError(f"{path}: this is a directory, not a recording")
     try:
-        with path.open("rb") as handle:
+        # Never a plain open: a FIFO would block replay and export until a writer came.
+        with open(open_regular(path, os.O_RDONLY), "rb") as handle:
             head = handle.read(100)
+    except FileNotFoundError:
+        raise RecordingError(f"{path}: no such file") from None
+    except NotRegularFile as error:
+        raise RecordingError(f"{path}: this is {error.kind}, not a recording") from None
     except OSError as error:
         raise RecordingError(f"{path}: cannot read it ({error.strerror or error})") from None
     if not head.startswith(SQLITE_MAGIC):
