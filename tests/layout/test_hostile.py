@@ -10,6 +10,7 @@ import pytest
 
 from statdash.layout.files import MAX_FILE_BYTES
 from statdash.layout.loader import LayoutError, load_layout, load_layout_text
+from statdash.layout.vocabulary import MAX_WIDGETS
 from statdash.layout.yamlsource import MAX_DEPTH
 
 
@@ -151,3 +152,13 @@ def test_bidi_and_invisible_characters_never_reach_the_terminal() -> None:
     found = text_problems("title: x\npages: []\nev\u202eil: 1\n")
     assert found and all("\u202e" not in line for line in found)
     assert any("unknown key 'evil'" in line for line in found)
+
+
+def test_a_layout_with_too_many_widgets_is_refused_before_it_compiles() -> None:
+    """MAX_WIDGETS + 1 widgets: one problem at `pages` (20,000 took a minute to compile)."""
+    widget = "      - {kind: kpi, object: {queue: q}, stat: CurrentNumberWaitingCalls}\n"
+    text = "title: Big\npages:\n  - widgets:\n" + widget * (MAX_WIDGETS + 1)
+    assert text_problems(text) == [
+        f"x.yaml:3:3: pages: {MAX_WIDGETS + 1} widgets; a layout has at most {MAX_WIDGETS}"
+        " (a wallboard shows a dozen or two)"
+    ]

@@ -11,7 +11,6 @@ a layout file's limits.
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 import zlib
 from collections.abc import Iterator
@@ -32,7 +31,13 @@ from statdash.live.recordings.replay import ReplayController
 from statdash.live.session import SessionStatus
 from statdash.live.store import Ingested, Store
 from tests.live.fakes import FakeClient, VirtualClock
-from tests.live.recordings import LAYOUT, record_stream, small_layout
+from tests.live.recordings import (
+    LAYOUT,
+    cut_short_copy,
+    deny_entry,
+    record_stream,
+    small_layout,
+)
 from tests.support.wait import until, until_async
 
 START = 1_800_000_000.0
@@ -61,23 +66,9 @@ def _recorded(tmp_path: Path, seconds: int = 5) -> Path:
 
 
 @pytest.fixture
-def denied(monkeypatch: pytest.MonkeyPatch) -> Iterator[set[Path]]:
-    """Directories the user cannot enter (add to the set): stat() of anything in them fails.
-
-    Tests run as root, whom permissions do not stop, so the PermissionError a user gets is
-    raised by patching `Path.stat` (which `exists()` and `is_dir()` call) for them.
-    """
-    directories: set[Path] = set()
-    real_stat = Path.stat
-
-    def stat(self: Path, *, follow_symlinks: bool = True) -> object:
-        if self.parent in directories:
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_stat(self, follow_symlinks=follow_symlinks)
-
-    monkeypatch.setattr(Path, "stat", stat)
-    yield directories
-    monkeypatch.undo()
+def denied(monkeypatch: pytest.MonkeyPatch) -> set[Path]:
+    """Directories the user cannot enter (add to the set); see `deny_entry`."""
+    return deny_entry(monkeypatch)
 
 
 # --- writing: a failure stops recording, keeps what was written, and says so ---------------
@@ -184,33 +175,11 @@ def test_a_recording_in_a_directory_that_cannot_be_entered_is_one_error(
 # --- reading: a file cut short is read as far as it goes -----------------------------------
 
 
-def cut_short_copy(tmp_path: Path) -> tuple[Path, int]:
-    """A recording whose main file is one page though its header says more, with every page
-    in the WAL beside it: what a full disk leaves when the first page of a checkpoint was
-    written and no more (the adversarial sweep's file). Made with SQLite itself: VACUUM in
-    WAL mode writes every page to the WAL, the files are copied before a checkpoint, and the
-    main file is cut to its first page. Returns the copy and its tick count."""
-    path = _recorded(tmp_path, seconds=30)
-    cut = tmp_path / "cut"
-    cut.mkdir()
-    db = sqlite3.connect(path, isolation_level=None)
-    try:
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA wal_autocheckpoint=0")
-        db.execute("VACUUM")
-        shutil.copy(path, cut / path.name)
-        shutil.copy(path.with_name(path.name + "-wal"), cut / (path.name + "-wal"))
-    finally:
-        db.close()
-    with (cut / path.name).open("r+b") as handle:
-        handle.truncate(4096)
-    return cut / path.name, 30
-
-
 def test_a_file_cut_short_by_a_full_disk_is_read_as_far_as_it_goes(tmp_path: Path) -> None:
     """The sweep's file was refused ("cut short (4096 of ... bytes)") though SQLite reads it
     all: now it is read, and `cut_short` says so in one sentence."""
-    copy, ticks = cut_short_copy(tmp_path)
+    copy = cut_short_copy(_recorded(tmp_path, seconds=30))
+    ticks = 30
     with Recording(copy) as recording:
         assert recording.tick_count == ticks
         assert recording.cut_short == (
@@ -225,7 +194,7 @@ def test_reading_never_writes_to_the_file(tmp_path: Path) -> None:
     """Opened read-only: the WAL a full disk or a crash left stays as it was, byte for byte
     (a read-write connection folds it in and deletes it on close), and the connection
     refuses writes and distrusts the schema."""
-    copy, _ = cut_short_copy(tmp_path)
+    copy = cut_short_copy(_recorded(tmp_path, seconds=30))
     wal = copy.with_name(copy.name + "-wal")
     before = (copy.read_bytes(), wal.read_bytes())
     with Recording(copy) as recording:
