@@ -113,7 +113,9 @@ class Listener:
 
     @property
     def failure(self) -> str | None:
-        """Why the feature stopped working on its own (a full disk), or None."""
+        """Why the feature stopped working on its own, as the status line says it
+        (`recording stopped: shift.sqlite: the disk is full`), or None while it works. The
+        controller looks after each ingest and takes a stopped feature off the data path."""
         return None
 
     async def aclose(self) -> None:

@@ -8,6 +8,7 @@ import asyncio
 import csv
 import io
 import sqlite3
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,12 +21,20 @@ from statdash.commands.alert_session import AlertSession
 from statdash.commands.voice import Voice
 from statdash.layout.compile import compile_layout
 from statdash.layout.loader import load_layout_text
+from statdash.layout.source import LayoutSource
+from statdash.layout.vocabulary import MAX_WIDGETS
 from statdash.live.alerts.actions import AlertActions
 from statdash.live.recordings.recorder import Recorder
 from statdash.live.subscriptions.records import SubscriptionRecords
 from statdash.sim.runner import RunningSimulator
 from tests.commands.conftest import LAYOUTS, Result
-from tests.live.recordings import cut_short_copy, deny_entry, record_stream, small_layout
+from tests.live.recordings import (
+    LAYOUT,
+    cut_short_copy,
+    deny_entry,
+    record_stream,
+    small_layout,
+)
 from tests.support.sim import assert_nothing_left_open, open_subscriptions
 from tests.support.wait import until_async
 
@@ -83,6 +92,22 @@ def test_a_hostile_recording_is_refused_by_replay_and_export(
         result = cli(command, str(path))
         assert result.code == 2
         assert "the view 'changes' is not one statdash writes" in _one_line(result, command)
+
+
+def test_replay_refuses_a_stored_layout_past_the_widget_limit_before_the_screen(
+    cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    """The sweep's 20,000 stored widgets kept replay compiling for a minute with `q`
+    unheard; past MAX_WIDGETS it is one line and exit 2 before anything is compiled."""
+    path = _recorded(tmp_path, seconds=3)
+    widget = "      - {kind: kpi, object: {queue: sales}, stat: CurrentNumberWaitingCalls}\n"
+    source = LayoutSource("big.yaml", LAYOUT + widget * MAX_WIDGETS)
+    with sqlite3.connect(path) as db:
+        blob = zlib.compress(source.to_json().encode("utf-8"))
+        db.execute("UPDATE layouts SET json = ? WHERE tick = 0", (blob,))
+    result = cli("replay", str(path))
+    assert result.code == 2
+    assert f"a layout has at most {MAX_WIDGETS}" in _one_line(result, "replay")
 
 
 def test_a_directory_that_cannot_be_entered_is_one_line(

@@ -267,9 +267,13 @@ class Recorder(Listener):
         try:
             # SQLite writes on into a file removed or replaced under it, and all of that
             # would be lost: a file that is no longer at its path stops the recording.
-            if _identity(self.path) != self._identity:
-                raise FileNotFoundError
-        except OSError:
+            replaced = _identity(self.path) != self._identity
+        except FileNotFoundError:
+            replaced = True
+        except OSError as error:
+            self._stop(f"cannot reach the file ({_why(error)})")
+            return
+        if replaced:
             self._stop("the file was removed or replaced while recording")
             return
         try:
