@@ -8,6 +8,7 @@ from pathlib import Path
 from statdash.api.client import RetryPolicy, StatisticsClient
 from statdash.layout.compile import compile_layout
 from statdash.layout.loader import load_layout_text
+from statdash.live.controller import LiveController
 from statdash.live.recordings.recorder import Recorder
 from statdash.sim.runner import RunningSimulator
 from statdash.ui.launch import build_app
@@ -54,6 +55,8 @@ async def test_the_status_line_says_recording_stopped_and_values_keep_coming(
             )
             polls = app.controller.status.polls
             await until_async(lambda: app.controller.status.polls > polls, pilot=pilot)
-            assert recorder not in app.controller.listeners
+            controller = app.controller
+            assert isinstance(controller, LiveController)
+            assert recorder not in controller.listeners
             await pilot.press("q")
         await app.controller.close()
