@@ -68,6 +68,7 @@ class AlertSession:
         self._clock = clock
         self._recorder = recorder
         self._last_phase: Phase | None = None
+        self._last_stopped: str | None = None
         self._retry_at: float | None = None
 
     async def run(self, stopping: asyncio.Event) -> int:
@@ -81,6 +82,10 @@ class AlertSession:
         records = self._records
 
         def status_changed(status: SessionStatus) -> None:
+            if status.stopped and status.stopped != self._last_stopped:
+                # A feature stopped on its own (recording on a full disk): one line, once.
+                self._last_stopped = status.stopped
+                voice.say(clean(status.stopped, 300))
             if self._last_phase is status.phase:
                 return
             self._last_phase = status.phase

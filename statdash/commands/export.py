@@ -65,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
     except RecordingError as error:
         raise Refused(str(error)) from None
     with recording:
+        if recording.cut_short is not None:
+            VOICE.say(recording.cut_short)
         try:
             start = recording.start
             end = recording.end

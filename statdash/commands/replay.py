@@ -47,6 +47,9 @@ def run(args: argparse.Namespace) -> int:
                 at = moment_of_day(args.at, recording.start, recording.end)
         except (RecordingError, ValueError) as error:
             raise Refused(str(error)) from None
+        if recording.cut_short is not None:
+            # Said before the screen starts, so it is still there when the replay ends.
+            VOICE.say(recording.cut_short)
         from statdash.ui.launch import run_replay
 
         try:

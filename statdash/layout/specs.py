@@ -78,6 +78,7 @@ from statdash.layout.vocabulary import (
     FORMATS,
     MAX_FORMULA_DEPTH,
     MAX_PAGE_COLUMNS,
+    MAX_WIDGETS,
     MIN_TREND_POINTS,
     NUMERIC_FORMATS,
     OBJECT_KINDS,
@@ -1099,6 +1100,19 @@ class Layout(Node):
 
     @classmethod
     def _raw_problems(cls, data: dict[Any, Any], scope: Scope | None) -> Iterator[InitErrorDetails]:
+        pages = data.get("pages")
+        if isinstance(pages, list):
+            widgets = sum(
+                len(page["widgets"])
+                for page in pages
+                if isinstance(page, dict) and isinstance(page.get("widgets"), list)
+            )
+            if widgets > MAX_WIDGETS:
+                yield problem_at(
+                    ("pages",),
+                    f"{widgets:,} widgets; a layout has at most {MAX_WIDGETS}"
+                    " (a wallboard shows a dozen or two)",
+                )
         # On the raw list, so a repeated name shows even while a rule has other problems.
         rules = data.get("alerts")
         if not isinstance(rules, list):

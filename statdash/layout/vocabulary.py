@@ -44,6 +44,10 @@ MAX_PAGE_COLUMNS = 4
 # Formulas built on one another (a reads b, which reads c, ...). Real layouts chain two or
 # three; compiling walks a chain with the call stack (~4 frames a formula), so 250 ran out.
 MAX_FORMULA_DEPTH = 50
+# Widgets in a whole layout (every page): a wallboard shows a dozen or two. Compiling is
+# quadratic in them (20,000 took a minute), so a layout, or a recording's stored one, with
+# more is refused before it is compiled.
+MAX_WIDGETS = 500
 REFRESH_BOUNDS = (1.0, 3600.0)
 TREND_WINDOW_BOUNDS = (60.0, 86400.0)
 DEFAULT_TREND_WINDOW = 900.0

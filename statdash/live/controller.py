@@ -113,7 +113,9 @@ class Listener:
 
     @property
     def failure(self) -> str | None:
-        """Why the feature stopped working on its own (a full disk), or None."""
+        """Why the feature stopped working on its own, as the status line says it
+        (`recording stopped: shift.sqlite: the disk is full`), or None while it works. The
+        controller looks after each ingest and takes a stopped feature off the data path."""
         return None
 
     async def aclose(self) -> None:
@@ -376,6 +378,13 @@ class LiveController:
                 listener.ingested(self.store, ingested, wall, sampled=sampled)
             except Exception as error:
                 self._drop(listener, error)
+                continue
+            # A feature that stopped on its own (a recorder on a full disk, its writes on
+            # another thread) is heard here, at the next ingest, and reported like a failure.
+            failure = listener.failure
+            if failure is not None:
+                log.info("%s stopped: %s", type(listener).__name__, failure)
+                self._stop(listener, failure)
 
     def layout_changed(self, layout: CompiledLayout) -> None:
         """The layout file was reloaded into `layout`: every listener hears it."""
@@ -388,7 +397,12 @@ class LiveController:
     def _drop(self, listener: Listener, error: Exception) -> None:
         # A failure of a feature stays in that feature: it stops, and the status line says so.
         log.exception("%s failed and stopped", type(listener).__name__)
-        self._stopped = f"{_feature_name(listener)} stopped: {error}"
+        self._stop(listener, f"{_feature_name(listener)} stopped: {error}")
+
+    def _stop(self, listener: Listener, why: str) -> None:
+        """Take `listener` off the data path (closed with the rest) and say `why` on the
+        status line."""
+        self._stopped = why
         self.listeners.remove(listener)
         self._closing.append(listener)
         self._on_status(self.status)

@@ -10,6 +10,7 @@ import pytest
 
 from statdash.layout.files import MAX_FILE_BYTES
 from statdash.layout.loader import LayoutError, load_layout, load_layout_text
+from statdash.layout.vocabulary import MAX_WIDGETS
 from statdash.layout.yamlsource import MAX_DEPTH, MAX_INTEGER_DIGITS, parse_yaml
 
 # A page that is sound, so the only problem of a layout is the one a test is about.
@@ -220,4 +221,14 @@ def test_a_duration_of_310_digits_is_a_located_problem() -> None:
     assert found == [
         f"x.yaml:2:10: refresh: '{'9' * 39}…' is longer than any duration statdash uses"
         " (at most 87600h)"
+    ]
+
+
+def test_a_layout_with_too_many_widgets_is_refused_before_it_compiles() -> None:
+    """MAX_WIDGETS + 1 widgets: one problem at `pages` (20,000 took a minute to compile)."""
+    widget = "      - {kind: kpi, object: {queue: q}, stat: CurrentNumberWaitingCalls}\n"
+    text = "title: Big\npages:\n  - widgets:\n" + widget * (MAX_WIDGETS + 1)
+    assert text_problems(text) == [
+        f"x.yaml:3:3: pages: {MAX_WIDGETS + 1} widgets; a layout has at most {MAX_WIDGETS}"
+        " (a wallboard shows a dozen or two)"
     ]

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from statdash.api.values import StatValue
 from statdash.layout.compile import compile_layout
@@ -74,3 +80,46 @@ def record_stream(
     recorder.close()
     assert recorder.failure is None
     return seen
+
+
+def cut_short_copy(path: Path) -> Path:
+    """A copy of the recording at `path` whose main file is one page though its header says
+    more, with every page in the WAL beside it: what a full disk leaves when the first page
+    of a checkpoint was written and no more (the adversarial sweep's file). Made by SQLite
+    itself: VACUUM in WAL mode writes every page to the WAL, the two files are copied before
+    any checkpoint, and the main file is cut to its first page."""
+    cut = path.parent / "cut"
+    cut.mkdir()
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA wal_autocheckpoint=0")
+        db.execute("VACUUM")
+        shutil.copy(path, cut / path.name)
+        shutil.copy(path.with_name(path.name + "-wal"), cut / (path.name + "-wal"))
+    finally:
+        db.close()
+    with (cut / path.name).open("r+b") as handle:
+        handle.truncate(4096)
+    return cut / path.name
+
+
+def deny_entry(monkeypatch: pytest.MonkeyPatch) -> set[Path]:
+    """Directories the user cannot enter (add to the returned set): stat() of anything in
+    them raises PermissionError.
+
+    Tests run as root, whom permissions do not stop, so the PermissionError a user gets is
+    raised by patching `os.stat` (which `Path.stat`, `exists()`, `is_dir()` and
+    `statdash.regular` call) for them.
+    """
+    directories: set[Path] = set()
+    real_stat = os.stat
+
+    def stat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        # `Path.stat` calls `os.stat`, and so does `statdash.regular`: one patch for both.
+        if isinstance(path, str | Path) and Path(path).parent in directories:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", stat)
+    return directories

@@ -9,13 +9,19 @@ id into `states` plus when it began, in milliseconds relative to the tick. Every
 replays at most one keyframe interval of changes.
 
 `Recording` reads a file (also one still being written); every problem with it, a file that
-is no recording, damaged, cut short or from a newer statdash, is a `RecordingError` with a
-sentence to show, never a traceback.
+is no recording, damaged or from a newer statdash, is a `RecordingError` with a sentence to
+show, never a traceback. A file is untrusted input, like a layout: it is opened read-only
+with the schema distrusted, refused unless its schema objects are exactly the tables statdash
+writes (a view or a trigger in their place could hang a read or build gigabytes), every
+value is length-checked in SQL before it is fetched, and the stored layout is held to a
+layout file's limits. A file cut short (a full disk, a copy not finished) is read as far as
+it goes, and `cut_short` says so.
 """
 
 from __future__ import annotations
 
 import bisect
+import contextlib
 import json
 import math
 import os
@@ -28,6 +34,7 @@ from typing import Any
 
 from statdash.api.values import AgentStateValue, NumberValue, StatValue, UnknownValue
 from statdash.layout.compile import compile_layout
+from statdash.layout.files import MAX_FILE_BYTES
 from statdash.layout.loader import LayoutError, load_layout_source
 from statdash.layout.source import LayoutSource, LayoutSourceError
 from statdash.layout.views import CompiledLayout
@@ -47,6 +54,9 @@ UNKNOWN_STATE = 0
 WORDED_NUMBER = -1
 # A stored layout (text and object lists) is at most a few MB; more is a hostile file.
 MAX_LAYOUT_BYTES = 64 * 1024 * 1024
+# The longest value of any other cell (a statisticId, a label, an unknown value's JSON); a
+# longer one is a hostile file and is never fetched (SQLite holds up to 1 GB in a cell).
+MAX_CELL_LENGTH = 1_000_000
 # Integers SQLite keeps exactly and a float converts back to exactly.
 _EXACT_INT = 2**53
 
@@ -222,7 +232,12 @@ class Decoder:
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    """A connection to an existing recording (never creates one); RecordingError if none."""
+    """A read-only connection to an existing recording; RecordingError if there is none.
+
+    The file is opened read-only (`mode=ro`, `query_only`), so no read can change it, and
+    with `trusted_schema=OFF`, so nothing in its schema runs functions with side effects.
+    A file a killed recorder left still reads whole: SQLite reads its WAL beside it.
+    """
     try:
         # Never a plain open: a FIFO would block replay and export until a writer came.
         with open(open_regular(path, os.O_RDONLY), "rb") as handle:
@@ -232,16 +247,47 @@ def connect(path: Path) -> sqlite3.Connection:
     except NotRegularFile as error:
         raise RecordingError(f"{path}: this is {error.kind}, not a recording") from None
     except OSError as error:
+        # A directory the user cannot enter fails here (exists() too): one line, no traceback.
         raise RecordingError(f"{path}: cannot read it ({error.strerror or error})") from None
     if not head.startswith(SQLITE_MAGIC):
         raise RecordingError(f"{path}: not a statdash recording (not an SQLite database)")
     try:
-        # Read-write, not `mode=ro`: a file a killed recorder left needs its WAL folded in,
-        # which a read-only connection cannot do without the -shm file.
-        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True)
-    except sqlite3.Error as error:
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        connection.execute("PRAGMA query_only=ON")
+        connection.execute("PRAGMA trusted_schema=OFF")
+    except (OSError, sqlite3.Error) as error:
         raise RecordingError(f"{path}: cannot open it ({error})") from None
     return connection
+
+
+def _schema_objects() -> frozenset[tuple[str, str, str, str]]:
+    """(type, name, table, sql) of every object a recording's schema holds, from SCHEMA."""
+    with contextlib.closing(sqlite3.connect(":memory:")) as db:
+        db.executescript(SCHEMA)
+        rows = db.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall()
+    return frozenset((str(a), str(b), str(c), str(d)) for a, b, c, d in rows)
+
+
+SCHEMA_OBJECTS = _schema_objects()
+
+
+# The small tables, read whole when the file is opened: every cell is checked at once.
+_TEXT_COLUMNS = {
+    "meta": ("key", "value"),
+    "statistics": ("id", "statistic_id", "object_type", "object_id", "label"),
+    "states": ("id", "status", "status_code", "reason", "media", "place_id"),
+    "ticks": ("tick", "t", "arrived", "keyframe", "sampled"),
+}
+
+
+def _capped(column: str) -> str:
+    """`column` in a SELECT, or NULL when it holds more than MAX_CELL_LENGTH (not fetched)."""
+    return f"iif(length({column}) > {MAX_CELL_LENGTH}, NULL, {column})"
+
+
+# stat, value, state, since of a change or keyframe row, none of them fetched when too long
+# (a NULL where a value belongs reads as a damaged value).
+_CAPPED_ROW = ", ".join(_capped(column) for column in ("stat", "value", "state", "since"))
 
 
 class Recording:
@@ -250,8 +296,9 @@ class Recording:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._db = connect(path)
+        self._short: str | None = None
         try:
-            self._check_size()
+            self._short = self._check_size()
             self.info = self._read_info()
             self._stat_ids: list[str] = [""]
             self._stat_ids.extend(self._load_statistic_ids())
@@ -271,6 +318,14 @@ class Recording:
             raise
         self._layouts: dict[int, CompiledLayout] = {}
 
+    @property
+    def cut_short(self) -> str | None:
+        """A sentence when the file is shorter than its header says (a full disk, a copy not
+        finished): what it holds is read as far as it goes. None for a whole file."""
+        if self._short is None:
+            return None
+        return f"{self.path}: {self._short}; showing the {self.tick_count} ticks it holds"
+
     def close(self) -> None:
         """Close the file."""
         self._db.close()
@@ -285,14 +340,22 @@ class Recording:
         try:
             return self._db.execute(sql, parameters).fetchall()
         except sqlite3.Error as error:
-            raise RecordingError(f"{self.path}: {_damage(error)}") from None
+            raise self._unreadable(error) from None
+
+    def _unreadable(self, error: sqlite3.Error) -> RecordingError:
+        """The error for an SQLite failure, saying so when the file was cut short."""
+        if self._short is not None:
+            return RecordingError(
+                f"{self.path}: {self._short}, and what is left cannot be read ({error})"
+            )
+        return RecordingError(f"{self.path}: {_damage(error)}")
 
     def _read_info(self) -> RecordingInfo:
         try:
             application_id = self._db.execute("PRAGMA application_id").fetchone()[0]
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.Error as error:
-            raise RecordingError(f"{self.path}: {_damage(error)}") from None
+            raise self._unreadable(error) from None
         if application_id != APPLICATION_ID:
             raise RecordingError(f"{self.path}: an SQLite database, but not a statdash recording")
         if version > FORMAT_VERSION:
@@ -305,6 +368,7 @@ class Recording:
                 f"{self.path}: recorded by an earlier statdash (format {version}; this one "
                 f"reads format {FORMAT_VERSION}); replay it with the statdash that made it"
             )
+        self._check_schema()
         meta = dict(self._query("SELECT key, value FROM meta"))
         try:
             return RecordingInfo(
@@ -318,8 +382,13 @@ class Recording:
         except (KeyError, TypeError, ValueError):
             raise RecordingError(f"{self.path}: the recording's meta table is incomplete") from None
 
-    def _check_size(self) -> None:
-        """A file shorter than its header says was cut short (checked before SQLite reads it)."""
+    def _check_size(self) -> str | None:
+        """How the file is cut short (shorter than its header says), or None when whole.
+
+        Checked before SQLite reads it. A full disk leaves such a file (a checkpoint that
+        wrote the first page and no more) whose WAL may still hold the rest, so it is read
+        as far as it goes rather than refused.
+        """
         try:
             size = os.path.getsize(self.path)
             with self.path.open("rb") as handle:
@@ -331,10 +400,42 @@ class Recording:
         # The header's page count is that of the main file (pages still in the WAL are not).
         header_pages = int.from_bytes(header[28:32], "big")
         if header_pages and size < header_pages * page_size:
-            raise RecordingError(
-                f"{self.path}: the file is cut short ({size} of {header_pages * page_size} "
-                "bytes); it was truncated or is still being copied"
+            return (
+                f"the file is cut short ({size} of {header_pages * page_size} bytes: a full "
+                "disk, or a copy not finished)"
             )
+        return None
+
+    def _check_schema(self) -> None:
+        """Refuse a file whose schema objects are not exactly the tables statdash writes.
+
+        A view or a trigger where a table belongs runs whatever its author wrote on every
+        read (a query that never ends, a gigabyte `zeroblob`); an altered table may hold
+        columns computed the same way. Only the exact objects of SCHEMA are read.
+        """
+        rows = self._query("SELECT type, name, tbl_name, sql FROM sqlite_master")
+        found = {tuple(str(part) for part in row) for row in rows}
+        strange = sorted(found - SCHEMA_OBJECTS)
+        if strange:
+            kind, name = strange[0][0], strange[0][1]
+            more = f" (and {len(strange) - 1} more)" if len(strange) > 1 else ""
+            raise RecordingError(
+                f"{self.path}: not a statdash recording's tables: the {kind} {name!r}{more}"
+                " is not one statdash writes; the file was altered or made elsewhere"
+            )
+        missing = sorted(SCHEMA_OBJECTS - found)
+        if missing:
+            raise RecordingError(
+                f"{self.path}: the recording is damaged: the {missing[0][0]} "
+                f"{missing[0][1]!r} is missing"
+            )
+        for table, columns in _TEXT_COLUMNS.items():
+            longest = " OR ".join(f"length({column}) > {MAX_CELL_LENGTH}" for column in columns)
+            if self._query(f"SELECT EXISTS(SELECT 1 FROM {table} WHERE {longest})")[0][0]:
+                raise RecordingError(
+                    f"{self.path}: the {table} table holds a value longer than "
+                    f"{MAX_CELL_LENGTH:,} characters; the file was altered"
+                )
 
     def _load_statistic_ids(self) -> list[str]:
         rows = self._query("SELECT id, statistic_id FROM statistics ORDER BY id")
@@ -367,13 +468,20 @@ class Recording:
 
     def layout_at(self, tick: int) -> CompiledLayout:
         """The layout in effect at `tick` (the last one stored at or before it)."""
+        # The blob's length is checked in SQL: an oversized one is never fetched.
         rows = self._query(
-            "SELECT tick, json FROM layouts WHERE tick <= ? ORDER BY tick DESC LIMIT 1",
-            (max(tick, 0),),
+            "SELECT tick, iif(length(json) > ?, NULL, json) FROM layouts WHERE tick <= ?"
+            " ORDER BY tick DESC LIMIT 1",
+            (MAX_LAYOUT_BYTES, max(tick, 0)),
         )
         if not rows:
             raise RecordingError(f"{self.path}: the recording holds no layout")
         stored_at, blob = rows[0]
+        if blob is None:
+            raise RecordingError(
+                f"{self.path}: the stored layout is damaged (it is larger than "
+                f"{MAX_LAYOUT_BYTES // 2**20} MB)"
+            )
         if stored_at not in self._layouts:
             self._layouts[stored_at] = self._compile(blob)
         return self._layouts[stored_at]
@@ -387,6 +495,7 @@ class Recording:
             if inflater.unconsumed_tail:
                 raise LayoutSourceError(f"it is larger than {MAX_LAYOUT_BYTES // 2**20} MB")
             source = LayoutSource.from_json(data.decode("utf-8"))
+            _check_limits(source)
         except (zlib.error, UnicodeDecodeError, LayoutSourceError) as error:
             raise RecordingError(f"{self.path}: the stored layout is damaged ({error})") from None
         try:
@@ -427,15 +536,15 @@ class Recording:
         """The last tick at or before `moment`, -1 when `moment` is before the first."""
         return bisect.bisect_right(self.times, moment) - 1
 
-    def statistic_id(self, stat: int) -> str:
+    def statistic_id(self, stat: object) -> str:
         """The statisticId of an interned statistic number."""
         try:
-            if stat < 1:
+            if type(stat) is not int or stat < 1:
                 raise IndexError
             return self._stat_ids[stat]
         except IndexError:
             raise RecordingError(
-                f"{self.path}: a change names statistic {stat}, not stored"
+                f"{self.path}: a change names statistic {stat!r:.40}, not stored"
             ) from None
 
     def labels(self) -> dict[str, tuple[str, str, str]]:
@@ -449,7 +558,8 @@ class Recording:
         if index < 0:
             return []
         rows = self._query(
-            "SELECT stat FROM arrivals WHERE tick = ? ORDER BY stat", (self._arrival_ticks[index],)
+            f"SELECT {_capped('stat')} FROM arrivals WHERE tick = ? ORDER BY stat",
+            (self._arrival_ticks[index],),
         )
         return [self.statistic_id(stat) for (stat,) in rows]
 
@@ -469,9 +579,7 @@ class Recording:
         index = bisect.bisect_left(self._keyframe_ticks, tick)
         if index == len(self._keyframe_ticks) or self._keyframe_ticks[index] != tick:
             raise RecordingError(f"{self.path}: no keyframe at tick {tick}")
-        rows = self._query(
-            "SELECT stat, value, state, since FROM keyframes WHERE tick = ?", (tick,)
-        )
+        rows = self._query(f"SELECT {_CAPPED_ROW} FROM keyframes WHERE tick = ?", (tick,))
         decode = self.decoder.decode
         tick_ms = tick_millis(self.times[tick])
         stat_id = self.statistic_id
@@ -486,7 +594,8 @@ class Recording:
         if through <= after:
             return
         rows = self._query(
-            "SELECT tick, stat, value, state, since FROM changes WHERE tick > ? AND tick <= ?",
+            f"SELECT tick, {_CAPPED_ROW} FROM changes"
+            " WHERE tick > ? AND tick <= ? AND typeof(tick) = 'integer'",
             (after, through),
         )
         decode = self.decoder.decode
@@ -507,7 +616,11 @@ class Recording:
                     yield empty, {}
                 current, batch = tick, {}
                 tick_ms = tick_millis(times[tick])
-            statistic_id = stat_ids[stat] if 0 < stat < len(stat_ids) else self.statistic_id(stat)
+            statistic_id = (
+                stat_ids[stat]
+                if type(stat) is int and 0 < stat < len(stat_ids)
+                else self.statistic_id(stat)
+            )
             kind = type(value)
             if state is None and (kind is int or kind is str):
                 cache: dict[Any, StatValue] = ints if kind is int else texts
@@ -537,6 +650,19 @@ class Recording:
         for _, changed in self.changes(keyframe, tick):
             values.update(changed)
         return values
+
+
+def _check_limits(source: LayoutSource) -> None:
+    """A stored layout is held to a layout file's limits: its text and each object list at
+    most MAX_FILE_BYTES (the widget count and nesting are the loader's, as for a file)."""
+    limit = MAX_FILE_BYTES // 2**20
+    if len(source.text.encode("utf-8")) > MAX_FILE_BYTES:
+        raise LayoutSourceError(f"its text is larger than a layout file may be ({limit} MB)")
+    for name, body in source.files.items():
+        if len(body.encode("utf-8")) > MAX_FILE_BYTES:
+            raise LayoutSourceError(
+                f"its object list {name!r} is larger than a file may be ({limit} MB)"
+            )
 
 
 def _damage(error: sqlite3.Error) -> str:

@@ -113,6 +113,7 @@ class Recorder(Listener):
         self._stopping = False
         self._failure: str | None = None
         self.changes_recorded = 0
+        self._identity = (0, 0)
         self._db = self._create(path, server, started)
         self._thread = threading.Thread(target=self._write_loop, name="recorder", daemon=True)
         self._thread.start()
@@ -128,10 +129,11 @@ class Recorder(Listener):
         return self._failure
 
     def _create(self, path: Path, server: str, started: float) -> sqlite3.Connection:
-        if path.exists():
-            raise RecorderError(f"{path}: the file exists; record to a new file")
         partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
         try:
+            # exists() itself fails in a directory the user cannot enter: the same one line.
+            if path.exists():
+                raise RecorderError(f"{path}: the file exists; record to a new file")
             path.parent.mkdir(parents=True, exist_ok=True)
             with contextlib.closing(sqlite3.connect(partial, isolation_level=None)) as db:
                 db.execute(f"PRAGMA application_id={APPLICATION_ID}")
@@ -155,7 +157,7 @@ class Recorder(Listener):
             except FileExistsError:
                 raise RecorderError(f"{path}: the file exists; record to a new file") from None
         except (OSError, sqlite3.Error) as error:
-            raise RecorderError(f"{path}: cannot record there ({error})") from None
+            raise RecorderError(f"{path}: cannot record there ({_why(error)})") from None
         finally:
             with contextlib.suppress(OSError):
                 partial.unlink()
@@ -163,8 +165,9 @@ class Recorder(Listener):
             db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
-        except sqlite3.Error as error:
-            raise RecorderError(f"{path}: cannot record there ({error})") from None
+            self._identity = _identity(path)
+        except (OSError, sqlite3.Error) as error:
+            raise RecorderError(f"{path}: cannot record there ({_why(error)})") from None
         return db
 
     # --- on the event loop ------------------------------------------------------------------
@@ -172,7 +175,7 @@ class Recorder(Listener):
     def ingested(self, store: Store, ingested: Ingested, wall: float, *, sampled: bool) -> None:
         """Note one ingest of `store` at epoch time `wall`: what changed and what arrived,
         and whether the store took a history sample (so a replay samples where it did)."""
-        if self._stopping:
+        if self._stopping or self._failure is not None:
             return
         self._tick += 1
         tick = self._tick
@@ -207,7 +210,7 @@ class Recorder(Listener):
     def layout_changed(self, layout: CompiledLayout) -> None:
         """The layout file was reloaded: store it (it applies from the next tick) and name the
         statistics it adds with its labels."""
-        if self._stopping:
+        if self._stopping or self._failure is not None:
             return
         blob = _layout_blob(layout, self.path)
         self._labels.update(_labels(layout))
@@ -272,6 +275,18 @@ class Recorder(Listener):
             return
         db = self._db
         try:
+            # SQLite writes on into a file removed or replaced under it, and all of that
+            # would be lost: a file that is no longer at its path stops the recording.
+            replaced = _identity(self.path) != self._identity
+        except FileNotFoundError:
+            replaced = True
+        except OSError as error:
+            self._stop(f"cannot reach the file ({_why(error)})")
+            return
+        if replaced:
+            self._stop("the file was removed or replaced while recording")
+            return
+        try:
             db.execute("BEGIN")
             db.executemany("INSERT INTO statistics VALUES (?, ?, ?, ?, ?)", batch.statistics)
             db.executemany("INSERT INTO states VALUES (?, ?, ?, ?, ?, ?)", batch.states)
@@ -283,10 +298,35 @@ class Recorder(Listener):
             db.execute("COMMIT")
         except sqlite3.Error as error:
             # A full disk must not end the dashboard: recording stops, the screen goes on.
-            self._failure = f"recording stopped: {error}"
-            log.error("%s: %s", self.path, self._failure)
+            # What was committed before stays: the file replays up to here.
             with contextlib.suppress(sqlite3.Error):
                 db.execute("ROLLBACK")
+            self._stop(_why(error))
+
+    def _stop(self, why: str) -> None:
+        """Stop writing for good; the controller hears `failure` and the status line says it."""
+        self._failure = f"recording stopped: {self.path.name}: {why}"
+        # Info, not error: the failure is reported once, through the listener seam (a
+        # logged error would print a second line on a headless command's stderr).
+        log.info("%s: %s", self.path, self._failure)
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    """(device, inode) of the file at `path`: another one there is not our recording."""
+    stat = os.stat(path)
+    return stat.st_dev, stat.st_ino
+
+
+def _why(error: OSError | sqlite3.Error) -> str:
+    """A write failure in words: a full disk said plainly, else the system's own words."""
+    if (
+        isinstance(error, sqlite3.Error)
+        and getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+    ):
+        return "the disk is full"
+    if isinstance(error, OSError):
+        return error.strerror or str(error)
+    return str(error)
 
 
 def _layout_blob(layout: CompiledLayout, path: Path) -> bytes:
@@ -390,7 +430,7 @@ class DailyRecorder(Listener):
                 # The dashboard goes on; the status line says that recording stopped.
                 self._current = None
                 self._failure = f"recording stopped: {error}"
-                log.error("%s", self._failure)
+                log.info("%s", self._failure)
         if self._current is not None:
             # A new file's first tick is a keyframe of the whole store, so it replays alone.
             self._current.ingested(store, ingested, wall, sampled=sampled)
@@ -406,14 +446,20 @@ class DailyRecorder(Listener):
         for attempt in range(1, 100):
             suffix = "" if attempt == 1 else f"-{attempt}"
             path = self.directory / f"{RECORDING_PREFIX}{stamp}{suffix}{RECORDING_SUFFIX}"
-            if path.exists():
-                continue
             try:
-                recorder = Recorder(path, self._layout, server=self._server, started=wall)
-            except RecorderError:
                 if path.exists():
-                    continue  # another dashboard took this name a moment ago
-                raise
+                    continue
+                try:
+                    recorder = Recorder(path, self._layout, server=self._server, started=wall)
+                except RecorderError:
+                    if path.exists():
+                        continue  # another dashboard took this name a moment ago
+                    raise
+            except OSError as error:
+                # A directory the user may no longer enter (exists() fails there too).
+                raise RecorderError(
+                    f"{self.directory}: cannot record there ({_why(error)})"
+                ) from None
             self.paths.append(path)
             delete_old_recordings(self.directory, self._keep_days, now=wall, keep=path)
             return recorder

@@ -241,13 +241,7 @@ class ReplayController:
             if target >= self._tick and self._tick >= 0:
                 self._advance_to(target, report=report)
             else:
-                store = Store(self.plan.history_capacity)
-                seek_store(self.recording, store, target, history_seconds=self._history_seconds)
-                self.store = store
-                self._tick = target
-                if report:
-                    # Every statistic: values missing at the new moment must be blanked too.
-                    self._on_change(Ingested(self._ids | store.values().keys(), store.revision))
+                self._seek(target, report=report)
         except RecordingError as error:
             self._fail(str(error))
         self._anchor(moment)
@@ -303,9 +297,28 @@ class ReplayController:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), wait)
 
+    def _seek(self, target: int, *, report: bool) -> None:
+        """Show `target` from a fresh store: its keyframe, then the changes after it."""
+        store = Store(self.plan.history_capacity)
+        seek_store(self.recording, store, target, history_seconds=self._history_seconds)
+        self.store = store
+        self._tick = target
+        if report:
+            # Every statistic: values missing at the new moment must be blanked too.
+            self._on_change(Ingested(self._ids | store.values().keys(), store.revision))
+
     def _advance_to(self, target: int, *, report: bool) -> None:
-        """Ingest the ticks after the one shown, up to `target`, as the live session did."""
+        """Ingest the ticks after the one shown, up to `target`, as the live session did.
+
+        A jump past a keyframe over more changes than a seek may cost (`g` far ahead, a
+        high speed) seeks instead: one step never blocks the loop for long, so `q` and
+        `space` answer at once.
+        """
         if target <= self._tick:
+            return
+        keyframe = self.recording.keyframe_before(target)
+        if keyframe > self._tick and self.recording.change_count(self._tick, target) > SEEK_BUDGET:
+            self._seek(target, report=report)
             return
         times = self.recording.times
         changed: set[str] = set()
