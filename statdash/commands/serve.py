@@ -266,12 +266,27 @@ def viewer_url(host: str, port: int, access_key: str) -> str:
     return f"http://{shown}:{port}/?token={access_key}"
 
 
+def plain_http_warning(host: str) -> str | None:
+    """What to say when other machines reach serve over plain HTTP (None on loopback)."""
+    if is_loopback(host):
+        return None
+    return (
+        f"warning: listening on {host} over plain HTTP: the page, the screen and the access "
+        "key travel in the clear, readable by anyone on the network path; put TLS in front "
+        '(docs/serve.md, "TLS through a reverse proxy")'
+    )
+
+
 def announce(args: argparse.Namespace, title: str, port: int, access_key: str) -> None:
-    """Say what is served where, then print the URL alone on stdout (scripts read it there)."""
+    """Say what is served where (and that it is plain HTTP when others can reach it), then
+    print the URL alone on stdout (scripts read it there)."""
     VOICE.say(
         f"serving {args.layout} ({title}) to at most {args.max_viewers} browsers on "
         f"{args.host}:{port}; the URL below carries the access key: share it like a password"
     )
+    warning = plain_http_warning(args.host)
+    if warning is not None:
+        VOICE.say(warning)
     print(viewer_url(args.host, port, access_key), flush=True)
 
 

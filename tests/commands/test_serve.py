@@ -25,7 +25,7 @@ from statdash.sim.runner import RunningSimulator
 from tests.support.wait import CEILING, until_async
 from tests.support.web import read_until_closed
 
-from .conftest import API_KEY, LAYOUTS, Result, spawn
+from .conftest import API_KEY, LAYOUTS, ROOT, Result, spawn
 
 WALLBOARD = str(LAYOUTS / "wallboard.yaml")
 # How soon a dashboard whose serve was killed must notice and delete its subscription.
@@ -53,6 +53,30 @@ def test_a_reachable_address_needs_allow_remote(cli: Callable[..., Result], host
     assert result.err.startswith(f"statdash serve: refusing to listen on {host},")
     assert "--allow-remote" in result.err
     assert serve.address_problem(host, 8000, allow_remote=True) is None
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.20", "wallboard.example.com"])
+def test_a_reachable_address_is_warned_about_plain_http(
+    host: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With --allow-remote, serve's log says once, at start, that the page and the key go
+    over plain HTTP, and points to the TLS recipe, which docs/serve.md has."""
+    serve.announce(parse(WALLBOARD, "--host", host, "--allow-remote"), "Wallboard", 8000, "K")
+    captured = capsys.readouterr()
+    warnings = [line for line in captured.err.splitlines() if "plain HTTP" in line]
+    assert len(warnings) == 1
+    assert f"listening on {host} over plain HTTP" in warnings[0]
+    assert "access key travel in the clear" in warnings[0]
+    assert '(docs/serve.md, "TLS through a reverse proxy")' in warnings[0]
+    assert captured.out.strip() == serve.viewer_url(host, 8000, "K")
+    assert "\n## TLS through a reverse proxy\n" in (ROOT / "docs" / "serve.md").read_text()
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost"])
+def test_loopback_is_not_warned_about(host: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """On loopback (even with --allow-remote) nothing leaves the machine: no warning."""
+    serve.announce(parse(WALLBOARD, "--host", host, "--allow-remote"), "Wallboard", 8000, "K")
+    assert "plain HTTP" not in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "localhost"])
