@@ -35,6 +35,7 @@ from statdash.commands.voice import Refused, Voice
 from statdash.layout.views import CompiledLayout
 from statdash.live.alerts.actions import AlertActions
 from statdash.live.alerts.log import AlertLog
+from statdash.live.subscriptions.leftovers import delete_recorded, entry_label
 from statdash.live.subscriptions.records import SubscriptionRecords
 
 if TYPE_CHECKING:
@@ -127,6 +128,10 @@ def _serve_checked(
         max_viewers=args.max_viewers,
         title=layout.title,
         say=VOICE.say,
+        # A dashboard killed before it deleted its subscription: serve deletes it.
+        leftovers=lambda pid, timeout: delete_leftovers(
+            pid, settings, SubscriptionRecords(), timeout=timeout
+        ),
     )
     # The layout's alert rules run here, once for every viewer (and with none): each viewer's
     # dashboard only shows alerts (`run --alert-actions screen`).
@@ -159,6 +164,27 @@ def _serve_checked(
         # aiohttp wraps the bind error in a sentence of its own; the errno says it plainly.
         reason = os.strerror(error.errno) if error.errno else str(error)
         raise Refused(f"cannot listen on {args.host}:{args.port}: {reason}") from None
+
+
+async def delete_leftovers(
+    pid: int, settings: ServerSettings, records: SubscriptionRecords, *, timeout: float
+) -> list[str]:
+    """Delete what the ended viewer dashboard `pid` recorded as open and did not delete (it
+    was killed); returns a line for each (deleted, or why not). Nothing recorded: no request.
+    Each delete waits at most `timeout` seconds; signing in is bounded by the caller."""
+    async with make_client(settings) as client:
+        left = [entry for entry in records.left_behind(client.server) if entry.pid == pid]
+        if not left:
+            return []
+        # Each failure (no answer, credentials refused) is kept in the tally, with the reason.
+        tally = await delete_recorded(client, records, left, timeout=timeout)
+    lines = [f"deleted its subscription {entry_label(entry)}" for entry in tally.deleted]
+    lines += [f"forgot {entry_label(entry)}: {why}" for entry, why in tally.forgotten]
+    lines += [
+        f"could not delete {entry_label(entry)} ({why}); it stays recorded for `statdash cleanup`"
+        for entry, why in tally.kept
+    ]
+    return lines
 
 
 def address_problem(host: str, port: int, *, allow_remote: bool) -> str | None:

@@ -7,6 +7,11 @@ caller built (that is how the server's credentials reach the dashboard: never on
 line, which `ps` shows to every user). It stops in bounded time: the "quit" the web
 driver understands first (the dashboard then deletes its subscription on its way out), then
 SIGTERM (which the dashboard also turns into a clean exit), then SIGKILL.
+
+A dashboard too busy to quit in time (a browser flooded it with input: the quit waits behind
+every queued key) is killed before it deletes its subscription; serve then deletes what that
+process left in the open-subscription records (`WebFront`'s `leftovers`, within
+LEFTOVER_TIMEOUT).
 """
 
 from __future__ import annotations
@@ -22,11 +27,13 @@ from importlib.metadata import version
 from textual_serve.app_service import AppService
 from textual_serve.download_manager import DownloadManager
 
-# The dashboard deletes its subscription within its own cleanup timeout (5 s) after "quit";
-# past this it is hung, and a signal follows. 6 + 2 s stays inside the 10 s a closed tab may
+# After "quit" a dashboard normally deletes its subscription in well under a second; past
+# this it is busy or hung, and a signal follows. 4 + 1.5 s, then serve's own delete of what
+# it left (LEFTOVER_TIMEOUT, signing in included), stays inside the 10 s a closed tab may
 # take to free its subscription.
-QUIT_GRACE = 6.0
-TERM_GRACE = 2.0
+QUIT_GRACE = 4.0
+TERM_GRACE = 1.5
+LEFTOVER_TIMEOUT = 3.0
 WEB_DRIVER = "textual.drivers.web_driver:WebDriver"
 
 

@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import aiohttp
 import httpx
 import pytest
 from pydantic import SecretStr
@@ -23,7 +22,7 @@ from statdash.commands import run as run_command
 from statdash.commands import serve
 from statdash.sim.runner import RunningSimulator
 from tests.support.wait import CEILING, until_async
-from tests.support.web import read_until_closed
+from tests.support.web import browser, open_page, read_until_closed
 
 from .conftest import API_KEY, LAYOUTS, ROOT, Result, spawn
 
@@ -187,12 +186,11 @@ async def test_serve_end_to_end(simulator: RunningSimulator) -> None:
         assert process.stdout is not None
         url = process.stdout.readline().strip()
         assert url.startswith("http://127.0.0.1:") and "/?token=" in url
-        base, key = url.split("/?token=")
+        _, key = url.split("/?token=")
         assert len(key) >= 43
-        async with aiohttp.ClientSession() as http:
-            async with http.get(url) as page:
-                assert page.status == 200
-            socket = await http.ws_connect(f"{base}/ws/{key}?width=100&height=30")
+        async with browser() as http:
+            socket_url = await open_page(http, url)
+            socket = await http.ws_connect(f"{socket_url}?width=100&height=30")
             # Read all along, as a browser does: unread frames would hold serve's writes back.
             reader = asyncio.create_task(read_until_closed(socket))
             await _wait_for_subscriptions(simulator, 1)
@@ -216,9 +214,10 @@ async def test_a_killed_serve_leaves_no_dashboard_running(simulator: RunningSimu
     process = spawn("serve", WALLBOARD, "--url", simulator.base_url, "--port", "0")
     try:
         assert process.stdout is not None
-        base, key = process.stdout.readline().strip().split("/?token=")
-        async with aiohttp.ClientSession() as http:
-            socket = await http.ws_connect(f"{base}/ws/{key}?width=100&height=30")
+        url = process.stdout.readline().strip()
+        async with browser() as http:
+            socket_url = await open_page(http, url)
+            socket = await http.ws_connect(f"{socket_url}?width=100&height=30")
             await _wait_for_subscriptions(simulator, 1)
             process.kill()
             await asyncio.to_thread(process.communicate, timeout=CEILING)
@@ -284,7 +283,8 @@ def test_sighup_stops_serve_unless_ignored(simulator: RunningSimulator, under_no
             # A window for a wrongly handled SIGHUP to end it: nothing to wait for but time.
             time.sleep(1)
             assert process.poll() is None
-            assert httpx.get(url, trust_env=False, timeout=CEILING).status_code == 200
+            # Still serving: the first hop answers (its cookie and a redirect to the clean URL).
+            assert httpx.get(url, trust_env=False, timeout=CEILING).status_code == 303
             process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=CEILING) == 0
     finally:
