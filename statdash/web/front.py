@@ -260,7 +260,7 @@ class WebFront:
         try:
             await viewer.start(width, height)
             self._say(f"viewer connected (dashboard pid {viewer.pid}; {len(self._viewers)} now)")
-            await _relay_browser(socket, viewer, refused=log.refused)
+            await _relay_browser(socket, viewer, log)
         finally:
             # Whatever ended the connection (close, reload, lost network, server shutdown),
             # the dashboard quits and deletes its subscription before the slot is free.
@@ -311,6 +311,7 @@ class ViewerLog:
         self.leaving = False
         """Set when the browser has gone and the dashboard is being stopped."""
         self._early = False
+        self._dropped = False
 
     def heard(self, line: str) -> None:
         """One line the dashboard wrote on its stderr."""
@@ -323,6 +324,12 @@ class ViewerLog:
         """A line of serve's own about this viewer."""
         self._say(f"viewer {self._pid()}: {line}")
 
+    def dropped_input(self) -> None:
+        """Input the dashboard was not reading was dropped: said once for the viewer."""
+        if not self._dropped:
+            self._dropped = True
+            self.said("dropped input its dashboard was not reading (it is stopped or hung)")
+
     def refused(self, why: str) -> None:
         """A browser message was refused before parsing; the viewer goes on."""
         self.said(f"refused a browser message: {why}")
@@ -334,32 +341,40 @@ class ViewerLog:
 
 
 async def _relay_browser(
-    socket: web.WebSocketResponse, viewer: ViewerProcess, *, refused: Callable[[str], None]
+    socket: web.WebSocketResponse, viewer: ViewerProcess, log: ViewerLog
 ) -> None:
     """Hand the browser's keys, resizes and focus changes to the dashboard until it leaves.
 
-    A message too big or of the wrong shape is refused (`refused` says why) and the viewer
-    goes on: it is never parsed by a decoder that recurses (100,000 nested brackets).
+    A message too big or of the wrong shape is refused (`log` says why) and the viewer goes
+    on: it is never parsed by a decoder that recurses (100,000 nested brackets). Input the
+    dashboard is not reading is dropped, never waited on (`ViewerProcess.takes_input`): a
+    relay waiting on a stopped dashboard would never see the tab close, and the dashboard
+    and its subscription would outlive it.
     """
     async for message in socket:
         if message.type != WSMsgType.TEXT:
             continue
         envelope = parse_browser_message(message.data)
         if isinstance(envelope, str):
-            refused(envelope)
+            log.refused(envelope)
             continue
         if not envelope:
             continue
         kind = envelope[0]
         data = envelope[1] if len(envelope) > 1 else None
-        if kind == "stdin" and isinstance(data, str):
+        if kind == "ping" and isinstance(data, str):
+            await socket.send_json(["pong", data])
+            continue
+        if kind not in ("stdin", "resize", "blur", "focus"):
+            continue
+        if not viewer.takes_input():
+            log.dropped_input()
+        elif kind == "stdin" and isinstance(data, str):
             await viewer.send_bytes(data.encode("utf-8"))
         elif kind == "resize" and isinstance(data, dict):
             await viewer.set_terminal_size(
                 _dimension(data.get("width"), 80), _dimension(data.get("height"), 24)
             )
-        elif kind == "ping" and isinstance(data, str):
-            await socket.send_json(["pong", data])
         elif kind == "blur":
             await viewer.blur()
         elif kind == "focus":

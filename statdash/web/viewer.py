@@ -34,6 +34,10 @@ from textual_serve.download_manager import DownloadManager
 QUIT_GRACE = 4.0
 TERM_GRACE = 1.5
 LEFTOVER_TIMEOUT = 3.0
+# Input waiting to be written to a dashboard that is not reading it (stopped, hung): past
+# this, the browser's input is dropped rather than waited on. Below asyncio's pipe buffer
+# high-water mark (64 KiB), so a send never waits: the relay always gets to the tab's close.
+MAX_INPUT_BACKLOG = 32 * 1024
 WEB_DRIVER = "textual.drivers.web_driver:WebDriver"
 
 
@@ -82,6 +86,14 @@ class ViewerProcess(AppService):
     def pid(self) -> int | None:
         """The dashboard process's id once started."""
         return self._process.pid if self._process is not None else None
+
+    def takes_input(self) -> bool:
+        """False while the dashboard has MAX_INPUT_BACKLOG bytes of input it has not read:
+        below that, a send returns at once (the relay checks this before each one)."""
+        stdin = self._stdin
+        if stdin is None or stdin.is_closing():
+            return False
+        return stdin.transport.get_write_buffer_size() < MAX_INPUT_BACKLOG
 
     async def _open_app_process(self, width: int = 80, height: int = 24) -> Process:
         """Start the dashboard from the argument list, in its own session.

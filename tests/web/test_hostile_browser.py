@@ -50,6 +50,30 @@ async def test_a_flooded_dashboard_too_busy_to_quit_leaves_no_subscription(
     assert any(f"viewer {pid}: deleted its subscription" in line for line in served.said)
 
 
+async def test_a_flood_the_dashboard_cannot_read_does_not_hold_the_close_back(
+    serve_front: ServeFront,
+) -> None:
+    """1,400 pastes of 200 keys (280 KB: more than the dashboard's input pipe and its buffer
+    hold) into a dashboard that reads none of it, then the tab closes: the relay drops what
+    the dashboard cannot take instead of waiting on it, so it sees the close, and the
+    subscription is deleted within 10 s. One line says input was dropped."""
+    served = await serve_front()
+    socket = await served.connect()
+    reader = asyncio.create_task(read_until_closed(socket))
+    await served.wait_for_subscriptions(1, START_BOUND)
+    (pid,) = served.front.viewer_pids
+    os.kill(pid, signal.SIGSTOP)
+    paste = json.dumps(["stdin", "j" * 200])
+    for _ in range(FLOOD):
+        await socket.send_str(paste)
+    await socket.close()
+    await reader
+    await served.wait_for_subscriptions(0, DELETE_BOUND)
+    await served.wait_for_no_viewers(DELETE_BOUND)
+    dropped = [line for line in served.said if "dropped input" in line]
+    assert len(dropped) == 1 and dropped[0].startswith(f"viewer {pid}: "), served.said
+
+
 async def test_a_flooded_dashboard_that_quits_deletes_its_own(serve_front: ServeFront) -> None:
     """The same flood on a dashboard left running: it quits and deletes its subscription
     itself within 10 s, and serve has nothing left to delete."""
