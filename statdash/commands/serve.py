@@ -37,6 +37,7 @@ from statdash.live.alerts.actions import AlertActions
 from statdash.live.alerts.log import AlertLog
 from statdash.live.subscriptions.leftovers import delete_recorded, entry_label
 from statdash.live.subscriptions.records import SubscriptionRecords
+from statdash.text import clean
 
 if TYPE_CHECKING:
     from statdash.web.front import WebFront
@@ -179,9 +180,10 @@ async def delete_leftovers(
         # Each failure (no answer, credentials refused) is kept in the tally, with the reason.
         tally = await delete_recorded(client, records, left, timeout=timeout)
     lines = [f"deleted its subscription {entry_label(entry)}" for entry in tally.deleted]
-    lines += [f"forgot {entry_label(entry)}: {why}" for entry, why in tally.forgotten]
+    lines += [f"forgot {entry_label(entry)}: {clean(why, 300)}" for entry, why in tally.forgotten]
     lines += [
-        f"could not delete {entry_label(entry)} ({why}); it stays recorded for `statdash cleanup`"
+        f"could not delete {entry_label(entry)} ({clean(why, 300)}); "
+        "it stays recorded for `statdash cleanup`"
         for entry, why in tally.kept
     ]
     return lines

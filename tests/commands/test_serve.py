@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -20,6 +21,7 @@ from pydantic import SecretStr
 from statdash.api.settings import Credentials, ServerSettings
 from statdash.commands import run as run_command
 from statdash.commands import serve
+from statdash.live.subscriptions.records import SubscriptionRecords
 from statdash.sim.runner import RunningSimulator
 from tests.support.wait import CEILING, until_async
 from tests.support.web import browser, open_page, read_until_closed
@@ -291,3 +293,39 @@ def test_sighup_stops_serve_unless_ignored(simulator: RunningSimulator, under_no
         if process.poll() is None:
             process.kill()
         process.communicate()
+
+
+async def test_leftovers_of_an_ended_viewer_are_deleted_or_kept_with_why(tmp_path: Path) -> None:
+    """serve's delete of what a killed viewer left recorded: only that pid's records; a
+    server that does not answer keeps the record for `cleanup`, and the line says why."""
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    dead_pid = int(ended.stdout)
+    settings = ServerSettings(
+        url="http://127.0.0.1:9", credentials=Credentials(api_key=SecretStr("k"))
+    )
+    records = SubscriptionRecords(tmp_path / "open-subscriptions.json")
+    entries = [
+        {
+            "server": "http://127.0.0.1:9",
+            "subscription_id": "sub-1",
+            "pid": dead_pid,
+            "opened_at": time.time(),
+        },
+        {
+            "server": "http://127.0.0.1:9",
+            "subscription_id": "sub-2",
+            "pid": dead_pid + 1,
+            "opened_at": time.time(),
+        },
+    ]
+    records.path.write_text(json.dumps(entries), encoding="utf-8")
+    assert await serve.delete_leftovers(dead_pid + 2, settings, records, timeout=3) == []
+    (line,) = await serve.delete_leftovers(dead_pid, settings, records, timeout=3)
+    assert line.startswith("could not delete sub-1 on http://127.0.0.1:9 (")
+    assert line.endswith("); it stays recorded for `statdash cleanup`")
+    assert {entry.subscription_id for entry in records.entries()} == {"sub-1", "sub-2"}
