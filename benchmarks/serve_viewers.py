@@ -80,12 +80,17 @@ async def measure(
         cwd=ROOT,
     )
     assert serve.stdout is not None
-    base, key = serve.stdout.readline().strip().split("/?token=")
+    url = serve.stdout.readline().strip()
+    base = url.split("/?token=")[0]
     received = [0] * viewers
     try:
-        async with aiohttp.ClientSession() as http:
+        # As a browser: the printed URL sets the key's cookie (kept for an IP-address host
+        # too) and redirects to the clean page; the websocket goes with the cookie.
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            async with http.get(url) as page:
+                page.raise_for_status()
             sockets = [
-                await http.ws_connect(f"{base}/ws/{key}?width={size[0]}&height={size[1]}")
+                await http.ws_connect(f"{base}/ws?width={size[0]}&height={size[1]}")
                 for _ in range(viewers)
             ]
 

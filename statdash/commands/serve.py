@@ -39,7 +39,9 @@ from statdash.commands.voice import Refused, Voice
 from statdash.layout.views import CompiledLayout
 from statdash.live.alerts.actions import AlertActions
 from statdash.live.alerts.log import AlertLog
+from statdash.live.subscriptions.leftovers import delete_recorded, entry_label
 from statdash.live.subscriptions.records import SubscriptionRecords
+from statdash.text import clean
 
 if TYPE_CHECKING:
     from statdash.web.front import WebFront
@@ -132,6 +134,10 @@ def _serve_checked(
         max_viewers=args.max_viewers,
         title=layout.title,
         say=VOICE.say,
+        # A dashboard killed before it deleted its subscription: serve deletes it.
+        leftovers=lambda pid, timeout: delete_leftovers(
+            pid, settings, SubscriptionRecords(), timeout=timeout
+        ),
     )
     # The layout's alert rules run here, once for every viewer (and with none): each viewer's
     # dashboard only shows alerts (`run --alert-actions screen`).
@@ -164,6 +170,28 @@ def _serve_checked(
         # aiohttp wraps the bind error in a sentence of its own; the errno says it plainly.
         reason = os.strerror(error.errno) if error.errno else str(error)
         raise Refused(f"cannot listen on {args.host}:{args.port}: {reason}") from None
+
+
+async def delete_leftovers(
+    pid: int, settings: ServerSettings, records: SubscriptionRecords, *, timeout: float
+) -> list[str]:
+    """Delete what the ended viewer dashboard `pid` recorded as open and did not delete (it
+    was killed); returns a line for each (deleted, or why not). Nothing recorded: no request.
+    Each delete waits at most `timeout` seconds; signing in is bounded by the caller."""
+    async with make_client(settings) as client:
+        left = [entry for entry in records.left_behind(client.server) if entry.pid == pid]
+        if not left:
+            return []
+        # Each failure (no answer, credentials refused) is kept in the tally, with the reason.
+        tally = await delete_recorded(client, records, left, timeout=timeout)
+    lines = [f"deleted its subscription {entry_label(entry)}" for entry in tally.deleted]
+    lines += [f"forgot {entry_label(entry)}: {clean(why, 300)}" for entry, why in tally.forgotten]
+    lines += [
+        f"could not delete {entry_label(entry)} ({clean(why, 300)}); "
+        "it stays recorded for `statdash cleanup`"
+        for entry, why in tally.kept
+    ]
+    return lines
 
 
 def address_problem(host: str, port: int, *, allow_remote: bool) -> str | None:
@@ -271,12 +299,27 @@ def viewer_url(host: str, port: int, access_key: str) -> str:
     return f"http://{shown}:{port}/?token={access_key}"
 
 
+def plain_http_warning(host: str) -> str | None:
+    """What to say when other machines reach serve over plain HTTP (None on loopback)."""
+    if is_loopback(host):
+        return None
+    return (
+        f"warning: listening on {host} over plain HTTP: the page, the screen and the access "
+        "key travel in the clear, readable by anyone on the network path; put TLS in front "
+        '(docs/serve.md, "TLS through a reverse proxy")'
+    )
+
+
 def announce(args: argparse.Namespace, title: str, port: int, access_key: str) -> None:
-    """Say what is served where, then print the URL alone on stdout (scripts read it there)."""
+    """Say what is served where (and that it is plain HTTP when others can reach it), then
+    print the URL alone on stdout (scripts read it there)."""
     VOICE.say(
         f"serving {args.layout} ({title}) to at most {args.max_viewers} browsers on "
         f"{args.host}:{port}; the URL below carries the access key: share it like a password"
     )
+    warning = plain_http_warning(args.host)
+    if warning is not None:
+        VOICE.say(warning)
     print(viewer_url(args.host, port, access_key), flush=True)
 
 

@@ -3,37 +3,46 @@
 textual-serve's own `Server` is not used: it has no authentication, lists its static
 directory, starts each app through a shell, and builds its websocket URL from the host it
 was told rather than the one the browser used (so it breaks behind a TLS proxy). This is
-the thin aiohttp server it would be, closed: the page (`/?token=KEY`) and the websocket
-(`/ws/KEY`; textual.js appends its own `?width=&height=` to that URL, so the key is in the
-path) answer 403 without the key, compared in constant time; static files are served
-without a listing; at most `max_viewers` dashboards run at once, and the next browser gets a
-refusal it can read. The page's assets (textual.js, xterm.css, the font) are textual-serve's,
-served from here, so the page needs nothing from the internet.
+the thin aiohttp server it would be, closed. The key is in the URL for the first hop only:
+`/?token=KEY` answers with a cookie holding the key (HttpOnly, SameSite=Strict, Secure over
+TLS) and a redirect to the clean URL, so no page, Referer or later request carries the key
+in a URL (Chromium sends the page's URL as the font request's Referer despite `no-referrer`).
+The page, the websocket (`/ws`) and the static files then answer 403 without that cookie;
+the key is compared in constant time. Static files are served without a listing; at most
+`max_viewers` dashboards run at once, and the next browser gets a refusal it can read. A
+browser message is bounded in size and shape before it is parsed. The page's assets
+(textual.js, xterm.css, the font) are textual-serve's, served from here, so the page needs
+nothing from the internet.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import hmac
 import html
-import json
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlencode
 
+import msgspec
 import textual_serve
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from statdash.api.errors import StatisticsError
 from statdash.text import clean
-from statdash.web.viewer import QUIT_GRACE, TERM_GRACE, ViewerProcess
+from statdash.web.viewer import LEFTOVER_TIMEOUT, QUIT_GRACE, TERM_GRACE, ViewerProcess
 
 STATIC_ROOT = Path(textual_serve.__file__).parent / "static"
+# How long serve's own delete of what a killed dashboard left open may take, all told.
+LEFTOVER_WAIT = LEFTOVER_TIMEOUT + 0.5
 # How long a new viewer waits for a slot: a reloading tab's old dashboard needs a moment to
-# quit and free its slot (at most QUIT_GRACE + TERM_GRACE), and the reload must not be
-# refused for that.
-SLOT_WAIT = QUIT_GRACE + TERM_GRACE
+# quit and free its slot (at most QUIT_GRACE + TERM_GRACE, and LEFTOVER_WAIT when it had to
+# be killed), and the reload must not be refused for that.
+SLOT_WAIT = QUIT_GRACE + TERM_GRACE + LEFTOVER_WAIT
 # Ping every 3 s, drop after 1.5 s without a pong (aiohttp waits half the heartbeat): a tab
 # that lost its network is noticed within ~4.5 s, so its subscription is gone within 10 s.
 HEARTBEAT = 3.0
@@ -47,10 +56,21 @@ that is the viewer leaving, not the server failing."""
 TRY_AGAIN_LATER = WSCloseCode.TRY_AGAIN_LATER
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
-    # The page's URL carries the key: never send it on as a Referer.
+    # The first hop's URL carries the key: never send it on as a Referer (the redirect to
+    # the clean URL is what makes sure; Chromium ignores this for a page's font request).
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
 }
+TOKEN_QUERY = "token"
+COOKIE_PREFIX = "statdash_serve_"
+# The largest message a browser sends is a key or a paste on the filter line; anything
+# bigger is refused before it is parsed.
+MAX_BROWSER_MESSAGE = 64 * 1024
+# What textual.js sends, and nothing deeper: ["stdin", "keys"], ["resize", {"width": 80,
+# "height": 24}], ["ping", "1"], ["blur"], ["focus"]. Decoding to this shape refuses an
+# array nested in an array at its first '[', so no depth of nesting costs any recursion.
+BrowserMessage = list[str | dict[str, int | float | str | bool | None]]
+_BROWSER_MESSAGE = msgspec.json.Decoder(BrowserMessage)
 
 
 def new_access_key() -> str:
@@ -61,6 +81,29 @@ def new_access_key() -> str:
 def key_matches(given: str, key: str) -> bool:
     """True when `given` is the access key (in constant time, whatever `given` holds)."""
     return hmac.compare_digest(given.encode("utf-8", "replace"), key.encode("utf-8"))
+
+
+def cookie_name(key: str) -> str:
+    """The cookie that carries `key`: named after a digest of it, because cookies are not
+    kept apart by port, and two `serve`s on one host must not overwrite each other's."""
+    return COOKIE_PREFIX + hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]
+
+
+def parse_browser_message(data: str) -> BrowserMessage | str:
+    """A browser's websocket message as its envelope, or why it is refused (in words)."""
+    if len(data) > MAX_BROWSER_MESSAGE:
+        return f"{len(data):,} characters, more than the {MAX_BROWSER_MESSAGE:,} allowed"
+    try:
+        return _BROWSER_MESSAGE.decode(data)
+    except msgspec.ValidationError:
+        return "not a terminal message (nested too deeply, or not a list of strings)"
+    except msgspec.DecodeError:
+        return "not JSON"
+
+
+Leftovers = Callable[[int, float], Awaitable[list[str]]]
+"""`leftovers(pid, timeout)`: delete what the ended dashboard `pid` left recorded as open,
+within `timeout` seconds; returns what to say about it (`statdash.commands.serve`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,16 +128,21 @@ class WebFront:
         say: Callable[[str], None],
         slot_wait: float = SLOT_WAIT,
         heartbeat: float = HEARTBEAT,
+        leftovers: Leftovers | None = None,
     ) -> None:
+        """`leftovers` deletes what an ended dashboard left recorded as open (`Leftovers`);
+        None: nothing is deleted from here."""
         if max_viewers < 1:
             raise ValueError("max_viewers must be at least 1")
         self._command = command
         self._key = access_key
+        self._cookie = cookie_name(access_key)
         self._max_viewers = max_viewers
         self._title = title
         self._say = say
         self._slot_wait = slot_wait
         self._heartbeat = heartbeat
+        self._leftovers = leftovers
         self._slots = asyncio.Semaphore(max_viewers)
         self._viewers: dict[web.WebSocketResponse, ViewerProcess] = {}
 
@@ -109,29 +157,64 @@ class WebFront:
         app.add_routes(
             [
                 web.get("/", self._page),
-                web.get("/ws/{key}", self._websocket),
+                web.get("/ws", self._websocket),
                 # show_index=False: a directory answers 403, not a listing.
                 web.static("/static", STATIC_ROOT, show_index=False, follow_symlinks=False),
             ]
         )
+        app.middlewares.append(self._static_needs_the_cookie)
         app.on_shutdown.append(self._stop_everyone)
         return app
 
-    def _allowed(self, given: str) -> bool:
-        return key_matches(given, self._key)
+    def _has_cookie(self, request: web.Request) -> bool:
+        return key_matches(request.cookies.get(self._cookie, ""), self._key)
+
+    @web.middleware
+    async def _static_needs_the_cookie(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        """The page's assets answer only a browser that holds the key's cookie."""
+        if request.path.startswith("/static") and not self._has_cookie(request):
+            raise web.HTTPForbidden(text="statdash serve: open the page with its access key\n")
+        return await handler(request)
 
     async def _page(self, request: web.Request) -> web.Response:
-        if not self._allowed(request.query.get("token", "")):
+        given = request.query.get(TOKEN_QUERY)
+        if given is not None:
+            if not key_matches(given, self._key):
+                raise web.HTTPForbidden(text="statdash serve: this page needs its access key\n")
+            raise self._first_hop(request)
+        if not self._has_cookie(request):
             raise web.HTTPForbidden(text="statdash serve: this page needs its access key\n")
         body = render_page(
-            self._title,
-            websocket_path=f"ws/{self._key}",
-            font_size=min(max(_number(request.query.get("fontsize"), 16), 6), 64),
+            self._title, font_size=min(max(_number(request.query.get("fontsize"), 16), 6), 64)
         )
         return web.Response(text=body, content_type="text/html", headers=PAGE_HEADERS)
 
+    def _first_hop(self, request: web.Request) -> web.HTTPSeeOther:
+        """The key's cookie, and a redirect to the same page without the key in its URL.
+
+        The redirect is relative (`./`), so it lands on the same path behind a proxy that
+        serves this under a sub-path; the page's other parameters (`fontsize`) are kept.
+        """
+        rest = [(name, value) for name, value in request.query.items() if name != TOKEN_QUERY]
+        clean_url = "./" + (f"?{urlencode(rest)}" if rest else "")
+        redirect = web.HTTPSeeOther(location=clean_url, headers=PAGE_HEADERS)
+        # Secure over TLS: this server's own, or a proxy's that says so (the flag only
+        # narrows where the browser sends the cookie, so trusting the header risks nothing).
+        forwarded = request.headers.get("X-Forwarded-Proto", "").lower()
+        redirect.set_cookie(
+            self._cookie,
+            self._key,
+            path="/",
+            httponly=True,
+            samesite="Strict",
+            secure=request.secure or forwarded == "https",
+        )
+        return redirect
+
     async def _websocket(self, request: web.Request) -> web.WebSocketResponse:
-        if not self._allowed(request.match_info["key"]):
+        if not self._has_cookie(request):
             raise web.HTTPForbidden(text="statdash serve: this websocket needs its access key\n")
         socket = web.WebSocketResponse(heartbeat=self._heartbeat)
         await socket.prepare(request)
@@ -177,14 +260,30 @@ class WebFront:
         try:
             await viewer.start(width, height)
             self._say(f"viewer connected (dashboard pid {viewer.pid}; {len(self._viewers)} now)")
-            await _relay_browser(socket, viewer)
+            await _relay_browser(socket, viewer, log)
         finally:
             # Whatever ended the connection (close, reload, lost network, server shutdown),
             # the dashboard quits and deletes its subscription before the slot is free.
             log.leaving = True
             await viewer.stop()
+            await self._delete_leftovers(viewer.pid, log)
             del self._viewers[socket]
             log.left(len(self._viewers))
+
+    async def _delete_leftovers(self, pid: int | None, log: ViewerLog) -> None:
+        """A dashboard killed before it deleted its subscription: delete it from here."""
+        if self._leftovers is None or pid is None:
+            return
+        try:
+            # Bounded here too: whatever the callable does, the slot is freed in time.
+            lines = await asyncio.wait_for(self._leftovers(pid, LEFTOVER_TIMEOUT), LEFTOVER_WAIT)
+        except (TimeoutError, StatisticsError, OSError) as error:
+            lines = [
+                f"could not delete what it left open ({clean(str(error), 200) or 'no answer'});"
+                " it stays recorded for `statdash cleanup`"
+            ]
+        for line in lines:
+            log.said(line)
 
     async def _stop_everyone(self, _app: web.Application) -> None:
         """On shutdown, close every viewer's socket: each handler then stops its dashboard."""
@@ -212,13 +311,28 @@ class ViewerLog:
         self.leaving = False
         """Set when the browser has gone and the dashboard is being stopped."""
         self._early = False
+        self._dropped = False
 
     def heard(self, line: str) -> None:
         """One line the dashboard wrote on its stderr."""
         if self.leaving and NO_ANSWER_YET in line:
             self._early = True
             return
+        self.said(line)
+
+    def said(self, line: str) -> None:
+        """A line of serve's own about this viewer."""
         self._say(f"viewer {self._pid()}: {line}")
+
+    def dropped_input(self) -> None:
+        """Input the dashboard was not reading was dropped: said once for the viewer."""
+        if not self._dropped:
+            self._dropped = True
+            self.said("dropped input its dashboard was not reading (it is stopped or hung)")
+
+    def refused(self, why: str) -> None:
+        """A browser message was refused before parsing; the viewer goes on."""
+        self.said(f"refused a browser message: {why}")
 
     def left(self, viewers: int) -> None:
         """The dashboard has ended; `viewers` are still connected."""
@@ -226,27 +340,41 @@ class ViewerLog:
         self._say(f"viewer left{when} (dashboard pid {self._pid()} ended; {viewers} now)")
 
 
-async def _relay_browser(socket: web.WebSocketResponse, viewer: ViewerProcess) -> None:
-    """Hand the browser's keys, resizes and focus changes to the dashboard until it leaves."""
+async def _relay_browser(
+    socket: web.WebSocketResponse, viewer: ViewerProcess, log: ViewerLog
+) -> None:
+    """Hand the browser's keys, resizes and focus changes to the dashboard until it leaves.
+
+    A message too big or of the wrong shape is refused (`log` says why) and the viewer goes
+    on: it is never parsed by a decoder that recurses (100,000 nested brackets). Input the
+    dashboard is not reading is dropped, never waited on (`ViewerProcess.takes_input`): a
+    relay waiting on a stopped dashboard would never see the tab close, and the dashboard
+    and its subscription would outlive it.
+    """
     async for message in socket:
         if message.type != WSMsgType.TEXT:
             continue
-        try:
-            envelope = json.loads(message.data)
-        except ValueError:
+        envelope = parse_browser_message(message.data)
+        if isinstance(envelope, str):
+            log.refused(envelope)
             continue
-        if not isinstance(envelope, list) or not envelope:
+        if not envelope:
             continue
         kind = envelope[0]
         data = envelope[1] if len(envelope) > 1 else None
-        if kind == "stdin" and isinstance(data, str):
+        if kind == "ping" and isinstance(data, str):
+            await socket.send_json(["pong", data])
+            continue
+        if kind not in ("stdin", "resize", "blur", "focus"):
+            continue
+        if not viewer.takes_input():
+            log.dropped_input()
+        elif kind == "stdin" and isinstance(data, str):
             await viewer.send_bytes(data.encode("utf-8"))
         elif kind == "resize" and isinstance(data, dict):
             await viewer.set_terminal_size(
                 _dimension(data.get("width"), 80), _dimension(data.get("height"), 24)
             )
-        elif kind == "ping" and isinstance(data, str):
-            await socket.send_json(["pong", data])
         elif kind == "blur":
             await viewer.blur()
         elif kind == "focus":
@@ -309,8 +437,8 @@ PAGE = """<!DOCTYPE html>
     <div id="terminal" class="textual-terminal" data-font-size="{font_size}"></div>
     <script>
       // Relative to this page, so the same page works behind a proxy at any path, and
-      // wss:// whenever the page itself came over https://.
-      const socketUrl = new URL({websocket_path}, window.location.href);
+      // wss:// whenever the page itself came over https://. The key's cookie goes with it.
+      const socketUrl = new URL("ws", window.location.href);
       socketUrl.protocol = window.location.protocol === "https:" ? "wss:" : "ws:";
       socketUrl.search = "";
       document.getElementById("terminal").dataset.sessionWebsocketUrl = socketUrl.href;
@@ -320,11 +448,6 @@ PAGE = """<!DOCTYPE html>
 """
 
 
-def render_page(title: str, *, websocket_path: str, font_size: int) -> str:
-    """The page for one viewer: the title (escaped), the terminal, its websocket's path."""
-    return PAGE.format(
-        title=html.escape(clean(title, 200)),
-        font_size=font_size,
-        # JSON of a URL-safe key inside a <script>: it holds no quote or '<' to break out with.
-        websocket_path=json.dumps(websocket_path),
-    )
+def render_page(title: str, *, font_size: int) -> str:
+    """The page for one viewer: the title (escaped) and the terminal; it holds no key."""
+    return PAGE.format(title=html.escape(clean(title, 200)), font_size=font_size)

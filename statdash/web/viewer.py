@@ -7,6 +7,11 @@ caller built (that is how the server's credentials reach the dashboard: never on
 line, which `ps` shows to every user). It stops in bounded time: the "quit" the web
 driver understands first (the dashboard then deletes its subscription on its way out), then
 SIGTERM (which the dashboard also turns into a clean exit), then SIGKILL.
+
+A dashboard too busy to quit in time (a browser flooded it with input: the quit waits behind
+every queued key) is killed before it deletes its subscription; serve then deletes what that
+process left in the open-subscription records (`WebFront`'s `leftovers`, within
+LEFTOVER_TIMEOUT).
 """
 
 from __future__ import annotations
@@ -22,11 +27,17 @@ from importlib.metadata import version
 from textual_serve.app_service import AppService
 from textual_serve.download_manager import DownloadManager
 
-# The dashboard deletes its subscription within its own cleanup timeout (5 s) after "quit";
-# past this it is hung, and a signal follows. 6 + 2 s stays inside the 10 s a closed tab may
+# After "quit" a dashboard normally deletes its subscription in well under a second; past
+# this it is busy or hung, and a signal follows. 4 + 1.5 s, then serve's own delete of what
+# it left (LEFTOVER_TIMEOUT, signing in included), stays inside the 10 s a closed tab may
 # take to free its subscription.
-QUIT_GRACE = 6.0
-TERM_GRACE = 2.0
+QUIT_GRACE = 4.0
+TERM_GRACE = 1.5
+LEFTOVER_TIMEOUT = 3.0
+# Input waiting to be written to a dashboard that is not reading it (stopped, hung): past
+# this, the browser's input is dropped rather than waited on. Below asyncio's pipe buffer
+# high-water mark (64 KiB), so a send never waits: the relay always gets to the tab's close.
+MAX_INPUT_BACKLOG = 32 * 1024
 WEB_DRIVER = "textual.drivers.web_driver:WebDriver"
 
 
@@ -75,6 +86,14 @@ class ViewerProcess(AppService):
     def pid(self) -> int | None:
         """The dashboard process's id once started."""
         return self._process.pid if self._process is not None else None
+
+    def takes_input(self) -> bool:
+        """False while the dashboard has MAX_INPUT_BACKLOG bytes of input it has not read:
+        below that, a send returns at once (the relay checks this before each one)."""
+        stdin = self._stdin
+        if stdin is None or stdin.is_closing():
+            return False
+        return stdin.transport.get_write_buffer_size() < MAX_INPUT_BACKLOG
 
     async def _open_app_process(self, width: int = 80, height: int = 24) -> Process:
         """Start the dashboard from the argument list, in its own session.

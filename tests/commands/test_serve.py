@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -13,7 +14,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import aiohttp
 import httpx
 import pytest
 from pydantic import SecretStr
@@ -21,11 +21,12 @@ from pydantic import SecretStr
 from statdash.api.settings import Credentials, ServerSettings
 from statdash.commands import run as run_command
 from statdash.commands import serve
+from statdash.live.subscriptions.records import SubscriptionRecords
 from statdash.sim.runner import RunningSimulator
 from tests.support.wait import CEILING, until_async
-from tests.support.web import read_until_closed
+from tests.support.web import browser, open_page, read_until_closed
 
-from .conftest import API_KEY, LAYOUTS, Result, spawn
+from .conftest import API_KEY, LAYOUTS, ROOT, Result, spawn
 
 WALLBOARD = str(LAYOUTS / "wallboard.yaml")
 # How soon a dashboard whose serve was killed must notice and delete its subscription.
@@ -53,6 +54,30 @@ def test_a_reachable_address_needs_allow_remote(cli: Callable[..., Result], host
     assert result.err.startswith(f"statdash serve: refusing to listen on {host},")
     assert "--allow-remote" in result.err
     assert serve.address_problem(host, 8000, allow_remote=True) is None
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.20", "wallboard.example.com"])
+def test_a_reachable_address_is_warned_about_plain_http(
+    host: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With --allow-remote, serve's log says once, at start, that the page and the key go
+    over plain HTTP, and points to the TLS recipe, which docs/serve.md has."""
+    serve.announce(parse(WALLBOARD, "--host", host, "--allow-remote"), "Wallboard", 8000, "K")
+    captured = capsys.readouterr()
+    warnings = [line for line in captured.err.splitlines() if "plain HTTP" in line]
+    assert len(warnings) == 1
+    assert f"listening on {host} over plain HTTP" in warnings[0]
+    assert "access key travel in the clear" in warnings[0]
+    assert '(docs/serve.md, "TLS through a reverse proxy")' in warnings[0]
+    assert captured.out.strip() == serve.viewer_url(host, 8000, "K")
+    assert "\n## TLS through a reverse proxy\n" in (ROOT / "docs" / "serve.md").read_text()
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost"])
+def test_loopback_is_not_warned_about(host: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """On loopback (even with --allow-remote) nothing leaves the machine: no warning."""
+    serve.announce(parse(WALLBOARD, "--host", host, "--allow-remote"), "Wallboard", 8000, "K")
+    assert "plain HTTP" not in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "localhost"])
@@ -163,12 +188,11 @@ async def test_serve_end_to_end(simulator: RunningSimulator) -> None:
         assert process.stdout is not None
         url = process.stdout.readline().strip()
         assert url.startswith("http://127.0.0.1:") and "/?token=" in url
-        base, key = url.split("/?token=")
+        _, key = url.split("/?token=")
         assert len(key) >= 43
-        async with aiohttp.ClientSession() as http:
-            async with http.get(url) as page:
-                assert page.status == 200
-            socket = await http.ws_connect(f"{base}/ws/{key}?width=100&height=30")
+        async with browser() as http:
+            socket_url = await open_page(http, url)
+            socket = await http.ws_connect(f"{socket_url}?width=100&height=30")
             # Read all along, as a browser does: unread frames would hold serve's writes back.
             reader = asyncio.create_task(read_until_closed(socket))
             await _wait_for_subscriptions(simulator, 1)
@@ -192,9 +216,10 @@ async def test_a_killed_serve_leaves_no_dashboard_running(simulator: RunningSimu
     process = spawn("serve", WALLBOARD, "--url", simulator.base_url, "--port", "0")
     try:
         assert process.stdout is not None
-        base, key = process.stdout.readline().strip().split("/?token=")
-        async with aiohttp.ClientSession() as http:
-            socket = await http.ws_connect(f"{base}/ws/{key}?width=100&height=30")
+        url = process.stdout.readline().strip()
+        async with browser() as http:
+            socket_url = await open_page(http, url)
+            socket = await http.ws_connect(f"{socket_url}?width=100&height=30")
             await _wait_for_subscriptions(simulator, 1)
             process.kill()
             await asyncio.to_thread(process.communicate, timeout=CEILING)
@@ -260,10 +285,47 @@ def test_sighup_stops_serve_unless_ignored(simulator: RunningSimulator, under_no
             # A window for a wrongly handled SIGHUP to end it: nothing to wait for but time.
             time.sleep(1)
             assert process.poll() is None
-            assert httpx.get(url, trust_env=False, timeout=CEILING).status_code == 200
+            # Still serving: the first hop answers (its cookie and a redirect to the clean URL).
+            assert httpx.get(url, trust_env=False, timeout=CEILING).status_code == 303
             process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=CEILING) == 0
     finally:
         if process.poll() is None:
             process.kill()
         process.communicate()
+
+
+async def test_leftovers_of_an_ended_viewer_are_deleted_or_kept_with_why(tmp_path: Path) -> None:
+    """serve's delete of what a killed viewer left recorded: only that pid's records; a
+    server that does not answer keeps the record for `cleanup`, and the line says why."""
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    dead_pid = int(ended.stdout)
+    settings = ServerSettings(
+        url="http://127.0.0.1:9", credentials=Credentials(api_key=SecretStr("k"))
+    )
+    records = SubscriptionRecords(tmp_path / "open-subscriptions.json")
+    entries = [
+        {
+            "server": "http://127.0.0.1:9",
+            "subscription_id": "sub-1",
+            "pid": dead_pid,
+            "opened_at": time.time(),
+        },
+        {
+            "server": "http://127.0.0.1:9",
+            "subscription_id": "sub-2",
+            "pid": dead_pid + 1,
+            "opened_at": time.time(),
+        },
+    ]
+    records.path.write_text(json.dumps(entries), encoding="utf-8")
+    assert await serve.delete_leftovers(dead_pid + 2, settings, records, timeout=3) == []
+    (line,) = await serve.delete_leftovers(dead_pid, settings, records, timeout=3)
+    assert line.startswith("could not delete sub-1 on http://127.0.0.1:9 (")
+    assert line.endswith("); it stays recorded for `statdash cleanup`")
+    assert {entry.subscription_id for entry in records.entries()} == {"sub-1", "sub-2"}

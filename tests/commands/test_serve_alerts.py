@@ -15,6 +15,7 @@ import httpx
 
 from statdash.sim.runner import RunningSimulator
 from tests.support.wait import until_async
+from tests.support.web import browser, open_page
 
 from .conftest import Result, spawn
 
@@ -134,11 +135,10 @@ async def test_two_viewers_show_the_alert_and_serve_acts_on_it_once(
     screens: list[bytearray] = [bytearray(), bytearray()]
     try:
         assert process.stdout is not None
-        base, key = process.stdout.readline().strip().split("/?token=")
-        async with aiohttp.ClientSession() as http:
-            sockets = [
-                await http.ws_connect(f"{base}/ws/{key}?width=120&height=30") for _ in screens
-            ]
+        url = process.stdout.readline().strip()
+        async with browser() as http:
+            socket_url = await open_page(http, url)
+            sockets = [await http.ws_connect(f"{socket_url}?width=120&height=30") for _ in screens]
 
             async def read(socket: aiohttp.ClientWebSocketResponse, screen: bytearray) -> None:
                 async for message in socket:

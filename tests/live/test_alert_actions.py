@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import tracemalloc
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -14,12 +15,16 @@ import pytest
 from statdash.layout.problems import SourceLocation
 from statdash.layout.views import AlertAction, AlertView, CommandAction, RowObject
 from statdash.live.alerts.actions import (
+    MAX_KEPT_OUTPUT,
+    MAX_RUNNING_COMMANDS,
+    MAX_WAITING_COMMANDS,
     AlertActions,
     alert_line,
     notification_flavour,
     notification_sequence,
 )
 from statdash.live.alerts.book import Alert, AlertEvent, AlertState
+from tests.support.wait import CEILING, until_async
 
 QUEUE = RowObject("8001@SIP_Switch", "Queue", "Sales")
 
@@ -194,3 +199,62 @@ async def test_a_failing_or_missing_command_is_a_message_not_a_crash(tmp_path: P
     await actions.aclose()
     assert any("failed (exit 3): no route\ufffd[2J" in line for line in seen.said)
     assert any("could not start" in line for line in seen.said)
+
+
+async def test_a_command_writing_without_end_costs_no_memory(tmp_path: Path) -> None:
+    """A failing command that writes 20 MB to stderr: the head is kept and said, the rest is
+    read and counted (its size said), and this process never holds it (the sweep's 250 MB
+    pushed `watch` to 3.3 GB)."""
+    seen = Recorder()
+    actions = seen.actions()
+    size = 20 * 1024 * 1024
+    code = (
+        "import sys; sys.stderr.buffer.write(b'head of the error ' + b'x' * "
+        f"{size - len('head of the error ')}); sys.exit(4)"
+    )
+    tracemalloc.start()
+    try:
+        actions.run(event((CommandAction((sys.executable, "-c", code), 30.0),)))
+        await actions.aclose(timeout=30)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * 1024 * 1024, f"peak {peak:,} bytes while reading its output"
+    (line,) = seen.said
+    assert "failed (exit 4): head of the error xxx" in line
+    assert line.endswith(f"({size - MAX_KEPT_OUTPUT:,} more bytes of its output not kept)")
+
+
+def waiting_command(tmp_path: Path) -> CommandAction:
+    """A command that marks its start, then waits for `go` (a shell: cheap to start)."""
+    script = 'touch "started.$$"; while [ ! -e go ]; do sleep 0.02; done; touch "done.$$"'
+    return CommandAction(("/bin/sh", "-c", f"cd {str(tmp_path)!r} && {script}"), 30.0)
+
+
+async def test_concurrent_commands_are_capped_and_the_rest_queued_or_dropped(
+    tmp_path: Path,
+) -> None:
+    """50 alerts at once, each with a command: 8 run, 32 wait for a turn, 10 are dropped and
+    one line says so and why; once the running ones end, the waiting ones run, 8 at a time."""
+    seen = Recorder()
+    actions = seen.actions()
+    command = waiting_command(tmp_path)
+    actions.run_all([event((command,), name=f"Rule {n}") for n in range(50)])
+    try:
+        assert seen.said == [
+            "dropped 10 alert command runs (/bin/sh x10): 8 were running and 32 waiting already;"
+            " the alert log has every event"
+        ]
+        await until_async(
+            lambda: len(list(tmp_path.glob("started.*"))) == MAX_RUNNING_COMMANDS,
+            what="8 commands to start",
+        )
+        # None ends before `go`, so no ninth can have started.
+        assert len(list(tmp_path.glob("started.*"))) == MAX_RUNNING_COMMANDS
+        assert (actions.running, actions.waiting) == (MAX_RUNNING_COMMANDS, MAX_WAITING_COMMANDS)
+    finally:
+        (tmp_path / "go").touch()
+        await actions.aclose(timeout=CEILING)
+    assert len(list(tmp_path.glob("done.*"))) == MAX_RUNNING_COMMANDS + MAX_WAITING_COMMANDS
+    assert (actions.running, actions.waiting) == (0, 0)
+    assert len(seen.said) == 1

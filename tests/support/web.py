@@ -1,5 +1,8 @@
-"""Websocket reading for the web tests that tolerates a peer that went away.
+"""A browser for the web tests: its cookies, and websocket reading that tolerates a peer that
+went away.
 
+`statdash serve` answers the printed URL with a cookie and a redirect; `browser()` keeps that
+cookie as a browser does (loopback addresses included) and `open_page` makes the first hop.
 A browser's socket can end three ways: a close handshake, the server's process gone (the
 connection reset, seen as ERROR or a ClientConnectionResetError), or this side closing it.
 Tests care that it ended, not which way, so every way counts as closed.
@@ -20,6 +23,20 @@ ENDED = (
     aiohttp.WSMsgType.CLOSING,
     aiohttp.WSMsgType.ERROR,
 )
+
+
+def browser() -> aiohttp.ClientSession:
+    """A client session that keeps cookies as a browser does, for an IP-address host too."""
+    return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+
+
+async def open_page(http: aiohttp.ClientSession, url: str) -> str:
+    """Open serve's printed URL (the key's first hop: cookie, redirect, the clean page);
+    returns the websocket's URL without its `?width=&height=`."""
+    async with http.get(url) as page:
+        assert page.status == 200, page.status
+        assert "token=" not in str(page.url)
+    return url.split("/?token=")[0] + "/ws"
 
 
 async def read_until_closed(

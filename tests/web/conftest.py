@@ -1,4 +1,9 @@
-"""Fixtures of the web front's tests: a demo-sized simulator, a served front, its key."""
+"""Fixtures of the web front's tests: a demo-sized simulator, a served front, its key.
+
+The front is built as `statdash serve` builds it, including the delete of what a killed
+dashboard left recorded (`delete_leftovers`). A browser signs in once with the key in the
+URL and holds a cookie after that: `Served.sign_in` is that first hop.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +17,14 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
+from pydantic import SecretStr
 
+from statdash.api.settings import Credentials, ServerSettings
+from statdash.commands.serve import delete_leftovers
+from statdash.live.subscriptions.records import SubscriptionRecords
 from statdash.sim.config import SimConfig
 from statdash.sim.runner import RunningSimulator
-from statdash.web.front import ViewerCommand, WebFront, new_access_key
+from statdash.web.front import ViewerCommand, WebFront, cookie_name, new_access_key
 from tests.support.sim import SIM_START
 from tests.support.wait import CEILING, until_async
 
@@ -44,15 +53,30 @@ class Served:
     front: WebFront
     simulator: RunningSimulator
     http: aiohttp.ClientSession
+    said: list[str]
+    """Every line the front said (serve's stderr)."""
 
     @property
     def page_url(self) -> str:
         """The URL `statdash serve` prints."""
         return f"{self.base_url}/?token={self.key}"
 
-    def socket_url(self, key: str | None = None) -> str:
+    def socket_url(self) -> str:
         """The websocket URL as textual.js builds it from the page."""
-        return f"{self.base_url}/ws/{self.key if key is None else key}?width=100&height=30"
+        return f"{self.base_url}/ws?width=100&height=30"
+
+    async def sign_in(self) -> dict[str, str]:
+        """The first hop: the printed URL, answered with the key's cookie and a redirect.
+        Returns the Cookie header a browser sends from then on."""
+        async with self.http.get(self.page_url, allow_redirects=False) as response:
+            assert response.status == 303, response.status
+            cookie = response.cookies[cookie_name(self.key)]
+        return {"Cookie": f"{cookie.key}={cookie.value}"}
+
+    async def connect(self, *, autoping: bool = True) -> aiohttp.ClientWebSocketResponse:
+        """A browser's websocket: signed in, then `/ws` with the cookie."""
+        cookie = await self.sign_in()
+        return await self.http.ws_connect(self.socket_url(), headers=cookie, autoping=autoping)
 
     async def subscriptions(self) -> int:
         """How many subscriptions the simulator holds open now."""
@@ -83,6 +107,13 @@ class Served:
         )
 
 
+def simulator_settings(simulator: RunningSimulator) -> ServerSettings:
+    """The settings a viewer's dashboard reads from its environment (viewer_command)."""
+    return ServerSettings(
+        url=simulator.base_url, credentials=Credentials(api_key=SecretStr(API_KEY))
+    )
+
+
 def viewer_command(simulator: RunningSimulator) -> ViewerCommand:
     """`statdash run` of the wallboard against `simulator`, the key in the environment only."""
     environment = {**os.environ, "STATDASH_API_KEY": API_KEY}
@@ -104,10 +135,15 @@ async def serve_front(simulator: RunningSimulator) -> AsyncIterator[ServeFront]:
             key = new_access_key()
             settings: dict[str, object] = {"max_viewers": 2, "title": "Wallboard"}
             settings.update(options)
+            server = simulator_settings(simulator)
             front = WebFront(
                 viewer_command(simulator),
                 access_key=key,
                 say=said.append,
+                # As serve does; the records are the test's own (XDG_STATE_HOME, root conftest).
+                leftovers=lambda pid, timeout: delete_leftovers(
+                    pid, server, SubscriptionRecords(), timeout=timeout
+                ),
                 **settings,  # type: ignore[arg-type]
             )
             runner = web.AppRunner(front.application())
@@ -116,7 +152,7 @@ async def serve_front(simulator: RunningSimulator) -> AsyncIterator[ServeFront]:
             site = web.TCPSite(runner, "127.0.0.1", 0)
             await site.start()
             port = runner.addresses[0][1]
-            return Served(f"http://127.0.0.1:{port}", key, front, simulator, http)
+            return Served(f"http://127.0.0.1:{port}", key, front, simulator, http, said)
 
         try:
             yield start

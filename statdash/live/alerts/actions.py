@@ -10,6 +10,10 @@ smuggle its own sequence to the terminal.
 A command is run with `asyncio.create_subprocess_exec`, never a shell, with the alert as one
 JSON object on stdin (for every event: raised, repeated, acknowledged, cleared; the JSON's
 `event` says which); it is killed (with its process group) when it outlives its timeout.
+Commands are bounded: at most MAX_RUNNING_COMMANDS run at once and MAX_WAITING_COMMANDS wait
+for a turn; more are dropped, and one line says how many and why. Of a command's error
+output the first MAX_KEPT_OUTPUT bytes are kept and the rest is read and counted, so a
+command writing without end costs neither memory nor a stalled pipe.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import json
 import logging
 import os
 import signal
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
 
@@ -38,6 +43,14 @@ BEL = "\a"
 NOISY = frozenset({"raised", "repeated"})
 MAX_NOTIFICATION_TEXT = 120
 MAX_COMMAND_OUTPUT = 300
+# Of a command's stderr: what is kept (the head; more than the line ever shows), and the size
+# of each read of the rest, which is only counted.
+MAX_KEPT_OUTPUT = 4096
+READ_CHUNK = 65536
+# 500 objects repeating every second once started 2,644 processes: commands beyond these wait
+# their turn, and beyond the waiting ones they are dropped (and said).
+MAX_RUNNING_COMMANDS = 8
+MAX_WAITING_COMMANDS = 32
 
 Write = Callable[[str], None]
 Say = Callable[[str], None]
@@ -107,13 +120,16 @@ class AlertActions:
         max_lines: int | None = None,
         run_commands: bool = True,
         webhooks: WebhookSender | None = None,
+        max_running: int = MAX_RUNNING_COMMANDS,
+        max_waiting: int = MAX_WAITING_COMMANDS,
     ) -> None:
         """`terminal` writes raw text to the terminal (None: there is none); `say` prints a line
         to the user (problems of commands, the `log` action); `banner` shows the alert;
         `max_lines` caps the `log` lines of events that happened together (None: no cap);
         `run_commands=False` leaves the rules' commands to another process (a dashboard
         under `statdash serve`, whose serving process runs them once for every viewer);
-        `webhooks` posts the `{webhook: ...}` actions (default: one of its own, on `say`)."""
+        `webhooks` posts the `{webhook: ...}` actions (default: one of its own, on `say`);
+        at most `max_running` commands run at once and `max_waiting` wait for a turn."""
         self._run_commands = run_commands
         self._max_lines = max_lines
         self._terminal = terminal
@@ -122,6 +138,20 @@ class AlertActions:
         self._flavour = flavour or notification_flavour()
         self._commands: set[asyncio.Task[None]] = set()
         self._webhooks = webhooks if webhooks is not None else WebhookSender(say=say)
+        self._max_commands = max_running + max_waiting
+        self._turns = asyncio.Semaphore(max_running)
+        self._limits = f"{max_running} were running and {max_waiting} waiting"
+        self._running = 0
+
+    @property
+    def running(self) -> int:
+        """Commands running now."""
+        return self._running
+
+    @property
+    def waiting(self) -> int:
+        """Commands waiting for a turn to run."""
+        return len(self._commands) - self._running
 
     def run(self, event: AlertEvent) -> None:
         """Carry out the actions of one event's rule (none for a quiet rule)."""
@@ -137,6 +167,7 @@ class AlertActions:
         rang = flashed = False
         notify: list[AlertEvent] = []
         lines: list[str] = []
+        dropped: Counter[str] = Counter()
         for event in events:
             rule = event.alert.rule
             if rule.quiet:
@@ -145,8 +176,8 @@ class AlertActions:
             for action in rule.actions:
                 if isinstance(action, CommandAction):
                     # Every event: the JSON's `event` says which, so a pager can also close.
-                    if self._run_commands:
-                        self._start(action, event)
+                    if self._run_commands and not self._start(action, event):
+                        dropped[clean(action.argv[0], 80)] += 1
                 elif isinstance(action, WebhookAction):
                     # Like a command, every event; it leaves this computer, so the same rule.
                     if self._run_commands:
@@ -177,6 +208,12 @@ class AlertActions:
             lines = [*lines[:shown], f"... and {len(lines) - shown:,} more alert events"]
         for line in lines:
             self._say(line)
+        if dropped:
+            programs = ", ".join(f"{program} x{count:,}" for program, count in dropped.items())
+            self._say(
+                f"dropped {dropped.total():,} alert command runs ({programs}): {self._limits}"
+                " already; the alert log has every event"
+            )
 
     def _write(self, text: str) -> None:
         if self._terminal is None:
@@ -187,10 +224,23 @@ class AlertActions:
             # A terminal that went away is no reason to stop watching.
             log.warning("could not write to the terminal: %s", error)
 
-    def _start(self, action: CommandAction, event: AlertEvent) -> None:
-        task = asyncio.get_running_loop().create_task(self._command(action, event))
+    def _start(self, action: CommandAction, event: AlertEvent) -> bool:
+        """Start the command, or queue it for a turn; False: dropped (no room left)."""
+        if len(self._commands) >= self._max_commands:
+            return False
+        task = asyncio.get_running_loop().create_task(self._take_turn(action, event))
         self._commands.add(task)
         task.add_done_callback(self._commands.discard)
+        return True
+
+    async def _take_turn(self, action: CommandAction, event: AlertEvent) -> None:
+        # The timeout counts from the command's start, not from its place in the queue.
+        async with self._turns:
+            self._running += 1
+            try:
+                await self._command(action, event)
+            finally:
+                self._running -= 1
 
     async def _command(self, action: CommandAction, event: AlertEvent) -> None:
         program = clean(action.argv[0], 80)
@@ -207,8 +257,8 @@ class AlertActions:
             self._say(f"alert command {program} could not start: {error.strerror or error}")
             return
         try:
-            _, errors = await asyncio.wait_for(
-                process.communicate(alert_json(event)), action.timeout
+            errors, more = await asyncio.wait_for(
+                _exchange(process, alert_json(event)), action.timeout
             )
         except TimeoutError:
             _kill(process)
@@ -220,15 +270,19 @@ class AlertActions:
             raise
         if process.returncode:
             detail = clean(errors.decode(errors="replace").strip(), MAX_COMMAND_OUTPUT)
+            dropped = f" ({more:,} more bytes of its output not kept)" if more else ""
             self._say(
                 f"alert command {program} failed (exit {process.returncode})"
                 + (f": {detail}" if detail else "")
+                + dropped
             )
 
     async def aclose(self, timeout: float = 5.0) -> None:
         """Let running commands finish (each within its own timeout), then stop the rest;
-        the same for webhook posts."""
-        await self._webhooks.aclose(timeout)
+        the same for webhook posts, at the same time (a quit waits `timeout` once, not twice)."""
+        await asyncio.gather(self._webhooks.aclose(timeout), self._close_commands(timeout))
+
+    async def _close_commands(self, timeout: float) -> None:
         pending = set(self._commands)
         if not pending:
             return
@@ -238,6 +292,34 @@ class AlertActions:
         for task in late:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+async def _exchange(process: asyncio.subprocess.Process, given: bytes) -> tuple[bytes, int]:
+    """Write `given` to the command's stdin and read its stderr to the end, keeping the first
+    MAX_KEPT_OUTPUT bytes; returns them and how many more there were. (`communicate()` keeps
+    all of it: 250 MB of stderr was 250 MB in memory.)"""
+    stdin, stderr = process.stdin, process.stderr
+    assert stdin is not None and stderr is not None
+
+    async def feed() -> None:
+        # A command that exits without reading its stdin is no failure of ours.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            stdin.write(given)
+            await stdin.drain()
+        stdin.close()
+
+    async def read() -> tuple[bytes, int]:
+        kept = bytearray()
+        more = 0
+        while chunk := await stderr.read(READ_CHUNK):
+            room = MAX_KEPT_OUTPUT - len(kept)
+            kept += chunk[:room]
+            more += max(len(chunk) - room, 0)
+        return bytes(kept), more
+
+    _, (kept, more) = await asyncio.gather(feed(), read())
+    await process.wait()
+    return kept, more
 
 
 def _kill(process: asyncio.subprocess.Process) -> None:
