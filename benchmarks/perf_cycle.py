@@ -121,7 +121,7 @@ def stage_timers() -> Iterator[_Stages]:
     undo = [
         stages.wrap(StatisticsClient, "request", "fetch"),
         stages.wrap(responses, "parse_peek", "parse"),
-        stages.wrap(Store, "ingest_columns", "ingest"),
+        stages.wrap(Store, "ingest", "ingest"),
         stages.wrap(StatdashApp, "redraw", "redraw"),
         # Textual's, not statdash's: the compositor's update is where a repaint is composed.
         stages.wrap(_compositor.Compositor, "render_update", "paint"),

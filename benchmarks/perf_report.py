@@ -364,7 +364,7 @@ def write_report(report: Report, path: Path) -> None:
     add(
         "CPU ms per cycle by stage, from timers around the functions that do each stage "
         "(fetch: `StatisticsClient.request`; parse: `responses.parse_peek`; ingest: "
-        "`Store.ingest_columns`; redraw: `StatdashApp.redraw`; paint: "
+        "`Store.ingest`; redraw: `StatdashApp.redraw`; paint: "
         "`Compositor.render_update`); "
         "garbage collection is counted apart (gc callbacks) and taken out of the stage it "
         "interrupted; other is the rest of the cycle (session, messages, status line, "
