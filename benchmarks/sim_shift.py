@@ -18,7 +18,7 @@ import sys
 import time
 
 from statdash.sim.config import SimConfig
-from statdash.sim.server import Simulator
+from statdash.sim.simulator import Simulator
 
 SHIFT_SECONDS = 8 * 3600
 START = 1_700_000_000.0
