@@ -1,13 +1,16 @@
 """Push against poll, side by side: the dashboard's CPU, the server's load, stalls, first frame.
 
-    .venv/bin/python benchmarks/push_vs_poll.py                # 2 rounds of 60 s per mode
-    .venv/bin/python benchmarks/push_vs_poll.py --rounds 3 --window 60 --output docs/push.md
+    python benchmarks/push_vs_poll.py                # 2 rounds of 60 s per mode
+    python benchmarks/push_vs_poll.py --rounds 3 --window 60 --output docs/push-performance.md
+    python benchmarks/push_vs_poll.py decode [--items 1200] [--runs 200]  # reading one batch
+    python benchmarks/push_vs_poll.py sim [MINUTES]  # the simulator's CPU serving push
 
 One simulator (`statdash sim`, 2,000 agents, 50 queues: `layouts/floor.yaml`'s floor) runs in
 its own process for the whole run. Each round starts the dashboard once with `--updates push`
-and once with `--updates poll`, in alternating order, on a pty (`perf_dash.py`: `statdash run`
-plus a loop-lag probe and a count of the HTTP body bytes it receives), with floor.yaml at a
-1 s refresh (as `perf.py`'s steady run; the shipped file says 5 s). For each start it records:
+and once with `--updates poll`, in alternating order, on a pty (`benchkit/dash_worker.py`:
+`statdash run` plus a loop-lag probe and a count of the HTTP body bytes it receives), with
+floor.yaml at a 1 s refresh (as `perf.py`'s steady run; the shipped file says 5 s). For each
+start it records:
 - first frame: seconds from process start until values are on screen;
 - steady CPU: the dashboard process's share of one core over the window, after a settle;
 - server load: REST peeks and notification requests during the window, from the
@@ -30,16 +33,17 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from perf_cycle import SCREEN
-from perf_layouts import FLOOR_AGENTS, FLOOR_QUEUES, write_floor
-from perf_pty import PtyProcess
-from perf_report import machine
-from perf_sim import SimProcess, child_env
+from benchkit import push_decode, sim_push
+from benchkit.cycle import SCREEN
+from benchkit.layouts import FLOOR_AGENTS, FLOOR_QUEUES, write_floor
+from benchkit.ptyproc import PtyProcess
+from benchkit.report import machine
+from benchkit.simproc import SimProcess, child_env
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -97,7 +101,7 @@ def measure(
     probe.unlink(missing_ok=True)
     argv = [
         sys.executable,
-        str(HERE / "perf_dash.py"),
+        str(HERE / "benchkit" / "dash_worker.py"),
         str(layout),
         sim.base_url,
         str(probe),
@@ -239,7 +243,8 @@ def report(results: Results, *, command: str, window: float, seconds: float) -> 
     return "\n".join(lines)
 
 
-def main(argv: Sequence[str]) -> None:
+def compare(argv: Sequence[str]) -> None:
+    """Push against poll: the rounds, the report printed (and written with `--output`)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rounds", type=int, default=2, help="starts per mode (default 2)")
     parser.add_argument("--window", type=float, default=60.0, help="seconds measured per start")
@@ -270,6 +275,20 @@ def main(argv: Sequence[str]) -> None:
     print(text)
     if options.output is not None:
         options.output.write_text(text, encoding="utf-8")
+
+
+QUESTIONS: dict[str, Callable[[list[str]], None]] = {
+    "decode": push_decode.main,
+    "sim": sim_push.main,
+}
+
+
+def main(argv: list[str]) -> None:
+    """`push_vs_poll.py QUESTION ...` answers that question; anything else is the comparison's."""
+    if argv and argv[0] in QUESTIONS:
+        QUESTIONS[argv[0]](argv[1:])
+    else:
+        compare(argv)
 
 
 if __name__ == "__main__":

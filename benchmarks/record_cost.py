@@ -45,7 +45,7 @@ from statdash.live.controller import plan_for
 from statdash.live.recordings.file import Recording
 from statdash.live.recordings.recorder import Recorder
 from statdash.live.recordings.replay import seek_store
-from statdash.live.store import Ingested, Store
+from statdash.live.store import Batch, Ingested, Store
 from statdash.sim.config import SimConfig
 from statdash.sim.runner import running_simulator
 
@@ -101,7 +101,7 @@ async def capture(layout: CompiledLayout, polls: int) -> list[Poll]:
                 wall = simulator.advance(layout.refresh) if index else START
                 peeked = await client.peek_subscription(opened.subscription_id)
                 result = store.ingest(
-                    ((v.statistic_id, v.value, v.timestamp) for v in peeked.statistics),
+                    Batch.of((v.statistic_id, v.value, v.timestamp) for v in peeked.statistics),
                     now=wall,
                     wall=wall,
                 )

@@ -95,8 +95,6 @@ class StatisticsClient:
     against the system store), False, a CA-bundle path, or an `ssl.SSLContext`. `transport`
     replaces the network (tests), and `clock` is the monotonic clock tokens expire on.
     `retry` repeats calls that failed transiently; None: one attempt per call.
-    `one_pass_decoding=False` parses every peek and subscribe answer on the general path
-    (`responses.parse_peek`): benchmarks use it to measure what the fast path is worth.
     """
 
     def __init__(
@@ -112,7 +110,6 @@ class StatisticsClient:
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
         max_body_bytes: int = MAX_BODY_BYTES,
-        one_pass_decoding: bool = True,
     ) -> None:
         self._server = _normalise_server(server)
         self._auth = ApiAuth(api_key, auth, token_url=self._server + TOKEN_PATH, clock=clock)
@@ -132,7 +129,6 @@ class StatisticsClient:
         )
         self._closed = False
         self._max_body_bytes = max_body_bytes
-        self._one_pass_decoding = one_pass_decoding
 
     def __repr__(self) -> str:
         return f"StatisticsClient(server={self._server!r}, auth={self._auth!r})"
@@ -193,7 +189,6 @@ class StatisticsClient:
             operation_id=op_id,
             where=API_PATH + path,
             scrub=self._auth.redact,
-            one_pass_decoding=self._one_pass_decoding,
         )
 
     async def peek_subscription(
@@ -214,7 +209,6 @@ class StatisticsClient:
             response.content,
             where=API_PATH + path,
             scrub=self._auth.redact,
-            one_pass_decoding=self._one_pass_decoding,
         )
 
     async def delete_subscription(self, subscription_id: str) -> None:

@@ -557,7 +557,7 @@ def _read_reply(body: bytes, where: str, pending: _Pending) -> list[Message]:
 
     The fast path decodes the body straight into `PushUpdate`s (structs the garbage
     collector does not track), about a third cheaper than building dicts first (figures in
-    docs/push.md, from benchmarks/push_decode.py). Anything it refuses (a message that is
+    docs/push.md, from `benchmarks/push_vs_poll.py decode`). Anything it refuses (a message that is
     not an object, an item without a usable statisticId...) goes down the general path,
     whose verdict stands.
     """

@@ -23,7 +23,8 @@ them anyway (get-statistic-ex, single values, error entries, items with extra fi
 their coercions and messages are what users see: deriving three structs from them is less code
 than re-creating pydantic's rules in msgspec. The fast path is the one parsing lever that
 clearly pays (figures: docs/performance.md; `one_pass_decoding=False` on the two parse
-functions, or on the client, switches it off to measure that). A model per statistic is
+functions takes the general path instead: the reference the fast path is checked and
+measured against). A model per statistic is
 built only when one is asked for (`StatisticValues`): the live store reads the decoded
 fields as columns, and building a model for each of 10,000 statistics every poll would cost
 more than the parse.
@@ -450,8 +451,8 @@ def parse_peek(
     """The result of peeking a subscription (its statistics' current values).
 
     `one_pass_decoding=False` skips the fast path, so the body takes the general path every
-    other answer takes, with the same verdict: benchmarks use it to measure what the fast
-    path is worth.
+    other answer takes, with the same verdict (tests check the fast path against it; the
+    parse benchmark, `benchmarks/perf.py parse`, times the two).
     """
     envelope, ids, statistics = _statistics_answer(
         body, where, scrub, ("subscriptionId",), one_pass_decoding

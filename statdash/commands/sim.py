@@ -11,7 +11,7 @@ from typing import TextIO
 
 from statdash.sim import runner
 from statdash.sim.config import SimConfig
-from statdash.sim.server import API
+from statdash.sim.wire import API
 
 ENV_API_KEY = "STATDASH_SIM_API_KEY"
 ENV_CLIENT_SECRET = "STATDASH_SIM_CLIENT_SECRET"

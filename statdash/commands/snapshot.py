@@ -58,7 +58,7 @@ from statdash.layout.views import (
 )
 from statdash.lifecycle import install_signal_handlers
 from statdash.live.derived import recompute
-from statdash.live.store import Store
+from statdash.live.store import Batch, Store
 from statdash.live.subscriptions.oneshot import OneShotRead, read_once
 from statdash.live.subscriptions.records import SubscriptionRecords
 from statdash.text import clean, counted
@@ -308,11 +308,8 @@ def derived_values(layout: CompiledLayout, read: OneShotRead) -> dict[str, StatV
     if not layout.derived:
         return {}
     store = Store()
-    store.ingest(
-        ((value.statistic_id, value.value, value.timestamp) for value in read.values.values()),
-        now=0.0,
-        wall=read.taken_at,
-    )
+    triples = ((value.statistic_id, value.value, value.timestamp) for value in read.values.values())
+    store.ingest(Batch.of(triples), now=0.0, wall=read.taken_at)
     recompute(layout.derived, store, wall=read.taken_at)
     return {stat_id: store.get(stat_id) or NOT_AVAILABLE for stat_id in layout.derived}
 

@@ -37,7 +37,7 @@ from statdash.live.derived import DerivedValues
 from statdash.live.push_feed import ChannelFactory, FeedState, PushFeed
 from statdash.live.server_clock import ServerClock
 from statdash.live.session import Session, SessionClient, SessionStatus
-from statdash.live.store import Ingested, Store
+from statdash.live.store import Batch, Ingested, Store
 
 log = logging.getLogger("statdash.live")
 
@@ -336,13 +336,12 @@ class LiveController:
             self._feed.flush_now()
         if isinstance(statistics, StatisticValues):
             # The client's answer: read the columns, never build a model per statistic.
-            columns = statistics.columns()
-            self.server_clock.observe(columns[2])
-            result = self.store.ingest_columns(*columns, now=now, wall=wall, newer_only=reconciling)
+            batch = Batch.answer(*statistics.columns(), newer_only=reconciling)
         else:
-            self.server_clock.observe(value.timestamp for value in statistics)
             triples = ((value.statistic_id, value.value, value.timestamp) for value in statistics)
-            result = self.store.ingest(triples, now=now, wall=wall, newer_only=reconciling)
+            batch = Batch.of(triples, newer_only=reconciling)
+        self.server_clock.observe(batch.timestamps)
+        result = self.store.ingest(batch, now=now, wall=wall)
         self._framed = True
         if reconciling:
             suspect, self._suspect = self._suspect, False
@@ -365,8 +364,9 @@ class LiveController:
         self.server_clock.observe(raw_timestamps)
         if self._suspect:
             self._pushed_since_loss.update(statistic_ids)
+        batch = Batch.pushed(statistic_ids, raw_values, raw_timestamps)
         result = self._derived.update(
-            self.store.ingest_pushed(statistic_ids, raw_values, raw_timestamps), wall=wall
+            self.store.ingest(batch, now=self._clock(), wall=wall), wall=wall
         )
         self._tell_listeners(result, wall, sampled=False)
         self._on_change(result)

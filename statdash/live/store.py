@@ -1,6 +1,7 @@
 """Latest value and bounded history per statisticId, a revision counter, and data freshness.
 
-The store is the only state the screen reads. `ingest()` compares each raw `value` with the
+The store is the only state the screen reads. Every source (poll, push, replay) hands it a
+`Batch` through the one entrance, `ingest()`, which compares each raw `value` with the
 statistic's previous value (through `statdash.api.values`, the one reader of value shapes),
 parses only those that differ, and returns the ids that really changed, so unchanged
 statistics cost nothing downstream. It is mutated on one thread (the event loop) and holds no
@@ -84,6 +85,105 @@ class Ingested:
     revision: int
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Batch:
+    """Statistic values as one source delivered them: the one shape the store takes.
+
+    Index-aligned columns (statisticIds, values, timestamps) rather than one object per
+    statistic: a poll of 10,000 statistics is read as the client decoded it, without
+    building a model per value (docs/performance.md). Build it with the constructor for
+    its source: `answer` (a poll or peek: REST), `pushed` (push), `replayed` (a recording).
+    """
+
+    statistic_ids: Sequence[str]
+    values: Sequence[object]
+    """Raw `value` objects as the wire has them, or parsed values when `parsed`."""
+    timestamps: Sequence[object]
+    """Raw timestamps (unused when `parsed`: a parsed value carries its own)."""
+    full: bool = True
+    """A full answer: the ids that came are current now, and it may take a history sample.
+    False for pushed changes, which name only what changed."""
+    newer_only: bool = False
+    """Keep a held value that is newer than the one offered."""
+    parsed: bool = False
+    arrived: Sequence[str] | None = None
+    """Every id that arrived, when not just `statistic_ids` (a replayed tick)."""
+    sample: bool = True
+    """False when the batch takes no history sample (a replayed pushed change)."""
+
+    @classmethod
+    def answer(
+        cls,
+        statistic_ids: Sequence[str],
+        raw_values: Sequence[object],
+        raw_timestamps: Sequence[object],
+        *,
+        newer_only: bool = False,
+    ) -> Batch:
+        """One poll's (or peek's) columns, as the client gives them.
+
+        `newer_only` keeps a held value that is newer than the one offered (a reconciliation
+        peek under push may be answered from before the latest pushed change).
+        """
+        return cls(
+            statistic_ids=statistic_ids,
+            values=raw_values,
+            timestamps=raw_timestamps,
+            newer_only=newer_only,
+        )
+
+    @classmethod
+    def of(
+        cls, statistics: Iterable[tuple[str, object, object]], *, newer_only: bool = False
+    ) -> Batch:
+        """`answer` from (statisticId, raw value, raw timestamp) triples."""
+        triples = list(statistics)
+        return cls.answer(
+            [triple[0] for triple in triples],
+            [triple[1] for triple in triples],
+            [triple[2] for triple in triples],
+            newer_only=newer_only,
+        )
+
+    @classmethod
+    def pushed(
+        cls,
+        statistic_ids: Sequence[str],
+        raw_values: Sequence[object],
+        raw_timestamps: Sequence[object],
+    ) -> Batch:
+        """Pushed changes: only these ids, and none out of order.
+
+        Unlike a poll, a push names only what changed, so arrival times are left alone: a
+        pushed channel says everything is current through `Store.alive()`. A value older
+        than the one held (a late, out-of-order delivery) is dropped, so a stale value never
+        overwrites a newer one.
+        """
+        return cls(
+            statistic_ids=statistic_ids,
+            values=raw_values,
+            timestamps=raw_timestamps,
+            full=False,
+            newer_only=True,
+        )
+
+    @classmethod
+    def replayed(
+        cls, values: Mapping[str, StatValue], arrived: Sequence[str], *, sample: bool = True
+    ) -> Batch:
+        """Values already parsed (a replay): `arrived` is every id that came; `sample` False
+        when the recorded store took no history sample then (a pushed change)."""
+        ids = list(values)
+        return cls(
+            statistic_ids=ids,
+            values=list(values.values()),
+            timestamps=(),
+            parsed=True,
+            arrived=arrived,
+            sample=sample,
+        )
+
+
 class Store:
     """Latest values, history for the statistics that need it, and when data last arrived."""
 
@@ -106,64 +206,24 @@ class Store:
         self.last_good_poll: float | None = None
         """Monotonic time of the last successful ingest."""
 
-    def ingest(
-        self,
-        statistics: Iterable[tuple[str, object, object]],
-        *,
-        now: float,
-        wall: float,
-        newer_only: bool = False,
-    ) -> Ingested:
-        """Take one poll's (statisticId, raw value, raw timestamp) triples.
+    def ingest(self, batch: Batch, *, now: float, wall: float) -> Ingested:
+        """Take one batch, whatever its source; the one way values enter the store.
 
-        `now` is monotonic (freshness), `wall` is epoch seconds (history sample times);
-        `newer_only` as for `ingest_columns`.
+        `now` is monotonic (freshness), `wall` is epoch seconds (history sample times); a
+        pushed batch uses neither (see `Batch.pushed`).
         """
-        triples = list(statistics)
-        return self.ingest_columns(
-            [triple[0] for triple in triples],
-            [triple[1] for triple in triples],
-            [triple[2] for triple in triples],
-            now=now,
-            wall=wall,
-            newer_only=newer_only,
-        )
-
-    def ingest_columns(
-        self,
-        statistic_ids: Sequence[str],
-        raw_values: Sequence[object],
-        raw_timestamps: Sequence[object],
-        *,
-        now: float,
-        wall: float,
-        newer_only: bool = False,
-    ) -> Ingested:
-        """`ingest` for one poll's columns (index-aligned), as the client gives them.
-
-        `newer_only` keeps a held value that is newer than the one offered (a reconciliation
-        peek under push may be answered from before the latest pushed change).
-        """
-        changed = self._apply(statistic_ids, raw_values, raw_timestamps, newer_only=newer_only)
-        return self._finish(statistic_ids, changed, now, wall)
-
-    def ingest_pushed(
-        self,
-        statistic_ids: Sequence[str],
-        raw_values: Sequence[object],
-        raw_timestamps: Sequence[object],
-    ) -> Ingested:
-        """Take pushed changes (index-aligned columns): only these ids, and none out of order.
-
-        Unlike a poll, a push names only what changed, so arrival times are left alone: a
-        pushed channel says everything is current through `alive()`. A value older than the
-        one held (a late, out-of-order delivery) is dropped, so a stale value never
-        overwrites a newer one.
-        """
-        changed = self._apply(statistic_ids, raw_values, raw_timestamps, newer_only=True)
-        if changed:
-            self.revision += 1
-        return Ingested(frozenset(changed), self.revision)
+        if batch.parsed:
+            changed = self._put(batch.statistic_ids, batch.values)
+        else:
+            changed = self._apply(
+                batch.statistic_ids, batch.values, batch.timestamps, newer_only=batch.newer_only
+            )
+        if not batch.full:
+            if changed:
+                self.revision += 1
+            return Ingested(frozenset(changed), self.revision)
+        arrived = batch.statistic_ids if batch.arrived is None else batch.arrived
+        return self._finish(arrived, changed, now, wall, sample=batch.sample)
 
     def _apply(
         self,
@@ -204,25 +264,15 @@ class Store:
             self._sample_history(wall)
             self._sample_derived(wall)
 
-    def ingest_values(
-        self,
-        values: Mapping[str, StatValue],
-        arrived: Sequence[str],
-        *,
-        now: float,
-        wall: float,
-        sample: bool = True,
-    ) -> Ingested:
-        """`ingest` for values already parsed (a replay): `arrived` is every id that came;
-        `sample` False when the recorded store took no history sample then (a pushed change)."""
-        changed = [
-            statistic_id
-            for statistic_id, value in values.items()
-            if self._values.get(statistic_id) != value
-        ]
-        for statistic_id in changed:
-            self._values[statistic_id] = values[statistic_id]
-        return self._finish(arrived, changed, now, wall, sample=sample)
+    def _put(self, statistic_ids: Sequence[str], values: Sequence[object]) -> list[str]:
+        """Store values already parsed (a replay) that differ from those held; their ids."""
+        changed: list[str] = []
+        held = self._values
+        for statistic_id, value in zip(statistic_ids, values, strict=True):
+            if isinstance(value, StatValue) and held.get(statistic_id) != value:
+                held[statistic_id] = value
+                changed.append(statistic_id)
+        return changed
 
     def _finish(
         self,

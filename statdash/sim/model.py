@@ -141,7 +141,7 @@ _BREAK_DUE = EventKind.BREAK_DUE
 #   call      the call of IVR_END and ABANDON, else None
 # A plain tuple, not a NamedTuple: a tuple subclass has no free list, stays tracked by the
 # garbage collector and unpacks through the iterator protocol, which made a shift at floor
-# size about 25% slower (benchmarks/sim_shift.py; the Enum kind costs about 5%).
+# size about 25% slower (`benchmarks/perf.py sim-shift`; the Enum kind costs about 5%).
 Event = tuple[float, int, EventKind, int, int, Call | None]
 
 

@@ -16,7 +16,8 @@ import httpx
 import uvicorn
 
 from statdash.sim.config import SimConfig
-from statdash.sim.server import API, create_app
+from statdash.sim.server import create_app
+from statdash.sim.wire import API
 
 # Held long-polls must not keep a stopping server alive for long.
 _GRACEFUL_SHUTDOWN_SECONDS = 2

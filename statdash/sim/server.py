@@ -1,14 +1,15 @@
-"""The simulator's HTTP app: Statistics API v3 routes, envelopes, auth, faults and admin routes."""
+"""The simulator's HTTP app: the Statistics API v3 routes (auth, faults) on a `Simulator`.
+
+The app's state is `simulator.py`, its admin routes `admin.py`, the envelopes and JSON
+bodies every route shares `wire.py`.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import math
-import time
-from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.applications import Starlette
@@ -20,292 +21,28 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from statdash.sim import catalog, faults
-from statdash.sim.auth import (
-    API_KEY_MESSAGE,
-    BEARER_MESSAGE,
-    Gatekeeper,
-    Sessions,
-    set_cookie_header,
-)
-from statdash.sim.bayeux import Notifier, Watched
+from statdash.sim.admin import admin_routes
+from statdash.sim.auth import API_KEY_MESSAGE, BEARER_MESSAGE, Sessions, set_cookie_header
 from statdash.sim.config import SimConfig
-from statdash.sim.model import HOSTILE_STRINGS, ContactCenter
+from statdash.sim.simulator import Item, Simulator, Subscription, served_values
+from statdash.sim.wire import (
+    API,
+    BadRequest,
+    Json,
+    Reply,
+    envelope,
+    is_api_path,
+    item_error,
+    json_response,
+    read_body,
+    read_json,
+    render,
+)
 
-API = "/statistics/v3"
 TOKEN_PATH = "/auth/v3/oauth/token"
 VERBOSE_VALUES = ("INFO", "OFF")
-MAX_ADVANCE_SECONDS = 31 * 24 * 3600.0
-
-Json = dict[str, Any]
-
-
-# ------------------------------------------------------------------------------ the clock
-
-
-class SimClock:
-    """Simulated time: start + wall time x time_scale (+ manual advances), or manual only."""
-
-    def __init__(
-        self,
-        config: SimConfig,
-        wall: Callable[[], float] = time.time,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.start = (
-            config.start_time if config.start_time is not None else wall() + config.clock_skew
-        )
-        self.manual = config.clock == "manual"
-        self.scale = config.time_scale
-        self._monotonic = monotonic
-        self._origin = monotonic()
-        self._offset = 0.0
-
-    def now(self) -> float:
-        """The current simulated time, epoch seconds."""
-        if self.manual:
-            return self.start + self._offset
-        return self.start + (self._monotonic() - self._origin) * self.scale + self._offset
-
-    def advance(self, seconds: float) -> None:
-        """Move simulated time forward (works in both modes)."""
-        self._offset += seconds
-
-
-# --------------------------------------------------------------------------- app state
-
-
-@dataclass
-class Item:
-    """One opened statistic: its ids as the client sent them and how to compute it."""
-
-    statistic_id: str
-    object_id: str
-    object_type: str
-    name: str | None
-    compute: catalog.Compute
-    notify: catalog.Notification = catalog.IMMEDIATE
-    sources: tuple[int, ...] = ()
-
-
-@dataclass
-class Subscription:
-    """An open subscription, keyed by the client's operationId."""
-
-    id: str
-    items: list[Item]
-    by_id: dict[str, Item]
-    fingerprint: str
-    errors: list[Json]
-    total: int
-    session: str | None
-
-
-class BadRequest(Exception):
-    """A request the API refuses as a whole (HTTP 400, or `status`)."""
-
-    def __init__(self, message: str, problems: list[str] | None = None, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.problems = problems or [message]
-        self.status = status
-
-
-@dataclass
-class Reply:
-    """A handler's answer before rendering: HTTP status and JSON body."""
-
-    status: int
-    body: Any
-    headers: dict[str, str] = field(default_factory=dict)
-    # Serve only the first half of the rendered body (a push reply that is not JSON).
-    truncate: bool = False
-
-
-class Simulator:
-    """Everything one app holds: the model, its clock, subscriptions, auth, faults, counters."""
-
-    def __init__(self, config: SimConfig) -> None:
-        self.config = config
-        self.clock = SimClock(config)
-        self.model = ContactCenter(
-            agents=config.agents,
-            queues=config.queues,
-            seed=config.seed,
-            # A warm-up starts the floor earlier and runs it up to the clock's start.
-            start=self.clock.start - config.warm_up,
-            calls_per_hour=config.calls_per_hour,
-            talk_mean=config.talk_mean,
-            wrap_mean=config.wrap_mean,
-            patience_mean=config.patience_mean,
-            reasons=HOSTILE_STRINGS if config.hostile else None,
-        )
-        self.model.advance_to(self.clock.start)
-        self.model.numeric_states = config.numeric_states
-        self.subscriptions: dict[str, Subscription] = {}
-        self.gate = Gatekeeper(config)
-        self.sessions = Sessions()
-        self.faults = faults.Faults(
-            config.fault_seed if config.fault_seed is not None else config.seed
-        )
-        self.requests: Counter[str] = Counter()
-        self.pins = catalog.Pins(self.model)
-        self.notifier = Notifier(
-            sync=self._sync_touched,
-            now=lambda: self.model.now,
-            hold=config.notification_hold,
-            expiry=config.notification_expiry,
-            faults=self.faults,
-            requests=self.requests,
-        )
-        self._hostile_turn = 0
-
-    def sync(self) -> None:
-        """Bring the model up to the clock's now."""
-        self.model.advance_to(self.clock.now())
-
-    def say(self, message: str) -> str:
-        """An error message as served: with a hostile tail when the simulator is hostile."""
-        if not self.config.hostile:
-            return message
-        self._hostile_turn += 1
-        return f"{message} {HOSTILE_STRINGS[self._hostile_turn % len(HOSTILE_STRINGS)]}"
-
-    def _sync_touched(self) -> set[int]:
-        self.sync()
-        return catalog.touched_sources(self.model)
-
-    def open_subscription(self, sub: Subscription) -> None:
-        """Keep a new subscription, and let the push channel follow it."""
-        self.subscriptions[sub.id] = sub
-        session = sub.session or ""
-        self.notifier.opened(
-            sub.id,
-            [
-                Watched(sub.id, session, item.sources, item.notify, self._renderer(sub.id, item))
-                for item in sub.items
-            ],
-        )
-
-    def close_subscription(self, subscription_id: str) -> None:
-        """Forget a subscription (a DELETE, or a fault that drops it)."""
-        if self.subscriptions.pop(subscription_id, None) is not None:
-            self.notifier.closed_subscription(subscription_id)
-
-    def drop_session(self, session: str | None) -> None:
-        """What a Stat Server restart does to a session (None: to every session).
-
-        Its CometD clients are forgotten and its REST subscriptions deleted.
-        """
-        self.notifier.drop_session(session)
-        for sub in list(self.subscriptions.values()):
-            if session is None or sub.session == session:
-                self.close_subscription(sub.id)
-
-    def _renderer(self, subscription_id: str, item: Item) -> Callable[[], Json]:
-        model = self.model
-
-        def render() -> Json:
-            [value] = _values([item], model.now_ms, verbose=True)
-            value["subscriptionId"] = subscription_id
-            return value
-
-        return render
-
-
-# ------------------------------------------------------------------------------ envelopes
-
-
-def envelope(
-    path: str,
-    code: int,
-    message: str,
-    *,
-    data: Any = None,
-    errors: list[Json] | None = None,
-    detail: Json | None = None,
-) -> Json:
-    """The API envelope: status, data, errors and path, always all four."""
-    return {
-        "status": {"code": code, "message": message, "detail": detail or {}},
-        "data": data if data is not None else {},
-        "errors": errors or [],
-        "path": path,
-    }
-
-
-def item_error(code: int, message: str, detail: Json) -> Json:
-    """One entry of `errors[]`: what failed and which item it was."""
-    return {"status": {"code": code, "message": message, "detail": detail}}
-
-
-def _render(body: Any) -> bytes:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode(
-        "utf-8"
-    )
-
-
-def _json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        _render(body), status_code=status, media_type="application/json", headers=headers
-    )
-
-
-def _values(items: list[Item], timestamp: int, *, verbose: bool) -> list[Json]:
-    # The hot path of a big peek: one dict per statistic, nothing else.
-    if verbose:
-        out = []
-        for item in items:
-            value: Json = {"statisticId": item.statistic_id}
-            if item.name is not None:
-                value["name"] = item.name
-            value["objectId"] = item.object_id
-            value["objectType"] = item.object_type
-            value["timestamp"] = timestamp
-            value["value"] = item.compute()
-            out.append(value)
-        return out
-    return [
-        {"statisticId": item.statistic_id, "timestamp": timestamp, "value": item.compute()}
-        for item in items
-    ]
-
 
 # ------------------------------------------------------------------------ request parsing
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise BadRequest(f"Request body is larger than {limit} bytes", status=413)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BadRequest(f"Request body is larger than {limit} bytes", status=413)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-async def _read_json(request: Request, limit: int) -> Any:
-    return _parse_json(await _read_body(request, limit))
-
-
-def _parse_json(raw: bytes) -> Any:
-    if not raw.strip():
-        raise BadRequest("Request body is empty; expected a JSON object")
-    try:
-        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
-    except UnicodeDecodeError:
-        raise BadRequest("Request body is not UTF-8 JSON") from None
-    except RecursionError:
-        raise BadRequest("Request body is not valid JSON: nested too deeply") from None
-    except ValueError as exc:
-        raise BadRequest(f"Request body is not valid JSON: {exc}") from None
 
 
 def _verbose(request: Request) -> bool:
@@ -467,7 +204,9 @@ def _split_ids(values: list[str]) -> list[str]:
 
 def _resolve(sim: Simulator, want: Wanted) -> catalog.Compute:
     if want.name is not None:
-        return catalog.predefined(sim.model, want.name, want.object_type, want.object_id, sim.pins)
+        key = (want.object_type, want.object_id, want.name)
+        computed = catalog.predefined(sim.model, want.name, want.object_type, want.object_id)
+        return sim.pins.bind(key, computed)
     assert want.definition is not None
     return catalog.adhoc(sim.model, want.definition, want.object_type, want.object_id)
 
@@ -511,7 +250,7 @@ def _named_value(want: Wanted, timestamp: int, compute: catalog.Compute) -> Json
 async def get_statistic_ex(sim: Simulator, request: Request) -> Reply:
     """POST /operations/get-statistic-ex: current values of predefined statistics."""
     path = request.url.path
-    wanted = parse_peek_request(await _read_json(request, sim.config.max_body_bytes))
+    wanted = parse_peek_request(await read_json(request, sim.config.max_body_bytes))
     sim.sync()
     stamp = sim.model.now_ms
     resolved, errors = _resolve_all(sim, wanted, with_statistic_id=False)
@@ -541,7 +280,7 @@ async def get_value(sim: Simulator, request: Request) -> Reply:
 
 
 def _subscription_reply(sim: Simulator, path: str, sub: Subscription, verbose: bool) -> Reply:
-    values = _values(sub.items, sim.model.now_ms, verbose=verbose)
+    values = served_values(sub.items, sim.model.now_ms, verbose=verbose)
     data = {"operationId": sub.id, "subscriptionId": sub.id, "statistics": values}
     sim.notifier.peeked(sub.id, values)
     return _ok_or_partial(sim, path, data, sub.errors, sub.total, "opened")
@@ -551,7 +290,7 @@ async def subscribe(sim: Simulator, request: Request) -> Reply:
     """POST /subscriptions: open (or, for a repeated operationId, return) a subscription."""
     path = request.url.path
     verbose = _verbose(request)
-    body = await _read_json(request, sim.config.max_body_bytes)
+    body = await read_json(request, sim.config.max_body_bytes)
     operation_id, wanted = parse_subscription_request(body)
     fingerprint = _fingerprint(body)
     sim.sync()
@@ -624,7 +363,7 @@ async def peek(sim: Simulator, request: Request) -> Reply:
                 )
             else:
                 items.append(found)
-    values = _values(items, sim.model.now_ms, verbose=verbose)
+    values = served_values(items, sim.model.now_ms, verbose=verbose)
     data = {"operationId": sub.id, "subscriptionId": sub.id, "statistics": values}
     # The peek gives the client what the push faults kept from it: nothing left to correct.
     sim.notifier.peeked(sub.id, values)
@@ -639,7 +378,7 @@ async def delete(sim: Simulator, request: Request) -> Reply:
 
 async def notifications(sim: Simulator, request: Request) -> Reply:
     """POST /notifications[/...]: the CometD long-polling channel."""
-    body = await _read_json(request, sim.config.max_body_bytes)
+    body = await read_json(request, sim.config.max_body_bytes)
     messages = body if isinstance(body, list) else [body]
     session = request.scope.get("state", {}).get("session", "")
     answered = await sim.notifier.handle(messages, session)
@@ -648,21 +387,15 @@ async def notifications(sim: Simulator, request: Request) -> Reply:
 
 Handler = Callable[[Simulator, Request], Awaitable[Reply]]
 
-
 # --------------------------------------------------------------------------- the pipeline
-
-
-def is_api_path(path: str) -> bool:
-    """Whether a path is under /statistics/v3 (where the gateway's rules apply)."""
-    return path == API or path.startswith(API + "/")
 
 
 def _auth_failure(sim: Simulator, request: Request) -> Response | None:
     path = request.url.path
     if not sim.gate.api_key_ok(request.headers):
-        return _json_response(403, envelope(path, 403, sim.say(API_KEY_MESSAGE)))
+        return json_response(403, envelope(path, 403, sim.say(API_KEY_MESSAGE)))
     if not sim.gate.bearer_ok(request.headers):
-        return _json_response(
+        return json_response(
             401,
             envelope(path, 401, sim.say(BEARER_MESSAGE)),
             {"WWW-Authenticate": 'Bearer error="invalid_token"'},
@@ -690,7 +423,7 @@ def _api(sim: Simulator, op: str, handler: Handler) -> Callable[[Request], Await
         failed = sim.faults.injected_error(op)
         if failed is not None:
             message = sim.say(f"{faults.status_text(failed)} (injected fault)")
-            return _json_response(failed, envelope(path, failed, message))
+            return json_response(failed, envelope(path, failed, message))
         try:
             reply = await handler(sim, request)
         except BadRequest as exc:
@@ -704,7 +437,7 @@ def _api(sim: Simulator, op: str, handler: Handler) -> Callable[[Request], Await
                 raw, status_code=reply.status, media_type="application/json", headers=reply.headers
             )
         if reply.truncate:
-            raw = _render(reply.body)
+            raw = render(reply.body)
             # A proper prefix of a JSON array is never valid JSON.
             return Response(
                 raw[: max(1, len(raw) // 2)],
@@ -712,7 +445,7 @@ def _api(sim: Simulator, op: str, handler: Handler) -> Callable[[Request], Await
                 media_type="application/json",
                 headers=reply.headers,
             )
-        return _json_response(reply.status, reply.body, reply.headers)
+        return json_response(reply.status, reply.body, reply.headers)
 
     return endpoint
 
@@ -737,11 +470,11 @@ def _token_endpoint(sim: Simulator) -> Callable[[Request], Awaitable[Response]]:
                 "error": error,
                 "error_description": sim.say(f"{faults.status_text(failed)} (injected fault)"),
             }
-            return _json_response(failed, oauth)
+            return json_response(failed, oauth)
         try:
-            raw = await _read_body(request, sim.config.max_body_bytes)
+            raw = await read_body(request, sim.config.max_body_bytes)
         except BadRequest as exc:
-            return _json_response(
+            return json_response(
                 exc.status, {"error": "invalid_request", "error_description": sim.say(exc.message)}
             )
         reply = sim.gate.token(request.headers, raw)
@@ -756,171 +489,9 @@ def _token_endpoint(sim: Simulator) -> Callable[[Request], Awaitable[Response]]:
                 media_type="application/json",
                 headers=reply.headers,
             )
-        return _json_response(reply.status, answer, reply.headers)
+        return json_response(reply.status, answer, reply.headers)
 
     return endpoint
-
-
-# ----------------------------------------------------------------------------- admin routes
-
-
-def _admin(sim: Simulator) -> list[BaseRoute]:
-    async def state(request: Request) -> Response:
-        sim.sync()
-        sim.notifier.expire()
-        model = sim.model
-        body = {
-            "open_subscriptions": len(sim.subscriptions),
-            "open_statistics": sum(len(s.items) for s in sim.subscriptions.values()),
-            "subscriptions": {
-                sid: [i.statistic_id for i in s.items] for sid, s in sim.subscriptions.items()
-            },
-            "objects": {
-                catalog.AGENT: list(model.ids.agents),
-                catalog.GROUP_AGENTS: list(model.ids.agent_groups),
-                catalog.QUEUE: list(model.ids.queues),
-                catalog.ROUTE_POINT: list(model.ids.route_points),
-                catalog.GROUP_QUEUES: list(model.ids.queue_groups),
-            },
-            "group_members": {
-                model.ids.agent_groups[g.index]: [model.agents[i].id for i in g.members]
-                for g in model.groups
-            },
-            "group_queues": {
-                model.ids.agent_groups[g.index]: [model.ids.queues[q] for q in g.queues]
-                for g in model.groups
-            },
-            "queue_group_members": {
-                model.ids.queue_groups[k]: [model.ids.queues[q] for q in qs]
-                for k, qs in enumerate(model.queue_groups)
-            },
-            "sim_time": model.now,
-            "clock": sim.config.clock,
-            "sessions": sim.sessions.issued,
-            "tokens_issued": sim.gate.issued,
-            "requests": dict(sim.requests),
-            "cometd_clients": len(sim.notifier.clients),
-            "dropped_updates": sim.notifier.dropped_updates,
-            "pins": sim.pins.to_json(),
-            "status_counts": model.status_counts(),
-        }
-        return _json_response(200, body)
-
-    async def get_faults(request: Request) -> Response:
-        return _json_response(200, sim.faults.to_json())
-
-    async def set_faults(request: Request) -> Response:
-        try:
-            spec = await _read_json(request, sim.config.max_body_bytes)
-            shots = sim.faults.update(spec)
-        except (BadRequest, faults.FaultSpecError) as exc:
-            message = exc.message if isinstance(exc, BadRequest) else str(exc)
-            return _json_response(400, envelope(request.url.path, 400, message))
-        if shots.drop_subscriptions:
-            for subscription_id in list(sim.subscriptions):
-                sim.close_subscription(subscription_id)
-        if isinstance(shots.drop_session, str):
-            sim.drop_session(shots.drop_session)
-        elif shots.drop_session:
-            sim.drop_session(None)
-        if shots.revoke_tokens:
-            sim.gate.revoke_all()
-        return _json_response(200, sim.faults.to_json())
-
-    async def clear_faults(request: Request) -> Response:
-        sim.faults.clear()
-        return _json_response(200, sim.faults.to_json())
-
-    async def advance(request: Request) -> Response:
-        path = request.url.path
-        try:
-            body = await _read_json(request, sim.config.max_body_bytes)
-        except BadRequest as exc:
-            return _json_response(400, envelope(path, 400, exc.message))
-        seconds = body.get("seconds") if isinstance(body, dict) else None
-        if (
-            isinstance(seconds, bool)
-            or not isinstance(seconds, int | float)
-            or not math.isfinite(seconds)
-            or not 0 <= seconds <= MAX_ADVANCE_SECONDS
-        ):
-            return _json_response(
-                400,
-                envelope(
-                    path, 400, f"'seconds' must be a number from 0 to {MAX_ADVANCE_SECONDS:.0f}"
-                ),
-            )
-        sim.clock.advance(float(seconds))
-        sim.sync()
-        sim.notifier.poke()
-        return _json_response(200, {"sim_time": sim.model.now})
-
-    async def pin(request: Request) -> Response:
-        path = request.url.path
-        try:
-            body = await _read_json(request, sim.config.max_body_bytes)
-            key = _pin_key(body, with_value=True)
-            sim.sync()
-            pinned = sim.pins.pin(*key, body["value"])
-        except BadRequest as exc:
-            return _json_response(exc.status, envelope(path, exc.status, exc.message))
-        except catalog.PinError as exc:
-            return _json_response(exc.code, envelope(path, exc.code, exc.message))
-        sim.notifier.touched(catalog.pin_sources(sim.model, pinned))
-        return _json_response(200, {"pins": sim.pins.to_json()})
-
-    async def unpin(request: Request) -> Response:
-        path = request.url.path
-        try:
-            raw = await _read_body(request, sim.config.max_body_bytes)
-            sim.sync()
-            if raw.strip():
-                key = _pin_key(_parse_json(raw), with_value=False)
-                sim.pins.unpin(key)
-                released = [key]
-            else:
-                released = sim.pins.clear()
-        except BadRequest as exc:
-            return _json_response(exc.status, envelope(path, exc.status, exc.message))
-        except catalog.PinError as exc:
-            return _json_response(exc.code, envelope(path, exc.code, exc.message))
-        for key in released:
-            sim.notifier.touched(catalog.pin_sources(sim.model, key))
-        return _json_response(200, {"pins": sim.pins.to_json()})
-
-    async def pins(request: Request) -> Response:
-        return _json_response(200, {"pins": sim.pins.to_json()})
-
-    return [
-        Route("/simulator/state", state, methods=["GET"]),
-        Route("/simulator/pin", pins, methods=["GET"]),
-        Route("/simulator/pin", pin, methods=["POST"]),
-        Route("/simulator/pin", unpin, methods=["DELETE"]),
-        Route("/simulator/faults", get_faults, methods=["GET"]),
-        Route("/simulator/faults", set_faults, methods=["POST"]),
-        Route("/simulator/faults", clear_faults, methods=["DELETE"]),
-        Route("/simulator/advance", advance, methods=["POST"]),
-    ]
-
-
-_PIN_KEYS = ("objectType", "objectId", "name")
-
-
-def _pin_key(body: Any, *, with_value: bool) -> catalog.PinKey:
-    """(objectType, objectId, name) of a pin body; BadRequest naming what is missing."""
-    if not isinstance(body, dict):
-        raise BadRequest('body must be a JSON object: {"objectType", "objectId", "name", "value"}')
-    wanted = (*_PIN_KEYS, "value") if with_value else _PIN_KEYS
-    unknown = [k for k in body if k not in (*_PIN_KEYS, "value")]
-    if unknown:
-        raise BadRequest(f"unknown field {unknown[0]!r} (fields: {', '.join(wanted)})")
-    missing = [k for k in wanted if k not in body]
-    if missing:
-        raise BadRequest(f"'{missing[0]}' is required (fields: {', '.join(wanted)})")
-    for key in _PIN_KEYS:
-        if not isinstance(body[key], str) or not body[key].strip():
-            raise BadRequest(f"'{key}' must be a non-empty string")
-    return body["objectType"], body["objectId"], body["name"]
 
 
 # ------------------------------------------------------------------------ cookies, errors
@@ -968,13 +539,13 @@ def _error_handlers(sim: Simulator) -> dict[Any, Callable[[Request, Exception], 
         else:
             message = str(exc.detail)
         headers = dict(exc.headers or {})
-        return _json_response(
+        return json_response(
             exc.status_code, envelope(path, exc.status_code, sim.say(message)), headers
         )
 
     async def crash(request: Request, exc: Exception) -> Response:
         # A simulator bug must still answer in the API's own shape.
-        return _json_response(500, envelope(request.url.path, 500, "Internal simulator error"))
+        return json_response(500, envelope(request.url.path, 500, "Internal simulator error"))
 
     return {HTTPException: http_error, Exception: crash}
 
@@ -1003,7 +574,7 @@ def create_app(config: SimConfig | None = None) -> Starlette:
             methods=["POST"],
         ),
         Route(TOKEN_PATH, _token_endpoint(sim), methods=["POST"]),
-        *_admin(sim),
+        *admin_routes(sim),
     ]
     app = Starlette(
         routes=routes,

@@ -138,8 +138,6 @@ class StatdashApp(App[int]):
         clock: Callable[[], float] = time.monotonic,
         handle_signals: bool = True,
         watch_layout: bool = True,
-        tick: bool = True,
-        settle_heap: bool = True,
         alerts: AlertRunner | None = None,
         kiosk: bool = False,
     ) -> None:
@@ -159,7 +157,6 @@ class StatdashApp(App[int]):
         self._clock = clock
         self._handle_signals = handle_signals
         self._watch_layout = watch_layout and layout_path is not None
-        self._tick_enabled = tick
         self._problems: dict[str, str] = {}
         # What the status line says about the layout file (None: nothing to say), and the
         # problems of the last edit that could not be applied (what `e` shows).
@@ -169,8 +166,6 @@ class StatdashApp(App[int]):
         self._quitting = False
         self._reloading = False
         self._heap_settled = False
-        # False only in benchmarks, which measure what settling the heap is worth.
-        self._settles_heap = settle_heap
         self._page_index = 0
         # A wall display: no key bar, no command palette; the status line stays.
         self.kiosk = kiosk
@@ -320,8 +315,7 @@ class StatdashApp(App[int]):
         # Styles that differ without the key footer (where toasts stand) match on this class.
         self.set_class(self.kiosk, "-kiosk")
         self.controller.start()
-        if self._tick_enabled:
-            self.set_interval(TICK_SECONDS, self._tick)
+        self.set_interval(TICK_SECONDS, self._tick)
         self._arm_rotation()
         if self._watch_layout:
             self.set_interval(LAYOUT_CHECK_SECONDS, self._check_layout_file)
@@ -420,7 +414,7 @@ class StatdashApp(App[int]):
         self.redraw(self.bridge.take_changes())
         self._update_stale()
         self._update_status()
-        if not self._heap_settled and self._settles_heap:
+        if not self._heap_settled:
             # The screen is built and full of data: what lives now lives for the whole run.
             self._heap_settled = True
             self.call_after_refresh(settle_heap)

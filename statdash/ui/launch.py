@@ -114,9 +114,6 @@ def build_app(
     handle_signals: bool = True,
     clock: Callable[[], float] = time.monotonic,
     wall_clock: Callable[[], float] = time.time,
-    bridge: Bridge | None = None,
-    tick: bool = True,
-    settle_heap: bool = True,
     alert_log: AlertLog | None = None,
     updates: UpdatesName | None = None,
     kiosk: bool = False,
@@ -126,11 +123,10 @@ def build_app(
     """The app and its controller, wired through a bridge (the one factory tests use too).
 
     `clock` (monotonic) and `wall_clock` (epoch seconds) are injectable so tests and
-    snapshots can freeze "updated Ns ago", poll durations and time in state. The last three
-    are for benchmarks, which build the app exactly as `statdash run` does otherwise: a
-    `bridge` subclass sees every status and change the controller reports (when a poll
-    ended, how much it changed), `tick=False` leaves out the once-a-second tick (not part of
-    a poll), and `settle_heap=False` switches that lever off to measure what it is worth.
+    snapshots can freeze "updated Ns ago", poll durations and time in state. Benchmarks build
+    the app exactly as `statdash run` does, and hear what the controller reports (when a
+    poll ended, how much it changed) as any feature does: a listener on
+    `app.controller.listeners`.
     `updates` overrides the layout's `updates:` (push, poll or auto), across reloads too.
     `kiosk` is for a wall display: no key bar and no command palette (the status line stays).
     A `recorder` hears every ingest of the store, as a listener
@@ -138,7 +134,7 @@ def build_app(
     `alert_commands=False` shows alerts (banner, toasts, bell, the alerts screen) but runs
     none of their commands: under `statdash serve` the serving process runs them, once.
     """
-    bridge = bridge if bridge is not None else Bridge()
+    bridge = Bridge()
     session = live_session(
         client,
         layout,
@@ -175,8 +171,6 @@ def build_app(
         handle_signals=handle_signals,
         clock=clock,
         wall_clock=wall_clock,
-        tick=tick,
-        settle_heap=settle_heap,
         alerts=alerts,
         kiosk=kiosk,
     )
@@ -261,14 +255,13 @@ def build_replay_app(
     theme: str | None = None,
     handle_signals: bool = True,
     clock: Callable[[], float] = time.monotonic,
-    bridge: Bridge | None = None,
 ) -> StatdashApp:
     """The same app on a recording: a `ReplayController` in place of the live one.
 
     The screen's clocks are the replay's moment, so time in state and staleness are those of
     the moment shown. No client exists: a replay cannot open a connection.
     """
-    bridge = bridge if bridge is not None else Bridge()
+    bridge = Bridge()
     controller = ReplayController(
         recording,
         on_change=bridge.store_changed,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import socket
@@ -12,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from statdash.api import errors, models, responses
+from statdash.api import errors, models
 from statdash.api.client import (
     ItemError,
     PeekedResult,
@@ -125,19 +126,10 @@ async def test_peek_reads_verbose_off_items_without_descriptions() -> None:
     )
 
 
-@pytest.mark.parametrize("op", ["open", "peek"])
-async def test_one_pass_decoding_off_reads_answers_on_the_general_path(
-    op: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A client built with `one_pass_decoding=False` never consults the fast decoder."""
-
-    def refuse(_body: bytes) -> Any:
-        raise AssertionError("the one-pass decoder was consulted")
-
-    monkeypatch.setattr(responses, "_decoded_in_one_pass", refuse)
-    answer = respond(200, envelope({"subscriptionId": "op-1", "statistics": [stat("a1", 7)]}))
-    result, _ = await run(op, answer, one_pass_decoding=False)
-    assert [value.statistic_id for value in result.statistics] == ["a1"]
+def test_the_client_has_no_benchmark_switch() -> None:
+    """The client is built one way: no switch that turns its fast decoding off (benchmarks
+    measure the two parse paths on `responses` directly)."""
+    assert "one_pass_decoding" not in inspect.signature(StatisticsClient).parameters
 
 
 async def test_delete_sends_delete_and_returns_none() -> None:

@@ -17,7 +17,7 @@ from statdash.layout.compile import compile_layout
 from statdash.layout.loader import load_layout_text
 from statdash.layout.views import CompiledLayout
 from statdash.live.recordings.recorder import Recorder
-from statdash.live.store import Store
+from statdash.live.store import Batch, Store
 
 LAYOUT = """
 title: Recorded floor
@@ -72,7 +72,7 @@ def record_stream(
     )
     seen = Seen()
     for wall, values, arrived in ingests:
-        result = store.ingest_values(values, arrived, now=wall, wall=wall)
+        result = store.ingest(Batch.replayed(values, arrived), now=wall, wall=wall)
         recorder.ingested(store, result, wall, sampled=True)
         seen.values.append(dict(store.values()))
         seen.arrived.append(list(arrived))

@@ -17,7 +17,7 @@ from statdash.layout.views import CompiledLayout, DerivedStat, FormulaStat, RowO
 from statdash.live import derived as derived_module
 from statdash.live.controller import LiveController, Plan, plan_for
 from statdash.live.derived import DerivedValues, recompute
-from statdash.live.store import Ingested, Store
+from statdash.live.store import Batch, Ingested, Store
 from tests.live.fakes import FakeClient, VirtualClock
 
 LAYOUT = """\
@@ -54,7 +54,7 @@ def cell(layout: CompiledLayout, object_id: str, column: int) -> str:
 
 def feed(store: Store, values: Mapping[str, object], now: float = 0.0) -> Ingested:
     return store.ingest(
-        ((sid, value, None) for sid, value in values.items()), now=now, wall=1000.0 + now
+        Batch.of((sid, value, None) for sid, value in values.items()), now=now, wall=1000.0 + now
     )
 
 

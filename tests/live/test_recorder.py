@@ -25,7 +25,7 @@ from statdash.live.recordings.recorder import (
     delete_old_recordings,
 )
 from statdash.live.recordings.replay import seek_store
-from statdash.live.store import Store
+from statdash.live.store import Batch, Store
 from tests.live.fakes import FakeClient, VirtualClock
 from tests.live.recordings import record_stream, small_layout
 
@@ -272,8 +272,8 @@ def test_daily_files_rotate_and_old_ones_are_deleted(tmp_path: Path) -> None:
     # Age is judged by when a file was last written, so the days are real ones.
     today = time.time()
     for wall in (today, today + 86400):
-        result = store.ingest_values(
-            {IDS[0]: NumberValue(wall, repr(wall))}, IDS, now=wall, wall=wall
+        result = store.ingest(
+            Batch.replayed({IDS[0]: NumberValue(wall, repr(wall))}, IDS), now=wall, wall=wall
         )
         daily.ingested(store, result, wall, sampled=True)
     daily.close()
@@ -320,7 +320,7 @@ def test_a_seek_refills_trend_lines_over_their_window(tmp_path: Path) -> None:
     rings: list[list[tuple[float, float]]] = []
     recorder = Recorder(tmp_path / "r.sqlite", LAYOUT, server="x", keyframe_seconds=5.0)
     for wall, changed, arrived in stream:
-        result = live.ingest_values(changed, arrived, now=wall, wall=wall)
+        result = live.ingest(Batch.replayed(changed, arrived), now=wall, wall=wall)
         recorder.ingested(live, result, wall, sampled=True)
         ring = live.history(kpi)
         assert ring is not None

@@ -22,7 +22,7 @@ import sys, time
 from pathlib import Path
 from statdash.api.values import NumberValue
 from statdash.live.recordings.recorder import Recorder
-from statdash.live.store import Store
+from statdash.live.store import Batch, Store
 from tests.live.recordings import small_layout
 
 layout = small_layout()
@@ -32,9 +32,8 @@ recorder = Recorder(Path(sys.argv[1]), layout, server="sim")
 count = 0
 while True:
     wall = time.time()
-    result = store.ingest_values(
-        {ids[count % len(ids)]: NumberValue(float(count), str(count))}, ids, now=wall, wall=wall
-    )
+    batch = Batch.replayed({ids[count % len(ids)]: NumberValue(float(count), str(count))}, ids)
+    result = store.ingest(batch, now=wall, wall=wall)
     recorder.ingested(store, result, wall, sampled=True)
     print(wall, flush=True)
     count += 1

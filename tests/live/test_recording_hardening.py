@@ -29,7 +29,7 @@ from statdash.live.recordings.file import MAX_CELL_LENGTH, Recording, RecordingE
 from statdash.live.recordings.recorder import DailyRecorder, Recorder, RecorderError
 from statdash.live.recordings.replay import ReplayController
 from statdash.live.session import SessionStatus
-from statdash.live.store import Ingested, Store
+from statdash.live.store import Batch, Ingested, Store
 from tests.live.fakes import FakeClient, VirtualClock
 from tests.live.recordings import (
     LAYOUT,
@@ -85,7 +85,7 @@ def test_a_full_disk_stops_recording_and_keeps_what_was_written(tmp_path: Path) 
     store = Store()
     seen: list[dict[str, StatValue]] = []
     for wall, values, arrived in _ingests(2000):
-        result = store.ingest_values(values, arrived, now=wall, wall=wall)
+        result = store.ingest(Batch.replayed(values, arrived), now=wall, wall=wall)
         recorder.ingested(store, result, wall, sampled=True)
         seen.append(dict(store.values()))
         if len(seen) % 20 == 0:
@@ -143,7 +143,7 @@ def test_a_record_dir_that_cannot_be_entered_at_midnight_stops_recording(
     """The day turns and the directory refuses the new file: one sentence, no exception."""
     daily = DailyRecorder(tmp_path, small_layout(), server="s", keep_days=7, started=START)
     store = Store()
-    result = store.ingest_values({}, [], now=START, wall=START)
+    result = store.ingest(Batch.replayed({}, []), now=START, wall=START)
     daily.ingested(store, result, START, sampled=True)
     denied.add(tmp_path)
     daily.ingested(store, result, START + 86_400, sampled=True)

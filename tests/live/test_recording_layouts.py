@@ -26,7 +26,7 @@ from statdash.live.derived import FALSE, TRUE
 from statdash.live.recordings.file import Recording, RecordingError
 from statdash.live.recordings.recorder import DailyRecorder, Recorder, RecorderError
 from statdash.live.recordings.replay import seek_store
-from statdash.live.store import Ingested, Store
+from statdash.live.store import Batch, Ingested, Store
 from tests.live.fakes import FakeClient, VirtualClock
 from tests.live.recordings import record_stream, small_layout
 from tests.support.wait import until_async
@@ -130,10 +130,12 @@ def test_a_reloaded_layout_is_stored_and_labels_its_new_statistics(tmp_path: Pat
     recorder = Recorder(path, first, server="s", started=START, flush_seconds=0.01)
     store = Store()
     one = NumberValue(1.0, "1")
-    result = store.ingest_values({first.items[0].statistic_id: one}, [], now=START, wall=START)
+    result = store.ingest(
+        Batch.replayed({first.items[0].statistic_id: one}, []), now=START, wall=START
+    )
     recorder.ingested(store, result, START, sampled=True)
     recorder.layout_changed(second)
-    result = store.ingest_values({new_id: one}, [new_id], now=START + 1, wall=START + 1)
+    result = store.ingest(Batch.replayed({new_id: one}, [new_id]), now=START + 1, wall=START + 1)
     recorder.ingested(store, result, START + 1, sampled=True)
     recorder.close()
     with Recording(path) as recording:
@@ -212,7 +214,7 @@ def test_replay_samples_trends_where_the_live_store_did(tmp_path: Path) -> None:
         value = {kpi: NumberValue(float(second), str(second))}
         # Even seconds are a beat (sampled), odd ones a pushed change (not sampled).
         sampled = second % 2 == 0
-        result = live.ingest_values(value, [kpi], now=wall, wall=wall, sample=sampled)
+        result = live.ingest(Batch.replayed(value, [kpi], sample=sampled), now=wall, wall=wall)
         recorder.ingested(live, result, wall, sampled=sampled)
     recorder.close()
     live_history = live.history(kpi)

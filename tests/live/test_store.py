@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from statdash.api.values import AgentStateValue, NumberValue, UnknownValue
-from statdash.live.store import History, Store
+from statdash.live.store import Batch, History, Store
 
 
 def _number(n: int, stamp: int = 1_700_000_000_000) -> dict[str, object]:
@@ -15,7 +15,9 @@ def _number(n: int, stamp: int = 1_700_000_000_000) -> dict[str, object]:
 def test_first_ingest_reports_every_statistic_as_changed() -> None:
     """Values arriving for the first time are all reported as changed."""
     store = Store()
-    result = store.ingest([("a", _number(1), None), ("b", _number(2), None)], now=1.0, wall=10.0)
+    result = store.ingest(
+        Batch.of([("a", _number(1), None), ("b", _number(2), None)]), now=1.0, wall=10.0
+    )
     assert result.changed == {"a", "b"}
     assert result.revision == 1
     assert store.get("a") == NumberValue(1.0, "1")
@@ -24,11 +26,13 @@ def test_first_ingest_reports_every_statistic_as_changed() -> None:
 def test_unchanged_values_cost_nothing_even_with_new_timestamps() -> None:
     """A re-sent value with only a newer timestamp is not a change and keeps the revision."""
     store = Store()
-    store.ingest([("a", _number(1, 1), None)], now=1.0, wall=10.0)
-    result = store.ingest([("a", _number(1, 2), None), ("b", _number(5), None)], now=2.0, wall=11.0)
+    store.ingest(Batch.of([("a", _number(1, 1), None)]), now=1.0, wall=10.0)
+    result = store.ingest(
+        Batch.of([("a", _number(1, 2), None), ("b", _number(5), None)]), now=2.0, wall=11.0
+    )
     assert result.changed == {"b"}
     resent = [("a", _number(1, 3), None), ("b", _number(5, 9), None)]
-    again = store.ingest(resent, now=3.0, wall=12.0)
+    again = store.ingest(Batch.of(resent), now=3.0, wall=12.0)
     assert again.changed == frozenset()
     assert again.revision == result.revision
 
@@ -37,7 +41,7 @@ def test_agent_state_and_unknown_values_are_kept() -> None:
     """Agent states parse to AgentStateValue and unknown shapes are kept raw."""
     store = Store()
     state = {"stateValue": {"status": "WaitForNextCall", "time": 1_700_000_000}}
-    store.ingest([("s", state, None), ("u", {"weird": True}, None)], now=1.0, wall=1.0)
+    store.ingest(Batch.of([("s", state, None), ("u", {"weird": True}, None)]), now=1.0, wall=1.0)
     assert isinstance(store.get("s"), AgentStateValue)
     assert store.get("u") == UnknownValue({"weird": True})
 
@@ -46,7 +50,9 @@ def test_history_keeps_only_tracked_numbers_within_capacity() -> None:
     """History is kept for tracked statistics only, newest samples within the capacity."""
     store = Store(history_capacity={"a": 3})
     for step in range(5):
-        store.ingest([("a", _number(step), None), ("b", _number(step), None)], now=step, wall=step)
+        store.ingest(
+            Batch.of([("a", _number(step), None), ("b", _number(step), None)]), now=step, wall=step
+        )
     history = store.history("a")
     assert history is not None
     assert history.values() == [2.0, 3.0, 4.0]
@@ -63,7 +69,7 @@ def test_history_rejects_zero_capacity() -> None:
 def test_staleness_after_two_intervals() -> None:
     """A value is stale once it is older than two refresh intervals, and missing ones are stale."""
     store = Store()
-    store.ingest([("a", _number(1), None)], now=100.0, wall=0.0)
+    store.ingest(Batch.of([("a", _number(1), None)]), now=100.0, wall=0.0)
     assert not store.is_stale("a", now=104.0, interval=2.0)
     assert store.is_stale("a", now=104.5, interval=2.0)
     assert store.is_stale("missing", now=100.0, interval=2.0)
@@ -73,7 +79,7 @@ def test_staleness_after_two_intervals() -> None:
 def test_forget_drops_statistics_no_longer_in_the_layout() -> None:
     """After a layout change only the kept statistics remain."""
     store = Store(history_capacity={"a": 2, "b": 2})
-    store.ingest([("a", _number(1), None), ("b", _number(2), None)], now=1.0, wall=1.0)
+    store.ingest(Batch.of([("a", _number(1), None), ("b", _number(2), None)]), now=1.0, wall=1.0)
     store.forget(["a"])
     assert store.get("b") is None and store.history("b") is None
     assert store.get("a") is not None
@@ -82,9 +88,9 @@ def test_forget_drops_statistics_no_longer_in_the_layout() -> None:
 def test_track_history_adds_rings_and_keeps_existing_samples() -> None:
     """Tracking more statistics later keeps the samples already collected."""
     store = Store(history_capacity={"a": 5})
-    store.ingest([("a", _number(1), None)], now=1.0, wall=1.0)
+    store.ingest(Batch.of([("a", _number(1), None)]), now=1.0, wall=1.0)
     store.track_history({"a": 5, "b": 5})
-    store.ingest([("a", _number(2), None), ("b", _number(3), None)], now=2.0, wall=2.0)
+    store.ingest(Batch.of([("a", _number(2), None), ("b", _number(3), None)]), now=2.0, wall=2.0)
     a_history, b_history = store.history("a"), store.history("b")
     assert a_history is not None and a_history.values() == [1.0, 2.0]
     assert b_history is not None and b_history.values() == [3.0]
@@ -93,9 +99,9 @@ def test_track_history_adds_rings_and_keeps_existing_samples() -> None:
 def test_unchanged_value_keeps_its_object_and_history_still_samples_it() -> None:
     """An unchanged value is not rebuilt (same object), yet tracked history gets every poll."""
     store = Store({"a": 5})
-    store.ingest([("a", _number(7, 1), None)], now=1.0, wall=10.0)
+    store.ingest(Batch.of([("a", _number(7, 1), None)]), now=1.0, wall=10.0)
     first = store.get("a")
-    result = store.ingest([("a", _number(7, 2), None)], now=2.0, wall=11.0)
+    result = store.ingest(Batch.of([("a", _number(7, 2), None)]), now=2.0, wall=11.0)
     assert result.changed == frozenset() and store.get("a") is first
     history = store.history("a")
     assert history is not None and list(history.samples()) == [(10.0, 7.0), (11.0, 7.0)]
@@ -104,34 +110,34 @@ def test_unchanged_value_keeps_its_object_and_history_still_samples_it() -> None
 def test_a_value_that_changes_shape_is_a_change() -> None:
     """A number that becomes an agent state (or the reverse) is reported as changed."""
     store = Store()
-    store.ingest([("a", _number(1), None)], now=1.0, wall=10.0)
+    store.ingest(Batch.of([("a", _number(1), None)]), now=1.0, wall=10.0)
     state = {"stateValue": {"status": "WaitForNextCall", "time": 1_700_000_000}}
-    assert store.ingest([("a", state, None)], now=2.0, wall=11.0).changed == {"a"}
+    assert store.ingest(Batch.of([("a", state, None)]), now=2.0, wall=11.0).changed == {"a"}
     assert isinstance(store.get("a"), AgentStateValue)
-    assert store.ingest([("a", _number(1), None)], now=3.0, wall=12.0).changed == {"a"}
+    assert store.ingest(Batch.of([("a", _number(1), None)]), now=3.0, wall=12.0).changed == {"a"}
 
 
 def test_agent_state_with_a_new_start_time_is_a_change() -> None:
     """Same status word, but a new state began: the time in state restarts, so it changed."""
     store = Store()
     state = {"stateValue": {"status": "CallInbound", "time": 1_700_000_000}}
-    store.ingest([("a", state, None)], now=1.0, wall=10.0)
+    store.ingest(Batch.of([("a", state, None)]), now=1.0, wall=10.0)
     again = {"stateValue": {"status": "CallInbound", "time": 1_700_000_000}, "timestamp": 9}
-    assert store.ingest([("a", again, None)], now=2.0, wall=11.0).changed == frozenset()
+    assert store.ingest(Batch.of([("a", again, None)]), now=2.0, wall=11.0).changed == frozenset()
     later = {"stateValue": {"status": "CallInbound", "time": 1_700_000_090}}
-    assert store.ingest([("a", later, None)], now=3.0, wall=12.0).changed == {"a"}
+    assert store.ingest(Batch.of([("a", later, None)]), now=3.0, wall=12.0).changed == {"a"}
 
 
 def test_a_statistic_missing_from_later_polls_goes_stale_alone() -> None:
     """Each statistic's freshness is its own last arrival, whatever later polls bring."""
     store = Store()
-    store.ingest([("a", _number(1), None), ("b", _number(2), None)], now=100.0, wall=0.0)
+    store.ingest(Batch.of([("a", _number(1), None), ("b", _number(2), None)]), now=100.0, wall=0.0)
     for now in (101.0, 102.0, 103.0, 104.0, 105.0):
-        store.ingest([("a", _number(1), None)], now=now, wall=0.0)
+        store.ingest(Batch.of([("a", _number(1), None)]), now=now, wall=0.0)
     assert not store.is_stale("a", now=105.0, interval=1.0)
     assert store.is_stale("b", now=105.0, interval=1.0)
     assert not store.is_stale("b", now=101.5, interval=1.0)  # it was there at 100
-    store.ingest([("a", _number(1), None), ("b", _number(2), None)], now=106.0, wall=0.0)
+    store.ingest(Batch.of([("a", _number(1), None), ("b", _number(2), None)]), now=106.0, wall=0.0)
     assert not store.is_stale("b", now=106.0, interval=1.0)
     store.forget(["a"])
     assert store.is_stale("b", now=106.0, interval=1.0)
@@ -146,3 +152,48 @@ def test_a_second_sample_of_one_moment_replaces_the_first() -> None:
     ring.append(10.0, 2.0)
     ring.append(11.0, 3.0)
     assert list(ring.samples()) == [(10.0, 2.0), (11.0, 3.0)]
+
+
+def test_values_enter_the_store_one_way() -> None:
+    """Poll, push and replay all hand the store a `Batch` through `ingest`, its one entrance."""
+    entrances = sorted(name for name in vars(Store) if name.startswith("ingest"))
+    assert entrances == ["ingest"]
+
+
+def test_a_pushed_batch_changes_values_but_not_arrival_or_history() -> None:
+    """A pushed batch names only what changed: no arrival time, no history sample, no poll
+    time; a late delivery older than the held value is dropped."""
+    store = Store(history_capacity={"a": 5})
+    store.ingest(Batch.of([("a", _number(1, 2_000), None)]), now=100.0, wall=10.0)
+    pushed = store.ingest(Batch.pushed(["a"], [_number(2, 3_000)], [None]), now=500.0, wall=50.0)
+    assert pushed.changed == {"a"} and store.get("a") == NumberValue(2.0, "2", 3.0)
+    assert store.last_good_poll == 100.0 and store.is_stale("a", now=500.0, interval=1.0)
+    history = store.history("a")
+    assert history is not None and history.values() == [1.0]
+    late = store.ingest(Batch.pushed(["a"], [_number(9, 1_000)], [None]), now=501.0, wall=51.0)
+    assert late.changed == frozenset() and store.get("a") == NumberValue(2.0, "2", 3.0)
+
+
+def test_an_answer_batch_newer_only_keeps_a_newer_held_value() -> None:
+    """A reconciliation answer older than a pushed value leaves the pushed value in place."""
+    store = Store()
+    store.ingest(Batch.pushed(["a"], [_number(5, 3_000)], [None]), now=0.0, wall=0.0)
+    older = Batch.answer(["a"], [_number(4, 2_000)], [None], newer_only=True)
+    assert store.ingest(older, now=1.0, wall=1.0).changed == frozenset()
+    assert store.ingest(
+        Batch.answer(["a"], [_number(4, 2_000)], [None]), now=2.0, wall=2.0
+    ).changed == {"a"}
+
+
+def test_a_replayed_batch_takes_parsed_values_and_marks_every_arrival() -> None:
+    """A replayed tick stores its parsed values and makes every id that came current."""
+    store = Store(history_capacity={"b": 3})
+    one, two = NumberValue(1.0, "1"), NumberValue(2.0, "2")
+    store.ingest(Batch.replayed({"a": one, "b": two}, ["a", "b"]), now=10.0, wall=10.0)
+    again = store.ingest(Batch.replayed({"a": two}, ["a", "b"]), now=11.0, wall=11.0)
+    assert again.changed == {"a"} and store.get("a") == two and store.get("b") == two
+    assert not store.is_stale("b", now=11.0, interval=1.0)
+    unsampled = store.ingest(Batch.replayed({}, ["a", "b"], sample=False), now=12.0, wall=12.0)
+    assert unsampled.changed == frozenset()
+    history = store.history("b")
+    assert history is not None and list(history.samples()) == [(10.0, 2.0), (11.0, 2.0)]

@@ -19,6 +19,7 @@ from statdash.layout.formats import MISSING
 from statdash.layout.loader import load_layout_text
 from statdash.layout.views import CompiledLayout
 from statdash.live.session import Phase
+from statdash.live.store import Batch
 from statdash.sim.config import SimConfig
 from statdash.sim.faults import MALFORMED_KINDS
 from statdash.sim.runner import RunningSimulator
@@ -214,7 +215,9 @@ async def test_values_of_unexpected_types_are_drawn_without_crashing(
         for round_number, raw in enumerate(odd_values):
             # The path a poll's values take: store ingest, then the bridge's message.
             ingested = app.controller.store.ingest(
-                ((sid, raw, round_number) for sid in ids), now=time.monotonic(), wall=time.time()
+                Batch.of((sid, raw, round_number) for sid in ids),
+                now=time.monotonic(),
+                wall=time.time(),
             )
             app.bridge.store_changed(ingested)
             await pilot.pause()

@@ -6,7 +6,7 @@ import pytest
 
 from statdash.sim.config import SimConfig
 from statdash.sim.model import LOGGED_OUT, READY
-from statdash.sim.server import Simulator
+from statdash.sim.simulator import Simulator
 
 START = 1_700_000_000.0
 

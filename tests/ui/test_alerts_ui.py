@@ -22,6 +22,7 @@ from statdash.layout.views import AlertView, RowObject
 from statdash.live.alerts.book import Alert, AlertKey, AlertState, RuleState
 from statdash.live.alerts.log import AlertLog
 from statdash.live.controller import LiveController
+from statdash.live.store import Batch
 from statdash.sim.config import SimConfig
 from statdash.sim.runner import RunningSimulator
 from statdash.ui.app import STYLESHEET, StatdashApp
@@ -100,7 +101,7 @@ async def test_raise_acknowledge_and_clear_on_the_dashboard(
             await pilot.press("p")
             inputs = [t.inputs[0] for t in layout.alerts[0].targets]
             ingested = app.controller.store.ingest(
-                [(i, {"intValue": -1, "stringValue": "-1"}, None) for i in inputs],
+                Batch.of([(i, {"intValue": -1, "stringValue": "-1"}, None) for i in inputs]),
                 now=time.monotonic(),
                 wall=SIM_START + 40,
             )

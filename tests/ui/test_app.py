@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import inspect
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -16,13 +17,13 @@ from statdash.layout.compile import compile_layout
 from statdash.layout.formats import MISSING
 from statdash.layout.loader import load_layout, load_layout_text
 from statdash.layout.views import CompiledLayout
+from statdash.live.controller import Listener, LiveController
 from statdash.live.session import Phase, SessionStatus
-from statdash.live.store import Ingested
+from statdash.live.store import Ingested, Store
 from statdash.sim.config import SimConfig
 from statdash.sim.runner import RunningSimulator
 from statdash.ui.app import StatdashApp
 from statdash.ui.launch import build_app
-from statdash.ui.messages import Bridge
 from statdash.ui.panels import KpiPanel, StatesPanel, TablePanel
 from statdash.ui.screens.help import HelpScreen
 from tests.support.sim import SIM_START, open_subscriptions, serve, shared_simulator
@@ -567,62 +568,60 @@ async def test_time_in_state_ticks_between_polls(
         await pilot.press("q")
 
 
-class RecordingBridge(Bridge):
-    """The app's bridge, also keeping every status and change the controller reports."""
+class Heard(Listener):
+    """A listener keeping every status and change the controller reports (as benchmarks do)."""
 
     def __init__(self) -> None:
-        super().__init__()
         self.statuses: list[SessionStatus] = []
         self.changed: list[int] = []
 
-    def store_changed(self, ingested: Ingested) -> None:
+    def ingested(self, store: Store, ingested: Ingested, wall: float, *, sampled: bool) -> None:
         self.changed.append(len(ingested.changed))
-        super().store_changed(ingested)
 
-    def status_changed(self, status: SessionStatus) -> None:
+    def health_changed(self, status: SessionStatus) -> None:
         self.statuses.append(status)
-        super().status_changed(status)
 
 
-async def test_a_bridge_given_to_build_app_sees_what_the_controller_reports(
+def test_build_app_has_no_benchmark_switches() -> None:
+    """The app is built one way: benchmarks measure it as `statdash run` runs it, through
+    public seams (a listener), not through switches of the factory."""
+    parameters = inspect.signature(build_app).parameters
+    assert not {"bridge", "tick", "settle_heap"} & parameters.keys()
+
+
+async def test_a_listener_on_the_controller_hears_what_it_reports(
     client: StatisticsClient,
 ) -> None:
-    """A Bridge subclass passed to build_app gets every status and change, and the app its data."""
-    bridge = RecordingBridge()
-    app = make_app(client, bridge=bridge)
+    """A listener added to the app's controller gets every status and change, and the app
+    its data (the seam benchmarks time polls through)."""
+    app = make_app(client)
+    heard = Heard()
+    assert isinstance(app.controller, LiveController)
+    app.controller.listeners.append(heard)
     async with app.run_test(size=(120, 40)) as pilot:
         await until_async(lambda: has_data(app), pilot=pilot)
-        assert app.bridge is bridge
-        assert bridge.changed and bridge.changed[0] > 0
-        assert any(status.polls >= 1 for status in bridge.statuses)
+        assert heard.changed and heard.changed[0] > 0
+        assert any(status.polls >= 1 for status in heard.statuses)
         await pilot.press("q")
 
 
-@pytest.mark.parametrize("settle", [True, False])
-async def test_heap_is_settled_after_the_first_data_unless_switched_off(
-    client: StatisticsClient, settle: bool
-) -> None:
-    """The first data freezes the heap; with settle_heap=False nothing is ever frozen."""
+async def test_heap_is_settled_after_the_first_data(client: StatisticsClient) -> None:
+    """The first data freezes the heap, and the end of the app releases it."""
     frozen_before = gc.get_freeze_count()
-    app = make_app(client, settle_heap=settle)
+    app = make_app(client)
     async with app.run_test(size=(120, 40)) as pilot:
         await until_async(lambda: has_data(app), pilot=pilot)
-        await pilot.pause(0.1)
-        assert (gc.get_freeze_count() > frozen_before) is settle
+        await until_async(lambda: gc.get_freeze_count() > frozen_before, pilot=pilot)
         await pilot.press("q")
-    # Released when the app ends (or never frozen): the next app starts from a clean heap.
+    # Released when the app ends: the next app starts from a clean heap.
     assert gc.get_freeze_count() == frozen_before
 
 
-@pytest.mark.parametrize("tick", [True, False])
-async def test_the_tick_runs_every_second_unless_switched_off(
-    client: StatisticsClient, tick: bool
-) -> None:
-    """build_app(tick=False) leaves out the once-a-second tick; by default it runs."""
-    app = make_app(client, tick=tick)
+async def test_the_tick_runs_every_second(client: StatisticsClient) -> None:
+    """The once-a-second tick runs from the start."""
+    app = make_app(client)
     ticks: list[None] = []
     app._tick = lambda: ticks.append(None)  # type: ignore[method-assign]
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause(1.3)
-        assert bool(ticks) is tick
+        await until_async(lambda: bool(ticks), pilot=pilot)
         await pilot.press("q")

@@ -10,7 +10,7 @@ from statdash.layout.compile import compile_layout
 from statdash.layout.formats import Level, state_style
 from statdash.layout.loader import load_layout_text
 from statdash.layout.views import TopView
-from statdash.live.store import Store
+from statdash.live.store import Batch, Store
 from statdash.ui.app import STYLESHEET
 from statdash.ui.panels import DrawContext, TopPanel, ranking
 from statdash.ui.widgets.leaderboard import Place
@@ -46,7 +46,7 @@ def feed(store: Store, view: TopView, calls: dict[str, int]) -> frozenset[str]:
     """Give these agents these call counts; returns what changed."""
     ids = dict(zip((row.id for row in view.rows), view.stat_ids, strict=True))
     return store.ingest(
-        [(ids[agent], {"intValue": count}, None) for agent, count in calls.items()],
+        Batch.of((ids[agent], {"intValue": count}, None) for agent, count in calls.items()),
         now=0.0,
         wall=NOW,
     ).changed

@@ -13,6 +13,7 @@ from textual.geometry import Region
 from textual.strip import Strip
 
 from statdash.text import safe
+from statdash.ui.widgets import live_table
 from statdash.ui.widgets.live_table import Cell, LiveTable, TableColumn, fit_columns
 
 COLUMNS = (
@@ -235,6 +236,31 @@ async def test_clear_render_cache_renders_every_row_again_and_the_same(
         table.clear_render_cache()
         assert lines(table) == before
         assert len(count_renders) == len(table.screen_row_keys())
+
+
+async def test_a_full_row_cache_drops_rows_that_left_the_screen_not_those_on_it(
+    count_renders: list[Mapping[str, Cell]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the row cache full, scrolling up one line renders only the row that came in:
+    the rows still on screen stay cached (least recently used goes first)."""
+    monkeypatch.setattr(live_table, "_STRIP_CACHE_SIZE", 12)
+    app = TableApp(agent_rows(50))
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(LiveTable)
+        await pilot.pause()
+        assert len(table.screen_row_keys()) == 11  # one more than that fills the cache
+        table.scroll_to(y=20, animate=False)
+        await pilot.pause()
+        table.clear_render_cache()
+        lines(table)
+        table.scroll_to(y=19, animate=False)  # the cache is full from here on
+        await pilot.pause()
+        lines(table)
+        count_renders.clear()
+        table.scroll_to(y=18, animate=False)
+        await pilot.pause()
+        lines(table)
+        assert [name_of(row) for row in count_renders] == ["Agent 0018"]
 
 
 async def test_update_cells_adds_unknown_rows() -> None:

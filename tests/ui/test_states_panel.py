@@ -8,7 +8,7 @@ from textual.theme import BUILTIN_THEMES
 from statdash.layout.formats import state_style
 from statdash.layout.problems import SourceLocation
 from statdash.layout.views import RowObject, StatesView
-from statdash.live.store import Store
+from statdash.live.store import Batch, Store
 from statdash.ui.panels import DrawContext, StatesPanel
 
 
@@ -47,12 +47,14 @@ async def test_counts_follow_each_agents_current_state() -> None:
 
     async with Host(panel).run_test():
         store.ingest(
-            [
-                ("s0", state("CallInbound"), None),
-                ("s1", state("WaitForNextCall"), None),
-                ("s2", state("Odd"), None),
-                ("s3", {"intValue": 3}, None),  # not a state: not counted
-            ],
+            Batch.of(
+                [
+                    ("s0", state("CallInbound"), None),
+                    ("s1", state("WaitForNextCall"), None),
+                    ("s2", state("Odd"), None),
+                    ("s3", {"intValue": 3}, None),  # not a state: not counted
+                ]
+            ),
             now=0.0,
             wall=0.0,
         )
@@ -62,7 +64,7 @@ async def test_counts_follow_each_agents_current_state() -> None:
         assert shown() == [(ready, 1), (inbound, 2), ("Odd", 1)]
 
         moved = store.ingest(
-            [("s0", state("WaitForNextCall"), None), ("s2", {"intValue": 1}, None)],
+            Batch.of([("s0", state("WaitForNextCall"), None), ("s2", {"intValue": 1}, None)]),
             now=1.0,
             wall=0.0,
         )

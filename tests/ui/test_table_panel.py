@@ -10,7 +10,7 @@ from statdash.layout.compile import compile_layout
 from statdash.layout.formats import Level, state_style
 from statdash.layout.loader import load_layout_text
 from statdash.layout.views import TableView
-from statdash.live.store import Store
+from statdash.live.store import Batch, Store
 from statdash.ui.app import STYLESHEET
 from statdash.ui.panels import DrawContext, TablePanel
 
@@ -70,10 +70,16 @@ def feed(
     row = next(row for row in view.rows if row.id == agent)
     state, prod = view.columns[0], view.columns[1]
     ingested = store.ingest(
-        [
-            (view.stat_id(row, state), {"stateValue": {"status": status, "time": NOW - 75}}, None),
-            (view.stat_id(row, prod), {"intValue": productivity}, None),
-        ],
+        Batch.of(
+            [
+                (
+                    view.stat_id(row, state),
+                    {"stateValue": {"status": status, "time": NOW - 75}},
+                    None,
+                ),
+                (view.stat_id(row, prod), {"intValue": productivity}, None),
+            ]
+        ),
         now=0.0,
         wall=NOW,
     )

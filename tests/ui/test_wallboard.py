@@ -282,7 +282,6 @@ async def test_kiosk_tries_refused_credentials_again_without_a_key() -> None:
                 server_label="simulator",
                 handle_signals=False,
                 clock=monotonic,
-                tick=False,
                 kiosk=True,
             )
             async with app.run_test(size=(80, 24)) as pilot:

@@ -24,7 +24,7 @@ from statdash.layout.views import CompiledLayout
 from statdash.live.controller import ChangeCallback, Plan, StatusCallback, plan_for
 from statdash.live.recordings.file import Recording, RecordingError
 from statdash.live.session import Phase, SessionStatus
-from statdash.live.store import Ingested, Store
+from statdash.live.store import Batch, Ingested, Store
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0)
 MAX_SPEED = 1000.0
@@ -71,13 +71,10 @@ def seek_store(
     if keyframe >= 0:
         moment = times[keyframe]
         arrived = arrivals.at(keyframe, -2)
-        result = store.ingest_values(
-            recording.keyframe(keyframe),
-            arrived,
-            now=moment,
-            wall=moment,
-            sample=recording.sampled[keyframe],
+        batch = Batch.replayed(
+            recording.keyframe(keyframe), arrived, sample=recording.sampled[keyframe]
         )
+        result = store.ingest(batch, now=moment, wall=moment)
     previous = keyframe
     if (
         tick > keyframe
@@ -91,13 +88,12 @@ def seek_store(
             folded.update(changed)
         moment = times[tick]
         arrived = arrivals.at(tick, previous)
-        return store.ingest_values(folded, arrived, now=moment, wall=moment)
+        return store.ingest(Batch.replayed(folded, arrived), now=moment, wall=moment)
     for each, changed in recording.changes(keyframe, tick):
         moment = times[each]
         arrived = arrivals.at(each, previous)
-        result = store.ingest_values(
-            changed, arrived, now=moment, wall=moment, sample=recording.sampled[each]
-        )
+        batch = Batch.replayed(changed, arrived, sample=recording.sampled[each])
+        result = store.ingest(batch, now=moment, wall=moment)
         previous = each
     return result
 
@@ -326,9 +322,8 @@ class ReplayController:
         for each, values in self.recording.changes(self._tick, target):
             moment = times[each]
             arrived = self._arrivals.at(each, self._tick)
-            result = self.store.ingest_values(
-                values, arrived, now=moment, wall=moment, sample=self.recording.sampled[each]
-            )
+            batch = Batch.replayed(values, arrived, sample=self.recording.sampled[each])
+            result = self.store.ingest(batch, now=moment, wall=moment)
             changed |= result.changed
             self._tick = each
         if report and result is not None:

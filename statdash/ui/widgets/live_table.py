@@ -31,6 +31,7 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -47,7 +48,10 @@ CellFactory = Callable[[str, str], "Cell"]
 _EMPTY = Text("", end="")
 _NULL_STYLE = Style.null()
 _BLANK = Segment(" ")
-# Caps memory after a scroll through 50k rows; a miss only costs one row render.
+# Caps memory after a scroll through 50k rows; a miss only costs one row render. Least
+# recently used goes first (Textual's LRUCache): the rows on screen are used at every paint
+# and stay, those scrolled away go. (FIFOCache would evict rows still on screen, and has no
+# way to drop one entry, which a changed row needs.)
 _STRIP_CACHE_SIZE = 4096
 # A word of a cell, for `label:words` filters: letters and digits, so a glyph never counts.
 _WORD = re.compile(r"\w+")
@@ -361,10 +365,10 @@ class LiveTable(ScrollView, can_focus=True):
         self._ranks: dict[str, int] = {}
         self._cursor_key: str | None = None
         self._cursor_index = 0
-        self._strips: dict[str, tuple[tuple[object, ...], Strip]] = {}
+        self._strips: LRUCache[str, tuple[tuple[object, ...], Strip]] = LRUCache(_STRIP_CACHE_SIZE)
         # The segments each cell of a row last rendered to, so a row whose one cell changed
         # re-renders that cell only (bounded like `_strips`).
-        self._cell_renders: dict[str, dict[str, _CellRender]] = {}
+        self._cell_renders: LRUCache[str, dict[str, _CellRender]] = LRUCache(_STRIP_CACHE_SIZE)
         self._header: tuple[tuple[object, ...], Strip] | None = None
         self._cell_factory: CellFactory | None = None
         # Lazy cells not built yet: row key -> column keys (see `invalidate_cells`).
@@ -538,7 +542,7 @@ class LiveTable(ScrollView, can_focus=True):
             if self._fit_keys:
                 self._measure(cells)
             versions[row_key] = versions.get(row_key, 0) + 1
-            strips.pop(row_key, None)
+            strips.discard(row_key)
             if sort_column is not None and sort_column in cells:
                 value = _normalise_sort_key(cells[sort_column].sort_key)
                 if self._sort_values.get(row_key) != value or row_key not in self._sort_values:
@@ -609,7 +613,7 @@ class LiveTable(ScrollView, can_focus=True):
             else:
                 waiting |= keys
             versions[row_key] = versions.get(row_key, 0) + 1
-            strips.pop(row_key, None)
+            strips.discard(row_key)
             haystacks.pop(row_key, None)
             index = position.get(row_key)
             if index is not None:
@@ -670,8 +674,8 @@ class LiveTable(ScrollView, can_focus=True):
             del self._rows[key]
             self._versions.pop(key, None)
             self._pending.pop(key, None)
-            self._strips.pop(key, None)
-            self._cell_renders.pop(key, None)
+            self._strips.discard(key)
+            self._cell_renders.discard(key)
             self._haystacks.pop(key, None)
             self._sort_values.pop(key, None)
         self._sorted = [key for key in self._sorted if key not in removed]
@@ -1159,10 +1163,7 @@ class LiveTable(ScrollView, can_focus=True):
         if stale:
             post_style = stale_style if post_style is None else post_style + stale_style
         strip = self._render_row(row_key, cursor if is_cursor else base, post_style)
-        if len(self._strips) >= _STRIP_CACHE_SIZE:
-            # Oldest insertion first: cheap, and a miss only costs one row render.
-            del self._strips[next(iter(self._strips))]
-        self._strips[row_key] = (cache_key, strip)
+        self._strips.set(row_key, (cache_key, strip))
         return strip
 
     def _render_row(self, row_key: str, style: Style, post_style: Style | None) -> Strip:
@@ -1170,9 +1171,8 @@ class LiveTable(ScrollView, can_focus=True):
         console = self.app.console
         renders = self._cell_renders.get(row_key)
         if renders is None:
-            if len(self._cell_renders) >= _STRIP_CACHE_SIZE:
-                del self._cell_renders[next(iter(self._cell_renders))]
-            renders = self._cell_renders[row_key] = {}
+            renders = {}
+            self._cell_renders.set(row_key, renders)
         gap = Segment(" ", style)
         segments: list[Segment] = []
         used = 0

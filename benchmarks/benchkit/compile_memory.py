@@ -5,11 +5,11 @@ table over N agents (an object list file beside it). Each size runs `python -m s
 in a child process of its own and reads the child's peak RSS from `os.wait4`'s resource
 usage, so nothing of this script's own memory is counted.
 
-    .venv/bin/python benchmarks/compile_memory.py                 # 1,000 / 5,000 / 10,000
-    .venv/bin/python benchmarks/compile_memory.py 1000 20000      # other sizes
+    .venv/bin/python benchmarks/perf.py compile-memory              # 1,000 / 5,000 / 10,000
+    .venv/bin/python benchmarks/perf.py compile-memory 1000 20000   # other sizes
 
 Prints one line per size; the figures in docs/performance.md ("What a layout costs to
-compile") come from this script.
+compile") come from here.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SIZES = (1000, 5000, 10000)
 LAYOUT = """\
 title: Share of the floor
@@ -91,16 +91,14 @@ def measure(agents: int) -> Measured:
     return Measured(agents, usage.ru_maxrss / 1024, seconds, child.returncode)
 
 
-def main() -> None:
+def main(argv: list[str]) -> None:
     """Measure each size given (default 1,000, 5,000 and 10,000 agents) and print a line."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="perf.py compile-memory", description=(__doc__ or "").splitlines()[0]
+    )
     parser.add_argument("sizes", nargs="*", type=int, default=list(SIZES), help="agent counts")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     print(f"{'agents':>8} {'peak RSS':>10} {'time':>8}  check exit status")
     for agents in args.sizes:
         run = measure(agents)
         print(f"{run.agents:>8,} {run.peak_mb:>7.0f} MB {run.seconds:>6.1f} s  {run.status}")
-
-
-if __name__ == "__main__":
-    main()

@@ -18,10 +18,10 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from compile_memory import section_in
-from perf_cycle import SCREEN, STAGES, CycleRun, FloorRun
-from perf_layouts import Scaled
-from perf_levers import Lever
+from benchkit.compile_memory import section_in
+from benchkit.cycle import SCREEN, STAGES, CycleRun, FloorRun
+from benchkit.layouts import Scaled
+from benchkit.levers import Lever
 
 # --- what perf.py measured and this report writes ------------------------------------
 
@@ -65,7 +65,7 @@ class DashRun:
     sim_hours: float = 0.0
 
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 DASH = "\u2013"
 TIMES = "\u00d7"
@@ -365,24 +365,24 @@ def write_report(report: Report, path: Path) -> None:
     add(
         "CPU ms per cycle by stage, from timers around the functions that do each stage "
         "(fetch: `StatisticsClient.request`; parse: `responses.parse_peek`; ingest: "
-        "`Store.ingest_columns`; redraw: `StatdashApp.redraw`; paint: "
-        "`Compositor.render_update`); "
+        "`Store.ingest`; redraw: `StatdashApp.redraw`); "
         "garbage collection is counted apart (gc callbacks) and taken out of the stage it "
-        "interrupted; other is the rest of the cycle (session, messages, status line, "
-        "Textual's own bookkeeping).\n"
+        "interrupted; other is the rest of the cycle: the compositor's repaint (Textual has "
+        "no public hook around it), the session, messages, the status line, a once-a-second "
+        "tick that fell inside the cycle, and Textual's own bookkeeping.\n"
     )
     stage_rows = [_stage_row(step.lever.name, step.cycle) for step in report.levers]
     add(_markdown_table(("step", *STAGES, "total (mean)"), stage_rows) + "\n")
     add(
         "Garbage collection is counted per cycle in the long run: young collections of "
         "Textual's drawing, and now and then a full one (of what came after the heap was "
-        "settled, unless that lever is off).\n"
+        "settled).\n"
     )
     add("## Levers, one by one\n")
     add(
         "Every lever is in the code. The first row is the code as it is; each row after it "
-        "is the same code with one lever switched off (its public switch, set by "
-        "`benchmarks/perf_levers.py`, which puts back what the code did before it), at "
+        "is the same code with one lever switched off through a public seam "
+        "(`benchmarks/benchkit/levers.py`; the product has no switch for benchmarks), at "
         f"{report.size_10k().scaled.statistics:,} statistics, so *worth* is what that one "
         "lever saves today with all the others in place. Means are what a poll costs in the "
         "long run; on this shared machine differences under about 10 ms are within the "
@@ -427,7 +427,8 @@ def write_report(report: Report, path: Path) -> None:
         "200 times a second).\n"
     )
     add(
-        "Stalls: `benchmarks/perf_dash.py` runs exactly what `statdash run` runs, plus a task "
+        "Stalls: `benchmarks/benchkit/dash_worker.py` runs exactly what `statdash run` runs, "
+        "plus a task "
         "on the same event loop that sleeps 5 ms over and over and records how late it "
         "wakes; a wake-up late by X ms is X ms a keypress would have waited. Only the steady "
         "window counts (start-up is the first-frame row).\n"
@@ -450,7 +451,7 @@ def write_report(report: Report, path: Path) -> None:
     for run in memory:
         add(f"- {_memory_line(run)}")
     add(_memory_note(memory))
-    # compile_memory.py's section is not this run's: kept as it was.
+    # `perf.py compile-memory`'s section is not this run's: kept as it was.
     kept = section_in(path.read_text(encoding="utf-8")) if path.exists() else None
     if kept is not None:
         add("\n" + kept.rstrip("\n") + "\n")
@@ -461,7 +462,8 @@ def write_report(report: Report, path: Path) -> None:
         "```\n"
         "It needs nothing but the development install and a free loopback port; it starts and "
         "stops its own simulators and writes this file. The micro-benchmarks "
-        "`benchmarks/bench_live_table.py` and `benchmarks/peek_parse.py` time single pieces.\n"
+        "`benchmarks/perf.py table` and `benchmarks/perf.py parse` time single pieces "
+        "(`benchmarks/perf.py --help` lists every question it answers).\n"
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(out), encoding="utf-8")
@@ -551,8 +553,8 @@ def _notes(report: Report) -> str:
             f"- **cycle / floor**: the cycle is {mean(size.cycle.cycle_ms):.0f} ms: fetch and "
             f"parse {fetch_parse:.0f} ms (the floor, the same GET and a JSON parse of the same "
             f"bytes, is {floor:.0f} ms), then ingest {stages.get('ingest', 0):.0f}, redraw "
-            f"{stages.get('redraw', 0):.0f}, repaint {stages.get('paint', 0):.0f}, collection "
-            f"{stages.get('gc', 0):.0f} and the rest {stages.get('other', 0):.0f} ms. What "
+            f"{stages.get('redraw', 0):.0f}, collection {stages.get('gc', 0):.0f} and the "
+            f"rest (the repaint among it) {stages.get('other', 0):.0f} ms. What "
             "bounds it is per-statistic Python work on every poll (one comparison per value "
             "to find the ones that changed, then each changed one parsed, its cell marked "
             "and, when on screen, repainted) and Textual's compositor. At 1.5 times the "

@@ -1,6 +1,6 @@
 """The floor of `perf.py`: the cheapest possible poll, one httpx GET plus `json.loads`.
 
-    python benchmarks/perf_floor.py BASE_URL SUBSCRIPTION_ID COUNT WARMUP VERBOSE [PARSER]
+    python benchmarks/benchkit/floor_worker.py BASE_URL SUBSCRIPTION COUNT WARMUP VERBOSE [PARSER]
 
 Runs in its own small process (httpx and json only), so its garbage collector and heap are
 those of the simplest possible client, not the dashboard's. Before each GET it moves the

@@ -1,6 +1,6 @@
 """The dashboard process of `perf.py`'s stall runs: `statdash run`, plus a loop-lag probe.
 
-    python benchmarks/perf_dash.py LAYOUT URL PROBE_FILE|- [--updates auto|push|poll]
+    python benchmarks/benchkit/dash_worker.py LAYOUT URL PROBE_FILE|- [--updates auto|push|poll]
 
 It does what `statdash run LAYOUT --url URL` does (load the layout, resolve the server from
 the environment, `run_dashboard` with subscription records) and, on the same event loop, runs

@@ -1,21 +1,21 @@
 """Floor and cycle for `perf.py`: CPU per poll of the bare fetch, and of statdash's full cycle.
 
 The cycle runs the real dashboard in this process, headless (`App.run_test`), built by
-`statdash.ui.launch.build_app` with real widgets, against the simulator process on a manual
-clock. Each cycle moves the simulated floor on by one second, then times (in CPU seconds, with
-`time.process_time`) everything statdash does for one poll: the session's GET, parsing,
-ingest, the app's redraw of every panel and the compositor's repaint, until the screen has
-taken the update (`pilot.pause()`, whose own idle cost is measured and subtracted). Headless
-Textual composes every changed line but skips turning them into escape codes and writing them;
-the steady-state run on a real pty includes that.
+`statdash.ui.launch.build_app` exactly as `statdash run` builds it, with real widgets, against
+the simulator process on a manual clock. Each cycle moves the simulated floor on by one
+second, then times (in CPU seconds, with `time.process_time`) everything statdash does for one
+poll: the session's GET, parsing, ingest, the app's redraw of every panel and the
+compositor's repaint, until the screen has taken the update (`pilot.pause()`, whose own idle
+cost is measured and subtracted). Headless Textual composes every changed line but skips
+turning them into escape codes and writing them; the steady-state run on a real pty includes
+that.
 
-Two things are set for the measurement only: the refresh is an hour, so that polls happen
-exactly when the benchmark asks (`poll_now`), and the once-a-second tick is off
-(`build_app(tick=False)`), because the tick is not part of a poll (the steady-state run has
-both). The app's bridge is a subclass that also tells the benchmark when a poll ended and
-how many values it changed. Everything here goes through statdash's public names; the
-stage timers wrap four of them and one function of Textual's own (private) compositor
-module, since Textual has no public hook around a repaint.
+One thing is set for the measurement: the refresh is an hour, so that polls happen exactly
+when the benchmark asks (`poll_now`). The once-a-second tick runs as in the product, so a
+tick that falls inside a cycle is counted in it. The benchmark hears when a poll ended and
+how many values it changed as any feature does, through a listener on the controller.
+Everything here goes through statdash's public names: the stage timers wrap four of them;
+the compositor's repaint has no public hook, so it is part of *other*.
 """
 
 from __future__ import annotations
@@ -35,22 +35,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from perf_levers import ALL_ON, Switches, client_for
-from perf_sim import API_KEY, SimProcess
-from textual import _compositor
-
+from benchkit.levers import ALL_ON, Switches, client_for
+from benchkit.simproc import API_KEY, SimProcess
 from statdash.api import responses
 from statdash.api.client import RetryPolicy, StatisticsClient
 from statdash.layout.views import CompiledLayout
+from statdash.live.controller import Listener, LiveController
 from statdash.live.session import SessionStatus
 from statdash.live.store import Ingested, Store
 from statdash.ui.app import StatdashApp
 from statdash.ui.launch import build_app
-from statdash.ui.messages import Bridge
 
 SCREEN = (160, 50)
 HERE = Path(__file__).resolve().parent
-STAGES = ("fetch", "parse", "ingest", "redraw", "paint", "gc", "other")
+STAGES = ("fetch", "parse", "ingest", "redraw", "gc", "other")
 
 
 @dataclass(slots=True)
@@ -121,10 +119,8 @@ def stage_timers() -> Iterator[_Stages]:
     undo = [
         stages.wrap(StatisticsClient, "request", "fetch"),
         stages.wrap(responses, "parse_peek", "parse"),
-        stages.wrap(Store, "ingest_columns", "ingest"),
+        stages.wrap(Store, "ingest", "ingest"),
         stages.wrap(StatdashApp, "redraw", "redraw"),
-        # Textual's, not statdash's: the compositor's update is where a repaint is composed.
-        stages.wrap(_compositor.Compositor, "render_update", "paint"),
     ]
     gc.callbacks.append(stages.on_gc)
     try:
@@ -146,7 +142,7 @@ def floor_polls(
 ) -> FloorRun:
     """Run the floor worker against an open subscription (`parser`: json or msgspec)."""
     output = subprocess.run(
-        [sys.executable, str(HERE / "perf_floor.py"), sim.base_url, subscription_id,
+        [sys.executable, str(HERE / "floor_worker.py"), sim.base_url, subscription_id,
          str(count), str(warmup), verbose, parser],
         capture_output=True, text=True, check=True, env=env, timeout=600,
     ).stdout  # fmt: skip
@@ -154,23 +150,20 @@ def floor_polls(
     return FloorRun([float(ms) for ms in result["cpu_ms"]], int(result["bytes"]))
 
 
-class CycleBridge(Bridge):
-    """The app's bridge, also noting when the session reported (a poll ended) and what changed."""
+class CycleListener(Listener):
+    """Hears, as any feature does, when the session reported (a poll ended) and what changed."""
 
     def __init__(self) -> None:
-        super().__init__()
         self.reported = asyncio.Event()
         self.changes: list[int] = []
         """How many values each ingest changed."""
 
-    def store_changed(self, ingested: Ingested) -> None:
-        """Count the changes, then deliver as the app's bridge does."""
+    def ingested(self, store: Store, ingested: Ingested, wall: float, *, sampled: bool) -> None:
+        """Count the changes."""
         self.changes.append(len(ingested.changed))
-        super().store_changed(ingested)
 
-    def status_changed(self, status: SessionStatus) -> None:
-        """Deliver as the app's bridge does, then wake the benchmark."""
-        super().status_changed(status)
+    def health_changed(self, status: SessionStatus) -> None:
+        """Wake the benchmark."""
         self.reported.set()
 
 
@@ -188,27 +181,21 @@ async def run_cycles(
 
     `before_cycles(subscription_id)` runs once the subscription is open, `after_cycles` once
     the cycles are done (the floor worker polls the same subscription then). `switches`
-    turns levers off (perf_levers.py); by default the dashboard is built as the code is.
+    turns levers off (levers.py); by default the dashboard is built as the code is.
     """
     layout = dataclasses.replace(layout, refresh=3600.0)
     client = client_for(
         switches, sim.base_url, API_KEY, retry=RetryPolicy(attempts=1), read_timeout=120
     )
-    bridge = CycleBridge()
-    app = build_app(
-        layout,
-        client,
-        server_label="bench",
-        handle_signals=False,
-        bridge=bridge,
-        tick=False,
-        settle_heap=switches.settle_heap,
-    )
+    heard = CycleListener()
+    app = build_app(layout, client, server_label="bench", handle_signals=False)
+    assert isinstance(app.controller, LiveController)  # a live dashboard, not a replay
+    app.controller.listeners.append(heard)
     try:
         async with app.run_test(size=SCREEN) as pilot:
             while app.controller.status.polls < 1:
-                bridge.reported.clear()
-                await asyncio.wait_for(bridge.reported.wait(), timeout=300)
+                heard.reported.clear()
+                await asyncio.wait_for(heard.reported.wait(), timeout=300)
             for _ in range(3):
                 await pilot.pause()
             subscription_id = app.controller.status.subscription_id
@@ -229,23 +216,23 @@ async def run_cycles(
                     if index == warmup:
                         stages.spent.clear()
                         stages.gc_total = 0.0
-                        bridge.changes.clear()
+                        heard.changes.clear()
                     polls = app.controller.status.polls
                     started = time.process_time()
                     app.controller.poll_now()
                     while app.controller.status.polls == polls:
-                        bridge.reported.clear()
-                        await asyncio.wait_for(bridge.reported.wait(), timeout=300)
+                        heard.reported.clear()
+                        await asyncio.wait_for(heard.reported.wait(), timeout=300)
                     await pilot.pause()
                     spent = time.process_time() - started - pause
                     if index >= warmup:
                         cycle_ms.append(spent * 1000)
             if after_cycles is not None:
                 await asyncio.to_thread(after_cycles, subscription_id)
-            per_cycle = {name: stages.spent[name] * 1000 / cycles for name in STAGES[:5]}
+            per_cycle = {name: stages.spent[name] * 1000 / cycles for name in STAGES[:4]}
             per_cycle["gc"] = stages.gc_total * 1000 / cycles
             per_cycle["other"] = max(0.0, statistics.fmean(cycle_ms) - sum(per_cycle.values()))
             await app.controller.close()
     finally:
         await client.aclose()
-    return CycleRun(len(layout.items), cycle_ms, bridge.changes, per_cycle, pause * 1000)
+    return CycleRun(len(layout.items), cycle_ms, heard.changes, per_cycle, pause * 1000)

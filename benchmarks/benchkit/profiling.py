@@ -1,9 +1,9 @@
 """Profile statdash's full poll cycle at floor.yaml's size (10,380 statistics) with cProfile.
 
-    python benchmarks/profile_cycle.py [--cycles N] [--out FILE] [--sort tottime|cumulative]
-    python benchmarks/profile_cycle.py --timings [--cycles N]
+    python benchmarks/perf.py profile [--cycles N] [--out FILE] [--sort tottime|cumulative]
+    python benchmarks/perf.py profile --timings [--cycles N]
 
-Runs the same cycle as `perf.py` (`perf_cycle.run_cycles`: headless dashboard, simulator in its
+Runs the same cycle as `perf.py` (`benchkit.cycle.run_cycles`: headless dashboard, simulator in its
 own process on a manual clock, one simulated second per poll) under cProfile and prints the
 top functions. A tool for finding where a cycle's CPU goes, not a measurement for the report:
 cProfile slows Python code several-fold, so read shares, not milliseconds. With `--timings`
@@ -22,9 +22,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from perf_cycle import CycleRun, FloorRun, floor_polls, run_cycles
-from perf_layouts import FLOOR_AGENTS, FLOOR_QUEUES, write_floor
-from perf_sim import SimProcess, child_env
+from benchkit.cycle import CycleRun, FloorRun, floor_polls, run_cycles
+from benchkit.layouts import FLOOR_AGENTS, FLOOR_QUEUES, write_floor
+from benchkit.simproc import SimProcess, child_env
 
 
 def main(argv: list[str]) -> None:
@@ -89,7 +89,3 @@ def timings(cycles: int) -> None:
         f"cycle / floor {cycle_ms / floor_ms:.2f}"
     )
     print("  ".join(f"{name} {ms:.1f}" for name, ms in result.stages_ms.items()))
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])

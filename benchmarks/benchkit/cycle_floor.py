@@ -1,6 +1,6 @@
 """Poll mode's cycle against the floor at floor.yaml's size, repeated: the median of N runs.
 
-    .venv/bin/python benchmarks/cycle_floor.py --runs 3
+    python benchmarks/perf.py cycle --runs 3
 
 Each run is `perf.py`'s 10,000-statistic row on its own (a fresh simulator on a manual
 clock, the floor's GET + json.loads before and after the cycles, pooled, and the full poll
@@ -14,14 +14,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from perf import FULL, QUICK, measure_sizes
-from perf_sim import child_env
+from benchkit.measure import FULL, QUICK, measure_sizes
+from benchkit.simproc import child_env
 
 
 def main(argv: Sequence[str]) -> None:
@@ -47,7 +46,3 @@ def main(argv: Sequence[str]) -> None:
         )
     each = ", ".join(f"{ratio:.2f}" for ratio in ratios)
     print(f"cycle/floor median of {len(ratios)}: {statistics.median(ratios):.2f} ({each})")
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])

@@ -1,6 +1,6 @@
 """The lever ablation alone, repeated: median per lever of several full lever runs.
 
-    .venv/bin/python benchmarks/levers.py --runs 3
+    python benchmarks/perf.py levers --runs 3
 
 Each run is `perf.py`'s lever table (the code, then the code with one lever off at a time, at
 floor.yaml's size) in its own simulator; the summary gives each step's mean cycle per run and
@@ -19,8 +19,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from perf import FULL, QUICK, measure_levers
-from perf_sim import child_env
+from benchkit.measure import FULL, QUICK, measure_levers
+from benchkit.simproc import child_env
 
 
 def main(argv: Sequence[str]) -> None:
@@ -46,7 +46,3 @@ def main(argv: Sequence[str]) -> None:
         median = statistics.median(means[name])
         worth = "" if name == names[0] else f"{median - base:+.1f}"
         print(f"| {name} | {runs} | {median:.1f} | {worth} |")
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])

@@ -1,6 +1,6 @@
 """How long a 50,000-statistic peek takes to parse: through the client, the parser alone, naive.
 
-    python benchmarks/peek_parse.py [COUNT] [REPEATS]
+    python benchmarks/perf.py parse [COUNT] [REPEATS]
 
 The body mixes agent states (a third) and numbers like the simulator's, with verbose=INFO
 (names and object ids on every item) and verbose=OFF (what the live session asks for).
@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import json
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from functools import partial
@@ -133,7 +132,3 @@ def main(argv: list[str]) -> None:
         for name, run in runs:
             best, median = timed(run, repeats)
             print(f"  {name:10} min {best * 1000:6.0f} ms   median {median * 1000:6.0f} ms")
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])

@@ -1,6 +1,6 @@
 """Times LiveTable's operations in a headless app: 2,000 and 50,000 rows by 8 columns.
 
-Run: `.venv/bin/python benchmarks/bench_live_table.py [--runs N] [--rows 2000,50000]`.
+Run: `python benchmarks/perf.py table [--runs N] [--rows 2000,50000]`.
 Each figure is the median of N runs with `time.perf_counter`. "call" is the time the method
 itself holds the event loop; "+refresh" runs on through the next screen refresh
 (`await pilot.pause()`), which is what a supervisor feels. Cells are built before timing:
@@ -13,16 +13,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import sys
 import time
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Callable, Sequence
 
 from rich.text import Text
-
-# Run from a checkout without installing the package.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import DataTable
@@ -172,14 +166,19 @@ async def bench_datatable(row_count: int, runs: int) -> list[Result]:
         return [("DataTable update_cell, 100%", *await timed(runs, update_all, pilot))]
 
 
-async def main() -> None:
+def main(argv: Sequence[str]) -> None:
+    """`perf.py table`: the LiveTable timings, printed."""
+    asyncio.run(_main(argv))
+
+
+async def _main(argv: Sequence[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--rows", default="2000,50000")
     parser.add_argument(
         "--datatable-max", type=int, default=2000, help="also time DataTable up to this many rows"
     )
-    options = parser.parse_args()
+    options = parser.parse_args(argv)
     print(
         f"LiveTable, {len(COLUMNS)} columns, screen {SIZE[0]}x{SIZE[1]}, median of {options.runs}"
     )
@@ -196,7 +195,3 @@ async def main() -> None:
                 f"  {name:<32} {call * 1000:8.1f} {total * 1000:12.1f}"
                 f" {max(0.0, total - baseline - call) * 1000:11.1f}"
             )
-
-
-if __name__ == "__main__":
-    asyncio.run(main())

@@ -1,6 +1,6 @@
 """Simulator CPU while one client follows the floor's statistics over the CometD push channel.
 
-    python benchmarks/sim_push.py [SECONDS] [--warm S] [--time-driven-frequency S]
+    python benchmarks/push_vs_poll.py sim [SECONDS] [--warm S] [--time-driven-frequency S]
 
 Starts `statdash sim --agents 2000 --queues 50` in its own process, moves its clock `--warm`
 simulated seconds on (default 1800: at the start of the shift nobody has taken a call yet, so
@@ -16,14 +16,14 @@ figure is the server's cost, not a dashboard's. `--time-driven-frequency` is pas
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
-from perf_sim import API_KEY, SimProcess, child_env
+
+from benchkit.simproc import API_KEY, SimProcess, child_env
 
 AGENT_STATISTICS = (
     "CurrentAgentState",
@@ -140,7 +140,3 @@ def main(argv: list[str]) -> None:
         f"of a core; {connects} connects, {values} values pushed ({values / elapsed:.0f}/s), "
         f"{received / elapsed / 1024:.0f} KiB/s received"
     )
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])

@@ -1,32 +1,22 @@
 """How long a running simulator takes to start and to stop, as every simulator test does.
 
-    python benchmarks/sim_stop.py [CYCLES] [--uvicorn-shutdown]
+    python benchmarks/perf.py sim-stop [CYCLES]
 
 Each cycle starts a simulator on loopback (`running_simulator`, the small floor the tests use),
 makes one admin request (so a kept-alive connection is open, as after any test) and stops it.
 Prints the median, min and max of the start and stop times over CYCLES cycles (default 20).
-With --uvicorn-shutdown the server is plain `uvicorn.Server` stopped through its public
-`should_exit` flag, i.e. what the stop would cost without runner._Server's fast path; run both
-before bumping the uvicorn pin in pyproject.
+(What uvicorn's own shutdown would cost, the figure in docs/simulator.md, was measured by
+swapping the runner's private server class; that lever has no public seam, so it is no longer
+measured here: tests/sim/test_sim_runner.py keeps the fast stop honest.)
 """
 
 from __future__ import annotations
 
 import statistics
-import sys
 import time
-
-import uvicorn
 
 from statdash.sim import runner
 from statdash.sim.config import SimConfig
-
-
-class _PublicApiServer(uvicorn.Server):
-    """uvicorn's own main loop and shutdown, stopped the documented way."""
-
-    def request_stop(self) -> None:
-        self.should_exit = True
 
 
 def _figures(seconds: list[float]) -> str:
@@ -35,8 +25,7 @@ def _figures(seconds: list[float]) -> str:
 
 
 def main(argv: list[str]) -> None:
-    if "--uvicorn-shutdown" in argv:
-        runner._Server = _PublicApiServer  # type: ignore[misc,assignment]
+    """`perf.py sim-stop`: start and stop times, printed."""
     numbers = [a for a in argv if not a.startswith("--")]
     cycles = int(numbers[0]) if numbers else 20
     config = SimConfig(agents=40, queues=5, seed=7, clock="manual", start_time=1_700_000_000.0)
@@ -52,7 +41,3 @@ def main(argv: list[str]) -> None:
         sim.stop()
         stops.append(time.perf_counter() - began)
     print(f"{cycles} cycles: start {_figures(starts)}, stop {_figures(stops)}")
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])

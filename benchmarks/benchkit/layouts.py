@@ -17,7 +17,7 @@ from statdash.layout.loader import load_layout
 from statdash.layout.views import CompiledLayout
 from statdash.sim.ids import QUEUES_PER_QUEUE_GROUP, agent_id, queue_group_id, queue_id
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FLOOR = ROOT / "layouts" / "floor.yaml"
 FLOOR_AGENTS = 2000
 FLOOR_QUEUES = 50

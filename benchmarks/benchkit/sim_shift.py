@@ -1,6 +1,6 @@
 """How long the simulated contact center takes to run an 8-hour shift, in-process, per floor size.
 
-    python benchmarks/sim_shift.py [REPEATS]
+    python benchmarks/perf.py sim-shift [REPEATS]
 
 Builds the model exactly as `statdash sim` does (`Simulator(SimConfig(...)).model`, on a
 manual clock), at the default size (50 agents, 5 queues) and at floor size (2,000 agents,
@@ -14,11 +14,10 @@ No HTTP and no threads: what is measured is the model alone.
 from __future__ import annotations
 
 import statistics
-import sys
 import time
 
 from statdash.sim.config import SimConfig
-from statdash.sim.server import Simulator
+from statdash.sim.simulator import Simulator
 
 SHIFT_SECONDS = 8 * 3600
 START = 1_700_000_000.0
@@ -57,7 +56,3 @@ def main(argv: list[str]) -> None:
             f"CPU {_figures([r[2] for r in runs])}, "
             f"build wall {_figures([r[0] for r in runs])}"
         )
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])

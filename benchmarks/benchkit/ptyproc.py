@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Sequence
 
-from perf_sim import proc_cpu_seconds, proc_memory_kib
+from benchkit.simproc import proc_cpu_seconds, proc_memory_kib
 
 DATA_MARKERS: tuple[bytes, ...] = (b"Inbound", b"Not ready", b"After call")
 _TAIL = 32  # bytes kept between reads, so a marker split across two reads is still seen
