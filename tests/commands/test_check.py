@@ -29,7 +29,7 @@ def test_check_offline_prints_a_one_line_summary(capsys: pytest.CaptureFixture[s
     assert run_command(check, [str(path)]) == 0
     captured = capsys.readouterr()
     assert captured.out == (
-        f"{path}: OK: 2 pages, 9 widgets, 360 statistics on 59 objects\n"
+        f"{path}: OK: 2 pages, 10 widgets, 360 statistics on 59 objects\n"
         f"{path}: formula occupancy needs busy (CurrentBusyAgents),"
         " logged_in (CurrentLoggedInAgents)\n"
     )
@@ -67,7 +67,7 @@ def test_one_bad_layout_among_several_fails_the_check(
     assert run_command(check, [str(bad), str(LAYOUTS / "wallboard.yaml")]) == 2
     captured = capsys.readouterr()
     assert captured.out == (
-        f"{LAYOUTS / 'wallboard.yaml'}: OK: 2 pages, 15 widgets, 13 statistics on 7 objects\n"
+        f"{LAYOUTS / 'wallboard.yaml'}: OK: 3 pages, 17 widgets, 93 statistics on 27 objects\n"
     )
     assert captured.err.splitlines()[-1] == f"{bad}: 1 problem"
 
