@@ -72,6 +72,7 @@ SHOTS = (
     Shot("wallboard", "wallboard.yaml", (200, 60), kiosk=True),
     Shot("wallboard-rotated", "wallboard.yaml", (200, 60), kiosk=True, rotations=1),
     Shot("wallboard-80x24", "wallboard.yaml", (80, 24)),
+    Shot("wallboard-team", "wallboard.yaml", (200, 60), kiosk=True, rotations=2),
 )
 
 

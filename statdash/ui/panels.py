@@ -343,6 +343,10 @@ class TablePanel(Panel, Vertical):
         if self.view.page_every is not None:
             self.set_interval(self.view.page_every, self._turn_page)
 
+    def on_resize(self, event: events.Resize) -> None:
+        """The rows that fit changed: say so on the border once the table is laid out."""
+        self.call_after_refresh(self._update_counts)
+
     def on_key(self, event: events.Key) -> None:
         """Someone is reading this table: it stops paging itself for a while."""
         self._last_key_at = time.monotonic()

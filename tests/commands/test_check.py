@@ -68,7 +68,7 @@ def test_one_bad_layout_among_several_fails_the_check(
     assert run_command(check, [str(bad), str(LAYOUTS / "wallboard.yaml")]) == 2
     captured = capsys.readouterr()
     assert captured.out == (
-        f"{LAYOUTS / 'wallboard.yaml'}: OK: 2 pages, 15 widgets, 13 statistics on 7 objects\n"
+        f"{LAYOUTS / 'wallboard.yaml'}: OK: 3 pages, 17 widgets, 93 statistics on 27 objects\n"
     )
     assert captured.err.splitlines()[-1] == f"{bad}: 1 problem"
 

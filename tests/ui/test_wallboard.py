@@ -66,7 +66,8 @@ def title_of(app: StatdashApp) -> str:
 
 
 async def test_pages_rotate_any_key_stops_and_shift_r_resumes(client: StatisticsClient) -> None:
-    """Page 1 gives way after its 20 s, page 2 after its 10 s; a key stops that, R resumes."""
+    """Page 1 gives way after its 20 s, page 2 after its 10 s (to page 3); a key stops that, R
+    resumes."""
     monotonic = Clock(1000.0)
     app = wallboard_app(client, monotonic)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -79,18 +80,22 @@ async def test_pages_rotate_any_key_stops_and_shift_r_resumes(client: Statistics
         monotonic.now += 1.0
         app.check_rotation()
         assert app.page_index == 1
-        assert "next: 1 Now in 10s" in title_of(app)
+        assert "next: 3 Team 01 in 10s" in title_of(app)
         await pilot.press("x")  # any key, bound or not
         monotonic.now += 60.0
         app.check_rotation()
         assert app.page_index == 1
         assert "rotation stopped: R resumes" in title_of(app)
         await pilot.press("R")
-        assert "next: 1 Now in 10s" in title_of(app)
+        assert "next: 3 Team 01 in 10s" in title_of(app)
         monotonic.now += 10.0
         app.check_rotation()
+        assert app.page_index == 2
+        assert "next: 1 Now in 20s" in title_of(app)
+        monotonic.now += 20.0
+        app.check_rotation()
         assert app.page_index == 0
-        assert app.page_changes == 2
+        assert app.page_changes == 3
         await app.controller.close()
 
 
