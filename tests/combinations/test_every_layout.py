@@ -274,13 +274,17 @@ def test_serve_every_layout(floor: RunningSimulator, tmp_path: Path, layout: str
         assert process.stdout is not None
         url = process.stdout.readline().strip()
         assert "/?token=" in url, url
-        base, key = url.split("/?token=")
+        base = url.split("/?token=")[0]
         with httpx.Client(timeout=30) as http:
-            page = http.get(url)
+            # The key's first hop: a cookie and a redirect to the clean page, as a browser.
+            page = http.get(url, follow_redirects=True)
             assert page.status_code == 200 and "<html" in page.text.lower()
-            assert http.get(base + "/").status_code in (401, 403)
+            assert "token=" not in str(page.url)
+            cookies = dict(http.cookies)
+        with httpx.Client(timeout=30) as stranger:
+            assert stranger.get(base + "/").status_code in (401, 403)
         before = _state(floor)["subscriptions"]
-        viewer = _Viewer(f"{base.replace('http', 'ws', 1)}/ws/{key}?width=120&height=40")
+        viewer = _Viewer(f"{base.replace('http', 'ws', 1)}/ws?width=120&height=40", cookies)
         try:
             until(
                 lambda: _state(floor)["subscriptions"] > before,
@@ -303,7 +307,7 @@ def test_serve_every_layout(floor: RunningSimulator, tmp_path: Path, layout: str
 class _Viewer:
     """A browser's websocket to serve, held open on a thread of its own."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, cookies: dict[str, str]) -> None:
         import asyncio
         import threading
 
@@ -313,7 +317,10 @@ class _Viewer:
         self.error: BaseException | None = None
 
         async def hold() -> None:
-            async with aiohttp.ClientSession() as http, http.ws_connect(url) as socket:
+            async with (
+                aiohttp.ClientSession(cookies=cookies) as http,
+                http.ws_connect(url) as socket,
+            ):
                 while not self._stop.is_set():
                     try:
                         await socket.receive(timeout=0.2)
