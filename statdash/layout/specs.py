@@ -1186,6 +1186,13 @@ def _hidden_state_problems(layout: Layout) -> Iterator[InitErrorDetails]:
         for w, widget in enumerate(page.widgets):
             if not isinstance(widget, AgentsSpec):
                 continue
+            if widget.hide and widget.state is None:
+                yield problem_at(
+                    ("pages", p, "widgets", w, "hide"),
+                    "it needs the agents' states, and this table has none (state: null);"
+                    " remove one of the two",
+                )
+                continue
             for index, name in enumerate(widget.hide):
                 if matching_states(name, styles):
                     continue
