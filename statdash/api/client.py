@@ -20,13 +20,15 @@ treats a re-send as the same subscription.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import os
 import ssl
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import zlib
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -79,8 +81,13 @@ DEFAULT_CONNECT_TIMEOUT = 5.0
 # Generous: a 50,000-statistic peek is ~12 MB, and the read timeout is per socket read anyway.
 DEFAULT_READ_TIMEOUT = 30.0
 # A 50,000-statistic peek is ~12 MB; anything past this is a broken or hostile server, and
-# reading it whole would only exhaust memory.
+# reading it whole would only exhaust memory. It bounds the body as decoded (after gzip).
 MAX_BODY_BYTES = 256 * 1024 * 1024
+# The encodings offered, and so the only ones read: each is inflated here, bounded by the
+# body limit (httpx's own decoders inflate a whole network chunk at once, ~1000x for a bomb).
+ACCEPT_ENCODING = "gzip, deflate"
+# The most one inflating step produces (zlib's output buffer per call).
+_PIECE = 1 << 20
 
 _M = TypeVar("_M", bound=BaseModel)
 Verify = bool | str | os.PathLike[str] | ssl.SSLContext
@@ -95,6 +102,9 @@ class StatisticsClient:
     against the system store), False, a CA-bundle path, or an `ssl.SSLContext`. `transport`
     replaces the network (tests), and `clock` is the monotonic clock tokens expire on.
     `retry` repeats calls that failed transiently; None: one attempt per call.
+    `total_timeout` bounds each attempt from connect to the body's last byte (default: the
+    connect plus the read timeout): httpx's timeouts are per socket operation, so a server
+    that drips a byte now and then would otherwise hold a call for ever.
     `one_pass_decoding=False` parses every peek and subscribe answer on the general path
     (`responses.parse_peek`): benchmarks use it to measure what the fast path is worth.
     """
@@ -107,6 +117,7 @@ class StatisticsClient:
         auth: AuthSource | None = None,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         read_timeout: float = DEFAULT_READ_TIMEOUT,
+        total_timeout: float | None = None,
         retry: RetryPolicy | None = None,
         verify: Verify = True,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -117,9 +128,16 @@ class StatisticsClient:
         self._server = _normalise_server(server)
         self._auth = ApiAuth(api_key, auth, token_url=self._server + TOKEN_PATH, clock=clock)
         self._retry = retry if retry is not None else RetryPolicy(attempts=1)
-        for name, value in (("connect_timeout", connect_timeout), ("read_timeout", read_timeout)):
+        if total_timeout is None:
+            total_timeout = connect_timeout + read_timeout
+        for name, value in (
+            ("connect_timeout", connect_timeout),
+            ("read_timeout", read_timeout),
+            ("total_timeout", total_timeout),
+        ):
             if not math.isfinite(value) or value <= 0:
                 raise ConfigError(f"{name} must be a positive number of seconds, got {value}")
+        self._total_timeout = total_timeout
         if verify is False:
             _log.warning("TLS certificate verification is disabled")
         self._http = httpx.AsyncClient(
@@ -127,7 +145,11 @@ class StatisticsClient:
             timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
             verify=_ssl_verify(verify),
             transport=transport,
-            headers={"Accept": "application/json", "User-Agent": f"statdash/{__version__}"},
+            headers={
+                "Accept": "application/json",
+                "Accept-Encoding": ACCEPT_ENCODING,
+                "User-Agent": f"statdash/{__version__}",
+            },
             follow_redirects=False,
         )
         self._closed = False
@@ -283,11 +305,15 @@ class StatisticsClient:
             raise StatisticsError("the client is closed")
         where = API_PATH + path
         timeout = None if read_timeout is None else self._timeout_with_read(read_timeout)
+        total = self._total_timeout
+        if timeout is not None and timeout.connect is not None and timeout.read is not None:
+            # A long-poll's own read timeout is longer than the usual total: allow for it.
+            total = max(total, timeout.connect + timeout.read)
         attempts = 1 if once else self._retry.attempts
         attempt = 0
         while True:
             attempt += 1
-            outcome, retry_after = await self._attempt(method, where, params, json, timeout)
+            outcome, retry_after = await self._attempt(method, where, params, json, timeout, total)
             if isinstance(outcome, httpx.Response):
                 return outcome
             if not transient(outcome) or attempt >= attempts:
@@ -321,9 +347,13 @@ class StatisticsClient:
         where: str,
         params: Mapping[str, str] | None,
         json: Any,
-        timeout: httpx.Timeout | None = None,
+        timeout: httpx.Timeout | None,
+        total: float,
     ) -> tuple[httpx.Response | StatisticsError, float | None]:
-        """One try: the 2xx response, or the error with the server's Retry-After (if any)."""
+        """One try: the 2xx response, or the error with the server's Retry-After (if any).
+
+        The whole try, from connect to the body's last byte, gets `total` seconds.
+        """
         started = time.perf_counter()
         url = self._server + where
         try:
@@ -335,17 +365,23 @@ class StatisticsClient:
                     method, url, params=params, json=json, timeout=timeout
                 )
             )
-            try:
-                response = await self._read_limited(request)
-            except httpx.RemoteProtocolError:
-                # The server closed a kept-alive connection just as it was reused (idle
-                # timeouts of a few seconds are common: uvicorn's and httpx's are both 5 s,
-                # so a 5 s refresh races them). Nothing was answered, and every operation
-                # here is safe to repeat: send it once more, on a fresh connection.
-                _log.debug("%s %s: connection closed under us; sending again", method, where)
-                response = await self._read_limited(request)
+            async with asyncio.timeout(total):
+                try:
+                    response = await self._read_limited(request)
+                except httpx.RemoteProtocolError:
+                    # The server closed a kept-alive connection just as it was reused (idle
+                    # timeouts of a few seconds are common: uvicorn's and httpx's are both
+                    # 5 s, so a 5 s refresh races them). Nothing was answered, and every
+                    # operation here is safe to repeat: send it once more, on a fresh one.
+                    _log.debug("%s %s: connection closed under us; sending again", method, where)
+                    response = await self._read_limited(request)
         except ShapeError as too_large:
             return too_large, None
+        except TimeoutError:
+            # A server dripping bytes defeats every per-read timeout; this is the one that
+            # holds. Transient like any other unanswered call, so it is retried the same way.
+            late = RequestTimeoutError(f"{method} {where}: no complete answer within {total:g} s")
+            return late, None
         except Exception as exc:
             error = _no_answer(exc, f"{method} {where}", self._server)
             elapsed = (time.perf_counter() - started) * 1000
@@ -365,28 +401,102 @@ class StatisticsClient:
         return error, _retry_after(response.headers.get("Retry-After"))
 
     async def _read_limited(self, request: httpx.Request) -> httpx.Response:
-        """Send `request` and read its body, refusing one larger than `max_body_bytes`."""
+        """Send `request` and read its body, refusing one larger than `max_body_bytes`.
+
+        The limit holds before anything is held: a declared Content-Length past it is
+        refused before the body is read, a streamed body is cut as it crosses it, and a
+        compressed one is inflated here chunk by chunk, never past the limit (a gzip bomb
+        is a few kilobytes on the wire). The response handed back is already decoded.
+        """
         limit = self._max_body_bytes
         response = await self._http.send(request, stream=True)
         try:
-            declared = response.headers.get("Content-Length", "")
+            declared = response.headers.get("Content-Length", "").strip()
             if declared.isdigit() and int(declared) > limit:
                 raise ShapeError(f"reply of {declared} bytes is larger than {limit} bytes")
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > limit:
+            body = bytearray()
+            if response.is_stream_consumed:
+                # Built in memory (a test's transport): already read, and already decoded.
+                inflate, raw = _Inflater(""), _held(response.content)
+            else:
+                inflate, raw = _Inflater(response.headers.get("Content-Encoding", "")), None
+            async for chunk in raw or response.aiter_raw():
+                for piece in inflate.feed(chunk, limit - len(body)):
+                    body += piece
+                if len(body) > limit:
                     raise ShapeError(f"reply larger than {limit} bytes")
-                chunks.append(chunk)
+            body += inflate.finish(limit - len(body))
+            if len(body) > limit:
+                raise ShapeError(f"reply larger than {limit} bytes")
         finally:
             await response.aclose()
+        headers = response.headers.copy()
+        # What follows is the decoded body: httpx must not decode it again.
+        for name in ("Content-Encoding", "Content-Length"):
+            headers.pop(name, None)
         return httpx.Response(
             response.status_code,
-            headers=response.headers,
-            content=b"".join(chunks),
+            headers=headers,
+            content=bytes(body),
             request=response.request,
         )
+
+
+async def _held(content: bytes) -> AsyncIterator[bytes]:
+    """A body already in memory, as a stream of one chunk."""
+    yield content
+
+
+class _Inflater:
+    """Decodes a body's Content-Encoding as it streams, never producing more than asked.
+
+    `feed(chunk, room)` stops once it has produced more than `room` bytes, so a caller that
+    checks for more than `room` knows the limit was crossed having held one piece past it.
+    """
+
+    def __init__(self, encoding: str) -> None:
+        codings = [part.strip().lower() for part in encoding.split(",") if part.strip()]
+        codings = [coding for coding in codings if coding != "identity"]
+        self._encoding = codings[0] if codings else ""
+        if len(codings) > 1 or self._encoding not in ("", "gzip", "x-gzip", "deflate"):
+            raise ShapeError(f"reply in an encoding not asked for: {clip(encoding, 40)!r}")
+        self._inflater: Any = None
+
+    def feed(self, chunk: bytes, room: int) -> Iterator[bytes]:
+        """`chunk` decoded, in pieces of at most `_PIECE` bytes, ending past `room` bytes."""
+        if not self._encoding:
+            yield chunk[: room + 1]
+            return
+        if self._inflater is None:
+            self._inflater = self._new(chunk)
+        pending = chunk
+        try:
+            # Pieces, not one call: a bomb's 64 KB network chunk is ~64 MB inflated.
+            while pending and room >= 0:
+                piece = self._inflater.decompress(pending, min(room + 1, _PIECE))
+                room -= len(piece)
+                pending = self._inflater.unconsumed_tail
+                yield piece
+        except zlib.error:
+            raise ShapeError("the reply could not be decoded") from None
+
+    def finish(self, room: int) -> bytes:
+        """What the decoder still holds, cut at `room + 1` bytes."""
+        if self._inflater is None:
+            return b""
+        try:
+            # Whatever `feed` left unconsumed was already past the limit; this is the rest.
+            return bytes(self._inflater.flush(room + 1))
+        except zlib.error:
+            raise ShapeError("the reply could not be decoded") from None
+
+    def _new(self, first: bytes) -> Any:
+        if self._encoding in ("gzip", "x-gzip"):
+            return zlib.decompressobj(zlib.MAX_WBITS | 16)
+        # "deflate" is zlib-wrapped by the standard, raw deflate by some servers (httpx
+        # allows both): a zlib header is method 8 in the low nibble, and a multiple of 31.
+        wrapped = len(first) >= 2 and first[0] & 0x0F == 8 and (first[0] << 8 | first[1]) % 31 == 0
+        return zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
 
 
 # --- Helpers ------------------------------------------------------------------------------

@@ -1,0 +1,101 @@
+"""Peak memory of the client refusing hostile replies: 300 MB declared or streamed, a gzip bomb.
+
+Run: `.venv/bin/python benchmarks/hostile_replies.py [--cases declared,streamed,bomb]`.
+This process serves the hostile replies on loopback (`tests/support/hostile.py`: bodies made
+piece by piece, never held whole); each case's client runs in a fresh child process, which
+peeks once, expects the refusal, and reports its own peak RSS (`ru_maxrss`) after importing
+the client and after the call. The difference is what refusing the reply cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+# Run from a checkout without installing the package.
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support.hostile import Reply, gzip_bomb, hostile, sized  # noqa: E402
+
+MB = 1 << 20
+SIZE = 300 * 1000 * 1000
+BOMB = 1 << 30
+
+
+def replies() -> dict[str, tuple[str, Reply]]:
+    """Each case: what it is, and the reply that makes it."""
+    return {
+        "declared": ("300 MB body, Content-Length declared", sized(SIZE, declared=True)),
+        "streamed": ("300 MB body, no Content-Length", sized(SIZE, declared=False)),
+        "bomb": ("gzip body inflating to 1 GiB", gzip_bomb(BOMB)),
+    }
+
+
+def peak_mb() -> float:
+    """This process's peak resident set so far, in MB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def client_side(url: str) -> dict[str, object]:
+    """One peek against `url`; what came of it and the peaks around it."""
+    from statdash.api.client import StatisticsClient
+    from statdash.api.errors import StatisticsError
+
+    before = peak_mb()
+    started = time.perf_counter()
+    async with StatisticsClient(url, "key", read_timeout=60.0) as client:
+        try:
+            await client.peek_subscription("s1")
+            outcome = "accepted"
+        except StatisticsError as error:
+            outcome = f"{type(error).__name__}: {str(error)[:90]}"
+    return {
+        "outcome": outcome,
+        "seconds": round(time.perf_counter() - started, 2),
+        "rss_before_mb": round(before),
+        "rss_peak_mb": round(peak_mb()),
+    }
+
+
+async def measure(case: str, reply: Reply) -> dict[str, object]:
+    """Serve `reply` and run one client child process against it."""
+    async with hostile(reply) as server:
+        child = await asyncio.create_subprocess_exec(
+            sys.executable,
+            __file__,
+            "--client",
+            server.url,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        out, _ = await child.communicate()
+    result: dict[str, object] = json.loads(out)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", default="declared,streamed,bomb")
+    parser.add_argument("--client", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.client:
+        print(json.dumps(asyncio.run(client_side(args.client))))
+        return
+    cases = replies()
+    for case in args.cases.split(","):
+        what, reply = cases[case]
+        result = asyncio.run(measure(case, reply))
+        grew = int(str(result["rss_peak_mb"])) - int(str(result["rss_before_mb"]))
+        print(
+            f"{case:9} {what:38} peak {result['rss_peak_mb']:>5} MB "
+            f"(+{grew} MB over the imports) in {result['seconds']} s: {result['outcome']}"
+        )
+
+
+if __name__ == "__main__":
+    main()
