@@ -251,6 +251,7 @@ class LiveController:
             sleep=self._sleep,
             # Values at least as fresh as polling would give, and never more than a second old.
             flush_gap=min(plan.interval, MAX_FLUSH_GAP),
+            retry_base=plan.interval,
         )
 
     def _updates_label(self) -> str:

@@ -255,3 +255,22 @@ async def test_push_only_mode_stays_off_polling_while_the_channel_is_lost(
         assert simulator.state()["requests"].get("peek", 0) - peeks <= 1
         simulator.set_faults(unknown_client=False)
         await watched.until(lambda: watched.controller.status.updates == "push")
+
+
+async def test_a_channel_lost_whose_disconnect_failed_is_disconnected_on_quit(
+    simulator: RunningSimulator, client: StatisticsClient
+) -> None:
+    """Connects and the disconnect after them fail (503): the lost client stays on the
+    server, the feed opens a new one; on quit both get a /meta/disconnect, none is left."""
+    async with Watched(client) as watched:
+        before = simulator.state()["requests"].get("notifications.handshake", 0)
+        # Two failed connects lose the channel; the third failure is its disconnect.
+        simulator.set_faults(fail_next={"notifications": 3})
+        await watched.until(
+            lambda: (
+                simulator.state()["requests"].get("notifications.handshake", 0) > before
+                and watched.controller.pushing
+            )
+        )
+        assert simulator.state()["cometd_clients"] == 2, "the lost client is still there"
+    assert simulator.state()["cometd_clients"] == 0
