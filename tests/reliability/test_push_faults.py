@@ -98,11 +98,16 @@ def nothing_left_open(simulator: RunningSimulator) -> Iterator[None]:
 class Watched:
     """A controller under push and everything it reported."""
 
-    def __init__(self, client: StatisticsClient, updates: str = "auto") -> None:
+    def __init__(
+        self, client: StatisticsClient, updates: str = "auto", *, reconcile: float | None = None
+    ) -> None:
         self.statuses: list[SessionStatus] = []
+        plan = plan_for(fast_layout())
+        if reconcile is not None:
+            plan = replace(plan, reconcile_interval=reconcile)
         self.controller = LiveController(
             client,
-            plan_for(fast_layout()),
+            plan,
             on_change=lambda _: None,
             on_status=self.statuses.append,
             open_channel=lambda: PushChannel(client),
@@ -274,3 +279,25 @@ async def test_a_channel_lost_whose_disconnect_failed_is_disconnected_on_quit(
         )
         assert simulator.state()["cometd_clients"] == 2, "the lost client is still there"
     assert simulator.state()["cometd_clients"] == 0
+
+
+async def test_a_subscription_the_server_forgot_under_push_is_found_and_reopened(
+    simulator: RunningSimulator, client: StatisticsClient
+) -> None:
+    """The server forgets the REST subscription while the channel stays healthy: deliveries
+    stop, the dashboard asks long before its routine check (an hour here), finds it gone,
+    opens it again without counting an error, and values come by push again."""
+    async with Watched(client, reconcile=3600.0) as watched:
+        controller = watched.controller
+        for _ in range(4):  # deliveries as simulated time passes: the server's cadence
+            revision = controller.store.revision
+            simulator.advance(5)
+            await watched.changed_since(revision)
+        old = controller.status.subscription_id
+        simulator.set_faults(drop_subscriptions=True)
+        await watched.until(lambda: controller.status.subscription_id not in (None, old))
+        assert controller.pushing and controller.status.error_count == 0
+        assert list(open_subscriptions(simulator)) == [controller.status.subscription_id]
+        revision = controller.store.revision
+        simulator.advance(5)
+        await watched.changed_since(revision)
