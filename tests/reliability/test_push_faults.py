@@ -301,3 +301,21 @@ async def test_a_subscription_the_server_forgot_under_push_is_found_and_reopened
         revision = controller.store.revision
         simulator.advance(5)
         await watched.changed_since(revision)
+
+
+async def test_push_is_live_again_after_replies_that_are_not_json(
+    simulator: RunningSimulator, client: StatisticsClient
+) -> None:
+    """Connect replies that are not JSON until the channel is lost, then sound ones: push is
+    live again and values come by it (how soon: test_push_feed's reopen waits, and
+    benchmarks/push_recovery.py)."""
+    async with Watched(client) as watched:
+        controller = watched.controller
+        simulator.set_faults(malformed_push="invalid_json")
+        await watched.until(lambda: controller.status.updates == "push lost: polling")
+        simulator.set_faults(malformed_push=None)
+        await watched.until(lambda: controller.pushing)
+        revision = controller.store.revision
+        simulator.advance(5)
+        await watched.changed_since(revision)
+        assert controller.status.updates == "push"
