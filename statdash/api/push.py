@@ -49,12 +49,12 @@ from statdash.api.errors import (
     StatisticsError,
     clip,
 )
+from statdash.api.responses import loads_tolerant
 from statdash.api.retry import Backoff
 
 __all__ = [
     "CONNECT_SLACK",
     "SERVICE_CHANNEL",
-    "UNREADABLE_VALUE",
     "UPDATES_CHANNEL",
     "PushBatch",
     "PushChannel",
@@ -86,10 +86,6 @@ MAX_REFUSALS = 3
 _REFUSED_CONNECT = Backoff(base=1.0, cap=30.0, jitter="half")
 # Server text in messages: enough to say what happened, not enough to flood a line.
 _ERROR_TEXT = 120
-# The value handed on for an update item whose value cannot be read (a number of 4,301+
-# digits): shown as it is, a value of unknown shape, so its cell says so instead of
-# keeping the figure it had.
-UNREADABLE_VALUE = "malformed value: a number too long to read"
 
 Message = dict[str, Any]
 
@@ -646,63 +642,15 @@ def _gather_raw(channel: object, raw: msgspec.Raw, pending: _Pending) -> None:
     try:
         data = _JSON.decode(raw)
     except msgspec.ValidationError:
-        # Valid JSON holding something no Python value can be: an integer of 4,301+ digits
-        # (Python's int/str conversion limit). Only the items holding one are lost.
-        _gather_each(channel, raw, pending)
-        return
-    _gather(channel, data, pending)
-
-
-class _Updates(msgspec.Struct, gc=False):
-    """`data` of the updates channel with each item left raw, to be read one by one."""
-
-    statistics: list[msgspec.Raw] | None = None
-    data: msgspec.Raw = msgspec.Raw()
-
-
-class _Named(msgspec.Struct, gc=False):
-    """What identifies an update item, read past a value that cannot be read."""
-
-    statisticId: object = None
-    subscriptionId: object = None
-
-
-_EACH = msgspec.json.Decoder(_Updates)
-_NAMED = msgspec.json.Decoder(_Named)
-
-
-def _gather_each(channel: object, raw: msgspec.Raw, pending: _Pending) -> None:
-    """`_gather` item by item: an item that cannot be read is counted in `skipped`, and
-    (when its statisticId can be read) handed on as `UNREADABLE_VALUE`, so its statistic is
-    marked rather than left showing the value it had; the other items go on as usual."""
-    payload = None
-    if channel == UPDATES_CHANNEL:
+        # Valid JSON holding an integer no Python int can be (4,301+ digits): only the
+        # value holding it is spoiled, and counted (which asks for a reconciliation).
         try:
-            payload = _EACH.decode(raw)
-            if payload.statistics is None and payload.data:
-                payload = _EACH.decode(payload.data)
-        except msgspec.DecodeError:  # ValidationError included
-            payload = None
-    if payload is None or payload.statistics is None:
-        pending.skipped += 1
-        return
-    for item in payload.statistics:
-        try:
-            decoded = _JSON.decode(item)
-        except msgspec.DecodeError:
+            data, unreadable = loads_tolerant(bytes(raw))
+        except (ValueError, RecursionError):
             pending.skipped += 1
-            try:
-                named = _NAMED.decode(item)
-            except msgspec.DecodeError:
-                continue  # not even an object: counted, and nothing to mark
-            if not isinstance(named.statisticId, str) or not named.statisticId:
-                continue
-            decoded = {
-                "statisticId": named.statisticId,
-                "subscriptionId": named.subscriptionId,
-                "value": UNREADABLE_VALUE,
-            }
-        _gather(UPDATES_CHANNEL, {"statistics": [decoded]}, pending)
+            return
+        pending.skipped += unreadable
+    _gather(channel, data, pending)
 
 
 def _reply_to(replies: list[Message], message: Message) -> Message | None:

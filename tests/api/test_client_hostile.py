@@ -12,9 +12,11 @@ import pytest
 from statdash.api import errors
 from statdash.api.client import RetryPolicy, StatisticsClient
 from statdash.api.models import SubscriptionItem
+from statdash.api.responses import UNREADABLE_NUMBER
+from statdash.api.values import NumberValue, UnknownValue, parse_value
 from statdash.live.session import Phase, Session, SessionStatus
 from tests.api.support import Sleeps
-from tests.support.hostile import drip, gzip_bomb, gzipped, hostile, sized
+from tests.support.hostile import drip, gzip_bomb, gzipped, hostile, plain, sized
 from tests.support.wait import until_async
 
 PEEK_PATH = "/statistics/v3/subscriptions/s1/statistic-values"
@@ -120,3 +122,20 @@ async def test_a_gzipped_reply_is_read() -> None:
     ):
         result = await client.peek_subscription("s1")
     assert list(result.statistics) == []
+
+
+async def test_a_peek_holding_an_integer_too_long_for_python_marks_only_that_statistic() -> None:
+    """A 5,000-digit integer (past Python's 4,300-digit int/str limit) in one value spoils
+    that value only: it reads as of unknown shape, and the other statistics are read."""
+    huge = b"9" * 5000
+    body = (
+        b'{"status": {"code": 0}, "data": {"statistics": ['
+        b'{"statisticId": "a", "timestamp": 1700000000000, "value": {"intValue": ' + huge + b"}},"
+        b'{"statisticId": "b", "timestamp": 1700000000000, "value": {"intValue": 3}}]}}'
+    )
+    async with hostile(plain(body)) as server, StatisticsClient(server.url, "key") as client:
+        result = await client.peek_subscription("s1")
+    spoiled, sound = result.statistics
+    assert spoiled.value == {"intValue": UNREADABLE_NUMBER}
+    assert isinstance(parse_value(spoiled.value, spoiled.timestamp), UnknownValue)
+    assert parse_value(sound.value, sound.timestamp) == NumberValue(3.0, "3")

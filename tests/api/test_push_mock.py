@@ -24,6 +24,7 @@ from statdash.api.errors import (
     ShapeError,
 )
 from statdash.api.push import PushChannel, PushUpdate
+from statdash.api.responses import UNREADABLE_NUMBER
 from statdash.api.values import UnknownValue, parse_value
 from tests.api.support import (
     API_KEY,
@@ -904,8 +905,9 @@ async def test_an_integer_too_long_for_python_marks_its_statistic_and_the_rest_a
     await channel.open()
     batch = await channel.next_batch()
     assert [u.statistic_id for u in batch.updates] == ["a", "c", "b"]
-    assert batch.updates[2].value == push.UNREADABLE_VALUE
-    assert batch.updates[2].subscription_id == "sub-1"
+    marked = batch.updates[2]
+    assert marked.value == {"intValue": UNREADABLE_NUMBER}
+    assert marked.subscription_id == "sub-1"
+    assert isinstance(parse_value(marked.value, marked.timestamp), UnknownValue)
     assert batch.skipped == 1
     assert channel.connected
-    assert isinstance(parse_value(push.UNREADABLE_VALUE), UnknownValue)

@@ -128,6 +128,16 @@ def gzip_bomb(size: int) -> Reply:
     return reply
 
 
+def plain(body: bytes) -> Reply:
+    """A 200 carrying `body` as it is (bytes no JSON encoder would write)."""
+
+    async def reply(writer: asyncio.StreamWriter) -> None:
+        writer.write(_head(f"Content-Length: {len(body)}"))
+        writer.write(body)
+
+    return reply
+
+
 def gzipped(body: bytes) -> Reply:
     """A 200 carrying `body` gzip-encoded, as a proxy in front of a real server may send it."""
     compressor = zlib.compressobj(6, zlib.DEFLATED, zlib.MAX_WBITS | 16)
