@@ -27,8 +27,7 @@ import os
 import ssl
 import time
 import uuid
-import zlib
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -37,7 +36,7 @@ import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from statdash import __version__
-from statdash.api import models, responses
+from statdash.api import bodies, models, responses
 from statdash.api.auth import ApiAuth, AuthSource, ClientCredentials, PasswordGrant, StaticToken
 from statdash.api.errors import (
     ConfigError,
@@ -83,11 +82,6 @@ DEFAULT_READ_TIMEOUT = 30.0
 # A 50,000-statistic peek is ~12 MB; anything past this is a broken or hostile server, and
 # reading it whole would only exhaust memory. It bounds the body as decoded (after gzip).
 MAX_BODY_BYTES = 256 * 1024 * 1024
-# The encodings offered, and so the only ones read: each is inflated here, bounded by the
-# body limit (httpx's own decoders inflate a whole network chunk at once, ~1000x for a bomb).
-ACCEPT_ENCODING = "gzip, deflate"
-# The most one inflating step produces (zlib's output buffer per call).
-_PIECE = 1 << 20
 
 _M = TypeVar("_M", bound=BaseModel)
 Verify = bool | str | os.PathLike[str] | ssl.SSLContext
@@ -147,7 +141,7 @@ class StatisticsClient:
             transport=transport,
             headers={
                 "Accept": "application/json",
-                "Accept-Encoding": ACCEPT_ENCODING,
+                "Accept-Encoding": bodies.ACCEPT_ENCODING,
                 "User-Agent": f"statdash/{__version__}",
             },
             follow_redirects=False,
@@ -401,102 +395,10 @@ class StatisticsClient:
         return error, _retry_after(response.headers.get("Retry-After"))
 
     async def _read_limited(self, request: httpx.Request) -> httpx.Response:
-        """Send `request` and read its body, refusing one larger than `max_body_bytes`.
-
-        The limit holds before anything is held: a declared Content-Length past it is
-        refused before the body is read, a streamed body is cut as it crosses it, and a
-        compressed one is inflated here chunk by chunk, never past the limit (a gzip bomb
-        is a few kilobytes on the wire). The response handed back is already decoded.
-        """
-        limit = self._max_body_bytes
+        """Send `request` and read its body, refusing one larger than `max_body_bytes`
+        (declared, streamed or inflated: see `bodies.read_limited`)."""
         response = await self._http.send(request, stream=True)
-        try:
-            declared = response.headers.get("Content-Length", "").strip()
-            if declared.isdigit() and int(declared) > limit:
-                raise ShapeError(f"reply of {declared} bytes is larger than {limit} bytes")
-            body = bytearray()
-            if response.is_stream_consumed:
-                # Built in memory (a test's transport): already read, and already decoded.
-                inflate, raw = _Inflater(""), _held(response.content)
-            else:
-                inflate, raw = _Inflater(response.headers.get("Content-Encoding", "")), None
-            async for chunk in raw or response.aiter_raw():
-                for piece in inflate.feed(chunk, limit - len(body)):
-                    body += piece
-                if len(body) > limit:
-                    raise ShapeError(f"reply larger than {limit} bytes")
-            body += inflate.finish(limit - len(body))
-            if len(body) > limit:
-                raise ShapeError(f"reply larger than {limit} bytes")
-        finally:
-            await response.aclose()
-        headers = response.headers.copy()
-        # What follows is the decoded body: httpx must not decode it again.
-        for name in ("Content-Encoding", "Content-Length"):
-            headers.pop(name, None)
-        return httpx.Response(
-            response.status_code,
-            headers=headers,
-            content=bytes(body),
-            request=response.request,
-        )
-
-
-async def _held(content: bytes) -> AsyncIterator[bytes]:
-    """A body already in memory, as a stream of one chunk."""
-    yield content
-
-
-class _Inflater:
-    """Decodes a body's Content-Encoding as it streams, never producing more than asked.
-
-    `feed(chunk, room)` stops once it has produced more than `room` bytes, so a caller that
-    checks for more than `room` knows the limit was crossed having held one piece past it.
-    """
-
-    def __init__(self, encoding: str) -> None:
-        codings = [part.strip().lower() for part in encoding.split(",") if part.strip()]
-        codings = [coding for coding in codings if coding != "identity"]
-        self._encoding = codings[0] if codings else ""
-        if len(codings) > 1 or self._encoding not in ("", "gzip", "x-gzip", "deflate"):
-            raise ShapeError(f"reply in an encoding not asked for: {clip(encoding, 40)!r}")
-        self._inflater: Any = None
-
-    def feed(self, chunk: bytes, room: int) -> Iterator[bytes]:
-        """`chunk` decoded, in pieces of at most `_PIECE` bytes, ending past `room` bytes."""
-        if not self._encoding:
-            yield chunk[: room + 1]
-            return
-        if self._inflater is None:
-            self._inflater = self._new(chunk)
-        pending = chunk
-        try:
-            # Pieces, not one call: a bomb's 64 KB network chunk is ~64 MB inflated.
-            while pending and room >= 0:
-                piece = self._inflater.decompress(pending, min(room + 1, _PIECE))
-                room -= len(piece)
-                pending = self._inflater.unconsumed_tail
-                yield piece
-        except zlib.error:
-            raise ShapeError("the reply could not be decoded") from None
-
-    def finish(self, room: int) -> bytes:
-        """What the decoder still holds, cut at `room + 1` bytes."""
-        if self._inflater is None:
-            return b""
-        try:
-            # Whatever `feed` left unconsumed was already past the limit; this is the rest.
-            return bytes(self._inflater.flush(room + 1))
-        except zlib.error:
-            raise ShapeError("the reply could not be decoded") from None
-
-    def _new(self, first: bytes) -> Any:
-        if self._encoding in ("gzip", "x-gzip"):
-            return zlib.decompressobj(zlib.MAX_WBITS | 16)
-        # "deflate" is zlib-wrapped by the standard, raw deflate by some servers (httpx
-        # allows both): a zlib header is method 8 in the low nibble, and a multiple of 31.
-        wrapped = len(first) >= 2 and first[0] & 0x0F == 8 and (first[0] << 8 | first[1]) % 31 == 0
-        return zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
+        return await bodies.read_limited(response, self._max_body_bytes)
 
 
 # --- Helpers ------------------------------------------------------------------------------

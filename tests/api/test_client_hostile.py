@@ -10,6 +10,7 @@ import tracemalloc
 import pytest
 
 from statdash.api import errors
+from statdash.api.auth import ClientCredentials
 from statdash.api.client import RetryPolicy, StatisticsClient
 from statdash.api.models import SubscriptionItem
 from statdash.api.responses import UNREADABLE_NUMBER
@@ -139,3 +140,31 @@ async def test_a_peek_holding_an_integer_too_long_for_python_marks_only_that_sta
     assert spoiled.value == {"intValue": UNREADABLE_NUMBER}
     assert isinstance(parse_value(spoiled.value, spoiled.timestamp), UnknownValue)
     assert parse_value(sound.value, sound.timestamp) == NumberValue(3.0, "3")
+
+
+async def test_the_token_endpoint_is_held_to_a_limit_too() -> None:
+    """A token endpoint answering a gzip bomb is refused before it is inflated (the token
+    reply was read whole, inflated by httpx)."""
+    async with (
+        hostile(gzip_bomb(64 << 20)) as server,
+        StatisticsClient(server.url, "key", auth=ClientCredentials("statdash", "secret")) as client,
+    ):
+        tracemalloc.start()
+        try:
+            with pytest.raises(errors.ShapeError, match="encoding not asked for"):
+                await client.peek_subscription("s1")
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert peak < 8 << 20, f"peak {peak / 1e6:.1f} MB"
+    assert server.requests == 1
+
+
+async def test_a_large_token_reply_is_refused_as_it_streams() -> None:
+    """A token reply past the limit, its length not declared, is cut at the limit."""
+    async with (
+        hostile(sized(8 << 20, declared=False)) as server,
+        StatisticsClient(server.url, "key", auth=ClientCredentials("statdash", "secret")) as client,
+    ):
+        with pytest.raises(errors.ShapeError, match="larger than 1048576 bytes"):
+            await client.peek_subscription("s1")
