@@ -10,6 +10,7 @@ left open on the server: no subscription, no CometD client.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 
@@ -319,3 +320,26 @@ async def test_push_is_live_again_after_replies_that_are_not_json(
         simulator.advance(5)
         await watched.changed_since(revision)
         assert controller.status.updates == "push"
+
+
+async def test_deliveries_that_stop_let_the_values_go_stale_while_the_server_cannot_say(
+    simulator: RunningSimulator, client: StatisticsClient
+) -> None:
+    """Deliveries stop on a healthy channel and the peek that asks why fails: the values
+    are no longer shown as current (stale) instead of `live · push` with frozen figures."""
+    async with Watched(client, reconcile=3600.0) as watched:
+        controller = watched.controller
+        for _ in range(4):  # the server's cadence
+            revision = controller.store.revision
+            simulator.advance(5)
+            await watched.changed_since(revision)
+        statistic_id = next(iter(controller.plan.items)).statistic_id
+        simulator.set_faults(drop_subscriptions=True, error_rate={"peek": 1.0})
+        await watched.until(
+            lambda: controller.store.is_stale(statistic_id, time.monotonic(), REFRESH)
+        )
+        assert controller.status.error_count >= 1
+        simulator.set_faults(error_rate={"peek": 0.0})
+        await watched.until(
+            lambda: not controller.store.is_stale(statistic_id, time.monotonic(), REFRESH)
+        )
