@@ -1,6 +1,6 @@
 """Peak memory of the client refusing hostile replies: 300 MB declared or streamed, a gzip bomb.
 
-Run: `.venv/bin/python benchmarks/hostile_replies.py [--cases declared,streamed,bomb]`.
+Run: `.venv/bin/python benchmarks/hostile_replies.py [--cases declared,streamed,bomb,...]`.
 This process serves the hostile replies on loopback (`tests/support/hostile.py`: bodies made
 piece by piece, never held whole); each case's client runs in a fresh child process, which
 peeks once, expects the refusal, and reports its own peak RSS (`ru_maxrss`) after importing
@@ -29,11 +29,14 @@ BOMB = 1 << 30
 
 
 def replies() -> dict[str, tuple[str, Reply]]:
-    """Each case: what it is, and the reply that makes it."""
+    """Each case: what it is, and the reply that makes it (`token-` cases: the client has
+    OAuth client credentials, so the first reply it reads is the token endpoint's)."""
     return {
         "declared": ("300 MB body, Content-Length declared", sized(SIZE, declared=True)),
         "streamed": ("300 MB body, no Content-Length", sized(SIZE, declared=False)),
         "bomb": ("gzip body inflating to 1 GiB", gzip_bomb(BOMB)),
+        "token-streamed": ("token reply, 300 MB, no Content-Length", sized(SIZE, declared=False)),
+        "token-bomb": ("token reply, gzip inflating to 1 GiB", gzip_bomb(BOMB)),
     }
 
 
@@ -42,14 +45,17 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def client_side(url: str) -> dict[str, object]:
-    """One peek against `url`; what came of it and the peaks around it."""
+async def client_side(url: str, token: bool) -> dict[str, object]:
+    """One peek against `url` (with client credentials when `token`); what came of it and
+    the peaks around it."""
+    from statdash.api.auth import ClientCredentials
     from statdash.api.client import StatisticsClient
     from statdash.api.errors import StatisticsError
 
+    auth = ClientCredentials("statdash", "secret") if token else None
     before = peak_mb()
     started = time.perf_counter()
-    async with StatisticsClient(url, "key", read_timeout=60.0) as client:
+    async with StatisticsClient(url, "key", auth=auth, read_timeout=60.0) as client:
         try:
             await client.peek_subscription("s1")
             outcome = "accepted"
@@ -71,6 +77,7 @@ async def measure(case: str, reply: Reply) -> dict[str, object]:
             __file__,
             "--client",
             server.url,
+            *(["--token"] if case.startswith("token-") else []),
             stdout=asyncio.subprocess.PIPE,
         )
         out, _ = await child.communicate()
@@ -80,11 +87,12 @@ async def measure(case: str, reply: Reply) -> dict[str, object]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", default="declared,streamed,bomb")
+    parser.add_argument("--cases", default=",".join(replies()))
     parser.add_argument("--client", help=argparse.SUPPRESS)
+    parser.add_argument("--token", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client:
-        print(json.dumps(asyncio.run(client_side(args.client))))
+        print(json.dumps(asyncio.run(client_side(args.client, args.token))))
         return
     cases = replies()
     for case in args.cases.split(","):
@@ -92,7 +100,7 @@ def main() -> None:
         result = asyncio.run(measure(case, reply))
         grew = int(str(result["rss_peak_mb"])) - int(str(result["rss_before_mb"]))
         print(
-            f"{case:9} {what:38} peak {result['rss_peak_mb']:>5} MB "
+            f"{case:14} {what:38} peak {result['rss_peak_mb']:>5} MB "
             f"(+{grew} MB over the imports) in {result['seconds']} s: {result['outcome']}"
         )
 
