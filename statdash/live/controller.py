@@ -421,14 +421,14 @@ class LiveController:
         if self.pushing and not self.paused and self._framed:
             wall, now = self._wall_clock(), self._clock()
             if self._went_quiet(now):
-                # Not vouched for: the panels go stale after two intervals unless the
-                # answer to the question comes first.
+                # Not vouched for: no beat (the panels go stale after two intervals, the
+                # trends and a recording take no sample) unless the answer comes first.
                 if not self._quiet_asked:
                     self._quiet_asked = True
                     log.info("push deliveries stopped on a live channel; asking the server")
                     self._session.poll_now()
-            else:
-                self.store.alive(now)
+                return
+            self.store.alive(now)
             self.store.sample(wall)
             # A tick with no change: a replay sees the data as current at this moment too.
             self._tell_listeners(Ingested(frozenset(), self.store.revision), wall, sampled=True)

@@ -145,7 +145,7 @@ class PushFeed:
         self._flush_gap = flush_gap
         # A lost channel that comes back within two refresh intervals is back on screen
         # within them: a 5 s first wait (up to 10 s on the second) made a two-second
-        # dashboard take 7 s to be live again after a few garbled replies.
+        # dashboard take 4-5 s after garbled replies (benchmarks/push_recovery.py).
         self._backoff = Backoff(
             base=min(retry_base, RETRY_BASE),
             cap=RETRY_CAP,
