@@ -98,11 +98,11 @@ async def test_a_declared_length_past_the_limit_is_refused_before_the_body() -> 
 
 
 async def test_a_gzip_bomb_is_refused_without_inflating_it() -> None:
-    """A small gzip body that would inflate to 64 MB is cut at a 1 MB limit, and the call
+    """A small gzip body that would inflate to 16 MB is cut at a 1 MB limit, and the call
     never holds more than a few MB while refusing it (httpx inflates a whole network chunk
     at once, ~1000 times its size)."""
     async with (
-        hostile(gzip_bomb(64 << 20)) as server,
+        hostile(gzip_bomb(16 << 20)) as server,
         StatisticsClient(server.url, "key", max_body_bytes=1 << 20) as client,
     ):
         tracemalloc.start()
@@ -146,7 +146,7 @@ async def test_the_token_endpoint_is_held_to_a_limit_too() -> None:
     """A token endpoint answering a gzip bomb is refused before it is inflated (the token
     reply was read whole, inflated by httpx)."""
     async with (
-        hostile(gzip_bomb(64 << 20)) as server,
+        hostile(gzip_bomb(16 << 20)) as server,
         StatisticsClient(server.url, "key", auth=ClientCredentials("statdash", "secret")) as client,
     ):
         tracemalloc.start()
