@@ -58,6 +58,10 @@ STOP_TIMEOUT = 10.0
 # intervals), on a healthy channel, are a server that may have forgotten the subscription:
 # the data is no longer vouched for and the server is asked (a peek; a 404 reopens it).
 QUIET_FACTOR = 2.0
+# ... and never more than this many refresh intervals: a floor whose deliveries came 20 s
+# apart would otherwise show a forgotten subscription as live for 40 s. A wrong guess costs
+# one peek (at most one per this many intervals while the floor is quiet).
+QUIET_CAP_INTERVALS = 5.0
 # The gaps between deliveries that set the cadence (a few, so one long gap ages out), and
 # how many make a cadence at all (before that, a quiet channel is not suspect).
 CADENCE_GAPS = 20
@@ -437,8 +441,10 @@ class LiveController:
         """Deliveries stopped for much longer than their cadence (see QUIET_FACTOR)."""
         if self._heard is None or len(self._push_gaps) < CADENCE_MIN_GAPS:
             return False
-        patience = max(
-            QUIET_FACTOR * max(self._push_gaps), STALE_AFTER_INTERVALS * self.plan.interval
+        interval = self.plan.interval
+        patience = min(
+            max(QUIET_FACTOR * max(self._push_gaps), STALE_AFTER_INTERVALS * interval),
+            QUIET_CAP_INTERVALS * interval,
         )
         return now - self._heard > patience
 
