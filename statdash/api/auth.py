@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import httpx
 from pydantic import SecretStr
 
+from statdash.api import bodies
 from statdash.api.errors import AuthError, ConfigError, clip
 
 _log = logging.getLogger("statdash.api")
@@ -41,6 +42,9 @@ _MARGIN_FRACTION = 0.1
 _MIN_REDACTED_LENGTH = 4
 _MASK = "***"
 _RETIRED_TOKENS = 8
+# A token reply is a few hundred bytes (a few KB for a JWT); a megabyte is a broken or
+# hostile endpoint, refused before it is held.
+MAX_TOKEN_BYTES = 1 << 20
 
 
 def _secret(field: str, value: str | SecretStr) -> SecretStr:
@@ -270,7 +274,7 @@ class ApiAuth(httpx.Auth):
                 "scope": grant.scope,
             }
             response = yield self._token_request(grant, form)
-            await response.aread()
+            await bodies.read_small(response, MAX_TOKEN_BYTES)
             try:
                 self._store(self._read_token(response, "refresh_token", previous=current))
                 return
@@ -278,7 +282,7 @@ class ApiAuth(httpx.Auth):
                 # A revoked or expired refresh token is routine: start over with the grant.
                 _log.debug("refresh grant failed (%s); using the %s grant", exc, grant.grant_type)
         response = yield self._token_request(grant, grant.form())
-        await response.aread()
+        await bodies.read_small(response, MAX_TOKEN_BYTES)
         self._store(self._read_token(response, grant.grant_type, previous=None))
 
     @staticmethod
@@ -297,6 +301,7 @@ class ApiAuth(httpx.Auth):
                 "x-api-key": self._api_key.get_secret_value(),
                 "Authorization": self._basic(grant),
                 "Accept": "application/json",
+                "Accept-Encoding": "identity",
             },
             data=form,
         )

@@ -20,6 +20,7 @@ treats a re-send as the same subscription.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import os
@@ -35,7 +36,7 @@ import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from statdash import __version__
-from statdash.api import models, responses
+from statdash.api import bodies, models, responses
 from statdash.api.auth import ApiAuth, AuthSource, ClientCredentials, PasswordGrant, StaticToken
 from statdash.api.errors import (
     ConfigError,
@@ -79,7 +80,7 @@ DEFAULT_CONNECT_TIMEOUT = 5.0
 # Generous: a 50,000-statistic peek is ~12 MB, and the read timeout is per socket read anyway.
 DEFAULT_READ_TIMEOUT = 30.0
 # A 50,000-statistic peek is ~12 MB; anything past this is a broken or hostile server, and
-# reading it whole would only exhaust memory.
+# reading it whole would only exhaust memory. It bounds the body as decoded (after gzip).
 MAX_BODY_BYTES = 256 * 1024 * 1024
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -95,6 +96,9 @@ class StatisticsClient:
     against the system store), False, a CA-bundle path, or an `ssl.SSLContext`. `transport`
     replaces the network (tests), and `clock` is the monotonic clock tokens expire on.
     `retry` repeats calls that failed transiently; None: one attempt per call.
+    `total_timeout` bounds each attempt from connect to the body's last byte (default: the
+    connect plus the read timeout): httpx's timeouts are per socket operation, so a server
+    that drips a byte now and then would otherwise hold a call for ever.
     """
 
     def __init__(
@@ -105,6 +109,7 @@ class StatisticsClient:
         auth: AuthSource | None = None,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         read_timeout: float = DEFAULT_READ_TIMEOUT,
+        total_timeout: float | None = None,
         retry: RetryPolicy | None = None,
         verify: Verify = True,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -114,9 +119,16 @@ class StatisticsClient:
         self._server = _normalise_server(server)
         self._auth = ApiAuth(api_key, auth, token_url=self._server + TOKEN_PATH, clock=clock)
         self._retry = retry if retry is not None else RetryPolicy(attempts=1)
-        for name, value in (("connect_timeout", connect_timeout), ("read_timeout", read_timeout)):
+        if total_timeout is None:
+            total_timeout = connect_timeout + read_timeout
+        for name, value in (
+            ("connect_timeout", connect_timeout),
+            ("read_timeout", read_timeout),
+            ("total_timeout", total_timeout),
+        ):
             if not math.isfinite(value) or value <= 0:
                 raise ConfigError(f"{name} must be a positive number of seconds, got {value}")
+        self._total_timeout = total_timeout
         if verify is False:
             _log.warning("TLS certificate verification is disabled")
         self._http = httpx.AsyncClient(
@@ -124,7 +136,11 @@ class StatisticsClient:
             timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
             verify=_ssl_verify(verify),
             transport=transport,
-            headers={"Accept": "application/json", "User-Agent": f"statdash/{__version__}"},
+            headers={
+                "Accept": "application/json",
+                "Accept-Encoding": bodies.ACCEPT_ENCODING,
+                "User-Agent": f"statdash/{__version__}",
+            },
             follow_redirects=False,
         )
         self._closed = False
@@ -277,11 +293,15 @@ class StatisticsClient:
             raise StatisticsError("the client is closed")
         where = API_PATH + path
         timeout = None if read_timeout is None else self._timeout_with_read(read_timeout)
+        total = self._total_timeout
+        if timeout is not None and timeout.connect is not None and timeout.read is not None:
+            # A long-poll's own read timeout is longer than the usual total: allow for it.
+            total = max(total, timeout.connect + timeout.read)
         attempts = 1 if once else self._retry.attempts
         attempt = 0
         while True:
             attempt += 1
-            outcome, retry_after = await self._attempt(method, where, params, json, timeout)
+            outcome, retry_after = await self._attempt(method, where, params, json, timeout, total)
             if isinstance(outcome, httpx.Response):
                 return outcome
             if not transient(outcome) or attempt >= attempts:
@@ -315,9 +335,13 @@ class StatisticsClient:
         where: str,
         params: Mapping[str, str] | None,
         json: Any,
-        timeout: httpx.Timeout | None = None,
+        timeout: httpx.Timeout | None,
+        total: float,
     ) -> tuple[httpx.Response | StatisticsError, float | None]:
-        """One try: the 2xx response, or the error with the server's Retry-After (if any)."""
+        """One try: the 2xx response, or the error with the server's Retry-After (if any).
+
+        The whole try, from connect to the body's last byte, gets `total` seconds.
+        """
         started = time.perf_counter()
         url = self._server + where
         try:
@@ -329,17 +353,23 @@ class StatisticsClient:
                     method, url, params=params, json=json, timeout=timeout
                 )
             )
-            try:
-                response = await self._read_limited(request)
-            except httpx.RemoteProtocolError:
-                # The server closed a kept-alive connection just as it was reused (idle
-                # timeouts of a few seconds are common: uvicorn's and httpx's are both 5 s,
-                # so a 5 s refresh races them). Nothing was answered, and every operation
-                # here is safe to repeat: send it once more, on a fresh connection.
-                _log.debug("%s %s: connection closed under us; sending again", method, where)
-                response = await self._read_limited(request)
+            async with asyncio.timeout(total):
+                try:
+                    response = await self._read_limited(request)
+                except httpx.RemoteProtocolError:
+                    # The server closed a kept-alive connection just as it was reused (idle
+                    # timeouts of a few seconds are common: uvicorn's and httpx's are both
+                    # 5 s, so a 5 s refresh races them). Nothing was answered, and every
+                    # operation here is safe to repeat: send it once more, on a fresh one.
+                    _log.debug("%s %s: connection closed under us; sending again", method, where)
+                    response = await self._read_limited(request)
         except ShapeError as too_large:
             return too_large, None
+        except TimeoutError:
+            # A server dripping bytes defeats every per-read timeout; this is the one that
+            # holds. Transient like any other unanswered call, so it is retried the same way.
+            late = RequestTimeoutError(f"{method} {where}: no complete answer within {total:g} s")
+            return late, None
         except Exception as exc:
             error = _no_answer(exc, f"{method} {where}", self._server)
             elapsed = (time.perf_counter() - started) * 1000
@@ -359,28 +389,10 @@ class StatisticsClient:
         return error, _retry_after(response.headers.get("Retry-After"))
 
     async def _read_limited(self, request: httpx.Request) -> httpx.Response:
-        """Send `request` and read its body, refusing one larger than `max_body_bytes`."""
-        limit = self._max_body_bytes
+        """Send `request` and read its body, refusing one larger than `max_body_bytes`
+        (declared, streamed or inflated: see `bodies.read_limited`)."""
         response = await self._http.send(request, stream=True)
-        try:
-            declared = response.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > limit:
-                raise ShapeError(f"reply of {declared} bytes is larger than {limit} bytes")
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > limit:
-                    raise ShapeError(f"reply larger than {limit} bytes")
-                chunks.append(chunk)
-        finally:
-            await response.aclose()
-        return httpx.Response(
-            response.status_code,
-            headers=response.headers,
-            content=b"".join(chunks),
-            request=response.request,
-        )
+        return await bodies.read_limited(response, self._max_body_bytes)
 
 
 # --- Helpers ------------------------------------------------------------------------------

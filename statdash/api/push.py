@@ -49,6 +49,7 @@ from statdash.api.errors import (
     StatisticsError,
     clip,
 )
+from statdash.api.responses import loads_tolerant
 from statdash.api.retry import Backoff
 
 __all__ = [
@@ -170,6 +171,8 @@ class PushChannel:
         self._sessions_without_connect = 0
         self._lost: str | None = None
         self._closed = False
+        # Client ids whose /meta/disconnect did not get through: the server still has them.
+        self._leftovers: list[str] = []
 
     def __repr__(self) -> str:
         # The client id is left out: it is what another party would need to read the channel.
@@ -279,26 +282,48 @@ class PushChannel:
         _log.debug("connect refused (%s); next in %.1f s", error, self._wait)
         return self._batch(pending)
 
+    @property
+    def undisconnected(self) -> bool:
+        """Closed, but a client id it handshook never got its /meta/disconnect through
+        (the network or the server failed it); `close()` again tries once more."""
+        return self._closed and bool(self._leftovers)
+
     async def close(self) -> None:
-        """Send /meta/disconnect (bounded by `CLOSE_TIMEOUT`); never raises, idempotent."""
-        if self._closed:
-            return
+        """Send /meta/disconnect for every client id of this channel not known dead
+        (bounded by `CLOSE_TIMEOUT`); never raises. Called again, it retries the ones whose
+        disconnect did not get through, and otherwise does nothing."""
         self._closed = True
         self._connected = False
         self._ready = False
         client_id, self._client_id = self._client_id, None
         if client_id is not None:
-            await self._disconnect(client_id)
+            self._leftovers.append(client_id)
+        leftovers, self._leftovers = self._leftovers, []
+        for leftover in leftovers:
+            if not await self._disconnect(leftover):
+                self._leftovers.append(leftover)
 
-    async def _disconnect(self, client_id: str) -> None:
-        """/meta/disconnect for `client_id`, bounded by `CLOSE_TIMEOUT`; never raises."""
+    async def _disconnect(self, client_id: str) -> bool:
+        """/meta/disconnect for `client_id`, bounded by `CLOSE_TIMEOUT`; never raises.
+
+        True when the server answered it (whatever it said: an unknown client is gone too).
+        """
         message = {"channel": "/meta/disconnect", "clientId": client_id, "id": self._next_id()}
         try:
             async with asyncio.timeout(CLOSE_TIMEOUT):
                 await self._exchange("disconnect", [message], None, read_timeout=CLOSE_TIMEOUT)
+        except HTTPStatusError as exc:
+            # 4xx: the server read it and refuses it (it does not know the client); a 5xx
+            # or a 408/429 may not have reached the CometD server at all.
+            if 400 <= exc.http_status < 500 and exc.http_status not in (408, 429):
+                return True
+            _log.debug("disconnect failed: HTTP %d", exc.http_status)
+            return False
         except Exception as exc:
             # The server forgets an idle client anyway; an exit must not wait or fail for it.
             _log.debug("disconnect failed: %s", type(exc).__name__)
+            return False
+        return True
 
     # --- Sessions -------------------------------------------------------------------------
 
@@ -322,7 +347,8 @@ class PushChannel:
             client_id = await self._handshake(pending)
             if client_id is not None and self._closed:
                 # close() ran while the handshake was on the wire: leave no client behind.
-                await self._disconnect(client_id)
+                if not await self._disconnect(client_id):
+                    self._leftovers.append(client_id)
                 self._check_usable()
             self._client_id = client_id
             if client_id is not None and await self._subscribe(client_id, pending):
@@ -613,7 +639,18 @@ def _gather_raw(channel: object, raw: msgspec.Raw, pending: _Pending) -> None:
         if payload is not None and payload.statistics is not None:
             pending.updates.extend(payload.statistics)
             return
-    _gather(channel, _JSON.decode(raw), pending)
+    try:
+        data = _JSON.decode(raw)
+    except msgspec.ValidationError:
+        # Valid JSON holding an integer no Python int can be (4,301+ digits): only the
+        # value holding it is spoiled, and counted (which asks for a reconciliation).
+        try:
+            data, unreadable = loads_tolerant(bytes(raw))
+        except (ValueError, RecursionError):
+            pending.skipped += 1
+            return
+        pending.skipped += unreadable
+    _gather(channel, data, pending)
 
 
 def _reply_to(replies: list[Message], message: Message) -> Message | None:

@@ -32,6 +32,8 @@ more than the parse.
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, overload
@@ -50,6 +52,11 @@ from statdash.api.errors import (
 )
 
 Scrub = Callable[[str], str]
+
+_log = logging.getLogger("statdash.api")
+
+# What stands in for an integer too long to read (`loads_tolerant`): plain text, shown as is.
+UNREADABLE_NUMBER = "malformed: a number too long to read"
 
 _STATISTICS: TypeAdapter[list[models.StatisticValue]] = TypeAdapter(list[models.StatisticValue])
 _PEEKED: TypeAdapter[list[models.PeekedStatisticValue]] = TypeAdapter(
@@ -274,14 +281,44 @@ class PeekedResult(_Outcome):
 
 
 def parse_json(body: bytes, *, where: str = "response") -> Any:
-    """The JSON value of a body, or ShapeError when it is empty or not JSON."""
+    """The JSON value of a body, or ShapeError when it is empty or not JSON.
+
+    An integer too long for Python (see `loads_tolerant`) spoils only the value holding it.
+    """
     if not body or body.isspace():
         raise ShapeError(f"{where}: empty response body")
     try:
         return pydantic_core.from_json(body)
     except (ValueError, RecursionError):
+        pass
+    try:
+        decoded, unreadable = loads_tolerant(body)
+    except (ValueError, RecursionError):
         # `from None`: the parser's message quotes the body, which may be huge or hostile.
         raise ShapeError(f"{where}: response body is not JSON") from None
+    _log.warning("%s: %d number(s) too long to read, shown as malformed", where, unreadable)
+    return decoded
+
+
+def loads_tolerant(body: bytes | str) -> tuple[Any, int]:
+    """JSON whose integers too long for Python (4,301+ digits: its int/str conversion
+    limit, which the fast parsers hit too) become `UNREADABLE_NUMBER`; the value, and how
+    many there were. Raises ValueError when the body is not JSON at all.
+
+    The value that held one is then of no known shape (`values.parse_value` makes it an
+    `UnknownValue`, shown as it is), so only that statistic is marked and the rest stand.
+    """
+    unreadable = 0
+
+    def integer(text: str) -> int | str:
+        nonlocal unreadable
+        try:
+            return int(text)
+        except ValueError:
+            unreadable += 1
+            return UNREADABLE_NUMBER
+
+    return json.loads(body, parse_int=integer), unreadable
 
 
 @dataclass(frozen=True, slots=True)

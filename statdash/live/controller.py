@@ -25,6 +25,7 @@ import contextlib
 import logging
 import math
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -37,7 +38,7 @@ from statdash.live.derived import DerivedValues
 from statdash.live.push_feed import ChannelFactory, FeedState, PushFeed
 from statdash.live.server_clock import ServerClock
 from statdash.live.session import Session, SessionClient, SessionStatus
-from statdash.live.store import Batch, Ingested, Store
+from statdash.live.store import STALE_AFTER_INTERVALS, Batch, Ingested, Store
 
 log = logging.getLogger("statdash.live")
 
@@ -51,6 +52,20 @@ MIN_RESYNC_GAP = 5.0
 MAX_FLUSH_GAP = 1.0
 # How long a stop waits for the channel's handshake before giving up on it.
 STOP_TIMEOUT = 10.0
+# Under push, the server keeps delivering for a subscription whose statistics change (its
+# time-driven ones, durations, come every few seconds). Deliveries that stop for this many
+# times the longest recent gap between them (and at least STALE_AFTER_INTERVALS refresh
+# intervals), on a healthy channel, are a server that may have forgotten the subscription:
+# the data is no longer vouched for and the server is asked (a peek; a 404 reopens it).
+QUIET_FACTOR = 2.0
+# ... and never more than this many refresh intervals: a floor whose deliveries came 20 s
+# apart would otherwise show a forgotten subscription as live for 40 s. A wrong guess costs
+# one peek (at most one per this many intervals while the floor is quiet).
+QUIET_CAP_INTERVALS = 5.0
+# The gaps between deliveries that set the cadence (a few, so one long gap ages out), and
+# how many make a cadence at all (before that, a quiet channel is not suspect).
+CADENCE_GAPS = 20
+CADENCE_MIN_GAPS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +199,11 @@ class LiveController:
         self._last_check: tuple[float, int, int] | None = None
         self._last_resync = -math.inf
         self._resync_later: asyncio.TimerHandle | None = None
+        # Under push: when the server last vouched for the data (a delivery or an answer),
+        # the gaps between deliveries lately, and whether the quiet since was asked about.
+        self._heard: float | None = None
+        self._push_gaps: deque[float] = deque(maxlen=CADENCE_GAPS)
+        self._quiet_asked = False
         self._session = self._new_session(plan)
         self._feed = self._new_feed(plan)
         self._task: asyncio.Task[None] | None = None
@@ -253,6 +273,7 @@ class LiveController:
             sleep=self._sleep,
             # Values at least as fresh as polling would give, and never more than a second old.
             flush_gap=min(plan.interval, MAX_FLUSH_GAP),
+            retry_base=plan.interval,
         )
 
     def _updates_label(self) -> str:
@@ -329,6 +350,8 @@ class LiveController:
 
     def _ingest(self, statistics: Sequence[StatisticValue]) -> None:
         now, wall = self._clock(), self._wall_clock()
+        # An answer vouches for the data as a delivery does (not a gap of the cadence).
+        self._heard, self._quiet_asked = now, False
         reconciling = self.pushing and self._framed
         if self._feed is not None:
             # What was pushed before this answer goes first, so that only real differences
@@ -361,6 +384,10 @@ class LiveController:
         self, statistic_ids: list[str], raw_values: list[object], raw_timestamps: list[object]
     ) -> None:
         wall = self._wall_clock()
+        now = self._clock()
+        if self._heard is not None:
+            self._push_gaps.append(now - self._heard)
+        self._heard, self._quiet_asked = now, False
         self.server_clock.observe(raw_timestamps)
         if self._suspect:
             self._pushed_since_loss.update(statistic_ids)
@@ -410,11 +437,30 @@ class LiveController:
     def _beat(self) -> None:
         """On each refresh beat under push: the data is current, and trends take a sample."""
         if self.pushing and not self.paused and self._framed:
-            wall = self._wall_clock()
-            self.store.alive(self._clock())
+            wall, now = self._wall_clock(), self._clock()
+            if self._went_quiet(now):
+                # Not vouched for: no beat (the panels go stale after two intervals, the
+                # trends and a recording take no sample) unless the answer comes first.
+                if not self._quiet_asked:
+                    self._quiet_asked = True
+                    log.info("push deliveries stopped on a live channel; asking the server")
+                    self._session.poll_now()
+                return
+            self.store.alive(now)
             self.store.sample(wall)
             # A tick with no change: a replay sees the data as current at this moment too.
             self._tell_listeners(Ingested(frozenset(), self.store.revision), wall, sampled=True)
+
+    def _went_quiet(self, now: float) -> bool:
+        """Deliveries stopped for much longer than their cadence (see QUIET_FACTOR)."""
+        if self._heard is None or len(self._push_gaps) < CADENCE_MIN_GAPS:
+            return False
+        interval = self.plan.interval
+        patience = min(
+            max(QUIET_FACTOR * max(self._push_gaps), STALE_AFTER_INTERVALS * interval),
+            QUIET_CAP_INTERVALS * interval,
+        )
+        return now - self._heard > patience
 
     def start(self) -> None:
         """Start the session (and the push feed) in a task on the running loop."""
@@ -490,6 +536,8 @@ class LiveController:
         self._feed = self._new_feed(plan)
         self._framed = False
         self._suspect = False
+        self._heard = None
+        self._push_gaps.clear()
         if was_paused:
             self.pause()
         self.start()

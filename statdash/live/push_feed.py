@@ -38,10 +38,12 @@ from statdash.live.waking import sleep_unless_woken
 log = logging.getLogger("statdash.live")
 
 DEFAULT_FLUSH_GAP = 0.5
-# Reopening a lost channel: soon at first, then less and less often. A server that has no
-# push at all is asked again rarely: it will hardly grow one during a shift.
+# Reopening a lost channel: soon at first (at the refresh interval, when that is sooner,
+# for the first few tries, as the session retries a poll), then less and less often. A
+# server that has no push at all is asked again rarely: it will hardly grow one in a shift.
 RETRY_BASE = 5.0
 RETRY_CAP = 120.0
+STEADY_REOPENS = 3
 UNAVAILABLE_RETRY = 300.0
 # Consecutive failed connects that make the channel lost (one may be a blip: the next
 # connect after it often succeeds).
@@ -104,6 +106,9 @@ class PushChannelLike(Protocol):
 
     async def close(self) -> None: ...
 
+    @property
+    def undisconnected(self) -> bool: ...
+
 
 ChannelFactory = Callable[[], PushChannelLike]
 UpdatesCallback = Callable[[list[str], list[object], list[object]], None]
@@ -111,7 +116,10 @@ StateCallback = Callable[["FeedState"], None]
 
 
 class PushFeed:
-    """One CometD channel from open to disconnect, reopened when lost; `run()` never raises."""
+    """One CometD channel from open to disconnect, reopened when lost; `run()` never raises.
+
+    `retry_base` is the refresh interval: a lost channel is tried again that often at first.
+    """
 
     def __init__(
         self,
@@ -124,6 +132,7 @@ class PushFeed:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         flush_gap: float = DEFAULT_FLUSH_GAP,
+        retry_base: float = RETRY_BASE,
         rng: random.Random | None = None,
     ) -> None:
         self._open_channel = open_channel
@@ -134,14 +143,20 @@ class PushFeed:
         self._clock = clock
         self._sleep = sleep
         self._flush_gap = flush_gap
+        # A lost channel that comes back within two refresh intervals is back on screen
+        # within them: a 5 s first wait (up to 10 s on the second) made a two-second
+        # dashboard take 4-5 s after garbled replies (benchmarks/push_recovery.py).
         self._backoff = Backoff(
-            base=RETRY_BASE,
+            base=min(retry_base, RETRY_BASE),
             cap=RETRY_CAP,
-            steady=1,
+            steady=STEADY_REOPENS,
             jitter="half",
             random=(rng or random.Random()).random,
         )
         self._channel: PushChannelLike | None = None
+        # Channels lost whose disconnect did not get through: their CometD clients are
+        # still on the server, so the way out tries them again.
+        self._undisconnected: list[PushChannelLike] = []
         self._pending: dict[str, tuple[object, object]] = {}
         self._last_flush = -float("inf")
         self._last_round = -float("inf")
@@ -219,7 +234,16 @@ class PushFeed:
         channel, self._channel = self._channel, None
         if channel is not None:
             await channel.close()
+        leftovers, self._undisconnected = self._undisconnected, []
+        # Concurrently: each is bounded by the channel's own short timeout.
+        await asyncio.gather(*(leftover.close() for leftover in leftovers))
         self._set_state(FeedState.CLOSED)
+
+    async def _close_lost(self, channel: PushChannelLike) -> None:
+        """Close a channel given up on; kept for the way out if its disconnect failed."""
+        await channel.close()
+        if channel.undisconnected:
+            self._undisconnected.append(channel)
 
     async def _try_open(self) -> bool:
         self._set_state(FeedState.CONNECTING)
@@ -227,7 +251,7 @@ class PushFeed:
         try:
             batch = await channel.open()
         except errors.StatisticsError as error:
-            await channel.close()
+            await self._close_lost(channel)
             self._lost(error)
             return False
         except asyncio.CancelledError:
@@ -276,7 +300,7 @@ class PushFeed:
                 self._on_resync()
             if lost:
                 self._channel = None
-                await channel.close()
+                await self._close_lost(channel)
                 self._lost(error)
             else:
                 await self._wait(AFTER_FAILURE_PAUSE)

@@ -24,6 +24,8 @@ from statdash.api.errors import (
     ShapeError,
 )
 from statdash.api.push import PushChannel, PushUpdate
+from statdash.api.responses import UNREADABLE_NUMBER
+from statdash.api.values import UnknownValue, parse_value
 from tests.api.support import (
     API_KEY,
     CLIENT_ID,
@@ -874,3 +876,38 @@ async def test_open_may_be_called_again_after_a_transient_failure() -> None:
     assert not channel.connected
     batch = await channel.open()
     assert channel.connected and not batch.rehandshook
+
+
+@pytest.mark.parametrize("nested", [False, True])
+async def test_an_integer_too_long_for_python_marks_its_statistic_and_the_rest_arrive(
+    nested: bool,
+) -> None:
+    """An update holding a 5,000-digit integer (past Python's 4,300-digit int/str limit) is
+    counted, handed on as the unreadable marker, and the other items of the batch arrive."""
+    server = Bayeux()
+    huge = "9" * 5000
+    good = json.dumps([update("a", 1), update("c", 3)])
+    bad = (
+        '{"statisticId": "b", "subscriptionId": "sub-1", "timestamp": 1700000000000, '
+        f'"value": {{"intValue": {huge}}}}}'
+    )
+    items = good[:-1] + ", " + bad + "]"
+    payload = f'{{"statistics": {items}}}'
+    data = f'{{"data": {payload}}}' if nested else payload
+
+    def answer(messages: list[dict[str, Any]]) -> Reply:
+        [message] = messages
+        meta = json.dumps(ok(message, clientId=message["clientId"], advice=ADVICE))
+        return f'[{{"channel": "{push.UPDATES_CHANNEL}", "data": {data}}}, {meta}]'.encode()
+
+    server.scripts["connect"].append(answer)
+    channel = channel_on(server)
+    await channel.open()
+    batch = await channel.next_batch()
+    assert [u.statistic_id for u in batch.updates] == ["a", "c", "b"]
+    marked = batch.updates[2]
+    assert marked.value == {"intValue": UNREADABLE_NUMBER}
+    assert marked.subscription_id == "sub-1"
+    assert isinstance(parse_value(marked.value, marked.timestamp), UnknownValue)
+    assert batch.skipped == 1
+    assert channel.connected

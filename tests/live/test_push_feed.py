@@ -39,6 +39,7 @@ class FakeChannel:
     opening: Step = field(default_factory=Batch)
     rounds: asyncio.Queue[Step] = field(default_factory=asyncio.Queue)
     closed: int = 0
+    undisconnected: bool = False
 
     async def open(self) -> Batch:
         if isinstance(self.opening, errors.StatisticsError):
@@ -261,3 +262,38 @@ async def test_an_open_cancelled_in_flight_still_disconnects() -> None:
     with contextlib.suppress(asyncio.CancelledError):
         await opening
     assert channel.closed == 1
+
+
+async def test_a_lost_channel_is_tried_again_at_the_refresh_interval_at_first() -> None:
+    """The first reopens of a lost channel wait no longer than the refresh interval, so a
+    channel back within two intervals is live again within them (a 5 s first wait, 10 s
+    the next, made a 2 s dashboard take 7 s after a few garbled replies)."""
+    channel, back = FakeChannel(), FakeChannel()
+    down = [FakeChannel(opening=errors.ConnectError("down")) for _ in range(2)]
+    pool = iter([channel, *down, back])
+    waits: list[float] = []
+
+    async def sleep(delay: float) -> None:
+        waits.append(delay)
+        await asyncio.sleep(0)
+
+    seen = Recorder()
+    feed = PushFeed(
+        lambda: next(pool),
+        on_updates=seen.on_updates,
+        on_state=seen.states.append,
+        on_resync=seen.on_resync,
+        sleep=sleep,
+        flush_gap=0.0,
+        retry_base=2.0,
+    )
+    await feed.open()
+    task = asyncio.create_task(feed.run())
+    channel.rounds.put_nowait(errors.PushLost("the server ended the session"))
+    await until_async(lambda: down[-1].closed == 1, interval=0)
+    await until_async(lambda: feed.state is FeedState.LIVE, interval=0)
+    feed.stop()
+    await task
+    assert len(waits) == 3, waits
+    assert all(0 < wait <= 2.0 for wait in waits), waits
+    assert seen.resyncs == 1

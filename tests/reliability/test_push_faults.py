@@ -10,6 +10,7 @@ left open on the server: no subscription, no CometD client.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 
@@ -98,11 +99,16 @@ def nothing_left_open(simulator: RunningSimulator) -> Iterator[None]:
 class Watched:
     """A controller under push and everything it reported."""
 
-    def __init__(self, client: StatisticsClient, updates: str = "auto") -> None:
+    def __init__(
+        self, client: StatisticsClient, updates: str = "auto", *, reconcile: float | None = None
+    ) -> None:
         self.statuses: list[SessionStatus] = []
+        plan = plan_for(fast_layout())
+        if reconcile is not None:
+            plan = replace(plan, reconcile_interval=reconcile)
         self.controller = LiveController(
             client,
-            plan_for(fast_layout()),
+            plan,
             on_change=lambda _: None,
             on_status=self.statuses.append,
             open_channel=lambda: PushChannel(client),
@@ -255,3 +261,85 @@ async def test_push_only_mode_stays_off_polling_while_the_channel_is_lost(
         assert simulator.state()["requests"].get("peek", 0) - peeks <= 1
         simulator.set_faults(unknown_client=False)
         await watched.until(lambda: watched.controller.status.updates == "push")
+
+
+async def test_a_channel_lost_whose_disconnect_failed_is_disconnected_on_quit(
+    simulator: RunningSimulator, client: StatisticsClient
+) -> None:
+    """Connects and the disconnect after them fail (503): the lost client stays on the
+    server, the feed opens a new one; on quit both get a /meta/disconnect, none is left."""
+    async with Watched(client) as watched:
+        before = simulator.state()["requests"].get("notifications.handshake", 0)
+        # Two failed connects lose the channel; the third failure is its disconnect.
+        simulator.set_faults(fail_next={"notifications": 3})
+        await watched.until(
+            lambda: (
+                simulator.state()["requests"].get("notifications.handshake", 0) > before
+                and watched.controller.pushing
+            )
+        )
+        assert simulator.state()["cometd_clients"] == 2, "the lost client is still there"
+    assert simulator.state()["cometd_clients"] == 0
+
+
+async def test_a_subscription_the_server_forgot_under_push_is_found_and_reopened(
+    simulator: RunningSimulator, client: StatisticsClient
+) -> None:
+    """The server forgets the REST subscription while the channel stays healthy: deliveries
+    stop, the dashboard asks long before its routine check (an hour here), finds it gone,
+    opens it again without counting an error, and values come by push again."""
+    async with Watched(client, reconcile=3600.0) as watched:
+        controller = watched.controller
+        for _ in range(4):  # deliveries as simulated time passes: the server's cadence
+            revision = controller.store.revision
+            simulator.advance(5)
+            await watched.changed_since(revision)
+        old = controller.status.subscription_id
+        simulator.set_faults(drop_subscriptions=True)
+        await watched.until(lambda: controller.status.subscription_id not in (None, old))
+        assert controller.pushing and controller.status.error_count == 0
+        assert list(open_subscriptions(simulator)) == [controller.status.subscription_id]
+        revision = controller.store.revision
+        simulator.advance(5)
+        await watched.changed_since(revision)
+
+
+async def test_push_is_live_again_after_replies_that_are_not_json(
+    simulator: RunningSimulator, client: StatisticsClient
+) -> None:
+    """Connect replies that are not JSON until the channel is lost, then sound ones: push is
+    live again and values come by it (how soon: test_push_feed's reopen waits, and
+    benchmarks/faults.py push-recovery)."""
+    async with Watched(client) as watched:
+        controller = watched.controller
+        simulator.set_faults(malformed_push="invalid_json")
+        await watched.until(lambda: controller.status.updates == "push lost: polling")
+        simulator.set_faults(malformed_push=None)
+        await watched.until(lambda: controller.pushing)
+        revision = controller.store.revision
+        simulator.advance(5)
+        await watched.changed_since(revision)
+        assert controller.status.updates == "push"
+
+
+async def test_deliveries_that_stop_let_the_values_go_stale_while_the_server_cannot_say(
+    simulator: RunningSimulator, client: StatisticsClient
+) -> None:
+    """Deliveries stop on a healthy channel and the peek that asks why fails: the values
+    are no longer shown as current (stale) instead of `live · push` with frozen figures."""
+    async with Watched(client, reconcile=3600.0) as watched:
+        controller = watched.controller
+        for _ in range(4):  # the server's cadence
+            revision = controller.store.revision
+            simulator.advance(5)
+            await watched.changed_since(revision)
+        statistic_id = next(iter(controller.plan.items)).statistic_id
+        simulator.set_faults(drop_subscriptions=True, error_rate={"peek": 1.0})
+        await watched.until(
+            lambda: controller.store.is_stale(statistic_id, time.monotonic(), REFRESH)
+        )
+        assert controller.status.error_count >= 1
+        simulator.set_faults(error_rate={"peek": 0.0})
+        await watched.until(
+            lambda: not controller.store.is_stale(statistic_id, time.monotonic(), REFRESH)
+        )
