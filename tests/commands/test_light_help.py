@@ -1,4 +1,5 @@
-"""`statdash COMMAND --help`, and an argument error, load none of the dashboard (issue 23).
+"""`statdash COMMAND --help`, and an argument error, load none of the dashboard (issue 23);
+importing the layout models builds none of their validators.
 
 Each command's arguments live apart from the command (`statdash.commands.arguments`), so the
 help and a misspelt flag are answered without the layout models, pydantic, httpx or Textual.
@@ -83,3 +84,31 @@ def test_every_commands_help_and_argument_error_load_nothing_heavy() -> None:
     for name in COMMANDS:
         assert found[f"{name} --help"] == [0, []], name
         assert found[f"{name} --no-such"] == [2, []], name
+
+
+# The layout language imported, as by a command that reads no layout (peek, cleanup): built?
+BUILT = """
+import json
+import statdash.layout.specs
+from statdash.layout.validation import Node
+
+def every(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from every(sub)
+
+models = list(every(Node))
+print(json.dumps([len(models), sorted({m.__name__ for m in models if m.__pydantic_complete__})]))
+"""
+
+
+def test_the_layout_models_build_their_validators_only_when_a_layout_is_read() -> None:
+    """Importing the layout language (as `peek` and `cleanup` do) builds none of its
+    validators: pydantic builds them at the first validation (`defer_build`), so only a
+    command that reads a layout pays for them. The layout tests prove validation unchanged."""
+    done = subprocess.run(
+        [sys.executable, "-c", BUILT], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    models, built = json.loads(done.stdout)
+    assert models > 20  # the language's models were imported, so the check means something
+    assert built == []
