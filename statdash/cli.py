@@ -1,11 +1,12 @@
 """argv -> one statdash command. Friendly errors and exit status 2 before any app starts.
 
-Each command is one module of `statdash.commands` (`statdash.commands.sim`,
-`statdash.commands.check`, ...) with `add_arguments(parser)` and `run(args) -> int`; this
-module only builds the parser and dispatches. Only the module of the command being run is
-imported: every command lists itself with the one-line help below, so `statdash --help`
-loads none of them, and `statdash sim` never loads the dashboard's Textual or the layout
-machinery it does not use.
+Each command is two modules: its arguments, `statdash.commands.arguments.COMMAND` with
+`add_arguments(parser)`, light; and the command, `statdash.commands.COMMAND` with
+`run(args) -> int`. This module only builds the parser and dispatches. Every command lists
+itself with the one-line help below, so `statdash --help` loads none of them; the named
+command's arguments module is imported to parse, and the command's own module (its layout
+models, pydantic, httpx, Textual) only once the arguments parsed, to run it. So
+`statdash run --help`, or a misspelt flag, is answered without loading the dashboard.
 """
 
 from __future__ import annotations
@@ -20,13 +21,15 @@ from statdash import __version__
 from statdash.commands.voice import Refused, Voice
 
 
-class _CommandModule(Protocol):
+class _ArgumentsModule(Protocol):
     def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
 
+
+class _CommandModule(Protocol):
     def run(self, args: argparse.Namespace) -> int: ...
 
 
-# command -> (module implementing it, one-line help)
+# command -> (module implementing it, one-line help); its arguments are in arguments_module().
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("statdash.commands.run", "run the live dashboard for a layout file"),
     "demo": ("statdash.commands.demo", "run the dashboard on the built-in simulator"),
@@ -58,11 +61,22 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"statdash {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (module_name, help_text) in COMMANDS.items():
+    for name, (_, help_text) in COMMANDS.items():
         sub = subparsers.add_parser(name, help=help_text, description=help_text, allow_abbrev=False)
         if name == command:
-            _load(module_name).add_arguments(sub)
+            add_command_arguments(name, sub)
     return parser
+
+
+def arguments_module(command: str) -> str:
+    """The module of `command`'s arguments: `statdash.commands.arguments.COMMAND`."""
+    return f"statdash.commands.arguments.{command}"
+
+
+def add_command_arguments(command: str, parser: argparse.ArgumentParser) -> None:
+    """Add `command`'s arguments to `parser`, importing its (light) arguments module only."""
+    module: _ArgumentsModule = importlib.import_module(arguments_module(command))
+    module.add_arguments(parser)
 
 
 def _load(module_name: str) -> _CommandModule:

@@ -43,12 +43,13 @@ pages:
 SECTION_HEADING = "## What a layout costs to compile"
 
 
-def section_in(text: str) -> str | None:
-    """This script's section of a docs/performance.md text (up to the next heading), or None."""
-    start = text.find(SECTION_HEADING + "\n")
+def section_in(text: str, heading: str = SECTION_HEADING) -> str | None:
+    """A hand-written section of a docs/performance.md text (from `heading` up to the next
+    heading; this script's by default), or None."""
+    start = text.find(heading + "\n")
     if start < 0:
         return None
-    end = text.find("\n## ", start + len(SECTION_HEADING))
+    end = text.find("\n## ", start + len(heading))
     return text[start : end + 1 if end >= 0 else len(text)]
 
 

@@ -25,8 +25,9 @@ from pathlib import Path
 
 import httpx
 
+from statdash.commands.arguments.server import add_server_arguments
 from statdash.commands.common import load_compiled
-from statdash.commands.server_options import add_server_arguments, resolve_server
+from statdash.commands.server_options import resolve_server
 from statdash.commands.voice import Voice
 from statdash.live.subscriptions.records import SubscriptionRecords
 from statdash.ui.launch import run_dashboard

@@ -18,6 +18,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from benchkit import compile_memory, startup
 from benchkit.compile_memory import section_in
 from benchkit.cycle import SCREEN, STAGES, CycleRun, FloorRun
 from benchkit.layouts import Scaled
@@ -451,10 +452,12 @@ def write_report(report: Report, path: Path) -> None:
     for run in memory:
         add(f"- {_memory_line(run)}")
     add(_memory_note(memory))
-    # `perf.py compile-memory`'s section is not this run's: kept as it was.
-    kept = section_in(path.read_text(encoding="utf-8")) if path.exists() else None
-    if kept is not None:
-        add("\n" + kept.rstrip("\n") + "\n")
+    # `perf.py compile-memory`'s and `perf.py startup`'s sections are not this run's: kept.
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    for heading in (compile_memory.SECTION_HEADING, startup.SECTION_HEADING):
+        kept = section_in(old, heading)
+        if kept is not None:
+            add("\n" + kept.rstrip("\n") + "\n")
     add("\n## How to run\n")
     add(
         "```\n.venv/bin/python benchmarks/perf.py            # full, about 10 minutes\n"

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import SplitResult, urlsplit
 
-from platformdirs import user_config_dir
 from pydantic import SecretStr
 
+from statdash.api.config_path import default_config_path
 from statdash.api.errors import ConfigError
 from statdash.regular import NotRegularFile, open_regular, require_regular
 
@@ -67,11 +67,6 @@ class ServerSettings:
         parts = urlsplit(self.url)
         host = parts.hostname or "?"
         return f"{host}:{parts.port}" if parts.port else host
-
-
-def default_config_path() -> Path:
-    """`config.toml` in the platform's per-user config directory."""
-    return Path(user_config_dir("statdash")) / "config.toml"
 
 
 def resolve_settings(

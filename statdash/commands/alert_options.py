@@ -1,5 +1,6 @@
-"""`--alert-log PATH` (run, demo, watch, serve), run's `--alert-actions`, opening the log, and
-checking the rules' webhooks before anything starts."""
+"""The alert flags read back (their arguments are `statdash.commands.arguments.alerts`):
+whether they go together, opening the log, and checking the rules' webhooks before anything
+starts."""
 
 from __future__ import annotations
 
@@ -10,33 +11,6 @@ from statdash.commands.voice import Refused, Voice
 from statdash.layout.views import CompiledLayout
 from statdash.live.alerts.log import AlertLog, AlertLogError
 from statdash.live.alerts.webhook import webhook_problems
-
-
-def add_alert_arguments(parser: argparse.ArgumentParser) -> None:
-    """The alert flags: where the alert log goes."""
-    parser.add_argument(
-        "--alert-log",
-        type=Path,
-        metavar="PATH",
-        help="append one JSON line per alert raised, acknowledged and cleared"
-        " (default: the layout's alert_settings: log, else none)",
-    )
-
-
-ALERT_ACTIONS = ("all", "screen")
-
-
-def add_alert_actions_argument(parser: argparse.ArgumentParser) -> None:
-    """`--alert-actions all|screen`: whether this dashboard runs the rules' commands and log."""
-    parser.add_argument(
-        "--alert-actions",
-        choices=ALERT_ACTIONS,
-        default="all",
-        help="all (default): alerts show, their commands run and the alert log is written;"
-        " screen: alerts only show on this screen (banner, toasts, bell), no commands and no"
-        " alert log, e.g. beside a `statdash watch` that runs them (each `statdash serve`"
-        " viewer runs this way: serve runs the rules' commands and log once, itself)",
-    )
 
 
 def screen_only(args: argparse.Namespace) -> bool:

@@ -37,7 +37,8 @@ from statdash.api.errors import (
     TransportError,
 )
 from statdash.api.settings import ServerSettings
-from statdash.commands.server_options import add_server_arguments, resolve_server
+from statdash.commands.arguments.check import SHOWN_OBJECTS
+from statdash.commands.server_options import resolve_server
 from statdash.commands.voice import Refused, Voice
 from statdash.layout.compile import compile_layout, formula_needs
 from statdash.layout.loader import LayoutError, load_layout
@@ -56,34 +57,10 @@ VOICE = Voice("check")
 EXIT_OK = 0
 EXIT_UNCHECKED = 1
 EXIT_PROBLEMS = 2
-# Objects named in one grouped line before "and N more objects".
-SHOWN_OBJECTS = 3
 LAYOUT_SUFFIXES = (".yaml", ".yml")
 # Stands for an object's id in a server message, so "Unknown object 'Agent:ana'" and
 # "Unknown object 'Agent:ben'" are one message for grouping.
 _THE_OBJECT = "\0"
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The command's arguments: layout files, `--all` and, optionally, a server."""
-    parser.add_argument(
-        "layouts",
-        nargs="+",
-        metavar="LAYOUT",
-        help="layout files (YAML); other files are skipped, so `layouts/*` works",
-    )
-    parser.add_argument(
-        "--all",
-        action="store_true",
-        help="list every statistic the server rejected on its own line (default: grouped,"
-        f" {SHOWN_OBJECTS} objects named per line)",
-    )
-    add_server_arguments(parser, url_required=False)
-    parser.epilog = (
-        "Without --url each layout is checked offline. With --url the server resolves every"
-        " (object, statistic) pair through one subscription, which is always deleted after."
-        " Exit status: 0 sound, 2 problems found, 1 the server check could not run."
-    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -19,13 +19,12 @@ import argparse
 import asyncio
 import os
 from collections.abc import Sequence
-from pathlib import Path
 
 from statdash.api.client import RetryPolicy, StatisticsClient
 from statdash.api.connect import make_client
 from statdash.api.errors import ConfigError
 from statdash.commands.common import EXIT_FAILED, EXIT_OK
-from statdash.commands.server_options import add_server_arguments, resolve_server
+from statdash.commands.server_options import resolve_server
 from statdash.commands.voice import Refused, Voice
 from statdash.live.subscriptions.leftovers import (
     Tally,
@@ -37,37 +36,6 @@ from statdash.live.subscriptions.records import OpenSubscription, SubscriptionRe
 from statdash.text import clean, counted
 
 VOICE = Voice("cleanup")
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """`cleanup` takes an optional server, `--all`, a records file and the server flags."""
-    parser.add_argument(
-        "--all",
-        action="store_true",
-        help="also delete subscriptions of statdash processes that still seem to run"
-        " (a dashboard still running then opens a new one)",
-    )
-    parser.add_argument(
-        "--forget",
-        action="store_true",
-        help="drop the records without contacting any server (for servers that are gone for"
-        " good; a subscription still open there stays open until the server drops it)",
-    )
-    parser.add_argument(
-        "--records",
-        type=Path,
-        metavar="FILE",
-        help="the open-subscription record file (default: open-subscriptions.json in the"
-        " user state directory)",
-    )
-    add_server_arguments(parser, url_required=False)
-    parser.epilog = (
-        "Without --url every server in the records is contacted, with the credentials from"
-        " the flags, STATDASH_* or the config file. Records older than 7 days, and those of"
-        " a server that is not a Statistics API, are forgotten without a delete; --forget"
-        " drops every chosen record without contacting any server. Exit status: 0 nothing"
-        " left, 1 some subscriptions could not be deleted (kept for next time), 2 usage error."
-    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,13 +10,12 @@ from pydantic import SecretStr
 
 from statdash.api.settings import Credentials, ServerSettings
 from statdash.commands.alert_options import (
-    add_alert_arguments,
     check_alert_webhooks,
     open_alert_log,
 )
-from statdash.commands.common import add_updates_argument, load_compiled
-from statdash.commands.record_options import add_record_arguments, make_recorder, record_problem
-from statdash.commands.run import KIOSK_HELP, THEMES_HELP, theme_problem
+from statdash.commands.common import load_compiled
+from statdash.commands.record_options import make_recorder, record_problem
+from statdash.commands.run import theme_problem
 from statdash.commands.voice import Refused, Voice
 from statdash.layout.shipped import shipped_layout
 from statdash.sim.config import SimConfig
@@ -26,39 +25,8 @@ from statdash.sim.config import SimConfig
 
 VOICE = Voice("demo")
 DEMO_API_KEY = "statdash-demo"
-DEMO_WARM_UP = 1800.0
 """The demo opens mid-shift: agents in varied states with calls behind them, not a floor
 where everyone logged in a second ago (0 calls, productivity 0%, every row at alarm)."""
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """`demo` takes an optional layout, simulator sizes and a theme."""
-    parser.add_argument(
-        "layout", nargs="?", type=Path, help="a layout file (default: the shipped demo layout)"
-    )
-    parser.add_argument("--agents", type=int, default=50, help="simulated agents (default 50)")
-    parser.add_argument("--queues", type=int, default=5, help="simulated queues (default 5)")
-    parser.add_argument("--seed", type=int, default=1, help="simulation seed (default 1)")
-    parser.add_argument(
-        "--time-scale",
-        type=float,
-        default=1.0,
-        metavar="X",
-        help="simulated seconds per real second (default 1)",
-    )
-    parser.add_argument(
-        "--warm-up",
-        type=float,
-        default=DEMO_WARM_UP,
-        metavar="SECONDS",
-        help=f"simulated seconds the floor runs before the dashboard opens (default "
-        f"{DEMO_WARM_UP:g}: half an hour into the shift)",
-    )
-    parser.add_argument("--theme", help=THEMES_HELP)
-    add_alert_arguments(parser)
-    add_updates_argument(parser)
-    parser.add_argument("--kiosk", action="store_true", help=KIOSK_HELP)
-    add_record_arguments(parser)
 
 
 def simulator_config(args: argparse.Namespace) -> SimConfig:

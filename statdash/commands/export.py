@@ -13,7 +13,6 @@ import json
 import sys
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any, TextIO
 
 from statdash.api.values import AgentStateValue, NumberValue, StatValue
@@ -25,7 +24,6 @@ from statdash.live.recordings.replay import moment_of_day
 from statdash.text import clean
 
 VOICE = Voice("export")
-FORMATS = ("csv", "jsonl")
 COLUMNS = (
     "time",
     "object_type",
@@ -37,17 +35,6 @@ COLUMNS = (
     "since",
 )
 MAX_TEXT = 200
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """`export` takes the recording, a format, a time range and an optional sampling step."""
-    parser.add_argument("file", type=Path, help="a recording (made with run/demo --record)")
-    parser.add_argument("--format", choices=FORMATS, default="csv", help="csv (default) or jsonl")
-    parser.add_argument("--from", dest="start", metavar="HH:MM[:SS]", help="from this time on")
-    parser.add_argument("--to", dest="end", metavar="HH:MM[:SS]", help="up to this time")
-    parser.add_argument(
-        "--every", metavar="DURATION", help="the whole state at each step (e.g. 1m, 30s)"
-    )
 
 
 def run(args: argparse.Namespace) -> int:

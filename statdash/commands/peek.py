@@ -22,6 +22,7 @@ from statdash.api.errors import ConfigError, StatisticsError
 from statdash.api.models import PeekedStatisticValue
 from statdash.api.responses import ItemError, PeekedResult
 from statdash.api.values import parse_value
+from statdash.commands.arguments.peek import OBJECT_TYPES
 from statdash.commands.common import EXIT_FAILED, EXIT_OK
 from statdash.commands.output import (
     MAX_VALUE_TEXT,
@@ -32,7 +33,7 @@ from statdash.commands.output import (
     terminal_width,
     value_text,
 )
-from statdash.commands.server_options import add_server_arguments, resolve_server
+from statdash.commands.server_options import resolve_server
 from statdash.commands.voice import Refused, Voice
 from statdash.layout.suggest import closest
 from statdash.layout.vocabulary import OBJECT_TYPES as LAYOUT_TYPES
@@ -40,49 +41,9 @@ from statdash.text import clean, counted
 
 VOICE = Voice("peek")
 
-# API objectTypes (statistics-api-v3.md, "Objects"), outbound ones included.
-OBJECT_TYPES: tuple[str, ...] = (
-    "Agent",
-    "GroupAgents",
-    "Place",
-    "GroupPlaces",
-    "Queue",
-    "RoutePoint",
-    "GroupQueues",
-    "RegularDN",
-    "Tenant",
-    "Campaign",
-    "CampaignGroup",
-    "CallingList",
-    "CampaignCallingList",
-)
-
 
 class UsageError(Exception):
     """An argument that cannot be used; the message says which and why."""
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """`peek` takes a statistic name, one or more TYPE:ID objects and the server flags."""
-    parser.add_argument("name", help="a predefined statistic name, e.g. CurrentAgentState")
-    parser.add_argument(
-        "objects",
-        nargs="+",
-        metavar="TYPE:ID",
-        help="objects to read, e.g. Agent:jsmith Queue:8001@SIP_Switch (TYPE is the API"
-        " objectType, any case; split at the first colon)",
-    )
-    parser.add_argument(
-        "--format",
-        choices=("table", "json"),
-        default="table",
-        help="table for people (default), or json with the raw values as the server sent them",
-    )
-    add_server_arguments(parser)
-    parser.epilog = (
-        f"Object types: {', '.join(OBJECT_TYPES)}. "
-        "Exit status: 0 every object read, 1 some could not be read, 2 usage error."
-    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from pathlib import Path
 
-from statdash.commands.run import THEMES_HELP, theme_problem
+from statdash.commands.run import theme_problem
 from statdash.commands.voice import EXIT_USAGE, Refused, Voice
 from statdash.live.recordings.file import Recording, RecordingError
 from statdash.live.recordings.replay import MAX_SPEED, SPEEDS, moment_of_day
@@ -14,16 +13,6 @@ from statdash.live.recordings.replay import MAX_SPEED, SPEEDS, moment_of_day
 # Textual is imported in `run`, once the file is known to be a good recording.
 
 VOICE = Voice("replay")
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """`replay` takes the recording, a speed, a moment to start at and a theme."""
-    parser.add_argument("file", type=Path, help="a recording (made with run/demo --record)")
-    parser.add_argument(
-        "--speed", type=float, default=1.0, help="recorded seconds per second (default 1)"
-    )
-    parser.add_argument("--at", metavar="HH:MM[:SS]", help="start at this time of the recording")
-    parser.add_argument("--theme", help=THEMES_HELP)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -6,22 +6,20 @@ import argparse
 import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import NoReturn
 
 from statdash.api.errors import ConfigError
 from statdash.api.settings import ServerSettings
 from statdash.commands.alert_options import (
-    add_alert_actions_argument,
-    add_alert_arguments,
     alert_actions_problem,
     check_alert_webhooks,
     open_alert_log,
     screen_only,
 )
-from statdash.commands.common import add_updates_argument, load_compiled
-from statdash.commands.record_options import add_record_arguments, make_recorder, record_problem
-from statdash.commands.server_options import add_server_arguments, resolve_server
+from statdash.commands.arguments.run import add_arguments
+from statdash.commands.common import load_compiled
+from statdash.commands.record_options import make_recorder, record_problem
+from statdash.commands.server_options import resolve_server
 from statdash.commands.voice import Refused, Voice
 from statdash.layout.suggest import did_you_mean
 from statdash.layout.views import CompiledLayout
@@ -32,25 +30,6 @@ from statdash.live.subscriptions.records import SubscriptionRecords
 # `statdash run --help` and the refusals before the screen (bad layout, no server) stay quick.
 
 VOICE = Voice("run")
-THEMES_HELP = "colour theme, e.g. statdash, ansi-dark (the terminal's 16 colours), textual-light"
-KIOSK_HELP = "for a wall display: no key bar and no command palette (the status line stays)"
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """`run` takes a layout file, the server flags, a theme and how values arrive."""
-    parser.add_argument("layout", type=Path, help="the layout file (YAML)")
-    parser.add_argument("--theme", help=THEMES_HELP)
-    add_alert_arguments(parser)
-    add_alert_actions_argument(parser)
-    add_updates_argument(parser)
-    parser.add_argument("--kiosk", action="store_true", help=KIOSK_HELP)
-    add_server_arguments(parser)
-    add_record_arguments(parser)
-    parser.epilog = (
-        "Exit status: 0 you quit (a key or a signal) after the server answered at least once,"
-        " 1 the server was never reached (or the app crashed), 2 bad layout, theme, settings,"
-        " alert log or recording, refused before the screen starts."
-    )
 
 
 @dataclass(frozen=True)

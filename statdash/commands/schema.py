@@ -9,19 +9,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from statdash.layout.specs import Layout
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The command's arguments: where to write the schema."""
-    parser.add_argument(
-        "-o", "--output", type=Path, help="write the schema to this file instead of stdout"
-    )
 
 
 def layout_schema() -> dict[str, Any]:

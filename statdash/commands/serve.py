@@ -27,14 +27,12 @@ from statdash.api.errors import ConfigError
 from statdash.api.settings import ENV_PREFIX, ServerSettings, is_loopback
 from statdash.commands import run as run_command
 from statdash.commands.alert_options import (
-    add_alert_arguments,
     check_alert_webhooks,
     open_alert_log,
 )
 from statdash.commands.alert_session import AlertSession
-from statdash.commands.common import add_updates_argument
 from statdash.commands.run import Prepared
-from statdash.commands.server_options import add_server_arguments, resolve_server
+from statdash.commands.server_options import resolve_server
 from statdash.commands.voice import Refused, Voice
 from statdash.layout.views import CompiledLayout
 from statdash.live.alerts.actions import AlertActions
@@ -49,51 +47,9 @@ if TYPE_CHECKING:
 # aiohttp and textual-serve (~150 ms) load only once everything is known to be good.
 
 VOICE = Voice("serve")
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8000
-DEFAULT_MAX_VIEWERS = 10
 # `run` options a viewer's dashboard is given when serve is (checked by run's own parser).
 FORWARDED_SWITCHES = ("kiosk",)
 FORWARDED_VALUES = ("theme", "updates")
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """`serve` takes a layout, where to listen, the viewer limit, and run's server flags."""
-    parser.add_argument("layout", type=Path, help="the layout file (YAML)")
-    web = parser.add_argument_group("web")
-    web.add_argument(
-        "--host",
-        default=DEFAULT_HOST,
-        help=f"address to listen on (default {DEFAULT_HOST}: this machine only)",
-    )
-    web.add_argument(
-        "--port",
-        type=int,
-        default=DEFAULT_PORT,
-        help=f"port to listen on (default {DEFAULT_PORT}; 0 picks a free one)",
-    )
-    web.add_argument(
-        "--max-viewers",
-        type=int,
-        metavar="N",
-        default=DEFAULT_MAX_VIEWERS,
-        help="browsers served at once, each its own dashboard and subscription "
-        f"(default {DEFAULT_MAX_VIEWERS})",
-    )
-    web.add_argument(
-        "--allow-remote",
-        action="store_true",
-        help="allow listening on an address other machines can reach (put TLS in front: "
-        "docs/serve.md)",
-    )
-    dashboard = parser.add_argument_group("each viewer's dashboard")
-    dashboard.add_argument("--theme", help=run_command.THEMES_HELP)
-    dashboard.add_argument(
-        "--kiosk", action="store_true", help="the dashboard's kiosk mode (as `statdash run`)"
-    )
-    add_updates_argument(dashboard)
-    add_alert_arguments(parser)
-    add_server_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:

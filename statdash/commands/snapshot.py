@@ -25,7 +25,6 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TextIO
 
 from statdash.api.client import StatisticsClient
@@ -43,7 +42,7 @@ from statdash.commands.output import (
     use_colour,
     value_text,
 )
-from statdash.commands.server_options import add_server_arguments, resolve_server
+from statdash.commands.server_options import resolve_server
 from statdash.commands.voice import Refused, Voice
 from statdash.layout.compile import STATE_COLUMN_LABEL
 from statdash.layout.formats import NOT_AVAILABLE, FormatName, Thresholds, format_value, number_of
@@ -65,35 +64,11 @@ from statdash.text import clean, counted
 
 VOICE = Voice("snapshot")
 EXIT_PARTIAL = 3
-FORMATS = ("table", "json", "csv")
 MAX_LABEL = 80
 # Table columns that give up width on a narrow terminal: widget, object, statistic, value.
 SQUEEZE = (1, 2, 3, 4)
 _COLOURS = {"warning": "\x1b[33m", "alarm": "\x1b[31m", "error": "\x1b[31m"}
 _RESET = "\x1b[0m"
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """`snapshot` takes a layout file, an output format, a records file and the server flags."""
-    parser.add_argument("layout", type=Path, help="the layout file (YAML)")
-    parser.add_argument(
-        "--format",
-        choices=FORMATS,
-        default="table",
-        help="table (aligned text for people, the default), json or csv (for scripts)",
-    )
-    parser.add_argument(
-        "--records",
-        type=Path,
-        metavar="FILE",
-        help="where open subscriptions are written down while the read runs"
-        " (default: open-subscriptions.json in the user state directory; see statdash cleanup)",
-    )
-    add_server_arguments(parser)
-    parser.epilog = (
-        "Exit status: 0 every statistic read, 1 the server could not be read,"
-        " 2 bad layout or usage, 3 some statistics were refused."
-    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -20,19 +20,17 @@ import argparse
 import asyncio
 import contextlib
 import sys
-from pathlib import Path
 
 from statdash.api.errors import ConfigError
 from statdash.api.settings import ServerSettings
 from statdash.commands.alert_options import (
-    add_alert_arguments,
     check_alert_webhooks,
     open_alert_log,
 )
 from statdash.commands.alert_session import AlertSession
-from statdash.commands.common import add_updates_argument, load_compiled
-from statdash.commands.record_options import add_record_arguments, make_recorder, record_problem
-from statdash.commands.server_options import add_server_arguments, resolve_server
+from statdash.commands.common import load_compiled
+from statdash.commands.record_options import make_recorder, record_problem
+from statdash.commands.server_options import resolve_server
 from statdash.commands.voice import Refused, Voice, now_stamp
 from statdash.layout.views import CompiledLayout
 from statdash.layout.vocabulary import UpdatesName
@@ -45,28 +43,6 @@ from statdash.live.subscriptions.records import SubscriptionRecords
 VOICE = Voice("watch")
 SESSION_VOICE = Voice("watch", stamped=True)
 """Once watching, every line (stdout's alert events too) starts with the time."""
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """`watch` takes a layout file, the alert log, the recording flags, a records file and the
-    server flags."""
-    parser.add_argument("layout", type=Path, help="the layout file (YAML) with alert rules")
-    add_alert_arguments(parser)
-    add_record_arguments(parser)
-    add_updates_argument(parser)
-    parser.add_argument(
-        "--records",
-        type=Path,
-        metavar="FILE",
-        help="where the open subscription is written down while watching"
-        " (default: open-subscriptions.json in the user state directory; see statdash cleanup)",
-    )
-    add_server_arguments(parser)
-    parser.epilog = (
-        "Exit status: 0 stopped by a signal, 1 the server was never reached,"
-        " 2 bad layout, no alerts (and no recording), unwritable alert log or recording,"
-        " or bad usage."
-    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from statdash.cli import invoke, main
+from statdash.cli import add_command_arguments, invoke, main
 from statdash.sim.config import SimConfig
 from statdash.sim.runner import RunningSimulator
 from tests.support.sim import SIM_START
@@ -79,9 +79,10 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
 
 def run_command(module: Any, argv: list[str]) -> int:
     """Parse `argv` with one command module's own arguments and run it, as statdash.cli does."""
+    command = module.__name__.rsplit(".", 1)[-1]
     parser = argparse.ArgumentParser()
-    module.add_arguments(parser)
-    return invoke(module.__name__.rsplit(".", 1)[-1], module.run, parser.parse_args(argv))
+    add_command_arguments(command, parser)
+    return invoke(command, module.run, parser.parse_args(argv))
 
 
 def spawn(*argv: str) -> subprocess.Popen[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from statdash.commands.peek import OBJECT_TYPES
+from statdash.commands.arguments.peek import OBJECT_TYPES
 from statdash.commands.snapshot import FIELDS
 
 from .conftest import ROOT

@@ -8,7 +8,8 @@ import pytest
 
 from statdash.cli import build_parser, main
 from statdash.commands import watch
-from statdash.commands.demo import DEMO_WARM_UP, simulator_config
+from statdash.commands.arguments.demo import DEMO_WARM_UP
+from statdash.commands.demo import simulator_config
 
 
 def help_text(command: str, capsys: pytest.CaptureFixture[str]) -> str:

@@ -21,6 +21,7 @@ from pydantic import SecretStr
 from statdash.api.settings import Credentials, ServerSettings
 from statdash.commands import run as run_command
 from statdash.commands import serve
+from statdash.commands.arguments.serve import add_arguments
 from statdash.live.subscriptions.records import SubscriptionRecords
 from statdash.sim.runner import RunningSimulator
 from tests.support.wait import CEILING, until_async
@@ -35,7 +36,7 @@ DASHBOARD_EXIT_BOUND = 10.0
 
 def parse(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
-    serve.add_arguments(parser)
+    add_arguments(parser)
     return parser.parse_args(list(argv))
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from statdash.cli import invoke
 from statdash.commands import serve
+from statdash.commands.arguments.serve import add_arguments
 from statdash.sim.runner import RunningSimulator
 
 from .conftest import LAYOUTS, Result, spawn
@@ -30,7 +31,7 @@ def taken_port() -> Iterator[int]:
 
 def parse(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(allow_abbrev=False)
-    serve.add_arguments(parser)
+    add_arguments(parser)
     return parser.parse_args(list(argv))
 
 

@@ -11,7 +11,7 @@ import pytest
 from pydantic import SecretStr
 
 from statdash.api.settings import ServerSettings, is_loopback
-from statdash.commands.server_options import add_server_arguments
+from statdash.commands.arguments.server import add_server_arguments
 from statdash.commands.server_options import resolve_server as _resolve_server
 from statdash.commands.voice import Refused, Voice
 

@@ -10,13 +10,14 @@ from typing import Any
 import pytest
 
 from statdash.commands import sim as sim_command
+from statdash.commands.arguments.sim import ENV_API_KEY, ENV_CLIENT_SECRET, add_arguments
 from statdash.sim import runner
 from statdash.sim.config import SimConfig
 
 
 def parse(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
-    sim_command.add_arguments(parser)
+    add_arguments(parser)
     return parser.parse_args(list(argv))
 
 
@@ -102,8 +103,8 @@ def test_options_reach_the_config() -> None:
 
 def test_secrets_can_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """The API key and client secret may be given in the environment instead of argv."""
-    monkeypatch.setenv(sim_command.ENV_API_KEY, "env-key")
-    monkeypatch.setenv(sim_command.ENV_CLIENT_SECRET, "env-secret")
+    monkeypatch.setenv(ENV_API_KEY, "env-key")
+    monkeypatch.setenv(ENV_CLIENT_SECRET, "env-secret")
     config = sim_command.config_from_args(parse("--client-id", "app"))
     assert (config.api_key, config.client_secret) == ("env-key", "env-secret")
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from statdash.commands import check
+from statdash.commands.arguments.check import add_arguments
 
 BAD = Path(__file__).parent / "bad"
 CASES = sorted(p.stem for p in BAD.glob("*.yaml"))
@@ -22,7 +23,7 @@ CASES = sorted(p.stem for p in BAD.glob("*.yaml"))
 def run_check(name: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     """Run `statdash check NAME.yaml` the way the CLI does; return (status, stdout, stderr)."""
     parser = argparse.ArgumentParser()
-    check.add_arguments(parser)
+    add_arguments(parser)
     status = check.run(parser.parse_args([f"{name}.yaml"]))
     captured = capsys.readouterr()
     return status, captured.out, captured.err

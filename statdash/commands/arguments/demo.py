@@ -1,0 +1,42 @@
+"""`statdash demo`'s arguments."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from statdash.commands.arguments.alerts import add_alert_arguments
+from statdash.commands.arguments.dashboard import KIOSK_HELP, THEMES_HELP, add_updates_argument
+from statdash.commands.arguments.recording import add_record_arguments
+
+DEMO_WARM_UP = 1800.0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """`demo` takes an optional layout, simulator sizes and a theme."""
+    parser.add_argument(
+        "layout", nargs="?", type=Path, help="a layout file (default: the shipped demo layout)"
+    )
+    parser.add_argument("--agents", type=int, default=50, help="simulated agents (default 50)")
+    parser.add_argument("--queues", type=int, default=5, help="simulated queues (default 5)")
+    parser.add_argument("--seed", type=int, default=1, help="simulation seed (default 1)")
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=1.0,
+        metavar="X",
+        help="simulated seconds per real second (default 1)",
+    )
+    parser.add_argument(
+        "--warm-up",
+        type=float,
+        default=DEMO_WARM_UP,
+        metavar="SECONDS",
+        help=f"simulated seconds the floor runs before the dashboard opens (default "
+        f"{DEMO_WARM_UP:g}: half an hour into the shift)",
+    )
+    parser.add_argument("--theme", help=THEMES_HELP)
+    add_alert_arguments(parser)
+    add_updates_argument(parser)
+    parser.add_argument("--kiosk", action="store_true", help=KIOSK_HELP)
+    add_record_arguments(parser)
