@@ -8,6 +8,7 @@ from pathlib import Path
 from statdash.commands.arguments.alerts import add_alert_arguments
 from statdash.commands.arguments.dashboard import KIOSK_HELP, THEMES_HELP, add_updates_argument
 from statdash.commands.arguments.recording import add_record_arguments
+from statdash.commands.arguments.sim import add_floor_arguments
 
 DEMO_WARM_UP = 1800.0
 
@@ -17,16 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "layout", nargs="?", type=Path, help="a layout file (default: the shipped demo layout)"
     )
-    parser.add_argument("--agents", type=int, default=50, help="simulated agents (default 50)")
-    parser.add_argument("--queues", type=int, default=5, help="simulated queues (default 5)")
-    parser.add_argument("--seed", type=int, default=1, help="simulation seed (default 1)")
-    parser.add_argument(
-        "--time-scale",
-        type=float,
-        default=1.0,
-        metavar="X",
-        help="simulated seconds per real second (default 1)",
-    )
+    add_floor_arguments(parser)
     parser.add_argument(
         "--warm-up",
         type=float,

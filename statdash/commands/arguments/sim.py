@@ -9,6 +9,20 @@ ENV_API_KEY = "STATDASH_SIM_API_KEY"
 ENV_CLIENT_SECRET = "STATDASH_SIM_CLIENT_SECRET"
 
 
+def add_floor_arguments(parser: argparse.ArgumentParser) -> None:
+    """The simulated floor's size, seed and speed: `sim` and `demo` take the same ones."""
+    parser.add_argument("--agents", type=int, default=50, help="simulated agents (default 50)")
+    parser.add_argument("--queues", type=int, default=5, help="simulated queues (default 5)")
+    parser.add_argument("--seed", type=int, default=1, help="simulation seed (default 1)")
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=1.0,
+        metavar="X",
+        help="simulated seconds per real second (default 1)",
+    )
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the `statdash sim` options to `parser`."""
     parser.add_argument(
@@ -17,16 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="address to listen on (default 127.0.0.1, loopback only)",
     )
     parser.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 = any)")
-    parser.add_argument("--agents", type=int, default=50, help="number of agents (default 50)")
-    parser.add_argument("--queues", type=int, default=5, help="number of queues (default 5)")
-    parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    parser.add_argument(
-        "--time-scale",
-        type=float,
-        default=1.0,
-        metavar="X",
-        help="simulated seconds per real second (default 1)",
-    )
+    add_floor_arguments(parser)
     parser.add_argument(
         "--manual-clock",
         action="store_true",
