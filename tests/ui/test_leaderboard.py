@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.app import App, ComposeResult
-from textual.theme import BUILTIN_THEMES
 
 from statdash.layout.compile import compile_layout
-from statdash.layout.formats import Level, state_style
+from statdash.layout.formats import Level
 from statdash.layout.loader import load_layout_text
 from statdash.layout.views import TopView
 from statdash.live.store import Batch, Store
-from statdash.ui.app import STYLESHEET
-from statdash.ui.panels import DrawContext, TopPanel, ranking
+from statdash.ui.panels import TopPanel, ranking
 from statdash.ui.widgets.leaderboard import Place
+from tests.support.panels import NOW, PanelHost, draw_context
 
-NOW = 1_700_000_000.0
 AGENTS = ["ana", "ben", "carla", "dev", "elena", "farid"]
 
 
@@ -71,27 +68,6 @@ def test_asc_puts_the_lowest_first() -> None:
     assert names(view, store) == ["carla", "ana", "dev", "ben"]
 
 
-class Host(App[None]):
-    CSS_PATH = STYLESHEET
-
-    def __init__(self, panel: TopPanel) -> None:
-        super().__init__()
-        self.panel = panel
-
-    def compose(self) -> ComposeResult:
-        yield self.panel
-
-
-def context(store: Store) -> DrawContext:
-    return DrawContext(
-        store=store,
-        wall_now=NOW,
-        theme=BUILTIN_THEMES["textual-dark"],
-        state_style=state_style,
-        problems={},
-    )
-
-
 def lines(panel: TopPanel) -> list[str]:
     rendered = panel.render()
     assert isinstance(rendered, Text)
@@ -104,12 +80,12 @@ async def test_the_board_shows_count_places_with_levels_and_follows_changes() ->
     view = top_view("count: 3\n        thresholds: {warn: 5, alarm: 8}")
     store = Store()
     panel = TopPanel(view)
-    async with Host(panel).run_test(size=(60, 12)) as pilot:
-        panel.redraw(context(store), None)
+    async with PanelHost(panel).run_test(size=(60, 12)) as pilot:
+        panel.redraw(draw_context(store), None)
         await pilot.pause()
         assert lines(panel) == ["waiting for values"]
         feed(store, view, {"ana": 3, "ben": 7, "dev": 9})
-        panel.redraw(context(store), None)
+        panel.redraw(draw_context(store), None)
         await pilot.pause()
         shown = lines(panel)
         assert [line.split()[:2] for line in shown] == [["1", "dev"], ["2", "ben"], ["3", "ana"]]
@@ -117,7 +93,7 @@ async def test_the_board_shows_count_places_with_levels_and_follows_changes() ->
         assert shown[1].endswith("7" + Level.WARN.glyph)
         assert "Top 3 by Calls" in str(panel.border_title)
         changed = feed(store, view, {"ana": 12})
-        panel.redraw(context(store), changed)
+        panel.redraw(draw_context(store), changed)
         await pilot.pause()
         assert [line.split()[1] for line in lines(panel)] == ["ana", "dev", "ben"]
 
@@ -126,7 +102,7 @@ async def test_names_and_figures_from_the_server_are_plain_text() -> None:
     """A label holding markup or an escape reaches the screen as plain text."""
     view = top_view()
     panel = TopPanel(view)
-    async with Host(panel).run_test(size=(60, 12)) as pilot:
+    async with PanelHost(panel).run_test(size=(60, 12)) as pilot:
         panel.set_places([Place("[b]x[/b]\x1b[2J", "1", 1.0)])
         await pilot.pause()
         (line,) = lines(panel)

@@ -3,31 +3,14 @@
 from __future__ import annotations
 
 from rich.text import Text as RichText
-from textual.app import App, ComposeResult
-from textual.theme import BUILTIN_THEMES
 
 from statdash.layout.compile import compile_layout
-from statdash.layout.formats import Level, state_style
+from statdash.layout.formats import Level
 from statdash.layout.loader import load_layout_text
 from statdash.layout.views import TableView
 from statdash.live.store import Batch, Store
-from statdash.ui.app import STYLESHEET
-from statdash.ui.panels import DrawContext, TablePanel
-
-NOW = 1_700_000_000.0
-
-
-class Host(App[None]):
-    """One panel on a screen, styled as on the dashboard."""
-
-    CSS_PATH = STYLESHEET
-
-    def __init__(self, panel: TablePanel) -> None:
-        super().__init__()
-        self.panel = panel
-
-    def compose(self) -> ComposeResult:
-        yield self.panel
+from statdash.ui.panels import TablePanel
+from tests.support.panels import NOW, PanelHost, draw_context
 
 
 def agents_view(thresholds: str) -> TableView:
@@ -51,16 +34,6 @@ pages:
     view = layout.pages[0].widgets[0]
     assert isinstance(view, TableView)
     return view
-
-
-def context(store: Store) -> DrawContext:
-    return DrawContext(
-        store=store,
-        wall_now=NOW,
-        theme=BUILTIN_THEMES["textual-dark"],
-        state_style=state_style,
-        problems={},
-    )
 
 
 def feed(
@@ -97,15 +70,15 @@ async def test_thresholds_spare_agents_who_are_logged_out() -> None:
     view = agents_view("{warn: 60, alarm: 40, direction: below}")
     store = Store()
     panel = TablePanel(view)
-    async with Host(panel).run_test(size=(100, 10)):
+    async with PanelHost(panel).run_test(size=(100, 10)):
         feed(store, view, "ana.silva", "LoggedOut", 0)
         feed(store, view, "ben.novak", "WaitForNextCall", 0)
-        panel.redraw(context(store), None)
+        panel.redraw(draw_context(store), None)
         assert level_glyphs(panel, "ana.silva") == ""
         assert level_glyphs(panel, "ben.novak") == Level.ALARM.glyph
         # Only the state changes: the figure is judged again all the same.
         changed = feed(store, view, "ana.silva", "WaitForNextCall", 0)
-        panel.redraw(context(store), changed)
+        panel.redraw(draw_context(store), changed)
         assert level_glyphs(panel, "ana.silva") == Level.ALARM.glyph
 
 
@@ -114,9 +87,9 @@ async def test_thresholds_judge_logged_out_agents_when_the_layout_asks() -> None
     view = agents_view("{warn: 60, alarm: 40, direction: below, when_logged_out: true}")
     store = Store()
     panel = TablePanel(view)
-    async with Host(panel).run_test(size=(100, 10)):
+    async with PanelHost(panel).run_test(size=(100, 10)):
         feed(store, view, "ana.silva", "LoggedOut", 0)
-        panel.redraw(context(store), None)
+        panel.redraw(draw_context(store), None)
         assert level_glyphs(panel, "ana.silva") == Level.ALARM.glyph
 
 
@@ -125,9 +98,9 @@ async def test_time_in_state_has_its_own_headed_column() -> None:
     view = agents_view("{alarm: 40, direction: below}")
     store = Store()
     panel = TablePanel(view)
-    async with Host(panel).run_test(size=(100, 10)) as pilot:
+    async with PanelHost(panel).run_test(size=(100, 10)) as pilot:
         feed(store, view, "ana.silva", "NotReadyForNextCall", 50)
-        panel.redraw(context(store), None)
+        panel.redraw(draw_context(store), None)
         await pilot.pause()
         header = panel.table.render_line(0).text.split()
         assert header[:4] == ["Agent", "State", "In", "state"]
@@ -144,9 +117,9 @@ async def test_the_border_says_how_many_columns_are_hidden() -> None:
     view = agents_view("{alarm: 40, direction: below}")
     store = Store()
     panel = TablePanel(view)
-    async with Host(panel).run_test(size=(100, 10)) as pilot:
+    async with PanelHost(panel).run_test(size=(100, 10)) as pilot:
         feed(store, view, "ana.silva", "WaitForNextCall", 50)
-        panel.redraw(context(store), None)
+        panel.redraw(draw_context(store), None)
         await pilot.pause()
         assert panel.table.hidden_column_keys == ()
         assert "hidden" not in title(panel)
@@ -199,18 +172,18 @@ async def test_hidden_states_leave_agents_out_and_the_border_counts_them() -> No
     view = options_view("hide: [logged_out]", agents=4)
     store = Store()
     panel = TablePanel(view)
-    async with Host(panel).run_test(size=(100, 12)) as pilot:
+    async with PanelHost(panel).run_test(size=(100, 12)) as pilot:
         for agent, status in (("a00", "LoggedOut"), ("a01", "WaitForNextCall")):
             feed(store, view, agent, status, 70)
         feed(store, view, "a02", "LoggedOut", 70)
         feed(store, view, "a03", "NotReadyForNextCall", 70)
-        panel.redraw(context(store), None)
+        panel.redraw(draw_context(store), None)
         await pilot.pause()
         assert panel.table.visible_row_keys() == ["Agent:a01", "Agent:a03"]
         assert title(panel) == "Agents 2 · 2 hidden"
         changed = feed(store, view, "a00", "WaitForNextCall", 70)
         changed |= feed(store, view, "a03", "LoggedOut", 70)
-        panel.redraw(context(store), changed)
+        panel.redraw(draw_context(store), changed)
         await pilot.pause()
         assert panel.table.visible_row_keys() == ["Agent:a00", "Agent:a01"]
         assert title(panel) == "Agents 2 · 2 hidden"
@@ -222,7 +195,7 @@ async def test_attention_order_puts_alarms_then_warnings_first() -> None:
     view = options_view("order: attention", agents=5)
     store = Store()
     panel = TablePanel(view)
-    async with Host(panel).run_test(size=(100, 12)) as pilot:
+    async with PanelHost(panel).run_test(size=(100, 12)) as pilot:
         for agent, productivity in (
             ("a00", 90),
             ("a01", 50),
@@ -231,7 +204,7 @@ async def test_attention_order_puts_alarms_then_warnings_first() -> None:
             ("a04", 55),
         ):
             feed(store, view, agent, "WaitForNextCall", productivity)
-        panel.redraw(context(store), None)
+        panel.redraw(draw_context(store), None)
         await pilot.pause()
         assert panel.table.visible_row_keys() == [
             "Agent:a03",
@@ -241,7 +214,7 @@ async def test_attention_order_puts_alarms_then_warnings_first() -> None:
             "Agent:a02",
         ]
         changed = feed(store, view, "a03", "WaitForNextCall", 95)
-        panel.redraw(context(store), changed)
+        panel.redraw(draw_context(store), changed)
         await pilot.pause()
         assert panel.table.visible_row_keys()[:3] == ["Agent:a01", "Agent:a04", "Agent:a00"]
 
@@ -252,10 +225,10 @@ async def test_a_long_table_pages_itself_and_a_key_pauses_it() -> None:
     view = options_view("page_rows: auto", agents=12)
     store = Store()
     panel = TablePanel(view)
-    async with Host(panel).run_test(size=(100, 8)) as pilot:  # 4 rows on screen
+    async with PanelHost(panel).run_test(size=(100, 8)) as pilot:  # 4 rows on screen
         for index in range(12):
             feed(store, view, f"a{index:02d}", "WaitForNextCall", 70)
-        panel.redraw(context(store), None)
+        panel.redraw(draw_context(store), None)
         await pilot.pause()
         first, last, of = panel.table.shown_rows
         assert (first, of) == (1, 12) and last < of
