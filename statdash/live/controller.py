@@ -518,8 +518,11 @@ class LiveController:
         return self._session.paused
 
     def poll_now(self) -> None:
-        """Peek at once (under push, a reconciliation; also ends a retry wait)."""
+        """Peek at once (under push, a reconciliation; also ends a retry wait, and the push
+        channel's wait after refused credentials)."""
         self._session.poll_now()
+        if self._feed is not None:
+            self._feed.retry_now()
 
     async def apply(self, plan: Plan) -> None:
         """Switch to a new plan: close the old subscription, keep values of shared statistics."""

@@ -32,7 +32,7 @@ from typing import Protocol
 
 from statdash.api import errors
 from statdash.api.describe import describe
-from statdash.api.retry import Backoff
+from statdash.api.retry import Backoff, refused
 from statdash.live.waking import sleep_unless_woken
 
 log = logging.getLogger("statdash.live")
@@ -45,6 +45,8 @@ RETRY_BASE = 5.0
 RETRY_CAP = 120.0
 STEADY_REOPENS = 3
 UNAVAILABLE_RETRY = 300.0
+# After refused credentials the feed waits for `retry_now()`; this only bounds one sleep.
+REFUSED_WAIT = 3600.0
 # Consecutive failed connects that make the channel lost (one may be a blip: the next
 # connect after it often succeeds).
 FAILURES_TO_LOSE = 2
@@ -157,6 +159,7 @@ class PushFeed:
         # Channels lost whose disconnect did not get through: their CometD clients are
         # still on the server, so the way out tries them again.
         self._undisconnected: list[PushChannelLike] = []
+        self._refused = False
         self._pending: dict[str, tuple[object, object]] = {}
         self._last_flush = -float("inf")
         self._last_round = -float("inf")
@@ -196,6 +199,13 @@ class PushFeed:
                 self._flush_task.cancel()
                 self._flush_task = None
             self._flush()
+
+    def retry_now(self) -> None:
+        """Try the channel again now: after the server refused the credentials the feed
+        waits for this (the user's `r`, as the session does) rather than ask again alone."""
+        if self._refused:
+            self._refused = False
+            self._wake.set()
 
     def stop(self) -> None:
         """Ask `run()` to end; it then disconnects the channel."""
@@ -312,6 +322,9 @@ class PushFeed:
 
     def _lost(self, error: errors.StatisticsError) -> None:
         self._reopen_failures += 1
+        # Refused credentials stay refused: asking again every interval only fills the
+        # server's log (the session stops polling the same way, until `r`).
+        self._refused = refused(error)
         self.last_error = describe(error)
         unavailable = isinstance(error, errors.PushUnavailable)
         if not self._stopping:
@@ -319,6 +332,8 @@ class PushFeed:
         self._set_state(FeedState.UNAVAILABLE if unavailable else FeedState.LOST)
 
     def _reopen_delay(self) -> float:
+        if self._refused:
+            return REFUSED_WAIT
         if self.state is FeedState.UNAVAILABLE:
             return UNAVAILABLE_RETRY
         return self._backoff.delay(self._reopen_failures)

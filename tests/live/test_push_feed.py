@@ -297,3 +297,41 @@ async def test_a_lost_channel_is_tried_again_at_the_refresh_interval_at_first() 
     assert len(waits) == 3, waits
     assert all(0 < wait <= 2.0 for wait in waits), waits
     assert seen.resyncs == 1
+
+
+async def test_refused_credentials_wait_for_retry_now_instead_of_asking_again() -> None:
+    """A channel lost to refused credentials is not reopened on its own (every interval would
+    only fill the server's log); `retry_now()` (the user's `r`) opens it again."""
+    channel, back = FakeChannel(), FakeChannel()
+    refused = FakeChannel(opening=errors.PermissionDeniedError(403, "the key is refused"))
+    pool = iter([channel, refused, back])
+    waits: list[float] = []
+    woken = asyncio.Event()
+
+    async def sleep(delay: float) -> None:
+        waits.append(delay)
+        await woken.wait()
+
+    feed = PushFeed(
+        lambda: next(pool),
+        on_updates=Recorder().on_updates,
+        on_state=lambda state: None,
+        on_resync=lambda: None,
+        sleep=sleep,
+        flush_gap=0.0,
+        retry_base=2.0,
+    )
+    await feed.open()
+    task = asyncio.create_task(feed.run())
+    channel.rounds.put_nowait(errors.PushLost("the server ended the session"))
+    woken.set()  # the first reopen's wait passes: it meets the refusal
+    await until_async(lambda: refused.closed == 1, interval=0)
+    woken.clear()
+    await until_async(lambda: len(waits) == 2, interval=0)
+    assert waits[-1] >= 3600  # holding, not asking again
+    assert feed.state is FeedState.LOST
+    feed.retry_now()
+    woken.set()
+    await until_async(lambda: feed.state is FeedState.LIVE, interval=0)
+    feed.stop()
+    await task
