@@ -272,13 +272,19 @@ async def test_a_channel_lost_whose_disconnect_failed_is_disconnected_on_quit(
         before = simulator.state()["requests"].get("notifications.handshake", 0)
         # Two failed connects lose the channel; the third failure is its disconnect.
         simulator.set_faults(fail_next={"notifications": 3})
+        # Every counted failure spent first: under load a connect can time out on our side
+        # before the server fails it, leaving a failure for a later call (the quit's own
+        # disconnect, which would then leave a client behind for the next tests).
         await watched.until(
             lambda: (
                 simulator.state()["requests"].get("notifications.handshake", 0) > before
                 and watched.controller.pushing
+                and not faults_in_force(simulator)["fail_next"].get("notifications")
             )
         )
-        assert simulator.state()["cometd_clients"] == 2, "the lost client is still there"
+        # The lost client is still there beside the new one (more if a slow connect under
+        # load lost a channel once more); on the way out every one is disconnected.
+        assert simulator.state()["cometd_clients"] >= 2, "the lost client is still there"
     assert simulator.state()["cometd_clients"] == 0
 
 
