@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from rich.text import Text as RichText
 from textual.app import App, ComposeResult
+from textual.geometry import Region
 from textual.theme import BUILTIN_THEMES
 
 from statdash.layout.compile import compile_layout
@@ -13,6 +16,7 @@ from statdash.layout.views import TableView
 from statdash.live.store import Batch, Store
 from statdash.ui.app import STYLESHEET
 from statdash.ui.panels import DrawContext, TablePanel
+from statdash.ui.widgets.live_table import LiveTable
 
 NOW = 1_700_000_000.0
 
@@ -275,3 +279,32 @@ async def test_a_long_table_pages_itself_and_a_key_pauses_it() -> None:
         panel._turn_page()
         await pilot.pause()
         assert panel.table.shown_rows[0] == 1  # someone is reading it: no turn
+
+
+async def test_the_tick_repaints_only_the_times_that_moved() -> None:
+    """Each second the time in state is drawn again, but only lines whose clock text moved
+    are repainted: not in the same second, not for an agent with no time to show."""
+    view = agents_view("{alarm: 40, direction: below}")
+    store = Store()
+    panel = TablePanel(view)
+    async with Host(panel).run_test(size=(100, 10)) as pilot:
+        feed(store, view, "ana.silva", "TalkingInbound", 50)
+        panel.redraw(context(store), None)
+        await pilot.pause()
+        repainted: list[tuple[int, ...]] = []
+        original = panel.table.refresh
+
+        def recording(*regions: Region, **options: bool) -> LiveTable:
+            repainted.append(tuple(region.y for region in regions))
+            return original(*regions, **options)
+
+        panel.table.refresh = recording  # type: ignore[method-assign]
+        # The same second again: nothing moved, nothing is sent.
+        panel.tick(context(store))
+        assert repainted == []
+        # A second later: ana's clock moved (line 1); ben has no state, so no time to move.
+        later = dataclasses.replace(context(store), wall_now=NOW + 1)
+        panel.tick(later)
+        assert repainted == [(1,)]
+        await pilot.pause()
+        assert "0:01:16" in panel.table.render_line(1).text
