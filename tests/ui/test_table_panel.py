@@ -282,8 +282,9 @@ async def test_a_long_table_pages_itself_and_a_key_pauses_it() -> None:
 
 
 async def test_the_tick_repaints_only_the_times_that_moved() -> None:
-    """Each second the time in state is drawn again, but only lines whose clock text moved
-    are repainted: not in the same second, not for an agent with no time to show."""
+    """Each second the time in state is drawn again, but only cells whose clock text moved
+    are repainted: not in the same second, not for an agent with no time to show, and not
+    the rest of the line."""
     view = agents_view("{alarm: 40, direction: below}")
     store = Store()
     panel = TablePanel(view)
@@ -292,10 +293,12 @@ async def test_the_tick_repaints_only_the_times_that_moved() -> None:
         panel.redraw(context(store), None)
         await pilot.pause()
         repainted: list[tuple[int, ...]] = []
+        widths: list[int] = []
         original = panel.table.refresh
 
         def recording(*regions: Region, **options: bool) -> LiveTable:
             repainted.append(tuple(region.y for region in regions))
+            widths.extend(region.width for region in regions)
             return original(*regions, **options)
 
         panel.table.refresh = recording  # type: ignore[method-assign]
@@ -306,5 +309,7 @@ async def test_the_tick_repaints_only_the_times_that_moved() -> None:
         later = dataclasses.replace(context(store), wall_now=NOW + 1)
         panel.tick(later)
         assert repainted == [(1,)]
+        # Only the "In state" cell: the clock's few columns, not the table's whole line.
+        assert widths == [len("In state")]
         await pilot.pause()
         assert "0:01:16" in panel.table.render_line(1).text
