@@ -11,6 +11,7 @@
     python benchmarks/perf.py sim-stop [COUNT]               # the simulator's start and stop
     python benchmarks/perf.py compile-memory [AGENTS ...]    # peak memory of `check`, N agents
     python benchmarks/perf.py startup [--runs N]             # each command's start-up time
+    python benchmarks/perf.py screen-cost [--code LABEL=DIR ...]  # steady screen vs Textual floor
 
 Run from the checkout with the development install. The report (see benchkit/measure.py)
 starts its own simulators and measures floor and cycle at three sizes, the levers, steady
@@ -36,6 +37,7 @@ from benchkit import (
     live_table,
     peek_parse,
     profiling,
+    screen_cost,
     sim_shift,
     sim_stop,
     startup,
@@ -64,6 +66,7 @@ QUESTIONS: dict[str, Callable[[list[str]], None]] = {
     "sim-stop": sim_stop.main,
     "compile-memory": compile_memory.main,
     "startup": startup.main,
+    "screen-cost": screen_cost.main,
 }
 
 

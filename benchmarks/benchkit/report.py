@@ -18,7 +18,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from benchkit import compile_memory, startup
+from benchkit import compile_memory, screen_cost, startup
 from benchkit.compile_memory import section_in
 from benchkit.cycle import SCREEN, STAGES, CycleRun, FloorRun
 from benchkit.layouts import Scaled
@@ -452,9 +452,15 @@ def write_report(report: Report, path: Path) -> None:
     for run in memory:
         add(f"- {_memory_line(run)}")
     add(_memory_note(memory))
-    # `perf.py compile-memory`'s and `perf.py startup`'s sections are not this run's: kept.
+    # The sections of `perf.py compile-memory`, `startup` and `screen-cost` are not this
+    # run's: kept as they were.
     old = path.read_text(encoding="utf-8") if path.exists() else ""
-    for heading in (compile_memory.SECTION_HEADING, startup.SECTION_HEADING):
+    headings = (
+        compile_memory.SECTION_HEADING,
+        startup.SECTION_HEADING,
+        screen_cost.SECTION_HEADING,
+    )
+    for heading in headings:
         kept = section_in(old, heading)
         if kept is not None:
             add("\n" + kept.rstrip("\n") + "\n")

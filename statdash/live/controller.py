@@ -66,6 +66,10 @@ QUIET_CAP_INTERVALS = 5.0
 # how many make a cadence at all (before that, a quiet channel is not suspect).
 CADENCE_GAPS = 20
 CADENCE_MIN_GAPS = 3
+# A pushed batch larger than this many values (the time-driven Periodical batch: ~6,000 on
+# floor.yaml every 5 s) goes into the store this many at a time, the event loop serving keys
+# and the screen between slices, so no one step of the loop takes the whole batch.
+PUSH_SLICE = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +211,10 @@ class LiveController:
         self._session = self._new_session(plan)
         self._feed = self._new_feed(plan)
         self._task: asyncio.Task[None] | None = None
+        # Pushed batches waiting to be applied in slices, in arrival order, and the task
+        # applying them (see `_ingest_pushed`).
+        self._sliced: list[tuple[list[str], list[object], list[object]]] = []
+        self._slicer: asyncio.Task[None] | None = None
         self._stopped: str | None = None
         # Listeners dropped after a failure: still closed with the rest.
         self._closing: list[Listener] = []
@@ -383,7 +391,6 @@ class LiveController:
     def _ingest_pushed(
         self, statistic_ids: list[str], raw_values: list[object], raw_timestamps: list[object]
     ) -> None:
-        wall = self._wall_clock()
         now = self._clock()
         if self._heard is not None:
             self._push_gaps.append(now - self._heard)
@@ -391,10 +398,45 @@ class LiveController:
         self.server_clock.observe(raw_timestamps)
         if self._suspect:
             self._pushed_since_loss.update(statistic_ids)
-        batch = Batch.pushed(statistic_ids, raw_values, raw_timestamps)
-        result = self._derived.update(
-            self.store.ingest(batch, now=self._clock(), wall=wall), wall=wall
-        )
+        if len(statistic_ids) <= PUSH_SLICE and self._slicer is None:
+            batch = Batch.pushed(statistic_ids, raw_values, raw_timestamps)
+            self._pushed_done(self.store.ingest(batch, now=self._clock(), wall=self._wall_clock()))
+            return
+        # Large (or behind a large one, to keep the order): applied in slices by a task.
+        self._sliced.append((statistic_ids, raw_values, raw_timestamps))
+        if self._slicer is None:
+            self._slicer = asyncio.get_running_loop().create_task(self._apply_sliced())
+
+    async def _apply_sliced(self) -> None:
+        """Apply the waiting batches in order, PUSH_SLICE values per step of the loop.
+
+        The store takes the slices one by one; derived figures, listeners (alerts, the
+        recorder) and the screen hear of a batch once, when all of it is in, with the union
+        of what changed. So no redraw, alert or recorded frame ever stands on half a batch.
+        Between slices the loop serves keys and the clock: a cell drawn then for the first
+        time (a row scrolled into view) may already show a value of the batch, each value
+        a real one from the server, while the figures derived from it follow at the end.
+        """
+        try:
+            while self._sliced:
+                ids, values, stamps = self._sliced.pop(0)
+                changed: set[str] = set()
+                for start in range(0, len(ids), PUSH_SLICE):
+                    end = start + PUSH_SLICE
+                    batch = Batch.pushed(ids[start:end], values[start:end], stamps[start:end])
+                    wall = self._wall_clock()
+                    changed |= self.store.ingest(batch, now=self._clock(), wall=wall).changed
+                    if end < len(ids):
+                        await asyncio.sleep(0)
+                self._pushed_done(Ingested(frozenset(changed), self.store.revision))
+                await asyncio.sleep(0)
+        finally:
+            self._slicer = None
+
+    def _pushed_done(self, ingested: Ingested) -> None:
+        """A pushed batch is all in the store: derived figures, listeners, the screen."""
+        wall = self._wall_clock()
+        result = self._derived.update(ingested, wall=wall)
         self._tell_listeners(result, wall, sampled=False)
         self._on_change(result)
 
@@ -564,6 +606,12 @@ class LiveController:
         if self._resync_later is not None:
             self._resync_later.cancel()
             self._resync_later = None
+        slicer, self._slicer = self._slicer, None
+        self._sliced.clear()
+        if slicer is not None:
+            slicer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await slicer
         task, self._task = self._task, None
         if task is None:
             return

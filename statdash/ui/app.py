@@ -173,6 +173,7 @@ class StatdashApp(App[int]):
         self._rotation = self._new_rotation(running=True)
         self._rotation_shown: tuple[int, bool, int] | None = None
         self._rotation_timer: Timer | None = None
+        self._tick_timer: Timer | None = None
         self._kiosk_retry_at: float | None = None
         self.page_changes = 0
         """How often the page on screen changed, by key or rotation (the soak counts them)."""
@@ -315,7 +316,7 @@ class StatdashApp(App[int]):
         # Styles that differ without the key footer (where toasts stand) match on this class.
         self.set_class(self.kiosk, "-kiosk")
         self.controller.start()
-        self.set_interval(TICK_SECONDS, self._tick)
+        self._tick_timer = self.set_interval(TICK_SECONDS, self._tick)
         self._arm_rotation()
         if self._watch_layout:
             self.set_interval(LAYOUT_CHECK_SECONDS, self._check_layout_file)
@@ -411,9 +412,15 @@ class StatdashApp(App[int]):
 
     @on(StoreChanged)
     def _store_changed(self) -> None:
-        self.redraw(self.bridge.take_changes())
-        self._update_stale()
-        self._update_status()
+        # New values and the once-a-second work (time in state, data age, the status line)
+        # go out in one frame, and the next tick is pushed back a second: under push or
+        # polling at 1 s the values bring the second's redraw with them, so the screen is
+        # composed and sent once a second, not once for the values and once for the clock.
+        with self.batch_update():
+            self.redraw(self.bridge.take_changes())
+            self._each_second()
+        if self._tick_timer is not None:
+            self._tick_timer.reset()
         if not self._heap_settled:
             # The screen is built and full of data: what lives now lives for the whole run.
             self._heap_settled = True
@@ -433,6 +440,12 @@ class StatdashApp(App[int]):
         self._update_status()
 
     def _tick(self) -> None:
+        """The once-a-second timer: the second's work, when no new values brought it."""
+        self._each_second()
+
+    def _each_second(self) -> None:
+        """What the clock moves: alert delays, the kiosk retry, time in state, the data age
+        and the status line (only the lines whose text changed are sent)."""
         if self.alerts is not None:
             # Delays that ran out and repeats come as AlertsChanged; an alert going stale is
             # no event, so the book's revision tells.

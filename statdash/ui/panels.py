@@ -363,11 +363,18 @@ class TablePanel(Panel, Vertical):
             return
         # Only rows on screen: the time column sorts by when the state began, which the
         # clock does not move, so off-screen rows can wait until they are drawn (the cell
-        # factory builds them from this context then).
-        time_keys = tuple(self._time_keys)
-        self.table.invalidate_cells(
-            {row_key: time_keys for row_key in self.table.screen_row_keys()}
-        )
+        # factory builds them from this context then). Of those, only the cells whose text
+        # moved are given to the table, so only their lines are repainted and sent: a
+        # logged-out agent's dash, or a time shown in minutes, costs nothing this second.
+        table = self.table
+        moved: dict[str, dict[str, Cell]] = {}
+        for row_key in table.screen_row_keys():
+            for column_key in self._time_keys:
+                cell = self._lazy_cell(row_key, column_key)
+                if table.get_cell(row_key, column_key) != cell:
+                    moved.setdefault(row_key, {})[column_key] = cell
+        if moved:
+            table.update_cells(moved)
 
     def set_stale(self, stale: bool) -> None:
         self.table.stale = stale

@@ -7,7 +7,7 @@ import itertools
 
 from statdash.api import errors
 from statdash.api.models import SubscriptionItem
-from statdash.live.controller import LiveController, Plan
+from statdash.live.controller import PUSH_SLICE, LiveController, Plan
 from statdash.live.session import SessionStatus
 from statdash.live.store import Ingested
 from tests.live.fakes import FakeClient, VirtualClock
@@ -183,4 +183,37 @@ async def test_pause_holds_pushed_values_until_resume() -> None:
     controller.resume()
     value = controller.store.get("b")
     assert value is not None and getattr(value, "number", None) == 2
+    await controller.close()
+
+
+async def test_a_large_pushed_batch_is_applied_in_slices_and_told_once() -> None:
+    """A batch of more than PUSH_SLICE values goes into the store a slice per step of the
+    loop (keys are served between), and whoever listens hears of it once, when it is all in,
+    with everything it changed: nothing is drawn from half a batch."""
+    client = FakeClient(VirtualClock())
+    channel = FakeChannel()
+    changes: list[Ingested] = []
+    controller = _controller(client, [channel], changes=changes)
+    controller.start()
+    await until_async(lambda: controller.store.get("a") is not None, interval=0)
+    size = 2 * PUSH_SLICE + 500
+    ids = [f"p{index}" for index in range(size)]
+    pushed = frozenset(ids)
+
+    def told() -> list[frozenset[str]]:
+        return [change.changed for change in changes if change.changed & pushed]
+
+    channel.rounds.put_nowait(Batch(tuple(Update(i, {"intValue": 1}) for i in ids)))
+    # Watch every step of the loop: how much of the batch is in, and whether it was told.
+    partial_and_untold = 0
+    for _ in range(2_000):
+        held = sum(controller.store.get(i) is not None for i in ids)
+        if held == size:
+            break
+        if held and not told():
+            partial_and_untold += 1
+        await asyncio.sleep(0)
+    await until_async(lambda: bool(told()), interval=0)
+    assert partial_and_untold >= 2  # three slices: seen part-way in twice, not yet told
+    assert told() == [pushed]
     await controller.close()

@@ -568,6 +568,35 @@ async def test_time_in_state_ticks_between_polls(
         await pilot.press("q")
 
 
+async def test_new_values_bring_the_seconds_redraw_with_them(
+    client: StatisticsClient, simulator: RunningSimulator
+) -> None:
+    """Values and the clock go out in one frame: handing over new values also moves every
+    visible time in state, so a dashboard fed once a second is composed once a second."""
+    wall = Clock(float(simulator.state()["sim_time"]) + 30)
+    app = make_app(client, wall_clock=wall)
+    # The timer's own tick does nothing here: only the hand-over of values may move the clock.
+    app._tick = lambda: None  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until_async(lambda: has_data(app), pilot=pilot)
+        app.controller.pause()
+        table = agents_panel(app).table
+
+        def shown() -> str:
+            cell = table.get_cell("Agent:ana.silva", "t0")
+            return cell.text.plain if cell is not None else ""
+
+        await pilot.pause()
+        before = shown()
+        wall.now += 65
+        # A value of someone else changed: ana's own values did not.
+        other = "Agent:ben.novak/unrelated"
+        app.bridge.store_changed(Ingested(frozenset({other}), app.controller.store.revision))
+        await pilot.pause()
+        assert before.split()[-1] != shown().split()[-1]
+        await pilot.press("q")
+
+
 class Heard(Listener):
     """A listener keeping every status and change the controller reports (as benchmarks do)."""
 

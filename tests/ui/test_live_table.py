@@ -168,7 +168,8 @@ async def test_long_cell_is_cut_with_an_ellipsis_not_wrapped() -> None:
 async def test_update_cells_repaints_only_the_changed_lines(
     count_renders: list[Mapping[str, Cell]],
 ) -> None:
-    """Changing two rows' cells refreshes exactly their two lines and re-renders only them."""
+    """Changing two rows' cells refreshes exactly those cells (not their whole lines, so the
+    compositor sends only them) and re-renders only those two rows."""
     app = TableApp(agent_rows(50))
     async with app.run_test(size=(60, 12)) as pilot:
         table = app.query_one(LiveTable)
@@ -183,8 +184,10 @@ async def test_update_cells_repaints_only_the_changed_lines(
                 "a0005": {"state": Cell(safe("Inbound"), "Inbound")},
             }
         )
-        width = table.size.width
-        assert spy.calls == [(Region(0, 3, width, 1), Region(0, 6, width, 1))]
+        # The calls cell of line 3 and the state cell of line 6, each its column's cells only.
+        assert spy.calls == [(Region(25, 3, 6, 1), Region(14, 6, 10, 1))]
+        header = table.render_line(0).text
+        assert "Calls" in header[25 : 25 + 6] and "State" in header[14 : 14 + 10]
         await pilot.pause()
 
         assert sorted(name_of(row) for row in count_renders) == ["Agent 0002", "Agent 0005"]
@@ -867,7 +870,8 @@ async def test_lazy_cells_are_built_only_when_their_row_is_drawn() -> None:
         spy = RefreshSpy(table)
         table.invalidate_cells({"a0150": ["calls"], "a0002": ["calls"]})
         assert factory.calls == []
-        assert spy.calls == [(Region(0, 3, table.size.width, 1),)]
+        # Only the calls cell of the one row on screen (line 3) is repainted.
+        assert spy.calls == [(Region(25, 3, 6, 1),)]
         await pilot.pause()
         assert factory.calls == [("a0002", "calls")]
         assert "v7" in table.render_line(3).text

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from rich.text import Text as RichText
+from textual.geometry import Region
 
 from statdash.layout.compile import compile_layout
 from statdash.layout.formats import Level
@@ -10,6 +13,7 @@ from statdash.layout.loader import load_layout_text
 from statdash.layout.views import TableView
 from statdash.live.store import Batch, Store
 from statdash.ui.panels import TablePanel
+from statdash.ui.widgets.live_table import LiveTable
 from tests.support.panels import NOW, PanelHost, draw_context
 
 
@@ -248,3 +252,37 @@ async def test_a_long_table_pages_itself_and_a_key_pauses_it() -> None:
         panel._turn_page()
         await pilot.pause()
         assert panel.table.shown_rows[0] == 1  # someone is reading it: no turn
+
+
+async def test_the_tick_repaints_only_the_times_that_moved() -> None:
+    """Each second the time in state is drawn again, but only cells whose clock text moved
+    are repainted: not in the same second, not for an agent with no time to show, and not
+    the rest of the line."""
+    view = agents_view("{alarm: 40, direction: below}")
+    store = Store()
+    panel = TablePanel(view)
+    async with PanelHost(panel).run_test(size=(100, 10)) as pilot:
+        feed(store, view, "ana.silva", "TalkingInbound", 50)
+        panel.redraw(draw_context(store), None)
+        await pilot.pause()
+        repainted: list[tuple[int, ...]] = []
+        widths: list[int] = []
+        original = panel.table.refresh
+
+        def recording(*regions: Region, **options: bool) -> LiveTable:
+            repainted.append(tuple(region.y for region in regions))
+            widths.extend(region.width for region in regions)
+            return original(*regions, **options)
+
+        panel.table.refresh = recording  # type: ignore[method-assign]
+        # The same second again: nothing moved, nothing is sent.
+        panel.tick(draw_context(store))
+        assert repainted == []
+        # A second later: ana's clock moved (line 1); ben has no state, so no time to move.
+        later = dataclasses.replace(draw_context(store), wall_now=NOW + 1)
+        panel.tick(later)
+        assert repainted == [(1,)]
+        # Only the "In state" cell: the clock's few columns, not the table's whole line.
+        assert widths == [len("In state")]
+        await pilot.pause()
+        assert "0:01:16" in panel.table.render_line(1).text

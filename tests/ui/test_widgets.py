@@ -604,6 +604,21 @@ async def test_status_bar_phases_and_unchanged_info() -> None:
         assert "↻ retrying │ h │ no data yet │ 0 errors" in lines(bar)[0]
 
 
+async def test_status_bar_repaints_only_when_its_line_reads_differently() -> None:
+    """The data age moves every second, but the line is sent only when the words change."""
+    bar = StatusBar(StatusInfo("h", "live", age=1.2))
+    async with Harness(bar).run_test(size=(80, 5)) as pilot:
+        await pilot.pause()
+        assert "updated 1s ago" in lines(bar)[0]
+        calls = count_refreshes(bar)
+        bar.update_status(StatusInfo("h", "live", age=1.7))
+        assert calls == []
+        bar.update_status(StatusInfo("h", "live", age=2.1))
+        assert calls == [1]
+        await pilot.pause()
+        assert "updated 2s ago" in lines(bar)[0]
+
+
 # --- hostile text --------------------------------------------------------------------------
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -520,7 +520,7 @@ class LiveTable(ScrollView, can_focus=True):
         visible_keys = self._searched_keys()
         position = self._position
         pending = self._pending
-        repaint: list[int] = []
+        repaint: dict[int, set[str]] = {}
         for row_key, cells in changes.items():
             if not cells:
                 continue
@@ -557,14 +557,14 @@ class LiveTable(ScrollView, can_focus=True):
                 self._order_dirty = True
             index = position.get(row_key)
             if index is not None:
-                repaint.append(index)
+                repaint.setdefault(index, set()).update(cells)
         if self._sort_dirty or self._order_dirty or self._widths_grew:
             # Rows may move anywhere (or columns widen): repaint the screen (cached strips
             # make that cheap).
             self._schedule_order()
             self.refresh()
         else:
-            self._refresh_indices(repaint)
+            self._refresh_cells(repaint)
 
     def set_cell_factory(self, factory: CellFactory | None) -> None:
         """Where `invalidate_cells` gets cells from; None builds the pending ones now."""
@@ -592,7 +592,7 @@ class LiveTable(ScrollView, can_focus=True):
         sort_column = self._sort_column
         searched = self._searched_keys()
         now: dict[str, dict[str, Cell]] = {}
-        repaint: list[int] = []
+        repaint: dict[int, set[str]] = {}
         for row_key, column_keys in changes.items():
             if row_key not in rows:
                 continue
@@ -617,10 +617,10 @@ class LiveTable(ScrollView, can_focus=True):
             haystacks.pop(row_key, None)
             index = position.get(row_key)
             if index is not None:
-                repaint.append(index)
+                repaint.setdefault(index, set()).update(keys)
         if now:
             self.update_cells(now)
-        self._refresh_indices(repaint)
+        self._refresh_cells(repaint)
 
     @property
     def pending_cell_count(self) -> int:
@@ -973,6 +973,22 @@ class LiveTable(ScrollView, can_focus=True):
     def on_mount(self) -> None:
         """Lay out columns once the widget has a size."""
         self._relayout()
+
+    def _refresh_cells(self, cells: Mapping[int, Collection[str]]) -> None:
+        """Repaint these cells (column keys by row index) that are on screen, and nothing
+        else: the compositor then renders and sends those cells, not their whole lines (a
+        time in state moving each second costs its own few cells, not 200 columns)."""
+        top = self._top_index
+        height = self._body_height
+        regions = [
+            Region(placed.x, 1 + index - top, placed.width, 1)
+            for index, keys in cells.items()
+            if top <= index < top + height
+            for placed in self._layout
+            if placed.column.key in keys
+        ]
+        if regions:
+            self.refresh(*regions)
 
     def _refresh_indices(self, indices: Iterable[int]) -> None:
         """Repaint the lines of these rows that are on screen, and nothing else."""
