@@ -31,6 +31,7 @@ server text reaches messages only clipped and scrubbed of the client's secrets.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import math
@@ -344,7 +345,7 @@ class PushChannel:
             self._check_usable()
             await self._pause()
             self._check_usable()
-            client_id = await self._handshake(pending)
+            client_id = await self._handshake_to_the_end(pending)
             if client_id is not None and self._closed:
                 # close() ran while the handshake was on the wire: leave no client behind.
                 if not await self._disconnect(client_id):
@@ -362,6 +363,24 @@ class PushChannel:
         self._connected = True
         self._first_connect = True
         self._refused_connects = 0
+
+    async def _handshake_to_the_end(self, pending: _Pending) -> str | None:
+        """`_handshake`, which a cancel (a quit, a stopped round) does not cut off mid-air.
+
+        A handshake the server has read makes a client there; cancelled before its reply,
+        we would never learn the id, and the client would outlive us. So the reply is let
+        come (bounded by CLOSE_TIMEOUT) and its id left for `close()` to disconnect.
+        """
+        handshake = asyncio.ensure_future(self._handshake(pending))
+        try:
+            return await asyncio.shield(handshake)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(CLOSE_TIMEOUT):
+                    late = await handshake
+                if late is not None:
+                    self._leftovers.append(late)
+            raise
 
     async def _handshake(self, pending: _Pending) -> str | None:
         """A new client id, or None when refused with advice to try again (after `_wait`)."""

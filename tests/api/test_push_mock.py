@@ -911,3 +911,32 @@ async def test_an_integer_too_long_for_python_marks_its_statistic_and_the_rest_a
     assert isinstance(parse_value(marked.value, marked.timestamp), UnknownValue)
     assert batch.skipped == 1
     assert channel.connected
+
+
+async def test_a_handshake_cancelled_before_its_reply_is_disconnected_by_close() -> None:
+    """A quit that cancels an open after the server made the client but before its reply
+    came: the reply is let come, and close() disconnects that client (it was left on the
+    server: a test saw one CometD client outlive the dashboard)."""
+    replied = asyncio.Event()
+    release = asyncio.Event()
+    disconnected: list[str] = []
+
+    async def server(request: httpx.Request) -> httpx.Response:
+        (message,) = json.loads(request.content)
+        if message["channel"] == "/meta/handshake":
+            replied.set()  # the server has the client now; its reply is on its way
+            await release.wait()
+            return httpx.Response(200, json=[ok(message, clientId="made-on-the-server")])
+        disconnected.append(message["clientId"])
+        return httpx.Response(200, json=[ok(message)])
+
+    channel = PushChannel(make_client(server), sleep=Sleeps())
+    opening = asyncio.ensure_future(channel.open())
+    await replied.wait()
+    opening.cancel()
+    await asyncio.sleep(0)
+    release.set()
+    with pytest.raises(asyncio.CancelledError):
+        await opening
+    await channel.close()
+    assert disconnected == ["made-on-the-server"]
