@@ -32,9 +32,7 @@ from statdash.layout.views import (
     View,
 )
 from statdash.ui.panels import Panel, make_panel
-from statdash.ui.widgets.bigdigits import DigitRow
-from statdash.ui.widgets.clock import ClockTile
-from statdash.ui.widgets.kpi import KpiTile
+from statdash.ui.widgets.bigdigits import DigitRow, DigitTile
 
 MIN_TABLE_WIDTH = 38
 MIN_CHART_WIDTH = 24
@@ -275,7 +273,7 @@ class PageGrid(Grid):
             digits = DigitRow()
             for index in row:
                 tile = children[index] if index < len(children) else None
-                if isinstance(tile, KpiTile | ClockTile):
+                if isinstance(tile, DigitTile):
                     tile.digit_row = digits
                     digits.join(tile)
         for index, (child, span, view) in enumerate(zip(children, spans, views, strict=False)):

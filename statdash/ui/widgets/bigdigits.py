@@ -251,3 +251,28 @@ class DigitRow:
             self._size = size
             for member in self._members:
                 member.refresh()
+
+
+class DigitTile:
+    """What a tile drawing big digits shares with its neighbours (a mixin, after the widget):
+    the row it belongs to, the size it draws at, and telling the row when its room moved.
+    The tile gives `own_digit_size` and `digit_fits` (see `DigitMember`)."""
+
+    digit_row: DigitRow | None = None
+    """The tiles beside it on its page row, whose digits are drawn at one size with its."""
+
+    def own_digit_size(self) -> DigitSize | None:
+        """The size this tile would draw at alone (None: no big digits now)."""
+        raise NotImplementedError
+
+    def digit_size(self) -> DigitSize | None:
+        """The size its digits are drawn at: the row's (`DigitRow`), else its own."""
+        size = self.own_digit_size()
+        if size is not None and self.digit_row is not None:
+            size = self.digit_row.size() or size
+        return size
+
+    def digit_room_changed(self) -> None:
+        """Its figure or its size changed: the row settles its one size again."""
+        if self.digit_row is not None:
+            self.digit_row.changed()

@@ -7,12 +7,12 @@ from rich.text import Text
 from textual import events
 
 from statdash.text import clean
-from statdash.ui.widgets.bigdigits import DigitRow, DigitSize, as_text, fit, render, text_width
+from statdash.ui.widgets.bigdigits import DigitSize, DigitTile, as_text, fit, render, text_width
 from statdash.ui.widgets.framed import FramedWidget
 from statdash.ui.widgets.kpi import BIG_TILE_ROWS
 
 
-class ClockTile(FramedWidget):
+class ClockTile(FramedWidget, DigitTile):
     """A titled tile showing a time (digits and ':') as big as it fits, and a date line."""
 
     DEFAULT_CSS = """
@@ -26,8 +26,6 @@ class ClockTile(FramedWidget):
 
     _time = "--:--"
     _date: str | None = None
-    digit_row: DigitRow | None = None
-    """The tiles beside it on its page row, whose digits are drawn at one size with its."""
 
     @property
     def time_text(self) -> str:
@@ -45,27 +43,18 @@ class ClockTile(FramedWidget):
         if new != (self._time, self._date):
             self._time, self._date = new
             self.refresh()
-            if self.digit_row is not None:
-                self.digit_row.changed()
+            self.digit_room_changed()
 
     def on_resize(self, event: events.Resize) -> None:
         """Mark a big tile (its title goes bold, see statdash.tcss)."""
         self.set_class(event.size.height >= BIG_TILE_ROWS, "-big")
-        if self.digit_row is not None:
-            self.digit_row.changed()
+        self.digit_room_changed()
 
     def _digit_room(self) -> tuple[int, int]:
         """(cells across, rows down) the digits may take, the date line and a gap left out."""
         width, height = self.size
         date_rows = 1 if self._date and height >= 2 else 0
         return max(1, width - 2), height - date_rows - (1 if height > 4 else 0)
-
-    def digit_size(self) -> DigitSize | None:
-        """The size its digits are drawn at: the row's (`DigitRow`), else its own."""
-        size = self.own_digit_size()
-        if size is not None and self.digit_row is not None:
-            size = self.digit_row.size() or size
-        return size
 
     def own_digit_size(self) -> DigitSize | None:
         """The size of big digits this tile would draw alone (None: a line of text)."""

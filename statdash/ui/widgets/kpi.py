@@ -22,8 +22,8 @@ from statdash.text import clean
 from statdash.ui.palette import level_style
 from statdash.ui.widgets.bigdigits import (
     SMALL,
-    DigitRow,
     DigitSize,
+    DigitTile,
     as_text,
     big_digits,
     fit,
@@ -48,7 +48,7 @@ def level_label(level: Level) -> str:
     return "" if level is Level.OK else f"{level.glyph} {level.word.upper()}"
 
 
-class KpiTile(FramedWidget):
+class KpiTile(FramedWidget, DigitTile):
     """A titled tile showing one value big, its level as colour and word, and a trend."""
 
     DEFAULT_CSS = """
@@ -79,8 +79,6 @@ class KpiTile(FramedWidget):
     _problem: str | None = None
     size_hint: str = ""
     """The widest value this tile usually shows (e.g. "100%"), so its digits keep one size."""
-    digit_row: DigitRow | None = None
-    """The tiles beside it on its page row, whose digits are drawn at one size with its."""
 
     @property
     def text(self) -> str:
@@ -107,8 +105,8 @@ class KpiTile(FramedWidget):
         self._text, self._history, self._level = new_text, new_history, level
         self._sync_level_classes()
         self.refresh()
-        if text_changed and self.digit_row is not None:
-            self.digit_row.changed()
+        if text_changed:
+            self.digit_room_changed()
 
     def set_problem(self, text: str | None) -> None:
         """Show `text` (e.g. "unknown statistic") instead of the value; None shows the value."""
@@ -117,8 +115,7 @@ class KpiTile(FramedWidget):
             self._problem = problem
             self._sync_level_classes()
             self.refresh()
-            if self.digit_row is not None:
-                self.digit_row.changed()
+            self.digit_room_changed()
 
     def _sync_level_classes(self) -> None:
         # A problem hides the value, so its level must not colour the border either.
@@ -129,15 +126,7 @@ class KpiTile(FramedWidget):
     def on_resize(self, event: events.Resize) -> None:
         """Mark a big tile (its title goes bold, see statdash.tcss)."""
         self.set_class(event.size.height >= BIG_TILE_ROWS, "-big")
-        if self.digit_row is not None:
-            self.digit_row.changed()
-
-    def digit_size(self) -> DigitSize | None:
-        """The size its digits are drawn at: the row's (`DigitRow`), else its own."""
-        size = self.own_digit_size()
-        if size is not None and self.digit_row is not None:
-            size = self.digit_row.size() or size
-        return size
+        self.digit_room_changed()
 
     def own_digit_size(self) -> DigitSize | None:
         """The size of big digits this tile would draw alone (None: ordinary text)."""
