@@ -1,9 +1,11 @@
-"""A sleep that a control (pause, poll now, stop) can cut short: one helper for the loops."""
+"""Waits for the loops: a sleep a control (pause, poll now, stop) can cut short, and a bounded
+wait for tasks on the way out."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import Awaitable, Callable, Collection
 
 
 async def sleep_unless_woken(
@@ -20,3 +22,16 @@ async def sleep_unless_woken(
         for task in (sleeper, waker):
             task.cancel()
     return waker in done
+
+
+async def finish_or_cancel(tasks: Collection[asyncio.Task[None]], timeout: float) -> None:
+    """Let `tasks` finish within `timeout` seconds, then cancel the ones still running and
+    wait for them to end (a quit waits this long at most)."""
+    if not tasks:
+        return
+    _, late = await asyncio.wait(tasks, timeout=timeout)
+    for task in late:
+        task.cancel()
+    for task in late:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

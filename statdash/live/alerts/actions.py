@@ -33,6 +33,7 @@ from statdash.layout.views import CommandAction, WebhookAction
 from statdash.live.alerts.book import AlertEvent
 from statdash.live.alerts.log import log_record
 from statdash.live.alerts.webhook import WebhookSender
+from statdash.live.waking import finish_or_cancel
 from statdash.text import clean
 
 log = logging.getLogger("statdash.alerts")
@@ -280,18 +281,9 @@ class AlertActions:
     async def aclose(self, timeout: float = 5.0) -> None:
         """Let running commands finish (each within its own timeout), then stop the rest;
         the same for webhook posts, at the same time (a quit waits `timeout` once, not twice)."""
-        await asyncio.gather(self._webhooks.aclose(timeout), self._close_commands(timeout))
-
-    async def _close_commands(self, timeout: float) -> None:
-        pending = set(self._commands)
-        if not pending:
-            return
-        _, late = await asyncio.wait(pending, timeout=timeout)
-        for task in late:
-            task.cancel()
-        for task in late:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await asyncio.gather(
+            self._webhooks.aclose(timeout), finish_or_cancel(set(self._commands), timeout)
+        )
 
 
 async def _exchange(process: asyncio.subprocess.Process, given: bytes) -> tuple[bytes, int]:

@@ -39,6 +39,7 @@ from statdash.api.settings import is_loopback
 from statdash.layout.validation import webhook_url_problem
 from statdash.layout.views import AlertView, WebhookAction
 from statdash.live.alerts.book import AlertEvent
+from statdash.live.waking import finish_or_cancel
 from statdash.text import clean
 
 log = logging.getLogger("statdash.alerts")
@@ -250,12 +251,7 @@ class WebhookSender:
         """Let queued posts go out within `timeout`, then stop the rest and close the client."""
         pending = set(self._workers)
         if pending:
-            _, late = await asyncio.wait(pending, timeout=timeout)
-            for task in late:
-                task.cancel()
-            for task in late:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await finish_or_cancel(pending, timeout)
             left = self._queue.qsize()
             if left:
                 self._say(f"alert webhooks: stopped with {left:,} posts not sent")
