@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from statdash.api import errors
-from statdash.live.push_feed import FeedState, PushFeed
+from statdash.live.push_feed import RETRY_BASE, FeedState, PushFeed
 from tests.support.wait import until_async
 
 
@@ -81,7 +81,10 @@ def _feed(
     *,
     accepts: Callable[[str | None], bool] = lambda _: True,
     flush_gap: float = 0.0,
+    sleep: Callable[[float], Awaitable[None]] = _no_wait,
+    retry_base: float = RETRY_BASE,
 ) -> PushFeed:
+    """A feed over `channels` (one per open, in order) that tells `seen` what it hands on."""
     pool = iter(channels)
     return PushFeed(
         lambda: next(pool),
@@ -89,8 +92,9 @@ def _feed(
         on_state=seen.states.append,
         on_resync=seen.on_resync,
         accepts=accepts,
-        sleep=_no_wait,
+        sleep=sleep,
         flush_gap=flush_gap,
+        retry_base=retry_base,
     )
 
 
@@ -270,7 +274,6 @@ async def test_a_lost_channel_is_tried_again_at_the_refresh_interval_at_first() 
     the next, made a 2 s dashboard take 7 s after a few garbled replies)."""
     channel, back = FakeChannel(), FakeChannel()
     down = [FakeChannel(opening=errors.ConnectError("down")) for _ in range(2)]
-    pool = iter([channel, *down, back])
     waits: list[float] = []
 
     async def sleep(delay: float) -> None:
@@ -278,15 +281,7 @@ async def test_a_lost_channel_is_tried_again_at_the_refresh_interval_at_first() 
         await asyncio.sleep(0)
 
     seen = Recorder()
-    feed = PushFeed(
-        lambda: next(pool),
-        on_updates=seen.on_updates,
-        on_state=seen.states.append,
-        on_resync=seen.on_resync,
-        sleep=sleep,
-        flush_gap=0.0,
-        retry_base=2.0,
-    )
+    feed = _feed([channel, *down, back], seen, sleep=sleep, retry_base=2.0)
     await feed.open()
     task = asyncio.create_task(feed.run())
     channel.rounds.put_nowait(errors.PushLost("the server ended the session"))
@@ -304,7 +299,6 @@ async def test_refused_credentials_wait_for_retry_now_instead_of_asking_again() 
     only fill the server's log); `retry_now()` (the user's `r`) opens it again."""
     channel, back = FakeChannel(), FakeChannel()
     refused = FakeChannel(opening=errors.PermissionDeniedError(403, "the key is refused"))
-    pool = iter([channel, refused, back])
     waits: list[float] = []
     woken = asyncio.Event()
 
@@ -312,15 +306,7 @@ async def test_refused_credentials_wait_for_retry_now_instead_of_asking_again() 
         waits.append(delay)
         await woken.wait()
 
-    feed = PushFeed(
-        lambda: next(pool),
-        on_updates=Recorder().on_updates,
-        on_state=lambda state: None,
-        on_resync=lambda: None,
-        sleep=sleep,
-        flush_gap=0.0,
-        retry_base=2.0,
-    )
+    feed = _feed([channel, refused, back], Recorder(), sleep=sleep, retry_base=2.0)
     await feed.open()
     task = asyncio.create_task(feed.run())
     channel.rounds.put_nowait(errors.PushLost("the server ended the session"))
