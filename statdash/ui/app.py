@@ -312,25 +312,34 @@ class StatdashApp(App[int]):
 
     async def on_mount(self) -> None:
         """Start polling, the once-a-second tick, the exit watches and the layout watch."""
+        if self._handle_signals:
+            # Before the session starts: from its first request on, a signal must end the
+            # run through the quit that deletes the subscription, not kill it outright.
+            self._remove_signal_handlers = install_signal_handlers(
+                asyncio.get_running_loop(), self.request_exit
+            )
+        # The handshake and the subscribe go out now, while the pages mount (~0.2 s for
+        # floor.yaml): the network and the server's work overlap the screen's own. What
+        # arrives meanwhile waits in the store; the app handles messages (StoreChanged) only
+        # after this handler, and the redraw below draws whatever is there by then.
+        self.controller.start()
         await self._mount_pages()
         # Styles that differ without the key footer (where toasts stand) match on this class.
         self.set_class(self.kiosk, "-kiosk")
-        self.controller.start()
         self._tick_timer = self.set_interval(TICK_SECONDS, self._tick)
         self._arm_rotation()
         if self._watch_layout:
             self.set_interval(LAYOUT_CHECK_SECONDS, self._check_layout_file)
-        if self._handle_signals:
-            self._remove_signal_handlers = install_signal_handlers(
-                asyncio.get_running_loop(), self.request_exit
+        if self._handle_signals and sys.__stdin__ is not None and not self.is_headless:
+            self.run_worker(
+                watch_terminal(sys.__stdin__.fileno(), self.request_exit),
+                name="terminal-watch",
+                exit_on_error=False,
             )
-            if sys.__stdin__ is not None and not self.is_headless:
-                self.run_worker(
-                    watch_terminal(sys.__stdin__.fileno(), self.request_exit),
-                    name="terminal-watch",
-                    exit_on_error=False,
-                )
         self._focus_first_table()
+        # Everything in the store, values that came while the pages mounted included (so
+        # the StoreChanged waiting for them has nothing left to redraw).
+        self.bridge.take_changes()
         self.redraw(None)
         self.watch(self.screen, "maximized", self._maximized_changed, init=False)
 

@@ -6,11 +6,13 @@ import gc
 import inspect
 import os
 import shutil
+import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.widgets import ContentSwitcher
 
 from statdash.api.client import RetryPolicy, StatisticsClient
 from statdash.layout.compile import compile_layout
@@ -58,9 +60,8 @@ def make_app(
 ) -> StatdashApp:
     """The dashboard as `statdash run` builds it; `options` go to `build_app` as they are."""
     options.setdefault("wall_clock", Clock(SIM_START + 30))
-    return build_app(
-        layout or demo_layout(), client, server_label="simulator", handle_signals=False, **options
-    )
+    options.setdefault("handle_signals", False)
+    return build_app(layout or demo_layout(), client, server_label="simulator", **options)
 
 
 def phase_of(app: StatdashApp) -> Phase:
@@ -654,3 +655,33 @@ async def test_the_tick_runs_every_second(client: StatisticsClient) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await until_async(lambda: bool(ticks), pilot=pilot)
         await pilot.press("q")
+
+
+async def test_the_subscription_goes_out_while_the_pages_mount(
+    client: StatisticsClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first request leaves before the pages are mounted (the network overlaps the
+    screen's start), the exit signals already lead to the quit that deletes it, and the
+    values it brings are on screen."""
+    app = make_app(client, updates="poll", handle_signals=True)
+    seen: list[tuple[str | None, bool]] = []
+    open_subscription = client.open_subscription
+
+    async def noted(*args: Any, **kwargs: Any) -> Any:
+        pages = app.query_one(ContentSwitcher).current
+        seen.append((pages, signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL))
+        return await open_subscription(*args, **kwargs)
+
+    monkeypatch.setattr(client, "open_subscription", noted)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until_async(lambda: has_data(app), pilot=pilot)
+        table = agents_panel(app).table
+
+        def state_shown() -> bool:
+            state = table.get_cell("Agent:ana.silva", "c0")
+            return state is not None and state.text.plain.strip() not in ("", MISSING)
+
+        await until_async(state_shown, pilot=pilot)
+        assert seen == [(None, True)]
+        await pilot.press("q")
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
