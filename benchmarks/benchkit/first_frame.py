@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -58,7 +59,12 @@ def start_once(subject: Subject, layout: Path, url: str, env: dict[str, str]) ->
     """One start of `subject`: time to the first data frame and CPU by then, then SIGTERM."""
     argv = [sys.executable, "-m", "statdash", "run", str(layout), "--url", url]
     argv += ["--updates", subject.mode]
-    process = PtyProcess(argv, env=env | {"PYTHONPATH": subject.directory}, size=SIZE).start()
+    process = PtyProcess(
+        argv,
+        env=env | {"PYTHONPATH": subject.directory},
+        size=SIZE,
+        cwd=Path(subject.directory),
+    ).start()
     try:
         seconds = process.wait_for_data(timeout=60)
         cpu = process.cpu_seconds() if process.alive() else float("nan")
@@ -70,6 +76,22 @@ def start_once(subject: Subject, layout: Path, url: str, env: dict[str, str]) ->
         raise SystemExit(f"{subject.label} {subject.mode}: exit status {status} after SIGTERM")
     subject.seconds.append(seconds)
     subject.cpu.append(cpu)
+
+
+def check_code(subject: Subject, env: dict[str, str]) -> None:
+    """Stop unless a child started as `start_once` starts it imports statdash from the
+    subject's directory (a "before" that ran this checkout would compare it with itself)."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import statdash; print(statdash.__file__)"],
+        env=env | {"PYTHONPATH": subject.directory},
+        cwd=subject.directory,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    found = Path(done.stdout.strip()).resolve()
+    if not found.is_relative_to(Path(subject.directory).resolve()):
+        raise SystemExit(f"{subject.label}: statdash came from {found}, not {subject.directory}")
 
 
 def table(subjects: list[Subject]) -> str:
@@ -133,6 +155,7 @@ def main(argv: list[str]) -> None:
         before = load()
         with SimProcess(FLOOR_AGENTS, FLOOR_QUEUES, env=env) as sim:
             for subject in subjects:
+                check_code(subject, env)
                 start_once(subject, layout, sim.base_url, env)  # warm-up, not counted
                 subject.seconds.clear()
                 subject.cpu.clear()
