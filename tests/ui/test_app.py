@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from textual.widgets import ContentSwitcher
 
+import statdash.ui.app as app_module
 from statdash.api.client import RetryPolicy, StatisticsClient
 from statdash.layout.compile import compile_layout
 from statdash.layout.formats import MISSING
@@ -25,6 +26,7 @@ from statdash.live.store import Ingested, Store
 from statdash.sim.config import SimConfig
 from statdash.sim.runner import RunningSimulator
 from statdash.ui.app import StatdashApp
+from statdash.ui.heap import hold_collections
 from statdash.ui.launch import build_app
 from statdash.ui.panels import KpiPanel, StatesPanel, TablePanel
 from statdash.ui.screens.help import HelpScreen
@@ -685,3 +687,38 @@ async def test_the_subscription_goes_out_while_the_pages_mount(
         assert seen == [(None, True)]
         await pilot.press("q")
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+async def test_a_start_holding_collections_collects_again_once_the_data_is_settled(
+    client: StatisticsClient,
+) -> None:
+    """With collections held from the start (as `statdash run` holds them), the first data
+    settles the heap and turns automatic collection back on."""
+    app = make_app(client)
+    hold_collections()
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until_async(lambda: has_data(app), pilot=pilot)
+            await until_async(gc.isenabled, pilot=pilot)
+            assert gc.get_freeze_count() > 0
+            await pilot.press("q")
+    finally:
+        gc.enable()
+
+
+async def test_a_start_without_data_collects_again_after_the_hold(
+    dead_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server not reached does not hold collections for good: they resume after the hold
+    while the dashboard keeps waiting for data."""
+    monkeypatch.setattr(app_module, "HEAP_HOLD_SECONDS", 0.05)
+    hold_collections()
+    try:
+        async with StatisticsClient(dead_url, "test-key") as dead:
+            app = make_app(dead)
+            async with app.run_test(size=(120, 40)) as pilot:
+                await until_async(gc.isenabled, pilot=pilot)
+                assert not has_data(app)
+                await pilot.press("q")
+    finally:
+        gc.enable()
