@@ -14,7 +14,8 @@ carries an agent state word (`benchkit/ptyproc.py`), which only a data row or th
 summary shows: Python start-up, imports, loading the layout, the handshake and subscribe,
 the first ingest and the first paint. Bytecode is cached, as in an installed package (the
 warm-up start of each subject writes it). Beside it, the CPU the dashboard had used by then
-(user + system, from /proc, read as soon as the frame was seen), and the load average.
+(user + system, from /proc, read as soon as the frame was seen), its peak RSS by then
+(VmHWM), and the load average.
 Each start ends with SIGTERM (the dashboard deletes its subscription); one that does not
 exit with status 0 stops the benchmark.
 """
@@ -53,6 +54,7 @@ class Subject:
     mode: str
     seconds: list[float] = field(default_factory=list)
     cpu: list[float] = field(default_factory=list)
+    peak_mb: list[float] = field(default_factory=list)
 
 
 def start_once(subject: Subject, layout: Path, url: str, env: dict[str, str]) -> None:
@@ -67,7 +69,9 @@ def start_once(subject: Subject, layout: Path, url: str, env: dict[str, str]) ->
     ).start()
     try:
         seconds = process.wait_for_data(timeout=60)
-        cpu = process.cpu_seconds() if process.alive() else float("nan")
+        alive = process.alive()
+        cpu = process.cpu_seconds() if alive else float("nan")
+        peak_mb = process.memory_kib()[1] / 1024 if alive else float("nan")
     finally:
         status = process.stop()
     if seconds is None:
@@ -76,6 +80,7 @@ def start_once(subject: Subject, layout: Path, url: str, env: dict[str, str]) ->
         raise SystemExit(f"{subject.label} {subject.mode}: exit status {status} after SIGTERM")
     subject.seconds.append(seconds)
     subject.cpu.append(cpu)
+    subject.peak_mb.append(peak_mb)
 
 
 def check_code(subject: Subject, env: dict[str, str]) -> None:
@@ -97,14 +102,16 @@ def check_code(subject: Subject, env: dict[str, str]) -> None:
 def table(subjects: list[Subject]) -> str:
     """The Markdown table: median, min and max of the first frame, median CPU by then."""
     lines = [
-        "| code | updates | first frame median | min | max | CPU by then (median) | runs |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+        "| code | updates | first frame median | min | max | CPU by then (median)"
+        " | peak RSS by then (median) | runs |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for subject in subjects:
         lines.append(
             f"| {subject.label} | {subject.mode} | {statistics.median(subject.seconds):.2f} s "
             f"| {min(subject.seconds):.2f} s | {max(subject.seconds):.2f} s "
-            f"| {statistics.median(subject.cpu):.2f} s | {len(subject.seconds)} |"
+            f"| {statistics.median(subject.cpu):.2f} s "
+            f"| {statistics.median(subject.peak_mb):.0f} MB | {len(subject.seconds)} |"
         )
     return "\n".join(lines)
 
