@@ -95,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    """`run` itself, collections held: every check, then the screen until the user quits."""
     prepared = prepare(args, VOICE)
     settings, layout, alert_log = prepared.settings, prepared.layout, prepared.alert_log
     # why here: Textual loads only once the layout and settings are good (see the top).
