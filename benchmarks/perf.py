@@ -12,6 +12,7 @@
     python benchmarks/perf.py compile-memory [AGENTS ...]    # peak memory of `check`, N agents
     python benchmarks/perf.py startup [--runs N]             # each command's start-up time
     python benchmarks/perf.py screen-cost [--code LABEL=DIR ...]  # steady screen vs Textual floor
+    python benchmarks/perf.py first-frame [--runs N] [--code LABEL=DIR ...]  # first data frame
 
 Run from the checkout with the development install. The report (see benchkit/measure.py)
 starts its own simulators and measures floor and cycle at three sizes, the levers, steady
@@ -33,6 +34,7 @@ from pathlib import Path
 from benchkit import (
     compile_memory,
     cycle_floor,
+    first_frame,
     lever_runs,
     live_table,
     peek_parse,
@@ -67,6 +69,7 @@ QUESTIONS: dict[str, Callable[[list[str]], None]] = {
     "compile-memory": compile_memory.main,
     "startup": startup.main,
     "screen-cost": screen_cost.main,
+    "first-frame": first_frame.main,
 }
 
 

@@ -19,6 +19,7 @@ import termios
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from benchkit.simproc import proc_cpu_seconds, proc_memory_kib
 
@@ -36,9 +37,13 @@ class PtyProcess:
         env: dict[str, str],
         size: tuple[int, int],
         markers: Sequence[bytes] = DATA_MARKERS,
+        cwd: Path | None = None,
     ) -> None:
         self.argv = list(argv)
         self._env = env
+        # `python -m` puts the working directory first on sys.path: a checkout measured
+        # with `-m` must be its own working directory, or the caller's statdash runs.
+        self._cwd = cwd
         self._size = size
         self._markers = tuple(markers)
         self._process: subprocess.Popen[bytes] | None = None
@@ -70,6 +75,7 @@ class PtyProcess:
             stdout=slave,
             stderr=slave,
             env=self._env,
+            cwd=self._cwd,
             start_new_session=True,
             close_fds=True,
         )

@@ -25,6 +25,7 @@ from statdash.layout.suggest import did_you_mean
 from statdash.layout.views import CompiledLayout
 from statdash.live.alerts.log import AlertLog
 from statdash.live.subscriptions.records import SubscriptionRecords
+from statdash.ui.heap import hold_collections, resume_collections
 
 # Textual (~350 ms to import with the dashboard) is imported only where it is used, so
 # `statdash run --help` and the refusals before the screen (bad layout, no server) stay quick.
@@ -84,6 +85,17 @@ def parse_run_args(argv: Sequence[str]) -> argparse.Namespace:
 
 def run(args: argparse.Namespace) -> int:
     """Validate everything before the screen starts; then run until the user quits."""
+    # No garbage collection until the first data is on screen, where the app collects once
+    # and settles the heap (statdash.ui.heap): what start-up builds lives for the whole run.
+    hold_collections()
+    try:
+        return _run(args)
+    finally:
+        resume_collections()
+
+
+def _run(args: argparse.Namespace) -> int:
+    """`run` itself, collections held: every check, then the screen until the user quits."""
     prepared = prepare(args, VOICE)
     settings, layout, alert_log = prepared.settings, prepared.layout, prepared.alert_log
     # why here: Textual loads only once the layout and settings are good (see the top).

@@ -520,6 +520,24 @@ TimeZone = Annotated[
 ]
 
 
+def _validated_as_text(cls: type[Any]) -> None:
+    """Tell pydantic that `cls` (a dataclass a model field holds, validated from its text by
+    a PlainValidator) has no field descriptions to find.
+
+    pydantic builds a schema of such a dataclass anyway, under the config of the model it is
+    in: with the models' `use_attribute_docstrings`, that reads and parses the dataclass's
+    whole module for attribute docstrings, ~30 ms for formulas.py, again for each model with
+    a formula field (floor.yaml: ~0.1 s of its first load, docs/performance.md, "Start-up").
+    That schema is never used (the validator, serializer and JSON schema here replace it),
+    and a dataclass's own `__pydantic_config__` replaces the model's config for it.
+    """
+    cls.__pydantic_config__ = ConfigDict()
+
+
+_validated_as_text(Window)
+_validated_as_text(Formula)
+
+
 def _active_window(value: Any) -> Window:
     if not isinstance(value, str):
         raise problem(

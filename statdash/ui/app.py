@@ -42,7 +42,7 @@ from statdash.live.controller import LiveController, plan_for
 from statdash.live.recordings.replay import ReplayController, clock_text, moment_of_day
 from statdash.live.session import Phase, SessionStatus
 from statdash.text import clean, counted, safe
-from statdash.ui.heap import release_heap, settle_heap
+from statdash.ui.heap import release_heap, resume_collections, settle_heap
 from statdash.ui.keys import KEY_ACTIONS, PAGE_KEYS, REPLAY_KEY_ACTIONS
 from statdash.ui.messages import (
     AlertSaid,
@@ -69,6 +69,8 @@ RESUME_ROTATION_KEY = "R"
 KIOSK_RETRY_SECONDS = 300.0
 """In kiosk mode nobody presses `r`: refused credentials are tried again this often."""
 LAYOUT_CHECK_SECONDS = 1.0
+HEAP_HOLD_SECONDS = 10.0
+"""The longest `statdash run` holds garbage collection (statdash.ui.heap) waiting for data."""
 DEFAULT_THEME = "statdash"
 # NO_COLOR's two filters: one for themes in the terminal's ANSI colours, one for truecolor.
 _NO_COLOUR_ANSI = NoColor()
@@ -312,25 +314,35 @@ class StatdashApp(App[int]):
 
     async def on_mount(self) -> None:
         """Start polling, the once-a-second tick, the exit watches and the layout watch."""
-        await self._mount_pages()
-        # Styles that differ without the key footer (where toasts stand) match on this class.
-        self.set_class(self.kiosk, "-kiosk")
-        self.controller.start()
-        self._tick_timer = self.set_interval(TICK_SECONDS, self._tick)
-        self._arm_rotation()
-        if self._watch_layout:
-            self.set_interval(LAYOUT_CHECK_SECONDS, self._check_layout_file)
         if self._handle_signals:
+            # Before the session starts: from its first request on, a signal must end the
+            # run through the quit that deletes the subscription, not kill it outright.
             self._remove_signal_handlers = install_signal_handlers(
                 asyncio.get_running_loop(), self.request_exit
             )
-            if sys.__stdin__ is not None and not self.is_headless:
-                self.run_worker(
-                    watch_terminal(sys.__stdin__.fileno(), self.request_exit),
-                    name="terminal-watch",
-                    exit_on_error=False,
-                )
+        # The handshake and the subscribe go out now, while the pages mount (~0.2 s for
+        # floor.yaml): the network and the server's work overlap the screen's own. What
+        # arrives meanwhile waits in the store; the app handles messages (StoreChanged) only
+        # after this handler, and the redraw below draws whatever is there by then.
+        self.controller.start()
+        await self._mount_pages()
+        # Styles that differ without the key footer (where toasts stand) match on this class.
+        self.set_class(self.kiosk, "-kiosk")
+        self._tick_timer = self.set_interval(TICK_SECONDS, self._tick)
+        self.set_timer(HEAP_HOLD_SECONDS, self._stop_holding_collections)
+        self._arm_rotation()
+        if self._watch_layout:
+            self.set_interval(LAYOUT_CHECK_SECONDS, self._check_layout_file)
+        if self._handle_signals and sys.__stdin__ is not None and not self.is_headless:
+            self.run_worker(
+                watch_terminal(sys.__stdin__.fileno(), self.request_exit),
+                name="terminal-watch",
+                exit_on_error=False,
+            )
         self._focus_first_table()
+        # Everything in the store, values that came while the pages mounted included (so
+        # the StoreChanged waiting for them has nothing left to redraw).
+        self.bridge.take_changes()
         self.redraw(None)
         self.watch(self.screen, "maximized", self._maximized_changed, init=False)
 
@@ -362,6 +374,14 @@ class StatdashApp(App[int]):
             self._remove_signal_handlers()
         if self._heap_settled:
             release_heap()
+        resume_collections()
+
+    def _stop_holding_collections(self) -> None:
+        """No data yet after HEAP_HOLD_SECONDS (a server not reached): collect automatically
+        again while waiting, so retries do not pile up garbage; the first data still settles
+        the heap."""
+        if not self._heap_settled:
+            resume_collections()
 
     def _focus_first_table(self) -> None:
         for panel in self._panels(active_only=True):

@@ -6,12 +6,15 @@ import gc
 import inspect
 import os
 import shutil
+import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.widgets import ContentSwitcher
 
+import statdash.ui.app as app_module
 from statdash.api.client import RetryPolicy, StatisticsClient
 from statdash.layout.compile import compile_layout
 from statdash.layout.formats import MISSING
@@ -23,6 +26,7 @@ from statdash.live.store import Ingested, Store
 from statdash.sim.config import SimConfig
 from statdash.sim.runner import RunningSimulator
 from statdash.ui.app import StatdashApp
+from statdash.ui.heap import hold_collections
 from statdash.ui.launch import build_app
 from statdash.ui.panels import KpiPanel, StatesPanel, TablePanel
 from statdash.ui.screens.help import HelpScreen
@@ -58,9 +62,8 @@ def make_app(
 ) -> StatdashApp:
     """The dashboard as `statdash run` builds it; `options` go to `build_app` as they are."""
     options.setdefault("wall_clock", Clock(SIM_START + 30))
-    return build_app(
-        layout or demo_layout(), client, server_label="simulator", handle_signals=False, **options
-    )
+    options.setdefault("handle_signals", False)
+    return build_app(layout or demo_layout(), client, server_label="simulator", **options)
 
 
 def phase_of(app: StatdashApp) -> Phase:
@@ -654,3 +657,68 @@ async def test_the_tick_runs_every_second(client: StatisticsClient) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await until_async(lambda: bool(ticks), pilot=pilot)
         await pilot.press("q")
+
+
+async def test_the_subscription_goes_out_while_the_pages_mount(
+    client: StatisticsClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first request leaves before the pages are mounted (the network overlaps the
+    screen's start), the exit signals already lead to the quit that deletes it, and the
+    values it brings are on screen."""
+    app = make_app(client, updates="poll", handle_signals=True)
+    seen: list[tuple[str | None, bool]] = []
+    open_subscription = client.open_subscription
+
+    async def noted(*args: Any, **kwargs: Any) -> Any:
+        pages = app.query_one(ContentSwitcher).current
+        seen.append((pages, signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL))
+        return await open_subscription(*args, **kwargs)
+
+    monkeypatch.setattr(client, "open_subscription", noted)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until_async(lambda: has_data(app), pilot=pilot)
+        table = agents_panel(app).table
+
+        def state_shown() -> bool:
+            state = table.get_cell("Agent:ana.silva", "c0")
+            return state is not None and state.text.plain.strip() not in ("", MISSING)
+
+        await until_async(state_shown, pilot=pilot)
+        assert seen == [(None, True)]
+        await pilot.press("q")
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+async def test_a_start_holding_collections_collects_again_once_the_data_is_settled(
+    client: StatisticsClient,
+) -> None:
+    """With collections held from the start (as `statdash run` holds them), the first data
+    settles the heap and turns automatic collection back on."""
+    app = make_app(client)
+    hold_collections()
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until_async(lambda: has_data(app), pilot=pilot)
+            await until_async(gc.isenabled, pilot=pilot)
+            assert gc.get_freeze_count() > 0
+            await pilot.press("q")
+    finally:
+        gc.enable()
+
+
+async def test_a_start_without_data_collects_again_after_the_hold(
+    dead_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server not reached does not hold collections for good: they resume after the hold
+    while the dashboard keeps waiting for data."""
+    monkeypatch.setattr(app_module, "HEAP_HOLD_SECONDS", 0.05)
+    hold_collections()
+    try:
+        async with StatisticsClient(dead_url, "test-key") as dead:
+            app = make_app(dead)
+            async with app.run_test(size=(120, 40)) as pilot:
+                await until_async(gc.isenabled, pilot=pilot)
+                assert not has_data(app)
+                await pilot.press("q")
+    finally:
+        gc.enable()
