@@ -1,0 +1,144 @@
+"""A NATS connection from the hub settings, and NATS failures in the Statistics API's terms.
+
+Both sides of the hub (the collector and a dashboard's client) connect here, so credentials,
+TLS, reconnection and logging are set once: reconnect for ever once connected (a restarted
+nats-server loses no hub and no dashboard), one quiet log line per connection event (nats-py's
+default prints a traceback), and no secret in any message. A failure of a NATS operation
+becomes the `StatisticsError` a server fault would (`ConnectError`, `RequestTimeoutError`),
+so the live session retries and the status line words it the way it words any other.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import nats
+import nats.errors
+from nats.aio.client import Client as NatsClient
+
+from statdash.api import errors
+from statdash.api.settings import HubSettings
+
+log = logging.getLogger("statdash.hub")
+
+CONNECT_TIMEOUT = 2.0
+# Reconnect attempts are spaced by this; -1 attempts: for ever (a dashboard runs all shift).
+RECONNECT_WAIT = 1.0
+# Requests the hub answers from memory; a declare may wait for an upstream subscribe.
+REQUEST_TIMEOUT = 5.0
+
+
+def _tls(settings: HubSettings) -> ssl.SSLContext | None:
+    if settings.ca_bundle is None and not settings.url.lower().startswith("tls://"):
+        return None
+    context = ssl.create_default_context(cafile=settings.ca_bundle)
+    return context
+
+
+async def _quietly(error: Exception) -> None:
+    # nats-py's default logs every error with a traceback (a restarted server: dozens).
+    log.info("nats: %s", describe_nats(error))
+
+
+async def connect(
+    settings: HubSettings,
+    *,
+    name: str,
+    on_reconnected: Callable[[], Awaitable[None]] | None = None,
+    on_disconnected: Callable[[], Awaitable[None]] | None = None,
+) -> NatsClient:
+    """A connected NATS client for `settings`; ConnectError when the server cannot be reached.
+
+    `name` shows in the NATS server's monitoring (`statdash hub`, `statdash run`).
+    """
+    options: dict[str, Any] = {
+        "servers": [settings.url],
+        "name": name,
+        "connect_timeout": CONNECT_TIMEOUT,
+        "reconnect_time_wait": RECONNECT_WAIT,
+        "max_reconnect_attempts": -1,
+        "allow_reconnect": True,
+        "error_cb": _quietly,
+        # The first connect is tried once: the caller's session retries on its own schedule.
+    }
+    if on_reconnected is not None:
+        options["reconnected_cb"] = on_reconnected
+    if on_disconnected is not None:
+        options["disconnected_cb"] = on_disconnected
+    if settings.token is not None:
+        options["token"] = settings.token.get_secret_value()
+    if settings.user is not None:
+        options["user"] = settings.user
+        if settings.password is not None:
+            options["password"] = settings.password.get_secret_value()
+    if settings.creds is not None:
+        options["user_credentials"] = settings.creds
+    tls = _tls(settings)
+    if tls is not None:
+        options["tls"] = tls
+    try:
+        return await nats.connect(**options)
+    except (nats.errors.Error, OSError, TimeoutError) as error:
+        raise errors.ConnectError(
+            f"cannot reach NATS at {settings.label.removeprefix('hub ')}",
+            reason=describe_nats(error),
+        ) from None
+
+
+def describe_nats(error: BaseException) -> str:
+    """A few words for a NATS failure (never a credential: nats-py's messages carry none)."""
+    if isinstance(error, nats.errors.NoRespondersError):
+        return "no hub answers on this namespace"
+    if isinstance(error, nats.errors.TimeoutError | TimeoutError):
+        return "no answer in time"
+    if isinstance(error, nats.errors.NoServersError):
+        return "no NATS server reachable"
+    if isinstance(error, nats.errors.AuthorizationError):
+        return "NATS refused the credentials"
+    if isinstance(error, nats.errors.ConnectionClosedError):
+        return "the NATS connection is closed"
+    if isinstance(error, nats.errors.ConnectionReconnectingError):
+        return "reconnecting to NATS"
+    if isinstance(error, nats.errors.MaxPayloadError):
+        return "message larger than the NATS server's max_payload"
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused"
+    text = str(error).strip() or type(error).__name__
+    return text[:200]
+
+
+def as_statistics_error(error: BaseException, what: str) -> errors.StatisticsError:
+    """A NATS failure of `what` (a request to the hub) as the error a server fault would be."""
+    reason = describe_nats(error)
+    if isinstance(error, nats.errors.TimeoutError | TimeoutError):
+        return errors.RequestTimeoutError(f"{what}: {reason}", reason=reason)
+    if isinstance(error, nats.errors.AuthorizationError):
+        return errors.PermissionDeniedError(403, reason, path="hub")
+    return errors.ConnectError(f"{what}: {reason}", reason=reason)
+
+
+NATS_ERRORS: tuple[type[BaseException], ...] = (nats.errors.Error, OSError, TimeoutError)
+"""What a NATS operation may raise for a fault of the network or the server."""
+
+
+@contextlib.asynccontextmanager
+async def connected(settings: HubSettings, *, name: str) -> AsyncIterator[NatsClient]:
+    """A connection for the `async with` block, drained (or closed) on the way out."""
+    client = await connect(settings, name=name)
+    try:
+        yield client
+    finally:
+        await close(client)
+
+
+async def close(client: NatsClient) -> None:
+    """Close `client` (bounded, never raises): what is published is flushed first."""
+    with contextlib.suppress(*NATS_ERRORS):
+        if client.is_connected:
+            await client.flush(timeout=1)
+    with contextlib.suppress(*NATS_ERRORS):
+        await client.close()
