@@ -288,6 +288,8 @@ class LiveController:
         feed = self._feed
         if feed is None:
             return "poll"
+        if feed.upstream is not None:
+            return self._hub_label(feed)
         fallback = self.plan.updates == "auto"
         if feed.state is FeedState.LIVE:
             return "push" if feed.live else "push: service unavailable"
@@ -302,6 +304,14 @@ class LiveController:
                 return "poll: no push" if fallback else "no push"
             return "push lost: polling" if fallback else "push lost"
         return "push connecting"
+
+    def _hub_label(self, feed: PushFeed) -> str:
+        """Through a hub: the hub's channel, and how values reach the hub."""
+        if feed.state is FeedState.LIVE:
+            return f"hub: {feed.upstream}"
+        if feed.state in (FeedState.LOST, FeedState.UNAVAILABLE):
+            return "hub lost: polling" if self.plan.updates == "auto" else "hub lost"
+        return "hub connecting"
 
     def _status_changed(self, status: SessionStatus) -> None:
         # A reload starts a new session at zero polls: remember that the server answered.

@@ -98,6 +98,9 @@ class PushBatchLike(Protocol):
     @property
     def interrupted(self) -> bool: ...
 
+    @property
+    def upstream(self) -> str | None: ...
+
 
 class PushChannelLike(Protocol):
     """The CometD channel the feed drives; `statdash.api.push.PushChannel` provides it."""
@@ -175,6 +178,8 @@ class PushFeed:
         """Why push is not live, in the one sentence `describe` gives."""
         self.updates_received = 0
         self.duplicates_dropped = 0
+        self.upstream: str | None = None
+        """Through a hub: how values reach the hub ("push", "poll", ...); None for CometD."""
 
     @property
     def live(self) -> bool:
@@ -345,6 +350,10 @@ class PushFeed:
     # --- what a batch brings ----------------------------------------------------------------
 
     def _take(self, batch: PushBatchLike) -> None:
+        if batch.upstream is not None and batch.upstream != self.upstream:
+            self.upstream = batch.upstream
+            if batch.service_state is None:
+                self._on_state(self.state)
         if batch.service_state is not None:
             available = batch.service_state == SERVICE_AVAILABLE
             # An outage inside one batch (Unavailable, then Available) lost changes too.
