@@ -97,6 +97,10 @@ class HubSettings:
         return f"hub {host}:{parts.port}" if parts.port else f"hub {host}"
 
 
+Endpoint = ServerSettings | HubSettings
+"""What the user pointed a command at: a Statistics API, or a hub."""
+
+
 def is_hub_url(url: str | None) -> bool:
     """True for a NATS URL (nats:// or tls://): values then come through a hub."""
     return bool(url) and urlsplit(str(url).strip()).scheme.lower() in HUB_SCHEMES

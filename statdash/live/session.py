@@ -26,7 +26,7 @@ from statdash.api import errors
 from statdash.api.describe import describe
 from statdash.api.evidence import created_nothing, not_a_statistics_api
 from statdash.api.models import StatisticValue, SubscriptionItem, Verbose
-from statdash.api.responses import StatisticValues
+from statdash.api.responses import PeekResult, StatisticValues, SubscriptionResult
 from statdash.api.retry import Backoff, refused
 from statdash.live.waking import sleep_unless_woken
 
@@ -138,6 +138,32 @@ class SessionClient(Protocol):
         statistic_ids: Sequence[str] | None = None,
         verbose: Verbose = "OFF",
     ) -> PeekResultLike: ...
+
+    async def delete_subscription(self, subscription_id: str) -> None: ...
+
+
+class ServedClient(Protocol):
+    """A session client that names its server and answers with the API's result types:
+    `StatisticsClient`, or a hub's client (for records, messages and one-shot reads)."""
+
+    @property
+    def server(self) -> str: ...
+
+    async def open_subscription(
+        self,
+        items: Sequence[SubscriptionItem],
+        *,
+        operation_id: str | None = None,
+        verbose: Verbose = "INFO",
+    ) -> SubscriptionResult: ...
+
+    async def peek_subscription(
+        self,
+        subscription_id: str,
+        *,
+        statistic_ids: Sequence[str] | None = None,
+        verbose: Verbose = "OFF",
+    ) -> PeekResult: ...
 
     async def delete_subscription(self, subscription_id: str) -> None: ...
 
