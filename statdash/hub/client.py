@@ -373,15 +373,13 @@ class HubChannel:
 
     async def next_batch(self) -> PushBatch:
         """What came since the last batch; PushLost when the hub fell silent."""
-        while not self._updates and not self._rehandshook:
+        while not (self._updates or self._rehandshook or self._skipped or self._news):
             left = self._heard + SILENT_AFTER - self._clock()
             if left <= 0:
                 raise errors.PushLost("the hub fell silent", reason="no heartbeat from the hub")
             self._arrived.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._arrived.wait(), min(left, protocol.STATUS_EVERY))
-            if self._news:
-                break
         return self._batch()
 
     def _batch(self) -> PushBatch:

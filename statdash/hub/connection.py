@@ -28,6 +28,7 @@ log = logging.getLogger("statdash.hub")
 CONNECT_TIMEOUT = 2.0
 # Reconnect attempts are spaced by this; -1 attempts: for ever (a dashboard runs all shift).
 RECONNECT_WAIT = 1.0
+FIRST_CONNECT_RETRY = 0.1
 # Requests the hub answers from memory; a declare may wait for an upstream subscribe.
 REQUEST_TIMEOUT = 5.0
 
@@ -59,11 +60,13 @@ async def connect(
         "servers": [settings.url],
         "name": name,
         "connect_timeout": CONNECT_TIMEOUT,
-        "reconnect_time_wait": RECONNECT_WAIT,
-        "max_reconnect_attempts": -1,
-        "allow_reconnect": True,
+        # The first connect is tried twice, briefly (nats-py retries a first connect for
+        # ever unless the attempts are bounded): the caller's session retries on its own
+        # schedule, and says so.
+        "reconnect_time_wait": FIRST_CONNECT_RETRY,
+        "max_reconnect_attempts": 1,
+        "allow_reconnect": False,
         "error_cb": _quietly,
-        # The first connect is tried once: the caller's session retries on its own schedule.
     }
     if on_reconnected is not None:
         options["reconnected_cb"] = on_reconnected
@@ -81,12 +84,17 @@ async def connect(
     if tls is not None:
         options["tls"] = tls
     try:
-        return await nats.connect(**options)
+        client = await nats.connect(**options)
     except (nats.errors.Error, OSError, TimeoutError) as error:
         raise errors.ConnectError(
             f"cannot reach NATS at {settings.label.removeprefix('hub ')}",
             reason=describe_nats(error),
         ) from None
+    # Once connected, reconnect for ever: nats-py reads these options at each disconnection.
+    client.options["allow_reconnect"] = True
+    client.options["max_reconnect_attempts"] = -1
+    client.options["reconnect_time_wait"] = RECONNECT_WAIT
+    return client
 
 
 def describe_nats(error: BaseException) -> str:
