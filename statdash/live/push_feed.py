@@ -374,7 +374,7 @@ class PushFeed:
                 continue
             self.updates_received += 1
             held = pending.get(update.statistic_id)
-            if held is not None and _older(update.timestamp, held[1]):
+            if held is not None and older(update.timestamp, held[1]):
                 # Delivered out of order: the newer value already waits.
                 self.duplicates_dropped += 1
                 continue
@@ -412,8 +412,9 @@ class PushFeed:
             self._on_state(state)
 
 
-def _older(timestamp: object, than: object) -> bool:
-    """True when both are numbers and `timestamp` is the earlier (same units: one server)."""
+def older(timestamp: object, than: object) -> bool:
+    """True when both are numbers and `timestamp` is the earlier (same units: one server);
+    the hub drops a late delivery by it as the feed does."""
     numbers = (int, float)
     return (
         isinstance(timestamp, numbers)
