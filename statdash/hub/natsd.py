@@ -8,7 +8,9 @@ only, on a free port unless told one, and is stopped (terminated, then killed) o
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -18,11 +20,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 BINARY = "nats-server"
+PR_SET_PDEATHSIG = 1
 READY_TIMEOUT = 10.0
 
 
 class NatsServerMissing(RuntimeError):
     """No nats-server binary was found."""
+
+
+class NatsStartFailed(RuntimeError):
+    """The nats-server did not come up (it exited, or did not listen in time)."""
 
 
 def find_binary() -> str:
@@ -66,6 +73,14 @@ class LocalNats:
                 self.process.wait()
 
 
+def _die_with_parent() -> None:
+    """In the child before exec (Linux): end when the process that started it ends, even by
+    SIGKILL, so a killed demo or test run leaves no nats-server behind."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def start_nats(port: int | None = None, *, token: str | None = None) -> LocalNats:
     """Start a nats-server on 127.0.0.1 (`port`, or a free one) and wait until it listens."""
     port = port or free_port()
@@ -74,6 +89,7 @@ def start_nats(port: int | None = None, *, token: str | None = None) -> LocalNat
         command += ["--auth", token]
     process = subprocess.Popen(
         command,
+        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -82,12 +98,12 @@ def start_nats(port: int | None = None, *, token: str | None = None) -> LocalNat
     deadline = time.monotonic() + READY_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"nats-server exited at start (code {process.returncode})")
+            raise NatsStartFailed(f"nats-server exited at start (code {process.returncode})")
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
             return server
         time.sleep(0.02)
     server.stop()
-    raise RuntimeError(f"nats-server did not listen on port {port} within {READY_TIMEOUT:.0f} s")
+    raise NatsStartFailed(f"nats-server did not listen on port {port} within {READY_TIMEOUT:.0f} s")
 
 
 @contextlib.contextmanager
