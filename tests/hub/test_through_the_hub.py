@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from nats.aio.client import Client as NatsClient
 
 from statdash.api.client import StatisticsClient
 from statdash.api.models import SubscriptionItem
@@ -20,14 +21,15 @@ from statdash.api.settings import HubSettings
 from statdash.api.values import AgentStateValue, NumberValue
 from statdash.hub.client import HubChannel, HubClient, HubLink
 from statdash.hub.collector import Hub
-from statdash.hub.natsd import LocalNats
+from statdash.hub.connection import close, connect
+from statdash.hub.natsd import LocalNats, free_port, start_nats
 from statdash.hub.protocol import Subjects
 from statdash.live.controller import LiveController, Plan
 from statdash.live.subscriptions.records import SubscriptionRecords
 from statdash.sim.config import SimConfig
 from statdash.sim.runner import RunningSimulator
 from tests.hub.support import nats_client, new_subjects, pin, unpin_all
-from tests.support.nats import shared_nats
+from tests.support.nats import require_nats_server, shared_nats
 from tests.support.sim import assert_nothing_left_open, open_subscriptions, shared_simulator
 from tests.support.wait import until_async
 
@@ -159,3 +161,105 @@ async def test_two_dashboards_share_one_upstream_and_see_the_same_changes(
     await until_async(
         lambda: not open_subscriptions(simulator), what="the hub closing what nobody needs"
     )
+
+
+async def test_a_dashboard_outlives_a_restarted_hub(
+    simulator: RunningSimulator, nats: LocalNats, tmp_path: Path
+) -> None:
+    """The hub goes away (the dashboard goes stale: the hub is lost) and a new one starts:
+    the dashboard declares again by itself and is live on the new hub, no restart."""
+    subjects = new_subjects()
+    settings = HubSettings(url=nats.url, namespace=subjects.namespace)
+    agents = _agents(simulator)
+    records = SubscriptionRecords(tmp_path / "hub-records.json")
+    async with StatisticsClient(simulator.base_url, "test-key") as client:
+        first_hub = await _serving(client, nats, subjects, records)
+        dashboard = _dashboard(Floor(first_hub.hub, settings), _items("team", agents[:3]))
+        try:
+            await until_async(lambda: not _missing(dashboard), what="the first frame")
+            await first_hub.stop()
+            await until_async(
+                lambda: dashboard.status.updates.startswith("hub lost"),
+                what="the dashboard saying the hub is lost",
+            )
+            second_hub = await _serving(client, nats, subjects, records)
+            try:
+                await until_async(
+                    lambda: dashboard.status.updates == "hub: push" and second_hub.hub.clients == 1,
+                    what="the dashboard back on the new hub",
+                )
+                pin(simulator, "Agent", agents[1], "InboundCalls", 77)
+                await until_async(
+                    lambda: _calls(dashboard, f"team:{agents[1]}:InboundCalls") == 77,
+                    what="a change through the new hub",
+                )
+            finally:
+                await _close(dashboard)
+                await second_hub.stop()
+        finally:
+            unpin_all(simulator)
+    assert_nothing_left_open(simulator)
+
+
+@dataclass
+class _Serving:
+    """A hub serving in a task, on a NATS connection of its own."""
+
+    hub: Hub
+    task: asyncio.Task[None]
+    connection: NatsClient
+
+    async def stop(self) -> None:
+        self.hub.stop()
+        await self.task
+        await close(self.connection)
+
+
+async def _serving(
+    client: StatisticsClient, nats: LocalNats, subjects: Subjects, records: SubscriptionRecords
+) -> _Serving:
+    connection = await connect(HubSettings(url=nats.url), name="test hub")
+    hub = Hub(client, connection, subjects, interval=1.0, grace=GRACE, records=records, tick=0.1)
+    return _Serving(hub, asyncio.get_running_loop().create_task(hub.run()), connection)
+
+
+async def test_hub_and_dashboard_outlive_a_restarted_nats_server(
+    simulator: RunningSimulator, tmp_path: Path
+) -> None:
+    """NATS goes down and comes back on its port: hub and dashboard reconnect by themselves,
+    and a change made after it reaches the dashboard."""
+    require_nats_server()
+    port = free_port()
+    subjects = new_subjects()
+    agents = _agents(simulator)
+    nats_server = start_nats(port)
+    try:
+        async with StatisticsClient(simulator.base_url, "test-key") as client:
+            records = SubscriptionRecords(tmp_path / "hub-records.json")
+            hub = await _serving(client, nats_server, subjects, records)
+            settings = HubSettings(url=nats_server.url, namespace=subjects.namespace)
+            dashboard = _dashboard(Floor(hub.hub, settings), _items("team", agents[:3]))
+            try:
+                await until_async(lambda: not _missing(dashboard), what="the first frame")
+                nats_server.stop()
+                await until_async(
+                    lambda: dashboard.status.updates.startswith("hub lost"),
+                    what="the dashboard saying the hub is lost",
+                )
+                nats_server = start_nats(port)
+                await until_async(
+                    lambda: dashboard.status.updates == "hub: push",
+                    what="the dashboard back through the restarted NATS",
+                )
+                pin(simulator, "Agent", agents[2], "InboundCalls", 99)
+                await until_async(
+                    lambda: _calls(dashboard, f"team:{agents[2]}:InboundCalls") == 99,
+                    what="a change after the restart",
+                )
+            finally:
+                await _close(dashboard)
+                await hub.stop()
+    finally:
+        nats_server.stop()
+        unpin_all(simulator)
+    assert_nothing_left_open(simulator)
