@@ -103,7 +103,12 @@ Endpoint = ServerSettings | HubSettings
 
 def is_hub_url(url: str | None) -> bool:
     """True for a NATS URL (nats:// or tls://): values then come through a hub."""
-    return bool(url) and urlsplit(str(url).strip()).scheme.lower() in HUB_SCHEMES
+    if not url:
+        return False
+    try:
+        return urlsplit(str(url).strip()).scheme.lower() in HUB_SCHEMES
+    except ValueError:
+        return False  # not a URL at all: the server's settings say what is wrong with it
 
 
 def wants_hub(

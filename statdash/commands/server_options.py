@@ -16,6 +16,7 @@ from statdash.api.settings import (
     Endpoint,
     HubSettings,
     ServerSettings,
+    is_hub_url,
     require_credentials,
     resolve_hub_settings,
     resolve_settings,
@@ -39,6 +40,12 @@ def resolve_server(
     anything else. `voice` says the config file's permission
     warning (with `warn`).
     """
+    if is_hub_url(getattr(args, "url", None)):
+        # This command talks to the Statistics API itself (check, peek, cleanup).
+        raise Refused(
+            f"{voice.command} needs the Statistics API's URL (https://...);"
+            " a nats:// URL is a hub, which only run, demo, watch, snapshot and serve use"
+        )
     try:
         settings = resolve_settings(
             {name: getattr(args, name, None) for name in SETTING_NAMES},

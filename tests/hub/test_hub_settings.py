@@ -104,3 +104,14 @@ def test_a_missing_credentials_file_is_named(tmp_path: Path) -> None:
             {"STATDASH_HUB_CREDS": str(tmp_path / "missing.creds")},
             voice=Voice("test"),
         )
+
+
+def test_a_command_that_needs_the_api_names_what_a_nats_url_is(tmp_path: Path) -> None:
+    """check/peek/cleanup given a hub's URL: one line saying they need the API's."""
+    from statdash.commands.server_options import resolve_server
+
+    args = _args("--url", "nats://127.0.0.1:4222", "--config", str(_config(tmp_path)))
+    with pytest.raises(
+        Refused, match=r"check needs the Statistics API's URL.*nats:// URL is a hub"
+    ):
+        resolve_server(args, {}, voice=Voice("check"))
