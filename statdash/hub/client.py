@@ -317,7 +317,9 @@ class HubChannel:
         self._clock = clock
         self._subscriptions: dict[str, Subscription] = {}
         self._status_subscription: Subscription | None = None
-        self._updates: list[PushUpdate] = []
+        # The latest of each statistic since the last batch: bounded by the layout's size
+        # however fast (or hostile) the deliveries (NATS keeps one publisher's order).
+        self._updates: dict[str, PushUpdate] = {}
         self._skipped = 0
         self._arrived = asyncio.Event()
         self._hub: str | None = None
@@ -383,7 +385,7 @@ class HubChannel:
         return self._batch()
 
     def _batch(self) -> PushBatch:
-        updates, self._updates = self._updates, []
+        updates, self._updates = list(self._updates.values()), {}
         skipped, self._skipped = self._skipped, 0
         news, self._news = self._news, False
         batch = PushBatch(
@@ -443,7 +445,7 @@ class HubChannel:
             self._arrived.set()
             return
         for value in self._link.translate(changes.values):
-            self._updates.append(
-                PushUpdate(value.statistic_id, value.value, value.timestamp, subscription_id=None)
+            self._updates[value.statistic_id] = PushUpdate(
+                value.statistic_id, value.value, value.timestamp, subscription_id=None
             )
         self._arrived.set()
