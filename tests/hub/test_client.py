@@ -221,3 +221,47 @@ async def _beat(hub: ScriptedHub) -> None:
     while True:
         await hub.status()
         await asyncio.sleep(0.2)
+
+
+async def test_a_hub_whose_upstream_is_lost_leaves_the_values_stale(
+    hub: ScriptedHub, link: HubLink
+) -> None:
+    """While the hub says it cannot vouch for its values, the dashboard's values age past
+    two refresh intervals (stale on screen), and are vouched for again once it can."""
+    items = _items(("a", "A1"))
+    key, _ = _keys(items[0])
+    hub.values[key] = (1, 1000)
+    controller = LiveController(
+        HubClient(link),
+        Plan(items, 0.2, updates="auto"),
+        on_change=lambda ingested: None,
+        on_status=lambda status: None,
+        open_channel=lambda: HubChannel(link),
+    )
+    available = [True]
+
+    async def beat() -> None:
+        while True:
+            await hub.status("push" if available[0] else "lost: HTTP 503", available=available[0])
+            await asyncio.sleep(0.05)
+
+    beating = asyncio.get_running_loop().create_task(beat())
+    loop = asyncio.get_running_loop()
+    try:
+        controller.start()
+        await until_async(lambda: controller.status.updates == "hub: push", what="hub push")
+        await until_async(
+            lambda: not controller.store.is_stale("a", loop.time(), 0.2), what="fresh values"
+        )
+        available[0] = False
+        await until_async(
+            lambda: controller.store.is_stale("a", loop.time(), 0.2), what="stale values"
+        )
+        assert controller.status.updates == "hub: lost: HTTP 503"
+        available[0] = True
+        await until_async(
+            lambda: not controller.store.is_stale("a", loop.time(), 0.2), what="fresh again"
+        )
+    finally:
+        beating.cancel()
+        await controller.close()
