@@ -10,6 +10,7 @@ so the live session retries and the status line words it the way it words any ot
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import ssl
@@ -30,6 +31,10 @@ CONNECT_TIMEOUT = 2.0
 RECONNECT_WAIT = 1.0
 # Requests the hub answers from memory; a declare may wait for an upstream subscribe.
 REQUEST_TIMEOUT = 5.0
+# The first connect's bound: an attempt and the wait before a second. nats-py itself would
+# try a server that refuses for ever (max_reconnect_attempts -1 holds for the first connect
+# too), so without it a dead NATS URL hangs the command instead of failing it.
+FIRST_CONNECT_TIMEOUT = CONNECT_TIMEOUT + RECONNECT_WAIT
 
 
 def _tls(settings: HubSettings) -> ssl.SSLContext | None:
@@ -39,9 +44,20 @@ def _tls(settings: HubSettings) -> ssl.SSLContext | None:
     return context
 
 
-async def _quietly(error: Exception) -> None:
-    # nats-py's default logs every error with a traceback (a restarted server: dozens).
-    log.info("nats: %s", describe_nats(error))
+class _Errors:
+    """nats-py's error callback: one quiet line per error once connected (its default logs
+    each with a traceback: a restarted server, dozens); before that, the last one is kept
+    for the first connect's failure to name."""
+
+    def __init__(self) -> None:
+        self.connected = False
+        self.last: Exception | None = None
+
+    async def report(self, error: Exception) -> None:
+        """Keep `error`; log it once connected."""
+        self.last = error
+        if self.connected:
+            log.info("nats: %s", describe_nats(error))
 
 
 async def connect(
@@ -55,6 +71,7 @@ async def connect(
 
     `name` shows in the NATS server's monitoring (`statdash hub`, `statdash run`).
     """
+    seen = _Errors()
     options: dict[str, Any] = {
         "servers": [settings.url],
         "name": name,
@@ -62,8 +79,7 @@ async def connect(
         "reconnect_time_wait": RECONNECT_WAIT,
         "max_reconnect_attempts": -1,
         "allow_reconnect": True,
-        "error_cb": _quietly,
-        # The first connect is tried once: the caller's session retries on its own schedule.
+        "error_cb": seen.report,
     }
     if on_reconnected is not None:
         options["reconnected_cb"] = on_reconnected
@@ -81,12 +97,15 @@ async def connect(
     if tls is not None:
         options["tls"] = tls
     try:
-        return await nats.connect(**options)
+        # The first connect is bounded: the caller's session retries on its own schedule.
+        client = await asyncio.wait_for(nats.connect(**options), FIRST_CONNECT_TIMEOUT)
     except (nats.errors.Error, OSError, TimeoutError) as error:
         raise errors.ConnectError(
             f"cannot reach NATS at {settings.label.removeprefix('hub ')}",
-            reason=describe_nats(error),
+            reason=describe_nats(seen.last or error),
         ) from None
+    seen.connected = True
+    return client
 
 
 def describe_nats(error: BaseException) -> str:
