@@ -372,3 +372,21 @@ async def test_the_status_says_how_the_upstream_is(
     assert status.hub == running.hub.hub_id
     assert (status.upstream, status.available, status.statistics) == ("poll", True, 1)
     assert status.interval == 1.0
+
+
+async def test_a_failing_upstream_is_told_lost_then_back(
+    simulator: RunningSimulator, running_hub: HubFactory
+) -> None:
+    """While its peeks fail the hub says `lost: <why>` and cannot vouch for its values;
+    once they succeed again it says how values arrive and vouches again."""
+    async with running_hub(updates="poll") as running:
+        await declare(running.nats, running.subjects, "a", [waiting(_queues(simulator)[0])])
+        simulator.set_faults(error_rate={"peek": 1.0}, error_status=503)
+        try:
+            await until_async(lambda: not running.hub.status().available, what="lost")
+            status = running.hub.status()
+            assert status.upstream.startswith("lost: ") and "503" in status.upstream
+        finally:
+            simulator.clear_faults()
+        await until_async(lambda: running.hub.status().available, what="back")
+        assert running.hub.status().upstream == "poll"
