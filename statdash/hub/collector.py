@@ -195,6 +195,11 @@ class Hub:
         """Leases held now."""
         return len(self._leases)
 
+    def lease_left(self, lease: str) -> float | None:
+        """Seconds until `lease` lapses unless renewed (None: the hub holds no such lease)."""
+        held = self._leases.get(lease)
+        return None if held is None else held.expires - self._clock()
+
     def upstream_ids(self) -> list[str]:
         """The ids of the upstream subscriptions open (or being opened) now."""
         return sorted(self._owned)

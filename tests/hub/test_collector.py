@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from statdash.hub.collector import Hub
 from statdash.hub.natsd import LocalNats
 from statdash.hub.protocol import (
     Declare,
+    Renew,
     Subjects,
     definition_key,
     encode,
@@ -84,6 +86,7 @@ def running_hub(simulator: RunningSimulator, nats: LocalNats, tmp_path: Path) ->
         reconcile_interval: float = 3600.0,
         records: SubscriptionRecords | None = None,
         gather: float = 0.15,
+        clock: Callable[[], float] = time.monotonic,
     ) -> AsyncIterator[Running]:
         subjects = new_subjects()
         async with (
@@ -102,6 +105,7 @@ def running_hub(simulator: RunningSimulator, nats: LocalNats, tmp_path: Path) ->
                 reconcile_interval=reconcile_interval,
                 tick=0.1,
                 gather=gather,
+                clock=clock,
             )
             task = asyncio.get_running_loop().create_task(hub.run())
             # Up once it answers: a peek of no lease is a 404 from it.
@@ -298,6 +302,32 @@ async def test_a_lease_not_renewed_lapses_and_its_subscription_closes(
         assert (await peek(running.nats, running.subjects, "killed")).code == 404
 
 
+async def test_a_renewed_lease_lives_on_and_a_redeclare_replaces_what_it_held(
+    simulator: RunningSimulator, running_hub: HubFactory
+) -> None:
+    """Renew messages keep a lease past its first life (the hub's clock jumps, no test
+    waits for real time); a re-declare under the same lease holds the new statistics only,
+    and the old ones' subscription closes after the grace period."""
+    jumped = [0.0]
+    q1, q2 = _queues(simulator)[:2]
+    async with running_hub(grace=0.0, clock=lambda: time.monotonic() + jumped[0]) as running:
+        nats, subjects, hub = running.nats, running.subjects, running.hub
+        await declare(nats, subjects, "lease", [waiting(q1)], lease_seconds=30.0)
+        jumped[0] += 25.0
+        await nats.publish(subjects.renew, encode(Renew(["lease", "unknown"])))
+        await until_async(lambda: (hub.lease_left("lease") or 0) > 29, what="the renewal")
+        jumped[0] += 25.0  # 50 s after the declare, 25 s after the renewal: still held
+        assert (hub.lease_left("lease") or -1.0) > 0
+        second = await declare(nats, subjects, "lease", [waiting(q2)], lease_seconds=30.0)
+        await until_async(
+            lambda: list(_hub_subscriptions(simulator, hub).values()) == [second.keys],
+            what="the replaced statistics' subscription closed",
+        )
+        assert hub.clients == 1 and hub.statistics == 1
+        jumped[0] += 31.0
+        await until_async(lambda: hub.clients == 0, what="the lapse")
+
+
 async def test_hostile_declares_get_400_and_the_hub_goes_on(
     simulator: RunningSimulator, running_hub: HubFactory
 ) -> None:
@@ -390,3 +420,34 @@ async def test_a_failing_upstream_is_told_lost_then_back(
             simulator.clear_faults()
         await until_async(lambda: running.hub.status().available, what="back")
         assert running.hub.status().upstream == "poll"
+
+
+async def test_push_lost_falls_back_to_polling_and_comes_back(
+    simulator: RunningSimulator, running_hub: HubFactory
+) -> None:
+    """When the push channel fails (auto), the sessions poll at the refresh interval and the
+    hub still vouches for its values; once the channel is back it says push again."""
+    agent = _agents(simulator)[0]
+    try:
+        async with running_hub() as running:
+            hub = running.hub
+            await declare(running.nats, running.subjects, "a", [state(agent)])
+            await until_async(lambda: hub.status().upstream == "push", what="push live")
+            simulator.set_faults(error_rate={"notifications": 1.0}, error_status=503)
+            try:
+                # A change ends the connect the server holds; the next ones fail.
+                pin(simulator, "Agent", agent, "CurrentAgentState", "AfterCallWork")
+                await until_async(
+                    lambda: hub.status().upstream == "push lost: polling", what="push lost"
+                )
+                assert hub.status().available
+                peeks = simulator.state()["requests"].get("peek", 0)
+                await until_async(
+                    lambda: simulator.state()["requests"].get("peek", 0) > peeks + 1,
+                    what="polling at the refresh interval",
+                )
+            finally:
+                simulator.clear_faults()
+            await until_async(lambda: hub.status().upstream == "push", what="push back")
+    finally:
+        unpin_all(simulator)
