@@ -32,6 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
@@ -42,6 +43,7 @@ from statdash.api.client import StatisticsClient
 from statdash.api.describe import describe
 from statdash.api.models import StatisticValue, SubscriptionItem
 from statdash.api.push import PushChannel
+from statdash.api.responses import UNREADABLE_NUMBER
 from statdash.hub.connection import NATS_ERRORS, describe_nats
 from statdash.hub.protocol import (
     STATUS_EVERY,
@@ -96,6 +98,8 @@ CODE_TOO_LARGE = 413
 CODE_UNAVAILABLE = 503
 
 Say = Callable[[str], None]
+# What msgpack refuses to carry (integers beyond 64 bits; nothing else JSON can hold).
+UNENCODABLE = (OverflowError, TypeError, ValueError, msgspec.EncodeError)
 
 
 @dataclass
@@ -105,6 +109,14 @@ class Lease:
     keys: list[str]
     seconds: float
     expires: float
+
+
+def _encodable(value: object) -> bool:
+    try:
+        msgspec.msgpack.encode(value)
+    except UNENCODABLE:
+        return False
+    return True
 
 
 class Hub:
@@ -429,7 +441,13 @@ class Hub:
         if not message.reply:
             return  # published, not requested: nobody waits for an answer
         try:
-            await message.respond(encode(reply))
+            payload = encode(reply)
+        except UNENCODABLE as error:
+            # Values are made encodable as they come in; this is a fault of ours.
+            log.warning("could not encode a reply: %s", type(error).__name__)
+            payload = encode(DeclareReply(hub=self.hub_id, error="the hub failed", code=500))
+        try:
+            await message.respond(payload)
         except MaxPayloadError:
             too_large = "the answer is larger than the NATS server's max_payload"
             answer = (
@@ -499,6 +517,13 @@ class Hub:
         self._reached = self._reached or status.polls > 0
 
     def _answered(self, upstream: Upstream, statistics: Sequence[StatisticValue]) -> None:
+        try:
+            self._take_answer(upstream, statistics)
+        except Exception as error:
+            # A fault of ours must not end the session (it would delete its subscription).
+            log.warning("an answer could not be taken: %s: %s", type(error).__name__, error)
+
+    def _take_answer(self, upstream: Upstream, statistics: Sequence[StatisticValue]) -> None:
         if upstream.first_answer():
             refused = len(upstream.refused)
             self._say(
@@ -613,7 +638,11 @@ class Hub:
         )
 
     def _pushed(self, ids: list[str], values: list[object], stamps: list[object]) -> None:
-        self._ingest(ids, values, stamps, newer_only=True)
+        try:
+            self._ingest(ids, values, stamps, newer_only=True)
+        except Exception as error:
+            # A fault of ours must not end the push feed.
+            log.warning("pushed values could not be taken: %s: %s", type(error).__name__, error)
 
     def _ingest(
         self,
@@ -645,7 +674,24 @@ class Hub:
             group[2].append(stamp)
         for obj, (keys, new_values, new_stamps) in changed.items():
             message = Changes(hub=self.hub_id, values=Values(keys, new_values, new_stamps))
-            self._send(self.subjects.values(obj), encode(message))
+            try:
+                payload = encode(message)
+            except UNENCODABLE:
+                payload = encode(self._made_encodable(message.values))
+            self._send(self.subjects.values(obj), payload)
+
+    def _made_encodable(self, values: Values) -> Changes:
+        """`values` with what msgpack cannot carry (an integer beyond 64 bits, from a hostile
+        or broken server) replaced, in the message and in the hub's latest values alike."""
+        for index, key in enumerate(values.keys):
+            value, stamp = values.values[index], values.timestamps[index]
+            if not _encodable(value):
+                # The value's shape is unknown now: the client shows it as it is, marked.
+                value = values.values[index] = UNREADABLE_NUMBER
+            if not _encodable(stamp):
+                stamp = values.timestamps[index] = None
+            self._latest[key] = (value, stamp)
+        return Changes(hub=self.hub_id, values=values)
 
     def _send(self, subject: str, payload: bytes) -> None:
         """Publish in order, from the loop's callbacks (nats-py publishes in a coroutine)."""

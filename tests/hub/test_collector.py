@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import re
 import time
 from collections.abc import AsyncIterator, Callable
@@ -11,11 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import msgspec
 import pytest
 from nats.aio.client import Client as NatsClient
 
 from statdash.api.client import StatisticsClient
+from statdash.api.responses import UNREADABLE_NUMBER
 from statdash.hub.collector import Hub
 from statdash.hub.natsd import LocalNats
 from statdash.hub.protocol import (
@@ -451,3 +454,60 @@ async def test_push_lost_falls_back_to_polling_and_comes_back(
             await until_async(lambda: hub.status().upstream == "push", what="push back")
     finally:
         unpin_all(simulator)
+
+
+def _wild_server(value: object) -> httpx.MockTransport:
+    """A Statistics API whose every statistic has `value` (subscribe, peek, delete)."""
+    opened: dict[str, Any] = {"ids": [], "operation": ""}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.method == "DELETE":
+            return httpx.Response(200, json={"status": {"code": 0}})
+        if request.method == "POST":
+            body = json.loads(request.content)
+            opened["ids"] = [s["statisticId"] for s in body["data"]["statistics"]]
+            opened["operation"] = body["operationId"]
+        statistics = [
+            {"statisticId": sid, "timestamp": 1_700_000_000_000, "value": value}
+            for sid in opened["ids"]
+        ]
+        operation = opened["operation"]
+        data = {"operationId": operation, "subscriptionId": operation, "statistics": statistics}
+        return httpx.Response(200, json={"status": {"code": 0}, "data": data})
+
+    return httpx.MockTransport(answer)
+
+
+async def test_a_value_msgpack_cannot_carry_is_marked_and_the_hub_goes_on(
+    nats: LocalNats, tmp_path: Path
+) -> None:
+    """A server value with an integer beyond 64 bits reaches clients marked unreadable (the
+    way a number too long for JSON is), in the first frame and in peeks; nothing crashes."""
+    huge = {"intValue": 10**30, "stringValue": "1" + "0" * 30}
+    subjects = new_subjects()
+    async with (
+        StatisticsClient("http://wild.test", "k", transport=_wild_server(huge)) as client,
+        nats_client(nats) as hub_nats,
+        nats_client(nats) as test_nats,
+    ):
+        hub = Hub(
+            client,
+            hub_nats,
+            subjects,
+            interval=1.0,
+            updates="poll",
+            grace=0.0,
+            records=SubscriptionRecords(tmp_path / "records.json"),
+            tick=0.1,
+        )
+        task = asyncio.get_running_loop().create_task(hub.run())
+        try:
+            await until_async(lambda: _answers(test_nats, subjects), what="the hub answering")
+            reply = await declare(test_nats, subjects, "a", [waiting("8001@SIP_Switch")])
+            assert reply.error is None
+            assert reply.values.values == [UNREADABLE_NUMBER]
+            peeked = await peek(test_nats, subjects, "a")
+            assert peeked.values.values == [UNREADABLE_NUMBER]
+        finally:
+            hub.stop()
+            await task
