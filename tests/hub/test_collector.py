@@ -23,8 +23,11 @@ from statdash.hub.collector import Hub
 from statdash.hub.natsd import LocalNats
 from statdash.hub.protocol import (
     Declare,
+    PeekReply,
+    ReleaseReply,
     Renew,
     Subjects,
+    decode,
     definition_key,
     encode,
     object_key,
@@ -356,6 +359,15 @@ async def test_hostile_declares_get_400_and_the_hub_goes_on(
         bad = await raw_declare(running.nats, running.subjects, payloads[3])
         assert bad.error is not None and "item 0" in bad.error and "objectId" in bad.error
         assert running.hub.clients == 0 and not _hub_subscriptions(simulator, running.hub)
+        # Garbage on the other subjects: refused or ignored, never the hub's end.
+        nats, subjects = running.nats, running.subjects
+        garbage = b"\xc1\xc1 garbage"
+        peeked = decode((await nats.request(subjects.peek, garbage, timeout=30)).data, PeekReply)
+        assert peeked.code == 400 and peeked.error
+        released = await nats.request(subjects.release, garbage, timeout=30)
+        assert decode(released.data, ReleaseReply).released is False
+        await nats.publish(subjects.renew, garbage)
+        await nats.publish(subjects.renew, msgspec.msgpack.encode({"leases": [1, None]}))
         good = await declare(running.nats, running.subjects, "good", [waiting(queue)])
         assert good.error is None and len(good.values.keys) == 1
 
