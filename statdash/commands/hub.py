@@ -118,8 +118,20 @@ async def _collect(
     records: SubscriptionRecords,
 ) -> int:
     say = SESSION_VOICE.say
+
+    async def nats_lost() -> None:
+        say("NATS connection lost; reconnecting")
+
+    async def nats_back() -> None:
+        say("NATS connection back")
+
     try:
-        nats = await connect(hub_settings, name="statdash hub")
+        nats = await connect(
+            hub_settings,
+            name="statdash hub",
+            on_disconnected=nats_lost,
+            on_reconnected=nats_back,
+        )
     except TransportError as error:
         # "cannot reach NATS at HOST:PORT: connection refused" (no credential in either).
         say(f"{error}: {error.reason}" if error.reason else str(error))

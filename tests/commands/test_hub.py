@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,17 +14,19 @@ import pytest
 from nats.aio.client import Client as NatsClient
 
 from statdash.hub import connection
-from statdash.hub.natsd import LocalNats
+from statdash.hub.natsd import LocalNats, start_nats
 from statdash.hub.protocol import Subjects
 from statdash.sim.runner import RunningSimulator
 from tests.hub.support import declare, nats_client, new_subjects, peek, waiting
-from tests.support.nats import shared_nats
+from tests.support import nats as nats_support
 from tests.support.sim import assert_nothing_left_open, open_subscriptions
 from tests.support.wait import CEILING, until, until_async
 
-from .conftest import API_KEY, Result, spawn
+from .conftest import API_KEY, ROOT, Result, spawn
 
-nats = shared_nats()
+nats = nats_support.shared_nats()
+# The fixture `own_nats` (a server of the test's own, to stop and start again).
+own_nats = nats_support.own_nats
 
 
 def _hub(
@@ -150,3 +154,50 @@ def test_bad_settings_are_refused_before_anything_starts(
         assert result.code == 2, argv
         assert result.err.startswith("statdash hub: ") and words in result.err, result.err
     assert open_subscriptions(simulator) == {}
+
+
+async def test_a_restarted_nats_server_is_told_lost_and_back(
+    simulator: RunningSimulator, own_nats: LocalNats, records_path: Path, tmp_path: Path
+) -> None:
+    """The hub says when NATS goes away and comes back, reconnects by itself, and answers
+    again on the restarted server."""
+    subjects = new_subjects()
+    log = tmp_path / "hub.log"
+    with log.open("w") as stderr:
+        child = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "statdash",
+                "hub",
+                "--url",
+                simulator.base_url,
+                "--nats",
+                own_nats.url,
+                "--namespace",
+                subjects.namespace,
+                "--records",
+                str(records_path),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            text=True,
+            env=dict(os.environ),
+            cwd=ROOT,
+        )
+    restarted: LocalNats | None = None
+    try:
+        async with nats_client(own_nats) as client:
+            await until_async(lambda: _answers(client, subjects), what="the hub answering")
+        own_nats.stop()
+        until(lambda: "NATS connection lost" in log.read_text(), what="the loss told")
+        restarted = start_nats(own_nats.port)
+        until(lambda: "NATS connection back" in log.read_text(), what="the return told")
+        async with nats_client(restarted) as client:
+            await until_async(lambda: _answers(client, subjects), what="answering again")
+    finally:
+        _stop(child)
+        if restarted is not None:
+            restarted.stop()
+    assert child.returncode == 0
+    assert "Traceback" not in log.read_text()
