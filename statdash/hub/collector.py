@@ -109,6 +109,8 @@ class Lease:
     keys: list[str]
     seconds: float
     expires: float
+    answering: bool = True
+    """Its declare waits for an upstream answer: no lapse before its life has begun."""
 
 
 def _encodable(value: object) -> bool:
@@ -346,9 +348,14 @@ class Hub:
         home_of = {key: self._homes[key] for key in unique}
         homes = set(home_of.values())
         waiting = [home.settled.wait() for home in homes if not home.settled.is_set()]
-        if waiting:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.gather(*waiting), self._first_answer_timeout)
+        try:
+            if waiting:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.gather(*waiting), self._first_answer_timeout)
+        finally:
+            # Its life begins with the answer (a lease shorter than the wait stays held).
+            lease.answering = False
+            lease.expires = self._clock() + lease.seconds
         unanswered = [home for home in homes if not home.answered]
         if unanswered:
             failure = next((h.failure for h in unanswered if h.failure is not None), None)
@@ -569,7 +576,11 @@ class Hub:
     def _tick(self) -> None:
         """Every tick: lapse leases, close idle subscriptions, say and publish the status."""
         now = self._clock()
-        lapsed = [lease_id for lease_id, lease in self._leases.items() if lease.expires < now]
+        lapsed = [
+            lease_id
+            for lease_id, lease in self._leases.items()
+            if lease.expires < now and not lease.answering
+        ]
         for lease_id in lapsed:
             self._unref(self._leases.pop(lease_id).keys)
         if lapsed:

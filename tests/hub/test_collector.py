@@ -334,6 +334,28 @@ async def test_a_renewed_lease_lives_on_and_a_redeclare_replaces_what_it_held(
         await until_async(lambda: hub.clients == 0, what="the lapse")
 
 
+async def test_a_lease_shorter_than_its_first_answer_is_held_from_the_answer(
+    simulator: RunningSimulator, running_hub: HubFactory
+) -> None:
+    """A lease's life starts when its declare is answered: a 1 s lease whose subscription
+    takes 1.5 s to open is held after the answer, not lapsed while it waited."""
+    async with running_hub() as running:
+        simulator.set_faults(latency_ms={"subscribe": 1500})
+        try:
+            reply = await declare(
+                running.nats,
+                running.subjects,
+                "short",
+                [waiting(_queues(simulator)[0])],
+                lease_seconds=1.0,
+            )
+        finally:
+            simulator.clear_faults()
+        assert reply.error is None
+        assert (running.hub.lease_left("short") or -1.0) > 0.5
+        assert running.hub.clients == 1
+
+
 async def test_hostile_declares_get_400_and_the_hub_goes_on(
     simulator: RunningSimulator, running_hub: HubFactory
 ) -> None:
