@@ -75,7 +75,7 @@ from statdash.live.controller import (
     updates_label,
 )
 from statdash.live.push_feed import FeedState, PushFeed, older
-from statdash.live.session import Session, SessionStatus
+from statdash.live.session import RETRY_REFUSED_SECONDS, Phase, Session, SessionStatus
 from statdash.live.subscriptions.leftovers import delete_left_behind
 from statdash.live.subscriptions.records import SubscriptionRecords
 from statdash.live.waking import finish_or_cancel
@@ -585,6 +585,7 @@ class Hub:
             self._unref(self._leases.pop(lease_id).keys)
         if lapsed:
             self._say(f"{counted(len(lapsed), 'lease')} lapsed (not renewed in time)")
+        self._retry_refused(now)
         for upstream in list(self._upstreams):
             if not upstream.started:
                 continue
@@ -610,13 +611,30 @@ class Hub:
             self._said_upstream = now_saying
         self._send(self.subjects.status, encode(status))
 
+    def _retry_refused(self, now: float) -> None:
+        """Nobody presses r at a hub: refused credentials are tried again now and then."""
+        for upstream in self._upstreams:
+            session = upstream.session
+            if session is None or session.status.phase is not Phase.FAILED:
+                upstream.retry_refused_at = None
+            elif upstream.retry_refused_at is None:
+                upstream.retry_refused_at = now + RETRY_REFUSED_SECONDS
+            elif now >= upstream.retry_refused_at:
+                upstream.retry_refused_at = now + RETRY_REFUSED_SECONDS
+                session.poll_now()
+                if self._feed is not None:
+                    self._feed.retry_now()
+
     def status(self) -> Status:
         """How the hub is now, as it publishes it every second."""
         failing = next((u for u in self._upstreams if u.failing), None)
         feed = self._feed
         available = True
         if failing is not None and failing.session is not None:
-            why = failing.session.status.last_error or "the server cannot be reached"
+            # The failure in plain words: not the status line's "press r" (a hub's clients
+            # cannot press r for it; it tries refused credentials again on its own).
+            failure = failing.session.last_failure
+            why = describe(failure) if failure is not None else "the server cannot be reached"
             upstream = f"lost: {why}"
             available = False
         else:

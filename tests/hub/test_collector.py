@@ -33,6 +33,7 @@ from statdash.hub.protocol import (
     object_key,
 )
 from statdash.layout.vocabulary import UpdatesName
+from statdash.live.session import RETRY_REFUSED_SECONDS
 from statdash.live.subscriptions.records import SubscriptionRecords
 from statdash.sim.config import SimConfig
 from statdash.sim.runner import RunningSimulator
@@ -545,3 +546,35 @@ async def test_a_value_msgpack_cannot_carry_is_marked_and_the_hub_goes_on(
         finally:
             hub.stop()
             await task
+
+
+async def test_refused_credentials_are_tried_again_after_a_while(
+    simulator: RunningSimulator, running_hub: HubFactory
+) -> None:
+    """A server that refuses the credentials halts an upstream session (no retry can help
+    until they change); with nobody to press r, the hub tries again every few minutes (its
+    clock jumps here, a tick at a time) and recovers once they are accepted."""
+    jumped = [0.0]
+    heard = Heard()
+    async with running_hub(updates="poll", clock=lambda: time.monotonic() + jumped[0]) as running:
+        hub = running.hub
+        await listen(running.nats, running.subjects.status, heard)
+        queue = _queues(simulator)[0]
+        await declare(running.nats, running.subjects, "a", [waiting(queue)], lease_seconds=3600)
+        simulator.set_faults(error_rate={"peek": 1.0}, error_status=403)
+        try:
+            await until_async(lambda: not hub.status().available, what="refused")
+            assert "press r" not in hub.status().upstream
+        finally:
+            simulator.clear_faults()
+        ticks = [len(heard.statuses)]
+
+        def later() -> bool:
+            # After each tick (its status heard) the clock moves past the retry.
+            if len(heard.statuses) > ticks[0]:
+                ticks[0] = len(heard.statuses)
+                jumped[0] += RETRY_REFUSED_SECONDS + 1
+            return hub.status().available
+
+        await until_async(later, what="tried again")
+        assert hub.clients == 1 and hub.statistics == 1  # recovered, not lapsed
