@@ -10,10 +10,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from nats.aio.client import Client as NatsClient
 
-from statdash.hub import connection
 from statdash.hub.natsd import LocalNats, start_nats
 from statdash.hub.protocol import Subjects
 from statdash.sim.runner import RunningSimulator
@@ -124,11 +122,9 @@ def test_an_unreachable_nats_server_is_one_line_and_exit_1(
     simulator: RunningSimulator,
     cli: Callable[..., Result],
     dead_url: str,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """No NATS server at the URL: one line naming it and why, exit 1, nothing opened
     upstream (nats-py alone would try a refusing server for ever)."""
-    monkeypatch.setattr(connection, "FIRST_CONNECT_TIMEOUT", 0.3)
     nats_url = dead_url.replace("http://", "nats://")
     result = cli("hub", "--url", simulator.base_url, "--nats", nats_url)
     assert result.code == 1
