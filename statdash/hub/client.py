@@ -238,35 +238,59 @@ class HubClient:
         items = list(items)
         await self.link.connection()
         await self.link.hold(lease, items)
+        values: list[HubValue] = []
+        refused: list[ItemError] = []
+        chunks = [
+            items[start : start + protocol.DECLARE_PART]
+            for start in range(0, len(items), protocol.DECLARE_PART)
+        ]
+        try:
+            # In parts, so that no message outgrows NATS's max_payload (see DECLARE_PART);
+            # sent together, in order, so the hub gathers what they lack into one
+            # subscription upstream (NATS keeps one publisher's order on a subject).
+            replies = await asyncio.gather(
+                *(self._declare(lease, chunk, part) for part, chunk in enumerate(chunks))
+            )
+            for chunk, reply in zip(chunks, replies, strict=True):
+                values += self.link.translate(reply.values)
+                refused += (
+                    ItemError(
+                        code=refusal.code or 0,
+                        message=protocol_text(refusal.message),
+                        statistic_id=chunk[refusal.index].statistic_id,
+                    )
+                    for refusal in reply.refused
+                    if 0 <= refusal.index < len(chunk)
+                )
+        except errors.StatisticsError:
+            self.link.drop(lease)
+            if len(items) > protocol.DECLARE_PART:
+                # Parts already answered hold statistics at the hub: let them go now.
+                with contextlib.suppress(errors.StatisticsError):
+                    await self._release(lease)
+            raise
+        return SubscriptionResult(
+            subscription_id=lease,
+            operation_id=lease,
+            # A statistic two parts share (the same definition twice) came twice: once is enough.
+            statistics=StatisticValues(list({v.statistic_id: v for v in values}.values())),
+            errors=tuple(refused),
+        )
+
+    async def _declare(
+        self, lease: str, items: list[SubscriptionItem], part: int
+    ) -> protocol.DeclareReply:
         declare = protocol.Declare(
             lease=lease,
             items=[protocol.wire_item(item) for item in items],
             lease_seconds=self.link.lease_seconds,
+            part=part,
         )
-        try:
-            data = await self.link.request(self.link.subjects.declare, declare, DECLARE_TIMEOUT)
-            reply = _read(data, protocol.DeclareReply)
-        except errors.StatisticsError:
-            self.link.drop(lease)
-            raise
+        data = await self.link.request(self.link.subjects.declare, declare, DECLARE_TIMEOUT)
+        reply = _read(data, protocol.DeclareReply)
         if reply.error is not None:
-            self.link.drop(lease)
             raise _failure(reply.code, reply.error)
-        refused = tuple(
-            ItemError(
-                code=refusal.code or 0,
-                message=protocol_text(refusal.message),
-                statistic_id=items[refusal.index].statistic_id,
-            )
-            for refusal in reply.refused
-            if 0 <= refusal.index < len(items)
-        )
-        return SubscriptionResult(
-            subscription_id=lease,
-            operation_id=lease,
-            statistics=StatisticValues(self.link.translate(reply.values)),
-            errors=refused,
-        )
+        return reply
 
     async def peek_subscription(
         self,
@@ -277,12 +301,19 @@ class HubClient:
     ) -> PeekResult:
         """The lease's current values at the hub; NotFoundError when the hub does not know it
         (a restarted hub, a lapsed lease): the session then declares again."""
-        request = protocol.LeaseRequest(lease=subscription_id)
-        data = await self.link.request(self.link.subjects.peek, request, REQUEST_TIMEOUT)
-        reply = _read(data, protocol.PeekReply)
-        if reply.error is not None:
-            raise _failure(reply.code, reply.error)
-        values = self.link.translate(reply.values)
+        values: list[HubValue] = []
+        offset, total = 0, 1
+        while offset < total:
+            # A page at a time, so that no answer outgrows NATS's max_payload.
+            request = protocol.LeaseRequest(lease=subscription_id, offset=offset)
+            data = await self.link.request(self.link.subjects.peek, request, REQUEST_TIMEOUT)
+            reply = _read(data, protocol.PeekReply)
+            if reply.error is not None:
+                raise _failure(reply.code, reply.error)
+            values += self.link.translate(reply.values)
+            if reply.next <= offset:
+                break  # a hub that does not move on: what came is all there is
+            offset, total = reply.next, reply.total
         if statistic_ids is not None:
             wanted = set(statistic_ids)
             values = [value for value in values if value.statistic_id in wanted]
@@ -291,7 +322,10 @@ class HubClient:
     async def delete_subscription(self, subscription_id: str) -> None:
         """Release the lease (the hub closes upstream what nobody needs, after its grace)."""
         self.link.drop(subscription_id)
-        request = protocol.LeaseRequest(lease=subscription_id)
+        await self._release(subscription_id)
+
+    async def _release(self, lease: str) -> None:
+        request = protocol.LeaseRequest(lease=lease)
         _read(
             await self.link.request(self.link.subjects.release, request, RELEASE_TIMEOUT),
             protocol.ReleaseReply,

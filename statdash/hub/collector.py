@@ -46,6 +46,7 @@ from statdash.api.push import PushChannel
 from statdash.api.responses import UNREADABLE_NUMBER
 from statdash.hub.connection import NATS_ERRORS, describe_nats
 from statdash.hub.protocol import (
+    PEEK_PAGE,
     STATUS_EVERY,
     Changes,
     Declare,
@@ -335,10 +336,14 @@ class Hub:
         objects = [object_key(item.object_type, item.object_id) for item in items]
         unique = list(dict.fromkeys(keys))
         now = self._clock()
-        lease = Lease(unique, declare.lease_seconds, now + declare.lease_seconds)
         before = self._leases.get(declare.lease)
+        held = unique
+        if declare.part > 0 and before is not None:
+            # A later part of a large layout adds to what the lease holds.
+            held = list(dict.fromkeys([*before.keys, *unique]))
+        lease = Lease(held, declare.lease_seconds, now + declare.lease_seconds)
         self._leases[declare.lease] = lease
-        self._refs.update(unique)
+        self._refs.update(held)
         if before is not None:
             # A re-declare (a restarted client, a hub that forgot it) replaces what it held.
             self._unref(before.keys)
@@ -417,7 +422,14 @@ class Hub:
         else:
             # A client that asks is alive: its lease lives on.
             lease.expires = self._clock() + lease.seconds
-            reply = PeekReply(hub=self.hub_id, values=self._values_of(lease.keys))
+            start = max(request.offset, 0)
+            end = min(start + PEEK_PAGE, len(lease.keys))
+            reply = PeekReply(
+                hub=self.hub_id,
+                values=self._values_of(lease.keys[start:end]),
+                next=end,
+                total=len(lease.keys),
+            )
         await self._respond(message, reply)
 
     async def _on_release(self, message: Msg) -> None:

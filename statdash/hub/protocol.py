@@ -36,6 +36,11 @@ ROOT: Final = "statdash"
 DEFAULT_LEASE_SECONDS: Final = 30.0
 # The hub says how it is every second; a client that hears nothing for this long has lost it.
 STATUS_EVERY: Final = 1.0
+# A layout's statistics are declared this many at a time, and a lease's values peeked this
+# many at a time: every message stays far below NATS's default max_payload (1 MB) whatever
+# the layout's size (floor.yaml's 10,380 statistics in one declare were ~1.3 MB).
+DECLARE_PART: Final = 1000
+PEEK_PAGE: Final = 2000
 _NAMESPACE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
@@ -105,11 +110,16 @@ class Values(msgspec.Struct, array_like=True, gc=False):
 
 
 class Declare(msgspec.Struct, gc=False):
-    """A client's statistics under its lease: the hub opens upstream what it lacks."""
+    """A client's statistics under its lease: the hub opens upstream what it lacks.
+
+    A layout larger than DECLARE_PART statistics is declared in parts: part 0 sets what the
+    lease holds (a re-declare replaces it), each later part adds to it.
+    """
 
     lease: str
     items: list[dict[str, Any]]
     lease_seconds: float = DEFAULT_LEASE_SECONDS
+    part: int = 0
     version: int = PROTOCOL_VERSION
 
 
@@ -138,17 +148,23 @@ class DeclareReply(msgspec.Struct, gc=False):
 
 
 class LeaseRequest(msgspec.Struct, gc=False):
-    """A peek or a release of one lease."""
+    """A peek or a release of one lease; a peek reads the lease's statistics from `offset`,
+    at most PEEK_PAGE of them."""
 
     lease: str
+    offset: int = 0
     version: int = PROTOCOL_VERSION
 
 
 class PeekReply(msgspec.Struct, gc=False):
-    """The current values of a lease's statistics; `code` 404 when the hub has no such lease."""
+    """The current values of a page of a lease's statistics; `next` is where the next page
+    starts (a client reads on while it is less than `total`, how many the lease holds);
+    `code` 404 when the hub has no such lease."""
 
     hub: str = ""
     values: Values = msgspec.field(default_factory=Values)
+    next: int = 0
+    total: int = 0
     error: str | None = None
     code: int | None = None
 

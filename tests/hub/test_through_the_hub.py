@@ -19,6 +19,7 @@ from statdash.api.client import StatisticsClient
 from statdash.api.models import SubscriptionItem
 from statdash.api.settings import HubSettings
 from statdash.api.values import AgentStateValue, NumberValue
+from statdash.hub import collector, protocol
 from statdash.hub.client import HubChannel, HubClient, HubLink
 from statdash.hub.collector import Hub
 from statdash.hub.connection import close, connect
@@ -263,3 +264,26 @@ async def test_hub_and_dashboard_outlive_a_restarted_nats_server(
         nats_server.stop()
         unpin_all(simulator)
     assert_nothing_left_open(simulator)
+
+
+async def test_a_large_layout_is_declared_in_parts_and_peeked_in_pages(
+    floor: Floor, simulator: RunningSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parts and pages keep every message under NATS's max_payload: the parts still make
+    one subscription upstream, and a peek reads every page."""
+    monkeypatch.setattr(protocol, "DECLARE_PART", 3)
+    monkeypatch.setattr(collector, "PEEK_PAGE", 4)
+    items = _items("big", _agents(simulator)[:5])  # 10 statistics: 4 parts, 3 pages
+    link = HubLink(floor.settings)
+    client = HubClient(link)
+    try:
+        opened = await client.open_subscription(items, operation_id="big-lease")
+        assert {value.statistic_id for value in opened.statistics} == {
+            item.statistic_id for item in items
+        }
+        assert len(open_subscriptions(simulator)) == 1
+        peeked = await client.peek_subscription("big-lease")
+        assert len(peeked.statistics) == len(items)
+        await client.delete_subscription("big-lease")
+    finally:
+        await client.aclose()
