@@ -122,6 +122,8 @@ class PushBatch:
     rehandshook: bool
     skipped: int = 0
     interrupted: bool = False
+    upstream: str | None = None
+    """Through a hub: how values reach the hub, in the status line's words (else None)."""
 
 
 @dataclass(slots=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import stat
 import tomllib
 from collections.abc import Callable, Mapping
@@ -37,6 +38,12 @@ SETTING_NAMES = (
     "password",
     "ca_bundle",
 )
+# The hub's NATS connection (`statdash hub --nats`, and clients given a nats:// URL): flags,
+# `STATDASH_HUB_*` in the environment, or the config file's [hub] table.
+HUB_ENV_PREFIX = "STATDASH_HUB_"
+HUB_SETTING_NAMES = ("url", "token", "user", "password", "creds", "ca_bundle", "namespace")
+HUB_SCHEMES = ("nats", "tls")
+DEFAULT_HUB_NAMESPACE = "main"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +74,156 @@ class ServerSettings:
         parts = urlsplit(self.url)
         host = parts.hostname or "?"
         return f"{host}:{parts.port}" if parts.port else host
+
+
+@dataclass(frozen=True, slots=True)
+class HubSettings:
+    """A resolved NATS connection to a hub: URL, credentials, TLS, the hub's namespace."""
+
+    url: str
+    token: SecretStr | None = None
+    user: str | None = None
+    password: SecretStr | None = None
+    creds: str | None = None
+    """The path of a NATS credentials file (JWT and seed)."""
+    ca_bundle: str | None = None
+    namespace: str = DEFAULT_HUB_NAMESPACE
+
+    @property
+    def label(self) -> str:
+        """`hub host:port` for the status line: no scheme, user or password."""
+        parts = urlsplit(self.url)
+        host = parts.hostname or "?"
+        return f"hub {host}:{parts.port}" if parts.port else f"hub {host}"
+
+
+Endpoint = ServerSettings | HubSettings
+"""What the user pointed a command at: a Statistics API, or a hub."""
+
+
+def is_hub_url(url: str | None) -> bool:
+    """True for a NATS URL (nats:// or tls://): values then come through a hub."""
+    if not url:
+        return False
+    try:
+        return urlsplit(str(url).strip()).scheme.lower() in HUB_SCHEMES
+    except ValueError:
+        return False  # not a URL at all: the server's settings say what is wrong with it
+
+
+def wants_hub(
+    flags: Mapping[str, object],
+    environ: Mapping[str, str] | None = None,
+    *,
+    config_path: Path | None = None,
+) -> bool:
+    """True when a client should get its values through a hub.
+
+    So it does when the server URL it would use (flag, then environment, then [server] in
+    the config file) is a NATS URL, or when no server URL is given at all and a hub is
+    configured (`STATDASH_HUB_URL` or [hub] url).
+    """
+    env = os.environ if environ is None else environ
+    path = config_path or default_config_path()
+    url = flags.get("url") or env.get(ENV_PREFIX + "URL")
+    if not url:
+        url = _read_config_file(path, explicit=config_path is not None).get("url")
+    if url:
+        return is_hub_url(str(url))
+    hub = env.get(HUB_ENV_PREFIX + "URL") or _read_config_file(
+        path, explicit=config_path is not None, table="hub"
+    ).get("url")
+    return bool(hub)
+
+
+def resolve_hub_settings(
+    flags: Mapping[str, object],
+    environ: Mapping[str, str] | None = None,
+    *,
+    config_path: Path | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> HubSettings:
+    """The hub's NATS settings from flags, `STATDASH_HUB_*` and [hub], or ConfigError.
+
+    `flags` maps names of HUB_SETTING_NAMES to what the command line gave; a nats:// server
+    URL given as `--url` (or STATDASH_URL, or [server] url) counts as the hub's URL. Secrets
+    (token, password) are never part of a message; a URL carrying a user or password is
+    refused, as for the API.
+    """
+    env = os.environ if environ is None else environ
+    path = config_path or default_config_path()
+    file_settings = _read_config_file(path, explicit=config_path is not None, table="hub")
+    if warn is not None and _has_secrets(file_settings) and _readable_by_others(path):
+        warn(f"warning: {path} holds secrets but other users can read it; run: chmod 600 {path}")
+
+    def pick(name: str) -> str | None:
+        flag = flags.get(name)
+        if flag:
+            return str(flag)
+        return env.get(HUB_ENV_PREFIX + name.upper()) or file_settings.get(name) or None
+
+    url = pick("url")
+    if url is None:
+        server_url = env.get(ENV_PREFIX + "URL") or _read_config_file(
+            path, explicit=config_path is not None
+        ).get("url")
+        url = server_url if is_hub_url(server_url) else None
+    if url is None:
+        raise ConfigError(
+            "no hub given: pass --nats nats://HOST:4222, set STATDASH_HUB_URL, "
+            f"or put url in the [hub] table of {path}"
+        )
+    url = _check_hub_url(url)
+    password = pick("password")
+    user = pick("user")
+    if user and not password:
+        raise ConfigError(f"no hub password given for user {user!r} (STATDASH_HUB_PASSWORD)")
+    creds = pick("creds")
+    ca_bundle = pick("ca_bundle")
+    for what, file in (("NATS credentials file", creds), ("CA bundle", ca_bundle)):
+        if file is None:
+            continue
+        try:
+            require_regular(file)
+        except FileNotFoundError:
+            raise ConfigError(f"{what} not found: {file}") from None
+        except (NotRegularFile, OSError) as error:
+            raise ConfigError(f"cannot load {what} {file!r}: {error}") from None
+    namespace = pick("namespace") or DEFAULT_HUB_NAMESPACE
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", namespace):
+        raise ConfigError("the hub namespace must be 1-64 letters, digits, '-' or '_'")
+    token = pick("token")
+    return HubSettings(
+        url=url,
+        token=SecretStr(token) if token else None,
+        user=user,
+        password=SecretStr(password) if password else None,
+        creds=creds,
+        ca_bundle=ca_bundle,
+        namespace=namespace,
+    )
+
+
+def _check_hub_url(url: str) -> str:
+    url = url.strip()
+    if "://" not in url:
+        url = f"nats://{url}"
+    try:
+        parts = urlsplit(url)
+        _ = parts.port
+    except ValueError as error:
+        raise ConfigError(f"not a NATS URL ({error}); type e.g. nats://127.0.0.1:4222") from None
+    if parts.scheme.lower() not in HUB_SCHEMES or not parts.hostname:
+        raise ConfigError(
+            f"not a NATS URL: {parts.scheme or '?'}://{parts.hostname or '?'}; "
+            "type e.g. nats://127.0.0.1:4222 (tls:// for TLS)"
+        )
+    if parts.username or parts.password:
+        raise ConfigError(
+            "the NATS URL must not contain a user, password or token; "
+            "use STATDASH_HUB_TOKEN, STATDASH_HUB_USER and STATDASH_HUB_PASSWORD"
+        )
+    return url.rstrip("/")
 
 
 def resolve_settings(
@@ -230,7 +387,8 @@ def _checked_url(url: str, *, allow_http: bool) -> str:
     return url.rstrip("/")
 
 
-def _read_config_file(path: Path, *, explicit: bool) -> dict[str, str]:
+def _read_config_file(path: Path, *, explicit: bool, table: str = "server") -> dict[str, str]:
+    """The [server] (or [hub]) table of the config file; {} when there is no file."""
     try:
         descriptor = open_regular(path, os.O_RDONLY)
     except FileNotFoundError:
@@ -247,18 +405,19 @@ def _read_config_file(path: Path, *, explicit: bool) -> dict[str, str]:
             document = tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: cannot read config file: {error}") from None
-    server = document.get("server", {})
+    server = document.get(table, {})
     if not isinstance(server, dict):
-        raise ConfigError(f"{path}: [server] must be a table")
-    unknown = sorted(set(server) - set(SETTING_NAMES))
+        raise ConfigError(f"{path}: [{table}] must be a table")
+    names = HUB_SETTING_NAMES if table == "hub" else SETTING_NAMES
+    unknown = sorted(set(server) - set(names))
     if unknown:
         keys = "unknown key" if len(unknown) == 1 else "unknown keys"
-        raise ConfigError(f"{path}: {keys} in [server]: {', '.join(unknown)}")
+        raise ConfigError(f"{path}: {keys} in [{table}]: {', '.join(unknown)}")
     for key, value in server.items():
         if not isinstance(value, str):
             # Every setting is text: `url = ["x"]` or `api_key = 12` must not become "['x']".
             raise ConfigError(
-                f'{path}: [server] {key} must be text in quotes (key = "..."),'
+                f'{path}: [{table}] {key} must be text in quotes (key = "..."),'
                 f" not {_toml_kind(value)}"
             )
     return dict(server)

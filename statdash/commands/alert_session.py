@@ -14,25 +14,24 @@ import contextlib
 import time
 from collections.abc import Callable
 
-from statdash.api.connect import make_client
+from statdash.api.client import StatisticsClient
 from statdash.api.describe import describe
-from statdash.api.settings import ServerSettings
+from statdash.api.settings import Endpoint
 from statdash.commands.common import EXIT_FAILED, EXIT_OK
 from statdash.commands.voice import Voice
+from statdash.hub.sources import open_source
 from statdash.layout.views import CompiledLayout
 from statdash.layout.vocabulary import UpdatesName
 from statdash.live.alerts.actions import AlertActions
 from statdash.live.alerts.log import AlertLog
 from statdash.live.controller import Listener, LiveController
-from statdash.live.session import Phase, SessionStatus
+from statdash.live.session import RETRY_REFUSED_SECONDS, Phase, SessionStatus
 from statdash.live.subscriptions.leftovers import delete_left_behind
 from statdash.live.subscriptions.records import SubscriptionRecords
 from statdash.live.wiring import live_session
 from statdash.text import clean, counted
 
 TICK_SECONDS = 1.0
-RETRY_REFUSED_SECONDS = 300.0
-"""Without `on_refused`, refused credentials are tried again this often (they may be fixed)."""
 
 
 class AlertSession:
@@ -41,7 +40,7 @@ class AlertSession:
     def __init__(
         self,
         layout: CompiledLayout,
-        settings: ServerSettings,
+        settings: Endpoint,
         *,
         actions: AlertActions,
         log: AlertLog | None,
@@ -77,9 +76,11 @@ class AlertSession:
         Returns EXIT_OK when the server answered, else EXIT_FAILED after saying why.
         """
         settings, voice = self._settings, self._voice
-        client = make_client(settings)
+        source = open_source(settings, name="statdash watch")
+        client = source.client
         server = client.server
-        records = self._records
+        # Through a hub the hub holds the subscriptions (and its own records).
+        records = self._records if source.keeps_records else None
 
         def status_changed(status: SessionStatus) -> None:
             if status.stopped and status.stopped != self._last_stopped:
@@ -100,6 +101,7 @@ class AlertSession:
         session = live_session(
             client,
             self._layout,
+            open_channel=source.open_channel,
             actions=self._actions,
             say=voice.say,
             on_change=lambda result: None,
@@ -112,7 +114,8 @@ class AlertSession:
         controller, runner = session.controller, session.alerts
         try:
             # As the dashboard does: what a killed run left open on this server goes first.
-            await delete_left_behind(client, records, server)
+            if records is not None and isinstance(client, StatisticsClient):
+                await delete_left_behind(client, records, server)
             controller.start()
             while not stopping.is_set():
                 with contextlib.suppress(TimeoutError):

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 from pydantic import SecretStr
 
-from statdash.api.settings import Credentials, ServerSettings
+from statdash.api.settings import Credentials, Endpoint, HubSettings, ServerSettings
 from statdash.commands.alert_options import (
     check_alert_webhooks,
     open_alert_log,
@@ -18,6 +21,7 @@ from statdash.commands.record_options import make_recorder, record_problem
 from statdash.commands.run import theme_problem
 from statdash.commands.voice import Refused, Voice
 from statdash.layout.shipped import shipped_layout
+from statdash.layout.vocabulary import UpdatesName
 from statdash.sim.config import SimConfig
 
 # The simulator's server stack and Textual (~500 ms together) are imported in `run`, after
@@ -61,12 +65,13 @@ def run(args: argparse.Namespace) -> int:
         return VOICE.fail(str(error))
     # The server thread must not log onto the dashboard's screen.
     with running_simulator(config, log_level="critical") as simulator:
-        settings = ServerSettings(
+        api = ServerSettings(
             url=simulator.base_url, credentials=Credentials(api_key=SecretStr(DEMO_API_KEY))
         )
-        recorder = make_recorder(args, layout, settings.label)
-        return asyncio.run(
-            run_dashboard(
+
+        def dashboard(settings: Endpoint) -> Coroutine[Any, Any, int]:
+            recorder = make_recorder(args, layout, settings.label)
+            return run_dashboard(
                 layout,
                 settings,
                 layout_path=path,
@@ -78,4 +83,33 @@ def run(args: argparse.Namespace) -> int:
                 recorder=recorder,
                 say=VOICE.say,
             )
+
+        if not args.hub:
+            return asyncio.run(dashboard(api))
+        return _through_a_hub(
+            api, dashboard, updates=args.updates or layout.updates, refresh=layout.refresh
         )
+
+
+def _through_a_hub(
+    api: ServerSettings,
+    dashboard: Callable[[Endpoint], Coroutine[Any, Any, int]],
+    *,
+    updates: UpdatesName,
+    refresh: float,
+) -> int:
+    """A local nats-server and a hub between the simulator and the dashboard; all stopped,
+    the hub's subscriptions deleted, when the dashboard ends."""
+    try:
+        # why here: NATS is the hub extra's; a plain demo never imports it.
+        from statdash.hub.inprocess import hub_beside
+        from statdash.hub.natsd import NatsServerMissing, NatsStartFailed, running_nats
+    except ImportError:
+        raise Refused('--hub needs the hub extra: pip install "statdash[hub]"') from None
+    with contextlib.ExitStack() as stack:
+        try:
+            server = stack.enter_context(running_nats())
+        except (NatsServerMissing, NatsStartFailed) as error:
+            raise Refused(str(error)) from None
+        hub = HubSettings(url=server.url)
+        return asyncio.run(hub_beside(api, hub, dashboard(hub), updates=updates, refresh=refresh))

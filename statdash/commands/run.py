@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import NoReturn
 
 from statdash.api.errors import ConfigError
-from statdash.api.settings import ServerSettings
+from statdash.api.settings import Endpoint
 from statdash.commands.alert_options import (
     alert_actions_problem,
     check_alert_webhooks,
@@ -19,7 +19,7 @@ from statdash.commands.alert_options import (
 from statdash.commands.arguments.run import add_arguments
 from statdash.commands.common import load_compiled
 from statdash.commands.record_options import make_recorder, record_problem
-from statdash.commands.server_options import resolve_server
+from statdash.commands.server_options import resolve_endpoint
 from statdash.commands.voice import Refused, Voice
 from statdash.layout.suggest import did_you_mean
 from statdash.layout.views import CompiledLayout
@@ -37,7 +37,7 @@ VOICE = Voice("run")
 class Prepared:
     """What `run` has checked and opened before the screen starts."""
 
-    settings: ServerSettings
+    settings: Endpoint
     layout: CompiledLayout
     alert_log: AlertLog | None
 
@@ -58,7 +58,7 @@ def prepare(
     problem = theme_problem(args.theme) or record_problem(args) or alert_actions_problem(args)
     if problem is not None:
         raise Refused(problem)
-    settings = resolve_server(args, environ, voice=voice, warn=warn)
+    settings = resolve_endpoint(args, environ, voice=voice, warn=warn)
     layout = load_compiled(args.layout)
     # With --alert-actions screen another process keeps the log (the layout's included).
     if not screen_only(args):

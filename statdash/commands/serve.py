@@ -24,7 +24,14 @@ from pydantic import SecretStr
 
 from statdash.api.connect import make_client
 from statdash.api.errors import ConfigError
-from statdash.api.settings import ENV_PREFIX, ServerSettings, is_loopback
+from statdash.api.settings import (
+    ENV_PREFIX,
+    HUB_ENV_PREFIX,
+    Endpoint,
+    HubSettings,
+    ServerSettings,
+    is_loopback,
+)
 from statdash.commands import run as run_command
 from statdash.commands.alert_options import (
     check_alert_webhooks,
@@ -32,7 +39,7 @@ from statdash.commands.alert_options import (
 )
 from statdash.commands.alert_session import AlertSession
 from statdash.commands.run import Prepared
-from statdash.commands.server_options import resolve_server
+from statdash.commands.server_options import resolve_endpoint
 from statdash.commands.voice import Refused, Voice
 from statdash.layout.views import CompiledLayout
 from statdash.live.alerts.actions import AlertActions
@@ -59,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         problem = "--max-viewers must be at least 1"
     if problem is not None:
         raise Refused(problem)
-    settings = resolve_server(args, voice=VOICE)
+    settings = resolve_endpoint(args, voice=VOICE)
     argv = viewer_argv(args, settings)
     environment = viewer_environment(settings, os.environ)
     layout = check_viewer(argv, environment).layout
@@ -74,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _serve_checked(
     args: argparse.Namespace,
-    settings: ServerSettings,
+    settings: Endpoint,
     layout: CompiledLayout,
     argv: list[str],
     environment: dict[str, str],
@@ -91,8 +98,15 @@ def _serve_checked(
         title=layout.title,
         say=VOICE.say,
         # A dashboard killed before it deleted its subscription: serve deletes it.
-        leftovers=lambda pid, timeout: delete_leftovers(
-            pid, settings, SubscriptionRecords(), timeout=timeout
+        leftovers=(
+            (
+                lambda pid, timeout: delete_leftovers(
+                    pid, settings, SubscriptionRecords(), timeout=timeout
+                )
+            )
+            if isinstance(settings, ServerSettings)
+            # Through a hub a viewer holds a lease, not a subscription: the hub lets it lapse.
+            else None
         ),
     )
     # The layout's alert rules run here, once for every viewer (and with none): each viewer's
@@ -162,7 +176,7 @@ def address_problem(host: str, port: int, *, allow_remote: bool) -> str | None:
     return None
 
 
-def viewer_argv(args: argparse.Namespace, settings: ServerSettings) -> list[str]:
+def viewer_argv(args: argparse.Namespace, settings: Endpoint) -> list[str]:
     """The command line of one viewer's `statdash run`: nothing secret on it."""
     argv = [sys.executable, "-m", "statdash", "run", str(args.layout.resolve())]
     argv += ["--url", settings.url]
@@ -173,7 +187,7 @@ def viewer_argv(args: argparse.Namespace, settings: ServerSettings) -> list[str]
         value = getattr(args, name, None)
         if value is not None:
             argv += [_flag(name), str(value)]
-    if settings.insecure:
+    if isinstance(settings, ServerSettings) and settings.insecure:
         argv.append("--insecure")
     if getattr(args, "allow_http", False):
         argv.append("--allow-http")
@@ -210,9 +224,11 @@ def check_viewer(argv: Sequence[str], environment: Mapping[str, str]) -> Prepare
     return prepared
 
 
-def client_problem(settings: ServerSettings) -> str | None:
+def client_problem(settings: Endpoint) -> str | None:
     """Why no client can be made for `settings`, or None: what `run` (and serve's own alert
     session) would refuse only when it builds one, e.g. a CA bundle with no certificate."""
+    if isinstance(settings, HubSettings):
+        return None  # a hub's client is made without a word from NATS; it retries
     try:
         client = make_client(settings)
     except ConfigError as error:
@@ -221,13 +237,28 @@ def client_problem(settings: ServerSettings) -> str | None:
     return None
 
 
-def viewer_environment(settings: ServerSettings, base: Mapping[str, str]) -> dict[str, str]:
+def viewer_environment(settings: Endpoint, base: Mapping[str, str]) -> dict[str, str]:
     """`base` plus every resolved server setting as `STATDASH_*`, secrets included.
 
     A flag given to `serve` (say `--api-key`) reaches each viewer this way, in its
-    environment, which only the same user can read.
+    environment, which only the same user can read. Through a hub, the hub's settings as
+    `STATDASH_HUB_*`.
     """
     environment = dict(base)
+    if isinstance(settings, HubSettings):
+        hub: dict[str, str | None] = {
+            "url": settings.url,
+            "token": _reveal(settings.token),
+            "user": settings.user,
+            "password": _reveal(settings.password),
+            "creds": settings.creds,
+            "ca_bundle": settings.ca_bundle,
+            "namespace": settings.namespace,
+        }
+        for name, value in hub.items():
+            if value:
+                environment[HUB_ENV_PREFIX + name.upper()] = value
+        return environment
     credentials = settings.credentials
     values: dict[str, str | None] = {
         "url": settings.url,

@@ -27,8 +27,6 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import TextIO
 
-from statdash.api.client import StatisticsClient
-from statdash.api.connect import make_client
 from statdash.api.describe import describe
 from statdash.api.errors import ConfigError, StatisticsError
 from statdash.api.values import AgentStateValue, StatValue, parse_value
@@ -42,8 +40,9 @@ from statdash.commands.output import (
     use_colour,
     value_text,
 )
-from statdash.commands.server_options import resolve_server
+from statdash.commands.server_options import resolve_endpoint
 from statdash.commands.voice import Refused, Voice
+from statdash.hub.sources import SourceClient, open_source
 from statdash.layout.compile import STATE_COLUMN_LABEL
 from statdash.layout.formats import NOT_AVAILABLE, FormatName, Thresholds, format_value, number_of
 from statdash.layout.views import (
@@ -74,15 +73,17 @@ _RESET = "\x1b[0m"
 def run(args: argparse.Namespace) -> int:
     """Read the layout's statistics once and print them in the chosen format."""
     try:
-        settings = resolve_server(args, voice=VOICE)
+        settings = resolve_endpoint(args, voice=VOICE)
         # No RetryPolicy, so one try per request: a scheduled snapshot runs again soon, and
         # with one try a refused connection proves the open never reached the server (see
         # oneshot).
-        client = make_client(settings)
+        source = open_source(settings, name="statdash snapshot")
     except ConfigError as error:
         raise Refused(str(error)) from None
+    client = source.client
     layout = load_compiled(args.layout)
-    records = SubscriptionRecords(args.records)
+    # Through a hub the read is a lease the hub releases itself: nothing to record.
+    records = SubscriptionRecords(args.records) if source.keeps_records else None
     try:
         outcome = asyncio.run(_read(client, layout, records))
     except StatisticsError as error:
@@ -107,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _read(
-    client: StatisticsClient, layout: CompiledLayout, records: SubscriptionRecords
+    client: SourceClient, layout: CompiledLayout, records: SubscriptionRecords | None
 ) -> OneShotRead | int:
     """The read, or the number of the signal (SIGTERM, SIGHUP, SIGINT) that cut it short.
 
@@ -126,8 +127,10 @@ async def _read(
 
     remove = install_signal_handlers(asyncio.get_running_loop(), stop)
     try:
-        async with client:
+        try:
             return await read_once(client, layout.items, records=records, warn=warn)
+        finally:
+            await client.aclose()
     except asyncio.CancelledError:
         if not received:
             raise

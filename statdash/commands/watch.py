@@ -22,7 +22,7 @@ import contextlib
 import sys
 
 from statdash.api.errors import ConfigError
-from statdash.api.settings import ServerSettings
+from statdash.api.settings import Endpoint
 from statdash.commands.alert_options import (
     check_alert_webhooks,
     open_alert_log,
@@ -30,7 +30,7 @@ from statdash.commands.alert_options import (
 from statdash.commands.alert_session import AlertSession
 from statdash.commands.common import load_compiled
 from statdash.commands.record_options import make_recorder, record_problem
-from statdash.commands.server_options import resolve_server
+from statdash.commands.server_options import resolve_endpoint
 from statdash.commands.voice import Refused, Voice, now_stamp
 from statdash.layout.views import CompiledLayout
 from statdash.layout.vocabulary import UpdatesName
@@ -47,7 +47,7 @@ SESSION_VOICE = Voice("watch", stamped=True)
 
 def run(args: argparse.Namespace) -> int:
     """Check everything, then watch until a signal (or the terminal going away) stops it."""
-    settings = resolve_server(args, voice=VOICE)
+    settings = resolve_endpoint(args, voice=VOICE)
     layout = load_compiled(args.layout)
     recording = args.record is not None or args.record_dir is not None
     if not layout.alerts and not recording:
@@ -94,7 +94,7 @@ def _terminal(text: str) -> None:
 
 async def _watch(
     layout: CompiledLayout,
-    settings: ServerSettings,
+    settings: Endpoint,
     log: AlertLog | None,
     records: SubscriptionRecords,
     updates: UpdatesName | None,

@@ -71,6 +71,7 @@ from statdash.layout.vocabulary import (
     DEFAULT_ALERT_ACTIONS,
     DEFAULT_ALERT_COMMAND_TIMEOUT,
     DEFAULT_PRIORITY,
+    DEFAULT_REFRESH,
     DEFAULT_STATE_STATISTIC,
     DEFAULT_TOP_COUNT,
     DEFAULT_TREND_WINDOW,
@@ -1035,7 +1036,7 @@ class Layout(Node):
 
     title: Text
     """Dashboard title."""
-    refresh: Refresh = Field(default=2.0, json_schema_extra={"default": "2s"})
+    refresh: Refresh = Field(default=DEFAULT_REFRESH, json_schema_extra={"default": "2s"})
     """How often values are fetched, from 1s to 1h, e.g. 2s."""
     updates: Updates = "auto"
     """How values arrive: auto (push where the server offers it, else polling), push, or poll."""

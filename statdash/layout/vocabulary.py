@@ -49,6 +49,8 @@ MAX_FORMULA_DEPTH = 50
 # more is refused before it is compiled.
 MAX_WIDGETS = 500
 REFRESH_BOUNDS = (1.0, 3600.0)
+# Seconds between refreshes when a layout says none (and `statdash hub`'s --interval).
+DEFAULT_REFRESH = 2.0
 TREND_WINDOW_BOUNDS = (60.0, 86400.0)
 DEFAULT_TREND_WINDOW = 900.0
 DEFAULT_KPI_TREND_WINDOW = 600.0

@@ -88,6 +88,33 @@ class Plan:
     """The statistics computed from formulas (`CompiledLayout.derived`)."""
 
 
+def updates_label(
+    feed: PushFeed | None, updates: UpdatesName, *, push_was_up: bool, reached: bool
+) -> str:
+    """How values arrive, in the status line's words: push, poll, push lost: polling, ...
+
+    `feed` is the push feed (None: polling only), `updates` the mode asked for,
+    `push_was_up` whether push was ever live (only then can it be "lost"), `reached` whether
+    the server ever answered. The hub words its upstream the same way.
+    """
+    if feed is None:
+        return "poll"
+    fallback = updates == "auto"
+    if feed.state is FeedState.LIVE:
+        return "push" if feed.live else "push: service unavailable"
+    if feed.state is FeedState.UNAVAILABLE:
+        return "poll: no push" if fallback else "no push"
+    if feed.state is FeedState.LOST or (feed.state is FeedState.CONNECTING and feed.last_error):
+        if not push_was_up:
+            # Push never came up: nothing was lost. A server never reached says so
+            # through the phase and its message, with nothing about push.
+            if not reached:
+                return ""
+            return "poll: no push" if fallback else "no push"
+        return "push lost: polling" if fallback else "push lost"
+    return "push connecting"
+
+
 def _feature_name(listener: Listener) -> str:
     """How the status line names a feature: its `feature` attribute, else its class."""
     return str(getattr(listener, "feature", type(listener).__name__))
@@ -286,22 +313,19 @@ class LiveController:
 
     def _updates_label(self) -> str:
         feed = self._feed
-        if feed is None:
-            return "poll"
-        fallback = self.plan.updates == "auto"
+        if feed is not None and feed.upstream is not None:
+            return self._hub_label(feed)
+        return updates_label(
+            feed, self.plan.updates, push_was_up=self._push_was_up, reached=self._reached
+        )
+
+    def _hub_label(self, feed: PushFeed) -> str:
+        """Through a hub: the hub's channel, and how values reach the hub."""
         if feed.state is FeedState.LIVE:
-            return "push" if feed.live else "push: service unavailable"
-        if feed.state is FeedState.UNAVAILABLE:
-            return "poll: no push" if fallback else "no push"
-        if feed.state is FeedState.LOST or (feed.state is FeedState.CONNECTING and feed.last_error):
-            if not self._push_was_up:
-                # Push never came up: nothing was lost. A server never reached says so
-                # through the phase and its message, with nothing about push.
-                if not self._reached:
-                    return ""
-                return "poll: no push" if fallback else "no push"
-            return "push lost: polling" if fallback else "push lost"
-        return "push connecting"
+            return f"hub: {feed.upstream}"
+        if feed.state in (FeedState.LOST, FeedState.UNAVAILABLE):
+            return "hub lost: polling" if self.plan.updates == "auto" else "hub lost"
+        return "hub connecting"
 
     def _status_changed(self, status: SessionStatus) -> None:
         # A reload starts a new session at zero polls: remember that the server answered.

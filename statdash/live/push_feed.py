@@ -98,6 +98,9 @@ class PushBatchLike(Protocol):
     @property
     def interrupted(self) -> bool: ...
 
+    @property
+    def upstream(self) -> str | None: ...
+
 
 class PushChannelLike(Protocol):
     """The CometD channel the feed drives; `statdash.api.push.PushChannel` provides it."""
@@ -175,6 +178,8 @@ class PushFeed:
         """Why push is not live, in the one sentence `describe` gives."""
         self.updates_received = 0
         self.duplicates_dropped = 0
+        self.upstream: str | None = None
+        """Through a hub: how values reach the hub ("push", "poll", ...); None for CometD."""
 
     @property
     def live(self) -> bool:
@@ -345,6 +350,10 @@ class PushFeed:
     # --- what a batch brings ----------------------------------------------------------------
 
     def _take(self, batch: PushBatchLike) -> None:
+        if batch.upstream is not None and batch.upstream != self.upstream:
+            self.upstream = batch.upstream
+            if batch.service_state is None:
+                self._on_state(self.state)
         if batch.service_state is not None:
             available = batch.service_state == SERVICE_AVAILABLE
             # An outage inside one batch (Unavailable, then Available) lost changes too.
@@ -365,7 +374,7 @@ class PushFeed:
                 continue
             self.updates_received += 1
             held = pending.get(update.statistic_id)
-            if held is not None and _older(update.timestamp, held[1]):
+            if held is not None and older(update.timestamp, held[1]):
                 # Delivered out of order: the newer value already waits.
                 self.duplicates_dropped += 1
                 continue
@@ -403,8 +412,9 @@ class PushFeed:
             self._on_state(state)
 
 
-def _older(timestamp: object, than: object) -> bool:
-    """True when both are numbers and `timestamp` is the earlier (same units: one server)."""
+def older(timestamp: object, than: object) -> bool:
+    """True when both are numbers and `timestamp` is the earlier (same units: one server);
+    the hub drops a late delivery by it as the feed does."""
     numbers = (int, float)
     return (
         isinstance(timestamp, numbers)

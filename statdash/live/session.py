@@ -26,7 +26,7 @@ from statdash.api import errors
 from statdash.api.describe import describe
 from statdash.api.evidence import created_nothing, not_a_statistics_api
 from statdash.api.models import StatisticValue, SubscriptionItem, Verbose
-from statdash.api.responses import StatisticValues
+from statdash.api.responses import PeekResult, StatisticValues, SubscriptionResult
 from statdash.api.retry import Backoff, refused
 from statdash.live.waking import sleep_unless_woken
 
@@ -38,6 +38,9 @@ DEFAULT_DELETE_TIMEOUT = 3.0
 # interval costs the server no more than healthy polling, and a short blip then ends within
 # one interval instead of one long backoff.
 DEFAULT_STEADY_RETRIES = 3
+# Refused credentials halt a session until someone presses r. A session with nobody to press
+# it (serve's alerts, the hub) tries again this often instead: the credentials may be fixed.
+RETRY_REFUSED_SECONDS = 300.0
 
 
 class Phase(Enum):
@@ -138,6 +141,32 @@ class SessionClient(Protocol):
         statistic_ids: Sequence[str] | None = None,
         verbose: Verbose = "OFF",
     ) -> PeekResultLike: ...
+
+    async def delete_subscription(self, subscription_id: str) -> None: ...
+
+
+class ServedClient(Protocol):
+    """A session client that names its server and answers with the API's result types:
+    `StatisticsClient`, or a hub's client (for records, messages and one-shot reads)."""
+
+    @property
+    def server(self) -> str: ...
+
+    async def open_subscription(
+        self,
+        items: Sequence[SubscriptionItem],
+        *,
+        operation_id: str | None = None,
+        verbose: Verbose = "INFO",
+    ) -> SubscriptionResult: ...
+
+    async def peek_subscription(
+        self,
+        subscription_id: str,
+        *,
+        statistic_ids: Sequence[str] | None = None,
+        verbose: Verbose = "OFF",
+    ) -> PeekResult: ...
 
     async def delete_subscription(self, subscription_id: str) -> None: ...
 

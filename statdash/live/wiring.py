@@ -27,6 +27,8 @@ from statdash.live.controller import (
     StatusCallback,
     plan_for,
 )
+from statdash.live.push_feed import ChannelFactory
+from statdash.live.session import ServedClient
 from statdash.live.subscriptions.records import SubscriptionRecords
 
 
@@ -39,9 +41,10 @@ class LiveSession:
 
 
 def live_session(
-    client: StatisticsClient,
+    client: StatisticsClient | ServedClient,
     layout: CompiledLayout,
     *,
+    open_channel: ChannelFactory | None = None,
     actions: AlertActions,
     say: Callable[[str], None],
     on_change: ChangeCallback,
@@ -58,8 +61,15 @@ def live_session(
 
     With `records`, each subscription is written down while open (for `statdash cleanup`).
     `say` reports the alerts' own problems (a command that failed, the log).
+    `open_channel` opens the push channel; by default the CometD channel of `client` (a
+    `StatisticsClient`), which shares its connection and cookies (one server session).
     """
     server = client.server
+    if open_channel is None:
+        if not isinstance(client, StatisticsClient):
+            raise TypeError("a client other than StatisticsClient needs its open_channel")
+        direct = client
+        open_channel = lambda: PushChannel(direct)  # noqa: E731
     controller = LiveController(
         client,
         plan_for(layout),
@@ -67,8 +77,7 @@ def live_session(
         on_status=on_status,
         on_opened=(lambda sid: records.add(server, sid)) if records else None,
         on_deleted=(lambda sid: records.remove(server, sid)) if records else None,
-        # The channel shares the REST client's connection and cookies (one server session).
-        open_channel=lambda: PushChannel(client),
+        open_channel=open_channel,
         updates=updates,
         clock=clock,
         wall_clock=wall_clock,

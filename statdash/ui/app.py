@@ -62,7 +62,12 @@ from statdash.ui.screens.goto import GoToScreen
 from statdash.ui.screens.help import HelpScreen
 from statdash.ui.screens.problems import LayoutProblemsScreen, problem_count
 from statdash.ui.widgets.alert_banner import AlertBanner
-from statdash.ui.widgets.status_bar import StatusBar, StatusInfo, checked_text
+from statdash.ui.widgets.status_bar import (
+    StatusBar,
+    StatusInfo,
+    arrives_by_push,
+    checked_text,
+)
 
 TICK_SECONDS = 1.0
 RESUME_ROTATION_KEY = "R"
@@ -579,7 +584,7 @@ class StatdashApp(App[int]):
             message = status.last_error
         poll_ms = None if status.last_poll_duration is None else status.last_poll_duration * 1000
         checked = None
-        if status.updates.startswith("push") and "polling" not in status.updates:
+        if arrives_by_push(status.updates):
             # Under push there is no polling to speak of: say what the last check found.
             poll_ms = None
             if status.checked_at is not None:

@@ -24,15 +24,16 @@ from textual.drivers.linux_driver import LinuxDriver
 from textual.drivers.web_driver import WebDriver
 
 from statdash.api.client import StatisticsClient
-from statdash.api.connect import make_client
 from statdash.api.describe import describe
-from statdash.api.settings import ServerSettings
+from statdash.api.settings import Endpoint, ServerSettings
+from statdash.hub.sources import SourceClient, open_source
 from statdash.layout.views import CompiledLayout
 from statdash.layout.vocabulary import UpdatesName
 from statdash.lifecycle import detach_hung_up_terminal, hung_up
 from statdash.live.alerts.actions import AlertActions
 from statdash.live.alerts.log import AlertLog
 from statdash.live.controller import Listener
+from statdash.live.push_feed import ChannelFactory
 from statdash.live.recordings.file import Recording
 from statdash.live.recordings.replay import ReplayController
 from statdash.live.subscriptions.leftovers import delete_left_behind
@@ -103,8 +104,9 @@ class ServedWebDriver(WebDriver):
 
 def build_app(
     layout: CompiledLayout,
-    client: StatisticsClient,
+    client: StatisticsClient | SourceClient,
     *,
+    open_channel: ChannelFactory | None = None,
     server_label: str,
     records: SubscriptionRecords | None = None,
     layout_path: Path | None = None,
@@ -138,6 +140,7 @@ def build_app(
     session = live_session(
         client,
         layout,
+        open_channel=open_channel,
         # The alerts reach the screen as messages through the bridge, like everything else.
         actions=AlertActions(
             terminal=bridge.write_to_terminal,
@@ -185,7 +188,7 @@ def build_app(
 
 async def run_dashboard(
     layout: CompiledLayout,
-    settings: ServerSettings,
+    settings: Endpoint,
     *,
     layout_path: Path | None,
     demo: bool = False,
@@ -208,19 +211,23 @@ async def run_dashboard(
     keeps none).
     """
     # No RetryPolicy: the session retries on its own schedule (and shows it).
-    client = make_client(settings)
+    source = open_source(settings, name="statdash run")
+    client = source.client
+    if not source.keeps_records:
+        records = None  # the hub holds the upstream subscriptions, and cleans up after itself
     app: StatdashApp | None = None
     try:
-        if records is not None:
+        if records is not None and isinstance(client, StatisticsClient):
             await delete_left_behind(client, records, client.server)
         app = build_app(
             layout,
             client,
+            open_channel=source.open_channel,
             server_label=settings.label,
             records=records,
             layout_path=layout_path,
             demo=demo,
-            insecure=settings.insecure,
+            insecure=isinstance(settings, ServerSettings) and settings.insecure,
             theme=theme,
             alert_log=alert_log,
             updates=updates,

@@ -27,6 +27,7 @@ class Batch:
     rehandshook: bool = False
     skipped: int = 0
     interrupted: bool = False
+    upstream: str | None = None
 
 
 Step = Batch | errors.StatisticsError

@@ -686,3 +686,27 @@ async def test_status_bar_says_how_values_arrive_and_what_reconciliation_correct
         await pilot.pause()
         (line,) = lines(bar)
         assert "push" not in line and "✗ failed: refused" in line
+
+
+@pytest.mark.parametrize(
+    ("updates", "news", "pushed"),
+    [
+        ("push", False, True),
+        ("poll", False, False),
+        ("push lost: polling", True, False),
+        ("hub: push", False, True),
+        ("hub: poll", False, True),
+        ("hub: push lost: polling", True, True),
+        ("hub: lost: cannot reach the server", True, True),
+        ("hub lost: polling", True, False),
+    ],
+)
+def test_the_status_line_reads_a_hub_as_it_reads_push(
+    updates: str, news: bool, pushed: bool
+) -> None:
+    """Through a hub values are pushed to the dashboard whatever the hub's upstream does; a
+    hub lost, or a hub whose upstream is in trouble, is news in the warning colour."""
+    from statdash.ui.widgets.status_bar import arrives_by_push, is_news
+
+    assert is_news(updates) is news
+    assert arrives_by_push(updates) is pushed

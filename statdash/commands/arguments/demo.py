@@ -31,4 +31,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_alert_arguments(parser)
     add_updates_argument(parser)
     parser.add_argument("--kiosk", action="store_true", help=KIOSK_HELP)
+    parser.add_argument(
+        "--hub",
+        action="store_true",
+        help="run it as a floor would with many supervisors: a local nats-server and a hub"
+        " (statdash hub) between the simulator and the dashboard (needs the hub extra)",
+    )
     add_record_arguments(parser)

@@ -44,9 +44,9 @@ from statdash.api.errors import (
 from statdash.api.evidence import created_nothing
 
 if TYPE_CHECKING:
-    from statdash.api.client import StatisticsClient
     from statdash.api.models import StatisticValue, SubscriptionItem
     from statdash.api.responses import ItemError, SubscriptionResult
+    from statdash.live.session import ServedClient
     from statdash.live.subscriptions.records import SubscriptionRecords
 
 # How long an open that is already on its way may take to answer after a cancellation.
@@ -82,7 +82,7 @@ class OneShotRead:
 
 
 async def read_once(
-    client: StatisticsClient,
+    client: ServedClient,
     items: Sequence[SubscriptionItem],
     *,
     records: SubscriptionRecords | None = None,
@@ -184,7 +184,7 @@ def _outcome(opening: asyncio.Future[SubscriptionResult]) -> Outcome:
     return "unknown"
 
 
-async def _delete(client: StatisticsClient, subscription_id: str, timeout: float) -> str | None:
+async def _delete(client: ServedClient, subscription_id: str, timeout: float) -> str | None:
     """Delete the subscription; None when confirmed, else why not (one line, no secrets).
 
     A 404 counts as confirmed: the server says the subscription does not exist, which is

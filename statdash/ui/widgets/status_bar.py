@@ -36,6 +36,24 @@ _PHASES: dict[str, tuple[str, str]] = {
 }
 
 
+# How values arrive when all is well: anything else is news (push that is not working costs
+# the server more; a hub lost, or a hub whose upstream is lost, leaves the screen stale).
+_CALM = frozenset({"push", "poll", "push connecting", "hub: push", "hub: poll", "hub connecting"})
+
+
+def is_news(updates: str) -> bool:
+    """True when how values arrive is worth a warning colour on the status line."""
+    return updates not in _CALM
+
+
+def arrives_by_push(updates: str) -> bool:
+    """True while values are pushed to this dashboard (by the server, or by a hub whatever
+    its own upstream does): then there is no poll time to show, only the last check."""
+    if updates.startswith("hub: "):
+        return True
+    return updates.startswith("push") and "polling" not in updates
+
+
 @dataclass(frozen=True, slots=True)
 class StatusInfo:
     """What the status bar shows; the app builds a new one whenever something changes.
@@ -219,9 +237,7 @@ class StatusBar(Widget):
             phase.append(f" in {math.ceil(retry_in)}s")
         if info.updates and info.phase != "failed":
             # (Failed: the message says why, and how values would arrive does not matter.)
-            # Push that is not working is news (polling instead costs the server more).
-            troubled = info.updates not in ("push", "poll", "push connecting")
-            style = level_style(Level.WARN, theme) if troubled else Style()
+            style = level_style(Level.WARN, theme) if is_news(info.updates) else Style()
             phase.append(" · ", Style(dim=True))
             phase.append_text(safe(info.updates, style, max_length=28))
         parts.append(_Part(1, 99, phase))
