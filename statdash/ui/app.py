@@ -171,6 +171,8 @@ class StatdashApp(App[int]):
         # redraw go through them, and searching the screen for them each second cost more
         # than drawing the status line.
         self._pages: tuple[PageGrid, ...] = ()
+        # The one status line, kept from `compose` for the same reason.
+        self._status_bar: StatusBar | None = None
         # A wall display: no key bar, no command palette; the status line stays.
         self.kiosk = kiosk
         self.use_command_palette = not kiosk
@@ -211,7 +213,8 @@ class StatdashApp(App[int]):
             yield Static(self._title_text(), id="title")
             yield AlertBanner(id="alert-banner")
         yield ContentSwitcher(id="pages")
-        yield StatusBar(self._status_info(), id="status")
+        self._status_bar = StatusBar(self._status_info(), id="status")
+        yield self._status_bar
         if not self.kiosk:
             yield Footer()
 
@@ -603,8 +606,8 @@ class StatdashApp(App[int]):
         )
 
     def _update_status(self) -> None:
-        for bar in self.query(StatusBar):
-            bar.update_status(self._status_info())
+        if self._status_bar is not None:
+            self._status_bar.update_status(self._status_info())
 
     # --- actions ----------------------------------------------------------------------------
 
