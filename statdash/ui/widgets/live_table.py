@@ -1260,8 +1260,7 @@ class LiveTable(ScrollView, can_focus=True):
             piece = _piece(console, text, placed.width, placed.column.align, style, post_style)
             pieces[key] = (cell, piece)
             line.append(piece)
-        used = self._layout[-1].x + self._layout[-1].width if self._layout else 0
-        return self._finish_line(line, style, post_style, used)
+        return self._finish_line(line, style, post_style)
 
     def _render_header(self) -> Strip:
         _base, header, _cursor, stale_style = self._styles()
@@ -1288,20 +1287,21 @@ class LiveTable(ScrollView, can_focus=True):
                     label.truncate(placed.width - 2, overflow="ellipsis")
                 label.append(" " + arrow)
             line.append(_piece(console, label, placed.width, column.align, header, post_style))
-        used = self._layout[-1].x + self._layout[-1].width if self._layout else 0
-        strip = self._finish_line(line, header, post_style, used)
+        strip = self._finish_line(line, header, post_style)
         self._header = (cache_key, strip)
         return strip
 
     def _finish_line(
-        self, pieces: list[list[Segment]], style: Style, post_style: Style | None, used: int
+        self, pieces: list[list[Segment]], style: Style, post_style: Style | None
     ) -> Strip:
-        """One Strip of exactly the table's width from a line's pieces, which take `used` cells.
+        """One Strip of exactly the table's width from a line's pieces, one per placed column.
 
         Pieces carry no meta (`_cell_segments` drops it), so a line is one Strip built once;
         a line wider than the table (columns cropped as a last resort) is cut to it.
         """
         width = max(self._layout_width, 0)
+        last = self._layout[-1] if self._layout else None
+        used = 0 if last is None else last.x + last.width
         fill = style if post_style is None else style + post_style
         if used <= width:
             if used < width:
