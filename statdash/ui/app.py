@@ -174,6 +174,12 @@ class StatdashApp(App[int]):
         self._reloading = False
         self._heap_settled = False
         self._page_index = 0
+        # The page grids, in layout order, as `_mount_pages` mounted them: the tick and every
+        # redraw go through them, and searching the screen for them each second cost more
+        # than drawing the status line.
+        self._pages: tuple[PageGrid, ...] = ()
+        # The one status line, kept from `compose` for the same reason.
+        self._status_bar: StatusBar | None = None
         # A wall display: no key bar, no command palette; the status line stays.
         self.kiosk = kiosk
         self.use_command_palette = not kiosk
@@ -214,7 +220,8 @@ class StatdashApp(App[int]):
             yield Static(self._title_text(), id="title")
             yield AlertBanner(id="alert-banner")
         yield ContentSwitcher(id="pages")
-        yield StatusBar(self._status_info(), id="status")
+        self._status_bar = StatusBar(self._status_info(), id="status")
+        yield self._status_bar
         if not self.kiosk:
             yield Footer()
 
@@ -307,6 +314,8 @@ class StatdashApp(App[int]):
     async def _mount_pages(self) -> None:
         """(Re)build one page grid per page of the current layout, showing the first."""
         switcher = self.query_one(ContentSwitcher)
+        # Nothing draws on the old pages while they go, nor on the new ones before they are in.
+        self._pages = ()
         await switcher.remove_children()
         self._page_index = 0
         grids = [PageGrid(page, id=f"p{index + 1}") for index, page in enumerate(self.layout.pages)]
@@ -314,6 +323,7 @@ class StatdashApp(App[int]):
             # The switcher hides its children only when they are there at its own mount.
             grid.display = False
         await switcher.mount_all(grids)
+        self._pages = tuple(grids)
         switcher.current = "p1"
         self.query_one("#title", Static).update(self._title_text())
 
@@ -413,16 +423,16 @@ class StatdashApp(App[int]):
         )
 
     def _panels(self, *, active_only: bool = False) -> list[Panel]:
-        pages = self.query(PageGrid)
+        pages = self._pages
         if active_only:
             active = self._active_page()
-            pages = pages.filter(f"#{active.id}") if active is not None else pages
+            pages = (active,) if active is not None else pages
         return [panel for page in pages for panel in page.panels()]
 
     def _active_page(self) -> PageGrid | None:
-        found = self.query(f"#p{self._page_index + 1}")
-        page = found.first() if found else None
-        return page if isinstance(page, PageGrid) else None
+        if 0 <= self._page_index < len(self._pages):
+            return self._pages[self._page_index]
+        return None
 
     def redraw(self, changed: frozenset[str] | None) -> None:
         """Redraw the panels of every page, hidden ones too, so a page is current when shown.
@@ -621,8 +631,8 @@ class StatdashApp(App[int]):
         )
 
     def _update_status(self) -> None:
-        for bar in self.query(StatusBar):
-            bar.update_status(self._status_info())
+        if self._status_bar is not None:
+            self._status_bar.update_status(self._status_info())
 
     # --- actions ----------------------------------------------------------------------------
 

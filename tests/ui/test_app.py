@@ -28,7 +28,7 @@ from statdash.sim.runner import RunningSimulator
 from statdash.ui.app import StatdashApp
 from statdash.ui.heap import hold_collections
 from statdash.ui.launch import build_app
-from statdash.ui.panels import KpiPanel, StatesPanel, TablePanel
+from statdash.ui.panels import KpiPanel, Panel, StatesPanel, TablePanel
 from statdash.ui.screens.help import HelpScreen
 from tests.support.sim import SIM_START, open_subscriptions, serve, shared_simulator
 from tests.support.wait import until_async
@@ -308,6 +308,40 @@ async def test_edited_layout_is_applied_and_a_broken_one_is_not(
         assert "problem" in (app._status_info().layout or "")
         await pilot.press("q")
     assert simulator.state()["open_subscriptions"] == 0
+
+
+async def test_the_tick_draws_on_the_pages_on_screen_after_a_reload_without_a_search(
+    client: StatisticsClient, tmp_path: Path
+) -> None:
+    """After a layout reload the once-a-second tick and the redraw reach exactly the panels
+    of the new pages, and the tick finds them (and the status line) without searching the
+    screen."""
+    path = tmp_path / "demo.yaml"
+    shutil.copy(LAYOUTS / "demo.yaml", path)
+    app = make_app(client, layout_path=path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until_async(lambda: has_data(app), pilot=pilot)
+        old_panels = set(app._panels())
+        path.write_text(path.read_text().replace("Demo contact center", "Edited floor"))
+        app._check_layout_file()
+        await until_async(
+            lambda: app.layout.title == "Edited floor" and reload_done(app), pilot=pilot
+        )
+        mounted = {widget for widget in app.query("*") if isinstance(widget, Panel)}
+        assert set(app._panels()) == mounted and not old_panels & mounted
+        first_page = {w for w in app.query_one("#p1").query("*") if isinstance(w, Panel)}
+        assert set(app._panels(active_only=True)) == first_page
+        searched: list[object] = []
+        original = app.query
+
+        def spy(selector: Any = None) -> Any:
+            searched.append(selector)
+            return original(selector)
+
+        app.query = spy  # type: ignore[method-assign]
+        app._tick()
+        assert searched == []
+        await pilot.press("q")
 
 
 async def test_a_broken_edit_lists_every_problem_behind_e(

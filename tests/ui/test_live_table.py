@@ -6,9 +6,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.cache import LRUCache
 from textual.geometry import Region
 from textual.strip import Strip
 
@@ -975,3 +977,171 @@ async def test_a_changed_row_re_renders_only_its_changed_cell(
         await pilot.pause()
         assert rendered == ["55"]
         assert "55" in table.render_line(4).text and "Agent 0003" in table.render_line(4).text
+
+
+# ---------------------------------------------------------------- the pieces cache
+
+
+def drawn(table: LiveTable) -> list[list[Segment]]:
+    """Every line the table draws now, as segments (text and style), header first."""
+    return [list(table.render_line(y)) for y in range(table.size.height)]
+
+
+def assert_drawn_as_from_cold(table: LiveTable) -> list[list[Segment]]:
+    """The lines drawn with whatever the table kept equal the lines drawn from its cells
+    alone (with empty caches put in place of its own, so that nothing the table does to
+    forget can hide a stale entry); returns them."""
+    warm = drawn(table)
+    table._strips = LRUCache(live_table._STRIP_CACHE_SIZE)
+    table._cell_renders = LRUCache(live_table._STRIP_CACHE_SIZE)
+    table._header = None
+    cold = drawn(table)
+    assert warm == cold
+    return warm
+
+
+def time_cells(rows: Rows, second: int) -> dict[str, dict[str, Cell]]:
+    """A new time cell for every row, as the once-a-second clock gives them."""
+    return {key: {"time": Cell(safe(f"1:{second:02d}"), second)} for key in rows}
+
+
+async def test_a_clock_each_second_draws_as_from_cold_with_cursor_and_stale_rows() -> None:
+    """Rows whose time cell changes each second, the cursor row and dimmed rows among them,
+    draw exactly as if rendered from their cells alone, the new clock shown."""
+    rows = agent_rows(30)
+    app = TableApp(rows)
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(LiveTable)
+        await pilot.pause()
+        drawn(table)
+        table.set_stale_rows(["a0002", "a0004"])
+        await pilot.press("down")
+        for second in range(3):
+            table.update_cells(time_cells(rows, second))
+            await pilot.pause()
+            lines_now = assert_drawn_as_from_cold(table)
+            assert all(f"1:{second:02d}" in Strip(line).text for line in lines_now[1:])
+        assert is_cursor_line(table, 2) and dimmed(table.render_line(3))
+
+
+async def test_cursor_moves_and_staleness_draw_as_from_cold() -> None:
+    """The row the cursor leaves loses its highlight, the row it reaches gets it, and a row
+    made stale (or fresh) dims (or not), each drawn as from its cells alone."""
+    rows = agent_rows(30)
+    app = TableApp(rows)
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(LiveTable)
+        await pilot.pause()
+        drawn(table)
+        await pilot.press("down", "down")
+        await pilot.pause()
+        assert_drawn_as_from_cold(table)
+        assert is_cursor_line(table, 3) and not is_cursor_line(table, 1)
+        table.set_stale_rows(["a0003"])
+        table.update_cells(time_cells(rows, 7))
+        await pilot.pause()
+        assert_drawn_as_from_cold(table)
+        assert dimmed(table.render_line(4))
+        table.set_stale_rows([])
+        table.stale = True
+        await pilot.pause()
+        assert_drawn_as_from_cold(table)
+        table.stale = False
+        await pilot.press("up")
+        await pilot.pause()
+        assert_drawn_as_from_cold(table)
+        assert not dimmed(table.render_line(4)) and is_cursor_line(table, 2)
+
+
+async def test_width_scroll_sort_and_filter_draw_as_from_cold() -> None:
+    """After the table narrows and widens, scrolls, sorts and filters, every line is drawn
+    as from its cells alone."""
+    rows = agent_rows(60)
+    app = TableApp(rows)
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(LiveTable)
+        await pilot.pause()
+        drawn(table)
+        await pilot.resize_terminal(30, 12)
+        await pilot.pause()
+        assert_drawn_as_from_cold(table)
+        width = table.scrollable_content_region.width
+        assert all(Strip(line).cell_length == width for line in drawn(table))
+        await pilot.resize_terminal(60, 12)
+        await pilot.pause()
+        assert_drawn_as_from_cold(table)
+        table.scroll_to(y=25, animate=False)
+        await pilot.pause()
+        assert "Agent 0025" in Strip(assert_drawn_as_from_cold(table)[1]).text
+        table.sort_by("calls", reverse=True)
+        table.update_cells(time_cells(rows, 9))
+        await pilot.pause()
+        assert_drawn_as_from_cold(table)
+        table.set_filter("not ready")
+        await pilot.pause()
+        filtered = assert_drawn_as_from_cold(table)
+        assert all("Not ready" in Strip(line).text for line in filtered[1:])
+
+
+async def test_a_theme_change_draws_every_line_in_the_new_colours() -> None:
+    """A new theme redraws the header and rows in its colours, as from cold."""
+    app = TableApp(agent_rows(10))
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(LiveTable)
+        await pilot.pause()
+        dark = drawn(table)
+        app.theme = "textual-light"
+        await pilot.pause()
+        light = assert_drawn_as_from_cold(table)
+        assert [Strip(line).text for line in light] == [Strip(line).text for line in dark]
+        assert backgrounds(Strip(light[2])) != backgrounds(Strip(dark[2]))
+
+
+async def test_a_dimmed_row_whose_clock_moved_dims_only_the_new_cell(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On a stale (dimmed) row, a new time cell is rendered and dimmed alone: the other
+    cells are reused as drawn, not dimmed again segment by segment."""
+    rows = agent_rows(10)
+    app = TableApp(rows)
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(LiveTable)
+        await pilot.pause()
+        table.stale = True
+        await pilot.pause()
+        drawn(table)
+        dimmed_again: list[str] = []
+        original = Segment.apply_style
+
+        def spy(segments: Any, style: Style | None = None, post_style: Style | None = None) -> Any:
+            if post_style is not None:
+                segments = list(segments)
+                dimmed_again.extend(segment.text for segment in segments)
+            return original(segments, style, post_style)
+
+        monkeypatch.setattr(Segment, "apply_style", spy)
+        table.update_cells({"a0003": {"time": Cell(safe("9:59"), 599)}})
+        await pilot.pause()
+        line = table.render_line(4)
+        assert "9:59" in line.text and "Agent 0003" in line.text and dimmed(line)
+        # The time column's piece: its gap, its padding and its text, nothing else.
+        assert "".join(dimmed_again).strip() == "9:59"
+        assert_drawn_as_from_cold(table)
+
+
+async def test_rows_redrawn_dimmed_or_under_the_cursor_are_cached_like_the_others(
+    count_renders: list[Mapping[str, Cell]],
+) -> None:
+    """Once drawn dimmed (the table stale) or with the cursor, a row is not rendered again
+    at the next paint when nothing about it changed."""
+    app = TableApp(agent_rows(20))
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(LiveTable)
+        await pilot.pause()
+        table.stale = True
+        await pilot.press("down")
+        await pilot.pause()
+        drawn(table)
+        count_renders.clear()
+        drawn(table)
+        assert count_renders == []

@@ -9,7 +9,9 @@ Cells can also be lazy: with a cell factory set, `invalidate_cells` only notes w
 changed, and the factory builds each one when it is needed (its row is drawn, it is in the
 sort column, the filter reads it, or `get_cell` asks), so a change to a row far off screen
 costs nothing until the row comes into view. A repainted row re-renders only its changed
-cells: the segments of the others are kept per row.
+cells: each column's piece of the line (its gap and cell, styled, cursor and dimming laid
+on) is kept per row, and the line is joined from the pieces, so a row whose clock moved
+costs that one cell, not a restyle of every cell of the line.
 
 It knows nothing about statistics: callers hand it `Cell`s whose `Text` they built with
 `statdash.text.safe`. Strings are never parsed as markup here, and a `Text` that still holds
@@ -23,7 +25,7 @@ import math
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 from rich.console import Console
 from rich.segment import Segment
@@ -53,6 +55,19 @@ _BLANK = Segment(" ")
 # and stay, those scrolled away go. (FIFOCache would evict rows still on screen, and has no
 # way to drop one entry, which a changed row needs.)
 _STRIP_CACHE_SIZE = 4096
+
+
+_Value = TypeVar("_Value")
+
+
+def _replace(cache: LRUCache[str, _Value], key: str, value: _Value) -> None:
+    """Put `value` in `cache` under `key`, over any value already there: Textual's
+    `LRUCache.set` keeps the old value of a key it holds, so a row redrawn for a new reason
+    (the cursor, dimming) would be rendered again at every paint, never cached."""
+    cache.discard(key)
+    cache.set(key, value)
+
+
 # A word of a cell, for `label:words` filters: letters and digits, so a glyph never counts.
 _WORD = re.compile(r"\w+")
 
@@ -218,8 +233,49 @@ def _without_meta(segment: Segment) -> Segment:
     return Segment(text, style.clear_meta_and_links(), control)
 
 
-# (cell, width, align, style) -> its segments, for one row's cells; see `_render_row`.
-_CellRender = tuple[Cell, int, Align, Style, list[Segment]]
+def _piece(
+    console: Console,
+    text: Text,
+    width: int,
+    align: Align,
+    style: Style,
+    post_style: Style | None,
+) -> list[Segment]:
+    """One column of a line as it is drawn: the one-cell gap before it, then `text` exactly
+    `width` cells wide, over `style` with `post_style` (cursor, dim) laid on top, simplified.
+
+    A line is its pieces joined (`_join_pieces`), so a piece rendered once is reused as long
+    as its cell and the row's styles stay the same.
+    """
+    segments = [Segment(" ", style), *_cell_segments(console, text, width, align, style)]
+    if post_style is not None:
+        segments = list(Segment.apply_style(segments, post_style=post_style))
+    return list(Segment.simplify(segments))
+
+
+def _join_pieces(pieces: Iterable[list[Segment]]) -> list[Segment]:
+    """The pieces one after the other, a piece's first segment merged into the last one
+    before it when they share a style: the line comes out as `Segment.simplify` of the
+    whole would make it, at the cost of one comparison per piece, not one per segment."""
+    line: list[Segment] = []
+    for piece in pieces:
+        if not piece:
+            continue
+        if line:
+            last, first = line[-1], piece[0]
+            if last.style == first.style and not last.control and not first.control:
+                line[-1] = Segment(last.text + first.text, last.style)
+                line.extend(piece[1:])
+                continue
+        line.extend(piece)
+    return line
+
+
+# A row's rendered pieces: the context they were rendered in (layout generation, width,
+# row style, post style) and, per column key, the cell each piece shows (None for an empty
+# cell) and the piece. A change of context drops them all; a cell is re-rendered when the
+# row holds a different `Cell` object for it (cells are values, replaced to change).
+_RowPieces = tuple[tuple[object, ...], dict[str, tuple[Cell | None, list[Segment]]]]
 
 
 class LiveTable(ScrollView, can_focus=True):
@@ -366,9 +422,10 @@ class LiveTable(ScrollView, can_focus=True):
         self._cursor_key: str | None = None
         self._cursor_index = 0
         self._strips: LRUCache[str, tuple[tuple[object, ...], Strip]] = LRUCache(_STRIP_CACHE_SIZE)
-        # The segments each cell of a row last rendered to, so a row whose one cell changed
-        # re-renders that cell only (bounded like `_strips`).
-        self._cell_renders: LRUCache[str, dict[str, _CellRender]] = LRUCache(_STRIP_CACHE_SIZE)
+        # The pieces each row's line was last joined from (see `_RowPieces`), so a row whose
+        # one cell changed (a clock each second) renders that cell only and joins the line
+        # from the others as they were (bounded like `_strips`).
+        self._cell_renders: LRUCache[str, _RowPieces] = LRUCache(_STRIP_CACHE_SIZE)
         self._header: tuple[tuple[object, ...], Strip] | None = None
         self._cell_factory: CellFactory | None = None
         # Lazy cells not built yet: row key -> column keys (see `invalidate_cells`).
@@ -1179,45 +1236,31 @@ class LiveTable(ScrollView, can_focus=True):
         if stale:
             post_style = stale_style if post_style is None else post_style + stale_style
         strip = self._render_row(row_key, cursor if is_cursor else base, post_style)
-        self._strips.set(row_key, (cache_key, strip))
+        _replace(self._strips, row_key, (cache_key, strip))
         return strip
 
     def _render_row(self, row_key: str, style: Style, post_style: Style | None) -> Strip:
         row = self._row_cells(row_key)
         console = self.app.console
-        renders = self._cell_renders.get(row_key)
-        if renders is None:
-            renders = {}
-            self._cell_renders.set(row_key, renders)
-        gap = Segment(" ", style)
-        segments: list[Segment] = []
-        used = 0
+        context = (self._layout_generation, self._layout_width, style, post_style)
+        known = self._cell_renders.get(row_key)
+        if known is None or known[0] != context:
+            known = (context, {})
+            _replace(self._cell_renders, row_key, known)
+        pieces = known[1]
+        line: list[list[Segment]] = []
         for placed in self._layout:
-            segments.append(gap)
             key = placed.column.key
             cell = row.get(key)
-            if cell is None:
-                segments.extend(
-                    _cell_segments(console, _EMPTY, placed.width, placed.column.align, style)
-                )
-            else:
-                known = renders.get(key)
-                if (
-                    known is not None
-                    and known[0] is cell
-                    and known[1] == placed.width
-                    and known[2] == placed.column.align
-                    and known[3] == style
-                ):
-                    segments.extend(known[4])
-                else:
-                    rendered = _cell_segments(
-                        console, cell.text, placed.width, placed.column.align, style
-                    )
-                    renders[key] = (cell, placed.width, placed.column.align, style, rendered)
-                    segments.extend(rendered)
-            used = placed.x + placed.width
-        return self._finish_line(segments, style, post_style, used)
+            kept = pieces.get(key)
+            if kept is not None and kept[0] is cell:
+                line.append(kept[1])
+                continue
+            text = _EMPTY if cell is None else cell.text
+            piece = _piece(console, text, placed.width, placed.column.align, style, post_style)
+            pieces[key] = (cell, piece)
+            line.append(piece)
+        return self._finish_line(line, style, post_style)
 
     def _render_header(self) -> Strip:
         _base, header, _cursor, stale_style = self._styles()
@@ -1233,8 +1276,8 @@ class LiveTable(ScrollView, can_focus=True):
         if self._header is not None and self._header[0] == cache_key:
             return self._header[1]
         console = self.app.console
-        gap = Segment(" ", header)
-        segments: list[Segment] = []
+        post_style = stale_style if self.stale else None
+        line: list[list[Segment]] = []
         for placed in self._layout:
             column = placed.column
             label = safe(column.label)
@@ -1243,27 +1286,25 @@ class LiveTable(ScrollView, can_focus=True):
                 if label.cell_len > placed.width - 2:
                     label.truncate(placed.width - 2, overflow="ellipsis")
                 label.append(" " + arrow)
-            segments.append(gap)
-            segments.extend(_cell_segments(console, label, placed.width, column.align, header))
-        strip = self._finish_line(segments, header, stale_style if self.stale else None, None)
+            line.append(_piece(console, label, placed.width, column.align, header, post_style))
+        strip = self._finish_line(line, header, post_style)
         self._header = (cache_key, strip)
         return strip
 
     def _finish_line(
-        self, segments: list[Segment], style: Style, post_style: Style | None, used: int | None
+        self, pieces: list[list[Segment]], style: Style, post_style: Style | None
     ) -> Strip:
-        """One Strip of exactly the table's width; `used` is the cells `segments` take, if known.
+        """One Strip of exactly the table's width from a line's pieces, one per placed column.
 
-        Cell segments carry no meta (`_cell_segments` drops it), so a row is one Strip built
-        once; lines of unknown length (the header) go through Strip's own crop and pad.
+        Pieces carry no meta (`_cell_segments` drops it), so a line is one Strip built once;
+        a line wider than the table (columns cropped as a last resort) is cut to it.
         """
         width = max(self._layout_width, 0)
-        if post_style is not None:
-            segments = list(Segment.apply_style(segments, post_style=post_style))
-            style = style + post_style
-        if used is not None and used <= width:
+        last = self._layout[-1] if self._layout else None
+        used = 0 if last is None else last.x + last.width
+        fill = style if post_style is None else style + post_style
+        if used <= width:
             if used < width:
-                segments.append(Segment(" " * (width - used), style))
-            return Strip(Segment.simplify(segments), width)
-        strip = Strip(segments).discard_meta()
-        return strip.crop_extend(0, width, style).simplify()
+                pieces = [*pieces, [Segment(" " * (width - used), fill)]]
+            return Strip(_join_pieces(pieces), width)
+        return Strip(_join_pieces(pieces)).crop_extend(0, width, fill).simplify()
