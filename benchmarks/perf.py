@@ -1,6 +1,6 @@
 """statdash's performance benchmark: how fast is statdash? One entry point, one question each.
 
-    python benchmarks/perf.py                  # the report: writes docs/performance.md (~10 min)
+    python benchmarks/perf.py                  # the report: writes docs/performance.md (~12 min)
     python benchmarks/perf.py --quick          # the same with shorter windows (under 3 min)
     python benchmarks/perf.py cycle [--runs 3] [--quick]     # cycle/floor at floor.yaml's size
     python benchmarks/perf.py levers [--runs 3] [--quick]    # the lever table alone, repeated
@@ -13,6 +13,7 @@
     python benchmarks/perf.py startup [--runs N]             # each command's start-up time
     python benchmarks/perf.py screen-cost [--code LABEL=DIR ...]  # steady screen vs Textual floor
     python benchmarks/perf.py first-frame [--runs N] [--code LABEL=DIR ...]  # first data frame
+    python benchmarks/perf.py memory [--seconds 120]          # 8-hour shift's RSS, with --record
 
 Run from the checkout with the development install. The report (see benchkit/measure.py)
 starts its own simulators and measures floor and cycle at three sizes, the levers, steady
@@ -40,6 +41,7 @@ from benchkit import (
     peek_parse,
     profiling,
     screen_cost,
+    shift_memory,
     sim_shift,
     sim_stop,
     startup,
@@ -70,6 +72,7 @@ QUESTIONS: dict[str, Callable[[list[str]], None]] = {
     "startup": startup.main,
     "screen-cost": screen_cost.main,
     "first-frame": first_frame.main,
+    "memory": shift_memory.main,
 }
 
 
@@ -99,8 +102,11 @@ def report(argv: list[str]) -> None:
         product = steady_run(plan, layout, env, label="statdash run", startups=plan.startups)
         log("stalls: the same with a loop-lag probe")
         stalls = steady_run(plan, layout, env, label="with probe", probe=probe)
-        log("memory over an 8-hour shift of simulated time")
-        memory = [memory_run(plan, layout, env)]
+        log("memory over an 8-hour shift of simulated time, without and with --record")
+        memory = [
+            memory_run(plan, layout, env),
+            memory_run(plan, layout, env, record=work / "shift.sqlite"),
+        ]
     run.finish(
         sizes=sizes,
         levers=levers,

@@ -1,7 +1,7 @@
 """Push against poll, side by side: the dashboard's CPU, the server's load, stalls, first frame.
 
     python benchmarks/push_vs_poll.py                # 2 rounds of 60 s per mode
-    python benchmarks/push_vs_poll.py --rounds 3 --window 60 --output docs/push-performance.md
+    python benchmarks/push_vs_poll.py --rounds 3 --window 60 --output docs/performance.md
     python benchmarks/push_vs_poll.py decode [--items 1200] [--runs 200]  # reading one batch
     python benchmarks/push_vs_poll.py sim [MINUTES]  # the simulator's CPU serving push
 
@@ -39,10 +39,11 @@ from pathlib import Path
 
 import httpx
 from benchkit import push_decode, sim_push
+from benchkit.compile_memory import with_section
 from benchkit.cycle import SCREEN
 from benchkit.layouts import FLOOR_AGENTS, FLOOR_QUEUES, write_floor
 from benchkit.ptyproc import PtyProcess
-from benchkit.report import machine
+from benchkit.report import PUSH_SECTION_HEADING, machine
 from benchkit.simproc import SimProcess, child_env
 
 HERE = Path(__file__).resolve().parent
@@ -185,7 +186,7 @@ def report(results: Results, *, command: str, window: float, seconds: float) -> 
 
     info = machine()
     lines = [
-        "# Push against poll",
+        PUSH_SECTION_HEADING,
         "",
         f"Written by `{command}` on {time.strftime('%Y-%m-%d')} ({seconds / 60:.0f} min).",
         f"Machine: {info['CPU']}, {info['cores']} cores, load at start"
@@ -248,7 +249,12 @@ def compare(argv: Sequence[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rounds", type=int, default=2, help="starts per mode (default 2)")
     parser.add_argument("--window", type=float, default=60.0, help="seconds measured per start")
-    parser.add_argument("--output", type=Path, help="also write the report to this file")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help="also write the report as the push-against-poll section of this file"
+        " (docs/performance.md: that section is replaced, the rest kept)",
+    )
     parser.add_argument(
         "--paused", action="store_true", help="also measure a paused push dashboard per round"
     )
@@ -274,7 +280,8 @@ def compare(argv: Sequence[str]) -> None:
     )
     print(text)
     if options.output is not None:
-        options.output.write_text(text, encoding="utf-8")
+        old = options.output.read_text(encoding="utf-8") if options.output.exists() else ""
+        options.output.write_text(with_section(old, text), encoding="utf-8")
 
 
 QUESTIONS: dict[str, Callable[[list[str]], None]] = {

@@ -53,6 +53,21 @@ def section_in(text: str, heading: str = SECTION_HEADING) -> str | None:
     return text[start : end + 1 if end >= 0 else len(text)]
 
 
+def with_section(text: str, section: str, before: str = "## How to run") -> str:
+    """`text` with `section` (starting with its `## ` heading) in place of the section of that
+    heading, or, when there is none, put in before the `before` heading (else at the end)."""
+    heading = section.split("\n", 1)[0]
+    section = section.rstrip("\n") + "\n"
+    old = section_in(text, heading)
+    if old is not None:
+        # The blank lines that ended the old section end the new one.
+        return text.replace(old, section.rstrip("\n") + old[len(old.rstrip("\n")) :], 1)
+    at = text.find("\n" + before + "\n")
+    if at < 0:
+        return text.rstrip("\n") + "\n\n" + section
+    return text[: at + 1] + section + "\n" + text[at + 1 :]
+
+
 @dataclass(frozen=True, slots=True)
 class Measured:
     """One `statdash check` run: the layout's size, its peak RSS, its wall time, its status."""

@@ -16,16 +16,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import os
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import cast
 
 import httpx
 
-from statdash.commands.arguments.server import add_server_arguments
 from statdash.commands.common import load_compiled
 from statdash.commands.server_options import resolve_server
 from statdash.commands.voice import Voice
@@ -67,6 +68,20 @@ def count_received_bytes() -> None:
     httpx.AsyncHTTPTransport.handle_async_request = counted  # type: ignore[method-assign]
 
 
+def server_arguments() -> Callable[[argparse.ArgumentParser], None]:
+    """`add_server_arguments` of the statdash imported: in `commands/arguments/server.py`
+    since 90c5fbf, in `commands/server_options.py` before it, so that an older checkout can
+    still be measured (`perf.py screen-cost --code before=DIR`)."""
+    for name in ("statdash.commands.arguments.server", "statdash.commands.server_options"):
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError:
+            continue
+        if hasattr(module, "add_server_arguments"):
+            return cast(Callable[[argparse.ArgumentParser], None], module.add_server_arguments)
+    raise ImportError("this statdash has no add_server_arguments")
+
+
 async def probe(path: Path) -> None:
     """Record (monotonic time, lag seconds, process CPU seconds) of every late wake-up."""
     samples: list[tuple[float, float, float]] = []
@@ -99,7 +114,7 @@ async def main(
         return 2
     # The same flags and environment `statdash run` resolves (the key is in the environment).
     parser = argparse.ArgumentParser()
-    add_server_arguments(parser)
+    server_arguments()(parser)
     settings = resolve_server(parser.parse_args(["--url", url]), voice=voice)
     task = None if probe_path is None else asyncio.get_running_loop().create_task(probe(probe_path))
     try:

@@ -17,8 +17,10 @@ is printed. Figures in docs/performance.md come only from the run that wrote it.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
+import sqlite3
 import sys
 import time
 from dataclasses import dataclass
@@ -211,12 +213,21 @@ def steady_run(
     return run
 
 
-def memory_run(plan: Plan, layout: Path, env: dict[str, str]) -> DashRun:
-    """floor.yaml at 1 s while the simulator covers an 8-hour shift; RSS every second."""
-    run = DashRun("memory")
+def memory_run(
+    plan: Plan, layout: Path, env: dict[str, str], *, record: Path | None = None
+) -> DashRun:
+    """floor.yaml at 1 s while the simulator covers an 8-hour shift; RSS every second.
+
+    With `record` (a new file) the dashboard runs with `--record` to it, as a supervisor
+    keeping the shift would: the recorder's rows, its writer thread and SQLite's cache are
+    then part of the process measured.
+    """
+    run = DashRun("memory" if record is None else "memory, --record")
     scale = SHIFT_SECONDS / plan.memory_seconds
     with SimProcess(FLOOR_AGENTS, FLOOR_QUEUES, env=env, time_scale=scale) as sim:
         argv = _dash_argv(layout, sim.base_url, None)
+        if record is not None:
+            argv += ["--record", str(record)]
         process, seconds = _start_dash(argv, env)
         run.startup.append(seconds)
         first = time.monotonic()
@@ -227,4 +238,16 @@ def memory_run(plan: Plan, layout: Path, env: dict[str, str]) -> DashRun:
         run.polls = plan.memory_seconds  # one poll a second
         run.sim_hours = plan.memory_seconds * scale / 3600
         process.stop()
+    if record is not None:
+        run.recorded_bytes, run.recorded_changes, run.recorded_keyframes = recording_size(record)
     return run
+
+
+def recording_size(path: Path) -> tuple[int, int, int]:
+    """(bytes on disk with its WAL, changes, keyframes) of a closed recording file."""
+    size = sum(part.stat().st_size for part in (path, path.with_name(path.name + "-wal"))
+               if part.exists())  # fmt: skip
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        (changes,) = db.execute("SELECT count(*) FROM changes").fetchone()
+        (keyframes,) = db.execute("SELECT count(DISTINCT tick) FROM keyframes").fetchone()
+    return size, int(changes), int(keyframes)
