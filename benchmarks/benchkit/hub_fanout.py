@@ -176,8 +176,11 @@ def measure(plan: Plan, refresh: float, work: Path) -> str:
                 ],
                 plan.pins,
             )
+            slot = plan.window / plan.pins
             for tag, agent in enumerate(agents):
-                due = started + tag * plan.window / plan.pins
+                # At a random moment of its slot: pins a steady second apart would fall at
+                # the same phase of every client's one-second pacing, and measure only it.
+                due = started + (tag + rng.uniform(0.0, 0.8)) * slot
                 time.sleep(max(0.0, due - time.monotonic()))
                 value = 900_000 + tag
                 for worker in workers:
