@@ -46,6 +46,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("statdash.commands.serve", "serve the live dashboard to web browsers"),
     "replay": ("statdash.commands.replay", "replay a recording through the dashboard (no server)"),
     "export": ("statdash.commands.export", "print a recording's values as CSV or JSON lines"),
+    "hub": (
+        "statdash.commands.hub",
+        "collect statistics once for many dashboards and fan them out over NATS",
+    ),
 }
 
 EXIT_USAGE = 2

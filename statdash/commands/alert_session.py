@@ -25,15 +25,13 @@ from statdash.layout.vocabulary import UpdatesName
 from statdash.live.alerts.actions import AlertActions
 from statdash.live.alerts.log import AlertLog
 from statdash.live.controller import Listener, LiveController
-from statdash.live.session import Phase, SessionStatus
+from statdash.live.session import RETRY_REFUSED_SECONDS, Phase, SessionStatus
 from statdash.live.subscriptions.leftovers import delete_left_behind
 from statdash.live.subscriptions.records import SubscriptionRecords
 from statdash.live.wiring import live_session
 from statdash.text import clean, counted
 
 TICK_SECONDS = 1.0
-RETRY_REFUSED_SECONDS = 300.0
-"""Without `on_refused`, refused credentials are tried again this often (they may be fixed)."""
 
 
 class AlertSession:

@@ -32,6 +32,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
@@ -42,6 +43,7 @@ from statdash.api.client import StatisticsClient
 from statdash.api.describe import describe
 from statdash.api.models import StatisticValue, SubscriptionItem
 from statdash.api.push import PushChannel
+from statdash.api.responses import UNREADABLE_NUMBER
 from statdash.hub.connection import NATS_ERRORS, describe_nats
 from statdash.hub.protocol import (
     STATUS_EVERY,
@@ -72,7 +74,7 @@ from statdash.live.controller import (
     updates_label,
 )
 from statdash.live.push_feed import FeedState, PushFeed, older
-from statdash.live.session import Session, SessionStatus
+from statdash.live.session import RETRY_REFUSED_SECONDS, Phase, Session, SessionStatus
 from statdash.live.subscriptions.leftovers import delete_left_behind
 from statdash.live.subscriptions.records import SubscriptionRecords
 from statdash.live.waking import finish_or_cancel
@@ -100,6 +102,8 @@ CODE_TOO_LARGE = 413
 CODE_UNAVAILABLE = 503
 
 Say = Callable[[str], None]
+# What msgpack refuses to carry (integers beyond 64 bits; nothing else JSON can hold).
+UNENCODABLE = (OverflowError, TypeError, ValueError, msgspec.EncodeError)
 
 
 @dataclass
@@ -109,6 +113,16 @@ class Lease:
     keys: list[str]
     seconds: float
     expires: float
+    answering: bool = True
+    """Its declare waits for an upstream answer: no lapse before its life has begun."""
+
+
+def _encodable(value: object) -> bool:
+    try:
+        msgspec.msgpack.encode(value)
+    except UNENCODABLE:
+        return False
+    return True
 
 
 class Hub:
@@ -200,6 +214,11 @@ class Hub:
     def clients(self) -> int:
         """Leases held now."""
         return len(self._leases)
+
+    def lease_left(self, lease: str) -> float | None:
+        """Seconds until `lease` lapses unless renewed (None: the hub holds no such lease)."""
+        held = self._leases.get(lease)
+        return None if held is None else held.expires - self._clock()
 
     def upstream_ids(self) -> list[str]:
         """The ids of the upstream subscriptions open (or being opened) now."""
@@ -336,9 +355,14 @@ class Hub:
         home_of = {key: self._homes[key] for key in unique}
         homes = set(home_of.values())
         waiting = [home.settled.wait() for home in homes if not home.settled.is_set()]
-        if waiting:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.gather(*waiting), self._first_answer_timeout)
+        try:
+            if waiting:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.gather(*waiting), self._first_answer_timeout)
+        finally:
+            # Its life begins with the answer (a lease shorter than the wait stays held).
+            lease.answering = False
+            lease.expires = self._clock() + lease.seconds
         unanswered = [home for home in homes if not home.answered]
         if unanswered:
             failure = next((h.failure for h in unanswered if h.failure is not None), None)
@@ -431,7 +455,13 @@ class Hub:
         if not message.reply:
             return  # published, not requested: nobody waits for an answer
         try:
-            await message.respond(encode(reply))
+            payload = encode(reply)
+        except UNENCODABLE as error:
+            # Values are made encodable as they come in; this is a fault of ours.
+            log.warning("could not encode a reply: %s", type(error).__name__)
+            payload = encode(DeclareReply(hub=self.hub_id, error="the hub failed", code=500))
+        try:
+            await message.respond(payload)
         except MaxPayloadError:
             too_large = "the answer is larger than the NATS server's max_payload"
             answer = (
@@ -501,6 +531,13 @@ class Hub:
         self._reached = self._reached or status.polls > 0
 
     def _answered(self, upstream: Upstream, statistics: Sequence[StatisticValue]) -> None:
+        try:
+            self._take_answer(upstream, statistics)
+        except Exception as error:
+            # A fault of ours must not end the session (it would delete its subscription).
+            log.warning("an answer could not be taken: %s: %s", type(error).__name__, error)
+
+    def _take_answer(self, upstream: Upstream, statistics: Sequence[StatisticValue]) -> None:
         if upstream.first_answer():
             refused = len(upstream.refused)
             self._say(
@@ -546,11 +583,16 @@ class Hub:
     def _tick(self) -> None:
         """Every tick: lapse leases, close idle subscriptions, say and publish the status."""
         now = self._clock()
-        lapsed = [lease_id for lease_id, lease in self._leases.items() if lease.expires < now]
+        lapsed = [
+            lease_id
+            for lease_id, lease in self._leases.items()
+            if lease.expires < now and not lease.answering
+        ]
         for lease_id in lapsed:
             self._unref(self._leases.pop(lease_id).keys)
         if lapsed:
             self._say(f"{counted(len(lapsed), 'lease')} lapsed (not renewed in time)")
+        self._retry_refused(now)
         for upstream in list(self._upstreams):
             if not upstream.started:
                 continue
@@ -576,13 +618,30 @@ class Hub:
             self._said_upstream = now_saying
         self._send(self.subjects.status, encode(status))
 
+    def _retry_refused(self, now: float) -> None:
+        """Nobody presses r at a hub: refused credentials are tried again now and then."""
+        for upstream in self._upstreams:
+            session = upstream.session
+            if session is None or session.status.phase is not Phase.FAILED:
+                upstream.retry_refused_at = None
+            elif upstream.retry_refused_at is None:
+                upstream.retry_refused_at = now + RETRY_REFUSED_SECONDS
+            elif now >= upstream.retry_refused_at:
+                upstream.retry_refused_at = now + RETRY_REFUSED_SECONDS
+                session.poll_now()
+                if self._feed is not None:
+                    self._feed.retry_now()
+
     def status(self) -> Status:
         """How the hub is now, as it publishes it every second."""
         failing = next((u for u in self._upstreams if u.failing), None)
         feed = self._feed
         available = True
         if failing is not None and failing.session is not None:
-            why = failing.session.status.last_error or "the server cannot be reached"
+            # The failure in plain words: not the status line's "press r" (a hub's clients
+            # cannot press r for it; it tries refused credentials again on its own).
+            failure = failing.session.last_failure
+            why = describe(failure) if failure is not None else "the server cannot be reached"
             upstream = f"lost: {why}"
             available = False
         else:
@@ -615,7 +674,11 @@ class Hub:
         )
 
     def _pushed(self, ids: list[str], values: list[object], stamps: list[object]) -> None:
-        self._ingest(ids, values, stamps, newer_only=True)
+        try:
+            self._ingest(ids, values, stamps, newer_only=True)
+        except Exception as error:
+            # A fault of ours must not end the push feed.
+            log.warning("pushed values could not be taken: %s: %s", type(error).__name__, error)
 
     def _ingest(
         self,
@@ -647,7 +710,24 @@ class Hub:
             group[2].append(stamp)
         for obj, (keys, new_values, new_stamps) in changed.items():
             message = Changes(hub=self.hub_id, values=Values(keys, new_values, new_stamps))
-            self._send(self.subjects.values(obj), encode(message))
+            try:
+                payload = encode(message)
+            except UNENCODABLE:
+                payload = encode(self._made_encodable(message.values))
+            self._send(self.subjects.values(obj), payload)
+
+    def _made_encodable(self, values: Values) -> Changes:
+        """`values` with what msgpack cannot carry (an integer beyond 64 bits, from a hostile
+        or broken server) replaced, in the message and in the hub's latest values alike."""
+        for index, key in enumerate(values.keys):
+            value, stamp = values.values[index], values.timestamps[index]
+            if not _encodable(value):
+                # The value's shape is unknown now: the client shows it as it is, marked.
+                value = values.values[index] = UNREADABLE_NUMBER
+            if not _encodable(stamp):
+                stamp = values.timestamps[index] = None
+            self._latest[key] = (value, stamp)
+        return Changes(hub=self.hub_id, values=values)
 
     def _send(self, subject: str, payload: bytes) -> None:
         """Publish in order, from the loop's callbacks (nats-py publishes in a coroutine)."""

@@ -10,6 +10,7 @@ so the live session retries and the status line words it the way it words any ot
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import ssl
@@ -28,9 +29,12 @@ log = logging.getLogger("statdash.hub")
 CONNECT_TIMEOUT = 2.0
 # Reconnect attempts are spaced by this; -1 attempts: for ever (a dashboard runs all shift).
 RECONNECT_WAIT = 1.0
-FIRST_CONNECT_RETRY = 0.1
 # Requests the hub answers from memory; a declare may wait for an upstream subscribe.
 REQUEST_TIMEOUT = 5.0
+# The first connect's bound: an attempt and the wait before a second. nats-py itself would
+# try a server that refuses for ever (max_reconnect_attempts -1 holds for the first connect
+# too), so without it a dead NATS URL hangs the command instead of failing it.
+FIRST_CONNECT_TIMEOUT = CONNECT_TIMEOUT + RECONNECT_WAIT
 
 
 def _tls(settings: HubSettings) -> ssl.SSLContext | None:
@@ -40,9 +44,20 @@ def _tls(settings: HubSettings) -> ssl.SSLContext | None:
     return context
 
 
-async def _quietly(error: Exception) -> None:
-    # nats-py's default logs every error with a traceback (a restarted server: dozens).
-    log.info("nats: %s", describe_nats(error))
+class _Errors:
+    """nats-py's error callback: one quiet line per error once connected (its default logs
+    each with a traceback: a restarted server, dozens); before that, the last one is kept
+    for the first connect's failure to name."""
+
+    def __init__(self) -> None:
+        self.connected = False
+        self.last: Exception | None = None
+
+    async def report(self, error: Exception) -> None:
+        """Keep `error`; log it once connected."""
+        self.last = error
+        if self.connected:
+            log.info("nats: %s", describe_nats(error))
 
 
 async def connect(
@@ -56,17 +71,15 @@ async def connect(
 
     `name` shows in the NATS server's monitoring (`statdash hub`, `statdash run`).
     """
+    seen = _Errors()
     options: dict[str, Any] = {
         "servers": [settings.url],
         "name": name,
         "connect_timeout": CONNECT_TIMEOUT,
-        # The first connect is tried twice, briefly (nats-py retries a first connect for
-        # ever unless the attempts are bounded): the caller's session retries on its own
-        # schedule, and says so.
-        "reconnect_time_wait": FIRST_CONNECT_RETRY,
-        "max_reconnect_attempts": 1,
-        "allow_reconnect": False,
-        "error_cb": _quietly,
+        "reconnect_time_wait": RECONNECT_WAIT,
+        "max_reconnect_attempts": -1,
+        "allow_reconnect": True,
+        "error_cb": seen.report,
     }
     if on_reconnected is not None:
         options["reconnected_cb"] = on_reconnected
@@ -84,16 +97,14 @@ async def connect(
     if tls is not None:
         options["tls"] = tls
     try:
-        client = await nats.connect(**options)
+        # The first connect is bounded: the caller's session retries on its own schedule.
+        client = await asyncio.wait_for(nats.connect(**options), FIRST_CONNECT_TIMEOUT)
     except (nats.errors.Error, OSError, TimeoutError) as error:
         raise errors.ConnectError(
             f"cannot reach NATS at {settings.label.removeprefix('hub ')}",
-            reason=describe_nats(error),
+            reason=describe_nats(seen.last or error),
         ) from None
-    # Once connected, reconnect for ever: nats-py reads these options at each disconnection.
-    client.options["allow_reconnect"] = True
-    client.options["max_reconnect_attempts"] = -1
-    client.options["reconnect_time_wait"] = RECONNECT_WAIT
+    seen.connected = True
     return client
 
 

@@ -38,6 +38,8 @@ class Upstream:
         """key -> why the server refused that statistic (from the latest subscribe)."""
         self.idle_since: float | None = None
         """Monotonic time since none of its keys is needed (None: some are)."""
+        self.retry_refused_at: float | None = None
+        """While the server refuses the credentials: when to try them again."""
         self._problems: tuple[ItemProblem, ...] = ()
 
     @property

@@ -38,6 +38,9 @@ DEFAULT_DELETE_TIMEOUT = 3.0
 # interval costs the server no more than healthy polling, and a short blip then ends within
 # one interval instead of one long backoff.
 DEFAULT_STEADY_RETRIES = 3
+# Refused credentials halt a session until someone presses r. A session with nobody to press
+# it (serve's alerts, the hub) tries again this often instead: the credentials may be fixed.
+RETRY_REFUSED_SECONDS = 300.0
 
 
 class Phase(Enum):

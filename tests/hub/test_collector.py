@@ -4,28 +4,37 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+import httpx
 import msgspec
 import pytest
 from nats.aio.client import Client as NatsClient
 
 from statdash.api.client import StatisticsClient
+from statdash.api.responses import UNREADABLE_NUMBER
 from statdash.hub.collector import PUSH_PACING, Hub
 from statdash.hub.natsd import LocalNats
 from statdash.hub.protocol import (
     Declare,
+    PeekReply,
+    ReleaseReply,
+    Renew,
     Subjects,
+    decode,
     definition_key,
     encode,
     object_key,
 )
 from statdash.layout.vocabulary import UpdatesName
+from statdash.live.session import RETRY_REFUSED_SECONDS
 from statdash.live.subscriptions.records import SubscriptionRecords
 from statdash.sim.config import SimConfig
 from statdash.sim.runner import RunningSimulator
@@ -85,6 +94,7 @@ def running_hub(simulator: RunningSimulator, nats: LocalNats, tmp_path: Path) ->
         reconcile_interval: float = 3600.0,
         records: SubscriptionRecords | None = None,
         gather: float = 0.15,
+        clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> AsyncIterator[Running]:
         subjects = new_subjects()
@@ -104,6 +114,7 @@ def running_hub(simulator: RunningSimulator, nats: LocalNats, tmp_path: Path) ->
                 reconcile_interval=reconcile_interval,
                 tick=0.1,
                 gather=gather,
+                clock=clock,
                 sleep=sleep,
             )
             task = asyncio.get_running_loop().create_task(hub.run())
@@ -335,6 +346,54 @@ async def test_a_lease_not_renewed_lapses_and_its_subscription_closes(
         assert (await peek(running.nats, running.subjects, "killed")).code == 404
 
 
+async def test_a_renewed_lease_lives_on_and_a_redeclare_replaces_what_it_held(
+    simulator: RunningSimulator, running_hub: HubFactory
+) -> None:
+    """Renew messages keep a lease past its first life (the hub's clock jumps, no test
+    waits for real time); a re-declare under the same lease holds the new statistics only,
+    and the old ones' subscription closes after the grace period."""
+    jumped = [0.0]
+    q1, q2 = _queues(simulator)[:2]
+    async with running_hub(grace=0.0, clock=lambda: time.monotonic() + jumped[0]) as running:
+        nats, subjects, hub = running.nats, running.subjects, running.hub
+        await declare(nats, subjects, "lease", [waiting(q1)], lease_seconds=30.0)
+        jumped[0] += 25.0
+        await nats.publish(subjects.renew, encode(Renew(["lease", "unknown"])))
+        await until_async(lambda: (hub.lease_left("lease") or 0) > 29, what="the renewal")
+        jumped[0] += 25.0  # 50 s after the declare, 25 s after the renewal: still held
+        assert (hub.lease_left("lease") or -1.0) > 0
+        second = await declare(nats, subjects, "lease", [waiting(q2)], lease_seconds=30.0)
+        await until_async(
+            lambda: list(_hub_subscriptions(simulator, hub).values()) == [second.keys],
+            what="the replaced statistics' subscription closed",
+        )
+        assert hub.clients == 1 and hub.statistics == 1
+        jumped[0] += 31.0
+        await until_async(lambda: hub.clients == 0, what="the lapse")
+
+
+async def test_a_lease_shorter_than_its_first_answer_is_held_from_the_answer(
+    simulator: RunningSimulator, running_hub: HubFactory
+) -> None:
+    """A lease's life starts when its declare is answered: a 1 s lease whose subscription
+    takes 1.5 s to open is held after the answer, not lapsed while it waited."""
+    async with running_hub() as running:
+        simulator.set_faults(latency_ms={"subscribe": 1500})
+        try:
+            reply = await declare(
+                running.nats,
+                running.subjects,
+                "short",
+                [waiting(_queues(simulator)[0])],
+                lease_seconds=1.0,
+            )
+        finally:
+            simulator.clear_faults()
+        assert reply.error is None
+        assert (running.hub.lease_left("short") or -1.0) > 0.5
+        assert running.hub.clients == 1
+
+
 async def test_hostile_declares_get_400_and_the_hub_goes_on(
     simulator: RunningSimulator, running_hub: HubFactory
 ) -> None:
@@ -360,6 +419,15 @@ async def test_hostile_declares_get_400_and_the_hub_goes_on(
         bad = await raw_declare(running.nats, running.subjects, payloads[3])
         assert bad.error is not None and "item 0" in bad.error and "objectId" in bad.error
         assert running.hub.clients == 0 and not _hub_subscriptions(simulator, running.hub)
+        # Garbage on the other subjects: refused or ignored, never the hub's end.
+        nats, subjects = running.nats, running.subjects
+        garbage = b"\xc1\xc1 garbage"
+        peeked = decode((await nats.request(subjects.peek, garbage, timeout=30)).data, PeekReply)
+        assert peeked.code == 400 and peeked.error
+        released = await nats.request(subjects.release, garbage, timeout=30)
+        assert decode(released.data, ReleaseReply).released is False
+        await nats.publish(subjects.renew, garbage)
+        await nats.publish(subjects.renew, msgspec.msgpack.encode({"leases": [1, None]}))
         good = await declare(running.nats, running.subjects, "good", [waiting(queue)])
         assert good.error is None and len(good.values.keys) == 1
 
@@ -409,3 +477,141 @@ async def test_the_status_says_how_the_upstream_is(
     assert status.hub == running.hub.hub_id
     assert (status.upstream, status.available, status.statistics) == ("poll", True, 1)
     assert status.interval == 1.0
+
+
+async def test_a_failing_upstream_is_told_lost_then_back(
+    simulator: RunningSimulator, running_hub: HubFactory
+) -> None:
+    """While its peeks fail the hub says `lost: <why>` and cannot vouch for its values;
+    once they succeed again it says how values arrive and vouches again."""
+    async with running_hub(updates="poll") as running:
+        await declare(running.nats, running.subjects, "a", [waiting(_queues(simulator)[0])])
+        simulator.set_faults(error_rate={"peek": 1.0}, error_status=503)
+        try:
+            await until_async(lambda: not running.hub.status().available, what="lost")
+            status = running.hub.status()
+            assert status.upstream.startswith("lost: ") and "503" in status.upstream
+        finally:
+            simulator.clear_faults()
+        await until_async(lambda: running.hub.status().available, what="back")
+        assert running.hub.status().upstream == "poll"
+
+
+async def test_push_lost_falls_back_to_polling_and_comes_back(
+    simulator: RunningSimulator, running_hub: HubFactory
+) -> None:
+    """When the push channel fails (auto), the sessions poll at the refresh interval and the
+    hub still vouches for its values; once the channel is back it says push again."""
+    agent = _agents(simulator)[0]
+    try:
+        async with running_hub() as running:
+            hub = running.hub
+            await declare(running.nats, running.subjects, "a", [state(agent)])
+            await until_async(lambda: hub.status().upstream == "push", what="push live")
+            simulator.set_faults(error_rate={"notifications": 1.0}, error_status=503)
+            try:
+                # A change ends the connect the server holds; the next ones fail.
+                pin(simulator, "Agent", agent, "CurrentAgentState", "AfterCallWork")
+                await until_async(
+                    lambda: hub.status().upstream == "push lost: polling", what="push lost"
+                )
+                assert hub.status().available
+                peeks = simulator.state()["requests"].get("peek", 0)
+                await until_async(
+                    lambda: simulator.state()["requests"].get("peek", 0) > peeks + 1,
+                    what="polling at the refresh interval",
+                )
+            finally:
+                simulator.clear_faults()
+            await until_async(lambda: hub.status().upstream == "push", what="push back")
+    finally:
+        unpin_all(simulator)
+
+
+def _wild_server(value: object) -> httpx.MockTransport:
+    """A Statistics API whose every statistic has `value` (subscribe, peek, delete)."""
+    opened: dict[str, Any] = {"ids": [], "operation": ""}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.method == "DELETE":
+            return httpx.Response(200, json={"status": {"code": 0}})
+        if request.method == "POST":
+            body = json.loads(request.content)
+            opened["ids"] = [s["statisticId"] for s in body["data"]["statistics"]]
+            opened["operation"] = body["operationId"]
+        statistics = [
+            {"statisticId": sid, "timestamp": 1_700_000_000_000, "value": value}
+            for sid in opened["ids"]
+        ]
+        operation = opened["operation"]
+        data = {"operationId": operation, "subscriptionId": operation, "statistics": statistics}
+        return httpx.Response(200, json={"status": {"code": 0}, "data": data})
+
+    return httpx.MockTransport(answer)
+
+
+async def test_a_value_msgpack_cannot_carry_is_marked_and_the_hub_goes_on(
+    nats: LocalNats, tmp_path: Path
+) -> None:
+    """A server value with an integer beyond 64 bits reaches clients marked unreadable (the
+    way a number too long for JSON is), in the first frame and in peeks; nothing crashes."""
+    huge = {"intValue": 10**30, "stringValue": "1" + "0" * 30}
+    subjects = new_subjects()
+    async with (
+        StatisticsClient("http://wild.test", "k", transport=_wild_server(huge)) as client,
+        nats_client(nats) as hub_nats,
+        nats_client(nats) as test_nats,
+    ):
+        hub = Hub(
+            client,
+            hub_nats,
+            subjects,
+            interval=1.0,
+            updates="poll",
+            grace=0.0,
+            records=SubscriptionRecords(tmp_path / "records.json"),
+            tick=0.1,
+        )
+        task = asyncio.get_running_loop().create_task(hub.run())
+        try:
+            await until_async(lambda: _answers(test_nats, subjects), what="the hub answering")
+            reply = await declare(test_nats, subjects, "a", [waiting("8001@SIP_Switch")])
+            assert reply.error is None
+            assert reply.values.values == [UNREADABLE_NUMBER]
+            peeked = await peek(test_nats, subjects, "a")
+            assert peeked.values.values == [UNREADABLE_NUMBER]
+        finally:
+            hub.stop()
+            await task
+
+
+async def test_refused_credentials_are_tried_again_after_a_while(
+    simulator: RunningSimulator, running_hub: HubFactory
+) -> None:
+    """A server that refuses the credentials halts an upstream session (no retry can help
+    until they change); with nobody to press r, the hub tries again every few minutes (its
+    clock jumps here, a tick at a time) and recovers once they are accepted."""
+    jumped = [0.0]
+    heard = Heard()
+    async with running_hub(updates="poll", clock=lambda: time.monotonic() + jumped[0]) as running:
+        hub = running.hub
+        await listen(running.nats, running.subjects.status, heard)
+        queue = _queues(simulator)[0]
+        await declare(running.nats, running.subjects, "a", [waiting(queue)], lease_seconds=3600)
+        simulator.set_faults(error_rate={"peek": 1.0}, error_status=403)
+        try:
+            await until_async(lambda: not hub.status().available, what="refused")
+            assert "press r" not in hub.status().upstream
+        finally:
+            simulator.clear_faults()
+        ticks = [len(heard.statuses)]
+
+        def later() -> bool:
+            # After each tick (its status heard) the clock moves past the retry.
+            if len(heard.statuses) > ticks[0]:
+                ticks[0] = len(heard.statuses)
+                jumped[0] += RETRY_REFUSED_SECONDS + 1
+            return hub.status().available
+
+        await until_async(later, what="tried again")
+        assert hub.clients == 1 and hub.statistics == 1  # recovered, not lapsed
