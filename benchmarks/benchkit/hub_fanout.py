@@ -20,11 +20,11 @@ import random
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchkit.hub_report import percentile, stamp, write_subsection
-from benchkit.hubproc import ClientProcess, HubProcess, left_open, wait_until
+from benchkit.hubproc import ClientProcess, HubProcess, left_open, stop_all, wait_until
 from benchkit.layouts import FLOOR_AGENTS, FLOOR_QUEUES, TEAM_AGENTS, team_agents, write_team
 from benchkit.report import DASH, markdown_table, median
 from benchkit.simproc import SimProcess, child_env, proc_cpu_seconds, proc_memory_kib
@@ -84,6 +84,8 @@ class Side:
     sim: SimProcess
     workers: list[ClientProcess]
     pinned_at: dict[int, float]
+    pin_answered: list[float] = field(default_factory=list)
+    """Seconds each POST /simulator/pin took to be answered (a busy server answers late)."""
 
     def first_frames(self) -> list[float]:
         """Seconds from each worker's start to each of its clients' first full frame."""
@@ -188,6 +190,7 @@ def measure(plan: Plan, refresh: float, work: Path) -> str:
                 for side in sides.values():
                     side.pinned_at[tag] = time.monotonic()
                     side.sim.pin("Agent", agent, "InboundCalls", value)
+                    side.pin_answered.append(time.monotonic() - side.pinned_at[tag])
             time.sleep(max(0.0, started + plan.window - time.monotonic()))
             elapsed = time.monotonic() - started
             cpu_after = cpu_now()
@@ -202,8 +205,7 @@ def measure(plan: Plan, refresh: float, work: Path) -> str:
 
             wait_until(everyone_saw, SEEN_TIMEOUT, 0.2)
         finally:
-            for worker in workers:
-                worker.stop()
+            stop_all(workers)
             hub.stop()
         left = {name: left_open(side.sim) for name, side in sides.items()}
     cpu = {k: 100 * (cpu_after[k] - cpu_before[k]) / elapsed for k in cpu_before}
@@ -258,6 +260,13 @@ def measure(plan: Plan, refresh: float, work: Path) -> str:
         f"pin to client, p50 / p99 (ms; {plan.pins} pins)",
         *(
             f"{1000 * median(lat[n][0]):.0f} / {1000 * percentile(lat[n][0], 0.99):.0f}"
+            for n in SIDES
+        ),
+    )
+    row(
+        "POST /simulator/pin answered in, median / max (ms)",
+        *(
+            f"{1000 * median(sides[n].pin_answered):.0f} / {1000 * max(sides[n].pin_answered):.0f}"
             for n in SIDES
         ),
     )

@@ -27,7 +27,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from benchkit.hub_report import stamp, write_subsection
-from benchkit.hubproc import ClientProcess, HubProcess, left_open, wait_until
+from benchkit.hubproc import ClientProcess, HubProcess, left_open, stop_all, wait_until
 from benchkit.layouts import FLOOR_AGENTS, FLOOR_QUEUES, write_team
 from benchkit.report import DASH, markdown_table, median
 from benchkit.simproc import SimProcess, child_env
@@ -202,10 +202,7 @@ def measure(plan: Plan, work: Path) -> str:
 
         faults.append(restart(floor, "the simulator restarted", sim.stop, start_sim_again))
     finally:
-        for worker in floor.workers:
-            worker.stop()
-        if lone is not None:
-            lone.stop()
+        stop_all([*floor.workers, *([lone] if lone is not None else [])])
         hub.stop()
         if sim.base_url:
             left_at_end = left_open(sim)

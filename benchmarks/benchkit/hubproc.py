@@ -1,11 +1,12 @@
-"""The hub in its own process for `hub.py`: start it, wait until it listens, sample, kill, stop.
+"""The hub and headless clients in their own processes for `hub.py`: start, sample, kill, stop.
 
-It runs `statdash hub` when the command is there, else `benchkit/hub_worker.py` (the same
-`Hub`, the same flags), so the hub never shares an interpreter with what is measured.
+The hub is the real `statdash hub` command, so it never shares an interpreter with what is
+measured; the clients are `client_worker.py` processes, many sessions each.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -25,13 +26,6 @@ START_TIMEOUT = 60.0
 CLEANUP_TIMEOUT = 30.0
 
 
-def hub_command() -> list[str]:
-    """`statdash hub` when this checkout has it, else the benchmark's stand-in."""
-    if (ROOT / "statdash" / "commands" / "hub.py").is_file():
-        return [sys.executable, "-m", "statdash", "hub"]
-    return [sys.executable, str(HERE / "hub_worker.py")]
-
-
 class HubProcess:
     """A hub for the simulator at `api_url` on the NATS server at `nats_url`."""
 
@@ -48,7 +42,8 @@ class HubProcess:
         updates: str = "auto",
     ) -> None:
         self.argv = [
-            *hub_command(), "--url", api_url, "--nats", nats_url, "--namespace", namespace,
+            sys.executable, "-m", "statdash", "hub", "--url", api_url, "--nats", nats_url,
+            "--namespace", namespace,
             "--interval", f"{interval:g}", "--updates", updates, "--grace", f"{grace:g}",
             "--records", str(records),
         ]  # fmt: skip
@@ -242,6 +237,15 @@ class ClientProcess:
             process.wait()
         self._process = None
         return process.returncode
+
+
+def stop_all(workers: list[ClientProcess]) -> None:
+    """Ask every worker to stop at once (they close their sessions side by side), then wait."""
+    for worker in workers:
+        with contextlib.suppress(OSError, AssertionError):
+            worker.send({"stop": 1})
+    for worker in workers:
+        worker.stop()
 
 
 def left_open(sim: SimProcess) -> int:
