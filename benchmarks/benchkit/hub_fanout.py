@@ -10,18 +10,24 @@ process on a local nats-server. Once every client showed a full frame and a sett
 passed, a window is measured: the simulators' request counters and CPU, the hub's and
 nats-server's CPU and RSS, the clients' CPU; during it, pins (POST /simulator/pin, one
 agent's InboundCalls to a value it never had) go to both simulators, and each client whose
-layout holds that agent tells when it shows the value: pin-to-screen latency per side.
+layout holds that agent tells when it shows the value: pin-to-client latency per side; a
+NATS subscriber beside the clients (`HubTap`) tells when the hub published it, the hub's part.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import random
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
 
 from benchkit.hub_report import percentile, stamp, write_subsection
 from benchkit.hubproc import ClientProcess, HubProcess, left_open, stop_all, wait_until
@@ -29,10 +35,15 @@ from benchkit.layouts import FLOOR_AGENTS, FLOOR_QUEUES, TEAM_AGENTS, team_agent
 from benchkit.report import DASH, markdown_table, median
 from benchkit.simproc import SimProcess, child_env, proc_cpu_seconds, proc_memory_kib
 from benchkit.startup import load
+from statdash.api.settings import HubSettings
+from statdash.hub.connection import close, connect
 from statdash.hub.natsd import running_nats
+from statdash.hub.protocol import Changes, Subjects, decode, object_key
 
 NAMESPACE = "bench"
 FRAME_TIMEOUT = 300.0
+PIN_BASE = 900_000
+"""Pinned values start here: far above any count the simulator makes up."""
 SEEN_TIMEOUT = 10.0
 SIDES = ("direct", "hub")
 HEADER = ("", "direct", "through the hub")
@@ -56,6 +67,62 @@ QUICK = Plan(clients=40, processes=2, pins=20, window=20.0, settle=5.0)
 def log(message: str) -> None:
     """Progress on stderr, so stdout holds the table."""
     print(f"[hub fanout {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+class HubTap:
+    """A NATS subscriber beside the clients, on its own thread and loop: when the hub
+    published each pinned value (the hub's part of a pin's way to a client)."""
+
+    def __init__(self, url: str, namespace: str) -> None:
+        self._settings = HubSettings(url=url, namespace=namespace)
+        self._subjects = Subjects(namespace)
+        self.published: dict[float, float] = {}
+        """Pinned value -> monotonic time the hub's first message carrying it arrived."""
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._connection: NatsClient | None = None
+        self._done: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
+
+    def start(self) -> HubTap:
+        """Connect (on the tap's thread) and return once connected."""
+        self._thread.start()
+        if not self._ready.wait(30.0):
+            raise RuntimeError("the NATS tap did not connect")
+        return self
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._done = asyncio.Event()
+        self._connection = await connect(self._settings, name="benchmark tap")
+        self._ready.set()
+        await self._done.wait()
+        await close(self._connection)
+
+    async def _take(self, message: Msg) -> None:
+        now = time.monotonic()
+        for value in decode(message.data, Changes).values.values:
+            # A count comes as the server sent it: {"intValue": N, "stringValue": "N", ...}.
+            number = value.get("intValue") if isinstance(value, dict) else None
+            if isinstance(number, int) and number >= PIN_BASE:
+                self.published.setdefault(float(number), now)
+
+    async def _follow(self, object_id: str) -> None:
+        assert self._connection is not None
+        subject = self._subjects.values(object_key("Agent", object_id))
+        await self._connection.subscribe(subject, cb=self._take)
+        await self._connection.flush()
+
+    def follow(self, agent: str) -> None:
+        """Hear this agent's changes from now on (confirmed by NATS before this returns)."""
+        assert self._loop is not None
+        asyncio.run_coroutine_threadsafe(self._follow(agent), self._loop).result(30.0)
+
+    def stop(self) -> None:
+        """Disconnect and end the thread."""
+        if self._loop is not None and self._done is not None:
+            self._loop.call_soon_threadsafe(self._done.set)
+        self._thread.join(10.0)
 
 
 def chunks(teams: list[int], parts: int) -> list[list[int]]:
@@ -122,6 +189,7 @@ def measure(plan: Plan, refresh: float, work: Path) -> str:
             hub_sim.base_url, nats.url, env=env, namespace=NAMESPACE, interval=refresh,
             grace=30.0, records=work / "hub-records.json",
         ).start()  # fmt: skip
+        tap = HubTap(nats.url, NAMESPACE).start()
         sides = {
             "direct": Side(
                 "direct",
@@ -184,7 +252,8 @@ def measure(plan: Plan, refresh: float, work: Path) -> str:
                 # the same phase of every client's one-second pacing, and measure only it.
                 due = started + (tag + rng.uniform(0.0, 0.8)) * slot
                 time.sleep(max(0.0, due - time.monotonic()))
-                value = 900_000 + tag
+                value = PIN_BASE + tag
+                tap.follow(agent)
                 for worker in workers:
                     worker.watch(tag, agent, "InboundCalls", value)
                 for side in sides.values():
@@ -206,6 +275,7 @@ def measure(plan: Plan, refresh: float, work: Path) -> str:
             wait_until(everyone_saw, SEEN_TIMEOUT, 0.2)
         finally:
             stop_all(workers)
+            tap.stop()
             hub.stop()
         left = {name: left_open(side.sim) for name, side in sides.items()}
     cpu = {k: 100 * (cpu_after[k] - cpu_before[k]) / elapsed for k in cpu_before}
@@ -269,6 +339,17 @@ def measure(plan: Plan, refresh: float, work: Path) -> str:
             f"{1000 * median(sides[n].pin_answered):.0f} / {1000 * max(sides[n].pin_answered):.0f}"
             for n in SIDES
         ),
+    )
+    published = [
+        tap.published[PIN_BASE + tag] - pinned
+        for tag, pinned in sides["hub"].pinned_at.items()
+        if PIN_BASE + tag in tap.published
+    ]
+    row(
+        "of which pin to the hub's publish on NATS, p50 / p99 (ms)",
+        DASH,
+        f"{1000 * median(published):.0f} / {1000 * percentile(published, 0.99):.0f}"
+        f" ({len(published)} of {plan.pins} pins heard)",
     )
     row("pin sightings measured / missed", *(f"{len(lat[n][0])} / {lat[n][1]}" for n in SIDES))
     row("subscriptions left after everything stopped", *(str(left[n]) for n in SIDES))
