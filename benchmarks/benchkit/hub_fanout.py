@@ -32,16 +32,18 @@ from nats.aio.msg import Msg
 from benchkit.hub_report import percentile, stamp, write_subsection
 from benchkit.hubproc import ClientProcess, HubProcess, left_open, stop_all, wait_until
 from benchkit.layouts import FLOOR_AGENTS, FLOOR_QUEUES, TEAM_AGENTS, team_agents, write_team
-from benchkit.report import DASH, markdown_table, median
+from benchkit.report import DASH, markdown_table, median, verdict
 from benchkit.simproc import SimProcess, child_env, proc_cpu_seconds, proc_memory_kib
 from benchkit.startup import load
 from statdash.api.settings import HubSettings
 from statdash.hub.connection import close, connect
 from statdash.hub.natsd import running_nats
 from statdash.hub.protocol import Changes, Subjects, decode, object_key
+from statdash.live.controller import MAX_FLUSH_GAP
 
 NAMESPACE = "bench"
 FRAME_TIMEOUT = 300.0
+GOAL_MS = 250
 PIN_BASE = 900_000
 """Pinned values start here: far above any count the simulator makes up."""
 SEEN_TIMEOUT = 10.0
@@ -363,6 +365,17 @@ def measure(plan: Plan, refresh: float, work: Path) -> str:
         f" ({items} statistics), updates auto (push), refresh {refresh:g} s; the hub's grace"
         f" 30 s. Two simulators of 2,000 agents and 50 queues, one a side, at the same"
         f" time.\n\n" + markdown_table(HEADER, rows)
+    )
+    through = percentile(lat["hub"][0], 0.99)
+    hub_part = percentile(published, 0.99)
+    text += (
+        f"\n\nGoal: a pin reaches a client through the hub within {GOAL_MS} ms (p99) under"
+        f" push: {verdict(1000 * through <= GOAL_MS)} ({1000 * through:.0f} ms); the hub's own"
+        f" part (pin to its publish on NATS) {1000 * hub_part:.0f} ms p99"
+        f" ({verdict(1000 * hub_part <= GOAL_MS)} on its own). The rest is the client's: a"
+        f" live session takes pushed values at most every {MAX_FLUSH_GAP:g} s"
+        f" (`MAX_FLUSH_GAP`: a frame a second), through the hub or direct alike, and the"
+        f" clients' processes share two busy cores.\n"
     )
     return text
 
