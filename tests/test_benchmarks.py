@@ -7,7 +7,15 @@ import ast
 from pathlib import Path
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
-ENTRY_POINTS = {"perf", "push_vs_poll", "soak", "record_cost", "serve_viewers", "faults"}
+ENTRY_POINTS = {
+    "perf",
+    "push_vs_poll",
+    "soak",
+    "record_cost",
+    "serve_viewers",
+    "faults",
+    "hub",
+}
 
 
 def _modules() -> dict[str, ast.Module]:

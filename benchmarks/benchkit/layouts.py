@@ -71,3 +71,33 @@ def floor_size_for(statistics: int) -> tuple[int, int]:
     """(agents, queues) of the floor-shaped layout closest to `statistics` statistics."""
     agents = max(10, round(statistics / 5.2 / 10) * 10)
     return agents, max(1, agents // 40)
+
+
+TEAM_AGENTS = 20
+
+
+def team_agents(team: int, agents: int = FLOOR_AGENTS) -> list[str]:
+    """The agent ids of team `team`: `TEAM_AGENTS` consecutive agents of the simulator's
+    floor, teams wrapping round it (so team t and team t + agents / TEAM_AGENTS overlap)."""
+    teams = max(1, agents // TEAM_AGENTS)
+    first = (team % teams) * TEAM_AGENTS
+    return [agent_id(index) for index in range(first, first + TEAM_AGENTS)]
+
+
+def write_team(directory: Path, team: int, *, refresh: float) -> Scaled:
+    """floor.yaml for one supervisor: the agents of team `team` and all 50 shared queues (and
+    floor.yaml's queue groups), at `refresh` seconds, in `directory`/team-NNN.yaml.
+
+    The statistics are floor.yaml's own; only the agent list is the team's.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    text = FLOOR.read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^refresh: .*$", f"refresh: {refresh:g}s", text, count=1)
+    data = directory / "data"
+    shutil.copytree(FLOOR.parent / "data", data, dirs_exist_ok=True)
+    agents_file = f"team-{team:03d}-agents.txt"
+    (data / agents_file).write_text("".join(f"{a}\n" for a in team_agents(team)), encoding="utf-8")
+    text = text.replace("file: data/floor-agents.txt", f"file: data/{agents_file}", 1)
+    path = directory / f"team-{team:03d}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return Scaled(path, TEAM_AGENTS, FLOOR_QUEUES, compile_layout(load_layout(path)))

@@ -284,10 +284,11 @@ class Report:
     def table(self) -> str:
         """The one table, as markdown (also readable as plain text)."""
         header = ("measure", "target", "measured", "verdict")
-        return _markdown_table(header, self.rows())
+        return markdown_table(header, self.rows())
 
 
-def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A Markdown table, its columns padded to line up in the source too."""
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     lines = [
         "| " + " | ".join(str(cell).ljust(widths[i]) for i, cell in enumerate(row)) + " |"
@@ -332,7 +333,7 @@ def write_report(report: Report, path: Path) -> None:
         "docs/performance.md` rewrites it).\n"
     )
     add("## Machine\n")
-    add(_markdown_table(("", ""), list(report.machine.items())) + "\n")
+    add(markdown_table(("", ""), list(report.machine.items())) + "\n")
     add(
         "The machine is shared: other processes ran during the measurement (see the load). "
         "CPU figures are CPU time of the measured process only, which other load barely "
@@ -388,7 +389,7 @@ def write_report(report: Report, path: Path) -> None:
         "cycle ms (mean)", "cycle ms (median)", "cycle / floor", "msgspec floor ms (mean)",
         "cycle / msgspec floor", "changed per poll", "cycle ms per 1k statistics",
     )  # fmt: skip
-    add(_markdown_table(size_header, rows) + "\n")
+    add(markdown_table(size_header, rows) + "\n")
     add("## Where a CPU second goes (10,000 statistics)\n")
     add(
         "CPU ms per cycle by stage, from timers around the functions that do each stage "
@@ -400,7 +401,7 @@ def write_report(report: Report, path: Path) -> None:
         "tick that fell inside the cycle, and Textual's own bookkeeping.\n"
     )
     stage_rows = [_stage_row(step.lever.name, step.cycle) for step in report.levers]
-    add(_markdown_table(("step", *STAGES, "total (mean)"), stage_rows) + "\n")
+    add(markdown_table(("step", *STAGES, "total (mean)"), stage_rows) + "\n")
     add(
         "Garbage collection is counted per cycle in the long run: young collections of "
         "Textual's drawing, and now and then a full one (of what came after the heap was "
@@ -431,7 +432,7 @@ def write_report(report: Report, path: Path) -> None:
     lever_header = (
         "step", "file", "cycle ms (mean)", "worth (ms)", "cycle ms (median)", "cycle / floor",
     )  # fmt: skip
-    add(_markdown_table(lever_header, lever_rows) + "\n")
+    add(markdown_table(lever_header, lever_rows) + "\n")
     add(
         "Polling with verbose=OFF (the last row switches it off): the same subscription "
         f"peeked with verbose=INFO is {floor_info.payload_bytes / 1e6:.2f} MB instead of "

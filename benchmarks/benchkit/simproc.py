@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import httpx
 
@@ -72,11 +73,14 @@ class SimProcess:
         env: dict[str, str],
         time_scale: float = 1.0,
         manual_clock: bool = False,
+        port: int = 0,
     ) -> None:
         self.agents = agents
         self.queues = queues
         self.time_scale = time_scale
         self.manual_clock = manual_clock
+        self.port = port
+        """0: any free port (a restart with the port it had keeps its URL)."""
         self._env = env
         self._process: subprocess.Popen[str] | None = None
         self.base_url = ""
@@ -86,7 +90,7 @@ class SimProcess:
     def command(self) -> list[str]:
         """The command line, as a user would type it (after `python -m`)."""
         argv = [
-            "statdash", "sim", "--port", "0", "--agents", str(self.agents),
+            "statdash", "sim", "--port", str(self.port), "--agents", str(self.agents),
             "--queues", str(self.queues), "--time-scale", f"{self.time_scale:g}",
         ]  # fmt: skip
         if self.manual_clock:
@@ -129,6 +133,30 @@ class SimProcess:
         """Move a manual clock on (POST /simulator/advance)."""
         assert self._admin is not None
         self._admin.post("/simulator/advance", json={"seconds": seconds}).raise_for_status()
+
+    def state(self) -> dict[str, Any]:
+        """GET /simulator/state: open subscriptions and statistics, request counts, ..."""
+        assert self._admin is not None
+        response = self._admin.get("/simulator/state")
+        response.raise_for_status()
+        result: dict[str, Any] = response.json()
+        return result
+
+    def pin(self, object_type: str, object_id: str, name: str, value: object) -> None:
+        """Hold a predefined statistic of one object at `value` (POST /simulator/pin)."""
+        assert self._admin is not None
+        body = {"objectType": object_type, "objectId": object_id, "name": name, "value": value}
+        self._admin.post("/simulator/pin", json=body).raise_for_status()
+
+    def kill(self) -> None:
+        """SIGKILL: gone at once, everything it held with it."""
+        if self._admin is not None:
+            self._admin.close()
+            self._admin = None
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
 
     def cpu_seconds(self) -> float:
         """CPU seconds the simulator has used so far."""

@@ -7,8 +7,9 @@ import contextlib
 import json
 import re
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from nats.aio.client import Client as NatsClient
 
 from statdash.api.client import StatisticsClient
 from statdash.api.responses import UNREADABLE_NUMBER
-from statdash.hub.collector import Hub
+from statdash.hub.collector import PUSH_PACING, Hub
 from statdash.hub.natsd import LocalNats
 from statdash.hub.protocol import (
     Declare,
@@ -94,6 +95,7 @@ def running_hub(simulator: RunningSimulator, nats: LocalNats, tmp_path: Path) ->
         records: SubscriptionRecords | None = None,
         gather: float = 0.15,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> AsyncIterator[Running]:
         subjects = new_subjects()
         async with (
@@ -113,6 +115,7 @@ def running_hub(simulator: RunningSimulator, nats: LocalNats, tmp_path: Path) ->
                 tick=0.1,
                 gather=gather,
                 clock=clock,
+                sleep=sleep,
             )
             task = asyncio.get_running_loop().create_task(hub.run())
             # Up once it answers: a peek of no lease is a 404 from it.
@@ -245,6 +248,40 @@ async def test_a_pinned_value_reaches_a_subscriber_on_its_objects_subject_by_pus
             assert simulator.state()["requests"].get("peek", 0) == peeks
     finally:
         unpin_all(simulator)
+
+
+async def test_pushed_changes_are_passed_on_without_the_dashboards_frame_pacing(
+    simulator: RunningSimulator, running_hub: HubFactory
+) -> None:
+    """The hub is no screen: its push feed holds changes back at most PUSH_PACING between
+    rounds and flushes, not the dashboards' one frame a second (a change through a hub waited
+    for that second on top of the dashboard's own: p50 1.6 s against 0.4 s direct in
+    benchmarks/hub.py fanout). Two pins in quick succession: the second's flush was held."""
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        await asyncio.sleep(seconds)
+
+    agent = _agents(simulator)[3]
+    heard = Heard()
+
+    def shows(key: str, status: str) -> bool:
+        value: Any = heard.values().get(key)
+        return isinstance(value, dict) and value.get("stateValue", {}).get("status") == status
+
+    try:
+        async with running_hub(sleep=sleep) as running:
+            await listen(running.nats, running.subjects.values(">"), heard)
+            reply = await declare(running.nats, running.subjects, "one", [state(agent)])
+            await until_async(lambda: running.hub.status().upstream == "push", what="push live")
+            key = reply.keys[0]
+            for status in ("AfterCallWork", "NotReadyForNextCall", "AfterCallWork"):
+                pin(simulator, "Agent", agent, "CurrentAgentState", status)
+                await until_async(partial(shows, key, status), what=f"{status} heard")
+    finally:
+        unpin_all(simulator)
+    assert [wait for wait in waits if wait > PUSH_PACING] == []
 
 
 async def test_object_ids_with_dots_spaces_and_wildcards_never_reach_a_subject(
