@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import sys
 from collections.abc import Iterator
 from datetime import datetime
@@ -157,6 +158,10 @@ def _write(rows: Iterator[Line], names: Names, fmt: str, stream: TextIO) -> None
 
 def _value_fields(value: StatValue) -> dict[str, Any]:
     if isinstance(value, NumberValue):
+        if not math.isfinite(value.number):
+            # "n/a" (a formula whose input had no value yet) or a figure too large to be a
+            # number: its words, as the screen and `snapshot` show them (JSON has no NaN).
+            return {"value": clean(value.text, MAX_TEXT)}
         number: float | int = int(value.number) if value.is_integral else value.number
         return {"value": number}
     if isinstance(value, AgentStateValue):

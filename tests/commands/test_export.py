@@ -159,3 +159,22 @@ def test_record_dir_needs_a_positive_retention(cli: Callable[..., Result], tmp_p
     assert not (tmp_path / "recordings").exists()
     with pytest.raises(SystemExit):
         cli("demo", "--record", str(tmp_path / "a.sqlite"), "--record-dir", str(tmp_path))
+
+
+@pytest.mark.parametrize("output", ["jsonl", "csv"])
+def test_a_figure_without_a_value_exports_as_its_words(
+    cli: Callable[..., Result], tmp_path: Path, output: str
+) -> None:
+    """A recorded "n/a" (a formula whose input had no value yet) is "n/a" in both formats,
+    not a NaN that JSON cannot carry (export refused the whole recording)."""
+    from statdash.layout.formats import NOT_AVAILABLE
+
+    path = tmp_path / "gap.sqlite"
+    stream = [
+        (START, {ANA_CALLS: NOT_AVAILABLE}, IDS),
+        (START + 10, {ANA_CALLS: NumberValue(3.0, "3")}, IDS),
+    ]
+    record_stream(path, LAYOUT, stream, keyframe_seconds=60)
+    result = cli("export", str(path), "--format", output)
+    assert result.code == 0, result.err
+    assert "n/a" in result.out and "nan" not in result.out.lower().replace("n/a", "")
