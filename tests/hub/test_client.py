@@ -76,7 +76,7 @@ async def test_a_change_the_hub_publishes_reaches_the_channel_for_every_id(
     items = _items(("a", "A.1"), ("a2", "A.1"))
     key, object_key = _keys(items[0])
     channel, first = await _opened(hub, link)
-    assert first.service_state == "Available" and first.upstream == "push"
+    assert first.upstream == "connecting", "open waits for no heartbeat"
     await HubClient(link).open_subscription(items, operation_id="lease-1")
     await hub.change(object_key, key, 7, 2000)
     batch = await asyncio.wait_for(channel.next_batch(), 5)
@@ -90,17 +90,13 @@ async def test_a_change_the_hub_publishes_reaches_the_channel_for_every_id(
 async def _opened(
     hub: ScriptedHub, link: HubLink, clock: Callable[[], float] | None = None
 ) -> tuple[HubChannel, PushBatch]:
-    """A channel opened on the hub's heartbeat, and its first batch."""
+    """A channel opened, and the batch its open gave; the hub's first heartbeat heard."""
     channel = HubChannel(link) if clock is None else HubChannel(link, clock=clock)
-    opening = asyncio.ensure_future(channel.open())
-
-    async def heartbeat() -> bool:
-        await hub.status()
-        await asyncio.sleep(0.05)
-        return opening.done()
-
-    await until_async(heartbeat, what="the channel to open")
-    return channel, opening.result()
+    first = await channel.open()
+    await hub.status()
+    heard = await asyncio.wait_for(channel.next_batch(), 5)
+    assert heard.upstream == "push", heard
+    return channel, first
 
 
 async def test_a_silent_hub_is_a_lost_channel(hub: ScriptedHub, link: HubLink) -> None:
@@ -201,7 +197,7 @@ async def test_the_live_controller_takes_the_hub_as_one_more_source(
     try:
         controller.start()
         await until_async(lambda: controller.store.get("a") is not None, what="the first frame")
-        assert controller.status.updates == "hub: push"
+        await until_async(lambda: controller.status.updates == "hub: push", what="hub: push")
         await hub.change(object_a, key_a, 2, 3000)
         await until_async(
             lambda: _number(controller, "a") == 2, what="the pushed change in the store"

@@ -38,7 +38,17 @@ _PHASES: dict[str, tuple[str, str]] = {
 
 # How values arrive when all is well: anything else is news (push that is not working costs
 # the server more; a hub lost, or a hub whose upstream is lost, leaves the screen stale).
-_CALM = frozenset({"push", "poll", "push connecting", "hub: push", "hub: poll", "hub connecting"})
+_CALM = frozenset(
+    {
+        "push",
+        "poll",
+        "push connecting",
+        "hub: push",
+        "hub: poll",
+        "hub connecting",
+        "hub: connecting",
+    }
+)
 
 
 def is_news(updates: str) -> bool:
