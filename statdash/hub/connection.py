@@ -120,7 +120,10 @@ def describe_nats(error: BaseException) -> str:
         return "no answer in time"
     if isinstance(error, nats.errors.NoServersError):
         return "no NATS server reachable"
-    if isinstance(error, nats.errors.AuthorizationError):
+    if isinstance(error, nats.errors.AuthorizationError) or "authorization violation" in (
+        str(error).lower()
+    ):
+        # nats-py raises a plain Error for the server's "Authorization Violation".
         return "NATS refused the credentials"
     if isinstance(error, nats.errors.ConnectionClosedError):
         return "the NATS connection is closed"

@@ -10,15 +10,18 @@ simulator has no subscription and no CometD client left.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from statdash.hub.natsd import LocalNats, running_nats
+from statdash.hub.protocol import Status, Subjects, decode
 from statdash.layout.shipped import layouts_dir
 from statdash.sim.config import SimConfig
 from statdash.sim.runner import RunningSimulator
@@ -34,7 +37,9 @@ from tests.combinations.test_every_layout import (
     _started,
     _statdash,
     _text,
+    _Viewer,
 )
+from tests.hub.support import nats_client
 from tests.support.nats import require_nats_server
 from tests.support.sim import serve
 from tests.support.terminal import PtyApp, child_environment
@@ -169,3 +174,48 @@ def _nats_servers_of(pid: int) -> list[int]:
         ["ps", "-o", "pid=,comm=", "--ppid", str(pid)], capture_output=True, text=True, check=False
     )
     return [int(line.split()[0]) for line in found.stdout.splitlines() if "nats-server" in line]
+
+
+def test_serve_through_the_hub(hub: subprocess.Popen[str], nats: LocalNats, tmp_path: Path) -> None:
+    """`serve --url nats://`: a viewer's dashboard takes a lease at the hub (the hub's
+    status counts it), and serve stops clean on SIGTERM."""
+    path = str(layouts_dir() / "wallboard.yaml")
+    process = _started(["serve", path, "--url", nats.url, "--port", "0"], _env(tmp_path))
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        assert "/?token=" in url, url
+        base = url.split("/?token=")[0]
+        with httpx.Client(timeout=30) as http:
+            assert http.get(url, follow_redirects=True).status_code == 200
+            cookies = dict(http.cookies)
+        before = _hub_clients(nats)
+        viewer = _Viewer(f"{base.replace('http', 'ws', 1)}/ws?width=120&height=40", cookies)
+        try:
+            until(
+                lambda: _hub_clients(nats) > before,
+                what="the viewer's lease at the hub",
+                timeout=CEILING,
+            )
+        finally:
+            viewer.close()
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=CEILING)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    _no_traceback(out + err, "serve")
+    assert process.returncode == 0, err
+
+
+def _hub_clients(nats: LocalNats) -> int:
+    """The leases the hub says it holds, from its next status message."""
+
+    async def read() -> int:
+        async with nats_client(nats) as connection:
+            subscription = await connection.subscribe(Subjects(NAMESPACE).status)
+            message = await subscription.next_msg(timeout=10)
+            return decode(message.data, Status).clients
+
+    return asyncio.run(read())
