@@ -58,6 +58,13 @@ class Credentials:
     password: SecretStr | None = None
 
 
+def host_label(url: str) -> str:
+    """The host (and port) of a checked URL: no scheme, path, user or password."""
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    return f"{host}:{parts.port}" if parts.port else host
+
+
 @dataclass(frozen=True, slots=True)
 class ServerSettings:
     """A resolved server: URL, credentials, TLS choices."""
@@ -71,9 +78,7 @@ class ServerSettings:
     @property
     def label(self) -> str:
         """The host (and port) for the status line: no scheme, path, user or password."""
-        parts = urlsplit(self.url)
-        host = parts.hostname or "?"
-        return f"{host}:{parts.port}" if parts.port else host
+        return host_label(self.url)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,9 +97,7 @@ class HubSettings:
     @property
     def label(self) -> str:
         """`hub host:port` for the status line: no scheme, user or password."""
-        parts = urlsplit(self.url)
-        host = parts.hostname or "?"
-        return f"hub {host}:{parts.port}" if parts.port else f"hub {host}"
+        return f"hub {host_label(self.url)}"
 
 
 Endpoint = ServerSettings | HubSettings

@@ -21,7 +21,7 @@ import nats.errors
 from nats.aio.client import Client as NatsClient
 
 from statdash.api import errors
-from statdash.api.settings import HubSettings
+from statdash.api.settings import HubSettings, host_label
 
 log = logging.getLogger("statdash.hub")
 
@@ -101,7 +101,7 @@ async def connect(
         client = await nats.connect(**options)
     except (nats.errors.Error, OSError, TimeoutError) as error:
         raise errors.ConnectError(
-            f"cannot reach NATS at {settings.label.removeprefix('hub ')}",
+            f"cannot reach NATS at {host_label(settings.url)}",
             reason=describe_nats(seen.last or error),
         ) from None
     seen.connected = True

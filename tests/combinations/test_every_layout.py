@@ -150,6 +150,29 @@ def _no_traceback(text: str, what: str) -> None:
     assert "Traceback" not in text, f"{what} printed a traceback:\n{text[-3000:]}"
 
 
+def _stopped(process: subprocess.Popen[str]) -> tuple[str, str]:
+    """SIGTERM to a long-running command, then its stdout and stderr (killed if it will not
+    end, so a failing test leaves no process behind)."""
+    try:
+        process.send_signal(signal.SIGTERM)
+        return process.communicate(timeout=CEILING)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
+def _page_cookies(url: str) -> tuple[str, dict[str, str]]:
+    """serve's printed URL opened as a browser does: its base URL, and the cookie that the
+    key's first hop (a redirect to the clean page) sets."""
+    base = url.split("/?token=")[0]
+    with httpx.Client(timeout=30) as http:
+        page = http.get(url, follow_redirects=True)
+        assert page.status_code == 200 and "<html" in page.text.lower()
+        assert "token=" not in str(page.url)
+        return base, dict(http.cookies)
+
+
 @pytest.mark.parametrize("case", RUN_CASES, ids=lambda case: case.name)
 def test_run_records_then_replays_and_exports(
     floor: RunningSimulator, tmp_path: Path, case: RunCase
@@ -239,12 +262,8 @@ def test_watch_records_every_layout(
         assert process.stderr is not None
         first = process.stderr.readline()
         assert "live on" in first, first
-        process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=CEILING)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+        out, err = _stopped(process)
     _no_traceback(out + err, "watch")
     assert process.returncode == 0, err
     assert log.exists()
@@ -274,13 +293,7 @@ def test_serve_every_layout(floor: RunningSimulator, tmp_path: Path, layout: str
         assert process.stdout is not None
         url = process.stdout.readline().strip()
         assert "/?token=" in url, url
-        base = url.split("/?token=")[0]
-        with httpx.Client(timeout=30) as http:
-            # The key's first hop: a cookie and a redirect to the clean page, as a browser.
-            page = http.get(url, follow_redirects=True)
-            assert page.status_code == 200 and "<html" in page.text.lower()
-            assert "token=" not in str(page.url)
-            cookies = dict(http.cookies)
+        base, cookies = _page_cookies(url)
         with httpx.Client(timeout=30) as stranger:
             assert stranger.get(base + "/").status_code in (401, 403)
         before = _state(floor)["subscriptions"]
@@ -293,12 +306,8 @@ def test_serve_every_layout(floor: RunningSimulator, tmp_path: Path, layout: str
             )
         finally:
             viewer.close()
-        process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=CEILING)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+        out, err = _stopped(process)
     _no_traceback(out + err, "serve")
     assert process.returncode == 0, err
     _left_clean(floor)

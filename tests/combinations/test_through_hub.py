@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from statdash.hub.natsd import LocalNats, running_nats
@@ -33,9 +31,11 @@ from tests.combinations.test_every_layout import (
     _left_clean,
     _no_traceback,
     _on_screen,
+    _page_cookies,
     _quit,
     _started,
     _statdash,
+    _stopped,
     _text,
     _Viewer,
 )
@@ -76,12 +76,8 @@ def hub(
         first = process.stderr.readline()
         assert "hub up" in first, first
         yield process
-        process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=CEILING)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+        out, err = _stopped(process)
     _no_traceback(out + err, "hub")
     assert process.returncode == 0, err
     _left_clean(floor)
@@ -137,12 +133,8 @@ def test_watch_through_the_hub(
         assert process.stderr is not None
         first = process.stderr.readline()
         assert "live on hub" in first, first
-        process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=CEILING)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+        out, err = _stopped(process)
     _no_traceback(out + err, "watch")
     assert process.returncode == 0, err
 
@@ -185,10 +177,7 @@ def test_serve_through_the_hub(hub: subprocess.Popen[str], nats: LocalNats, tmp_
         assert process.stdout is not None
         url = process.stdout.readline().strip()
         assert "/?token=" in url, url
-        base = url.split("/?token=")[0]
-        with httpx.Client(timeout=30) as http:
-            assert http.get(url, follow_redirects=True).status_code == 200
-            cookies = dict(http.cookies)
+        base, cookies = _page_cookies(url)
         before = _hub_clients(nats)
         viewer = _Viewer(f"{base.replace('http', 'ws', 1)}/ws?width=120&height=40", cookies)
         try:
@@ -199,12 +188,8 @@ def test_serve_through_the_hub(hub: subprocess.Popen[str], nats: LocalNats, tmp_
             )
         finally:
             viewer.close()
-        process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=CEILING)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+        out, err = _stopped(process)
     _no_traceback(out + err, "serve")
     assert process.returncode == 0, err
 
