@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The README's test command, three full runs in a row, while two CPU-bound processes keep the
-# machine busy: the suite must not depend on a quiet machine (issue 19, "A suite you can trust").
+# The README's test command, RUNS full runs in a row (three by default), while two CPU-bound
+# processes keep the machine busy: the suite must not depend on a quiet machine (issue 19).
 #
-# Usage: scripts/suite_under_load.sh [PYTHON]
+# Usage: [RUNS=N] scripts/suite_under_load.sh [PYTHON]   (RUNS: full runs, default 3)
 #   PYTHON  the interpreter whose environment has statdash installed with its dev extra
 #           (default: .venv/bin/python if it exists, else python3)
 # Prints each run's result line and wall time, then a summary; exits 1 if any run failed.
@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-RUNS=3
+RUNS="${RUNS:-3}"
 HOGS=2
 python="${1:-}"
 if [[ -z "$python" ]]; then
