@@ -36,6 +36,7 @@ from statdash.api.responses import ItemError, PeekResult, StatisticValues, Subsc
 from statdash.api.settings import HubSettings
 from statdash.hub import protocol
 from statdash.hub.connection import NATS_ERRORS, as_statistics_error, close, connect
+from statdash.live.push_feed import SERVICE_AVAILABLE
 
 log = logging.getLogger("statdash.hub")
 
@@ -48,7 +49,7 @@ RELEASE_TIMEOUT = 2.0
 SILENT_AFTER = 3.0 * protocol.STATUS_EVERY
 # How values reach the hub, until its first heartbeat says (the status line: hub: connecting).
 CONNECTING = "connecting"
-AVAILABLE = "Available"
+# The CometD service states the push feed reads (`serviceState`), said by a hub's heartbeat.
 UNAVAILABLE = "Unavailable"
 
 
@@ -462,7 +463,7 @@ class HubChannel:
             log.info("the hub restarted")
             self._rehandshook = True
         self._hub = status.hub
-        service = AVAILABLE if status.available else UNAVAILABLE
+        service = SERVICE_AVAILABLE if status.available else UNAVAILABLE
         if service == UNAVAILABLE and self._service != UNAVAILABLE:
             self._interrupted = True
         upstream = protocol_text(status.upstream)[:80]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -79,6 +80,24 @@ class ScriptedHub:
         status = protocol.Status(hub=self.hub, upstream=upstream, available=available, interval=1.0)
         await self.connection.publish(self.subjects.status, protocol.encode(status))
         await self.connection.flush()
+
+    @contextlib.asynccontextmanager
+    async def beating(self, every: float = 0.2) -> AsyncIterator[None]:
+        """Heartbeats every `every` seconds for the block: a channel waiting on a busy
+        machine does not take the hub for lost (SILENT_AFTER)."""
+
+        async def beat() -> None:
+            while True:
+                await self.status()
+                await asyncio.sleep(every)
+
+        task = asyncio.get_running_loop().create_task(beat())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def change(self, object_key: str, key: str, value: Any, timestamp: Any) -> None:
         """Publish one changed value of `object_key`'s statistic `key`."""
