@@ -53,6 +53,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 EXIT_USAGE = 2
+# Packages of an optional extra: a command that needs one says which extra to install.
+OPTIONAL_PACKAGES = {"nats": "hub"}
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -110,7 +112,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_USAGE
     module_name, _ = COMMANDS[args.command]
-    return invoke(args.command, _load(module_name).run, args)
+    try:
+        module = _load(module_name)
+    except ModuleNotFoundError as error:
+        extra = OPTIONAL_PACKAGES.get((error.name or "").split(".")[0])
+        if extra is None:
+            raise
+        Voice(args.command).say(f'needs the {extra} extra: pip install "statdash[{extra}]"')
+        return EXIT_USAGE
+    return invoke(args.command, module.run, args)
 
 
 def invoke(command: str, run: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:

@@ -218,3 +218,20 @@ def test_a_config_url_that_is_a_list_is_one_line(
     assert result.err == (
         f'{prefix}{config}: [server] url must be text in quotes (key = "..."), not a list\n'
     )
+
+
+def test_the_hub_without_its_extra_says_what_to_install() -> None:
+    """`statdash hub` where nats-py is not installed: one line naming the extra, exit 2."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['nats'] = None\n"
+        "from statdash.cli import main\n"
+        "raise SystemExit(main(['hub', '--url', 'http://127.0.0.1:9', '--nats', 'nats://x']))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == 'statdash hub: needs the hub extra: pip install "statdash[hub]"\n'
