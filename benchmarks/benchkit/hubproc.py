@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from benchkit.simproc import SimProcess, proc_cpu_seconds, proc_memory_kib
+from benchkit.simproc import SimProcess, ended_by, proc_cpu_seconds, proc_memory_kib
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -26,7 +26,34 @@ START_TIMEOUT = 60.0
 CLEANUP_TIMEOUT = 30.0
 
 
-class HubProcess:
+class _Child:
+    """What the benchmark reads of a child process: its id, CPU, memory; and SIGKILL."""
+
+    _process: subprocess.Popen[str] | None = None
+
+    @property
+    def pid(self) -> int:
+        """The child's process id."""
+        assert self._process is not None
+        return self._process.pid
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds the child has used so far."""
+        return proc_cpu_seconds(self.pid)
+
+    def rss_mib(self) -> float:
+        """Resident memory now, MiB."""
+        return proc_memory_kib(self.pid)[0] / 1024
+
+    def kill(self) -> None:
+        """SIGKILL: no goodbye (a hub's upstream subscriptions, a worker's sessions stay)."""
+        process, self._process = self._process, None
+        if process is not None:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+class HubProcess(_Child):
     """A hub for the simulator at `api_url` on the NATS server at `nats_url`."""
 
     def __init__(
@@ -53,12 +80,6 @@ class HubProcess:
         self.lines: list[str] = []
         """Everything the hub said, in order (its log: subscriptions opened, closed...)."""
 
-    @property
-    def pid(self) -> int:
-        """The hub's process id."""
-        assert self._process is not None
-        return self._process.pid
-
     def start(self) -> HubProcess:
         """Start it and wait until it says it listens."""
         self._ready.clear()
@@ -84,34 +105,12 @@ class HubProcess:
             if READY_LINE in line:
                 self._ready.set()
 
-    def cpu_seconds(self) -> float:
-        """CPU seconds the hub has used so far."""
-        return proc_cpu_seconds(self.pid)
-
-    def rss_mib(self) -> float:
-        """Resident memory now, MiB."""
-        return proc_memory_kib(self.pid)[0] / 1024
-
-    def kill(self) -> None:
-        """SIGKILL: no goodbye, its upstream subscriptions stay open."""
-        process, self._process = self._process, None
-        if process is not None:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait()
-
     def stop(self, timeout: float = 30.0) -> int | None:
         """SIGTERM (the hub deletes every upstream subscription); kill if it hangs."""
         process, self._process = self._process, None
         if process is None:
             return None
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        return process.returncode
+        return ended_by(process, signal.SIGTERM, timeout=timeout)
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, step: float = 0.05) -> float | None:
@@ -124,7 +123,7 @@ def wait_until(condition: Callable[[], bool], timeout: float, step: float = 0.05
     return None
 
 
-class ClientProcess:
+class ClientProcess(_Child):
     """`client_worker.py`: headless sessions for some teams, direct or through the hub."""
 
     def __init__(
@@ -153,12 +152,6 @@ class ClientProcess:
         self.armed: dict[int, int] = {}
         self.statuses: list[list[list[str]]] = []
         self._lock = threading.Lock()
-
-    @property
-    def pid(self) -> int:
-        """The worker's process id."""
-        assert self._process is not None
-        return self._process.pid
 
     def start(self) -> ClientProcess:
         """Start the worker (its sessions start at once)."""
@@ -208,21 +201,6 @@ class ClientProcess:
     def all_framed(self) -> bool:
         """Every client has shown a full frame."""
         return len(self.framed) == len(self.teams)
-
-    def cpu_seconds(self) -> float:
-        """CPU seconds the worker has used so far."""
-        return proc_cpu_seconds(self.pid)
-
-    def rss_mib(self) -> float:
-        """Resident memory now, MiB."""
-        return proc_memory_kib(self.pid)[0] / 1024
-
-    def kill(self) -> None:
-        """SIGKILL: its sessions end with no goodbye."""
-        process, self._process = self._process, None
-        if process is not None:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait()
 
     def stop(self, timeout: float = 60.0) -> int | None:
         """Ask it to close every session and exit; kill it if it hangs."""

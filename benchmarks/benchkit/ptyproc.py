@@ -21,7 +21,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchkit.simproc import proc_cpu_seconds, proc_memory_kib
+from benchkit.simproc import ended_by, proc_cpu_seconds, proc_memory_kib
 
 DATA_MARKERS: tuple[bytes, ...] = (b"Inbound", b"Not ready", b"After call")
 _TAIL = 32  # bytes kept between reads, so a marker split across two reads is still seen
@@ -128,15 +128,9 @@ class PtyProcess:
         process = self._process
         if process is None:
             return None
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        code = ended_by(process, signal.SIGTERM, timeout=timeout)
         if self._reader is not None:
             self._reader.join(timeout=5)
         with contextlib.suppress(OSError):
             os.close(self._master)
-        return process.returncode
+        return code

@@ -27,6 +27,19 @@ _START_TIMEOUT = 30.0
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
+def ended_by(process: subprocess.Popen[Any], signum: int, *, timeout: float) -> int:
+    """Send `signum` to `process` if it still runs, wait `timeout` seconds for it to end (it
+    cleans up in order), then kill it; its exit status."""
+    if process.poll() is None:
+        process.send_signal(signum)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.returncode
+
+
 def proc_cpu_seconds(pid: int) -> float:
     """User plus system CPU seconds of a process (all its threads), from /proc/<pid>/stat."""
     raw = Path(f"/proc/{pid}/stat").read_text()
@@ -168,14 +181,8 @@ class SimProcess:
             self._admin.close()
             self._admin = None
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process is not None:
+            ended_by(process, signal.SIGINT, timeout=10)
 
     def __enter__(self) -> SimProcess:
         return self.start()
