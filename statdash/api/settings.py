@@ -155,15 +155,7 @@ def resolve_hub_settings(
     """
     env = os.environ if environ is None else environ
     path = config_path or default_config_path()
-    file_settings = _read_config_file(path, explicit=config_path is not None, table="hub")
-    if warn is not None and _has_secrets(file_settings) and _readable_by_others(path):
-        warn(f"warning: {path} holds secrets but other users can read it; run: chmod 600 {path}")
-
-    def pick(name: str) -> str | None:
-        flag = flags.get(name)
-        if flag:
-            return str(flag)
-        return env.get(HUB_ENV_PREFIX + name.upper()) or file_settings.get(name) or None
+    pick = _picker(flags, env, HUB_ENV_PREFIX, _table(path, config_path, "hub", warn))
 
     url = pick("url")
     if url is None:
@@ -248,18 +240,7 @@ def resolve_settings(
     """
     env = os.environ if environ is None else environ
     path = config_path or default_config_path()
-    file_settings = _read_config_file(path, explicit=config_path is not None)
-    if warn is not None and _has_secrets(file_settings) and _readable_by_others(path):
-        warn(f"warning: {path} holds secrets but other users can read it; run: chmod 600 {path}")
-
-    def pick(name: str) -> str | None:
-        flag = flags.get(name)
-        if flag:
-            return str(flag)
-        from_env = env.get(ENV_PREFIX + name.upper())
-        if from_env:
-            return from_env
-        return file_settings.get(name) or None
+    pick = _picker(flags, env, ENV_PREFIX, _table(path, config_path, "server", warn))
 
     def secret(name: str) -> SecretStr | None:
         value = pick(name)
@@ -388,6 +369,32 @@ def _checked_url(url: str, *, allow_http: bool) -> str:
             "use https://, or --allow-http if you really mean it"
         )
     return url.rstrip("/")
+
+
+def _table(
+    path: Path, named: Path | None, table: str, warn: Callable[[str], None] | None
+) -> dict[str, str]:
+    """A table of the config file at `path` (`named`: the one the user named, which must
+    exist); `warn` hears that the file holds secrets others can read."""
+    settings = _read_config_file(path, explicit=named is not None, table=table)
+    if warn is not None and _has_secrets(settings) and _readable_by_others(path):
+        warn(f"warning: {path} holds secrets but other users can read it; run: chmod 600 {path}")
+    return settings
+
+
+def _picker(
+    flags: Mapping[str, object], env: Mapping[str, str], prefix: str, table: Mapping[str, str]
+) -> Callable[[str], str | None]:
+    """A setting by name: the flag, else `prefix + NAME` in the environment, else the file's
+    table; None when none gives it (missing, None or "" count as not given)."""
+
+    def pick(name: str) -> str | None:
+        flag = flags.get(name)
+        if flag:
+            return str(flag)
+        return env.get(prefix + name.upper()) or table.get(name) or None
+
+    return pick
 
 
 def _read_config_file(path: Path, *, explicit: bool, table: str = "server") -> dict[str, str]:
