@@ -59,9 +59,11 @@ def run(args: argparse.Namespace) -> int:
     updates: UpdatesName = args.updates or "auto"
     records = SubscriptionRecords(args.records)
     try:
-        return asyncio.run(
-            _serve(settings, hub_settings, args.interval, updates, args.grace, records)
-        )
+        # The hub's own lines and statdash's log records, one stamped line each, while it runs.
+        with _logs_said():
+            return asyncio.run(
+                _collect(settings, hub_settings, args.interval, updates, args.grace, records)
+            )
     except ConfigError as error:
         raise Refused(str(error)) from None
 
@@ -95,18 +97,6 @@ def _logs_said() -> Iterator[None]:
         root.setLevel(before[0])
         root.propagate = before[1]
         hub.setLevel(before[2])
-
-
-async def _serve(
-    settings: ServerSettings,
-    hub_settings: HubSettings,
-    interval: float,
-    updates: UpdatesName,
-    grace: float,
-    records: SubscriptionRecords,
-) -> int:
-    with _logs_said():
-        return await _collect(settings, hub_settings, interval, updates, grace, records)
 
 
 async def _collect(
