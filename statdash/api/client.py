@@ -134,7 +134,7 @@ class StatisticsClient:
         self._http = httpx.AsyncClient(
             auth=self._auth,
             timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
-            verify=_ssl_verify(verify),
+            verify=_ssl_verify(verify, self._server),
             transport=transport,
             headers={
                 "Accept": "application/json",
@@ -421,7 +421,12 @@ def _normalise_server(server: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
-def _ssl_verify(verify: Verify) -> bool | ssl.SSLContext:
+def _ssl_verify(verify: Verify, server: str) -> bool | ssl.SSLContext:
+    if verify is True and server.startswith("http://"):
+        # A plain-HTTP server is never reached over TLS (no redirects are followed, and the
+        # token endpoint is on the same server), so the system trust store, which httpx
+        # loads when the client is built (~50 ms of a start), would never be used.
+        return False
     if isinstance(verify, bool | ssl.SSLContext):
         return verify
     path = os.fspath(verify)

@@ -6,6 +6,7 @@ import inspect
 import json
 import logging
 import socket
+import ssl
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -591,6 +592,25 @@ def test_invalid_ca_bundle_is_a_config_error(tmp_path: Any) -> None:
     bogus.write_text("not a certificate")
     with pytest.raises(errors.ConfigError):
         StatisticsClient(SERVER, API_KEY, verify=bogus)
+
+
+@pytest.mark.parametrize(("server", "loads"), [("http://127.0.0.1:8080", 0), ("https://h", 1)])
+async def test_only_a_tls_server_loads_the_trust_store(
+    server: str, loads: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The system trust store is loaded for an https server, not for a plain-http one,
+    which no request of this client can take to TLS (its loading was ~50 ms of a start)."""
+    loaded: list[object] = []
+    real = ssl.SSLContext.load_verify_locations
+
+    def counting(context: ssl.SSLContext, *args: Any, **kwargs: Any) -> None:
+        loaded.append(args or kwargs)
+        real(context, *args, **kwargs)
+
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", counting)
+    async with StatisticsClient(server, API_KEY):
+        pass
+    assert len(loaded) == loads
 
 
 @pytest.mark.parametrize("name", ["connect_timeout", "read_timeout"])
