@@ -31,7 +31,7 @@ from statdash.commands.common import load_compiled
 from statdash.commands.server_options import resolve_server
 from statdash.commands.voice import Voice
 from statdash.live.subscriptions.records import SubscriptionRecords
-from statdash.ui.launch import run_dashboard
+from statdash.ui.start import run_dashboard
 
 PROBE_SLEEP = 0.005
 FLUSH_SECONDS = 1.0

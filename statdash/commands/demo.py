@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     alert_log = open_alert_log(args, layout, VOICE)
     # why here: the server stack and Textual are slow to import (see the top).
     from statdash.sim.runner import running_simulator
-    from statdash.ui.launch import run_dashboard
+    from statdash.ui.start import run_dashboard
 
     try:
         config = simulator_config(args)

@@ -99,7 +99,7 @@ def _run(args: argparse.Namespace) -> int:
     prepared = prepare(args, VOICE)
     settings, layout, alert_log = prepared.settings, prepared.layout, prepared.alert_log
     # why here: Textual loads only once the layout and settings are good (see the top).
-    from statdash.ui.launch import run_dashboard
+    from statdash.ui.start import run_dashboard
 
     recorder = make_recorder(args, layout, settings.label)
     try:

@@ -42,13 +42,13 @@ from statdash.live.controller import LiveController, plan_for
 from statdash.live.recordings.replay import ReplayController, clock_text, moment_of_day
 from statdash.live.session import Phase, SessionStatus
 from statdash.text import clean, counted, safe
+from statdash.ui.bridge import Bridge
 from statdash.ui.heap import release_heap, resume_collections, settle_heap
 from statdash.ui.keys import KEY_ACTIONS, PAGE_KEYS, REPLAY_KEY_ACTIONS
 from statdash.ui.messages import (
     AlertSaid,
     AlertsChanged,
     BannerFlash,
-    Bridge,
     StatusChanged,
     StoreChanged,
     TerminalWrite,
@@ -194,7 +194,6 @@ class StatdashApp(App[int]):
         self.register_theme(STATDASH_THEME)
         self.theme = theme or DEFAULT_THEME
         self.title = clean(layout.title, 80)
-        bridge.attach(self)  # type: ignore[arg-type]
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         """Textual's filters, with NO_COLOR's filter chosen for the theme now on screen.
@@ -335,10 +334,14 @@ class StatdashApp(App[int]):
             self._remove_signal_handlers = install_signal_handlers(
                 asyncio.get_running_loop(), self.request_exit
             )
-        # The handshake and the subscribe go out now, while the pages mount (~0.2 s for
-        # floor.yaml): the network and the server's work overlap the screen's own. What
-        # arrives meanwhile waits in the store; the app handles messages (StoreChanged) only
-        # after this handler, and the redraw below draws whatever is there by then.
+        # What the session said before (`statdash run` starts it before Textual is even
+        # imported, statdash.ui.start) is delivered now, and the rest as it comes.
+        self.bridge.attach(self)
+        # The handshake and the subscribe go out now unless they already have, while the
+        # pages mount (~0.2 s for floor.yaml): the network and the server's work overlap
+        # the screen's own. What arrives meanwhile waits in the store; the app handles
+        # messages (StoreChanged) only after this handler, and the redraw below draws
+        # whatever is there by then.
         self.controller.start()
         await self._mount_pages()
         # Styles that differ without the key footer (where toasts stand) match on this class.
