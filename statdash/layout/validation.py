@@ -173,7 +173,8 @@ class Node(BaseModel):
         frozen=True,
         validate_by_alias=True,
         validate_by_name=False,
-        use_attribute_docstrings=True,
+        # No `use_attribute_docstrings`: the keys' docstrings are read by `statdash schema`
+        # alone (commands/schema.py), not at every import (~40 ms of each start).
         # Build the validators at the first validation, not at import: a command that never
         # reads a layout (peek, cleanup) saves ~0.1 s; one that does pays it once, later
         # (docs/performance.md, "Start-up", measured both ways).
@@ -518,24 +519,6 @@ TimeZone = Annotated[
     BeforeValidator(_time_zone),
     WithJsonSchema({"type": "string", "examples": ["Europe/Berlin", "America/New_York", "UTC"]}),
 ]
-
-
-def _validated_as_text(cls: type[Any]) -> None:
-    """Tell pydantic that `cls` (a dataclass a model field holds, validated from its text by
-    a PlainValidator) has no field descriptions to find.
-
-    pydantic builds a schema of such a dataclass anyway, under the config of the model it is
-    in: with the models' `use_attribute_docstrings`, that reads and parses the dataclass's
-    whole module for attribute docstrings, ~30 ms for formulas.py, again for each model with
-    a formula field (floor.yaml: ~0.1 s of its first load, docs/performance.md, "Start-up").
-    That schema is never used (the validator, serializer and JSON schema here replace it),
-    and a dataclass's own `__pydantic_config__` replaces the model's config for it.
-    """
-    cls.__pydantic_config__ = ConfigDict()
-
-
-_validated_as_text(Window)
-_validated_as_text(Formula)
 
 
 def _active_window(value: Any) -> Window:
