@@ -21,6 +21,8 @@ treats a re-send as the same subscription.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import logging
 import math
 import os
@@ -33,7 +35,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import BaseModel, SecretStr, TypeAdapter, ValidationError
 
 from statdash import __version__
 from statdash.api import bodies, models, responses
@@ -513,6 +515,16 @@ def _payloads(items: Iterable[BaseModel | Mapping[str, Any]], name: str) -> list
     """
     if isinstance(items, str | bytes | Mapping) or not isinstance(items, Iterable):
         raise RequestValidationError("request", [f"{name}: must be a list of statistics"])
+    items = list(items)
+    kinds = {type(item) for item in items}
+    if len(kinds) == 1 and issubclass(model := kinds.pop(), BaseModel):
+        # A layout's items, all of one model: dumped in one call (a floor's 10,000 one by
+        # one were ~3 times slower); one that cannot be is found by the loop below.
+        with contextlib.suppress(Exception):
+            dumped: list[Any] = _list_of(model).dump_python(
+                items, exclude_none=True, warnings=False
+            )
+            return dumped
     out: list[Any] = []
     for index, item in enumerate(items):
         if isinstance(item, BaseModel):
@@ -525,6 +537,12 @@ def _payloads(items: Iterable[BaseModel | Mapping[str, Any]], name: str) -> list
         else:
             out.append(item)
     return out
+
+
+@functools.cache
+def _list_of(model: type[BaseModel]) -> TypeAdapter[list[Any]]:
+    """The adapter that dumps a list of `model` in one call."""
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
 
 
 def _build(model: type[_M], payload: Any, what: str) -> _M:
