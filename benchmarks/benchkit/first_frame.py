@@ -18,11 +18,18 @@ warm-up start of each subject writes it). Beside it, the CPU the dashboard had u
 (VmHWM), and the load average.
 Each start ends with SIGTERM (the dashboard deletes its subscription); one that does not
 exit with status 0 stops the benchmark.
+
+Beside them, in the same rounds, the floor of any first frame on this server: a bare client
+(`--floor-client`, this module) that imports httpx, posts the same 10,380 statistics (the
+request body made beforehand), decodes the answer with the standard library's JSON and
+writes the first agent state word it finds. What no dashboard of this server can beat: the
+interpreter, the HTTP client and the server's own work on the subscription.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -34,7 +41,7 @@ from pathlib import Path
 
 from benchkit.layouts import FLOOR_AGENTS, FLOOR_QUEUES, write_floor
 from benchkit.ptyproc import PtyProcess
-from benchkit.simproc import SimProcess, child_env
+from benchkit.simproc import API_KEY, SimProcess, child_env
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZE = (200, 50)
@@ -43,6 +50,38 @@ MODES = ("push", "poll")
 TARGET_SECONDS = 0.8  # issue 23: first frame with data in 0.8 s or less, push and poll
 PAUSE_SECONDS = 1.0
 """Between two starts: the simulator forgets the last one's CometD client and subscription."""
+FLOOR_MODE = "bare client"
+"""The mode of the floor subject (`--floor-client`), which is no checkout's dashboard."""
+OPERATION_ID = b"@operation-id@"
+"""Where the floor client puts a fresh operationId into the request body it is given."""
+# The bare client, run as `python -c FLOOR_CLIENT REQUEST URL KEY PLACEHOLDER`, so that it
+# imports nothing but httpx: subscribe, write the first agent state word in statdash's words
+# (what `ptyproc` watches for), delete the subscription on SIGTERM.
+FLOOR_CLIENT = """
+import json, signal, sys, uuid
+import httpx
+request, url, key, placeholder = sys.argv[1:]
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+operation_id = str(uuid.uuid4())
+with open(request, "rb") as file:
+    body = file.read().replace(placeholder.encode(), operation_id.encode())
+words = {
+    "CallInbound": "Inbound", "NotReadyForNextCall": "Not ready", "AfterCallWork": "After call"
+}
+api = "/statistics/v3/subscriptions"
+headers = {"x-api-key": key, "content-type": "application/json"}
+with httpx.Client(base_url=url, headers=headers, trust_env=False, timeout=60) as http:
+    reply = http.post(api, params={"verbose": "OFF"}, content=body)
+    reply.raise_for_status()
+    for value in json.loads(reply.content)["data"]["statistics"]:
+        state = value.get("value")
+        status = state.get("stateValue", {}).get("status") if isinstance(state, dict) else None
+        if status in words:
+            print(words[status], flush=True)
+            break
+    signal.sigwait({signal.SIGTERM})
+    http.delete(api + "/" + operation_id)
+"""
 
 
 @dataclass(slots=True)
@@ -59,8 +98,12 @@ class Subject:
 
 def start_once(subject: Subject, layout: Path, url: str, env: dict[str, str]) -> None:
     """One start of `subject`: time to the first data frame and CPU by then, then SIGTERM."""
-    argv = [sys.executable, "-m", "statdash", "run", str(layout), "--url", url]
-    argv += ["--updates", subject.mode]
+    if subject.mode == FLOOR_MODE:
+        request = str(layout.with_suffix(".json"))
+        argv = [sys.executable, "-c", FLOOR_CLIENT, request, url, API_KEY, OPERATION_ID.decode()]
+    else:
+        argv = [sys.executable, "-m", "statdash", "run", str(layout), "--url", url]
+        argv += ["--updates", subject.mode]
     process = PtyProcess(
         argv,
         env=env | {"PYTHONPATH": subject.directory},
@@ -81,6 +124,20 @@ def start_once(subject: Subject, layout: Path, url: str, env: dict[str, str]) ->
     subject.seconds.append(seconds)
     subject.cpu.append(cpu)
     subject.peak_mb.append(peak_mb)
+
+
+def write_request(layout: Path) -> Path:
+    """The subscribe request of `layout` (with OPERATION_ID to replace) beside it, as JSON."""
+    from statdash.commands.common import load_compiled
+
+    items = [
+        item.model_dump(by_alias=True, exclude_none=True, mode="json")
+        for item in load_compiled(layout).items
+    ]
+    body = {"operationId": OPERATION_ID.decode(), "data": {"statistics": items}}
+    path = layout.with_suffix(".json")
+    path.write_text(json.dumps(body), encoding="utf-8")
+    return path
 
 
 def check_code(subject: Subject, env: dict[str, str]) -> None:
@@ -152,6 +209,7 @@ def main(argv: list[str]) -> None:
         parser.error("--runs must be at least 1")
     checkouts = [entry.split("=", 1) for entry in options.code] or [["this code", str(ROOT)]]
     subjects = [Subject(label, directory, mode) for label, directory in checkouts for mode in MODES]
+    subjects.append(Subject("floor", str(ROOT), FLOOR_MODE))
     with tempfile.TemporaryDirectory(prefix="first-frame-") as temporary:
         work = Path(temporary)
         env = child_env(work)
@@ -159,6 +217,7 @@ def main(argv: list[str]) -> None:
         # start writes what a PYTHONDONTWRITEBYTECODE environment would recompile each time.
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         layout = write_floor(work / "layout", FLOOR_AGENTS, FLOOR_QUEUES).path
+        write_request(layout)
         before = load()
         with SimProcess(FLOOR_AGENTS, FLOOR_QUEUES, env=env) as sim:
             for subject in subjects:
