@@ -50,7 +50,7 @@ TOKEN_BYTES = 32
 SHUTDOWN_WAIT = 12.0
 NO_ANSWER_YET = "no answer before the dashboard closed"
 """How a dashboard closed before its server first answered ends its "never reached" line (the
-words of statdash.ui.launch, which the web front may not import): when the viewer left first,
+words of statdash.ui.start, which the web front may not import): when the viewer left first,
 that is the viewer leaving, not the server failing."""
 # The websocket close code for "try again later" (RFC 6455 registry).
 TRY_AGAIN_LATER = WSCloseCode.TRY_AGAIN_LATER

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import inspect
 
-from statdash.ui import launch
+from statdash.ui import start
 from statdash.web.front import NO_ANSWER_YET, ViewerLog
 
 NEVER_REACHED = (
@@ -46,4 +46,4 @@ def test_a_real_failure_is_still_said() -> None:
 
 def test_the_words_are_the_dashboards() -> None:
     """The words serve listens for are the ones the dashboard writes."""
-    assert f'"{NO_ANSWER_YET}"' in inspect.getsource(launch)
+    assert f'"{NO_ANSWER_YET}"' in inspect.getsource(start)
