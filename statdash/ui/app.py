@@ -30,7 +30,7 @@ from textual.markup import escape as escape_markup
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import ContentSwitcher, Footer, Static
+from textual.widgets import ContentSwitcher, Static
 
 from statdash.layout.compile import compile_layout
 from statdash.layout.loader import load_layout
@@ -62,6 +62,7 @@ from statdash.ui.screens.goto import GoToScreen
 from statdash.ui.screens.help import HelpScreen
 from statdash.ui.screens.problems import LayoutProblemsScreen, problem_count
 from statdash.ui.widgets.alert_banner import AlertBanner
+from statdash.ui.widgets.keybar import KeyBar
 from statdash.ui.widgets.status_bar import (
     StatusBar,
     StatusInfo,
@@ -223,7 +224,7 @@ class StatdashApp(App[int]):
         self._status_bar = StatusBar(self._status_info(), id="status")
         yield self._status_bar
         if not self.kiosk:
-            yield Footer()
+            yield KeyBar()
 
     def _title_text(self) -> Text:
         """`DEMO  Title   [1 Floor]  2 Service`: the pages live in the title line, no tab strip."""
