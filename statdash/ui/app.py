@@ -780,7 +780,13 @@ class StatdashApp(App[int]):
             return
         self._page_index = index
         self.page_changes += 1
-        self.query_one(ContentSwitcher).current = f"p{index + 1}"
+        switcher = self.query_one(ContentSwitcher)
+        if index < len(self._pages):
+            # A hidden page has no size of its own: fitted to the one it will have, its first
+            # showing is laid out once, not at the grid's natural row heights and then again
+            # when the grid hears its size (a second full frame of the page).
+            self._pages[index].reflow(*switcher.content_size)
+        switcher.current = f"p{index + 1}"
         self.query_one("#title", Static).update(self._title_text())
         self._focus_first_table()
         self._tick()

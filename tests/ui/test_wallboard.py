@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -193,6 +194,39 @@ async def test_tiles_share_a_big_screen_and_their_digits_grow(client: Statistics
         await pilot.pause(0.3)
         assert text.region.height == 3
         assert text.region.bottom <= page.region.bottom
+        await app.controller.close()
+
+
+async def test_a_page_shown_the_first_time_draws_each_tile_once(client: StatisticsClient) -> None:
+    """The Queues page, hidden until its turn, draws each of its tiles once when first shown
+    (big, at one digit size per row); it was drawn three times over as its grid and tiles
+    heard their sizes one after the other."""
+    app = wallboard_app(client, Clock(1000.0))
+    async with app.run_test(size=(200, 60)) as pilot:
+        await until_async(lambda: app.controller.store.revision > 0, pilot=pilot)
+        await pilot.pause(0.2)
+        tiles = list(app.query_one("#p2").query(KpiPanel))
+        drawn: dict[str, int] = {}
+        for tile in tiles:
+            draw = tile.render
+
+            def counted(tile: KpiPanel = tile, draw: Any = draw) -> Text:
+                drawn[tile.id or ""] = drawn.get(tile.id or "", 0) + 1
+                result: Text = draw()
+                return result
+
+            tile.render = counted  # type: ignore[method-assign]
+        app.action_page(1)
+        await until_async(lambda: len(drawn) == len(tiles), pilot=pilot)
+        for _ in range(3):
+            # The frames a first showing asked for (each tile's resize) would come here.
+            await pilot.pause()
+            refreshed = asyncio.Event()
+            app.screen.call_after_refresh(refreshed.set)
+            await until_async(refreshed.is_set, pilot=pilot)
+        assert drawn == {tile.id: 1 for tile in tiles}
+        assert all(tile.has_class("-big") for tile in tiles)
+        assert len({tile.digit_size() for tile in tiles[:3]}) == 1
         await app.controller.close()
 
 
