@@ -30,7 +30,7 @@ from textual.markup import escape as escape_markup
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import ContentSwitcher, Static
+from textual.widgets import ContentSwitcher
 
 from statdash.layout.compile import compile_layout
 from statdash.layout.loader import load_layout
@@ -63,6 +63,7 @@ from statdash.ui.screens.help import HelpScreen
 from statdash.ui.screens.problems import LayoutProblemsScreen, problem_count
 from statdash.ui.widgets.alert_banner import AlertBanner
 from statdash.ui.widgets.keybar import KeyBar
+from statdash.ui.widgets.line import TextLine
 from statdash.ui.widgets.status_bar import (
     StatusBar,
     StatusInfo,
@@ -218,7 +219,7 @@ class StatdashApp(App[int]):
         # with the screen's children that ALLOW_IN_MAXIMIZED_VIEW names, and only a docked
         # box stays above it there.
         with Vertical(id="head"):
-            yield Static(self._title_text(), id="title")
+            yield TextLine(self._title_text(), id="title")
             yield AlertBanner(id="alert-banner")
         yield ContentSwitcher(id="pages")
         self._status_bar = StatusBar(self._status_info(), id="status")
@@ -292,7 +293,7 @@ class StatdashApp(App[int]):
         shown = (rotation.page, rotation.running, math.ceil(rotation.remaining(self._clock())))
         if shown != self._rotation_shown:
             self._rotation_shown = shown
-            self.query_one("#title", Static).update(self._title_text())
+            self.query_one("#title", TextLine).show(self._title_text())
 
     async def on_event(self, event: events.Event) -> None:
         """Any key stops the rotation (`R` resumes it), then goes where it always goes."""
@@ -326,7 +327,7 @@ class StatdashApp(App[int]):
         await switcher.mount_all(grids)
         self._pages = tuple(grids)
         switcher.current = "p1"
-        self.query_one("#title", Static).update(self._title_text())
+        self.query_one("#title", TextLine).show(self._title_text())
 
     async def on_mount(self) -> None:
         """Start polling, the once-a-second tick, the exit watches and the layout watch."""
@@ -787,7 +788,7 @@ class StatdashApp(App[int]):
             # when the grid hears its size (a second full frame of the page).
             self._pages[index].reflow(*switcher.content_size)
         switcher.current = f"p{index + 1}"
-        self.query_one("#title", Static).update(self._title_text())
+        self.query_one("#title", TextLine).show(self._title_text())
         self._focus_first_table()
         self._tick()
 
@@ -933,7 +934,7 @@ class StatdashApp(App[int]):
         stopped = self._rotation is not None and not self._rotation.running
         self._rotation = self._new_rotation(running=not stopped)
         self._arm_rotation()
-        self.query_one("#title", Static).update(self._title_text())
+        self.query_one("#title", TextLine).show(self._title_text())
         await self._mount_pages()
         self._focus_first_table()
         self.redraw(None)

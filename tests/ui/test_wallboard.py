@@ -12,7 +12,7 @@ import pytest
 from rich.style import Style
 from rich.text import Text
 from textual.app import App, ComposeResult
-from textual.widgets import Footer, Static
+from textual.widgets import Footer
 
 from statdash.api.client import RetryPolicy, StatisticsClient
 from statdash.layout.compile import compile_layout
@@ -24,6 +24,7 @@ from statdash.ui.app import STYLESHEET, StatdashApp
 from statdash.ui.launch import build_app
 from statdash.ui.panels import ClockPanel, KpiPanel, TextPanel
 from statdash.ui.widgets.kpi import BIG_TILE_ROWS, KpiTile
+from statdash.ui.widgets.line import TextLine
 from tests.support.sim import SIM_START, serve, shared_simulator
 from tests.support.wait import until_async
 
@@ -63,7 +64,7 @@ def wallboard_app(client: StatisticsClient, monotonic: Clock, **options: Any) ->
 
 
 def title_of(app: StatdashApp) -> str:
-    return str(app.query_one("#title", Static).render())
+    return str(app.query_one("#title", TextLine).render())
 
 
 async def test_pages_rotate_any_key_stops_and_shift_r_resumes(client: StatisticsClient) -> None:
