@@ -42,7 +42,7 @@ from statdash.live.controller import LiveController, plan_for
 from statdash.live.recordings.replay import ReplayController, clock_text, moment_of_day
 from statdash.live.session import Phase, SessionStatus
 from statdash.text import clean, counted, safe
-from statdash.ui.heap import release_heap, resume_collections, settle_heap
+from statdash.ui.heap import collect_ahead, release_heap, resume_collections, settle_heap
 from statdash.ui.keys import KEY_ACTIONS, PAGE_KEYS, REPLAY_KEY_ACTIONS
 from statdash.ui.messages import (
     AlertSaid,
@@ -188,6 +188,10 @@ class StatdashApp(App[int]):
         self._rotation = self._new_rotation(running=True)
         self._rotation_shown: tuple[int, bool, int] | None = None
         self._rotation_timer: Timer | None = None
+        self._rotation_every = TICK_SECONDS
+        """Seconds between the rotation's checks (`_arm_rotation`)."""
+        self._collected_at = -1
+        """`page_changes` when the heap was last collected ahead of a page turn."""
         self._tick_timer: Timer | None = None
         self._kiosk_retry_at: float | None = None
         self.page_changes = 0
@@ -287,9 +291,19 @@ class StatdashApp(App[int]):
         rotation = self._rotation
         if rotation is None:
             return
-        page = rotation.due(self._clock())
+        now = self._clock()
+        page = rotation.due(now)
         if page is not None:
             self._show_page(page)
+        elif (
+            rotation.running
+            and rotation.remaining(now) <= self._rotation_every
+            and self._collected_at != self.page_changes
+        ):
+            # The next check turns the page, and the turn's frame draws a whole page: the
+            # collection that could come due in that frame runs now, a step of its own.
+            self._collected_at = self.page_changes
+            collect_ahead()
         shown = (rotation.page, rotation.running, math.ceil(rotation.remaining(self._clock())))
         if shown != self._rotation_shown:
             self._rotation_shown = shown
@@ -381,9 +395,8 @@ class StatdashApp(App[int]):
             self._rotation_timer = None
         if self.layout.rotates:
             shortest = min(page.show_for or 0.0 for page in self.layout.pages)
-            self._rotation_timer = self.set_interval(
-                min(TICK_SECONDS, shortest / 4), self.check_rotation
-            )
+            self._rotation_every = min(TICK_SECONDS, shortest / 4)
+            self._rotation_timer = self.set_interval(self._rotation_every, self.check_rotation)
 
     def on_unmount(self) -> None:
         """Give the signals back, and the heap to the collector."""

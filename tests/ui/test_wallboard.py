@@ -101,6 +101,34 @@ async def test_pages_rotate_any_key_stops_and_shift_r_resumes(client: Statistics
         await app.controller.close()
 
 
+async def test_the_heap_is_collected_once_a_check_before_each_page_turn(
+    client: StatisticsClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rotation's last check before a turn collects garbage (once), so a collection does
+    not fall due in the frame that draws the next page; the turn itself does not collect."""
+    collections: list[int] = []
+    monkeypatch.setattr("statdash.ui.app.collect_ahead", lambda: collections.append(app.page_index))
+    monotonic = Clock(1000.0)
+    app = wallboard_app(client, monotonic)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until_async(lambda: app.controller.store.revision > 0, pilot=pilot)
+        monotonic.now += 18.5  # page 1 stays 20 s; the rotation checks every second
+        app.check_rotation()
+        assert collections == []
+        monotonic.now += 0.7
+        app.check_rotation()
+        monotonic.now += 0.2
+        app.check_rotation()
+        assert collections == [0]
+        monotonic.now += 0.7
+        app.check_rotation()
+        assert (app.page_index, collections) == (1, [0])
+        monotonic.now += 9.5  # page 2 stays 10 s
+        app.check_rotation()
+        assert collections == [0, 1]
+        await app.controller.close()
+
+
 async def test_the_rotation_moves_on_under_a_screen_on_top(client: StatisticsClient) -> None:
     """With the help screen on top (opened by no key), the pages still rotate beneath it."""
     from statdash.ui.screens.help import HelpScreen
