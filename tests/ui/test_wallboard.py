@@ -106,10 +106,10 @@ async def test_the_heap_is_collected_once_a_check_before_each_page_turn(
 ) -> None:
     """The rotation's last check before a turn collects garbage (once), so a collection does
     not fall due in the frame that draws the next page; the turn itself does not collect."""
-    collections: list[int] = []
-    monkeypatch.setattr("statdash.ui.app.collect_ahead", lambda: collections.append(app.page_index))
     monotonic = Clock(1000.0)
     app = wallboard_app(client, monotonic)
+    collections: list[int] = []
+    monkeypatch.setattr("statdash.ui.app.collect_ahead", lambda: collections.append(app.page_index))
     async with app.run_test(size=(120, 36)) as pilot:
         await until_async(lambda: app.controller.store.revision > 0, pilot=pilot)
         monotonic.now += 18.5  # page 1 stays 20 s; the rotation checks every second
