@@ -24,6 +24,8 @@ The subjects of a screen:
   whole screen (a page turn, or the team page's next page of agents).
 For each: CPU % of one core (utime + stime from /proc over the window), bytes a second written
 to the terminal, the longest event-loop stall (the probe: a 5 ms sleep, how late it wakes),
+and the most CPU the process used within one late wake-up (what the loop's own work took:
+on a shared machine a stall's wall time also holds the wait for a core, its CPU time not),
 the first frame with data (seconds from process start to the first frame showing a value:
 an agent state word on floor, the status line's "updated ... ago" on the wallboard), peak
 RSS (VmHWM at the end of the window), the load average at the start and end of its window
@@ -116,6 +118,10 @@ class Figures:
     bytes_per_second: float
     longest_stall_ms: float
     stalls_over_33ms: int
+    busiest_stall_ms: float
+    """The most CPU time the process used within one late wake-up of the probe."""
+    busy_stalls_over_33ms: int
+    """Late wake-ups within which the process used more than 33 ms of CPU."""
     first_frame: float
     peak_rss_mb: float
     load_start: float
@@ -286,9 +292,13 @@ def measure(
         # The probe writes once a second: wait for a write after the window closed.
         time.sleep(1.5)
         data = json.loads(probe_path.read_text())
-        lags = [
-            float(lag) for at, lag, _ in data["late"] if started <= float(at) <= started + elapsed
+        late = [
+            (float(lag), float(cpu))
+            for at, lag, cpu in data["late"]
+            if started <= float(at) <= started + elapsed
         ]
+        lags = [lag for lag, _ in late]
+        busy = [cpu for _, cpu in late]
     finally:
         process.stop()
     return Figures(
@@ -297,6 +307,8 @@ def measure(
         bytes_per_second=written / elapsed,
         longest_stall_ms=1000 * max(lags, default=0.0),
         stalls_over_33ms=sum(lag > 0.033 for lag in lags),
+        busiest_stall_ms=1000 * max(busy, default=0.0),
+        busy_stalls_over_33ms=sum(cpu > 0.033 for cpu in busy),
         first_frame=first,
         peak_rss_mb=peak_kib / 1024,
         load_start=load_start,
@@ -309,9 +321,9 @@ def table(results: list[Figures], floor: Figures) -> str:
     """The figures as a markdown table, with the ratios to the floor."""
     lines = [
         "| subject | CPU % of a core | x floor | bytes/s to the terminal | x floor"
-        " | longest stall ms | stalls > 33 ms | first frame s | peak RSS MB"
-        " | load (1 min) start → end |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        " | longest stall ms | stalls > 33 ms | busiest stall CPU ms | busy stalls > 33 ms"
+        " | first frame s | peak RSS MB | load (1 min) start → end |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for row in results:
         cpu_ratio = row.cpu_percent / floor.cpu_percent if floor.cpu_percent else float("inf")
@@ -321,6 +333,7 @@ def table(results: list[Figures], floor: Figures) -> str:
         lines.append(
             f"| {row.label} | {row.cpu_percent:.1f} | {cpu_ratio:.1f} | {row.bytes_per_second:,.0f}"
             f" | {bytes_ratio:.1f} | {row.longest_stall_ms:.0f} | {row.stalls_over_33ms}"
+            f" | {row.busiest_stall_ms:.0f} | {row.busy_stalls_over_33ms}"
             f" | {row.first_frame:.2f} | {row.peak_rss_mb:.0f}"
             f" | {row.load_start:.2f} → {row.load_end:.2f} |"
         )

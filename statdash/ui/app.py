@@ -30,7 +30,7 @@ from textual.markup import escape as escape_markup
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import ContentSwitcher, Footer, Static
+from textual.widgets import ContentSwitcher
 
 from statdash.layout.compile import compile_layout
 from statdash.layout.loader import load_layout
@@ -43,7 +43,7 @@ from statdash.live.recordings.replay import ReplayController, clock_text, moment
 from statdash.live.session import Phase, SessionStatus
 from statdash.text import clean, counted, safe
 from statdash.ui.bridge import Bridge
-from statdash.ui.heap import release_heap, resume_collections, settle_heap
+from statdash.ui.heap import collect_ahead, release_heap, resume_collections, settle_heap
 from statdash.ui.keys import KEY_ACTIONS, PAGE_KEYS, REPLAY_KEY_ACTIONS
 from statdash.ui.messages import (
     AlertSaid,
@@ -62,6 +62,8 @@ from statdash.ui.screens.goto import GoToScreen
 from statdash.ui.screens.help import HelpScreen
 from statdash.ui.screens.problems import LayoutProblemsScreen, problem_count
 from statdash.ui.widgets.alert_banner import AlertBanner
+from statdash.ui.widgets.keybar import KeyBar
+from statdash.ui.widgets.line import TextLine
 from statdash.ui.widgets.status_bar import (
     StatusBar,
     StatusInfo,
@@ -186,6 +188,10 @@ class StatdashApp(App[int]):
         self._rotation = self._new_rotation(running=True)
         self._rotation_shown: tuple[int, bool, int] | None = None
         self._rotation_timer: Timer | None = None
+        self._rotation_every = TICK_SECONDS
+        """Seconds between the rotation's checks (`_arm_rotation`)."""
+        self._collected_at = -1
+        """`page_changes` when the heap was last collected ahead of a page turn."""
         self._tick_timer: Timer | None = None
         self._kiosk_retry_at: float | None = None
         self.page_changes = 0
@@ -216,13 +222,13 @@ class StatdashApp(App[int]):
         # with the screen's children that ALLOW_IN_MAXIMIZED_VIEW names, and only a docked
         # box stays above it there.
         with Vertical(id="head"):
-            yield Static(self._title_text(), id="title")
+            yield TextLine(self._title_text(), id="title")
             yield AlertBanner(id="alert-banner")
         yield ContentSwitcher(id="pages")
         self._status_bar = StatusBar(self._status_info(), id="status")
         yield self._status_bar
         if not self.kiosk:
-            yield Footer()
+            yield KeyBar()
 
     def _title_text(self) -> Text:
         """`DEMO  Title   [1 Floor]  2 Service`: the pages live in the title line, no tab strip."""
@@ -284,13 +290,23 @@ class StatdashApp(App[int]):
         rotation = self._rotation
         if rotation is None:
             return
-        page = rotation.due(self._clock())
+        now = self._clock()
+        page = rotation.due(now)
         if page is not None:
             self._show_page(page)
+        elif (
+            rotation.running
+            and rotation.remaining(now) <= self._rotation_every
+            and self._collected_at != self.page_changes
+        ):
+            # The next check turns the page, and the turn's frame draws a whole page: the
+            # collection that could come due in that frame runs now, a step of its own.
+            self._collected_at = self.page_changes
+            collect_ahead()
         shown = (rotation.page, rotation.running, math.ceil(rotation.remaining(self._clock())))
         if shown != self._rotation_shown:
             self._rotation_shown = shown
-            self.query_one("#title", Static).update(self._title_text())
+            self.query_one("#title", TextLine).show(self._title_text())
 
     async def on_event(self, event: events.Event) -> None:
         """Any key stops the rotation (`R` resumes it), then goes where it always goes."""
@@ -324,7 +340,7 @@ class StatdashApp(App[int]):
         await switcher.mount_all(grids)
         self._pages = tuple(grids)
         switcher.current = "p1"
-        self.query_one("#title", Static).update(self._title_text())
+        self.query_one("#title", TextLine).show(self._title_text())
 
     async def on_mount(self) -> None:
         """Start polling, the once-a-second tick, the exit watches and the layout watch."""
@@ -382,9 +398,8 @@ class StatdashApp(App[int]):
             self._rotation_timer = None
         if self.layout.rotates:
             shortest = min(page.show_for or 0.0 for page in self.layout.pages)
-            self._rotation_timer = self.set_interval(
-                min(TICK_SECONDS, shortest / 4), self.check_rotation
-            )
+            self._rotation_every = min(TICK_SECONDS, shortest / 4)
+            self._rotation_timer = self.set_interval(self._rotation_every, self.check_rotation)
 
     def on_unmount(self) -> None:
         """Give the signals back, and the heap to the collector."""
@@ -782,8 +797,14 @@ class StatdashApp(App[int]):
             return
         self._page_index = index
         self.page_changes += 1
-        self.query_one(ContentSwitcher).current = f"p{index + 1}"
-        self.query_one("#title", Static).update(self._title_text())
+        switcher = self.query_one(ContentSwitcher)
+        if index < len(self._pages):
+            # A hidden page has no size of its own: fitted to the one it will have, its first
+            # showing is laid out once, not at the grid's natural row heights and then again
+            # when the grid hears its size (a second full frame of the page).
+            self._pages[index].reflow(*switcher.content_size)
+        switcher.current = f"p{index + 1}"
+        self.query_one("#title", TextLine).show(self._title_text())
         self._focus_first_table()
         self._tick()
 
@@ -929,7 +950,7 @@ class StatdashApp(App[int]):
         stopped = self._rotation is not None and not self._rotation.running
         self._rotation = self._new_rotation(running=not stopped)
         self._arm_rotation()
-        self.query_one("#title", Static).update(self._title_text())
+        self.query_one("#title", TextLine).show(self._title_text())
         await self._mount_pages()
         self._focus_first_table()
         self.redraw(None)

@@ -37,6 +37,17 @@ def settle_heap() -> None:
     resume_collections()
 
 
+def collect_ahead() -> None:
+    """Collect now, in a step of the loop of its own, ahead of a step known to be long (a
+    wallboard's page turn draws a whole page): a full collection falling due inside that
+    step is added to it. Textual keeps each widget's rendered lines as `Strip`s with seven
+    small caches each, ~30,000 objects on the wallboard, re-made whenever a page is drawn, so
+    full collections come often and take 15-30 ms; about one page turn in two had one
+    inside its frame. Nothing while collections are held (start-up)."""
+    if gc.isenabled():
+        gc.collect()
+
+
 def release_heap() -> None:
     """Undo `settle_heap`: the frozen objects are collectable again (before a rebuild)."""
     gc.unfreeze()

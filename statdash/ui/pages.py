@@ -33,6 +33,7 @@ from statdash.layout.views import (
 )
 from statdash.ui.panels import Panel, make_panel
 from statdash.ui.widgets.bigdigits import DigitRow, DigitTile
+from statdash.ui.widgets.kpi import mark_big
 
 MIN_TABLE_WIDTH = 38
 MIN_CHART_WIDTH = 24
@@ -268,7 +269,7 @@ class PageGrid(Grid):
         self.styles.grid_size_rows = len(heights)
         self.set_styles(f"grid-rows: {' '.join(str(h) for h in heights)};")
         children = list(self.children)
-        for row in rows:
+        for row, row_height in zip(rows, heights, strict=True):
             # Tiles side by side draw their digits at one size.
             digits = DigitRow()
             for index in row:
@@ -276,6 +277,10 @@ class PageGrid(Grid):
                 if isinstance(tile, DigitTile):
                     tile.digit_row = digits
                     digits.join(tile)
+                if isinstance(tile, DigitTile) and isinstance(tile, Widget) and height > 0:
+                    # As tall as its row: classed now, its first frame is drawn with its
+                    # title as it will stay, not redrawn when its own resize says so.
+                    mark_big(tile, row_height)
         for index, (child, span, view) in enumerate(zip(children, spans, views, strict=False)):
             child.styles.column_span = span
             if scrolls(view):

@@ -463,15 +463,14 @@ async def test_hostile_server_strings_stay_plain_text(tmp_path: Path) -> None:
 
 async def test_disabled_tls_verification_stays_visible(client: StatisticsClient) -> None:
     """With TLS verification off, the title line says so for the whole run."""
-    from textual.widgets import Static
-
     from statdash.ui.app import INSECURE_MARK
+    from statdash.ui.widgets.line import TextLine
 
     app = make_app(client, insecure=True)
     async with app.run_test(size=(100, 30)) as pilot:
         await until_async(lambda: has_data(app), pilot=pilot)
         await pilot.press("2")
-        title = app.query_one("#title", Static)
+        title = app.query_one("#title", TextLine)
         assert INSECURE_MARK in str(title.render())
         await pilot.press("q")
 

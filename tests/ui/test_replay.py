@@ -8,12 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 from statdash.api.values import AgentStateValue, NumberValue, StatValue
 from statdash.live.recordings.file import Recording
 from statdash.ui.launch import build_replay_app
 from statdash.ui.screens.goto import GoToScreen
+from statdash.ui.widgets.line import TextLine
 from statdash.ui.widgets.status_bar import StatusBar
 from tests.live.recordings import record_stream, small_layout
 
@@ -75,7 +76,7 @@ async def test_replay_keys_move_the_recorded_moment(
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.press("space")
         assert replay.paused
-        assert "REPLAY" in str(app.query_one("#title", Static).render())
+        assert "REPLAY" in str(app.query_one("#title", TextLine).render())
         await pilot.press("right", "right")
         assert replay.moment() == START + 20
         assert replay.store.get(ANA_CALLS) == NumberValue(2.0, "2")

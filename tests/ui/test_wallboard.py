@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from rich.style import Style
 from rich.text import Text
 from textual.app import App, ComposeResult
-from textual.widgets import Footer, Static
+from textual.widgets import Footer
 
 from statdash.api.client import RetryPolicy, StatisticsClient
 from statdash.layout.compile import compile_layout
@@ -23,6 +24,7 @@ from statdash.ui.app import STYLESHEET, StatdashApp
 from statdash.ui.launch import build_app
 from statdash.ui.panels import ClockPanel, KpiPanel, TextPanel
 from statdash.ui.widgets.kpi import BIG_TILE_ROWS, KpiTile
+from statdash.ui.widgets.line import TextLine
 from tests.support.sim import SIM_START, serve, shared_simulator
 from tests.support.wait import until_async
 
@@ -62,7 +64,7 @@ def wallboard_app(client: StatisticsClient, monotonic: Clock, **options: Any) ->
 
 
 def title_of(app: StatdashApp) -> str:
-    return str(app.query_one("#title", Static).render())
+    return str(app.query_one("#title", TextLine).render())
 
 
 async def test_pages_rotate_any_key_stops_and_shift_r_resumes(client: StatisticsClient) -> None:
@@ -96,6 +98,34 @@ async def test_pages_rotate_any_key_stops_and_shift_r_resumes(client: Statistics
         app.check_rotation()
         assert app.page_index == 0
         assert app.page_changes == 3
+        await app.controller.close()
+
+
+async def test_the_heap_is_collected_once_a_check_before_each_page_turn(
+    client: StatisticsClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rotation's last check before a turn collects garbage (once), so a collection does
+    not fall due in the frame that draws the next page; the turn itself does not collect."""
+    monotonic = Clock(1000.0)
+    app = wallboard_app(client, monotonic)
+    collections: list[int] = []
+    monkeypatch.setattr("statdash.ui.app.collect_ahead", lambda: collections.append(app.page_index))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until_async(lambda: app.controller.store.revision > 0, pilot=pilot)
+        monotonic.now += 18.5  # page 1 stays 20 s; the rotation checks every second
+        app.check_rotation()
+        assert collections == []
+        monotonic.now += 0.7
+        app.check_rotation()
+        monotonic.now += 0.2
+        app.check_rotation()
+        assert collections == [0]
+        monotonic.now += 0.7
+        app.check_rotation()
+        assert (app.page_index, collections) == (1, [0])
+        monotonic.now += 9.5  # page 2 stays 10 s
+        app.check_rotation()
+        assert collections == [0, 1]
         await app.controller.close()
 
 
@@ -193,6 +223,39 @@ async def test_tiles_share_a_big_screen_and_their_digits_grow(client: Statistics
         await pilot.pause(0.3)
         assert text.region.height == 3
         assert text.region.bottom <= page.region.bottom
+        await app.controller.close()
+
+
+async def test_a_page_shown_the_first_time_draws_each_tile_once(client: StatisticsClient) -> None:
+    """The Queues page, hidden until its turn, draws each of its tiles once when first shown
+    (big, at one digit size per row); it was drawn three times over as its grid and tiles
+    heard their sizes one after the other."""
+    app = wallboard_app(client, Clock(1000.0))
+    async with app.run_test(size=(200, 60)) as pilot:
+        await until_async(lambda: app.controller.store.revision > 0, pilot=pilot)
+        await pilot.pause(0.2)
+        tiles = list(app.query_one("#p2").query(KpiPanel))
+        drawn: dict[str, int] = {}
+        for tile in tiles:
+            draw = tile.render
+
+            def counted(tile: KpiPanel = tile, draw: Any = draw) -> Text:
+                drawn[tile.id or ""] = drawn.get(tile.id or "", 0) + 1
+                result: Text = draw()
+                return result
+
+            tile.render = counted  # type: ignore[method-assign]
+        app.action_page(1)
+        await until_async(lambda: len(drawn) == len(tiles), pilot=pilot)
+        for _ in range(3):
+            # The frames a first showing asked for (each tile's resize) would come here.
+            await pilot.pause()
+            refreshed = asyncio.Event()
+            app.screen.call_after_refresh(refreshed.set)
+            await until_async(refreshed.is_set, pilot=pilot)
+        assert drawn == {tile.id: 1 for tile in tiles}
+        assert all(tile.has_class("-big") for tile in tiles)
+        assert len({tile.digit_size() for tile in tiles[:3]}) == 1
         await app.controller.close()
 
 

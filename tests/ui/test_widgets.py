@@ -10,8 +10,9 @@ import pytest
 from rich.color import ColorType
 from rich.segment import Segment
 from rich.style import Style
+from rich.text import Text
 from textual.app import App, ComposeResult
-from textual.geometry import Region
+from textual.geometry import Offset, Region
 from textual.theme import BUILTIN_THEMES
 from textual.widget import Widget
 
@@ -27,6 +28,7 @@ from statdash.ui.palette import (
     level_style,
 )
 from statdash.ui.widgets.kpi import KpiTile, big_digits
+from statdash.ui.widgets.line import TextLine, changed_cells
 from statdash.ui.widgets.states import StateSummary, allocate
 from statdash.ui.widgets.status_bar import StatusBar, StatusInfo, ago, host_of
 from statdash.ui.widgets.trend import BARS, TrendChart, TrendSeries, spark_bars
@@ -617,6 +619,63 @@ async def test_status_bar_repaints_only_when_its_line_reads_differently() -> Non
         assert calls == [1]
         await pilot.pause()
         assert "updated 2s ago" in lines(bar)[0]
+
+
+def record_refreshes(widget: Widget) -> list[tuple[Region, ...]]:
+    """Wrap `widget.refresh` so the returned list grows by the regions of each call (none:
+    the whole widget)."""
+    calls: list[tuple[Region, ...]] = []
+    original = widget.refresh
+
+    def recording(*regions: Region, **kwargs: bool) -> Widget:
+        calls.append(regions)
+        return original(*regions, **kwargs)
+
+    widget.refresh = recording  # type: ignore[method-assign]
+    return calls
+
+
+def test_changed_cells_finds_the_cells_that_read_or_look_different() -> None:
+    """The span of cells between the first and the last difference, in characters or style;
+    a wide character takes two cells; the same line has no span."""
+    line = Text("next: 2 Queues in 18s")
+    assert changed_cells(line, Text("next: 2 Queues in 18s")) is None
+    assert changed_cells(line, Text("next: 2 Queues in 17s")) == (19, 20)
+    assert changed_cells(line, Text("next: 2 Queues in 9s")) == (18, 21)
+    bold = Text("next: 2 Queues in 18s")
+    bold.stylize("bold", 6, 7)
+    assert changed_cells(line, bold) == (6, 7)
+    assert changed_cells(Text("a界b"), Text("a界c")) == (3, 4)
+    assert changed_cells(Text("ab"), Text("")) == (0, 2)
+
+
+async def test_a_text_line_repaints_only_the_cells_that_changed() -> None:
+    """The title's countdown moving from 18s to 17s repaints its one changed cell (after the
+    line's padding), not the line; the same text again repaints nothing."""
+    title = TextLine(Text("Wallboard   next: 2 Queues in 18s"))
+    title.styles.padding = (0, 1)
+    async with Harness(title).run_test(size=(80, 5)) as pilot:
+        await pilot.pause()
+        calls = record_refreshes(title)
+        title.show(Text("Wallboard   next: 2 Queues in 17s"))
+        title.show(Text("Wallboard   next: 2 Queues in 17s"))
+        assert [title.content_offset] == [Offset(1, 0)]
+        assert calls == [(Region(31, 0, 1, 1),)]
+        await pilot.pause()
+        assert lines(title)[0].startswith(" Wallboard   next: 2 Queues in 17s ")
+
+
+async def test_status_bar_repaints_only_the_cells_of_its_data_age() -> None:
+    """ "updated 6s ago" becoming "updated 7s ago" repaints that one cell, not the line."""
+    bar = StatusBar(StatusInfo("h", "live", age=6.1))
+    async with Harness(bar).run_test(size=(80, 5)) as pilot:
+        await pilot.pause()
+        column = lines(bar)[0].index("6s ago")
+        calls = record_refreshes(bar)
+        bar.update_status(StatusInfo("h", "live", age=7.2))
+        assert calls == [(Region(column, 0, 1, 1),)]
+        await pilot.pause()
+        assert "updated 7s ago" in lines(bar)[0]
 
 
 # --- hostile text --------------------------------------------------------------------------

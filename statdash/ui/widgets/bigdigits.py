@@ -210,6 +210,10 @@ class DigitMember(Protocol):
         """True if this tile's figure fits at `size`."""
         ...
 
+    def drawn_otherwise(self) -> bool:
+        """True if this tile was drawn with digits of another size than it would draw now."""
+        ...
+
     def refresh(self) -> object:
         """Draw again."""
         ...
@@ -245,12 +249,23 @@ class DigitRow:
         return None
 
     def changed(self) -> None:
-        """A tile's figure or room changed: when the row's size moves, every tile redraws."""
+        """A tile's figure or room changed: when the row's size moves, every tile drawn at
+        another size redraws.
+
+        Only those: when a page is first shown its tiles are sized one after the other, and
+        each one's resize moves the row's size, but the frame that showed them already drew
+        every tile at the size of the whole row (redrawing them all again was a second full
+        frame of the page).
+        """
         size = self.size()
         if size != self._size:
             self._size = size
             for member in self._members:
-                member.refresh()
+                if member.drawn_otherwise():
+                    member.refresh()
+
+
+_NOT_DRAWN = object()
 
 
 class DigitTile:
@@ -260,6 +275,8 @@ class DigitTile:
 
     digit_row: DigitRow | None = None
     """The tiles beside it on its page row, whose digits are drawn at one size with its."""
+    _drawn: object = _NOT_DRAWN
+    """The size its digits were last drawn at (`drawing_size`); _NOT_DRAWN before a render."""
 
     def own_digit_size(self) -> DigitSize | None:
         """The size this tile would draw at alone (None: no big digits now)."""
@@ -271,6 +288,17 @@ class DigitTile:
         if size is not None and self.digit_row is not None:
             size = self.digit_row.size() or size
         return size
+
+    def drawing_size(self) -> DigitSize | None:
+        """`digit_size` for a render, which remembers it as the size drawn."""
+        size = self.digit_size()
+        self._drawn = size
+        return size
+
+    def drawn_otherwise(self) -> bool:
+        """True if it was drawn with digits of another size than it would draw now (never
+        drawn: False, its first render draws it as it is)."""
+        return self._drawn is not _NOT_DRAWN and self._drawn != self.digit_size()
 
     def digit_room_changed(self) -> None:
         """Its figure or its size changed: the row settles its one size again."""

@@ -9,7 +9,7 @@ from textual import events
 from statdash.text import clean
 from statdash.ui.widgets.bigdigits import DigitSize, DigitTile, as_text, fit, render, text_width
 from statdash.ui.widgets.framed import FramedWidget
-from statdash.ui.widgets.kpi import BIG_TILE_ROWS
+from statdash.ui.widgets.kpi import mark_big
 
 
 class ClockTile(FramedWidget, DigitTile):
@@ -47,7 +47,7 @@ class ClockTile(FramedWidget, DigitTile):
 
     def on_resize(self, event: events.Resize) -> None:
         """Mark a big tile (its title goes bold, see statdash.tcss)."""
-        self.set_class(event.size.height >= BIG_TILE_ROWS, "-big")
+        mark_big(self, event.size.height)
         self.digit_room_changed()
 
     def _digit_room(self) -> tuple[int, int]:
@@ -78,7 +78,7 @@ class ClockTile(FramedWidget, DigitTile):
             return text
         dim = Style(dim=True) if self.stale else Style()
         date_rows = 1 if self._date and height >= 2 else 0
-        size = self.digit_size()
+        size = self.drawing_size()
         rows = render(self._time, size) if size is not None else None
         lines = [as_text(row, Style(bold=True) + dim) for row in rows or []]
         if not lines:

@@ -16,6 +16,7 @@ from typing import ClassVar
 from rich.style import Style
 from rich.text import Text
 from textual import events
+from textual.widget import Widget
 
 from statdash.layout.formats import MISSING, Level
 from statdash.text import clean
@@ -40,7 +41,12 @@ MAX_TREND_ROWS = 6
 BIG_TILE_ROWS = 12
 """From this height (border included) a tile is "big" (class `-big`): its title is bold."""
 
-__all__ = ["VALUE_MAX", "KpiTile", "big_digits", "level_label"]
+__all__ = ["VALUE_MAX", "KpiTile", "big_digits", "level_label", "mark_big"]
+
+
+def mark_big(tile: Widget, height: int) -> None:
+    """Class a tile `height` rows tall (border included) big or not (`-big`: a bold title)."""
+    tile.set_class(height >= BIG_TILE_ROWS, "-big")
 
 
 def level_label(level: Level) -> str:
@@ -125,7 +131,7 @@ class KpiTile(FramedWidget, DigitTile):
 
     def on_resize(self, event: events.Resize) -> None:
         """Mark a big tile (its title goes bold, see statdash.tcss)."""
-        self.set_class(event.size.height >= BIG_TILE_ROWS, "-big")
+        mark_big(self, event.size.height)
         self.digit_room_changed()
 
     def own_digit_size(self) -> DigitSize | None:
@@ -165,7 +171,7 @@ class KpiTile(FramedWidget, DigitTile):
         theme = self.app.current_theme
         value_style = level_style(self._level, theme) + dim
         state = Text(level_label(self._level), value_style)
-        size = self.digit_size()
+        size = self.drawing_size()
         if size is not None and size.pixels:
             return _join(self._render_big(size, inner, height, value_style, dim), gutter)
         rows = None if size is None else render(self._text, size)

@@ -20,6 +20,7 @@ from textual.widget import Widget
 from statdash.layout.formats import Level
 from statdash.text import clean, safe
 from statdash.ui.palette import colour_style, level_style
+from statdash.ui.widgets.line import line_region
 
 SEPARATOR = " │ "
 MESSAGE_MIN = 32
@@ -193,8 +194,13 @@ class StatusBar(Widget):
             return
         self._info = info
         # Before the first render (or off screen) there is nothing to compare with.
-        if self._shown is None or not self.is_mounted or self._line() != self._shown:
+        if self._shown is None or not self.is_mounted:
             self.refresh()
+            return
+        # Only the cells that read differently are sent ("updated 7s ago": one cell).
+        region = line_region(self._shown, self._line(), self.content_region.width)
+        if region is not None:
+            self.refresh(region)
 
     def render(self) -> Text:
         """The line as plain `Text`: no markup is parsed, so data cannot style or act."""
