@@ -619,6 +619,38 @@ async def test_status_bar_repaints_only_when_its_line_reads_differently() -> Non
         assert "updated 2s ago" in lines(bar)[0]
 
 
+async def test_status_bar_repaints_only_the_cells_that_changed() -> None:
+    """A second later only the data age's digit is repainted, not the line; a new phase
+    repaints from its first changed cell to its last."""
+    bar = StatusBar(StatusInfo("h", "live", age=2.1))
+    async with Harness(bar).run_test(size=(80, 5)) as pilot:
+        await pilot.pause()
+        before = lines(bar)[0]
+        regions: list[Region] = []
+        original = bar.refresh
+
+        def recording(*args: Region, **kwargs: bool) -> Widget:
+            regions.extend(args)
+            return original(*args, **kwargs)
+
+        bar.refresh = recording  # type: ignore[method-assign,assignment]
+        bar.update_status(StatusInfo("h", "live", age=3.2))
+        assert regions == [Region(before.index("2s ago"), 0, 1, 1)]
+        await pilot.pause()
+        assert lines(bar)[0] == before.replace("2s ago", "3s ago")
+        regions.clear()
+        bar.update_status(StatusInfo("h", "paused", age=3.2))
+        await pilot.pause()
+        after = lines(bar)[0]
+        first = next(
+            x for x, (old, new) in enumerate(zip(before, after, strict=True)) if old != new
+        )
+        (region,) = regions
+        # From the glyph (● -> ‖) to the last cell that moved (the line got longer).
+        assert region.x == first == before.index("●")
+        assert region.right == len(after.rstrip())
+
+
 # --- hostile text --------------------------------------------------------------------------
 
 

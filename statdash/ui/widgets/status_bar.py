@@ -13,8 +13,11 @@ from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+from rich.cells import get_character_cell_size
+from rich.console import Console
 from rich.style import Style
 from rich.text import Text
+from textual.geometry import Region
 from textual.widget import Widget
 
 from statdash.layout.formats import Level
@@ -179,7 +182,8 @@ class StatusBar(Widget):
         super().__init__(name=name, id=id, classes=classes)
         self._info = info or StatusInfo(server="", phase="connecting")
         # The line as last rendered: a new status whose line reads the same (the data age
-        # moved from 1.2 s to 2.1 s, shown as 2s both times) repaints nothing.
+        # moved from 1.2 s to 2.1 s, shown as 2s both times) repaints nothing, and one that
+        # reads differently repaints the cells that differ ("2s" -> "3s": one cell).
         self._shown: Text | None = None
 
     @property
@@ -188,13 +192,19 @@ class StatusBar(Widget):
         return self._info
 
     def update_status(self, info: StatusInfo) -> None:
-        """Show `info`; nothing is redrawn when the line would read the same."""
+        """Show `info`, repainting only the cells whose character or style changed (none
+        when the line reads the same)."""
         if info == self._info:
             return
         self._info = info
         # Before the first render (or off screen) there is nothing to compare with.
-        if self._shown is None or not self.is_mounted or self._line() != self._shown:
+        if self._shown is None or not self.is_mounted:
             self.refresh()
+            return
+        moved = changed_span(self._shown, self._line(), self.app.console)
+        if moved is not None:
+            start, end = moved
+            self.refresh(Region(start, 0, end - start, 1))
 
     def render(self) -> Text:
         """The line as plain `Text`: no markup is parsed, so data cannot style or act."""
@@ -287,6 +297,33 @@ class StatusBar(Widget):
         if info.page:
             parts.append(_Part(7, 40, safe(info.page, Style(bold=True), max_length=20)))
         return parts, message_part
+
+
+def _cells(line: Text, console: Console) -> list[tuple[str, Style | None]]:
+    """Each cell of `line` as drawn: its character ("" for the second cell of a wide one)
+    and its style."""
+    cells: list[tuple[str, Style | None]] = []
+    for segment in line.render(console):
+        for character in segment.text:
+            cells.append((character, segment.style))
+            cells.extend([("", segment.style)] * (get_character_cell_size(character) - 1))
+    return cells
+
+
+def changed_span(before: Text, after: Text, console: Console) -> tuple[int, int] | None:
+    """(first, end) cells where `after` draws differently from `before`, None if nowhere.
+
+    Cells past the end of the shorter line count as changed (the background shows there).
+    """
+    old, new = _cells(before, console), _cells(after, console)
+    if old == new:
+        return None
+    shorter = min(len(old), len(new))
+    start = next((x for x in range(shorter) if old[x] != new[x]), shorter)
+    end = max(len(old), len(new))
+    if len(old) == len(new):
+        end = next(x for x in range(end, start, -1) if old[x - 1] != new[x - 1])
+    return start, end
 
 
 def _width(parts: list[_Part]) -> int:
