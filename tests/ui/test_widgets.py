@@ -651,6 +651,22 @@ async def test_status_bar_repaints_only_the_cells_that_changed() -> None:
         assert region.right == len(after.rstrip())
 
 
+async def test_status_bar_paints_the_last_status_given_before_the_paint() -> None:
+    """Two statuses before one paint: the line painted is the second's, also when the second
+    reads as the line already on screen."""
+    bar = StatusBar(StatusInfo("h", "live", age=2.1))
+    async with Harness(bar).run_test(size=(80, 5)) as pilot:
+        await pilot.pause()
+        bar.update_status(StatusInfo("h", "live", age=3.2))
+        bar.update_status(StatusInfo("h", "live", age=2.2))
+        await pilot.pause()
+        assert "updated 2s ago" in lines(bar)[0]
+        bar.update_status(StatusInfo("h", "live", age=4.2))
+        bar.update_status(StatusInfo("h", "live", age=5.2))
+        await pilot.pause()
+        assert "updated 5s ago" in lines(bar)[0]
+
+
 # --- hostile text --------------------------------------------------------------------------
 
 
