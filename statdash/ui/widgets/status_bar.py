@@ -341,6 +341,9 @@ def changed_span(before: Text, after: Text, console: Console) -> tuple[int, int]
 
     Cells past the end of the shorter line count as changed (the background shows there).
     """
+    if before.plain == after.plain and before.spans == after.spans and before.style == after.style:
+        # The same words in the same styles (most calls: the age moved within its second).
+        return None
     old, new = _cells(before, console), _cells(after, console)
     if old == new:
         return None
