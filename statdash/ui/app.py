@@ -43,6 +43,7 @@ from statdash.live.recordings.replay import ReplayController, clock_text, moment
 from statdash.live.session import Phase, SessionStatus
 from statdash.text import clean, counted, safe
 from statdash.ui.bridge import Bridge
+from statdash.ui.frames import CroppingCompositor
 from statdash.ui.heap import collect_ahead, release_heap, resume_collections, settle_heap
 from statdash.ui.keys import KEY_ACTIONS, PAGE_KEYS, REPLAY_KEY_ACTIONS
 from statdash.ui.messages import (
@@ -216,6 +217,14 @@ class StatdashApp(App[int]):
         return [wanted if isinstance(found, (NoColor, Monochrome)) else found for found in filters]
 
     # --- composition ------------------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen[object]:
+        """Textual's default screen, whose frames send only the cells that changed (see
+        `statdash.ui.frames`: a moved clock sends its own cells, not its row up to it)."""
+        screen = super().get_default_screen()
+        # Before the screen is mounted its compositor holds nothing: swapping it is safe.
+        screen._compositor = CroppingCompositor()
+        return screen
 
     def compose(self) -> ComposeResult:
         # The title and the banner share one docked box: a maximized panel (`m`) is laid out

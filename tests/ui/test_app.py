@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import inspect
 import os
+import re
 import shutil
 import signal
 from collections.abc import Callable, Iterator
@@ -12,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual._compositor import CompositorUpdate
+from textual.screen import Screen
 from textual.widgets import ContentSwitcher
 
 import statdash.ui.app as app_module
@@ -601,6 +604,43 @@ async def test_time_in_state_ticks_between_polls(
         assert before != after
         # 65 s later the clock part of the cell reads one minute and five seconds more.
         assert before.split()[-1] != after.split()[-1]
+        await pilot.press("q")
+
+
+async def test_a_tick_sends_the_clocks_cells_not_their_rows(
+    client: StatisticsClient, simulator: RunningSimulator
+) -> None:
+    """Paused, a second's frame sends each moved time in state by itself: no agent's name,
+    no state word, none of the row before the clock."""
+    wall = Clock(float(simulator.state()["sim_time"]) + 30)
+    app = make_app(client, wall_clock=wall)
+    frames: list[object] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until_async(lambda: has_data(app), pilot=pilot)
+        app.controller.pause()
+        await pilot.pause()
+        display = app._display
+
+        def keep(screen: Screen[object], renderable: object) -> None:
+            frames.append(renderable)
+            display(screen, renderable)  # type: ignore[arg-type]
+
+        app._display = keep  # type: ignore[method-assign]
+        table = agents_panel(app).table
+        before = table.get_cell("Agent:ana.silva", "t0")
+        wall.now += 1
+        app._tick()
+        await until_async(lambda: bool(frames), pilot=pilot)
+        assert table.get_cell("Agent:ana.silva", "t0") != before
+        written = "".join(
+            frame.render_segments(app.console)
+            for frame in frames
+            if isinstance(frame, CompositorUpdate)
+        )
+        text = re.sub(r"\x1b\[[0-9;]*[mH]", "|", written)
+        clock = table.get_cell("Agent:ana.silva", "t0")
+        assert clock is not None and clock.text.plain in text
+        assert "ana.silva" not in text and "Ready" not in text
         await pilot.press("q")
 
 

@@ -966,13 +966,14 @@ async def test_a_changed_row_re_renders_only_its_changed_cell(
         table = app.query_one(LiveTable)
         await pilot.pause()
         rendered: list[str] = []
-        original = live_table._cell_segments
+        original = live_table._piece
 
         def spy(console: Any, text: Text, *args: Any) -> Any:
             rendered.append(text.plain)
             return original(console, text, *args)
 
-        monkeypatch.setattr(live_table, "_cell_segments", spy)
+        # Every cell drawn is drawn as its piece (plain ones without rendering their Text).
+        monkeypatch.setattr(live_table, "_piece", spy)
         table.update_cells({"a0003": {"calls": Cell(safe("55"), 55)}})
         await pilot.pause()
         assert rendered == ["55"]
@@ -1111,15 +1112,16 @@ async def test_a_dimmed_row_whose_clock_moved_dims_only_the_new_cell(
         await pilot.pause()
         drawn(table)
         dimmed_again: list[str] = []
-        original = Segment.apply_style
+        original = live_table._piece
 
-        def spy(segments: Any, style: Style | None = None, post_style: Style | None = None) -> Any:
-            if post_style is not None:
-                segments = list(segments)
-                dimmed_again.extend(segment.text for segment in segments)
-            return original(segments, style, post_style)
+        def spy(console: Any, text: Text, *args: Any) -> Any:
+            piece = original(console, text, *args)
+            if args[-1] is not None:
+                dimmed_again.extend(segment.text for segment in piece)
+            return piece
 
-        monkeypatch.setattr(Segment, "apply_style", spy)
+        # Every cell drawn is drawn as its piece, the dimming laid on there (post_style).
+        monkeypatch.setattr(live_table, "_piece", spy)
         table.update_cells({"a0003": {"time": Cell(safe("9:59"), 599)}})
         await pilot.pause()
         line = table.render_line(4)
@@ -1145,3 +1147,32 @@ async def test_rows_redrawn_dimmed_or_under_the_cursor_are_cached_like_the_other
         count_renders.clear()
         drawn(table)
         assert count_renders == []
+
+
+PIECE_TEXTS = [
+    Text("0:00:34", no_wrap=True, end=""),
+    Text("", end=""),
+    Text("12 ", end=""),
+    Text("42", "dim", end=""),
+    Text("n/a", style="dim italic"),
+    Text("87%", Style(color="red", bold=True)),
+    Text("-", Style(color="red", meta={"@click": "app.quit"})),
+    Text("—", "dim"),
+    Text("too long for it"),
+]
+
+
+@pytest.mark.parametrize("text", PIECE_TEXTS, ids=lambda text: repr(text.plain))
+@pytest.mark.parametrize("align", ["left", "right"])
+@pytest.mark.parametrize("post_style", [None, Style(dim=True), Style(color="blue", bgcolor="red")])
+def test_a_plain_cell_is_drawn_as_the_general_path_draws_it(
+    text: Text, align: live_table.Align, post_style: Style | None
+) -> None:
+    """A cell of one style is drawn without rendering its Text (each second's clocks), into
+    exactly the segments the general path makes: same text, styles, padding, no meta."""
+    console = App().console
+    base = Style(color="white", bgcolor="black")
+    for width in (len(text.plain), 8):
+        drawn = live_table._piece(console, text, width, align, base, post_style)
+        general = live_table._rendered_piece(console, text, width, align, base, post_style)
+        assert drawn == general

@@ -665,17 +665,45 @@ async def test_a_text_line_repaints_only_the_cells_that_changed() -> None:
         assert lines(title)[0].startswith(" Wallboard   next: 2 Queues in 17s ")
 
 
-async def test_status_bar_repaints_only_the_cells_of_its_data_age() -> None:
-    """ "updated 6s ago" becoming "updated 7s ago" repaints that one cell, not the line."""
-    bar = StatusBar(StatusInfo("h", "live", age=6.1))
+async def test_status_bar_repaints_only_the_cells_that_changed() -> None:
+    """A second later only the data age's digit is repainted, not the line; a new phase
+    repaints from its first changed cell to its last."""
+    bar = StatusBar(StatusInfo("h", "live", age=2.1))
     async with Harness(bar).run_test(size=(80, 5)) as pilot:
         await pilot.pause()
-        column = lines(bar)[0].index("6s ago")
+        before = lines(bar)[0]
         calls = record_refreshes(bar)
-        bar.update_status(StatusInfo("h", "live", age=7.2))
-        assert calls == [(Region(column, 0, 1, 1),)]
+        bar.update_status(StatusInfo("h", "live", age=3.2))
+        assert calls == [(Region(before.index("2s ago"), 0, 1, 1),)]
         await pilot.pause()
-        assert "updated 7s ago" in lines(bar)[0]
+        assert lines(bar)[0] == before.replace("2s ago", "3s ago")
+        calls.clear()
+        bar.update_status(StatusInfo("h", "paused", age=3.2))
+        await pilot.pause()
+        after = lines(bar)[0]
+        first = next(
+            x for x, (old, new) in enumerate(zip(before, after, strict=True)) if old != new
+        )
+        [(region,)] = calls
+        # From the glyph (● -> ‖) to the last cell that moved (the line got longer).
+        assert region.x == first == before.index("●")
+        assert region.right == len(after.rstrip())
+
+
+async def test_status_bar_paints_the_last_status_given_before_the_paint() -> None:
+    """Two statuses before one paint: the line painted is the second's, also when the second
+    reads as the line already on screen."""
+    bar = StatusBar(StatusInfo("h", "live", age=2.1))
+    async with Harness(bar).run_test(size=(80, 5)) as pilot:
+        await pilot.pause()
+        bar.update_status(StatusInfo("h", "live", age=3.2))
+        bar.update_status(StatusInfo("h", "live", age=2.2))
+        await pilot.pause()
+        assert "updated 2s ago" in lines(bar)[0]
+        bar.update_status(StatusInfo("h", "live", age=4.2))
+        bar.update_status(StatusInfo("h", "live", age=5.2))
+        await pilot.pause()
+        assert "updated 5s ago" in lines(bar)[0]
 
 
 # --- hostile text --------------------------------------------------------------------------

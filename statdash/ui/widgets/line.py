@@ -37,6 +37,9 @@ def _cells(text: Text) -> list[Cell]:
 def changed_cells(before: Text, after: Text) -> tuple[int, int] | None:
     """The cells `[start, end)` where two left-aligned lines read or look different, None
     where they are the same; the shorter is taken as padded with blanks."""
+    if before.plain == after.plain and before.spans == after.spans and before.style == after.style:
+        # The same words in the same styles (most calls: the age moved within its second).
+        return None
     old, new = _cells(before), _cells(after)
     if old == new:
         return None

@@ -247,10 +247,57 @@ def _piece(
     A line is its pieces joined (`_join_pieces`), so a piece rendered once is reused as long
     as its cell and the row's styles stay the same.
     """
+    plain = text.plain
+    if not text.spans and len(plain) <= width and plain.isprintable() and plain.isascii():
+        # A cell of one style that fits (a clock, a figure): the segments the general path
+        # below makes of it, without rendering a Text (each second's clocks take this path).
+        own = console.get_style(text.style, default=_NULL_STYLE) if text.style else None
+        piece = _plain_piece(plain, width, align, style, own, post_style)
+        if not any(segment.style is not None and segment.style.meta for segment in piece):
+            return piece
+    return _rendered_piece(console, text, width, align, style, post_style)
+
+
+def _rendered_piece(
+    console: Console,
+    text: Text,
+    width: int,
+    align: Align,
+    style: Style,
+    post_style: Style | None,
+) -> list[Segment]:
+    """`_piece` of any cell: its Text rendered, styled, padded and simplified."""
     segments = [Segment(" ", style), *_cell_segments(console, text, width, align, style)]
     if post_style is not None:
         segments = list(Segment.apply_style(segments, post_style=post_style))
     return list(Segment.simplify(segments))
+
+
+def _plain_piece(
+    plain: str,
+    width: int,
+    align: Align,
+    style: Style,
+    own: Style | None,
+    post_style: Style | None,
+) -> list[Segment]:
+    """`_piece` of an ASCII text of one style (`own`, None for none) that fits `width`: the
+    gap and padding over `style`, the text over `style + own`, `post_style` on all, simplified."""
+    outer = style if post_style is None else style + post_style
+    inner = outer if own is None else style + own
+    if own is not None and post_style is not None:
+        inner = inner + post_style
+    pad = " " * (width - len(plain))
+    if inner == outer or not plain:
+        return [Segment(f" {pad}{plain}" if align == "right" else f" {plain}{pad}", outer)]
+    if align == "right":
+        lead, tail = " " + pad, ""
+    else:
+        lead, tail = " ", pad
+    pieces = [Segment(lead, outer), Segment(plain, inner)]
+    if tail:
+        pieces.append(Segment(tail, outer))
+    return pieces
 
 
 def _join_pieces(pieces: Iterable[list[Segment]]) -> list[Segment]:
