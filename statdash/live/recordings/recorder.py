@@ -32,6 +32,7 @@ import sqlite3
 import threading
 import time
 import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,31 @@ REDACTED_WEBHOOK = "https://webhook.invalid/redacted"
 resolves, RFC 2606)."""
 
 
+class _Columns:
+    """Rows of one table kept as one list per column until the writer inserts them.
+
+    A row waiting for the writer is a slot in each list, not a tuple of its own: the tick,
+    the statistic and most values are objects that exist anyway (the tick's number, the
+    interned statistic number, the store's own text of a figure), so a change adds
+    almost no object that outlives the ingest. Tuples that lived a second each, by the
+    thousand (a keyframe is 10,380 of them on floor.yaml), were interleaved in Python's
+    allocator with objects that live for hours, and left its arenas pinned: RSS crept
+    with `--record` (docs/performance.md). The writer's tuples live one insert each.
+    """
+
+    __slots__ = ("columns",)
+
+    def __init__(self, width: int) -> None:
+        self.columns: tuple[list[Any], ...] = tuple([] for _ in range(width))
+
+    def __len__(self) -> int:
+        return len(self.columns[0])
+
+    def rows(self) -> Iterator[tuple[Any, ...]]:
+        """The rows, in the order they were added (for `executemany`)."""
+        return zip(*self.columns, strict=True)
+
+
 @dataclass(slots=True)
 class _Batch:
     """Rows gathered on the event loop since the last commit, table by table."""
@@ -83,9 +109,12 @@ class _Batch:
     states: list[tuple[Any, ...]] = field(default_factory=list)
     ticks: list[tuple[int, float, int, int, int]] = field(default_factory=list)
     layouts: list[tuple[int, bytes]] = field(default_factory=list)
-    arrivals: list[tuple[int, int]] = field(default_factory=list)
-    changes: list[tuple[int, int, Any, Any, Any]] = field(default_factory=list)
-    keyframes: list[tuple[int, int, Any, Any, Any]] = field(default_factory=list)
+    arrivals: _Columns = field(default_factory=lambda: _Columns(2))
+    """(tick, stat)"""
+    changes: _Columns = field(default_factory=lambda: _Columns(5))
+    """(tick, stat, value, state, since)"""
+    keyframes: _Columns = field(default_factory=lambda: _Columns(5))
+    """(tick, stat, value, state, since), as `changes`"""
     gaps: list[tuple[int, float, float, str]] = field(default_factory=list)
     resumed: int = 0
     """Values of a tick that resumed after a gap (the whole store, twice): not counted by the
@@ -239,32 +268,22 @@ class Recorder(Listener):
         self._tick += 1
         tick = self._tick
         tick_ms = tick_millis(wall)
-        get = store.get
-        encode = self._encoder.encode
         stat = self._stat
-        rows = []
-        if resuming:
-            # What changed in the gap is unknown: every value is a change at this tick, so a
-            # replay playing on across the gap lands on the right state.
-            for statistic_id, held in store.values().items():
-                rows.append((tick, stat(statistic_id), *encode(held, tick_ms)))
-        else:
-            for statistic_id in ingested.changed:
-                value = get(statistic_id)
-                if value is not None:
-                    rows.append((tick, stat(statistic_id), *encode(value, tick_ms)))
-        # In key order, so every insert appends to the last page and pages are left full.
-        rows.sort()
-        self.changes_recorded += len(rows)
+        # What changed in a gap is unknown: on resuming every value is a change at this
+        # tick, so a replay playing on across the gap lands on the right state.
+        changed = store.values() if resuming else ingested.changed
         arrived = store.arrived
         # The store keeps the very same list while polls bring the same ids: one identity test.
         new_arrivals = resuming or arrived is not self._last_arrived
         self._last_arrived = arrived
         with self._lock:
             batch = self._batch
-            batch.changes.extend(rows)
+            self.changes_recorded += self._add(batch.changes, store, changed, tick, tick_ms)
             if new_arrivals:
-                batch.arrivals.extend(sorted((tick, stat(sid)) for sid in arrived))
+                ticks, stats = batch.arrivals.columns
+                for number in sorted(stat(sid) for sid in arrived):
+                    ticks.append(tick)
+                    stats.append(number)
             keyframe = resuming or wall >= self._next_keyframe
             if keyframe:
                 self._keyframe(store, tick, tick_ms, batch)
@@ -315,14 +334,30 @@ class Recorder(Listener):
         self._encoder.new_states.clear()
 
     def _keyframe(self, store: Store, tick: int, tick_ms: int, batch: _Batch) -> None:
+        self._add(batch.keyframes, store, store.values(), tick, tick_ms)
+
+    def _add(
+        self, table: _Columns, store: Store, ids: Iterable[str], tick: int, tick_ms: int
+    ) -> int:
+        """Append the store's values of `ids` at `tick` to `table`; how many there were."""
+        ticks, stats, values, states, sinces = table.columns
         encode = self._encoder.encode
         stat = self._stat
-        rows = [
-            (tick, stat(statistic_id), *encode(value, tick_ms))
-            for statistic_id, value in store.values().items()
-        ]
-        rows.sort()
-        batch.keyframes.extend(rows)
+        get = store.get
+        added = 0
+        # In key order, so every insert appends to the last page and pages are left full.
+        for statistic_id in sorted(ids, key=stat):
+            held = get(statistic_id)
+            if held is None:
+                continue
+            value, state, since = encode(held, tick_ms)
+            ticks.append(tick)
+            stats.append(stat(statistic_id))
+            values.append(value)
+            states.append(state)
+            sinces.append(since)
+            added += 1
+        return added
 
     def close(self) -> None:
         """Write what is left and close the file; safe to call more than once."""
@@ -386,9 +421,9 @@ class Recorder(Listener):
             db.execute("BEGIN")
             db.executemany("INSERT INTO statistics VALUES (?, ?, ?, ?, ?)", batch.statistics)
             db.executemany("INSERT INTO states VALUES (?, ?, ?, ?, ?, ?)", batch.states)
-            db.executemany("INSERT INTO changes VALUES (?, ?, ?, ?, ?)", batch.changes)
-            db.executemany("INSERT INTO arrivals VALUES (?, ?)", batch.arrivals)
-            db.executemany("INSERT INTO keyframes VALUES (?, ?, ?, ?, ?)", batch.keyframes)
+            db.executemany("INSERT INTO changes VALUES (?, ?, ?, ?, ?)", batch.changes.rows())
+            db.executemany("INSERT INTO arrivals VALUES (?, ?)", batch.arrivals.rows())
+            db.executemany("INSERT INTO keyframes VALUES (?, ?, ?, ?, ?)", batch.keyframes.rows())
             db.executemany("INSERT INTO ticks VALUES (?, ?, ?, ?, ?)", batch.ticks)
             db.executemany("INSERT OR REPLACE INTO layouts VALUES (?, ?)", batch.layouts)
             db.executemany("INSERT INTO gaps VALUES (?, ?, ?, ?)", batch.gaps)
