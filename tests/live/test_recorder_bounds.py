@@ -11,7 +11,14 @@ import pytest
 from statdash.api.models import SubscriptionItem
 from statdash.api.values import AgentStateValue, NumberValue, StatValue
 from statdash.live.controller import LiveController, Plan
-from statdash.live.recordings.file import Gap, Recording, RecordingError, clock_text
+from statdash.live.recordings.file import (
+    Encoder,
+    Gap,
+    Recording,
+    RecordingError,
+    clock_text,
+    tick_millis,
+)
 from statdash.live.recordings.recorder import BEHIND, Recorder
 from statdash.live.recordings.replay import ReplayController, seek_store
 from statdash.live.session import SessionStatus
@@ -262,3 +269,35 @@ def test_a_value_waiting_for_the_writer_costs_a_slot_per_column_not_a_tuple(
         recorder.release.set()
         recorder.close()
     assert held < 64 * 2 * len(ids), f"{held / len(ids) / 2:.0f} bytes a waiting change"
+
+
+def test_interned_agent_states_share_one_copy_of_each_text() -> None:
+    """Agent states are interned with one copy of each text (status, reason, media, place)
+    however many values brought it: 10,000 agents' states (a new combination each, as a
+    floor brings over a shift) keep under 250 bytes each, not the decoded strings of each
+    first value (385 bytes each when they did)."""
+
+    def fresh(text: str) -> str:
+        return "".join(list(text))  # equal text, a new object: what decoding each reply gives
+
+    encoder = Encoder()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for agent in range(10_000):
+            value = AgentStateValue(
+                fresh("NotReadyForNextCall"),
+                status_code=8,
+                reason=fresh("Coaching"),
+                media=fresh("voice"),
+                place_id=f"Place_agent{agent:05}",
+                since=START,
+            )
+            encoder.encode(value, tick_millis(START))
+            encoder.new_states.clear()  # the recorder hands these to the writer
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    first, second = list(encoder.states)[:2]
+    assert first[0] is second[0] and first[2] is second[2] and first[3] is second[3]
+    assert kept < 250 * 10_000, f"{kept / 10_000:.0f} bytes an interned state"

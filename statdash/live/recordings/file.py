@@ -134,6 +134,11 @@ class Encoder:
     def __init__(self) -> None:
         self.states: dict[StateKey, int] = {}
         self.new_states: list[tuple[int, *StateKey]] = []
+        # One copy of each text the states name. A state is a combination (each agent's
+        # place, each status and reason): floor.yaml's floor brings tens of thousands over a
+        # shift, and keys made of the decoded strings kept four strings alive each, all
+        # alike but the place: most of what recording holds that grows over a shift.
+        self._texts: dict[str, str] = {}
 
     def encode(self, value: StatValue, tick_ms: int) -> Row:
         """The stored form of one value at a tick of epoch milliseconds `tick_ms`."""
@@ -159,11 +164,24 @@ class Encoder:
             state = self.states.get(key)
             if state is None:
                 state = len(self.states) + 1  # 0 is UNKNOWN_STATE
+                key = (
+                    self._texts.setdefault(value.status, value.status),
+                    value.status_code,
+                    self._shared(value.reason),
+                    self._shared(value.media),
+                    self._shared(value.place_id),
+                )
                 self.states[key] = state
                 self.new_states.append((state, *key))
             return None, state, _since(value.since, tick_ms)
         assert isinstance(value, UnknownValue)
         return _unknown_json(value.raw), UNKNOWN_STATE, None
+
+    def _shared(self, text: str | None) -> str | None:
+        """The one copy of `text` the interned states share (None stays None)."""
+        if text is None:
+            return None
+        return self._texts.setdefault(text, text)
 
 
 def clock_text(moment: float) -> str:
