@@ -107,7 +107,8 @@ def test_a_writer_behind_bounds_memory_and_leaves_a_gap_that_replays_honestly(
 
 def test_a_session_that_ends_in_a_gap_stores_it_after_the_last_tick(tmp_path: Path) -> None:
     """Closed while still behind, the recording holds what was written and a gap from the
-    first ingest not recorded to the last one, after its last tick."""
+    first ingest not recorded to the last one, after its last tick; a replay at its end says
+    so."""
     path = tmp_path / "ends-behind.sqlite"
     recorder = _held(path)
     store = Store()
@@ -123,6 +124,10 @@ def test_a_session_that_ends_in_a_gap_stores_it_after_the_last_tick(tmp_path: Pa
         assert gap.tick == recording.tick_count
         assert gap.since == START + recording.tick_count
         assert gap.until == START + 59
+        # A replay that reaches the last tick says the session went on unrecorded.
+        replay = ReplayController(recording, on_change=lambda _: None, on_status=lambda _: None)
+        replay.go_to(recording.end)
+        assert replay.status.stopped == gap.text()
 
 
 def test_a_format_2_file_reads_with_no_gaps(tmp_path: Path) -> None:
