@@ -142,12 +142,21 @@ def test_a_format_2_file_reads_with_no_gaps(tmp_path: Path) -> None:
         assert recording.state_at(2) == _values(2)
 
 
-def test_a_damaged_gap_row_is_one_sentence(tmp_path: Path) -> None:
-    """A gaps row that makes no sense (an end before its start) is refused as damage."""
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [(1, START + 5, START + 1)],  # ends before it starts
+        [(1, START + 1, START + 5), (2, START + 3, START + 6)],  # overlaps the one before
+    ],
+)
+def test_a_damaged_gap_row_is_one_sentence(
+    tmp_path: Path, rows: list[tuple[int, float, float]]
+) -> None:
+    """Gaps that make no sense (an end before its start, out of time order) are damage."""
     path = tmp_path / "bad-gap.sqlite"
     record_stream(path, LAYOUT, [(START + second, _values(second), IDS) for second in range(3)])
     with sqlite3.connect(path) as db:
-        db.execute("INSERT INTO gaps VALUES (1, ?, ?, 'x')", (START + 5, START + 1))
+        db.executemany("INSERT INTO gaps VALUES (?, ?, ?, 'x')", rows)
     with pytest.raises(RecordingError) as refused:
         Recording(path)
     assert str(refused.value) == f"{path}: the gaps table is damaged"

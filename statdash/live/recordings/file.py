@@ -514,6 +514,7 @@ class Recording:
                 self._keyframe_ticks.append(tick)
 
     def _load_gaps(self) -> list[Gap]:
+        self._gap_starts: list[float] = []
         if self.info.version < 3:
             return []
         rows = self._query("SELECT tick, since, until, why FROM gaps ORDER BY tick")
@@ -527,17 +528,20 @@ class Recording:
                 and math.isfinite(since)
                 and math.isfinite(until)
                 and since <= until
+                # In time order, one after the other: `gap_at` looks one up by bisection.
+                and (not gaps or gaps[-1].until <= since)
                 and isinstance(why, str)
             ):
                 raise RecordingError(f"{self.path}: the gaps table is damaged")
             gaps.append(Gap(tick, since, until, why))
+        self._gap_starts = [gap.since for gap in gaps]
         return gaps
 
     def gap_at(self, moment: float) -> Gap | None:
         """The gap `moment` falls in (from its start up to, not including, its end), or None."""
-        for gap in self.gaps:
-            if gap.since <= moment < gap.until:
-                return gap
+        index = bisect.bisect_right(self._gap_starts, moment) - 1
+        if index >= 0 and moment < self.gaps[index].until:
+            return self.gaps[index]
         return None
 
     def gaps_between(self, start: float, end: float) -> list[Gap]:
