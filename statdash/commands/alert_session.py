@@ -84,7 +84,8 @@ class AlertSession:
 
         def status_changed(status: SessionStatus) -> None:
             if status.stopped and status.stopped != self._last_stopped:
-                # A feature stopped on its own (recording on a full disk): one line, once.
+                # A feature stopped on its own (recording on a full disk) or working on
+                # degraded (recording paused, then the gap it left): one line each, once.
                 self._last_stopped = status.stopped
                 voice.say(clean(status.stopped, 300))
             if self._last_phase is status.phase:

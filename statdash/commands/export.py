@@ -62,6 +62,11 @@ def run(args: argparse.Namespace) -> int:
                 start = moment_of_day(args.start, recording.start, recording.end)
             if args.end is not None:
                 end = moment_of_day(args.end, start, recording.end)
+            # A session that ended inside a gap follows the last tick: said as well.
+            for gap in recording.gaps_between(start, end if args.end else math.inf):
+                # Said on stderr, so the lines keep their columns: the values after a gap
+                # start again from the whole state at its end.
+                VOICE.say(f"{args.file}: {gap.text()} ({clean(gap.why, 80)})")
             names = Names(recording)
             rows = (
                 _sampled(recording, start, end, step, names)
@@ -122,7 +127,8 @@ def _changes(recording: Recording, start: float, end: float, names: Names) -> It
 def _sampled(
     recording: Recording, start: float, end: float, step: float, names: Names
 ) -> Iterator[Line]:
-    """The whole state at `start`, `start + step`, ... up to `end`."""
+    """The whole state at `start`, `start + step`, ... up to `end`; none at a moment in a gap
+    (the state there was not recorded)."""
     moment = start
     tick = recording.tick_at(moment)
     values = recording.state_at(tick)
@@ -131,8 +137,9 @@ def _sampled(
         for _, changed in recording.changes(tick, target):
             values.update(changed)
         tick = max(tick, target)
-        for statistic_id, value in names.order(values):
-            yield moment, statistic_id, value
+        if recording.gap_at(moment) is None:
+            for statistic_id, value in names.order(values):
+                yield moment, statistic_id, value
         moment += step
 
 

@@ -164,6 +164,13 @@ class Listener:
         controller looks after each ingest and takes a stopped feature off the data path."""
         return None
 
+    @property
+    def notice(self) -> str | None:
+        """What the status line should say while the feature works on, degraded (`recording
+        paused since 10:12:03: writing fell behind`), or None. Unlike `failure`, it
+        keeps the feature on the data path; the controller looks after each ingest."""
+        return None
+
     async def aclose(self) -> None:
         """The session has ended: finish and release what the feature holds."""
 
@@ -245,6 +252,8 @@ class LiveController:
         self._stopped: str | None = None
         # Listeners dropped after a failure: still closed with the rest.
         self._closing: list[Listener] = []
+        # The first listener's notice, as last reported on the status line.
+        self._notice: str | None = None
 
     @property
     def status(self) -> SessionStatus:
@@ -258,7 +267,8 @@ class LiveController:
             check_newer=newer,
             check_corrected=corrected,
             stopped=self._stopped
-            or next((listener.failure for listener in self.listeners if listener.failure), None),
+            or next((listener.failure for listener in self.listeners if listener.failure), None)
+            or self._notice,
         )
 
     @property
@@ -478,6 +488,11 @@ class LiveController:
             if failure is not None:
                 log.info("%s stopped: %s", type(listener).__name__, failure)
                 self._stop(listener, failure)
+        notice = next((each.notice for each in self.listeners if each.notice), None)
+        if notice != self._notice:
+            # A feature that fell behind (or caught up) says so once, as it changes.
+            self._notice = notice
+            self._on_status(self.status)
 
     def layout_changed(self, layout: CompiledLayout) -> None:
         """The layout file was reloaded into `layout`: every listener hears it."""

@@ -87,7 +87,9 @@ class SessionStatus:
     check_corrected: int = 0
     """Values that peek corrected (push should have delivered them)."""
     stopped: str | None = None
-    """A feature that stopped on its own and why (`recording stopped: disk full`)."""
+    """A feature that stopped on its own and why (`recording stopped: disk full`), or one
+    that works on degraded (`recording paused since 10:12:03: ...`); in a replay, the gap in
+    the recording the moment shown falls in."""
 
 
 class SubscriptionResultLike(Protocol):

@@ -39,7 +39,8 @@ from statdash.layout.views import CompiledLayout
 from statdash.lifecycle import install_signal_handlers, watch_terminal
 from statdash.live.alerts.runner import AlertRunner
 from statdash.live.controller import LiveController, plan_for
-from statdash.live.recordings.replay import ReplayController, clock_text, moment_of_day
+from statdash.live.recordings.file import clock_text
+from statdash.live.recordings.replay import ReplayController, moment_of_day
 from statdash.live.session import Phase, SessionStatus
 from statdash.text import clean, counted, safe
 from statdash.ui.bridge import Bridge

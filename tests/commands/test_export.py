@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from statdash.api.values import AgentStateValue, NumberValue, StatValue
+from statdash.live.recordings.file import FORMAT_VERSION, Recording
 from tests.commands.conftest import LAYOUTS, Result
-from tests.live.recordings import record_stream, small_layout
+from tests.live.recordings import record_stream, record_with_gap, small_layout
 
 LAYOUT = small_layout()
 IDS = [item.statistic_id for item in LAYOUT.items]
@@ -127,7 +128,7 @@ def test_bad_flags_and_files_are_one_clear_line(
     assert "not a statdash recording" in refused.err
     assert "Traceback" not in refused.err
     with sqlite3.connect(recording) as db:
-        db.execute("PRAGMA user_version=3")
+        db.execute(f"PRAGMA user_version={FORMAT_VERSION + 1}")
     newer = cli("replay", str(recording))
     assert newer.code == 2
     assert "newer statdash" in newer.err
@@ -178,3 +179,38 @@ def test_a_figure_without_a_value_exports_as_its_words(
     result = cli("export", str(path), "--format", output)
     assert result.code == 0, result.err
     assert "n/a" in result.out and "nan" not in result.out.lower().replace("n/a", "")
+
+
+def test_a_gap_is_said_on_stderr_and_no_state_is_made_up_inside_it(
+    cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    """A recording with a gap (the writer fell behind): export names it on stderr, the
+    changes go on at its end with the whole state, and `--every` has no lines inside it."""
+    stream: list[tuple[float, dict[str, StatValue], list[str]]] = [
+        (START + second, {ANA_CALLS: NumberValue(float(second), str(second))}, IDS)
+        for second in range(40)
+    ]
+    stream[0][1][ANA_STATE] = AgentStateValue("WaitForNextCall", since=START - 60)
+    path = tmp_path / "gap.sqlite"
+    record_with_gap(path, LAYOUT, stream, max_pending=4, resume_at=30)
+    with Recording(path) as recording:
+        (gap,) = recording.gaps
+    since = time.strftime("%H:%M:%S", time.gmtime(gap.since))
+    said = f"statdash export: {path}: not recorded from {since} to 08:00:30 (writing fell behind)"
+
+    changes = cli("export", str(path), "--format", "csv")
+    assert changes.err.strip() == said
+    rows = _csv(changes)
+    at_resume = [row for row in rows if row["time"].startswith("2027-01-15T08:00:30.000")]
+    # The whole state again at the gap's end: ana's state and calls, not only what changed.
+    assert {(row["object_id"], row["statistic"]) for row in at_resume} >= {
+        ("ana", "Calls"),
+        ("ana", "State"),
+    }
+    assert not [row for row in rows if since < row["time"][11:19] < "08:00:30"]
+
+    every = cli("export", str(path), "--format", "csv", "--every", "1s")
+    assert every.err.strip() == said
+    seconds = {row["time"][11:19] for row in _csv(every)}
+    assert "08:00:29" not in seconds and since not in seconds
+    assert {"08:00:00", "08:00:30", "08:00:39"} <= seconds

@@ -70,7 +70,7 @@ def test_export_reads_a_file_cut_short_and_says_so_in_one_line(
     result = cli("export", str(copy))
     assert result.code == 0, result.err
     line = _one_line(result, "export")
-    assert "the file is cut short (4096 of 40960 bytes" in line
+    assert "the file is cut short (4096 of 45056 bytes" in line
     assert line.endswith("showing the 30 ticks it holds")
     rows = list(csv.DictReader(io.StringIO(result.out)))
     calls = [row["value"] for row in rows if row["statistic"] == "Calls" and row["value"]]

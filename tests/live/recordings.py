@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,8 +17,9 @@ from statdash.api.values import StatValue
 from statdash.layout.compile import compile_layout
 from statdash.layout.loader import load_layout_text
 from statdash.layout.views import CompiledLayout
-from statdash.live.recordings.recorder import Recorder
+from statdash.live.recordings.recorder import MAX_PENDING_VALUES, Recorder, _Batch
 from statdash.live.store import Batch, Store
+from tests.support.wait import until
 
 LAYOUT = """
 title: Recorded floor
@@ -80,6 +82,62 @@ def record_stream(
     recorder.close()
     assert recorder.failure is None
     return seen
+
+
+class HeldRecorder(Recorder):
+    """A recorder whose writer blocks before each commit until the test sets `release`: a
+    disk as slow as the test wants, with no timing involved. `holding` is set once the
+    writer has taken a batch and waits."""
+
+    def __init__(
+        self,
+        path: Path,
+        layout: CompiledLayout,
+        *,
+        started: float,
+        max_pending: int = MAX_PENDING_VALUES,
+    ) -> None:
+        self.release = threading.Event()
+        self.holding = threading.Event()
+        super().__init__(
+            path,
+            layout,
+            server="stats.example.com:443",
+            started=started,
+            flush_seconds=0.005,
+            max_pending=max_pending,
+        )
+
+    def _commit(self, batch: _Batch) -> None:
+        self.holding.set()
+        self.release.wait()
+        super()._commit(batch)
+
+
+def record_with_gap(
+    path: Path,
+    layout: CompiledLayout,
+    ingests: Sequence[tuple[float, Mapping[str, StatValue], Sequence[str]]],
+    *,
+    max_pending: int,
+    resume_at: int,
+) -> None:
+    """Record `ingests` with the writer held from the first one until ingest `resume_at`:
+    what passes `max_pending` meanwhile is the one gap. From `resume_at` on, each ingest
+    waits for the writer to catch up (a disk that keeps up again)."""
+    store = Store()
+    recorder = HeldRecorder(path, layout, started=ingests[0][0], max_pending=max_pending)
+    for index, (wall, values, arrived) in enumerate(ingests):
+        if index >= resume_at:
+            recorder.release.set()
+            until(lambda: recorder.caught_up, what="the writer caught up")
+        result = store.ingest(Batch.replayed(values, arrived), now=wall, wall=wall)
+        recorder.ingested(store, result, wall, sampled=True)
+        if index == 0:
+            until(recorder.holding.is_set, what="the writer took the first tick")
+    recorder.release.set()
+    recorder.close()
+    assert recorder.failure is None
 
 
 def cut_short_copy(path: Path) -> Path:

@@ -220,11 +220,19 @@ def test_a_fifo_or_a_folder_is_no_recording_and_never_blocks(tmp_path: Path) -> 
 
 
 def test_a_newer_format_says_which_version(tmp_path: Path) -> None:
-    """A file of a newer format version is refused, naming both versions."""
+    """A file of a newer or an earlier format than this one reads is refused, naming both."""
     path = _recorded(tmp_path)
     with sqlite3.connect(path) as db:
         db.execute("PRAGMA user_version=7")
-    with pytest.raises(RecordingError, match=r"newer statdash \(format 7; this one reads format 2"):
+    with pytest.raises(
+        RecordingError, match=r"newer statdash \(format 7; this one reads formats 2 to 3\)"
+    ):
+        Recording(path)
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA user_version=1")
+    with pytest.raises(
+        RecordingError, match=r"earlier statdash \(format 1; this one reads formats 2 to 3\)"
+    ):
         Recording(path)
 
 

@@ -183,7 +183,7 @@ def test_a_file_cut_short_by_a_full_disk_is_read_as_far_as_it_goes(tmp_path: Pat
     with Recording(copy) as recording:
         assert recording.tick_count == ticks
         assert recording.cut_short == (
-            f"{copy}: the file is cut short (4096 of 40960 bytes: a full disk, or a copy not"
+            f"{copy}: the file is cut short (4096 of 45056 bytes: a full disk, or a copy not"
             f" finished); showing the {ticks} ticks it holds"
         )
         assert len(recording.state_at(ticks - 1)) == len(IDS)

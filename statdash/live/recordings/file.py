@@ -26,6 +26,7 @@ import json
 import math
 import os
 import sqlite3
+import time
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -42,7 +43,10 @@ from statdash.regular import NotRegularFile, open_regular
 
 # 2: the layout is stored as its text (and its object lists) and compiled again on replay;
 # ticks say whether the store took a history sample.
-FORMAT_VERSION = 2
+# 3: `gaps` holds the stretches the recorder did not record (it fell behind the data).
+FORMAT_VERSION = 3
+# The earliest format this statdash reads: a format-2 file is a format-3 one without gaps.
+OLDEST_FORMAT = 2
 # 'SDRC' in the SQLite header: `file` and sqlite3 users can tell a statdash recording.
 APPLICATION_ID = 0x53445243
 KEYFRAME_SECONDS = 60.0
@@ -77,7 +81,11 @@ CREATE TABLE changes(tick INTEGER NOT NULL, stat INTEGER NOT NULL, value, state 
     PRIMARY KEY(tick, stat)) WITHOUT ROWID;
 CREATE TABLE keyframes(tick INTEGER NOT NULL, stat INTEGER NOT NULL, value, state INTEGER, since,
     PRIMARY KEY(tick, stat)) WITHOUT ROWID;
+CREATE TABLE gaps(tick INTEGER PRIMARY KEY, since REAL NOT NULL, until REAL NOT NULL,
+    why TEXT NOT NULL);
 """
+# What format 2 lacks: its files are read as having no gaps.
+_SINCE_FORMAT_3 = frozenset({"gaps"})
 
 StateKey = tuple[str, int | None, str | None, str | None, str | None]
 Row = tuple[Any, Any, Any]
@@ -86,6 +94,22 @@ Row = tuple[Any, Any, Any]
 
 class RecordingError(Exception):
     """A recording that cannot be read; the message is a sentence for the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """A stretch of the session that is not in the file: from `since` to `until` (epoch
+    seconds) no ingest was recorded; `tick` is the first tick after it (it holds the whole
+    state again), or the tick count when the recording ended inside the gap."""
+
+    tick: int
+    since: float
+    until: float
+    why: str
+
+    def text(self) -> str:
+        """The gap in words, as replay and export say it."""
+        return f"not recorded from {clock_text(self.since)} to {clock_text(self.until)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +134,11 @@ class Encoder:
     def __init__(self) -> None:
         self.states: dict[StateKey, int] = {}
         self.new_states: list[tuple[int, *StateKey]] = []
+        # One copy of each text the states name. A state is a combination (each agent's
+        # place, each status and reason): floor.yaml's floor brings tens of thousands over a
+        # shift, and keys made of the decoded strings kept four strings alive each, all
+        # alike but the place: most of what recording holds that grows over a shift.
+        self._texts: dict[str, str] = {}
 
     def encode(self, value: StatValue, tick_ms: int) -> Row:
         """The stored form of one value at a tick of epoch milliseconds `tick_ms`."""
@@ -135,11 +164,29 @@ class Encoder:
             state = self.states.get(key)
             if state is None:
                 state = len(self.states) + 1  # 0 is UNKNOWN_STATE
+                key = (
+                    self._texts.setdefault(value.status, value.status),
+                    value.status_code,
+                    self._shared(value.reason),
+                    self._shared(value.media),
+                    self._shared(value.place_id),
+                )
                 self.states[key] = state
                 self.new_states.append((state, *key))
             return None, state, _since(value.since, tick_ms)
         assert isinstance(value, UnknownValue)
         return _unknown_json(value.raw), UNKNOWN_STATE, None
+
+    def _shared(self, text: str | None) -> str | None:
+        """The one copy of `text` the interned states share (None stays None)."""
+        if text is None:
+            return None
+        return self._texts.setdefault(text, text)
+
+
+def clock_text(moment: float) -> str:
+    """A recorded moment as the screen and messages say it: `HH:MM:SS` local time."""
+    return time.strftime("%H:%M:%S", time.localtime(moment))
 
 
 def tick_millis(moment: float) -> int:
@@ -269,6 +316,9 @@ def _schema_objects() -> frozenset[tuple[str, str, str, str]]:
 
 
 SCHEMA_OBJECTS = _schema_objects()
+SCHEMA_OBJECTS_FORMAT_2 = frozenset(
+    item for item in SCHEMA_OBJECTS if item[2] not in _SINCE_FORMAT_3
+)
 
 
 # The small tables, read whole when the file is opened: every cell is checked at once.
@@ -277,6 +327,7 @@ _TEXT_COLUMNS = {
     "statistics": ("id", "statistic_id", "object_type", "object_id", "label"),
     "states": ("id", "status", "status_code", "reason", "media", "place_id"),
     "ticks": ("tick", "t", "arrived", "keyframe", "sampled"),
+    "gaps": ("tick", "since", "until", "why"),
 }
 
 
@@ -308,6 +359,8 @@ class Recording:
             self._arrival_ticks: list[int] = []
             self._keyframe_ticks: list[int] = []
             self._load_ticks()
+            self.gaps: list[Gap] = self._load_gaps()
+            """The stretches not recorded, in time order (none in a format-2 file)."""
             states = {
                 row[0]: (row[1], row[2], row[3], row[4], row[5])
                 for row in self._query("SELECT * FROM states")
@@ -361,14 +414,15 @@ class Recording:
         if version > FORMAT_VERSION:
             raise RecordingError(
                 f"{self.path}: recorded by a newer statdash (format {version}; this one reads "
-                f"format {FORMAT_VERSION}); replay it with that version"
+                f"formats {OLDEST_FORMAT} to {FORMAT_VERSION}); replay it with that version"
             )
-        if version < FORMAT_VERSION:
+        if version < OLDEST_FORMAT:
             raise RecordingError(
                 f"{self.path}: recorded by an earlier statdash (format {version}; this one "
-                f"reads format {FORMAT_VERSION}); replay it with the statdash that made it"
+                f"reads formats {OLDEST_FORMAT} to {FORMAT_VERSION}); replay it with the "
+                "statdash that made it"
             )
-        self._check_schema()
+        self._check_schema(version)
         meta = dict(self._query("SELECT key, value FROM meta"))
         try:
             return RecordingInfo(
@@ -406,7 +460,7 @@ class Recording:
             )
         return None
 
-    def _check_schema(self) -> None:
+    def _check_schema(self, version: int) -> None:
         """Refuse a file whose schema objects are not exactly the tables statdash writes.
 
         A view or a trigger where a table belongs runs whatever its author wrote on every
@@ -415,7 +469,8 @@ class Recording:
         """
         rows = self._query("SELECT type, name, tbl_name, sql FROM sqlite_master")
         found = {tuple(str(part) for part in row) for row in rows}
-        strange = sorted(found - SCHEMA_OBJECTS)
+        expected = SCHEMA_OBJECTS if version >= 3 else SCHEMA_OBJECTS_FORMAT_2
+        strange = sorted(found - expected)
         if strange:
             kind, name = strange[0][0], strange[0][1]
             more = f" (and {len(strange) - 1} more)" if len(strange) > 1 else ""
@@ -423,13 +478,15 @@ class Recording:
                 f"{self.path}: not a statdash recording's tables: the {kind} {name!r}{more}"
                 " is not one statdash writes; the file was altered or made elsewhere"
             )
-        missing = sorted(SCHEMA_OBJECTS - found)
+        missing = sorted(expected - found)
         if missing:
             raise RecordingError(
                 f"{self.path}: the recording is damaged: the {missing[0][0]} "
                 f"{missing[0][1]!r} is missing"
             )
         for table, columns in _TEXT_COLUMNS.items():
+            if version < 3 and table in _SINCE_FORMAT_3:
+                continue
             longest = " OR ".join(f"length({column}) > {MAX_CELL_LENGTH}" for column in columns)
             if self._query(f"SELECT EXISTS(SELECT 1 FROM {table} WHERE {longest})")[0][0]:
                 raise RecordingError(
@@ -455,6 +512,41 @@ class Recording:
                 self._arrival_ticks.append(tick)
             if keyframe:
                 self._keyframe_ticks.append(tick)
+
+    def _load_gaps(self) -> list[Gap]:
+        self._gap_starts: list[float] = []
+        if self.info.version < 3:
+            return []
+        rows = self._query("SELECT tick, since, until, why FROM gaps ORDER BY tick")
+        gaps: list[Gap] = []
+        for tick, since, until, why in rows:
+            if not (
+                type(tick) is int
+                and 0 <= tick <= len(self.times)
+                and isinstance(since, float)
+                and isinstance(until, float)
+                and math.isfinite(since)
+                and math.isfinite(until)
+                and since <= until
+                # In time order, one after the other: `gap_at` looks one up by bisection.
+                and (not gaps or gaps[-1].until <= since)
+                and isinstance(why, str)
+            ):
+                raise RecordingError(f"{self.path}: the gaps table is damaged")
+            gaps.append(Gap(tick, since, until, why))
+        self._gap_starts = [gap.since for gap in gaps]
+        return gaps
+
+    def gap_at(self, moment: float) -> Gap | None:
+        """The gap `moment` falls in (from its start up to, not including, its end), or None."""
+        index = bisect.bisect_right(self._gap_starts, moment) - 1
+        if index >= 0 and moment < self.gaps[index].until:
+            return self.gaps[index]
+        return None
+
+    def gaps_between(self, start: float, end: float) -> list[Gap]:
+        """The gaps that overlap the stretch from `start` to `end`."""
+        return [gap for gap in self.gaps if gap.since <= end and gap.until > start]
 
     @property
     def layout(self) -> CompiledLayout:

@@ -9,6 +9,13 @@ committed transaction is never half there. Every `KEYFRAME_SECONDS` of
 recorded time the whole store goes in too, as a keyframe. Only the server's name is stored
 (the caller's `server` label), never a credential.
 
+Memory is bounded: when the writer falls behind (a slow disk) and `max_pending` values wait
+for it, the recorder stops taking ingests rather than grow, and says so (`notice`, on the
+status line). Once the writer has written everything it was handed, the next ingest is
+recorded whole (every value as a change and as a keyframe) and the stretch between is
+stored as a gap, so replay and export say "not recorded" there instead of showing the last
+values as if nothing had changed.
+
 The layout goes in as the text it was read from (`LayoutSource`), again at each reload, so
 replay compiles exactly what ran. A file is created under a temporary name and appears
 under its own only once its tables, meta and layout are committed: a start that fails
@@ -25,6 +32,7 @@ import sqlite3
 import threading
 import time
 import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +53,7 @@ from statdash.live.recordings.file import (
     KEYFRAME_SECONDS,
     SCHEMA,
     Encoder,
+    clock_text,
     tick_millis,
 )
 from statdash.live.store import Ingested, Store
@@ -52,9 +61,42 @@ from statdash.live.store import Ingested, Store
 log = logging.getLogger("statdash.live")
 
 FLUSH_SECONDS = 1.0
+MAX_PENDING_VALUES = 200_000
+"""Values (changes, keyframe rows, arrivals) that may wait for the writer before the
+recorder stops taking ingests: 20 s of floor.yaml's whole store changing every second (see
+docs/recordings.md for what that weighs). A batch holds at most that plus one tick (plus,
+after a gap, the tick that resumed it: the whole store twice); two batches at most are
+held, the one being written and the one gathering."""
+BEHIND = "writing fell behind"
+"""Why a gap was not recorded (the `why` of its row)."""
 REDACTED_WEBHOOK = "https://webhook.invalid/redacted"
 """What a recording stores in place of a webhook URL written in the layout (.invalid never
 resolves, RFC 2606)."""
+
+
+class _Columns:
+    """Rows of one table kept as one list per column until the writer inserts them.
+
+    A row waiting for the writer is a slot in each list, not a tuple of its own: the tick,
+    the statistic and most values are objects that exist anyway (the tick's number, the
+    interned statistic number, the store's own text of a figure), so a change adds
+    almost no object that outlives the ingest. Tuples that lived a second each, by the
+    thousand (a keyframe is 10,380 of them on floor.yaml), were interleaved in Python's
+    allocator with objects that live for hours, and left its arenas pinned: RSS crept
+    with `--record` (docs/performance.md). The writer's tuples live one insert each.
+    """
+
+    __slots__ = ("columns",)
+
+    def __init__(self, width: int) -> None:
+        self.columns: tuple[list[Any], ...] = tuple([] for _ in range(width))
+
+    def __len__(self) -> int:
+        return len(self.columns[0])
+
+    def rows(self) -> Iterator[tuple[Any, ...]]:
+        """The rows, in the order they were added (for `executemany`)."""
+        return zip(*self.columns, strict=True)
 
 
 @dataclass(slots=True)
@@ -67,12 +109,23 @@ class _Batch:
     states: list[tuple[Any, ...]] = field(default_factory=list)
     ticks: list[tuple[int, float, int, int, int]] = field(default_factory=list)
     layouts: list[tuple[int, bytes]] = field(default_factory=list)
-    arrivals: list[tuple[int, int]] = field(default_factory=list)
-    changes: list[tuple[int, int, Any, Any, Any]] = field(default_factory=list)
-    keyframes: list[tuple[int, int, Any, Any, Any]] = field(default_factory=list)
+    arrivals: _Columns = field(default_factory=lambda: _Columns(2))
+    """(tick, stat)"""
+    changes: _Columns = field(default_factory=lambda: _Columns(5))
+    """(tick, stat, value, state, since)"""
+    keyframes: _Columns = field(default_factory=lambda: _Columns(5))
+    """(tick, stat, value, state, since), as `changes`"""
+    gaps: list[tuple[int, float, float, str]] = field(default_factory=list)
+    resumed: int = 0
+    """Values of a tick that resumed after a gap (the whole store, twice): not counted by the
+    bound, else a floor larger than the bound would pause again at once."""
 
     def empty(self) -> bool:
-        return not (self.statistics or self.ticks or self.states or self.layouts)
+        return not (self.statistics or self.ticks or self.states or self.layouts or self.gaps)
+
+    def values(self) -> int:
+        """The rows that grow with the floor (changes, keyframe rows, arrivals)."""
+        return len(self.changes) + len(self.keyframes) + len(self.arrivals)
 
 
 class RecorderError(Exception):
@@ -93,12 +146,14 @@ class Recorder(Listener):
         started: float | None = None,
         keyframe_seconds: float = KEYFRAME_SECONDS,
         flush_seconds: float = FLUSH_SECONDS,
+        max_pending: int = MAX_PENDING_VALUES,
     ) -> None:
         self.path = path
         self._layout = layout
         self._layout_blob = _layout_blob(layout, path)
         self._keyframe_seconds = keyframe_seconds
         self._flush_seconds = flush_seconds
+        self._max_pending = max_pending
         started = time.time() if started is None else started
         self._encoder = Encoder()
         self._stats: dict[str, int] = {}
@@ -112,7 +167,14 @@ class Recorder(Listener):
         self._wake = threading.Event()
         self._stopping = False
         self._failure: str | None = None
+        # The writer is committing a batch it took (the gathering one may fill meanwhile).
+        self._writing = False
+        # While behind: when the first ingest not recorded happened, and the last one.
+        self._gap_since: float | None = None
+        self._gap_last = 0.0
+        self._notice: str | None = None
         self.changes_recorded = 0
+        self.ingests_not_recorded = 0
         self._identity = (0, 0)
         self._db = self._create(path, server, started)
         self._thread = threading.Thread(target=self._write_loop, name="recorder", daemon=True)
@@ -120,8 +182,20 @@ class Recorder(Listener):
 
     @property
     def pending(self) -> int:
-        """Changes gathered and not yet handed to the writer thread."""
-        return len(self._batch.changes)
+        """Values gathered and not yet handed to the writer thread (what `max_pending` bounds)."""
+        return self._batch.values()
+
+    @property
+    def caught_up(self) -> bool:
+        """True when the writer has written everything it was handed (nothing waits)."""
+        # Under the lock: the writer swaps the batch and says it is writing in one step.
+        with self._lock:
+            return not self._writing and self._batch.empty()
+
+    @property
+    def notice(self) -> str | None:
+        """While behind, or after a gap: what the status line says (the recording goes on)."""
+        return self._notice
 
     @property
     def failure(self) -> str | None:
@@ -177,33 +251,46 @@ class Recorder(Listener):
         and whether the store took a history sample (so a replay samples where it did)."""
         if self._stopping or self._failure is not None:
             return
+        resuming = False
+        if self._gap_since is not None:
+            if not self.caught_up:
+                self._skip(wall)
+                return
+            # The writer wrote all it was handed: record again, from the whole store.
+            resuming = True
+        elif self._batch.values() - self._batch.resumed >= self._max_pending:
+            self._gap_since = wall
+            self._notice = f"recording paused since {clock_text(wall)}: {BEHIND}"
+            # Info: the status line (or watch's one line) says it, through the listener seam.
+            log.info("%s: %s", self.path, self._notice)
+            self._skip(wall)
+            return
         self._tick += 1
         tick = self._tick
         tick_ms = tick_millis(wall)
-        get = store.get
-        encode = self._encoder.encode
         stat = self._stat
-        rows = []
-        for statistic_id in ingested.changed:
-            value = get(statistic_id)
-            if value is not None:
-                rows.append((tick, stat(statistic_id), *encode(value, tick_ms)))
-        # In key order, so every insert appends to the last page and pages are left full.
-        rows.sort()
-        self.changes_recorded += len(rows)
+        # What changed in a gap is unknown: on resuming every value is a change at this
+        # tick, so a replay playing on across the gap lands on the right state.
+        changed = store.values() if resuming else ingested.changed
         arrived = store.arrived
         # The store keeps the very same list while polls bring the same ids: one identity test.
-        new_arrivals = arrived is not self._last_arrived
+        new_arrivals = resuming or arrived is not self._last_arrived
         self._last_arrived = arrived
         with self._lock:
             batch = self._batch
-            batch.changes.extend(rows)
+            self.changes_recorded += self._add(batch.changes, store, changed, tick, tick_ms)
             if new_arrivals:
-                batch.arrivals.extend(sorted((tick, stat(sid)) for sid in arrived))
-            keyframe = wall >= self._next_keyframe
+                ticks, stats = batch.arrivals.columns
+                for number in sorted(stat(sid) for sid in arrived):
+                    ticks.append(tick)
+                    stats.append(number)
+            keyframe = resuming or wall >= self._next_keyframe
             if keyframe:
                 self._keyframe(store, tick, tick_ms, batch)
                 self._next_keyframe = wall + self._keyframe_seconds
+            if resuming:
+                self._end_gap(tick, wall, batch)
+                batch.resumed = batch.values()
             batch.ticks.append((tick, wall, int(new_arrivals), int(keyframe), int(sampled)))
             self._take_new_names(batch)
 
@@ -216,6 +303,20 @@ class Recorder(Listener):
         self._labels.update(_labels(layout))
         with self._lock:
             self._batch.layouts.append((self._tick + 1, blob))
+
+    def _skip(self, wall: float) -> None:
+        """An ingest not recorded (the writer is behind): only counted."""
+        self.ingests_not_recorded += 1
+        self._gap_last = wall
+
+    def _end_gap(self, tick: int, until: float, batch: _Batch) -> None:
+        """Store the gap that ends at `tick` (at epoch `until`) and say it on the status line."""
+        since = self._gap_since
+        assert since is not None
+        self._gap_since = None
+        batch.gaps.append((tick, since, until, BEHIND))
+        self._notice = f"recording gap {clock_text(since)}-{clock_text(until)}: {BEHIND}"
+        log.info("%s: %s", self.path, self._notice)
 
     def _stat(self, statistic_id: str) -> int:
         number = self._stats.get(statistic_id)
@@ -233,19 +334,39 @@ class Recorder(Listener):
         self._encoder.new_states.clear()
 
     def _keyframe(self, store: Store, tick: int, tick_ms: int, batch: _Batch) -> None:
+        self._add(batch.keyframes, store, store.values(), tick, tick_ms)
+
+    def _add(
+        self, table: _Columns, store: Store, ids: Iterable[str], tick: int, tick_ms: int
+    ) -> int:
+        """Append the store's values of `ids` at `tick` to `table`; how many there were."""
+        ticks, stats, values, states, sinces = table.columns
         encode = self._encoder.encode
         stat = self._stat
-        rows = [
-            (tick, stat(statistic_id), *encode(value, tick_ms))
-            for statistic_id, value in store.values().items()
-        ]
-        rows.sort()
-        batch.keyframes.extend(rows)
+        get = store.get
+        added = 0
+        # In key order, so every insert appends to the last page and pages are left full.
+        for statistic_id in sorted(ids, key=stat):
+            held = get(statistic_id)
+            if held is None:
+                continue
+            value, state, since = encode(held, tick_ms)
+            ticks.append(tick)
+            stats.append(stat(statistic_id))
+            values.append(value)
+            states.append(state)
+            sinces.append(since)
+            added += 1
+        return added
 
     def close(self) -> None:
         """Write what is left and close the file; safe to call more than once."""
         if self._stopping:
             return
+        if self._gap_since is not None and self._failure is None:
+            # The session ended inside a gap: it runs to the last ingest not recorded.
+            with self._lock:
+                self._batch.gaps.append((self._tick + 1, self._gap_since, self._gap_last, BEHIND))
         self._stopping = True
         self._wake.set()
         self._thread.join(timeout=30)
@@ -271,8 +392,18 @@ class Recorder(Listener):
     def _flush(self) -> None:
         with self._lock:
             batch, self._batch = self._batch, _Batch()
-        if batch.empty() or self._failure is not None:
-            return
+            # Set under the lock with the swap: the event loop never sees an empty batch and
+            # an idle writer while a batch is still being written.
+            self._writing = not batch.empty()
+        try:
+            if batch.empty() or self._failure is not None:
+                return
+            self._commit(batch)
+        finally:
+            self._writing = False
+
+    def _commit(self, batch: _Batch) -> None:
+        """Write one batch in one transaction (or stop the recording with why it failed)."""
         db = self._db
         try:
             # SQLite writes on into a file removed or replaced under it, and all of that
@@ -290,11 +421,12 @@ class Recorder(Listener):
             db.execute("BEGIN")
             db.executemany("INSERT INTO statistics VALUES (?, ?, ?, ?, ?)", batch.statistics)
             db.executemany("INSERT INTO states VALUES (?, ?, ?, ?, ?, ?)", batch.states)
-            db.executemany("INSERT INTO changes VALUES (?, ?, ?, ?, ?)", batch.changes)
-            db.executemany("INSERT INTO arrivals VALUES (?, ?)", batch.arrivals)
-            db.executemany("INSERT INTO keyframes VALUES (?, ?, ?, ?, ?)", batch.keyframes)
+            db.executemany("INSERT INTO changes VALUES (?, ?, ?, ?, ?)", batch.changes.rows())
+            db.executemany("INSERT INTO arrivals VALUES (?, ?)", batch.arrivals.rows())
+            db.executemany("INSERT INTO keyframes VALUES (?, ?, ?, ?, ?)", batch.keyframes.rows())
             db.executemany("INSERT INTO ticks VALUES (?, ?, ?, ?, ?)", batch.ticks)
             db.executemany("INSERT OR REPLACE INTO layouts VALUES (?, ?)", batch.layouts)
+            db.executemany("INSERT INTO gaps VALUES (?, ?, ?, ?)", batch.gaps)
             db.execute("COMMIT")
         except sqlite3.Error as error:
             # A full disk must not end the dashboard: recording stops, the screen goes on.
@@ -414,6 +546,11 @@ class DailyRecorder(Listener):
         if self._failure is not None:
             return self._failure
         return self._current.failure if self._current is not None else None
+
+    @property
+    def notice(self) -> str | None:
+        """The current file's notice (paused, or a gap), if any."""
+        return self._current.notice if self._current is not None else None
 
     feature = "recording"
 

@@ -22,7 +22,7 @@ from dataclasses import replace
 from statdash.api.values import StatValue
 from statdash.layout.views import CompiledLayout
 from statdash.live.controller import ChangeCallback, Plan, StatusCallback, plan_for
-from statdash.live.recordings.file import Recording, RecordingError
+from statdash.live.recordings.file import Recording, RecordingError, clock_text
 from statdash.live.session import Phase, SessionStatus
 from statdash.live.store import Batch, Ingested, Store
 
@@ -282,6 +282,8 @@ class ReplayController:
                     self._anchor(self.recording.end)
                     self._paused = True
                     self._report_status()
+                elif self._gap_text(moment) != self._status.stopped:
+                    self._report_status()
                 else:
                     next_moment = self.recording.times[self._tick + 1]
                     wait = min(MAX_WAIT, max(0.0, (next_moment - moment) / self.speed))
@@ -339,8 +341,21 @@ class ReplayController:
         if self._failure is not None:
             return
         phase = Phase.PAUSED if self._paused else Phase.LIVE
-        self._status = replace(self._status, phase=phase, polls=self._tick + 1)
+        self._status = replace(
+            self._status,
+            phase=phase,
+            polls=self._tick + 1,
+            stopped=self._gap_text(self.moment()),
+        )
         self._on_status(self._status)
+
+    def _gap_text(self, moment: float) -> str | None:
+        """What the status line says while the moment shown is in a gap of the recording."""
+        gap = self.recording.gap_at(moment)
+        gaps = self.recording.gaps
+        if gap is None and self.at_end and gaps and gaps[-1].tick >= self.recording.tick_count:
+            gap = gaps[-1]  # the session ended inside it: it follows the last tick
+        return gap.text() if gap is not None else None
 
 
 def moment_of_day(text: str, start: float, end: float) -> float:
@@ -370,8 +385,3 @@ def moment_of_day(text: str, start: float, end: float) -> float:
     raise ValueError(
         f"the recording runs from {clock_text(start)} to {clock_text(end)}; {text} is not in it"
     )
-
-
-def clock_text(moment: float) -> str:
-    """A recorded moment as the replay shows it: `HH:MM:SS` local time."""
-    return time.strftime("%H:%M:%S", time.localtime(moment))
