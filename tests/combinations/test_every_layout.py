@@ -135,7 +135,7 @@ def _started(args: Sequence[str], env: dict[str, str]) -> subprocess.Popen[str]:
 
 
 def _on_screen(app: PtyApp, wanted: str, what: str) -> None:
-    app.wait_for(lambda: wanted in _text(app.output), what, CEILING)
+    app.wait_for(lambda: wanted in app.screen_text(), what, CEILING)
 
 
 def _quit(app: PtyApp) -> int:

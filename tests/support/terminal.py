@@ -5,6 +5,9 @@ The child gets the pty as its controlling terminal (so closing the master side h
 like a dropped SSH session), an isolated config and state directory, and nothing from the
 caller's `STATDASH_*` environment. A thread drains the master side into `output`, because
 Textual writes the whole screen there (stdout and stderr both) and would block on a full pty.
+`screen_text()` is what the terminal shows: a frame sends only the cells that changed, so a
+word on screen need not be in the output whole (the status line's "hub: push" after "hub
+connecting" arrives as the cells after "hub").
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ import termios
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+
+import pyte
 
 from tests.support.wait import CEILING, until
 
@@ -103,6 +108,10 @@ class PtyApp:
         self.cooked = termios.tcgetattr(self.slave)
         self._output = bytearray()
         self._lock = threading.Lock()
+        # The terminal the output is played on, fed up to `_shown` bytes of it.
+        self._screen = pyte.Screen(columns, rows)
+        self._stream = pyte.ByteStream(self._screen)
+        self._shown = 0
         self._master_open = True
         self._reading = True
         self.process = subprocess.Popen(
@@ -140,6 +149,15 @@ class PtyApp:
         """Every byte the child wrote to its terminal so far."""
         with self._lock:
             return bytes(self._output)
+
+    def screen_text(self) -> str:
+        """The screen as the terminal shows it now, its lines joined by newlines (played
+        from the output so far, the new part only each time)."""
+        with self._lock:
+            new = bytes(self._output[self._shown :])
+            self._shown = len(self._output)
+        self._stream.feed(new)
+        return "\n".join(self._screen.display)
 
     def wait_for(self, condition: Callable[[], bool], what: str, timeout: float = CEILING) -> None:
         """Wait until `condition()` holds or the child exits; fail naming `what`, with the
