@@ -36,7 +36,6 @@ import json
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from operator import attrgetter
 from typing import Any, ClassVar, overload
 
 import msgspec
@@ -130,11 +129,6 @@ _DECODED_DATA = _loose_struct(
 _DECODER = msgspec.json.Decoder(_loose_struct(models.Envelope, {"data": _DECODED_DATA | None}))
 
 
-_STATISTIC_ID = attrgetter("statistic_id")
-_VALUE = attrgetter("value")
-_TIMESTAMP = attrgetter("timestamp")
-
-
 # --- Results --------------------------------------------------------------------------------
 
 
@@ -166,20 +160,16 @@ class StatisticValues(Sequence[models.StatisticValue]):
 
     def columns(self) -> tuple[list[str], list[Any], list[int | float | None]]:
         """(statisticIds, raw values, raw timestamps), index-aligned."""
-        # map with attrgetter reads the 10,000 attributes of a poll in C (a quarter of the
-        # time of a comprehension).
         decoded = self._decoded
         return (
-            list(map(_STATISTIC_ID, decoded)),
-            list(map(_VALUE, decoded)),
-            list(map(_TIMESTAMP, decoded)),
+            [item.statistic_id for item in decoded],
+            [item.value for item in decoded],
+            [item.timestamp for item in decoded],
         )
 
     def with_values(self) -> StatisticValues:
         """These statistics less those whose value is missing (null or absent); often self."""
         decoded = self._decoded
-        if None not in map(_VALUE, decoded):
-            return self
         keep = [index for index, item in enumerate(decoded) if item.value is not None]
         if len(keep) == len(decoded):
             return self
