@@ -35,6 +35,9 @@ from statdash.ui.launch import run_dashboard
 
 PROBE_SLEEP = 0.005
 FLUSH_SECONDS = 1.0
+BUSY_SHARE = 0.8
+"""A lag is *busy* when the process used CPU for at least this share of it: the loop was
+working, not waiting for a core on a shared machine."""
 received = 0
 """Response body bytes received so far, by every request of the process."""
 

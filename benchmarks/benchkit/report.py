@@ -21,6 +21,7 @@ from typing import Any
 from benchkit import compile_memory, screen_cost, startup
 from benchkit.compile_memory import section_in
 from benchkit.cycle import SCREEN, STAGES, CycleRun, FloorRun
+from benchkit.dash_worker import BUSY_SHARE
 from benchkit.layouts import Scaled
 from benchkit.levers import Lever
 
@@ -76,7 +77,6 @@ PUSH_SECTION_HEADING = "## Push against poll"
 
 DASH = "\u2013"
 TIMES = "\u00d7"
-BUSY_SHARE = 0.8
 TARGET_RATIO = 1.5
 TARGET_CPU = 10.0
 TARGET_STALL_MS = 50.0

@@ -23,7 +23,10 @@ The subjects of a screen:
   wallboard, the header (the rotation's countdown) and the status line, and every 10 s the
   whole screen (a page turn, or the team page's next page of agents).
 For each: CPU % of one core (utime + stime from /proc over the window), bytes a second written
-to the terminal, the longest event-loop stall (the probe: a 5 ms sleep, how late it wakes),
+to the terminal, the longest event-loop stall (the probe: a 5 ms sleep, how late it wakes)
+and the stalls over 33 ms, each also counted *busy* when the process itself used CPU for at
+least `BUSY_SHARE` of it (the others are mostly the process waiting for a core on a shared
+machine, which no code change moves),
 the first frame with data (seconds from process start to the first frame showing a value:
 an agent state word on floor, the status line's "updated ... ago" on the wallboard), peak
 RSS (VmHWM at the end of the window), the load average at the start and end of its window
@@ -48,7 +51,7 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
-from benchkit.dash_worker import probe
+from benchkit.dash_worker import BUSY_SHARE, probe
 from benchkit.layouts import FLOOR_AGENTS, FLOOR_QUEUES, write_floor
 from benchkit.ptyproc import DATA_MARKERS, PtyProcess
 from benchkit.simproc import SimProcess, child_env
@@ -116,6 +119,9 @@ class Figures:
     bytes_per_second: float
     longest_stall_ms: float
     stalls_over_33ms: int
+    busy_stall_ms: float
+    """The longest stall with the process busy (CPU at least BUSY_SHARE of it)."""
+    busy_stalls_over_33ms: int
     first_frame: float
     peak_rss_mb: float
     load_start: float
@@ -287,16 +293,21 @@ def measure(
         time.sleep(1.5)
         data = json.loads(probe_path.read_text())
         lags = [
-            float(lag) for at, lag, _ in data["late"] if started <= float(at) <= started + elapsed
+            (float(lag), float(spent))
+            for at, lag, spent in data["late"]
+            if started <= float(at) <= started + elapsed
         ]
+        busy = [(lag, spent) for lag, spent in lags if spent >= BUSY_SHARE * lag]
     finally:
         process.stop()
     return Figures(
         label=subject.label,
         cpu_percent=100 * cpu / elapsed,
         bytes_per_second=written / elapsed,
-        longest_stall_ms=1000 * max(lags, default=0.0),
-        stalls_over_33ms=sum(lag > 0.033 for lag in lags),
+        longest_stall_ms=1000 * max((lag for lag, _ in lags), default=0.0),
+        stalls_over_33ms=sum(lag > 0.033 for lag, _ in lags),
+        busy_stall_ms=1000 * max((lag for lag, spent in busy), default=0.0),
+        busy_stalls_over_33ms=sum(lag > 0.033 for lag, _ in busy),
         first_frame=first,
         peak_rss_mb=peak_kib / 1024,
         load_start=load_start,
@@ -309,9 +320,9 @@ def table(results: list[Figures], floor: Figures) -> str:
     """The figures as a markdown table, with the ratios to the floor."""
     lines = [
         "| subject | CPU % of a core | x floor | bytes/s to the terminal | x floor"
-        " | longest stall ms | stalls > 33 ms | first frame s | peak RSS MB"
-        " | load (1 min) start → end |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        " | longest stall ms | stalls > 33 ms | busy: longest ms | busy: > 33 ms"
+        " | first frame s | peak RSS MB | load (1 min) start → end |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for row in results:
         cpu_ratio = row.cpu_percent / floor.cpu_percent if floor.cpu_percent else float("inf")
@@ -321,6 +332,7 @@ def table(results: list[Figures], floor: Figures) -> str:
         lines.append(
             f"| {row.label} | {row.cpu_percent:.1f} | {cpu_ratio:.1f} | {row.bytes_per_second:,.0f}"
             f" | {bytes_ratio:.1f} | {row.longest_stall_ms:.0f} | {row.stalls_over_33ms}"
+            f" | {row.busy_stall_ms:.0f} | {row.busy_stalls_over_33ms}"
             f" | {row.first_frame:.2f} | {row.peak_rss_mb:.0f}"
             f" | {row.load_start:.2f} → {row.load_end:.2f} |"
         )
