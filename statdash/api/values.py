@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 # Epoch timestamps below this are seconds, above are milliseconds (10^11 s is the year 5138,
 # 10^11 ms is 1973), so the magnitude tells the unit apart.
@@ -118,6 +119,30 @@ def parse_timestamp(raw: object) -> float | None:
     if number is None or number <= 0:
         return None
     return number / 1000.0 if number >= _SECONDS_MS_BOUNDARY else number
+
+
+def newest_timestamp(raw_timestamps: Sequence[object]) -> float | None:
+    """The newest of raw timestamps (JSON numbers only: no text, no booleans), in epoch
+    seconds as `parse_timestamp` reads each; None when none is a timestamp.
+
+    A poll brings 10,000 of them, every second: when all are integers in one unit (as
+    servers send them), the newest is the largest, found in C, and only it is read.
+    """
+    if raw_timestamps and set(map(type, raw_timestamps)) == {int}:
+        integers = cast("Sequence[int]", raw_timestamps)
+        top, bottom = max(integers), min(integers)
+        if bottom >= _SECONDS_MS_BOUNDARY or top < _SECONDS_MS_BOUNDARY:
+            newest = parse_timestamp(top)
+            if newest is not None or top <= 0:
+                return newest
+    # Mixed units or types, or a largest number that is no timestamp: read each.
+    found: float | None = None
+    for raw in raw_timestamps:
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            stamp = parse_timestamp(raw)
+            if stamp is not None and (found is None or stamp > found):
+                found = stamp
+    return found
 
 
 def parse_value(raw: object, timestamp: object = None) -> StatValue:

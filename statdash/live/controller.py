@@ -66,10 +66,11 @@ QUIET_CAP_INTERVALS = 5.0
 # how many make a cadence at all (before that, a quiet channel is not suspect).
 CADENCE_GAPS = 20
 CADENCE_MIN_GAPS = 3
-# A pushed batch larger than this many values (the time-driven Periodical batch: ~6,000 on
-# floor.yaml every 5 s) goes into the store this many at a time, the event loop serving keys
-# and the screen between slices, so no one step of the loop takes the whole batch.
-PUSH_SLICE = 1000
+# A batch larger than this many values (a poll's answer of floor.yaml's 10,380 statistics,
+# the subscribe reply, a reconciliation peek, the time-driven Periodical push batch of ~6,000
+# every 5 s) goes into the store this many at a time, the event loop serving keys and the
+# screen between slices, so no one step of the loop takes the whole batch.
+INGEST_SLICE = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +143,22 @@ def plan_for(layout: CompiledLayout) -> Plan:
         updates=layout.updates,
         derived=layout.derived,
     )
+
+
+@dataclass(slots=True)
+class _Waiting:
+    """A batch on its way into the store, and what to do once all of it is in."""
+
+    batch: Batch
+    now: float
+    """Monotonic time it arrived (an answer's freshness)."""
+    wall: float
+    """Epoch time it arrived (an answer's history sample)."""
+    done: Callable[[Ingested], None]
+    answer: bool
+    """A subscribe or peek answer, which the session awaits (not a pushed batch)."""
+    finished: asyncio.Future[None] | None = None
+    """Set once the batch is all in (or dropped), when someone awaits it."""
 
 
 class Listener:
@@ -245,9 +262,9 @@ class LiveController:
         self._session = self._new_session(plan)
         self._feed = self._new_feed(plan)
         self._task: asyncio.Task[None] | None = None
-        # Pushed batches waiting to be applied in slices, in arrival order, and the task
-        # applying them (see `_ingest_pushed`).
-        self._sliced: list[tuple[list[str], list[object], list[object]]] = []
+        # Batches waiting to be applied in slices, pushed ones and answers in arrival order,
+        # and the task applying them (see `_take`).
+        self._sliced: deque[_Waiting] = deque()
         self._slicer: asyncio.Task[None] | None = None
         self._stopped: str | None = None
         # Listeners dropped after a failure: still closed with the rest.
@@ -390,7 +407,12 @@ class LiveController:
         self._resync_later = None
         self._resync()
 
-    def _ingest(self, statistics: Sequence[StatisticValue]) -> None:
+    def _ingest(self, statistics: Sequence[StatisticValue]) -> Awaitable[None] | None:
+        """Take a subscribe or peek answer; awaitable (or None) until all of it is in.
+
+        The session awaits it, so the next request, and the status saying this one is done,
+        come only once the store, the derived figures and every listener have the answer.
+        """
         now, wall = self._clock(), self._wall_clock()
         # An answer vouches for the data as a delivery does (not a gap of the cadence).
         self._heard, self._quiet_asked = now, False
@@ -406,21 +428,38 @@ class LiveController:
             triples = ((value.statistic_id, value.value, value.timestamp) for value in statistics)
             batch = Batch.of(triples, newer_only=reconciling)
         self.server_clock.observe(batch.timestamps)
-        result = self.store.ingest(batch, now=now, wall=wall)
-        self._framed = True
+        # Whether this answer reconciles after a loss, and what push delivered since, as
+        # they are now: a loss reported while a large answer goes in counts for the next one.
+        suspect = False
         if reconciling:
             suspect, self._suspect = self._suspect, False
+        pushed = self._pushed_since_loss
+
+        def done(ingested: Ingested) -> None:
+            self._answered(ingested, wall, reconciling=reconciling, suspect=suspect, pushed=pushed)
+
+        return self._take(_Waiting(batch, now, wall, done, answer=True))
+
+    def _answered(
+        self,
+        result: Ingested,
+        wall: float,
+        *,
+        reconciling: bool,
+        suspect: bool,
+        pushed: set[str],
+    ) -> None:
+        """An answer is all in the store: reconciliation's count, derived figures, listeners."""
+        self._framed = True
+        if reconciling:
             found = len(result.changed)
-            corrected = len(result.changed - self._pushed_since_loss) if suspect else 0
+            corrected = len(result.changed - pushed) if suspect else 0
             self._last_check = (wall, found - corrected, corrected)
             if corrected:
                 self._corrected += corrected
                 log.info("reconciliation corrected %d value(s)", corrected)
             self._report_status()
-        # Formulas whose inputs changed are recomputed into the store before anyone looks.
-        result = self._derived.update(result, wall=wall)
-        self._tell_listeners(result, wall, sampled=True)
-        self._on_change(result)
+        self._done(result, wall, sampled=True)
 
     def _ingest_pushed(
         self, statistic_ids: list[str], raw_values: list[object], raw_timestamps: list[object]
@@ -432,46 +471,69 @@ class LiveController:
         self.server_clock.observe(raw_timestamps)
         if self._suspect:
             self._pushed_since_loss.update(statistic_ids)
-        if len(statistic_ids) <= PUSH_SLICE and self._slicer is None:
-            batch = Batch.pushed(statistic_ids, raw_values, raw_timestamps)
-            self._pushed_done(self.store.ingest(batch, now=self._clock(), wall=self._wall_clock()))
-            return
+        batch = Batch.pushed(statistic_ids, raw_values, raw_timestamps)
+        self._take(_Waiting(batch, now, self._wall_clock(), self._pushed_done, answer=False))
+
+    def _take(self, waiting: _Waiting) -> Awaitable[None] | None:
+        """Apply a batch now when it is small and nothing waits; else queue it for slicing.
+
+        Returns what to await until the batch is all in (None: it already is).
+        """
+        if len(waiting.batch) <= INGEST_SLICE and self._slicer is None:
+            batch, now, wall = waiting.batch, waiting.now, waiting.wall
+            waiting.done(self.store.ingest(batch, now=now, wall=wall))
+            return None
         # Large (or behind a large one, to keep the order): applied in slices by a task.
-        self._sliced.append((statistic_ids, raw_values, raw_timestamps))
+        loop = asyncio.get_running_loop()
+        if waiting.answer:
+            waiting.finished = loop.create_future()
+        self._sliced.append(waiting)
         if self._slicer is None:
-            self._slicer = asyncio.get_running_loop().create_task(self._apply_sliced())
+            self._slicer = loop.create_task(self._apply_sliced())
+        return waiting.finished
 
     async def _apply_sliced(self) -> None:
-        """Apply the waiting batches in order, PUSH_SLICE values per step of the loop.
+        """Apply the waiting batches in order, INGEST_SLICE values per step of the loop.
 
-        The store takes the slices one by one; derived figures, listeners (alerts, the
-        recorder) and the screen hear of a batch once, when all of it is in, with the union
-        of what changed. So no redraw, alert or recorded frame ever stands on half a batch.
-        Between slices the loop serves keys and the clock: a cell drawn then for the first
-        time (a row scrolled into view) may already show a value of the batch, each value
-        a real one from the server, while the figures derived from it follow at the end.
+        Pushed batches and answers (a poll, the subscribe reply, a reconciliation peek) wait
+        in one queue, so they go in in the order they came. The store takes the slices one
+        by one; derived figures, listeners (alerts, the recorder) and the screen hear of a
+        batch once, when all of it is in, with the union of what changed. So no redraw,
+        alert or recorded frame ever stands on half a batch. Between slices the loop serves
+        keys and the clock: a cell drawn then for the first time (a row scrolled into view)
+        may already show a value of the batch, each value a real one from the server, while
+        the figures derived from it follow at the end.
         """
         try:
             while self._sliced:
-                ids, values, stamps = self._sliced.pop(0)
-                changed: set[str] = set()
-                for start in range(0, len(ids), PUSH_SLICE):
-                    end = start + PUSH_SLICE
-                    batch = Batch.pushed(ids[start:end], values[start:end], stamps[start:end])
-                    wall = self._wall_clock()
-                    changed |= self.store.ingest(batch, now=self._clock(), wall=wall).changed
-                    if end < len(ids):
-                        await asyncio.sleep(0)
-                self._pushed_done(Ingested(frozenset(changed), self.store.revision))
+                waiting = self._sliced.popleft()
+                try:
+                    changed: set[str] = set()
+                    revision = self.store.revision
+                    for index, part in enumerate(waiting.batch.slices(INGEST_SLICE)):
+                        if index:
+                            await asyncio.sleep(0)
+                        ingested = self.store.ingest(part, now=waiting.now, wall=waiting.wall)
+                        changed |= ingested.changed
+                        revision = ingested.revision
+                    waiting.done(Ingested(frozenset(changed), revision))
+                finally:
+                    # Whoever waits goes on, also when the batch was dropped (a stop, a reload).
+                    if waiting.finished is not None and not waiting.finished.done():
+                        waiting.finished.set_result(None)
                 await asyncio.sleep(0)
         finally:
             self._slicer = None
 
     def _pushed_done(self, ingested: Ingested) -> None:
         """A pushed batch is all in the store: derived figures, listeners, the screen."""
-        wall = self._wall_clock()
+        self._done(ingested, self._wall_clock(), sampled=False)
+
+    def _done(self, ingested: Ingested, wall: float, *, sampled: bool) -> None:
+        """Formulas whose inputs changed are recomputed into the store before anyone looks;
+        then every listener and the screen hear of it."""
         result = self._derived.update(ingested, wall=wall)
-        self._tell_listeners(result, wall, sampled=False)
+        self._tell_listeners(result, wall, sampled=sampled)
         self._on_change(result)
 
     def _tell_listeners(self, ingested: Ingested, wall: float, *, sampled: bool) -> None:
@@ -646,7 +708,12 @@ class LiveController:
             self._resync_later.cancel()
             self._resync_later = None
         slicer, self._slicer = self._slicer, None
+        dropped = list(self._sliced)
         self._sliced.clear()
+        for waiting in dropped:
+            # A session awaiting its answer goes on (to stop), the answer not applied.
+            if waiting.finished is not None and not waiting.finished.done():
+                waiting.finished.set_result(None)
         if slicer is not None:
             slicer.cancel()
             with contextlib.suppress(asyncio.CancelledError):

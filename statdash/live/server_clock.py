@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 
-from statdash.api.values import parse_timestamp
+from statdash.api.values import newest_timestamp
 
 # The rate is measured over at least this much local time, and at most over the last minute.
 RATE_BASELINE = 5.0
@@ -40,14 +40,9 @@ class ServerClock:
         """True once the server sent a timestamp."""
         return bool(self._seen)
 
-    def observe(self, raw_timestamps: Iterable[object]) -> None:
+    def observe(self, raw_timestamps: Sequence[object]) -> None:
         """Take the timestamps of one answer or push (raw: seconds or milliseconds)."""
-        newest: float | None = None
-        for raw in raw_timestamps:
-            if isinstance(raw, int | float) and not isinstance(raw, bool):
-                stamp = parse_timestamp(raw)
-                if stamp is not None and (newest is None or stamp > newest):
-                    newest = stamp
+        newest = newest_timestamp(raw_timestamps)
         if newest is not None:
             self.observe_time(newest)
 

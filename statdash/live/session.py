@@ -173,7 +173,10 @@ class ServedClient(Protocol):
     async def delete_subscription(self, subscription_id: str) -> None: ...
 
 
-ValuesCallback = Callable[[Sequence[StatisticValue]], None]
+ValuesCallback = Callable[[Sequence[StatisticValue]], Awaitable[None] | None]
+"""Takes an answer's statistics; what it returns, when not None, is awaited before the
+session reports the poll done or sends its next request (a large answer going into the
+store a slice per step of the loop)."""
 StatusCallback = Callable[[SessionStatus], None]
 SubscriptionCallback = Callable[[str], None]
 """For crash records: told a subscription id before it may open (the operationId is the
@@ -394,7 +397,7 @@ class Session:
         if self._on_opened is not None and result.subscription_id != operation_id:
             self._on_opened(result.subscription_id)
         # The subscription is open whatever its values look like: ingest what is usable.
-        self._on_values(_with_values(result.statistics))
+        await self._values(_with_values(result.statistics))
 
     def _open_failed(self, operation_id: str, error: errors.StatisticsError) -> None:
         """Forget the id when the failure proves nothing was created; else it may exist."""
@@ -410,7 +413,7 @@ class Session:
     async def _peek(self, subscription_id: str) -> None:
         try:
             # A lost subscription comes as the error its answer's envelope or status calls for.
-            self._take(await self._client.peek_subscription(subscription_id, verbose="OFF"))
+            await self._take(await self._client.peek_subscription(subscription_id, verbose="OFF"))
         except errors.StatisticsError as error:
             if _is_lost_subscription(error):
                 # The server forgot us: close our side of the old id (harmless if it is gone)
@@ -421,12 +424,18 @@ class Session:
                 return
             raise
 
-    def _take(self, result: PeekResultLike) -> None:
+    async def _take(self, result: PeekResultLike) -> None:
         usable = _with_values(result.statistics)
         if result.statistics and not usable:
             # Every value missing is a garbled reply, not news: keep the last values shown.
             raise errors.ShapeError("statistics came without values")
-        self._on_values(usable)
+        await self._values(usable)
+
+    async def _values(self, statistics: Sequence[StatisticValue]) -> None:
+        """Hand an answer's usable statistics on, and wait until they are taken."""
+        taking = self._on_values(statistics)
+        if taking is not None:
+            await taking
 
     def _failed(self, error: errors.StatisticsError) -> None:
         log.warning("poll failed: %s", describe(error))

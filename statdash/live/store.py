@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from statdash.api.values import NumberValue, StatValue, parse_value, same_value
 
@@ -182,6 +182,34 @@ class Batch:
             arrived=arrived,
             sample=sample,
         )
+
+    def __len__(self) -> int:
+        return len(self.statistic_ids)
+
+    def slices(self, size: int) -> Iterator[Batch]:
+        """This batch as consecutive batches of at most `size` values, in order.
+
+        For a caller that applies a large batch one step of the event loop at a time: the
+        store takes the slices one by one and ends up as if it had taken the whole batch. Only
+        the last slice of a full answer is `full`, naming every id that arrived (freshness,
+        the history sample); the slices before it only store their values.
+        """
+        count = len(self.statistic_ids)
+        if count <= size:
+            yield self
+            return
+        arrived = self.statistic_ids if self.arrived is None else self.arrived
+        for start in range(0, count, size):
+            end = start + size
+            last = end >= count
+            yield replace(
+                self,
+                statistic_ids=self.statistic_ids[start:end],
+                values=self.values[start:end],
+                timestamps=self.timestamps[start:end],
+                full=self.full and last,
+                arrived=arrived if last else None,
+            )
 
 
 class Store:

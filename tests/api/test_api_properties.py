@@ -9,13 +9,20 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from statdash.api import models, responses
 from statdash.api.client import RetryPolicy, StatisticsClient
 from statdash.api.errors import HTTPStatusError, StatisticsError
-from statdash.api.values import AgentStateValue, NumberValue, UnknownValue, parse_value
+from statdash.api.values import (
+    AgentStateValue,
+    NumberValue,
+    UnknownValue,
+    newest_timestamp,
+    parse_timestamp,
+    parse_value,
+)
 from tests.api.support import API_KEY, OPERATIONS, SERVER
 
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -249,3 +256,37 @@ def test_agent_state_with_an_enormous_numeric_status_is_unknown() -> None:
     parsed = parse_value({"stateValue": {"status": 10**5000}})
     assert isinstance(parsed, UnknownValue)
     assert isinstance(parse_value({"stateValue": {"status": 23}}), AgentStateValue)
+
+
+raw_timestamps = st.lists(
+    st.one_of(
+        st.integers(min_value=-10, max_value=10),
+        st.integers(min_value=1_600_000_000, max_value=1_800_000_000),  # seconds
+        st.integers(min_value=1_600_000_000_000, max_value=1_800_000_000_000),  # milliseconds
+        st.integers(min_value=2**1023, max_value=2**1100),  # too large for a float
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.booleans(),
+        st.none(),
+        st.text(alphabet="0123456789", max_size=14),
+    ),
+    max_size=12,
+)
+
+
+@PROPERTY
+@given(raw_timestamps)
+@example([1_700_000_000_000, 1_700_000_300_000])  # one unit: the largest is read alone
+@example([1_700_000_000, 1_700_000_300])
+@example([1_700_000_000_000, 2**1030])  # the largest is no timestamp
+@example([1_700_000_000_000, 1_800_000_000])  # two units: seconds may be the newer
+@example([0, -5])
+def test_newest_timestamp_is_the_newest_number_read_one_by_one(raws: list[object]) -> None:
+    """`newest_timestamp` gives what reading every JSON number with `parse_timestamp` and
+    keeping the newest gives, whatever the mix of units, types and junk."""
+    stamps = [
+        parse_timestamp(raw)
+        for raw in raws
+        if isinstance(raw, int | float) and not isinstance(raw, bool)
+    ]
+    read = [stamp for stamp in stamps if stamp is not None]
+    assert newest_timestamp(raws) == (max(read) if read else None)

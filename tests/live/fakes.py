@@ -102,3 +102,35 @@ class FakeClient:
 
 def _value(statistic_id: str, number: int) -> StatisticValue:
     return StatisticValue(statistic_id=statistic_id, value={"intValue": number})
+
+
+@dataclass
+class LargeClient(FakeClient):
+    """A scripted server whose every answer (the subscribe reply and each peek) carries
+    `size` statistics `s0`..`s<size-1>`, all of them with a value new to each answer."""
+
+    size: int = 0
+
+    async def open_subscription(
+        self,
+        items: Sequence[SubscriptionItem],
+        *,
+        operation_id: str | None = None,
+        verbose: Verbose = "INFO",
+    ) -> FakeSubscription:
+        opened = await super().open_subscription(items, operation_id=operation_id)
+        return FakeSubscription(opened.subscription_id, self._answer())
+
+    async def peek_subscription(
+        self,
+        subscription_id: str,
+        *,
+        statistic_ids: Sequence[str] | None = None,
+        verbose: Verbose = "OFF",
+    ) -> FakePeek:
+        await super().peek_subscription(subscription_id)
+        return FakePeek(self._answer())
+
+    def _answer(self) -> list[StatisticValue]:
+        number = len(self.calls)
+        return [_value(f"s{index}", number) for index in range(self.size)]

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from statdash.api import errors
-from statdash.api.models import SubscriptionItem
-from statdash.live.controller import PUSH_SLICE, LiveController, Plan
+from statdash.api.models import StatisticValue, SubscriptionItem, Verbose
+from statdash.live.controller import INGEST_SLICE, LiveController, Plan
 from statdash.live.session import SessionStatus
 from statdash.live.store import Ingested
-from tests.live.fakes import FakeClient, VirtualClock
+from tests.live.fakes import FakeClient, FakePeek, VirtualClock
 from tests.live.test_push_feed import Batch, FakeChannel, Update
 from tests.support.wait import until_async
 
@@ -187,7 +189,7 @@ async def test_pause_holds_pushed_values_until_resume() -> None:
 
 
 async def test_a_large_pushed_batch_is_applied_in_slices_and_told_once() -> None:
-    """A batch of more than PUSH_SLICE values goes into the store a slice per step of the
+    """A batch of more than INGEST_SLICE values goes into the store a slice per step of the
     loop (keys are served between), and whoever listens hears of it once, when it is all in,
     with everything it changed: nothing is drawn from half a batch."""
     client = FakeClient(VirtualClock())
@@ -196,7 +198,7 @@ async def test_a_large_pushed_batch_is_applied_in_slices_and_told_once() -> None
     controller = _controller(client, [channel], changes=changes)
     controller.start()
     await until_async(lambda: controller.store.get("a") is not None, interval=0)
-    size = 2 * PUSH_SLICE + 500
+    size = 2 * INGEST_SLICE + 500
     ids = [f"p{index}" for index in range(size)]
     pushed = frozenset(ids)
 
@@ -216,4 +218,85 @@ async def test_a_large_pushed_batch_is_applied_in_slices_and_told_once() -> None
     await until_async(lambda: bool(told()), interval=0)
     assert partial_and_untold >= 2  # three slices: seen part-way in twice, not yet told
     assert told() == [pushed]
+    await controller.close()
+
+
+@dataclass
+class AnsweringClient(FakeClient):
+    """A scripted server whose peeks answer `peek_answer` (once the gate, if any, opens)."""
+
+    peek_answer: list[StatisticValue] = field(default_factory=list)
+
+    async def peek_subscription(
+        self,
+        subscription_id: str,
+        *,
+        statistic_ids: Sequence[str] | None = None,
+        verbose: Verbose = "OFF",
+    ) -> FakePeek:
+        await super().peek_subscription(subscription_id)
+        return FakePeek(self.peek_answer)
+
+
+def _values(ids: Sequence[str], number: int) -> list[StatisticValue]:
+    return [StatisticValue(statistic_id=i, value={"intValue": number}) for i in ids]
+
+
+async def test_an_answer_waits_behind_a_pushed_batch_going_in() -> None:
+    """A peek answer that arrives while a large pushed batch is going into the store goes in
+    after it, in arrival order: its value stands, and the screen hears the batch, then it."""
+    client = AnsweringClient(VirtualClock())
+    channel = FakeChannel()
+    changes: list[Ingested] = []
+    controller = _controller(client, [channel], changes=changes)
+    controller.start()
+    await until_async(lambda: controller.store.get("a") is not None, interval=0)
+    ids = [f"p{index}" for index in range(10 * INGEST_SLICE)]
+    last = ids[-1]
+    client.peek_answer = _values([last], 99)
+    client.peek_gate = asyncio.Event()
+    peeks = sum(name == "peek" for name, _ in client.calls)
+    controller.poll_now()
+    await until_async(lambda: sum(name == "peek" for name, _ in client.calls) > peeks, interval=0)
+    channel.rounds.put_nowait(Batch(tuple(Update(i, {"intValue": 1}) for i in ids)))
+    await until_async(lambda: controller.store.get("p0") is not None, interval=0)
+    assert controller.store.get(last) is None  # the pushed batch is part-way in
+    client.peek_gate.set()
+    await until_async(lambda: any(change.changed == {last} for change in changes), interval=0)
+    value = controller.store.get(last)
+    assert value is not None and getattr(value, "number", None) == 99
+    told = [change.changed for change in changes if last in change.changed]
+    assert told == [frozenset(ids), frozenset({last})]
+    await controller.close()
+
+
+async def test_a_large_reconciliation_counts_only_what_push_missed() -> None:
+    """A reconciliation answer large enough to go in slices counts as corrected what it
+    found different, less what push delivered since the loss, as a small one does; a loss
+    reported while it goes in is for the next peek to count, not this one."""
+    client = AnsweringClient(VirtualClock())
+    channel = FakeChannel()
+    controller = _controller(client, [channel])
+    controller.start()
+    await until_async(lambda: controller.store.get("a") is not None, interval=0)
+    ids = [f"q{index}" for index in range(10 * INGEST_SLICE)]
+    client.peek_answer = _values(ids, 7)
+    client.peek_gate = asyncio.Event()
+    peeks = sum(name == "peek" for name, _ in client.calls)
+    channel.rounds.put_nowait(Batch(skipped=1))  # the channel lost values: reconcile
+    await until_async(lambda: sum(name == "peek" for name, _ in client.calls) > peeks, interval=0)
+    # Push delivers ten of them (other values) after the loss, before the answer comes.
+    channel.rounds.put_nowait(Batch(tuple(Update(i, {"intValue": 1}) for i in ids[:10])))
+    await until_async(lambda: controller.store.get("q9") is not None, interval=0)
+    client.peek_gate.set()
+    await until_async(lambda: getattr(controller.store.get("q0"), "number", 0) == 7, interval=0)
+    assert controller.store.get(ids[-1]) is None  # the answer is part-way in
+    channel.rounds.put_nowait(Batch(skipped=1))
+    await until_async(lambda: controller.status.checked_at is not None, interval=0)
+    status = controller.status
+    assert (status.check_newer, status.check_corrected) == (10, len(ids) - 10)
+    assert status.corrected == len(ids) - 10
+    # The loss reported meanwhile makes the next peek's differences corrections too.
+    client.peek_answer = _values(ids[:5], 8)
+    await until_async(lambda: controller.status.corrected == len(ids) - 5, interval=0)
     await controller.close()

@@ -197,3 +197,29 @@ def test_a_replayed_batch_takes_parsed_values_and_marks_every_arrival() -> None:
     assert unsampled.changed == frozenset()
     history = store.history("b")
     assert history is not None and list(history.samples()) == [(10.0, 2.0), (11.0, 2.0)]
+
+
+def test_an_answer_taken_in_slices_leaves_the_store_as_taken_whole() -> None:
+    """A full answer ingested slice by slice changes the same values, marks every id as
+    arrived (none goes stale) and takes one history sample, as the answer taken whole."""
+    ids = [f"s{index}" for index in range(7)]
+
+    def answer(number: int) -> Batch:
+        return Batch.of([(i, _number(number + (index % 2)), None) for index, i in enumerate(ids)])
+
+    whole, sliced = Store({"s6": 5}), Store({"s6": 5})
+    for store in (whole, sliced):
+        store.ingest(answer(1), now=1.0, wall=10.0)
+    expected = whole.ingest(answer(2), now=2.0, wall=11.0).changed
+    parts = list(answer(2).slices(3))
+    assert [len(part) for part in parts] == [3, 3, 1]
+    assert [part.full for part in parts] == [False, False, True]
+    changed: set[str] = set()
+    for part in parts:
+        changed |= sliced.ingest(part, now=2.0, wall=11.0).changed
+    assert changed == expected == set(ids)
+    assert sliced.values() == whole.values()
+    assert not any(sliced.is_stale(i, now=3.5, interval=1.0) for i in ids)
+    history = sliced.history("s6")
+    assert history is not None and list(history.samples()) == [(10.0, 1.0), (11.0, 2.0)]
+    assert list(answer(2).slices(7)) == [answer(2)]  # small enough: the batch itself
