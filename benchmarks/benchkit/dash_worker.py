@@ -1,6 +1,7 @@
 """The dashboard process of `perf.py`'s stall runs: `statdash run`, plus a loop-lag probe.
 
     python benchmarks/benchkit/dash_worker.py LAYOUT URL PROBE_FILE|- [--updates auto|push|poll]
+                                              [--probe-on-signal]
 
 It does what `statdash run LAYOUT --url URL` does (load the layout, resolve the server from
 the environment, `run_dashboard` with subscription records) and, on the same event loop, runs
@@ -10,6 +11,11 @@ waited. With each lag it records the CPU time the process used meanwhile, which 
 process from one the operating system did not schedule. `-` instead of a probe file runs
 without the probe. The probe file also holds the response body bytes the dashboard's HTTP
 client received (as they came off the socket, before decompression; headers not counted).
+
+The probe is not free: 200 wake-ups a second cost about 2.5% of a core here, more than a
+paused screen itself. With `--probe-on-signal` it starts only when the process gets SIGUSR1,
+so that a window before the signal measures the dashboard's CPU without it (`perf.py
+screen-cost` measures CPU and bytes first, then starts the probe for the stalls).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import asyncio
 import importlib
 import json
 import os
+import signal
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
@@ -34,6 +41,8 @@ from statdash.live.subscriptions.records import SubscriptionRecords
 from statdash.ui.start import run_dashboard
 
 PROBE_SLEEP = 0.005
+PROBE_START_SIGNAL = signal.SIGUSR1
+"""What starts a probe created with `on_signal`."""
 FLUSH_SECONDS = 1.0
 received = 0
 """Response body bytes received so far, by every request of the process."""
@@ -82,8 +91,11 @@ def server_arguments() -> Callable[[argparse.ArgumentParser], None]:
     raise ImportError("this statdash has no add_server_arguments")
 
 
-async def probe(path: Path) -> None:
-    """Record (monotonic time, lag seconds, process CPU seconds) of every late wake-up."""
+async def probe(path: Path, start: asyncio.Event | None = None) -> None:
+    """Record (monotonic time, lag seconds, process CPU seconds) of every late wake-up, from
+    when `start` is set (at once without it)."""
+    if start is not None:
+        await start.wait()
     samples: list[tuple[float, float, float]] = []
     wakeups = 0
     last_flush = time.monotonic()
@@ -104,8 +116,24 @@ async def probe(path: Path) -> None:
             os.replace(temporary, path)
 
 
+def start_probe(path: Path, *, on_signal: bool = False) -> asyncio.Task[None]:
+    """The probe as a task of the running loop; with `on_signal` it waits for
+    `PROBE_START_SIGNAL` before its first wake-up."""
+    loop = asyncio.get_running_loop()
+    start = None
+    if on_signal:
+        start = asyncio.Event()
+        loop.add_signal_handler(PROBE_START_SIGNAL, start.set)
+    return loop.create_task(probe(path, start))
+
+
 async def main(
-    layout_path: Path, url: str, probe_path: Path | None, updates: str | None = None
+    layout_path: Path,
+    url: str,
+    probe_path: Path | None,
+    updates: str | None = None,
+    *,
+    probe_on_signal: bool = False,
 ) -> int:
     """Run the dashboard with the probe on its loop."""
     voice = Voice("perf_dash")
@@ -116,7 +144,7 @@ async def main(
     parser = argparse.ArgumentParser()
     server_arguments()(parser)
     settings = resolve_server(parser.parse_args(["--url", url]), voice=voice)
-    task = None if probe_path is None else asyncio.get_running_loop().create_task(probe(probe_path))
+    task = None if probe_path is None else start_probe(probe_path, on_signal=probe_on_signal)
     try:
         return await run_dashboard(
             layout,
@@ -137,7 +165,20 @@ if __name__ == "__main__":
     arguments.add_argument("url")
     arguments.add_argument("probe", help="probe output file, or - for no probe")
     arguments.add_argument("--updates", choices=("auto", "push", "poll"))
+    arguments.add_argument(
+        "--probe-on-signal", action="store_true", help="start the probe at SIGUSR1, not at once"
+    )
     options = arguments.parse_args()
     probe_file = None if options.probe == "-" else Path(options.probe)
     count_received_bytes()
-    sys.exit(asyncio.run(main(options.layout, options.url, probe_file, options.updates)))
+    sys.exit(
+        asyncio.run(
+            main(
+                options.layout,
+                options.url,
+                probe_file,
+                options.updates,
+                probe_on_signal=options.probe_on_signal,
+            )
+        )
+    )

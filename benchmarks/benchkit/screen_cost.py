@@ -1,7 +1,7 @@
 """What the screen costs in steady state, against the Textual floor, side by side in one run.
 
-    python benchmarks/perf.py screen-cost [--window 30] [--screens floor,wallboard]
-                                          [--code LABEL=DIR ...]
+    python benchmarks/perf.py screen-cost [--window 30] [--stall-window 20]
+                                          [--screens floor,wallboard] [--code LABEL=DIR ...]
 
 Two screens, each with a simulator of its own (`statdash sim`, real time) that serves every
 subject of that screen in turn, each subject on a pseudo-terminal whose output is read (and
@@ -11,25 +11,27 @@ counted):
   simulator's default 50 agents and 5 queues, at 200x60.
 The subjects of a screen:
 - statdash (`benchkit/dash_worker.py`, which runs what `statdash run` runs, plus its loop-lag
-  probe) under push, measured live and again after `p` (paused: the channel open, nothing
-  applied, the screen still ticking; on the wallboard `R` then resumes the page rotation
-  that any key stops, as a wall would show it), and polling (`--updates poll`, at the
-  layout's refresh); once for each checkout given with `--code` (the dashboard imports
-  statdash from DIR: a second checkout of an older commit is the "before" of the same run),
-  this checkout when none is given;
+  probe, started by a signal) under push, measured live and again after `p` (paused: the
+  channel open, nothing applied, the screen still ticking; on the wallboard `R` then resumes
+  the page rotation that any key stops, as a wall would show it), and polling (`--updates
+  poll`, at the layout's refresh); once for each checkout given with `--code` (the dashboard
+  imports statdash from DIR: a second checkout of an older commit is the "before" of the
+  same run), this checkout when none is given;
 - the Textual floor: a minimal Textual app (this module, `--floor-worker`) of the same size
   that, once a second, repaints only what that screen changes when paused, and nothing else:
   on floor, the time in state of 40 visible agent rows and the status line; on the
   wallboard, the header (the rotation's countdown) and the status line, and every 10 s the
   whole screen (a page turn, or the team page's next page of agents).
-For each: CPU % of one core (utime + stime from /proc over the window), bytes a second written
-to the terminal, the longest event-loop stall (the probe: a 5 ms sleep, how late it wakes),
-and the most CPU the process used within one late wake-up (what the loop's own work took:
-on a shared machine a stall's wall time also holds the wait for a core, its CPU time not),
+For each, in two windows one after the other: first, without the probe, CPU % of one core
+(utime + stime from /proc over the window) and bytes a second written to the terminal; then,
+with the probe started (it costs ~2.5% of a core on its own, so never inside the CPU window),
+the longest event-loop stall (the probe: a 5 ms sleep, how late it wakes), and the most CPU
+the process used within one late wake-up (what the loop's own work took: on a shared machine
+a stall's wall time also holds the wait for a core, its CPU time not),
 the first frame with data (seconds from process start to the first frame showing a value:
 an agent state word on floor, the status line's "updated ... ago" on the wallboard), peak
-RSS (VmHWM at the end of the window), the load average at the start and end of its window
-(the machine may be shared), and the ratio of CPU and bytes to the floor's.
+RSS (VmHWM at the end of the windows), the load average at the start of the first window and
+the end of the second (the machine may be shared), and the ratio of CPU and bytes to the floor's.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
-from benchkit.dash_worker import probe
+from benchkit.dash_worker import PROBE_START_SIGNAL, start_probe
 from benchkit.layouts import FLOOR_AGENTS, FLOOR_QUEUES, write_floor
 from benchkit.ptyproc import DATA_MARKERS, PtyProcess
 from benchkit.simproc import SimProcess, child_env
@@ -63,6 +65,8 @@ WALLBOARD = ROOT / "layouts" / "wallboard.yaml"
 SETTLE_SECONDS = 8.0
 """After the first data frame: the first ingest, the second full one under push, the heap."""
 PAUSE_SETTLE_SECONDS = 2.0
+PROBE_SETTLE_SECONDS = 1.0
+"""From the probe's start to its window: the first flush of its file, the loop at rest."""
 PROBE = "{probe}"
 TABLE_ROWS = 40
 """Agent rows the floor's screen shows: floor.yaml's agent table at 200x50 shows about this
@@ -239,7 +243,7 @@ SCREENS: dict[str, Screen] = {
 
 
 async def _floor_main(screen: Screen, probe_path: Path) -> None:
-    task = asyncio.get_running_loop().create_task(probe(probe_path))
+    task = start_probe(probe_path, on_signal=True)
     try:
         await FloorApp(screen.floor).run_async()
     finally:
@@ -255,9 +259,16 @@ def log(message: str) -> None:
 
 
 def measure(
-    subject: Subject, screen: Screen, env: dict[str, str], work: Path, window: float
+    subject: Subject,
+    screen: Screen,
+    env: dict[str, str],
+    work: Path,
+    window: float,
+    stall_window: float,
 ) -> Figures:
-    """Start `subject` on a pty of the screen's size, let it settle, measure it over `window`."""
+    """Start `subject` on a pty of the screen's size and let it settle; measure its CPU and
+    bytes over `window` without the probe, then start the probe and read the stalls over
+    `stall_window`."""
     probe_path = work / f"probe-{len(list(work.iterdir()))}.json"
     argv = [str(probe_path) if part == PROBE else part for part in subject.argv]
     process = PtyProcess(
@@ -287,6 +298,12 @@ def measure(
         cpu = process.cpu_seconds() - cpu_before
         written = process.bytes_read - bytes_before
         elapsed = time.monotonic() - started
+        # The stalls, with the probe: it costs ~2.5% of a core, so not inside the CPU window.
+        os.kill(process.pid, PROBE_START_SIGNAL)
+        time.sleep(PROBE_SETTLE_SECONDS)
+        stalls_from = time.monotonic()
+        time.sleep(stall_window)
+        stalls_until = time.monotonic()
         load_end = os.getloadavg()[0]
         peak_kib = process.memory_kib()[1]
         # The probe writes once a second: wait for a write after the window closed.
@@ -295,7 +312,7 @@ def measure(
         late = [
             (float(lag), float(cpu))
             for at, lag, cpu in data["late"]
-            if started <= float(at) <= started + elapsed
+            if stalls_from <= float(at) <= stalls_until
         ]
         lags = [lag for lag, _ in late]
         busy = [cpu for _, cpu in late]
@@ -367,7 +384,15 @@ def main(argv: list[str]) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--window", type=float, default=30.0, help="seconds measured each")
+    parser.add_argument(
+        "--window", type=float, default=30.0, help="seconds of CPU and bytes measured each"
+    )
+    parser.add_argument(
+        "--stall-window",
+        type=float,
+        default=20.0,
+        help="seconds of stalls measured each, with the probe, after the CPU window",
+    )
     parser.add_argument(
         "--screens",
         default=",".join(SCREENS),
@@ -407,9 +432,11 @@ def main(argv: list[str]) -> None:
             results: list[Figures] = []
             with SimProcess(screen.agents, screen.queues, env=env) as sim:
                 worker = [sys.executable, str(HERE / "dash_worker.py"), str(layout),
-                          sim.base_url, PROBE]  # fmt: skip
+                          sim.base_url, PROBE, "--probe-on-signal"]  # fmt: skip
                 for subject in subjects_of(screen, checkouts, worker):
-                    results.append(measure(subject, screen, env, probes, options.window))
+                    results.append(
+                        measure(subject, screen, env, probes, options.window, options.stall_window)
+                    )
                     log(f"{screen.name}: {results[-1]}")
             columns, rows = screen.size
             tables.append(
@@ -418,7 +445,8 @@ def main(argv: list[str]) -> None:
             )
     load_after = os.getloadavg()
     print(
-        f"screen-cost, {began}, {options.window:g} s windows; load average before "
+        f"screen-cost, {began}, {options.window:g} s windows without the probe (CPU, bytes),"
+        f" {options.stall_window:g} s with it (stalls); load average before "
         f"{', '.join(f'{v:.2f}' for v in load_before)}, after "
         f"{', '.join(f'{v:.2f}' for v in load_after)}\n"
     )
