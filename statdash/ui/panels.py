@@ -169,6 +169,7 @@ class TablePanel(Panel, Vertical):
         self.view = view
         self._base_title = _title(view.title, "Agents" if view.kind == "agents" else "Queues")
         self.border_title = self._base_title
+        self._title_shown = self._base_title
         self._rows = {_row_key(row): row for row in view.rows}
         self._state_columns = tuple(c for c in view.columns if c.format == "state")
         self._time_keys = frozenset(_time_key(column) for column in self._state_columns)
@@ -437,7 +438,11 @@ class TablePanel(Panel, Vertical):
         if hidden:
             # The header may have no room left to say it; the border always has.
             title.append(f" · {hidden} column{'s' if hidden > 1 else ''} hidden", "dim")
-        self.border_title = title
+        if title != self._title_shown:
+            # Setting a title repaints the whole panel, every line and the chops of each
+            # widget on them, even with the same words: under push that was each second.
+            self._title_shown = title
+            self.border_title = title
 
     def on_live_table_columns_fitted(self, event: LiveTable.ColumnsFitted) -> None:
         """Say in the border how many columns the width leaves out."""

@@ -286,3 +286,35 @@ async def test_the_tick_repaints_only_the_times_that_moved() -> None:
         assert widths == [len("In state")]
         await pilot.pause()
         assert "0:01:16" in panel.table.render_line(1).text
+
+
+async def test_a_redraw_leaves_the_panel_alone_when_its_title_is_the_same() -> None:
+    """New values repaint their cells, not the panel: setting a border title repaints every
+    line of the panel (and under push that was each second), so the title is set only when
+    its words change."""
+    view = agents_view("{alarm: 40, direction: below}")
+    store = Store()
+    panel = TablePanel(view)
+    async with PanelHost(panel).run_test(size=(100, 10)) as pilot:
+        feed(store, view, "ana.silva", "TalkingInbound", 50)
+        panel.redraw(draw_context(store), None)
+        await pilot.pause()
+        repaints: list[tuple[Region, ...]] = []
+        original = panel.refresh
+
+        def recording(*regions: Region, **options: bool) -> TablePanel:
+            repaints.append(regions)
+            return original(*regions, **options)
+
+        panel.refresh = recording  # type: ignore[method-assign]
+        changed = feed(store, view, "ana.silva", "TalkingInbound", 30)
+        panel.redraw(draw_context(store), changed)
+        await pilot.pause()
+        assert repaints == []
+        assert title(panel) == "Agents 2"
+        # A filter changes the words: the title is set, and the panel repainted for it.
+        panel.table.set_filter("ana")
+        panel.redraw(draw_context(store), None)
+        await pilot.pause()
+        assert title(panel) == "Agents 1/2"
+        assert repaints
