@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import gc
 
+YOUNG_THRESHOLD = 10_000
+"""Net new container objects between two young collections on the settled screen (Python's
+default is 700). Textual makes each rendered line a `Strip` with seven small caches, so a
+floor.yaml frame under push crossed 700 about 6 times a second: ~3 ms of the ~40 ms of CPU a
+live second. At 10,000: one collection every ~10 s, ~6 ms each, ~0.6 ms a second (one-off
+timing, 2026-12-08, docs/performance.md)."""
+
 
 def hold_collections() -> None:
     """No automatic collection until `settle_heap` (or `resume_collections`).
@@ -24,7 +31,7 @@ def resume_collections() -> None:
 
 def settle_heap() -> None:
     """Collect once, then move every object alive now out of the collector's sight, and
-    collect automatically from now on.
+    collect automatically from now on, the young generation at `YOUNG_THRESHOLD`.
 
     For a long-running screen whose big structures (widgets, layout, store) are built once:
     afterwards full collections scan only what came later, instead of the whole heap. On a
@@ -34,6 +41,7 @@ def settle_heap() -> None:
     """
     gc.collect()
     gc.freeze()
+    gc.set_threshold(YOUNG_THRESHOLD, *gc.get_threshold()[1:])
     resume_collections()
 
 

@@ -29,7 +29,7 @@ from statdash.live.store import Ingested, Store
 from statdash.sim.config import SimConfig
 from statdash.sim.runner import RunningSimulator
 from statdash.ui.app import StatdashApp
-from statdash.ui.heap import hold_collections
+from statdash.ui.heap import YOUNG_THRESHOLD, hold_collections
 from statdash.ui.launch import build_app
 from statdash.ui.panels import KpiPanel, Panel, StatesPanel, TablePanel
 from statdash.ui.screens.help import HelpScreen
@@ -766,14 +766,17 @@ async def test_a_start_holding_collections_collects_again_once_the_data_is_settl
     client: StatisticsClient,
 ) -> None:
     """With collections held from the start (as `statdash run` holds them), the first data
-    settles the heap and turns automatic collection back on."""
+    settles the heap and turns automatic collection back on, young collections then coming
+    every `YOUNG_THRESHOLD` new objects rather than Python's 700."""
     app = make_app(client)
+    gc.set_threshold(700, *gc.get_threshold()[1:])
     hold_collections()
     try:
         async with app.run_test(size=(120, 40)) as pilot:
             await until_async(lambda: has_data(app), pilot=pilot)
             await until_async(gc.isenabled, pilot=pilot)
             assert gc.get_freeze_count() > 0
+            assert gc.get_threshold()[0] == YOUNG_THRESHOLD
             await pilot.press("q")
     finally:
         gc.enable()
