@@ -35,7 +35,7 @@ from statdash.api.push import PushBatch, PushUpdate
 from statdash.api.responses import ItemError, PeekResult, StatisticValues, SubscriptionResult
 from statdash.api.settings import HubSettings
 from statdash.hub import protocol
-from statdash.hub.connection import NATS_ERRORS, as_statistics_error, close, connect
+from statdash.hub.connection import NATS_ERRORS, as_statistics_error, close, confirm, connect
 from statdash.live.push_feed import SERVICE_AVAILABLE
 
 log = logging.getLogger("statdash.hub")
@@ -386,7 +386,7 @@ class HubChannel:
             )
             self._link.attach(self)
             await self.follow(self._link.objects())
-            await connection.flush(timeout=int(REQUEST_TIMEOUT))
+            await confirm(connection, REQUEST_TIMEOUT)
         except NATS_ERRORS as error:
             await self.close()
             raise as_statistics_error(error, "the hub's channel") from None
@@ -407,7 +407,7 @@ class HubChannel:
             )
         if new:
             with contextlib.suppress(*NATS_ERRORS):
-                await connection.flush(timeout=int(REQUEST_TIMEOUT))
+                await confirm(connection, REQUEST_TIMEOUT)
 
     async def next_batch(self) -> PushBatch:
         """What came since the last batch; PushLost when the hub fell silent."""

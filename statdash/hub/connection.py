@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -149,6 +150,20 @@ def as_statistics_error(error: BaseException, what: str) -> errors.StatisticsErr
 
 NATS_ERRORS: tuple[type[BaseException], ...] = (nats.errors.Error, OSError, TimeoutError)
 """What a NATS operation may raise for a fault of the network or the server."""
+
+
+async def confirm(client: NatsClient, timeout: float = REQUEST_TIMEOUT) -> None:
+    """Return once the server has read all that `client` sent so far: its new subscriptions
+    are in force, and a message published after this, by anyone, reaches them.
+
+    A flush, twice. nats-py (2.16.0) writes a flush's PING to the socket at once, but a SUB
+    just made waits in its buffer for the flusher task's next turn: the server could answer
+    the PING before it read the SUB, and a heartbeat or a change published right after was
+    lost (seen in the hub's tests about one run in four on a busy machine). By the first
+    PONG the flusher has written the SUB, so the second PING goes out behind it.
+    """
+    await client.flush(timeout=math.ceil(timeout))
+    await client.flush(timeout=math.ceil(timeout))
 
 
 @contextlib.asynccontextmanager
