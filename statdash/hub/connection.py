@@ -10,6 +10,7 @@ so the live session retries and the status line words it the way it words any ot
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import math
@@ -161,9 +162,14 @@ async def confirm(client: NatsClient, timeout: float = REQUEST_TIMEOUT) -> None:
     the PING before it read the SUB, and a heartbeat or a change published right after was
     lost (seen in the hub's tests about one run in four on a busy machine). By the first
     PONG the flusher has written the SUB, so the second PING goes out behind it.
+
+    Each flush is shielded: nats-py leaves the PONG's future of a cancelled flush in its
+    queue, and the PONG then ends the connection's read loop (an InvalidStateError it only
+    logs), a connection that says it is connected and never reads again. A flush that
+    was cancelled (a layout reload, a stop) runs on to its PONG instead.
     """
-    await client.flush(timeout=math.ceil(timeout))
-    await client.flush(timeout=math.ceil(timeout))
+    for _ in range(2):
+        await asyncio.shield(client.flush(timeout=math.ceil(timeout)))
 
 
 @contextlib.asynccontextmanager

@@ -79,7 +79,9 @@ class ScriptedHub:
         """One heartbeat."""
         status = protocol.Status(hub=self.hub, upstream=upstream, available=available, interval=1.0)
         await self.connection.publish(self.subjects.status, protocol.encode(status))
-        await self.connection.flush()
+        # Shielded: `beating` cancels its task, and a flush cancelled on its way ends
+        # nats-py's read loop at the PONG (see statdash.hub.connection.confirm).
+        await asyncio.shield(self.connection.flush())
 
     @contextlib.asynccontextmanager
     async def beating(self, every: float = 0.2) -> AsyncIterator[None]:

@@ -14,6 +14,7 @@ from statdash.api.settings import HubSettings
 from statdash.api.values import NumberValue
 from statdash.hub import protocol
 from statdash.hub.client import HubChannel, HubClient, HubLink
+from statdash.hub.connection import confirm
 from statdash.hub.natsd import LocalNats, free_port
 from statdash.live.controller import LiveController, Plan
 from statdash.live.store import Ingested
@@ -266,3 +267,22 @@ async def test_a_hub_whose_upstream_is_lost_leaves_the_values_stale(
     finally:
         beating.cancel()
         await controller.close()
+
+
+async def test_a_confirm_cancelled_on_its_way_leaves_the_connection_reading(
+    hub: ScriptedHub, link: HubLink
+) -> None:
+    """A channel's confirm cancelled while it waits for the server (a reload, a stop): the
+    connection goes on reading, and the next heartbeat is heard. nats-py leaves the future
+    of a cancelled flush in its queue, and the PONG then ended the read loop for good."""
+    channel, _ = await _opened(hub, link)
+    connection = await link.connection()
+    waiting = asyncio.get_running_loop().create_task(confirm(connection))
+    await asyncio.sleep(0)  # the PING is out, the PONG awaited
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    await hub.status("lost: cannot reach the server", available=False)
+    batch = await asyncio.wait_for(channel.next_batch(), 5)
+    assert batch.upstream == "lost: cannot reach the server"
+    await channel.close()
