@@ -27,7 +27,10 @@ functions takes the general path instead: the reference the fast path is checked
 measured against). A model per statistic is
 built only when one is asked for (`StatisticValues`): the live store reads the decoded
 fields as columns, and building a model for each of 10,000 statistics every poll would cost
-more than the parse.
+more than the parse. The fast path goes one step further with the values themselves (`value`
+is JSON the model takes as it comes): it keeps each as its top-level members, undecoded
+(`Members`), so that the live store decodes only the values that differ from the last
+answer's, most of a poll's being the same (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -76,19 +79,24 @@ def _wire_name(name: str, model: type[BaseModel]) -> str:
     return model.model_fields[name].alias or name
 
 
-def _exact_struct(model: type[BaseModel]) -> Any:
+def _exact_struct(model: type[BaseModel], **typed: Any) -> Any:
     """`model` as a msgspec struct: same fields, types and attribute names, keyed by wire name.
 
     Any other key (an unknown field, a field under its Python name) refuses the item: what
-    the model would make of it is the model's business.
+    the model would make of it is the model's business. A field named in `typed` is decoded
+    as it says instead (only a field the model takes as it comes, `Any`, is ever so named).
     """
     fields = model.model_fields
     return msgspec.defstruct(
         f"Decoded{model.__name__}",
         [
-            (name, info.annotation)
+            (name, typed.get(name, info.annotation))
             if info.is_required()
-            else (name, info.annotation, info.get_default(call_default_factory=True))
+            else (
+                name,
+                typed.get(name, info.annotation),
+                info.get_default(call_default_factory=True),
+            )
             for name, info in fields.items()
         ],
         rename={name: _wire_name(name, model) for name in fields},
@@ -122,11 +130,68 @@ def _optional_list(item: Any) -> Any:
     return list[item] | None
 
 
-_DECODED_STATISTIC = _exact_struct(models.StatisticValue)
-_DECODED_DATA = _loose_struct(
-    models.StatisticData, {"statistics": _optional_list(_DECODED_STATISTIC)}
-)
-_DECODER = msgspec.json.Decoder(_loose_struct(models.Envelope, {"data": _DECODED_DATA | None}))
+Members = dict[str, msgspec.Raw]
+"""A statistic's `value` object as its top-level members, each an undecoded JSON text.
+
+A poll brings every value again, most of them unchanged: kept this way, a value costs a
+comparison of bytes until it differs from the last answer's (`live.store`), and only then is
+it decoded (`decode_members`). `value` is JSON the model takes as it comes (`Any`), so
+decoding it later, member by member, gives what decoding it with the answer would have.
+"""
+
+
+def _envelope_struct(statistic: Any) -> Any:
+    data = _loose_struct(models.StatisticData, {"statistics": _optional_list(statistic)})
+    return _loose_struct(models.Envelope, {"data": data | None})
+
+
+_DECODER = msgspec.json.Decoder(_envelope_struct(_exact_struct(models.StatisticValue)))
+# The same, each value kept as its members (`Members`); a value that is not a JSON object
+# (a bare number, say) refuses it, and `_DECODER` reads the answer instead.
+_WIRE_ENVELOPE = _envelope_struct(_exact_struct(models.StatisticValue, value=Members | None))
+_WIRE_DECODER = msgspec.json.Decoder(_WIRE_ENVELOPE)
+_ANY_DECODER = msgspec.json.Decoder()
+# Where a member no parser reads stands (unreachable: see `_decoded_in_one_pass`).
+UNREADABLE_MEMBER = "malformed: not JSON"
+
+
+def decode_members(members: Members | None, stamp: msgspec.Raw | None) -> Any:
+    """The `value` that `members` and its `timestamp` member `stamp` stand for, decoded as
+    the general path decodes an answer; never raises.
+
+    Each member is read by msgspec, or, what msgspec refuses (a number beyond its range),
+    as `parse_json` reads a body: pydantic-core's parser, then `loads_tolerant`. The
+    `timestamp` member comes last (key order means nothing to a value's reader).
+    """
+    if members is None:
+        return None
+    try:
+        value = {key: _ANY_DECODER.decode(text) for key, text in members.items()}
+    except (msgspec.MsgspecError, ValueError, RecursionError):
+        value = {key: _member(text) for key, text in members.items()}
+    if stamp is not None:
+        value["timestamp"] = _member(stamp)
+    return value
+
+
+def _member(text: msgspec.Raw) -> Any:
+    try:
+        return _ANY_DECODER.decode(text)
+    except (msgspec.MsgspecError, ValueError, RecursionError):
+        pass
+    raw = bytes(text)
+    try:
+        return pydantic_core.from_json(raw)
+    except (ValueError, RecursionError):
+        pass
+    try:
+        decoded, unreadable = loads_tolerant(raw)
+    except (ValueError, RecursionError):
+        # msgspec checked the answer's syntax and `_decoded_in_one_pass` its UTF-8, so
+        # every member is JSON; should one not be, it is shown as malformed, not raised.
+        return UNREADABLE_MEMBER
+    _log.warning("statistic value: %d number(s) too long to read, shown as malformed", unreadable)
+    return decoded
 
 
 # --- Results --------------------------------------------------------------------------------
@@ -136,22 +201,31 @@ class StatisticValues(Sequence[models.StatisticValue]):
     """The statistics of a subscribe or peek answer; each model is built when first asked for.
 
     It holds the decoded statistics: the fast path's structs, which have the model's
-    attribute names, or the models the general path validated. `columns()` reads them as
-    they are, which is all the live store needs; indexing or iterating gives models equal to
-    the ones validating the whole list would have built, and keeps them.
+    attribute names, or the models the general path validated. The fast path keeps each
+    value as its members (`Members`), its `timestamp` member apart in `value_stamps`, when
+    every value is a JSON object (as servers send them). `wire_columns()` reads those as they
+    are, which is all the live store needs; `columns()` gives decoded values; indexing or
+    iterating gives models equal to the ones validating the whole list would have built, and
+    keeps them.
     """
 
-    __slots__ = ("_decoded", "_models")
+    __slots__ = ("_decoded", "_models", "_stamps")
 
     __hash__: ClassVar[None]  # type: ignore[assignment]
 
     def __init__(
-        self, decoded: Sequence[Any], *, built: list[models.StatisticValue | None] | None = None
+        self,
+        decoded: Sequence[Any],
+        *,
+        built: list[models.StatisticValue | None] | None = None,
+        value_stamps: Sequence[msgspec.Raw | None] | None = None,
     ) -> None:
         self._decoded = decoded
         self._models: list[models.StatisticValue | None] = (
             built if built is not None else [None] * len(decoded)
         )
+        # Not None: each item's value is `Members`, and this its `timestamp` member.
+        self._stamps = value_stamps
 
     @classmethod
     def from_models(cls, built: Sequence[models.StatisticValue]) -> StatisticValues:
@@ -161,9 +235,37 @@ class StatisticValues(Sequence[models.StatisticValue]):
     def columns(self) -> tuple[list[str], list[Any], list[int | float | None]]:
         """(statisticIds, raw values, raw timestamps), index-aligned."""
         decoded = self._decoded
+        stamps = self._stamps
+        values = (
+            [item.value for item in decoded]
+            if stamps is None
+            else [
+                decode_members(item.value, stamp)
+                for item, stamp in zip(decoded, stamps, strict=True)
+            ]
+        )
+        return (
+            [item.statistic_id for item in decoded],
+            values,
+            [item.timestamp for item in decoded],
+        )
+
+    def wire_columns(
+        self,
+    ) -> (
+        tuple[list[str], list[Members | None], list[msgspec.Raw | None], list[int | float | None]]
+        | None
+    ):
+        """(statisticIds, values as `Members`, their `timestamp` members, raw timestamps),
+        index-aligned; None when the values were decoded with the answer (read `columns()`)."""
+        stamps = self._stamps
+        if stamps is None:
+            return None
+        decoded = self._decoded
         return (
             [item.statistic_id for item in decoded],
             [item.value for item in decoded],
+            list(stamps),
             [item.timestamp for item in decoded],
         )
 
@@ -173,8 +275,11 @@ class StatisticValues(Sequence[models.StatisticValue]):
         keep = [index for index, item in enumerate(decoded) if item.value is not None]
         if len(keep) == len(decoded):
             return self
+        stamps = self._stamps
         return StatisticValues(
-            [decoded[index] for index in keep], built=[self._models[index] for index in keep]
+            [decoded[index] for index in keep],
+            built=[self._models[index] for index in keep],
+            value_stamps=None if stamps is None else [stamps[index] for index in keep],
         )
 
     def __len__(self) -> int:
@@ -213,9 +318,10 @@ class StatisticValues(Sequence[models.StatisticValue]):
         built = self._models[index]
         if built is None:
             # A struct holds exactly what the model accepts unchanged, under the model's names.
-            built = models.StatisticValue.model_validate(
-                msgspec.structs.asdict(self._decoded[index])
-            )
+            fields = msgspec.structs.asdict(self._decoded[index])
+            if self._stamps is not None:
+                fields["value"] = decode_members(fields["value"], self._stamps[index])
+            built = models.StatisticValue.model_validate(fields)
             self._models[index] = built
         return built
 
@@ -367,12 +473,30 @@ def _envelope(body: bytes, where: str, scrub: Scrub) -> _Envelope:
 
 
 def _decoded_in_one_pass(body: bytes) -> Any:
-    """The answer as the fast path decodes it; None when it refuses (the general path decides)."""
+    """The answer as the fast path decodes it; None when it refuses (the general path decides).
+
+    Values are kept as their members (`_WIRE_DECODER`) when the body is UTF-8 throughout:
+    msgspec checks the syntax of what it keeps undecoded, not its UTF-8, and every member
+    must decode later (`decode_members`) as the answer would have.
+    """
+    if body.isascii() or _is_utf8(body):
+        try:
+            return _WIRE_DECODER.decode(body)
+        except (msgspec.MsgspecError, ValueError, RecursionError):
+            pass
     try:
         return _DECODER.decode(body)
     except (msgspec.MsgspecError, ValueError, RecursionError):
         # ValueError covers bytes that are not UTF-8; RecursionError absurd nesting.
         return None
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _checked_envelope(
@@ -452,7 +576,14 @@ def _statistics_answer(
     data = _data(envelope, "statistics", list, where, scrub)
     ids = {key: _optional_id(data, key, where) for key in id_keys}
     raw = _statistics_list(data, where)
-    statistics = StatisticValues(raw) if decoded is not None else _validated_statistics(raw, where)
+    if decoded is None:
+        statistics = _validated_statistics(raw, where)
+    elif isinstance(decoded, _WIRE_ENVELOPE):
+        # Each value's `timestamp` member apart: it moves with every answer, the rest rarely.
+        stamps = [None if item.value is None else item.value.pop("timestamp", None) for item in raw]
+        statistics = StatisticValues(raw, value_stamps=stamps)
+    else:
+        statistics = StatisticValues(raw)
     return envelope, ids, statistics
 
 

@@ -4,8 +4,10 @@ The store is the only state the screen reads. Every source (poll, push, replay) 
 `Batch` through the one entrance, `ingest()`, which compares each raw `value` with the
 statistic's previous value (through `statdash.api.values`, the one reader of value shapes),
 parses only those that differ, and returns the ids that really changed, so unchanged
-statistics cost nothing downstream. It is mutated on one thread (the event loop) and holds no
-Textual.
+statistics cost nothing downstream. A poll's values come undecoded (`responses.Members`): one
+whose members are the very bytes the held value was read from (its `timestamp` member aside,
+which moves with every answer) is not even decoded. It is mutated on one thread (the event
+loop) and holds no Textual.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ import math
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from enum import Enum
 
-from statdash.api.values import NumberValue, StatValue, parse_value, same_value
+from statdash.api.responses import Members, decode_members
+from statdash.api.values import NumberValue, StatValue, UnknownValue, parse_value, same_value
 
 # Data older than this many refresh intervals is stale: shown dimmed, never blanked.
 STALE_AFTER_INTERVALS = 2.0
@@ -110,6 +114,9 @@ class Batch:
     """Every id that arrived, when not just `statistic_ids` (a replayed tick)."""
     sample: bool = True
     """False when the batch takes no history sample (a replayed pushed change)."""
+    value_stamps: Sequence[object] | None = None
+    """Not None: `values` are undecoded (`responses.Members`, or None), and this is each
+    one's `timestamp` member (see `wired`)."""
 
     @classmethod
     def answer(
@@ -130,6 +137,26 @@ class Batch:
             values=raw_values,
             timestamps=raw_timestamps,
             newer_only=newer_only,
+        )
+
+    @classmethod
+    def wired(
+        cls,
+        statistic_ids: Sequence[str],
+        members: Sequence[Members | None],
+        value_stamps: Sequence[object],
+        raw_timestamps: Sequence[object],
+        *,
+        newer_only: bool = False,
+    ) -> Batch:
+        """`answer` with each value undecoded, as `StatisticValues.wire_columns()` gives it:
+        its members, and apart its `timestamp` member; the store decodes only what differs."""
+        return cls(
+            statistic_ids=statistic_ids,
+            values=members,
+            timestamps=raw_timestamps,
+            newer_only=newer_only,
+            value_stamps=value_stamps,
         )
 
     @classmethod
@@ -207,6 +234,7 @@ class Batch:
                 statistic_ids=self.statistic_ids[start:end],
                 values=self.values[start:end],
                 timestamps=self.timestamps[start:end],
+                value_stamps=None if self.value_stamps is None else self.value_stamps[start:end],
                 full=self.full and last,
                 arrived=arrived if last else None,
             )
@@ -217,6 +245,12 @@ class Store:
 
     def __init__(self, history_capacity: Mapping[str, int] | None = None) -> None:
         self._values: dict[str, StatValue] = {}
+        # The members (less `timestamp`) of the undecoded value each held value was read
+        # from or found equal to, as the latest answer brought them: the same bytes again
+        # read the same (see `_apply_wired`). A member refers to the whole answer it came
+        # in and keeps it alive, so only the latest answer's are kept: an entry is replaced
+        # by each answer bringing the id, and dropped when a full answer does not.
+        self._members: dict[str, Members] = {}
         # When each statistic last arrived, kept cheaply: polls usually bring the very same ids,
         # so the latest poll's ids share one time, and only ids missing from it keep their own.
         self._latest_ids: Sequence[str] = ()
@@ -242,6 +276,14 @@ class Store:
         """
         if batch.parsed:
             changed = self._put(batch.statistic_ids, batch.values)
+        elif batch.value_stamps is not None:
+            changed = self._apply_wired(
+                batch.statistic_ids,
+                batch.values,  # type: ignore[arg-type]  # undecoded, as `value_stamps` says
+                batch.value_stamps,
+                batch.timestamps,
+                newer_only=batch.newer_only,
+            )
         else:
             changed = self._apply(
                 batch.statistic_ids, batch.values, batch.timestamps, newer_only=batch.newer_only
@@ -263,22 +305,70 @@ class Store:
     ) -> list[str]:
         """Store the values that differ from those held; returns their ids."""
         changed: list[str] = []
-        values = self._values
+        members = self._members
         for statistic_id, raw_value, raw_timestamp in zip(
             statistic_ids, raw_values, raw_timestamps, strict=True
         ):
-            previous = values.get(statistic_id)
-            # Most values are the same as last poll's; `same_value` says so without parsing.
-            if previous is not None and same_value(raw_value, previous):
-                continue
-            value = parse_value(raw_value, raw_timestamp)
-            if value == previous:
-                continue
-            if newer_only and _older(value, previous):
-                continue
-            values[statistic_id] = value
-            changed.append(statistic_id)
+            if self._offer(statistic_id, raw_value, raw_timestamp, newer_only) is _Offer.STORED:
+                changed.append(statistic_id)
+                if members:
+                    # The held value was not read from those members any more.
+                    members.pop(statistic_id, None)
         return changed
+
+    def _apply_wired(
+        self,
+        statistic_ids: Sequence[str],
+        wired: Sequence[Members | None],
+        value_stamps: Sequence[object],
+        raw_timestamps: Sequence[object],
+        *,
+        newer_only: bool,
+    ) -> list[str]:
+        """`_apply` for undecoded values: one whose members (less `timestamp`) are those the
+        held number or agent state came from is the same value, as `_apply` would find after
+        decoding it."""
+        changed: list[str] = []
+        held = self._members
+        for statistic_id, members, stamp, raw_timestamp in zip(
+            statistic_ids, wired, value_stamps, raw_timestamps, strict=True
+        ):
+            # A value's reader (`parse_value`) takes only the time of its `timestamp`
+            # member, and values compare without it: equal other members, equal value.
+            if members is not None and held.get(statistic_id) == members:
+                held[statistic_id] = members  # equal, and keeps only this answer alive
+                continue
+            raw_value = decode_members(members, stamp)  # type: ignore[arg-type]
+            offer = self._offer(statistic_id, raw_value, raw_timestamp, newer_only)
+            if offer is _Offer.STORED:
+                changed.append(statistic_id)
+            if (
+                members is None
+                or offer is _Offer.REFUSED
+                or type(self._values[statistic_id]) is UnknownValue
+            ):
+                # Refused: the held value stays, but its members would keep an old answer.
+                # Unknown: it holds the raw JSON, timestamp too, so it is always compared.
+                held.pop(statistic_id, None)
+            else:
+                held[statistic_id] = members
+        return changed
+
+    def _offer(
+        self, statistic_id: str, raw_value: object, raw_timestamp: object, newer_only: bool
+    ) -> _Offer:
+        """Offer one raw value: stored, the same as held, or refused (older than held)."""
+        previous = self._values.get(statistic_id)
+        # Most values are the same as last poll's; `same_value` says so without parsing.
+        if previous is not None and same_value(raw_value, previous):
+            return _Offer.SAME
+        value = parse_value(raw_value, raw_timestamp)
+        if value == previous:
+            return _Offer.SAME
+        if newer_only and _older(value, previous):
+            return _Offer.REFUSED
+        self._values[statistic_id] = value
+        return _Offer.STORED
 
     def alive(self, now: float) -> None:
         """Everything the last full answer brought is current as of `now` (a live push channel)."""
@@ -299,6 +389,7 @@ class Store:
         for statistic_id, value in zip(statistic_ids, values, strict=True):
             if isinstance(value, StatValue) and held.get(statistic_id) != value:
                 held[statistic_id] = value
+                self._members.pop(statistic_id, None)
                 changed.append(statistic_id)
         return changed
 
@@ -329,6 +420,7 @@ class Store:
             arrived = frozenset(statistic_ids)
             for statistic_id in self._latest_set - arrived:
                 self._seen_before[statistic_id] = self._latest_at
+                self._members.pop(statistic_id, None)  # it would keep an old answer alive
             for statistic_id in arrived & self._seen_before.keys():
                 del self._seen_before[statistic_id]
             self._latest_ids = list(statistic_ids)  # a copy: the caller's list may change
@@ -406,6 +498,7 @@ class Store:
         ]
         for stat_id in changed:
             self._values[stat_id] = values[stat_id]
+            self._members.pop(stat_id, None)
         if self._derived_sample_due:
             self._derived_sample_due = False
             self._sample_derived(wall)
@@ -438,12 +531,29 @@ class Store:
     def forget(self, keep: Iterable[str]) -> None:
         """Drop every statistic not in `keep` (after the layout changed)."""
         keep_set = set(keep)
-        for table in (self._values, self._seen_before, self._history, self._derived_reads):
+        tables = (
+            self._values,
+            self._members,
+            self._seen_before,
+            self._history,
+            self._derived_reads,
+        )
+        for table in tables:
             for statistic_id in [key for key in table if key not in keep_set]:
                 del table[statistic_id]
         self._latest_set &= keep_set
         self._latest_ids = ()  # the next poll sets both afresh
         self.revision += 1
+
+
+class _Offer(Enum):
+    """What became of one value offered to the store."""
+
+    STORED = "stored"
+    SAME = "same"
+    """Equal to the value held (which stays, with its own timestamp)."""
+    REFUSED = "refused"
+    """Older than the value held (`newer_only`), which stays."""
 
 
 def _older(value: StatValue, held: StatValue | None) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -292,3 +293,58 @@ def test_same_value_tells_json_true_from_one() -> None:
     number = parse_value({"intValue": 1})
     assert isinstance(number, NumberValue)
     assert not same_value({"intValue": True}, number)
+
+
+def test_values_of_an_answer_stay_undecoded_until_read() -> None:
+    """The fast path keeps each value as its members, undecoded, with its own timestamp
+    apart; read as columns or models, they are what decoding the answer gives."""
+    items = [off_item(0), {**off_item(1), "value": {"stateValue": {"status": 4}, "timestamp": 7}}]
+    statistics = responses.parse_peek(peek_body(items)).statistics
+    assert isinstance(statistics, StatisticValues)
+    wired = statistics.wire_columns()
+    assert wired is not None
+    ids, members, value_stamps, stamps = wired
+    assert ids == ["s0", "s1"] and stamps == [item["timestamp"] for item in items]
+    assert [None if stamp is None else bytes(stamp) for stamp in value_stamps] == [None, b"7"]
+    second = members[1]
+    assert second is not None and list(second) == ["stateValue"]
+    assert bytes(second["stateValue"]) == b'{"status": 4}'
+    assert statistics.columns()[1] == [item["value"] for item in items]
+    assert statistics == tuple(FULL.validate_python(items))
+
+
+def test_an_answer_with_a_value_that_is_not_an_object_is_decoded_with_it() -> None:
+    """A bare number where the value object belongs keeps the answer on the fast path, its
+    values decoded there and then (nothing undecoded to read)."""
+    items = [off_item(0), {**off_item(1), "value": 12}]
+    statistics = responses.parse_peek(peek_body(items)).statistics
+    assert isinstance(statistics, StatisticValues)
+    assert statistics.wire_columns() is None
+    assert statistics.columns()[1] == [item["value"] for item in items]
+
+
+def test_members_no_parser_reads_alike_are_read_as_the_general_path_reads_them() -> None:
+    """A member msgspec will not read (an integer too long for Python, a number beyond a
+    float) is read as the general path reads a body; one no parser reads is marked, never
+    raised."""
+    raw = msgspec.json.decode(
+        b'{"i": ' + b"9" * 5000 + b', "f": 1e400, "s": "\xff", "n": 3}', type=responses.Members
+    )
+    assert responses.decode_members(raw, None) == {
+        "i": responses.UNREADABLE_NUMBER,
+        "f": float("inf"),
+        "s": responses.UNREADABLE_MEMBER,
+        "n": 3,
+    }
+    assert responses.decode_members(None, None) is None
+
+
+def test_an_answer_not_utf8_inside_a_value_gets_the_general_paths_verdict(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Bytes that are not UTF-8 inside a value (which msgspec would keep undecoded without
+    checking) make the answer what the general path says it is: not JSON."""
+    body = peek_body([off_item(0)]).replace(b'"0"', b'"\xff"')
+    verdict = _outcome(responses.parse_peek, body)
+    assert verdict == ("ShapeError", "response: response body is not JSON")
+    assert verdict == _general_path_outcome(monkeypatch, responses.parse_peek, body)
