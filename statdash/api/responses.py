@@ -12,7 +12,7 @@ Nothing but `StatisticsError` subclasses ever leaves this module, whatever the b
 Each wire shape has one schema, its pydantic model in `models.py`: what it accepts, and the
 message for what it refuses, is the contract. Peek and subscribe answers, read every poll and
 tens of thousands of statistics long, first try a fast path *derived from those models*
-(`_DECODER`): msgspec structs with `StatisticValue`'s fields, wire names and types (and no
+(`_RAW_DECODER`): msgspec structs with `StatisticValue`'s fields, wire names and types (and no
 other key) inside `StatisticData`'s and `Envelope`'s fields, decoded in one pass in C into
 structs the cyclic garbage collector does not track. The structs admit only what the model
 takes unchanged, so their answer is the model's; whatever they refuse (an unknown key, a field
@@ -28,9 +28,9 @@ measured against). A model per statistic is
 built only when one is asked for (`StatisticValues`): the live store reads the decoded
 fields as columns, and building a model for each of 10,000 statistics every poll would cost
 more than the parse. The fast path goes one step further with the values themselves (`value`
-is JSON the model takes as it comes): it keeps each as its top-level members, undecoded
-(`Members`), so that the live store decodes only the values that differ from the last
-answer's, most of a poll's being the same (docs/performance.md).
+is JSON the model takes as it comes): it keeps them undecoded, so that the live store
+decodes only the values that differ from the last answer's, most of a poll's being the same
+(docs/performance.md).
 """
 
 from __future__ import annotations
@@ -79,24 +79,22 @@ def _wire_name(name: str, model: type[BaseModel]) -> str:
     return model.model_fields[name].alias or name
 
 
-def _exact_struct(model: type[BaseModel], **typed: Any) -> Any:
+def _exact_struct(model: type[BaseModel], **typed: tuple[Any, Any]) -> Any:
     """`model` as a msgspec struct: same fields, types and attribute names, keyed by wire name.
 
     Any other key (an unknown field, a field under its Python name) refuses the item: what
-    the model would make of it is the model's business. A field named in `typed` is decoded
-    as it says instead (only a field the model takes as it comes, `Any`, is ever so named).
+    the model would make of it is the model's business. A field named in `typed` is
+    (type, default) instead (only a field the model takes as it comes, `Any`, is so named).
     """
     fields = model.model_fields
     return msgspec.defstruct(
         f"Decoded{model.__name__}",
         [
-            (name, typed.get(name, info.annotation))
+            (name, *typed[name])
+            if name in typed
+            else (name, info.annotation)
             if info.is_required()
-            else (
-                name,
-                typed.get(name, info.annotation),
-                info.get_default(call_default_factory=True),
-            )
+            else (name, info.annotation, info.get_default(call_default_factory=True))
             for name, info in fields.items()
         ],
         rename={name: _wire_name(name, model) for name in fields},
@@ -130,68 +128,98 @@ def _optional_list(item: Any) -> Any:
     return list[item] | None
 
 
-Members = dict[str, msgspec.Raw]
-"""A statistic's `value` object as its top-level members, each an undecoded JSON text.
-
-A poll brings every value again, most of them unchanged: kept this way, a value costs a
-comparison of bytes until it differs from the last answer's (`live.store`), and only then is
-it decoded (`decode_members`). `value` is JSON the model takes as it comes (`Any`), so
-decoding it later, member by member, gives what decoding it with the answer would have.
-"""
-
-
 def _envelope_struct(statistic: Any) -> Any:
     data = _loose_struct(models.StatisticData, {"statistics": _optional_list(statistic)})
     return _loose_struct(models.Envelope, {"data": data | None})
 
 
-_DECODER = msgspec.json.Decoder(_envelope_struct(_exact_struct(models.StatisticValue)))
-# The same, each value kept as its members (`Members`); a value that is not a JSON object
-# (a bare number, say) refuses it, and `_DECODER` reads the answer instead.
-_WIRE_ENVELOPE = _envelope_struct(_exact_struct(models.StatisticValue, value=Members | None))
-_WIRE_DECODER = msgspec.json.Decoder(_WIRE_ENVELOPE)
+# `value` is JSON the model takes as it comes (`Any`): decoded later, alone, it gives what
+# decoding it with the answer gives. Kept undecoded (`msgspec.Raw`), a value costs a
+# comparison of bytes until it differs from the last answer's (`live.store`), and only then
+# is it decoded (`decode_value`); most of a poll's values are the same as the last one's.
+# msgspec reads no `Raw | None`: a missing value is the JSON null, as the model has it.
+NULL_VALUE = msgspec.Raw(b"null")
+_RAW_ENVELOPE = _envelope_struct(
+    _exact_struct(models.StatisticValue, value=(msgspec.Raw, NULL_VALUE))
+)
+_RAW_DECODER = msgspec.json.Decoder(_RAW_ENVELOPE)
+
+
+class _KeyedValue(msgspec.Struct, gc=False):
+    """A statistic's value alone, read again from the answer's bytes with its time made 0."""
+
+    value: msgspec.Raw = NULL_VALUE
+
+
+class _KeyedData(msgspec.Struct, gc=False):
+    statistics: list[_KeyedValue] | None = None
+
+
+class _KeyedEnvelope(msgspec.Struct, gc=False):
+    data: _KeyedData | None = None
+
+
+_KEYS_DECODER = msgspec.json.Decoder(_KeyedEnvelope)
 _ANY_DECODER = msgspec.json.Decoder()
-# Where a member no parser reads stands (unreachable: see `_decoded_in_one_pass`).
-UNREADABLE_MEMBER = "malformed: not JSON"
+# Where a value no parser reads stands (unreachable: see `_decoded_in_one_pass`).
+UNREADABLE_VALUE = "malformed: not JSON"
 
 
-def decode_members(members: Members | None, stamp: msgspec.Raw | None) -> Any:
-    """The `value` that `members` and its `timestamp` member `stamp` stand for, decoded as
-    the general path decodes an answer; never raises.
+def decode_value(raw: msgspec.Raw) -> Any:
+    """The value `raw` holds, decoded as the general path decodes an answer; never raises.
 
-    Each member is read by msgspec, or, what msgspec refuses (a number beyond its range),
-    as `parse_json` reads a body: pydantic-core's parser, then `loads_tolerant`. The
-    `timestamp` member comes last (key order means nothing to a value's reader).
+    msgspec reads it, or, what msgspec refuses (a number beyond its range), is read as
+    `parse_json` reads a body: pydantic-core's parser, then `loads_tolerant`.
     """
-    if members is None:
-        return None
     try:
-        value = {key: _ANY_DECODER.decode(text) for key, text in members.items()}
-    except (msgspec.MsgspecError, ValueError, RecursionError):
-        value = {key: _member(text) for key, text in members.items()}
-    if stamp is not None:
-        value["timestamp"] = _member(stamp)
-    return value
-
-
-def _member(text: msgspec.Raw) -> Any:
-    try:
-        return _ANY_DECODER.decode(text)
+        return _ANY_DECODER.decode(raw)
     except (msgspec.MsgspecError, ValueError, RecursionError):
         pass
-    raw = bytes(text)
+    text = bytes(raw)
     try:
-        return pydantic_core.from_json(raw)
+        return pydantic_core.from_json(text)
     except (ValueError, RecursionError):
         pass
     try:
-        decoded, unreadable = loads_tolerant(raw)
+        decoded, unreadable = loads_tolerant(text)
     except (ValueError, RecursionError):
         # msgspec checked the answer's syntax and `_decoded_in_one_pass` its UTF-8, so
-        # every member is JSON; should one not be, it is shown as malformed, not raised.
-        return UNREADABLE_MEMBER
+        # every value is JSON; should one not be, it is shown as malformed, not raised.
+        return UNREADABLE_VALUE
     _log.warning("statistic value: %d number(s) too long to read, shown as malformed", unreadable)
     return decoded
+
+
+def _value_keys(body: bytes, statistics: list[Any]) -> list[msgspec.Raw]:
+    """Each value's bytes with the digits of the answer's timestamp, wherever a member named
+    `...timestamp` starts with them, made `0`: what `live.store` compares.
+
+    A server stamps every value with the time of the answer, so a value that did not change
+    still comes in other bytes; its key does not. Two keys are equal only when the values
+    differ at most in numbers under keys whose names end in `timestamp` (the digits changed
+    stay inside one number of valid JSON, read again here), and no reader of a number or an
+    agent state reads those but the value's own time, which no comparison of values counts.
+    When no such digits are found, or the bytes changed are no JSON of the same answer, the
+    keys are the values' own bytes.
+    """
+    values = [item.value for item in statistics]
+    stamp = statistics[0].timestamp if statistics else None
+    if type(stamp) is not int or stamp <= 0:
+        return values
+    digits = str(stamp).encode()
+    keyed = body
+    for key in (b'"timestamp":', b'"timestamp": '):
+        if key + digits in keyed:
+            keyed = keyed.replace(key + digits, key + b"0")
+    if keyed is body:
+        return values
+    try:
+        data = _KEYS_DECODER.decode(keyed).data
+    except (msgspec.MsgspecError, ValueError, RecursionError):
+        return values
+    if data is None or data.statistics is None or len(data.statistics) != len(values):
+        return values
+    return [item.value for item in data.statistics]
 
 
 # --- Results --------------------------------------------------------------------------------
@@ -202,14 +230,13 @@ class StatisticValues(Sequence[models.StatisticValue]):
 
     It holds the decoded statistics: the fast path's structs, which have the model's
     attribute names, or the models the general path validated. The fast path keeps each
-    value as its members (`Members`), its `timestamp` member apart in `value_stamps`, when
-    every value is a JSON object (as servers send them). `wire_columns()` reads those as they
-    are, which is all the live store needs; `columns()` gives decoded values; indexing or
-    iterating gives models equal to the ones validating the whole list would have built, and
-    keeps them.
+    value undecoded (`msgspec.Raw`), with the key `live.store` compares (`_value_keys`).
+    `wire_columns()` reads those as they are, which is all the live store needs; `columns()`
+    gives decoded values; indexing or iterating gives models equal to the ones validating
+    the whole list would have built, and keeps them.
     """
 
-    __slots__ = ("_decoded", "_models", "_stamps")
+    __slots__ = ("_decoded", "_keys", "_models")
 
     __hash__: ClassVar[None]  # type: ignore[assignment]
 
@@ -218,14 +245,14 @@ class StatisticValues(Sequence[models.StatisticValue]):
         decoded: Sequence[Any],
         *,
         built: list[models.StatisticValue | None] | None = None,
-        value_stamps: Sequence[msgspec.Raw | None] | None = None,
+        keys: Sequence[msgspec.Raw] | None = None,
     ) -> None:
         self._decoded = decoded
         self._models: list[models.StatisticValue | None] = (
             built if built is not None else [None] * len(decoded)
         )
-        # Not None: each item's value is `Members`, and this its `timestamp` member.
-        self._stamps = value_stamps
+        # Not None: each item's value is undecoded, and this is its key.
+        self._keys = keys
 
     @classmethod
     def from_models(cls, built: Sequence[models.StatisticValue]) -> StatisticValues:
@@ -235,51 +262,43 @@ class StatisticValues(Sequence[models.StatisticValue]):
     def columns(self) -> tuple[list[str], list[Any], list[int | float | None]]:
         """(statisticIds, raw values, raw timestamps), index-aligned."""
         decoded = self._decoded
-        stamps = self._stamps
-        values = (
-            [item.value for item in decoded]
-            if stamps is None
-            else [
-                decode_members(item.value, stamp)
-                for item, stamp in zip(decoded, stamps, strict=True)
-            ]
-        )
+        values = [item.value for item in decoded]
         return (
             [item.statistic_id for item in decoded],
-            values,
+            values if self._keys is None else [decode_value(value) for value in values],
             [item.timestamp for item in decoded],
         )
 
     def wire_columns(
         self,
-    ) -> (
-        tuple[list[str], list[Members | None], list[msgspec.Raw | None], list[int | float | None]]
-        | None
-    ):
-        """(statisticIds, values as `Members`, their `timestamp` members, raw timestamps),
-        index-aligned; None when the values were decoded with the answer (read `columns()`)."""
-        stamps = self._stamps
-        if stamps is None:
+    ) -> tuple[list[str], list[msgspec.Raw], list[msgspec.Raw], list[int | float | None]] | None:
+        """(statisticIds, undecoded values, their keys, raw timestamps), index-aligned; None
+        when the values were decoded with the answer (read `columns()` then)."""
+        keys = self._keys
+        if keys is None:
             return None
         decoded = self._decoded
         return (
             [item.statistic_id for item in decoded],
             [item.value for item in decoded],
-            list(stamps),
+            list(keys),
             [item.timestamp for item in decoded],
         )
 
     def with_values(self) -> StatisticValues:
         """These statistics less those whose value is missing (null or absent); often self."""
         decoded = self._decoded
-        keep = [index for index, item in enumerate(decoded) if item.value is not None]
+        keys = self._keys
+        if keys is None:
+            keep = [index for index, item in enumerate(decoded) if item.value is not None]
+        else:
+            keep = [index for index, item in enumerate(decoded) if item.value != NULL_VALUE]
         if len(keep) == len(decoded):
             return self
-        stamps = self._stamps
         return StatisticValues(
             [decoded[index] for index in keep],
             built=[self._models[index] for index in keep],
-            value_stamps=None if stamps is None else [stamps[index] for index in keep],
+            keys=None if keys is None else [keys[index] for index in keep],
         )
 
     def __len__(self) -> int:
@@ -319,8 +338,8 @@ class StatisticValues(Sequence[models.StatisticValue]):
         if built is None:
             # A struct holds exactly what the model accepts unchanged, under the model's names.
             fields = msgspec.structs.asdict(self._decoded[index])
-            if self._stamps is not None:
-                fields["value"] = decode_members(fields["value"], self._stamps[index])
+            if self._keys is not None:
+                fields["value"] = decode_value(fields["value"])
             built = models.StatisticValue.model_validate(fields)
             self._models[index] = built
         return built
@@ -475,19 +494,16 @@ def _envelope(body: bytes, where: str, scrub: Scrub) -> _Envelope:
 def _decoded_in_one_pass(body: bytes) -> Any:
     """The answer as the fast path decodes it; None when it refuses (the general path decides).
 
-    Values are kept as their members (`_WIRE_DECODER`) when the body is UTF-8 throughout:
-    msgspec checks the syntax of what it keeps undecoded, not its UTF-8, and every member
-    must decode later (`decode_members`) as the answer would have.
+    Values are kept undecoded, so the body must be UTF-8 throughout: msgspec checks the
+    syntax of what it keeps undecoded, not its UTF-8, and every value must decode later
+    (`decode_value`) as the answer would have.
     """
-    if body.isascii() or _is_utf8(body):
-        try:
-            return _WIRE_DECODER.decode(body)
-        except (msgspec.MsgspecError, ValueError, RecursionError):
-            pass
+    if not (body.isascii() or _is_utf8(body)):
+        return None
     try:
-        return _DECODER.decode(body)
+        return _RAW_DECODER.decode(body)
     except (msgspec.MsgspecError, ValueError, RecursionError):
-        # ValueError covers bytes that are not UTF-8; RecursionError absurd nesting.
+        # RecursionError: absurd nesting.
         return None
 
 
@@ -578,12 +594,8 @@ def _statistics_answer(
     raw = _statistics_list(data, where)
     if decoded is None:
         statistics = _validated_statistics(raw, where)
-    elif isinstance(decoded, _WIRE_ENVELOPE):
-        # Each value's `timestamp` member apart: it moves with every answer, the rest rarely.
-        stamps = [None if item.value is None else item.value.pop("timestamp", None) for item in raw]
-        statistics = StatisticValues(raw, value_stamps=stamps)
     else:
-        statistics = StatisticValues(raw)
+        statistics = StatisticValues(raw, keys=_value_keys(body, raw))
     return envelope, ids, statistics
 
 

@@ -4,10 +4,10 @@ The store is the only state the screen reads. Every source (poll, push, replay) 
 `Batch` through the one entrance, `ingest()`, which compares each raw `value` with the
 statistic's previous value (through `statdash.api.values`, the one reader of value shapes),
 parses only those that differ, and returns the ids that really changed, so unchanged
-statistics cost nothing downstream. A poll's values come undecoded (`responses.Members`): one
-whose members are the very bytes the held value was read from (its `timestamp` member aside,
-which moves with every answer) is not even decoded. It is mutated on one thread (the event
-loop) and holds no Textual.
+statistics cost nothing downstream. A poll's values come undecoded, each with a key (its
+bytes, the answer's timestamp aside, `responses._value_keys`): one whose key is the one the
+held value came with is not even decoded. It is mutated on one thread (the event loop) and
+holds no Textual.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
 
-from statdash.api.responses import Members, decode_members
+import msgspec
+
+from statdash.api.responses import decode_value
 from statdash.api.values import NumberValue, StatValue, UnknownValue, parse_value, same_value
 
 # Data older than this many refresh intervals is stale: shown dimmed, never blanked.
@@ -114,9 +116,9 @@ class Batch:
     """Every id that arrived, when not just `statistic_ids` (a replayed tick)."""
     sample: bool = True
     """False when the batch takes no history sample (a replayed pushed change)."""
-    value_stamps: Sequence[object] | None = None
-    """Not None: `values` are undecoded (`responses.Members`, or None), and this is each
-    one's `timestamp` member (see `wired`)."""
+    value_keys: Sequence[msgspec.Raw] | None = None
+    """Not None: `values` are undecoded (`msgspec.Raw`), and this is each one's key (see
+    `wired`)."""
 
     @classmethod
     def answer(
@@ -143,20 +145,20 @@ class Batch:
     def wired(
         cls,
         statistic_ids: Sequence[str],
-        members: Sequence[Members | None],
-        value_stamps: Sequence[object],
+        raw_values: Sequence[msgspec.Raw],
+        value_keys: Sequence[msgspec.Raw],
         raw_timestamps: Sequence[object],
         *,
         newer_only: bool = False,
     ) -> Batch:
-        """`answer` with each value undecoded, as `StatisticValues.wire_columns()` gives it:
-        its members, and apart its `timestamp` member; the store decodes only what differs."""
+        """`answer` with each value undecoded and its key, as `StatisticValues.wire_columns()`
+        gives them: the store decodes only a value whose key is not the held value's."""
         return cls(
             statistic_ids=statistic_ids,
-            values=members,
+            values=raw_values,
             timestamps=raw_timestamps,
             newer_only=newer_only,
-            value_stamps=value_stamps,
+            value_keys=value_keys,
         )
 
     @classmethod
@@ -234,7 +236,7 @@ class Batch:
                 statistic_ids=self.statistic_ids[start:end],
                 values=self.values[start:end],
                 timestamps=self.timestamps[start:end],
-                value_stamps=None if self.value_stamps is None else self.value_stamps[start:end],
+                value_keys=None if self.value_keys is None else self.value_keys[start:end],
                 full=self.full and last,
                 arrived=arrived if last else None,
             )
@@ -245,12 +247,12 @@ class Store:
 
     def __init__(self, history_capacity: Mapping[str, int] | None = None) -> None:
         self._values: dict[str, StatValue] = {}
-        # The members (less `timestamp`) of the undecoded value each held value was read
-        # from or found equal to, as the latest answer brought them: the same bytes again
-        # read the same (see `_apply_wired`). A member refers to the whole answer it came
-        # in and keeps it alive, so only the latest answer's are kept: an entry is replaced
-        # by each answer bringing the id, and dropped when a full answer does not.
-        self._members: dict[str, Members] = {}
+        # The key (`Batch.wired`) of the undecoded value each held number or agent state
+        # was read from or found equal to, as the latest answer brought it: the same key
+        # again reads the same (see `_apply_wired`). A key refers to the whole answer it
+        # came in and keeps it alive, so only the latest answer's are kept: an entry is
+        # replaced by each answer bringing the id, and dropped when a full answer does not.
+        self._keys: dict[str, msgspec.Raw] = {}
         # When each statistic last arrived, kept cheaply: polls usually bring the very same ids,
         # so the latest poll's ids share one time, and only ids missing from it keep their own.
         self._latest_ids: Sequence[str] = ()
@@ -276,11 +278,11 @@ class Store:
         """
         if batch.parsed:
             changed = self._put(batch.statistic_ids, batch.values)
-        elif batch.value_stamps is not None:
+        elif batch.value_keys is not None:
             changed = self._apply_wired(
                 batch.statistic_ids,
-                batch.values,  # type: ignore[arg-type]  # undecoded, as `value_stamps` says
-                batch.value_stamps,
+                batch.values,  # type: ignore[arg-type]  # undecoded, as `value_keys` says
+                batch.value_keys,
                 batch.timestamps,
                 newer_only=batch.newer_only,
             )
@@ -305,53 +307,45 @@ class Store:
     ) -> list[str]:
         """Store the values that differ from those held; returns their ids."""
         changed: list[str] = []
-        members = self._members
+        keys = self._keys
         for statistic_id, raw_value, raw_timestamp in zip(
             statistic_ids, raw_values, raw_timestamps, strict=True
         ):
             if self._offer(statistic_id, raw_value, raw_timestamp, newer_only) is _Offer.STORED:
                 changed.append(statistic_id)
-                if members:
-                    # The held value was not read from those members any more.
-                    members.pop(statistic_id, None)
+                if keys:
+                    # The held value was not read from that key's value any more.
+                    keys.pop(statistic_id, None)
         return changed
 
     def _apply_wired(
         self,
         statistic_ids: Sequence[str],
-        wired: Sequence[Members | None],
-        value_stamps: Sequence[object],
+        raw_values: Sequence[msgspec.Raw],
+        value_keys: Sequence[msgspec.Raw],
         raw_timestamps: Sequence[object],
         *,
         newer_only: bool,
     ) -> list[str]:
-        """`_apply` for undecoded values: one whose members (less `timestamp`) are those the
-        held number or agent state came from is the same value, as `_apply` would find after
-        decoding it."""
+        """`_apply` for undecoded values: one whose key is the one the held number or agent
+        state came with is the same value, as `_apply` would find after decoding it."""
         changed: list[str] = []
-        held = self._members
-        for statistic_id, members, stamp, raw_timestamp in zip(
-            statistic_ids, wired, value_stamps, raw_timestamps, strict=True
+        held = self._keys
+        for statistic_id, raw_value, key, raw_timestamp in zip(
+            statistic_ids, raw_values, value_keys, raw_timestamps, strict=True
         ):
-            # A value's reader (`parse_value`) takes only the time of its `timestamp`
-            # member, and values compare without it: equal other members, equal value.
-            if members is not None and held.get(statistic_id) == members:
-                held[statistic_id] = members  # equal, and keeps only this answer alive
+            if held.get(statistic_id) == key:
+                held[statistic_id] = key  # equal, and keeps only this answer alive
                 continue
-            raw_value = decode_members(members, stamp)  # type: ignore[arg-type]
-            offer = self._offer(statistic_id, raw_value, raw_timestamp, newer_only)
+            offer = self._offer(statistic_id, decode_value(raw_value), raw_timestamp, newer_only)
             if offer is _Offer.STORED:
                 changed.append(statistic_id)
-            if (
-                members is None
-                or offer is _Offer.REFUSED
-                or type(self._values[statistic_id]) is UnknownValue
-            ):
-                # Refused: the held value stays, but its members would keep an old answer.
-                # Unknown: it holds the raw JSON, timestamp too, so it is always compared.
+            if offer is _Offer.REFUSED or type(self._values[statistic_id]) is UnknownValue:
+                # Refused: the held value stays, but the key would keep an old answer alive.
+                # Unknown: it holds the raw JSON, its time too, so it is always compared.
                 held.pop(statistic_id, None)
             else:
-                held[statistic_id] = members
+                held[statistic_id] = key
         return changed
 
     def _offer(
@@ -389,7 +383,7 @@ class Store:
         for statistic_id, value in zip(statistic_ids, values, strict=True):
             if isinstance(value, StatValue) and held.get(statistic_id) != value:
                 held[statistic_id] = value
-                self._members.pop(statistic_id, None)
+                self._keys.pop(statistic_id, None)
                 changed.append(statistic_id)
         return changed
 
@@ -420,7 +414,7 @@ class Store:
             arrived = frozenset(statistic_ids)
             for statistic_id in self._latest_set - arrived:
                 self._seen_before[statistic_id] = self._latest_at
-                self._members.pop(statistic_id, None)  # it would keep an old answer alive
+                self._keys.pop(statistic_id, None)  # it would keep an old answer alive
             for statistic_id in arrived & self._seen_before.keys():
                 del self._seen_before[statistic_id]
             self._latest_ids = list(statistic_ids)  # a copy: the caller's list may change
@@ -498,7 +492,7 @@ class Store:
         ]
         for stat_id in changed:
             self._values[stat_id] = values[stat_id]
-            self._members.pop(stat_id, None)
+            self._keys.pop(stat_id, None)
         if self._derived_sample_due:
             self._derived_sample_due = False
             self._sample_derived(wall)
@@ -533,7 +527,7 @@ class Store:
         keep_set = set(keep)
         tables = (
             self._values,
-            self._members,
+            self._keys,
             self._seen_before,
             self._history,
             self._derived_reads,

@@ -296,47 +296,59 @@ def test_same_value_tells_json_true_from_one() -> None:
 
 
 def test_values_of_an_answer_stay_undecoded_until_read() -> None:
-    """The fast path keeps each value as its members, undecoded, with its own timestamp
-    apart; read as columns or models, they are what decoding the answer gives."""
-    items = [off_item(0), {**off_item(1), "value": {"stateValue": {"status": 4}, "timestamp": 7}}]
+    """The fast path keeps each value undecoded, with a key that is its bytes with the
+    answer's timestamp digits made 0 where a `...timestamp` member starts with them; read
+    as columns or models, the values are what decoding the answer gives."""
+    stamp = 1_700_000_000_000
+    items = [
+        {"statisticId": "a", "timestamp": stamp, "value": {"intValue": 1, "timestamp": stamp}},
+        {"statisticId": "b", "timestamp": 5, "value": {'x"timestamp': stamp, "t": stamp}},
+        {"statisticId": "c", "timestamp": stamp, "value": None},
+        {"statisticId": "d", "timestamp": stamp},
+    ]
     statistics = responses.parse_peek(peek_body(items)).statistics
     assert isinstance(statistics, StatisticValues)
     wired = statistics.wire_columns()
     assert wired is not None
-    ids, members, value_stamps, stamps = wired
-    assert ids == ["s0", "s1"] and stamps == [item["timestamp"] for item in items]
-    assert [None if stamp is None else bytes(stamp) for stamp in value_stamps] == [None, b"7"]
-    second = members[1]
-    assert second is not None and list(second) == ["stateValue"]
-    assert bytes(second["stateValue"]) == b'{"status": 4}'
-    assert statistics.columns()[1] == [item["value"] for item in items]
+    ids, values, keys, stamps = wired
+    assert ids == ["a", "b", "c", "d"] and stamps == [stamp, 5, stamp, stamp]
+    assert [bytes(value) for value in values] == [
+        json.dumps(item.get("value")).encode() for item in items
+    ]
+    assert [bytes(key) for key in keys] == [
+        b'{"intValue": 1, "timestamp": 0}',
+        b'{"x\\"timestamp": 0, "t": ' + str(stamp).encode() + b"}",
+        b"null",
+        b"null",
+    ]
+    assert statistics.columns()[1] == [item.get("value") for item in items]
     assert statistics == tuple(FULL.validate_python(items))
+    assert [value.statistic_id for value in statistics.with_values()] == ["a", "b"]
 
 
-def test_an_answer_with_a_value_that_is_not_an_object_is_decoded_with_it() -> None:
-    """A bare number where the value object belongs keeps the answer on the fast path, its
-    values decoded there and then (nothing undecoded to read)."""
-    items = [off_item(0), {**off_item(1), "value": 12}]
-    statistics = responses.parse_peek(peek_body(items)).statistics
-    assert isinstance(statistics, StatisticValues)
-    assert statistics.wire_columns() is None
-    assert statistics.columns()[1] == [item["value"] for item in items]
+def test_keys_are_the_values_own_bytes_when_the_timestamp_cannot_be_taken_out() -> None:
+    """No integer timestamp to take out, or bytes that are no JSON once it is taken out (a
+    longer number starting with its digits): each key is then its value's own bytes."""
+    for first, value in [(1.5, {"timestamp": 1.5}), (12, {"timestamp": 123})]:
+        items = [{"statisticId": "a", "timestamp": first, "value": value}]
+        statistics = responses.parse_peek(peek_body(items)).statistics
+        assert isinstance(statistics, StatisticValues)
+        wired = statistics.wire_columns()
+        assert wired is not None
+        _, values, keys, _ = wired
+        assert [bytes(key) for key in keys] == [bytes(raw) for raw in values]
 
 
-def test_members_no_parser_reads_alike_are_read_as_the_general_path_reads_them() -> None:
-    """A member msgspec will not read (an integer too long for Python, a number beyond a
+def test_values_no_parser_reads_alike_are_read_as_the_general_path_reads_them() -> None:
+    """A value msgspec will not read (an integer too long for Python, a number beyond a
     float) is read as the general path reads a body; one no parser reads is marked, never
     raised."""
-    raw = msgspec.json.decode(
-        b'{"i": ' + b"9" * 5000 + b', "f": 1e400, "s": "\xff", "n": 3}', type=responses.Members
-    )
-    assert responses.decode_members(raw, None) == {
-        "i": responses.UNREADABLE_NUMBER,
-        "f": float("inf"),
-        "s": responses.UNREADABLE_MEMBER,
-        "n": 3,
-    }
-    assert responses.decode_members(None, None) is None
+    decode = responses.decode_value
+    huge = msgspec.Raw(b'{"i": ' + b"9" * 5000 + b"}")
+    assert decode(huge) == {"i": responses.UNREADABLE_NUMBER}
+    assert decode(msgspec.Raw(b'{"f": 1e400, "n": 3}')) == {"f": float("inf"), "n": 3}
+    assert decode(msgspec.Raw(b'"\xff"')) == responses.UNREADABLE_VALUE
+    assert decode(responses.NULL_VALUE) is None
 
 
 def test_an_answer_not_utf8_inside_a_value_gets_the_general_paths_verdict(

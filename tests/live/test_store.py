@@ -237,7 +237,7 @@ def test_an_answer_taken_in_slices_leaves_the_store_as_taken_whole() -> None:
 # --- Answers whose values come undecoded (`Batch.wired`) ------------------------------------
 
 
-def _body(statistics: Sequence[tuple[str, object]], stamp: int) -> bytes:
+def _body(statistics: Sequence[tuple[str, object]], stamp: float) -> bytes:
     """A peek answer's bytes: each (statisticId, value) with `stamp` on item and value."""
     items = [
         {
@@ -266,21 +266,20 @@ def _decoded(body: bytes, *, newer_only: bool = False) -> Batch:
     return Batch.answer(*statistics.columns(), newer_only=newer_only)
 
 
-def test_a_value_whose_members_did_not_change_is_not_even_decoded(
+def test_a_value_whose_bytes_did_not_change_is_not_even_decoded(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Of an answer whose values come undecoded, only the values whose members (other than
-    the value's own timestamp, new in every answer) differ from the last answer's are
-    decoded; the others are unchanged, at the cost of a comparison of bytes."""
+    """Of an answer whose values come undecoded, only the values whose bytes (the answer's
+    timestamp aside, new in every answer) differ from the last answer's are decoded; the
+    others are unchanged, at the cost of a comparison of bytes."""
     decoded: list[object] = []
-    decode = responses.decode_members
 
-    def counting(members: Any, stamp: Any) -> Any:
-        value = decode(members, stamp)
+    def counting(raw: Any) -> Any:
+        value = responses.decode_value(raw)
         decoded.append(value)
         return value
 
-    monkeypatch.setattr(store_module, "decode_members", counting)
+    monkeypatch.setattr(store_module, "decode_value", counting)
     store = Store()
     first = store.ingest(_wired(_body([("a", _number(1)), ("b", _number(2))], 1)), now=1, wall=1)
     assert first.changed == {"a", "b"} and len(decoded) == 2
@@ -307,14 +306,17 @@ def test_the_same_bytes_after_a_pushed_change_are_read_again() -> None:
 
 
 def test_no_earlier_answer_is_kept_alive_by_the_store() -> None:
-    """Undecoded members refer to the answer they came in: once a later answer came (one
-    without some of the ids, one with the rest unchanged), the earlier one is freed."""
+    """Undecoded values and their keys refer to the answer they came in: once a later
+    answer came (one without some of the ids, the rest unchanged), the earlier one is freed.
+    (With a timestamp that is not an integer there is nothing to take out of the keys: they
+    are the values' own bytes, read from the answer itself.)"""
     store = Store()
-    body = _body([("a", _number(1)), ("b", _number(2)), ("c", {"stateValue": {}})], 1)
+    body = _body([("a", 5), ("b", _number(2)), ("c", 7)], 1.5)
     baseline = sys.getrefcount(body)
     store.ingest(_wired(body), now=1, wall=1)
-    assert sys.getrefcount(body) > baseline  # the members read from it are kept
-    store.ingest(_wired(_body([("a", _number(1)), ("c", {"stateValue": {}})], 2)), now=2, wall=2)
+    assert sys.getrefcount(body) > baseline  # the keys read from it are kept
+    later = store.ingest(_wired(_body([("a", 5), ("c", 7)], 2.5)), now=2, wall=2)
+    assert later.changed == frozenset()
     assert sys.getrefcount(body) == baseline
 
 
