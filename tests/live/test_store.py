@@ -332,6 +332,10 @@ answer_values: st.SearchStrategy[dict[str, Any]] = st.sampled_from(
         {"stateValue": {"status": 4, "reason": 7}},
         {"other": [1, {"deep": None}]},
         {},
+        # Where the answer's timestamp digits are taken out of the keys, or must not be.
+        {"stateValue": {"status": "CallInbound", "timestamp": 2}, "x": {"timestamp": 3}},
+        {"intValue": 5, 'x"timestamp': 14, "y": "timestamp: 1"},
+        {"stringValue": "1", "z": {"timestamp": 21}},
     ]
 )
 answers = st.lists(
