@@ -199,17 +199,20 @@ def _value_keys(body: bytes, statistics: list[Any]) -> list[msgspec.Raw]:
     differ at most in numbers under keys whose names end in `timestamp` (the digits changed
     stay inside one number of valid JSON, read again here), and no reader of a number or an
     agent state reads those but the value's own time, which no comparison of values counts.
-    When no such digits are found, or the bytes changed are no JSON of the same answer, the
-    keys are the values' own bytes.
+    When the first value does not carry those digits, or the bytes changed are no JSON of
+    the same answer, the keys are the values' own bytes.
     """
     values = [item.value for item in statistics]
     stamp = statistics[0].timestamp if statistics else None
     if type(stamp) is not int or stamp <= 0:
         return values
     digits = str(stamp).encode()
+    # Only when the first value carries the answer's time (a server that stamps each value
+    # with the time it changed sends an unchanged value in the same bytes anyway).
+    first = bytes(values[0])
     keyed = body
     for key in (b'"timestamp":', b'"timestamp": '):
-        if key + digits in keyed:
+        if key + digits in first:
             keyed = keyed.replace(key + digits, key + b"0")
     if keyed is body:
         return values
