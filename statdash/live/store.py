@@ -16,7 +16,6 @@ import math
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from enum import Enum
 
 import msgspec
 
@@ -304,18 +303,31 @@ class Store:
         raw_timestamps: Sequence[object],
         *,
         newer_only: bool,
+        refused: list[str] | None = None,
     ) -> list[str]:
-        """Store the values that differ from those held; returns their ids."""
+        """Store the values that differ from those held; returns their ids (and adds to
+        `refused` those of values older than the one held, kept under `newer_only`)."""
         changed: list[str] = []
+        values = self._values
         keys = self._keys
         for statistic_id, raw_value, raw_timestamp in zip(
             statistic_ids, raw_values, raw_timestamps, strict=True
         ):
-            if self._offer(statistic_id, raw_value, raw_timestamp, newer_only) is _Offer.STORED:
-                changed.append(statistic_id)
-                if keys:
-                    # The held value was not read from that key's value any more.
-                    keys.pop(statistic_id, None)
+            previous = values.get(statistic_id)
+            # Most values are the same as last poll's; `same_value` says so without parsing.
+            if previous is not None and same_value(raw_value, previous):
+                continue
+            value = parse_value(raw_value, raw_timestamp)
+            if value == previous:
+                continue
+            if newer_only and _older(value, previous):
+                if refused is not None:
+                    refused.append(statistic_id)
+                continue
+            values[statistic_id] = value
+            changed.append(statistic_id)
+            if keys:
+                keys.pop(statistic_id, None)  # the value held no longer came with that key
         return changed
 
     def _apply_wired(
@@ -328,41 +340,40 @@ class Store:
         newer_only: bool,
     ) -> list[str]:
         """`_apply` for undecoded values: one whose key is the one the held number or agent
-        state came with is the same value, as `_apply` would find after decoding it."""
-        changed: list[str] = []
+        state came with is the same value, as `_apply` would find after decoding it; the
+        others are decoded and go through `_apply`."""
         held = self._keys
+        ids: list[str] = []
+        taken: set[str] = set()
+        decoded: list[object] = []
+        stamps: list[object] = []
+        keys: list[msgspec.Raw] = []
         for statistic_id, raw_value, key, raw_timestamp in zip(
             statistic_ids, raw_values, value_keys, raw_timestamps, strict=True
         ):
-            if held.get(statistic_id) == key:
+            # An id sent twice in one answer is compared with its first value, not skipped.
+            if held.get(statistic_id) == key and statistic_id not in taken:
                 held[statistic_id] = key  # equal, and keeps only this answer alive
                 continue
-            offer = self._offer(statistic_id, decode_value(raw_value), raw_timestamp, newer_only)
-            if offer is _Offer.STORED:
-                changed.append(statistic_id)
-            if offer is _Offer.REFUSED or type(self._values[statistic_id]) is UnknownValue:
+            ids.append(statistic_id)
+            taken.add(statistic_id)
+            decoded.append(decode_value(raw_value))
+            stamps.append(raw_timestamp)
+            keys.append(key)
+        if not ids:
+            return []
+        refused: list[str] = []
+        changed = self._apply(ids, decoded, stamps, newer_only=newer_only, refused=refused)
+        values = self._values
+        kept_older = set(refused)
+        for statistic_id, key in zip(ids, keys, strict=True):
+            if statistic_id in kept_older or type(values[statistic_id]) is UnknownValue:
                 # Refused: the held value stays, but the key would keep an old answer alive.
                 # Unknown: it holds the raw JSON, its time too, so it is always compared.
                 held.pop(statistic_id, None)
             else:
                 held[statistic_id] = key
         return changed
-
-    def _offer(
-        self, statistic_id: str, raw_value: object, raw_timestamp: object, newer_only: bool
-    ) -> _Offer:
-        """Offer one raw value: stored, the same as held, or refused (older than held)."""
-        previous = self._values.get(statistic_id)
-        # Most values are the same as last poll's; `same_value` says so without parsing.
-        if previous is not None and same_value(raw_value, previous):
-            return _Offer.SAME
-        value = parse_value(raw_value, raw_timestamp)
-        if value == previous:
-            return _Offer.SAME
-        if newer_only and _older(value, previous):
-            return _Offer.REFUSED
-        self._values[statistic_id] = value
-        return _Offer.STORED
 
     def alive(self, now: float) -> None:
         """Everything the last full answer brought is current as of `now` (a live push channel)."""
@@ -538,16 +549,6 @@ class Store:
         self._latest_set &= keep_set
         self._latest_ids = ()  # the next poll sets both afresh
         self.revision += 1
-
-
-class _Offer(Enum):
-    """What became of one value offered to the store."""
-
-    STORED = "stored"
-    SAME = "same"
-    """Equal to the value held (which stays, with its own timestamp)."""
-    REFUSED = "refused"
-    """Older than the value held (`newer_only`), which stays."""
 
 
 def _older(value: StatValue, held: StatValue | None) -> bool:
