@@ -39,7 +39,7 @@ import json
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, overload
+from typing import Any, ClassVar, cast, overload
 
 import msgspec
 import pydantic_core
@@ -228,18 +228,45 @@ def _value_keys(body: bytes, statistics: list[Any]) -> list[msgspec.Raw]:
 # --- Results --------------------------------------------------------------------------------
 
 
+class _AnswerKeys:
+    """The keys of an answer's values (`_value_keys`), worked out when first asked for: only
+    the live store compares them."""
+
+    __slots__ = ("_body", "_keys", "_statistics")
+
+    def __init__(self, body: bytes, statistics: list[Any]) -> None:
+        self._body = body
+        self._statistics = statistics
+        self._keys: list[msgspec.Raw] | None = None
+
+    def of(self, positions: Sequence[int] | None) -> list[msgspec.Raw]:
+        """The keys of the answer's statistics at `positions` (None: all of them)."""
+        if self._keys is None:
+            self._keys = _value_keys(self._body, self._statistics)
+        keys = self._keys
+        return list(keys) if positions is None else [keys[index] for index in positions]
+
+
+def _decoded_values(values: list[msgspec.Raw]) -> list[Any]:
+    """`decode_value` of each, in one decode when msgspec reads them all."""
+    try:
+        return cast("list[Any]", _ANY_DECODER.decode(b"[" + b",".join(values) + b"]"))
+    except (msgspec.MsgspecError, ValueError, RecursionError):
+        return [decode_value(value) for value in values]
+
+
 class StatisticValues(Sequence[models.StatisticValue]):
     """The statistics of a subscribe or peek answer; each model is built when first asked for.
 
     It holds the decoded statistics: the fast path's structs, which have the model's
     attribute names, or the models the general path validated. The fast path keeps each
-    value undecoded (`msgspec.Raw`), with the key `live.store` compares (`_value_keys`).
-    `wire_columns()` reads those as they are, which is all the live store needs; `columns()`
-    gives decoded values; indexing or iterating gives models equal to the ones validating
-    the whole list would have built, and keeps them.
+    value undecoded (`msgspec.Raw`), and the answer for the keys `live.store` compares
+    (`_value_keys`). `wire_columns()` reads those as they are, which is all the live store
+    needs; `columns()` gives decoded values; indexing or iterating gives models equal to the
+    ones validating the whole list would have built, and keeps them.
     """
 
-    __slots__ = ("_decoded", "_keys", "_models")
+    __slots__ = ("_decoded", "_keys", "_models", "_positions")
 
     __hash__: ClassVar[None]  # type: ignore[assignment]
 
@@ -248,14 +275,17 @@ class StatisticValues(Sequence[models.StatisticValue]):
         decoded: Sequence[Any],
         *,
         built: list[models.StatisticValue | None] | None = None,
-        keys: Sequence[msgspec.Raw] | None = None,
+        keys: _AnswerKeys | None = None,
+        positions: Sequence[int] | None = None,
     ) -> None:
         self._decoded = decoded
         self._models: list[models.StatisticValue | None] = (
             built if built is not None else [None] * len(decoded)
         )
-        # Not None: each item's value is undecoded, and this is its key.
+        # Not None: each item's value is undecoded, and these are the answer's keys; the
+        # items are the answer's at `positions` (None: all of them, in order).
         self._keys = keys
+        self._positions = positions
 
     @classmethod
     def from_models(cls, built: Sequence[models.StatisticValue]) -> StatisticValues:
@@ -268,7 +298,7 @@ class StatisticValues(Sequence[models.StatisticValue]):
         values = [item.value for item in decoded]
         return (
             [item.statistic_id for item in decoded],
-            values if self._keys is None else [decode_value(value) for value in values],
+            values if self._keys is None else _decoded_values(values),
             [item.timestamp for item in decoded],
         )
 
@@ -277,31 +307,31 @@ class StatisticValues(Sequence[models.StatisticValue]):
     ) -> tuple[list[str], list[msgspec.Raw], list[msgspec.Raw], list[int | float | None]] | None:
         """(statisticIds, undecoded values, their keys, raw timestamps), index-aligned; None
         when the values were decoded with the answer (read `columns()` then)."""
-        keys = self._keys
-        if keys is None:
+        if self._keys is None:
             return None
         decoded = self._decoded
         return (
             [item.statistic_id for item in decoded],
             [item.value for item in decoded],
-            list(keys),
+            self._keys.of(self._positions),
             [item.timestamp for item in decoded],
         )
 
     def with_values(self) -> StatisticValues:
         """These statistics less those whose value is missing (null or absent); often self."""
         decoded = self._decoded
-        keys = self._keys
-        if keys is None:
+        if self._keys is None:
             keep = [index for index, item in enumerate(decoded) if item.value is not None]
         else:
             keep = [index for index, item in enumerate(decoded) if item.value != NULL_VALUE]
         if len(keep) == len(decoded):
             return self
+        positions = self._positions
         return StatisticValues(
             [decoded[index] for index in keep],
             built=[self._models[index] for index in keep],
-            keys=None if keys is None else [keys[index] for index in keep],
+            keys=self._keys,
+            positions=keep if positions is None else [positions[index] for index in keep],
         )
 
     def __len__(self) -> int:
@@ -598,7 +628,7 @@ def _statistics_answer(
     if decoded is None:
         statistics = _validated_statistics(raw, where)
     else:
-        statistics = StatisticValues(raw, keys=_value_keys(body, raw))
+        statistics = StatisticValues(raw, keys=_AnswerKeys(body, raw))
     return envelope, ids, statistics
 
 

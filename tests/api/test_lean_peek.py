@@ -323,7 +323,26 @@ def test_values_of_an_answer_stay_undecoded_until_read() -> None:
     ]
     assert statistics.columns()[1] == [item.get("value") for item in items]
     assert statistics == tuple(FULL.validate_python(items))
-    assert [value.statistic_id for value in statistics.with_values()] == ["a", "b"]
+    present = statistics.with_values()
+    assert isinstance(present, StatisticValues)
+    assert [value.statistic_id for value in present] == ["a", "b"]
+    rewired = present.wire_columns()
+    assert rewired is not None and [bytes(key) for key in rewired[2]] == [
+        bytes(key) for key in keys[:2]
+    ]
+
+
+def test_columns_read_every_value_as_decoding_each_alone_does() -> None:
+    """`columns()` decodes an answer's undecoded values at once, or, when msgspec will not
+    read one of them, each alone: only that one is marked."""
+    sound = off_item(0)
+    body = peek_body([sound, off_item(1)]).replace(
+        b'{"intValue": 1, "stringValue": "1"}', b'{"intValue": ' + b"9" * 5000 + b"}"
+    )
+    statistics = responses.parse_peek(body).statistics
+    assert isinstance(statistics, StatisticValues)
+    values = statistics.columns()[1]
+    assert values == [sound["value"], {"intValue": responses.UNREADABLE_NUMBER}]
 
 
 def test_keys_are_the_values_own_bytes_when_the_timestamp_cannot_be_taken_out() -> None:
