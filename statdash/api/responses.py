@@ -12,7 +12,7 @@ Nothing but `StatisticsError` subclasses ever leaves this module, whatever the b
 Each wire shape has one schema, its pydantic model in `models.py`: what it accepts, and the
 message for what it refuses, is the contract. Peek and subscribe answers, read every poll and
 tens of thousands of statistics long, first try a fast path *derived from those models*
-(`_DECODER`): msgspec structs with `StatisticValue`'s fields, wire names and types (and no
+(`_RAW_DECODER`): msgspec structs with `StatisticValue`'s fields, wire names and types (and no
 other key) inside `StatisticData`'s and `Envelope`'s fields, decoded in one pass in C into
 structs the cyclic garbage collector does not track. The structs admit only what the model
 takes unchanged, so their answer is the model's; whatever they refuse (an unknown key, a field
@@ -27,7 +27,10 @@ functions takes the general path instead: the reference the fast path is checked
 measured against). A model per statistic is
 built only when one is asked for (`StatisticValues`): the live store reads the decoded
 fields as columns, and building a model for each of 10,000 statistics every poll would cost
-more than the parse.
+more than the parse. The fast path goes one step further with the values themselves (`value`
+is JSON the model takes as it comes): it keeps them undecoded, so that the live store
+decodes only the values that differ from the last answer's, most of a poll's being the same
+(docs/performance.md).
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ import json
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, overload
+from typing import Any, ClassVar, cast, overload
 
 import msgspec
 import pydantic_core
@@ -76,17 +79,20 @@ def _wire_name(name: str, model: type[BaseModel]) -> str:
     return model.model_fields[name].alias or name
 
 
-def _exact_struct(model: type[BaseModel]) -> Any:
+def _exact_struct(model: type[BaseModel], **typed: tuple[Any, Any]) -> Any:
     """`model` as a msgspec struct: same fields, types and attribute names, keyed by wire name.
 
     Any other key (an unknown field, a field under its Python name) refuses the item: what
-    the model would make of it is the model's business.
+    the model would make of it is the model's business. A field named in `typed` is
+    (type, default) instead (only a field the model takes as it comes, `Any`, is so named).
     """
     fields = model.model_fields
     return msgspec.defstruct(
         f"Decoded{model.__name__}",
         [
-            (name, info.annotation)
+            (name, *typed[name])
+            if name in typed
+            else (name, info.annotation)
             if info.is_required()
             else (name, info.annotation, info.get_default(call_default_factory=True))
             for name, info in fields.items()
@@ -122,36 +128,164 @@ def _optional_list(item: Any) -> Any:
     return list[item] | None
 
 
-_DECODED_STATISTIC = _exact_struct(models.StatisticValue)
-_DECODED_DATA = _loose_struct(
-    models.StatisticData, {"statistics": _optional_list(_DECODED_STATISTIC)}
+def _envelope_struct(statistic: Any) -> Any:
+    data = _loose_struct(models.StatisticData, {"statistics": _optional_list(statistic)})
+    return _loose_struct(models.Envelope, {"data": data | None})
+
+
+# `value` is JSON the model takes as it comes (`Any`): decoded later, alone, it gives what
+# decoding it with the answer gives. Kept undecoded (`msgspec.Raw`), a value costs a
+# comparison of bytes until it differs from the last answer's (`live.store`), and only then
+# is it decoded (`decode_value`); most of a poll's values are the same as the last one's.
+# msgspec reads no `Raw | None`: a missing value is the JSON null, as the model has it.
+NULL_VALUE = msgspec.Raw(b"null")
+_RAW_ENVELOPE = _envelope_struct(
+    _exact_struct(models.StatisticValue, value=(msgspec.Raw, NULL_VALUE))
 )
-_DECODER = msgspec.json.Decoder(_loose_struct(models.Envelope, {"data": _DECODED_DATA | None}))
+_RAW_DECODER = msgspec.json.Decoder(_RAW_ENVELOPE)
+
+
+class _KeyedValue(msgspec.Struct, gc=False):
+    """A statistic's value alone, read again from the answer's bytes with its time made 0."""
+
+    value: msgspec.Raw = NULL_VALUE
+
+
+class _KeyedData(msgspec.Struct, gc=False):
+    statistics: list[_KeyedValue] | None = None
+
+
+class _KeyedEnvelope(msgspec.Struct, gc=False):
+    data: _KeyedData | None = None
+
+
+_KEYS_DECODER = msgspec.json.Decoder(_KeyedEnvelope)
+_ANY_DECODER = msgspec.json.Decoder()
+# Where a value no parser reads stands (unreachable: see `_decoded_in_one_pass`).
+UNREADABLE_VALUE = "malformed: not JSON"
+
+
+def decode_value(raw: msgspec.Raw) -> Any:
+    """The value `raw` holds, decoded as the general path decodes an answer; never raises.
+
+    msgspec reads it, or, what msgspec refuses (a number beyond its range), is read as
+    `parse_json` reads a body: pydantic-core's parser, then `loads_tolerant`.
+    """
+    try:
+        return _ANY_DECODER.decode(raw)
+    except (msgspec.MsgspecError, ValueError, RecursionError):
+        pass
+    text = bytes(raw)
+    try:
+        return pydantic_core.from_json(text)
+    except (ValueError, RecursionError):
+        pass
+    try:
+        decoded, unreadable = loads_tolerant(text)
+    except (ValueError, RecursionError):
+        # msgspec checked the answer's syntax and `_decoded_in_one_pass` its UTF-8, so
+        # every value is JSON; should one not be, it is shown as malformed, not raised.
+        return UNREADABLE_VALUE
+    _log.warning("statistic value: %d number(s) too long to read, shown as malformed", unreadable)
+    return decoded
+
+
+def _value_keys(body: bytes, statistics: list[Any]) -> list[msgspec.Raw]:
+    """Each value's bytes with the digits of the answer's timestamp, wherever a member named
+    `...timestamp` starts with them, made `0`: what `live.store` compares.
+
+    A server stamps every value with the time of the answer, so a value that did not change
+    still comes in other bytes; its key does not. Two keys are equal only when the values
+    differ at most in numbers under keys whose names end in `timestamp` (the digits changed
+    stay inside one number of valid JSON, read again here), and no reader of a number or an
+    agent state reads those but the value's own time, which no comparison of values counts.
+    When the first value does not carry those digits, or the bytes changed are no JSON of
+    the same answer, the keys are the values' own bytes.
+    """
+    values = [item.value for item in statistics]
+    stamp = statistics[0].timestamp if statistics else None
+    if type(stamp) is not int or stamp <= 0:
+        return values
+    digits = str(stamp).encode()
+    # Only when the first value carries the answer's time (a server that stamps each value
+    # with the time it changed sends an unchanged value in the same bytes anyway).
+    first = bytes(values[0])
+    keyed = body
+    for key in (b'"timestamp":', b'"timestamp": '):
+        if key + digits in first:
+            keyed = keyed.replace(key + digits, key + b"0")
+    if keyed is body:
+        return values
+    try:
+        data = _KEYS_DECODER.decode(keyed).data
+    except (msgspec.MsgspecError, ValueError, RecursionError):
+        return values
+    if data is None or data.statistics is None or len(data.statistics) != len(values):
+        return values
+    return [item.value for item in data.statistics]
 
 
 # --- Results --------------------------------------------------------------------------------
+
+
+class _AnswerKeys:
+    """The keys of an answer's values (`_value_keys`), worked out when first asked for: only
+    the live store compares them."""
+
+    __slots__ = ("_body", "_keys", "_statistics")
+
+    def __init__(self, body: bytes, statistics: list[Any]) -> None:
+        self._body = body
+        self._statistics = statistics
+        self._keys: list[msgspec.Raw] | None = None
+
+    def of(self, positions: Sequence[int] | None) -> list[msgspec.Raw]:
+        """The keys of the answer's statistics at `positions` (None: all of them)."""
+        if self._keys is None:
+            self._keys = _value_keys(self._body, self._statistics)
+        keys = self._keys
+        return list(keys) if positions is None else [keys[index] for index in positions]
+
+
+def _decoded_values(values: list[msgspec.Raw]) -> list[Any]:
+    """`decode_value` of each, in one decode when msgspec reads them all."""
+    try:
+        return cast("list[Any]", _ANY_DECODER.decode(b"[" + b",".join(values) + b"]"))
+    except (msgspec.MsgspecError, ValueError, RecursionError):
+        return [decode_value(value) for value in values]
 
 
 class StatisticValues(Sequence[models.StatisticValue]):
     """The statistics of a subscribe or peek answer; each model is built when first asked for.
 
     It holds the decoded statistics: the fast path's structs, which have the model's
-    attribute names, or the models the general path validated. `columns()` reads them as
-    they are, which is all the live store needs; indexing or iterating gives models equal to
-    the ones validating the whole list would have built, and keeps them.
+    attribute names, or the models the general path validated. The fast path keeps each
+    value undecoded (`msgspec.Raw`), and the answer for the keys `live.store` compares
+    (`_value_keys`). `wire_columns()` reads those as they are, which is all the live store
+    needs; `columns()` gives decoded values; indexing or iterating gives models equal to the
+    ones validating the whole list would have built, and keeps them.
     """
 
-    __slots__ = ("_decoded", "_models")
+    __slots__ = ("_decoded", "_keys", "_models", "_positions")
 
     __hash__: ClassVar[None]  # type: ignore[assignment]
 
     def __init__(
-        self, decoded: Sequence[Any], *, built: list[models.StatisticValue | None] | None = None
+        self,
+        decoded: Sequence[Any],
+        *,
+        built: list[models.StatisticValue | None] | None = None,
+        keys: _AnswerKeys | None = None,
+        positions: Sequence[int] | None = None,
     ) -> None:
         self._decoded = decoded
         self._models: list[models.StatisticValue | None] = (
             built if built is not None else [None] * len(decoded)
         )
+        # Not None: each item's value is undecoded, and these are the answer's keys; the
+        # items are the answer's at `positions` (None: all of them, in order).
+        self._keys = keys
+        self._positions = positions
 
     @classmethod
     def from_models(cls, built: Sequence[models.StatisticValue]) -> StatisticValues:
@@ -161,20 +295,43 @@ class StatisticValues(Sequence[models.StatisticValue]):
     def columns(self) -> tuple[list[str], list[Any], list[int | float | None]]:
         """(statisticIds, raw values, raw timestamps), index-aligned."""
         decoded = self._decoded
+        values = [item.value for item in decoded]
+        return (
+            [item.statistic_id for item in decoded],
+            values if self._keys is None else _decoded_values(values),
+            [item.timestamp for item in decoded],
+        )
+
+    def wire_columns(
+        self,
+    ) -> tuple[list[str], list[msgspec.Raw], list[msgspec.Raw], list[int | float | None]] | None:
+        """(statisticIds, undecoded values, their keys, raw timestamps), index-aligned; None
+        when the values were decoded with the answer (read `columns()` then)."""
+        if self._keys is None:
+            return None
+        decoded = self._decoded
         return (
             [item.statistic_id for item in decoded],
             [item.value for item in decoded],
+            self._keys.of(self._positions),
             [item.timestamp for item in decoded],
         )
 
     def with_values(self) -> StatisticValues:
         """These statistics less those whose value is missing (null or absent); often self."""
         decoded = self._decoded
-        keep = [index for index, item in enumerate(decoded) if item.value is not None]
+        if self._keys is None:
+            keep = [index for index, item in enumerate(decoded) if item.value is not None]
+        else:
+            keep = [index for index, item in enumerate(decoded) if item.value != NULL_VALUE]
         if len(keep) == len(decoded):
             return self
+        positions = self._positions
         return StatisticValues(
-            [decoded[index] for index in keep], built=[self._models[index] for index in keep]
+            [decoded[index] for index in keep],
+            built=[self._models[index] for index in keep],
+            keys=self._keys,
+            positions=keep if positions is None else [positions[index] for index in keep],
         )
 
     def __len__(self) -> int:
@@ -213,9 +370,10 @@ class StatisticValues(Sequence[models.StatisticValue]):
         built = self._models[index]
         if built is None:
             # A struct holds exactly what the model accepts unchanged, under the model's names.
-            built = models.StatisticValue.model_validate(
-                msgspec.structs.asdict(self._decoded[index])
-            )
+            fields = msgspec.structs.asdict(self._decoded[index])
+            if self._keys is not None:
+                fields["value"] = decode_value(fields["value"])
+            built = models.StatisticValue.model_validate(fields)
             self._models[index] = built
         return built
 
@@ -367,12 +525,27 @@ def _envelope(body: bytes, where: str, scrub: Scrub) -> _Envelope:
 
 
 def _decoded_in_one_pass(body: bytes) -> Any:
-    """The answer as the fast path decodes it; None when it refuses (the general path decides)."""
-    try:
-        return _DECODER.decode(body)
-    except (msgspec.MsgspecError, ValueError, RecursionError):
-        # ValueError covers bytes that are not UTF-8; RecursionError absurd nesting.
+    """The answer as the fast path decodes it; None when it refuses (the general path decides).
+
+    Values are kept undecoded, so the body must be UTF-8 throughout: msgspec checks the
+    syntax of what it keeps undecoded, not its UTF-8, and every value must decode later
+    (`decode_value`) as the answer would have.
+    """
+    if not (body.isascii() or _is_utf8(body)):
         return None
+    try:
+        return _RAW_DECODER.decode(body)
+    except (msgspec.MsgspecError, ValueError, RecursionError):
+        # RecursionError: absurd nesting.
+        return None
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _checked_envelope(
@@ -452,7 +625,10 @@ def _statistics_answer(
     data = _data(envelope, "statistics", list, where, scrub)
     ids = {key: _optional_id(data, key, where) for key in id_keys}
     raw = _statistics_list(data, where)
-    statistics = StatisticValues(raw) if decoded is not None else _validated_statistics(raw, where)
+    if decoded is None:
+        statistics = _validated_statistics(raw, where)
+    else:
+        statistics = StatisticValues(raw, keys=_AnswerKeys(body, raw))
     return envelope, ids, statistics
 
 

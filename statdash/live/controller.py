@@ -421,7 +421,11 @@ class LiveController:
             # What was pushed before this answer goes first, so that only real differences
             # count as corrections; a pushed value newer than the answer's is kept.
             self._feed.flush_now()
-        if isinstance(statistics, StatisticValues):
+        wired = statistics.wire_columns() if isinstance(statistics, StatisticValues) else None
+        if wired is not None:
+            # The client's answer, values undecoded: the store decodes only what changed.
+            batch = Batch.wired(*wired, newer_only=reconciling)
+        elif isinstance(statistics, StatisticValues):
             # The client's answer: read the columns, never build a model per statistic.
             batch = Batch.answer(*statistics.columns(), newer_only=reconciling)
         else:

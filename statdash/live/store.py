@@ -4,8 +4,10 @@ The store is the only state the screen reads. Every source (poll, push, replay) 
 `Batch` through the one entrance, `ingest()`, which compares each raw `value` with the
 statistic's previous value (through `statdash.api.values`, the one reader of value shapes),
 parses only those that differ, and returns the ids that really changed, so unchanged
-statistics cost nothing downstream. It is mutated on one thread (the event loop) and holds no
-Textual.
+statistics cost nothing downstream. A poll's values come undecoded, each with a key (its
+bytes, the answer's timestamp aside, `responses._value_keys`): one whose key is the one the
+held value came with is not even decoded. It is mutated on one thread (the event loop) and
+holds no Textual.
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from statdash.api.values import NumberValue, StatValue, parse_value, same_value
+import msgspec
+
+from statdash.api.responses import decode_value
+from statdash.api.values import NumberValue, StatValue, UnknownValue, parse_value, same_value
 
 # Data older than this many refresh intervals is stale: shown dimmed, never blanked.
 STALE_AFTER_INTERVALS = 2.0
@@ -110,6 +115,9 @@ class Batch:
     """Every id that arrived, when not just `statistic_ids` (a replayed tick)."""
     sample: bool = True
     """False when the batch takes no history sample (a replayed pushed change)."""
+    value_keys: Sequence[msgspec.Raw] | None = None
+    """Not None: `values` are undecoded (`msgspec.Raw`), and this is each one's key (see
+    `wired`)."""
 
     @classmethod
     def answer(
@@ -130,6 +138,26 @@ class Batch:
             values=raw_values,
             timestamps=raw_timestamps,
             newer_only=newer_only,
+        )
+
+    @classmethod
+    def wired(
+        cls,
+        statistic_ids: Sequence[str],
+        raw_values: Sequence[msgspec.Raw],
+        value_keys: Sequence[msgspec.Raw],
+        raw_timestamps: Sequence[object],
+        *,
+        newer_only: bool = False,
+    ) -> Batch:
+        """`answer` with each value undecoded and its key, as `StatisticValues.wire_columns()`
+        gives them: the store decodes only a value whose key is not the held value's."""
+        return cls(
+            statistic_ids=statistic_ids,
+            values=raw_values,
+            timestamps=raw_timestamps,
+            newer_only=newer_only,
+            value_keys=value_keys,
         )
 
     @classmethod
@@ -207,6 +235,7 @@ class Batch:
                 statistic_ids=self.statistic_ids[start:end],
                 values=self.values[start:end],
                 timestamps=self.timestamps[start:end],
+                value_keys=None if self.value_keys is None else self.value_keys[start:end],
                 full=self.full and last,
                 arrived=arrived if last else None,
             )
@@ -217,6 +246,12 @@ class Store:
 
     def __init__(self, history_capacity: Mapping[str, int] | None = None) -> None:
         self._values: dict[str, StatValue] = {}
+        # The key (`Batch.wired`) of the undecoded value each held number or agent state
+        # was read from or found equal to, as the latest answer brought it: the same key
+        # again reads the same (see `_apply_wired`). A key refers to the whole answer it
+        # came in and keeps it alive, so only the latest answer's are kept: an entry is
+        # replaced by each answer bringing the id, and dropped when a full answer does not.
+        self._keys: dict[str, msgspec.Raw] = {}
         # When each statistic last arrived, kept cheaply: polls usually bring the very same ids,
         # so the latest poll's ids share one time, and only ids missing from it keep their own.
         self._latest_ids: Sequence[str] = ()
@@ -242,6 +277,14 @@ class Store:
         """
         if batch.parsed:
             changed = self._put(batch.statistic_ids, batch.values)
+        elif batch.value_keys is not None:
+            changed = self._apply_wired(
+                batch.statistic_ids,
+                batch.values,  # type: ignore[arg-type]  # undecoded, as `value_keys` says
+                batch.value_keys,
+                batch.timestamps,
+                newer_only=batch.newer_only,
+            )
         else:
             changed = self._apply(
                 batch.statistic_ids, batch.values, batch.timestamps, newer_only=batch.newer_only
@@ -260,10 +303,13 @@ class Store:
         raw_timestamps: Sequence[object],
         *,
         newer_only: bool,
+        refused: list[str] | None = None,
     ) -> list[str]:
-        """Store the values that differ from those held; returns their ids."""
+        """Store the values that differ from those held; returns their ids (and adds to
+        `refused` those of values older than the one held, kept under `newer_only`)."""
         changed: list[str] = []
         values = self._values
+        keys = self._keys
         for statistic_id, raw_value, raw_timestamp in zip(
             statistic_ids, raw_values, raw_timestamps, strict=True
         ):
@@ -275,9 +321,58 @@ class Store:
             if value == previous:
                 continue
             if newer_only and _older(value, previous):
+                if refused is not None:
+                    refused.append(statistic_id)
                 continue
             values[statistic_id] = value
             changed.append(statistic_id)
+            if keys:
+                keys.pop(statistic_id, None)  # the value held no longer came with that key
+        return changed
+
+    def _apply_wired(
+        self,
+        statistic_ids: Sequence[str],
+        raw_values: Sequence[msgspec.Raw],
+        value_keys: Sequence[msgspec.Raw],
+        raw_timestamps: Sequence[object],
+        *,
+        newer_only: bool,
+    ) -> list[str]:
+        """`_apply` for undecoded values: one whose key is the one the held number or agent
+        state came with is the same value, as `_apply` would find after decoding it; the
+        others are decoded and go through `_apply`."""
+        held = self._keys
+        ids: list[str] = []
+        taken: set[str] = set()
+        decoded: list[object] = []
+        stamps: list[object] = []
+        keys: list[msgspec.Raw] = []
+        for statistic_id, raw_value, key, raw_timestamp in zip(
+            statistic_ids, raw_values, value_keys, raw_timestamps, strict=True
+        ):
+            # An id sent twice in one answer is compared with its first value, not skipped.
+            if held.get(statistic_id) == key and statistic_id not in taken:
+                held[statistic_id] = key  # equal, and keeps only this answer alive
+                continue
+            ids.append(statistic_id)
+            taken.add(statistic_id)
+            decoded.append(decode_value(raw_value))
+            stamps.append(raw_timestamp)
+            keys.append(key)
+        if not ids:
+            return []
+        refused: list[str] = []
+        changed = self._apply(ids, decoded, stamps, newer_only=newer_only, refused=refused)
+        values = self._values
+        kept_older = set(refused)
+        for statistic_id, key in zip(ids, keys, strict=True):
+            if statistic_id in kept_older or type(values[statistic_id]) is UnknownValue:
+                # Refused: the held value stays, but the key would keep an old answer alive.
+                # Unknown: it holds the raw JSON, its time too, so it is always compared.
+                held.pop(statistic_id, None)
+            else:
+                held[statistic_id] = key
         return changed
 
     def alive(self, now: float) -> None:
@@ -299,6 +394,7 @@ class Store:
         for statistic_id, value in zip(statistic_ids, values, strict=True):
             if isinstance(value, StatValue) and held.get(statistic_id) != value:
                 held[statistic_id] = value
+                self._keys.pop(statistic_id, None)
                 changed.append(statistic_id)
         return changed
 
@@ -329,6 +425,7 @@ class Store:
             arrived = frozenset(statistic_ids)
             for statistic_id in self._latest_set - arrived:
                 self._seen_before[statistic_id] = self._latest_at
+                self._keys.pop(statistic_id, None)  # it would keep an old answer alive
             for statistic_id in arrived & self._seen_before.keys():
                 del self._seen_before[statistic_id]
             self._latest_ids = list(statistic_ids)  # a copy: the caller's list may change
@@ -406,6 +503,7 @@ class Store:
         ]
         for stat_id in changed:
             self._values[stat_id] = values[stat_id]
+            self._keys.pop(stat_id, None)
         if self._derived_sample_due:
             self._derived_sample_due = False
             self._sample_derived(wall)
@@ -438,7 +536,14 @@ class Store:
     def forget(self, keep: Iterable[str]) -> None:
         """Drop every statistic not in `keep` (after the layout changed)."""
         keep_set = set(keep)
-        for table in (self._values, self._seen_before, self._history, self._derived_reads):
+        tables = (
+            self._values,
+            self._keys,
+            self._seen_before,
+            self._history,
+            self._derived_reads,
+        )
+        for table in tables:
             for statistic_id in [key for key in table if key not in keep_set]:
                 del table[statistic_id]
         self._latest_set &= keep_set

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -292,3 +293,89 @@ def test_same_value_tells_json_true_from_one() -> None:
     number = parse_value({"intValue": 1})
     assert isinstance(number, NumberValue)
     assert not same_value({"intValue": True}, number)
+
+
+def test_values_of_an_answer_stay_undecoded_until_read() -> None:
+    """The fast path keeps each value undecoded, with a key that is its bytes with the
+    answer's timestamp digits made 0 where a `...timestamp` member starts with them; read
+    as columns or models, the values are what decoding the answer gives."""
+    stamp = 1_700_000_000_000
+    items = [
+        {"statisticId": "a", "timestamp": stamp, "value": {"intValue": 1, "timestamp": stamp}},
+        {"statisticId": "b", "timestamp": 5, "value": {'x"timestamp': stamp, "t": stamp}},
+        {"statisticId": "c", "timestamp": stamp, "value": None},
+        {"statisticId": "d", "timestamp": stamp},
+    ]
+    statistics = responses.parse_peek(peek_body(items)).statistics
+    assert isinstance(statistics, StatisticValues)
+    wired = statistics.wire_columns()
+    assert wired is not None
+    ids, values, keys, stamps = wired
+    assert ids == ["a", "b", "c", "d"] and stamps == [stamp, 5, stamp, stamp]
+    assert [bytes(value) for value in values] == [
+        json.dumps(item.get("value")).encode() for item in items
+    ]
+    assert [bytes(key) for key in keys] == [
+        b'{"intValue": 1, "timestamp": 0}',
+        b'{"x\\"timestamp": 0, "t": ' + str(stamp).encode() + b"}",
+        b"null",
+        b"null",
+    ]
+    assert statistics.columns()[1] == [item.get("value") for item in items]
+    assert statistics == tuple(FULL.validate_python(items))
+    present = statistics.with_values()
+    assert isinstance(present, StatisticValues)
+    assert [value.statistic_id for value in present] == ["a", "b"]
+    rewired = present.wire_columns()
+    assert rewired is not None and [bytes(key) for key in rewired[2]] == [
+        bytes(key) for key in keys[:2]
+    ]
+
+
+def test_columns_read_every_value_as_decoding_each_alone_does() -> None:
+    """`columns()` decodes an answer's undecoded values at once, or, when msgspec will not
+    read one of them, each alone: only that one is marked."""
+    sound = off_item(0)
+    body = peek_body([sound, off_item(1)]).replace(
+        b'{"intValue": 1, "stringValue": "1"}', b'{"intValue": ' + b"9" * 5000 + b"}"
+    )
+    statistics = responses.parse_peek(body).statistics
+    assert isinstance(statistics, StatisticValues)
+    values = statistics.columns()[1]
+    assert values == [sound["value"], {"intValue": responses.UNREADABLE_NUMBER}]
+
+
+def test_keys_are_the_values_own_bytes_when_the_timestamp_cannot_be_taken_out() -> None:
+    """No integer timestamp to take out, or bytes that are no JSON once it is taken out (a
+    longer number starting with its digits): each key is then its value's own bytes."""
+    for first, value in [(1.5, {"timestamp": 1.5}), (12, {"timestamp": 123})]:
+        items = [{"statisticId": "a", "timestamp": first, "value": value}]
+        statistics = responses.parse_peek(peek_body(items)).statistics
+        assert isinstance(statistics, StatisticValues)
+        wired = statistics.wire_columns()
+        assert wired is not None
+        _, values, keys, _ = wired
+        assert [bytes(key) for key in keys] == [bytes(raw) for raw in values]
+
+
+def test_values_no_parser_reads_alike_are_read_as_the_general_path_reads_them() -> None:
+    """A value msgspec will not read (an integer too long for Python, a number beyond a
+    float) is read as the general path reads a body; one no parser reads is marked, never
+    raised."""
+    decode = responses.decode_value
+    huge = msgspec.Raw(b'{"i": ' + b"9" * 5000 + b"}")
+    assert decode(huge) == {"i": responses.UNREADABLE_NUMBER}
+    assert decode(msgspec.Raw(b'{"f": 1e400, "n": 3}')) == {"f": float("inf"), "n": 3}
+    assert decode(msgspec.Raw(b'"\xff"')) == responses.UNREADABLE_VALUE
+    assert decode(responses.NULL_VALUE) is None
+
+
+def test_an_answer_not_utf8_inside_a_value_gets_the_general_paths_verdict(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Bytes that are not UTF-8 inside a value (which msgspec would keep undecoded without
+    checking) make the answer what the general path says it is: not JSON."""
+    body = peek_body([off_item(0)]).replace(b'"0"', b'"\xff"')
+    verdict = _outcome(responses.parse_peek, body)
+    assert verdict == ("ShapeError", "response: response body is not JSON")
+    assert verdict == _general_path_outcome(monkeypatch, responses.parse_peek, body)

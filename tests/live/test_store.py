@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-import pytest
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from statdash.api import responses
 from statdash.api.values import AgentStateValue, NumberValue, UnknownValue
+from statdash.live import store as store_module
 from statdash.live.store import Batch, History, Store
 
 
@@ -223,3 +232,141 @@ def test_an_answer_taken_in_slices_leaves_the_store_as_taken_whole() -> None:
     history = sliced.history("s6")
     assert history is not None and list(history.samples()) == [(10.0, 1.0), (11.0, 2.0)]
     assert list(answer(2).slices(7)) == [answer(2)]  # small enough: the batch itself
+
+
+# --- Answers whose values come undecoded (`Batch.wired`) ------------------------------------
+
+
+def _body(statistics: Sequence[tuple[str, object]], stamp: float) -> bytes:
+    """A peek answer's bytes: each (statisticId, value) with `stamp` on item and value."""
+    items = [
+        {
+            "statisticId": statistic_id,
+            "timestamp": stamp,
+            "value": {**value, "timestamp": stamp} if isinstance(value, dict) else value,
+        }
+        for statistic_id, value in statistics
+    ]
+    return json.dumps({"status": {"code": 0}, "data": {"statistics": items}}).encode()
+
+
+def _wired(body: bytes, *, newer_only: bool = False) -> Batch:
+    """The batch the controller makes of a peek answer's bytes (values undecoded)."""
+    statistics = responses.parse_peek(body).statistics
+    assert isinstance(statistics, responses.StatisticValues)
+    wired = statistics.wire_columns()
+    assert wired is not None
+    return Batch.wired(*wired, newer_only=newer_only)
+
+
+def _decoded(body: bytes, *, newer_only: bool = False) -> Batch:
+    """The same answer with its values decoded, as any other source gives them."""
+    statistics = responses.parse_peek(body).statistics
+    assert isinstance(statistics, responses.StatisticValues)
+    return Batch.answer(*statistics.columns(), newer_only=newer_only)
+
+
+def test_a_value_whose_bytes_did_not_change_is_not_even_decoded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Of an answer whose values come undecoded, only the values whose bytes (the answer's
+    timestamp aside, new in every answer) differ from the last answer's are decoded; the
+    others are unchanged, at the cost of a comparison of bytes."""
+    decoded: list[object] = []
+
+    def counting(raw: Any) -> Any:
+        value = responses.decode_value(raw)
+        decoded.append(value)
+        return value
+
+    monkeypatch.setattr(store_module, "decode_value", counting)
+    store = Store()
+    first = store.ingest(_wired(_body([("a", _number(1)), ("b", _number(2))], 1)), now=1, wall=1)
+    assert first.changed == {"a", "b"} and len(decoded) == 2
+    decoded.clear()
+    again = store.ingest(_wired(_body([("a", _number(1)), ("b", _number(3))], 2)), now=2, wall=2)
+    assert again.changed == {"b"} and store.get("b") == NumberValue(3.0, "3")
+    assert decoded == [{**_number(3), "timestamp": 2}]
+    assert not store.is_stale("a", now=2.5, interval=1.0)
+
+
+def test_the_same_bytes_after_a_pushed_change_are_read_again() -> None:
+    """A value pushed in between (or refused as older than the held one) is not the one the
+    last answer's bytes stood for: the same bytes again are decoded and compared."""
+    store = Store()
+    store.ingest(_wired(_body([("a", _number(1))], 1_000)), now=1, wall=1)
+    store.ingest(Batch.pushed(["a"], [_number(7, 5_000)], [None]), now=2, wall=2)
+    back = store.ingest(_wired(_body([("a", _number(1))], 9_000)), now=3, wall=3)
+    assert back.changed == {"a"} and store.get("a") == NumberValue(1.0, "1")
+    store.ingest(Batch.pushed(["a"], [_number(7, 20_000)], [None]), now=4, wall=4)
+    for when in (5, 6):  # older than the pushed value, refused both times
+        older = _wired(_body([("a", _number(1))], 10_000), newer_only=True)
+        assert store.ingest(older, now=when, wall=when).changed == frozenset()
+        assert store.get("a") == NumberValue(7.0, "7")
+
+
+def test_no_earlier_answer_is_kept_alive_by_the_store() -> None:
+    """Undecoded values and their keys refer to the answer they came in: once a later
+    answer came (one without some of the ids, the rest unchanged), the earlier one is freed.
+    (With a timestamp that is not an integer there is nothing to take out of the keys: they
+    are the values' own bytes, read from the answer itself.)"""
+    store = Store()
+    body = _body([("a", 5), ("b", _number(2)), ("c", 7)], 1.5)
+    baseline = sys.getrefcount(body)
+    store.ingest(_wired(body), now=1, wall=1)
+    assert sys.getrefcount(body) > baseline  # the keys read from it are kept
+    later = store.ingest(_wired(_body([("a", 5), ("c", 7)], 2.5)), now=2, wall=2)
+    assert later.changed == frozenset()
+    assert sys.getrefcount(body) == baseline
+
+
+answer_values: st.SearchStrategy[dict[str, Any]] = st.sampled_from(
+    [
+        _number(1),
+        _number(2),
+        {"intValue": 2, "stringValue": "2", "tag": -1},
+        {"intValue": 3},
+        {"stringValue": "x", "intValue": 4},
+        {"stateValue": {"status": "WaitForNextCall", "time": 1_700_000_000}},
+        {"stateValue": {"status": "WaitForNextCall", "time": 1_700_000_001}},
+        {"stateValue": {"status": 4, "reason": 7}},
+        {"other": [1, {"deep": None}]},
+        {},
+        # Where the answer's timestamp digits are taken out of the keys, or must not be.
+        {"stateValue": {"status": "CallInbound", "timestamp": 2}, "x": {"timestamp": 3}},
+        {"intValue": 5, 'x"timestamp': 14, "y": "timestamp: 1"},
+        {"stringValue": "1", "z": {"timestamp": 21}},
+    ]
+)
+answers = st.lists(
+    st.tuples(
+        st.sampled_from(["answer", "reconcile", "push"]),
+        st.lists(st.tuples(st.sampled_from("abc"), answer_values), max_size=4),
+        st.integers(1, 4),
+    ),
+    max_size=6,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(answers)
+def test_undecoded_answers_leave_the_store_as_decoded_ones_do(
+    steps: list[tuple[str, list[tuple[str, dict[str, Any]]], int]],
+) -> None:
+    """Any sequence of answers, reconciliations and pushed changes leaves the same values and
+    reports the same changes whether the answers' values came undecoded or decoded."""
+    wired, plain = Store(), Store()
+    for when, (kind, statistics, stamp) in enumerate(steps):
+        if kind == "push":
+            ids = [statistic_id for statistic_id, _ in statistics]
+            values = [{**value, "timestamp": stamp} for _, value in statistics]
+            for store in (wired, plain):
+                pushed = Batch.pushed(ids, values, [None] * len(ids))
+                store.ingest(pushed, now=when, wall=when)
+            continue
+        body = _body(statistics, stamp)
+        newer_only = kind == "reconcile"
+        one = wired.ingest(_wired(body, newer_only=newer_only), now=when, wall=when)
+        other = plain.ingest(_decoded(body, newer_only=newer_only), now=when, wall=when)
+        assert one.changed == other.changed
+        assert wired.values() == plain.values()
