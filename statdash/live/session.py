@@ -238,6 +238,8 @@ class Session:
         )
         self._delete_timeout = delete_timeout
         self._wake = asyncio.Event()
+        # `poll_now` was called since the last poll started.
+        self._poll_asked = False
         self._paused = False
         self._stopping = False
         self._failures = 0
@@ -289,7 +291,9 @@ class Session:
         self.interval = interval
 
     def poll_now(self) -> None:
-        """Cut the current wait short (also skips a retry wait)."""
+        """Cut the current wait short (also skips a retry wait); asked while a poll is on its
+        way, another follows it at once (that one may have left before the asking)."""
+        self._poll_asked = True
         self._wake.set()
 
     def stop(self) -> None:
@@ -326,6 +330,7 @@ class Session:
             if self._paused:
                 continue
             started = self._clock()
+            self._poll_asked = False
             ok = await self._cycle()
             finished = self._clock()
             if ok:
@@ -339,8 +344,11 @@ class Session:
             elif not self._halted:
                 self._failures += 1
                 next_poll = finished + self._backoff.delay(self._failures)
-                if not self._paused:
-                    self._publish(phase=Phase.RETRYING, retry_at=next_poll)
+            if self._poll_asked and not self._halted:
+                # Asked for while this poll was on its way: it may have left before.
+                next_poll = finished
+            if not ok and not self._halted and not self._paused:
+                self._publish(phase=Phase.RETRYING, retry_at=next_poll)
 
     async def _wait_until(self, deadline: float | None) -> bool:
         """Sleep until `deadline` (None: until woken). True when woken early by a control."""

@@ -355,3 +355,21 @@ async def test_a_delete_refused_for_credentials_keeps_the_record() -> None:
     )
     await h.run_until(lambda h: len(h.client.operation_ids) >= 2)
     assert deleted == []
+
+
+async def test_a_check_asked_during_a_poll_in_flight_polls_again_at_once() -> None:
+    """`r` pressed while a poll is on its way: that poll may have left before the press, so
+    another follows at once, not after the interval (the press used to be forgotten)."""
+    gate = asyncio.Event()
+    h = make(interval=30.0, peek_gate=gate)
+    task = asyncio.create_task(h.session.run())
+    while len(_peek_times(h)) < 1:
+        await asyncio.sleep(0)
+    asked_at = h.clock.now
+    h.session.poll_now()  # the first poll is still waiting for its answer
+    gate.set()
+    while len(_peek_times(h)) < 2:
+        await asyncio.sleep(0)
+    assert _peek_times(h)[1] - asked_at < 1.0
+    h.session.stop()
+    await asyncio.wait_for(task, 5)
