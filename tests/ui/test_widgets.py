@@ -304,6 +304,35 @@ async def test_kpi_tile_problem_replaces_value() -> None:
         assert tile.has_class("-alarm")
 
 
+async def test_a_tile_whose_trend_moved_repaints_only_its_trend_rows() -> None:
+    """A big tile whose trend gained a sample repaints its trend rows, not its digits (it was
+    repainted whole: Textual's border and style work on every line), and shows the new bars."""
+    tile = sized(KpiTile("Waiting"), 40, 20)
+    async with Harness(tile).run_test(size=(50, 24)) as pilot:
+        tile.update_value("12", Level.WARN, HISTORY)
+        await pilot.pause()
+        before = lines(tile)
+        repainted: list[tuple[Region, ...]] = []
+        original = tile.refresh
+
+        def recording(*regions: Region, **options: bool) -> Widget:
+            repainted.append(regions)
+            return original(*regions, **options)
+
+        tile.refresh = recording  # type: ignore[method-assign,assignment]
+        tile.update_value("12", Level.WARN, [*HISTORY, 2.0])
+        await pilot.pause()
+        after = lines(tile)
+        pairs = enumerate(zip(before, after, strict=True))
+        changed = {row for row, (old, new) in pairs if old != new}
+        assert repainted and all(regions for regions in repainted)
+        # Content rows are one below the painted rows (the border).
+        rows = {row + 1 for regions in repainted for region in regions for row in region.line_range}
+        assert changed and changed <= rows
+        trend = {row for row, line in enumerate(after) if any(bar in line for bar in BARS)}
+        assert rows <= trend
+
+
 async def test_kpi_tile_skips_redraw_when_nothing_changed() -> None:
     """Pushing the same value, level and history again does not refresh the tile."""
     tile = KpiTile("Waiting")
