@@ -13,6 +13,7 @@ beside a long one.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -251,13 +252,16 @@ class PageGrid(Grid):
             return
         self._plan(*parent.content_size)
         tiles = self.tiles()
+        # Each tile in a step of the event loop of its own: Textual's `call_later` would
+        # queue them on the grid, whose queue is emptied in one step (all tiles at once).
+        loop = asyncio.get_running_loop()
 
         def step() -> None:
-            if tiles:
+            if tiles and self.is_attached:
                 tiles.pop(0).prepare()
-                self.call_later(step)
+                loop.call_soon(step)
 
-        self.call_later(step)
+        loop.call_soon(step)
 
     def _plan(self, width: int, height: int) -> None:
         """Fit the grid to `width` x `height` and tell each tile the size it will have there.

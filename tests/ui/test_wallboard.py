@@ -308,10 +308,28 @@ async def test_the_next_pages_tiles_are_drawn_before_the_turn(
         await until_async(lambda: all(tile.text != MISSING for tile in tiles), pilot=pilot)
         await frames_drawn(app, pilot)
         built = counting_builds(tiles)
+        # A count of the event loop's steps, to tell in which step each tile was built.
+        loop, steps, in_step = asyncio.get_running_loop(), [0], {}
+
+        def count_step() -> None:
+            steps[0] += 1
+            if len(built) < len(tiles):
+                loop.call_soon(count_step)
+
+        for tile in tiles:
+            build = tile.content_lines
+
+            def noted(width: int, height: int, tile: KpiPanel = tile, build: Any = build) -> Any:
+                in_step[tile.id] = steps[0]
+                return build(width, height)
+
+            tile.content_lines = noted  # type: ignore[method-assign]
         monotonic.now += 19.2  # page 1 stays 20 s; the rotation checks every second
+        loop.call_soon(count_step)
         app.check_rotation()
         await until_async(lambda: len(built) == len(tiles), pilot=pilot)
         assert app.page_index == 0 and built == {tile.id: 1 for tile in tiles}
+        assert len(set(in_step.values())) == len(tiles)  # a step each
         monotonic.now += 1.0
         app.check_rotation()
         assert app.page_index == 1

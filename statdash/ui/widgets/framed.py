@@ -64,7 +64,7 @@ class LineTile(FramedWidget):
     _strips: list[Strip] | None = None
     """The content lines drawn, one Strip per row of the content area."""
     _strips_for: tuple[object, ...] | None = None
-    """What `_strips` were built for (the content size and the theme)."""
+    """What `_strips` were built for (the content size and the theme's name)."""
     _changed: bool = True
     """What the tile shows changed since `_strips` were built."""
     _planned: Size | None = None
@@ -94,7 +94,9 @@ class LineTile(FramedWidget):
         self._planned = outer
 
     def _lines_key(self) -> tuple[object, ...]:
-        return (self.lines_size, self.app.current_theme)
+        # Asked on every line Textual draws: the theme's name, not `current_theme`, which
+        # copies the registry of themes on each call (~10 ms a turn's frame, profiled).
+        return (self.lines_size, self.app.theme)
 
     def content_changed(self) -> None:
         """What the tile shows changed: drawn now when on screen (only the lines that
