@@ -15,6 +15,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.geometry import Region, Size
 from textual.reactive import reactive
+from textual.selection import Selection
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -147,6 +148,12 @@ class LineTile(FramedWidget):
         if 0 <= y < len(strips):
             return strips[y]
         return Strip.blank(self.size.width, self.rich_style)
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The selected part of the lines shown: Textual's own reads `render()`, which a
+        tile drawing its lines does not use (it would copy the widget's CSS name)."""
+        text = "\n".join(strip.text for strip in self._strips or ())
+        return selection.extract(text), "\n"
 
     def watch_stale(self, stale: bool) -> None:
         """Mark the border and subtitle; the lines are drawn again, dimmed or not."""
