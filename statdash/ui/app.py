@@ -313,6 +313,8 @@ class StatdashApp(App[int]):
             # collection that could come due in that frame runs now, a step of its own.
             self._collected_at = self.page_changes
             collect_ahead()
+            for grid in self._pages[rotation.next_page : rotation.next_page + 1]:
+                grid.prepare_ahead()  # its tiles' lines, a step each (statdash.ui.pages)
         shown = (rotation.page, rotation.running, math.ceil(rotation.remaining(self._clock())))
         if shown != self._rotation_shown:
             self._rotation_shown = shown
@@ -812,7 +814,7 @@ class StatdashApp(App[int]):
             # A hidden page has no size of its own: fitted to the one it will have, its first
             # showing is laid out once, not at the grid's natural row heights and then again
             # when the grid hears its size (a second full frame of the page).
-            self._pages[index].reflow(*switcher.content_size)
+            self._pages[index].prepare(*switcher.content_size)
         switcher.current = f"p{index + 1}"
         self.query_one("#title", TextLine).show(self._title_text())
         self._focus_first_table()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.text import Text
+from textual.geometry import Region
 
 from statdash.layout.compile import compile_layout
 from statdash.layout.formats import Level
@@ -69,9 +69,11 @@ def test_asc_puts_the_lowest_first() -> None:
 
 
 def lines(panel: TopPanel) -> list[str]:
-    rendered = panel.render()
-    assert isinstance(rendered, Text)
-    return [line for line in rendered.plain.splitlines() if line.strip()]
+    """The board's lines as painted, less the border and the blank ones."""
+    painted = [
+        "".join(seg.text for seg in strip) for strip in panel.render_lines(panel.outer_size.region)
+    ]
+    return [line.strip("│ ") for line in painted[1:-1] if line.strip("│ ")]
 
 
 async def test_the_board_shows_count_places_with_levels_and_follows_changes() -> None:
@@ -107,3 +109,32 @@ async def test_names_and_figures_from_the_server_are_plain_text() -> None:
         await pilot.pause()
         (line,) = lines(panel)
         assert "[b]x[/b]" in line and "\x1b" not in line
+
+
+async def test_a_changed_figure_repaints_only_its_place() -> None:
+    """One figure moving (the order kept) repaints that place's line alone: the board used to
+    be repainted whole, every line through Textual's border and style work."""
+    view = top_view("count: 3")
+    store = Store()
+    panel = TopPanel(view)
+    async with PanelHost(panel).run_test(size=(60, 12)) as pilot:
+        feed(store, view, {"ana": 3, "ben": 7, "dev": 9})
+        panel.redraw(draw_context(store), None)
+        await pilot.pause()
+        before = lines(panel)
+        repainted: list[tuple[Region, ...]] = []
+        original = panel.refresh
+
+        def recording(*regions: Region, **options: bool) -> TopPanel:
+            repainted.append(regions)
+            return original(*regions, **options)
+
+        panel.refresh = recording  # type: ignore[method-assign]
+        changed = feed(store, view, {"ana": 4})
+        panel.redraw(draw_context(store), changed)
+        await pilot.pause()
+        after = lines(panel)
+        assert [line.split()[1] for line in after] == ["dev", "ben", "ana"]
+        assert before[:2] == after[:2] and before[2] != after[2]
+        assert len(repainted) == 1 and len(repainted[0]) == 1
+        assert repainted[0][0].height == 1

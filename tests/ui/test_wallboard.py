@@ -16,7 +16,7 @@ from textual.widgets import Footer
 
 from statdash.api.client import RetryPolicy, StatisticsClient
 from statdash.layout.compile import compile_layout
-from statdash.layout.formats import Level
+from statdash.layout.formats import MISSING, Level
 from statdash.layout.loader import load_layout, load_layout_text
 from statdash.sim.config import SimConfig
 from statdash.sim.runner import RunningSimulator
@@ -233,18 +233,20 @@ async def test_a_page_shown_the_first_time_draws_each_tile_once(client: Statisti
     app = wallboard_app(client, Clock(1000.0))
     async with app.run_test(size=(200, 60)) as pilot:
         await until_async(lambda: app.controller.store.revision > 0, pilot=pilot)
-        await pilot.pause(0.2)
+        settle_rotation(app)
         tiles = list(app.query_one("#p2").query(KpiPanel))
+        # Every value in before counting: one arriving late is a change a tile draws.
+        await until_async(lambda: all(tile.text != MISSING for tile in tiles), pilot=pilot)
+        await pilot.pause(0.2)
         drawn: dict[str, int] = {}
         for tile in tiles:
-            draw = tile.render
+            draw = tile.content_lines
 
-            def counted(tile: KpiPanel = tile, draw: Any = draw) -> Text:
+            def counted(width: int, height: int, tile: KpiPanel = tile, draw: Any = draw) -> Any:
                 drawn[tile.id or ""] = drawn.get(tile.id or "", 0) + 1
-                result: Text = draw()
-                return result
+                return draw(width, height)
 
-            tile.render = counted  # type: ignore[method-assign]
+            tile.content_lines = counted  # type: ignore[method-assign]
         app.action_page(1)
         await until_async(lambda: len(drawn) == len(tiles), pilot=pilot)
         for _ in range(3):
@@ -256,6 +258,117 @@ async def test_a_page_shown_the_first_time_draws_each_tile_once(client: Statisti
         assert drawn == {tile.id: 1 for tile in tiles}
         assert all(tile.has_class("-big") for tile in tiles)
         assert len({tile.digit_size() for tile in tiles[:3]}) == 1
+        await app.controller.close()
+
+
+def settle_rotation(app: StatdashApp) -> None:
+    """Check the rotation once now: on its stopped clock the title then stays as it is, and
+    the rotation's timer, firing on real time, has nothing to show (its first check writes
+    the title, and coming as a test ends, with the screen torn down, it found no title)."""
+    app.check_rotation()
+
+
+def counting_builds(tiles: list[KpiPanel]) -> dict[str, int]:
+    """How often each tile builds its lines from now on, by id."""
+    built: dict[str, int] = {}
+    for tile in tiles:
+        build = tile.content_lines
+
+        def counted(width: int, height: int, tile: KpiPanel = tile, build: Any = build) -> Any:
+            built[tile.id or ""] = built.get(tile.id or "", 0) + 1
+            return build(width, height)
+
+        tile.content_lines = counted  # type: ignore[method-assign]
+    return built
+
+
+async def frames_drawn(app: StatdashApp, pilot: Any, count: int = 3) -> None:
+    """Let `count` frames of the app be drawn."""
+    for _ in range(count):
+        await pilot.pause()
+        refreshed = asyncio.Event()
+        app.screen.call_after_refresh(refreshed.set)
+        await until_async(refreshed.is_set, pilot=pilot)
+
+
+async def test_the_next_pages_tiles_are_drawn_before_the_turn(
+    client: StatisticsClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rotation's last check before a turn builds each tile of the next page (a step of
+    the loop each), for the size it will have though the page was never shown; the turn's
+    frame then composes those lines and builds none (it drew every tile, 4-7 ms each)."""
+    monotonic = Clock(1000.0)
+    app = wallboard_app(client, monotonic)
+    # The hand-moved clock leaves the data 20 s old, which would dim every tile at the turn
+    # (a change each tile draws, rightly); here the data stays fresh.
+    monkeypatch.setattr(app, "_update_stale", lambda: None)
+    async with app.run_test(size=(200, 60)) as pilot:
+        await until_async(lambda: app.controller.store.revision > 0, pilot=pilot)
+        tiles = list(app.query_one("#p2").query(KpiPanel))
+        await until_async(lambda: all(tile.text != MISSING for tile in tiles), pilot=pilot)
+        await frames_drawn(app, pilot)
+        built = counting_builds(tiles)
+        # A count of the event loop's steps, to tell in which step each tile was built.
+        loop, steps, in_step = asyncio.get_running_loop(), [0], {}
+
+        def count_step() -> None:
+            steps[0] += 1
+            if len(built) < len(tiles):
+                loop.call_soon(count_step)
+
+        for tile in tiles:
+            build = tile.content_lines
+
+            def noted(width: int, height: int, tile: KpiPanel = tile, build: Any = build) -> Any:
+                in_step[tile.id] = steps[0]
+                return build(width, height)
+
+            tile.content_lines = noted  # type: ignore[method-assign]
+        monotonic.now += 19.2  # page 1 stays 20 s; the rotation checks every second
+        loop.call_soon(count_step)
+        app.check_rotation()
+        await until_async(lambda: len(built) == len(tiles), pilot=pilot)
+        assert app.page_index == 0 and built == {tile.id: 1 for tile in tiles}
+        assert len(set(in_step.values())) == len(tiles)  # a step each
+        monotonic.now += 1.0
+        app.check_rotation()
+        assert app.page_index == 1
+        await frames_drawn(app, pilot)
+        assert built == {tile.id: 1 for tile in tiles}
+        for tile in tiles:
+            # What is on screen is what the tile draws at the size it has now.
+            width, height = tile.size
+            wanted = [line.plain[:width].ljust(width) for line in tile.content_lines(width, height)]
+            painted = [
+                "".join(segment.text for segment in strip)[1:-1]
+                for strip in tile.render_lines(tile.outer_size.region)
+            ][1 : 1 + len(wanted)]
+            assert tile.has_class("-big") and painted == wanted
+        await app.controller.close()
+
+
+async def test_a_tile_changed_while_hidden_shows_its_new_value_when_shown(
+    client: StatisticsClient,
+) -> None:
+    """A tile of a hidden page that changed is shown with its new value, whether its page comes
+    by rotation (prepared ahead) or by a key (built as the page is shown)."""
+    app = wallboard_app(client, Clock(1000.0))
+    async with app.run_test(size=(200, 60)) as pilot:
+        await until_async(lambda: app.controller.store.revision > 0, pilot=pilot)
+        settle_rotation(app)
+        await frames_drawn(app, pilot)
+        for page in (1, 0):
+            tile = app.query(f"#p{page + 1} KpiPanel").first(KpiPanel)
+            app.action_page(1 - page)
+            await frames_drawn(app, pilot)
+            tile.update_value("47", Level.ALARM)  # hidden now
+            app.action_page(page)
+            await frames_drawn(app, pilot, 1)
+            painted = "\n".join(
+                "".join(seg.text for seg in strip)
+                for strip in tile.render_lines(tile.outer_size.region)
+            )
+            assert "ALARM" in painted and tile.has_class("-alarm")
         await app.controller.close()
 
 
@@ -399,7 +512,7 @@ async def test_a_tile_draws_its_digits_as_big_as_it_is(
         tile.size_hint = "888"  # what a KpiPanel of an integer sets
         tile.update_value("12", Level.WARN)
         await pilot.pause(0.1)
-        lines = tile.render().split("\n")
+        lines = tile.content_lines(*tile.size)
         assert any("WARNING" in line.plain for line in lines)
         digits = [line for line in lines if inked(line) and "WARNING" not in line.plain]
         assert len(digits) == digit_rows

@@ -13,6 +13,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.geometry import Offset, Region
+from textual.selection import Selection
 from textual.theme import BUILTIN_THEMES
 from textual.widget import Widget
 
@@ -302,6 +303,49 @@ async def test_kpi_tile_problem_replaces_value() -> None:
         await pilot.pause()
         assert "unknown statistic" not in screen_text(tile) and "ALARM" in screen_text(tile)
         assert tile.has_class("-alarm")
+
+
+async def test_a_selection_in_a_tile_copies_what_it_shows() -> None:
+    """Text selected in a tile is the tile's text (a tile drawing its own lines has no
+    `render()`: Textual's default would have copied the widget's CSS name)."""
+    tile = sized(KpiTile("Waiting"), 30, 7)
+    async with Harness(tile).run_test(size=(40, 10)) as pilot:
+        tile.update_value("12", Level.ALARM)
+        await pilot.pause()
+        selected = tile.get_selection(Selection(None, None))
+        rows = big_digits("12")
+        assert selected is not None and rows is not None
+        assert all(row in selected[0] for row in rows) and "ALARM" in selected[0]
+        assert "KpiTile" not in selected[0]
+
+
+async def test_a_tile_whose_trend_moved_repaints_only_its_trend_rows() -> None:
+    """A big tile whose trend gained a sample repaints its trend rows, not its digits (it was
+    repainted whole: Textual's border and style work on every line), and shows the new bars."""
+    tile = sized(KpiTile("Waiting"), 40, 20)
+    async with Harness(tile).run_test(size=(50, 24)) as pilot:
+        tile.update_value("12", Level.WARN, HISTORY)
+        await pilot.pause()
+        before = lines(tile)
+        repainted: list[tuple[Region, ...]] = []
+        original = tile.refresh
+
+        def recording(*regions: Region, **options: bool) -> Widget:
+            repainted.append(regions)
+            return original(*regions, **options)
+
+        tile.refresh = recording  # type: ignore[method-assign,assignment]
+        tile.update_value("12", Level.WARN, [*HISTORY, 2.0])
+        await pilot.pause()
+        after = lines(tile)
+        pairs = enumerate(zip(before, after, strict=True))
+        changed = {row for row, (old, new) in pairs if old != new}
+        assert repainted and all(regions for regions in repainted)
+        # Content rows are one below the painted rows (the border).
+        rows = {row + 1 for regions in repainted for region in regions for row in region.line_range}
+        assert changed and changed <= rows
+        trend = {row for row, line in enumerate(after) if any(bar in line for bar in BARS)}
+        assert rows <= trend
 
 
 async def test_kpi_tile_skips_redraw_when_nothing_changed() -> None:

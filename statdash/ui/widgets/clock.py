@@ -8,11 +8,11 @@ from textual import events
 
 from statdash.text import clean
 from statdash.ui.widgets.bigdigits import DigitSize, DigitTile, as_text, fit, render, text_width
-from statdash.ui.widgets.framed import FramedWidget
+from statdash.ui.widgets.framed import LineTile
 from statdash.ui.widgets.kpi import mark_big
 
 
-class ClockTile(FramedWidget, DigitTile):
+class ClockTile(LineTile, DigitTile):
     """A titled tile showing a time (digits and ':') as big as it fits, and a date line."""
 
     DEFAULT_CSS = """
@@ -42,8 +42,8 @@ class ClockTile(FramedWidget, DigitTile):
         new = (clean(time_text, 12), None if date_text is None else clean(date_text, 40))
         if new != (self._time, self._date):
             self._time, self._date = new
-            self.refresh()
             self.digit_room_changed()
+            self.content_changed()
 
     def on_resize(self, event: events.Resize) -> None:
         """Mark a big tile (its title goes bold, see statdash.tcss)."""
@@ -52,13 +52,14 @@ class ClockTile(FramedWidget, DigitTile):
 
     def _digit_room(self) -> tuple[int, int]:
         """(cells across, rows down) the digits may take, the date line and a gap left out."""
-        width, height = self.size
+        width, height = self.lines_size
         date_rows = 1 if self._date and height >= 2 else 0
         return max(1, width - 2), height - date_rows - (1 if height > 4 else 0)
 
     def own_digit_size(self) -> DigitSize | None:
         """The size of big digits this tile would draw alone (None: a line of text)."""
-        if self.size.width <= 0 or self.size.height <= 0:
+        width, height = self.lines_size
+        if width <= 0 or height <= 0:
             return None
         # The widest time of this shape, so 11:11 and 20:08 are drawn at one size.
         hint = "".join("8" if char.isdigit() else char for char in self._time)
@@ -70,12 +71,10 @@ class ClockTile(FramedWidget, DigitTile):
         needed = text_width(self._time, size)
         return needed is not None and needed <= width and size.rows <= rows
 
-    def render(self) -> Text:
+    def content_lines(self, width: int, height: int) -> list[Text]:
         """Big digits when they fit, else the time as a line of text; the date below."""
-        width, height = self.size
-        text = Text(no_wrap=True, end="", overflow="crop")
         if width <= 0 or height <= 0:
-            return text
+            return []
         dim = Style(dim=True) if self.stale else Style()
         date_rows = 1 if self._date and height >= 2 else 0
         size = self.drawing_size()
@@ -88,10 +87,8 @@ class ClockTile(FramedWidget, DigitTile):
                 lines.append(Text())
             lines.append(Text(self._date or "", Style(bold=True) + dim))
         top = max(0, (height - len(lines)) // 2)
-        for index, line in enumerate([Text() for _ in range(top)] + lines):
-            if index:
-                text.append("\n")
+        lines = [Text() for _ in range(top)] + lines
+        for line in lines:
             line.truncate(width, overflow="ellipsis")
             line.align("center", width)
-            text.append_text(line)
-        return text
+        return lines

@@ -31,7 +31,7 @@ from statdash.ui.widgets.bigdigits import (
     render,
     text_width,
 )
-from statdash.ui.widgets.framed import FramedWidget
+from statdash.ui.widgets.framed import LineTile
 from statdash.ui.widgets.trend import spark_bars, tall_spark_bars
 
 VALUE_MAX = 24
@@ -54,7 +54,7 @@ def level_label(level: Level) -> str:
     return "" if level is Level.OK else f"{level.glyph} {level.word.upper()}"
 
 
-class KpiTile(FramedWidget, DigitTile):
+class KpiTile(LineTile, DigitTile):
     """A titled tile showing one value big, its level as colour and word, and a trend."""
 
     DEFAULT_CSS = """
@@ -110,9 +110,9 @@ class KpiTile(FramedWidget, DigitTile):
         text_changed = new_text != self._text
         self._text, self._history, self._level = new_text, new_history, level
         self._sync_level_classes()
-        self.refresh()
         if text_changed:
             self.digit_room_changed()
+        self.content_changed()
 
     def set_problem(self, text: str | None) -> None:
         """Show `text` (e.g. "unknown statistic") instead of the value; None shows the value."""
@@ -120,8 +120,8 @@ class KpiTile(FramedWidget, DigitTile):
         if problem != self._problem:
             self._problem = problem
             self._sync_level_classes()
-            self.refresh()
             self.digit_room_changed()
+            self.content_changed()
 
     def _sync_level_classes(self) -> None:
         # A problem hides the value, so its level must not colour the border either.
@@ -136,7 +136,7 @@ class KpiTile(FramedWidget, DigitTile):
 
     def own_digit_size(self) -> DigitSize | None:
         """The size of big digits this tile would draw alone (None: ordinary text)."""
-        width, height = self.size
+        width, height = self.lines_size
         if width <= 0 or height <= 0 or self._problem is not None:
             return None
         # Block pixels keep a row for the level and one for the trend, with or without a
@@ -149,7 +149,7 @@ class KpiTile(FramedWidget, DigitTile):
 
     def digit_fits(self, size: DigitSize) -> bool:
         """True if the figure fits this tile at `size` (see `own_digit_size`)."""
-        width, height = self.size
+        width, height = self.lines_size
         needed = text_width(self._text, size)
         if needed is None:
             return False
@@ -157,23 +157,22 @@ class KpiTile(FramedWidget, DigitTile):
             return needed <= _inner(width) and size.rows <= height - 2
         return needed <= width and height >= 4
 
-    def render(self) -> Text:
-        """The tile's content as plain `Text`: no markup is parsed, so data cannot style or act."""
-        width, height = self.size
+    def content_lines(self, width: int, height: int) -> list[Text]:
+        """The tile's lines as plain `Text`: no markup is parsed, so data cannot style or act."""
         if width <= 0 or height <= 0:
-            return Text()
+            return []
         gutter = 1 if width >= 8 else 0
         inner = width - 2 * gutter
         dim = Style(dim=True) if self.stale else Style()
         if self._problem is not None:
             lines = self._render_problem(inner, height, dim)
-            return _join(lines, gutter)
+            return _indent(lines, gutter)
         theme = self.app.current_theme
         value_style = level_style(self._level, theme) + dim
         state = Text(level_label(self._level), value_style)
         size = self.drawing_size()
         if size is not None and size.pixels:
-            return _join(self._render_big(size, inner, height, value_style, dim), gutter)
+            return _indent(self._render_big(size, inner, height, value_style, dim), gutter)
         rows = None if size is None else render(self._text, size)
         if rows is not None:
             lines = [Text(row, value_style) for row in rows]
@@ -183,9 +182,9 @@ class KpiTile(FramedWidget, DigitTile):
             trend = self._trend(inner, dim)
             if trend is not None and height >= 5:
                 lines.append(Text(" " * gutter).append_text(trend))
-            return _join(lines, 0)
+            return lines
         trend = self._trend(inner, dim)
-        return _join(self._render_compact(inner, height, value_style, state, trend), gutter)
+        return _indent(self._render_compact(inner, height, value_style, state, trend), gutter)
 
     def _render_big(
         self, size: DigitSize, width: int, height: int, value_style: Style, dim: Style
@@ -257,12 +256,8 @@ def _inner(width: int) -> int:
     return width - 2 * (1 if width >= 8 else 0)
 
 
-def _join(lines: list[Text], gutter: int) -> Text:
-    """`lines` as one multi-line `Text`, each indented by `gutter` cells."""
-    text = Text(no_wrap=True, end="", overflow="crop")
-    for index, line in enumerate(lines):
-        if index:
-            text.append("\n")
-        text.append(" " * gutter)
-        text.append_text(line)
-    return text
+def _indent(lines: list[Text], gutter: int) -> list[Text]:
+    """`lines`, each indented by `gutter` cells."""
+    if not gutter:
+        return lines
+    return [Text(" " * gutter, end="").append_text(line) for line in lines]

@@ -15,7 +15,7 @@ from rich.style import Style
 from rich.text import Text
 
 from statdash.text import clean
-from statdash.ui.widgets.framed import FramedWidget
+from statdash.ui.widgets.framed import LineTile
 
 NAME_MAX = 30
 FIGURE_MAX = 16
@@ -39,7 +39,7 @@ class Place:
     """The level's glyph after the figure, so a level reads without colour."""
 
 
-class Leaderboard(FramedWidget):
+class Leaderboard(LineTile):
     """The first places of a ranking; `waiting` text while no object has a figure."""
 
     DEFAULT_CSS = """
@@ -80,14 +80,12 @@ class Leaderboard(FramedWidget):
         note = clean(note, 80)
         if (cleaned, note) != (self._places, self._note):
             self._places, self._note = cleaned, note
-            self.refresh()
+            self.content_changed()
 
-    def render(self) -> Text:
+    def content_lines(self, width: int, height: int) -> list[Text]:
         """One line per place, spread over a tall tile; plain `Text`, no markup parsed."""
-        width, height = self.content_size
-        text = Text(no_wrap=True, end="", overflow="ellipsis")
         if width <= 0 or height <= 0:
-            return text
+            return []
         dim = Style(dim=True) if self.stale else Style()
         lines = [self._line(place, rank, width, dim) for rank, place in enumerate(self._places, 1)]
         if self._note and len(lines) < height:
@@ -100,12 +98,9 @@ class Leaderboard(FramedWidget):
             if index:
                 shown.extend(Text() for _ in range(gap))
             shown.append(line)
-        for index, line in enumerate(shown[:height]):
-            if index:
-                text.append("\n")
+        for line in shown[:height]:
             line.truncate(width, overflow="ellipsis")
-            text.append_text(line)
-        return text
+        return shown[:height]
 
     def _line(self, place: Place, rank: int, width: int, dim: Style) -> Text:
         """`1  Ana Silva  ██████      42`: rank, name, a bar to scale, the figure at the right."""
