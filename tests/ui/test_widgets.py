@@ -528,6 +528,31 @@ async def test_state_summary_stale_and_unchanged() -> None:
         assert calls == []
 
 
+async def test_a_state_summary_repaints_only_the_lines_whose_counts_moved() -> None:
+    """New counts repaint the bar and the legend lines that changed, not the whole widget
+    (through `render()` Textual converted the whole summary at each change)."""
+    summary = sized(StateSummary("Agents"), 44)
+    async with Harness(summary).run_test(size=(60, 10)) as pilot:
+        summary.set_counts([(READY, 20), (INBOUND, 10), (NOT_READY, 10)])
+        await pilot.pause()
+        repainted: list[tuple[Region, ...]] = []
+        original = summary.refresh
+
+        def recording(*regions: Region, **options: bool) -> StateSummary:
+            repainted.append(regions)
+            return original(*regions, **options)
+
+        summary.refresh = recording  # type: ignore[method-assign]
+        # One agent from Inbound to Ready: the bar's proportions and the legend move.
+        summary.set_counts([(READY, 21), (INBOUND, 9), (NOT_READY, 10)])
+        await pilot.pause()
+        assert repainted, "the new counts were drawn"
+        assert all(regions for regions in repainted), "a region each time, never the whole"
+        rows = {y for regions in repainted for region in regions for y in region.line_range}
+        assert rows and max(rows) < len(lines(summary)) - 2
+        assert "● Ready 21" in " ".join(lines(summary))
+
+
 # --- status bar ----------------------------------------------------------------------------
 
 FULL_STATUS = StatusInfo(

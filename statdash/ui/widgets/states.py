@@ -19,7 +19,7 @@ from textual.geometry import Size
 from statdash.layout.formats import StateStyle
 from statdash.text import clean
 from statdash.ui.palette import colour_style, fill_style
-from statdash.ui.widgets.framed import FramedWidget
+from statdash.ui.widgets.framed import LineTile
 
 WORD_MAX = 24
 _ENTRY_GAP = "  "
@@ -49,13 +49,13 @@ def allocate(counts: Sequence[int], width: int) -> list[int]:
     return cells
 
 
-class StateSummary(FramedWidget):
+class StateSummary(LineTile):
     """How many agents are in each state: a stacked bar and a `● Ready 12` legend."""
 
     DEFAULT_CSS = """
     StateSummary {
         height: auto;
-        /* Never taller than the cell it is in: render() then makes the legend fit. */
+        /* Never taller than the cell it is in: its lines then make the legend fit. */
         max-height: 100%;
         padding: 0 1;
     }
@@ -82,13 +82,18 @@ class StateSummary(FramedWidget):
         new = tuple((style, max(0, int(count))) for style, count in counts)
         if new == self._counts:
             return
-        width = self.size.width
+        width = self.lines_size.width
         lines_before = len(self._legend_lines(width))
         self._counts = new
         self._entries = tuple((style, clean(style.word, WORD_MAX), count) for style, count in new)
         # A new layout costs a pass over the whole screen; only a legend that gained or lost
         # a line needs one (counts change every poll, their digits rarely rewrap the legend).
-        self.refresh(layout=len(self._legend_lines(width)) != lines_before)
+        if len(self._legend_lines(width)) != lines_before:
+            self.refresh(layout=True)
+        # Drawn as lines (LineTile): only the lines whose text moved are repainted; through
+        # `render()` Textual converted the whole summary again, ~3.6 ms a second under push
+        # on floor.yaml (docs/performance.md).
+        self.content_changed()
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         """The bar plus as many legend lines as the entries need at this width."""
@@ -124,16 +129,19 @@ class StateSummary(FramedWidget):
             used += needed
         return lines
 
-    def render(self) -> Text:
-        """Bar and legend as plain `Text`: no markup is parsed, so data cannot style or act."""
-        width = self.size.width
+    def content_lines(self, width: int, height: int) -> list[Text]:
+        """Bar and legend as lines of plain `Text` for a content area `width` x `height`:
+        no markup is parsed, so data cannot style or act."""
+        return list(self._summary(width, height).split("\n", allow_blank=True))
+
+    def _summary(self, width: int, height: int) -> Text:
         dim = Style(dim=True) if self.stale else Style()
         if not self._entries:
             return Text("no agents", self.get_component_rich_style("state-summary--empty"))
         text = Text(no_wrap=True, end="", overflow="crop")
         counted = self._render_bar(text, width, dim)
         theme = self.app.current_theme
-        room = self.size.height - 1
+        room = height - 1
         words = True
         lines = self._legend_lines(width)
         if len(lines) > room:
