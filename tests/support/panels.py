@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual.app import App, ComposeResult
+from textual.geometry import Region
 from textual.theme import BUILTIN_THEMES
 from textual.widget import Widget
 
@@ -36,3 +37,17 @@ def draw_context(store: Store, wall_now: float = NOW) -> DrawContext:
         state_style=state_style,
         problems={},
     )
+
+
+def record_refreshes(widget: Widget) -> list[tuple[Region, ...]]:
+    """Wrap `widget.refresh` so the returned list grows by the regions of each call (none:
+    the whole widget)."""
+    calls: list[tuple[Region, ...]] = []
+    original = widget.refresh
+
+    def recording(*regions: Region, **kwargs: bool) -> Widget:
+        calls.append(regions)
+        return original(*regions, **kwargs)
+
+    widget.refresh = recording  # type: ignore[method-assign]
+    return calls

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from textual.geometry import Region
-
 from statdash.layout.compile import compile_layout
 from statdash.layout.formats import Level
 from statdash.layout.loader import load_layout_text
@@ -11,7 +9,7 @@ from statdash.layout.views import TopView
 from statdash.live.store import Batch, Store
 from statdash.ui.panels import TopPanel, ranking
 from statdash.ui.widgets.leaderboard import Place
-from tests.support.panels import NOW, PanelHost, draw_context
+from tests.support.panels import NOW, PanelHost, draw_context, record_refreshes
 
 AGENTS = ["ana", "ben", "carla", "dev", "elena", "farid"]
 
@@ -122,14 +120,7 @@ async def test_a_changed_figure_repaints_only_its_place() -> None:
         panel.redraw(draw_context(store), None)
         await pilot.pause()
         before = lines(panel)
-        repainted: list[tuple[Region, ...]] = []
-        original = panel.refresh
-
-        def recording(*regions: Region, **options: bool) -> TopPanel:
-            repainted.append(regions)
-            return original(*regions, **options)
-
-        panel.refresh = recording  # type: ignore[method-assign]
+        repainted = record_refreshes(panel)
         changed = feed(store, view, {"ana": 4})
         panel.redraw(draw_context(store), changed)
         await pilot.pause()

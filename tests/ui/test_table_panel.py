@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 
 from rich.text import Text as RichText
-from textual.geometry import Region
 
 from statdash.layout.compile import compile_layout
 from statdash.layout.formats import Level
@@ -13,8 +12,7 @@ from statdash.layout.loader import load_layout_text
 from statdash.layout.views import TableView
 from statdash.live.store import Batch, Store
 from statdash.ui.panels import TablePanel
-from statdash.ui.widgets.live_table import LiveTable
-from tests.support.panels import NOW, PanelHost, draw_context
+from tests.support.panels import NOW, PanelHost, draw_context, record_refreshes
 
 
 def agents_view(thresholds: str) -> TableView:
@@ -265,25 +263,16 @@ async def test_the_tick_repaints_only_the_times_that_moved() -> None:
         feed(store, view, "ana.silva", "TalkingInbound", 50)
         panel.redraw(draw_context(store), None)
         await pilot.pause()
-        repainted: list[tuple[int, ...]] = []
-        widths: list[int] = []
-        original = panel.table.refresh
-
-        def recording(*regions: Region, **options: bool) -> LiveTable:
-            repainted.append(tuple(region.y for region in regions))
-            widths.extend(region.width for region in regions)
-            return original(*regions, **options)
-
-        panel.table.refresh = recording  # type: ignore[method-assign]
+        calls = record_refreshes(panel.table)
         # The same second again: nothing moved, nothing is sent.
         panel.tick(draw_context(store))
-        assert repainted == []
+        assert calls == []
         # A second later: ana's clock moved (line 1); ben has no state, so no time to move.
         later = dataclasses.replace(draw_context(store), wall_now=NOW + 1)
         panel.tick(later)
-        assert repainted == [(1,)]
+        assert [tuple(region.y for region in regions) for regions in calls] == [(1,)]
         # Only the "In state" cell: the clock's few columns, not the table's whole line.
-        assert widths == [len("In state")]
+        assert [region.width for regions in calls for region in regions] == [len("In state")]
         await pilot.pause()
         assert "0:01:16" in panel.table.render_line(1).text
 
@@ -299,14 +288,7 @@ async def test_a_redraw_leaves_the_panel_alone_when_its_title_is_the_same() -> N
         feed(store, view, "ana.silva", "TalkingInbound", 50)
         panel.redraw(draw_context(store), None)
         await pilot.pause()
-        repaints: list[tuple[Region, ...]] = []
-        original = panel.refresh
-
-        def recording(*regions: Region, **options: bool) -> TablePanel:
-            repaints.append(regions)
-            return original(*regions, **options)
-
-        panel.refresh = recording  # type: ignore[method-assign]
+        repaints = record_refreshes(panel)
         changed = feed(store, view, "ana.silva", "TalkingInbound", 30)
         panel.redraw(draw_context(store), changed)
         await pilot.pause()

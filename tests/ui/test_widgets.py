@@ -33,6 +33,7 @@ from statdash.ui.widgets.line import TextLine, changed_cells
 from statdash.ui.widgets.states import StateSummary, allocate
 from statdash.ui.widgets.status_bar import StatusBar, StatusInfo, ago, host_of
 from statdash.ui.widgets.trend import BARS, TrendChart, TrendSeries, spark_bars
+from tests.support.panels import record_refreshes
 
 HOSTILE = ("[/]", "[@click=app.quit]x", "\x1b]52;c;aGk=\x07", "[b]x[/b]")
 READY = STATE_STYLES["WaitForNextCall"]
@@ -327,14 +328,7 @@ async def test_a_tile_whose_trend_moved_repaints_only_its_trend_rows() -> None:
         tile.update_value("12", Level.WARN, HISTORY)
         await pilot.pause()
         before = lines(tile)
-        repainted: list[tuple[Region, ...]] = []
-        original = tile.refresh
-
-        def recording(*regions: Region, **options: bool) -> Widget:
-            repainted.append(regions)
-            return original(*regions, **options)
-
-        tile.refresh = recording  # type: ignore[method-assign,assignment]
+        repainted = record_refreshes(tile)
         tile.update_value("12", Level.WARN, [*HISTORY, 2.0])
         await pilot.pause()
         after = lines(tile)
@@ -535,14 +529,7 @@ async def test_a_state_summary_repaints_only_the_lines_whose_counts_moved() -> N
     async with Harness(summary).run_test(size=(60, 10)) as pilot:
         summary.set_counts([(READY, 20), (INBOUND, 10), (NOT_READY, 10)])
         await pilot.pause()
-        repainted: list[tuple[Region, ...]] = []
-        original = summary.refresh
-
-        def recording(*regions: Region, **options: bool) -> StateSummary:
-            repainted.append(regions)
-            return original(*regions, **options)
-
-        summary.refresh = recording  # type: ignore[method-assign]
+        repainted = record_refreshes(summary)
         # One agent from Inbound to Ready: the bar's proportions and the legend move.
         summary.set_counts([(READY, 21), (INBOUND, 9), (NOT_READY, 10)])
         await pilot.pause()
@@ -688,20 +675,6 @@ async def test_status_bar_repaints_only_when_its_line_reads_differently() -> Non
         assert calls == [1]
         await pilot.pause()
         assert "updated 2s ago" in lines(bar)[0]
-
-
-def record_refreshes(widget: Widget) -> list[tuple[Region, ...]]:
-    """Wrap `widget.refresh` so the returned list grows by the regions of each call (none:
-    the whole widget)."""
-    calls: list[tuple[Region, ...]] = []
-    original = widget.refresh
-
-    def recording(*regions: Region, **kwargs: bool) -> Widget:
-        calls.append(regions)
-        return original(*regions, **kwargs)
-
-    widget.refresh = recording  # type: ignore[method-assign]
-    return calls
 
 
 def test_changed_cells_finds_the_cells_that_read_or_look_different() -> None:
