@@ -238,23 +238,11 @@ async def test_a_page_shown_the_first_time_draws_each_tile_once(client: Statisti
         # Every value in before counting: one arriving late is a change a tile draws.
         await until_async(lambda: all(tile.text != MISSING for tile in tiles), pilot=pilot)
         await pilot.pause(0.2)
-        drawn: dict[str, int] = {}
-        for tile in tiles:
-            draw = tile.content_lines
-
-            def counted(width: int, height: int, tile: KpiPanel = tile, draw: Any = draw) -> Any:
-                drawn[tile.id or ""] = drawn.get(tile.id or "", 0) + 1
-                return draw(width, height)
-
-            tile.content_lines = counted  # type: ignore[method-assign]
+        drawn = counting_builds(tiles)
         app.action_page(1)
         await until_async(lambda: len(drawn) == len(tiles), pilot=pilot)
-        for _ in range(3):
-            # The frames a first showing asked for (each tile's resize) would come here.
-            await pilot.pause()
-            refreshed = asyncio.Event()
-            app.screen.call_after_refresh(refreshed.set)
-            await until_async(refreshed.is_set, pilot=pilot)
+        # The frames a first showing asked for (each tile's resize) would come here.
+        await frames_drawn(app, pilot)
         assert drawn == {tile.id: 1 for tile in tiles}
         assert all(tile.has_class("-big") for tile in tiles)
         assert len({tile.digit_size() for tile in tiles[:3]}) == 1
